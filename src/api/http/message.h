@@ -1,0 +1,43 @@
+// Plain HTTP request and response values. Handlers and dialects see only these;
+// Boost.Beast stays inside server.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace parley::http {
+
+enum class Method { kGet, kPost, kPut, kPatch, kDelete, kHead, kOptions, kOther };
+
+std::string_view MethodName(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string target;  // path and query as received, still percent-encoded
+  std::string path;    // percent-decoded path, no query
+  // Query parameters in order, names and values percent-decoded ('+' is a space).
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  // The last value of query parameter `name`, or nullptr.
+  const std::string* QueryParam(std::string_view name) const;
+  // The value of header `name` (lower-case), or nullptr.
+  const std::string* Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Splits a request target into path (percent-decoded) and query parameters.
+// Returns false if the percent-encoding is malformed.
+bool ParseTarget(std::string_view target, std::string* path,
+                 std::vector<std::pair<std::string, std::string>>* query);
+
+}  // namespace parley::http

@@ -1,0 +1,55 @@
+// The HTTP/1.1 server: keep-alive connections, limits, graceful drain.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "api/http/router.h"
+
+namespace parley::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;             // 0: pick a free port (see Server::port)
+  size_t max_body_bytes = 32u << 20;
+  int header_timeout_ms = 10'000;   // whole request head must arrive in this
+  int idle_timeout_ms = 60'000;     // keep-alive connection with no request
+  int body_timeout_ms = 60'000;     // whole body must arrive in this
+  int network_threads = 2;
+  int blocking_threads = 64;        // pool for Dispatch::kBlocking handlers
+};
+
+// Renders an error response for failures the server detects itself (unknown
+// route, wrong method, body too large, malformed request). Given the HTTP
+// status and a message.
+using ErrorRenderer = std::function<Response(int http_status, const std::string& message)>;
+
+class Server {
+ public:
+  // `router` must outlive the server.
+  Server(ServerOptions options, const Router* router, ErrorRenderer render_error);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting on background threads. Returns once the socket
+  // listens (so a request sent after Start returns is served).
+  absl::Status Start();
+
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+
+  // Stops accepting, lets in-flight requests finish (up to `drain_ms`), closes
+  // idle connections, and joins every thread.
+  void Shutdown(int drain_ms = 10'000);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::http

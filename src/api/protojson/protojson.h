@@ -1,0 +1,49 @@
+// The proto3 JSON mapping used by the Google dialects, via reflection.
+//
+// Rules (https://protobuf.dev/programming-guides/proto3/#json):
+// - field names: lowerCamelCase json_name accepted, and the original
+//   snake_case name accepted too; written as lowerCamelCase;
+// - enums: accepted by name or number; written as names (as numbers when
+//   PrintOptions::enums_as_ints);
+// - int64/uint64/fixed64: accepted as number or string; written as strings;
+// - google.protobuf.Timestamp: RFC 3339 ("2024-01-02T03:04:05.123Z", offsets
+//   accepted); Duration: "1.5s"; FieldMask: "a.b,c"; Struct/Value/ListValue:
+//   any JSON; wrappers: the bare value;
+// - `null` for a field means "absent"; unknown fields are an error;
+// - fields with default values are not written (proto3 presence rules:
+//   messages and `optional` fields are written when set).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace parley::protojson {
+
+struct ParseOptions {
+  bool ignore_unknown_fields = false;
+  // Inputs nested deeper than this are refused.
+  int max_depth = 64;
+};
+
+// Replaces the contents of `message` with `json`. On failure returns
+// INVALID_ARGUMENT with a message naming the offending field path
+// (e.g. `Invalid value at 'conversation.medium' (TYPE_ENUM), "FAX"`), and
+// `message` is left in an unspecified state.
+absl::Status Parse(std::string_view json, google::protobuf::Message* message,
+                   const ParseOptions& options = {});
+
+struct PrintOptions {
+  bool enums_as_ints = false;
+};
+
+// Appends the JSON form of `message` to `out` (compact, no whitespace).
+void Print(const google::protobuf::Message& message, std::string* out,
+           const PrintOptions& options = {});
+
+// Convenience: the JSON form of `message`.
+std::string ToJson(const google::protobuf::Message& message, const PrintOptions& options = {});
+
+}  // namespace parley::protojson
