@@ -1,1 +1,162 @@
-// placeholder until written
+#include "core/conversation_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/absl_compat.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+#include "core/transcript.h"
+
+namespace parley::core {
+
+ConversationService::ConversationService(store::Store* store, PageTokenCodec tokens,
+                                         ConversationLimits limits)
+    : store_(store), tokens_(std::move(tokens)), limits_(limits) {}
+
+absl::Status ConversationService::Validate(const Conversation& c) const {
+  if (c.labels_size() > limits_.max_labels) {
+    return absl::InvalidArgumentError(absl::StrCat("too many labels: ", c.labels_size(),
+                                                   " (at most ", limits_.max_labels, ")"));
+  }
+  for (const auto& [key, value] : c.labels()) {
+    if (key.empty()) return absl::InvalidArgumentError("label keys must not be empty");
+    if (key.size() > limits_.max_label_key_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("label key \"", key.substr(0, 32),
+                                                     "...\" is longer than ",
+                                                     limits_.max_label_key_bytes, " characters"));
+    }
+    if (value.size() > limits_.max_label_value_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("value of label \"", key,
+                                                     "\" is longer than ",
+                                                     limits_.max_label_value_bytes, " characters"));
+    }
+  }
+  if (c.messages_size() > limits_.max_messages) {
+    return absl::InvalidArgumentError(absl::StrCat("too many transcript segments: ",
+                                                   c.messages_size(), " (at most ",
+                                                   limits_.max_messages, ")"));
+  }
+  for (int i = 0; i < c.messages_size(); ++i) {
+    const Message& m = c.messages(i);
+    if (m.text().size() > limits_.max_message_text_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("transcript segment ", i, " text is longer than ",
+                                                     limits_.max_message_text_bytes, " bytes"));
+    }
+    if (m.words_size() > limits_.max_words_per_message) {
+      return absl::InvalidArgumentError(absl::StrCat("transcript segment ", i, " has more than ",
+                                                     limits_.max_words_per_message, " words"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ConversationService::Derive(Conversation& c) const {
+  c.set_turn_count(c.turns_size() > 0 ? c.turns_size() : CountTurns(c));
+  if (c.has_start_time_us() && c.has_end_time_us()) {
+    c.set_duration_us(std::max<int64_t>(0, c.end_time_us() - c.start_time_us()));
+  } else if (auto d = TranscriptDurationMicros(c)) {
+    c.set_duration_us(*d);
+  }
+}
+
+absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
+  if (c.tenant().empty()) return absl::InvalidArgumentError("a tenant (project) is required");
+  if (c.id().empty()) {
+    c.set_id(NewId());
+  } else if (!IsValidClientId(c.id())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid conversation id \"", c.id(),
+        "\": it must be 4 to 64 characters of lower-case letters, digits and hyphens"));
+  }
+  if (absl::Status s = Validate(c); !s.ok()) return s;
+  int64_t now = NowMicros();
+  c.set_create_time_us(now);
+  c.set_update_time_us(now);
+  c.clear_latest_analysis_id();
+  Derive(c);
+  if (absl::Status s = store_->CreateConversation(c); !s.ok()) {
+    if (s.code() == absl::StatusCode::kAlreadyExists) {
+      return absl::AlreadyExistsError(absl::StrCat("conversation \"", c.id(), "\" already exists"));
+    }
+    return s;
+  }
+  return c;
+}
+
+absl::StatusOr<Conversation> ConversationService::Get(std::string_view tenant,
+                                                      std::string_view location,
+                                                      std::string_view id) {
+  auto c = store_->GetConversation(tenant, id, NowMicros());
+  if (!c.ok() || (!location.empty() && c->location() != location)) {
+    if (!c.ok() && c.status().code() != absl::StatusCode::kNotFound) return c.status();
+    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+  }
+  return c;
+}
+
+absl::StatusOr<ConversationService::Page> ConversationService::List(
+    ConversationQuery query, std::string_view page_token, std::string_view query_fingerprint) {
+  if (query.page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  if (query.page_size == 0) query.page_size = limits_.default_page_size;
+  query.page_size = std::min(query.page_size, limits_.max_page_size);
+  std::string fingerprint = absl::StrCat(query.tenant, "\x1f", query.location, "\x1f", Sv(query_fingerprint));
+  if (!page_token.empty()) {
+    auto cursor = tokens_.Decode(page_token, fingerprint);
+    if (!cursor.ok()) return cursor.status();
+    query.after = *cursor;
+  }
+  query.now_us = NowMicros();
+  auto rows = store_->ListConversations(query);
+  if (!rows.ok()) return rows.status();
+  Page page;
+  page.conversations = std::move(rows->conversations);
+  if (rows->next) page.next_page_token = tokens_.Encode(*rows->next, fingerprint);
+  return page;
+}
+
+absl::StatusOr<Conversation> ConversationService::Update(
+    std::string_view tenant, std::string_view location, std::string_view id,
+    const std::function<absl::Status(Conversation&)>& mutate) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto current = Get(tenant, location, id);
+    if (!current.ok()) return current.status();
+    Conversation next = *current;
+    if (absl::Status s = mutate(next); !s.ok()) return s;
+    if (next.tenant() != current->tenant() || next.id() != current->id() ||
+        next.location() != current->location()) {
+      return absl::InvalidArgumentError("the conversation name cannot be changed");
+    }
+    if (next.medium() != current->medium()) {
+      return absl::InvalidArgumentError("medium is immutable and cannot be updated");
+    }
+    next.set_create_time_us(current->create_time_us());
+    next.set_latest_analysis_id(current->latest_analysis_id());
+    if (absl::Status s = Validate(next); !s.ok()) return s;
+    // Strictly increasing, so that the optimistic check below always detects
+    // a concurrent writer even within one clock tick.
+    next.set_update_time_us(std::max(NowMicros(), current->update_time_us() + 1));
+    Derive(next);
+    absl::Status s = store_->UpdateConversation(next, current->update_time_us());
+    if (s.ok()) return next;
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return absl::AbortedError("the conversation is being updated concurrently; try again");
+}
+
+absl::Status ConversationService::Delete(std::string_view tenant, std::string_view location,
+                                         std::string_view id, bool force) {
+  if (auto c = Get(tenant, location, id); !c.ok()) return c.status();
+  absl::Status s = store_->DeleteConversation(tenant, id, force);
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+  }
+  return s;
+}
+
+absl::StatusOr<int64_t> ConversationService::SweepExpired() {
+  return store_->DeleteExpiredConversations(NowMicros());
+}
+
+}  // namespace parley::core

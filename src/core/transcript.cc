@@ -1,1 +1,41 @@
-// placeholder until written
+#include "core/transcript.h"
+
+#include <algorithm>
+#include <string>
+
+namespace parley::core {
+
+int32_t CountTurns(const Conversation& conversation) {
+  int32_t turns = 0;
+  const Message* previous = nullptr;
+  for (const Message& m : conversation.messages()) {
+    bool same_speaker = previous != nullptr &&
+                        previous->participant_id() == m.participant_id() &&
+                        (!m.participant_id().empty() || previous->channel() == m.channel());
+    if (!same_speaker) ++turns;
+    previous = &m;
+  }
+  return turns;
+}
+
+std::optional<int64_t> TranscriptDurationMicros(const Conversation& conversation) {
+  std::optional<int64_t> first_time, last_time, last_offset;
+  for (const Message& m : conversation.messages()) {
+    if (m.has_time_us()) {
+      first_time = first_time ? std::min(*first_time, m.time_us()) : m.time_us();
+      last_time = last_time ? std::max(*last_time, m.time_us()) : m.time_us();
+    }
+    if (m.has_audio_end_us()) last_offset = std::max(last_offset.value_or(0), m.audio_end_us());
+    for (const WordInfo& w : m.words()) {
+      if (w.has_end_offset_us()) last_offset = std::max(last_offset.value_or(0), w.end_offset_us());
+    }
+  }
+  if (last_offset) return *last_offset;
+  if (last_time) {
+    int64_t start = conversation.has_start_time_us() ? conversation.start_time_us() : *first_time;
+    return std::max<int64_t>(0, *last_time - start);
+  }
+  return std::nullopt;
+}
+
+}  // namespace parley::core

@@ -1,0 +1,92 @@
+// ConversationService: the rules every dialect shares for storing
+// conversations — ids, times, derived fields, limits, lifecycle. Dialects map
+// their wire resources to core::Conversation and call this; nothing here knows
+// about HTTP or any vendor's wire format.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/conversation_query.h"
+#include "core/page_token.h"
+#include "parley/conversation.pb.h"
+#include "store/store.h"
+
+namespace parley::core {
+
+// Limits enforced on every conversation, whichever dialect wrote it.
+struct ConversationLimits {
+  int max_labels = 20;
+  size_t max_label_key_bytes = 256;
+  size_t max_label_value_bytes = 256;
+  int max_messages = 10'000;
+  size_t max_message_text_bytes = 64 * 1024;
+  int max_words_per_message = 10'000;
+  int default_page_size = 100;
+  int max_page_size = 1000;
+};
+
+class ConversationService {
+ public:
+  // `store` must outlive the service.
+  ConversationService(store::Store* store, PageTokenCodec tokens, ConversationLimits limits = {});
+
+  const ConversationLimits& limits() const { return limits_; }
+
+  // Validates and stores a new conversation. `conversation.tenant` must be
+  // set; an empty id gets a generated one, a given id must be 4-64 of
+  // [a-z0-9-]. Sets create/update times and the derived turn count and
+  // duration. Returns the stored conversation. ALREADY_EXISTS on a duplicate id.
+  absl::StatusOr<Conversation> Create(Conversation conversation);
+
+  // NOT_FOUND unless (tenant, id) exists, is not expired, and lives in
+  // `location` (empty location: any).
+  absl::StatusOr<Conversation> Get(std::string_view tenant, std::string_view location,
+                                   std::string_view id);
+
+  struct Page {
+    std::vector<Conversation> conversations;
+    std::string next_page_token;  // empty on the last page
+  };
+  // Lists per `query`. `page_token` continues an earlier list and must come
+  // from a list with the same `query_fingerprint` (the caller's canonical
+  // text of the filter and order); page_size 0 means the default, larger
+  // than the maximum is clamped, negative is INVALID_ARGUMENT.
+  absl::StatusOr<Page> List(ConversationQuery query, std::string_view page_token,
+                            std::string_view query_fingerprint);
+
+  // Read-modify-write: loads (tenant, id), calls `mutate` on a copy, checks
+  // that immutable fields (tenant, id, location, medium, create time) were
+  // not changed by it, validates, recomputes derived fields and stores the
+  // result, retrying if another writer got there first. An error from
+  // `mutate` is returned as is and nothing is stored.
+  absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view location,
+                                      std::string_view id,
+                                      const std::function<absl::Status(Conversation&)>& mutate);
+
+  // Deletes (tenant, id) from `location`. FAILED_PRECONDITION if it has
+  // analyses and !force.
+  absl::Status Delete(std::string_view tenant, std::string_view location, std::string_view id,
+                      bool force);
+
+  // Removes conversations whose expire time has passed; returns the count.
+  absl::StatusOr<int64_t> SweepExpired();
+
+  // Checks every limit; INVALID_ARGUMENT naming the first one broken.
+  absl::Status Validate(const Conversation& conversation) const;
+
+ private:
+  void Derive(Conversation& conversation) const;
+
+  store::Store* store_;
+  PageTokenCodec tokens_;
+  ConversationLimits limits_;
+};
+
+}  // namespace parley::core

@@ -1,0 +1,17 @@
+// Resource ids: generation and validation.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace parley::core {
+
+// A new random id: 19 decimal digits, never starting with 0, unique with
+// overwhelming probability (63 random bits). Thread-safe.
+std::string NewId();
+
+// True if `id` is an acceptable client-chosen id: 4 to 64 characters of
+// [a-z0-9-] (the Google resource-id rule used by Insights).
+bool IsValidClientId(std::string_view id);
+
+}  // namespace parley::core
