@@ -1,1 +1,160 @@
-int main() { return 0; }
+// `parley` — the command line: `parley serve` runs the server.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "api/http/google_errors.h"
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "api/insights_v1/routes.h"
+#include "core/conversation_service.h"
+#include "core/page_token.h"
+#include "store/store.h"
+
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "var/data";
+  std::string bucket_dir;
+  size_t max_body_bytes = 32u << 20;
+  int network_threads = 2;
+  int sweep_seconds = 60;
+};
+
+std::string RandomHex(size_t bytes) {
+  std::random_device rd;
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) {
+    unsigned v = rd() & 0xff;
+    out += kHex[v >> 4];
+    out += kHex[v & 15];
+  }
+  return out;
+}
+
+int Serve(const ServeFlags& flags) {
+  // Signals are taken synchronously by this thread; every thread started
+  // below inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  size_t colon = flags.listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "parley: --listen must be HOST:PORT\n";
+    return 2;
+  }
+  parley::http::ServerOptions options;
+  options.host = flags.listen.substr(0, colon);
+  try {
+    options.port = static_cast<uint16_t>(std::stoi(flags.listen.substr(colon + 1)));
+  } catch (...) {
+    std::cerr << "parley: bad port in --listen " << flags.listen << "\n";
+    return 2;
+  }
+  options.max_body_bytes = flags.max_body_bytes;
+  options.network_threads = flags.network_threads;
+
+  auto store = parley::store::OpenSqliteStore(flags.data_dir);
+  if (!store.ok()) {
+    std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
+              << store.status().message() << "\n";
+    return 1;
+  }
+  auto key = (*store)->GetOrCreateSetting("page_token_key", RandomHex(32));
+  if (!key.ok()) {
+    std::cerr << "parley: " << key.status().message() << "\n";
+    return 1;
+  }
+  parley::core::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
+
+  parley::http::Router router;
+  router.Add(parley::http::Method::kGet, "/healthz",
+             [](const parley::http::Request&, const parley::http::PathParams&) {
+               parley::http::Response r;
+               r.body = "{\"status\":\"ok\"}";
+               return r;
+             });
+  parley::insights_v1::Options insights;
+  insights.blobs.bucket_dir = flags.bucket_dir;
+  parley::insights_v1::AddRoutes(insights, &conversations, &router);
+
+  parley::http::Server server(options, &router, [](int status, const std::string& message) {
+    return parley::http::GoogleErrorResponse(status, message);
+  });
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "parley: " << s.message() << "\n";
+    return 1;
+  }
+  std::cerr << "parley: listening on " << options.host << ":" << server.port() << ", data in "
+            << flags.data_dir << std::endl;
+
+  // Expired conversations are removed in the background.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread sweeper([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(flags.sweep_seconds), [&] { return stopping; })) {
+      lock.unlock();
+      auto swept = conversations.SweepExpired();
+      if (!swept.ok()) std::cerr << "parley: expiry sweep failed: " << swept.status().message() << "\n";
+      lock.lock();
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "parley: signal " << sig << ", draining" << std::endl;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  sweeper.join();
+  server.Shutdown();
+  (*store)->Close();
+  std::cerr << "parley: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Parley: self-hosted conversation intelligence"};
+  app.require_subcommand(1);
+
+  ServeFlags serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP server");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on")->capture_default_str();
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Directory of the embedded store")
+      ->capture_default_str();
+  serve_cmd->add_option("--bucket-dir", serve.bucket_dir,
+                        "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory)");
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.network_threads, "Network threads")->capture_default_str();
+  serve_cmd->add_option("--sweep-seconds", serve.sweep_seconds,
+                        "How often expired conversations are removed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  CLI11_PARSE(app, argc, argv);
+  if (serve_cmd->parsed()) return Serve(serve);
+  return 0;
+}

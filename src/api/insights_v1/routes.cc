@@ -1,1 +1,330 @@
-// placeholder until written
+#include "api/insights_v1/routes.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "api/http/google_errors.h"
+#include "api/insights_v1/filter_fields.h"
+#include "api/insights_v1/mapping.h"
+#include "api/insights_v1/transcript_file.h"
+#include "api/protojson/protojson.h"
+#include "core/absl_compat.h"
+#include "core/filter.h"
+#include "core/time_format.h"
+#include "google/protobuf/descriptor.h"
+#include "insights_v1/insights.pb.h"
+
+namespace parley::insights_v1 {
+namespace {
+
+using http::Method;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+constexpr std::string_view kConversations =
+    "/v1/projects/{project}/locations/{location}/conversations";
+constexpr std::string_view kConversation =
+    "/v1/projects/{project}/locations/{location}/conversations/{conversation}";
+
+// Parameters every Google API accepts on any call (system parameters).
+bool IsSystemParam(std::string_view name) {
+  static const std::set<std::string_view> kNames = {
+      "$alt", "alt", "$prettyPrint", "prettyPrint", "$fields", "fields", "key", "access_token",
+      "quotaUser", "$quotaUser", "callback", "$callback", "upload_protocol", "uploadType",
+      "$userProject", "userProject", "$outputDefaults", "$apiFormat"};
+  return kNames.count(name) > 0;
+}
+
+// Per-call view of the request's query: the parameters the method takes, under
+// either spelling, and whether enums are to be written as numbers.
+class Query {
+ public:
+  // `accepted`: pairs of {snake_case, lowerCamelCase} names.
+  static absl::StatusOr<Query> Parse(const Request& req,
+                                     std::initializer_list<std::pair<std::string_view, std::string_view>> accepted) {
+    Query q;
+    for (const auto& [name, value] : req.query) {
+      if (IsSystemParam(name)) {
+        if ((name == "$alt" || name == "alt") &&
+            absl::StrContains(Sv(value), "enum-encoding=int")) {
+          q.print_.enums_as_ints = true;
+        }
+        continue;
+      }
+      bool known = false;
+      for (const auto& [snake, camel] : accepted) {
+        if (name == snake || name == camel) {
+          q.values_[std::string(snake)] = value;
+          known = true;
+        }
+      }
+      if (!known) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Invalid JSON payload received. Unknown name \"", name, "\": Cannot bind query parameter."));
+      }
+    }
+    return q;
+  }
+  const std::string* Get(std::string_view snake) const {
+    auto it = values_.find(std::string(snake));
+    return it == values_.end() ? nullptr : &it->second;
+  }
+  const protojson::PrintOptions& print() const { return print_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  protojson::PrintOptions print_;
+};
+
+Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
+
+Response Json(const google::protobuf::Message& m, const protojson::PrintOptions& print) {
+  Response r;
+  protojson::Print(m, &r.body, print);
+  return r;
+}
+
+// Checks the {project} and {location} segments; they name the tenant.
+absl::Status CheckParent(const PathParams& p) {
+  if (p.Get("project").empty() || p.Get("location").empty()) {
+    return absl::InvalidArgumentError("parent must be projects/{project}/locations/{location}");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseView(const Query& q, bool default_full) {
+  const std::string* v = q.Get("view");
+  if (v == nullptr) return default_full;
+  std::string s = absl::AsciiStrToUpper(*v);
+  if (s == "FULL" || s == "2") return true;
+  if (s == "BASIC" || s == "1") return false;
+  if (s == "CONVERSATION_VIEW_UNSPECIFIED" || s == "0") return default_full;
+  return absl::InvalidArgumentError(
+      absl::StrCat("Invalid value at 'view' (type.googleapis.com/google.cloud.contactcenterinsights.v1.ConversationView), \"",
+                   *v, "\""));
+}
+
+absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name) {
+  const std::string* v = q.Get(name);
+  if (v == nullptr) return false;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0" || v->empty()) return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("Invalid value at '", Sv(name), "' (TYPE_BOOL), \"", *v, "\""));
+}
+
+// lowerCamelCase -> snake_case for update-mask paths.
+std::string SnakePath(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (c >= 'A' && c <= 'Z') {
+      out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Reads the transcript a create request points at, replacing any inline one.
+absl::Status LoadTranscript(const Options& options, Conversation* wire) {
+  const std::string& uri = wire->data_source().gcs_source().transcript_uri();
+  if (uri.empty()) return absl::OkStatus();
+  auto data = core::ReadBlobUri(uri, options.blobs);
+  if (!data.ok()) return data.status();
+  auto loaded = ParseTranscriptFile(*data, wire->call_metadata());
+  if (!loaded.ok()) return loaded.status();
+  *wire->mutable_transcript() = std::move(loaded->transcript);
+  if (wire->medium() == Conversation::MEDIUM_UNSPECIFIED) wire->set_medium(loaded->medium);
+  return absl::OkStatus();
+}
+
+class Handlers {
+ public:
+  Handlers(const Options& options, core::ConversationService* service)
+      : options_(options), service_(service) {}
+
+  Response Create(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
+    if (!q.ok()) return Error(q.status());
+    if (auto s = CheckParent(p); !s.ok()) return Error(s);
+    Conversation wire;
+    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &wire); !s.ok()) {
+      return Error(s);
+    }
+    if (auto s = LoadTranscript(options_, &wire); !s.ok()) return Error(s);
+    core::Conversation c;
+    c.set_tenant(std::string(p.Get("project")));
+    c.set_location(std::string(p.Get("location")));
+    c.set_source(core::IMPORTED);
+    c.set_lifecycle(core::COMPLETED);
+    if (const std::string* id = q->Get("conversation_id")) c.set_id(*id);
+    if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return Error(s);
+    auto stored = service_->Create(std::move(c));
+    if (!stored.ok()) return Error(stored.status());
+    Conversation out;
+    ToWire(*stored, true, &out);
+    return Json(out, q->print());
+  }
+
+  Response Get(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"view", "view"}});
+    if (!q.ok()) return Error(q.status());
+    auto full = ParseView(*q, /*default_full=*/true);
+    if (!full.ok()) return Error(full.status());
+    auto c = service_->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    Conversation out;
+    ToWire(*c, *full, &out);
+    return Json(out, q->print());
+  }
+
+  Response List(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"},
+                                {"page_token", "pageToken"},
+                                {"filter", "filter"},
+                                {"order_by", "orderBy"},
+                                {"view", "view"}});
+    if (!q.ok()) return Error(q.status());
+    if (auto s = CheckParent(p); !s.ok()) return Error(s);
+    auto full = ParseView(*q, /*default_full=*/false);
+    if (!full.ok()) return Error(full.status());
+    core::ConversationQuery query;
+    query.tenant = std::string(p.Get("project"));
+    query.location = std::string(p.Get("location"));
+    if (p.Get("location") == "-") query.location.clear();  // AIP-159: every location
+    if (const std::string* size = q->Get("page_size")) {
+      if (!absl::SimpleAtoi(*size, &query.page_size)) {
+        return Error(absl::InvalidArgumentError(
+            absl::StrCat("Invalid value at 'page_size' (TYPE_INT32), \"", *size, "\"")));
+      }
+    }
+    std::string filter_text = q->Get("filter") ? *q->Get("filter") : "";
+    if (!absl::StripAsciiWhitespace(filter_text).empty()) {
+      auto expr = core::ParseFilter(filter_text);
+      if (!expr.ok()) return Error(expr.status());
+      auto condition = ConversationCondition(*expr);
+      if (!condition.ok()) return Error(condition.status());
+      query.condition = std::move(*condition);
+    }
+    std::string order_text = q->Get("order_by") ? *q->Get("order_by") : "";
+    auto ordering = ParseOrderBy(order_text);
+    if (!ordering.ok()) return Error(ordering.status());
+    query.order_by = ordering->column;
+    query.order = ordering->order;
+    std::string fingerprint = absl::StrCat(filter_text, "\x1f", static_cast<int>(ordering->column),
+                                           ordering->order == core::SortOrder::kAscending ? "a" : "d");
+    auto page = service_->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
+                               fingerprint);
+    if (!page.ok()) return Error(page.status());
+    ListConversationsResponse out;
+    for (const core::Conversation& c : page->conversations) ToWire(c, *full, out.add_conversations());
+    out.set_next_page_token(page->next_page_token);
+    return Json(out, q->print());
+  }
+
+  Response Patch(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"update_mask", "updateMask"}, {"allow_missing", "allowMissing"}});
+    if (!q.ok()) return Error(q.status());
+    Conversation patch;
+    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &patch); !s.ok()) {
+      return Error(s);
+    }
+    // The name in the body, if any, must agree with the URL.
+    if (!patch.name().empty()) {
+      std::string expected = absl::StrCat("projects/", Sv(p.Get("project")), "/locations/",
+                                          Sv(p.Get("location")), "/conversations/",
+                                          Sv(p.Get("conversation")));
+      if (patch.name() != expected) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "conversation.name \"", patch.name(), "\" does not match the URL (", expected, ")")));
+      }
+    }
+    std::vector<std::string> paths;
+    if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {
+      for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
+        std::string path = SnakePath(std::string(absl::StripAsciiWhitespace(part)));
+        if (path == "*") {
+          paths = AllUpdatablePaths();
+          paths.push_back("medium");
+          break;
+        }
+        paths.push_back(std::move(path));
+      }
+    } else {
+      // AIP-134: no mask means every field the request populated.
+      std::vector<const google::protobuf::FieldDescriptor*> fields;
+      patch.GetReflection()->ListFields(patch, &fields);
+      for (const auto* f : fields) paths.push_back(f->name());
+    }
+    int64_t now = core::NowMicros();
+    auto updated = service_->Update(
+        p.Get("project"), p.Get("location"), p.Get("conversation"),
+        [&](core::Conversation& target) -> absl::Status {
+          for (const std::string& path : paths) {
+            if (auto s = ApplyUpdatePath(path, patch, now, &target); !s.ok()) return s;
+          }
+          // A transcript file named by a changed data source is read again.
+          if (!patch.data_source().gcs_source().transcript_uri().empty() &&
+              std::find(paths.begin(), paths.end(), "data_source") != paths.end()) {
+            Conversation wire = patch;
+            if (auto s = LoadTranscript(options_, &wire); !s.ok()) return s;
+            return TranscriptFromWire(wire.transcript(), &target);
+          }
+          return absl::OkStatus();
+        });
+    if (!updated.ok()) return Error(updated.status());
+    Conversation out;
+    ToWire(*updated, true, &out);
+    return Json(out, q->print());
+  }
+
+  Response Delete(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"force", "force"}});
+    if (!q.ok()) return Error(q.status());
+    auto force = ParseBool(*q, "force");
+    if (!force.ok()) return Error(force.status());
+    absl::Status s = service_->Delete(p.Get("project"), p.Get("location"), p.Get("conversation"), *force);
+    if (!s.ok()) return Error(s);
+    Response r;
+    r.body = "{}";
+    return r;
+  }
+
+ private:
+  Options options_;
+  core::ConversationService* service_;
+};
+
+}  // namespace
+
+void AddRoutes(const Options& options, core::ConversationService* conversations,
+               http::Router* router) {
+  auto h = std::make_shared<Handlers>(options, conversations);
+  router->Add(Method::kPost, kConversations,
+              [h](const Request& r, const PathParams& p) { return h->Create(r, p); },
+              http::Dispatch::kBlocking);
+  router->Add(Method::kGet, kConversations,
+              [h](const Request& r, const PathParams& p) { return h->List(r, p); });
+  router->Add(Method::kGet, kConversation,
+              [h](const Request& r, const PathParams& p) { return h->Get(r, p); });
+  router->Add(Method::kPatch, kConversation,
+              [h](const Request& r, const PathParams& p) { return h->Patch(r, p); },
+              http::Dispatch::kBlocking);
+  router->Add(Method::kDelete, kConversation,
+              [h](const Request& r, const PathParams& p) { return h->Delete(r, p); },
+              http::Dispatch::kBlocking);
+}
+
+}  // namespace parley::insights_v1

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what building and testing Parley needs, from Debian 12's packages
+# (and the npm registry for the client-compatibility tests). Idempotent and
+# quick when everything is already there. Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost-dev libprotobuf-dev protobuf-compiler libabsl-dev
+  libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  wrk
+)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The official client libraries used by tests/compat (versions pinned in its lock file).
+if [ "${1:-}" = "--with-test-clients" ]; then
+  if [ ! -d tests/compat/node_modules ] || [ tests/compat/package-lock.json -nt tests/compat/node_modules ]; then
+    (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -1,0 +1,28 @@
+// Insights' list filter and order_by vocabulary, translated to core queries.
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/conversation_query.h"
+#include "core/filter.h"
+
+namespace parley::insights_v1 {
+
+// Turns a parsed AIP-160 filter over Insights conversation fields (agent_id,
+// medium, language_code, labels.KEY, labels:"KEY", create_time, update_time,
+// start_time, duration, turn_count, latest_analysis) into a core condition.
+// INVALID_ARGUMENT naming the field or value that is not understood.
+absl::StatusOr<core::Condition> ConversationCondition(const core::FilterExpr& expr);
+
+struct Ordering {
+  core::ConversationColumn column = core::ConversationColumn::kCreateTime;
+  core::SortOrder order = core::SortOrder::kDescending;
+};
+
+// Parses order_by: one of create_time, update_time, start_time, duration,
+// turn_count (snake_case or lowerCamelCase), optionally followed by " asc" or
+// " desc" (default ascending, AIP-132). Empty: create_time desc.
+absl::StatusOr<Ordering> ParseOrderBy(std::string_view order_by);
+
+}  // namespace parley::insights_v1

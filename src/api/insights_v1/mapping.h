@@ -1,0 +1,41 @@
+// Insights v1 Conversation (wire) <-> core::Conversation.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "insights_v1/insights.pb.h"
+#include "parley/conversation.pb.h"
+
+namespace parley::insights_v1 {
+
+// "projects/{p}/locations/{l}/conversations/{id}"
+std::string ConversationName(const core::Conversation& c);
+
+// Fills the Insights-writable fields of `out` from `in` (output-only fields
+// of `in` are ignored). `now_us` turns a `ttl` into an expire time. Fails with
+// INVALID_ARGUMENT on values the core cannot hold (an unknown medium or role
+// number, a negative channel, ...).
+absl::Status FromWire(const Conversation& in, int64_t now_us, core::Conversation* out);
+
+// Replaces out's messages and participants with the transcript segments of
+// `transcript` (segment participants are folded into the core participant list).
+absl::Status TranscriptFromWire(const Conversation::Transcript& transcript,
+                                core::Conversation* out);
+
+// The wire form. With `full` false (BASIC view) the transcript is left out.
+void ToWire(const core::Conversation& c, bool full, Conversation* out);
+
+// Applies one update-mask path (snake_case, e.g. "quality_metadata" or
+// "data_source.gcs_source.audio_uri") from `patch` to `target`. Output-only
+// paths are accepted and ignored. INVALID_ARGUMENT for a path that names no
+// updatable field.
+absl::Status ApplyUpdatePath(std::string_view path, const Conversation& patch, int64_t now_us,
+                             core::Conversation* target);
+
+// Every updatable top-level path, for the `*` mask.
+const std::vector<std::string>& AllUpdatablePaths();
+
+}  // namespace parley::insights_v1

@@ -1,0 +1,84 @@
+#include "api/insights_v1/transcript_file.h"
+
+#include "absl/strings/str_cat.h"
+#include "api/protojson/protojson.h"
+
+namespace parley::insights_v1 {
+namespace {
+
+ConversationParticipant::Role ChatRole(const std::string& role) {
+  if (role == "AGENT" || role == "HUMAN_AGENT") return ConversationParticipant::HUMAN_AGENT;
+  if (role == "AUTOMATED_AGENT") return ConversationParticipant::AUTOMATED_AGENT;
+  if (role == "CUSTOMER" || role == "END_USER") return ConversationParticipant::END_USER;
+  return ConversationParticipant::ROLE_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
+                                                     const Conversation::CallMetadata& channels) {
+  TranscriptFile file;
+  protojson::ParseOptions options;
+  options.ignore_unknown_fields = true;  // files come from many tools
+  if (absl::Status s = protojson::Parse(json, &file, options); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed transcript file: ", s.message()));
+  }
+  LoadedTranscript out;
+  if (file.entries_size() > 0) {
+    out.medium = Conversation::CHAT;
+    for (int i = 0; i < file.entries_size(); ++i) {
+      const auto& e = file.entries(i);
+      auto role = ChatRole(e.role());
+      if (role == ConversationParticipant::ROLE_UNSPECIFIED) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "malformed transcript file: entries[", i, "].role \"", e.role(),
+            "\" is not AGENT, AUTOMATED_AGENT, CUSTOMER or END_USER"));
+      }
+      auto* seg = out.transcript.add_transcript_segments();
+      seg->set_text(e.text());
+      seg->mutable_segment_participant()->set_role(role);
+      seg->mutable_segment_participant()->set_user_id(std::to_string(e.user_id()));
+      if (e.start_timestamp_usec() != 0) {
+        seg->mutable_message_time()->set_seconds(e.start_timestamp_usec() / 1'000'000);
+        seg->mutable_message_time()->set_nanos(
+            static_cast<int32_t>(e.start_timestamp_usec() % 1'000'000) * 1000);
+      }
+    }
+    return out;
+  }
+  if (file.results_size() > 0) {
+    out.medium = Conversation::PHONE_CALL;
+    for (const auto& r : file.results()) {
+      if (r.alternatives_size() == 0) continue;
+      const auto& alt = r.alternatives(0);
+      auto* seg = out.transcript.add_transcript_segments();
+      seg->set_text(alt.transcript());
+      seg->set_confidence(alt.confidence());
+      seg->set_channel_tag(r.channel_tag());
+      seg->set_language_code(r.language_code());
+      for (const auto& w : alt.words()) {
+        auto* sw = seg->add_words();
+        sw->set_word(w.word());
+        sw->set_confidence(w.confidence());
+        if (w.has_start_offset()) *sw->mutable_start_offset() = w.start_offset();
+        else if (w.has_start_time()) *sw->mutable_start_offset() = w.start_time();
+        if (w.has_end_offset()) *sw->mutable_end_offset() = w.end_offset();
+        else if (w.has_end_time()) *sw->mutable_end_offset() = w.end_time();
+      }
+      ConversationParticipant::Role role = ConversationParticipant::ROLE_UNSPECIFIED;
+      if (r.channel_tag() != 0 && r.channel_tag() == channels.agent_channel()) {
+        role = ConversationParticipant::HUMAN_AGENT;
+      } else if (r.channel_tag() != 0 && r.channel_tag() == channels.customer_channel()) {
+        role = ConversationParticipant::END_USER;
+      }
+      if (role != ConversationParticipant::ROLE_UNSPECIFIED) {
+        seg->mutable_segment_participant()->set_role(role);
+      }
+    }
+    return out;
+  }
+  return absl::InvalidArgumentError(
+      "malformed transcript file: expected Speech-to-Text \"results\" or chat \"entries\"");
+}
+
+}  // namespace parley::insights_v1

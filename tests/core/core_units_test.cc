@@ -1,0 +1,129 @@
+// Unit tests of the small core pieces: ids, time formats, page tokens,
+// transcript-derived facts, blob URIs.
+#include <filesystem>
+#include <fstream>
+
+#include "core/blob_uri.h"
+#include "core/ids.h"
+#include "core/page_token.h"
+#include "core/time_format.h"
+#include "core/transcript.h"
+#include "gtest/gtest.h"
+
+namespace parley::core {
+namespace {
+
+TEST(Ids, GeneratedIdsAreNineteenDigitsAndDistinct) {
+  std::string a = NewId(), b = NewId();
+  EXPECT_EQ(a.size(), 19u);
+  EXPECT_NE(a[0], '0');
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(IsValidClientId(a));
+}
+
+TEST(Ids, ClientIdRule) {
+  EXPECT_TRUE(IsValidClientId("abcd"));
+  EXPECT_TRUE(IsValidClientId("conv-01"));
+  EXPECT_FALSE(IsValidClientId("abc"));
+  EXPECT_FALSE(IsValidClientId(std::string(65, 'a')));
+  EXPECT_TRUE(IsValidClientId(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidClientId("Conv1"));
+  EXPECT_FALSE(IsValidClientId("conv_1"));
+  EXPECT_FALSE(IsValidClientId("conv/1"));
+}
+
+TEST(TimeFormat, ParsesRfc3339WithOffsetsAndFractions) {
+  EXPECT_EQ(*ParseTimestampMicros("1970-01-01T00:00:01Z"), 1'000'000);
+  EXPECT_EQ(*ParseTimestampMicros("1970-01-01T00:00:01.5Z"), 1'500'000);
+  EXPECT_EQ(*ParseTimestampMicros("1970-01-01T02:00:00+02:00"), 0);
+  EXPECT_FALSE(ParseTimestampMicros("yesterday").ok());
+  EXPECT_FALSE(ParseTimestampMicros("2024-13-01T00:00:00Z").ok());
+}
+
+TEST(TimeFormat, ParsesDurations) {
+  EXPECT_EQ(*ParseDurationMicros("12.5s"), 12'500'000);
+  EXPECT_EQ(*ParseDurationMicros("90"), 90'000'000);
+  EXPECT_EQ(*ParseDurationMicros("-0.000001s"), -1);
+  EXPECT_FALSE(ParseDurationMicros("s").ok());
+  EXPECT_FALSE(ParseDurationMicros("5m").ok());
+  EXPECT_FALSE(ParseDurationMicros("1e400s").ok());
+}
+
+TEST(TimeFormat, FormatsWithMinimalFractions) {
+  EXPECT_EQ(FormatTimestampMicros(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestampMicros(1'120'000), "1970-01-01T00:00:01.120Z");
+  EXPECT_EQ(FormatTimestampMicros(1'000'001), "1970-01-01T00:00:01.000001Z");
+}
+
+TEST(PageToken, RoundTripsAndRejectsTamperingAndOtherQueries) {
+  PageTokenCodec codec(std::string(32, 'k'));
+  ListCursor cursor{123456789, "conv-9"};
+  std::string token = codec.Encode(cursor, "filter-a");
+  auto back = codec.Decode(token, "filter-a");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sort_value, 123456789);
+  EXPECT_EQ(back->id, "conv-9");
+
+  EXPECT_EQ(codec.Decode(token, "filter-b").status().code(), absl::StatusCode::kInvalidArgument);
+  std::string tampered = token;
+  tampered[3] = tampered[3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(codec.Decode(tampered, "filter-a").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(codec.Decode("not a token!", "filter-a").ok());
+  EXPECT_FALSE(codec.Decode("", "filter-a").ok());
+  PageTokenCodec other(std::string(32, 'x'));
+  EXPECT_FALSE(other.Decode(token, "filter-a").ok());
+}
+
+Conversation WithSpeakers(std::initializer_list<const char*> speakers) {
+  Conversation c;
+  for (const char* s : speakers) c.add_messages()->set_participant_id(s);
+  return c;
+}
+
+TEST(Transcript, TurnsAreRunsOfTheSameSpeaker) {
+  EXPECT_EQ(CountTurns(Conversation()), 0);
+  EXPECT_EQ(CountTurns(WithSpeakers({"a"})), 1);
+  EXPECT_EQ(CountTurns(WithSpeakers({"a", "a", "b", "a", "a"})), 3);
+  Conversation by_channel;
+  for (int ch : {1, 1, 2, 1}) by_channel.add_messages()->set_channel(ch);
+  EXPECT_EQ(CountTurns(by_channel), 3);
+}
+
+TEST(Transcript, DurationFromMessageTimesOrWordOffsets) {
+  Conversation chat;
+  chat.add_messages()->set_time_us(10'000'000);
+  chat.add_messages()->set_time_us(40'000'000);
+  EXPECT_EQ(*TranscriptDurationMicros(chat), 30'000'000);
+  chat.set_start_time_us(0);
+  EXPECT_EQ(*TranscriptDurationMicros(chat), 40'000'000);
+
+  Conversation call;
+  auto* w = call.add_messages()->add_words();
+  w->set_end_offset_us(7'500'000);
+  EXPECT_EQ(*TranscriptDurationMicros(call), 7'500'000);
+
+  EXPECT_FALSE(TranscriptDurationMicros(WithSpeakers({"a"})).has_value());
+}
+
+TEST(BlobUri, ReadsBucketsAndFilesAndRefusesEscapes) {
+  auto dir = std::filesystem::temp_directory_path() / ("parley-blob-" + NewId());
+  std::filesystem::create_directories(dir / "bucket" / "x");
+  std::ofstream(dir / "bucket" / "x" / "t.json") << "{\"a\":1}";
+  BlobOptions options;
+  options.bucket_dir = dir.string();
+  EXPECT_EQ(*ReadBlobUri("gs://bucket/x/t.json", options), "{\"a\":1}");
+  EXPECT_EQ(*ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), options), "{\"a\":1}");
+  EXPECT_FALSE(ReadBlobUri("gs://bucket/missing.json", options).ok());
+  EXPECT_FALSE(ReadBlobUri("gs://bucket/../bucket/x/t.json", options).ok());
+  EXPECT_FALSE(ReadBlobUri("gs://bucket", options).ok());
+  EXPECT_FALSE(ReadBlobUri("http://example.com/t.json", options).ok());
+  EXPECT_FALSE(ReadBlobUri("file://relative/path", options).ok());
+  options.max_bytes = 3;
+  EXPECT_FALSE(ReadBlobUri("gs://bucket/x/t.json", options).ok());
+  BlobOptions no_bucket;
+  EXPECT_FALSE(ReadBlobUri("gs://bucket/x/t.json", no_bucket).ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace parley::core
