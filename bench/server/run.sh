@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Server benchmarks for the Insights conversations API (issue targets):
+#   1. create, 32 concurrent clients, 10-segment ~2 KB conversations -> conversations/s
+#   2. get view=FULL vs GET /healthz, same run, wrk -> ratio, p99
+#   3. list with a filter, page of 100, over N stored conversations -> p50
+#   4. resident memory of the server holding N conversations
+# Usage: bash bench/server/run.sh [N=100000] [seconds per phase=10]
+# Server and load generator share this machine; the server gets 2 network threads.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-100000}
+SECS=${2:-10}
+PORT=${PORT:-18080}
+BIN=${BIN:-build/parley}
+here=bench/server
+dir=$(mktemp -d /tmp/parley-bench.XXXXXX)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+start() {
+  "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$dir/data" --sweep-seconds 3600 2>"$dir/server.log" &
+  pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start"; cat "$dir/server.log"; exit 1
+}
+base="http://127.0.0.1:$PORT/v1/projects/bench/locations/us/conversations"
+start
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+
+# 1. create throughput (also loads the store).
+echo "== create: 32 connections, ${SECS}s"
+wrk -t2 -c32 -d${SECS}s -s $here/create.lua "$base" | tee "$dir/create.txt" | grep -E "Requests/sec|Latency|requests in"
+created=$(curl -s "$base?pageSize=1" >/dev/null; sqlite3 "$dir/data/parley.db" 'select count(*) from conversations')
+echo "stored after create phase: $created"
+
+# Top the store up to N conversations for the list and memory phases.
+if [ "$created" -lt "$N" ]; then
+  need=$((N - created))
+  echo "== loading $need more conversations"
+  # wrk has no request cap; loop short runs until the count is reached.
+  while [ "$(sqlite3 "$dir/data/parley.db" 'select count(*) from conversations')" -lt "$N" ]; do
+    wrk -t2 -c32 -d5s -s $here/create.lua "$base" >/dev/null
+  done
+fi
+total=$(sqlite3 "$dir/data/parley.db" 'select count(*) from conversations')
+echo "stored: $total"
+
+# 2. get FULL vs healthz, side by side.
+id=$(curl -s "$base?pageSize=1" | sed -E 's/.*conversations\/([0-9]+)".*/\1/')
+echo "== healthz, ${SECS}s"
+wrk -t2 -c32 -d${SECS}s -s $here/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | tee "$dir/healthz.txt"
+echo "== get view=FULL ($id), ${SECS}s"
+wrk -t2 -c32 -d${SECS}s -s $here/report.lua "$base/$id?view=FULL" | grep RESULT | tee "$dir/get.txt"
+h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
+g=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/get.txt")
+echo "get/healthz ratio: $(awk -v g=$g -v h=$h 'BEGIN {printf "%.2f", g/h}')"
+
+# 3. list with a filter, page of 100 (a single connection measures latency, not queueing).
+filter='agent_id%3D%22agent-7%22%20AND%20labels.queue%3D%22billing%22'
+echo "== list filter agent_id+labels, pageSize=100, 1 connection, ${SECS}s"
+wrk -t1 -c1 -d${SECS}s -s $here/report.lua "$base?filter=$filter&pageSize=100" | grep RESULT
+echo "== list filter medium=CHAT create_time desc, pageSize=100, 1 connection, ${SECS}s"
+wrk -t1 -c1 -d${SECS}s -s $here/report.lua "$base?filter=medium%3DCHAT&pageSize=100" | grep RESULT
+echo "== list filter turn_count>=5 orderBy duration, pageSize=100, 1 connection, ${SECS}s"
+wrk -t1 -c1 -d${SECS}s -s $here/report.lua "$base?filter=turn_count%3E%3D5&orderBy=duration&pageSize=100" | grep RESULT
+
+# 4. resident memory holding N conversations (after the phases above).
+echo "server RSS with $total conversations: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"

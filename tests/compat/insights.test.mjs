@@ -1,0 +1,760 @@
+// Drives Google's official Contact Center AI Insights Node client
+// (@google-cloud/contact-center-insights, REST transport) against a live Parley
+// server. The client is used exactly as an application would use it against
+// Google; only its endpoint and credentials differ.
+//
+//   PARLEY_BIN=build/parley node --test tests/compat/insights.test.mjs
+//
+// Set PARLEY_COMPAT_TRACE=1 to route the client through a transparent logging
+// proxy that prints every request and response (method, URL, bodies, status)
+// to stderr; this is how to capture the exchange behind a failure.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
+
+// ---------------------------------------------------------------------------
+// Prerequisites: fail (never skip) with a message saying how to fix them.
+
+function loadDependencies() {
+  const marker = path.join(here, 'node_modules', '@google-cloud', 'contact-center-insights', 'package.json');
+  if (!existsSync(marker)) {
+    return {
+      error:
+        `The official client library is not installed (${marker} is missing).\n` +
+        'Run:  bash scripts/install-deps.sh --with-test-clients\n' +
+        '(it runs `npm ci` in tests/compat, using the versions pinned in package-lock.json).',
+    };
+  }
+  const require = createRequire(path.join(here, 'package.json'));
+  try {
+    const insights = require('@google-cloud/contact-center-insights');
+    const { OAuth2Client } = require('google-auth-library');
+    const clientVersion = require('@google-cloud/contact-center-insights/package.json').version;
+    // google-gax exactly as the client resolves it (for its GoogleError).
+    const gax = createRequire(require.resolve('@google-cloud/contact-center-insights'))('google-gax');
+    return { insights, OAuth2Client, GoogleError: gax.GoogleError, clientVersion, gaxVersion: gax.version };
+  } catch (e) {
+    return {
+      error:
+        `Loading the official client library failed: ${e.message}\n` +
+        'Run:  bash scripts/install-deps.sh --with-test-clients',
+    };
+  }
+}
+
+function findParleyBinary() {
+  const fromEnv = process.env.PARLEY_BIN;
+  if (fromEnv) {
+    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
+  }
+  const fallback = path.join(repoRoot, 'build', 'parley');
+  if (existsSync(fallback)) return { bin: fallback };
+  return {
+    error:
+      'Set PARLEY_BIN to the parley server binary (ctest does this), e.g.\n' +
+      '  PARLEY_BIN=build/parley node --test tests/compat/insights.test.mjs',
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Server process.
+
+async function startServer(bin, dataDir) {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`parley did not report its port within 20 s; stderr:\n${stderr}`));
+    }, 20000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const m = /parley: listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`parley exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+    });
+  });
+  return {
+    port,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return { code: child.exitCode, signal: child.signalCode };
+      }
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+// A transparent HTTP proxy that logs every exchange (PARLEY_COMPAT_TRACE=1).
+async function startTracingProxy(targetPort) {
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...req.headers };
+      delete headers.host;
+      const up = http.request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers },
+        (upRes) => {
+          const out = [];
+          upRes.on('data', (c) => out.push(c));
+          upRes.on('end', () => {
+            const resBody = Buffer.concat(out);
+            process.stderr.write(
+              `\n>>> ${req.method} ${req.url}\n` +
+                (body.length ? `${body.toString('utf8')}\n` : '') +
+                `<<< ${upRes.statusCode}\n${resBody.toString('utf8')}\n`,
+            );
+            const resHeaders = { ...upRes.headers };
+            delete resHeaders['transfer-encoding'];
+            delete resHeaders.connection;
+            resHeaders['content-length'] = String(resBody.length);
+            res.writeHead(upRes.statusCode, resHeaders);
+            res.end(resBody);
+          });
+        },
+      );
+      up.on('error', (e) => {
+        process.stderr.write(`\n>>> ${req.method} ${req.url}\n!!! upstream error: ${e.message}\n`);
+        res.destroy(e);
+      });
+      up.end(body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, close: () => new Promise((r) => server.close(r)) };
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+const LOCATION = 'us-central1';
+const T0 = 1767261600; // 2026-01-01T10:00:00Z
+
+function seconds(ts) {
+  // The REST client decodes int64 fields (Timestamp.seconds) as strings.
+  return ts == null ? null : Number(ts.seconds);
+}
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the call to be rejected, but it succeeded');
+}
+
+// google.rpc.Code -> the HTTP status Google's REST APIs answer with.
+const HTTP_FOR_CODE = { 3: 400, 5: 404, 6: 409, 9: 400, 16: 401, 7: 403, 8: 429, 13: 500, 14: 503 };
+const NAME_FOR_CODE = { 3: 'INVALID_ARGUMENT', 5: 'NOT_FOUND', 6: 'ALREADY_EXISTS' };
+
+// The rejection as a gax GoogleError.
+//
+// With google-gax 5.x (what @google-cloud/contact-center-insights 4.x
+// resolves to) the REST transport lets gaxios reject non-2xx replies, so the
+// application sees a GaxiosError whose `code` is the HTTP status and whose
+// `message` is the raw reply body — against Google exactly as against Parley
+// (upstream: googleapis/gax-nodejs#1803; fixed in google-gax 6, which decodes
+// that body with GoogleError.parseHttpError). Decode it the same way here, so
+// the assertions are on what the server sent, with the client's own decoder.
+function asGoogleError(err, what) {
+  assert.ok(err instanceof Error, `${what}: rejected with a non-Error: ${String(err)}`);
+  if (err instanceof deps.GoogleError) return { error: err, httpStatus: undefined };
+  assert.equal(
+    typeof err.status,
+    'number',
+    `${what}: expected an HTTP error from the server, got ${err.constructor.name} ${err.code ?? ''}: ${err.message}`,
+  );
+  let body;
+  try {
+    body = JSON.parse(err.message);
+  } catch {
+    assert.fail(`${what}: HTTP ${err.status} reply is not JSON: ${err.message}`);
+  }
+  assert.ok(
+    body && typeof body.error === 'object',
+    `${what}: HTTP ${err.status} reply is not a google.rpc.Status error: ${err.message}`,
+  );
+  assert.equal(body.error.code, err.status, `${what}: error.code in the body must equal the HTTP status: ${err.message}`);
+  const decoded = deps.GoogleError.parseHttpError(body);
+  return { error: decoded, httpStatus: err.status, body: err.message };
+}
+
+function assertGoogleError(err, code, what) {
+  const { error, httpStatus, body } = asGoogleError(err, what);
+  const detail = body ?? error.message;
+  assert.equal(error.code, code, `${what}: expected gRPC code ${code}, got ${error.code}: ${detail}`);
+  if (httpStatus !== undefined) {
+    assert.equal(httpStatus, HTTP_FOR_CODE[code], `${what}: HTTP status for code ${code}: ${detail}`);
+    if (NAME_FOR_CODE[code]) {
+      assert.equal(JSON.parse(body).error.status, NAME_FOR_CODE[code], `${what}: error.status: ${detail}`);
+    }
+  }
+  assert.ok(typeof error.message === 'string' && error.message.length > 0, `${what}: empty error message`);
+}
+
+// A chat transcript: `n` segments alternating agent / customer, one minute apart.
+function chatTranscript(n, { startSeconds = T0, language = 'en-US' } = {}) {
+  const segments = [];
+  for (let i = 0; i < n; i++) {
+    const agent = i % 2 === 0;
+    segments.push({
+      text: agent ? `Agent line ${i}: how can I help with your bill?` : `Customer line ${i}: I was charged twice.`,
+      messageTime: { seconds: startSeconds + 60 * i, nanos: 0 },
+      languageCode: language,
+      segmentParticipant: agent
+        ? { role: 'HUMAN_AGENT', userId: 'agent-7' }
+        : { role: 'END_USER', userId: 'customer-42' },
+    });
+  }
+  return { transcriptSegments: segments };
+}
+
+// A phone-call transcript on two channels, with word timings.
+function callTranscript(n) {
+  const segments = [];
+  for (let i = 0; i < n; i++) {
+    const agent = i % 2 === 0;
+    segments.push({
+      text: agent ? 'thanks for calling' : 'my order is late',
+      channelTag: agent ? 2 : 1,
+      confidence: 0.9,
+      languageCode: 'en-US',
+      segmentParticipant: { role: agent ? 'HUMAN_AGENT' : 'END_USER' },
+      words: [
+        { word: agent ? 'thanks' : 'my', startOffset: { seconds: 10 * i }, endOffset: { seconds: 10 * i + 1 }, confidence: 0.9 },
+      ],
+    });
+  }
+  return { transcriptSegments: segments };
+}
+
+// ---------------------------------------------------------------------------
+
+const deps = loadDependencies();
+const server = findParleyBinary();
+
+if (deps.error || server.error) {
+  test('prerequisites for the official-client compatibility test', () => {
+    assert.fail([deps.error, server.error].filter(Boolean).join('\n\n'));
+  });
+} else {
+  describe(`official @google-cloud/contact-center-insights@${deps.clientVersion} client (REST) against parley`, () => {
+    let dataDir;
+    let parley;
+    let proxy;
+    let client;
+    let decodingClient;
+
+    before(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-'));
+      parley = await startServer(server.bin, dataDir);
+      let port = parley.port;
+      if (TRACE) {
+        proxy = await startTracingProxy(parley.port);
+        port = proxy.port;
+      }
+      // Fixed credentials: the client attaches "Authorization: Bearer test-token"
+      // and never tries to refresh them.
+      const authClient = new deps.OAuth2Client();
+      authClient.setCredentials({
+        access_token: 'test-token',
+        token_type: 'Bearer',
+        expiry_date: Date.now() + 10 * 365 * 24 * 3600 * 1000,
+      });
+      client = new deps.insights.v1.ContactCenterInsightsClient({
+        fallback: true, // REST (HTTP/1.1 + JSON) transport instead of gRPC
+        protocol: 'http',
+        apiEndpoint: '127.0.0.1',
+        port,
+        authClient,
+      });
+      // The same, except that its auth client's transport hands non-2xx replies
+      // back to gax instead of rejecting them, so that gax's own REST error path
+      // (fallbackRest.decodeResponse -> GoogleError.parseHttpError) runs.
+      const passThroughAuth = new deps.OAuth2Client({ transporterOptions: { validateStatus: () => true } });
+      passThroughAuth.setCredentials(authClient.credentials);
+      decodingClient = new deps.insights.v1.ContactCenterInsightsClient({
+        fallback: true,
+        protocol: 'http',
+        apiEndpoint: '127.0.0.1',
+        port,
+        authClient: passThroughAuth,
+      });
+    });
+
+    after(async () => {
+      if (client) await client.close();
+      if (decodingClient) await decodingClient.close();
+      if (proxy) await proxy.close();
+      if (parley) {
+        const { code, signal } = await parley.stop();
+        assert.equal(code, 0, `parley should exit 0 on SIGTERM (signal ${signal}); stderr:\n${parley.stderr()}`);
+      }
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    // -----------------------------------------------------------------------
+    describe('create and get', () => {
+      const project = 'compat-crud';
+      const parent = () => client.locationPath(project, LOCATION);
+      const name = () => client.projectLocationConversationsPath(project, LOCATION, 'chat-0001');
+
+      const chat = {
+        medium: 'CHAT',
+        agentId: 'agent-7',
+        languageCode: 'en-US',
+        labels: { team: 'billing', channel: 'web', priority: 'high' },
+        startTime: { seconds: T0, nanos: 0 },
+        transcript: chatTranscript(4),
+        callMetadata: { customerChannel: 1, agentChannel: 2 },
+        qualityMetadata: {
+          customerSatisfactionRating: 4,
+          waitDuration: { seconds: 30, nanos: 500000000 },
+          menuPath: 'billing/refunds',
+          agentInfo: [
+            { agentId: 'agent-7', displayName: 'Ada', team: 'billing-emea', dispositionCode: 'resolved' },
+          ],
+        },
+      };
+
+      function assertChat(c, { transcript }) {
+        assert.equal(c.name, name());
+        assert.equal(c.medium, 'CHAT');
+        assert.equal(c.agentId, 'agent-7');
+        assert.equal(c.languageCode, 'en-US');
+        assert.deepEqual({ ...c.labels }, chat.labels);
+        assert.equal(seconds(c.startTime), T0);
+        assert.ok(c.createTime && seconds(c.createTime) > 1700000000, `createTime: ${JSON.stringify(c.createTime)}`);
+        assert.ok(c.updateTime && seconds(c.updateTime) >= seconds(c.createTime));
+        assert.deepEqual(
+          { customerChannel: c.callMetadata?.customerChannel, agentChannel: c.callMetadata?.agentChannel },
+          { customerChannel: 1, agentChannel: 2 },
+        );
+        const q = c.qualityMetadata;
+        assert.ok(q, 'qualityMetadata missing');
+        assert.equal(q.customerSatisfactionRating, 4);
+        assert.equal(Number(q.waitDuration.seconds), 30);
+        assert.equal(q.waitDuration.nanos, 500000000);
+        assert.equal(q.menuPath, 'billing/refunds');
+        assert.equal(q.agentInfo.length, 1);
+        assert.equal(q.agentInfo[0].agentId, 'agent-7');
+        assert.equal(q.agentInfo[0].displayName, 'Ada');
+        assert.equal(q.agentInfo[0].team, 'billing-emea');
+        assert.equal(q.agentInfo[0].dispositionCode, 'resolved');
+        // Four alternating speakers: four turns; last message 3 minutes after the start.
+        assert.equal(c.turnCount, 4);
+        assert.ok(c.duration, 'duration missing');
+        assert.equal(Number(c.duration.seconds), 180);
+        if (transcript) {
+          assert.ok(c.transcript, 'FULL view must include the transcript');
+          const segs = c.transcript.transcriptSegments;
+          assert.equal(segs.length, 4);
+          segs.forEach((s, i) => {
+            const want = chat.transcript.transcriptSegments[i];
+            assert.equal(s.text, want.text);
+            assert.equal(seconds(s.messageTime), T0 + 60 * i);
+            assert.equal(s.languageCode, 'en-US');
+            assert.equal(s.segmentParticipant.role, want.segmentParticipant.role);
+            assert.equal(s.segmentParticipant.userId, want.segmentParticipant.userId);
+          });
+        } else {
+          const segs = c.transcript?.transcriptSegments ?? [];
+          assert.equal(segs.length, 0, 'BASIC view must not include the transcript');
+        }
+      }
+
+      test('createConversation with conversationId returns the stored conversation', async () => {
+        const [created] = await client.createConversation({
+          parent: parent(),
+          conversationId: 'chat-0001',
+          conversation: chat,
+        });
+        assertChat(created, { transcript: true });
+      });
+
+      test('getConversation, default and FULL view, returns everything', async () => {
+        const [full] = await client.getConversation({ name: name(), view: 'FULL' });
+        assertChat(full, { transcript: true });
+        const [dflt] = await client.getConversation({ name: name() });
+        assertChat(dflt, { transcript: true });
+      });
+
+      test('getConversation BASIC view omits the transcript', async () => {
+        const [basic] = await client.getConversation({ name: name(), view: 'BASIC' });
+        assertChat(basic, { transcript: false });
+      });
+
+      test('createConversation without an id generates one', async () => {
+        const [created] = await client.createConversation({
+          parent: parent(),
+          conversation: { medium: 'PHONE_CALL', transcript: callTranscript(3), labels: { kind: 'generated' } },
+        });
+        const prefix = `${parent()}/conversations/`;
+        assert.ok(created.name.startsWith(prefix), `unexpected name ${created.name}`);
+        const id = created.name.slice(prefix.length);
+        assert.match(id, /^[a-z0-9-]{1,64}$/);
+        assert.equal(created.medium, 'PHONE_CALL');
+        assert.equal(client.matchConversationFromProjectLocationConversationsName(created.name), id);
+
+        const [got] = await client.getConversation({ name: created.name });
+        assert.equal(got.name, created.name);
+        assert.equal(got.medium, 'PHONE_CALL');
+        assert.deepEqual({ ...got.labels }, { kind: 'generated' });
+        const segs = got.transcript.transcriptSegments;
+        assert.equal(segs.length, 3);
+        assert.deepEqual(segs.map((s) => s.channelTag), [2, 1, 2]);
+        assert.equal(segs[1].segmentParticipant.role, 'END_USER');
+        assert.equal(segs[2].words[0].word, 'thanks');
+        assert.equal(Number(segs[2].words[0].endOffset.seconds), 21);
+        assert.ok(Math.abs(segs[0].confidence - 0.9) < 1e-6);
+
+        // Two generated ids never collide.
+        const [second] = await client.createConversation({ parent: parent(), conversation: { medium: 'CHAT' } });
+        assert.notEqual(second.name, created.name);
+      });
+
+      test('createConversation with a duplicate id fails with ALREADY_EXISTS (6)', async () => {
+        const err = await rejection(
+          client.createConversation({ parent: parent(), conversationId: 'chat-0001', conversation: { medium: 'CHAT' } }),
+        );
+        assertGoogleError(err, 6, 'duplicate create');
+        // The original is untouched.
+        const [got] = await client.getConversation({ name: name() });
+        assertChat(got, { transcript: true });
+      });
+
+      test("error replies decode through gax's REST error decoder into GoogleErrors", async () => {
+        const cases = [
+          [5, 'NOT_FOUND', () => decodingClient.getConversation({ name: name().replace('chat-0001', 'missing-1') })],
+          [6, 'ALREADY_EXISTS', () => decodingClient.createConversation({ parent: parent(), conversationId: 'chat-0001', conversation: {} })],
+          [3, 'INVALID_ARGUMENT', () => decodingClient.listConversations({ parent: parent(), filter: '((' })],
+        ];
+        for (const [code, status, call] of cases) {
+          const err = await rejection(call());
+          assert.ok(err instanceof deps.GoogleError, `${status}: expected a GoogleError, got ${err.constructor.name}: ${err.message}`);
+          assert.equal(err.code, code, `${status}: ${err.message}`);
+          assert.ok(err.message.length > 0);
+        }
+      });
+
+      test('invalid requests fail with INVALID_ARGUMENT (3)', async () => {
+        assertGoogleError(
+          await rejection(
+            client.createConversation({ parent: parent(), conversationId: 'Not A Valid Id!', conversation: { medium: 'CHAT' } }),
+          ),
+          3,
+          'create with a malformed conversationId',
+        );
+        assertGoogleError(
+          await rejection(client.listConversations({ parent: parent(), filter: 'labels.team = ' })),
+          3,
+          'list with a malformed filter',
+        );
+        assertGoogleError(
+          await rejection(client.listConversations({ parent: parent(), filter: 'no_such_field = "x"' })),
+          3,
+          'list filtering on an unknown field',
+        );
+        assertGoogleError(
+          await rejection(client.listConversations({ parent: parent(), orderBy: 'create_time sideways' })),
+          3,
+          'list with a malformed orderBy',
+        );
+        assertGoogleError(
+          await rejection(client.listConversations({ parent: parent(), pageToken: 'not-a-real-page-token' })),
+          3,
+          'list with a forged pageToken',
+        );
+        assertGoogleError(
+          await rejection(
+            client.updateConversation({
+              conversation: { name: name(), agentId: 'x' },
+              updateMask: { paths: ['no_such_field'] },
+            }),
+          ),
+          3,
+          'update with an unknown updateMask path',
+        );
+        // None of them changed anything.
+        const [got] = await client.getConversation({ name: name() });
+        assertChat(got, { transcript: true });
+      });
+    });
+
+    // -----------------------------------------------------------------------
+    describe('update and delete', () => {
+      const project = 'compat-update';
+      const parent = () => client.locationPath(project, LOCATION);
+      const name = () => client.projectLocationConversationsPath(project, LOCATION, 'upd-0001');
+
+      before(async () => {
+        await client.createConversation({
+          parent: parent(),
+          conversationId: 'upd-0001',
+          conversation: {
+            medium: 'CHAT',
+            agentId: 'agent-1',
+            languageCode: 'en-US',
+            labels: { team: 'support', tier: 'gold' },
+            transcript: chatTranscript(3),
+          },
+        });
+      });
+
+      test('updateConversation changes only the fields in updateMask', async () => {
+        const [before] = await client.getConversation({ name: name() });
+        const [updated] = await client.updateConversation({
+          conversation: {
+            name: name(),
+            agentId: 'agent-2',
+            labels: { team: 'billing', escalated: 'yes' },
+            // Not in the mask: must be ignored.
+            languageCode: 'fr-FR',
+            transcript: chatTranscript(1),
+          },
+          updateMask: { paths: ['agent_id', 'labels'] },
+        });
+        assert.equal(updated.name, name());
+        assert.equal(updated.agentId, 'agent-2');
+        assert.deepEqual({ ...updated.labels }, { team: 'billing', escalated: 'yes' });
+        assert.equal(updated.languageCode, 'en-US');
+        assert.equal(updated.medium, 'CHAT');
+        assert.equal(updated.transcript.transcriptSegments.length, 3);
+        assert.equal(updated.turnCount, 3);
+        assert.equal(seconds(updated.createTime), seconds(before.createTime));
+        assert.equal(updated.createTime.nanos, before.createTime.nanos);
+        const t = (ts) => Number(ts.seconds) * 1e9 + ts.nanos;
+        assert.ok(t(updated.updateTime) > t(before.updateTime), 'updateTime must advance');
+
+        const [got] = await client.getConversation({ name: name() });
+        assert.equal(got.agentId, 'agent-2');
+        assert.deepEqual({ ...got.labels }, { team: 'billing', escalated: 'yes' });
+        assert.equal(got.languageCode, 'en-US');
+        assert.equal(got.transcript.transcriptSegments.length, 3);
+        assert.deepEqual(got.updateTime, updated.updateTime);
+
+        // The new label is immediately filterable.
+        const [hits] = await client.listConversations({ parent: parent(), filter: 'labels.escalated="yes"' });
+        assert.deepEqual(hits.map((c) => c.name), [name()]);
+      });
+
+      test('updateConversation of a missing conversation fails with NOT_FOUND (5)', async () => {
+        const err = await rejection(
+          client.updateConversation({
+            conversation: { name: client.projectLocationConversationsPath(project, LOCATION, 'no-such-one'), agentId: 'x' },
+            updateMask: { paths: ['agent_id'] },
+          }),
+        );
+        assertGoogleError(err, 5, 'update of a missing conversation');
+      });
+
+      test('deleteConversation, then getConversation fails with NOT_FOUND (5)', async () => {
+        const [empty] = await client.deleteConversation({ name: name() });
+        assert.ok(empty !== undefined && empty !== null, 'delete should resolve to an Empty message');
+        assertGoogleError(await rejection(client.getConversation({ name: name() })), 5, 'get after delete');
+        assertGoogleError(await rejection(client.deleteConversation({ name: name() })), 5, 'second delete');
+        const [left] = await client.listConversations({ parent: parent() });
+        assert.deepEqual(left, []);
+        // The id can be used again after the delete.
+        const [again] = await client.createConversation({
+          parent: parent(),
+          conversationId: 'upd-0001',
+          conversation: { medium: 'PHONE_CALL' },
+        });
+        assert.equal(again.medium, 'PHONE_CALL');
+        await client.deleteConversation({ name: name(), force: true });
+        assertGoogleError(await rejection(client.getConversation({ name: name() })), 5, 'get after forced delete');
+      });
+    });
+
+    // -----------------------------------------------------------------------
+    describe('list, paging, filter, orderBy', () => {
+      const project = 'compat-list';
+      const parent = () => client.locationPath(project, LOCATION);
+      const N = 25;
+      const id = (i) => `page-${String(i).padStart(4, '0')}`;
+      const team = (i) => (i % 3 === 0 ? 'billing' : 'support');
+      const medium = (i) => (i % 2 === 0 ? 'CHAT' : 'PHONE_CALL');
+      const turns = (i) => (i % 4) + 1;
+      const all = [];
+
+      before(async () => {
+        for (let i = 0; i < N; i++) {
+          const [c] = await client.createConversation({
+            parent: parent(),
+            conversationId: id(i),
+            conversation: {
+              medium: medium(i),
+              agentId: `agent-${i % 5}`,
+              languageCode: 'en-US',
+              labels: { team: team(i), idx: String(i) },
+              transcript: medium(i) === 'CHAT' ? chatTranscript(turns(i)) : callTranscript(turns(i)),
+            },
+          });
+          all.push(c.name);
+        }
+      });
+
+      test('listConversationsAsync iterates every page', async () => {
+        const seen = [];
+        for await (const c of client.listConversationsAsync({ parent: parent(), pageSize: 10 })) {
+          seen.push(c);
+        }
+        assert.equal(seen.length, N);
+        assert.deepEqual(seen.map((c) => c.name).sort(), [...all].sort());
+        assert.equal(new Set(seen.map((c) => c.name)).size, N, 'no conversation may appear twice');
+        for (const c of seen) {
+          // List defaults to the BASIC view.
+          assert.equal(c.transcript?.transcriptSegments?.length ?? 0, 0, `${c.name}: BASIC list must omit transcript`);
+          const i = Number(c.labels.idx);
+          assert.equal(c.labels.team, team(i));
+          assert.equal(c.medium, medium(i));
+          assert.equal(c.turnCount, turns(i));
+        }
+      });
+
+      test('manual paging with autoPaginate: false gives 3 pages of 10, 10, 5', async () => {
+        const sizes = [];
+        const names = [];
+        const tokens = [];
+        let request = { parent: parent(), pageSize: 10 };
+        while (request) {
+          const [page, nextRequest, raw] = await client.listConversations(request, { autoPaginate: false });
+          sizes.push(page.length);
+          names.push(...page.map((c) => c.name));
+          tokens.push(raw.nextPageToken);
+          if (nextRequest) {
+            assert.equal(nextRequest.pageToken, raw.nextPageToken);
+            assert.ok(raw.nextPageToken, 'a further page needs a non-empty nextPageToken');
+          }
+          request = nextRequest;
+          assert.ok(sizes.length <= 10, 'paging does not terminate');
+        }
+        assert.deepEqual(sizes, [10, 10, 5]);
+        assert.equal(tokens[tokens.length - 1], '', 'last page must have an empty nextPageToken');
+        assert.deepEqual([...names].sort(), [...all].sort());
+        assert.equal(new Set(names).size, N);
+      });
+
+      test('list with the FULL view includes transcripts', async () => {
+        const [page] = await client.listConversations(
+          { parent: parent(), pageSize: 5, view: 'FULL', filter: 'labels.idx="7"' },
+          { autoPaginate: false },
+        );
+        assert.equal(page.length, 1);
+        assert.equal(page[0].transcript.transcriptSegments.length, turns(7));
+      });
+
+      test('filter on a label', async () => {
+        const want = all.filter((_, i) => team(i) === 'billing').sort();
+        const got = [];
+        for await (const c of client.listConversationsAsync({ parent: parent(), pageSize: 4, filter: 'labels.team="billing"' })) {
+          got.push(c.name);
+        }
+        assert.equal(want.length, 9);
+        assert.deepEqual(got.sort(), want);
+      });
+
+      test('filter on medium, and on medium AND label', async () => {
+        const [chats] = await client.listConversations({ parent: parent(), filter: 'medium=CHAT', pageSize: 100 });
+        assert.deepEqual(chats.map((c) => c.name).sort(), all.filter((_, i) => medium(i) === 'CHAT').sort());
+        assert.ok(chats.every((c) => c.medium === 'CHAT'));
+
+        const [both] = await client.listConversations({
+          parent: parent(),
+          filter: 'labels.team="billing" AND medium=CHAT',
+          pageSize: 100,
+        });
+        assert.deepEqual(
+          both.map((c) => c.name).sort(),
+          all.filter((_, i) => team(i) === 'billing' && medium(i) === 'CHAT').sort(),
+        );
+        assert.equal(both.length, 5);
+
+        const [agents] = await client.listConversations({ parent: parent(), filter: 'agent_id="agent-3"', pageSize: 100 });
+        assert.deepEqual(agents.map((c) => c.name).sort(), all.filter((_, i) => i % 5 === 3).sort());
+      });
+
+      test('orderBy create_time desc and turn_count', async () => {
+        const newestFirst = [];
+        for await (const c of client.listConversationsAsync({ parent: parent(), pageSize: 7, orderBy: 'create_time desc' })) {
+          newestFirst.push(c.name);
+        }
+        assert.deepEqual(newestFirst, [...all].reverse(), 'create_time desc must list newest first, across pages');
+
+        const oldestFirst = [];
+        for await (const c of client.listConversationsAsync({ parent: parent(), pageSize: 6, orderBy: 'create_time' })) {
+          oldestFirst.push(c.name);
+        }
+        assert.deepEqual(oldestFirst, all);
+
+        const byTurns = [];
+        for await (const c of client.listConversationsAsync({
+          parent: parent(),
+          pageSize: 4,
+          orderBy: 'turn_count desc',
+          filter: 'medium=PHONE_CALL',
+        })) {
+          byTurns.push(c);
+        }
+        assert.equal(byTurns.length, 12);
+        const counts = byTurns.map((c) => c.turnCount);
+        assert.deepEqual(counts, [...counts].sort((a, b) => b - a), `turn counts not descending: ${counts}`);
+        assert.equal(new Set(byTurns.map((c) => c.name)).size, 12);
+      });
+
+      test('a pageToken only works with the query it came from', async () => {
+        const [, next] = await client.listConversations({ parent: parent(), pageSize: 10 }, { autoPaginate: false });
+        assert.ok(next && next.pageToken);
+        const err = await rejection(
+          client.listConversations({ parent: parent(), pageSize: 10, filter: 'medium=CHAT', pageToken: next.pageToken }),
+        );
+        assertGoogleError(err, 3, 'pageToken reused with a different filter');
+      });
+
+      test('projects are isolated', async () => {
+        const [other] = await client.listConversations({ parent: client.locationPath('compat-empty', LOCATION) });
+        assert.deepEqual(other, []);
+        assertGoogleError(
+          await rejection(client.getConversation({ name: client.projectLocationConversationsPath('compat-empty', LOCATION, id(0)) })),
+          5,
+          'get across projects',
+        );
+      });
+    });
+  });
+}

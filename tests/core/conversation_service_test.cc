@@ -1,0 +1,186 @@
+// ConversationService over the real SQLite store: ids, limits, derived fields,
+// update rules, delete with analyses, paging with signed tokens.
+#include <filesystem>
+#include <set>
+
+#include "core/conversation_service.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+
+namespace parley::core {
+namespace {
+
+class ConversationServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("parley-svc-" + NewId());
+    auto s = store::OpenSqliteStore(dir_.string());
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    service_ = std::make_unique<ConversationService>(store_.get(), PageTokenCodec(std::string(32, 'k')));
+  }
+  void TearDown() override {
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+  Conversation New(const std::string& id = "") {
+    Conversation c;
+    c.set_tenant("t1");
+    c.set_location("us");
+    c.set_id(id);
+    return c;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> service_;
+};
+
+TEST_F(ConversationServiceTest, CreateAssignsIdTimesAndDerivedFields) {
+  Conversation c = New();
+  c.set_start_time_us(1'000'000);
+  for (const char* who : {"a", "a", "b"}) {
+    Message* m = c.add_messages();
+    m->set_participant_id(who);
+    m->set_time_us(c.messages_size() * 10'000'000);
+  }
+  auto stored = service_->Create(c);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->id().size(), 19u);
+  EXPECT_GT(stored->create_time_us(), 0);
+  EXPECT_EQ(stored->create_time_us(), stored->update_time_us());
+  EXPECT_EQ(stored->turn_count(), 2);
+  EXPECT_EQ(stored->duration_us(), 29'000'000);
+  auto got = service_->Get("t1", "us", stored->id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->turn_count(), 2);
+}
+
+TEST_F(ConversationServiceTest, CreateRefusesBadIdsDuplicatesAndBrokenLimits) {
+  EXPECT_EQ(service_->Create(New("Bad_Id")).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  EXPECT_EQ(service_->Create(New("conv-1")).status().code(), absl::StatusCode::kAlreadyExists);
+
+  Conversation many = New("labels-21");
+  for (int i = 0; i < 21; ++i) (*many.mutable_labels())["k" + std::to_string(i)] = "v";
+  EXPECT_EQ(service_->Create(many).status().code(), absl::StatusCode::kInvalidArgument);
+  Conversation long_key = New("long-key");
+  (*long_key.mutable_labels())[std::string(257, 'k')] = "v";
+  EXPECT_EQ(service_->Create(long_key).status().code(), absl::StatusCode::kInvalidArgument);
+  Conversation long_value = New("long-value");
+  (*long_value.mutable_labels())["k"] = std::string(257, 'v');
+  EXPECT_EQ(service_->Create(long_value).status().code(), absl::StatusCode::kInvalidArgument);
+  Conversation ok = New("edge-ok");
+  for (int i = 0; i < 20; ++i) (*ok.mutable_labels())[std::string(255, 'a') + char('a' + i)] = std::string(256, 'v');
+  EXPECT_TRUE(service_->Create(ok).ok());
+  // Nothing refused was stored.
+  EXPECT_EQ(service_->Get("t1", "us", "labels-21").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(service_->Get("t1", "us", "long-key").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, GetChecksTenantAndLocation) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  EXPECT_TRUE(service_->Get("t1", "us", "conv-1").ok());
+  EXPECT_TRUE(service_->Get("t1", "", "conv-1").ok());
+  EXPECT_EQ(service_->Get("t1", "eu", "conv-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(service_->Get("t2", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, UpdateKeepsImmutablesAndAdvancesUpdateTime) {
+  Conversation c = New("conv-1");
+  c.set_medium(CHAT);
+  auto created = service_->Create(c);
+  ASSERT_TRUE(created.ok());
+  auto updated = service_->Update("t1", "us", "conv-1", [](Conversation& x) {
+    x.add_agent_ids("agent-2");
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->agent_ids(0), "agent-2");
+  EXPECT_GT(updated->update_time_us(), created->update_time_us());
+  EXPECT_EQ(updated->create_time_us(), created->create_time_us());
+
+  auto medium = service_->Update("t1", "us", "conv-1", [](Conversation& x) {
+    x.set_medium(PHONE_CALL);
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(medium.status().code(), absl::StatusCode::kInvalidArgument);
+  auto rename = service_->Update("t1", "us", "conv-1", [](Conversation& x) {
+    x.set_id("other");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(rename.status().code(), absl::StatusCode::kInvalidArgument);
+  auto refused = service_->Update("t1", "us", "conv-1", [](Conversation&) {
+    return absl::InvalidArgumentError("no");
+  });
+  EXPECT_EQ(refused.status().message(), "no");
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->agent_ids(0), "agent-2");
+  EXPECT_EQ(service_->Update("t1", "us", "missing", [](Conversation&) { return absl::OkStatus(); })
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, DeleteNeedsForceWhenAnalysesExist) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  Analysis a;
+  a.set_tenant("t1");
+  a.set_conversation_id("conv-1");
+  a.set_id("a1");
+  a.set_create_time_us(NowMicros());
+  ASSERT_TRUE(store_->PutAnalysis(a).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->latest_analysis_id(), "a1");
+  EXPECT_EQ(service_->Delete("t1", "us", "conv-1", false).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(service_->Get("t1", "us", "conv-1").ok());
+  EXPECT_TRUE(service_->Delete("t1", "us", "conv-1", true).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(service_->Delete("t1", "us", "conv-1", true).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, ListPagesWithSignedTokens) {
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(service_->Create(New("conv-" + std::to_string(100 + i))).ok());
+  ConversationQuery q;
+  q.tenant = "t1";
+  q.location = "us";
+  q.page_size = 10;
+  std::set<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = service_->List(q, token, "fp");
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& c : page->conversations) EXPECT_TRUE(seen.insert(c.id()).second) << c.id();
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), 25u);
+
+  auto first = service_->List(q, "", "fp");
+  ASSERT_FALSE(first->next_page_token.empty());
+  EXPECT_EQ(service_->List(q, first->next_page_token, "other-filter").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ConversationQuery other_tenant = q;
+  other_tenant.tenant = "t2";
+  EXPECT_EQ(service_->List(other_tenant, first->next_page_token, "fp").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  q.page_size = -1;
+  EXPECT_EQ(service_->List(q, "", "fp").status().code(), absl::StatusCode::kInvalidArgument);
+  q.page_size = 5000;  // clamped to the maximum
+  EXPECT_EQ(service_->List(q, "", "fp")->conversations.size(), 25u);
+}
+
+TEST_F(ConversationServiceTest, ExpiredConversationsVanishAndAreSwept) {
+  Conversation c = New("old-1");
+  c.set_expire_time_us(NowMicros() - 1);
+  ASSERT_TRUE(service_->Create(c).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "old-1").status().code(), absl::StatusCode::kNotFound);
+  auto swept = service_->SweepExpired();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 1);
+}
+
+}  // namespace
+}  // namespace parley::core

@@ -1,0 +1,313 @@
+// "Acknowledged means durable": every create that got a 2xx reply must survive
+// kill -9 of the server, and the database must stay intact.
+//
+//   PARLEY_BIN=build/parley node --test tests/crash/crash.test.mjs
+//
+// Three cycles on one data directory. Each cycle: start parley, run 32
+// concurrent keep-alive clients creating conversations with unique ids, kill -9
+// the server mid-load, restart it, check that every id acknowledged so far (in
+// any cycle) reads back complete, that listing finds at least as many
+// conversations as were acknowledged and nothing that was never sent, stop it
+// cleanly and run `PRAGMA integrity_check`.
+//
+// Node built-ins only.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+
+const CYCLES = 3;
+const CLIENTS = 32;
+const LOAD_MS = 1500;
+const PROJECT = 'crash';
+const LOCATION = 'us-central1';
+const BASE = `/v1/projects/${PROJECT}/locations/${LOCATION}/conversations`;
+const SEGMENTS = 10;
+const MIN_ACKED_PER_CYCLE = 100;
+const MIN_ACKED_TOTAL = 300;
+
+function findParleyBinary() {
+  const fromEnv = process.env.PARLEY_BIN;
+  if (fromEnv) return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
+  const fallback = path.join(repoRoot, 'build', 'parley');
+  if (existsSync(fallback)) return { bin: fallback };
+  return { error: 'Set PARLEY_BIN to the parley server binary (ctest does this).' };
+}
+
+const running = new Set();
+
+async function startServer(bin, dataDir) {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stderr = '';
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`parley did not report its port within 20 s; stderr:\n${stderr}`));
+    }, 20000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.length > 200000) stderr = stderr.slice(-100000);
+      const m = /parley: listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`parley exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+    });
+  });
+  return {
+    port,
+    child,
+    exited,
+    stderr: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+// One HTTP exchange; resolves {status, body} once the whole reply is read.
+function request(agent, port, method, urlPath, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        agent,
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': payload.length }
+          : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+        // The status line alone is the server's answer: keep it if the body is cut off.
+        const fail = (e) => reject(Object.assign(e ?? new Error('reply cut off'), { status: res.statusCode }));
+        res.on('error', fail);
+        res.on('aborted', () => fail(new Error('reply cut off')));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// About 2 KB of JSON: a chat with 10 segments.
+function conversationBody(id, cycle, worker) {
+  const segments = [];
+  for (let i = 0; i < SEGMENTS; i++) {
+    const agent = i % 2 === 0;
+    segments.push({
+      text:
+        (agent ? 'Agent: ' : 'Customer: ') +
+        `message ${i} of ${id}. ` +
+        'I would like to check the status of my refund for the order placed last week.'.slice(0, 60 + (i % 3) * 10),
+      messageTime: new Date(Date.UTC(2026, 0, 1, 10, 0, i * 7)).toISOString(),
+      segmentParticipant: { role: agent ? 'HUMAN_AGENT' : 'END_USER', userId: agent ? 'agent-1' : 'customer-1' },
+    });
+  }
+  return JSON.stringify({
+    medium: 'CHAT',
+    agentId: `agent-${worker % 8}`,
+    languageCode: 'en-US',
+    labels: { cycle: String(cycle), worker: String(worker), suite: 'crash' },
+    transcript: { transcriptSegments: segments },
+  });
+}
+
+// Runs CLIENTS concurrent create loops; kill -9s the server after LOAD_MS.
+async function loadAndKill(server, cycle, acked, attempted) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  let killed = false;
+  const ackedThisCycle = [];
+  const unexpected = [];
+  let throttled = 0;
+  let inFlightAtKill = 0;
+  let inFlight = 0;
+
+  async function worker(w) {
+    for (let seq = 0; !killed; seq++) {
+      const id = `c${cycle}-w${String(w).padStart(2, '0')}-${String(seq).padStart(5, '0')}`;
+      attempted.add(id);
+      inFlight++;
+      try {
+        const res = await request(agent, server.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, cycle, w));
+        if (res.status >= 200 && res.status < 300) {
+          // Whatever the server acknowledged before it died must be durable,
+          // even if we only read the reply after sending the kill.
+          acked.add(id);
+          ackedThisCycle.push(id);
+        } else if (res.status === 429 || res.status === 503) {
+          throttled++;
+        } else if (!killed) {
+          unexpected.push(`POST ${id} -> ${res.status} ${res.body.slice(0, 300)}`);
+        }
+      } catch (e) {
+        if (e.status >= 200 && e.status < 300) {
+          acked.add(id);
+          ackedThisCycle.push(id);
+        } else if (!killed) {
+          unexpected.push(`POST ${id} -> ${e.code ?? ''} ${e.message}`);
+        }
+      } finally {
+        inFlight--;
+      }
+      if (unexpected.length > 0 && !killed) break;
+    }
+  }
+
+  const workers = Array.from({ length: CLIENTS }, (_, w) => worker(w));
+  await new Promise((r) => setTimeout(r, LOAD_MS));
+  inFlightAtKill = inFlight;
+  killed = true;
+  const { signal } = await server.kill9();
+  await Promise.all(workers);
+  agent.destroy();
+  assert.equal(signal, 'SIGKILL', 'the server should have died from SIGKILL');
+  assert.deepEqual(unexpected, [], `unexpected failures before the kill:\n${unexpected.slice(0, 10).join('\n')}\nstderr:\n${server.stderr().slice(-4000)}`);
+  return { ackedThisCycle: ackedThisCycle.length, inFlightAtKill, throttled };
+}
+
+async function verify(server, acked, attempted) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  try {
+    // Every acknowledged conversation reads back, complete.
+    const ids = [...acked];
+    const problems = [];
+    let next = 0;
+    async function reader() {
+      while (next < ids.length && problems.length < 20) {
+        const id = ids[next++];
+        let res;
+        try {
+          res = await request(agent, server.port, 'GET', `${BASE}/${id}`);
+        } catch (e) {
+          problems.push(`GET ${id} -> ${e.code ?? ''} ${e.message}`);
+          continue;
+        }
+        if (res.status !== 200) {
+          problems.push(`GET ${id} -> ${res.status} ${res.body.slice(0, 300)}`);
+          continue;
+        }
+        const c = JSON.parse(res.body);
+        const segs = c.transcript?.transcriptSegments?.length ?? 0;
+        if (c.name !== `projects/${PROJECT}/locations/${LOCATION}/conversations/${id}` || segs !== SEGMENTS) {
+          problems.push(`GET ${id} -> incomplete conversation: name=${c.name} segments=${segs}`);
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: 16 }, reader));
+    assert.deepEqual(problems, [], `acknowledged conversations lost or damaged after kill -9 (${ids.length} acknowledged):\n${problems.join('\n')}`);
+
+    // Listing every page finds at least the acknowledged ones, and nothing
+    // that was never sent.
+    const listed = new Set();
+    let token = '';
+    let pages = 0;
+    do {
+      const q = new URLSearchParams({ pageSize: '1000' });
+      if (token) q.set('pageToken', token);
+      const res = await request(agent, server.port, 'GET', `${BASE}?${q}`);
+      assert.equal(res.status, 200, `list page ${pages} -> ${res.status} ${res.body.slice(0, 300)}`);
+      const page = JSON.parse(res.body);
+      for (const c of page.conversations ?? []) {
+        const id = c.name.slice(c.name.lastIndexOf('/') + 1);
+        assert.ok(!listed.has(id), `list returned ${id} twice`);
+        listed.add(id);
+      }
+      token = page.nextPageToken ?? '';
+      pages++;
+      assert.ok(pages < 10000, 'list paging does not terminate');
+    } while (token);
+    assert.ok(listed.size >= acked.size, `list found ${listed.size} conversations, fewer than the ${acked.size} acknowledged`);
+    const missing = [...acked].filter((id) => !listed.has(id));
+    assert.deepEqual(missing.slice(0, 10), [], `${missing.length} acknowledged conversations missing from the list`);
+    const phantom = [...listed].filter((id) => !attempted.has(id));
+    assert.deepEqual(phantom.slice(0, 10), [], 'list returned conversations that were never created');
+    return { listed: listed.size, pages };
+  } finally {
+    agent.destroy();
+  }
+}
+
+function integrityCheck(dataDir) {
+  const db = path.join(dataDir, 'parley.db');
+  assert.ok(existsSync(db), `${db} does not exist`);
+  return execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+}
+
+const server = findParleyBinary();
+
+test('kill -9 never loses an acknowledged create', { timeout: 120000 }, async (t) => {
+  if (server.error) assert.fail(server.error);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-crash-'));
+  const acked = new Set();
+  const attempted = new Set();
+  try {
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const loaded = await startServer(server.bin, dataDir);
+      const load = await loadAndKill(loaded, cycle, acked, attempted);
+
+      const restarted = await startServer(server.bin, dataDir);
+      const seen = await verify(restarted, acked, attempted);
+      const { code, signal } = await restarted.stop();
+      assert.equal(code, 0, `parley should exit 0 on SIGTERM (signal ${signal}); stderr:\n${restarted.stderr().slice(-4000)}`);
+
+      const integrity = integrityCheck(dataDir);
+      assert.equal(integrity, 'ok', `PRAGMA integrity_check after cycle ${cycle}: ${integrity}`);
+
+      t.diagnostic(
+        `cycle ${cycle}: ${load.ackedThisCycle} creates acknowledged in ${LOAD_MS} ms, ` +
+          `${load.inFlightAtKill} in flight at kill -9, ${load.throttled} throttled; ` +
+          `after restart ${acked.size} acknowledged so far all read back, list found ${seen.listed} ` +
+          `(${seen.listed - acked.size} landed without an acknowledgement); integrity_check ok`,
+      );
+      assert.ok(
+        load.ackedThisCycle >= MIN_ACKED_PER_CYCLE,
+        `only ${load.ackedThisCycle} creates acknowledged in cycle ${cycle}; the test needs load to be meaningful`,
+      );
+      assert.ok(load.inFlightAtKill > 0, 'no request was in flight at the kill');
+    }
+    assert.ok(acked.size >= MIN_ACKED_TOTAL, `only ${acked.size} creates acknowledged in total (need ${MIN_ACKED_TOTAL})`);
+  } finally {
+    for (const child of running) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
