@@ -1,1 +1,754 @@
-// placeholder until written
+// The only translation unit that includes Boost.Asio and Boost.Beast.
+//
+// Threading: each network thread runs its own io_context, and each accepted
+// connection lives on exactly one of them (round-robin), so a connection's
+// handlers never run concurrently and need no strand or lock. Blocking
+// handlers run on a separate thread pool; the response is posted back to the
+// connection's io_context. Timeouts are deadlines stored in the connection and
+// checked by a per-thread sweep timer, so the per-request cost of a timeout is
+// one clock read rather than a timer operation per socket operation.
+//
+// Reading: Beast's request parser is fed by hand from a flat buffer, so the
+// server sees the moment the head is complete (to refuse an oversized
+// Content-Length before the body arrives, answer `Expect: 100-continue` and
+// switch from the header timeout to the body timeout). The response head is
+// written by hand next to the body in one gather write.
+
+#include "api/http/server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace parley::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using Executor = net::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using error_code = boost::system::error_code;
+
+constexpr uint32_t kHeaderLimit = 64 * 1024;
+// After an error response that closes the connection, unread input is read
+// and dropped for up to this long (or this many bytes) before closing, so that
+// closing does not send a reset that could destroy the response in flight.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr size_t kLingerMaxBytes = 8u << 20;
+constexpr size_t kHeadReadSize = 4096;
+constexpr size_t kBodyReadSize = 64 * 1024;
+// Response bodies and request bodies larger than this are freed after each
+// request instead of keeping their capacity for the next one.
+constexpr size_t kKeepCapacity = 64 * 1024;
+
+class Connection;
+
+struct Core;
+
+struct Worker {
+  Core* core = nullptr;
+  std::optional<net::io_context> ioc;
+  std::optional<net::executor_work_guard<Executor>> work;
+  std::optional<net::steady_timer> sweep;
+  // Connections living on this worker, an intrusive list touched only from
+  // this worker's thread (or after every thread has been joined).
+  Connection* connections = nullptr;
+  std::thread thread;
+};
+
+struct Core {
+  Core(ServerOptions o, const Router* r, ErrorRenderer e)
+      : options(std::move(o)), router(r), render_error(std::move(e)) {}
+
+  Response RenderError(int status, const std::string& message) const {
+    if (render_error) return render_error(status, message);
+    Response r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = message;
+    return r;
+  }
+
+  void ConnectionOpened() {
+    std::lock_guard lock(mu);
+    ++open_connections;
+  }
+  void ConnectionClosed() {
+    std::lock_guard lock(mu);
+    if (--open_connections == 0) drained.notify_all();
+  }
+
+  const ServerOptions options;
+  const Router* const router;
+  const ErrorRenderer render_error;
+
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable drained;
+  int open_connections = 0;  // guarded by mu
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;           // runs on workers[0]
+  std::optional<net::steady_timer> accept_retry;   // runs on workers[0]
+  size_t next_worker = 0;                          // only the accept handler
+  std::optional<net::thread_pool> blocking_pool;
+  Clock::duration sweep_interval{};
+  uint16_t port = 0;
+  bool started = false;
+  bool shut_down = false;
+};
+
+// ---- small formatting helpers -------------------------------------------
+
+Method MethodFromVerb(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::patch: return Method::kPatch;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+// The IMF-fixdate of the current second, cached per thread.
+std::string_view HttpDate() {
+  static constexpr char kDays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr char kMonths[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t cached = -1;
+  thread_local char buf[40];
+  thread_local size_t len = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != cached) {
+    std::tm t;
+    gmtime_r(&now, &t);
+    int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                          kDays[t.tm_wday], t.tm_mday, kMonths[t.tm_mon], t.tm_year + 1900,
+                          t.tm_hour, t.tm_min, t.tm_sec);
+    len = n > 0 ? static_cast<size_t>(n) : 0;
+    cached = now;
+  }
+  return {buf, len};
+}
+
+std::string_view ReasonPhrase(int status) {
+  if (status == 499) return "Client Closed Request";
+  beast::string_view r = bhttp::obsolete_reason(bhttp::int_to_status(status));
+  if (r.empty() || r.front() == '<') return "Unknown";
+  return {r.data(), r.size()};
+}
+
+void AppendNumber(uint64_t n, std::string* out) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out->append(digits, end);
+}
+
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Headers a handler may set: a valid name, a value without line breaks, and
+// not one the server writes itself.
+bool HandlerHeaderAllowed(const std::string& name, const std::string& value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) return false;
+  if (value.find_first_of("\r\n\0", 0, 3) != std::string::npos) return false;
+  return !beast::iequals(name, "content-length") && !beast::iequals(name, "connection") &&
+         !beast::iequals(name, "transfer-encoding");
+}
+
+void ToLower(std::string* s) {
+  for (char& c : *s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
+// ---- one connection ------------------------------------------------------
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Worker* worker, Socket socket)
+      : worker_(worker), core_(worker->core), socket_(std::move(socket)) {
+    core_->ConnectionOpened();
+  }
+
+  ~Connection() {
+    if (linked_) {
+      if (prev_) {
+        prev_->next_ = next_;
+      } else {
+        worker_->connections = next_;
+      }
+      if (next_) next_->prev_ = prev_;
+    }
+    error_code ec;
+    socket_.close(ec);
+    core_->ConnectionClosed();
+  }
+
+  Connection* next() const { return next_; }
+
+  // On the worker thread: joins the worker's list and waits for a request.
+  void Start() {
+    next_ = worker_->connections;
+    if (next_) next_->prev_ = this;
+    worker_->connections = this;
+    linked_ = true;
+    if (core_->stopping.load()) {
+      CloseNow();
+      return;
+    }
+    error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    state_ = State::kIdle;
+    // The first request's head must arrive within the header timeout of
+    // connecting; later ones may wait for the idle timeout first.
+    deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
+    NewRequest();
+    Read();
+  }
+
+  // From the sweep timer: closes the connection if its deadline has passed.
+  void CheckDeadline(Clock::time_point now) {
+    if (now >= deadline_ && state_ != State::kHandling && state_ != State::kClosed) CloseNow();
+  }
+
+  // The server is shutting down: an idle connection closes now; one in the
+  // middle of a request closes after responding.
+  void OnServerStopping() {
+    if (state_ == State::kIdle) CloseNow();
+  }
+
+ private:
+  enum class State {
+    kIdle,       // waiting for the first byte of a request
+    kHead,       // reading the request head
+    kBody,       // reading the request body
+    kHandling,   // a handler runs (possibly on the blocking pool)
+    kWriting,    // writing the response
+    kLingering,  // response sent, draining input before closing
+    kClosed,
+  };
+
+  static Clock::duration Ms(int ms) { return std::chrono::milliseconds(std::max(ms, 1)); }
+
+  void NewRequest() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(core_->options.max_body_bytes);
+    head_checked_ = false;
+  }
+
+  void Read() {
+    size_t n = state_ == State::kBody || state_ == State::kLingering ? kBodyReadSize
+                                                                      : kHeadReadSize;
+    socket_.async_read_some(buffer_.prepare(n),
+                            [self = shared_from_this()](error_code ec, size_t bytes) {
+                              self->OnRead(ec, bytes);
+                            });
+  }
+
+  void OnRead(error_code ec, size_t bytes) {
+    if (state_ == State::kClosed) return;
+    if (ec) {  // end of stream, reset, or closed by a deadline
+      CloseNow();
+      return;
+    }
+    buffer_.commit(bytes);
+    if (state_ == State::kLingering) {
+      buffer_.consume(buffer_.size());
+      lingered_ += bytes;
+      if (lingered_ > kLingerMaxBytes) {
+        CloseNow();
+      } else {
+        Read();
+      }
+      return;
+    }
+    if (state_ == State::kIdle) {
+      state_ = State::kHead;
+      // The first request's deadline already counts from connecting.
+      if (served_ > 0) deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
+    }
+    Parse();
+  }
+
+  // Feeds buffered input to the parser until the request is complete or more
+  // input is needed.
+  void Parse() {
+    for (;;) {
+      if (buffer_.size() == 0) {
+        Read();
+        return;
+      }
+      error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        Read();
+        return;
+      }
+      if (ec) {
+        FailRequest(ec);
+        return;
+      }
+      if (!head_checked_ && parser_->is_header_done()) {
+        head_checked_ = true;
+        if (!parser_->is_done() && !OnHeadWithBody()) return;
+      }
+      if (parser_->is_done()) {
+        HandleRequest();
+        return;
+      }
+      if (used == 0) {
+        Read();
+        return;
+      }
+    }
+  }
+
+  // The head is complete and a body follows. (A Content-Length over the limit
+  // has already failed in the parser.) Returns false if it wrote a
+  // `100 Continue` and parsing resumes when that is written.
+  bool OnHeadWithBody() {
+    state_ = State::kBody;
+    deadline_ = Clock::now() + Ms(core_->options.body_timeout_ms);
+    const auto& msg = parser_->get();
+    auto expect = msg.find(bhttp::field::expect);
+    if (expect == msg.end() || msg.version() < 11 ||
+        !beast::iequals(expect->value(), "100-continue")) {
+      return true;
+    }
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       if (self->state_ == State::kClosed) return;
+                       if (ec) {
+                         self->CloseNow();
+                       } else {
+                         self->Parse();
+                       }
+                     });
+    return false;
+  }
+
+  void FailRequest(error_code ec) {
+    state_ = State::kHandling;
+    if (ec == bhttp::error::body_limit) {
+      RespondAndClose(413, absl::StrCat("Request payload size exceeds the limit: ",
+                                        core_->options.max_body_bytes, " bytes."));
+    } else if (ec == bhttp::error::header_limit) {
+      RespondAndClose(431, absl::StrCat("Request header fields exceed the limit: ",
+                                        kHeaderLimit, " bytes."));
+    } else {
+      RespondAndClose(400, "Malformed HTTP request.");
+    }
+  }
+
+  void RespondAndClose(int status, const std::string& message) {
+    keep_alive_ = false;
+    linger_after_ = true;
+    head_request_ = false;
+    http10_ = false;
+    WriteResponse(core_->RenderError(status, message));
+  }
+
+  void FillRequest(bhttp::request<bhttp::string_body>& msg) {
+    req_.method = MethodFromVerb(msg.method());
+    req_.target.assign(msg.target().data(), msg.target().size());
+    size_t i = 0;
+    for (const auto& field : msg) {
+      if (i == req_.headers.size()) req_.headers.emplace_back();
+      auto& [name, value] = req_.headers[i++];
+      name.assign(field.name_string().data(), field.name_string().size());
+      ToLower(&name);
+      value.assign(field.value().data(), field.value().size());
+    }
+    req_.headers.resize(i);
+    req_.body = std::move(msg.body());
+  }
+
+  void HandleRequest() {
+    state_ = State::kHandling;
+    deadline_ = Clock::time_point::max();
+    auto& msg = parser_->get();
+    FillRequest(msg);
+    keep_alive_ = msg.keep_alive();
+    http10_ = msg.version() < 11;
+    head_request_ = req_.method == Method::kHead;
+    linger_after_ = false;
+
+    if (req_.target.empty() || req_.target[0] != '/' ||
+        !ParseTarget(req_.target, &req_.path, &req_.query)) {
+      WriteResponse(core_->RenderError(400, "Invalid request target."));
+      return;
+    }
+    Router::Found found = core_->router->Find(req_.method, req_.path);
+    if (found.handler == nullptr && head_request_) {
+      Router::Found get = core_->router->Find(Method::kGet, req_.path);
+      if (get.handler != nullptr) found = std::move(get);
+    }
+    if (found.handler == nullptr) {
+      if (found.method_not_allowed) {
+        WriteResponse(core_->RenderError(
+            405, absl::StrCat("Method ", std::string(msg.method_string()), " is not allowed for ",
+                              req_.path, ".")));
+      } else {
+        WriteResponse(core_->RenderError(404, absl::StrCat("No resource at ", req_.path, ".")));
+      }
+      return;
+    }
+    if (found.dispatch == http::Dispatch::kInline) {
+      WriteResponse(Invoke(*found.handler, found.params));
+      return;
+    }
+    // The request stays in this connection, untouched until the response is
+    // posted back: no read is pending while a handler runs.
+    net::post(*core_->blocking_pool,
+              [self = shared_from_this(), handler = found.handler,
+               params = std::move(found.params)]() mutable {
+                Response response = self->Invoke(*handler, params);
+                Executor ex = self->socket_.get_executor();
+                // Moving `self` makes the connection's last owner (if any)
+                // the network thread, never this pool thread.
+                net::post(ex, [self = std::move(self), response = std::move(response)]() mutable {
+                  self->WriteResponse(std::move(response));
+                });
+              });
+  }
+
+  Response Invoke(const Handler& handler, const PathParams& params) {
+    try {
+      return handler(req_, params);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "parley: handler for %s %s threw: %s\n",
+                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "parley: handler for %s %s threw a non-exception\n",
+                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
+    }
+    return core_->RenderError(500, "Internal error encountered.");
+  }
+
+  void WriteResponse(Response response) {
+    if (state_ == State::kClosed) return;
+    res_ = std::move(response);
+    if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
+    int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
+    bool no_body = status < 200 || status == 204 || status == 304;
+
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    AppendNumber(status, &head_);
+    head_ += ' ';
+    head_ += ReasonPhrase(status);
+    head_ += "\r\nDate: ";
+    head_ += HttpDate();
+    if (!res_.content_type.empty() && !no_body &&
+        res_.content_type.find_first_of("\r\n") == std::string::npos) {
+      head_ += "\r\nContent-Type: ";
+      head_ += res_.content_type;
+    }
+    for (const auto& [name, value] : res_.headers) {
+      if (!HandlerHeaderAllowed(name, value)) continue;
+      head_ += "\r\n";
+      head_ += name;
+      head_ += ": ";
+      head_ += value;
+    }
+    if (!no_body) {
+      head_ += "\r\nContent-Length: ";
+      AppendNumber(res_.body.size(), &head_);
+    }
+    if (!keep_alive_) {
+      head_ += "\r\nConnection: close";
+    } else if (http10_) {
+      head_ += "\r\nConnection: keep-alive";
+    }
+    head_ += "\r\n\r\n";
+
+    std::array<net::const_buffer, 2> buffers = {
+        net::buffer(head_),
+        no_body || head_request_ ? net::const_buffer() : net::buffer(res_.body)};
+    state_ = State::kWriting;
+    deadline_ = Clock::now() + Ms(core_->options.body_timeout_ms);
+    net::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, size_t) {
+      self->OnWritten(ec);
+    });
+  }
+
+  void OnWritten(error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      CloseNow();
+      return;
+    }
+    if (linger_after_) {
+      Linger();
+      return;
+    }
+    if (!keep_alive_ || core_->stopping.load(std::memory_order_relaxed)) {
+      socket_.shutdown(tcp::socket::shutdown_send, ec);
+      CloseNow();
+      return;
+    }
+    // Keep small buffers for the next request; free big ones.
+    if (res_.body.capacity() > kKeepCapacity) std::string().swap(res_.body);
+    if (req_.body.capacity() > kKeepCapacity) std::string().swap(req_.body);
+    res_.headers.clear();
+    ++served_;
+    NewRequest();
+    if (buffer_.size() > 0) {  // the client sent the next request already
+      state_ = State::kHead;
+      deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
+      Parse();
+    } else {
+      state_ = State::kIdle;
+      deadline_ = Clock::now() + Ms(core_->options.idle_timeout_ms);
+      Read();
+    }
+  }
+
+  // Half-closes and drops input until the client closes, for a bounded time.
+  void Linger() {
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      CloseNow();
+      return;
+    }
+    state_ = State::kLingering;
+    deadline_ = Clock::now() + kLingerTime;
+    lingered_ = 0;
+    buffer_.consume(buffer_.size());
+    Read();
+  }
+
+  void CloseNow() {
+    state_ = State::kClosed;
+    deadline_ = Clock::time_point::max();
+    error_code ec;
+    socket_.close(ec);  // pending operations complete with operation_aborted
+  }
+
+  Worker* const worker_;
+  Core* const core_;
+  Socket socket_;
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+  bool linked_ = false;
+
+  State state_ = State::kIdle;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool head_checked_ = false;
+  size_t lingered_ = 0;
+  uint64_t served_ = 0;  // responses written on this connection
+
+  Request req_;
+  bool keep_alive_ = true;
+  bool http10_ = false;
+  bool head_request_ = false;
+  bool linger_after_ = false;
+  Response res_;
+  std::string head_;
+};
+
+// ---- accepting and sweeping ----------------------------------------------
+
+void Sweep(Worker* w) {
+  w->sweep->expires_after(w->core->sweep_interval);
+  w->sweep->async_wait([w](error_code ec) {
+    if (ec) return;
+    Clock::time_point now = Clock::now();
+    // CheckDeadline only closes sockets; no connection is destroyed here.
+    for (Connection* c = w->connections; c != nullptr; c = c->next()) c->CheckDeadline(now);
+    Sweep(w);
+  });
+}
+
+void Accept(Core* core) {
+  Worker* w = core->workers[core->next_worker++ % core->workers.size()].get();
+  core->acceptor->async_accept(*w->ioc, [core, w](error_code ec, Socket socket) {
+    if (core->stopping.load()) return;
+    if (ec == net::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors or similar: try again shortly rather than spin.
+      std::fprintf(stderr, "parley: accept failed: %s\n", ec.message().c_str());
+      core->accept_retry->expires_after(std::chrono::milliseconds(50));
+      core->accept_retry->async_wait([core](error_code ec) {
+        if (!ec && !core->stopping.load()) Accept(core);
+      });
+      return;
+    }
+    auto connection = std::make_shared<Connection>(w, std::move(socket));
+    net::post(*w->ioc, [connection = std::move(connection)] { connection->Start(); });
+    Accept(core);
+  });
+}
+
+}  // namespace
+
+struct Server::Impl : Core {
+  using Core::Core;
+};
+
+Server::Server(ServerOptions options, const Router* router, ErrorRenderer render_error)
+    : impl_(std::make_unique<Impl>(std::move(options), router, std::move(render_error))) {}
+
+Server::~Server() { Shutdown(); }
+
+uint16_t Server::port() const { return impl_->port; }
+
+absl::Status Server::Start() {
+  Core& core = *impl_;
+  if (core.started || core.shut_down) {
+    return absl::FailedPreconditionError("the HTTP server was already started");
+  }
+  const ServerOptions& o = core.options;
+  int threads = std::max(o.network_threads, 1);
+  for (int i = 0; i < threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->core = &core;
+    w->ioc.emplace(1);
+    w->work.emplace(w->ioc->get_executor());
+    w->sweep.emplace(*w->ioc);
+    core.workers.push_back(std::move(w));
+  }
+  net::io_context& ioc0 = *core.workers[0]->ioc;
+  auto fail = [&](absl::Status status) {
+    core.acceptor.reset();
+    core.workers.clear();
+    return status;
+  };
+
+  error_code ec;
+  tcp::endpoint endpoint;
+  net::ip::address address = net::ip::make_address(o.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, o.port);
+  } else {
+    tcp::resolver resolver(ioc0);
+    auto results = resolver.resolve(o.host, std::to_string(o.port), ec);
+    if (ec || results.empty()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("cannot resolve listen host '", o.host, "': ", ec.message())));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  std::string where = absl::StrCat(o.host, ":", o.port);
+  core.acceptor.emplace(ioc0);
+  core.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) core.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (ec) return fail(absl::InternalError(absl::StrCat("cannot open a socket: ", ec.message())));
+  core.acceptor->bind(endpoint, ec);
+  if (ec) {
+    return fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, ": ", ec.message())));
+  }
+  core.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, ": ", ec.message())));
+  }
+  core.port = core.acceptor->local_endpoint(ec).port();
+  core.accept_retry.emplace(ioc0);
+
+  // Deadlines are checked a few times per shortest timeout.
+  int shortest = std::min({o.header_timeout_ms, o.idle_timeout_ms, o.body_timeout_ms});
+  core.sweep_interval = std::clamp<Clock::duration>(
+      std::chrono::milliseconds(std::max(shortest, 1)) / 8, std::chrono::milliseconds(5),
+      std::chrono::milliseconds(250));
+
+  core.blocking_pool.emplace(static_cast<size_t>(std::max(o.blocking_threads, 1)));
+  for (auto& w : core.workers) Sweep(w.get());
+  Accept(&core);
+  for (auto& w : core.workers) {
+    Worker* worker = w.get();
+    worker->thread = std::thread([worker] { worker->ioc->run(); });
+  }
+  core.started = true;
+  return absl::OkStatus();
+}
+
+void Server::Shutdown(int drain_ms) {
+  Core& core = *impl_;
+  if (core.shut_down) return;
+  core.shut_down = true;
+  if (!core.started) return;
+
+  core.stopping.store(true);
+  net::post(*core.workers[0]->ioc, [&core] {
+    error_code ec;
+    core.acceptor->close(ec);
+    core.accept_retry->cancel();
+  });
+  for (auto& w : core.workers) {
+    Worker* worker = w.get();
+    net::post(*worker->ioc, [worker] {
+      for (Connection* c = worker->connections; c != nullptr;) {
+        Connection* next = c->next();
+        c->OnServerStopping();
+        c = next;
+      }
+    });
+  }
+  {
+    std::unique_lock lock(core.mu);
+    core.drained.wait_for(lock, std::chrono::milliseconds(std::max(drain_ms, 0)),
+                          [&core] { return core.open_connections == 0; });
+  }
+
+  for (auto& w : core.workers) {
+    w->work.reset();
+    w->ioc->stop();
+  }
+  for (auto& w : core.workers) w->thread.join();
+  // Handlers still running after the drain period finish here; their
+  // responses are posted to stopped io_contexts and discarded.
+  core.blocking_pool->join();
+  core.acceptor.reset();
+  core.accept_retry.reset();
+  for (auto& w : core.workers) w->sweep.reset();
+  // Destroying an io_context destroys its pending handlers, and with them the
+  // connections they own.
+  for (auto& w : core.workers) w->ioc.reset();
+  core.blocking_pool.reset();
+}
+
+}  // namespace parley::http

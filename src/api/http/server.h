@@ -18,7 +18,7 @@ struct ServerOptions {
   size_t max_body_bytes = 32u << 20;
   int header_timeout_ms = 10'000;   // whole request head must arrive in this
   int idle_timeout_ms = 60'000;     // keep-alive connection with no request
-  int body_timeout_ms = 60'000;     // whole body must arrive in this
+  int body_timeout_ms = 60'000;     // whole body must arrive (and a response be written) in this
   int network_threads = 2;
   int blocking_threads = 64;        // pool for Dispatch::kBlocking handlers
 };

@@ -1,0 +1,196 @@
+#include "api/http/router.h"
+
+#include <string>
+
+#include "api/http/message.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace parley::http {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+// A handler that answers with its own name, to see which route matched.
+Handler Named(std::string name) {
+  return [name](const Request&, const PathParams&) {
+    Response r;
+    r.body = name;
+    return r;
+  };
+}
+
+std::string Call(const Router::Found& found) {
+  if (found.handler == nullptr) return found.method_not_allowed ? "<405>" : "<404>";
+  return (*found.handler)(Request(), found.params).body;
+}
+
+constexpr char kConversations[] = "/v1/projects/{project}/locations/{location}/conversations";
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() {
+    std::string c = kConversations;
+    router_.Add(Method::kGet, "/healthz", Named("healthz"));
+    router_.Add(Method::kGet, "/", Named("root"));
+    router_.Add(Method::kGet, c, Named("list"));
+    router_.Add(Method::kPost, c, Named("create"), Dispatch::kBlocking);
+    router_.Add(Method::kPost, c + ":bulkDelete", Named("bulkDelete"));
+    router_.Add(Method::kGet, c + "/{conversation}", Named("get"));
+    router_.Add(Method::kDelete, c + "/{conversation}", Named("delete"));
+    router_.Add(Method::kPost, c + "/{conversation}:complete", Named("complete"));
+    router_.Add(Method::kGet, "/v1/things/special", Named("special"));
+    router_.Add(Method::kGet, "/v1/things/{thing}", Named("thing"));
+    router_.Add(Method::kGet, "/a/{x}/c", Named("a-x-c"));
+    router_.Add(Method::kGet, "/a/b/d", Named("a-b-d"));
+  }
+  Router router_;
+};
+
+TEST_F(RouterTest, MatchesLiteralRoutes) {
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/healthz")), "healthz");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/")), "root");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/health")), "<404>");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/healthz/x")), "<404>");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "")), "<404>");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "healthz")), "<404>");
+}
+
+TEST_F(RouterTest, CapturesNamedSegments) {
+  Router::Found f = router_.Find(Method::kGet, "/v1/projects/p1/locations/us-1/conversations/c9");
+  EXPECT_EQ(Call(f), "get");
+  EXPECT_EQ(f.params.Get("project"), "p1");
+  EXPECT_EQ(f.params.Get("location"), "us-1");
+  EXPECT_EQ(f.params.Get("conversation"), "c9");
+  EXPECT_EQ(f.params.Get("absent"), "");
+  EXPECT_EQ(f.dispatch, Dispatch::kInline);
+
+  Router::Found create = router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations");
+  EXPECT_EQ(Call(create), "create");
+  EXPECT_EQ(create.dispatch, Dispatch::kBlocking);
+}
+
+TEST_F(RouterTest, CaptureNeedsOneNonEmptySegment) {
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/projects//locations/l/conversations")), "<404>");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/projects/p/locations/l/conversations/")),
+            "<404>");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/projects/p/locations/l/conversations/a/b")),
+            "<404>");
+}
+
+TEST_F(RouterTest, CustomVerbOnCapture) {
+  Router::Found f =
+      router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations/c1:complete");
+  EXPECT_EQ(Call(f), "complete");
+  EXPECT_EQ(f.params.Get("conversation"), "c1");  // the capture does not swallow ":complete"
+  // Without a GET route for the verb, the whole segment is the capture.
+  Router::Found g =
+      router_.Find(Method::kGet, "/v1/projects/p/locations/l/conversations/c1:complete");
+  EXPECT_EQ(Call(g), "get");
+  EXPECT_EQ(g.params.Get("conversation"), "c1:complete");
+  // An unknown verb is just part of the segment; POST has no such route.
+  EXPECT_EQ(Call(router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations/c1:x")),
+            "<405>");
+  // A verb needs a non-empty capture in front of it.
+  EXPECT_EQ(Call(router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations/:complete")),
+            "<405>");
+}
+
+TEST_F(RouterTest, CustomVerbOnLiteral) {
+  Router::Found f =
+      router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations:bulkDelete");
+  EXPECT_EQ(Call(f), "bulkDelete");
+  EXPECT_EQ(f.params.Get("project"), "p");
+  EXPECT_EQ(f.params.Get("location"), "l");
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/projects/p/locations/l/conversations:bulkDelete")),
+            "<405>");
+  EXPECT_EQ(Call(router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations:other")),
+            "<404>");
+}
+
+TEST_F(RouterTest, LiteralBeatsCapture) {
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/things/special")), "special");
+  Router::Found f = router_.Find(Method::kGet, "/v1/things/ordinary");
+  EXPECT_EQ(Call(f), "thing");
+  EXPECT_EQ(f.params.Get("thing"), "ordinary");
+}
+
+TEST_F(RouterTest, BacktracksFromLiteralToCapture) {
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/a/b/d")), "a-b-d");
+  Router::Found f = router_.Find(Method::kGet, "/a/b/c");
+  EXPECT_EQ(Call(f), "a-x-c");
+  EXPECT_EQ(f.params.Get("x"), "b");
+}
+
+TEST_F(RouterTest, WrongMethodIsNotAllowedNotNotFound) {
+  Router::Found f = router_.Find(Method::kPut, "/v1/projects/p/locations/l/conversations/c1");
+  EXPECT_EQ(f.handler, nullptr);
+  EXPECT_TRUE(f.method_not_allowed);
+  EXPECT_EQ(Call(router_.Find(Method::kPost, "/healthz")), "<405>");
+  EXPECT_EQ(Call(router_.Find(Method::kOther, "/healthz")), "<405>");
+  EXPECT_EQ(Call(router_.Find(Method::kDelete, "/nowhere")), "<404>");
+}
+
+TEST(RouterDeathTest, RejectsDuplicateAndMalformedPatterns) {
+  Router router;
+  router.Add(Method::kGet, "/x/{a}", Named("x"));
+  EXPECT_DEATH(router.Add(Method::kGet, "/x/{b}", Named("y")), "already added");
+  EXPECT_DEATH(router.Add(Method::kGet, "x", Named("y")), "must start with");
+  EXPECT_DEATH(router.Add(Method::kGet, "/x/{a", Named("y")), "");
+  EXPECT_DEATH(router.Add(Method::kGet, "/x//y", Named("y")), "empty segment");
+}
+
+TEST(ParseTargetTest, DecodesPathAndQuery) {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  ASSERT_TRUE(ParseTarget("/v1/a%20b+c/d%2Fe?x=1+2&y=%41%3d&z&&x=3&e=", &path, &query));
+  EXPECT_EQ(path, "/v1/a b+c/d/e");  // '+' is a space only in the query
+  EXPECT_THAT(query, ElementsAre(Pair("x", "1 2"), Pair("y", "A="), Pair("z", ""),
+                                 Pair("x", "3"), Pair("e", "")));
+
+  ASSERT_TRUE(ParseTarget("/plain", &path, &query));
+  EXPECT_EQ(path, "/plain");
+  EXPECT_TRUE(query.empty());
+
+  ASSERT_TRUE(ParseTarget("/q?", &path, &query));
+  EXPECT_EQ(path, "/q");
+  EXPECT_TRUE(query.empty());
+}
+
+TEST(ParseTargetTest, RejectsMalformedEscapes) {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  EXPECT_FALSE(ParseTarget("/a%zz", &path, &query));
+  EXPECT_FALSE(ParseTarget("/a%4", &path, &query));
+  EXPECT_FALSE(ParseTarget("/a%", &path, &query));
+  EXPECT_FALSE(ParseTarget("/a?x=%g1", &path, &query));
+  EXPECT_FALSE(ParseTarget("/a?%=1", &path, &query));
+}
+
+TEST(RequestTest, QueryParamIsLastValueAndHeaderIsExact) {
+  Request req;
+  ASSERT_TRUE(ParseTarget("/x?pageSize=5&filter=a&pageSize=7", &req.path, &req.query));
+  ASSERT_NE(req.QueryParam("pageSize"), nullptr);
+  EXPECT_EQ(*req.QueryParam("pageSize"), "7");
+  EXPECT_EQ(*req.QueryParam("filter"), "a");
+  EXPECT_EQ(req.QueryParam("pageToken"), nullptr);
+
+  req.headers = {{"content-type", "application/json"}, {"x-goog-api-client", "gl-go/1"}};
+  ASSERT_NE(req.Header("content-type"), nullptr);
+  EXPECT_EQ(*req.Header("content-type"), "application/json");
+  EXPECT_EQ(req.Header("authorization"), nullptr);
+}
+
+TEST(MethodNameTest, NamesEveryMethod) {
+  EXPECT_EQ(MethodName(Method::kGet), "GET");
+  EXPECT_EQ(MethodName(Method::kPost), "POST");
+  EXPECT_EQ(MethodName(Method::kPut), "PUT");
+  EXPECT_EQ(MethodName(Method::kPatch), "PATCH");
+  EXPECT_EQ(MethodName(Method::kDelete), "DELETE");
+  EXPECT_EQ(MethodName(Method::kHead), "HEAD");
+  EXPECT_EQ(MethodName(Method::kOptions), "OPTIONS");
+}
+
+}  // namespace
+}  // namespace parley::http

@@ -1,0 +1,616 @@
+// The server over real loopback sockets, driven by a tiny blocking client.
+#include "api/http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http/google_errors.h"
+#include "gtest/gtest.h"
+
+namespace parley::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+long ElapsedMs(Clock::time_point since) {
+  return static_cast<long>(
+      std::chrono::duration_cast<milliseconds>(Clock::now() - since).count());
+}
+
+struct ClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  std::string Header(const std::string& name) const {
+    for (const auto& [n, v] : headers) {
+      if (n == name) return v;
+    }
+    return "<none>";
+  }
+};
+
+// A blocking HTTP/1.1 client over one TCP connection.
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response; nullopt if the connection closes or nothing arrives
+  // within `timeout`. `head_only` for the answer to a HEAD request.
+  std::optional<ClientResponse> Read(milliseconds timeout = milliseconds(5000),
+                                     bool head_only = false) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill(deadline)) return std::nullopt;
+    }
+    ClientResponse r;
+    std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    size_t line_end = head.find("\r\n");
+    std::string status_line = head.substr(0, line_end);
+    if (status_line.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
+    r.status = std::stoi(status_line.substr(9, 3));
+    size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+    while (pos < head.size()) {
+      size_t next = head.find("\r\n", pos);
+      if (next == std::string::npos) next = head.size();
+      std::string line = head.substr(pos, next - pos);
+      size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      r.headers.emplace_back(name, value);
+      pos = next + 2;
+    }
+    if (r.status == 100) return r;
+    size_t length = head_only ? 0 : std::stoul(r.Header("content-length") == "<none>"
+                                                   ? std::string("0")
+                                                   : r.Header("content-length"));
+    while (buffer_.size() < length) {
+      if (!Fill(deadline)) return std::nullopt;
+    }
+    r.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return r;
+  }
+
+  std::optional<ClientResponse> Get(const std::string& target) {
+    if (!Send("GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n")) return std::nullopt;
+    return Read();
+  }
+
+  // True if the server closes the connection (EOF or reset) within `timeout`
+  // with no further data.
+  bool ClosedWithin(milliseconds timeout) {
+    Clock::time_point deadline = Clock::now() + timeout;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      int wait = static_cast<int>(
+          std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
+      if (wait < 0 || ::poll(&p, 1, wait) <= 0) return false;
+      char c[4096];
+      ssize_t n = ::recv(fd_, c, sizeof c, 0);
+      if (n <= 0) return true;
+      buffer_.append(c, static_cast<size_t>(n));  // unexpected data: keep waiting
+    }
+  }
+
+  const std::string& leftover() const { return buffer_; }
+
+ private:
+  bool Fill(Clock::time_point deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    int wait = static_cast<int>(
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
+    if (wait < 0 || ::poll(&p, 1, wait) <= 0) return false;
+    char c[16384];
+    ssize_t n = ::recv(fd_, c, sizeof c, 0);
+    if (n <= 0) return false;
+    buffer_.append(c, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+Response Text(std::string body) {
+  Response r;
+  r.content_type = "text/plain";
+  r.body = std::move(body);
+  return r;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    router_.Add(Method::kGet, "/healthz", [](const Request&, const PathParams&) {
+      return Text("ok");
+    });
+    router_.Add(Method::kPost, "/echo", [](const Request& req, const PathParams&) {
+      Response r = Text(req.body);
+      const std::string* type = req.Header("content-type");
+      r.headers.emplace_back("X-Request-Type", type ? *type : "none");
+      return r;
+    });
+    router_.Add(Method::kGet, "/v1/things/{thing}:inspect",
+                [](const Request& req, const PathParams& params) {
+                  const std::string* q = req.QueryParam("q");
+                  return Text(std::string(params.Get("thing")) + "|" + (q ? *q : "-"));
+                });
+    router_.Add(Method::kGet, "/throws", [](const Request&, const PathParams&) -> Response {
+      throw std::runtime_error("boom");
+    });
+    router_.Add(
+        Method::kPost, "/slow",
+        [this](const Request&, const PathParams&) {
+          int running = slow_running_.fetch_add(1) + 1;
+          int max = slow_max_running_.load();
+          while (running > max && !slow_max_running_.compare_exchange_weak(max, running)) {
+          }
+          slow_started_.fetch_add(1);
+          std::this_thread::sleep_for(milliseconds(300));
+          slow_running_.fetch_sub(1);
+          slow_finished_.fetch_add(1);
+          return Text("slow done");
+        },
+        Dispatch::kBlocking);
+  }
+
+  void StartServer() {
+    options_.port = 0;
+    server_.emplace(options_, &router_, [](int status, const std::string& message) {
+      return GoogleErrorResponse(status, message);
+    });
+    absl::Status started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  bool WaitForSlowStarted(int n) {
+    Clock::time_point deadline = Clock::now() + milliseconds(3000);
+    while (slow_started_.load() < n) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+    return true;
+  }
+
+  Router router_;
+  ServerOptions options_;
+  std::optional<Server> server_;  // after router_: destroyed first
+  std::atomic<int> slow_started_{0};
+  std::atomic<int> slow_finished_{0};
+  std::atomic<int> slow_running_{0};
+  std::atomic<int> slow_max_running_{0};
+};
+
+TEST_F(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.connected());
+  for (int i = 0; i < 2; ++i) {
+    auto r = client.Get("/healthz");
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "ok");
+    EXPECT_EQ(r->Header("content-type"), "text/plain");
+    EXPECT_EQ(r->Header("content-length"), "2");
+    EXPECT_EQ(r->Header("connection"), "<none>");
+    EXPECT_NE(r->Header("date"), "<none>");
+  }
+}
+
+TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Type: X/Y\r\n\r\nhello"
+      "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto a = client.Read();
+  auto b = client.Read();
+  auto c = client.Read();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->body, "ok");
+  EXPECT_EQ(b->body, "hello");
+  EXPECT_EQ(b->Header("x-request-type"), "X/Y");  // header names reach handlers lower-cased
+  EXPECT_EQ(c->status, 404);
+}
+
+TEST_F(ServerTest, PassesDecodedPathParamsAndQuery) {
+  StartServer();
+  Client client(server_->port());
+  auto r = client.Get("/v1/things/a%20b:inspect?q=x+y%21");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "a b|x y!");
+}
+
+TEST_F(ServerTest, UnknownRouteIsGoogleNotFound) {
+  StartServer();
+  Client client(server_->port());
+  auto r = client.Get("/v1/missing");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->Header("content-type"), "application/json; charset=UTF-8");
+  EXPECT_EQ(r->body,
+            R"({"error":{"code":404,"message":"No resource at /v1/missing.","status":"NOT_FOUND"}})");
+  // The connection stays usable.
+  auto ok = client.Get("/healthz");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(ServerTest, WrongMethodIsGoogleMethodNotAllowed) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("DELETE /healthz HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(
+      r->body,
+      R"({"error":{"code":405,"message":"Method DELETE is not allowed for /healthz.","status":"UNIMPLEMENTED"}})");
+}
+
+TEST_F(ServerTest, MalformedTargetAndRequestAreBadRequests) {
+  StartServer();
+  {
+    Client client(server_->port());
+    auto r = client.Get("/v1/things/a%zz:inspect");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_NE(r->body.find(R"("status":"INVALID_ARGUMENT")"), std::string::npos);
+  }
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("NOT HTTP AT ALL\r\n\r\n"));
+    auto r = client.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  }
+}
+
+TEST_F(ServerTest, HeadIsServedAsGetWithoutBody) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto r = client.Read(milliseconds(5000), /*head_only=*/true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("content-length"), "2");
+  // No body bytes were sent: the next response follows directly.
+  auto next = client.Get("/healthz");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "ok");
+}
+
+TEST_F(ServerTest, HonoursConnectionClose) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+TEST_F(ServerTest, ThrowingHandlerIsInternalError) {
+  StartServer();
+  Client client(server_->port());
+  auto r = client.Get("/throws");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body,
+            R"({"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}})");
+}
+
+TEST_F(ServerTest, BodyOverLimitIsRefusedWith413AndClosed) {
+  options_.max_body_bytes = 1000;
+  StartServer();
+  {
+    Client client(server_->port());
+    std::string body(999, 'x');
+    ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 999\r\n\r\n" + body));
+    auto r = client.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body.size(), 999u);
+  }
+  Client client(server_->port());
+  std::string body(1001, 'x');
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n" + body));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_EQ(
+      r->body,
+      R"({"error":{"code":413,"message":"Request payload size exceeds the limit: 1000 bytes.","status":"INVALID_ARGUMENT"}})");
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+TEST_F(ServerTest, ChunkedBodyOverLimitIsRefused) {
+  options_.max_body_bytes = 1000;
+  StartServer();
+  Client client(server_->port());
+  std::string chunk(800, 'y');
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" + chunk +
+      "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+TEST_F(ServerTest, HugeContentLengthIsRefusedBeforeTheBody) {
+  options_.max_body_bytes = 1 << 20;
+  StartServer();
+  Client client(server_->port());
+  // Only the head: the server must answer without waiting for 10 GB.
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10000000000\r\n\r\n"));
+  Clock::time_point start = Clock::now();
+  auto r = client.Read(milliseconds(2000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_LT(ElapsedMs(start), 1000);
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+TEST_F(ServerTest, AnswersExpectContinueBeforeTheBody) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  auto cont = client.Read(milliseconds(2000));
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  ASSERT_TRUE(client.Send("data"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "data");
+}
+
+TEST_F(ServerTest, OversizedHeadIsRefused) {
+  StartServer();
+  Client client(server_->port());
+  std::string big(70 * 1024, 'a');
+  client.Send("GET /healthz HTTP/1.1\r\nHost: a\r\nX-Big: " + big + "\r\n\r\n");
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_NE(r->body.find(R"("code":431)"), std::string::npos);
+}
+
+TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
+  options_.idle_timeout_ms = 200;
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Get("/healthz"));
+  Clock::time_point start = Clock::now();
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  long elapsed = ElapsedMs(start);
+  EXPECT_GE(elapsed, 150);
+  EXPECT_LT(elapsed, 1000);
+}
+
+TEST_F(ServerTest, IncompleteHeadTimesOut) {
+  options_.header_timeout_ms = 300;
+  options_.idle_timeout_ms = 60'000;
+  StartServer();
+  Client client(server_->port());
+  // A keep-alive request first, so that the idle timeout is the long one.
+  ASSERT_TRUE(client.Get("/healthz"));
+  Clock::time_point start = Clock::now();
+  ASSERT_TRUE(client.Send("GET /healthz HTTP/1.1\r\nHost: a\r\n"));  // no blank line
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  long elapsed = ElapsedMs(start);
+  EXPECT_GE(elapsed, 250);
+  EXPECT_LT(elapsed, 1000);
+}
+
+TEST_F(ServerTest, SilentNewConnectionTimesOut) {
+  options_.header_timeout_ms = 300;
+  options_.idle_timeout_ms = 60'000;
+  StartServer();
+  Client client(server_->port());
+  Clock::time_point start = Clock::now();
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  long elapsed = ElapsedMs(start);
+  EXPECT_GE(elapsed, 250);
+  EXPECT_LT(elapsed, 1000);
+}
+
+TEST_F(ServerTest, IncompleteBodyTimesOut) {
+  options_.body_timeout_ms = 300;
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"));
+  Clock::time_point start = Clock::now();
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+  long elapsed = ElapsedMs(start);
+  EXPECT_GE(elapsed, 250);
+  EXPECT_LT(elapsed, 1000);
+}
+
+TEST_F(ServerTest, BlockingHandlersRunConcurrentlyAndDoNotStallInlineOnes) {
+  options_.network_threads = 1;  // one network thread: a blocked one would show
+  options_.blocking_threads = 4;
+  StartServer();
+  Clock::time_point start = Clock::now();
+  std::vector<std::future<std::optional<ClientResponse>>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::async(std::launch::async, [port = server_->port()] {
+      Client c(port);
+      c.Send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+      return c.Read();
+    }));
+  }
+  ASSERT_TRUE(WaitForSlowStarted(3));
+  Client inline_client(server_->port());
+  auto fast = inline_client.Get("/healthz");
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->status, 200);
+  // Answered while all three blocking handlers were still sleeping.
+  EXPECT_EQ(slow_finished_.load(), 0);
+  for (auto& f : slow) {
+    auto r = f.get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "slow done");
+  }
+  // The three 300 ms handlers ran side by side, not one after another.
+  EXPECT_EQ(slow_max_running_.load(), 3);
+  EXPECT_LT(ElapsedMs(start), 850);
+}
+
+TEST_F(ServerTest, ThirtyTwoClientsCanBlockAtOnce) {
+  StartServer();  // default pool
+  std::vector<std::future<int>> slow;
+  for (int i = 0; i < 32; ++i) {
+    slow.push_back(std::async(std::launch::async, [port = server_->port()] {
+      Client c(port);
+      c.Send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+      auto r = c.Read();
+      return r ? r->status : 0;
+    }));
+  }
+  for (auto& f : slow) EXPECT_EQ(f.get(), 200);
+  EXPECT_EQ(slow_max_running_.load(), 32);
+}
+
+TEST_F(ServerTest, ShutdownDrainsInFlightBlockingRequest) {
+  StartServer();
+  Client idle(server_->port());
+  ASSERT_TRUE(idle.Get("/healthz"));  // an idle keep-alive connection
+  Client busy(server_->port());
+  ASSERT_TRUE(busy.Send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(WaitForSlowStarted(1));
+
+  Clock::time_point start = Clock::now();
+  server_->Shutdown(5000);
+  long elapsed = ElapsedMs(start);
+  EXPECT_LT(elapsed, 2000);  // waited for the handler, not for the idle connection
+
+  auto r = busy.Read(milliseconds(1000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "slow done");
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE(busy.ClosedWithin(milliseconds(1000)));
+  EXPECT_TRUE(idle.ClosedWithin(milliseconds(1000)));
+
+  // No longer accepting.
+  Client late(server_->port());
+  EXPECT_FALSE(late.connected() && late.Get("/healthz").has_value());
+  server_->Shutdown();  // a second call is harmless
+}
+
+TEST_F(ServerTest, ShutdownGivesUpAfterTheDrainPeriod) {
+  StartServer();
+  Client busy(server_->port());
+  ASSERT_TRUE(busy.Send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(WaitForSlowStarted(1));
+  Clock::time_point start = Clock::now();
+  server_->Shutdown(50);
+  // Returns once the running handler finishes (threads are joined), but the
+  // response is abandoned and the connection closed.
+  EXPECT_LT(ElapsedMs(start), 1000);
+  EXPECT_FALSE(busy.Read(milliseconds(500)).has_value());
+}
+
+TEST_F(ServerTest, DestructorShutsDown) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Get("/healthz"));
+  server_.reset();
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(1000)));
+}
+
+TEST_F(ServerTest, BindingAUsedPortFailsClearly) {
+  StartServer();
+  ServerOptions taken;
+  taken.port = server_->port();
+  Server second(taken, &router_, [](int status, const std::string& message) {
+    return GoogleErrorResponse(status, message);
+  });
+  absl::Status status = second.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find("cannot listen on 127.0.0.1:"), absl::string_view::npos)
+      << status;
+  EXPECT_NE(status.message().find("in use"), absl::string_view::npos) << status;
+  // The first server is unaffected.
+  Client client(server_->port());
+  auto r = client.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ManyConcurrentClients) {
+  options_.network_threads = 2;
+  StartServer();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      Client c(server_->port());
+      for (int i = 0; i < 200; ++i) {
+        auto r = c.Get("/healthz");
+        if (r && r->status == 200 && r->body == "ok") ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8 * 200);
+}
+
+}  // namespace
+}  // namespace parley::http
