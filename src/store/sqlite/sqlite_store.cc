@@ -1,1 +1,1020 @@
-// placeholder until written
+// SQLite Store backend.
+//
+// Schema (version 1, PRAGMA user_version; PRAGMA application_id = 'PRLY'):
+//
+//   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
+//                        (tenant, id) UNIQUE, and the indexed columns
+//                        create_time, update_time, start_time, duration,
+//                        turn_count, medium, language_code, agent_id (first
+//                        agent or ''), lifecycle, stage, source, profile, app,
+//                        expire_time, latest_analysis_id. Absent optional times
+//                        (start_time, duration) are stored as INT64_MIN so the
+//                        sort order is total and keyset paging needs no NULL
+//                        handling (see query_sql.h).
+//                        Indexes (tenant, <col>, id) for every orderable column
+//                        and a partial index on expire_time for the sweeper.
+//   conversation_bodies  conv -> body BLOB, the serialized core::Conversation.
+//                        Kept out of `conversations` so that the rows a
+//                        filtered list walks stay small (~30 per page instead
+//                        of ~2 with a 2 KB body inline); only returned rows
+//                        touch a body.
+//   conversation_labels  (conv, key) -> value; filters use EXISTS.
+//   conversation_agents  (conv, agent_id) + copies of tenant, create_time, id;
+//                        kAgentId matches any of them. Index (tenant,
+//                        agent_id, create_time, id) answers "agent X's
+//                        conversations, newest first" without a scan.
+//   analyses             (conv, id) UNIQUE -> create_time, body BLOB.
+//   settings             key -> value BLOB.
+//
+// Child rows reference conversations(pk) ON DELETE CASCADE, so deleting a
+// conversation row removes its body, labels, agents and analyses in the same
+// statement.
+//
+// Writes: one writer thread owns the only write connection. A caller queues
+// its operation (a closure over that connection) and blocks. The writer takes
+// every queued operation (up to max_batch), runs them in ONE transaction, each
+// inside its own SAVEPOINT so one operation's failure (ALREADY_EXISTS, ...)
+// rolls back only that operation, COMMITs once (synchronous=FULL: one WAL
+// fsync for the whole group), then wakes every caller with its own status. A
+// failed COMMIT fails every operation of the group.
+//
+// Reads: a small pool of query_only connections; WAL lets them read a
+// consistent snapshot while the writer commits.
+#include "store/sqlite/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "store/sqlite/query_sql.h"
+
+namespace parley::store {
+
+#define PARLEY_SQLITE_CONCAT_INNER(a, b) a##b
+#define PARLEY_SQLITE_CONCAT(a, b) PARLEY_SQLITE_CONCAT_INNER(a, b)
+#define RETURN_IF_ERROR(expr)                   \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
+  } while (0)
+#define ASSIGN_OR_RETURN(lhs, expr) \
+  ASSIGN_OR_RETURN_IMPL(PARLEY_SQLITE_CONCAT(_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                          \
+  if (!tmp.ok()) return tmp.status();         \
+  lhs = std::move(*tmp)
+
+namespace sqlite {
+namespace {
+
+constexpr int kApplicationId = 0x50524C59;  // 'PRLY'
+
+// This absl is built with its own string_view type.
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  std::string msg =
+      absl::StrCat("sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                   " (code ", rc, ")");
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+}  // namespace
+
+class Connection;
+
+// A cached prepared statement in use; resets it when destroyed.
+class Stmt {
+ public:
+  Stmt(Connection* conn, sqlite3_stmt* stmt);
+  Stmt(Stmt&& other) noexcept
+      : conn_(std::exchange(other.conn_, nullptr)),
+        stmt_(std::exchange(other.stmt_, nullptr)),
+        bind_rc_(other.bind_rc_) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  Stmt& Bind(int i, int64_t v) {
+    Check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Stmt& BindText(int i, absl::string_view v) {
+    Check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+  // `v` must outlive this Stmt.
+  Stmt& BindBlobStatic(int i, absl::string_view v) {
+    Check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC));
+    return *this;
+  }
+  Stmt& BindBlob(int i, absl::string_view v) {
+    Check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& Bind(int i, const SqlValue& v) {
+    if (const int64_t* n = std::get_if<int64_t>(&v)) return Bind(i, *n);
+    return BindText(i, std::get<std::string>(v));
+  }
+
+  // Raw sqlite3_step result (SQLITE_ROW, SQLITE_DONE or an error code).
+  int StepRaw() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
+  // true: a row is available; false: done.
+  absl::StatusOr<bool> Next();
+  // Runs to completion, ignoring rows.
+  absl::Status Exec();
+  absl::Status Error(int rc, absl::string_view what) const;
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  absl::string_view Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? absl::string_view()
+                        : absl::string_view(reinterpret_cast<const char*>(p),
+                                            sqlite3_column_bytes(stmt_, col));
+  }
+  absl::string_view Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p == nullptr
+               ? absl::string_view()
+               : absl::string_view(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
+  Connection* conn_;
+  sqlite3_stmt* stmt_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+class Connection {
+ public:
+  enum class Mode { kWriter, kReader };
+
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode,
+                                                          const SqliteStoreOptions& options) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (mode == Mode::kWriter) flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      absl::Status s = SqliteError(db, rc, absl::StrCat("opening ", path));
+      sqlite3_close_v2(db);
+      return s;
+    }
+    auto conn = std::unique_ptr<Connection>(new Connection(db));
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    if (mode == Mode::kWriter) {
+      ASSIGN_OR_RETURN(std::string journal, conn->QueryText("PRAGMA journal_mode=WAL"));
+      if (journal != "wal") {
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot put ", path, " in WAL mode (journal mode is ", journal, ")"));
+      }
+      RETURN_IF_ERROR(conn->ExecScript(
+          absl::StrCat("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-",
+                       options.writer_cache_kib, "; PRAGMA journal_size_limit=67108864;",
+                       " PRAGMA wal_autocheckpoint=", options.wal_autocheckpoint_pages, ";")));
+    } else {
+      RETURN_IF_ERROR(conn->ExecScript(
+          absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));
+    }
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  sqlite3* db() const { return db_; }
+
+  // A prepared statement for `sql`, cached on this connection.
+  absl::StatusOr<Stmt> Statement(absl::string_view sql) {
+    auto it = stmts_.find(sql);
+    if (it != stmts_.end()) return Stmt(this, it->second);
+    if (stmts_.size() >= kMaxCachedStatements && live_ == 0) {
+      for (auto& [text, stmt] : stmts_) sqlite3_finalize(stmt);
+      stmts_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return SqliteError(db_, rc, "preparing statement");
+    }
+    stmts_.emplace(std::string(sql), stmt);
+    return Stmt(this, stmt);
+  }
+
+  // Runs one cached statement to completion.
+  absl::Status Exec(absl::string_view sql) {
+    ASSIGN_OR_RETURN(Stmt stmt, Statement(sql));
+    return stmt.Exec();
+  }
+
+  // Runs several statements (uncached); for pragmas and migrations.
+  absl::Status ExecScript(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return SqliteError(nullptr, rc, msg);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> QueryText(const char* sql) {
+    ASSIGN_OR_RETURN(Stmt stmt, Statement(sql));
+    ASSIGN_OR_RETURN(bool row, stmt.Next());
+    if (!row) return absl::InternalError(absl::StrCat("no result from ", sql));
+    return std::string(stmt.Text(0));
+  }
+
+  absl::StatusOr<int64_t> QueryInt(const char* sql) {
+    ASSIGN_OR_RETURN(Stmt stmt, Statement(sql));
+    ASSIGN_OR_RETURN(bool row, stmt.Next());
+    if (!row) return absl::InternalError(absl::StrCat("no result from ", sql));
+    return stmt.Int(0);
+  }
+
+ private:
+  friend class Stmt;
+  static constexpr size_t kMaxCachedStatements = 128;
+
+  explicit Connection(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  absl::flat_hash_map<std::string, sqlite3_stmt*> stmts_;
+  int live_ = 0;  // Stmt objects in use
+};
+
+Stmt::Stmt(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) { ++conn_->live_; }
+
+Stmt::~Stmt() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  --conn_->live_;
+}
+
+absl::Status Stmt::Error(int rc, absl::string_view what) const {
+  return SqliteError(conn_->db(), rc, what);
+}
+
+absl::StatusOr<bool> Stmt::Next() {
+  int rc = StepRaw();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Error(rc, sqlite3_sql(stmt_));
+}
+
+absl::Status Stmt::Exec() {
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, Next());
+    if (!row) break;
+  }
+  sqlite3_reset(stmt_);  // ready to be bound and run again
+  return absl::OkStatus();
+}
+
+namespace {
+
+// ---- schema ----------------------------------------------------------------
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE conversations (
+  pk INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  duration INTEGER NOT NULL,
+  turn_count INTEGER NOT NULL,
+  medium INTEGER NOT NULL,
+  language_code TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  lifecycle INTEGER NOT NULL,
+  stage INTEGER NOT NULL,
+  source INTEGER NOT NULL,
+  profile TEXT NOT NULL,
+  app TEXT NOT NULL,
+  expire_time INTEGER NOT NULL,
+  latest_analysis_id TEXT NOT NULL
+);
+CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);
+CREATE INDEX conversations_by_create_time ON conversations (tenant, create_time, id);
+CREATE INDEX conversations_by_update_time ON conversations (tenant, update_time, id);
+CREATE INDEX conversations_by_start_time ON conversations (tenant, start_time, id);
+CREATE INDEX conversations_by_duration ON conversations (tenant, duration, id);
+CREATE INDEX conversations_by_turn_count ON conversations (tenant, turn_count, id);
+CREATE INDEX conversations_expiring ON conversations (expire_time) WHERE expire_time != 0;
+
+CREATE TABLE conversation_bodies (
+  conv INTEGER PRIMARY KEY REFERENCES conversations (pk) ON DELETE CASCADE,
+  body BLOB NOT NULL
+);
+
+CREATE TABLE conversation_labels (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (conv, key)
+) WITHOUT ROWID;
+
+CREATE TABLE conversation_agents (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  agent_id TEXT NOT NULL,
+  -- Copies of the conversation's columns, for agent-driven listing.
+  tenant TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (conv, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX conversation_agents_by_create_time
+  ON conversation_agents (tenant, agent_id, create_time, id);
+
+CREATE TABLE analyses (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE (conv, id)
+);
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+)sql";
+
+struct Migration {
+  int version;  // user_version after it ran
+  const char* sql;
+};
+
+// Append only; never edit a migration that has shipped.
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+};
+static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+absl::Status Migrate(Connection& conn, const std::string& path) {
+  ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt("PRAGMA application_id"));
+  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version"));
+  if (app_id != 0 && app_id != kApplicationId) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a Parley database (application id ", app_id, ")"));
+  }
+  if (version > kSqliteSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " has schema version ", version,
+                     ", newer than this build of Parley supports (", kSqliteSchemaVersion,
+                     "); run a newer Parley or point it at another data directory"));
+  }
+  if (version == 0 && app_id == 0) {
+    ASSIGN_OR_RETURN(int64_t tables, conn.QueryInt("SELECT count(*) FROM sqlite_schema"));
+    if (tables != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is not a Parley database (it has foreign tables)"));
+    }
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= version) continue;
+    RETURN_IF_ERROR(conn.ExecScript("BEGIN IMMEDIATE"));
+    // Another process may have migrated meanwhile.
+    absl::StatusOr<int64_t> current = conn.QueryInt("PRAGMA user_version");
+    absl::Status s = current.status();
+    if (s.ok() && *current < m.version) {
+      s = conn.ExecScript(m.sql);
+      if (s.ok()) {
+        s = conn.ExecScript(absl::StrCat("PRAGMA user_version=", m.version,
+                                         "; PRAGMA application_id=", kApplicationId, ";"));
+      }
+    }
+    if (s.ok()) s = conn.ExecScript("COMMIT");
+    if (!s.ok()) {
+      (void)conn.ExecScript("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("migrating ", path, " to schema version ",
+                                                 m.version, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- rows ------------------------------------------------------------------
+
+int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
+
+constexpr absl::string_view kInsertConversation =
+    "INSERT INTO conversations (tenant, id, location, create_time, update_time, start_time,"
+    " duration, turn_count, medium, language_code, agent_id, lifecycle, stage, source,"
+    " profile, app, expire_time, latest_analysis_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+constexpr absl::string_view kUpdateConversation =
+    "UPDATE conversations SET location = ?3, create_time = ?4, update_time = ?5,"
+    " start_time = ?6, duration = ?7, turn_count = ?8, medium = ?9, language_code = ?10,"
+    " agent_id = ?11, lifecycle = ?12, stage = ?13, source = ?14, profile = ?15, app = ?16,"
+    " expire_time = ?17, latest_analysis_id = ?18 WHERE tenant = ?1 AND id = ?2";
+
+// Binds ?1..?18 of kInsertConversation / kUpdateConversation.
+void BindConversationColumns(Stmt& s, const core::Conversation& c) {
+  s.BindText(1, c.tenant())
+      .BindText(2, c.id())
+      .BindText(3, c.location())
+      .Bind(4, c.create_time_us())
+      .Bind(5, c.update_time_us())
+      .Bind(6, OptionalTime(c.has_start_time_us(), c.start_time_us()))
+      .Bind(7, OptionalTime(c.has_duration_us(), c.duration_us()))
+      .Bind(8, c.has_turn_count() ? int64_t{c.turn_count()} : int64_t{c.turns_size()})
+      .Bind(9, int64_t{c.medium()})
+      .BindText(10, c.language_code())
+      .BindText(11, c.agent_ids_size() > 0 ? c.agent_ids(0) : std::string())
+      .Bind(12, int64_t{c.lifecycle()})
+      .Bind(13, int64_t{c.stage()})
+      .Bind(14, int64_t{c.source()})
+      .BindText(15, c.profile())
+      .BindText(16, c.app())
+      .Bind(17, c.expire_time_us())
+      .BindText(18, c.latest_analysis_id());
+}
+
+// Writes the body, agents and labels rows of conversation `pk`.
+absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversation& c,
+                            absl::string_view body) {
+  {
+    ASSIGN_OR_RETURN(Stmt s,
+                     conn.Statement("INSERT INTO conversation_bodies (conv, body) VALUES (?1, ?2)"
+                                    " ON CONFLICT (conv) DO UPDATE SET body = excluded.body"));
+    s.Bind(1, pk).BindBlobStatic(2, body);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  if (c.agent_ids_size() > 0) {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT OR IGNORE INTO conversation_agents"
+                                            " (conv, agent_id, tenant, create_time, id)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
+    for (const std::string& agent : c.agent_ids()) {
+      s.Bind(1, pk).BindText(2, agent).BindText(3, c.tenant()).Bind(4, c.create_time_us());
+      s.BindText(5, c.id());
+      RETURN_IF_ERROR(s.Exec());
+    }
+  }
+  if (!c.labels().empty()) {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_labels"
+                                            " (conv, key, value) VALUES (?1, ?2, ?3)"));
+    for (const auto& [key, value] : c.labels()) {
+      s.Bind(1, pk).BindText(2, key).BindText(3, value);
+      RETURN_IF_ERROR(s.Exec());
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct ConversationKey {
+  int64_t pk = 0;
+  int64_t update_time = 0;
+  std::string latest_analysis_id;
+};
+
+// Looks (tenant, id) up on the write connection; NOT_FOUND if absent.
+absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
+                                                 absl::string_view id) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT pk, update_time, latest_analysis_id"
+                                          " FROM conversations WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, tenant).BindText(2, id);
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  }
+  return ConversationKey{s.Int(0), s.Int(1), std::string(s.Text(2))};
+}
+
+absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id) {
+  core::Conversation conv;
+  if (!conv.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));
+  }
+  return conv;
+}
+
+absl::Status Closed() { return absl::UnavailableError("the store is closed"); }
+
+}  // namespace
+}  // namespace sqlite
+
+using sqlite::Connection;
+using sqlite::Stmt;
+
+// ---- open / close -----------------------------------------------------------
+
+struct SqliteStore::WriteOp {
+  absl::FunctionRef<absl::Status(Connection&)> fn;
+  absl::Status status;
+  bool done = false;
+};
+
+class SqliteStore::ReadLease {
+ public:
+  ReadLease(SqliteStore* store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~ReadLease() { store_->ReleaseReader(std::move(conn_)); }
+  Connection& conn() { return *conn_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Connection> conn_;
+};
+
+SqliteStore::SqliteStore(std::string path, const SqliteStoreOptions& options)
+    : path_(std::move(path)), options_(options) {}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& data_dir,
+                                                               const SqliteStoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", data_dir, ": ", ec.message()));
+  }
+  std::string path = (std::filesystem::path(data_dir) / "parley.db").string();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                   Connection::Open(path, Connection::Mode::kWriter, options));
+  RETURN_IF_ERROR(sqlite::Migrate(*writer, path));
+  // Make the database file's directory entry durable (SQLite syncs the
+  // directory for the WAL it creates, not for the main file).
+  if (int fd = ::open(data_dir.c_str(), O_RDONLY | O_DIRECTORY); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(path, options));
+  RETURN_IF_ERROR(store->Start(std::move(writer)));
+  return store;
+}
+
+absl::Status SqliteStore::Start(std::unique_ptr<Connection> writer) {
+  writer_ = std::move(writer);
+  // Check a reader can open before accepting traffic.
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReleaseReader(std::move(reader));
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  return absl::OkStatus();
+}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+void SqliteStore::Close() {
+  if (closed_.exchange(true)) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    paused_ = false;
+  }
+  if (writer_thread_.joinable()) writer_thread_.join();
+  std::vector<std::unique_ptr<Connection>> idle;
+  {
+    absl::MutexLock lock(&pool_mu_);
+    readers_closed_ = true;
+    idle.swap(idle_readers_);
+    open_readers_ -= static_cast<int>(idle.size());
+  }
+  idle.clear();
+  {
+    // Wait for reads in flight; they close their connection on release.
+    absl::MutexLock lock(&pool_mu_);
+    pool_mu_.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &open_readers_));
+  }
+  writer_.reset();  // last connection: checkpoints the WAL
+}
+
+// ---- writer -----------------------------------------------------------------
+
+absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn) {
+  WriteOp op{fn, absl::OkStatus(), false};
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return sqlite::Closed();
+  queue_.push_back(&op);
+  mu_.Await(absl::Condition(&op.done));
+  return op.status;
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<WriteOp*> batch;
+  for (;;) {
+    mu_.Lock();
+    mu_.Await(absl::Condition(
+        +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return (!s->paused_ && !s->queue_.empty()) || (s->stopping_ && s->queue_.empty());
+        },
+        this));
+    if (queue_.empty()) {  // stopping and drained
+      mu_.Unlock();
+      return;
+    }
+    const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, options_.max_batch)));
+    batch.assign(queue_.begin(), queue_.begin() + n);
+    queue_.erase(queue_.begin(), queue_.begin() + n);
+    mu_.Unlock();
+
+    RunBatch(batch);
+
+    mu_.Lock();
+    stats_.batches++;
+    stats_.ops += static_cast<int64_t>(n);
+    stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
+    for (WriteOp* op : batch) op->done = true;
+    mu_.Unlock();
+    batch.clear();
+  }
+}
+
+void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
+  Connection& conn = *writer_;
+  auto fail_all = [&](const absl::Status& s) {
+    for (WriteOp* op : batch) op->status = s;
+  };
+  if (absl::Status s = conn.Exec("BEGIN IMMEDIATE"); !s.ok()) {
+    fail_all(s);
+    return;
+  }
+  for (WriteOp* op : batch) {
+    absl::Status s = conn.Exec("SAVEPOINT op");
+    if (!s.ok()) {
+      (void)conn.Exec("ROLLBACK");
+      fail_all(s);
+      return;
+    }
+    absl::Status result = op->fn(conn);
+    if (sqlite3_get_autocommit(conn.db())) {
+      // SQLite rolled the whole transaction back (I/O error, disk full...):
+      // nothing of this batch was written.
+      fail_all(result.ok() ? absl::UnavailableError("sqlite: transaction rolled back") : result);
+      return;
+    }
+    if (!result.ok()) s = conn.Exec("ROLLBACK TO op");
+    if (s.ok()) s = conn.Exec("RELEASE op");
+    if (!s.ok()) {
+      (void)conn.Exec("ROLLBACK");
+      fail_all(s);
+      return;
+    }
+    op->status = std::move(result);
+  }
+  if (absl::Status s = conn.Exec("COMMIT"); !s.ok()) {
+    if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
+    fail_all(s);
+  }
+}
+
+SqliteStore::WriterStats SqliteStore::writer_stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void SqliteStore::PauseWriterForTest() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void SqliteStore::ResumeWriterForTest() {
+  absl::MutexLock lock(&mu_);
+  paused_ = false;
+}
+
+size_t SqliteStore::QueuedWritesForTest() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+// ---- readers ----------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<Connection>> SqliteStore::AcquireReader() {
+  {
+    absl::MutexLock lock(&pool_mu_);
+    pool_mu_.Await(absl::Condition(
+        +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return s->readers_closed_ || !s->idle_readers_.empty() ||
+                 s->open_readers_ < std::max(1, s->options_.max_read_connections);
+        },
+        this));
+    if (readers_closed_) return sqlite::Closed();
+    if (!idle_readers_.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+    ++open_readers_;
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> conn =
+      Connection::Open(path_, Connection::Mode::kReader, options_);
+  if (!conn.ok()) {
+    absl::MutexLock lock(&pool_mu_);
+    --open_readers_;
+  }
+  return conn;
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<Connection> conn) {
+  absl::MutexLock lock(&pool_mu_);
+  if (readers_closed_) {
+    conn.reset();
+    --open_readers_;
+    return;
+  }
+  idle_readers_.push_back(std::move(conn));
+}
+
+// ---- operations -------------------------------------------------------------
+
+absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation) {
+  if (closed_) return sqlite::Closed();
+  if (conversation.tenant().empty() || conversation.id().empty()) {
+    return absl::InvalidArgumentError("a conversation needs a tenant and an id");
+  }
+  std::string body;
+  if (!conversation.SerializeToString(&body)) {
+    return absl::InternalError("cannot serialize conversation");
+  }
+  return Write([&](Connection& conn) -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kInsertConversation));
+      sqlite::BindConversationColumns(s, conversation);
+      int rc = s.StepRaw();
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("conversation ", conversation.id(), " already exists"));
+      }
+      if (rc != SQLITE_DONE) return s.Error(rc, "inserting conversation");
+    }
+    const int64_t pk = sqlite3_last_insert_rowid(conn.db());
+    return sqlite::InsertChildren(conn, pk, conversation, body);
+  });
+}
+
+absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view tenant_sv,
+                                                                std::string_view id_sv,
+                                                                int64_t now_us) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s,
+                   lease.conn().Statement("SELECT c.expire_time, b.body FROM conversations c"
+                                          " CROSS JOIN conversation_bodies b ON b.conv = c.pk"
+                                          " WHERE c.tenant = ?1 AND c.id = ?2"));
+  s.BindText(1, tenant).BindText(2, id);
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
+    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  }
+  return sqlite::ParseBody(s.Blob(1), id);
+}
+
+absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
+                                             int64_t expected_update_time_us) {
+  if (closed_) return sqlite::Closed();
+  std::string body;
+  if (!conversation.SerializeToString(&body)) {
+    return absl::InternalError("cannot serialize conversation");
+  }
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key,
+                     sqlite::FindConversation(conn, conversation.tenant(), conversation.id()));
+    if (key.update_time != expected_update_time_us) {
+      return absl::AbortedError(
+          absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
+    }
+    // The store owns latest_analysis_id (PutAnalysis sets it without touching
+    // update_time): keep the stored one.
+    const core::Conversation* row = &conversation;
+    absl::string_view row_body = body;
+    core::Conversation patched;
+    std::string patched_body;
+    if (key.latest_analysis_id != conversation.latest_analysis_id()) {
+      patched = conversation;
+      patched.set_latest_analysis_id(key.latest_analysis_id);
+      if (!patched.SerializeToString(&patched_body)) {
+        return absl::InternalError("cannot serialize conversation");
+      }
+      row = &patched;
+      row_body = patched_body;
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
+      sqlite::BindConversationColumns(s, *row);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    for (const char* sql : {"DELETE FROM conversation_agents WHERE conv = ?1",
+                            "DELETE FROM conversation_labels WHERE conv = ?1"}) {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
+      s.Bind(1, key.pk);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    return sqlite::InsertChildren(conn, key.pk, *row, row_body);
+  });
+}
+
+absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view id_sv,
+                                             bool force) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key, sqlite::FindConversation(conn, tenant, id));
+    if (!force) {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT 1 FROM analyses WHERE conv = ?1 LIMIT 1"));
+      s.Bind(1, key.pk);
+      ASSIGN_OR_RETURN(bool has_analyses, s.Next());
+      if (has_analyses) {
+        return absl::FailedPreconditionError("conversation has analyses; set force to delete them");
+      }
+    }
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE pk = ?1"));
+    s.Bind(1, key.pk);
+    return s.Exec();  // cascades to body, labels, agents, analyses
+  });
+}
+
+absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis) {
+  if (closed_) return sqlite::Closed();
+  if (analysis.tenant().empty() || analysis.conversation_id().empty() || analysis.id().empty()) {
+    return absl::InvalidArgumentError("an analysis needs a tenant, a conversation id and an id");
+  }
+  std::string body;
+  if (!analysis.SerializeToString(&body)) {
+    return absl::InternalError("cannot serialize analysis");
+  }
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key,
+                     sqlite::FindConversation(conn, analysis.tenant(), analysis.conversation_id()));
+    bool newest = true;
+    if (!key.latest_analysis_id.empty() && key.latest_analysis_id != analysis.id()) {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("SELECT create_time FROM analyses WHERE conv = ?1 AND id = ?2"));
+      s.Bind(1, key.pk).BindText(2, key.latest_analysis_id);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      newest = !row || analysis.create_time_us() >= s.Int(0);
+    }
+    {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("INSERT INTO analyses (conv, id, create_time, body)"
+                                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (conv, id) DO UPDATE"
+                                 " SET create_time = excluded.create_time, body = excluded.body"));
+      s.Bind(1, key.pk).BindText(2, analysis.id()).Bind(3, analysis.create_time_us());
+      s.BindBlobStatic(4, body);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
+    // Keep the column and the body's field in step.
+    {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("UPDATE conversations SET latest_analysis_id = ?2 WHERE pk = ?1"));
+      s.Bind(1, key.pk).BindText(2, analysis.id());
+      RETURN_IF_ERROR(s.Exec());
+    }
+    std::string new_body;
+    {
+      ASSIGN_OR_RETURN(Stmt s,
+                       conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
+      s.Bind(1, key.pk);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) return absl::InternalError("conversation body missing");
+      ASSIGN_OR_RETURN(core::Conversation conv,
+                       sqlite::ParseBody(s.Blob(0), analysis.conversation_id()));
+      conv.set_latest_analysis_id(analysis.id());
+      if (!conv.SerializeToString(&new_body)) {
+        return absl::InternalError("cannot serialize conversation");
+      }
+    }
+    ASSIGN_OR_RETURN(Stmt s,
+                     conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
+    s.Bind(1, key.pk).BindBlobStatic(2, new_body);
+    return s.Exec();
+  });
+}
+
+absl::StatusOr<ConversationPage> SqliteStore::ListConversations(
+    const core::ConversationQuery& query) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(sqlite::SqlQuery sql, sqlite::CompileListQuery(query));
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(sql.sql));
+  for (size_t i = 0; i < sql.params.size(); ++i) s.Bind(static_cast<int>(i + 1), sql.params[i]);
+  ConversationPage page;
+  int64_t last_sort_value = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    if (static_cast<int64_t>(page.conversations.size()) >= query.page_size) {
+      page.next = core::ListCursor{last_sort_value, page.conversations.back().id()};
+      break;
+    }
+    last_sort_value = s.Int(0);
+    ASSIGN_OR_RETURN(core::Conversation conv, sqlite::ParseBody(s.Blob(2), s.Text(1)));
+    page.conversations.push_back(std::move(conv));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) {
+  if (closed_) return sqlite::Closed();
+  // In chunks, each its own transaction, so a large sweep does not hold up
+  // other writers. Each chunk is atomic; a failure leaves earlier chunks
+  // deleted (they were expired anyway).
+  constexpr int64_t kChunk = 1000;
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
+      ASSIGN_OR_RETURN(Stmt s,
+                       conn.Statement("DELETE FROM conversations WHERE pk IN (SELECT pk FROM"
+                                      " conversations WHERE expire_time != 0 AND expire_time <= ?1"
+                                      " LIMIT ?2)"));
+      s.Bind(1, now_us).Bind(2, kChunk);
+      RETURN_IF_ERROR(s.Exec());
+      deleted = sqlite3_changes64(conn.db());
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < kChunk) return total;
+  }
+}
+
+absl::StatusOr<std::string> SqliteStore::GetOrCreateSetting(std::string_view key_sv,
+                                                            std::string_view default_sv) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view key = sqlite::Sv(key_sv), default_value = sqlite::Sv(default_sv);
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+    ReadLease lease(this, std::move(reader));
+    ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement("SELECT value FROM settings WHERE key = ?1"));
+    s.BindText(1, key);
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row) return std::string(s.Blob(0));
+  }
+  std::string value;
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)"));
+      s.BindText(1, key).BindBlob(2, default_value);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT value FROM settings WHERE key = ?1"));
+    s.BindText(1, key);
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::InternalError("setting vanished");
+    value = std::string(s.Blob(0));
+    return absl::OkStatus();
+  }));
+  return value;
+}
+
+absl::StatusOr<std::string> SqliteStore::ExplainListQuery(const core::ConversationQuery& query) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(sqlite::SqlQuery sql, sqlite::CompileListQuery(query));
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(absl::StrCat("EXPLAIN QUERY PLAN ", sql.sql)));
+  for (size_t i = 0; i < sql.params.size(); ++i) s.Bind(static_cast<int>(i + 1), sql.params[i]);
+  std::vector<std::string> lines;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    lines.emplace_back(s.Text(3));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace parley::store

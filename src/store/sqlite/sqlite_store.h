@@ -1,0 +1,122 @@
+// The SQLite Store backend. Private to src/store and its tests: everything
+// else uses the Store interface and OpenSqliteStore (store/store.h).
+//
+// Storage: one file <data_dir>/parley.db in WAL mode with synchronous=FULL.
+// Writes go through one writer thread that owns the only write connection
+// and commits queued writes in groups (see SqliteStore::Write). Reads use a
+// small pool of read connections that run concurrently with the writer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "store/store.h"
+
+namespace parley::store {
+
+namespace sqlite {
+class Connection;
+}  // namespace sqlite
+
+// Schema version this build writes (PRAGMA user_version). A database with a
+// newer version is refused.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+struct SqliteStoreOptions {
+  // Read connections opened on demand; more concurrent readers wait.
+  int max_read_connections = 4;
+  // Page cache per connection, KiB (PRAGMA cache_size=-N).
+  int writer_cache_kib = 16000;
+  int reader_cache_kib = 8000;
+  int busy_timeout_ms = 10000;
+  // Most writes committed in one transaction.
+  int max_batch = 1024;
+  // WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint).
+  // Larger means index pages rewritten by many transactions reach the main
+  // file once per checkpoint instead of once per transaction.
+  int wal_autocheckpoint_pages = 10000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& data_dir,
+                                                           const SqliteStoreOptions& options = {});
+  ~SqliteStore() override;
+
+  absl::Status CreateConversation(const core::Conversation& conversation) override;
+  absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant, std::string_view id,
+                                                     int64_t now_us) override;
+  absl::Status UpdateConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us) override;
+  absl::Status DeleteConversation(std::string_view tenant, std::string_view id,
+                                  bool force) override;
+  absl::Status PutAnalysis(const core::Analysis& analysis) override;
+  absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
+  absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
+  absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,
+                                                 std::string_view default_value) override;
+  void Close() override;
+
+  struct WriterStats {
+    int64_t batches = 0;        // transactions committed or attempted
+    int64_t ops = 0;            // write operations run
+    int64_t largest_batch = 0;  // most operations in one transaction
+  };
+  WriterStats writer_stats() const;
+
+  // EXPLAIN QUERY PLAN of the statement ListConversations would run, one
+  // plan line per text line.
+  absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
+
+  // Test hooks: while paused the writer thread leaves queued writes alone,
+  // so a test can make several writes land in the same transaction.
+  void PauseWriterForTest();
+  void ResumeWriterForTest();
+  size_t QueuedWritesForTest() const;
+
+ private:
+  struct WriteOp;
+  class ReadLease;
+
+  SqliteStore(std::string path, const SqliteStoreOptions& options);
+
+  absl::Status Start(std::unique_ptr<sqlite::Connection> writer);
+  // Runs `fn` on the write connection inside the next group transaction and
+  // returns once that transaction is durable (or failed).
+  absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn);
+  void WriterLoop();
+  void RunBatch(const std::vector<WriteOp*>& batch);
+
+  absl::StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
+
+  const std::string path_;
+  const SqliteStoreOptions options_;
+
+  // Writer queue.
+  mutable absl::Mutex mu_;
+  std::vector<WriteOp*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  WriterStats stats_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<sqlite::Connection> writer_;  // used by the writer thread only
+  std::thread writer_thread_;
+
+  // Reader pool.
+  mutable absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
+  int open_readers_ ABSL_GUARDED_BY(pool_mu_) = 0;
+  bool readers_closed_ ABSL_GUARDED_BY(pool_mu_) = false;
+
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace parley::store

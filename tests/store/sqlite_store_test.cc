@@ -1,0 +1,434 @@
+// The SQLite backend: the conformance suite plus SQLite-specific behaviour
+// (schema versioning, WAL, group commit, query plans).
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "store/sqlite/query_sql.h"
+#include "store/store_conformance.h"
+
+namespace parley::store {
+namespace {
+
+using core::CompareOp;
+using core::Condition;
+using core::ConversationColumn;
+using core::ConversationQuery;
+using core::SortOrder;
+using testing::MakeTempDir;
+using testing::StoreBackend;
+using testing::StoreConformanceTest;
+
+std::unique_ptr<Store> OpenForTest(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
+                         ::testing::Values(StoreBackend{"sqlite", &OpenForTest}),
+                         testing::BackendName);
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir(); }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string db_path() const { return dir_ + "/parley.db"; }
+
+  // Runs `sql` on a separate raw connection and returns the first column of
+  // the first row as text.
+  std::string RawQuery(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      }
+    } else {
+      ADD_FAILURE() << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  std::string dir_;
+};
+
+core::Conversation Conv(const std::string& tenant, const std::string& id, int64_t t = 1000) {
+  core::Conversation c;
+  c.set_tenant(tenant);
+  c.set_id(id);
+  c.set_create_time_us(t);
+  c.set_update_time_us(t);
+  return c;
+}
+
+TEST_F(SqliteStoreTest, CreatesDataDirInWalModeAtCurrentVersion) {
+  dir_ += "/nested/deeper";
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c")).ok());
+    EXPECT_EQ(RawQuery("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+    EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations"), "1");
+  }
+  dir_ = std::filesystem::path(dir_).parent_path().parent_path().string();
+}
+
+TEST_F(SqliteStoreTest, RefusesNewerSchema) {
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_);
+    ASSERT_TRUE(store.ok());
+  }
+  RawQuery("PRAGMA user_version = " + std::to_string(kSqliteSchemaVersion + 1));
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("newer"), absl::string_view::npos) << store.status();
+}
+
+TEST_F(SqliteStoreTest, RefusesForeignDatabase) {
+  RawQuery("CREATE TABLE something (x)");
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c" + std::to_string(round))).ok());
+    for (int k = 0; k <= round; ++k) {
+      EXPECT_TRUE((*store)->GetConversation("t", "c" + std::to_string(k), 0).ok());
+    }
+  }
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+}
+
+// Writes queued while the writer is paused land in one transaction; a
+// duplicate among them fails alone while every other write commits.
+TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingWrite) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
+  ASSERT_TRUE(opened.ok());
+  SqliteStore& store = **opened;
+  const SqliteStore::WriterStats before = store.writer_stats();
+
+  constexpr int kUnique = 64;
+  store.PauseWriterForTest();
+  std::vector<absl::Status> results(kUnique + 2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kUnique + 2; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string id = i < kUnique ? "c" + std::to_string(i) : "dup";
+      core::Conversation c = Conv("t", id);
+      (*c.mutable_labels())["n"] = std::to_string(i);
+      c.add_agent_ids("agent");
+      results[i] = store.CreateConversation(c);
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (store.QueuedWritesForTest() < kUnique + 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(store.QueuedWritesForTest(), size_t{kUnique + 2});
+  store.ResumeWriterForTest();
+  for (auto& t : threads) t.join();
+
+  const SqliteStore::WriterStats after = store.writer_stats();
+  EXPECT_EQ(after.batches - before.batches, 1);
+  EXPECT_EQ(after.largest_batch, kUnique + 2);
+  for (int i = 0; i < kUnique; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
+  const absl::Status& d1 = results[kUnique];
+  const absl::Status& d2 = results[kUnique + 1];
+  EXPECT_TRUE(d1.ok() != d2.ok()) << d1 << " / " << d2;
+  EXPECT_EQ((d1.ok() ? d2 : d1).code(), absl::StatusCode::kAlreadyExists);
+
+  // The failed write left nothing behind: the surviving "dup" has the
+  // label of the write that succeeded, and exactly one label row.
+  absl::StatusOr<core::Conversation> dup = store.GetConversation("t", "dup", 0);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->labels().at("n"), d1.ok() ? std::to_string(kUnique) : std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels"), std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_agents"), std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_bodies"), std::to_string(kUnique + 1));
+}
+
+TEST_F(SqliteStoreTest, SixtyFourConcurrentCreatorsAllCommit) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
+  ASSERT_TRUE(opened.ok());
+  SqliteStore& store = **opened;
+  constexpr int kThreads = 64, kEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (!store.CreateConversation(Conv("t", std::to_string(t) + "-" + std::to_string(i)))
+                 .ok()) {
+          failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations"), std::to_string(kThreads * kEach));
+  const SqliteStore::WriterStats stats = store.writer_stats();
+  std::printf("64 threads x %d creates: %lld ops in %lld transactions (largest %lld)\n", kEach,
+              static_cast<long long>(stats.ops), static_cast<long long>(stats.batches),
+              static_cast<long long>(stats.largest_batch));
+}
+
+Condition Cmp(ConversationColumn col, CompareOp op, int64_t v) {
+  Condition c;
+  c.column = col;
+  c.op = op;
+  c.int_value = v;
+  return c;
+}
+Condition CmpS(ConversationColumn col, CompareOp op, std::string v, std::string key = "") {
+  Condition c;
+  c.column = col;
+  c.op = op;
+  c.string_value = std::move(v);
+  c.label_key = std::move(key);
+  return c;
+}
+Condition And(std::vector<Condition> children) {
+  Condition c;
+  c.kind = Condition::Kind::kAnd;
+  c.children = std::move(children);
+  return c;
+}
+
+struct PlanFilter {
+  std::optional<Condition> condition;
+  bool agent_eq = false;  // has a top-level agent_id = X
+};
+
+std::vector<PlanFilter> PlanFilters() {
+  return {
+      {std::nullopt},
+      {CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7"), true},
+      {Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)},
+      {CmpS(ConversationColumn::kLabel, CompareOp::kEq, "prod", "env")},
+      {CmpS(ConversationColumn::kLabel, CompareOp::kHas, "", "env")},
+      {And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1000),
+            Cmp(ConversationColumn::kCreateTime, CompareOp::kLt, 5000)})},
+      {And({Cmp(ConversationColumn::kStartTime, CompareOp::kGe, 1000),
+            Cmp(ConversationColumn::kUpdateTime, CompareOp::kLt, 5000),
+            And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1000),
+                 CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7")}),
+            Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)}),
+       true},
+      {CmpS(ConversationColumn::kLanguageCode, CompareOp::kEq, "en-US")},
+      {CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "agent-7")},
+  };
+}
+
+// Every list shape walks the index of its ordering column: no full scan of
+// conversations and no sort of the tenant's rows.
+TEST_F(SqliteStoreTest, ListPlansUseTheOrderingIndex) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
+  ASSERT_TRUE(opened.ok());
+  SqliteStore& store = **opened;
+  const std::pair<ConversationColumn, const char*> columns[] = {
+      {ConversationColumn::kCreateTime, "conversations_by_create_time"},
+      {ConversationColumn::kUpdateTime, "conversations_by_update_time"},
+      {ConversationColumn::kStartTime, "conversations_by_start_time"},
+      {ConversationColumn::kDuration, "conversations_by_duration"},
+      {ConversationColumn::kTurnCount, "conversations_by_turn_count"},
+  };
+  for (const auto& [col, index_name] : columns) {
+    for (SortOrder order : {SortOrder::kDescending, SortOrder::kAscending}) {
+      for (const PlanFilter& filter : PlanFilters()) {
+        for (bool with_cursor : {false, true}) {
+          for (int64_t now : {int64_t{0}, int64_t{12345}}) {
+            ConversationQuery q;
+            q.tenant = "t";
+            q.order_by = col;
+            q.order = order;
+            q.condition = filter.condition;
+            q.now_us = now;
+            if (with_cursor) q.after = core::ListCursor{100, "x"};
+            absl::StatusOr<std::string> plan = store.ExplainListQuery(q);
+            ASSERT_TRUE(plan.ok()) << plan.status();
+            absl::StatusOr<sqlite::SqlQuery> sql = sqlite::CompileListQuery(q);
+            const std::string context = sql->sql + "\n" + *plan;
+            const std::string index = filter.agent_eq && col == ConversationColumn::kCreateTime
+                                          ? "conversation_agents_by_create_time"
+                                          : index_name;
+            EXPECT_TRUE(plan->find(std::string("USING INDEX ") + index) != std::string::npos ||
+                        plan->find(std::string("USING COVERING INDEX ") + index) !=
+                            std::string::npos)
+                << context;
+            EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << context;
+            EXPECT_EQ(plan->find("SCAN "), std::string::npos) << context;
+            if (with_cursor) {
+              // The cursor bounds the index scan.
+              const std::string bound = std::string("(") +
+                                        std::string(*sqlite::OrderColumnName(col)) + ",id)" +
+                                        (order == SortOrder::kDescending ? "<" : ">");
+              EXPECT_NE(plan->find(bound), std::string::npos) << context;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(QuerySqlTest, ValuesAreBoundNeverInterpolated) {
+  ConversationQuery q;
+  q.tenant = "t'x";
+  q.location = "loc'";
+  q.condition = And({CmpS(ConversationColumn::kProfile, CompareOp::kEq, "'; DROP"),
+                     CmpS(ConversationColumn::kLabel, CompareOp::kEq, "v'", "k'")});
+  q.after = core::ListCursor{5, "id'"};
+  absl::StatusOr<sqlite::SqlQuery> sql = sqlite::CompileListQuery(q);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(sql->sql.find("'; DROP"), std::string::npos);
+  EXPECT_EQ(sql->sql.find("t'x"), std::string::npos);
+  size_t placeholders = 0;
+  for (char ch : sql->sql) placeholders += ch == '?';
+  EXPECT_EQ(placeholders, sql->params.size());
+}
+
+// ---- micro-benchmarks (run with --gtest_also_run_disabled_tests) ----------------------
+
+core::Conversation BigConversation(const std::string& id, int64_t t, int i) {
+  core::Conversation c = Conv("bench", id, t);
+  c.set_location("global");
+  c.set_medium(static_cast<core::Medium>(1 + i % 3));
+  c.add_agent_ids("agent-" + std::to_string(i % 100));
+  c.set_language_code(i % 2 ? "en-US" : "de-DE");
+  (*c.mutable_labels())["env"] = i % 10 == 0 ? "prod" : "dev";
+  (*c.mutable_labels())["queue"] = "q" + std::to_string(i % 7);
+  c.set_start_time_us(t - 1000 * (i % 13));
+  c.set_duration_us(1000000 * (i % 600));
+  c.set_turn_count(i % 40);
+  for (int m = 0; m < 12; ++m) {
+    auto* msg = c.add_messages();
+    msg->set_id("m" + std::to_string(m));
+    msg->set_participant_id(m % 2 ? "agent" : "customer");
+    msg->set_text("This is message number " + std::to_string(m) +
+                  " of a fairly ordinary customer service conversation about a bill, "
+                  "with some more words to make it about one hundred and fifty bytes long.");
+    msg->set_time_us(t + m * 1000000);
+  }
+  return c;
+}
+
+TEST_F(SqliteStoreTest, DISABLED_CreateThroughputAndListLatency) {
+  SqliteStoreOptions options;
+  if (const char* v = std::getenv("PARLEY_BENCH_CKPT"))
+    options.wal_autocheckpoint_pages = std::atoi(v);
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_, options);
+  ASSERT_TRUE(opened.ok());
+  SqliteStore& store = **opened;
+  const int kThreads = 32;
+  const int kTotal =
+      std::getenv("PARLEY_BENCH_N") ? std::atoi(std::getenv("PARLEY_BENCH_N")) : 100000;
+  std::printf("conversation body: %zu bytes\n", BigConversation("x", 1, 1).ByteSizeLong());
+  std::atomic<int> next{0}, failures{0};
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < kTotal; i = next++) {
+        char id[32];
+        std::snprintf(id, sizeof id, "conv-%08d", i);
+        if (!store.CreateConversation(BigConversation(id, 1'700'000'000'000'000 + i * 1000LL, i))
+                 .ok()) {
+          failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  SqliteStore::WriterStats stats = store.writer_stats();
+  std::printf("%d creates by %d threads in %.2fs: %.0f creates/s, %lld transactions\n", kTotal,
+              kThreads, secs, kTotal / secs, static_cast<long long>(stats.batches));
+  if (FILE* io = std::fopen("/proc/self/io", "r")) {
+    char line[128];
+    while (std::fgets(line, sizeof line, io)) {
+      if (std::strncmp(line, "wchar", 5) == 0 || std::strncmp(line, "write_bytes", 11) == 0) {
+        std::printf("  %s", line);
+      }
+    }
+    std::fclose(io);
+  }
+  if (std::getenv("PARLEY_BENCH_NO_LIST")) return;
+  EXPECT_EQ(failures.load(), 0);
+
+  const std::pair<ConversationColumn, const char*> columns[] = {
+      {ConversationColumn::kCreateTime, "create_time"},
+      {ConversationColumn::kUpdateTime, "update_time"},
+      {ConversationColumn::kStartTime, "start_time"},
+      {ConversationColumn::kDuration, "duration"},
+      {ConversationColumn::kTurnCount, "turn_count"},
+  };
+  const std::pair<const char*, std::optional<Condition>> filters[] = {
+      {"none", std::nullopt},
+      {"agent=agent-7 (1%)", CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7")},
+      {"medium=2 (33%)", Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)},
+      {"labels.env=prod (10%)", CmpS(ConversationColumn::kLabel, CompareOp::kEq, "prod", "env")},
+      {"labels.queue:* (100%)", CmpS(ConversationColumn::kLabel, CompareOp::kHas, "", "queue")},
+      {"create_time in last 20%", Cmp(ConversationColumn::kCreateTime, CompareOp::kGe,
+                                      1'700'000'000'000'000 + kTotal * 800LL)},
+      {"start_time < first 20%",
+       Cmp(ConversationColumn::kStartTime, CompareOp::kLt, 1'700'000'000'000'000 + kTotal * 200LL)},
+  };
+  for (const auto& [col, col_name] : columns) {
+    for (const auto& [filter_name, filter] : filters) {
+      for (SortOrder order : {SortOrder::kDescending, SortOrder::kAscending}) {
+        ConversationQuery q;
+        q.tenant = "bench";
+        q.order_by = col;
+        q.order = order;
+        q.condition = filter;
+        q.now_us = 1;
+        constexpr int kPages = 5;
+        auto t0 = std::chrono::steady_clock::now();
+        size_t rows = 0;
+        for (int p = 0; p < kPages; ++p) {
+          absl::StatusOr<ConversationPage> page = store.ListConversations(q);
+          ASSERT_TRUE(page.ok()) << page.status();
+          rows += page->conversations.size();
+          if (!page->next) break;
+          q.after = page->next;
+        }
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count() /
+                    kPages;
+        std::printf("order %-11s %-4s filter %-24s %6.2f ms/page (%zu rows)\n", col_name,
+                    order == SortOrder::kDescending ? "desc" : "asc", filter_name, ms, rows);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace parley::store

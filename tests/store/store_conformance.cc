@@ -1,0 +1,975 @@
+#include "store/store_conformance.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <set>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+namespace parley::store::testing {
+
+using core::CompareOp;
+using core::Condition;
+using core::ConversationColumn;
+using core::ConversationQuery;
+using core::SortOrder;
+
+void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+  return info.param.name;
+}
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "parley_store_XXXXXX";
+  char* dir = mkdtemp(tmpl.data());
+  EXPECT_NE(dir, nullptr);
+  return tmpl;
+}
+
+void StoreConformanceTest::SetUp() {
+  dir_ = MakeTempDir();
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr) << "cannot open " << GetParam().name << " store in " << dir_;
+}
+
+void StoreConformanceTest::TearDown() {
+  if (store_ != nullptr) store_->Close();
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void StoreConformanceTest::Reopen() {
+  store_->Close();
+  store_.reset();
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr);
+}
+
+namespace {
+
+constexpr int64_t kAbsent = std::numeric_limits<int64_t>::min();
+
+core::Conversation Conv(const std::string& tenant, const std::string& id,
+                        int64_t create_time = 1000) {
+  core::Conversation c;
+  c.set_tenant(tenant);
+  c.set_id(id);
+  c.set_location("global");
+  c.set_create_time_us(create_time);
+  c.set_update_time_us(create_time);
+  return c;
+}
+
+core::Analysis MakeAnalysis(const std::string& tenant, const std::string& conv,
+                            const std::string& id, int64_t create_time) {
+  core::Analysis a;
+  a.set_tenant(tenant);
+  a.set_conversation_id(conv);
+  a.set_id(id);
+  a.set_create_time_us(create_time);
+  a.set_request_time_us(create_time - 1);
+  a.set_end_time_us(create_time + 1);
+  return a;
+}
+
+bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return google::protobuf::util::MessageDifferencer::Equals(a, b);
+}
+
+// ---- condition builders and the reference evaluator ---------------------------
+
+Condition Cmp(ConversationColumn col, CompareOp op, int64_t v) {
+  Condition c;
+  c.column = col;
+  c.op = op;
+  c.int_value = v;
+  return c;
+}
+
+Condition CmpS(ConversationColumn col, CompareOp op, std::string v) {
+  Condition c;
+  c.column = col;
+  c.op = op;
+  c.string_value = std::move(v);
+  return c;
+}
+
+Condition Label(std::string key, CompareOp op, std::string v = "") {
+  Condition c = CmpS(ConversationColumn::kLabel, op, std::move(v));
+  c.label_key = std::move(key);
+  return c;
+}
+
+Condition Node(Condition::Kind kind, std::vector<Condition> children) {
+  Condition c;
+  c.kind = kind;
+  c.children = std::move(children);
+  return c;
+}
+Condition And(std::vector<Condition> children) {
+  return Node(Condition::Kind::kAnd, std::move(children));
+}
+Condition Or(std::vector<Condition> children) {
+  return Node(Condition::Kind::kOr, std::move(children));
+}
+Condition Not(Condition child) { return Node(Condition::Kind::kNot, {std::move(child)}); }
+
+template <typename T>
+bool Compare(const T& a, CompareOp op, const T& b) {
+  switch (op) {
+    case CompareOp::kEq:
+    case CompareOp::kHas:
+      return a == b;
+    case CompareOp::kNe:
+      return a != b;
+    case CompareOp::kLt:
+      return a < b;
+    case CompareOp::kLe:
+      return a <= b;
+    case CompareOp::kGt:
+      return a > b;
+    case CompareOp::kGe:
+      return a >= b;
+  }
+  return false;
+}
+
+// Sort / compare value of an integer column; kAbsent for an absent optional.
+int64_t IntValue(const core::Conversation& c, ConversationColumn col) {
+  switch (col) {
+    case ConversationColumn::kMedium:
+      return c.medium();
+    case ConversationColumn::kLifecycle:
+      return c.lifecycle();
+    case ConversationColumn::kStage:
+      return c.stage();
+    case ConversationColumn::kSource:
+      return c.source();
+    case ConversationColumn::kCreateTime:
+      return c.create_time_us();
+    case ConversationColumn::kUpdateTime:
+      return c.update_time_us();
+    case ConversationColumn::kStartTime:
+      return c.has_start_time_us() ? c.start_time_us() : kAbsent;
+    case ConversationColumn::kDuration:
+      return c.has_duration_us() ? c.duration_us() : kAbsent;
+    case ConversationColumn::kTurnCount:
+      return c.has_turn_count() ? c.turn_count() : c.turns_size();
+    default:
+      ADD_FAILURE() << "not an int column";
+      return 0;
+  }
+}
+
+bool Matches(const core::Conversation& c, const Condition& cond) {
+  switch (cond.kind) {
+    case Condition::Kind::kAnd:
+      return std::all_of(cond.children.begin(), cond.children.end(),
+                         [&](const Condition& k) { return Matches(c, k); });
+    case Condition::Kind::kOr:
+      return std::any_of(cond.children.begin(), cond.children.end(),
+                         [&](const Condition& k) { return Matches(c, k); });
+    case Condition::Kind::kNot:
+      return !Matches(c, cond.children.at(0));
+    case Condition::Kind::kCompare:
+      break;
+  }
+  const bool has_any = cond.op == CompareOp::kHas && cond.string_value == "*";
+  switch (cond.column) {
+    case ConversationColumn::kAgentId: {
+      if (has_any) {
+        return std::any_of(c.agent_ids().begin(), c.agent_ids().end(),
+                           [](const std::string& a) { return !a.empty(); });
+      }
+      bool any = std::find(c.agent_ids().begin(), c.agent_ids().end(), cond.string_value) !=
+                 c.agent_ids().end();
+      return cond.op == CompareOp::kNe ? !any : any;
+    }
+    case ConversationColumn::kLabel: {
+      auto it = c.labels().find(cond.label_key);
+      bool found = it != c.labels().end();
+      if (cond.op == CompareOp::kHas) return found;
+      bool eq = found && it->second == cond.string_value;
+      return cond.op == CompareOp::kNe ? !eq : eq;
+    }
+    case ConversationColumn::kLatestAnalysis:
+      return !c.latest_analysis_id().empty();
+    case ConversationColumn::kLanguageCode:
+    case ConversationColumn::kProfile:
+    case ConversationColumn::kApp: {
+      const std::string& v = cond.column == ConversationColumn::kLanguageCode ? c.language_code()
+                             : cond.column == ConversationColumn::kProfile    ? c.profile()
+                                                                              : c.app();
+      if (has_any) return !v.empty();
+      return Compare(v, cond.op, cond.string_value);
+    }
+    case ConversationColumn::kStartTime:
+    case ConversationColumn::kDuration: {
+      int64_t v = IntValue(c, cond.column);
+      if (v == kAbsent) return false;
+      if (has_any) return true;
+      return Compare(v, cond.op, cond.int_value);
+    }
+    default: {
+      int64_t v = IntValue(c, cond.column);
+      if (has_any) return v != 0;
+      return Compare(v, cond.op, cond.int_value);
+    }
+  }
+}
+
+std::string Describe(const Condition& cond) {
+  switch (cond.kind) {
+    case Condition::Kind::kAnd:
+    case Condition::Kind::kOr: {
+      std::string s = cond.kind == Condition::Kind::kAnd ? "AND(" : "OR(";
+      for (const Condition& k : cond.children) s += Describe(k) + ",";
+      return s + ")";
+    }
+    case Condition::Kind::kNot:
+      return "NOT(" + Describe(cond.children.at(0)) + ")";
+    case Condition::Kind::kCompare:
+      return "col" + std::to_string(static_cast<int>(cond.column)) + "[" + cond.label_key + "] op" +
+             std::to_string(static_cast<int>(cond.op)) + " '" + cond.string_value + "'/" +
+             std::to_string(cond.int_value);
+  }
+  return "?";
+}
+
+// ---- dataset -----------------------------------------------------------------
+
+std::vector<core::Conversation> MakeDataset(const std::string& tenant, int n) {
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  auto rnd = [&](int m) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int>((x >> 33) % static_cast<uint64_t>(m));
+  };
+  const char* languages[] = {"", "en-US", "de-DE", "fr"};
+  const char* agents[] = {"a1", "a2", "a3", "a4"};
+  const char* profiles[] = {"", "p1", "p2"};
+  std::vector<core::Conversation> out;
+  for (int i = 0; i < n; ++i) {
+    core::Conversation c;
+    c.set_tenant(tenant);
+    c.set_id("c" + std::to_string(rnd(1000)) + "-" + std::to_string(i));
+    c.set_location(rnd(2) ? "global" : "us");
+    c.set_medium(static_cast<core::Medium>(rnd(4)));
+    c.set_language_code(languages[rnd(4)]);
+    for (int k = rnd(4); k > 0; --k) c.add_agent_ids(agents[rnd(4)]);
+    if (rnd(2)) (*c.mutable_labels())["env"] = rnd(2) ? "prod" : "dev";
+    if (rnd(3) == 0) (*c.mutable_labels())["team"] = rnd(2) ? "x" : "y";
+    if (rnd(5) == 0) (*c.mutable_labels())["flag"] = "";
+    c.set_create_time_us(1000 + rnd(8) * 10);  // many ties
+    c.set_update_time_us(5000 + rnd(20));
+    if (rnd(4) != 0) c.set_start_time_us(100 + rnd(6));
+    if (rnd(3) != 0) c.set_duration_us(rnd(5) * 1000);  // includes 0
+    if (rnd(5) != 0) {
+      c.set_turn_count(rnd(4));
+    } else {
+      for (int k = rnd(3); k > 0; --k) c.add_turns()->add_message_indices(0);
+    }
+    c.set_lifecycle(static_cast<core::Lifecycle>(rnd(3)));
+    c.set_stage(static_cast<core::Stage>(rnd(3)));
+    c.set_source(static_cast<core::Source>(rnd(8)));
+    c.set_profile(profiles[rnd(3)]);
+    c.set_app(rnd(2) ? "app1" : "");
+    c.set_display_name("conversation " + std::to_string(i));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+struct ListResult {
+  std::vector<std::string> ids;
+  int pages = 0;
+};
+
+// Follows `next` cursors until the last page.
+absl::StatusOr<ListResult> ListAll(Store& store, ConversationQuery q) {
+  ListResult r;
+  for (int guard = 0; guard < 10000; ++guard) {
+    absl::StatusOr<ConversationPage> page = store.ListConversations(q);
+    if (!page.ok()) return page.status();
+    r.pages++;
+    if (static_cast<int>(page->conversations.size()) > q.page_size) {
+      return absl::InternalError("page larger than page_size");
+    }
+    for (const core::Conversation& c : page->conversations) r.ids.push_back(c.id());
+    if (!page->next.has_value()) return r;
+    if (page->conversations.empty()) return absl::InternalError("empty page with a next cursor");
+    q.after = page->next;
+  }
+  return absl::InternalError("pagination does not end");
+}
+
+ConversationQuery Query(const std::string& tenant, int page_size = 100) {
+  ConversationQuery q;
+  q.tenant = tenant;
+  q.page_size = page_size;
+  return q;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::string> ExpectedOrder(const std::vector<core::Conversation>& data,
+                                       ConversationColumn col, SortOrder order,
+                                       const std::function<bool(const core::Conversation&)>& keep) {
+  std::vector<std::pair<int64_t, std::string>> keys;
+  for (const core::Conversation& c : data) {
+    if (keep(c)) keys.emplace_back(IntValue(c, col), c.id());
+  }
+  std::sort(keys.begin(), keys.end());
+  if (order == SortOrder::kDescending) std::reverse(keys.begin(), keys.end());
+  std::vector<std::string> ids;
+  for (auto& [v, id] : keys) ids.push_back(id);
+  return ids;
+}
+
+#define EXPECT_CODE(expr, code_)                                          \
+  do {                                                                    \
+    absl::Status _s = (expr);                                             \
+    EXPECT_EQ(_s.code(), absl::StatusCode::code_) << #expr << ": " << _s; \
+  } while (0)
+
+const ConversationColumn kOrderColumns[] = {
+    ConversationColumn::kCreateTime, ConversationColumn::kUpdateTime,
+    ConversationColumn::kStartTime, ConversationColumn::kDuration, ConversationColumn::kTurnCount};
+
+}  // namespace
+
+// ---- create / get --------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, CreateThenGetRoundTripsEveryField) {
+  core::Conversation c = Conv("t1", "conv-1", 1234);
+  c.set_medium(core::PHONE_CALL);
+  c.set_source(core::LIVE);
+  c.set_lifecycle(core::COMPLETED);
+  c.set_stage(core::HUMAN_ASSIST_STAGE);
+  c.set_profile("profile-9");
+  c.add_agent_ids("agent-1");
+  c.add_agent_ids("agent-2");
+  c.set_language_code("en-US");
+  (*c.mutable_labels())["env"] = "prod";
+  (*c.mutable_labels())["unicode"] = "h\xC3\xA9llo";
+  c.set_start_time_us(1000);
+  c.set_duration_us(0);
+  c.set_expire_time_us(0);
+  c.set_turn_count(3);
+  c.set_app("app");
+  c.set_metadata_json("{\"a\":1}");
+  auto* p = c.add_participants();
+  p->set_id("p1");
+  p->set_role(core::END_USER);
+  auto* m = c.add_messages();
+  m->set_id("m1");
+  m->set_participant_id("p1");
+  m->set_text(std::string("hello\0world", 11));
+  m->set_time_us(1001);
+  auto* md = c.add_metadata();
+  md->set_key("k");
+  md->add_values()->set_number_value(1.5);
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "conv-1", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(Same(*got, c)) << got->DebugString();
+  // Absent and zero stay distinct.
+  EXPECT_FALSE(got->has_end_time_us());
+  EXPECT_TRUE(got->has_duration_us());
+}
+
+TEST_P(StoreConformanceTest, DuplicateCreateIsAlreadyExistsAndChangesNothing) {
+  core::Conversation c = Conv("t1", "dup");
+  c.set_profile("first");
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  core::Conversation again = Conv("t1", "dup", 99);
+  again.set_profile("second");
+  (*again.mutable_labels())["x"] = "y";
+  EXPECT_CODE(store().CreateConversation(again), kAlreadyExists);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "dup", 0);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->profile(), "first");
+  ConversationQuery q = Query("t1");
+  q.condition = Label("x", CompareOp::kHas);
+  absl::StatusOr<ListResult> r = ListAll(store(), q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->ids.empty());
+}
+
+TEST_P(StoreConformanceTest, GetMissingIsNotFound) {
+  EXPECT_CODE(store().GetConversation("t1", "nope", 0).status(), kNotFound);
+}
+
+TEST_P(StoreConformanceTest, TenantsAreIsolated) {
+  core::Conversation a = Conv("t1", "same");
+  a.set_medium(core::CHAT);
+  a.add_agent_ids("ag");
+  core::Conversation b = Conv("t2", "same");
+  b.set_medium(core::EMAIL);
+  b.add_agent_ids("ag");
+  ASSERT_TRUE(store().CreateConversation(a).ok());
+  ASSERT_TRUE(store().CreateConversation(b).ok());
+  ASSERT_TRUE(store().CreateConversation(Conv("t2", "only-t2")).ok());
+
+  EXPECT_EQ(store().GetConversation("t1", "same", 0)->medium(), core::CHAT);
+  EXPECT_EQ(store().GetConversation("t2", "same", 0)->medium(), core::EMAIL);
+  EXPECT_CODE(store().GetConversation("t1", "only-t2", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t3", "same", 0).status(), kNotFound);
+
+  for (const char* tenant : {"t1", "t2"}) {
+    ConversationQuery q = Query(tenant, 1);
+    q.condition = CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "ag");
+    absl::StatusOr<ListResult> r = ListAll(store(), q);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->ids, std::vector<std::string>{"same"}) << tenant;
+  }
+  absl::StatusOr<ListResult> all2 = ListAll(store(), Query("t2"));
+  EXPECT_EQ(Sorted(all2->ids), (std::vector<std::string>{"only-t2", "same"}));
+  EXPECT_TRUE(ListAll(store(), Query("t3"))->ids.empty());
+
+  // Writes in one tenant leave the other alone.
+  EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "only-t2", "a1", 5)), kNotFound);
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "same", "a1", 5)).ok());
+  EXPECT_EQ(store().GetConversation("t2", "same", 0)->latest_analysis_id(), "");
+  core::Conversation a2 = a;
+  a2.set_update_time_us(2000);
+  a2.set_medium(core::PHONE_CALL);
+  ASSERT_TRUE(store().UpdateConversation(a2, a.update_time_us()).ok());
+  EXPECT_EQ(store().GetConversation("t2", "same", 0)->medium(), core::EMAIL);
+  EXPECT_CODE(store().DeleteConversation("t1", "only-t2", true), kNotFound);
+  ASSERT_TRUE(store().DeleteConversation("t1", "same", true).ok());
+  EXPECT_TRUE(store().GetConversation("t2", "same", 0).ok());
+}
+
+// ---- update ------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, UpdateChecksExpectedUpdateTime) {
+  core::Conversation c = Conv("t1", "u", 100);
+  (*c.mutable_labels())["env"] = "prod";
+  c.add_agent_ids("a1");
+  c.set_start_time_us(50);
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+
+  core::Conversation next = c;
+  next.set_update_time_us(200);
+  next.clear_labels();
+  (*next.mutable_labels())["env"] = "dev";
+  next.clear_agent_ids();
+  next.add_agent_ids("a2");
+  next.clear_start_time_us();
+  next.set_turn_count(7);
+
+  EXPECT_CODE(store().UpdateConversation(next, 99), kAborted);
+  EXPECT_TRUE(Same(*store().GetConversation("t1", "u", 0), c));
+
+  ASSERT_TRUE(store().UpdateConversation(next, 100).ok());
+  EXPECT_TRUE(Same(*store().GetConversation("t1", "u", 0), next));
+  // The old expected time no longer matches.
+  EXPECT_CODE(store().UpdateConversation(next, 100), kAborted);
+
+  // Indexed columns, labels and agents follow the update.
+  auto ids_for = [&](Condition cond) {
+    ConversationQuery q = Query("t1");
+    q.condition = std::move(cond);
+    return ListAll(store(), q)->ids;
+  };
+  const std::vector<std::string> none, one{"u"};
+  EXPECT_EQ(ids_for(Label("env", CompareOp::kEq, "prod")), none);
+  EXPECT_EQ(ids_for(Label("env", CompareOp::kEq, "dev")), one);
+  EXPECT_EQ(ids_for(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1")), none);
+  EXPECT_EQ(ids_for(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2")), one);
+  EXPECT_EQ(ids_for(Cmp(ConversationColumn::kTurnCount, CompareOp::kEq, 7)), one);
+  EXPECT_EQ(ids_for(CmpS(ConversationColumn::kStartTime, CompareOp::kHas, "*")), none);
+  EXPECT_EQ(ids_for(Cmp(ConversationColumn::kUpdateTime, CompareOp::kEq, 200)), one);
+}
+
+TEST_P(StoreConformanceTest, UpdateMissingIsNotFound) {
+  EXPECT_CODE(store().UpdateConversation(Conv("t1", "ghost"), 1000), kNotFound);
+}
+
+TEST_P(StoreConformanceTest, UpdateKeepsLatestAnalysis) {
+  core::Conversation c = Conv("t1", "u", 100);
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "u", "an1", 10)).ok());
+  core::Conversation next = c;  // read before the analysis landed
+  next.set_update_time_us(300);
+  next.set_profile("changed");
+  ASSERT_TRUE(store().UpdateConversation(next, 100).ok());
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "u", 0);
+  EXPECT_EQ(got->profile(), "changed");
+  EXPECT_EQ(got->latest_analysis_id(), "an1");
+  ConversationQuery q = Query("t1");
+  q.condition = CmpS(ConversationColumn::kLatestAnalysis, CompareOp::kHas, "*");
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"u"});
+}
+
+// ---- delete and analyses -------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, DeleteNeedsForceWhenAnalysesExist) {
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "d")).ok());
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "plain")).ok());
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "d", "an", 5)).ok());
+
+  absl::Status s = store().DeleteConversation("t1", "d", false);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("force"), std::string::npos) << s;
+  EXPECT_TRUE(store().GetConversation("t1", "d", 0).ok());
+
+  ASSERT_TRUE(store().DeleteConversation("t1", "d", true).ok());
+  EXPECT_CODE(store().GetConversation("t1", "d", 0).status(), kNotFound);
+  EXPECT_CODE(store().DeleteConversation("t1", "d", true), kNotFound);
+
+  // Analyses went with it: a new conversation with the same id has none.
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "d")).ok());
+  EXPECT_EQ(store().GetConversation("t1", "d", 0)->latest_analysis_id(), "");
+  EXPECT_TRUE(store().DeleteConversation("t1", "d", false).ok());
+
+  EXPECT_TRUE(store().DeleteConversation("t1", "plain", false).ok());
+  EXPECT_CODE(store().DeleteConversation("t1", "never", false), kNotFound);
+  EXPECT_TRUE(ListAll(store(), Query("t1"))->ids.empty());
+}
+
+TEST_P(StoreConformanceTest, PutAnalysisTracksTheNewest) {
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "c")).ok());
+  EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "missing", "a", 1)), kNotFound);
+
+  auto latest = [&] { return store().GetConversation("t1", "c", 0)->latest_analysis_id(); };
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "a-20", 20)).ok());
+  EXPECT_EQ(latest(), "a-20");
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "a-10", 10)).ok());
+  EXPECT_EQ(latest(), "a-20");  // older: stored, not latest
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "a-30", 30)).ok());
+  EXPECT_EQ(latest(), "a-30");
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "b-30", 30)).ok());
+  EXPECT_EQ(latest(), "b-30");  // same time: the later put wins
+  // Putting the same analysis again is idempotent.
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "b-30", 30)).ok());
+  EXPECT_EQ(latest(), "b-30");
+  EXPECT_CODE(store().DeleteConversation("t1", "c", false), kFailedPrecondition);
+}
+
+// ---- listing: order and pagination ---------------------------------------------------
+
+TEST_P(StoreConformanceTest, KeysetPagesReturnEveryRowOnceInOrder) {
+  const std::vector<core::Conversation> data = MakeDataset("t1", 61);
+  for (const core::Conversation& c : data) ASSERT_TRUE(store().CreateConversation(c).ok());
+  for (const core::Conversation& c : MakeDataset("other", 5)) {
+    ASSERT_TRUE(store().CreateConversation(c).ok());
+  }
+  for (ConversationColumn col : kOrderColumns) {
+    for (SortOrder order : {SortOrder::kAscending, SortOrder::kDescending}) {
+      const std::vector<std::string> expected =
+          ExpectedOrder(data, col, order, [](const core::Conversation&) { return true; });
+      for (int page_size : {1, 7, 61, 100}) {
+        ConversationQuery q = Query("t1", page_size);
+        q.order_by = col;
+        q.order = order;
+        absl::StatusOr<ListResult> r = ListAll(store(), q);
+        ASSERT_TRUE(r.ok()) << r.status();
+        EXPECT_EQ(r->ids, expected) << "column " << static_cast<int>(col) << " order "
+                                    << static_cast<int>(order) << " page " << page_size;
+        EXPECT_EQ(r->pages, std::max<int>(1, (61 + page_size - 1) / page_size));
+      }
+      // The same with filters (an agent filter may be answered from another index).
+      std::vector<int64_t> values;
+      for (const core::Conversation& c : data) values.push_back(IntValue(c, col));
+      std::sort(values.begin(), values.end());
+      const int64_t lo = values[values.size() / 4], hi = values[values.size() * 3 / 4];
+      const Condition filters[] = {
+          CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2"),
+          And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"),
+               Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1020),
+               Cmp(ConversationColumn::kCreateTime, CompareOp::kLt, 1060)}),
+          Label("env", CompareOp::kHas),
+          And({Cmp(col, CompareOp::kGt, lo), Cmp(col, CompareOp::kLe, hi)}),
+      };
+      for (const Condition& filter : filters) {
+        const std::vector<std::string> want = ExpectedOrder(
+            data, col, order, [&](const core::Conversation& c) { return Matches(c, filter); });
+        EXPECT_GT(want.size(), 2u) << Describe(filter);
+        for (int page_size : {1, 3}) {
+          ConversationQuery q = Query("t1", page_size);
+          q.order_by = col;
+          q.order = order;
+          q.condition = filter;
+          absl::StatusOr<ListResult> r = ListAll(store(), q);
+          ASSERT_TRUE(r.ok()) << r.status();
+          EXPECT_EQ(r->ids, want) << Describe(filter) << " column " << static_cast<int>(col)
+                                  << " order " << static_cast<int>(order);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(StoreConformanceTest, CursorCarriesSortValueAndId) {
+  core::Conversation a = Conv("t1", "a", 10);
+  core::Conversation b = Conv("t1", "b", 10);
+  core::Conversation c = Conv("t1", "c", 5);
+  c.set_start_time_us(7);
+  for (auto* x : {&a, &b, &c}) ASSERT_TRUE(store().CreateConversation(*x).ok());
+
+  ConversationQuery q = Query("t1", 1);
+  absl::StatusOr<ConversationPage> p = store().ListConversations(q);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->conversations.size(), 1u);
+  EXPECT_EQ(p->conversations[0].id(), "b");
+  ASSERT_TRUE(p->next.has_value());
+  EXPECT_EQ(p->next->sort_value, 10);
+  EXPECT_EQ(p->next->id, "b");
+
+  q.order_by = ConversationColumn::kStartTime;
+  q.order = SortOrder::kAscending;
+  q.page_size = 2;
+  p = store().ListConversations(q);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->conversations.size(), 2u);
+  EXPECT_EQ(p->conversations[0].id(), "a");  // absent start times first
+  EXPECT_EQ(p->conversations[1].id(), "b");
+  ASSERT_TRUE(p->next.has_value());
+  EXPECT_EQ(p->next->sort_value, kAbsent);
+  q.after = p->next;
+  p = store().ListConversations(q);
+  ASSERT_EQ(p->conversations.size(), 1u);
+  EXPECT_EQ(p->conversations[0].id(), "c");
+  EXPECT_FALSE(p->next.has_value());
+}
+
+TEST_P(StoreConformanceTest, LocationFilter) {
+  core::Conversation a = Conv("t1", "a");
+  a.set_location("us-central1");
+  core::Conversation b = Conv("t1", "b");
+  b.set_location("global");
+  ASSERT_TRUE(store().CreateConversation(a).ok());
+  ASSERT_TRUE(store().CreateConversation(b).ok());
+  ConversationQuery q = Query("t1");
+  q.location = "us-central1";
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"a"});
+  q.location = "";
+  EXPECT_EQ(ListAll(store(), q)->ids.size(), 2u);
+}
+
+// ---- listing: filters --------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, FiltersOnEveryColumnAndOperator) {
+  std::vector<core::Conversation> data = MakeDataset("t1", 90);
+  for (const core::Conversation& c : data) ASSERT_TRUE(store().CreateConversation(c).ok());
+  for (const core::Conversation& c : MakeDataset("t2", 20)) {
+    ASSERT_TRUE(store().CreateConversation(c).ok());
+  }
+  // Analyses on every third conversation.
+  for (size_t i = 0; i < data.size(); i += 3) {
+    ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", data[i].id(), "an", 1)).ok());
+    data[i].set_latest_analysis_id("an");
+  }
+
+  const CompareOp all_ops[] = {CompareOp::kEq, CompareOp::kNe, CompareOp::kLt, CompareOp::kLe,
+                               CompareOp::kGt, CompareOp::kGe, CompareOp::kHas};
+  std::vector<Condition> conditions;
+  const std::pair<ConversationColumn, std::vector<int64_t>> int_columns[] = {
+      {ConversationColumn::kMedium, {0, 1, 2, 3}},
+      {ConversationColumn::kLifecycle, {0, 1, 2}},
+      {ConversationColumn::kStage, {0, 2}},
+      {ConversationColumn::kSource, {0, 3, 7}},
+      {ConversationColumn::kCreateTime, {999, 1000, 1030, 1070, 2000}},
+      {ConversationColumn::kUpdateTime, {5000, 5010, 5019}},
+      {ConversationColumn::kStartTime, {100, 103, 105, 0, -5}},
+      {ConversationColumn::kDuration, {0, 2000, 4000}},
+      {ConversationColumn::kTurnCount, {0, 1, 2, 3}},
+  };
+  for (const auto& [col, values] : int_columns) {
+    for (CompareOp op : all_ops) {
+      for (int64_t v : values) conditions.push_back(Cmp(col, op, v));
+    }
+    conditions.push_back(CmpS(col, CompareOp::kHas, "*"));
+  }
+  const std::pair<ConversationColumn, std::vector<std::string>> string_columns[] = {
+      {ConversationColumn::kLanguageCode, {"", "en-US", "de-DE", "fr", "zz"}},
+      {ConversationColumn::kProfile, {"", "p1", "p2"}},
+      {ConversationColumn::kApp, {"", "app1"}},
+  };
+  for (const auto& [col, values] : string_columns) {
+    for (CompareOp op : all_ops) {
+      for (const std::string& v : values) conditions.push_back(CmpS(col, op, v));
+    }
+    conditions.push_back(CmpS(col, CompareOp::kHas, "*"));
+  }
+  for (CompareOp op : {CompareOp::kEq, CompareOp::kNe, CompareOp::kHas}) {
+    for (const char* v : {"a1", "a2", "a4", "nobody"}) {
+      conditions.push_back(CmpS(ConversationColumn::kAgentId, op, v));
+    }
+    for (const char* key : {"env", "team", "flag", "missing"}) {
+      for (const char* v : {"prod", "dev", "x", ""}) conditions.push_back(Label(key, op, v));
+    }
+  }
+  conditions.push_back(CmpS(ConversationColumn::kAgentId, CompareOp::kHas, "*"));
+  conditions.push_back(Label("env", CompareOp::kHas, "*"));
+  conditions.push_back(CmpS(ConversationColumn::kLatestAnalysis, CompareOp::kHas, "*"));
+  // Nesting.
+  conditions.push_back(Not(CmpS(ConversationColumn::kLatestAnalysis, CompareOp::kHas, "*")));
+  conditions.push_back(Not(Cmp(ConversationColumn::kStartTime, CompareOp::kLt, 103)));
+  conditions.push_back(Or(
+      {Cmp(ConversationColumn::kMedium, CompareOp::kEq, 1), Label("env", CompareOp::kEq, "prod")}));
+  conditions.push_back(And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1020),
+                            Cmp(ConversationColumn::kCreateTime, CompareOp::kLt, 1060),
+                            CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2")}));
+  conditions.push_back(And({Cmp(ConversationColumn::kStartTime, CompareOp::kGe, 102),
+                            Not(Or({Label("team", CompareOp::kHas),
+                                    CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "a3")})),
+                            Cmp(ConversationColumn::kDuration, CompareOp::kLe, 3000)}));
+  conditions.push_back(Or({And({Cmp(ConversationColumn::kTurnCount, CompareOp::kGt, 1),
+                                CmpS(ConversationColumn::kProfile, CompareOp::kEq, "p1")}),
+                           Not(Not(CmpS(ConversationColumn::kApp, CompareOp::kHas, "*")))}));
+  conditions.push_back(And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"),
+                            CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2")}));
+  conditions.push_back(And({CmpS(ConversationColumn::kAgentId, CompareOp::kHas, "a1"),
+                            CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "a2"),
+                            Cmp(ConversationColumn::kCreateTime, CompareOp::kLe, 1050)}));
+  conditions.push_back(And({}));
+  conditions.push_back(Or({}));
+  conditions.push_back(Not(And({})));
+
+  int nonempty = 0;
+  for (const Condition& cond : conditions) {
+    std::vector<std::string> expected;
+    for (const core::Conversation& c : data) {
+      if (Matches(c, cond)) expected.push_back(c.id());
+    }
+    if (!expected.empty() && expected.size() < data.size()) ++nonempty;
+    // Once in the default order, once ordered by start time (so a comparison
+    // on the ordering column is exercised both ways).
+    for (ConversationColumn order_by :
+         {ConversationColumn::kCreateTime, ConversationColumn::kStartTime}) {
+      ConversationQuery q = Query("t1", 16);
+      q.condition = cond;
+      q.order_by = order_by;
+      absl::StatusOr<ListResult> r = ListAll(store(), q);
+      ASSERT_TRUE(r.ok()) << Describe(cond) << ": " << r.status();
+      EXPECT_EQ(Sorted(r->ids), Sorted(expected)) << Describe(cond);
+    }
+  }
+  EXPECT_GT(nonempty, static_cast<int>(conditions.size()) / 2);  // the data discriminates
+}
+
+TEST_P(StoreConformanceTest, AgentIdMatchesAnyAgent) {
+  core::Conversation c = Conv("t1", "multi");
+  c.add_agent_ids("alice");
+  c.add_agent_ids("bob");
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "none")).ok());
+  auto ids = [&](Condition cond) {
+    ConversationQuery q = Query("t1");
+    q.condition = std::move(cond);
+    return Sorted(ListAll(store(), q)->ids);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "bob")), V{"multi"});
+  EXPECT_EQ(ids(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "alice")), V{"multi"});
+  EXPECT_EQ(ids(CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "bob")), V{"none"});
+  EXPECT_EQ(ids(CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "carol")), (V{"multi", "none"}));
+  EXPECT_EQ(ids(Not(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "bob"))), V{"none"});
+  EXPECT_EQ(ids(CmpS(ConversationColumn::kAgentId, CompareOp::kHas, "*")), V{"multi"});
+}
+
+TEST_P(StoreConformanceTest, UnsupportedQueriesAreInvalidArgument) {
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "c")).ok());
+  auto status = [&](Condition cond, ConversationColumn order = ConversationColumn::kCreateTime) {
+    ConversationQuery q = Query("t1");
+    q.condition = std::move(cond);
+    q.order_by = order;
+    return store().ListConversations(q).status();
+  };
+  EXPECT_CODE(status(Label("env", CompareOp::kLt, "a")), kInvalidArgument);
+  EXPECT_CODE(status(Label("", CompareOp::kEq, "a")), kInvalidArgument);
+  EXPECT_CODE(status(CmpS(ConversationColumn::kAgentId, CompareOp::kGt, "a")), kInvalidArgument);
+  EXPECT_CODE(status(CmpS(ConversationColumn::kLatestAnalysis, CompareOp::kEq, "x")),
+              kInvalidArgument);
+  Condition bad_not = Not(Cmp(ConversationColumn::kMedium, CompareOp::kEq, 1));
+  bad_not.children.push_back(bad_not.children[0]);
+  EXPECT_CODE(status(bad_not), kInvalidArgument);
+  EXPECT_CODE(status(And({}), ConversationColumn::kLabel), kInvalidArgument);
+  EXPECT_CODE(status(And({}), ConversationColumn::kMedium), kInvalidArgument);
+  Condition deep = Cmp(ConversationColumn::kMedium, CompareOp::kEq, 1);
+  for (int i = 0; i < 500; ++i) deep = Not(std::move(deep));
+  EXPECT_CODE(status(deep), kInvalidArgument);
+  ConversationQuery q = Query("t1", 0);
+  EXPECT_CODE(store().ListConversations(q).status(), kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, HostileValuesAreData) {
+  core::Conversation c = Conv("t1", "x'); DROP TABLE conversations; --");
+  c.set_profile("' OR 1=1 --");
+  (*c.mutable_labels())["k' OR '1'='1"] = "\"; DELETE";
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "other")).ok());
+  ConversationQuery q = Query("t1");
+  q.condition = CmpS(ConversationColumn::kProfile, CompareOp::kEq, "' OR 1=1 --");
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{c.id()});
+  q.condition = Label("k' OR '1'='1", CompareOp::kEq, "\"; DELETE");
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{c.id()});
+  EXPECT_TRUE(store().GetConversation("t1", c.id(), 0).ok());
+}
+
+// ---- expiry ------------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ExpiredConversationsAreHiddenThenSwept) {
+  core::Conversation gone = Conv("t1", "gone", 1);
+  gone.set_expire_time_us(500);
+  core::Conversation edge = Conv("t1", "edge", 2);
+  edge.set_expire_time_us(1000);  // at `now`: expired
+  core::Conversation later = Conv("t1", "later", 3);
+  later.set_expire_time_us(2000);
+  core::Conversation never = Conv("t1", "never", 4);
+  core::Conversation other = Conv("t2", "gone", 5);
+  other.set_expire_time_us(500);
+  for (auto* c : {&gone, &edge, &later, &never, &other}) {
+    ASSERT_TRUE(store().CreateConversation(*c).ok());
+  }
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "gone", "an", 1)).ok());
+
+  EXPECT_CODE(store().GetConversation("t1", "gone", 1000).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t1", "edge", 1000).status(), kNotFound);
+  EXPECT_TRUE(store().GetConversation("t1", "later", 1000).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "gone", 400).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "gone", 0).ok());  // 0: no expiry check
+
+  ConversationQuery q = Query("t1");
+  q.now_us = 1000;
+  EXPECT_EQ(ListAll(store(), q)->ids, (std::vector<std::string>{"never", "later"}));
+  q.now_us = 0;
+  EXPECT_EQ(ListAll(store(), q)->ids.size(), 4u);
+
+  // Not swept yet: the id is still taken.
+  EXPECT_CODE(store().CreateConversation(gone), kAlreadyExists);
+
+  absl::StatusOr<int64_t> swept = store().DeleteExpiredConversations(1000);
+  ASSERT_TRUE(swept.ok()) << swept.status();
+  EXPECT_EQ(*swept, 3);  // t1/gone, t1/edge, t2/gone
+  EXPECT_CODE(store().GetConversation("t1", "gone", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t2", "gone", 0).status(), kNotFound);
+  EXPECT_TRUE(store().GetConversation("t1", "later", 0).ok());
+  EXPECT_EQ(*store().DeleteExpiredConversations(1000), 0);
+
+  // The id is free again and the old analyses went with the sweep.
+  gone.set_expire_time_us(0);
+  ASSERT_TRUE(store().CreateConversation(gone).ok());
+  EXPECT_TRUE(store().DeleteConversation("t1", "gone", false).ok());
+}
+
+TEST_P(StoreConformanceTest, SweepsManyExpired) {
+  for (int i = 0; i < 2500; i += 50) {
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 50; ++k) {
+      threads.emplace_back([&, i, k] {
+        core::Conversation c = Conv("t1", "e" + std::to_string(i + k));
+        c.set_expire_time_us(10 + (i + k) % 3);
+        EXPECT_TRUE(store().CreateConversation(c).ok());
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "keep")).ok());
+  EXPECT_EQ(*store().DeleteExpiredConversations(100), 2500);
+  EXPECT_EQ(ListAll(store(), Query("t1"))->ids, std::vector<std::string>{"keep"});
+}
+
+// ---- settings, persistence, concurrency, close --------------------------------------------
+
+TEST_P(StoreConformanceTest, SettingsAreCreatedOnceAndPersist) {
+  absl::StatusOr<std::string> v = store().GetOrCreateSetting("page-key", std::string("s\0e", 3));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, std::string("s\0e", 3));
+  EXPECT_EQ(*store().GetOrCreateSetting("page-key", "other"), std::string("s\0e", 3));
+  EXPECT_EQ(*store().GetOrCreateSetting("second", "two"), "two");
+  Reopen();
+  EXPECT_EQ(*store().GetOrCreateSetting("page-key", "third"), std::string("s\0e", 3));
+}
+
+TEST_P(StoreConformanceTest, ConcurrentSettingCreationAgrees) {
+  std::vector<std::string> got(16);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      got[i] = store().GetOrCreateSetting("k", "v" + std::to_string(i)).value_or("error");
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& g : got) EXPECT_EQ(g, got[0]);
+  EXPECT_NE(got[0], "error");
+}
+
+TEST_P(StoreConformanceTest, DataSurvivesReopen) {
+  core::Conversation c = Conv("t1", "keep", 10);
+  (*c.mutable_labels())["env"] = "prod";
+  c.add_agent_ids("a");
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "keep", "an", 3)).ok());
+  c.set_latest_analysis_id("an");
+  core::Conversation next = c;
+  next.set_update_time_us(20);
+  ASSERT_TRUE(store().UpdateConversation(next, 10).ok());
+  Reopen();
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "keep", 0);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(Same(*got, next)) << got->DebugString();
+  ConversationQuery q = Query("t1");
+  q.condition = And({Label("env", CompareOp::kEq, "prod"),
+                     CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a")});
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"keep"});
+  EXPECT_CODE(store().DeleteConversation("t1", "keep", false), kFailedPrecondition);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentWritersAndReaders) {
+  constexpr int kThreads = 32, kEach = 20;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        core::Conversation c =
+            Conv("t1", "w" + std::to_string(t) + "-" + std::to_string(i), 1000 + i);
+        c.add_agent_ids("agent" + std::to_string(t % 4));
+        if (!store().CreateConversation(c).ok()) failures++;
+        if (i % 5 == 0) {
+          ConversationQuery q = Query("t1", 10);
+          if (!store().ListConversations(q).ok()) failures++;
+          if (!store().GetConversation("t1", c.id(), 0).ok()) failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ListAll(store(), Query("t1", 100))->ids.size(), size_t{kThreads * kEach});
+}
+
+TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "c")).ok());
+  store().Close();
+  store().Close();  // idempotent
+  EXPECT_CODE(store().CreateConversation(Conv("t1", "d")), kUnavailable);
+  EXPECT_CODE(store().GetConversation("t1", "c", 0).status(), kUnavailable);
+  EXPECT_CODE(store().UpdateConversation(Conv("t1", "c"), 1000), kUnavailable);
+  EXPECT_CODE(store().DeleteConversation("t1", "c", true), kUnavailable);
+  EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "c", "a", 1)), kUnavailable);
+  EXPECT_CODE(store().ListConversations(Query("t1")).status(), kUnavailable);
+  EXPECT_CODE(store().DeleteExpiredConversations(1).status(), kUnavailable);
+  EXPECT_CODE(store().GetOrCreateSetting("k", "v").status(), kUnavailable);
+  // What was acknowledged before Close is there after a reopen.
+  Reopen();
+  EXPECT_TRUE(store().GetConversation("t1", "c", 0).ok());
+}
+
+}  // namespace parley::store::testing
