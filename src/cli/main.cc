@@ -28,6 +28,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "var/data";
   std::string bucket_dir;
+  std::string file_root;
   size_t max_body_bytes = 32u << 20;
   int network_threads = 2;
   int sweep_seconds = 60;
@@ -92,6 +93,7 @@ int Serve(const ServeFlags& flags) {
              });
   parley::insights_v1::Options insights;
   insights.blobs.bucket_dir = flags.bucket_dir;
+  insights.blobs.file_root = flags.file_root;
   parley::insights_v1::AddRoutes(insights, &conversations, &router);
 
   parley::http::Server server(options, &router, [](int status, const std::string& message) {
@@ -146,6 +148,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--bucket-dir", serve.bucket_dir,
                         "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory)");
+  serve_cmd->add_option("--file-root", serve.file_root,
+                        "Only read file:// URIs under this directory (default: anywhere)");
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve.network_threads, "Network threads")->capture_default_str();

@@ -57,6 +57,14 @@ absl::StatusOr<std::string> ReadBlobUri(std::string_view uri, const BlobOptions&
       return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" must be file:///absolute/path"));
     }
     if (ClimbsOut(path)) return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" contains '..'"));
+    if (!options.file_root.empty()) {
+      std::string root = options.file_root;
+      if (root.back() != '/') root += '/';
+      if (!absl::StartsWith(Sv(path), root)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot read \"", Sv(uri), "\": file:// URIs must lie under the server's --file-root"));
+      }
+    }
     return ReadFile(std::string(path), uri, options.max_bytes);
   }
   return absl::InvalidArgumentError(

@@ -10,6 +10,16 @@
 #include "core/transcript.h"
 
 namespace parley::core {
+namespace {
+
+// Length in Unicode code points of UTF-8 text (limits are stated in characters).
+size_t CharCount(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
 
 ConversationService::ConversationService(store::Store* store, PageTokenCodec tokens,
                                          ConversationLimits limits)
@@ -22,15 +32,15 @@ absl::Status ConversationService::Validate(const Conversation& c) const {
   }
   for (const auto& [key, value] : c.labels()) {
     if (key.empty()) return absl::InvalidArgumentError("label keys must not be empty");
-    if (key.size() > limits_.max_label_key_bytes) {
+    if (CharCount(key) > limits_.max_label_key_chars) {
       return absl::InvalidArgumentError(absl::StrCat("label key \"", key.substr(0, 32),
                                                      "...\" is longer than ",
-                                                     limits_.max_label_key_bytes, " characters"));
+                                                     limits_.max_label_key_chars, " characters"));
     }
-    if (value.size() > limits_.max_label_value_bytes) {
+    if (CharCount(value) > limits_.max_label_value_chars) {
       return absl::InvalidArgumentError(absl::StrCat("value of label \"", key,
                                                      "\" is longer than ",
-                                                     limits_.max_label_value_bytes, " characters"));
+                                                     limits_.max_label_value_chars, " characters"));
     }
   }
   if (c.messages_size() > limits_.max_messages) {
@@ -76,7 +86,16 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
   c.set_update_time_us(now);
   c.clear_latest_analysis_id();
   Derive(c);
-  if (absl::Status s = store_->CreateConversation(c); !s.ok()) {
+  absl::Status s = store_->CreateConversation(c);
+  if (s.code() == absl::StatusCode::kAlreadyExists &&
+      store_->GetConversation(c.tenant(), c.id(), now).status().code() == absl::StatusCode::kNotFound) {
+    // The id belongs to an expired conversation the sweep has not removed
+    // yet: it is gone for every reader, so its id is free again.
+    absl::Status removed = store_->DeleteConversation(c.tenant(), c.id(), /*force=*/true);
+    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return removed;
+    s = store_->CreateConversation(c);
+  }
+  if (!s.ok()) {
     if (s.code() == absl::StatusCode::kAlreadyExists) {
       return absl::AlreadyExistsError(absl::StrCat("conversation \"", c.id(), "\" already exists"));
     }

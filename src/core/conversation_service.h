@@ -23,8 +23,8 @@ namespace parley::core {
 // Limits enforced on every conversation, whichever dialect wrote it.
 struct ConversationLimits {
   int max_labels = 20;
-  size_t max_label_key_bytes = 256;
-  size_t max_label_value_bytes = 256;
+  size_t max_label_key_chars = 256;    // Unicode characters
+  size_t max_label_value_chars = 256;
   int max_messages = 10'000;
   size_t max_message_text_bytes = 64 * 1024;
   int max_words_per_message = 10'000;

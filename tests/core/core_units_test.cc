@@ -118,6 +118,12 @@ TEST(BlobUri, ReadsBucketsAndFilesAndRefusesEscapes) {
   EXPECT_FALSE(ReadBlobUri("gs://bucket", options).ok());
   EXPECT_FALSE(ReadBlobUri("http://example.com/t.json", options).ok());
   EXPECT_FALSE(ReadBlobUri("file://relative/path", options).ok());
+  BlobOptions rooted = options;
+  rooted.file_root = (dir / "bucket").string();
+  EXPECT_TRUE(ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), rooted).ok());
+  EXPECT_FALSE(ReadBlobUri("file:///etc/hostname", rooted).ok());
+  rooted.file_root = (dir / "buck").string();  // a prefix that is not a directory boundary
+  EXPECT_FALSE(ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), rooted).ok());
   options.max_bytes = 3;
   EXPECT_FALSE(ReadBlobUri("gs://bucket/x/t.json", options).ok());
   BlobOptions no_bucket;

@@ -364,14 +364,19 @@ absl::Status ApplyUpdatePath(std::string_view path, const Conversation& patch, i
     return absl::OkStatus();
   }
   if (path == "quality_metadata" || path.substr(0, 17) == "quality_metadata.") {
-    // Sub-paths replace the whole block: the block is small and its parts
-    // only make sense together.
+    if (path != "quality_metadata") {
+      std::string_view sub = path.substr(17);
+      if (sub != "customer_satisfaction_rating" && sub != "wait_duration" && sub != "menu_path" &&
+          sub != "agent_info") {
+        return absl::InvalidArgumentError(absl::StrCat("invalid update_mask path \"", Sv(path), "\""));
+      }
+    }
     if (!patch.has_quality_metadata() && path == "quality_metadata") {
       target->clear_quality();
       return absl::OkStatus();
     }
     core::QualityMetadata merged;
-    if (path != "quality_metadata" && target->has_quality()) {
+    if (path != "quality_metadata") {
       Conversation current;
       ToWire(*target, false, &current);
       auto q = current.quality_metadata();
@@ -382,10 +387,8 @@ absl::Status ApplyUpdatePath(std::string_view path, const Conversation& patch, i
         *q.mutable_wait_duration() = patch.quality_metadata().wait_duration();
       } else if (sub == "menu_path") {
         q.set_menu_path(patch.quality_metadata().menu_path());
-      } else if (sub == "agent_info") {
-        *q.mutable_agent_info() = patch.quality_metadata().agent_info();
       } else {
-        return absl::InvalidArgumentError(absl::StrCat("invalid update_mask path \"", Sv(path), "\""));
+        *q.mutable_agent_info() = patch.quality_metadata().agent_info();
       }
       if (auto s = QualityFromWire(q, &merged); !s.ok()) return s;
     } else {

@@ -16,6 +16,7 @@
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/transcript_file.h"
+#include "api/protojson/field_selector.h"
 #include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
@@ -59,6 +60,7 @@ class Query {
             absl::StrContains(Sv(value), "enum-encoding=int")) {
           q.print_.enums_as_ints = true;
         }
+        if (name == "fields" || name == "$fields") q.fields_ = value;
         continue;
       }
       bool known = false;
@@ -80,17 +82,30 @@ class Query {
     return it == values_.end() ? nullptr : &it->second;
   }
   const protojson::PrintOptions& print() const { return print_; }
+  // The `fields` system parameter (partial response); empty: everything.
+  const std::string& fields() const { return fields_; }
 
  private:
   std::map<std::string, std::string> values_;
   protojson::PrintOptions print_;
+  std::string fields_;
 };
 
 Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
 
-Response Json(const google::protobuf::Message& m, const protojson::PrintOptions& print) {
+// Refuses a malformed `fields` selector before a mutating call does its work.
+absl::Status CheckFields(const Query& q) {
+  if (q.fields().empty()) return absl::OkStatus();
+  Conversation scratch;
+  return protojson::ApplyFieldSelector(q.fields(), &scratch);
+}
+
+Response Json(google::protobuf::Message& m, const Query& q) {
+  if (!q.fields().empty()) {
+    if (absl::Status s = protojson::ApplyFieldSelector(q.fields(), &m); !s.ok()) return Error(s);
+  }
   Response r;
-  protojson::Print(m, &r.body, print);
+  protojson::Print(m, &r.body, q.print());
   return r;
 }
 
@@ -159,6 +174,7 @@ class Handlers {
     auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
     if (!q.ok()) return Error(q.status());
     if (auto s = CheckParent(p); !s.ok()) return Error(s);
+    if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation wire;
     if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &wire); !s.ok()) {
       return Error(s);
@@ -171,11 +187,13 @@ class Handlers {
     c.set_lifecycle(core::COMPLETED);
     if (const std::string* id = q->Get("conversation_id")) c.set_id(*id);
     if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return Error(s);
+    // Insights: "MEDIUM_UNSPECIFIED: if unspecified will default to PHONE_CALL".
+    if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
     auto stored = service_->Create(std::move(c));
     if (!stored.ok()) return Error(stored.status());
     Conversation out;
     ToWire(*stored, true, &out);
-    return Json(out, q->print());
+    return Json(out, *q);
   }
 
   Response Get(const Request& req, const PathParams& p) {
@@ -187,7 +205,7 @@ class Handlers {
     if (!c.ok()) return Error(c.status());
     Conversation out;
     ToWire(*c, *full, &out);
-    return Json(out, q->print());
+    return Json(out, *q);
   }
 
   Response List(const Request& req, const PathParams& p) {
@@ -231,12 +249,13 @@ class Handlers {
     ListConversationsResponse out;
     for (const core::Conversation& c : page->conversations) ToWire(c, *full, out.add_conversations());
     out.set_next_page_token(page->next_page_token);
-    return Json(out, q->print());
+    return Json(out, *q);
   }
 
   Response Patch(const Request& req, const PathParams& p) {
-    auto q = Query::Parse(req, {{"update_mask", "updateMask"}, {"allow_missing", "allowMissing"}});
+    auto q = Query::Parse(req, {{"update_mask", "updateMask"}});
     if (!q.ok()) return Error(q.status());
+    if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation patch;
     if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &patch); !s.ok()) {
       return Error(s);
@@ -256,8 +275,10 @@ class Handlers {
       for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
         std::string path = SnakePath(std::string(absl::StripAsciiWhitespace(part)));
         if (path == "*") {
+          // Full replacement of the updatable fields; medium is immutable, so
+          // it is only checked when the body names one.
           paths = AllUpdatablePaths();
-          paths.push_back("medium");
+          if (patch.medium() != Conversation::MEDIUM_UNSPECIFIED) paths.push_back("medium");
           break;
         }
         paths.push_back(std::move(path));
@@ -287,7 +308,7 @@ class Handlers {
     if (!updated.ok()) return Error(updated.status());
     Conversation out;
     ToWire(*updated, true, &out);
-    return Json(out, q->print());
+    return Json(out, *q);
   }
 
   Response Delete(const Request& req, const PathParams& p) {
