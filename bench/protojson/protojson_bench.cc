@@ -19,7 +19,7 @@
 #include "bench/protojson/bench_conversation.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "proto/insights_v1/insights.pb.h"
+#include "insights_v1/insights.pb.h"
 
 namespace {
 

@@ -93,6 +93,16 @@ class Query {
 
 Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
 
+// Create and update bind the body to the request's `conversation` field.
+const protojson::ParseOptions& BodyOptions() {
+  static const protojson::ParseOptions options = [] {
+    protojson::ParseOptions o;
+    o.root_path = "conversation";
+    return o;
+  }();
+  return options;
+}
+
 // Refuses a malformed `fields` selector before a mutating call does its work.
 absl::Status CheckFields(const Query& q) {
   if (q.fields().empty()) return absl::OkStatus();
@@ -176,7 +186,8 @@ class Handlers {
     if (auto s = CheckParent(p); !s.ok()) return Error(s);
     if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation wire;
-    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &wire); !s.ok()) {
+    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &wire, BodyOptions());
+        !s.ok()) {
       return Error(s);
     }
     if (auto s = LoadTranscript(options_, &wire); !s.ok()) return Error(s);
@@ -257,7 +268,8 @@ class Handlers {
     if (!q.ok()) return Error(q.status());
     if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation patch;
-    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &patch); !s.ok()) {
+    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &patch, BodyOptions());
+        !s.ok()) {
       return Error(s);
     }
     // The name in the body, if any, must agree with the URL.

@@ -1935,14 +1935,14 @@ class Parser {
         return true;
       }
       return Fail(absl::StrCat("Invalid JSON payload received. Unknown name ", Quote(key),
-                               AtPath(true), ": Cannot find field."));
+                               AtPath(false), ": Cannot find field."));
     }
     top.next = f->idx + 1;
     uint64_t& word = bits_[top.bits + f->idx / 64];
     uint64_t bit = uint64_t{1} << (f->idx % 64);
     if (word & bit) {
       return Fail(absl::StrCat("Invalid JSON payload received. Duplicate name ", Quote(key),
-                               AtPath(true), ": field already set."));
+                               AtPath(false), ": field already set."));
     }
     word |= bit;
     top.field = f;
@@ -2112,7 +2112,7 @@ class Parser {
       if (r->HasOneof(*msg, f.oneof)) {
         const FieldDescriptor* other = r->GetOneofFieldDescriptor(*msg, f.oneof);
         return Fail(absl::StrCat("Invalid JSON payload received. Oneof \"", f.oneof->name(), "\"",
-                                 AtParentPath(true), " has multiple oneof fields set: \"",
+                                 AtParentPath(false), " has multiple oneof fields set: \"",
                                  other->json_name(), "\" and \"", f.fd->json_name(), "\"."));
       }
     }
@@ -2128,7 +2128,7 @@ class Parser {
     }
     if (v.tok == Tok::kArray && !(f.wkt == Wkt::kValue || f.wkt == Wkt::kListValue)) {
       return Fail(absl::StrCat("Invalid JSON payload received. Unknown name ", Quote(top.key),
-                               AtParentPath(true),
+                               AtParentPath(false),
                                ": Proto field is not repeating, cannot start list."));
     }
     size_t depth = stack_.size();
@@ -2385,7 +2385,7 @@ class Parser {
   // The path of the value being read: proto names (json_names = false) as
   // in "Invalid value at ..." or JSON names for "Unknown name ... at".
   std::string Path(bool json_names, size_t frames) const {
-    std::string p;
+    std::string p = opt_.root_path;
     for (size_t i = 0; i < frames; ++i) {
       const Frame& fr = stack_[i];
       switch (fr.kind) {

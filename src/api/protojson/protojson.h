@@ -26,11 +26,15 @@ struct ParseOptions {
   bool ignore_unknown_fields = false;
   // Inputs nested deeper than this are refused.
   int max_depth = 64;
+  // Prefix of the field paths in error messages: the request field the JSON
+  // body is bound to (Google: "conversation" for a CreateConversation body).
+  std::string root_path;
 };
 
 // Replaces the contents of `message` with `json`. On failure returns
 // INVALID_ARGUMENT with a message naming the offending field path
-// (e.g. `Invalid value at 'conversation.medium' (TYPE_ENUM), "FAX"`), and
+// in proto (snake_case) names, after options.root_path (e.g.
+// `Invalid value at 'conversation.medium' (TYPE_ENUM), "FAX"`), and
 // `message` is left in an unspecified state.
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options = {});

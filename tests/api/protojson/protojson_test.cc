@@ -25,8 +25,8 @@
 #include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "proto/insights_v1/insights.pb.h"
-#include "proto/parley/conversation.pb.h"
+#include "insights_v1/insights.pb.h"
+#include "parley/conversation.pb.h"
 #include "tests/api/protojson/testdata.pb.h"
 
 namespace parley::protojson {
@@ -762,8 +762,8 @@ TEST(ProtoJsonParse, Errors) {
       // Names.
       {R"({"fooBar": 1})", R"(Invalid JSON payload received. Unknown name "fooBar": Cannot find field.)"},
       {R"({"nested": {"fooBar": 1}})", R"(Unknown name "fooBar" at 'nested': Cannot find field.)"},
-      {R"({"rNested": [{}, {"child": {"x": 1}}]})", R"(Unknown name "x" at 'rNested[1].child': Cannot find field.)"},
-      {R"({"mStringNested": {"k": {"x": 1}}})", R"(Unknown name "x" at 'mStringNested[0].value': Cannot find field.)"},
+      {R"({"rNested": [{}, {"child": {"x": 1}}]})", R"(Unknown name "x" at 'r_nested[1].child': Cannot find field.)"},
+      {R"({"mStringNested": {"k": {"x": 1}}})", R"(Unknown name "x" at 'm_string_nested[0].value': Cannot find field.)"},
       {R"({"customNamed": "a"})", R"(Unknown name "customNamed")"},
       {R"({"empty": {"a": 1}})", R"(Unknown name "a" at 'empty')"},
       {R"({"nested": [1]})", R"(Unknown name "nested": Proto field is not repeating, cannot start list.)"},
@@ -1021,6 +1021,26 @@ TEST(ProtoJson, ConcurrentUse) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace parley::protojson
+
+namespace parley::protojson {
+namespace {
+
+TEST(ProtoJsonParse, RootPathPrefixesErrorPaths) {
+  ParseOptions options;
+  options.root_path = "conversation";
+  parley::insights_v1::Conversation c;
+  absl::Status s = Parse(R"({"fooBar": 1})", &c, options);
+  EXPECT_EQ(s.message(), "Invalid JSON payload received. Unknown name \"fooBar\" at 'conversation': Cannot find field.");
+  s = Parse(R"({"transcript": {"transcriptSegments": [{"speaker": 1}]}})", &c, options);
+  EXPECT_EQ(s.message(),
+            "Invalid JSON payload received. Unknown name \"speaker\" at "
+            "'conversation.transcript.transcript_segments[0]': Cannot find field.");
+  s = Parse(R"({"medium": "FAX"})", &c, options);
+  EXPECT_EQ(s.message(), "Invalid value at 'conversation.medium' (TYPE_ENUM), \"FAX\"");
 }
 
 }  // namespace
