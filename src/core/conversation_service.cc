@@ -107,12 +107,17 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
 absl::StatusOr<Conversation> ConversationService::Get(std::string_view tenant,
                                                       std::string_view location,
                                                       std::string_view id) {
-  auto c = store_->GetConversation(tenant, id, NowMicros());
-  if (!c.ok() || (!location.empty() && c->location() != location)) {
-    if (!c.ok() && c.status().code() != absl::StatusCode::kNotFound) return c.status();
-    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
-  }
+  Conversation c;
+  if (absl::Status s = Read(tenant, location, id, &c); !s.ok()) return s;
   return c;
+}
+
+absl::Status ConversationService::Read(std::string_view tenant, std::string_view location,
+                                       std::string_view id, Conversation* out) {
+  absl::Status s = store_->ReadConversation(tenant, id, NowMicros(), out);
+  if (s.ok() && (location.empty() || out->location() == location)) return s;
+  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
+  return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
 absl::StatusOr<ConversationService::Page> ConversationService::List(

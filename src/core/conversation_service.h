@@ -49,6 +49,9 @@ class ConversationService {
   // `location` (empty location: any).
   absl::StatusOr<Conversation> Get(std::string_view tenant, std::string_view location,
                                    std::string_view id);
+  // The same, into `*out` (which may live on an arena).
+  absl::Status Read(std::string_view tenant, std::string_view location, std::string_view id,
+                    Conversation* out);
 
   struct Page {
     std::vector<Conversation> conversations;

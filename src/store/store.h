@@ -48,6 +48,11 @@ class Store {
   virtual absl::StatusOr<core::Conversation> GetConversation(
       std::string_view tenant, std::string_view id, int64_t now_us) = 0;
 
+  // The same as GetConversation, parsing into `*out` (which the caller may
+  // allocate on an arena); `*out` is unspecified on error.
+  virtual absl::Status ReadConversation(std::string_view tenant, std::string_view id,
+                                        int64_t now_us, core::Conversation* out) = 0;
+
   // Replaces the stored conversation with the same (tenant, id), provided its
   // stored update_time_us equals `expected_update_time_us` (optimistic
   // concurrency: ABORTED otherwise). NOT_FOUND if absent.

@@ -21,6 +21,7 @@
 #include "core/absl_compat.h"
 #include "core/filter.h"
 #include "core/time_format.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "insights_v1/insights.pb.h"
 
@@ -212,11 +213,19 @@ class Handlers {
     if (!q.ok()) return Error(q.status());
     auto full = ParseView(*q, /*default_full=*/true);
     if (!full.ok()) return Error(full.status());
-    auto c = service_->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    Conversation out;
-    ToWire(*c, *full, &out);
-    return Json(out, *q);
+    // The hottest read: both messages live on one arena, so a request makes
+    // a handful of allocations instead of hundreds.
+    alignas(8) char initial[16 * 1024];
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = initial;
+    arena_options.initial_block_size = sizeof(initial);
+    google::protobuf::Arena arena(arena_options);
+    auto* c = google::protobuf::Arena::CreateMessage<core::Conversation>(&arena);
+    absl::Status s = service_->Read(p.Get("project"), p.Get("location"), p.Get("conversation"), c);
+    if (!s.ok()) return Error(s);
+    auto* out = google::protobuf::Arena::CreateMessage<Conversation>(&arena);
+    ToWire(*c, *full, out);
+    return Json(*out, *q);
   }
 
   Response List(const Request& req, const PathParams& p) {

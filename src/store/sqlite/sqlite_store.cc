@@ -777,9 +777,16 @@ absl::Status SqliteStore::CreateConversation(const core::Conversation& conversat
   });
 }
 
-absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view tenant_sv,
-                                                                std::string_view id_sv,
+absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view tenant,
+                                                                std::string_view id,
                                                                 int64_t now_us) {
+  core::Conversation conv;
+  if (absl::Status s = ReadConversation(tenant, id, now_us, &conv); !s.ok()) return s;
+  return conv;
+}
+
+absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::string_view id_sv,
+                                           int64_t now_us, core::Conversation* out) {
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
@@ -793,7 +800,11 @@ absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view
   if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
   }
-  return sqlite::ParseBody(s.Blob(1), id);
+  absl::string_view body = s.Blob(1);
+  if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,

@@ -52,6 +52,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   absl::Status CreateConversation(const core::Conversation& conversation) override;
+  absl::Status ReadConversation(std::string_view tenant, std::string_view id, int64_t now_us,
+                                core::Conversation* out) override;
   absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant, std::string_view id,
                                                      int64_t now_us) override;
   absl::Status UpdateConversation(const core::Conversation& conversation,
