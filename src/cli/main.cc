@@ -18,6 +18,7 @@
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "api/insights_v1/routes.h"
+#include "cli/command.h"
 #include "core/conversation_service.h"
 #include "core/page_token.h"
 #include "store/store.h"
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
                         "How often expired conversations are removed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+
+  parley::cli::AddRegisteredCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return Serve(serve);
