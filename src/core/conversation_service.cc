@@ -71,6 +71,28 @@ void ConversationService::Derive(Conversation& c) const {
   }
 }
 
+void ConversationService::AddView(std::string name, ViewRenderer render) {
+  views_.emplace_back(std::move(name), std::move(render));
+}
+
+store::ConversationViews ConversationService::RenderViews(const Conversation& c) const {
+  store::ConversationViews views;
+  views.reserve(views_.size());
+  for (const auto& [name, render] : views_) views.emplace_back(name, render(c));
+  return views;
+}
+
+absl::StatusOr<std::string> ConversationService::ReadView(std::string_view tenant,
+                                                         std::string_view location,
+                                                         std::string_view id,
+                                                         std::string_view view) {
+  std::string stored_location, body;
+  absl::Status s = store_->ReadConversationView(tenant, id, NowMicros(), view, &stored_location, &body);
+  if (s.ok() && (location.empty() || stored_location == location)) return body;
+  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
+  return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+}
+
 absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
   if (c.tenant().empty()) return absl::InvalidArgumentError("a tenant (project) is required");
   if (c.id().empty()) {
@@ -86,14 +108,15 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
   c.set_update_time_us(now);
   c.clear_latest_analysis_id();
   Derive(c);
-  absl::Status s = store_->CreateConversation(c);
+  const store::ConversationViews views = RenderViews(c);
+  absl::Status s = store_->CreateConversation(c, views);
   if (s.code() == absl::StatusCode::kAlreadyExists &&
       store_->GetConversation(c.tenant(), c.id(), now).status().code() == absl::StatusCode::kNotFound) {
     // The id belongs to an expired conversation the sweep has not removed
     // yet: it is gone for every reader, so its id is free again.
     absl::Status removed = store_->DeleteConversation(c.tenant(), c.id(), /*force=*/true);
     if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return removed;
-    s = store_->CreateConversation(c);
+    s = store_->CreateConversation(c, views);
   }
   if (!s.ok()) {
     if (s.code() == absl::StatusCode::kAlreadyExists) {
@@ -162,7 +185,7 @@ absl::StatusOr<Conversation> ConversationService::Update(
     // a concurrent writer even within one clock tick.
     next.set_update_time_us(std::max(NowMicros(), current->update_time_us() + 1));
     Derive(next);
-    absl::Status s = store_->UpdateConversation(next, current->update_time_us());
+    absl::Status s = store_->UpdateConversation(next, current->update_time_us(), RenderViews(next));
     if (s.ok()) return next;
     if (s.code() != absl::StatusCode::kAborted) return s;
   }

@@ -39,6 +39,19 @@ class ConversationService {
 
   const ConversationLimits& limits() const { return limits_; }
 
+  // A view is a rendering of a conversation that a dialect serves often
+  // (e.g. its JSON of the whole conversation). Every write through this
+  // service renders the registered views and stores them with the
+  // conversation, so reads can serve them without decoding and re-encoding.
+  // Register views before the service is used; renderers must be thread-safe.
+  using ViewRenderer = std::function<std::string(const Conversation&)>;
+  void AddView(std::string name, ViewRenderer render);
+
+  // The stored view `view` of (tenant, id) in `location`, or an empty string
+  // when none is stored (then the caller renders it itself). NOT_FOUND as Get.
+  absl::StatusOr<std::string> ReadView(std::string_view tenant, std::string_view location,
+                                       std::string_view id, std::string_view view);
+
   // Validates and stores a new conversation. `conversation.tenant` must be
   // set; an empty id gets a generated one, a given id must be 4-64 of
   // [a-z0-9-]. Sets create/update times and the derived turn count and
@@ -86,10 +99,12 @@ class ConversationService {
 
  private:
   void Derive(Conversation& conversation) const;
+  store::ConversationViews RenderViews(const Conversation& conversation) const;
 
   store::Store* store_;
   PageTokenCodec tokens_;
   ConversationLimits limits_;
+  std::vector<std::pair<std::string, ViewRenderer>> views_;
 };
 
 }  // namespace parley::core

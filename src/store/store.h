@@ -25,6 +25,12 @@
 
 namespace parley::store {
 
+// Precomputed renderings of a conversation (e.g. a dialect's JSON of it),
+// by name. They are stored with the conversation, replaced by every write that
+// gives them and dropped by every write that does not, so a stored view is
+// never stale.
+using ConversationViews = std::vector<std::pair<std::string, std::string>>;
+
 struct ConversationPage {
   std::vector<core::Conversation> conversations;
   // Set when more rows follow the last one returned.
@@ -41,7 +47,11 @@ class Store {
   // Inserts `conversation` keyed by (tenant, id). ALREADY_EXISTS if a
   // conversation with that id exists in the tenant (expired ones included
   // until they are swept).
-  virtual absl::Status CreateConversation(const core::Conversation& conversation) = 0;
+  virtual absl::Status CreateConversation(const core::Conversation& conversation,
+                                          const ConversationViews& views) = 0;
+  absl::Status CreateConversation(const core::Conversation& conversation) {
+    return CreateConversation(conversation, {});
+  }
 
   // Returns the conversation (tenant, id). NOT_FOUND if absent or if its
   // expire time is at or before `now_us` (0 = do not check expiry).
@@ -57,7 +67,19 @@ class Store {
   // stored update_time_us equals `expected_update_time_us` (optimistic
   // concurrency: ABORTED otherwise). NOT_FOUND if absent.
   virtual absl::Status UpdateConversation(const core::Conversation& conversation,
-                                          int64_t expected_update_time_us) = 0;
+                                          int64_t expected_update_time_us,
+                                          const ConversationViews& views) = 0;
+  absl::Status UpdateConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us) {
+    return UpdateConversation(conversation, expected_update_time_us, {});
+  }
+
+  // Reads the stored view `view` of (tenant, id) into `*body` (left empty
+  // when no such view is stored) and the conversation's location into
+  // `*location`. NOT_FOUND as GetConversation.
+  virtual absl::Status ReadConversationView(std::string_view tenant, std::string_view id,
+                                            int64_t now_us, std::string_view view,
+                                            std::string* location, std::string* body) = 0;
 
   // Deletes (tenant, id). If it has analyses, deletes them too when `force`,
   // else returns FAILED_PRECONDITION and deletes nothing. NOT_FOUND if absent.
@@ -66,7 +88,8 @@ class Store {
 
   // Stores a finished analysis of (analysis.tenant, analysis.conversation_id)
   // and points the conversation's latest_analysis_id at it when it is the
-  // newest. NOT_FOUND if the conversation is absent.
+  // newest (dropping the conversation's stored views, which show it).
+  // NOT_FOUND if the conversation is absent.
   virtual absl::Status PutAnalysis(const core::Analysis& analysis) = 0;
 
   // Returns up to query.page_size conversations matching the query, in its

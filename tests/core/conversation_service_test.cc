@@ -182,5 +182,34 @@ TEST_F(ConversationServiceTest, ExpiredConversationsVanishAndAreSwept) {
   EXPECT_EQ(*swept, 1);
 }
 
+
+TEST_F(ConversationServiceTest, ViewsAreRenderedOnEveryWriteAndDroppedByAnalyses) {
+  service_->AddView("test/labels", [](const Conversation& c) {
+    return std::to_string(c.labels_size()) + " labels, updated " + std::to_string(c.update_time_us());
+  });
+  Conversation c = New("conv-1");
+  (*c.mutable_labels())["a"] = "1";
+  auto created = service_->Create(c);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(*service_->ReadView("t1", "us", "conv-1", "test/labels"),
+            "1 labels, updated " + std::to_string(created->update_time_us()));
+  auto updated = service_->Update("t1", "us", "conv-1", [](Conversation& x) {
+    (*x.mutable_labels())["b"] = "2";
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(*service_->ReadView("t1", "us", "conv-1", "test/labels"),
+            "2 labels, updated " + std::to_string(updated->update_time_us()));
+  EXPECT_EQ(service_->ReadView("t1", "eu", "conv-1", "test/labels").status().code(),
+            absl::StatusCode::kNotFound);
+  Analysis a;
+  a.set_tenant("t1");
+  a.set_conversation_id("conv-1");
+  a.set_id("a1");
+  a.set_create_time_us(NowMicros());
+  ASSERT_TRUE(store_->PutAnalysis(a).ok());
+  EXPECT_EQ(*service_->ReadView("t1", "us", "conv-1", "test/labels"), "");
+}
+
 }  // namespace
 }  // namespace parley::core

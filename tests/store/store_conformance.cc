@@ -972,4 +972,45 @@ TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
   EXPECT_TRUE(store().GetConversation("t1", "c", 0).ok());
 }
 
+
+TEST_P(StoreConformanceTest, ViewsAreStoredReplacedAndDroppedWithTheirConversation) {
+  std::string location, body;
+  core::Conversation c = Conv("t1", "v", 100);
+  ASSERT_TRUE(store().CreateConversation(c, {{"a", "rendering-1"}, {"b", "other"}}).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  EXPECT_EQ(body, "rendering-1");
+  EXPECT_EQ(location, "global");
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "missing", &location, &body).ok());
+  EXPECT_EQ(body, "");
+  EXPECT_CODE(store().ReadConversationView("t2", "v", 0, "a", &location, &body), kNotFound);
+  EXPECT_CODE(store().ReadConversationView("t1", "nope", 0, "a", &location, &body), kNotFound);
+
+  // An update that renders views replaces them; one that does not drops them.
+  c.set_update_time_us(200);
+  ASSERT_TRUE(store().UpdateConversation(c, 100, {{"a", "rendering-2"}}).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  EXPECT_EQ(body, "rendering-2");
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "b", &location, &body).ok());
+  EXPECT_EQ(body, "");
+  c.set_update_time_us(300);
+  ASSERT_TRUE(store().UpdateConversation(c, 200).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  EXPECT_EQ(body, "");
+
+  // A new latest analysis makes views stale: they are dropped.
+  c.set_update_time_us(400);
+  ASSERT_TRUE(store().UpdateConversation(c, 300, {{"a", "rendering-3"}}).ok());
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "v", "an-1", 500)).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  EXPECT_EQ(body, "");
+
+  // Expired conversations have no views to read.
+  core::Conversation old = Conv("t1", "old", 100);
+  old.set_expire_time_us(1000);
+  ASSERT_TRUE(store().CreateConversation(old, {{"a", "x"}}).ok());
+  EXPECT_CODE(store().ReadConversationView("t1", "old", 2000, "a", &location, &body), kNotFound);
+  ASSERT_TRUE(store().DeleteConversation("t1", "old", true).ok());
+  EXPECT_CODE(store().ReadConversationView("t1", "old", 0, "a", &location, &body), kNotFound);
+}
+
 }  // namespace parley::store::testing

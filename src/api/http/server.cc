@@ -62,8 +62,8 @@ constexpr uint32_t kHeaderLimit = 64 * 1024;
 // After an error response that closes the connection, unread input is read
 // and dropped for up to this long (or this many bytes) before closing, so that
 // closing does not send a reset that could destroy the response in flight.
-constexpr auto kLingerTime = std::chrono::seconds(1);
-constexpr size_t kLingerMaxBytes = 8u << 20;
+constexpr auto kLingerTime = std::chrono::seconds(5);
+constexpr size_t kLingerMaxBytes = 64u << 20;
 constexpr size_t kHeadReadSize = 4096;
 constexpr size_t kBodyReadSize = 64 * 1024;
 // Response bodies and request bodies larger than this are freed after each

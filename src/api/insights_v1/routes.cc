@@ -176,6 +176,15 @@ absl::Status LoadTranscript(const Options& options, Conversation* wire) {
   return absl::OkStatus();
 }
 
+// Name of the stored FULL-view JSON of a conversation (enums as names).
+constexpr std::string_view kFullView = "insights_v1/full";
+
+std::string RenderFullView(const core::Conversation& c) {
+  Conversation out;
+  ToWire(c, /*full=*/true, &out);
+  return protojson::ToJson(out);
+}
+
 class Handlers {
  public:
   Handlers(const Options& options, core::ConversationService* service)
@@ -213,6 +222,17 @@ class Handlers {
     if (!q.ok()) return Error(q.status());
     auto full = ParseView(*q, /*default_full=*/true);
     if (!full.ok()) return Error(full.status());
+    if (*full && q->fields().empty() && !q->print().enums_as_ints) {
+      // The whole conversation with enum names is stored pre-rendered.
+      auto view = service_->ReadView(p.Get("project"), p.Get("location"), p.Get("conversation"),
+                                     kFullView);
+      if (!view.ok()) return Error(view.status());
+      if (!view->empty()) {
+        Response r;
+        r.body = std::move(*view);
+        return r;
+      }
+    }
     // The hottest read: both messages live on one arena, so a request makes
     // a handful of allocations instead of hundreds.
     alignas(8) char initial[16 * 1024];
@@ -353,6 +373,7 @@ class Handlers {
 
 void AddRoutes(const Options& options, core::ConversationService* conversations,
                http::Router* router) {
+  conversations->AddView(std::string(kFullView), RenderFullView);
   auto h = std::make_shared<Handlers>(options, conversations);
   router->Add(Method::kPost, kConversations,
               [h](const Request& r, const PathParams& p) { return h->Create(r, p); },

@@ -373,6 +373,16 @@ CREATE TABLE settings (
 );
 )sql";
 
+// Version 2: stored renderings of a conversation (see Store::ConversationViews).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE conversation_views (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE UNIQUE INDEX conversation_views_key ON conversation_views (conv, name);
+)sql";
+
 struct Migration {
   int version;  // user_version after it ran
   const char* sql;
@@ -381,6 +391,7 @@ struct Migration {
 // Append only; never edit a migration that has shipped.
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -463,6 +474,23 @@ void BindConversationColumns(Stmt& s, const core::Conversation& c) {
       .BindText(16, c.app())
       .Bind(17, c.expire_time_us())
       .BindText(18, c.latest_analysis_id());
+}
+
+// Replaces the stored views of conversation `pk` with `views`.
+absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews& views) {
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_views WHERE conv = ?1"));
+    s.Bind(1, pk);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  if (views.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_views (conv, name, body)"
+                                          " VALUES (?1, ?2, ?3)"));
+  for (const auto& [name, body] : views) {
+    s.Bind(1, pk).BindText(2, name).BindBlobStatic(3, body);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  return absl::OkStatus();
 }
 
 // Writes the body, agents and labels rows of conversation `pk`.
@@ -752,7 +780,8 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> conn) {
 
 // ---- operations -------------------------------------------------------------
 
-absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation) {
+absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
+                                             const ConversationViews& views) {
   if (closed_) return sqlite::Closed();
   if (conversation.tenant().empty() || conversation.id().empty()) {
     return absl::InvalidArgumentError("a conversation needs a tenant and an id");
@@ -773,8 +802,32 @@ absl::Status SqliteStore::CreateConversation(const core::Conversation& conversat
       if (rc != SQLITE_DONE) return s.Error(rc, "inserting conversation");
     }
     const int64_t pk = sqlite3_last_insert_rowid(conn.db());
-    return sqlite::InsertChildren(conn, pk, conversation, body);
+    RETURN_IF_ERROR(sqlite::InsertChildren(conn, pk, conversation, body));
+    if (views.empty()) return absl::OkStatus();
+    return sqlite::ReplaceViews(conn, pk, views);
   });
+}
+
+absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv, std::string_view id_sv,
+                                               int64_t now_us, std::string_view view_sv,
+                                               std::string* location, std::string* body) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT c.expire_time, c.location, v.body FROM conversations c"
+                               " LEFT JOIN conversation_views v ON v.conv = c.pk AND v.name = ?3"
+                               " WHERE c.tenant = ?1 AND c.id = ?2"));
+  s.BindText(1, tenant).BindText(2, id).BindText(3, sqlite::Sv(view_sv));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
+    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  }
+  location->assign(s.Text(1).data(), s.Text(1).size());
+  absl::string_view v = s.Blob(2);
+  body->assign(v.data(), v.size());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view tenant,
@@ -808,7 +861,8 @@ absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::stri
 }
 
 absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
-                                             int64_t expected_update_time_us) {
+                                             int64_t expected_update_time_us,
+                                             const ConversationViews& views) {
   if (closed_) return sqlite::Closed();
   std::string body;
   if (!conversation.SerializeToString(&body)) {
@@ -822,7 +876,10 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
           absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
     }
     // The store owns latest_analysis_id (PutAnalysis sets it without touching
-    // update_time): keep the stored one.
+    // update_time): keep the stored one. Views rendered with another one are
+    // stale, so they are dropped instead of stored.
+    const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
+    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? views : ConversationViews{}));
     const core::Conversation* row = &conversation;
     absl::string_view row_body = body;
     core::Conversation patched;
@@ -901,6 +958,8 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis) {
       RETURN_IF_ERROR(s.Exec());
     }
     if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
+    // Views show the latest analysis: drop them.
+    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, {}));
     // Keep the column and the body's field in step.
     {
       ASSIGN_OR_RETURN(

@@ -28,7 +28,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 1;
+inline constexpr int kSqliteSchemaVersion = 2;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -51,13 +51,20 @@ class SqliteStore final : public Store {
                                                            const SqliteStoreOptions& options = {});
   ~SqliteStore() override;
 
-  absl::Status CreateConversation(const core::Conversation& conversation) override;
+  using Store::CreateConversation;
+  using Store::UpdateConversation;
+  absl::Status CreateConversation(const core::Conversation& conversation,
+                                  const ConversationViews& views) override;
+  absl::Status ReadConversationView(std::string_view tenant, std::string_view id, int64_t now_us,
+                                    std::string_view view, std::string* location,
+                                    std::string* body) override;
   absl::Status ReadConversation(std::string_view tenant, std::string_view id, int64_t now_us,
                                 core::Conversation* out) override;
   absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant, std::string_view id,
                                                      int64_t now_us) override;
   absl::Status UpdateConversation(const core::Conversation& conversation,
-                                  int64_t expected_update_time_us) override;
+                                  int64_t expected_update_time_us,
+                                  const ConversationViews& views) override;
   absl::Status DeleteConversation(std::string_view tenant, std::string_view id,
                                   bool force) override;
   absl::Status PutAnalysis(const core::Analysis& analysis) override;
