@@ -43,6 +43,11 @@ struct Fixture {
       m->set_channel(i % 2 + 1);
       m->set_participant_id("p" + std::to_string(i % 2));
     }
+    service->AddView("bench/full", [](const core::Conversation& c) {
+      insights_v1::Conversation out;
+      insights_v1::ToWire(c, true, &out);
+      return protojson::ToJson(out);
+    });
     wire_source = *service->Create(c);
   }
   ~Fixture() {
@@ -117,6 +122,12 @@ void BM_WholeGetArena(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_WholeGetArena);
+
+// What the server does for a plain FULL GET: read the stored view.
+void BM_ReadStoredView(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(F().service->ReadView("bench", "us", "conv-1", "bench/full"));
+}
+BENCHMARK(BM_ReadStoredView);
 
 }  // namespace
 
