@@ -1,0 +1,37 @@
+// Pipeline: the analyzers run over a conversation, in order, into one result.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "analysis/analyzer.h"
+
+namespace parley::analysis {
+
+class Pipeline {
+ public:
+  Pipeline() = default;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Adds `analyzer` to the end. Not thread-safe: build the pipeline first.
+  void Add(std::unique_ptr<Analyzer> analyzer) { analyzers_.push_back(std::move(analyzer)); }
+
+  // Runs every analyzer over `conversation`. Thread-safe. The first analyzer
+  // error is returned and no result with it.
+  absl::StatusOr<core::AnalysisResult> Run(const core::Conversation& conversation) const {
+    core::AnalysisResult result;
+    for (const auto& a : analyzers_) {
+      if (absl::Status s = a->Analyze(conversation, &result); !s.ok()) return s;
+    }
+    return result;
+  }
+
+  size_t size() const { return analyzers_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Analyzer>> analyzers_;
+};
+
+}  // namespace parley::analysis
