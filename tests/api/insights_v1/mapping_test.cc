@@ -1,4 +1,5 @@
 // Insights wire <-> core mapping, and the filter/order_by vocabulary.
+#include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/transcript_file.h"
@@ -235,6 +236,71 @@ TEST(TranscriptFile, ReadsSpeechToTextAndChatShapes) {
   EXPECT_FALSE(ParseTranscriptFile("{", channels).ok());
   EXPECT_FALSE(ParseTranscriptFile("{}", channels).ok());
   EXPECT_FALSE(ParseTranscriptFile(R"({"entries":[{"text":"x","role":"BOSS"}]})", channels).ok());
+}
+
+
+TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
+  core::Conversation c;
+  c.set_tenant("p");
+  c.set_location("l");
+  c.set_id("c1");
+  c.add_messages()->set_channel(1);
+  c.add_messages()->set_channel(2);
+  core::Analysis a;
+  a.set_id("a1");
+  a.set_create_time_us(2'000'000);
+  a.set_end_time_us(3'000'000);
+  core::AnalysisResult* r = a.mutable_result();
+  auto* cs = r->add_channel_sentiments();
+  cs->set_channel(2);
+  cs->mutable_sentiment()->set_score(-0.5f);
+  cs->mutable_sentiment()->set_magnitude(1.5f);
+  auto* ms = r->add_message_sentiments();
+  ms->set_message_index(1);
+  ms->mutable_sentiment()->set_score(-0.5f);
+  auto* e = r->add_entities();
+  e->set_id("e1");
+  e->set_display_name("Lisbon");
+  e->set_type(core::LOCATION);
+  e->set_salience(0.7f);
+  auto* mention = e->add_mentions();
+  mention->set_message_index(0);
+  mention->set_word_index(3);
+  auto* intent = r->add_intents();
+  intent->set_intent_id("card_lost");
+  intent->set_display_name("card_lost");
+  intent->set_message_index(0);
+  auto* pm = r->add_phrase_matches();
+  pm->set_matcher_id("m1");
+  pm->set_display_name("Greeting");
+  pm->set_message_index(1);
+  pm->set_start_word(0);
+  pm->set_end_word(1);
+  r->set_silence_duration_us(7'500'000);
+  r->set_silence_percentage(12.5f);
+
+  Analysis out;
+  AnalysisToWire(a, c, &out);
+  EXPECT_EQ(out.name(), "projects/p/locations/l/conversations/c1/analyses/a1");
+  EXPECT_EQ(out.create_time().seconds(), 2);
+  EXPECT_EQ(out.analysis_result().end_time().seconds(), 3);
+  const auto& meta = out.analysis_result().call_analysis_metadata();
+  ASSERT_EQ(meta.sentiments_size(), 1);
+  EXPECT_EQ(meta.sentiments(0).channel_tag(), 2);
+  EXPECT_FLOAT_EQ(meta.sentiments(0).sentiment_data().magnitude(), 1.5f);
+  EXPECT_EQ(meta.entities().at("e1").type(), Entity::LOCATION);
+  EXPECT_EQ(meta.intents().at("card_lost").display_name(), "card_lost");
+  EXPECT_EQ(meta.phrase_matchers().at("projects/p/locations/l/phraseMatchers/m1").display_name(), "Greeting");
+  EXPECT_EQ(meta.silence().silence_duration().seconds(), 7);
+  EXPECT_EQ(meta.silence().silence_duration().nanos(), 500'000'000);
+  // sentiment, entity mention, intent, phrase match: one annotation each.
+  ASSERT_EQ(meta.annotations_size(), 4);
+  EXPECT_TRUE(meta.annotations(0).has_sentiment_data());
+  EXPECT_EQ(meta.annotations(0).channel_tag(), 2);
+  EXPECT_EQ(meta.annotations(1).entity_mention_data().type(), EntityMentionData::PROPER);
+  EXPECT_EQ(meta.annotations(1).annotation_start_boundary().word_index(), 3);
+  EXPECT_EQ(meta.annotations(2).intent_match_data().intent_unique_id(), "card_lost");
+  EXPECT_EQ(meta.annotations(3).annotation_end_boundary().word_index(), 1);
 }
 
 }  // namespace
