@@ -10,7 +10,7 @@ packages=(
   libboost-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk
+  wrk libicu-dev
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
