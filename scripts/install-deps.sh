@@ -27,6 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+[ -d third_party/npm/node_modules ] && [ ! third_party/npm/package-lock.json -nt third_party/npm/node_modules ] || (cd third_party/npm && npm ci --no-audit --no-fund --loglevel=error)  # sentiment lexicons the build embeds
+
 # The official client libraries used by tests/compat (versions pinned in its lock file).
 if [ "${1:-}" = "--with-test-clients" ]; then
   if [ ! -d tests/compat/node_modules ] || [ tests/compat/package-lock.json -nt tests/compat/node_modules ]; then

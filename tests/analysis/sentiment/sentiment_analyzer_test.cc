@@ -1,0 +1,153 @@
+#include "analysis/sentiment/sentiment_analyzer.h"
+
+#include <cmath>
+
+#include "gtest/gtest.h"
+
+namespace parley::analysis {
+namespace {
+
+core::Conversation SupportCall() {
+  core::Conversation c;
+  core::Participant* agent = c.add_participants();
+  agent->set_id("agent-1");
+  agent->set_role(core::HUMAN_AGENT);
+  agent->set_channel(1);
+  core::Participant* customer = c.add_participants();
+  customer->set_id("customer-1");
+  customer->set_role(core::END_USER);
+  customer->set_channel(2);
+  auto add = [&](const char* participant, const char* text) {
+    core::Message* m = c.add_messages();
+    m->set_participant_id(participant);
+    m->set_text(text);
+  };
+  add("customer-1", "My internet is down AGAIN, this is terrible!");
+  add("agent-1", "I'm so sorry about that. Let me check your line.");
+  add("customer-1", "");  // nothing said
+  add("agent-1", "Done, the line is reset. It should work now.");
+  add("customer-1", "It works, thank you so much, you were great!");
+  return c;
+}
+
+TEST(SentimentAnalyzerTest, Name) { EXPECT_EQ(SentimentAnalyzer().name(), "sentiment"); }
+
+TEST(SentimentAnalyzerTest, FillsMessageChannelAndOverallSentiment) {
+  SentimentAnalyzer analyzer;
+  core::Conversation c = SupportCall();
+  core::AnalysisResult result;
+  ASSERT_TRUE(analyzer.Analyze(c, &result).ok());
+
+  // One per message with text, pointing at the right message.
+  ASSERT_EQ(result.message_sentiments_size(), 4);
+  EXPECT_EQ(result.message_sentiments(0).message_index(), 0);
+  EXPECT_EQ(result.message_sentiments(1).message_index(), 1);
+  EXPECT_EQ(result.message_sentiments(2).message_index(), 3);
+  EXPECT_EQ(result.message_sentiments(3).message_index(), 4);
+  EXPECT_LT(result.message_sentiments(0).sentiment().score(), -0.3f);
+  EXPECT_GT(result.message_sentiments(3).sentiment().score(), 0.3f);
+
+  // Each message's sentiment is the scorer's, explained by its contributions.
+  SentimentScorer scorer;
+  for (const auto& ms : result.message_sentiments()) {
+    const std::string& text = c.messages(ms.message_index()).text();
+    EXPECT_EQ(ms.sentiment().score(), scorer.Score(text).score()) << text;
+    EXPECT_EQ(ms.sentiment().magnitude(), scorer.Score(text).magnitude()) << text;
+    float abs_sum = 0;
+    for (const auto& contribution : ms.contributions()) abs_sum += std::fabs(contribution.valence());
+    EXPECT_NEAR(abs_sum / kMagnitudeUnit, ms.sentiment().magnitude(), 1e-5) << text;
+  }
+  bool explains_terrible = false;
+  for (const auto& contribution : result.message_sentiments(0).contributions()) {
+    explains_terrible |= contribution.token() == "terrible" && contribution.valence() < 0;
+  }
+  EXPECT_TRUE(explains_terrible);
+
+  // One aggregate per speaker, in order of first appearance, with the
+  // participant's channel.
+  ASSERT_EQ(result.channel_sentiments_size(), 2);
+  const core::ChannelSentiment& customer = result.channel_sentiments(0);
+  const core::ChannelSentiment& agent = result.channel_sentiments(1);
+  EXPECT_EQ(customer.participant_id(), "customer-1");
+  EXPECT_EQ(customer.channel(), 2);
+  EXPECT_EQ(agent.participant_id(), "agent-1");
+  EXPECT_EQ(agent.channel(), 1);
+  float customer_magnitude =
+      result.message_sentiments(0).sentiment().magnitude() + result.message_sentiments(3).sentiment().magnitude();
+  EXPECT_NEAR(customer.sentiment().magnitude(), customer_magnitude, 1e-5);
+  // Magnitude-weighted mean of the customer's two messages.
+  float weighted = result.message_sentiments(0).sentiment().score() *
+                       result.message_sentiments(0).sentiment().magnitude() +
+                   result.message_sentiments(3).sentiment().score() *
+                       result.message_sentiments(3).sentiment().magnitude();
+  EXPECT_NEAR(customer.sentiment().score(), weighted / customer_magnitude, 1e-5);
+
+  float total = 0;
+  for (const auto& ms : result.message_sentiments()) total += ms.sentiment().magnitude();
+  ASSERT_TRUE(result.has_overall_sentiment());
+  EXPECT_NEAR(result.overall_sentiment().magnitude(), total, 1e-4);
+  EXPECT_GE(result.overall_sentiment().score(), -1.0f);
+  EXPECT_LE(result.overall_sentiment().score(), 1.0f);
+}
+
+TEST(SentimentAnalyzerTest, EmptyConversationHasNoFindings) {
+  SentimentAnalyzer analyzer;
+  core::AnalysisResult result;
+  ASSERT_TRUE(analyzer.Analyze(core::Conversation(), &result).ok());
+  EXPECT_EQ(result.message_sentiments_size(), 0);
+  EXPECT_EQ(result.channel_sentiments_size(), 0);
+  EXPECT_FALSE(result.has_overall_sentiment());
+}
+
+TEST(SentimentAnalyzerTest, GroupsByChannelWithoutParticipantsAndSkipsDeleted) {
+  core::Conversation c;
+  auto add = [&](int channel, const char* text, core::MessageState state = core::MESSAGE_ACTIVE) {
+    core::Message* m = c.add_messages();
+    m->set_channel(channel);
+    m->set_text(text);
+    m->set_state(state);
+  };
+  add(1, "Thank you for calling, how can I help?");
+  add(2, "This is the worst service ever.");
+  add(2, "I hate this awful company", core::MESSAGE_DELETED);
+  add(1, "I understand, I'm sorry.");
+  add(2, "Fine.");
+
+  SentimentAnalyzer analyzer(/*explain=*/false);
+  core::AnalysisResult result;
+  ASSERT_TRUE(analyzer.Analyze(c, &result).ok());
+  ASSERT_EQ(result.message_sentiments_size(), 4);
+  for (const auto& ms : result.message_sentiments()) {
+    EXPECT_NE(ms.message_index(), 2);
+    EXPECT_EQ(ms.contributions_size(), 0);  // explain off
+  }
+  ASSERT_EQ(result.channel_sentiments_size(), 2);
+  EXPECT_EQ(result.channel_sentiments(0).channel(), 1);
+  EXPECT_EQ(result.channel_sentiments(0).participant_id(), "");
+  EXPECT_EQ(result.channel_sentiments(1).channel(), 2);
+  EXPECT_LT(result.channel_sentiments(1).sentiment().score(), 0);
+}
+
+TEST(SentimentAnalyzerTest, ReplacesEarlierSentimentAndKeepsOtherFindings) {
+  SentimentAnalyzer analyzer;
+  core::AnalysisResult result;
+  result.add_message_sentiments()->set_message_index(99);
+  result.add_channel_sentiments()->set_channel(99);
+  result.set_summary("kept");
+  core::Conversation c = SupportCall();
+  ASSERT_TRUE(analyzer.Analyze(c, &result).ok());
+  EXPECT_EQ(result.message_sentiments_size(), 4);
+  EXPECT_EQ(result.channel_sentiments_size(), 2);
+  EXPECT_EQ(result.summary(), "kept");
+
+  core::AnalysisResult again;
+  ASSERT_TRUE(analyzer.Analyze(c, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), [&] {
+    core::AnalysisResult r = result;
+    r.clear_summary();
+    return r.SerializeAsString();
+  }());
+}
+
+}  // namespace
+}  // namespace parley::analysis
