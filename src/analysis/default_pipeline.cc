@@ -1,0 +1,19 @@
+#include "analysis/default_pipeline.h"
+
+#include "analysis/phrases/phrase_analyzer.h"
+#include "analysis/sentiment/sentiment_analyzer.h"
+#include "analysis/timing/timing_analyzer.h"
+
+namespace parley::analysis {
+
+absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const PipelineOptions& options) {
+  auto pipeline = std::make_unique<Pipeline>();
+  pipeline->Add(std::make_unique<SentimentAnalyzer>(options.explain_sentiment));
+  pipeline->Add(std::make_unique<TimingAnalyzer>());
+  if (options.phrase_matchers && options.phrase_matchers->matcher_count() > 0) {
+    pipeline->Add(std::make_unique<phrases::PhraseAnalyzer>(options.phrase_matchers));
+  }
+  return pipeline;
+}
+
+}  // namespace parley::analysis
