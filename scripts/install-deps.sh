@@ -11,6 +11,8 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk libicu-dev
+  libfasttext-dev
+  python3-fake-factory wamerican tzdata
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

@@ -1,0 +1,321 @@
+// eval_pii: precision and recall of the PII detector on Presidio's synthetic
+// evaluation set (../shared/data/pii/presidio_synth_dev.json, 750 sentences
+// with gold spans in code-point offsets).
+//
+// The file is split in two by record order: records [0, 375) are the tuning
+// half (the only half whose errors may be looked at, with --errors), records
+// [375, 750) the held-out half, whose figures are the honest ones. Both
+// halves and the whole file are reported.
+//
+//   eval_pii [--data PATH] [--errors TYPE] [--max-errors N]
+//   eval_pii --show TEXT      (the findings in TEXT)
+//   eval_pii --lines < FILE   (each line with its findings, tab-separated)
+//
+// Matching: "exact" needs the same byte span; "overlap" counts a gold span
+// as found when a prediction of the same type overlaps it, and a prediction
+// as correct when it overlaps a gold span of the same type. Gold labels map
+// to DLP types: CREDIT_CARD -> CREDIT_CARD_NUMBER, US_SSN ->
+// US_SOCIAL_SECURITY_NUMBER, PERSON -> PERSON_NAME, IBAN_CODE, IP_ADDRESS,
+// EMAIL_ADDRESS, PHONE_NUMBER, STREET_ADDRESS unchanged. The set has no
+// date-of-birth label: DATE_OF_BIRTH predictions are checked against the
+// DATE_TIME spans (precision only). Other labels (ORGANIZATION, GPE, ...)
+// have no DLP type here; a prediction on one counts as a false positive.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "analysis/pii/checksums.h"
+#include "analysis/pii/pii_detector.h"
+
+#ifndef PARLEY_PII_DATA
+#define PARLEY_PII_DATA "../shared/data/pii/presidio_synth_dev.json"
+#endif
+
+namespace {
+
+using parley::analysis::pii::Finding;
+using parley::analysis::pii::InfoType;
+using parley::analysis::pii::InfoTypeName;
+
+struct Span {
+  std::string type;  // DLP name, or the dataset's label when it has none
+  size_t start, end;  // bytes
+};
+
+struct Record {
+  std::string text;
+  std::vector<Span> gold;
+};
+
+std::string MapLabel(const std::string& label) {
+  static const std::map<std::string, std::string> kMap = {
+      {"CREDIT_CARD", "CREDIT_CARD_NUMBER"},
+      {"US_SSN", "US_SOCIAL_SECURITY_NUMBER"},
+      {"PERSON", "PERSON_NAME"},
+      {"IBAN_CODE", "IBAN_CODE"},
+      {"IP_ADDRESS", "IP_ADDRESS"},
+      {"EMAIL_ADDRESS", "EMAIL_ADDRESS"},
+      {"PHONE_NUMBER", "PHONE_NUMBER"},
+      {"STREET_ADDRESS", "STREET_ADDRESS"},
+  };
+  auto it = kMap.find(label);
+  return it == kMap.end() ? label : it->second;
+}
+
+// Byte offset of each code point index (and of the end).
+std::vector<size_t> CodePointOffsets(const std::string& s) {
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offsets.push_back(i);
+  }
+  offsets.push_back(s.size());
+  return offsets;
+}
+
+bool Load(const std::string& path, std::vector<Record>* records) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string json = buf.str();
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (doc.HasParseError() || !doc.IsArray()) {
+    std::fprintf(stderr, "eval_pii: %s is not a JSON array\n", path.c_str());
+    std::exit(1);
+  }
+  for (const auto& r : doc.GetArray()) {
+    Record rec;
+    rec.text = r["full_text"].GetString();
+    std::vector<size_t> offsets = CodePointOffsets(rec.text);
+    for (const auto& s : r["spans"].GetArray()) {
+      size_t a = s["start_position"].GetUint(), b = s["end_position"].GetUint();
+      if (b >= offsets.size()) continue;
+      rec.gold.push_back({MapLabel(s["entity_type"].GetString()), offsets[a], offsets[b]});
+    }
+    records->push_back(std::move(rec));
+  }
+  return true;
+}
+
+struct Counts {
+  int gold = 0, pred = 0;
+  int exact_tp = 0;
+  int gold_overlapped = 0, pred_overlapping = 0;
+  int gold_invalid = 0, gold_invalid_found = 0;  // checksum / validity failures
+  int card_luhn_fail = 0, card_prefix_fail = 0;   // why card numbers are invalid
+};
+
+std::string Digits(std::string_view s) {
+  std::string d;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') d.push_back(c);
+  }
+  return d;
+}
+
+// Whether a gold span of a checksummed type fails its check.
+bool GoldInvalid(const std::string& type, std::string_view value) {
+  using namespace parley::analysis::pii;
+  if (type == "CREDIT_CARD_NUMBER") {
+    std::string d = Digits(value);
+    return !LuhnValid(d) || !KnownCardPrefix(d);
+  }
+  if (type == "IBAN_CODE") {
+    std::string compact;
+    for (char c : value) {
+      if (c != ' ') compact.push_back(c);
+    }
+    return !IbanValid(compact);
+  }
+  if (type == "US_SOCIAL_SECURITY_NUMBER") {
+    std::string d = Digits(value);
+    if (d.size() != 9) return true;
+    return !SsnValid(std::stoi(d.substr(0, 3)), std::stoi(d.substr(3, 2)), std::stoi(d.substr(5)));
+  }
+  return false;
+}
+
+bool Overlaps(size_t a, size_t b, size_t c, size_t d) { return a < d && c < b; }
+
+const char* kTypes[] = {"EMAIL_ADDRESS", "PHONE_NUMBER",  "CREDIT_CARD_NUMBER",
+                        "US_SOCIAL_SECURITY_NUMBER", "IBAN_CODE", "IP_ADDRESS",
+                        "STREET_ADDRESS", "PERSON_NAME"};
+
+void Evaluate(const parley::analysis::pii::PiiDetector& detector,
+              const std::vector<Record>& records, size_t from, size_t to,
+              std::map<std::string, Counts>* counts, Counts* dob, const std::string& errors_type,
+              int max_errors) {
+  int printed = 0;
+  for (size_t r = from; r < to; ++r) {
+    const Record& rec = records[r];
+    std::vector<Finding> found = detector.Find(rec.text);
+    for (const Span& g : rec.gold) {
+      if (!counts->count(g.type)) continue;
+      Counts& c = (*counts)[g.type];
+      ++c.gold;
+      bool invalid = GoldInvalid(g.type, std::string_view(rec.text).substr(g.start, g.end - g.start));
+      c.gold_invalid += invalid;
+      if (g.type == "CREDIT_CARD_NUMBER") {
+        std::string d = Digits(std::string_view(rec.text).substr(g.start, g.end - g.start));
+        c.card_luhn_fail += !parley::analysis::pii::LuhnValid(d);
+        c.card_prefix_fail += !parley::analysis::pii::KnownCardPrefix(d);
+      }
+      bool overlapped = false, exact = false;
+      for (const Finding& f : found) {
+        if (InfoTypeName(f.type) != g.type) continue;
+        if (Overlaps(f.start, f.end, g.start, g.end)) overlapped = true;
+        if (f.start == g.start && f.end == g.end) exact = true;
+      }
+      c.gold_overlapped += overlapped;
+      c.exact_tp += exact;
+      c.gold_invalid_found += invalid && overlapped;
+      if (!overlapped && g.type == errors_type && printed < max_errors) {
+        ++printed;
+        std::printf("MISS  #%zu %s: \"%s\"\n      in: %s\n", r, g.type.c_str(),
+                    rec.text.substr(g.start, g.end - g.start).c_str(), rec.text.c_str());
+      }
+    }
+    for (const Finding& f : found) {
+      std::string type(InfoTypeName(f.type));
+      bool dob_type = f.type == InfoType::kDateOfBirth;
+      Counts& c = dob_type ? *dob : (*counts)[type];
+      ++c.pred;
+      bool hit = false;
+      std::string other;
+      for (const Span& g : rec.gold) {
+        if (!Overlaps(f.start, f.end, g.start, g.end)) continue;
+        if (g.type == (dob_type ? std::string("DATE_TIME") : type)) hit = true;
+        else other = g.type;
+      }
+      c.pred_overlapping += hit;
+      if (!hit && type == errors_type && printed < max_errors) {
+        ++printed;
+        std::printf("FP    #%zu %s: \"%s\" (gold there: %s)\n      in: %s\n", r, type.c_str(),
+                    rec.text.substr(f.start, f.end - f.start).c_str(),
+                    other.empty() ? "none" : other.c_str(), rec.text.c_str());
+      }
+    }
+  }
+}
+
+double Ratio(int a, int b) { return b == 0 ? 0.0 : static_cast<double>(a) / b; }
+
+void Report(const char* title, const std::map<std::string, Counts>& counts, const Counts& dob) {
+  std::printf("\n### %s\n\n", title);
+  std::printf("| type | gold | predicted | P exact | R exact | P overlap | R overlap | gold invalid | R on valid gold |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const char* t : kTypes) {
+    const Counts& c = counts.at(t);
+    std::string invalid = "-", valid_recall = "-";
+    if (std::string(t) == "CREDIT_CARD_NUMBER" || std::string(t) == "IBAN_CODE" ||
+        std::string(t) == "US_SOCIAL_SECURITY_NUMBER") {
+      invalid = std::to_string(c.gold_invalid);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3f",
+                    Ratio(c.gold_overlapped - c.gold_invalid_found, c.gold - c.gold_invalid));
+      valid_recall = buf;
+    }
+    std::printf("| %s | %d | %d | %.3f | %.3f | %.3f | %.3f | %s | %s |\n", t, c.gold, c.pred,
+                Ratio(c.exact_tp, c.pred), Ratio(c.exact_tp, c.gold),
+                Ratio(c.pred_overlapping, c.pred), Ratio(c.gold_overlapped, c.gold),
+                invalid.c_str(), valid_recall.c_str());
+  }
+  std::printf("| DATE_OF_BIRTH (vs DATE_TIME) | - | %d | - | - | %.3f | - | - | - |\n", dob.pred,
+              Ratio(dob.pred_overlapping, dob.pred));
+  const Counts& cards = counts.at("CREDIT_CARD_NUMBER");
+  std::printf("\nGold card numbers failing the Luhn check: %d; with no known issuer prefix for "
+              "their length: %d.\n",
+              cards.card_luhn_fail, cards.card_prefix_fail);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = PARLEY_PII_DATA;
+  std::string errors_type;
+  int max_errors = 50;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--data" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (a == "--errors" && i + 1 < argc) {
+      errors_type = argv[++i];
+    } else if (a == "--max-errors" && i + 1 < argc) {
+      max_errors = std::stoi(argv[++i]);
+    } else if (a == "--lines") {  // each stdin line: its findings, for checking a dev set
+      const parley::analysis::pii::PiiDetector detector;
+      std::string line;
+      while (std::getline(std::cin, line)) {
+        std::printf("%s", line.c_str());
+        for (const Finding& f : detector.Find(line)) {
+          std::printf("\t%s:%s", std::string(InfoTypeName(f.type)).c_str(),
+                      line.substr(f.start, f.end - f.start).c_str());
+        }
+        std::printf("\n");
+      }
+      return 0;
+    } else if (a == "--show" && i + 1 < argc) {  // findings in one text, for debugging
+      const parley::analysis::pii::PiiDetector detector;
+      std::string text = argv[++i];
+      for (const Finding& f : detector.Find(text)) {
+        std::printf("%s [%zu, %zu) %.2f \"%s\"\n", std::string(InfoTypeName(f.type)).c_str(),
+                    f.start, f.end, f.likelihood, text.substr(f.start, f.end - f.start).c_str());
+      }
+      return 0;
+    } else {
+      std::fprintf(stderr, "usage: eval_pii [--data PATH] [--errors TYPE] [--max-errors N]\n");
+      return 2;
+    }
+  }
+  std::vector<Record> records;
+  if (!Load(path, &records)) {
+    std::fprintf(stderr,
+                 "eval_pii: cannot read the evaluation set %s\n"
+                 "  It lives in the shared data folder beside the repository "
+                 "(../shared/data/pii/presidio_synth_dev.json); pass --data PATH if it is "
+                 "elsewhere.\n",
+                 path.c_str());
+    return 1;
+  }
+  const parley::analysis::pii::PiiDetector detector;
+  const size_t half = records.size() / 2;
+  auto fresh = [] {
+    std::map<std::string, Counts> m;
+    for (const char* t : kTypes) m[t];
+    return m;
+  };
+  std::printf("eval_pii: %s, %zu records; tuning half [0, %zu), held-out half [%zu, %zu)\n",
+              path.c_str(), records.size(), half, half, records.size());
+  if (!errors_type.empty()) {
+    // Errors are shown for the tuning half only: the held-out half stays unseen.
+    auto c = fresh();
+    Counts dob;
+    Evaluate(detector, records, 0, half, &c, &dob, errors_type, max_errors);
+    return 0;
+  }
+  struct Part {
+    std::string title;
+    size_t from, to;
+  } parts[] = {
+      {"Tuning half (records 0-" + std::to_string(half - 1) + ")", 0, half},
+      {"Held-out half (records " + std::to_string(half) + "-" +
+           std::to_string(records.size() - 1) + ")",
+       half, records.size()},
+      {"Whole file", 0, records.size()}};
+  for (const Part& p : parts) {
+    auto c = fresh();
+    Counts dob;
+    Evaluate(detector, records, p.from, p.to, &c, &dob, "", 0);
+    Report(p.title.c_str(), c, dob);
+  }
+  return 0;
+}

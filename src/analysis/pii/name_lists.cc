@@ -1,0 +1,50 @@
+#include "analysis/pii/name_lists.h"
+
+#include "analysis/pii/scan_util.h"
+
+namespace parley::analysis::pii {
+
+const NameGazetteer& NameGazetteer::Default() {
+  static const NameGazetteer* gazetteer = new NameGazetteer(kNameListData);
+  return *gazetteer;
+}
+
+NameGazetteer::NameGazetteer(std::string_view data) {
+  flags_.reserve(kNameListSize > 0 ? static_cast<size_t>(kNameListSize) : 0);
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t eol = data.find('\n', i);
+    if (eol == std::string_view::npos) eol = data.size();
+    std::string_view line = data.substr(i, eol - i);
+    i = eol + 1;
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos || tab + 1 >= line.size()) continue;
+    uint8_t f = 0;
+    for (char c : line.substr(0, tab)) {
+      if (c == 'F') f |= kFirstName;
+      if (c == 'L') f |= kLastName;
+      if (c == 'C') f |= kCommonWord;
+      if (c == 'P') f |= kPlace;
+    }
+    std::string_view name = line.substr(tab + 1);
+    flags_[absl::string_view(name.data(), name.size())] |= f;
+  }
+}
+
+uint8_t NameGazetteer::Lookup(std::string_view token) const {
+  auto it = flags_.find(absl::string_view(token.data(), token.size()));
+  if (it != flags_.end()) return it->second;
+  // "ANNA" -> "Anna" (ASCII only; longer tokens are not names).
+  char buf[32];
+  if (token.size() < 2 || token.size() > sizeof(buf)) return 0;
+  for (size_t k = 0; k < token.size(); ++k) {
+    char c = token[k];
+    if (!IsAsciiAlpha(c) && c != '-' && c != '\'') return 0;
+    buf[k] = k == 0 ? c : ToLowerAscii(c);
+  }
+  if (std::string_view(buf, token.size()) == token) return 0;
+  it = flags_.find(absl::string_view(buf, token.size()));
+  return it == flags_.end() ? 0 : it->second;
+}
+
+}  // namespace parley::analysis::pii
