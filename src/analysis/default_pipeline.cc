@@ -1,6 +1,8 @@
 #include "analysis/default_pipeline.h"
 
 #include "analysis/phrases/phrase_analyzer.h"
+#include "analysis/pii/pii_analyzer.h"
+#include "analysis/pii/pii_detector.h"
 #include "analysis/sentiment/sentiment_analyzer.h"
 #include "analysis/timing/timing_analyzer.h"
 
@@ -10,6 +12,9 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const PipelineOptions& o
   auto pipeline = std::make_unique<Pipeline>();
   pipeline->Add(std::make_unique<SentimentAnalyzer>(options.explain_sentiment));
   pipeline->Add(std::make_unique<TimingAnalyzer>());
+  // One detector serves every pipeline; it is immutable after construction.
+  static const pii::PiiDetector* const detector = new pii::PiiDetector();
+  pipeline->Add(std::make_unique<pii::PiiAnalyzer>(detector));
   if (options.phrase_matchers && options.phrase_matchers->matcher_count() > 0) {
     pipeline->Add(std::make_unique<phrases::PhraseAnalyzer>(options.phrase_matchers));
   }

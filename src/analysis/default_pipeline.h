@@ -15,7 +15,7 @@ struct PipelineOptions {
   std::shared_ptr<const phrases::PhraseMatcherSet> phrase_matchers;
 };
 
-// Sentiment, timing (silence, overtalk, hold) and phrase matching, in that order.
+// Sentiment, timing (silence, overtalk, hold), PII and phrase matching, in that order.
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const PipelineOptions& options);
 
 }  // namespace parley::analysis
