@@ -6,13 +6,6 @@
 namespace parley::insights_v1 {
 namespace {
 
-void SetTime(int64_t micros, google::protobuf::Timestamp* t) {
-  int64_t s = micros / 1'000'000, us = micros % 1'000'000;
-  if (us < 0) us += 1'000'000, s -= 1;
-  t->set_seconds(s);
-  t->set_nanos(static_cast<int32_t>(us * 1000));
-}
-
 void SetSentiment(const core::Sentiment& in, SentimentData* out) {
   out->set_score(in.score());
   out->set_magnitude(in.magnitude());
@@ -39,11 +32,11 @@ CallAnnotation* Annotate(const core::Conversation& c, int start_message, int sta
 
 void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c, Analysis* out) {
   out->set_name(absl::StrCat(ConversationName(c), "/analyses/", analysis.id()));
-  if (analysis.request_time_us() != 0) SetTime(analysis.request_time_us(), out->mutable_request_time());
-  if (analysis.create_time_us() != 0) SetTime(analysis.create_time_us(), out->mutable_create_time());
+  if (analysis.request_time_us() != 0) SetTimestamp(analysis.request_time_us(), out->mutable_request_time());
+  if (analysis.create_time_us() != 0) SetTimestamp(analysis.create_time_us(), out->mutable_create_time());
   const core::AnalysisResult& r = analysis.result();
   AnalysisResult* result = out->mutable_analysis_result();
-  if (analysis.end_time_us() != 0) SetTime(analysis.end_time_us(), result->mutable_end_time());
+  if (analysis.end_time_us() != 0) SetTimestamp(analysis.end_time_us(), result->mutable_end_time());
   AnalysisResult::CallAnalysisMetadata* meta = result->mutable_call_analysis_metadata();
 
   for (const core::ChannelSentiment& s : r.channel_sentiments()) {
@@ -106,9 +99,7 @@ void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c,
         ->mutable_hold_data();
   }
   ConversationLevelSilence* silence = meta->mutable_silence();
-  silence->mutable_silence_duration()->set_seconds(r.silence_duration_us() / 1'000'000);
-  silence->mutable_silence_duration()->set_nanos(
-      static_cast<int32_t>((r.silence_duration_us() % 1'000'000) * 1000));
+  SetDuration(r.silence_duration_us(), silence->mutable_silence_duration());
   silence->set_silence_percentage(r.silence_percentage());
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "api/insights_v1/mapping.h"
 #include "core/absl_compat.h"
 #include "core/time_format.h"
 #include "parley/conversation.pb.h"
@@ -18,20 +19,6 @@ using core::CompareOp;
 using core::Condition;
 using core::ConversationColumn;
 using core::FilterExpr;
-
-// lowerCamelCase -> snake_case, so both spellings of a field name work.
-std::string Snake(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c >= 'A' && c <= 'Z') {
-      out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 absl::Status Bad(const FilterExpr& e, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("Invalid filter at position ", e.position, ": ",
@@ -46,8 +33,8 @@ absl::StatusOr<Condition> Compare(const FilterExpr& e) {
   Condition c;
   c.kind = Condition::Kind::kCompare;
   c.op = e.op;
-  std::string field = Snake(e.field[0]);
-  std::string path = Snake(absl::StrJoin(e.field, "."));
+  std::string field = SnakeCase(e.field[0]);
+  std::string path = SnakeCase(absl::StrJoin(e.field, "."));
 
   if (field == "labels") {
     c.column = ConversationColumn::kLabel;
@@ -174,7 +161,7 @@ absl::StatusOr<Ordering> ParseOrderBy(std::string_view order_by) {
           absl::StrCat("Invalid order_by \"", text, "\": direction must be asc or desc"));
     }
   }
-  std::string field = Snake(parts[0]);
+  std::string field = SnakeCase(parts[0]);
   if (field == "create_time") o.column = ConversationColumn::kCreateTime;
   else if (field == "update_time") o.column = ConversationColumn::kUpdateTime;
   else if (field == "start_time") o.column = ConversationColumn::kStartTime;

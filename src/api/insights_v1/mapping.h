@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -10,6 +11,13 @@
 #include "parley/conversation.pb.h"
 
 namespace parley::insights_v1 {
+
+// Core microseconds -> google.protobuf.Timestamp / Duration.
+void SetTimestamp(int64_t micros, google::protobuf::Timestamp* t);
+void SetDuration(int64_t micros, google::protobuf::Duration* d);
+
+// lowerCamelCase -> snake_case (field names and paths may come in either).
+std::string SnakeCase(std::string_view name);
 
 // "projects/{p}/locations/{l}/conversations/{id}"
 std::string ConversationName(const core::Conversation& c);

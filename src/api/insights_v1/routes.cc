@@ -149,20 +149,6 @@ absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name) {
       absl::StrCat("Invalid value at '", Sv(name), "' (TYPE_BOOL), \"", *v, "\""));
 }
 
-// lowerCamelCase -> snake_case for update-mask paths.
-std::string SnakePath(std::string_view path) {
-  std::string out;
-  for (char c : path) {
-    if (c >= 'A' && c <= 'Z') {
-      out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 // Reads the transcript a create request points at, replacing any inline one.
 absl::Status LoadTranscript(const Options& options, Conversation* wire) {
   const std::string& uri = wire->data_source().gcs_source().transcript_uri();
@@ -314,7 +300,7 @@ class Handlers {
     std::vector<std::string> paths;
     if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {
       for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
-        std::string path = SnakePath(std::string(absl::StripAsciiWhitespace(part)));
+        std::string path = SnakeCase(std::string(absl::StripAsciiWhitespace(part)));
         if (path == "*") {
           // Full replacement of the updatable fields; medium is immutable, so
           // it is only checked when the body names one.
