@@ -20,7 +20,7 @@ int HttpStatusFor(absl::StatusCode code);
 
 // The canonical code reported in `status` for an HTTP status the server
 // detects itself. Besides the inverse of HttpStatusFor:
-//   405 → UNIMPLEMENTED (the method is not implemented for that resource; the
+//   405 → UNIMPLEMENTED (that method does not exist for the resource; the
 //         choice grpc-gateway makes too), code stays 405;
 //   413 → INVALID_ARGUMENT: Google's front ends report an oversized payload as
 //         INVALID_ARGUMENT ("Request payload size exceeds the limit"), and it
