@@ -108,16 +108,8 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
   c.set_update_time_us(now);
   c.clear_latest_analysis_id();
   Derive(c);
-  const store::ConversationViews views = RenderViews(c);
-  absl::Status s = store_->CreateConversation(c, views);
-  if (s.code() == absl::StatusCode::kAlreadyExists &&
-      store_->GetConversation(c.tenant(), c.id(), now).status().code() == absl::StatusCode::kNotFound) {
-    // The id belongs to an expired conversation the sweep has not removed
-    // yet: it is gone for every reader, so its id is free again.
-    absl::Status removed = store_->DeleteConversation(c.tenant(), c.id(), /*force=*/true);
-    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return removed;
-    s = store_->CreateConversation(c, views);
-  }
+  // The store frees the id of an expired conversation not yet swept.
+  absl::Status s = store_->CreateConversation(c, RenderViews(c));
   if (!s.ok()) {
     if (s.code() == absl::StatusCode::kAlreadyExists) {
       return absl::AlreadyExistsError(absl::StrCat("conversation \"", c.id(), "\" already exists"));

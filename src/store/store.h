@@ -44,9 +44,10 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Inserts `conversation` keyed by (tenant, id). ALREADY_EXISTS if a
-  // conversation with that id exists in the tenant (expired ones included
-  // until they are swept).
+  // Inserts `conversation` keyed by (tenant, id). A conversation with that
+  // key that expired at or before conversation.create_time_us is gone for
+  // every reader, so it is replaced (deleted with everything it has, in the
+  // same transaction). ALREADY_EXISTS if a live one has the key.
   virtual absl::Status CreateConversation(const core::Conversation& conversation,
                                           const ConversationViews& views) = 0;
   absl::Status CreateConversation(const core::Conversation& conversation) {

@@ -1013,4 +1013,25 @@ TEST_P(StoreConformanceTest, ViewsAreStoredReplacedAndDroppedWithTheirConversati
   EXPECT_CODE(store().ReadConversationView("t1", "old", 0, "a", &location, &body), kNotFound);
 }
 
+
+TEST_P(StoreConformanceTest, CreateReplacesAnExpiredConversationWithTheSameId) {
+  core::Conversation old = Conv("t1", "reuse", 100);
+  old.set_expire_time_us(500);
+  ASSERT_TRUE(store().CreateConversation(old, {{"a", "old view"}}).ok());
+  ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "reuse", "an-1", 200)).ok());
+  // Not yet expired at the new create time: still taken.
+  EXPECT_CODE(store().CreateConversation(Conv("t1", "reuse", 400)), kAlreadyExists);
+  // Expired: replaced, with nothing of the old one left behind.
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "reuse", 600)).ok());
+  auto got = store().GetConversation("t1", "reuse", 700);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->create_time_us(), 600);
+  EXPECT_EQ(got->latest_analysis_id(), "");
+  std::string location, body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "reuse", 700, "a", &location, &body).ok());
+  EXPECT_EQ(body, "");
+  // Deleting without force works: the old analyses went with the old row.
+  EXPECT_TRUE(store().DeleteConversation("t1", "reuse", false).ok());
+}
+
 }  // namespace parley::store::testing

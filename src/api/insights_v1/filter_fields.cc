@@ -66,10 +66,8 @@ absl::StatusOr<Condition> Compare(const FilterExpr& e) {
   }
 
   if (path == "medium") {
-    if (IsOrdering(e.op) || e.op == CompareOp::kHas) {
-      if (e.op != CompareOp::kHas) return Bad(e, "medium only supports = and !=");
-      c.op = CompareOp::kEq;
-    }
+    if (IsOrdering(e.op)) return Bad(e, "medium only supports = and !=");
+    if (e.op == CompareOp::kHas) c.op = CompareOp::kEq;
     c.column = ConversationColumn::kMedium;
     std::string v = absl::AsciiStrToUpper(e.value);
     if (v == "PHONE_CALL" || v == "1") {

@@ -257,8 +257,13 @@ void ToWire(const core::Conversation& c, bool full, Conversation* out) {
   }
   if (full) {
     auto* t = out->mutable_transcript();
-    std::map<std::string_view, const core::Participant*> participants;
-    for (const auto& p : c.participants()) participants[p.id()] = &p;
+    // Conversations have a handful of participants: a scan beats a map.
+    auto participant = [&c](const std::string& id) -> const core::Participant* {
+      for (const core::Participant& p : c.participants()) {
+        if (p.id() == id) return &p;
+      }
+      return nullptr;
+    };
     for (const core::Message& m : c.messages()) {
       auto* seg = t->add_transcript_segments();
       seg->set_text(m.text());
@@ -276,9 +281,9 @@ void ToWire(const core::Conversation& c, bool full, Conversation* out) {
         if (w.has_start_offset_us()) SetDuration(w.start_offset_us(), ow->mutable_start_offset());
         if (w.has_end_offset_us()) SetDuration(w.end_offset_us(), ow->mutable_end_offset());
       }
-      auto it = participants.find(m.participant_id());
-      if (!m.participant_id().empty() && it != participants.end()) {
-        const core::Participant& p = *it->second;
+      const core::Participant* found = m.participant_id().empty() ? nullptr : participant(m.participant_id());
+      if (found != nullptr) {
+        const core::Participant& p = *found;
         auto* sp = seg->mutable_segment_participant();
         sp->set_role(RoleToWire(p.role()));
         auto oneof = p.documents_metadata_filters().find("insights.participant_oneof");

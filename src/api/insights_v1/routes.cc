@@ -94,14 +94,15 @@ class Query {
 
 Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
 
-// Create and update bind the body to the request's `conversation` field.
-const protojson::ParseOptions& BodyOptions() {
+// Create and update bind the body to the request's `conversation` field; an
+// empty body is an empty conversation.
+absl::Status ParseConversationBody(const Request& req, Conversation* out) {
   static const protojson::ParseOptions options = [] {
     protojson::ParseOptions o;
     o.root_path = "conversation";
     return o;
   }();
-  return options;
+  return protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, out, options);
 }
 
 // Refuses a malformed `fields` selector before a mutating call does its work.
@@ -182,10 +183,7 @@ class Handlers {
     if (auto s = CheckParent(p); !s.ok()) return Error(s);
     if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation wire;
-    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &wire, BodyOptions());
-        !s.ok()) {
-      return Error(s);
-    }
+    if (auto s = ParseConversationBody(req, &wire); !s.ok()) return Error(s);
     if (auto s = LoadTranscript(options_, &wire); !s.ok()) return Error(s);
     core::Conversation c;
     c.set_tenant(std::string(p.Get("project")));
@@ -283,10 +281,7 @@ class Handlers {
     if (!q.ok()) return Error(q.status());
     if (auto s = CheckFields(*q); !s.ok()) return Error(s);
     Conversation patch;
-    if (auto s = protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, &patch, BodyOptions());
-        !s.ok()) {
-      return Error(s);
-    }
+    if (auto s = ParseConversationBody(req, &patch); !s.ok()) return Error(s);
     // The name in the body, if any, must agree with the URL.
     if (!patch.name().empty()) {
       std::string expected = absl::StrCat("projects/", Sv(p.Get("project")), "/locations/",

@@ -543,11 +543,16 @@ absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_
   return ConversationKey{s.Int(0), s.Int(1), std::string(s.Text(2))};
 }
 
-absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id) {
-  core::Conversation conv;
-  if (!conv.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out) {
+  if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id) {
+  core::Conversation conv;
+  RETURN_IF_ERROR(ParseBodyInto(body, id, &conv));
   return conv;
 }
 
@@ -792,6 +797,14 @@ absl::Status SqliteStore::CreateConversation(const core::Conversation& conversat
   }
   return Write([&](Connection& conn) -> absl::Status {
     {
+      // An expired conversation not yet swept frees its id.
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1 AND id = ?2"
+                                              " AND expire_time != 0 AND expire_time <= ?3"));
+      s.BindText(1, conversation.tenant()).BindText(2, conversation.id());
+      s.Bind(3, conversation.create_time_us());
+      RETURN_IF_ERROR(s.Exec());
+    }
+    {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kInsertConversation));
       sqlite::BindConversationColumns(s, conversation);
       int rc = s.StepRaw();
@@ -853,11 +866,7 @@ absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::stri
   if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
   }
-  absl::string_view body = s.Blob(1);
-  if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));
-  }
-  return absl::OkStatus();
+  return sqlite::ParseBodyInto(s.Blob(1), id, out);
 }
 
 absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
