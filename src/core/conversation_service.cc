@@ -93,7 +93,7 @@ absl::StatusOr<std::string> ConversationService::ReadView(std::string_view tenan
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
-absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
+absl::Status ConversationService::PrepareNew(Conversation& c) const {
   if (c.tenant().empty()) return absl::InvalidArgumentError("a tenant (project) is required");
   if (c.id().empty()) {
     c.set_id(NewId());
@@ -108,15 +108,37 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
   c.set_update_time_us(now);
   c.clear_latest_analysis_id();
   Derive(c);
+  return absl::OkStatus();
+}
+
+absl::Status ConversationService::CreateError(const absl::Status& s, const Conversation& c) {
+  if (s.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(absl::StrCat("conversation \"", c.id(), "\" already exists"));
+  }
+  return s;
+}
+
+absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
+  if (absl::Status s = PrepareNew(c); !s.ok()) return s;
   // The store frees the id of an expired conversation not yet swept.
-  absl::Status s = store_->CreateConversation(c, RenderViews(c));
-  if (!s.ok()) {
-    if (s.code() == absl::StatusCode::kAlreadyExists) {
-      return absl::AlreadyExistsError(absl::StrCat("conversation \"", c.id(), "\" already exists"));
-    }
-    return s;
+  if (absl::Status s = store_->CreateConversation(c, RenderViews(c)); !s.ok()) {
+    return CreateError(s, c);
   }
   return c;
+}
+
+void ConversationService::CreateAsync(Conversation c, CreateDone done) {
+  if (absl::Status s = PrepareNew(c); !s.ok()) return done(s);
+  auto created = std::make_unique<Created>();
+  created->views = RenderViews(c);
+  created->conversation = std::move(c);
+  Created* stored = created.get();  // stays put while `created` moves
+  store_->CreateConversationAsync(
+      stored->conversation, stored->views,
+      [created = std::move(created), done = std::move(done)](absl::Status s) mutable {
+        if (!s.ok()) return done(CreateError(s, created->conversation));
+        done(std::move(created));
+      });
 }
 
 absl::StatusOr<Conversation> ConversationService::Get(std::string_view tenant,

@@ -7,10 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/conversation_query.h"
@@ -58,6 +60,18 @@ class ConversationService {
   // duration. Returns the stored conversation. ALREADY_EXISTS on a duplicate id.
   absl::StatusOr<Conversation> Create(Conversation conversation);
 
+  // Create without waiting for the store: `done` gets the stored
+  // conversation and its rendered views (in AddView order) or the error,
+  // exactly once — after the write is durable, on the store's writer thread,
+  // or before this returns when the conversation is refused. `done` must be
+  // quick (hand heavy work to another thread).
+  struct Created {
+    Conversation conversation;
+    store::ConversationViews views;
+  };
+  using CreateDone = absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<Created>>)>;
+  void CreateAsync(Conversation conversation, CreateDone done);
+
   // NOT_FOUND unless (tenant, id) exists, is not expired, and lives in
   // `location` (empty location: any).
   absl::StatusOr<Conversation> Get(std::string_view tenant, std::string_view location,
@@ -99,6 +113,9 @@ class ConversationService {
 
  private:
   void Derive(Conversation& conversation) const;
+  // Checks and completes a new conversation (id, times, derived fields).
+  absl::Status PrepareNew(Conversation& conversation) const;
+  static absl::Status CreateError(const absl::Status& s, const Conversation& conversation);
   store::ConversationViews RenderViews(const Conversation& conversation) const;
 
   store::Store* store_;

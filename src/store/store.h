@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/conversation_query.h"
@@ -52,6 +53,17 @@ class Store {
                                           const ConversationViews& views) = 0;
   absl::Status CreateConversation(const core::Conversation& conversation) {
     return CreateConversation(conversation, {});
+  }
+
+  // CreateConversation without waiting: `done` is called exactly once, with
+  // what CreateConversation would return, once the write is durable or has
+  // failed — on another thread (a backend's writer) or before this returns.
+  // `conversation` and `views` must stay alive and unchanged until then.
+  // `done` must be quick: it may hold up other writes.
+  using WriteDone = absl::AnyInvocable<void(absl::Status)>;
+  virtual void CreateConversationAsync(const core::Conversation& conversation,
+                                       const ConversationViews& views, WriteDone done) {
+    done(CreateConversation(conversation, views));
   }
 
   // Returns the conversation (tenant, id). NOT_FOUND if absent or if its

@@ -13,6 +13,8 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+
 namespace parley::store::testing {
 
 using core::CompareOp;
@@ -955,6 +957,80 @@ TEST_P(StoreConformanceTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(ListAll(store(), Query("t1", 100))->ids.size(), size_t{kThreads * kEach});
 }
 
+namespace {
+
+// Waits for one asynchronous write's result.
+class WriteResult {
+ public:
+  store::Store::WriteDone Callback() {
+    return [this](absl::Status s) {
+      absl::MutexLock lock(&mu_);
+      ++calls_;
+      status_ = std::move(s);
+    };
+  }
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](int* calls) { return *calls > 0; }, &calls_));
+    return status_;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int calls_ = 0;
+  absl::Status status_;
+};
+
+}  // namespace
+
+TEST_P(StoreConformanceTest, AsyncCreateReportsOnceWhenDurable) {
+  core::Conversation c = Conv("t1", "async-1", 100);
+  c.set_profile("first");
+  WriteResult first;
+  const store::ConversationViews views = {{"a", "view"}}, no_views;
+  store().CreateConversationAsync(c, views, first.Callback());
+  ASSERT_TRUE(first.Wait().ok());
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "async-1", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->profile(), "first");
+  std::string location, body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "async-1", 0, "a", &location, &body).ok());
+  EXPECT_EQ(body, "view");
+
+  // A duplicate is ALREADY_EXISTS through the callback and changes nothing.
+  core::Conversation again = Conv("t1", "async-1", 200);
+  again.set_profile("second");
+  WriteResult dup;
+  store().CreateConversationAsync(again, no_views, dup.Callback());
+  EXPECT_CODE(dup.Wait(), kAlreadyExists);
+  EXPECT_EQ(store().GetConversation("t1", "async-1", 0)->profile(), "first");
+  // A conversation without an id is refused, also through the callback.
+  WriteResult bad;
+  const core::Conversation no_id = Conv("t1", "");
+  store().CreateConversationAsync(no_id, no_views, bad.Callback());
+  EXPECT_CODE(bad.Wait(), kInvalidArgument);
+  EXPECT_EQ(first.calls() + dup.calls() + bad.calls(), 3);
+}
+
+TEST_P(StoreConformanceTest, ManyAsyncCreatesAllLandAndSurviveReopen) {
+  constexpr int kCount = 300;
+  std::vector<core::Conversation> convs;
+  for (int i = 0; i < kCount; ++i) convs.push_back(Conv("t1", "a" + std::to_string(i), 1000 + i));
+  std::vector<WriteResult> results(kCount);
+  const store::ConversationViews no_views;
+  for (int i = 0; i < kCount; ++i) {
+    store().CreateConversationAsync(convs[i], no_views, results[i].Callback());
+  }
+  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(results[i].Wait().ok()) << i;
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(results[i].calls(), 1);
+  Reopen();
+  EXPECT_EQ(ListAll(store(), Query("t1", 100))->ids.size(), size_t{kCount});
+}
+
 TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "c")).ok());
   store().Close();
@@ -967,6 +1043,11 @@ TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
   EXPECT_CODE(store().ListConversations(Query("t1")).status(), kUnavailable);
   EXPECT_CODE(store().DeleteExpiredConversations(1).status(), kUnavailable);
   EXPECT_CODE(store().GetOrCreateSetting("k", "v").status(), kUnavailable);
+  WriteResult async;
+  const core::Conversation late = Conv("t1", "e");
+  const store::ConversationViews no_views;
+  store().CreateConversationAsync(late, no_views, async.Callback());
+  EXPECT_CODE(async.Wait(), kUnavailable);
   // What was acknowledged before Close is there after a reopen.
   Reopen();
   EXPECT_TRUE(store().GetConversation("t1", "c", 0).ok());

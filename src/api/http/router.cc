@@ -21,6 +21,7 @@ constexpr size_t kMaxCaptures = 16;
 
 struct Endpoint {
   Handler handler;
+  AsyncHandler async_handler;
   Dispatch dispatch;
   std::vector<std::string> capture_names;  // in pattern order
 };
@@ -67,6 +68,16 @@ Router::~Router() = default;
 
 void Router::Add(Method method, std::string_view pattern, Handler handler,
                  Dispatch dispatch) {
+  if (dispatch == Dispatch::kAsync) BadPattern(pattern, "kAsync routes are added with AddAsync");
+  AddEndpoint(method, pattern, std::move(handler), nullptr, dispatch);
+}
+
+void Router::AddAsync(Method method, std::string_view pattern, AsyncHandler handler) {
+  AddEndpoint(method, pattern, nullptr, std::move(handler), Dispatch::kAsync);
+}
+
+void Router::AddEndpoint(Method method, std::string_view pattern, Handler handler,
+                         AsyncHandler async_handler, Dispatch dispatch) {
   if (pattern.empty() || pattern[0] != '/') BadPattern(pattern, "must start with '/'");
   std::vector<std::string> capture_names;
   Node* node = root_.get();
@@ -132,7 +143,7 @@ void Router::Add(Method method, std::string_view pattern, Handler handler,
   auto& slot = table->by_method[static_cast<size_t>(method)];
   if (slot) BadPattern(pattern, "route already added for this method");
   slot = std::make_unique<Endpoint>(
-      Endpoint{std::move(handler), dispatch, std::move(capture_names)});
+      Endpoint{std::move(handler), std::move(async_handler), dispatch, std::move(capture_names)});
   table->any = true;
 }
 
@@ -219,7 +230,11 @@ Router::Found Router::Find(Method method, std::string_view path) const {
   std::string_view rest = path.substr(1);
   if (search.Walk(*root_, rest, /*at_end=*/rest.empty())) {
     const Endpoint& e = *search.endpoint;
-    found.handler = &e.handler;
+    if (e.dispatch == Dispatch::kAsync) {
+      found.async_handler = &e.async_handler;
+    } else {
+      found.handler = &e.handler;
+    }
     found.dispatch = e.dispatch;
     for (size_t i = 0; i < search.capture_count; ++i) {
       found.params.Add(e.capture_names[i], std::string(search.captures[i]));

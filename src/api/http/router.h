@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "api/http/message.h"
 
 namespace parley::http {
@@ -36,7 +37,35 @@ using Handler = std::function<Response(const Request&, const PathParams&)>;
 // Whether a handler may block (wait on disk or on other requests): such
 // handlers run on a worker pool so that they do not stall the network
 // threads. Quick, non-blocking handlers (reads) run on the network thread.
-enum class Dispatch { kInline, kBlocking };
+// kAsync handlers (Router::AddAsync) run on the network thread and answer
+// later through a Responder, from any thread: a write that waits for a
+// group commit costs no thread while it waits.
+enum class Dispatch { kInline, kBlocking, kAsync };
+
+// Completes a request whose handler answers later. Move-only; call Send
+// exactly once, from any thread. The request's connection reads nothing
+// more until then.
+class Responder {
+ public:
+  using Make = absl::AnyInvocable<Response()>;
+  explicit Responder(absl::AnyInvocable<void(Make)> send) : send_(std::move(send)) {}
+  Responder(Responder&&) = default;
+  Responder& operator=(Responder&&) = default;
+
+  // Sends the response that `make` returns; `make` runs on the connection's
+  // network thread, so rendering a large body does not hold up the caller.
+  void Send(Make make) && { std::move(send_)(std::move(make)); }
+  void Send(Response response) && {
+    std::move(*this).Send([r = std::move(response)]() mutable { return std::move(r); });
+  }
+
+ private:
+  absl::AnyInvocable<void(Make)> send_;
+};
+
+// Starts handling a request and passes `responder` the answer, now or later.
+// The Request and PathParams are valid only during the call.
+using AsyncHandler = std::function<void(const Request&, const PathParams&, Responder responder)>;
 
 class Router {
  public:
@@ -47,18 +76,25 @@ class Router {
 
   void Add(Method method, std::string_view pattern, Handler handler,
            Dispatch dispatch = Dispatch::kInline);
+  void AddAsync(Method method, std::string_view pattern, AsyncHandler handler);
 
   struct Found {
-    const Handler* handler = nullptr;  // null when nothing matched
+    // One of the two is set when a route matched: `async_handler` when
+    // dispatch is kAsync, else `handler`.
+    const Handler* handler = nullptr;
+    const AsyncHandler* async_handler = nullptr;
     Dispatch dispatch = Dispatch::kInline;
     PathParams params;
-    // When handler is null: true if the path matched with another method.
+    // When nothing matched: true if the path matched with another method.
     bool method_not_allowed = false;
+    bool matched() const { return handler != nullptr || async_handler != nullptr; }
   };
   Found Find(Method method, std::string_view path) const;
 
  private:
   struct Node;
+  void AddEndpoint(Method method, std::string_view pattern, Handler handler,
+                   AsyncHandler async_handler, Dispatch dispatch);
   std::unique_ptr<Node> root_;
 };
 

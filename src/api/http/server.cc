@@ -417,11 +417,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     Router::Found found = core_->router->Find(req_.method, req_.path);
-    if (found.handler == nullptr && head_request_) {
+    if (!found.matched() && head_request_) {
       Router::Found get = core_->router->Find(Method::kGet, req_.path);
-      if (get.handler != nullptr) found = std::move(get);
+      if (get.matched()) found = std::move(get);
     }
-    if (found.handler == nullptr) {
+    if (!found.matched()) {
       if (found.method_not_allowed) {
         WriteResponse(core_->RenderError(
             405, absl::StrCat("Method ", std::string(msg.method_string()), " is not allowed for ",
@@ -433,6 +433,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (found.dispatch == http::Dispatch::kInline) {
       WriteResponse(Invoke(*found.handler, found.params));
+      return;
+    }
+    if (found.dispatch == http::Dispatch::kAsync) {
+      InvokeAsync(*found.async_handler, found.params);
       return;
     }
     // The request stays in this connection, untouched until the response is
@@ -459,6 +463,46 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } catch (...) {
       std::fprintf(stderr, "parley: handler for %s %s threw a non-exception\n",
                    std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
+    }
+    return core_->RenderError(500, "Internal error encountered.");
+  }
+
+  // Runs an asynchronous handler here, on the network thread. Its Responder
+  // posts the response back to this connection's thread from wherever it is
+  // called (typically the store's writer thread after a group commit).
+  void InvokeAsync(const AsyncHandler& handler, const PathParams& params) {
+    // Set if the handler throws after it has moved its Responder away; then
+    // the Responder still answers and the 500 is not sent twice.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder responder([self = shared_from_this(), answered](Responder::Make make) mutable {
+      answered->store(true, std::memory_order_relaxed);
+      Executor ex = self->socket_.get_executor();
+      net::post(ex, [self = std::move(self), make = std::move(make)]() mutable {
+        self->WriteResponse(self->InvokeMake(make));
+      });
+    });
+    try {
+      handler(req_, params, std::move(responder));
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "parley: handler for %s %s threw: %s\n",
+                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "parley: handler for %s %s threw a non-exception\n",
+                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
+    }
+    if (!answered->load(std::memory_order_relaxed)) {
+      WriteResponse(core_->RenderError(500, "Internal error encountered."));
+    }
+  }
+
+  Response InvokeMake(Responder::Make& make) {
+    try {
+      return make();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "parley: response for %s %s threw: %s\n",
+                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
+    } catch (...) {
     }
     return core_->RenderError(500, "Internal error encountered.");
   }

@@ -177,28 +177,46 @@ class Handlers {
   Handlers(const Options& options, core::ConversationService* service)
       : options_(options), service_(service) {}
 
-  Response Create(const Request& req, const PathParams& p) {
+  // Runs on a network thread up to the store write; the response is sent
+  // once the group commit holding it is durable. (A transcript file named
+  // by gcsSource is read here: it is local disk, not network.)
+  void Create(const Request& req, const PathParams& p, http::Responder responder) {
     auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
-    if (!q.ok()) return Error(q.status());
-    if (auto s = CheckParent(p); !s.ok()) return Error(s);
-    if (auto s = CheckFields(*q); !s.ok()) return Error(s);
+    if (!q.ok()) return std::move(responder).Send(Error(q.status()));
+    if (auto s = CheckParent(p); !s.ok()) return std::move(responder).Send(Error(s));
+    if (auto s = CheckFields(*q); !s.ok()) return std::move(responder).Send(Error(s));
     Conversation wire;
-    if (auto s = ParseConversationBody(req, &wire); !s.ok()) return Error(s);
-    if (auto s = LoadTranscript(options_, &wire); !s.ok()) return Error(s);
+    if (auto s = ParseConversationBody(req, &wire); !s.ok()) return std::move(responder).Send(Error(s));
+    if (auto s = LoadTranscript(options_, &wire); !s.ok()) return std::move(responder).Send(Error(s));
     core::Conversation c;
     c.set_tenant(std::string(p.Get("project")));
     c.set_location(std::string(p.Get("location")));
     c.set_source(core::IMPORTED);
     c.set_lifecycle(core::COMPLETED);
     if (const std::string* id = q->Get("conversation_id")) c.set_id(*id);
-    if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return Error(s);
+    if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return std::move(responder).Send(Error(s));
     // Insights: "MEDIUM_UNSPECIFIED: if unspecified will default to PHONE_CALL".
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
-    auto stored = service_->Create(std::move(c));
-    if (!stored.ok()) return Error(stored.status());
-    Conversation out;
-    ToWire(*stored, true, &out);
-    return Json(out, *q);
+    service_->CreateAsync(
+        std::move(c), [q = std::move(*q), responder = std::move(responder)](
+                          absl::StatusOr<std::unique_ptr<core::ConversationService::Created>>
+                              created) mutable {
+          std::move(responder).Send([q = std::move(q), created = std::move(created)]() -> Response {
+            if (!created.ok()) return Error(created.status());
+            if (q.fields().empty() && !q.print().enums_as_ints) {
+              // The stored FULL view is the response.
+              for (auto& [name, body] : (*created)->views) {
+                if (name != kFullView) continue;
+                Response r;
+                r.body = std::move(body);
+                return r;
+              }
+            }
+            Conversation out;
+            ToWire((*created)->conversation, true, &out);
+            return Json(out, q);
+          });
+        });
   }
 
   Response Get(const Request& req, const PathParams& p) {
@@ -356,9 +374,10 @@ void AddRoutes(const Options& options, core::ConversationService* conversations,
                http::Router* router) {
   conversations->AddView(std::string(kFullView), RenderFullView);
   auto h = std::make_shared<Handlers>(options, conversations);
-  router->Add(Method::kPost, kConversations,
-              [h](const Request& r, const PathParams& p) { return h->Create(r, p); },
-              http::Dispatch::kBlocking);
+  router->AddAsync(Method::kPost, kConversations,
+                   [h](const Request& r, const PathParams& p, http::Responder responder) {
+                     h->Create(r, p, std::move(responder));
+                   });
   router->Add(Method::kGet, kConversations,
               [h](const Request& r, const PathParams& p) { return h->List(r, p); });
   router->Add(Method::kGet, kConversation,

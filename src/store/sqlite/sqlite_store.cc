@@ -570,6 +570,19 @@ struct SqliteStore::WriteOp {
   absl::FunctionRef<absl::Status(Connection&)> fn;
   absl::Status status;
   bool done = false;
+  AsyncWriteOp* async = nullptr;  // set for WriteAsync: owns this op
+};
+
+// A queued write nobody waits for: it owns its closure, and the writer calls
+// `done` and deletes it after the group commit.
+struct SqliteStore::AsyncWriteOp {
+  AsyncWriteOp(absl::AnyInvocable<absl::Status(Connection&) const> f, WriteDone d)
+      : fn(std::move(f)),
+        done(std::move(d)),
+        op{absl::FunctionRef<absl::Status(Connection&)>(fn), absl::OkStatus(), false, this} {}
+  absl::AnyInvocable<absl::Status(Connection&) const> fn;
+  WriteDone done;
+  WriteOp op;
 };
 
 class SqliteStore::ReadLease {
@@ -657,8 +670,22 @@ absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn)
   return op.status;
 }
 
+void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done) {
+  auto* async = new AsyncWriteOp(std::move(fn), std::move(done));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(&async->op);
+      return;
+    }
+  }
+  std::unique_ptr<AsyncWriteOp> owned(async);
+  owned->done(sqlite::Closed());
+}
+
 void SqliteStore::WriterLoop() {
   std::vector<WriteOp*> batch;
+  std::vector<AsyncWriteOp*> finished_async;
   for (;;) {
     mu_.Lock();
     mu_.Await(absl::Condition(
@@ -681,9 +708,21 @@ void SqliteStore::WriterLoop() {
     stats_.batches++;
     stats_.ops += static_cast<int64_t>(n);
     stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
-    for (WriteOp* op : batch) op->done = true;
+    for (WriteOp* op : batch) {
+      if (op->async != nullptr) {
+        finished_async.push_back(op->async);
+      } else {
+        op->done = true;
+      }
+    }
     mu_.Unlock();
     batch.clear();
+    // Outside the lock: a callback may queue another write.
+    for (AsyncWriteOp* async : finished_async) {
+      std::unique_ptr<AsyncWriteOp> owned(async);
+      owned->done(std::move(owned->op.status));
+    }
+    finished_async.clear();
   }
 }
 
@@ -785,40 +824,72 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> conn) {
 
 // ---- operations -------------------------------------------------------------
 
-absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
-                                             const ConversationViews& views) {
-  if (closed_) return sqlite::Closed();
+namespace sqlite {
+namespace {
+
+// The write of a new conversation (see Store::CreateConversation).
+absl::Status InsertConversation(Connection& conn, const core::Conversation& conversation,
+                                const std::string& body, const ConversationViews& views) {
+  {
+    // An expired conversation not yet swept frees its id.
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1 AND id = ?2"
+                                            " AND expire_time != 0 AND expire_time <= ?3"));
+    s.BindText(1, conversation.tenant()).BindText(2, conversation.id());
+    s.Bind(3, conversation.create_time_us());
+    RETURN_IF_ERROR(s.Exec());
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement(kInsertConversation));
+    BindConversationColumns(s, conversation);
+    int rc = s.StepRaw();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("conversation ", conversation.id(), " already exists"));
+    }
+    if (rc != SQLITE_DONE) return s.Error(rc, "inserting conversation");
+  }
+  const int64_t pk = sqlite3_last_insert_rowid(conn.db());
+  RETURN_IF_ERROR(InsertChildren(conn, pk, conversation, body));
+  if (views.empty()) return absl::OkStatus();
+  return ReplaceViews(conn, pk, views);
+}
+
+absl::Status CheckNewConversation(const core::Conversation& conversation) {
   if (conversation.tenant().empty() || conversation.id().empty()) {
     return absl::InvalidArgumentError("a conversation needs a tenant and an id");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace sqlite
+
+absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
+                                             const ConversationViews& views) {
+  if (closed_) return sqlite::Closed();
+  RETURN_IF_ERROR(sqlite::CheckNewConversation(conversation));
   std::string body;
   if (!conversation.SerializeToString(&body)) {
     return absl::InternalError("cannot serialize conversation");
   }
-  return Write([&](Connection& conn) -> absl::Status {
-    {
-      // An expired conversation not yet swept frees its id.
-      ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1 AND id = ?2"
-                                              " AND expire_time != 0 AND expire_time <= ?3"));
-      s.BindText(1, conversation.tenant()).BindText(2, conversation.id());
-      s.Bind(3, conversation.create_time_us());
-      RETURN_IF_ERROR(s.Exec());
-    }
-    {
-      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kInsertConversation));
-      sqlite::BindConversationColumns(s, conversation);
-      int rc = s.StepRaw();
-      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("conversation ", conversation.id(), " already exists"));
-      }
-      if (rc != SQLITE_DONE) return s.Error(rc, "inserting conversation");
-    }
-    const int64_t pk = sqlite3_last_insert_rowid(conn.db());
-    RETURN_IF_ERROR(sqlite::InsertChildren(conn, pk, conversation, body));
-    if (views.empty()) return absl::OkStatus();
-    return sqlite::ReplaceViews(conn, pk, views);
+  return Write([&](Connection& conn) {
+    return sqlite::InsertConversation(conn, conversation, body, views);
   });
+}
+
+void SqliteStore::CreateConversationAsync(const core::Conversation& conversation,
+                                          const ConversationViews& views, WriteDone done) {
+  if (closed_) return done(sqlite::Closed());
+  if (absl::Status s = sqlite::CheckNewConversation(conversation); !s.ok()) return done(s);
+  std::string body;
+  if (!conversation.SerializeToString(&body)) {
+    return done(absl::InternalError("cannot serialize conversation"));
+  }
+  WriteAsync(
+      [&conversation, &views, body = std::move(body)](Connection& conn) {
+        return sqlite::InsertConversation(conn, conversation, body, views);
+      },
+      std::move(done));
 }
 
 absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv, std::string_view id_sv,

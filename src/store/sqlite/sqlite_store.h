@@ -55,6 +55,8 @@ class SqliteStore final : public Store {
   using Store::UpdateConversation;
   absl::Status CreateConversation(const core::Conversation& conversation,
                                   const ConversationViews& views) override;
+  void CreateConversationAsync(const core::Conversation& conversation,
+                               const ConversationViews& views, WriteDone done) override;
   absl::Status ReadConversationView(std::string_view tenant, std::string_view id, int64_t now_us,
                                     std::string_view view, std::string* location,
                                     std::string* body) override;
@@ -93,6 +95,7 @@ class SqliteStore final : public Store {
 
  private:
   struct WriteOp;
+  struct AsyncWriteOp;
   class ReadLease;
 
   SqliteStore(std::string path, const SqliteStoreOptions& options);
@@ -101,6 +104,8 @@ class SqliteStore final : public Store {
   // Runs `fn` on the write connection inside the next group transaction and
   // returns once that transaction is durable (or failed).
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn);
+  // The same without waiting: `done` gets the result on the writer thread.
+  void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
 

@@ -194,3 +194,35 @@ TEST(MethodNameTest, NamesEveryMethod) {
 
 }  // namespace
 }  // namespace parley::http
+
+namespace parley::http {
+namespace {
+
+TEST(RouterAsyncTest, AsyncRoutesAreFoundWithTheirHandler) {
+  Router router;
+  std::string seen;
+  router.AddAsync(Method::kPost, "/v1/things/{thing}:run",
+                  [&seen](const Request&, const PathParams& p, Responder) {
+                    seen = std::string(p.Get("thing"));
+                  });
+  router.Add(Method::kGet, "/v1/things/{thing}", [](const Request&, const PathParams&) {
+    return Response();
+  });
+  Router::Found found = router.Find(Method::kPost, "/v1/things/t1:run");
+  ASSERT_TRUE(found.matched());
+  EXPECT_EQ(found.handler, nullptr);
+  ASSERT_NE(found.async_handler, nullptr);
+  EXPECT_EQ(found.dispatch, Dispatch::kAsync);
+  (*found.async_handler)(Request(), found.params, Responder([](Responder::Make) {}));
+  EXPECT_EQ(seen, "t1");
+  Router::Found get = router.Find(Method::kGet, "/v1/things/t1");
+  EXPECT_TRUE(get.matched());
+  EXPECT_NE(get.handler, nullptr);
+  EXPECT_EQ(get.async_handler, nullptr);
+  Router::Found wrong = router.Find(Method::kDelete, "/v1/things/t1:run");
+  EXPECT_FALSE(wrong.matched());
+  EXPECT_TRUE(wrong.method_not_allowed);
+}
+
+}  // namespace
+}  // namespace parley::http

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <cctype>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -195,6 +197,52 @@ class ServerTest : public ::testing::Test {
           return Text("slow done");
         },
         Dispatch::kBlocking);
+    // Answers later: the test answers each pending request with SendPending.
+    router_.AddAsync(Method::kPost, "/later", [this](const Request& req, const PathParams&,
+                                                     Responder responder) {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      pending_.emplace_back(req.body, std::move(responder));
+    });
+    router_.AddAsync(Method::kGet, "/now", [](const Request&, const PathParams&,
+                                              Responder responder) {
+      std::move(responder).Send(Text("right away"));
+    });
+    router_.AddAsync(Method::kGet, "/async-throws",
+                     [](const Request&, const PathParams&, Responder) { throw std::runtime_error("x"); });
+  }
+
+  // Answers every pending /later request from a thread of its own, with the
+  // body it was sent, upper-cased; returns how many were answered.
+  size_t SendPending() {
+    std::vector<std::pair<std::string, Responder>> pending;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      pending.swap(pending_);
+    }
+    size_t n = pending.size();
+    std::thread([pending = std::move(pending)]() mutable {
+      for (auto& [body, responder] : pending) {
+        std::move(responder).Send([body = body]() mutable {
+          for (char& c : body) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          return Text(body);
+        });
+      }
+    }).join();
+    return n;
+  }
+
+  size_t PendingCount() {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    return pending_.size();
+  }
+
+  bool WaitForPending(size_t n) {
+    Clock::time_point deadline = Clock::now() + milliseconds(3000);
+    while (PendingCount() < n) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+    return true;
   }
 
   void StartServer() {
@@ -223,6 +271,8 @@ class ServerTest : public ::testing::Test {
   std::atomic<int> slow_finished_{0};
   std::atomic<int> slow_running_{0};
   std::atomic<int> slow_max_running_{0};
+  std::mutex pending_mu_;
+  std::vector<std::pair<std::string, Responder>> pending_;
 };
 
 TEST_F(ServerTest, ServesTwoRequestsOnOneKeepAliveConnection) {
@@ -552,6 +602,60 @@ TEST_F(ServerTest, ShutdownDrainsInFlightBlockingRequest) {
   Client late(server_->port());
   EXPECT_FALSE(late.connected() && late.Get("/healthz").has_value());
   server_->Shutdown();  // a second call is harmless
+}
+
+TEST_F(ServerTest, AsyncHandlersAnswerLaterFromAnotherThread) {
+  StartServer();
+  Client a(server_->port()), b(server_->port());
+  ASSERT_TRUE(a.Send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"));
+  ASSERT_TRUE(b.Send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nxyz"));
+  ASSERT_TRUE(WaitForPending(2));
+  // Nothing is answered yet, and the network threads are free meanwhile.
+  EXPECT_FALSE(a.Read(milliseconds(100)).has_value());
+  Client other(server_->port());
+  auto health = other.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->body, "ok");
+
+  EXPECT_EQ(SendPending(), 2u);
+  auto ra = a.Read(), rb = b.Read();
+  ASSERT_TRUE(ra && rb);
+  EXPECT_EQ(ra->status, 200);
+  EXPECT_EQ(ra->body, "ABC");
+  EXPECT_EQ(rb->body, "XYZ");
+  // The connection is kept alive and serves the next request.
+  auto again = a.Get("/now");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, "right away");
+}
+
+TEST_F(ServerTest, AsyncHandlerThatThrowsIsInternalError) {
+  StartServer();
+  Client client(server_->port());
+  auto r = client.Get("/async-throws");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->Header("content-type"), "application/json; charset=UTF-8");
+  EXPECT_TRUE(client.Get("/healthz").has_value());
+}
+
+TEST_F(ServerTest, ShutdownDrainsPendingAsyncRequest) {
+  StartServer();
+  Client busy(server_->port());
+  ASSERT_TRUE(busy.Send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok"));
+  ASSERT_TRUE(WaitForPending(1));
+  std::thread answer([this] {
+    std::this_thread::sleep_for(milliseconds(200));
+    SendPending();
+  });
+  Clock::time_point start = Clock::now();
+  server_->Shutdown(5000);
+  answer.join();
+  EXPECT_GE(ElapsedMs(start), 150);  // it waited for the answer
+  auto r = busy.Read(milliseconds(1000));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "OK");
+  EXPECT_EQ(r->Header("connection"), "close");
 }
 
 TEST_F(ServerTest, ShutdownGivesUpAfterTheDrainPeriod) {
