@@ -21,6 +21,8 @@
 #include "cli/command.h"
 #include "core/conversation_service.h"
 #include "core/page_token.h"
+#include "jobs/analysis_jobs.h"
+#include "jobs/job_queue.h"
 #include "store/store.h"
 
 namespace {
@@ -33,6 +35,8 @@ struct ServeFlags {
   size_t max_body_bytes = 32u << 20;
   int network_threads = 2;
   int sweep_seconds = 60;
+  int workers = 2;
+  std::string export_dir = "var/exports";
 };
 
 std::string RandomHex(size_t bytes) {
@@ -92,10 +96,24 @@ int Serve(const ServeFlags& flags) {
                r.body = "{\"status\":\"ok\"}";
                return r;
              });
+  // Long-running operations (analyses, bulk work, exports) run on workers.
+  parley::jobs::JobQueue jobs(store->get(), flags.workers);
+  parley::jobs::AnalysisService analysis(store->get(), &conversations);
+  analysis.RegisterRunners(&jobs);
   parley::insights_v1::Options insights;
   insights.blobs.bucket_dir = flags.bucket_dir;
   insights.blobs.file_root = flags.file_root;
-  parley::insights_v1::AddRoutes(insights, &conversations, &router);
+  insights.export_dir = flags.export_dir;
+  parley::insights_v1::Services services;
+  services.conversations = &conversations;
+  services.analysis = &analysis;
+  services.jobs = &jobs;
+  services.store = store->get();
+  parley::insights_v1::AddRoutes(insights, services, &router);
+  if (absl::Status s = jobs.Start(); !s.ok()) {
+    std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
+    return 1;
+  }
 
   parley::http::Server server(options, &router, [](int status, const std::string& message) {
     return parley::http::GoogleErrorResponse(status, message);
@@ -131,6 +149,7 @@ int Serve(const ServeFlags& flags) {
   cv.notify_all();
   sweeper.join();
   server.Shutdown();
+  jobs.Shutdown();  // unfinished operations resume after a restart
   (*store)->Close();
   std::cerr << "parley: stopped" << std::endl;
   return 0;
@@ -159,6 +178,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  serve_cmd->add_option("--workers", serve.workers, "Threads running long-running operations")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--export-dir", serve.export_dir,
+                        "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*)")
+      ->capture_default_str();
   parley::cli::AddRegisteredCommands(app);
 
   CLI11_PARSE(app, argc, argv);

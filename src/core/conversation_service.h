@@ -40,6 +40,8 @@ class ConversationService {
   ConversationService(store::Store* store, PageTokenCodec tokens, ConversationLimits limits = {});
 
   const ConversationLimits& limits() const { return limits_; }
+  // The codec of page tokens, for other lists that page the same way.
+  const PageTokenCodec& tokens() const { return tokens_; }
 
   // A view is a rendering of a conversation that a dialect serves often
   // (e.g. its JSON of the whole conversation). Every write through this

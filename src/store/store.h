@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "core/conversation_query.h"
 #include "parley/conversation.pb.h"
+#include "parley/operation.pb.h"
 
 namespace parley::store {
 
@@ -36,6 +37,34 @@ struct ConversationPage {
   std::vector<core::Conversation> conversations;
   // Set when more rows follow the last one returned.
   std::optional<core::ListCursor> next;
+};
+
+// Newest first (create time, then id, descending).
+struct AnalysisPage {
+  std::vector<core::Analysis> analyses;
+  std::optional<core::ListCursor> next;
+};
+
+struct OperationPage {
+  std::vector<core::Operation> operations;
+  std::optional<core::ListCursor> next;
+};
+
+// A tenant's configuration object (a phrase matcher, the settings, ...): a
+// serialized core message of a `kind`, keyed by (tenant, kind, id).
+struct Resource {
+  std::string tenant;
+  std::string kind;
+  std::string id;
+  std::string location;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+  std::string body;
+};
+
+struct ResourcePage {
+  std::vector<Resource> resources;  // by id, ascending
+  std::optional<std::string> next_after_id;
 };
 
 class Store {
@@ -103,7 +132,61 @@ class Store {
   // and points the conversation's latest_analysis_id at it when it is the
   // newest (dropping the conversation's stored views, which show it).
   // NOT_FOUND if the conversation is absent.
-  virtual absl::Status PutAnalysis(const core::Analysis& analysis) = 0;
+  // With `finished` (not null), that operation is stored in the same
+  // transaction: an analysis and the operation that made it land together.
+  virtual absl::Status PutAnalysis(const core::Analysis& analysis,
+                                   const core::Operation* finished) = 0;
+  absl::Status PutAnalysis(const core::Analysis& analysis) { return PutAnalysis(analysis, nullptr); }
+
+  // The analysis (tenant, conversation_id, analysis_id); NOT_FOUND if absent.
+  virtual absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant,
+                                                     std::string_view conversation_id,
+                                                     std::string_view analysis_id) = 0;
+
+  // Up to `page_size` analyses of a conversation, newest first, after
+  // `after` (from the previous page). NOT_FOUND if the conversation is absent.
+  virtual absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant,
+                                                    std::string_view conversation_id,
+                                                    int page_size,
+                                                    const std::optional<core::ListCursor>& after) = 0;
+
+  // Deletes one analysis. If it was the conversation's latest, the newest
+  // remaining one (or none) becomes the latest. NOT_FOUND if absent.
+  virtual absl::Status DeleteAnalysis(std::string_view tenant, std::string_view conversation_id,
+                                      std::string_view analysis_id) = 0;
+
+  // ---- operations ----
+  // ALREADY_EXISTS if (tenant, id) is taken.
+  virtual absl::Status CreateOperation(const core::Operation& operation) = 0;
+  virtual absl::StatusOr<core::Operation> GetOperation(std::string_view tenant,
+                                                       std::string_view id) = 0;
+  // Replaces the stored operation; NOT_FOUND if absent.
+  virtual absl::Status UpdateOperation(const core::Operation& operation) = 0;
+  // Newest first. `location` empty: every location; `done`: only finished
+  // (true) or unfinished (false) ones.
+  virtual absl::StatusOr<OperationPage> ListOperations(std::string_view tenant,
+                                                       std::string_view location,
+                                                       std::optional<bool> done, int page_size,
+                                                       const std::optional<core::ListCursor>& after) = 0;
+  // Every tenant's operations that are pending or running, oldest first
+  // (to resume them after a restart).
+  virtual absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() = 0;
+
+  // ---- configuration resources ----
+  // ALREADY_EXISTS if (tenant, kind, id) is taken.
+  virtual absl::Status CreateResource(const Resource& resource) = 0;
+  virtual absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
+                                               std::string_view id) = 0;
+  // Replaces it if its stored update_time_us equals `expected_update_time_us`
+  // (ABORTED otherwise); NOT_FOUND if absent.
+  virtual absl::Status UpdateResource(const Resource& resource,
+                                      int64_t expected_update_time_us) = 0;
+  virtual absl::Status DeleteResource(std::string_view tenant, std::string_view kind,
+                                      std::string_view id) = 0;
+  // By id, ascending, after `after_id`; `location` empty: every location.
+  virtual absl::StatusOr<ResourcePage> ListResources(std::string_view tenant, std::string_view kind,
+                                                     std::string_view location, int page_size,
+                                                     std::string_view after_id) = 0;
 
   // Returns up to query.page_size conversations matching the query, in its
   // order, ties broken by id in the same direction. Answered from indexes.

@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/http/google_errors.h"
+#include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
+#include "api/insights_v1/request.h"
 #include "api/insights_v1/transcript_file.h"
 #include "api/protojson/field_selector.h"
 #include "api/protojson/protojson.h"
@@ -38,62 +40,6 @@ constexpr std::string_view kConversations =
 constexpr std::string_view kConversation =
     "/v1/projects/{project}/locations/{location}/conversations/{conversation}";
 
-// Parameters every Google API accepts on any call (system parameters).
-bool IsSystemParam(std::string_view name) {
-  static const std::set<std::string_view> kNames = {
-      "$alt", "alt", "$prettyPrint", "prettyPrint", "$fields", "fields", "key", "access_token",
-      "quotaUser", "$quotaUser", "callback", "$callback", "upload_protocol", "uploadType",
-      "$userProject", "userProject", "$outputDefaults", "$apiFormat"};
-  return kNames.count(name) > 0;
-}
-
-// Per-call view of the request's query: the parameters the method takes, under
-// either spelling, and whether enums are to be written as numbers.
-class Query {
- public:
-  // `accepted`: pairs of {snake_case, lowerCamelCase} names.
-  static absl::StatusOr<Query> Parse(const Request& req,
-                                     std::initializer_list<std::pair<std::string_view, std::string_view>> accepted) {
-    Query q;
-    for (const auto& [name, value] : req.query) {
-      if (IsSystemParam(name)) {
-        if ((name == "$alt" || name == "alt") &&
-            absl::StrContains(Sv(value), "enum-encoding=int")) {
-          q.print_.enums_as_ints = true;
-        }
-        if (name == "fields" || name == "$fields") q.fields_ = value;
-        continue;
-      }
-      bool known = false;
-      for (const auto& [snake, camel] : accepted) {
-        if (name == snake || name == camel) {
-          q.values_[std::string(snake)] = value;
-          known = true;
-        }
-      }
-      if (!known) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "Invalid JSON payload received. Unknown name \"", name, "\": Cannot bind query parameter."));
-      }
-    }
-    return q;
-  }
-  const std::string* Get(std::string_view snake) const {
-    auto it = values_.find(std::string(snake));
-    return it == values_.end() ? nullptr : &it->second;
-  }
-  const protojson::PrintOptions& print() const { return print_; }
-  // The `fields` system parameter (partial response); empty: everything.
-  const std::string& fields() const { return fields_; }
-
- private:
-  std::map<std::string, std::string> values_;
-  protojson::PrintOptions print_;
-  std::string fields_;
-};
-
-Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
-
 // Create and update bind the body to the request's `conversation` field; an
 // empty body is an empty conversation.
 absl::Status ParseConversationBody(const Request& req, Conversation* out) {
@@ -103,30 +49,6 @@ absl::Status ParseConversationBody(const Request& req, Conversation* out) {
     return o;
   }();
   return protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, out, options);
-}
-
-// Refuses a malformed `fields` selector before a mutating call does its work.
-absl::Status CheckFields(const Query& q) {
-  if (q.fields().empty()) return absl::OkStatus();
-  Conversation scratch;
-  return protojson::ApplyFieldSelector(q.fields(), &scratch);
-}
-
-Response Json(google::protobuf::Message& m, const Query& q) {
-  if (!q.fields().empty()) {
-    if (absl::Status s = protojson::ApplyFieldSelector(q.fields(), &m); !s.ok()) return Error(s);
-  }
-  Response r;
-  protojson::Print(m, &r.body, q.print());
-  return r;
-}
-
-// Checks the {project} and {location} segments; they name the tenant.
-absl::Status CheckParent(const PathParams& p) {
-  if (p.Get("project").empty() || p.Get("location").empty()) {
-    return absl::InvalidArgumentError("parent must be projects/{project}/locations/{location}");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> ParseView(const Query& q, bool default_full) {
@@ -139,15 +61,6 @@ absl::StatusOr<bool> ParseView(const Query& q, bool default_full) {
   return absl::InvalidArgumentError(
       absl::StrCat("Invalid value at 'view' (type.googleapis.com/google.cloud.contactcenterinsights.v1.ConversationView), \"",
                    *v, "\""));
-}
-
-absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name) {
-  const std::string* v = q.Get(name);
-  if (v == nullptr) return false;
-  if (*v == "true" || *v == "1") return true;
-  if (*v == "false" || *v == "0" || v->empty()) return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat("Invalid value at '", Sv(name), "' (TYPE_BOOL), \"", *v, "\""));
 }
 
 // Reads the transcript a create request points at, replacing any inline one.
@@ -174,8 +87,8 @@ std::string RenderFullView(const core::Conversation& c) {
 
 class Handlers {
  public:
-  Handlers(const Options& options, core::ConversationService* service)
-      : options_(options), service_(service) {}
+  Handlers(const Options& options, const Services& services)
+      : options_(options), service_(services.conversations), store_(services.store) {}
 
   // Runs on a network thread up to the store write; the response is sent
   // once the group commit holding it is durable. (A transcript file named
@@ -184,7 +97,7 @@ class Handlers {
     auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
     if (!q.ok()) return std::move(responder).Send(Error(q.status()));
     if (auto s = CheckParent(p); !s.ok()) return std::move(responder).Send(Error(s));
-    if (auto s = CheckFields(*q); !s.ok()) return std::move(responder).Send(Error(s));
+    if (auto s = CheckFields(*q, Conversation::default_instance()); !s.ok()) return std::move(responder).Send(Error(s));
     Conversation wire;
     if (auto s = ParseConversationBody(req, &wire); !s.ok()) return std::move(responder).Send(Error(s));
     if (auto s = LoadTranscript(options_, &wire); !s.ok()) return std::move(responder).Send(Error(s));
@@ -247,6 +160,11 @@ class Handlers {
     if (!s.ok()) return Error(s);
     auto* out = google::protobuf::Arena::CreateMessage<Conversation>(&arena);
     ToWire(*c, *full, out);
+    if (*full && !c->latest_analysis_id().empty()) {
+      // The whole latest analysis, as Insights shows it.
+      auto latest = store_->GetAnalysis(c->tenant(), c->id(), c->latest_analysis_id());
+      if (latest.ok()) AnalysisToWire(*latest, *c, out->mutable_latest_analysis());
+    }
     return Json(*out, *q);
   }
 
@@ -297,7 +215,7 @@ class Handlers {
   Response Patch(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {{"update_mask", "updateMask"}});
     if (!q.ok()) return Error(q.status());
-    if (auto s = CheckFields(*q); !s.ok()) return Error(s);
+    if (auto s = CheckFields(*q, Conversation::default_instance()); !s.ok()) return Error(s);
     Conversation patch;
     if (auto s = ParseConversationBody(req, &patch); !s.ok()) return Error(s);
     // The name in the body, if any, must agree with the URL.
@@ -366,14 +284,20 @@ class Handlers {
  private:
   Options options_;
   core::ConversationService* service_;
+  store::Store* store_;
 };
 
 }  // namespace
 
-void AddRoutes(const Options& options, core::ConversationService* conversations,
-               http::Router* router) {
-  conversations->AddView(std::string(kFullView), RenderFullView);
-  auto h = std::make_shared<Handlers>(options, conversations);
+void AddRoutes(const Options& options, const Services& services, http::Router* router) {
+  AddConversationRoutes(options, services, router);
+  AddAnalysisRoutes(services, router);
+}
+
+void AddConversationRoutes(const Options& options, const Services& services,
+                           http::Router* router) {
+  services.conversations->AddView(std::string(kFullView), RenderFullView);
+  auto h = std::make_shared<Handlers>(options, services);
   router->AddAsync(Method::kPost, kConversations,
                    [h](const Request& r, const PathParams& p, http::Responder responder) {
                      h->Create(r, p, std::move(responder));

@@ -6,15 +6,30 @@
 #include "api/http/router.h"
 #include "core/blob_uri.h"
 #include "core/conversation_service.h"
+#include "jobs/analysis_jobs.h"
+#include "jobs/job_queue.h"
+#include "store/store.h"
 
 namespace parley::insights_v1 {
 
 struct Options {
   core::BlobOptions blobs;  // where gs:// and file:// transcript URIs are read from
+  std::string export_dir;   // where insightsdata:export writes (empty: export refused)
 };
 
-// Registers every Insights v1 route. `conversations` must outlive the router.
-void AddRoutes(const Options& options, core::ConversationService* conversations,
-               http::Router* router);
+// What the handlers work with; everything must outlive the router.
+struct Services {
+  core::ConversationService* conversations = nullptr;
+  jobs::AnalysisService* analysis = nullptr;
+  jobs::JobQueue* jobs = nullptr;
+  store::Store* store = nullptr;
+};
+
+// Registers every Insights v1 route.
+void AddRoutes(const Options& options, const Services& services, http::Router* router);
+
+// The parts, each in its own file.
+void AddConversationRoutes(const Options& options, const Services& services, http::Router* router);
+void AddAnalysisRoutes(const Services& services, http::Router* router);
 
 }  // namespace parley::insights_v1

@@ -383,6 +383,34 @@ CREATE TABLE conversation_views (
 CREATE UNIQUE INDEX conversation_views_key ON conversation_views (conv, name);
 )sql";
 
+// Version 3: long-running operations and tenants' configuration resources.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE operations (
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  done INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX operations_by_create_time ON operations (tenant, create_time, id);
+CREATE INDEX operations_unfinished ON operations (create_time) WHERE done = 0;
+
+CREATE TABLE resources (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (tenant, kind, id)
+) WITHOUT ROWID;
+
+CREATE INDEX analyses_by_create_time ON analyses (conv, create_time, id);
+)sql";
+
 struct Migration {
   int version;  // user_version after it ran
   const char* sql;
@@ -392,6 +420,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -1008,13 +1037,76 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
   });
 }
 
-absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis) {
+namespace sqlite {
+namespace {
+
+// Makes `analysis_id` (possibly empty) the latest analysis of conversation
+// `pk`, in its column and its body, and drops its stored views.
+absl::Status SetLatestAnalysis(Connection& conn, int64_t pk, absl::string_view conversation_id,
+                               absl::string_view analysis_id) {
+  RETURN_IF_ERROR(ReplaceViews(conn, pk, {}));
+  {
+    ASSIGN_OR_RETURN(
+        Stmt s, conn.Statement("UPDATE conversations SET latest_analysis_id = ?2 WHERE pk = ?1"));
+    s.Bind(1, pk).BindText(2, analysis_id);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  std::string new_body;
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
+    s.Bind(1, pk);
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::InternalError("conversation body missing");
+    ASSIGN_OR_RETURN(core::Conversation conv, ParseBody(s.Blob(0), conversation_id));
+    conv.set_latest_analysis_id(std::string(analysis_id));
+    if (!conv.SerializeToString(&new_body)) {
+      return absl::InternalError("cannot serialize conversation");
+    }
+  }
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
+  s.Bind(1, pk).BindBlobStatic(2, new_body);
+  return s.Exec();
+}
+
+bool IsDone(const core::Operation& op) {
+  return op.state() == core::OPERATION_SUCCEEDED || op.state() == core::OPERATION_FAILED ||
+         op.state() == core::OPERATION_CANCELLED;
+}
+
+// Replaces a stored operation; NOT_FOUND if absent.
+absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE operations SET location = ?3, create_time = ?4,"
+                                          " done = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
+  s.Bind(4, op.create_time_us()).Bind(5, int64_t{IsDone(op)}).BindBlobStatic(6, body);
+  RETURN_IF_ERROR(s.Exec());
+  if (sqlite3_changes64(conn.db()) == 0) {
+    return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
+  }
+  return absl::OkStatus();
+}
+
+template <typename M>
+absl::StatusOr<M> ParseMessage(absl::string_view bytes, absl::string_view what) {
+  M m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError(absl::StrCat("stored ", what, " is corrupt"));
+  }
+  return m;
+}
+
+}  // namespace
+}  // namespace sqlite
+
+absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
+                                      const core::Operation* finished) {
   if (closed_) return sqlite::Closed();
   if (analysis.tenant().empty() || analysis.conversation_id().empty() || analysis.id().empty()) {
     return absl::InvalidArgumentError("an analysis needs a tenant, a conversation id and an id");
   }
-  std::string body;
-  if (!analysis.SerializeToString(&body)) {
+  std::string body, op_body;
+  if (!analysis.SerializeToString(&body) ||
+      (finished != nullptr && !finished->SerializeToString(&op_body))) {
     return absl::InternalError("cannot serialize analysis");
   }
   return Write([&](Connection& conn) -> absl::Status {
@@ -1037,35 +1129,296 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis) {
       s.BindBlobStatic(4, body);
       RETURN_IF_ERROR(s.Exec());
     }
+    if (finished != nullptr) RETURN_IF_ERROR(sqlite::WriteOperation(conn, *finished, op_body));
     if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
-    // Views show the latest analysis: drop them.
-    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, {}));
-    // Keep the column and the body's field in step.
-    {
-      ASSIGN_OR_RETURN(
-          Stmt s, conn.Statement("UPDATE conversations SET latest_analysis_id = ?2 WHERE pk = ?1"));
-      s.Bind(1, key.pk).BindText(2, analysis.id());
-      RETURN_IF_ERROR(s.Exec());
+    return sqlite::SetLatestAnalysis(conn, key.pk, analysis.conversation_id(), analysis.id());
+  });
+}
+
+absl::StatusOr<core::Analysis> SqliteStore::GetAnalysis(std::string_view tenant,
+                                                        std::string_view conversation_id,
+                                                        std::string_view analysis_id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT a.body FROM analyses a JOIN conversations c ON a.conv = c.pk"
+                               " WHERE c.tenant = ?1 AND c.id = ?2 AND a.id = ?3"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
+  s.BindText(3, sqlite::Sv(analysis_id));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return absl::NotFoundError(absl::StrCat("analysis ", sqlite::Sv(analysis_id), " not found"));
+  return sqlite::ParseMessage<core::Analysis>(s.Blob(0), "analysis");
+}
+
+absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
+                                                       std::string_view conversation_id,
+                                                       int page_size,
+                                                       const std::optional<core::ListCursor>& after) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  int64_t pk = 0;
+  {
+    ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                                 "SELECT pk FROM conversations WHERE tenant = ?1 AND id = ?2"));
+    s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("conversation ", sqlite::Sv(conversation_id), " not found"));
     }
-    std::string new_body;
+    pk = s.Int(0);
+  }
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               after ? "SELECT create_time, id, body FROM analyses WHERE conv = ?1"
+                                       " AND (create_time, id) < (?2, ?3)"
+                                       " ORDER BY create_time DESC, id DESC LIMIT ?4"
+                                     : "SELECT create_time, id, body FROM analyses WHERE conv = ?1"
+                                       " ORDER BY create_time DESC, id DESC LIMIT ?4"));
+  s.Bind(1, pk).Bind(4, int64_t{page_size} + 1);
+  if (after) s.Bind(2, after->sort_value).BindText(3, after->id);
+  AnalysisPage page;
+  int64_t last_time = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    if (static_cast<int>(page.analyses.size()) >= page_size) {
+      page.next = core::ListCursor{last_time, page.analyses.back().id()};
+      break;
+    }
+    last_time = s.Int(0);
+    ASSIGN_OR_RETURN(core::Analysis a, sqlite::ParseMessage<core::Analysis>(s.Blob(2), "analysis"));
+    page.analyses.push_back(std::move(a));
+  }
+  return page;
+}
+
+absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv,
+                                         std::string_view conversation_id_sv,
+                                         std::string_view analysis_id_sv) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), conversation_id = sqlite::Sv(conversation_id_sv),
+                          analysis_id = sqlite::Sv(analysis_id_sv);
+  return Write([&](Connection& conn) -> absl::Status {
+    absl::StatusOr<sqlite::ConversationKey> key = sqlite::FindConversation(conn, tenant, conversation_id);
+    if (!key.ok()) return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
     {
-      ASSIGN_OR_RETURN(Stmt s,
-                       conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
-      s.Bind(1, key.pk);
-      ASSIGN_OR_RETURN(bool row, s.Next());
-      if (!row) return absl::InternalError("conversation body missing");
-      ASSIGN_OR_RETURN(core::Conversation conv,
-                       sqlite::ParseBody(s.Blob(0), analysis.conversation_id()));
-      conv.set_latest_analysis_id(analysis.id());
-      if (!conv.SerializeToString(&new_body)) {
-        return absl::InternalError("cannot serialize conversation");
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM analyses WHERE conv = ?1 AND id = ?2"));
+      s.Bind(1, key->pk).BindText(2, analysis_id);
+      RETURN_IF_ERROR(s.Exec());
+      if (sqlite3_changes64(conn.db()) == 0) {
+        return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
       }
     }
-    ASSIGN_OR_RETURN(Stmt s,
-                     conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
-    s.Bind(1, key.pk).BindBlobStatic(2, new_body);
+    if (key->latest_analysis_id != analysis_id) return absl::OkStatus();
+    std::string newest;
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT id FROM analyses WHERE conv = ?1"
+                                              " ORDER BY create_time DESC, id DESC LIMIT 1"));
+      s.Bind(1, key->pk);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (row) newest = std::string(s.Text(0));
+    }
+    return sqlite::SetLatestAnalysis(conn, key->pk, conversation_id, newest);
+  });
+}
+
+// ---- operations ----------------------------------------------------------------
+
+absl::Status SqliteStore::CreateOperation(const core::Operation& op) {
+  if (closed_) return sqlite::Closed();
+  if (op.tenant().empty() || op.id().empty()) {
+    return absl::InvalidArgumentError("an operation needs a tenant and an id");
+  }
+  std::string body;
+  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
+                                            " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
+    s.Bind(4, op.create_time_us()).Bind(5, int64_t{sqlite::IsDone(op)}).BindBlobStatic(6, body);
+    int rc = s.StepRaw();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
+    }
+    if (rc != SQLITE_DONE) return s.Error(rc, "inserting operation");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<core::Operation> SqliteStore::GetOperation(std::string_view tenant,
+                                                          std::string_view id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT body FROM operations WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(id));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return absl::NotFoundError(absl::StrCat("operation ", sqlite::Sv(id), " not found"));
+  return sqlite::ParseMessage<core::Operation>(s.Blob(0), "operation");
+}
+
+absl::Status SqliteStore::UpdateOperation(const core::Operation& op) {
+  if (closed_) return sqlite::Closed();
+  std::string body;
+  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
+  return Write([&](Connection& conn) { return sqlite::WriteOperation(conn, op, body); });
+}
+
+absl::StatusOr<OperationPage> SqliteStore::ListOperations(
+    std::string_view tenant, std::string_view location, std::optional<bool> done, int page_size,
+    const std::optional<core::ListCursor>& after) {
+  if (closed_) return sqlite::Closed();
+  std::string sql = "SELECT create_time, id, body FROM operations WHERE tenant = ?1";
+  if (!location.empty()) absl::StrAppend(&sql, " AND location = ?2");
+  if (done.has_value()) absl::StrAppend(&sql, " AND done = ?3");
+  if (after) absl::StrAppend(&sql, " AND (create_time, id) < (?4, ?5)");
+  absl::StrAppend(&sql, " ORDER BY create_time DESC, id DESC LIMIT ?6");
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(sql));
+  s.BindText(1, sqlite::Sv(tenant));
+  if (!location.empty()) s.BindText(2, sqlite::Sv(location));
+  if (done.has_value()) s.Bind(3, int64_t{*done});
+  if (after) s.Bind(4, after->sort_value).BindText(5, after->id);
+  s.Bind(6, int64_t{page_size} + 1);
+  OperationPage page;
+  int64_t last_time = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    if (static_cast<int>(page.operations.size()) >= page_size) {
+      page.next = core::ListCursor{last_time, page.operations.back().id()};
+      break;
+    }
+    last_time = s.Int(0);
+    ASSIGN_OR_RETURN(core::Operation op, sqlite::ParseMessage<core::Operation>(s.Blob(2), "operation"));
+    page.operations.push_back(std::move(op));
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<core::Operation>> SqliteStore::ListUnfinishedOperations() {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT body FROM operations WHERE done = 0 ORDER BY create_time"));
+  std::vector<core::Operation> ops;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    ASSIGN_OR_RETURN(core::Operation op, sqlite::ParseMessage<core::Operation>(s.Blob(0), "operation"));
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+// ---- resources -------------------------------------------------------------------
+
+absl::Status SqliteStore::CreateResource(const Resource& r) {
+  if (closed_) return sqlite::Closed();
+  if (r.tenant.empty() || r.kind.empty() || r.id.empty()) {
+    return absl::InvalidArgumentError("a resource needs a tenant, a kind and an id");
+  }
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO resources (tenant, kind, id, location,"
+                                            " create_time, update_time, body)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id).BindText(4, r.location);
+    s.Bind(5, r.create_time_us).Bind(6, r.update_time_us).BindBlobStatic(7, r.body);
+    int rc = s.StepRaw();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(absl::StrCat(r.kind, " ", r.id, " already exists"));
+    }
+    if (rc != SQLITE_DONE) return s.Error(rc, "inserting resource");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,
+                                                  std::string_view id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT location, create_time, update_time, body FROM resources"
+                               " WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(kind)).BindText(3, sqlite::Sv(id));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat(sqlite::Sv(kind), " ", sqlite::Sv(id), " not found"));
+  }
+  return Resource{std::string(tenant), std::string(kind), std::string(id), std::string(s.Text(0)),
+                  s.Int(1), s.Int(2), std::string(s.Blob(3))};
+}
+
+absl::Status SqliteStore::UpdateResource(const Resource& r, int64_t expected_update_time_us) {
+  if (closed_) return sqlite::Closed();
+  return Write([&](Connection& conn) -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT update_time FROM resources"
+                                              " WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));
+      s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) return absl::NotFoundError(absl::StrCat(r.kind, " ", r.id, " not found"));
+      if (s.Int(0) != expected_update_time_us) {
+        return absl::AbortedError(absl::StrCat(r.kind, " ", r.id, " was changed concurrently"));
+      }
+    }
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE resources SET location = ?4, create_time = ?5,"
+                                            " update_time = ?6, body = ?7"
+                                            " WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));
+    s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id).BindText(4, r.location);
+    s.Bind(5, r.create_time_us).Bind(6, r.update_time_us).BindBlobStatic(7, r.body);
     return s.Exec();
   });
+}
+
+absl::Status SqliteStore::DeleteResource(std::string_view tenant_sv, std::string_view kind_sv,
+                                         std::string_view id_sv) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), kind = sqlite::Sv(kind_sv),
+                          id = sqlite::Sv(id_sv);
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement(
+                                 "DELETE FROM resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));
+    s.BindText(1, tenant).BindText(2, kind).BindText(3, id);
+    RETURN_IF_ERROR(s.Exec());
+    if (sqlite3_changes64(conn.db()) == 0) {
+      return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<ResourcePage> SqliteStore::ListResources(std::string_view tenant,
+                                                        std::string_view kind,
+                                                        std::string_view location, int page_size,
+                                                        std::string_view after_id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT id, location, create_time, update_time, body FROM resources"
+                               " WHERE tenant = ?1 AND kind = ?2 AND id > ?3"
+                               " AND (?4 = '' OR location = ?4) ORDER BY id LIMIT ?5"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(kind)).BindText(3, sqlite::Sv(after_id));
+  s.BindText(4, sqlite::Sv(location)).Bind(5, int64_t{page_size} + 1);
+  ResourcePage page;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    if (static_cast<int>(page.resources.size()) >= page_size) {
+      page.next_after_id = page.resources.back().id;
+      break;
+    }
+    page.resources.push_back(Resource{std::string(tenant), std::string(kind), std::string(s.Text(0)),
+                                      std::string(s.Text(1)), s.Int(2), s.Int(3),
+                                      std::string(s.Blob(4))});
+  }
+  return page;
 }
 
 absl::StatusOr<ConversationPage> SqliteStore::ListConversations(

@@ -28,7 +28,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -69,7 +69,33 @@ class SqliteStore final : public Store {
                                   const ConversationViews& views) override;
   absl::Status DeleteConversation(std::string_view tenant, std::string_view id,
                                   bool force) override;
-  absl::Status PutAnalysis(const core::Analysis& analysis) override;
+  using Store::PutAnalysis;
+  absl::Status PutAnalysis(const core::Analysis& analysis, const core::Operation* finished) override;
+  absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant,
+                                             std::string_view conversation_id,
+                                             std::string_view analysis_id) override;
+  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant,
+                                            std::string_view conversation_id, int page_size,
+                                            const std::optional<core::ListCursor>& after) override;
+  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view conversation_id,
+                              std::string_view analysis_id) override;
+  absl::Status CreateOperation(const core::Operation& operation) override;
+  absl::StatusOr<core::Operation> GetOperation(std::string_view tenant,
+                                               std::string_view id) override;
+  absl::Status UpdateOperation(const core::Operation& operation) override;
+  absl::StatusOr<OperationPage> ListOperations(std::string_view tenant, std::string_view location,
+                                               std::optional<bool> done, int page_size,
+                                               const std::optional<core::ListCursor>& after) override;
+  absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() override;
+  absl::Status CreateResource(const Resource& resource) override;
+  absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
+                                       std::string_view id) override;
+  absl::Status UpdateResource(const Resource& resource, int64_t expected_update_time_us) override;
+  absl::Status DeleteResource(std::string_view tenant, std::string_view kind,
+                              std::string_view id) override;
+  absl::StatusOr<ResourcePage> ListResources(std::string_view tenant, std::string_view kind,
+                                             std::string_view location, int page_size,
+                                             std::string_view after_id) override;
   absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
   absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,

@@ -1,0 +1,311 @@
+// Insights v1 analyses, operations and bulk work:
+//   POST/GET      .../conversations/{c}/analyses        create (an Operation), list
+//   GET/DELETE    .../conversations/{c}/analyses/{a}
+//   POST          .../conversations:bulkAnalyze, .../conversations:bulkDelete
+//   GET           .../operations, .../operations/{o};  POST .../operations/{o}:cancel
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "api/insights_v1/analysis_mapping.h"
+#include "api/insights_v1/filter_fields.h"
+#include "api/insights_v1/mapping.h"
+#include "api/insights_v1/operation_mapping.h"
+#include "api/insights_v1/request.h"
+#include "api/insights_v1/routes.h"
+#include "core/absl_compat.h"
+#include "core/condition_proto.h"
+#include "core/filter.h"
+#include "core/time_format.h"
+#include "insights_v1/insights.pb.h"
+
+namespace parley::insights_v1 {
+namespace {
+
+using http::Method;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+constexpr std::string_view kLocation = "/v1/projects/{project}/locations/{location}";
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+int ClampPageSize(int n) { return n == 0 ? kDefaultPageSize : std::min(n, kMaxPageSize); }
+
+Response JsonText(std::string body) {
+  Response r;
+  r.body = std::move(body);
+  return r;
+}
+
+// An Insights conversation filter as a stored selector.
+absl::StatusOr<core::ConversationSelector> SelectorFromFilter(const std::string& filter,
+                                                              const PathParams& p) {
+  core::ConversationSelector selector;
+  if (p.Get("location") != "-") selector.set_location(std::string(p.Get("location")));
+  selector.set_filter_text(filter);
+  if (!absl::StripAsciiWhitespace(filter).empty()) {
+    auto expr = core::ParseFilter(filter);
+    if (!expr.ok()) return expr.status();
+    auto condition = ConversationCondition(*expr);
+    if (!condition.ok()) return condition.status();
+    *selector.mutable_condition() = core::ConditionToProto(*condition);
+  }
+  return selector;
+}
+
+class AnalysisHandlers {
+ public:
+  explicit AnalysisHandlers(const Services& services) : s_(services) {}
+
+  Response Create(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    Analysis wire;
+    if (auto st = ParseBody(req, "analysis", &wire); !st.ok()) return Error(st);
+    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    if (auto st = s_.analysis->CheckAnalyzable(*c); !st.ok()) return Error(st);
+    core::Operation op;
+    op.set_tenant(c->tenant());
+    op.set_location(c->location());
+    core::AnalyzeJob* job = op.mutable_analyze();
+    job->set_conversation_id(c->id());
+    *job->mutable_selection() =
+        SelectionFromWire(wire.has_annotator_selector() ? &wire.annotator_selector() : nullptr);
+    job->set_request_time_us(core::NowMicros());
+    auto submitted = s_.jobs->Submit(std::move(op));
+    if (!submitted.ok()) return Error(submitted.status());
+    return JsonText(OperationToJson(*submitted, nullptr, q->print()));
+  }
+
+  Response Get(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    auto a = s_.store->GetAnalysis(c->tenant(), c->id(), p.Get("analysis"));
+    if (!a.ok()) return Error(a.status());
+    Analysis out;
+    AnalysisToWire(*a, *c, &out);
+    return Json(out, *q);
+  }
+
+  Response List(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
+    if (!q.ok()) return Error(q.status());
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    if (const std::string* f = q->Get("filter"); f && !absl::StripAsciiWhitespace(*f).empty()) {
+      return Error(absl::InvalidArgumentError("filter is not supported when listing analyses"));
+    }
+    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const std::string fingerprint = absl::StrCat("analyses\x1f", c->id());
+    std::optional<core::ListCursor> after;
+    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
+      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
+      if (!cursor.ok()) return Error(cursor.status());
+      after = *cursor;
+    }
+    auto page = s_.store->ListAnalyses(c->tenant(), c->id(), ClampPageSize(*size), after);
+    if (!page.ok()) return Error(page.status());
+    ListAnalysesResponse out;
+    for (const core::Analysis& a : page->analyses) AnalysisToWire(a, *c, out.add_analyses());
+    if (page->next) out.set_next_page_token(s_.conversations->tokens().Encode(*page->next, fingerprint));
+    return Json(out, *q);
+  }
+
+  Response Delete(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    if (auto st = s_.store->DeleteAnalysis(c->tenant(), c->id(), p.Get("analysis")); !st.ok()) {
+      return Error(st);
+    }
+    return JsonText("{}");
+  }
+
+  Response BulkAnalyze(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    if (auto st = CheckParent(p); !st.ok()) return Error(st);
+    BulkAnalyzeConversationsRequest wire;
+    if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
+    if (auto st = CheckParentField(wire.parent(), p); !st.ok()) return Error(st);
+    if (!(wire.analysis_percentage() > 0 && wire.analysis_percentage() <= 100)) {
+      return Error(absl::InvalidArgumentError(
+          "analysis_percentage must be greater than 0 and at most 100"));
+    }
+    auto selector = SelectorFromFilter(wire.filter(), p);
+    if (!selector.ok()) return Error(selector.status());
+    core::Operation op = NewOperation(p);
+    core::BulkAnalyzeJob* job = op.mutable_bulk_analyze();
+    *job->mutable_selector() = std::move(*selector);
+    job->set_percentage(wire.analysis_percentage());
+    *job->mutable_selection() =
+        SelectionFromWire(wire.has_annotator_selector() ? &wire.annotator_selector() : nullptr);
+    return Submit(std::move(op), *q);
+  }
+
+  Response BulkDelete(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    if (auto st = CheckParent(p); !st.ok()) return Error(st);
+    BulkDeleteConversationsRequest wire;
+    if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
+    if (auto st = CheckParentField(wire.parent(), p); !st.ok()) return Error(st);
+    if (wire.max_delete_count() < 0) {
+      return Error(absl::InvalidArgumentError("max_delete_count must not be negative"));
+    }
+    auto selector = SelectorFromFilter(wire.filter(), p);
+    if (!selector.ok()) return Error(selector.status());
+    core::Operation op = NewOperation(p);
+    core::BulkDeleteJob* job = op.mutable_bulk_delete();
+    *job->mutable_selector() = std::move(*selector);
+    job->set_max_delete_count(wire.max_delete_count());
+    job->set_force(wire.force());
+    return Submit(std::move(op), *q);
+  }
+
+  Response GetOperation(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    auto op = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
+    if (!op.ok() || op->location() != p.Get("location")) {
+      return Error(absl::NotFoundError(
+          absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found")));
+    }
+    return JsonText(Render(*op, *q));
+  }
+
+  Response ListOperations(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
+    if (!q.ok()) return Error(q.status());
+    if (auto st = CheckParent(p); !st.ok()) return Error(st);
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    std::optional<bool> done;
+    std::string filter = q->Get("filter") ? std::string(absl::StripAsciiWhitespace(*q->Get("filter"))) : "";
+    if (!filter.empty()) {
+      std::string compact;
+      for (char ch : filter) {
+        if (ch != ' ') compact += ch;
+      }
+      if (compact == "done=true" || compact == "done:true") {
+        done = true;
+      } else if (compact == "done=false" || compact == "done:false" || compact == "NOTdone") {
+        done = false;
+      } else {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "invalid filter \"", filter, "\": operations can be filtered on done=true or done=false")));
+      }
+    }
+    const std::string fingerprint = absl::StrCat("operations\x1f", filter);
+    std::optional<core::ListCursor> after;
+    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
+      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
+      if (!cursor.ok()) return Error(cursor.status());
+      after = *cursor;
+    }
+    std::string_view location = p.Get("location") == "-" ? std::string_view() : p.Get("location");
+    auto page = s_.store->ListOperations(p.Get("project"), location, done, ClampPageSize(*size), after);
+    if (!page.ok()) return Error(page.status());
+    std::string body = "{\"operations\":[";
+    for (size_t i = 0; i < page->operations.size(); ++i) {
+      if (i > 0) body += ",";
+      body += Render(page->operations[i], *q);
+    }
+    body += "]";
+    if (page->next) {
+      absl::StrAppend(&body, ",\"nextPageToken\":\"",
+                      s_.conversations->tokens().Encode(*page->next, fingerprint), "\"");
+    }
+    body += "}";
+    if (page->operations.empty() && !page->next) body = "{}";
+    return JsonText(std::move(body));
+  }
+
+  Response CancelOperation(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    auto current = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
+    if (!current.ok() || current->location() != p.Get("location")) {
+      return Error(absl::NotFoundError(
+          absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found")));
+    }
+    auto op = s_.jobs->Cancel(p.Get("project"), p.Get("operation"));
+    if (!op.ok()) return Error(op.status());
+    return JsonText("{}");  // google.protobuf.Empty
+  }
+
+ private:
+  static core::Operation NewOperation(const PathParams& p) {
+    core::Operation op;
+    op.set_tenant(std::string(p.Get("project")));
+    op.set_location(std::string(p.Get("location")));
+    return op;
+  }
+
+  // A request body's `parent`, when given, must name the URL's parent.
+  static absl::Status CheckParentField(const std::string& parent, const PathParams& p) {
+    if (parent.empty() || parent == ParentName(p)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("parent \"", parent,
+                                                   "\" does not match the URL (", ParentName(p), ")"));
+  }
+
+  Response Submit(core::Operation op, const Query& q) {
+    auto submitted = s_.jobs->Submit(std::move(op));
+    if (!submitted.ok()) return Error(submitted.status());
+    return JsonText(OperationToJson(*submitted, nullptr, q.print()));
+  }
+
+  // An operation's JSON; a finished analysis carries the Analysis.
+  std::string Render(const core::Operation& op, const Query& q) {
+    if (op.has_analyze() && op.state() == core::OPERATION_SUCCEEDED && !op.analysis_id().empty()) {
+      auto c = s_.store->GetConversation(op.tenant(), op.analyze().conversation_id(), 0);
+      auto a = c.ok() ? s_.store->GetAnalysis(op.tenant(), c->id(), op.analysis_id())
+                      : absl::StatusOr<core::Analysis>(c.status());
+      if (a.ok()) {
+        Analysis wire;
+        AnalysisToWire(*a, *c, &wire);
+        return OperationToJson(op, &wire, q.print());
+      }
+    }
+    return OperationToJson(op, nullptr, q.print());
+  }
+
+  Services s_;
+};
+
+}  // namespace
+
+void AddAnalysisRoutes(const Services& services, http::Router* router) {
+  auto h = std::make_shared<AnalysisHandlers>(services);
+  const std::string loc(kLocation);
+  const std::string conv = loc + "/conversations/{conversation}";
+  auto bind = [h](Response (AnalysisHandlers::*fn)(const Request&, const PathParams&)) {
+    return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
+  };
+  router->Add(Method::kPost, conv + "/analyses", bind(&AnalysisHandlers::Create),
+              http::Dispatch::kBlocking);
+  router->Add(Method::kGet, conv + "/analyses", bind(&AnalysisHandlers::List));
+  router->Add(Method::kGet, conv + "/analyses/{analysis}", bind(&AnalysisHandlers::Get));
+  router->Add(Method::kDelete, conv + "/analyses/{analysis}", bind(&AnalysisHandlers::Delete),
+              http::Dispatch::kBlocking);
+  router->Add(Method::kPost, loc + "/conversations:bulkAnalyze", bind(&AnalysisHandlers::BulkAnalyze),
+              http::Dispatch::kBlocking);
+  router->Add(Method::kPost, loc + "/conversations:bulkDelete", bind(&AnalysisHandlers::BulkDelete),
+              http::Dispatch::kBlocking);
+  router->Add(Method::kGet, loc + "/operations", bind(&AnalysisHandlers::ListOperations));
+  router->Add(Method::kGet, loc + "/operations/{operation}", bind(&AnalysisHandlers::GetOperation));
+  router->Add(Method::kPost, loc + "/operations/{operation}:cancel",
+              bind(&AnalysisHandlers::CancelOperation), http::Dispatch::kBlocking);
+}
+
+}  // namespace parley::insights_v1

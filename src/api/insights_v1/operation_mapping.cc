@@ -1,0 +1,171 @@
+#include "api/insights_v1/operation_mapping.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/insights_v1/mapping.h"
+
+namespace parley::insights_v1 {
+namespace {
+
+constexpr char kTypePrefix[] = "type.googleapis.com/google.cloud.contactcenterinsights.v1.";
+
+// `m` as an Any: its JSON object with "@type" first.
+std::string AnyJson(const google::protobuf::Message& m, const protojson::PrintOptions& print) {
+  std::string body;
+  protojson::Print(m, &body, print);
+  std::string out = absl::StrCat("{\"@type\":\"", kTypePrefix, m.GetDescriptor()->name(), "\"");
+  if (body.size() > 2) absl::StrAppend(&out, ",", body.substr(1));
+  else out += "}";
+  return out;
+}
+
+void AddErrors(const core::Operation& op, google::protobuf::RepeatedPtrField<RpcStatus>* out) {
+  for (const core::OperationError& e : op.partial_errors()) {
+    RpcStatus* s = out->Add();
+    s->set_code(e.code());
+    s->set_message(e.message());
+  }
+}
+
+bool IsDone(const core::Operation& op) {
+  return op.state() == core::OPERATION_SUCCEEDED || op.state() == core::OPERATION_FAILED ||
+         op.state() == core::OPERATION_CANCELLED;
+}
+
+std::string Parent(const core::Operation& op) {
+  return absl::StrCat("projects/", op.tenant(), "/locations/", op.location());
+}
+
+template <typename Meta>
+void SetTimes(const core::Operation& op, Meta* m) {
+  SetTimestamp(op.create_time_us(), m->mutable_create_time());
+  if (IsDone(op) && op.end_time_us() != 0) SetTimestamp(op.end_time_us(), m->mutable_end_time());
+}
+
+}  // namespace
+
+std::string OperationName(const core::Operation& op) {
+  return absl::StrCat(Parent(op), "/operations/", op.id());
+}
+
+core::AnalyzerSelection SelectionFromWire(const AnnotatorSelector* s) {
+  core::AnalyzerSelection out;
+  if (s == nullptr) {
+    out.set_all(true);
+    return out;
+  }
+  out.set_sentiment(s->run_sentiment_annotator());
+  out.set_entities(s->run_entity_annotator());
+  out.set_intents(s->run_intent_annotator());
+  out.set_phrase_matchers(s->run_phrase_matcher_annotator());
+  for (const std::string& name : s->phrase_matchers()) {
+    size_t slash = name.rfind('/');
+    out.add_phrase_matcher_ids(slash == std::string::npos ? name : name.substr(slash + 1));
+  }
+  out.set_silence(s->run_silence_annotator());
+  out.set_interruptions(s->run_interruption_annotator());
+  out.set_summary(s->run_summarization_annotator());
+  return out;
+}
+
+void SelectionToWire(const core::AnalyzerSelection& s, const std::string& parent,
+                     AnnotatorSelector* out) {
+  const bool all = s.all();
+  out->set_run_sentiment_annotator(all || s.sentiment());
+  out->set_run_entity_annotator(all || s.entities());
+  out->set_run_intent_annotator(all || s.intents());
+  out->set_run_phrase_matcher_annotator(all || s.phrase_matchers());
+  for (const std::string& id : s.phrase_matcher_ids()) {
+    out->add_phrase_matchers(absl::StrCat(parent, "/phraseMatchers/", id));
+  }
+  out->set_run_silence_annotator(all || s.silence());
+  out->set_run_interruption_annotator(all || s.interruptions());
+  out->set_run_summarization_annotator(all || s.summary());
+}
+
+std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
+                            const protojson::PrintOptions& print) {
+  std::string metadata, response;
+  const std::string parent = Parent(op);
+  switch (op.job_case()) {
+    case core::Operation::kAnalyze: {
+      CreateAnalysisOperationMetadata m;
+      SetTimes(op, &m);
+      m.set_conversation(absl::StrCat(parent, "/conversations/", op.analyze().conversation_id()));
+      SelectionToWire(op.analyze().selection(), parent, m.mutable_annotator_selector());
+      metadata = AnyJson(m, print);
+      if (analysis != nullptr) response = AnyJson(*analysis, print);
+      break;
+    }
+    case core::Operation::kBulkAnalyze: {
+      BulkAnalyzeConversationsMetadata m;
+      SetTimes(op, &m);
+      BulkAnalyzeConversationsRequest* r = m.mutable_request();
+      r->set_parent(parent);
+      r->set_filter(op.bulk_analyze().selector().filter_text());
+      r->set_analysis_percentage(op.bulk_analyze().percentage());
+      SelectionToWire(op.bulk_analyze().selection(), parent, r->mutable_annotator_selector());
+      m.set_completed_analyses_count(static_cast<int32_t>(op.succeeded()));
+      m.set_failed_analyses_count(static_cast<int32_t>(op.failed()));
+      m.set_total_requested_analyses_count(static_cast<int32_t>(op.total()));
+      AddErrors(op, m.mutable_partial_errors());
+      metadata = AnyJson(m, print);
+      BulkAnalyzeConversationsResponse resp;
+      resp.set_successful_analysis_count(static_cast<int32_t>(op.succeeded()));
+      resp.set_failed_analysis_count(static_cast<int32_t>(op.failed()));
+      response = AnyJson(resp, print);
+      break;
+    }
+    case core::Operation::kBulkDelete: {
+      BulkDeleteConversationsMetadata m;
+      SetTimes(op, &m);
+      BulkDeleteConversationsRequest* r = m.mutable_request();
+      r->set_parent(parent);
+      r->set_filter(op.bulk_delete().selector().filter_text());
+      r->set_max_delete_count(op.bulk_delete().max_delete_count());
+      r->set_force(op.bulk_delete().force());
+      AddErrors(op, m.mutable_partial_errors());
+      metadata = AnyJson(m, print);
+      response = AnyJson(BulkDeleteConversationsResponse(), print);
+      break;
+    }
+    case core::Operation::kExportJob: {
+      ExportInsightsDataMetadata m;
+      SetTimes(op, &m);
+      ExportInsightsDataRequest* r = m.mutable_request();
+      r->set_parent(parent);
+      r->set_filter(op.export_job().selector().filter_text());
+      auto* bq = r->mutable_big_query_destination();
+      bq->set_project_id(op.export_job().project());
+      bq->set_dataset(op.export_job().dataset());
+      bq->set_table(op.export_job().table());
+      r->set_write_disposition(
+          static_cast<ExportInsightsDataRequest::WriteDisposition>(op.export_job().write_disposition()));
+      AddErrors(op, m.mutable_partial_errors());
+      metadata = AnyJson(m, print);
+      response = AnyJson(ExportInsightsDataResponse(), print);
+      break;
+    }
+    case core::Operation::JOB_NOT_SET:
+      break;
+  }
+  std::string out = absl::StrCat("{\"name\":\"", OperationName(op), "\"");
+  if (!metadata.empty()) absl::StrAppend(&out, ",\"metadata\":", metadata);
+  if (IsDone(op)) {
+    out += ",\"done\":true";
+    if (op.state() == core::OPERATION_SUCCEEDED) {
+      if (!response.empty()) absl::StrAppend(&out, ",\"response\":", response);
+    } else {
+      RpcStatus error;
+      error.set_code(op.error().code());
+      error.set_message(op.error().message());
+      std::string json;
+      protojson::Print(error, &json, print);
+      absl::StrAppend(&out, ",\"error\":", json);
+    }
+  }
+  out += "}";
+  return out;
+}
+
+}  // namespace parley::insights_v1

@@ -1,0 +1,109 @@
+#include "api/insights_v1/request.h"
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/http/google_errors.h"
+#include "api/protojson/field_selector.h"
+#include "core/absl_compat.h"
+
+namespace parley::insights_v1 {
+
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+bool IsSystemParam(std::string_view name) {
+  static const std::set<std::string_view> kNames = {
+      "$alt", "alt", "$prettyPrint", "prettyPrint", "$fields", "fields", "key", "access_token",
+      "quotaUser", "$quotaUser", "callback", "$callback", "upload_protocol", "uploadType",
+      "$userProject", "userProject", "$outputDefaults", "$apiFormat"};
+  return kNames.count(name) > 0;
+}
+
+absl::StatusOr<Query> Query::Parse(
+    const Request& req,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> accepted) {
+  Query q;
+  for (const auto& [name, value] : req.query) {
+    if (IsSystemParam(name)) {
+      if ((name == "$alt" || name == "alt") &&
+          absl::StrContains(Sv(value), "enum-encoding=int")) {
+        q.print_.enums_as_ints = true;
+      }
+      if (name == "fields" || name == "$fields") q.fields_ = value;
+      continue;
+    }
+    bool known = false;
+    for (const auto& [snake, camel] : accepted) {
+      if (name == snake || name == camel) {
+        q.values_[std::string(snake)] = value;
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Invalid JSON payload received. Unknown name \"", name, "\": Cannot bind query parameter."));
+    }
+  }
+  return q;
+}
+
+Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
+
+absl::Status CheckFields(const Query& q, const google::protobuf::Message& prototype) {
+  if (q.fields().empty()) return absl::OkStatus();
+  std::unique_ptr<google::protobuf::Message> scratch(prototype.New());
+  return protojson::ApplyFieldSelector(q.fields(), scratch.get());
+}
+
+Response Json(google::protobuf::Message& m, const Query& q) {
+  if (!q.fields().empty()) {
+    if (absl::Status s = protojson::ApplyFieldSelector(q.fields(), &m); !s.ok()) return Error(s);
+  }
+  Response r;
+  protojson::Print(m, &r.body, q.print());
+  return r;
+}
+
+absl::Status CheckParent(const PathParams& p) {
+  if (p.Get("project").empty() || p.Get("location").empty()) {
+    return absl::InvalidArgumentError("parent must be projects/{project}/locations/{location}");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name) {
+  const std::string* v = q.Get(name);
+  if (v == nullptr) return false;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0" || v->empty()) return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("Invalid value at '", Sv(name), "' (TYPE_BOOL), \"", *v, "\""));
+}
+
+absl::StatusOr<int> ParsePageSize(const Query& q) {
+  const std::string* size = q.Get("page_size");
+  if (size == nullptr) return 0;
+  int n = 0;
+  if (!absl::SimpleAtoi(*size, &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Invalid value at 'page_size' (TYPE_INT32), \"", *size, "\""));
+  }
+  if (n < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  return n;
+}
+
+absl::Status ParseBody(const Request& req, std::string_view root, google::protobuf::Message* out) {
+  protojson::ParseOptions options;
+  options.root_path = std::string(root);
+  return protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, out, options);
+}
+
+std::string ParentName(const PathParams& p) {
+  return absl::StrCat("projects/", Sv(p.Get("project")), "/locations/", Sv(p.Get("location")));
+}
+
+}  // namespace parley::insights_v1

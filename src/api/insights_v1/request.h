@@ -1,0 +1,71 @@
+// What every Insights v1 handler does with a request: query parameters
+// (system parameters, snake_case or lowerCamelCase names), the parent path,
+// errors in Google's shape, JSON responses with `fields` and enum encoding.
+#pragma once
+
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "api/http/message.h"
+#include "api/http/router.h"
+#include "api/protojson/protojson.h"
+#include "google/protobuf/message.h"
+
+namespace parley::insights_v1 {
+
+// Parameters every Google API accepts on any call (system parameters).
+bool IsSystemParam(std::string_view name);
+
+// Per-call view of the request's query: the parameters the method takes, under
+// either spelling, and whether enums are to be written as numbers.
+class Query {
+ public:
+  // `accepted`: pairs of {snake_case, lowerCamelCase} names. INVALID_ARGUMENT
+  // for any other non-system parameter.
+  static absl::StatusOr<Query> Parse(
+      const http::Request& req,
+      std::initializer_list<std::pair<std::string_view, std::string_view>> accepted);
+  const std::string* Get(std::string_view snake) const {
+    auto it = values_.find(std::string(snake));
+    return it == values_.end() ? nullptr : &it->second;
+  }
+  const protojson::PrintOptions& print() const { return print_; }
+  // The `fields` system parameter (partial response); empty: everything.
+  const std::string& fields() const { return fields_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  protojson::PrintOptions print_;
+  std::string fields_;
+};
+
+http::Response Error(const absl::Status& s);
+
+// Refuses a malformed `fields` selector before a mutating call does its work
+// (checked against `prototype`'s type).
+absl::Status CheckFields(const Query& q, const google::protobuf::Message& prototype);
+
+// `m` as the JSON response, after the `fields` selector.
+http::Response Json(google::protobuf::Message& m, const Query& q);
+
+// Checks the {project} and {location} segments; they name the tenant.
+absl::Status CheckParent(const http::PathParams& p);
+
+absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name);
+
+// pageSize: absent 0 (the default), negative or not a number INVALID_ARGUMENT.
+absl::StatusOr<int> ParsePageSize(const Query& q);
+
+// Parses a JSON body into `out` (an empty body is `{}`); `root` names the
+// request field the body binds to, for error messages ("" for `*`).
+absl::Status ParseBody(const http::Request& req, std::string_view root,
+                       google::protobuf::Message* out);
+
+// "projects/P/locations/L" of the request's path.
+std::string ParentName(const http::PathParams& p);
+
+}  // namespace parley::insights_v1

@@ -1,0 +1,282 @@
+#include "jobs/analysis_jobs.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "analysis/default_pipeline.h"
+#include "analysis/phrases/phrase_matcher_proto.h"
+#include "core/condition_proto.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+
+namespace parley::jobs {
+namespace {
+
+constexpr int kMaxPartialErrors = 10;
+
+void AddPartialError(core::Operation& op, const absl::Status& s, std::string_view what) {
+  if (op.partial_errors_size() >= kMaxPartialErrors) return;
+  core::OperationError* e = op.add_partial_errors();
+  e->set_code(static_cast<int>(s.code()));
+  e->set_message(absl::StrCat(std::string(what), ": ", s.message()));
+}
+
+std::string PipelineKey(std::string_view tenant, std::string_view location) {
+  return absl::StrCat(tenant.size(), ":", std::string(tenant), "/", std::string(location));
+}
+
+}  // namespace
+
+bool InSample(std::string_view id, double percentage) {
+  if (percentage >= 100) return true;
+  if (percentage <= 0) return false;
+  // FNV-1a: stable across builds and runs (absl::Hash is salted per process).
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ull;
+  return static_cast<double>(h % 1'000'000) < percentage * 10'000.0;
+}
+
+void ApplySelection(const core::AnalyzerSelection& s, core::AnalysisResult* r) {
+  if (s.all()) return;
+  if (!s.sentiment()) {
+    r->clear_message_sentiments();
+    r->clear_channel_sentiments();
+    r->clear_overall_sentiment();
+  }
+  if (!s.entities()) r->clear_entities();
+  if (!s.intents()) r->clear_intents();
+  if (!s.pii()) r->clear_pii();
+  if (!s.phrase_matchers()) {
+    r->clear_phrase_matches();
+  } else if (s.phrase_matcher_ids_size() > 0) {
+    auto* matches = r->mutable_phrase_matches();
+    matches->erase(std::remove_if(matches->begin(), matches->end(),
+                                  [&](const core::PhraseMatch& m) {
+                                    return std::find(s.phrase_matcher_ids().begin(),
+                                                     s.phrase_matcher_ids().end(),
+                                                     m.matcher_id()) == s.phrase_matcher_ids().end();
+                                  }),
+                   matches->end());
+  }
+  if (!s.silence()) {
+    r->clear_silences();
+    r->clear_silence_duration_us();
+    r->clear_silence_percentage();
+    r->clear_holds();
+  }
+  if (!s.interruptions()) r->clear_interruptions();
+  if (!s.summary()) {
+    r->clear_summary();
+    r->clear_summary_message_indices();
+    r->clear_topics();
+  }
+}
+
+AnalysisService::AnalysisService(store::Store* store, core::ConversationService* conversations,
+                                 AnalysisLimits limits)
+    : store_(store), conversations_(conversations), limits_(limits) {}
+
+absl::Status AnalysisService::CheckAnalyzable(const core::Conversation& c) const {
+  if (c.messages_size() > limits_.max_messages) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("conversation has ", c.messages_size(),
+                     " transcript segments; at most ", limits_.max_messages, " can be analyzed"));
+  }
+  size_t bytes = 0;
+  for (const core::Message& m : c.messages()) bytes += m.text().size();
+  if (bytes > limits_.max_text_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("conversation transcript has ", bytes,
+                                                   " bytes of text; at most ",
+                                                   limits_.max_text_bytes, " can be analyzed"));
+  }
+  return absl::OkStatus();
+}
+
+void AnalysisService::PhraseMatchersChanged(std::string_view tenant) {
+  absl::MutexLock lock(&mu_);
+  ++generation_[std::string(tenant)];
+}
+
+absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> AnalysisService::PipelineFor(
+    std::string_view tenant, std::string_view location) {
+  const std::string key = PipelineKey(tenant, location);
+  int64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    generation = generation_[std::string(tenant)];
+    auto it = pipelines_.find(key);
+    if (it != pipelines_.end() && it->second.generation == generation) return it->second.pipeline;
+  }
+  std::vector<analysis::phrases::PhraseMatcherSpec> specs;
+  std::string after;
+  for (;;) {
+    absl::StatusOr<store::ResourcePage> page =
+        store_->ListResources(tenant, kPhraseMatcherKind, location, 500, after);
+    if (!page.ok()) return page.status();
+    for (const store::Resource& r : page->resources) {
+      core::PhraseMatcher m;
+      if (!m.ParseFromString(r.body)) return absl::InternalError("stored phrase matcher is corrupt");
+      if (m.active()) specs.push_back(analysis::phrases::SpecFromProto(m));
+    }
+    if (!page->next_after_id) break;
+    after = *page->next_after_id;
+  }
+  analysis::PipelineOptions options;
+  if (!specs.empty()) {
+    auto set = analysis::phrases::PhraseMatcherSet::Compile(std::move(specs));
+    if (!set.ok()) return set.status();
+    options.phrase_matchers =
+        std::make_shared<const analysis::phrases::PhraseMatcherSet>(std::move(*set));
+  }
+  auto built = analysis::BuildPipeline(options);
+  if (!built.ok()) return built.status();
+  std::shared_ptr<const analysis::Pipeline> pipeline = std::move(*built);
+  absl::MutexLock lock(&mu_);
+  pipelines_[key] = Compiled{generation, pipeline};
+  return pipeline;
+}
+
+absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation& c,
+                                                        const core::AnalyzerSelection& selection,
+                                                        int64_t request_time_us) {
+  if (absl::Status s = CheckAnalyzable(c); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> pipeline =
+      PipelineFor(c.tenant(), c.location());
+  if (!pipeline.ok()) return pipeline.status();
+  absl::StatusOr<core::AnalysisResult> result = (*pipeline)->Run(c);
+  if (!result.ok()) return result.status();
+  ApplySelection(selection, &*result);
+  core::Analysis a;
+  a.set_tenant(c.tenant());
+  a.set_conversation_id(c.id());
+  a.set_id(core::NewId());
+  a.set_request_time_us(request_time_us);
+  a.set_create_time_us(core::NowMicros());
+  a.set_end_time_us(a.create_time_us());
+  *a.mutable_selection() = selection;
+  *a.mutable_result() = std::move(*result);
+  return a;
+}
+
+absl::StatusOr<std::vector<std::string>> AnalysisService::SelectConversationIds(
+    std::string_view tenant, const core::ConversationSelector& selector) {
+  core::ConversationQuery query;
+  query.tenant = std::string(tenant);
+  query.location = selector.location();
+  if (selector.has_condition()) {
+    absl::StatusOr<core::Condition> condition = core::ConditionFromProto(selector.condition());
+    if (!condition.ok()) return condition.status();
+    query.condition = std::move(*condition);
+  }
+  query.order_by = core::ConversationColumn::kCreateTime;
+  query.order = core::SortOrder::kAscending;
+  query.page_size = 1000;
+  query.now_us = core::NowMicros();
+  std::vector<std::string> ids;
+  for (;;) {
+    absl::StatusOr<store::ConversationPage> page = store_->ListConversations(query);
+    if (!page.ok()) return page.status();
+    for (const core::Conversation& c : page->conversations) ids.push_back(c.id());
+    if (!page->next) break;
+    query.after = page->next;
+  }
+  return ids;
+}
+
+absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
+  core::Operation& op = ctx.operation();
+  const core::AnalyzeJob& job = op.analyze();
+  absl::StatusOr<core::Conversation> c =
+      conversations_->Get(op.tenant(), op.location(), job.conversation_id());
+  if (!c.ok()) return c.status();
+  absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), job.request_time_us());
+  if (!a.ok()) return a.status();
+  if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
+  op.set_analysis_id(a->id());
+  op.set_total(1);
+  op.set_succeeded(1);
+  op.set_state(core::OPERATION_SUCCEEDED);
+  op.set_end_time_us(core::NowMicros());
+  op.set_update_time_us(op.end_time_us());
+  // The analysis and its finished operation land together.
+  if (absl::Status s = store_->PutAnalysis(*a, &op); !s.ok()) {
+    op.set_state(core::OPERATION_RUNNING);
+    op.clear_analysis_id();
+    return s;
+  }
+  ctx.MarkStored();
+  return absl::OkStatus();
+}
+
+absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
+  core::Operation& op = ctx.operation();
+  const core::BulkAnalyzeJob job = op.bulk_analyze();
+  absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> sample;
+  for (std::string& id : *ids) {
+    if (InSample(id, job.percentage())) sample.push_back(std::move(id));
+  }
+  op.set_total(static_cast<int64_t>(sample.size()));
+  op.set_succeeded(0);
+  op.set_failed(0);
+  op.clear_partial_errors();
+  const int64_t request_time = op.create_time_us();
+  for (const std::string& id : sample) {
+    if (ctx.should_stop()) return absl::OkStatus();
+    absl::Status s;
+    absl::StatusOr<core::Conversation> c = conversations_->Get(op.tenant(), op.location(), id);
+    if (!c.ok()) {
+      s = c.status();
+    } else {
+      absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), request_time);
+      s = a.ok() ? store_->PutAnalysis(*a) : a.status();
+    }
+    if (s.ok()) {
+      op.set_succeeded(op.succeeded() + 1);
+    } else {
+      op.set_failed(op.failed() + 1);
+      AddPartialError(op, s, absl::StrCat("conversation ", id));
+    }
+    ctx.ReportProgress();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
+  core::Operation& op = ctx.operation();
+  const core::BulkDeleteJob job = op.bulk_delete();
+  absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
+  if (!ids.ok()) return ids.status();
+  if (job.max_delete_count() > 0 && ids->size() > static_cast<size_t>(job.max_delete_count())) {
+    ids->resize(static_cast<size_t>(job.max_delete_count()));
+  }
+  op.set_total(static_cast<int64_t>(ids->size()));
+  op.set_succeeded(0);
+  op.set_failed(0);
+  op.clear_partial_errors();
+  for (const std::string& id : *ids) {
+    if (ctx.should_stop()) return absl::OkStatus();
+    absl::Status s = conversations_->Delete(op.tenant(), op.location(), id, job.force());
+    if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
+      op.set_succeeded(op.succeeded() + 1);
+    } else {
+      op.set_failed(op.failed() + 1);
+      AddPartialError(op, s, absl::StrCat("conversation ", id));
+    }
+    ctx.ReportProgress();
+  }
+  return absl::OkStatus();
+}
+
+void AnalysisService::RegisterRunners(JobQueue* queue) {
+  queue->SetRunner(core::Operation::kAnalyze, [this](JobContext& ctx) { return RunAnalyze(ctx); });
+  queue->SetRunner(core::Operation::kBulkAnalyze,
+                   [this](JobContext& ctx) { return RunBulkAnalyze(ctx); });
+  queue->SetRunner(core::Operation::kBulkDelete,
+                   [this](JobContext& ctx) { return RunBulkDelete(ctx); });
+}
+
+}  // namespace parley::jobs

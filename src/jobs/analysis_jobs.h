@@ -1,0 +1,84 @@
+// Analysis as long-running work: one conversation (AnalyzeJob), a sample of
+// many (BulkAnalyzeJob), and bulk deletion (BulkDeleteJob).
+//
+// AnalysisService runs the analysis pipeline (src/analysis) over stored
+// conversations with the analyzers an AnalyzerSelection names and the
+// tenant's phrase matchers (stored as resources of kind kPhraseMatcherKind).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "analysis/pipeline.h"
+#include "core/conversation_service.h"
+#include "jobs/job_queue.h"
+#include "parley/operation.pb.h"
+#include "store/store.h"
+
+namespace parley::jobs {
+
+// Resource kind of stored phrase matchers (body: core::PhraseMatcher).
+inline constexpr std::string_view kPhraseMatcherKind = "phrase_matcher";
+
+struct AnalysisLimits {
+  int max_messages = 5'000;                    // per analysed conversation
+  size_t max_text_bytes = size_t{4} << 20;     // all messages' text together
+};
+
+class AnalysisService {
+ public:
+  // `store` and `conversations` must outlive the service.
+  AnalysisService(store::Store* store, core::ConversationService* conversations,
+                  AnalysisLimits limits = {});
+
+  // INVALID_ARGUMENT naming the limit if `conversation` is too large to analyse.
+  absl::Status CheckAnalyzable(const core::Conversation& conversation) const;
+
+  // Analyses `conversation` (not stored): the selected analyzers with the
+  // phrase matchers of its tenant and location. The Analysis gets a new id.
+  absl::StatusOr<core::Analysis> Analyze(const core::Conversation& conversation,
+                                         const core::AnalyzerSelection& selection,
+                                         int64_t request_time_us);
+
+  // Phrase matchers of `tenant` changed: the next analysis compiles them again.
+  void PhraseMatchersChanged(std::string_view tenant);
+
+  // Registers the runners of AnalyzeJob, BulkAnalyzeJob and BulkDeleteJob.
+  void RegisterRunners(JobQueue* queue);
+
+  // The conversations a selector matches, in creation order (for bulk work).
+  absl::StatusOr<std::vector<std::string>> SelectConversationIds(
+      std::string_view tenant, const core::ConversationSelector& selector);
+
+ private:
+  struct Compiled {
+    int64_t generation = 0;
+    std::shared_ptr<const analysis::Pipeline> pipeline;
+  };
+  absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> PipelineFor(std::string_view tenant,
+                                                                         std::string_view location);
+  absl::Status RunAnalyze(JobContext& ctx);
+  absl::Status RunBulkAnalyze(JobContext& ctx);
+  absl::Status RunBulkDelete(JobContext& ctx);
+
+  store::Store* store_;
+  core::ConversationService* conversations_;
+  AnalysisLimits limits_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant
+  absl::flat_hash_map<std::string, Compiled> pipelines_ ABSL_GUARDED_BY(mu_);  // by tenant/location
+};
+
+// Keeps only what `selection` asks for in `result` (all: everything).
+void ApplySelection(const core::AnalyzerSelection& selection, core::AnalysisResult* result);
+
+// Whether conversation `id` falls in a sample of `percentage` (0-100) of
+// all: a stable hash of the id, so the same request samples the same ones.
+bool InSample(std::string_view id, double percentage);
+
+}  // namespace parley::jobs

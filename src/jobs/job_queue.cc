@@ -1,0 +1,179 @@
+#include "jobs/job_queue.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+
+namespace parley::jobs {
+namespace {
+
+constexpr int64_t kReportEveryUs = 200'000;
+
+void MarkCancelled(core::Operation& op) {
+  op.set_state(core::OPERATION_CANCELLED);
+  op.set_cancel_requested(true);
+  op.mutable_error()->set_code(kCancelledCode);
+  op.mutable_error()->set_message("Operation was cancelled.");
+  op.set_end_time_us(core::NowMicros());
+  op.set_update_time_us(op.end_time_us());
+}
+
+}  // namespace
+
+void JobContext::ReportProgress() {
+  int64_t now = core::NowMicros();
+  if (now - last_report_us_ < kReportEveryUs) return;
+  last_report_us_ = now;
+  operation_.set_update_time_us(now);
+  // Progress is advisory: a failed write is retried with the next report.
+  (void)store_->UpdateOperation(operation_);
+}
+
+JobQueue::JobQueue(store::Store* store, int workers)
+    : store_(store), worker_count_(std::max(1, workers)) {}
+
+JobQueue::~JobQueue() { Shutdown(); }
+
+void JobQueue::SetRunner(core::Operation::JobCase job_case, Runner runner) {
+  runners_[static_cast<int>(job_case)] = std::move(runner);
+}
+
+std::string JobQueue::MapKey(std::string_view tenant, std::string_view id) {
+  return absl::StrCat(tenant.size(), ":", std::string(tenant), std::string(id));
+}
+
+absl::Status JobQueue::Start() {
+  absl::StatusOr<std::vector<core::Operation>> unfinished = store_->ListUnfinishedOperations();
+  if (!unfinished.ok()) return unfinished.status();
+  {
+    absl::MutexLock lock(&mu_);
+    for (core::Operation& op : *unfinished) {
+      if (op.cancel_requested()) {
+        MarkCancelled(op);
+        if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
+        continue;
+      }
+      pending_.push_back(std::move(op));
+    }
+  }
+  for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
+  if (runners_.find(static_cast<int>(op.job_case())) == runners_.end()) {
+    return absl::InternalError("no runner for this kind of operation");
+  }
+  if (op.id().empty()) op.set_id(core::NewId());
+  int64_t now = core::NowMicros();
+  if (op.create_time_us() == 0) op.set_create_time_us(now);
+  op.set_update_time_us(now);
+  op.set_state(core::OPERATION_PENDING);
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return absl::UnavailableError("the server is shutting down");
+  if (absl::Status s = store_->CreateOperation(op); !s.ok()) return s;
+  pending_.push_back(op);
+  return op;
+}
+
+absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::string_view id) {
+  absl::MutexLock lock(&mu_);
+  auto running = running_.find(MapKey(tenant, id));
+  if (running != running_.end()) {
+    running->second->store(true, std::memory_order_relaxed);
+    absl::StatusOr<core::Operation> op = store_->GetOperation(tenant, id);
+    if (op.ok()) op->set_cancel_requested(true);
+    return op;
+  }
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->tenant() != tenant || it->id() != id) continue;
+    core::Operation op = std::move(*it);
+    pending_.erase(it);
+    MarkCancelled(op);
+    if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
+    return op;
+  }
+  // Finished (or unknown): as stored.
+  return store_->GetOperation(tenant, id);
+}
+
+void JobQueue::WorkerLoop() {
+  for (;;) {
+    core::Operation op;
+    std::shared_ptr<std::atomic<bool>> cancel;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || !q->pending_.empty(); },
+          this));
+      if (shut_down_) return;
+      op = std::move(pending_.front());
+      pending_.pop_front();
+      cancel = std::make_shared<std::atomic<bool>>(false);
+      running_[MapKey(op.tenant(), op.id())] = cancel;
+    }
+    RunOne(std::move(op), std::move(cancel));
+  }
+}
+
+void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> cancel) {
+  const std::string key = MapKey(op.tenant(), op.id());
+  op.set_state(core::OPERATION_RUNNING);
+  op.set_update_time_us(core::NowMicros());
+  (void)store_->UpdateOperation(op);
+  JobContext ctx(store_, std::move(op), cancel, &stopping_);
+  absl::Status result;
+  auto runner = runners_.find(static_cast<int>(ctx.operation().job_case()));
+  if (runner == runners_.end()) {
+    result = absl::InternalError("no runner for this kind of operation");
+  } else {
+    try {
+      result = runner->second(ctx);
+    } catch (const std::exception& e) {
+      result = absl::InternalError(absl::StrCat("operation failed: ", e.what()));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  running_.erase(key);
+  if (ctx.stored_) return;
+  core::Operation& done = ctx.operation();
+  if (stopping_.load() && !cancel->load()) return;  // resumed after a restart
+  if (cancel->load()) {
+    MarkCancelled(done);
+  } else {
+    done.set_end_time_us(core::NowMicros());
+    done.set_update_time_us(done.end_time_us());
+    if (result.ok()) {
+      done.set_state(core::OPERATION_SUCCEEDED);
+    } else {
+      done.set_state(core::OPERATION_FAILED);
+      done.mutable_error()->set_code(static_cast<int>(result.code()));
+      done.mutable_error()->set_message(std::string(result.message()));
+    }
+  }
+  if (absl::Status s = store_->UpdateOperation(done); !s.ok()) {
+    std::fprintf(stderr, "parley: cannot store the end of operation %s: %s\n", done.id().c_str(),
+                 s.ToString().c_str());
+  }
+}
+
+void JobQueue::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  stopping_.store(true);
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+size_t JobQueue::active() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.size() + running_.size();
+}
+
+}  // namespace parley::jobs

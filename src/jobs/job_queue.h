@@ -1,0 +1,119 @@
+// JobQueue: runs long-running operations on a pool of worker threads.
+//
+// An operation is stored (pending) before Submit returns, so an acknowledged
+// request survives a crash: Start() queues again every operation the store
+// holds as pending or running. Runners are therefore written to be safe to
+// run again (an analysis stores its result and its finished operation in one
+// transaction, so a finished analysis is never redone).
+//
+// State changes of a queued or running operation go through the queue: the
+// worker that runs it owns it, and Cancel only raises a flag the runner
+// polls (or, for an operation not yet started, cancels it at once).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "parley/operation.pb.h"
+#include "store/store.h"
+
+namespace parley::jobs {
+
+class JobContext {
+ public:
+  // The operation being run. The runner updates its progress fields
+  // (total, succeeded, failed, partial_errors) and results.
+  core::Operation& operation() { return operation_; }
+  // The client asked to cancel: stop soon; the queue marks it CANCELLED.
+  bool cancelled() const { return cancel_->load(std::memory_order_relaxed); }
+  // The server is shutting down: stop soon; the operation stays unfinished
+  // and runs again after a restart.
+  bool stopping() const { return stopping_->load(std::memory_order_relaxed); }
+  bool should_stop() const { return cancelled() || stopping(); }
+  // Stores the progress fields if the last store was long enough ago.
+  void ReportProgress();
+  // The runner stored the finished operation itself (say, together with its
+  // result, in one transaction); the queue must not write it again.
+  void MarkStored() { stored_ = true; }
+
+ private:
+  friend class JobQueue;
+  JobContext(store::Store* store, core::Operation operation,
+             std::shared_ptr<std::atomic<bool>> cancel, const std::atomic<bool>* stopping)
+      : store_(store), operation_(std::move(operation)), cancel_(std::move(cancel)),
+        stopping_(stopping) {}
+  store::Store* store_;
+  core::Operation operation_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  const std::atomic<bool>* stopping_;
+  int64_t last_report_us_ = 0;
+  bool stored_ = false;
+};
+
+// Runs one operation. OK: it SUCCEEDED (unless cancelled meanwhile); an error:
+// it FAILED with that error.
+using Runner = std::function<absl::Status(JobContext&)>;
+
+class JobQueue {
+ public:
+  // `store` must outlive the queue.
+  JobQueue(store::Store* store, int workers);
+  ~JobQueue();
+  JobQueue(const JobQueue&) = delete;
+  JobQueue& operator=(const JobQueue&) = delete;
+
+  // The runner for operations whose `job` is `job_case`. Before Start.
+  void SetRunner(core::Operation::JobCase job_case, Runner runner);
+
+  // Queues the store's unfinished operations again and starts the workers.
+  absl::Status Start();
+
+  // Stores `operation` as pending (id and times are set here unless given)
+  // and queues it. Returns the stored operation.
+  absl::StatusOr<core::Operation> Submit(core::Operation operation);
+
+  // Asks to cancel (tenant, id). A pending operation is cancelled at once; a
+  // running one stops at its runner's next check; a finished one is left as
+  // it is. Returns the operation as stored now. NOT_FOUND if absent.
+  absl::StatusOr<core::Operation> Cancel(std::string_view tenant, std::string_view id);
+
+  // Stops taking operations, asks running ones to stop, joins the workers.
+  void Shutdown();
+
+  // Operations queued or running (for tests and drain).
+  size_t active() const;
+
+ private:
+  struct Key {
+    std::string tenant, id;
+  };
+  void WorkerLoop();
+  void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
+  static std::string MapKey(std::string_view tenant, std::string_view id);
+
+  store::Store* store_;
+  const int worker_count_;
+  absl::flat_hash_map<int, Runner> runners_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> stopping_{false};
+
+  mutable absl::Mutex mu_;
+  std::deque<core::Operation> pending_ ABSL_GUARDED_BY(mu_);
+  // Running operations' cancel flags, by MapKey.
+  absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>> running_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The error an operation cancelled by its client carries (google.rpc.Code 1).
+inline constexpr int kCancelledCode = 1;
+
+}  // namespace parley::jobs
