@@ -10,7 +10,7 @@ packages=(
   libboost-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk libicu-dev
+  wrk libicu-dev iso-codes
   libfasttext-dev
   python3-fake-factory wamerican tzdata
 )

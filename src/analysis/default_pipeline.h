@@ -15,7 +15,8 @@ struct PipelineOptions {
   std::shared_ptr<const phrases::PhraseMatcherSet> phrase_matchers;
 };
 
-// Sentiment, timing (silence, overtalk, hold), PII and phrase matching, in that order.
+// Sentiment, timing (silence, overtalk, hold), PII, entities, phrase
+// matching, and summary and topics, in that order.
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const PipelineOptions& options);
 
 }  // namespace parley::analysis

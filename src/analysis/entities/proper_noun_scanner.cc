@@ -1,0 +1,613 @@
+// Proper nouns, over tokens. A chain is a run of capitalised words on one
+// line ("Redondo Beach", "iPhone 12", "Bank of America", "M&S"), joined by
+// "of" (and "of the"), "&", name particles ("de", "van") and, when the whole
+// is a known name, "and" ("Marks and Spencer"). A chain that opens a sentence
+// loses its first word when that word is an ordinary English word ("Can",
+// "Thanks"). The chain is then typed, first rule that applies:
+//
+//  1. the gazetteer knows it whole: event, work, product, organisation, place;
+//  2. it splits into two known places ("Austin Texas");
+//  3. it starts with a known brand or product ("Amazon Prime Video"): a
+//     product when a number or a product word follows, else an organisation;
+//  4. its last word is an organisation word ("... Bank", "... Inc"), a place
+//     word ("... Beach", "... County") or an event word ("... Festival"), or
+//     it opens with one ("University of", "Lake", "Fort");
+//  5. a work cue precedes it ("watching", "the song", quotes around it);
+//  6. its shape: a word mixing letters and digits or camel case ("PS5",
+//     "iPhone"), or a number at its end: a product;
+//  7. its words are known person names: a person (most are found earlier by
+//     the PII name scanner);
+//  8. a place cue precedes it ("live in", "flew to", "near"): a place;
+//  9. every word is an ordinary English word ("Customer Service"): nothing;
+// 10. a short all-capitals word ("NASA"): an organisation;
+// 11. a single word no list knows, capitalised mid-sentence ("Shaq"): a
+//     person (chosen on the tuning half of WNUT-17: such words are mostly
+//     names and nicknames);
+// 12. otherwise OTHER.
+//
+// Text set in capitals or title case says nothing through capitals: there
+// only rule 1 applies. Lower-case words are considered in two cases: a payee
+// after "to", "from", "for", "pay" whose first word is a known first name
+// ("to guy kephart"), and a known brand or place that is not an English word
+// ("netflix", "london").
+#include <algorithm>
+#include <string>
+
+#include "analysis/entities/scanners.h"
+#include "analysis/pii/scan_util.h"
+
+namespace parley::analysis::entities {
+namespace {
+
+using pii::IsAsciiLower;
+using pii::IsAsciiUpper;
+using pii::NameGazetteer;
+using pii::Token;
+using pii::TokenKind;
+using pii::WordSet;
+
+// Capitalised words that are not proper nouns here.
+constexpr std::string_view kStopWords[] = {
+    "i", "i'm", "i've", "i'll", "i'd", "im", "ive", "the", "a", "an", "this", "that", "these",
+    "those", "my", "your", "his", "her", "our", "their", "its", "it", "we", "you", "he", "she",
+    "they", "me", "him", "us", "them", "and", "or", "but", "if", "so", "as", "at", "in", "on",
+    "to", "for", "from", "with", "by", "of", "is", "are", "was", "were", "be", "been", "do",
+    "does", "did", "have", "has", "had", "can", "could", "would", "should", "will", "shall",
+    "may", "might", "must", "not", "no", "yes", "yeah", "yep", "nope", "ok", "okay", "hi",
+    "hello", "hey", "dear", "thanks", "thank", "please", "sorry", "sir", "madam", "maam",
+    "ma'am", "mr", "mrs", "ms", "dr", "what", "why", "who", "when", "where", "how", "which",
+    "lol", "lmao", "omg", "wtf", "rt", "haha", "lmfao", "smh", "tbh", "idk", "btw", "fyi",
+    "asap", "pls", "plz", "wow", "oh", "ah", "uh", "um", "hmm", "ugh", "god", "jesus",
+    "agent", "customer", "caller", "user", "system", "operator", "speaker", "january", "february",
+    "march", "april", "june", "july", "august", "september", "october", "november",
+    "december", "today", "tomorrow", "yesterday", "tonight", "there", "here", "then", "now",
+    "just", "also", "all", "any", "some", "every", "each", "one", "two", "good",
+    "great", "happy", "merry", "best", "love", "like", "get", "got", "let", "let's", "go",
+    "via", "re", "fwd", "fw", "cc", "ps", "pm", "am", "id", "pin", "atm", "tv", "ceo",
+    "faq", "eta", "asap", "usa", "uk", "eu", "us", "gmt", "utc", "est", "pst", "ok", "dm",
+    "lmk", "imo", "imho", "nsfw", "aka", "vs", "etc", "mon", "tue", "wed", "thu", "fri",
+    "sat", "sun"};
+
+// Last words that make a chain an organisation, a place, an event.
+constexpr std::string_view kOrgEnds[] = {
+    "inc", "inc.", "ltd", "llc", "llp", "plc", "corp", "corporation", "co", "company",
+    "companies", "group", "bank", "airlines", "airways", "air", "motors", "university",
+    "college", "school", "academy", "hospital", "clinic", "institute", "foundation",
+    "association", "society", "club", "fc", "united", "records", "studios", "studio",
+    "entertainment", "media", "news", "network", "party", "council", "ministry",
+    "department", "agency", "police", "army", "navy", "church", "store", "stores", "shop",
+    "restaurant", "cafe", "café", "bar", "grill", "pub", "hotel", "hotels", "pharmacy",
+    "market", "supermarket", "team", "band", "gmbh", "ag", "sa", "bv", "holdings",
+    "industries", "capital", "consulting", "systems", "technologies", "labs", "services",
+    "solutions", "insurance", "partners", "associates", "international", "enterprises",
+    "trust", "bancorp", "financial", "telecom", "energy", "pharmaceuticals", "foods",
+    "brewery", "gallery", "museum", "library", "post", "times", "journal", "magazine",
+    "committee", "commission", "union", "federation", "league", "senate", "court", "office",
+    "mobile", "wireless", "games", "software", "electronics", "express"};
+constexpr std::string_view kPlaceEnds[] = {
+    "city", "county", "beach", "river", "lake", "island", "islands", "mountain", "mountains",
+    "mount", "valley", "bay", "park", "street", "st", "avenue", "ave", "road", "rd",
+    "boulevard", "blvd", "square", "bridge", "airport", "station", "hills", "heights",
+    "falls", "canyon", "coast", "ocean", "sea", "desert", "forest", "village", "town",
+    "province", "state", "region", "peninsula", "harbor", "harbour", "springs", "creek",
+    "district", "mall", "plaza", "lane", "drive", "highway", "hwy", "square", "stadium",
+    "arena", "center", "centre", "tower", "palace", "castle", "cathedral", "temple",
+    "garden", "gardens", "zoo", "pier", "port", "coast", "republic", "kingdom", "states",
+    "land", "ville", "shire"};
+constexpr std::string_view kEventEnds[] = {
+    "festival", "fest", "conference", "summit", "expo", "championship", "championships",
+    "cup", "olympics", "tournament", "awards", "marathon", "concert", "tour", "parade",
+    "fair", "week", "day", "eve", "bowl", "con", "gala", "prix", "open", "series",
+    "classic", "derby", "games", "war", "revolution", "election", "elections", "summit",
+    "convention", "show", "weekend", "party", "finals", "final", "playoffs", "race"};
+constexpr std::string_view kOrgStarts[] = {"university", "bank", "department", "ministry",
+                                           "college", "institute", "church", "museum",
+                                           "school", "federation", "house", "league"};
+constexpr std::string_view kPlaceStarts[] = {"mount", "mt", "lake", "fort", "ft", "port",
+                                             "cape", "isle", "gulf", "san", "santa", "los",
+                                             "las", "saint", "st", "sao", "são", "rio"};
+constexpr std::string_view kProductWords[] = {
+    "pro", "max", "plus", "mini", "ultra", "edition", "series", "phone", "pad", "book",
+    "watch", "tv", "console", "card", "app", "premium", "lite", "air", "note", "galaxy"};
+// Words before a chain that make it a work of art, a place.
+constexpr std::string_view kWorkCues[] = {
+    "watch", "watched", "watching", "rewatch", "rewatching", "binge", "read", "reading",
+    "listen", "listening", "listened", "song", "songs", "movie", "movies", "film", "films",
+    "show", "album", "book", "novel", "series", "episode", "season", "play", "playing",
+    "played", "sing", "singing", "sang", "track", "single", "poem", "painting", "musical",
+    "documentary", "tv", "game", "sitcom", "anime", "manga", "comic", "titled", "called",
+    "starring", "premiere", "finale", "trailer", "soundtrack", "cover", "remix", "ep", "lp",
+    "video"};
+constexpr std::string_view kPlaceCues[] = {
+    "in", "near", "to", "from", "visit", "visiting", "visited", "downtown", "around",
+    "across", "outside", "inside", "towards", "toward", "via", "through", "across", "leaving",
+    "reach", "arrive", "arrived", "flight", "fly", "flew", "flying", "moved", "move",
+    "trip", "travel", "travelling", "traveling", "based", "born", "live", "lives", "living",
+    "city", "state", "country"};
+// Words before a lower-case payee name.
+constexpr std::string_view kPayeeCues[] = {"to", "from", "for", "pay", "paid", "paying",
+                                           "named", "name", "payee", "beneficiary"};
+
+const WordSet& StopWords() {
+  static const WordSet* s = new WordSet(kStopWords);
+  return *s;
+}
+const WordSet& OrgEnds() {
+  static const WordSet* s = new WordSet(kOrgEnds);
+  return *s;
+}
+const WordSet& PlaceEnds() {
+  static const WordSet* s = new WordSet(kPlaceEnds);
+  return *s;
+}
+const WordSet& EventEnds() {
+  static const WordSet* s = new WordSet(kEventEnds);
+  return *s;
+}
+const WordSet& OrgStarts() {
+  static const WordSet* s = new WordSet(kOrgStarts);
+  return *s;
+}
+const WordSet& PlaceStarts() {
+  static const WordSet* s = new WordSet(kPlaceStarts);
+  return *s;
+}
+const WordSet& ProductWords() {
+  static const WordSet* s = new WordSet(kProductWords);
+  return *s;
+}
+const WordSet& WorkCues() {
+  static const WordSet* s = new WordSet(kWorkCues);
+  return *s;
+}
+const WordSet& PlaceCues() {
+  static const WordSet* s = new WordSet(kPlaceCues);
+  return *s;
+}
+const WordSet& PayeeCues() {
+  static const WordSet* s = new WordSet(kPayeeCues);
+  return *s;
+}
+
+constexpr uint16_t kEntityBits = EntityGazetteer::kPlace | EntityGazetteer::kOrganization |
+                                 EntityGazetteer::kProduct | EntityGazetteer::kEvent |
+                                 EntityGazetteer::kWorkOfArt;
+
+class ProperNounScanner {
+ public:
+  ProperNounScanner(std::string_view text, const std::vector<Token>& tokens,
+                    const std::vector<uint8_t>& covered, const EntityGazetteer& gazetteer,
+                    const NameGazetteer& names)
+      : text_(text), tok_(tokens), covered_(covered), gaz_(gazetteer), names_(names) {}
+
+  void Run(std::vector<EntityFinding>* out) {
+    out_ = out;
+    caps_informative_ = CapsInformative(tok_);
+    const size_t n = tok_.size();
+    size_t t = 0;
+    while (t < n) {
+      if (!IsCapWord(t)) {
+        size_t e = caps_informative_ ? LowerCase(t) : 0;
+        t = e > t ? e : t + 1;
+        continue;
+      }
+      size_t end = Chain(t);
+      Decide(t, end);
+      t = end > t ? end : t + 1;
+    }
+  }
+
+ private:
+  std::string_view Text(size_t t) const { return tok_[t].text(text_); }
+  bool Free(size_t t) const { return t < tok_.size() && !covered_[t]; }
+  bool IsWord(size_t t) const { return Free(t) && tok_[t].kind == TokenKind::kWord; }
+  bool IsPunct(size_t t, char c) const {
+    return t < tok_.size() && tok_[t].kind == TokenKind::kPunct && Text(t).size() == 1 &&
+           Text(t)[0] == c;
+  }
+  bool Glued(size_t t) const { return t < tok_.size() && !tok_[t].space_before; }
+  bool SameLine(size_t t) const { return t < tok_.size() && !tok_[t].newline_before; }
+  bool WordIs(size_t t, std::string_view lower) const {
+    if (t >= tok_.size() || tok_[t].kind != TokenKind::kWord || Text(t).size() != lower.size())
+      return false;
+    std::string_view w = Text(t);
+    for (size_t k = 0; k < w.size(); ++k) {
+      if (pii::ToLowerAscii(w[k]) != lower[k]) return false;
+    }
+    return true;
+  }
+  bool InSet(size_t t, const WordSet& set) const {
+    return t < tok_.size() && tok_[t].kind == TokenKind::kWord && set.Contains(Text(t));
+  }
+  // After a username marker ("@name") or inside a URL or hashtag.
+  bool Tagged(size_t t) const {
+    return t > 0 && Glued(t) && (IsPunct(t - 1, '@') || IsPunct(t - 1, '/') || IsPunct(t - 1, '.'));
+  }
+  static bool IsCamel(std::string_view w) {
+    // "iPhone", "eBay": a lower-case letter, then an upper-case one.
+    if (w.size() < 3 || !IsAsciiLower(w[0])) return false;
+    for (size_t k = 1; k < w.size(); ++k) {
+      if (IsAsciiUpper(w[k])) return k <= 2;
+    }
+    return false;
+  }
+  static bool MixesDigits(std::string_view w) {
+    bool digit = false, alpha = false;
+    for (char c : w) {
+      digit |= pii::IsDigit(c);
+      alpha |= pii::IsAsciiAlpha(c);
+    }
+    return digit && alpha;
+  }
+  // A capitalised word that may be part of a proper noun.
+  bool IsCapWord(size_t t) const {
+    if (!IsWord(t) || Tagged(t)) return false;
+    std::string_view w = Text(t);
+    if (!tok_[t].upper_initial && !IsCamel(w)) return false;
+    if (w.size() == 1) return IsPunct(t + 1, '&') && Glued(t + 1);  // "M&S"
+    return !StopWords().Contains(w);
+  }
+  // Names-gazetteer flags of a word, looked up capitalised, without a possessive.
+  uint8_t NameFlags(size_t t) const {
+    std::string_view w = StripPossessive(Text(t));
+    if (w.size() < 2 || w.size() > 32) return 0;
+    char buf[32];
+    buf[0] = pii::ToUpperAscii(w[0]);
+    for (size_t k = 1; k < w.size(); ++k) buf[k] = pii::ToLowerAscii(w[k]);
+    return names_.Lookup(std::string_view(buf, w.size()));
+  }
+  bool IsCommonWord(size_t t) const {
+    return (NameFlags(t) & NameGazetteer::kCommonWord) != 0;
+  }
+  static std::string_view StripPossessive(std::string_view w) {
+    if (w.size() > 3 && (w.substr(w.size() - 2) == "'s" || w.substr(w.size() - 2) == "s'"))
+      return w.substr(0, w.size() - 2);
+    if (w.size() > 5 && w.substr(w.size() - 4) == "\xE2\x80\x99s") return w.substr(0, w.size() - 4);
+    return w;
+  }
+  bool SentenceStart(size_t t) const {
+    if (t == 0 || tok_[t].newline_before) return true;
+    const Token& p = tok_[t - 1];
+    if (p.kind != TokenKind::kPunct) return false;
+    std::string_view s = Text(t - 1);
+    return s == "." || s == "!" || s == "?" || s == ":" || s == ";" || s == "\"" ||
+           s == "(" || s == "-" || s == "\xE2\x80\x9C" || s == "\xE2\x80\xA6" || s == "|" ||
+           s == ">" || s == "*";
+  }
+
+  // The lower-case, single-spaced key of tokens [a, b); possessive dropped.
+  std::string Key(size_t a, size_t b) const {
+    std::string key;
+    for (size_t t = a; t < b; ++t) {
+      std::string_view w = Text(t);
+      if (t + 1 == b) w = StripPossessive(w);
+      if (t > a && tok_[t].space_before) key.push_back(' ');
+      for (char c : w) key.push_back(pii::ToLowerAscii(c));
+    }
+    return key;
+  }
+  uint16_t Lookup(size_t a, size_t b) const {
+    if (b - a == 1) {  // no allocation for one word
+      std::string_view w = StripPossessive(Text(a));
+      if (w.size() > 40) return 0;
+      char buf[40];
+      return gaz_.Lookup(LowerAsciiInto(w, buf));
+    }
+    return gaz_.Lookup(Key(a, b));
+  }
+
+  // The end of the chain that starts at t.
+  size_t Chain(size_t t) const {
+    size_t u = t + 1;
+    int words = 1;
+    while (u < tok_.size() && words < 6 && SameLine(u)) {
+      if (tok_[u - 1].kind == TokenKind::kWord && StripPossessive(Text(u - 1)) != Text(u - 1))
+        break;  // "Anna's Car": the possessive ends the chain
+      if (IsCapWord(u) && tok_[u].space_before) {
+        ++u;
+        ++words;
+        continue;
+      }
+      // "M&S", "AT&T", "Johnson & Johnson"
+      if (IsPunct(u, '&') && u + 1 < tok_.size() && IsWord(u + 1) &&
+          (tok_[u + 1].upper_initial || IsCamel(Text(u + 1)))) {
+        u += 2;
+        ++words;
+        continue;
+      }
+      // "Bank of America", "Lord of the Rings"
+      if (WordIs(u, "of") && tok_[u].space_before) {
+        size_t v = u + 1;
+        if (WordIs(v, "the")) ++v;
+        if (IsCapWord(v)) {
+          u = v + 1;
+          words += 2;
+          continue;
+        }
+        break;
+      }
+      // "Marks and Spencer", "Rick and Morty": only when known whole.
+      if (WordIs(u, "and") && IsCapWord(u + 1)) {
+        size_t end = u + 2;
+        while (end < tok_.size() && end < u + 4 && IsCapWord(end) && SameLine(end)) ++end;
+        bool known = false;
+        for (size_t e = end; e > u + 1 && !known; --e) known = (Lookup(t, e) & kEntityBits) != 0;
+        if (known) {
+          u += 2;
+          words += 2;
+          continue;
+        }
+        break;
+      }
+      // "iPhone 12", "Windows 10", "Galaxy S21": a number after a product
+      // or brand word.
+      if (tok_[u].kind == TokenKind::kNumber && covered_[u] <= 1 && tok_[u].space_before &&
+          Text(u).size() <= 4 &&
+          ((Lookup(t, u) & (EntityGazetteer::kProduct | EntityGazetteer::kOrganization)) ||
+           IsCamel(Text(u - 1)) || MixesDigits(Text(u - 1)))) {
+        ++u;
+        ++words;
+        continue;
+      }
+      break;
+    }
+    return u;
+  }
+
+  void Emit(EntityType type, size_t a, size_t b, float confidence) {
+    EntityFinding f;
+    f.type = type;
+    f.start = tok_[a].start;
+    std::string_view last = Text(b - 1);
+    f.end = tok_[b - 1].end - static_cast<uint32_t>(last.size() - StripPossessive(last).size());
+    f.confidence = confidence;
+    out_->push_back(std::move(f));
+  }
+
+  static EntityType FromFlags(uint16_t f) {
+    if (f & EntityGazetteer::kEvent) return EntityType::kEvent;
+    if (f & EntityGazetteer::kWorkOfArt) return EntityType::kWorkOfArt;
+    if (f & EntityGazetteer::kProduct) return EntityType::kConsumerGood;
+    if (f & EntityGazetteer::kOrganization) return EntityType::kOrganization;
+    return EntityType::kLocation;
+  }
+
+  // The word before token a (skipping "the", quotes), lower-cased into buf.
+  size_t CueIndex(size_t a) const {
+    if (a == 0) return SIZE_MAX;
+    size_t p = a - 1;
+    if (WordIs(p, "the") || IsPunct(p, '"') || (Text(p) == "\xE2\x80\x9C")) {
+      if (p == 0) return SIZE_MAX;
+      --p;
+    }
+    if (tok_[p].kind != TokenKind::kWord) return SIZE_MAX;
+    return p;
+  }
+  bool CueIn(size_t a, const WordSet& set) const {
+    size_t p = CueIndex(a);
+    if (p == SIZE_MAX) return false;
+    if (set.Contains(Text(p))) return true;
+    // "listen to X", "live in X", "moved to X"
+    if ((WordIs(p, "to") || WordIs(p, "in")) && p > 0 && tok_[p - 1].kind == TokenKind::kWord)
+      return set.Contains(Text(p - 1)) && &set == &WorkCues();
+    return false;
+  }
+  bool Quoted(size_t a, size_t b) const {
+    if (a == 0 || b >= tok_.size()) return false;
+    std::string_view o = Text(a - 1), c = Text(b);
+    return (o == "\"" && c == "\"") || (o == "\xE2\x80\x9C" && c == "\xE2\x80\x9D") ||
+           (o == "'" && c == "'");
+  }
+
+  void Decide(size_t a, size_t b) {
+    // Sentence-initial ordinary words go: "Can", "Thanks", "Reading".
+    while (a < b && SentenceStart(a) && IsCommonWord(a) && !IsCamel(Text(a))) {
+      uint16_t own = Lookup(a, a + 1);
+      bool keep = (own & kEntityBits) && !(own & EntityGazetteer::kCommonWord) &&
+                  !(own & EntityGazetteer::kPlace);
+      if (keep || (b - a > 1 && (Lookup(a, b) & kEntityBits))) break;
+      ++a;
+      while (a < b && (WordIs(a, "of") || WordIs(a, "the") || WordIs(a, "and") ||
+                       IsPunct(a, '&') || tok_[a].kind == TokenKind::kNumber)) {
+        ++a;
+      }
+    }
+    if (a >= b) return;
+    // 1. Known whole.
+    const uint16_t whole = Lookup(a, b);
+    if (whole & kEntityBits) {
+      Emit(FromFlags(whole), a, b, 0.85f);
+      return;
+    }
+    if (!caps_informative_) {
+      EmitKnownParts(a, b);
+      return;
+    }
+    const size_t n = b - a;
+    // 2. Two known places: "Austin Texas", "Paris France".
+    if (n >= 2) {
+      for (size_t m = a + 1; m < b; ++m) {
+        if ((Lookup(a, m) & EntityGazetteer::kPlace) && (Lookup(m, b) & EntityGazetteer::kPlace)) {
+          Emit(EntityType::kLocation, a, m, 0.8f);
+          Emit(EntityType::kLocation, m, b, 0.8f);
+          return;
+        }
+      }
+    }
+    // 3. A known brand or product first.
+    for (size_t m = b - 1; m > a; --m) {
+      uint16_t f = Lookup(a, m);
+      if (!(f & (EntityGazetteer::kOrganization | EntityGazetteer::kProduct))) continue;
+      bool product = (f & EntityGazetteer::kProduct) != 0;
+      for (size_t k = m; k < b; ++k) {
+        product |= tok_[k].kind == TokenKind::kNumber || MixesDigits(Text(k)) ||
+                   InSet(k, ProductWords());
+      }
+      Emit(product ? EntityType::kConsumerGood : EntityType::kOrganization, a, b, 0.75f);
+      return;
+    }
+    // 4. The last or first word.
+    const size_t last = b - 1;
+    if (n >= 2 || tok_[a].all_upper) {
+      if (InSet(last, OrgEnds())) {
+        Emit(EntityType::kOrganization, a, b, 0.75f);
+        return;
+      }
+      if (InSet(last, EventEnds())) {
+        Emit(EntityType::kEvent, a, b, 0.7f);
+        return;
+      }
+      if (InSet(last, PlaceEnds())) {
+        Emit(EntityType::kLocation, a, b, 0.7f);
+        return;
+      }
+      if (InSet(a, OrgStarts()) && WordIs(a + 1, "of")) {
+        Emit(EntityType::kOrganization, a, b, 0.75f);
+        return;
+      }
+      if (InSet(a, PlaceStarts())) {
+        Emit(EntityType::kLocation, a, b, 0.65f);
+        return;
+      }
+    }
+    // 5. A work cue or quotes.
+    if (CueIn(a, WorkCues()) || Quoted(a, b)) {
+      Emit(EntityType::kWorkOfArt, a, b, 0.6f);
+      return;
+    }
+    // 6. Product shapes.
+    for (size_t k = a; k < b; ++k) {
+      if (IsCamel(Text(k)) || MixesDigits(Text(k)) || tok_[k].kind == TokenKind::kNumber) {
+        Emit(EntityType::kConsumerGood, a, b, 0.6f);
+        return;
+      }
+    }
+    // 7. Known person names.
+    bool all_names = true, all_common = true, any_unknown = false;
+    for (size_t k = a; k < b; ++k) {
+      if (tok_[k].kind != TokenKind::kWord) continue;
+      uint8_t f = NameFlags(k);
+      bool name = (f & (NameGazetteer::kFirstName | NameGazetteer::kLastName)) != 0;
+      all_names &= name;
+      all_common &= (f & NameGazetteer::kCommonWord) != 0;
+      any_unknown |= f == 0;
+    }
+    const uint8_t f0 = NameFlags(a);
+    if (!tok_[a].all_upper && (f0 & NameGazetteer::kFirstName) &&
+        (!(f0 & NameGazetteer::kCommonWord) || (n >= 2 && all_names))) {
+      Emit(EntityType::kPerson, a, b, 0.6f);
+      return;
+    }
+    // 8. A place cue.
+    if (!all_common && CueIn(a, PlaceCues()) && !all_names) {
+      Emit(EntityType::kLocation, a, b, 0.5f);
+      return;
+    }
+    // 9. Ordinary words.
+    if (all_common) return;
+    // 10. Acronyms.
+    if (n == 1 && tok_[a].all_upper && Text(a).size() <= 5) {
+      Emit(EntityType::kOrganization, a, b, 0.45f);
+      return;
+    }
+    if (all_names && n >= 2) {
+      Emit(EntityType::kPerson, a, b, 0.55f);
+      return;
+    }
+    // 11. A word no list knows, mid-sentence and capitalised, is most often
+    // a person's name or nickname ("Shaq", "Kimmel"); longer unknown chains
+    // are anything.
+    if (n == 1 && NameFlags(a) == 0 && !tok_[a].all_upper && !SentenceStart(a)) {
+      Emit(EntityType::kPerson, a, b, 0.4f);
+      return;
+    }
+    (void)any_unknown;
+    Emit(EntityType::kOther, a, b, 0.4f);
+  }
+
+  // The longest known parts of [a, b), left to right ("To London Today").
+  void EmitKnownParts(size_t a, size_t b) {
+    size_t i = a;
+    while (i < b) {
+      size_t best = 0;
+      for (size_t j = std::min(b, i + 4); j > i; --j) {
+        if (tok_[i].kind == TokenKind::kWord && tok_[j - 1].kind == TokenKind::kWord &&
+            (Lookup(i, j) & kEntityBits) && !(Lookup(i, j) & EntityGazetteer::kCommonWord)) {
+          best = j;
+          break;
+        }
+      }
+      if (best == 0) {
+        ++i;
+        continue;
+      }
+      Emit(FromFlags(Lookup(i, best)), i, best, 0.7f);
+      i = best;
+    }
+  }
+
+  // Lower-case proper nouns at t: payee names and known brands and places.
+  // Returns the end token, or 0.
+  size_t LowerCase(size_t t) {
+    if (!IsWord(t) || Tagged(t) || !IsAsciiLower(Text(t)[0])) return 0;
+    // A payee: "to guy kephart", "from brandalynn darrah".
+    // The first word is a known first name; a second word that is a
+    // surname or no English word makes it surer ("guy kephart"), and is
+    // needed when the first is also an English word ("guy", "grace").
+    if (t > 0 && InSet(t - 1, PayeeCues()) && !covered_[t - 1] && !StopWords().Contains(Text(t))) {
+      uint8_t f = NameFlags(t);
+      char lower[40];
+      bool known = Text(t).size() <= sizeof lower &&
+                   (gaz_.Lookup(LowerAsciiInto(Text(t), lower)) & kEntityBits);
+      if ((f & NameGazetteer::kFirstName) && !known) {
+        size_t e = t + 1;
+        uint8_t g = IsWord(e) ? NameFlags(e) : 0xFF;
+        if (IsWord(e) && SameLine(e) && IsAsciiLower(Text(e)[0]) && !StopWords().Contains(Text(e)) &&
+            !(g & NameGazetteer::kCommonWord)) {
+          ++e;
+        }
+        if (e > t + 1 || !(f & NameGazetteer::kCommonWord)) {
+          Emit(EntityType::kPerson, t, e, 0.5f);
+          return e;
+        }
+      }
+    }
+    // A known name that is not an English word: "netflix", "london".
+    std::string_view w = StripPossessive(Text(t));
+    if (w.size() < 3 || w.size() > 40) return 0;
+    char buf[40];
+    uint16_t f = gaz_.Lookup(LowerAsciiInto(w, buf));
+    if (!(f & kEntityBits) || (f & EntityGazetteer::kCommonWord) || IsCommonWord(t) ||
+        StopWords().Contains(w)) {
+      return 0;
+    }
+    // Two-word names: "amazon prime", "new york".
+    if (IsWord(t + 1) && SameLine(t + 1) && IsAsciiLower(Text(t + 1)[0])) {
+      uint16_t f2 = Lookup(t, t + 2);
+      if (f2 & kEntityBits) {
+        Emit(FromFlags(f2), t, t + 2, 0.5f);
+        return t + 2;
+      }
+    }
+    Emit(FromFlags(f), t, t + 1, 0.5f);
+    return t + 1;
+  }
+
+  std::string_view text_;
+  const std::vector<Token>& tok_;
+  const std::vector<uint8_t>& covered_;
+  const EntityGazetteer& gaz_;
+  const NameGazetteer& names_;
+  std::vector<EntityFinding>* out_ = nullptr;
+  bool caps_informative_ = true;
+};
+
+}  // namespace
+
+void FindProperNouns(std::string_view text, const std::vector<pii::Token>& tokens,
+                     const std::vector<uint8_t>& covered, const EntityGazetteer& gazetteer,
+                     const pii::NameGazetteer& names, std::vector<EntityFinding>* out) {
+  ProperNounScanner(text, tokens, covered, gazetteer, names).Run(out);
+}
+
+}  // namespace parley::analysis::entities

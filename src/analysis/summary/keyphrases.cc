@@ -1,0 +1,208 @@
+#include "analysis/summary/keyphrases.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace parley::analysis::summary {
+namespace {
+
+constexpr int kMaxWords = 3;
+
+struct PhraseKey {
+  std::array<int32_t, kMaxWords> terms{-1, -1, -1};
+  template <typename H>
+  friend H AbslHashValue(H h, const PhraseKey& k) {
+    return H::combine(std::move(h), k.terms[0], k.terms[1], k.terms[2]);
+  }
+  friend bool operator==(const PhraseKey& a, const PhraseKey& b) { return a.terms == b.terms; }
+};
+
+struct Occurrence {
+  int32_t sentence;
+  uint32_t first_token;  // index into ConversationText::tokens()
+};
+
+struct Candidate {
+  PhraseKey key;
+  int words = 0;
+  int count = 0;
+  double score = 0;
+};
+
+bool Contains(const Candidate& big, const Candidate& small) {
+  for (int i = 0; i < small.words; ++i) {
+    bool found = false;
+    for (int j = 0; j < big.words; ++j) found = found || big.key.terms[j] == small.key.terms[i];
+    if (!found) return false;
+  }
+  return true;
+}
+
+// The written form of one occurrence: its bytes with white space runs made
+// single spaces, ASCII-lower-cased unless a word of it was capitalised
+// mid-sentence.
+std::string Surface(const ConversationText& text, const Candidate& c, const Occurrence& o) {
+  const Sentence& s = text.sentences()[o.sentence];
+  const Token& first = text.tokens()[o.first_token];
+  const Token& last = text.tokens()[o.first_token + c.words - 1];
+  bool keep_case = false;
+  for (int i = 0; i < c.words; ++i) keep_case = keep_case || text.tokens()[o.first_token + i].capitalized;
+  const std::string_view message = text.MessageText(s);
+  std::string out;
+  bool space = false;
+  for (size_t i = first.begin; i < last.end; ++i) {
+    char ch = message[i];
+    if (ch == ' ' || (ch >= '\t' && ch <= '\r')) {
+      space = true;
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    if (!keep_case && ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    out.push_back(ch);
+  }
+  return out;
+}
+
+std::string BestSurface(const ConversationText& text, const Candidate& c, size_t candidate,
+                        const std::vector<std::pair<size_t, Occurrence>>& occurrences) {
+  std::vector<std::pair<std::string, int>> forms;  // in order of first use
+  for (const auto& [owner, o] : occurrences) {
+    if (owner != candidate) continue;
+    std::string s = Surface(text, c, o);
+    auto it = std::find_if(forms.begin(), forms.end(), [&](const auto& f) { return f.first == s; });
+    if (it == forms.end()) {
+      forms.emplace_back(std::move(s), 1);
+    } else {
+      ++it->second;
+    }
+  }
+  auto best = forms.begin();
+  for (auto it = forms.begin(); it != forms.end(); ++it) {
+    if (it->second > best->second) best = it;
+  }
+  return best->first;
+}
+
+}  // namespace
+
+std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, const KeyPhraseOptions& options) {
+  const std::vector<Sentence>& sentences = text.sentences();
+  const std::vector<Token>& tokens = text.tokens();
+  auto usable = [&](const Token& t) { return t.content() && text.words()[t.word].size() >= 2; };
+
+  // Word weights.
+  std::vector<int32_t> count(text.terms().size(), 0);
+  std::vector<int32_t> first_speaker(text.terms().size(), -2);
+  std::vector<uint8_t> shared(text.terms().size(), 0);
+  for (const Sentence& s : sentences) {
+    if (s.small_talk) continue;
+    for (uint32_t i = s.token_begin; i < s.token_end; ++i) {
+      const Token& t = tokens[i];
+      if (!usable(t)) continue;
+      ++count[t.term];
+      if (first_speaker[t.term] == -2) {
+        first_speaker[t.term] = s.speaker;
+      } else if (first_speaker[t.term] != s.speaker) {
+        shared[t.term] = 1;
+      }
+    }
+  }
+  auto weight = [&](int32_t term) {
+    return std::log2(1.0 + count[term]) * (shared[term] ? 1.25 : 1.0);
+  };
+
+  // Candidates, in order of first use.
+  std::vector<Candidate> candidates;
+  std::vector<std::pair<size_t, Occurrence>> occurrences;  // (candidate, where)
+  absl::flat_hash_map<PhraseKey, size_t> index;
+  for (size_t si = 0; si < sentences.size(); ++si) {
+    const Sentence& s = sentences[si];
+    if (s.small_talk) continue;
+    uint32_t run_begin = s.token_begin;
+    for (uint32_t i = s.token_begin; i <= s.token_end; ++i) {
+      const bool ends_run = i == s.token_end || !usable(tokens[i]) || (i > run_begin && tokens[i].phrase_break);
+      if (!ends_run) continue;
+      for (uint32_t b = run_begin; b < i; ++b) {
+        PhraseKey key;
+        for (int n = 1; n <= kMaxWords && b + n <= i; ++n) {
+          key.terms[n - 1] = tokens[b + n - 1].term;
+          auto [it, added] = index.try_emplace(key, candidates.size());
+          if (added) {
+            candidates.emplace_back();
+            candidates.back().key = key;
+            candidates.back().words = n;
+          }
+          Candidate& c = candidates[it->second];
+          ++c.count;
+          occurrences.push_back({it->second, {static_cast<int32_t>(si), b}});
+        }
+      }
+      run_begin = i < s.token_end && !usable(tokens[i]) ? i + 1 : i;
+    }
+  }
+  if (candidates.empty()) return {};
+
+  for (Candidate& c : candidates) {
+    double mean = 0;
+    bool repeated_words = true;
+    for (int i = 0; i < c.words; ++i) {
+      mean += weight(c.key.terms[i]);
+      for (int j = 0; j < i; ++j) repeated_words = repeated_words && c.key.terms[j] != c.key.terms[i];
+    }
+    mean /= c.words;
+    static constexpr double kLengthBonus[] = {0, 1.0, 1.3, 1.4};
+    c.score = std::pow(static_cast<double>(c.count), 0.8) * mean * kLengthBonus[c.words];
+    if (c.words > 1 && c.count == 1) c.score *= 0.5;
+    if (!repeated_words) c.score = 0;  // "card card"
+  }
+  std::vector<size_t> order(candidates.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return candidates[a].score > candidates[b].score; });
+
+  struct Chosen {
+    size_t candidate;
+    double score;
+  };
+  std::vector<Chosen> chosen;
+  const double top = candidates[order[0]].score;
+  for (size_t idx : order) {
+    const Candidate& c = candidates[idx];
+    if (c.score <= 0 || c.score < options.min_relative_score * top) break;
+    bool skip = false;
+    for (Chosen& ch : chosen) {
+      const Candidate& d = candidates[ch.candidate];
+      if (c.words > d.words && Contains(c, d)) {
+        if (c.count >= 2 && 2 * c.count >= d.count) ch.candidate = idx;  // the longer phrase stands for the topic
+        skip = true;
+        break;
+      }
+      if (Contains(d, c)) {
+        skip = true;
+        break;
+      }
+    }
+    if (skip) continue;
+    if (static_cast<int>(chosen.size()) == options.max_phrases) break;
+    chosen.push_back({idx, c.score});
+  }
+  // A replacement may have made two entries the same phrase.
+  std::vector<core::KeyPhrase> out;
+  std::vector<size_t> seen;
+  for (const Chosen& ch : chosen) {
+    if (std::find(seen.begin(), seen.end(), ch.candidate) != seen.end()) continue;
+    seen.push_back(ch.candidate);
+    core::KeyPhrase k;
+    k.set_text(BestSurface(text, candidates[ch.candidate], ch.candidate, occurrences));
+    k.set_score(static_cast<float>(ch.score / top));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+}  // namespace parley::analysis::summary

@@ -1,0 +1,239 @@
+#include "analysis/summary/summarizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "analysis/summary/porter_stemmer.h"
+
+namespace parley::analysis::summary {
+namespace {
+
+using StemSet = absl::flat_hash_set<std::string>;
+
+StemSet Stems(std::initializer_list<std::string_view> words) {
+  StemSet out;
+  std::string stem;
+  for (std::string_view w : words) {
+    PorterStem(w, &stem);
+    out.insert(stem);
+  }
+  return out;
+}
+
+// Words that state a problem or a request.
+const StemSet& IssueStems() {
+  static const StemSet* const stems = new StemSet(Stems({
+      "problem", "issue", "trouble", "broken", "wrong", "error", "charged", "overcharged",
+      "refund", "cancel", "unable", "failed", "fails", "missing", "lost", "stolen", "late",
+      "delayed", "complaint", "complain", "damaged", "declined", "locked", "blocked", "dispute",
+      "stopped", "crashed", "disconnected", "outage", "slow", "expired", "twice", "incorrect",
+      "fraud", "unauthorized", "never", "return", "replace", "change", "upgrade", "close",
+  }));
+  return *stems;
+}
+
+// Verbs of an outcome an agent reports.
+const StemSet& ActionStems() {
+  static const StemSet* const stems = new StemSet(Stems({
+      "refund", "refunded", "credit", "credited", "process", "processed", "update", "updated",
+      "cancel", "cancelled", "canceled", "schedule", "scheduled", "sent", "send", "resolve",
+      "resolved", "fix", "fixed", "replace", "replaced", "reset", "issue", "issued", "waive",
+      "waived", "apply", "applied", "activate", "activated", "unlock", "unlocked", "ship",
+      "shipped", "email", "emailed", "escalate", "escalated", "book", "booked", "reserve",
+      "reserved", "arrange", "arranged", "change", "changed", "remove", "removed", "add", "added",
+      "reverse", "reversed", "deliver", "delivered", "receive", "expect", "approve", "approved",
+      "transfer", "submit", "submitted", "file", "filed", "open", "opened", "create", "created",
+  }));
+  return *stems;
+}
+
+struct Scored {
+  int sentence;
+  double score;     // centrality
+  bool issue;       // problem or request wording
+  bool resolution;  // outcome wording
+  double position;  // [0, 1] over the conversation's sentences
+};
+
+bool Has(const ConversationText& text, const Sentence& s, int32_t word) {
+  if (word < 0) return false;
+  for (uint32_t i = s.token_begin; i < s.token_end; ++i) {
+    if (text.tokens()[i].word == word) return true;
+  }
+  return false;
+}
+
+// Sorted distinct content terms of a sentence.
+void ContentTerms(const ConversationText& text, const Sentence& s, std::vector<int32_t>* out) {
+  out->clear();
+  for (uint32_t i = s.token_begin; i < s.token_end; ++i) {
+    const Token& t = text.tokens()[i];
+    if (t.content() || t.numeric) out->push_back(t.term);
+  }
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+}
+
+double Cosine(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  if (a.empty() || b.empty()) return 0;
+  size_t i = 0, j = 0, common = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i] < b[j]) {
+      ++i;
+    } else if (b[j] < a[i]) {
+      ++j;
+    } else {
+      ++common, ++i, ++j;
+    }
+  }
+  return static_cast<double>(common) / std::sqrt(static_cast<double>(a.size() * b.size()));
+}
+
+}  // namespace
+
+std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOptions& o) {
+  const std::vector<Sentence>& sentences = text.sentences();
+  const std::vector<Token>& tokens = text.tokens();
+  const int n = static_cast<int>(sentences.size());
+
+  // Per sentence, its distinct content terms; per term, in how many content
+  // sentences it appears and whether more than one speaker uses it.
+  std::vector<std::vector<int32_t>> terms(n);
+  std::vector<int32_t> df(text.terms().size(), 0);
+  std::vector<int32_t> first_speaker(text.terms().size(), -2);
+  std::vector<uint8_t> shared(text.terms().size(), 0);
+  for (int i = 0; i < n; ++i) {
+    if (sentences[i].small_talk) continue;
+    ContentTerms(text, sentences[i], &terms[i]);
+    for (int32_t t : terms[i]) {
+      ++df[t];
+      if (first_speaker[t] == -2) {
+        first_speaker[t] = sentences[i].speaker;
+      } else if (first_speaker[t] != sentences[i].speaker) {
+        shared[t] = 1;
+      }
+    }
+  }
+
+  const int32_t w_to = text.FindWord("to");
+  const int32_t w_i = text.FindWord("i");
+  const int32_t w_my = text.FindWord("my");
+  const int32_t w_not = text.FindWord("not");
+  const int32_t w_t = text.FindWord("t");
+  const int32_t markers[] = {text.FindWord("will"), text.FindWord("ll"), text.FindWord("ve"),
+                             text.FindWord("been"), text.FindWord("have"), text.FindWord("has")};
+  absl::flat_hash_set<int32_t> desire;  // "want to", "need to", "like to", ...
+  for (std::string_view w : {"want", "need", "like", "trying", "try", "hoping", "looking", "wanted", "needed"}) {
+    if (int32_t id = text.FindWord(w); id >= 0) desire.insert(id);
+  }
+  // Per term: 1 = problem or request wording, 2 = an outcome verb.
+  std::vector<uint8_t> cue(text.terms().size(), 0);
+  for (size_t t = 0; t < cue.size(); ++t) {
+    if (IssueStems().contains(text.terms()[t])) cue[t] |= 1;
+    if (ActionStems().contains(text.terms()[t])) cue[t] |= 2;
+  }
+
+  std::vector<Scored> scored;
+  for (int i = 0; i < n; ++i) {
+    const Sentence& s = sentences[i];
+    if (s.small_talk || terms[i].empty()) continue;
+    double sum = 0;
+    for (int32_t t : terms[i]) {
+      double w = df[t] >= 2 ? 1.0 + std::log(static_cast<double>(df[t])) : o.singleton_weight;
+      if (shared[t]) w *= o.shared_word_boost;
+      sum += w;
+    }
+    const double length = std::max<double>(6, s.token_end - s.token_begin);
+    Scored x{};
+    x.sentence = i;
+    x.score = sum / std::pow(length, o.length_exponent);
+    if (s.question) {
+      x.score *= o.question_factor;
+      if (s.role == SpeakerRole::kAgent || s.role == SpeakerRole::kVirtualAgent) x.score *= o.agent_question_factor;
+    }
+    x.position = n > 1 ? static_cast<double>(i) / (n - 1) : 0;
+
+    bool first_person = Has(text, s, w_i) || Has(text, s, w_my);
+    bool negated = Has(text, s, w_not) || Has(text, s, w_t);
+    bool marker = false;
+    for (int32_t m : markers) marker = marker || Has(text, s, m);
+    bool issue_word = false, action_word = false, wish = false;
+    for (uint32_t k = s.token_begin; k < s.token_end; ++k) {
+      const Token& t = tokens[k];
+      issue_word = issue_word || (cue[t.term] & 1);
+      action_word = action_word || (cue[t.term] & 2);
+      if (k + 1 < s.token_end && tokens[k + 1].word == w_to && desire.contains(t.word)) wish = true;
+    }
+    x.issue = issue_word || (first_person && (wish || negated));
+    x.resolution = marker && action_word;
+    scored.push_back(x);
+  }
+  if (scored.empty()) return {};
+
+  const int content_sentences = static_cast<int>(scored.size());
+  int k = o.min_sentences;
+  if (o.sentences_per_extra > 0 && content_sentences > o.min_sentences) {
+    k += (content_sentences - o.min_sentences) / o.sentences_per_extra;
+  }
+  k = std::min({k, o.max_sentences, content_sentences});
+
+  std::vector<SummaryPick> picks;
+  auto duplicate = [&](int sentence) {
+    for (const SummaryPick& p : picks) {
+      if (p.sentence == sentence || Cosine(terms[p.sentence], terms[sentence]) > o.max_similarity) return true;
+    }
+    return false;
+  };
+  // The best-scoring candidate under `value`, -1 if none; ties go to the
+  // earlier sentence.
+  auto best = [&](auto&& value) {
+    int best_index = -1;
+    double best_value = 0;
+    for (size_t c = 0; c < scored.size(); ++c) {
+      const double v = value(scored[c]);
+      if (v > best_value && !duplicate(scored[c].sentence)) {
+        best_value = v;
+        best_index = static_cast<int>(c);
+      }
+    }
+    return best_index;
+  };
+
+  if (text.has_roles()) {
+    const int situation = best([&](const Scored& x) {
+      if (sentences[x.sentence].role != SpeakerRole::kCustomer) return 0.0;
+      return x.score * (x.issue ? 1 + o.issue_boost : 1.0) / (1 + 3 * x.position);
+    });
+    if (situation >= 0) picks.push_back({scored[situation].sentence, core::SUMMARY_SITUATION});
+    const int after = situation >= 0 ? scored[situation].sentence : -1;
+    const int outcome = best([&](const Scored& x) {
+      const SpeakerRole r = sentences[x.sentence].role;
+      if ((r != SpeakerRole::kAgent && r != SpeakerRole::kVirtualAgent) || x.sentence <= after) return 0.0;
+      return x.score * (x.resolution ? 1 + o.resolution_boost : 1.0) * (0.25 + x.position);
+    });
+    if (outcome >= 0 && static_cast<int>(picks.size()) < k) {
+      picks.push_back({scored[outcome].sentence,
+                       scored[outcome].resolution ? core::SUMMARY_RESOLUTION : core::SUMMARY_ACTION});
+    }
+  }
+  while (static_cast<int>(picks.size()) < k) {
+    const int c = best([&](const Scored& x) { return x.score * (1 + o.early_bias * (1 - x.position)); });
+    if (c < 0) break;
+    core::SummarySection section = core::SUMMARY_SECTION_UNSPECIFIED;
+    if (text.has_roles()) {
+      const SpeakerRole r = sentences[scored[c].sentence].role;
+      if (r == SpeakerRole::kCustomer) section = core::SUMMARY_SITUATION;
+      if (r == SpeakerRole::kAgent || r == SpeakerRole::kVirtualAgent) {
+        section = scored[c].resolution ? core::SUMMARY_RESOLUTION : core::SUMMARY_ACTION;
+      }
+    }
+    picks.push_back({scored[c].sentence, section});
+  }
+  std::sort(picks.begin(), picks.end(),
+            [](const SummaryPick& a, const SummaryPick& b) { return a.sentence < b.sentence; });
+  return picks;
+}
+
+}  // namespace parley::analysis::summary

@@ -1,0 +1,59 @@
+// Summarize: picks the sentences of an extractive summary.
+//
+// Each sentence that is not small talk gets a centrality score: the weights
+// of its distinct content words, where a word used in several sentences
+// weighs 1 + ln(sentences) and more when several speakers use it, and a word
+// used once weighs little; the sum is divided by a power of the sentence's
+// length; agents' questions are discounted.
+//
+// When the conversation has both customer and agent sentences, the summary
+// tells the call: the customer sentence that best states the issue
+// (centrality, favouring early sentences and problem or request wording:
+// "charged twice", "I want to cancel") is the situation; the agent sentence
+// after it that best states the outcome (centrality, favouring late
+// sentences and "I have refunded", "you will receive") is the resolution, or
+// an action without such wording; longer calls get more sentences by
+// centrality. Otherwise the most central sentences are taken, favouring
+// early ones. Near-duplicates of a chosen sentence are skipped.
+#pragma once
+
+#include <vector>
+
+#include "analysis/summary/conversation_text.h"
+#include "parley/analysis.pb.h"
+
+namespace parley::analysis::summary {
+
+// The defaults of min_sentences, length_exponent, early_bias,
+// question_factor and singleton_weight were chosen by a grid search on the
+// tuning half of DialogSum's dev set (docs/quality/summary.md); the others
+// are set by hand.
+struct SummaryOptions {
+  // Sentences to pick: `min_sentences`, one more for every
+  // `sentences_per_extra` content sentences beyond that, at most
+  // `max_sentences`.
+  int min_sentences = 3;
+  int sentences_per_extra = 30;
+  int max_sentences = 5;
+
+  double length_exponent = 0.7;        // score / max(tokens, 6)^length_exponent
+  double singleton_weight = 0.5;       // weight of a word used in one sentence
+  double shared_word_boost = 1.25;     // a word used by more than one speaker
+  double question_factor = 1.0;        // any question
+  double agent_question_factor = 0.5;  // an agent's question ("Can you confirm the address?")
+  double issue_boost = 0.5;            // customer: problem or request wording
+  double resolution_boost = 0.5;       // agent: "I have …", "you will …" with an action
+  double early_bias = 2.0;             // score * (1 + early_bias * (1 - position))
+  double max_similarity = 0.6;         // cosine over content words; above it a sentence is a duplicate
+};
+
+struct SummaryPick {
+  int sentence;  // index into ConversationText::sentences()
+  core::SummarySection section;
+};
+
+// The chosen sentences in conversation order; empty when every sentence is
+// small talk. Deterministic; thread-safe.
+std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOptions& options = {});
+
+}  // namespace parley::analysis::summary
