@@ -36,6 +36,7 @@ struct ServeFlags {
   int network_threads = 2;
   int sweep_seconds = 60;
   int workers = 2;
+  int max_analysis_messages = 5'000;
   std::string export_dir = "var/exports";
 };
 
@@ -98,7 +99,9 @@ int Serve(const ServeFlags& flags) {
              });
   // Long-running operations (analyses, bulk work, exports) run on workers.
   parley::jobs::JobQueue jobs(store->get(), flags.workers);
-  parley::jobs::AnalysisService analysis(store->get(), &conversations);
+  parley::jobs::AnalysisLimits analysis_limits;
+  analysis_limits.max_messages = flags.max_analysis_messages;
+  parley::jobs::AnalysisService analysis(store->get(), &conversations, analysis_limits);
   analysis.RegisterRunners(&jobs);
   parley::insights_v1::Options insights;
   insights.blobs.bucket_dir = flags.bucket_dir;
@@ -179,6 +182,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
 
   serve_cmd->add_option("--workers", serve.workers, "Threads running long-running operations")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-analysis-messages", serve.max_analysis_messages,
+                        "Most transcript segments a conversation may have to be analyzed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   serve_cmd->add_option("--export-dir", serve.export_dir,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "core/time_format.h"
@@ -50,7 +51,11 @@ absl::Status JobQueue::Start() {
   if (!unfinished.ok()) return unfinished.status();
   {
     absl::MutexLock lock(&mu_);
+    // Operations submitted before Start are queued already.
+    absl::flat_hash_set<std::string> queued;
+    for (const core::Operation& op : pending_) queued.insert(MapKey(op.tenant(), op.id()));
     for (core::Operation& op : *unfinished) {
+      if (queued.contains(MapKey(op.tenant(), op.id()))) continue;
       if (op.cancel_requested()) {
         MarkCancelled(op);
         if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;

@@ -98,9 +98,80 @@ void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c,
     Annotate(c, s.start_message(), s.start_word(), s.end_message(), s.end_word(), out)
         ->mutable_hold_data();
   }
-  ConversationLevelSilence* silence = meta->mutable_silence();
-  SetDuration(r.silence_duration_us(), silence->mutable_silence_duration());
-  silence->set_silence_percentage(r.silence_percentage());
+  const core::AnalyzerSelection& selection = analysis.selection();
+  const bool all = !analysis.has_selection() || selection.all();
+  if (all || selection.silence()) {
+    ConversationLevelSilence* silence = meta->mutable_silence();
+    SetDuration(r.silence_duration_us(), silence->mutable_silence_duration());
+    silence->set_silence_percentage(r.silence_percentage());
+  }
+  if (!all) {
+    SelectionToWire(selection, absl::StrCat("projects/", c.tenant(), "/locations/", c.location()),
+                    out->mutable_annotator_selector());
+  }
 }
+
+bool SummaryToWire(const core::Analysis& analysis, const core::Conversation& c,
+                   ConversationSummarizationSuggestionData* out) {
+  const core::AnalysisResult& r = analysis.result();
+  if (r.summary().empty()) return false;
+  out->set_text(r.summary());
+  // Sections, as Insights' baseline model names them, from the sentences'
+  // roles in the summary.
+  static constexpr const char* kSections[] = {"", "situation", "action", "resolution"};
+  for (const core::SummarySentence& s : r.summary_sentences()) {
+    int section = static_cast<int>(s.section());
+    if (section <= 0 || section > 3) continue;
+    if (s.message_index() < 0 || s.message_index() >= c.messages_size()) continue;
+    const std::string& message = c.messages(s.message_index()).text();
+    if (s.start_byte() < 0 || s.end_byte() > static_cast<int>(message.size()) ||
+        s.start_byte() >= s.end_byte()) {
+      continue;
+    }
+    std::string& text = (*out->mutable_text_sections())[kSections[section]];
+    if (!text.empty()) text += " ";
+    text.append(message, s.start_byte(), s.end_byte() - s.start_byte());
+  }
+  out->set_confidence(1.0f);
+  (*out->mutable_metadata())["model"] = "parley-extractive";
+  return true;
+}
+
+core::AnalyzerSelection SelectionFromWire(const AnnotatorSelector* s) {
+  core::AnalyzerSelection out;
+  if (s == nullptr) {
+    out.set_all(true);
+    return out;
+  }
+  out.set_sentiment(s->run_sentiment_annotator());
+  out.set_entities(s->run_entity_annotator());
+  out.set_intents(s->run_intent_annotator());
+  out.set_phrase_matchers(s->run_phrase_matcher_annotator());
+  for (const std::string& name : s->phrase_matchers()) {
+    size_t slash = name.rfind('/');
+    out.add_phrase_matcher_ids(slash == std::string::npos ? name : name.substr(slash + 1));
+  }
+  out.set_silence(s->run_silence_annotator());
+  out.set_interruptions(s->run_interruption_annotator());
+  out.set_summary(s->run_summarization_annotator());
+  return out;
+}
+
+void SelectionToWire(const core::AnalyzerSelection& s, const std::string& parent,
+                     AnnotatorSelector* out) {
+  const bool all = s.all();
+  out->set_run_sentiment_annotator(all || s.sentiment());
+  out->set_run_entity_annotator(all || s.entities());
+  out->set_run_intent_annotator(all || s.intents());
+  out->set_run_phrase_matcher_annotator(all || s.phrase_matchers());
+  for (const std::string& id : s.phrase_matcher_ids()) {
+    out->add_phrase_matchers(absl::StrCat(parent, "/phraseMatchers/", id));
+  }
+  out->set_run_silence_annotator(all || s.silence());
+  out->set_run_interruption_annotator(all || s.interruptions());
+  out->set_run_summarization_annotator(all || s.summary());
+}
+
+
 
 }  // namespace parley::insights_v1

@@ -2,7 +2,10 @@
 #pragma once
 
 #include "insights_v1/insights.pb.h"
+#include <string>
+
 #include "parley/conversation.pb.h"
+#include "parley/operation.pb.h"
 
 namespace parley::insights_v1 {
 
@@ -12,5 +15,18 @@ namespace parley::insights_v1 {
 // transcript/word boundaries.
 void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& conversation,
                     Analysis* out);
+
+// The summary of `analysis` as Insights' Conversation.latestSummary (false
+// when the analysis has none).
+bool SummaryToWire(const core::Analysis& analysis, const core::Conversation& conversation,
+                   ConversationSummarizationSuggestionData* out);
+
+// Insights' AnnotatorSelector <-> the core selection. An absent selector
+// runs every annotator.
+core::AnalyzerSelection SelectionFromWire(const AnnotatorSelector* selector);
+void SelectionToWire(const core::AnalyzerSelection& selection, const std::string& parent,
+                     AnnotatorSelector* out);
+
+
 
 }  // namespace parley::insights_v1

@@ -14,6 +14,7 @@
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/operation_mapping.h"
 #include "api/insights_v1/request.h"
+#include "api/protojson/json_field_selector.h"
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
 #include "core/condition_proto.h"
@@ -40,6 +41,14 @@ Response JsonText(std::string body) {
   Response r;
   r.body = std::move(body);
   return r;
+}
+
+// A hand-built JSON response (operations carry Any values) after `fields`.
+Response JsonText(std::string body, const Query& q) {
+  if (q.fields().empty()) return JsonText(std::move(body));
+  auto selected = protojson::SelectJsonFields(q.fields(), body);
+  if (!selected.ok()) return Error(selected.status());
+  return JsonText(std::move(*selected));
 }
 
 // An Insights conversation filter as a stored selector.
@@ -80,7 +89,7 @@ class AnalysisHandlers {
     job->set_request_time_us(core::NowMicros());
     auto submitted = s_.jobs->Submit(std::move(op));
     if (!submitted.ok()) return Error(submitted.status());
-    return JsonText(OperationToJson(*submitted, nullptr, q->print()));
+    return JsonText(OperationToJson(*submitted, nullptr, q->print()), *q);
   }
 
   Response Get(const Request& req, const PathParams& p) {
@@ -181,7 +190,7 @@ class AnalysisHandlers {
       return Error(absl::NotFoundError(
           absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found")));
     }
-    return JsonText(Render(*op, *q));
+    return JsonText(Render(*op, *q), *q);
   }
 
   Response ListOperations(const Request& req, const PathParams& p) {
@@ -228,7 +237,7 @@ class AnalysisHandlers {
     }
     body += "}";
     if (page->operations.empty() && !page->next) body = "{}";
-    return JsonText(std::move(body));
+    return JsonText(std::move(body), *q);
   }
 
   Response CancelOperation(const Request& req, const PathParams& p) {
@@ -262,7 +271,7 @@ class AnalysisHandlers {
   Response Submit(core::Operation op, const Query& q) {
     auto submitted = s_.jobs->Submit(std::move(op));
     if (!submitted.ok()) return Error(submitted.status());
-    return JsonText(OperationToJson(*submitted, nullptr, q.print()));
+    return JsonText(OperationToJson(*submitted, nullptr, q.print()), q);
   }
 
   // An operation's JSON; a finished analysis carries the Analysis.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
 
 namespace parley::insights_v1 {
@@ -46,41 +47,6 @@ void SetTimes(const core::Operation& op, Meta* m) {
 
 std::string OperationName(const core::Operation& op) {
   return absl::StrCat(Parent(op), "/operations/", op.id());
-}
-
-core::AnalyzerSelection SelectionFromWire(const AnnotatorSelector* s) {
-  core::AnalyzerSelection out;
-  if (s == nullptr) {
-    out.set_all(true);
-    return out;
-  }
-  out.set_sentiment(s->run_sentiment_annotator());
-  out.set_entities(s->run_entity_annotator());
-  out.set_intents(s->run_intent_annotator());
-  out.set_phrase_matchers(s->run_phrase_matcher_annotator());
-  for (const std::string& name : s->phrase_matchers()) {
-    size_t slash = name.rfind('/');
-    out.add_phrase_matcher_ids(slash == std::string::npos ? name : name.substr(slash + 1));
-  }
-  out.set_silence(s->run_silence_annotator());
-  out.set_interruptions(s->run_interruption_annotator());
-  out.set_summary(s->run_summarization_annotator());
-  return out;
-}
-
-void SelectionToWire(const core::AnalyzerSelection& s, const std::string& parent,
-                     AnnotatorSelector* out) {
-  const bool all = s.all();
-  out->set_run_sentiment_annotator(all || s.sentiment());
-  out->set_run_entity_annotator(all || s.entities());
-  out->set_run_intent_annotator(all || s.intents());
-  out->set_run_phrase_matcher_annotator(all || s.phrase_matchers());
-  for (const std::string& id : s.phrase_matcher_ids()) {
-    out->add_phrase_matchers(absl::StrCat(parent, "/phraseMatchers/", id));
-  }
-  out->set_run_silence_annotator(all || s.silence());
-  out->set_run_interruption_annotator(all || s.interruptions());
-  out->set_run_summarization_annotator(all || s.summary());
 }
 
 std::string OperationToJson(const core::Operation& op, const Analysis* analysis,

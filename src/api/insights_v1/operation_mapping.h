@@ -20,10 +20,4 @@ std::string OperationName(const core::Operation& op);
 std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
                             const protojson::PrintOptions& print);
 
-// Insights' AnnotatorSelector <-> the core selection. An absent selector
-// runs every annotator.
-core::AnalyzerSelection SelectionFromWire(const AnnotatorSelector* selector);
-void SelectionToWire(const core::AnalyzerSelection& selection, const std::string& parent,
-                     AnnotatorSelector* out);
-
 }  // namespace parley::insights_v1

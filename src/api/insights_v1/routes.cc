@@ -163,7 +163,11 @@ class Handlers {
     if (*full && !c->latest_analysis_id().empty()) {
       // The whole latest analysis, as Insights shows it.
       auto latest = store_->GetAnalysis(c->tenant(), c->id(), c->latest_analysis_id());
-      if (latest.ok()) AnalysisToWire(*latest, *c, out->mutable_latest_analysis());
+      if (latest.ok()) {
+        AnalysisToWire(*latest, *c, out->mutable_latest_analysis());
+        ConversationSummarizationSuggestionData summary;
+        if (SummaryToWire(*latest, *c, &summary)) *out->mutable_latest_summary() = std::move(summary);
+      }
     }
     return Json(*out, *q);
   }
