@@ -756,5 +756,99 @@ if (deps.error || server.error) {
         );
       });
     });
+    // -----------------------------------------------------------------------
+    describe('analyses and long-running operations', () => {
+      const project = 'compat-analyses';
+      const parent = () => client.locationPath(project, LOCATION);
+      const convId = 'compat-analysed';
+      before(async () => {
+        await client.createConversation({
+          parent: parent(),
+          conversationId: convId,
+          conversation: {
+            medium: 'CHAT',
+            transcript: {
+              transcriptSegments: [
+                { text: 'Hello, thanks for contacting Acme Bank.', channelTag: 2, segmentParticipant: { role: 'HUMAN_AGENT' } },
+                { text: 'My card was charged twice and I am upset!', channelTag: 1, segmentParticipant: { role: 'END_USER' } },
+                { text: 'I am sorry. I have refunded the duplicate charge.', channelTag: 2, segmentParticipant: { role: 'HUMAN_AGENT' } },
+              ],
+            },
+          },
+        });
+      });
+
+      test('createAnalysis returns an operation whose promise resolves to the Analysis', async () => {
+        const conversation = client.projectLocationConversationsPath(project, LOCATION, convId);
+        const [operation] = await client.createAnalysis({ parent: conversation, analysis: {} });
+        assert.match(operation.name, /^projects\/[^/]+\/locations\/[^/]+\/operations\/\d+$/);
+        const [analysis, metadata] = await operation.promise();
+        assert.match(analysis.name, new RegExp(`^${conversation}/analyses/\\d+$`));
+        assert.equal(metadata.conversation, conversation);
+        assert.ok(metadata.createTime && metadata.endTime, 'metadata has its times');
+        const meta = analysis.analysisResult.callAnalysisMetadata;
+        assert.equal(meta.sentiments.length, 2);
+        const customer = meta.sentiments.find((s) => s.channelTag === 1);
+        assert.ok(customer.sentimentData.score < 0, `customer sentiment ${customer.sentimentData.score}`);
+        assert.ok(Object.keys(meta.entities).length >= 1, 'entities found');
+        // The analysis is readable, listed, and the conversation points at it.
+        const [got] = await client.getAnalysis({ name: analysis.name });
+        assert.equal(got.name, analysis.name);
+        const [listed] = await client.listAnalyses({ parent: conversation });
+        assert.deepEqual(listed.map((a) => a.name), [analysis.name]);
+        const [conv] = await client.getConversation({ name: conversation });
+        assert.equal(conv.latestAnalysis.name, analysis.name);
+        assert.match(conv.latestSummary.text, /charged twice/);
+      });
+
+      test('checkCreateAnalysisProgress and operations get/list go through the operations client', async () => {
+        const conversation = client.projectLocationConversationsPath(project, LOCATION, convId);
+        const [operation] = await client.createAnalysis({
+          parent: conversation,
+          analysis: { annotatorSelector: { runSentimentAnnotator: true } },
+        });
+        const [analysis] = await operation.promise();
+        assert.deepEqual(Object.keys(analysis.analysisResult.callAnalysisMetadata.entities), []);
+        const checked = await client.checkCreateAnalysisProgress(operation.name);
+        assert.equal(checked.done, true);
+        const [op] = await client.operationsClient.getOperation({ name: operation.name });
+        assert.equal(op.name, operation.name);
+        assert.equal(op.done, true);
+        await client.operationsClient.cancelOperation({ name: operation.name });
+        const [again] = await client.operationsClient.getOperation({ name: operation.name });
+        assert.equal(again.done, true);
+        assert.ok(!again.error, 'a finished operation is not cancelled');
+      });
+
+      test('deleteAnalysis, and deleteConversation needs force while analyses exist', async () => {
+        const conversation = client.projectLocationConversationsPath(project, LOCATION, convId);
+        const err = await rejection(client.deleteConversation({ name: conversation }));
+        assertGoogleError(err, 9, 'delete with analyses');
+        const [listed] = await client.listAnalyses({ parent: conversation });
+        for (const a of listed) await client.deleteAnalysis({ name: a.name });
+        const [none] = await client.listAnalyses({ parent: conversation });
+        assert.deepEqual(none, []);
+        await client.deleteConversation({ name: conversation });
+      });
+
+      test('bulkAnalyzeConversations reports its counts', async () => {
+        for (const conversationId of ['bulk-chat-1', 'bulk-chat-2']) {
+          await client.createConversation({
+            parent: parent(),
+            conversationId,
+            conversation: { medium: 'CHAT', transcript: { transcriptSegments: [{ text: 'I need a refund please.' }] } },
+          });
+        }
+        const [operation] = await client.bulkAnalyzeConversations({
+          parent: parent(),
+          filter: 'medium="CHAT"',
+          analysisPercentage: 100,
+        });
+        const [response, metadata] = await operation.promise();
+        assert.equal(response.successfulAnalysisCount, 2);
+        assert.equal(response.successfulAnalysisCount, metadata.completedAnalysesCount);
+        assert.equal(metadata.totalRequestedAnalysesCount, metadata.completedAnalysesCount);
+      });
+    });
   });
 }

@@ -96,10 +96,19 @@ absl::StatusOr<int> ParsePageSize(const Query& q) {
   return n;
 }
 
+bool IsEmptyBody(std::string_view body) {
+  size_t b = body.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return true;
+  size_t e = body.find_last_not_of(" \t\r\n");
+  body = body.substr(b, e - b + 1);
+  // The official clients send an empty message as "" (and some tools null).
+  return body == "\"\"" || body == "null";
+}
+
 absl::Status ParseBody(const Request& req, std::string_view root, google::protobuf::Message* out) {
   protojson::ParseOptions options;
   options.root_path = std::string(root);
-  return protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, out, options);
+  return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
 
 std::string ParentName(const PathParams& p) {

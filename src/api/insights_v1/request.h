@@ -60,6 +60,10 @@ absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name);
 // pageSize: absent 0 (the default), negative or not a number INVALID_ARGUMENT.
 absl::StatusOr<int> ParsePageSize(const Query& q);
 
+// Whether a request body stands for an empty message: nothing, `""` (what
+// the official clients send for an empty body message) or `null`.
+bool IsEmptyBody(std::string_view body);
+
 // Parses a JSON body into `out` (an empty body is `{}`); `root` names the
 // request field the body binds to, for error messages ("" for `*`).
 absl::Status ParseBody(const http::Request& req, std::string_view root,

@@ -48,7 +48,7 @@ absl::Status ParseConversationBody(const Request& req, Conversation* out) {
     o.root_path = "conversation";
     return o;
   }();
-  return protojson::Parse(req.body.empty() ? std::string_view("{}") : req.body, out, options);
+  return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
 
 absl::StatusOr<bool> ParseView(const Query& q, bool default_full) {
