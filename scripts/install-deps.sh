@@ -11,7 +11,6 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk libicu-dev iso-codes
-  libfasttext-dev
   python3-fake-factory wamerican tzdata
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

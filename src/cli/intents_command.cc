@@ -2,6 +2,7 @@
 // examples and classify utterances with it.
 //
 //   parley intents train --examples train.csv --model intents.model [--epochs N ...]
+//       (trains in about 10 s for 10,000 examples on one core)
 //   parley intents predict --model intents.model [--threshold T] < utterances.txt
 //
 // predict reads one utterance per line from stdin and writes, for each line
@@ -88,37 +89,50 @@ void AddIntents(CLI::App& app) {
       ->required();
   train->add_option("--model", train_flags->model, "Where to write the model")->required();
   TrainOptions& o = train_flags->options;
-  train->add_option("--epochs", o.epochs, "Passes over the examples")
+  train->add_option("--epochs", o.epochs, "Passes over the examples (linear model)")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  train->add_option("--lr", o.learning_rate, "Learning rate")
+  train->add_option("--lr", o.learning_rate, "Learning rate (linear model)")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 100.0));
-  train->add_option("--dim", o.dim, "Size of the text representation")
+  train->add_option("--l2", o.l2, "L2 weight decay (linear model)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+      ->check(CLI::Range(0.0, 1.0));
+  train->add_option("--loss", train_flags->loss, "softmax or ova (one sigmoid per intent)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"softmax", "ova"}));
   train->add_option("--word-ngrams", o.word_ngrams, "Longest word n-gram (1 = words only)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 5));
+      ->check(CLI::Range(1, 3));
   train->add_option("--minn", o.min_char_ngram, "Shortest character n-gram (0 = none)")
       ->capture_default_str()
       ->check(CLI::Range(0, 12));
   train->add_option("--maxn", o.max_char_ngram, "Longest character n-gram")
       ->capture_default_str()
       ->check(CLI::Range(0, 12));
-  train->add_option("--buckets", o.buckets, "Hash buckets for n-grams")
+  train->add_option("--word-pairs", o.word_pair_window,
+                    "Pair words up to this many positions apart (0 = none)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 10000000));
-  train->add_option("--loss", train_flags->loss, "ova (one sigmoid per intent) or softmax")
+      ->check(CLI::Range(0, 64));
+  train->add_option("--min-count", o.min_count, "Drop features seen fewer times")
       ->capture_default_str()
-      ->check(CLI::IsMember({"softmax", "ova"}));
+      ->check(CLI::Range(1, 1000));
+  train->add_option("--dim", o.dim, "Embedding size, a multiple of 8 (0 = linear model only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  train->add_option("--embedding-epochs", o.embedding_epochs, "Passes over the examples (embeddings)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  train->add_option("--embedding-lr", o.embedding_learning_rate, "Learning rate (embeddings)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 100.0));
+  train->add_option("--embedding-weight", o.embedding_weight,
+                    "Weight of the embedding model's confidences in the mix")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   train->add_option("--normalization", train_flags->normalization, "Text normalisation")
       ->capture_default_str()
       ->check(CLI::IsMember({"default", "none"}));
-  train->add_option("--threads", o.threads,
-                    "Training threads; more than 1 is faster but not reproducible")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
   train->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   train->callback([train_flags] { Train(*train_flags); });
 

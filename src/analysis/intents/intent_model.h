@@ -1,8 +1,10 @@
 // IntentModel: a text classifier that names what an utterance asks for
 // ("card_arrival", "transfer_fee"...), trained from labelled examples in
-// seconds on one CPU core. Built on fastText's supervised classifier (word
-// uni- and bigrams plus character n-grams, one-vs-all output by default) over
-// normalised text (see text_normalizer.h).
+// seconds on one CPU core. Two components over the same hashed features (word
+// uni- and bigrams, word pairs, character n-grams of normalised text; see
+// text_normalizer.h, text_features.h) whose confidences are averaged: a
+// linear model (multinomial logistic regression by default) and a
+// fastText-style mean-embedding model. Stored as int8 rows for prediction.
 #pragma once
 
 #include <cstdint>
@@ -22,33 +24,43 @@ struct Example {
   std::string label;  // non-empty, no whitespace
 };
 
-// Training knobs. The defaults were chosen on a validation split of
-// banking77 (see docs/quality/intents.md); they suit tens to hundreds of
-// intents with tens to hundreds of examples each.
+// Training knobs. The defaults were chosen by cross-validation inside
+// banking77's training part (see docs/quality/intents.md); they suit tens to
+// hundreds of intents with tens to hundreds of examples each.
 struct TrainOptions {
   enum class Loss {
-    // An independent sigmoid per intent: each confidence says how sure the
-    // model is of that intent alone, so a low best confidence means "none of
-    // these" (out of scope). More accurate than softmax on banking77.
-    kOneVsAll,
-    // Confidences over all intents sum to 1.
+    // Confidences over all intents sum to 1 (multinomial logistic
+    // regression). A low best confidence means "none of these" (out of scope).
     kSoftmax,
+    // An independent sigmoid per intent: each confidence says how sure the
+    // model is of that intent alone.
+    kOneVsAll,
   };
-  int epochs = 25;
-  double learning_rate = 1.0;
-  int dim = 100;
-  int word_ngrams = 2;      // 1 = words only, 2 = words and bigrams
-  int min_char_ngram = 3;   // 0 = no character n-grams
+  // Passes of stochastic gradient descent over the examples (shuffled before
+  // each pass), with a learning rate decaying linearly to 0.
+  int epochs = 20;
+  double learning_rate = 2.0;
+  // L2 weight decay, applied to the weights of the features of each example
+  // as it is seen.
+  double l2 = 1e-4;
+  int word_ngrams = 2;     // 1 = words only, 2 = and bigrams, 3 = and trigrams
+  int min_char_ngram = 3;  // 0 = no character n-grams
   int max_char_ngram = 5;
-  // Hash buckets shared by word bigrams and character n-grams; the model
-  // holds buckets x dim floats (50,000 x 100: 20 MB).
-  int buckets = 50000;
-  Loss loss = Loss::kOneVsAll;
+  int word_pair_window = 4;  // see FeatureOptions
+  // Features seen fewer times in the training examples are dropped.
+  int min_count = 2;
+  Loss loss = Loss::kSoftmax;
+  // A second, fastText-style component: each feature gets a learned vector
+  // of `dim` floats; their mean goes through a linear layer to the intents.
+  // Its confidences are mixed with the linear model's with weight
+  // `embedding_weight`. dim (a multiple of 8) = 0 leaves it out.
+  int dim = 48;
+  int embedding_epochs = 25;
+  double embedding_learning_rate = 1.0;
+  Loss embedding_loss = Loss::kOneVsAll;
+  double embedding_weight = 0.5;
   TextNormalization normalization = TextNormalization::kDefault;
-  // Training with one thread and a fixed seed gives bit-identical models for
-  // the same examples. More threads train faster (fastText's lock-free SGD)
-  // but their models differ from run to run.
-  int threads = 1;
+  // The same examples, options and seed give a bit-identical model.
   int seed = 1;
 };
 
@@ -61,18 +73,20 @@ class IntentModel {
  public:
   // Trains a model on `examples`: at least two distinct labels, each text
   // with at least one token after normalisation. InvalidArgument (naming the
-  // example by its 0-based index) for bad examples or options; Internal if
-  // fastText fails. Deterministic when options.threads == 1.
+  // example by its 0-based index) for bad examples or options. Deterministic:
+  // the same examples (in the same order) and options give the same model.
   static absl::StatusOr<IntentModel> Train(const std::vector<Example>& examples,
                                            const TrainOptions& options);
 
   // Reads a model written by Save. NotFound if the file cannot be opened,
-  // InvalidArgument if it is not an intent model. Model files are trusted
-  // input: fastText does not defend against a crafted file.
+  // InvalidArgument ("... is not a Parley intent model: why") if it is not
+  // one, is of another format version, or is truncated or corrupt (the file
+  // carries a checksum).
   static absl::StatusOr<IntentModel> Load(const std::string& path);
 
   // Writes the model to `path` (replacing it atomically). The format is a
-  // short text header (format version, normalisation) then fastText's binary.
+  // short text header (format version, normalisation, features) then a
+  // little-endian binary body ending in a checksum.
   absl::Status Save(const std::string& path) const;
 
   // The `k` most likely intents for `text`, most likely first, leaving out
@@ -85,7 +99,7 @@ class IntentModel {
   // rejection. Confidence 0 and label "" for text with no tokens.
   Prediction Top(std::string_view text, float threshold = 0) const;
 
-  // Every intent the model knows, in fastText's order (most frequent first).
+  // Every intent the model knows, in byte order of the label.
   const std::vector<std::string>& labels() const;
   TextNormalization normalization() const;
 

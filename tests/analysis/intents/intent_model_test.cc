@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -146,9 +147,41 @@ TEST_F(IntentModelTest, LoadRejectsWhatIsNotAModel) {
   std::string truncated = TempPath("truncated.model");
   ASSERT_TRUE(model_->Save(truncated).ok());
   std::filesystem::resize_file(truncated, std::filesystem::file_size(truncated) / 2);
-  EXPECT_EQ(IntentModel::Load(truncated).status().code(), absl::StatusCode::kInvalidArgument);
+  loaded = IntentModel::Load(truncated);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("not a Parley intent model"));
   std::remove(garbage.c_str());
   std::remove(truncated.c_str());
+}
+
+TEST_F(IntentModelTest, LoadRejectsACorruptedModel) {
+  std::string path = TempPath("corrupt.model");
+  ASSERT_TRUE(model_->Save(path).ok());
+  {
+    // Flip one byte in the middle of the binary body (past the text header).
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(std::filesystem::file_size(path) / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path) / 2));
+    c = static_cast<char>(c ^ 0x40);
+    f.write(&c, 1);
+  }
+  auto loaded = IntentModel::Load(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("checksum mismatch"));
+  std::remove(path.c_str());
+}
+
+TEST_F(IntentModelTest, LoadNamesAnotherFormatVersion) {
+  // Version 1 was a fastText model behind a text header.
+  std::string path = TempPath("v1.model");
+  std::ofstream(path) << "parley-intent-model 1\nnormalization default\n\n\xba\x16\x4f\x2f";
+  auto loaded = IntentModel::Load(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("format version 1"));
+  EXPECT_THAT(loaded.status().message(), HasSubstr("retrain"));
+  std::remove(path.c_str());
 }
 
 TEST_F(IntentModelTest, SaveToAnUnwritablePlaceFails) {
@@ -195,17 +228,21 @@ TEST(IntentModelTrainTest, RejectsBadExamplesAndOptions) {
   bad.epochs = 0;
   EXPECT_EQ(code(ok, bad).code(), absl::StatusCode::kInvalidArgument);
   bad = TrainOptions{};
-  bad.buckets = 0;  // n-grams need buckets
-  EXPECT_THAT(code(ok, bad).message(), HasSubstr("buckets"));
+  bad.dim = 12;  // not a multiple of 8
+  EXPECT_THAT(code(ok, bad).message(), HasSubstr("dim"));
+  bad = TrainOptions{};
+  bad.embedding_weight = 1.5;
+  EXPECT_THAT(code(ok, bad).message(), HasSubstr("embedding weight"));
   bad = TrainOptions{};
   bad.min_char_ngram = 4;
   bad.max_char_ngram = 3;
   EXPECT_EQ(code(ok, bad).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(IntentModelTrainTest, SoftmaxConfidencesSumToOne) {
+TEST(IntentModelTrainTest, LinearSoftmaxConfidencesSumToOne) {
   TrainOptions options;
   options.loss = TrainOptions::Loss::kSoftmax;
+  options.dim = 0;  // the linear model alone
   auto model = IntentModel::Train(testing::SyntheticExamples(), options);
   ASSERT_TRUE(model.ok()) << model.status();
   for (const Example& e : testing::HeldOutParaphrases()) {
@@ -214,6 +251,37 @@ TEST(IntentModelTrainTest, SoftmaxConfidencesSumToOne) {
     for (const Prediction& p : model->Predict(e.text, 3)) sum += p.confidence;
     EXPECT_NEAR(sum, 1.0f, 0.01f) << e.text;
   }
+}
+
+TEST(IntentModelTrainTest, EachComponentLearnsAlone) {
+  for (auto [dim, weight, loss] :
+       {std::tuple{0, 0.0, TrainOptions::Loss::kOneVsAll}, std::tuple{48, 1.0, TrainOptions::Loss::kOneVsAll},
+        std::tuple{16, 1.0, TrainOptions::Loss::kSoftmax}}) {
+    TrainOptions options;
+    options.dim = dim;
+    options.embedding_weight = weight;
+    options.loss = loss;
+    options.embedding_loss = loss;
+    auto model = IntentModel::Train(testing::SyntheticExamples(), options);
+    ASSERT_TRUE(model.ok()) << model.status();
+    for (const Example& e : testing::HeldOutParaphrases()) {
+      EXPECT_EQ(model->Top(e.text).label, e.label) << e.text << " (dim " << dim << ")";
+    }
+  }
+}
+
+TEST(IntentModelTrainTest, DifferentSeedsGiveDifferentButEquallyGoodModels) {
+  TrainOptions options;
+  options.seed = 7;
+  auto a = IntentModel::Train(testing::SyntheticExamples(), TrainOptions{});
+  auto b = IntentModel::Train(testing::SyntheticExamples(), options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  bool any_difference = false;
+  for (const Example& e : testing::HeldOutParaphrases()) {
+    EXPECT_EQ(b->Top(e.text).label, e.label) << e.text;
+    any_difference |= a->Top(e.text).confidence != b->Top(e.text).confidence;
+  }
+  EXPECT_TRUE(any_difference);
 }
 
 }  // namespace

@@ -1,0 +1,46 @@
+#include "analysis/intents/text_features.h"
+
+#include <algorithm>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace parley::analysis::intents {
+namespace {
+
+std::vector<uint64_t> Features(std::string_view tokens, FeatureOptions options) {
+  std::vector<uint64_t> out;
+  ExtractFeatures(tokens, options, &out);
+  return out;
+}
+
+TEST(TextFeaturesTest, CountsEveryKindOfFeature) {
+  // "lost my card": 3 words; bigrams over <s> lost my card </s>: 4;
+  // character 3-grams of "<lost>" (6 bytes): 4, of "<my>": 2, of "<card>": 4.
+  EXPECT_EQ(Features("lost my card", {1, 0, 0, 0}).size(), 3u);
+  EXPECT_EQ(Features("lost my card", {2, 0, 0, 0}).size(), 3u + 4u);
+  EXPECT_EQ(Features("lost my card", {3, 0, 0, 0}).size(), 3u + 4u + 3u);
+  EXPECT_EQ(Features("lost my card", {1, 3, 3, 0}).size(), 3u + 4u + 2u + 4u);
+  // Pairs 2 apart: (lost, card) only.
+  EXPECT_EQ(Features("lost my card", {1, 0, 0, 4}).size(), 3u + 1u);
+  EXPECT_TRUE(Features("", {2, 3, 5, 4}).empty());
+}
+
+TEST(TextFeaturesTest, HashesAreStableNonZeroAndKeepKindsApart) {
+  FeatureOptions all{2, 3, 5, 4};
+  std::vector<uint64_t> a = Features("block my card now", all);
+  EXPECT_EQ(a, Features("block my card now", all));
+  EXPECT_EQ(std::count(a.begin(), a.end(), 0u), 0);
+  // The word "abc" and the character 3-gram "abc" of "<abc>" differ.
+  std::vector<uint64_t> word = Features("abc", {1, 0, 0, 0});
+  std::vector<uint64_t> chars = Features("xabcx", {1, 3, 3, 0});
+  for (uint64_t h : word) EXPECT_EQ(std::count(chars.begin(), chars.end(), h), 0);
+  // Word order matters to bigrams, not to the set of words.
+  std::vector<uint64_t> ab = Features("a b", {2, 0, 0, 0}), ba = Features("b a", {2, 0, 0, 0});
+  EXPECT_NE(std::set<uint64_t>(ab.begin(), ab.end()), std::set<uint64_t>(ba.begin(), ba.end()));
+  EXPECT_EQ(std::set<uint64_t>(ab.begin(), ab.begin() + 2), std::set<uint64_t>(ba.begin(), ba.begin() + 2));
+}
+
+}  // namespace
+}  // namespace parley::analysis::intents
