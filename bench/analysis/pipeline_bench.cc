@@ -1,10 +1,13 @@
 // Throughput of the analysis pipeline over ~80-character segments on one core:
-// sentiment, timing, PII and 1,000 phrases in 100 matchers.
+// sentiment, timing, PII, entities, 1,000 phrases in 100 matchers, summary and
+// topics; BM_PipelineWithIntents adds an intent model trained on banking77
+// (../shared/data/banking77/train.csv, 77 intents) when that file is there.
 #include <random>
 #include <string>
 #include <vector>
 
 #include "analysis/default_pipeline.h"
+#include "analysis/intents/examples_csv.h"
 #include "benchmark/benchmark.h"
 
 namespace {
@@ -52,10 +55,20 @@ std::shared_ptr<const analysis::phrases::PhraseMatcherSet> Matchers() {
   return std::make_shared<const analysis::phrases::PhraseMatcherSet>(std::move(*set));
 }
 
-void BM_Pipeline(benchmark::State& state) {
-  analysis::PipelineOptions options;
-  options.explain_sentiment = false;
-  options.phrase_matchers = Matchers();
+// Trained once: banking77's 10,003 examples (takes a few seconds).
+std::shared_ptr<const analysis::intents::IntentModel> Banking77Model() {
+  static std::shared_ptr<const analysis::intents::IntentModel> model = [] {
+    std::shared_ptr<const analysis::intents::IntentModel> m;
+    auto examples = analysis::intents::ReadExamplesCsv("../shared/data/banking77/train.csv");
+    if (!examples.ok()) return m;
+    auto trained = analysis::intents::IntentModel::Train(*examples, analysis::intents::TrainOptions());
+    if (trained.ok()) m = std::make_shared<const analysis::intents::IntentModel>(std::move(*trained));
+    return m;
+  }();
+  return model;
+}
+
+void RunPipeline(benchmark::State& state, const analysis::PipelineOptions& options) {
   auto pipeline = *analysis::BuildPipeline(options);
   std::mt19937 rng(1);
   core::Conversation c;  // 120 segments, alternating speakers
@@ -69,7 +82,27 @@ void BM_Pipeline(benchmark::State& state) {
   state.counters["segments/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * c.messages_size(), benchmark::Counter::kIsRate);
 }
+
+void BM_Pipeline(benchmark::State& state) {
+  analysis::PipelineOptions options;
+  options.explain_sentiment = false;
+  options.phrase_matchers = Matchers();
+  RunPipeline(state, options);
+}
 BENCHMARK(BM_Pipeline)->MeasureProcessCPUTime()->UseRealTime();
+
+void BM_PipelineWithIntents(benchmark::State& state) {
+  analysis::PipelineOptions options;
+  options.explain_sentiment = false;
+  options.phrase_matchers = Matchers();
+  options.intent_model = Banking77Model();
+  if (!options.intent_model) {
+    state.SkipWithError("../shared/data/banking77/train.csv not found: run from the repository root");
+    return;
+  }
+  RunPipeline(state, options);
+}
+BENCHMARK(BM_PipelineWithIntents)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 #include "analysis/entities/entity_analyzer.h"
 #include "analysis/entities/entity_recognizer.h"
+#include "analysis/intents/intent_analyzer.h"
 #include "analysis/phrases/phrase_analyzer.h"
 #include "analysis/pii/pii_analyzer.h"
 #include "analysis/pii/pii_detector.h"
@@ -21,6 +22,10 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const PipelineOptions& o
   // Likewise one recognizer (gazetteers loaded once).
   static const entities::EntityRecognizer* const recognizer = new entities::EntityRecognizer();
   pipeline->Add(std::make_unique<entities::EntitiesAnalyzer>(recognizer));
+  if (options.intent_model) {
+    pipeline->Add(std::make_unique<intents::IntentAnalyzer>(options.intent_model,
+                                                            options.intent_threshold));
+  }
   if (options.phrase_matchers && options.phrase_matchers->matcher_count() > 0) {
     pipeline->Add(std::make_unique<phrases::PhraseAnalyzer>(options.phrase_matchers));
   }

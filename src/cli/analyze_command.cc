@@ -25,6 +25,8 @@ namespace {
 struct AnalyzeFlags {
   int threads = 1;
   bool explain = false;
+  std::string intent_model;  // path; empty: no intents
+  float intent_threshold = 0.5f;
 };
 
 // Analyses one input line; on bad input returns an error line in Google's
@@ -70,6 +72,15 @@ std::string AnalyzeLine(const analysis::Pipeline& pipeline, const std::string& l
 int RunAnalyze(const AnalyzeFlags& flags) {
   analysis::PipelineOptions options;
   options.explain_sentiment = flags.explain;
+  if (!flags.intent_model.empty()) {
+    auto model = analysis::intents::IntentModel::Load(flags.intent_model);
+    if (!model.ok()) {
+      std::cerr << "parley analyze: --intent-model: " << model.status().message() << "\n";
+      return 2;
+    }
+    options.intent_model = std::make_shared<const analysis::intents::IntentModel>(std::move(*model));
+    options.intent_threshold = flags.intent_threshold;
+  }
   auto pipeline = analysis::BuildPipeline(options);
   if (!pipeline.ok()) {
     std::cerr << "parley analyze: " << pipeline.status().message() << "\n";
@@ -121,6 +132,11 @@ void AddAnalyzeCommand(CLI::App& app) {
   cmd->add_option("--threads", flags->threads, "Worker threads")->capture_default_str()->check(
       CLI::Range(1, 256));
   cmd->add_flag("--explain", flags->explain, "Keep per-word sentiment contributions");
+  cmd->add_option("--intent-model", flags->intent_model,
+                  "Model from `parley intents train`: report customers' intents");
+  cmd->add_option("--intent-threshold", flags->intent_threshold,
+                  "Lowest confidence an intent is reported with")
+      ->capture_default_str();
   cmd->callback([flags] {
     int code = RunAnalyze(*flags);
     if (code != 0) throw CLI::RuntimeError(code);

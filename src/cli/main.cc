@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -37,6 +38,8 @@ struct ServeFlags {
   int sweep_seconds = 60;
   int workers = 2;
   int max_analysis_messages = 5'000;
+  std::vector<std::string> intent_models;  // [PROJECT=]PATH
+  float intent_threshold = 0.5f;
   std::string export_dir = "var/exports";
 };
 
@@ -103,6 +106,20 @@ int Serve(const ServeFlags& flags) {
   analysis_limits.max_messages = flags.max_analysis_messages;
   parley::jobs::AnalysisService analysis(store->get(), &conversations, analysis_limits);
   analysis.RegisterRunners(&jobs);
+  for (const std::string& spec : flags.intent_models) {
+    // PROJECT=PATH attaches to one project; a bare PATH to every other one.
+    size_t eq = spec.find('=');
+    std::string project = eq == std::string::npos ? "" : spec.substr(0, eq);
+    std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    auto model = parley::analysis::intents::IntentModel::Load(path);
+    if (!model.ok()) {
+      std::cerr << "parley: --intent-model " << spec << ": " << model.status().message() << "\n";
+      return 2;
+    }
+    analysis.SetIntentModel(project,
+                            std::make_shared<const parley::analysis::intents::IntentModel>(std::move(*model)),
+                            flags.intent_threshold);
+  }
   parley::insights_v1::Options insights;
   insights.blobs.bucket_dir = flags.bucket_dir;
   insights.blobs.file_root = flags.file_root;
@@ -188,6 +205,12 @@ int main(int argc, char** argv) {
                         "Most transcript segments a conversation may have to be analyzed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--intent-model", serve.intent_models,
+                        "[PROJECT=]PATH of a model from `parley intents train`: analyses of that "
+                        "project (or, without PROJECT=, of every project) report intents; repeatable");
+  serve_cmd->add_option("--intent-threshold", serve.intent_threshold,
+                        "Lowest confidence an analysis reports an intent with")
+      ->capture_default_str();
   serve_cmd->add_option("--export-dir", serve.export_dir,
                         "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*)")
       ->capture_default_str();

@@ -94,6 +94,12 @@ absl::Status AnalysisService::CheckAnalyzable(const core::Conversation& c) const
   return absl::OkStatus();
 }
 
+void AnalysisService::SetIntentModel(std::string tenant,
+                                     std::shared_ptr<const analysis::intents::IntentModel> model,
+                                     float threshold) {
+  intent_models_[std::move(tenant)] = AttachedModel{std::move(model), threshold};
+}
+
 void AnalysisService::PhraseMatchersChanged(std::string_view tenant) {
   absl::MutexLock lock(&mu_);
   ++generation_[std::string(tenant)];
@@ -124,6 +130,12 @@ absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> AnalysisService::Pipel
     after = *page->next_after_id;
   }
   analysis::PipelineOptions options;
+  auto model = intent_models_.find(std::string(tenant));
+  if (model == intent_models_.end()) model = intent_models_.find("");
+  if (model != intent_models_.end()) {
+    options.intent_model = model->second.model;
+    options.intent_threshold = model->second.threshold;
+  }
   if (!specs.empty()) {
     auto set = analysis::phrases::PhraseMatcherSet::Compile(std::move(specs));
     if (!set.ok()) return set.status();

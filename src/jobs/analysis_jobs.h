@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "analysis/intents/intent_model.h"
 #include "analysis/pipeline.h"
 #include "core/conversation_service.h"
 #include "jobs/job_queue.h"
@@ -45,6 +46,11 @@ class AnalysisService {
                                          const core::AnalyzerSelection& selection,
                                          int64_t request_time_us);
 
+  // Attaches an intent model to `tenant` (empty: to every tenant without one
+  // of its own), so that its analyses report intents. Before the service is used.
+  void SetIntentModel(std::string tenant, std::shared_ptr<const analysis::intents::IntentModel> model,
+                      float threshold);
+
   // Phrase matchers of `tenant` changed: the next analysis compiles them again.
   void PhraseMatchersChanged(std::string_view tenant);
 
@@ -72,6 +78,11 @@ class AnalysisService {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant
   absl::flat_hash_map<std::string, Compiled> pipelines_ ABSL_GUARDED_BY(mu_);  // by tenant/location
+  struct AttachedModel {
+    std::shared_ptr<const analysis::intents::IntentModel> model;
+    float threshold = 0.5f;
+  };
+  absl::flat_hash_map<std::string, AttachedModel> intent_models_;  // by tenant; "" = default
 };
 
 // Keeps only what `selection` asks for in `result` (all: everything).

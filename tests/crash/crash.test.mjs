@@ -311,3 +311,68 @@ test('kill -9 never loses an acknowledged create', { timeout: 120000 }, async (t
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+// Analyses are long-running: a 200 to POST .../analyses acknowledges the
+// Operation. After kill -9 every acknowledged operation must still exist and
+// finish (the queue resumes unfinished work after a restart).
+test('kill -9 never loses an acknowledged analysis operation', { timeout: 120000 }, async (t) => {
+  if (server.error) assert.fail(server.error);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-crash-ops-'));
+  const acked = [];
+  try {
+    const loaded = await startServer(server.bin, dataDir);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const ids = [];
+    for (let i = 0; i < 8; i++) {
+      const id = `op-conv-${i}`;
+      const r = await request(agent, loaded.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, 0, i));
+      assert.equal(r.status, 200, r.body);
+      ids.push(id);
+    }
+    let killed = false;
+    async function worker(w) {
+      for (let n = 0; !killed; n++) {
+        try {
+          const r = await request(agent, loaded.port, 'POST', `${BASE}/${ids[(w + n) % ids.length]}/analyses`, '{}');
+          if (r.status === 200) acked.push(JSON.parse(r.body).name);
+        } catch {
+          // cut off by the kill: not acknowledged
+        }
+      }
+    }
+    const workers = [];
+    for (let w = 0; w < 8; w++) workers.push(worker(w));
+    await new Promise((r) => setTimeout(r, 1000));
+    killed = true;
+    await loaded.kill9();
+    await Promise.allSettled(workers);
+    agent.destroy();
+    assert.ok(acked.length >= 20, `only ${acked.length} analyses acknowledged before the kill`);
+
+    const restarted = await startServer(server.bin, dataDir);
+    const reader = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let resumed = 0;
+    for (const name of acked) {
+      let op;
+      for (let tries = 0; ; tries++) {
+        const r = await request(reader, restarted.port, 'GET', `/v1/${name}`);
+        assert.equal(r.status, 200, `acknowledged operation ${name} lost after kill -9: ${r.body}`);
+        op = JSON.parse(r.body);
+        if (op.done) break;
+        resumed++;
+        assert.ok(tries < 1000, `operation ${name} never finished after the restart`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(op.error, undefined, `operation ${name} failed: ${JSON.stringify(op.error)}`);
+      assert.match(op.response.name, /\/analyses\/\d+$/);
+    }
+    reader.destroy();
+    const { code } = await restarted.stop();
+    assert.equal(code, 0);
+    assert.equal(integrityCheck(dataDir), 'ok');
+    t.diagnostic(`${acked.length} analysis operations acknowledged before kill -9; all found and done after restart (${resumed} polls for resumed ones)`);
+  } finally {
+    for (const child of running) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
