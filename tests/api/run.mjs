@@ -64,6 +64,8 @@ function parseCaseFile(file) {
       const r = /^@repeat\s+(\d+)\s*$/.exec(lines[i] ?? '');
       c.repeat = r ? Number(r[1]) : 1;
       if (r) { i++; skip(); }
+      c.poll = /^@poll\s*$/.test(lines[i] ?? '');
+      if (c.poll) { i++; skip(); }
       const m = /^([A-Z]+)\s+(\S.*)$/.exec(lines[i] ?? '');
       if (!m) fail(`expected a request line "METHOD /path" after "=== ${c.title}"`);
       c.method = m[1];
@@ -335,7 +337,13 @@ async function runFile(file, binary, label) {
       let diffs;
       for (let n = 1; n <= c.repeat && !diffs?.length; n++) {
         if (c.repeat > 1) captures.n = String(n);
-        try { diffs = await runCase(c, port, captures); } catch (e) { diffs = [`${c.method} ${c.target}: ${e.message}`]; }
+        // @poll: the same request again until it gets what is expected (long-running work).
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          try { diffs = await runCase(c, port, captures); } catch (e) { diffs = [`${c.method} ${c.target}: ${e.message}`]; }
+          if (!c.poll || !diffs.length || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         if (diffs.length && c.repeat > 1) diffs.unshift(`repetition ${n} of ${c.repeat}`);
       }
       if (server.exited) diffs.push(`the server died:\n${server.tail()}`);
