@@ -189,6 +189,8 @@ function match(expected, actual, where, diffs, captures) {
       return diffs.push(`${where}: expected an object, got ${show(actual)}`);
     }
     const key = (k) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${where}.${k}` : `${where}[${JSON.stringify(k)}]`);
+    // Keys may hold captures too (maps keyed by resource name).
+    expected = Object.fromEntries(Object.entries(expected).map(([k, e]) => [substitute(k, captures), e]));
     for (const [k, e] of Object.entries(expected)) {
       if (k === '...') continue;
       if (!(k in actual)) diffs.push(`${key(k)}: missing, expected ${show(e)}`);

@@ -850,5 +850,236 @@ if (deps.error || server.error) {
         assert.equal(metadata.totalRequestedAnalysesCount, metadata.completedAnalysesCount);
       });
     });
+
+    // -----------------------------------------------------------------------
+    describe('phrase matchers', () => {
+      const project = 'compat-phrases';
+      const parent = () => client.locationPath(project, LOCATION);
+      let matcherName;
+      let firstRevision;
+
+      const matcher = {
+        displayName: 'Refund requests',
+        type: 'ANY_OF',
+        active: true,
+        roleMatch: 'END_USER',
+        phraseMatchRuleGroups: [
+          {
+            type: 'ANY_OF',
+            phraseMatchRules: [
+              { query: 'refund' },
+              { query: 'Money Back', config: { exactMatchConfig: { caseSensitive: true } } },
+            ],
+          },
+          { type: 'ALL_OF', phraseMatchRules: [{ query: 'charged twice' }, { query: 'happy', negated: true }] },
+        ],
+      };
+
+      function assertMatcher(m) {
+        assert.match(m.name, new RegExp(`^projects/${project}/locations/${LOCATION}/phraseMatchers/[0-9]{19}$`));
+        assert.equal(m.displayName, 'Refund requests');
+        assert.equal(m.type, 'ANY_OF');
+        assert.equal(m.active, true);
+        assert.equal(m.roleMatch, 'END_USER');
+        assert.equal(m.phraseMatchRuleGroups.length, 2);
+        const [g0, g1] = m.phraseMatchRuleGroups;
+        assert.equal(g0.type, 'ANY_OF');
+        assert.deepEqual(g0.phraseMatchRules.map((r) => r.query), ['refund', 'Money Back']);
+        assert.equal(g0.phraseMatchRules[1].config.exactMatchConfig.caseSensitive, true);
+        assert.equal(g1.type, 'ALL_OF');
+        assert.deepEqual(g1.phraseMatchRules.map((r) => [r.query, r.negated]), [['charged twice', false], ['happy', true]]);
+        assert.match(m.revisionId, /^[0-9]{8}$/);
+        assert.equal(m.versionTag, m.revisionId, 'versionTag defaults to the revisionId');
+        assert.ok(seconds(m.revisionCreateTime) > 1700000000, `revisionCreateTime: ${JSON.stringify(m.revisionCreateTime)}`);
+        assert.ok(seconds(m.updateTime) >= seconds(m.revisionCreateTime));
+        assert.ok(m.activationUpdateTime, 'an active matcher has an activationUpdateTime');
+      }
+
+      test('createPhraseMatcher returns the matcher with a server-assigned id and revision', async () => {
+        const [created] = await client.createPhraseMatcher({ parent: parent(), phraseMatcher: matcher });
+        assertMatcher(created);
+        matcherName = created.name;
+        firstRevision = created.revisionId;
+      });
+
+      test('getPhraseMatcher returns the stored matcher', async () => {
+        const [got] = await client.getPhraseMatcher({ name: matcherName });
+        assertMatcher(got);
+        assert.equal(got.revisionId, firstRevision);
+      });
+
+      test('an invalid matcher fails with INVALID_ARGUMENT (3) and is not stored', async () => {
+        assertGoogleError(
+          await rejection(
+            client.createPhraseMatcher({
+              parent: parent(),
+              phraseMatcher: { type: 'ALL_OF', phraseMatchRuleGroups: [{ type: 'ALL_OF', phraseMatchRules: [{ query: '' }] }] },
+            }),
+          ),
+          3,
+          'empty query',
+        );
+        assertGoogleError(
+          await rejection(
+            client.createPhraseMatcher({
+              parent: parent(),
+              phraseMatcher: { phraseMatchRuleGroups: [{ type: 'ALL_OF', phraseMatchRules: [{ query: 'x' }] }] },
+            }),
+          ),
+          3,
+          'missing type',
+        );
+        const [all] = await client.listPhraseMatchers({ parent: parent() });
+        assert.deepEqual(all.map((m) => m.name), [matcherName]);
+      });
+
+      test('listPhraseMatchersAsync pages through every matcher; filter narrows the list', async () => {
+        const created = [matcherName];
+        for (let i = 0; i < 4; i++) {
+          const [m] = await client.createPhraseMatcher({
+            parent: parent(),
+            phraseMatcher: {
+              displayName: `extra-${i}`,
+              type: 'ALL_OF',
+              phraseMatchRuleGroups: [{ type: 'ANY_OF', phraseMatchRules: [{ query: `word${i}` }] }],
+            },
+          });
+          created.push(m.name);
+        }
+        const seen = [];
+        for await (const m of client.listPhraseMatchersAsync({ parent: parent(), pageSize: 2 })) seen.push(m.name);
+        assert.deepEqual([...seen].sort(), [...created].sort());
+        assert.equal(new Set(seen).size, 5);
+
+        const [, next] = await client.listPhraseMatchers({ parent: parent(), pageSize: 2 }, { autoPaginate: false });
+        assert.ok(next && next.pageToken, 'a first page of 2 of 5 has a next page token');
+
+        const [allOf] = await client.listPhraseMatchers({ parent: parent(), filter: 'type=ALL_OF' });
+        assert.deepEqual(allOf.map((m) => m.displayName).sort(), ['extra-0', 'extra-1', 'extra-2', 'extra-3']);
+        assertGoogleError(
+          await rejection(client.listPhraseMatchers({ parent: parent(), filter: 'query="refund"' })),
+          3,
+          'filter on an unknown field',
+        );
+      });
+
+      test('updatePhraseMatcher changes the fields in updateMask and makes a new revision', async () => {
+        const [updated] = await client.updatePhraseMatcher({
+          phraseMatcher: { name: matcherName, displayName: 'Refunds', active: false, type: 'ALL_OF' },
+          updateMask: { paths: ['display_name'] },
+        });
+        assert.equal(updated.name, matcherName);
+        assert.equal(updated.displayName, 'Refunds');
+        assert.equal(updated.type, 'ANY_OF', 'type is not in the mask');
+        assert.equal(updated.active, true, 'active is not in the mask');
+        assert.notEqual(updated.revisionId, firstRevision);
+        assert.equal(updated.versionTag, updated.revisionId);
+
+        const [deactivated] = await client.updatePhraseMatcher({
+          phraseMatcher: { name: matcherName, active: false },
+          updateMask: { paths: ['active'] },
+        });
+        assert.equal(deactivated.active, false);
+        assert.equal(deactivated.revisionId, updated.revisionId, 'changing only `active` keeps the revision');
+        assert.ok(seconds(deactivated.activationUpdateTime) >= seconds(updated.activationUpdateTime));
+
+        const [got] = await client.getPhraseMatcher({ name: matcherName });
+        assert.equal(got.displayName, 'Refunds');
+        assert.equal(got.active, false);
+
+        assertGoogleError(
+          await rejection(
+            client.updatePhraseMatcher({
+              phraseMatcher: { name: matcherName, phraseMatchRuleGroups: [] },
+              updateMask: { paths: ['phrase_match_rule_groups'] },
+            }),
+          ),
+          3,
+          'update to no rule groups',
+        );
+      });
+
+      test('deletePhraseMatcher, then getPhraseMatcher fails with NOT_FOUND (5)', async () => {
+        await client.deletePhraseMatcher({ name: matcherName });
+        assertGoogleError(await rejection(client.getPhraseMatcher({ name: matcherName })), 5, 'get after delete');
+        assertGoogleError(await rejection(client.deletePhraseMatcher({ name: matcherName })), 5, 'delete twice');
+        const [left] = await client.listPhraseMatchers({ parent: parent() });
+        assert.equal(left.length, 4);
+      });
+    });
+
+    // -----------------------------------------------------------------------
+    describe('settings', () => {
+      const project = 'compat-settings';
+      const name = () => client.settingsPath(project, LOCATION);
+
+      test('getSettings of a fresh project returns the defaults', async () => {
+        const [s] = await client.getSettings({ name: name() });
+        assert.equal(s.name, name());
+        assert.equal(s.createTime, null);
+        assert.equal(s.redactionConfig, null);
+        assert.equal(s.analysisConfig, null);
+      });
+
+      test('updateSettings changes the fields in updateMask; getSettings returns them', async () => {
+        const [s] = await client.updateSettings({
+          settings: {
+            name: name(),
+            languageCode: 'en-GB',
+            conversationTtl: { seconds: 86400 },
+            pubsubNotificationSettings: { 'create-conversation': `projects/${project}/topics/conv` },
+            analysisConfig: {
+              runtimeIntegrationAnalysisPercentage: 12.5,
+              uploadConversationAnalysisPercentage: 50,
+              annotatorSelector: { runSentimentAnnotator: true },
+            },
+            redactionConfig: { deidentifyTemplate: `projects/${project}/locations/${LOCATION}/deidentifyTemplates/t` },
+            speechConfig: { speechRecognizer: `projects/${project}/locations/${LOCATION}/recognizers/r` },
+          },
+          updateMask: {
+            paths: ['language_code', 'conversation_ttl', 'pubsub_notification_settings', 'analysis_config', 'redaction_config', 'speech_config'],
+          },
+        });
+        const check = (x) => {
+          assert.equal(x.name, name());
+          assert.equal(x.languageCode, 'en-GB');
+          assert.equal(Number(x.conversationTtl.seconds), 86400);
+          assert.deepEqual({ ...x.pubsubNotificationSettings }, { 'create-conversation': `projects/${project}/topics/conv` });
+          assert.equal(x.analysisConfig.runtimeIntegrationAnalysisPercentage, 12.5);
+          assert.equal(x.analysisConfig.uploadConversationAnalysisPercentage, 50);
+          assert.equal(x.analysisConfig.annotatorSelector.runSentimentAnnotator, true);
+          assert.equal(x.analysisConfig.annotatorSelector.runEntityAnnotator, false);
+          assert.equal(x.redactionConfig.deidentifyTemplate, `projects/${project}/locations/${LOCATION}/deidentifyTemplates/t`);
+          assert.equal(x.speechConfig.speechRecognizer, `projects/${project}/locations/${LOCATION}/recognizers/r`);
+          assert.ok(seconds(x.createTime) > 1700000000);
+          assert.ok(seconds(x.updateTime) >= seconds(x.createTime));
+        };
+        check(s);
+        const [got] = await client.getSettings({ name: name() });
+        check(got);
+
+        const [changed] = await client.updateSettings({
+          settings: { name: name(), languageCode: 'de-DE', speechConfig: null },
+          updateMask: { paths: ['language_code'] },
+        });
+        assert.equal(changed.languageCode, 'de-DE');
+        assert.equal(changed.analysisConfig.uploadConversationAnalysisPercentage, 50, 'fields outside the mask are kept');
+      });
+
+      test('an invalid update fails with INVALID_ARGUMENT (3) and changes nothing', async () => {
+        assertGoogleError(
+          await rejection(
+            client.updateSettings({
+              settings: { name: name(), analysisConfig: { uploadConversationAnalysisPercentage: 150 } },
+              updateMask: { paths: ['analysis_config'] },
+            }),
+          ),
+          3,
+          'percentage over 100',
+        );
+        const [got] = await client.getSettings({ name: name() });
+        assert.equal(got.analysisConfig.uploadConversationAnalysisPercentage, 50);
+      });
+    });
   });
 }

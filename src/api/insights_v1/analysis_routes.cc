@@ -276,6 +276,7 @@ class AnalysisHandlers {
 
   // An operation's JSON; a finished analysis carries the Analysis.
   std::string Render(const core::Operation& op, const Query& q) {
+    if (op.has_upload()) return UploadOperationToJson(op, s_.store, q.print());
     if (op.has_analyze() && op.state() == core::OPERATION_SUCCEEDED && !op.analysis_id().empty()) {
       auto c = s_.store->GetConversation(op.tenant(), op.analyze().conversation_id(), 0);
       auto a = c.ok() ? s_.store->GetAnalysis(op.tenant(), c->id(), op.analysis_id())

@@ -51,6 +51,12 @@ std::string OperationName(const core::Operation& op) {
 
 std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
                             const protojson::PrintOptions& print) {
+  return OperationToJson(op, analysis, nullptr, print);
+}
+
+std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
+                            const Conversation* conversation,
+                            const protojson::PrintOptions& print) {
   std::string metadata, response;
   const std::string parent = Parent(op);
   switch (op.job_case()) {
@@ -110,6 +116,31 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       AddErrors(op, m.mutable_partial_errors());
       metadata = AnyJson(m, print);
       response = AnyJson(ExportInsightsDataResponse(), print);
+      break;
+    }
+    case core::Operation::kUpload: {
+      const core::UploadJob& job = op.upload();
+      UploadConversationMetadata m;
+      SetTimes(op, &m);
+      UploadConversationRequest* r = m.mutable_request();
+      r->set_parent(parent);
+      r->set_conversation_id(job.requested_conversation_id());
+      if (!job.request_deidentify_template().empty() || !job.request_inspect_template().empty()) {
+        r->mutable_redaction_config()->set_deidentify_template(job.request_deidentify_template());
+        r->mutable_redaction_config()->set_inspect_template(job.request_inspect_template());
+      }
+      if (!job.request_speech_recognizer().empty()) {
+        r->mutable_speech_config()->set_speech_recognizer(job.request_speech_recognizer());
+      }
+      if (!job.analysis_operation_id().empty()) {
+        m.set_analysis_operation(absl::StrCat(parent, "/operations/", job.analysis_operation_id()));
+      }
+      if (!job.applied_deidentify_template().empty() || !job.applied_inspect_template().empty()) {
+        m.mutable_applied_redaction_config()->set_deidentify_template(job.applied_deidentify_template());
+        m.mutable_applied_redaction_config()->set_inspect_template(job.applied_inspect_template());
+      }
+      metadata = AnyJson(m, print);
+      if (conversation != nullptr) response = AnyJson(*conversation, print);
       break;
     }
     case core::Operation::JOB_NOT_SET:

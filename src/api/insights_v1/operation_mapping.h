@@ -10,6 +10,10 @@
 #include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
 
+namespace parley::store {
+class Store;
+}
+
 namespace parley::insights_v1 {
 
 // "projects/P/locations/L/operations/ID".
@@ -19,5 +23,15 @@ std::string OperationName(const core::Operation& op);
 // (rendered as its response; null when not done or not an analysis).
 std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
                             const protojson::PrintOptions& print);
+// The same for an UploadJob: `conversation` is the uploaded conversation
+// (its response when done; null: no response written).
+std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
+                            const Conversation* conversation,
+                            const protojson::PrintOptions& print);
+
+// An UploadJob's Operation JSON; when done, its response is the uploaded
+// conversation as stored now (upload_routes.cc).
+std::string UploadOperationToJson(const core::Operation& op, store::Store* store,
+                                  const protojson::PrintOptions& print);
 
 }  // namespace parley::insights_v1

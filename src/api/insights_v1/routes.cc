@@ -296,6 +296,9 @@ class Handlers {
 void AddRoutes(const Options& options, const Services& services, http::Router* router) {
   AddConversationRoutes(options, services, router);
   AddAnalysisRoutes(services, router);
+  AddPhraseMatcherRoutes(services, router);
+  AddSettingsRoutes(services, router);
+  AddUploadRoutes(options, services, router);
 }
 
 void AddConversationRoutes(const Options& options, const Services& services,

@@ -120,7 +120,9 @@ class Stmt {
     return *this;
   }
   Stmt& BindText(int i, absl::string_view v) {
-    Check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    // A null data pointer would bind SQL NULL: an empty view is the text ''.
+    Check(sqlite3_bind_text64(stmt_, i, v.data() != nullptr ? v.data() : "", v.size(),
+                              SQLITE_TRANSIENT, SQLITE_UTF8));
     return *this;
   }
   // `v` must outlive this Stmt.
