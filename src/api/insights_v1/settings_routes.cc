@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/operation_mapping.h"
 #include "api/insights_v1/request.h"
