@@ -292,6 +292,8 @@ class Handlers {
 void AddRoutes(const Options& options, const Services& services, http::Router* router) {
   AddConversationRoutes(options, services, router);
   AddAnalysisRoutes(services, router);
+  AddExportRoutes(options, services, router);
+  AddStatsRoutes(services, router);
 }
 
 void AddConversationRoutes(const Options& options, const Services& services,
