@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -197,9 +196,14 @@ absl::Status SyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-bool NonEmptyFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+// Whether the NDJSON file holds a row (anything but whitespace).
+bool HasRows(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char c;
+  while (in.get(c)) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return true;
+  }
+  return false;
 }
 
 bool IsUnder(const fs::path& p, const fs::path& root) {
@@ -374,7 +378,7 @@ absl::StatusOr<std::unique_ptr<TableWriter>> TableWriter::Open(const std::string
     if (errno != EINTR) return Errno("cannot lock", impl->lock_path);
   }
 
-  const bool has_rows = NonEmptyFile(paths->ndjson);
+  const bool has_rows = HasRows(paths->ndjson);
   if (disposition == WriteDisposition::kWriteEmpty && has_rows) {
     return absl::AlreadyExistsError(absl::StrCat(
         "Already Exists: table ", TableName(table),
