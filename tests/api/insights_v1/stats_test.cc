@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "api/http/router.h"
 #include "api/insights_v1/routes.h"
+#include "api/protojson/protojson.h"
+#include "insights_v1/insights.pb.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
 
@@ -80,13 +83,21 @@ TEST_F(StatsTest, CountsConversationsPerPhraseMatcherOncePerConversation) {
   Add("c-0001", kT0, {"refund", "refund", "greeting"});
   Add("c-0002", kT0 + 1000, {"refund"});
   Add("c-0003", kT0 + 2000);
-  EXPECT_EQ(Get(),
-            "{\"averageDuration\":\"10s\",\"averageTurnCount\":4,\"conversationCount\":3,"
-            "\"customHighlighterMatches\":{"
-            "\"projects/p1/locations/us/phraseMatchers/greeting\":1,"
-            "\"projects/p1/locations/us/phraseMatchers/refund\":2},"
-            "\"conversationCountTimeSeries\":{\"intervalDuration\":\"3600s\",\"points\":["
-            "{\"startTime\":\"2024-05-01T00:00:00Z\",\"conversationCount\":3}]}}");
+  CalculateStatsResponse got;
+  ASSERT_TRUE(protojson::Parse(Get(), &got).ok());
+  EXPECT_EQ(got.conversation_count(), 3);
+  EXPECT_EQ(got.average_duration().seconds(), 10);
+  EXPECT_EQ(got.average_turn_count(), 4);
+  // Map order is not defined: compare the entries.
+  std::map<std::string, int32_t> matches(got.custom_highlighter_matches().begin(),
+                                         got.custom_highlighter_matches().end());
+  EXPECT_EQ(matches, (std::map<std::string, int32_t>{
+                         {"projects/p1/locations/us/phraseMatchers/greeting", 1},
+                         {"projects/p1/locations/us/phraseMatchers/refund", 2}}));
+  EXPECT_TRUE(got.smart_highlighter_matches().empty());
+  ASSERT_EQ(got.conversation_count_time_series().points_size(), 1);
+  EXPECT_EQ(got.conversation_count_time_series().points(0).start_time().seconds(), kT0 / 1'000'000);
+  EXPECT_EQ(got.conversation_count_time_series().points(0).conversation_count(), 3);
 }
 
 // Two days or more: one point a day, empty days included.
