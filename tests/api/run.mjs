@@ -64,8 +64,10 @@ function parseCaseFile(file) {
       const r = /^@repeat\s+(\d+)\s*$/.exec(lines[i] ?? '');
       c.repeat = r ? Number(r[1]) : 1;
       if (r) { i++; skip(); }
-      c.poll = /^@poll\s*$/.test(lines[i] ?? '');
-      if (c.poll) { i++; skip(); }
+      const poll = /^@poll(?:\s+(\d+))?\s*$/.exec(lines[i] ?? '');
+      // 0: no polling; otherwise the most attempts (Infinity: until the 10 s deadline).
+      c.poll = poll ? (poll[1] ? Number(poll[1]) : Infinity) : 0;
+      if (poll) { i++; skip(); }
       const m = /^([A-Z]+)\s+(\S.*)$/.exec(lines[i] ?? '');
       if (!m) fail(`expected a request line "METHOD /path" after "=== ${c.title}"`);
       c.method = m[1];
@@ -270,13 +272,49 @@ function send(port, method, target, headers, body) {
 
 // ---------------------------------------------------------------- running
 
+// RFC 4180 records (fields may be quoted, "" is a quote) as arrays of strings.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false, i = 0;
+  while (i < text.length) {
+    const ch = text[i++];
+    if (quoted) {
+      if (ch === '"' && text[i] === '"') { field += '"'; i++; } else if (ch === '"') quoted = false; else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(field); field = ''; } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i] === '\n') i++;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// `FILE PATH`: the file as a response (200, or 404 when absent). PATH must be
+// in the file's temporary directory (${tmp_dir}). A .ndjson file reads as the
+// JSON array of its lines, a .csv file as an array of records (arrays of strings).
+function readFileCase(c, captures) {
+  const file = path.resolve(substitute(c.target, captures));
+  if (!file.startsWith(captures.tmp_dir + path.sep)) throw new Error(`FILE ${file}: not under \${tmp_dir}`);
+  if (!fs.existsSync(file)) return { status: 404, headers: {}, body: '' };
+  let body = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.ndjson')) body = `[${body.split('\n').filter((l) => l !== '').join(',')}]`;
+  if (file.endsWith('.csv')) body = JSON.stringify(parseCsv(body));
+  return { status: 200, headers: {}, body };
+}
+
 async function runCase(c, port, captures) {
+  if (c.method === 'FILE') return compare(c, `FILE ${c.target}`, readFileCase(c, captures), captures);
   const target = encodeTarget(expandRepeats(c.target), captures);
   const body = c.body === '' ? undefined : Buffer.from(expandRepeats(substitute(c.body, captures)));
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   for (const [name, value] of c.headers) headers[name.toLowerCase()] = substitute(value, captures);
   const res = await send(port, c.method, target, headers, body);
+  return compare(c, `${c.method} ${target}`, res, captures);
+}
+
+function compare(c, request, res, captures) {
   const diffs = [];
   if (res.status !== c.status) diffs.push(`status: expected ${c.status}, got ${res.status}`);
   for (const [name, value] of c.expectHeaders) {
@@ -297,7 +335,7 @@ async function runCase(c, port, captures) {
     }
   }
   if (diffs.length) {
-    diffs.unshift(`request: ${c.method} ${target}`);
+    diffs.unshift(`request: ${request}`);
     const text = res.body.length > 2000 ? res.body.slice(0, 2000) + '...' : res.body;
     diffs.push(`response ${res.status}: ${text}`);
   }
@@ -324,7 +362,9 @@ async function runFile(file, binary, label) {
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, f.content);
   }
-  const server = new Server(binary, parsed.server, dataDir, bucketDir);
+  // `""` is an empty argument; ${tmp_dir} is this file's temporary directory.
+  const serverFlags = parsed.server.map((f) => (f === '""' ? '' : f.replaceAll('${tmp_dir}', tmp)));
+  const server = new Server(binary, serverFlags, dataDir, bucketDir);
   let port, died = false;
   try {
     try { port = await server.port; } catch (e) {
@@ -332,20 +372,21 @@ async function runFile(file, binary, label) {
       say(false, label, 'server start', [e.message, server.tail()]);
       return report;
     }
-    const captures = { bucket_dir: bucketDir };
+    const captures = { bucket_dir: bucketDir, tmp_dir: tmp };
     for (const c of parsed.cases) {
       const where = `${label}:${c.line}`;
       if (died) { say(false, where, c.title, ['not run: the server died']); continue; }
       let diffs;
       for (let n = 1; n <= c.repeat && !diffs?.length; n++) {
         if (c.repeat > 1) captures.n = String(n);
-        // @poll: the same request again until it gets what is expected (long-running work).
+        // @poll [N]: the same request again until it gets what is expected (long-running work).
         const deadline = Date.now() + 10_000;
-        for (;;) {
+        for (let attempt = 1; ; attempt++) {
           try { diffs = await runCase(c, port, captures); } catch (e) { diffs = [`${c.method} ${c.target}: ${e.message}`]; }
-          if (!c.poll || !diffs.length || Date.now() > deadline) break;
+          if (!c.poll || !diffs.length || attempt >= c.poll || Date.now() > deadline) break;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
+        if (diffs.length && c.poll) diffs.unshift('still different when polling stopped');
         if (diffs.length && c.repeat > 1) diffs.unshift(`repetition ${n} of ${c.repeat}`);
       }
       if (server.exited) diffs.push(`the server died:\n${server.tail()}`);

@@ -114,6 +114,8 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       r->set_write_disposition(
           static_cast<ExportInsightsDataRequest::WriteDisposition>(op.export_job().write_disposition()));
       AddErrors(op, m.mutable_partial_errors());
+      m.set_completed_export_count(static_cast<int32_t>(op.succeeded()));
+      m.set_failed_export_count(static_cast<int32_t>(op.failed()));
       metadata = AnyJson(m, print);
       response = AnyJson(ExportInsightsDataResponse(), print);
       break;

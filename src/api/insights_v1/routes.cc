@@ -299,6 +299,8 @@ void AddRoutes(const Options& options, const Services& services, http::Router* r
   AddPhraseMatcherRoutes(services, router);
   AddSettingsRoutes(services, router);
   AddUploadRoutes(options, services, router);
+  AddExportRoutes(options, services, router);
+  AddStatsRoutes(services, router);
 }
 
 void AddConversationRoutes(const Options& options, const Services& services,

@@ -34,5 +34,11 @@ void AddAnalysisRoutes(const Services& services, http::Router* router);
 void AddPhraseMatcherRoutes(const Services& services, http::Router* router);
 void AddSettingsRoutes(const Services& services, http::Router* router);
 void AddUploadRoutes(const Options& options, const Services& services, http::Router* router);
+// insightsdata:export; registers the ExportJob runner on services.jobs (so
+// before the queue starts). Needs options.export_dir, services.jobs,
+// services.analysis and services.store.
+void AddExportRoutes(const Options& options, const Services& services, http::Router* router);
+// conversations:calculateStats.
+void AddStatsRoutes(const Services& services, http::Router* router);
 
 }  // namespace parley::insights_v1
