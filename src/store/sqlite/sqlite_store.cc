@@ -55,6 +55,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "store/sqlite/query_sql.h"
+#include "store/sqlite/wal_buffer_vfs.h"
 
 namespace parley::store {
 
@@ -179,7 +180,7 @@ class Connection {
     sqlite3* db = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (mode == Mode::kWriter) flags |= SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags, WalBufferVfsName());
     if (rc != SQLITE_OK) {
       absl::Status s = SqliteError(db, rc, absl::StrCat("opening ", path));
       sqlite3_close_v2(db);
