@@ -1095,6 +1095,22 @@ TEST_P(StoreConformanceTest, ViewsAreStoredReplacedAndDroppedWithTheirConversati
 }
 
 
+TEST_P(StoreConformanceTest, ViewsAreOpaqueBytesOfAnySize) {
+  // Large repetitive text (stored compressed by SQLite), small text, and
+  // bytes that look like a storage marker all come back exactly.
+  std::string big;
+  for (int i = 0; i < 200; ++i) big += "{\"text\":\"segment " + std::to_string(i) + " of the call\"},";
+  const std::string marker(std::string("\x01\x05\x00\x00\x00", 5) + "hello");
+  const std::string zero(std::string("\x00", 1) + "raw");
+  const store::ConversationViews views = {{"big", big}, {"small", "{}"}, {"marker", marker}, {"zero", zero}};
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "opaque", 100), views).ok());
+  for (const auto& [name, want] : views) {
+    std::string location, body;
+    ASSERT_TRUE(store().ReadConversationView("t1", "opaque", 0, name, &location, &body).ok());
+    EXPECT_EQ(body, want) << name;
+  }
+}
+
 TEST_P(StoreConformanceTest, CreateReplacesAnExpiredConversationWithTheSameId) {
   core::Conversation old = Conv("t1", "reuse", 100);
   old.set_expire_time_us(500);

@@ -43,6 +43,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
+#include <lz4.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -508,7 +509,60 @@ void BindConversationColumns(Stmt& s, const core::Conversation& c) {
       .BindText(18, c.latest_analysis_id());
 }
 
-// Replaces the stored views of conversation `pk` with `views`.
+// Stored form of a view: 0x00 + the bytes, or 0x01 + the original length (4
+// bytes, little-endian) + its LZ4 block. A view is often a 2-3 KB JSON text
+// that LZ4 halves: two fit in a page instead of one, which halves the pages a
+// create writes for it (WAL and checkpoint). Rows written before this format
+// (schema v2, raw JSON) start with neither byte and are read as they are.
+std::string PackView(absl::string_view view) {
+  std::string out;
+  if (view.size() >= 512 && view.size() < (1u << 30)) {
+    const int bound = LZ4_compressBound(static_cast<int>(view.size()));
+    out.resize(5 + static_cast<size_t>(bound));
+    const int n = LZ4_compress_default(view.data(), out.data() + 5, static_cast<int>(view.size()), bound);
+    if (n > 0 && static_cast<size_t>(n) < view.size() - view.size() / 8) {
+      out[0] = '\x01';
+      const uint32_t len = static_cast<uint32_t>(view.size());
+      for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((len >> (8 * i)) & 0xff);
+      out.resize(5 + static_cast<size_t>(n));
+      return out;
+    }
+  }
+  out.assign(1, '\x00');
+  out.append(view.data(), view.size());
+  return out;
+}
+
+absl::Status UnpackView(absl::string_view stored, std::string* out) {
+  if (stored.empty() || (stored[0] != '\x00' && stored[0] != '\x01')) {
+    out->assign(stored.data(), stored.size());  // written before packing existed
+    return absl::OkStatus();
+  }
+  if (stored[0] == '\x00') {
+    out->assign(stored.data() + 1, stored.size() - 1);
+    return absl::OkStatus();
+  }
+  if (stored.size() < 5) return absl::InternalError("stored view is corrupt");
+  uint32_t len = 0;
+  for (int i = 0; i < 4; ++i) len |= static_cast<uint32_t>(static_cast<unsigned char>(stored[1 + i])) << (8 * i);
+  out->resize(len);
+  const int n = LZ4_decompress_safe(stored.data() + 5, out->data(), static_cast<int>(stored.size() - 5),
+                                    static_cast<int>(len));
+  if (n < 0 || static_cast<uint32_t>(n) != len) {
+    out->clear();
+    return absl::InternalError("stored view is corrupt");
+  }
+  return absl::OkStatus();
+}
+
+ConversationViews PackViews(const ConversationViews& views) {
+  ConversationViews packed;
+  packed.reserve(views.size());
+  for (const auto& [name, body] : views) packed.emplace_back(name, PackView(body));
+  return packed;
+}
+
+// Replaces the stored views of conversation `pk` with `views` (packed).
 absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews& views) {
   {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_views WHERE conv = ?1"));
@@ -904,8 +958,9 @@ absl::Status SqliteStore::CreateConversation(const core::Conversation& conversat
   if (!conversation.SerializeToString(&body)) {
     return absl::InternalError("cannot serialize conversation");
   }
+  const ConversationViews packed = sqlite::PackViews(views);
   return Write([&](Connection& conn) {
-    return sqlite::InsertConversation(conn, conversation, body, views);
+    return sqlite::InsertConversation(conn, conversation, body, packed);
   });
 }
 
@@ -918,8 +973,8 @@ void SqliteStore::CreateConversationAsync(const core::Conversation& conversation
     return done(absl::InternalError("cannot serialize conversation"));
   }
   WriteAsync(
-      [&conversation, &views, body = std::move(body)](Connection& conn) {
-        return sqlite::InsertConversation(conn, conversation, body, views);
+      [&conversation, packed = sqlite::PackViews(views), body = std::move(body)](Connection& conn) {
+        return sqlite::InsertConversation(conn, conversation, body, packed);
       },
       std::move(done));
 }
@@ -941,8 +996,7 @@ absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv, std::
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
   }
   location->assign(s.Text(1).data(), s.Text(1).size());
-  absl::string_view v = s.Blob(2);
-  body->assign(v.data(), v.size());
+  RETURN_IF_ERROR(sqlite::UnpackView(s.Blob(2), body));
   return absl::OkStatus();
 }
 
@@ -980,6 +1034,7 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
   if (!conversation.SerializeToString(&body)) {
     return absl::InternalError("cannot serialize conversation");
   }
+  const ConversationViews packed = sqlite::PackViews(views);
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, conversation.tenant(), conversation.id()));
@@ -991,7 +1046,7 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     // update_time): keep the stored one. Views rendered with another one are
     // stale, so they are dropped instead of stored.
     const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
-    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? views : ConversationViews{}));
+    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? packed : ConversationViews{}));
     const core::Conversation* row = &conversation;
     absl::string_view row_body = body;
     core::Conversation patched;
