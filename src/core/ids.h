@@ -6,8 +6,10 @@
 
 namespace parley::core {
 
-// A new random id: 19 decimal digits, never starting with 0, unique with
-// overwhelming probability (63 random bits). Thread-safe.
+// A new id: 19 decimal digits, never starting with 0, unique within the
+// process and increasing in creation order (it is time-based: see ids.cc).
+// Not a secret: tenants are isolated by the store, not by unguessable ids.
+// Thread-safe.
 std::string NewId();
 
 // True if `id` is an acceptable client-chosen id: 4 to 64 characters of

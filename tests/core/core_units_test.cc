@@ -2,6 +2,10 @@
 // transcript-derived facts, blob URIs.
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/blob_uri.h"
 #include "core/ids.h"
@@ -19,6 +23,23 @@ TEST(Ids, GeneratedIdsAreNineteenDigitsAndDistinct) {
   EXPECT_NE(a[0], '0');
   EXPECT_NE(a, b);
   EXPECT_TRUE(IsValidClientId(a));
+  // Increasing (as numbers and as text: same length), unique across threads.
+  std::vector<std::string> ids;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<std::string> mine;
+      for (int i = 0; i < 10000; ++i) mine.push_back(NewId());
+      for (size_t i = 1; i < mine.size(); ++i) EXPECT_LT(mine[i - 1], mine[i]);
+      std::lock_guard<std::mutex> lock(mu);
+      ids.insert(ids.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), ids.size());
+  EXPECT_LT(b, NewId());
 }
 
 TEST(Ids, ClientIdRule) {
