@@ -17,7 +17,6 @@
 #include "api/protojson/json_field_selector.h"
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
-#include "core/condition_proto.h"
 #include "core/filter.h"
 #include "core/time_format.h"
 #include "insights_v1/insights.pb.h"
@@ -49,22 +48,6 @@ Response JsonText(std::string body, const Query& q) {
   auto selected = protojson::SelectJsonFields(q.fields(), body);
   if (!selected.ok()) return Error(selected.status());
   return JsonText(std::move(*selected));
-}
-
-// An Insights conversation filter as a stored selector.
-absl::StatusOr<core::ConversationSelector> SelectorFromFilter(const std::string& filter,
-                                                              const PathParams& p) {
-  core::ConversationSelector selector;
-  if (p.Get("location") != "-") selector.set_location(std::string(p.Get("location")));
-  selector.set_filter_text(filter);
-  if (!absl::StripAsciiWhitespace(filter).empty()) {
-    auto expr = core::ParseFilter(filter);
-    if (!expr.ok()) return expr.status();
-    auto condition = ConversationCondition(*expr);
-    if (!condition.ok()) return condition.status();
-    *selector.mutable_condition() = core::ConditionToProto(*condition);
-  }
-  return selector;
 }
 
 class AnalysisHandlers {
@@ -151,7 +134,7 @@ class AnalysisHandlers {
       return Error(absl::InvalidArgumentError(
           "analysis_percentage must be greater than 0 and at most 100"));
     }
-    auto selector = SelectorFromFilter(wire.filter(), p);
+    auto selector = SelectorFromFilter(wire.filter(), p.Get("location"));
     if (!selector.ok()) return Error(selector.status());
     core::Operation op = NewOperation(p);
     core::BulkAnalyzeJob* job = op.mutable_bulk_analyze();
@@ -172,7 +155,7 @@ class AnalysisHandlers {
     if (wire.max_delete_count() < 0) {
       return Error(absl::InvalidArgumentError("max_delete_count must not be negative"));
     }
-    auto selector = SelectorFromFilter(wire.filter(), p);
+    auto selector = SelectorFromFilter(wire.filter(), p.Get("location"));
     if (!selector.ok()) return Error(selector.status());
     core::Operation op = NewOperation(p);
     core::BulkDeleteJob* job = op.mutable_bulk_delete();

@@ -8,14 +8,12 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "api/insights_v1/export_mapping.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/operation_mapping.h"
 #include "api/insights_v1/request.h"
 #include "api/insights_v1/routes.h"
-#include "core/condition_proto.h"
 #include "core/filter.h"
 #include "core/time_format.h"
 #include "export/table_writer.h"
@@ -41,21 +39,6 @@ exporter::WriteDisposition DispositionOf(core::ExportJob::WriteDisposition d) {
 
 exporter::TableRef TableOf(const core::ExportJob& job) {
   return exporter::TableRef{job.project(), job.dataset(), job.table()};
-}
-
-// The filter as a stored selector (the same vocabulary as conversations.list).
-absl::StatusOr<core::ConversationSelector> Selector(const std::string& filter, const PathParams& p) {
-  core::ConversationSelector selector;
-  if (p.Get("location") != "-") selector.set_location(std::string(p.Get("location")));
-  selector.set_filter_text(filter);
-  if (!absl::StripAsciiWhitespace(filter).empty()) {
-    auto expr = core::ParseFilter(filter);
-    if (!expr.ok()) return expr.status();
-    auto condition = ConversationCondition(*expr);
-    if (!condition.ok()) return condition.status();
-    *selector.mutable_condition() = core::ConditionToProto(*condition);
-  }
-  return selector;
 }
 
 class Exporter {
@@ -103,7 +86,7 @@ class Exporter {
             "Invalid value at 'write_disposition' (TYPE_ENUM), ", static_cast<int>(wire.write_disposition()))));
     }
     // kms_key is accepted and ignored: the files are written as the server's user.
-    auto selector = Selector(wire.filter(), p);
+    auto selector = SelectorFromFilter(wire.filter(), p.Get("location"));
     if (!selector.ok()) return Error(selector.status());
     *job->mutable_selector() = std::move(*selector);
     auto submitted = s_.jobs->Submit(std::move(op));

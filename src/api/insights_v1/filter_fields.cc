@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/condition_proto.h"
 #include "api/insights_v1/mapping.h"
 #include "core/absl_compat.h"
 #include "core/time_format.h"
@@ -171,6 +172,21 @@ absl::StatusOr<Ordering> ParseOrderBy(std::string_view order_by) {
         "\"; supported: create_time, update_time, start_time, duration, turn_count"));
   }
   return o;
+}
+
+absl::StatusOr<core::ConversationSelector> SelectorFromFilter(std::string_view filter,
+                                                              std::string_view location) {
+  core::ConversationSelector selector;
+  if (location != "-") selector.set_location(std::string(location));
+  selector.set_filter_text(std::string(filter));
+  if (!absl::StripAsciiWhitespace(absl::string_view(filter.data(), filter.size())).empty()) {
+    auto expr = core::ParseFilter(filter);
+    if (!expr.ok()) return expr.status();
+    auto condition = ConversationCondition(*expr);
+    if (!condition.ok()) return condition.status();
+    *selector.mutable_condition() = core::ConditionToProto(*condition);
+  }
+  return selector;
 }
 
 }  // namespace parley::insights_v1

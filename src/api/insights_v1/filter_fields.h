@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "core/conversation_query.h"
 #include "core/filter.h"
+#include "parley/operation.pb.h"
 
 namespace parley::insights_v1 {
 
@@ -14,6 +15,12 @@ namespace parley::insights_v1 {
 // start_time, duration, turn_count, latest_analysis) into a core condition.
 // INVALID_ARGUMENT naming the field or value that is not understood.
 absl::StatusOr<core::Condition> ConversationCondition(const core::FilterExpr& expr);
+
+// An Insights conversation filter (as above) in the stored form long-running
+// work keeps: the condition plus the text to echo back. `location` "-" or
+// empty: every location. INVALID_ARGUMENT as ConversationCondition.
+absl::StatusOr<core::ConversationSelector> SelectorFromFilter(std::string_view filter,
+                                                              std::string_view location);
 
 struct Ordering {
   core::ConversationColumn column = core::ConversationColumn::kCreateTime;
