@@ -1,7 +1,9 @@
 // CREDIT_CARD_NUMBER: 13-19 digits, contiguous or in groups of 3+ joined by
 // one consistent space or dash, starting with a known issuer prefix for that
-// length and passing the Luhn check. Maestro's 12-digit numbers also count
-// after a card word ("card", "visa", ...). When a run of groups is longer
+// length and passing the Luhn check. After a card word ("card", "visa", ...)
+// the issuer prefix is not required (an issuer we do not list, or a test
+// number; the word supplies the evidence the prefix would), and Maestro's
+// 12-digit numbers count too. When a run of groups is longer
 // than a card (a card followed by a quantity), its longest valid prefix of
 // whole groups is taken.
 #include <array>
@@ -64,12 +66,14 @@ void FindCreditCardNumbers(std::string_view text, std::vector<Finding>* out) {
       size_t span_end = g.end[k];
       if (IsWordCharAt(text, span_end)) continue;
       std::string_view digits(buf.data(), static_cast<size_t>(len));
-      if (!KnownCardPrefix(digits) || !LuhnValid(digits)) continue;
+      if (!LuhnValid(digits)) continue;
       if (!cue_known) {
         cue = BeforeHasCue(text, start, 6, 60, kCardCues);
         cue_known = true;
       }
-      if (len == 12 && !cue) continue;
+      const bool known_prefix = KnownCardPrefix(digits);
+      if (!known_prefix && !(cue && len >= 13)) continue;
+      if (len == 12 && (!cue || !known_prefix)) continue;
       out->push_back({InfoType::kCreditCardNumber, start, span_end, cue ? 0.9f : 0.7f});
       break;
     }

@@ -181,6 +181,18 @@ TEST(Card, NearMisses) {
   EXPECT_THAT(Spans("41111111111111111111111", InfoType::kCreditCardNumber), IsEmpty());
 }
 
+TEST(Card, UnlistedIssuerNeedsACardWord) {
+  // 7111111111111114 passes Luhn but no listed scheme issues it: an id,
+  // unless the text says it is a card.
+  EXPECT_THAT(Spans("my card number is 7111 1111 1111 1114", InfoType::kCreditCardNumber),
+              ElementsAre("7111 1111 1111 1114"));
+  EXPECT_THAT(Spans("pay with 7111111111111114 please", InfoType::kCreditCardNumber),
+              ElementsAre("7111111111111114"));
+  EXPECT_THAT(Spans("order 7111111111111114 shipped", InfoType::kCreditCardNumber), IsEmpty());
+  // A card word does not rescue a failed Luhn check.
+  EXPECT_THAT(Spans("my card number is 7111 1111 1111 1115", InfoType::kCreditCardNumber), IsEmpty());
+}
+
 TEST(Card, TrailingNumberIsNotPartOfIt) {
   EXPECT_THAT(Spans("card 4111 1111 1111 1111 2 times", InfoType::kCreditCardNumber),
               ElementsAre("4111 1111 1111 1111"));
