@@ -17,6 +17,7 @@
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/request.h"
+#include "api/insights_v1/settings.h"
 #include "api/insights_v1/transcript_file.h"
 #include "api/protojson/field_selector.h"
 #include "api/protojson/protojson.h"
@@ -110,6 +111,14 @@ class Handlers {
     if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return std::move(responder).Send(Error(s));
     // Insights: "MEDIUM_UNSPECIFIED: if unspecified will default to PHONE_CALL".
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
+    // Settings.conversationTtl: "the default TTL for newly-created conversations".
+    if (c.expire_time_us() == 0) {
+      auto settings = CachedSettings(store_, c.tenant(), c.location());
+      if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
+      if (settings->conversation_ttl_us() > 0) {
+        c.set_expire_time_us(core::NowMicros() + settings->conversation_ttl_us());
+      }
+    }
     service_->CreateAsync(
         std::move(c), [q = std::move(*q), responder = std::move(responder)](
                           absl::StatusOr<std::unique_ptr<core::ConversationService::Created>>

@@ -20,6 +20,14 @@ absl::StatusOr<core::TenantSettings> LoadSettings(store::Store* store, std::stri
                                                   std::string_view location,
                                                   int64_t* update_time_us = nullptr);
 
+// LoadSettings through a per-process cache: creates read the settings (for
+// the default TTL) on every call. A settings PATCH through this process calls
+// ForgetSettings; with several server processes on one store a change would
+// reach the others only when they restart (fine for the single-node store).
+absl::StatusOr<core::TenantSettings> CachedSettings(store::Store* store, std::string_view tenant,
+                                                    std::string_view location);
+void ForgetSettings(std::string_view tenant, std::string_view location);
+
 // INVALID_ARGUMENT unless each non-empty template is a DLP template name
 // (projects/P[/locations/L]/deidentifyTemplates/T, .../inspectTemplates/T).
 // `field` names the config in the message ("redaction_config").

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,6 +44,47 @@ absl::StatusOr<core::TenantSettings> LoadSettings(store::Store* store, std::stri
   if (!s.ParseFromString(r->body)) return absl::InternalError("stored settings are corrupt");
   if (update_time_us != nullptr) *update_time_us = r->update_time_us;
   return s;
+}
+
+namespace {
+
+struct SettingsCache {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, core::TenantSettings> by_key ABSL_GUARDED_BY(mu);
+};
+
+SettingsCache& Cache() {
+  static SettingsCache* cache = new SettingsCache();
+  return *cache;
+}
+
+std::string CacheKey(std::string_view tenant, std::string_view location) {
+  return absl::StrCat(tenant.size(), ":", std::string(tenant), std::string(location));
+}
+
+}  // namespace
+
+absl::StatusOr<core::TenantSettings> CachedSettings(store::Store* store, std::string_view tenant,
+                                                    std::string_view location) {
+  const std::string key = CacheKey(tenant, location);
+  SettingsCache& cache = Cache();
+  {
+    absl::MutexLock lock(&cache.mu);
+    auto it = cache.by_key.find(key);
+    if (it != cache.by_key.end()) return it->second;
+  }
+  absl::StatusOr<core::TenantSettings> loaded = LoadSettings(store, tenant, location);
+  if (!loaded.ok()) return loaded;
+  absl::MutexLock lock(&cache.mu);
+  if (cache.by_key.size() > 10'000) cache.by_key.clear();  // bounded
+  cache.by_key[key] = *loaded;
+  return loaded;
+}
+
+void ForgetSettings(std::string_view tenant, std::string_view location) {
+  SettingsCache& cache = Cache();
+  absl::MutexLock lock(&cache.mu);
+  cache.by_key.erase(CacheKey(tenant, location));
 }
 
 namespace {
@@ -286,6 +329,7 @@ class SettingsHandlers {
       if ((absl::IsAborted(st) || absl::IsAlreadyExists(st) || absl::IsNotFound(st)) && attempt < 5) {
         continue;  // another writer got there first: apply the patch to theirs
       }
+      ForgetSettings(s.tenant(), s.location());
       if (!st.ok()) return Error(st);
       Settings out;
       ToWire(s, &out);
