@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "analysis/default_pipeline.h"
 #include "analysis/phrases/phrase_matcher_proto.h"

@@ -77,10 +77,15 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
   if (op.create_time_us() == 0) op.set_create_time_us(now);
   op.set_update_time_us(now);
   op.set_state(core::OPERATION_PENDING);
-  absl::MutexLock lock(&mu_);
-  if (shut_down_) return absl::UnavailableError("the server is shutting down");
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return absl::UnavailableError("the server is shutting down");
+  }
+  // Stored outside the lock, so that concurrent submissions share a group
+  // commit. Shut down meanwhile: the stored operation runs after the restart.
   if (absl::Status s = store_->CreateOperation(op); !s.ok()) return s;
-  pending_.push_back(op);
+  absl::MutexLock lock(&mu_);
+  if (!shut_down_) pending_.push_back(op);
   return op;
 }
 

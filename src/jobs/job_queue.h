@@ -93,9 +93,6 @@ class JobQueue {
   size_t active() const;
 
  private:
-  struct Key {
-    std::string tenant, id;
-  };
   void WorkerLoop();
   void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
   static std::string MapKey(std::string_view tenant, std::string_view id);

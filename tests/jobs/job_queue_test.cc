@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/operation_state.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
 
@@ -37,8 +38,7 @@ core::Operation WaitDone(store::Store& store, const std::string& id) {
   for (;;) {
     absl::StatusOr<core::Operation> op = store.GetOperation("t1", id);
     EXPECT_TRUE(op.ok()) << op.status();
-    if (op.ok() && (op->state() == core::OPERATION_SUCCEEDED || op->state() == core::OPERATION_FAILED ||
-                    op->state() == core::OPERATION_CANCELLED)) {
+    if (op.ok() && core::IsFinished(*op)) {
       return *op;
     }
     if (std::chrono::steady_clock::now() > deadline) {

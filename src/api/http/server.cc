@@ -454,17 +454,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
               });
   }
 
-  Response Invoke(const Handler& handler, const PathParams& params) {
+  // Runs `fn`; false (after logging what was thrown) if it threw. Handlers
+  // and response renderers run through here, so an exception becomes a 500.
+  template <typename Fn>
+  bool Guarded(const char* what, Fn&& fn) {
     try {
-      return handler(req_, params);
+      fn();
+      return true;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "parley: handler for %s %s threw: %s\n",
+      std::fprintf(stderr, "parley: %s for %s %s threw: %s\n", what,
                    std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
     } catch (...) {
-      std::fprintf(stderr, "parley: handler for %s %s threw a non-exception\n",
+      std::fprintf(stderr, "parley: %s for %s %s threw a non-exception\n", what,
                    std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
     }
-    return core_->RenderError(500, "Internal error encountered.");
+    return false;
+  }
+
+  Response InternalError() { return core_->RenderError(500, "Internal error encountered."); }
+
+  Response Invoke(const Handler& handler, const PathParams& params) {
+    Response response;
+    if (!Guarded("handler", [&] { response = handler(req_, params); })) return InternalError();
+    return response;
   }
 
   // Runs an asynchronous handler here, on the network thread. Its Responder
@@ -478,33 +490,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
       answered->store(true, std::memory_order_relaxed);
       Executor ex = self->socket_.get_executor();
       net::post(ex, [self = std::move(self), make = std::move(make)]() mutable {
-        self->WriteResponse(self->InvokeMake(make));
+        Response response;
+        if (!self->Guarded("response", [&] { response = make(); })) response = self->InternalError();
+        self->WriteResponse(std::move(response));
       });
     });
-    try {
-      handler(req_, params, std::move(responder));
-      return;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "parley: handler for %s %s threw: %s\n",
-                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
-    } catch (...) {
-      std::fprintf(stderr, "parley: handler for %s %s threw a non-exception\n",
-                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
+    if (!Guarded("handler", [&] { handler(req_, params, std::move(responder)); }) &&
+        !answered->load(std::memory_order_relaxed)) {
+      WriteResponse(InternalError());
     }
-    if (!answered->load(std::memory_order_relaxed)) {
-      WriteResponse(core_->RenderError(500, "Internal error encountered."));
-    }
-  }
-
-  Response InvokeMake(Responder::Make& make) {
-    try {
-      return make();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "parley: response for %s %s threw: %s\n",
-                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
-    } catch (...) {
-    }
-    return core_->RenderError(500, "Internal error encountered.");
   }
 
   void WriteResponse(Response response) {

@@ -129,7 +129,7 @@ class AnalysisHandlers {
     if (auto st = CheckParent(p); !st.ok()) return Error(st);
     BulkAnalyzeConversationsRequest wire;
     if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
-    if (auto st = CheckParentField(wire.parent(), p); !st.ok()) return Error(st);
+    if (auto st = CheckNameMatchesUrl("parent", wire.parent(), ParentName(p)); !st.ok()) return Error(st);
     if (!(wire.analysis_percentage() > 0 && wire.analysis_percentage() <= 100)) {
       return Error(absl::InvalidArgumentError(
           "analysis_percentage must be greater than 0 and at most 100"));
@@ -151,7 +151,7 @@ class AnalysisHandlers {
     if (auto st = CheckParent(p); !st.ok()) return Error(st);
     BulkDeleteConversationsRequest wire;
     if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
-    if (auto st = CheckParentField(wire.parent(), p); !st.ok()) return Error(st);
+    if (auto st = CheckNameMatchesUrl("parent", wire.parent(), ParentName(p)); !st.ok()) return Error(st);
     if (wire.max_delete_count() < 0) {
       return Error(absl::InvalidArgumentError("max_delete_count must not be negative"));
     }
@@ -168,11 +168,8 @@ class AnalysisHandlers {
   Response GetOperation(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto op = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
-    if (!op.ok() || op->location() != p.Get("location")) {
-      return Error(absl::NotFoundError(
-          absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found")));
-    }
+    auto op = FindOperation(p);
+    if (!op.ok()) return Error(op.status());
     return JsonText(Render(*op, *q), *q);
   }
 
@@ -226,29 +223,26 @@ class AnalysisHandlers {
   Response CancelOperation(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto current = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
-    if (!current.ok() || current->location() != p.Get("location")) {
-      return Error(absl::NotFoundError(
-          absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found")));
-    }
+    if (auto current = FindOperation(p); !current.ok()) return Error(current.status());
     auto op = s_.jobs->Cancel(p.Get("project"), p.Get("operation"));
     if (!op.ok()) return Error(op.status());
     return JsonText("{}");  // google.protobuf.Empty
   }
 
  private:
+  // The operation the path names, in the path's location; NOT_FOUND else.
+  absl::StatusOr<core::Operation> FindOperation(const PathParams& p) {
+    auto op = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
+    if (op.ok() && op->location() == p.Get("location")) return op;
+    if (!op.ok() && !absl::IsNotFound(op.status())) return op.status();
+    return absl::NotFoundError(absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found"));
+  }
+
   static core::Operation NewOperation(const PathParams& p) {
     core::Operation op;
     op.set_tenant(std::string(p.Get("project")));
     op.set_location(std::string(p.Get("location")));
     return op;
-  }
-
-  // A request body's `parent`, when given, must name the URL's parent.
-  static absl::Status CheckParentField(const std::string& parent, const PathParams& p) {
-    if (parent.empty() || parent == ParentName(p)) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat("parent \"", parent,
-                                                   "\" does not match the URL (", ParentName(p), ")"));
   }
 
   Response Submit(core::Operation op, const Query& q) {

@@ -52,9 +52,8 @@ class Exporter {
     if (auto st = CheckParent(p); !st.ok()) return Error(st);
     ExportInsightsDataRequest wire;
     if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
-    if (!wire.parent().empty() && wire.parent() != ParentName(p)) {
-      return Error(absl::InvalidArgumentError(absl::StrCat(
-          "parent \"", wire.parent(), "\" does not match the URL (", ParentName(p), ")")));
+    if (auto st = CheckNameMatchesUrl("parent", wire.parent(), ParentName(p)); !st.ok()) {
+      return Error(st);
     }
     if (export_dir_.empty()) {
       return Error(absl::FailedPreconditionError(

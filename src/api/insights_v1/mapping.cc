@@ -137,8 +137,20 @@ std::string SnakeCase(std::string_view name) {
   return out;
 }
 
+std::string LocationName(std::string_view tenant, std::string_view location) {
+  return absl::StrCat("projects/", Sv(tenant), "/locations/", Sv(location));
+}
+
+std::string ConversationName(std::string_view tenant, std::string_view location, std::string_view id) {
+  return absl::StrCat(LocationName(tenant, location), "/conversations/", Sv(id));
+}
+
 std::string ConversationName(const core::Conversation& c) {
-  return absl::StrCat("projects/", c.tenant(), "/locations/", c.location(), "/conversations/", c.id());
+  return ConversationName(c.tenant(), c.location(), c.id());
+}
+
+std::string PhraseMatcherName(std::string_view tenant, std::string_view location, std::string_view id) {
+  return absl::StrCat(LocationName(tenant, location), "/phraseMatchers/", Sv(id));
 }
 
 absl::Status TranscriptFromWire(const Conversation::Transcript& transcript, core::Conversation* out) {

@@ -19,8 +19,13 @@ void SetDuration(int64_t micros, google::protobuf::Duration* d);
 // lowerCamelCase -> snake_case (field names and paths may come in either).
 std::string SnakeCase(std::string_view name);
 
+// "projects/{p}/locations/{l}": the parent of every Insights resource.
+std::string LocationName(std::string_view tenant, std::string_view location);
 // "projects/{p}/locations/{l}/conversations/{id}"
 std::string ConversationName(const core::Conversation& c);
+std::string ConversationName(std::string_view tenant, std::string_view location, std::string_view id);
+// "projects/{p}/locations/{l}/phraseMatchers/{id}"
+std::string PhraseMatcherName(std::string_view tenant, std::string_view location, std::string_view id);
 
 // Fills the Insights-writable fields of `out` from `in` (output-only fields
 // of `in` are ignored). `now_us` turns a `ttl` into an expire time. Fails with

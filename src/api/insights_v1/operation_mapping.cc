@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
+#include "core/operation_state.h"
 
 namespace parley::insights_v1 {
 namespace {
@@ -28,19 +29,14 @@ void AddErrors(const core::Operation& op, google::protobuf::RepeatedPtrField<Rpc
   }
 }
 
-bool IsDone(const core::Operation& op) {
-  return op.state() == core::OPERATION_SUCCEEDED || op.state() == core::OPERATION_FAILED ||
-         op.state() == core::OPERATION_CANCELLED;
-}
-
 std::string Parent(const core::Operation& op) {
-  return absl::StrCat("projects/", op.tenant(), "/locations/", op.location());
+  return LocationName(op.tenant(), op.location());
 }
 
 template <typename Meta>
 void SetTimes(const core::Operation& op, Meta* m) {
   SetTimestamp(op.create_time_us(), m->mutable_create_time());
-  if (IsDone(op) && op.end_time_us() != 0) SetTimestamp(op.end_time_us(), m->mutable_end_time());
+  if (core::IsFinished(op) && op.end_time_us() != 0) SetTimestamp(op.end_time_us(), m->mutable_end_time());
 }
 
 }  // namespace
@@ -150,7 +146,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
   }
   std::string out = absl::StrCat("{\"name\":\"", OperationName(op), "\"");
   if (!metadata.empty()) absl::StrAppend(&out, ",\"metadata\":", metadata);
-  if (IsDone(op)) {
+  if (core::IsFinished(op)) {
     out += ",\"done\":true";
     if (op.state() == core::OPERATION_SUCCEEDED) {
       if (!response.empty()) absl::StrAppend(&out, ",\"response\":", response);

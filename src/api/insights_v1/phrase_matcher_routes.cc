@@ -50,10 +50,6 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kMaxDisplayNameChars = 256;
 constexpr int kMaxVersionTagChars = 128;
 
-std::string MatcherName(std::string_view tenant, std::string_view location, std::string_view id) {
-  return absl::StrCat("projects/", Sv(tenant), "/locations/", Sv(location), "/phraseMatchers/", Sv(id));
-}
-
 // A short random revision id (8 digits).
 std::string NewRevisionId() { return core::NewId().substr(11); }
 
@@ -144,7 +140,7 @@ absl::Status ApplyPath(std::string_view path, const PhraseMatcher& in, core::Phr
 }
 
 void ToWire(const core::PhraseMatcher& m, PhraseMatcher* out) {
-  out->set_name(MatcherName(m.tenant(), m.location(), m.id()));
+  out->set_name(PhraseMatcherName(m.tenant(), m.location(), m.id()));
   out->set_revision_id(m.revision_id());
   out->set_version_tag(m.version_tag());
   if (m.revision_create_time_us() != 0) {
@@ -380,10 +376,9 @@ class PhraseMatcherHandlers {
     if (auto st = CheckFields(*q, PhraseMatcher::default_instance()); !st.ok()) return Error(st);
     PhraseMatcher patch;
     if (auto st = ParseBody(req, "phrase_matcher", &patch); !st.ok()) return Error(st);
-    const std::string expected = MatcherName(p.Get("project"), p.Get("location"), p.Get("matcher"));
-    if (!patch.name().empty() && patch.name() != expected) {
-      return Error(absl::InvalidArgumentError(absl::StrCat(
-          "phrase_matcher.name \"", patch.name(), "\" does not match the URL (", expected, ")")));
+    const std::string expected = PhraseMatcherName(p.Get("project"), p.Get("location"), p.Get("matcher"));
+    if (auto st = CheckNameMatchesUrl("phrase_matcher.name", patch.name(), expected); !st.ok()) {
+      return Error(st);
     }
     std::vector<std::string> paths;
     if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {

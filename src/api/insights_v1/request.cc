@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/http/google_errors.h"
+#include "api/insights_v1/mapping.h"
 #include "api/protojson/field_selector.h"
 #include "core/absl_compat.h"
 
@@ -111,8 +112,13 @@ absl::Status ParseBody(const Request& req, std::string_view root, google::protob
   return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
 
-std::string ParentName(const PathParams& p) {
-  return absl::StrCat("projects/", Sv(p.Get("project")), "/locations/", Sv(p.Get("location")));
+std::string ParentName(const PathParams& p) { return LocationName(p.Get("project"), p.Get("location")); }
+
+absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
+                                 std::string_view expected) {
+  if (given.empty() || given == expected) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(Sv(field), " \"", Sv(given),
+                                                 "\" does not match the URL (", Sv(expected), ")"));
 }
 
 }  // namespace parley::insights_v1

@@ -72,4 +72,10 @@ absl::Status ParseBody(const http::Request& req, std::string_view root,
 // "projects/P/locations/L" of the request's path.
 std::string ParentName(const http::PathParams& p);
 
+// A resource name (or parent) given in a request body must name what the URL
+// names: OK when `given` is empty or equal to `expected`, else INVALID_ARGUMENT
+// naming `field` ("parent", "conversation.name", ...).
+absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
+                                 std::string_view expected);
+
 }  // namespace parley::insights_v1

@@ -115,8 +115,8 @@ class Handlers {
     if (c.expire_time_us() == 0) {
       auto settings = CachedSettings(store_, c.tenant(), c.location());
       if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
-      if (settings->conversation_ttl_us() > 0) {
-        c.set_expire_time_us(core::NowMicros() + settings->conversation_ttl_us());
+      if (const int64_t ttl = (*settings)->conversation_ttl_us(); ttl > 0) {
+        c.set_expire_time_us(core::NowMicros() + ttl);
       }
     }
     service_->CreateAsync(
@@ -232,14 +232,11 @@ class Handlers {
     Conversation patch;
     if (auto s = ParseConversationBody(req, &patch); !s.ok()) return Error(s);
     // The name in the body, if any, must agree with the URL.
-    if (!patch.name().empty()) {
-      std::string expected = absl::StrCat("projects/", Sv(p.Get("project")), "/locations/",
-                                          Sv(p.Get("location")), "/conversations/",
-                                          Sv(p.Get("conversation")));
-      if (patch.name() != expected) {
-        return Error(absl::InvalidArgumentError(absl::StrCat(
-            "conversation.name \"", patch.name(), "\" does not match the URL (", expected, ")")));
-      }
+    if (auto s = CheckNameMatchesUrl(
+            "conversation.name", patch.name(),
+            ConversationName(p.Get("project"), p.Get("location"), p.Get("conversation")));
+        !s.ok()) {
+      return Error(s);
     }
     std::vector<std::string> paths;
     if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {

@@ -3,6 +3,7 @@
 // location and whose body is a core::TenantSettings.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -24,8 +25,8 @@ absl::StatusOr<core::TenantSettings> LoadSettings(store::Store* store, std::stri
 // the default TTL) on every call. A settings PATCH through this process calls
 // ForgetSettings; with several server processes on one store a change would
 // reach the others only when they restart (fine for the single-node store).
-absl::StatusOr<core::TenantSettings> CachedSettings(store::Store* store, std::string_view tenant,
-                                                    std::string_view location);
+absl::StatusOr<std::shared_ptr<const core::TenantSettings>> CachedSettings(
+    store::Store* store, std::string_view tenant, std::string_view location);
 void ForgetSettings(std::string_view tenant, std::string_view location);
 
 // INVALID_ARGUMENT unless each non-empty template is a DLP template name

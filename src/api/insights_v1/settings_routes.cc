@@ -50,7 +50,10 @@ namespace {
 
 struct SettingsCache {
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, core::TenantSettings> by_key ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, std::shared_ptr<const core::TenantSettings>> by_key
+      ABSL_GUARDED_BY(mu);
+  // Bumped by every ForgetSettings: a load that raced with a change is not cached.
+  uint64_t generation ABSL_GUARDED_BY(mu) = 0;
 };
 
 SettingsCache& Cache() {
@@ -64,27 +67,32 @@ std::string CacheKey(std::string_view tenant, std::string_view location) {
 
 }  // namespace
 
-absl::StatusOr<core::TenantSettings> CachedSettings(store::Store* store, std::string_view tenant,
-                                                    std::string_view location) {
+absl::StatusOr<std::shared_ptr<const core::TenantSettings>> CachedSettings(
+    store::Store* store, std::string_view tenant, std::string_view location) {
   const std::string key = CacheKey(tenant, location);
   SettingsCache& cache = Cache();
+  uint64_t generation;
   {
     absl::MutexLock lock(&cache.mu);
     auto it = cache.by_key.find(key);
     if (it != cache.by_key.end()) return it->second;
+    generation = cache.generation;
   }
   absl::StatusOr<core::TenantSettings> loaded = LoadSettings(store, tenant, location);
-  if (!loaded.ok()) return loaded;
+  if (!loaded.ok()) return loaded.status();
+  auto settings = std::make_shared<const core::TenantSettings>(std::move(*loaded));
   absl::MutexLock lock(&cache.mu);
+  if (cache.generation != generation) return settings;  // changed meanwhile: do not cache
   if (cache.by_key.size() > 10'000) cache.by_key.clear();  // bounded
-  cache.by_key[key] = *loaded;
-  return loaded;
+  cache.by_key[key] = settings;
+  return settings;
 }
 
 void ForgetSettings(std::string_view tenant, std::string_view location) {
   SettingsCache& cache = Cache();
   absl::MutexLock lock(&cache.mu);
   cache.by_key.erase(CacheKey(tenant, location));
+  ++cache.generation;
 }
 
 namespace {
@@ -226,7 +234,7 @@ const std::vector<std::string>& AllPaths() {
 }
 
 std::string SettingsName(std::string_view tenant, std::string_view location) {
-  return absl::StrCat("projects/", Sv(tenant), "/locations/", Sv(location), "/settings");
+  return absl::StrCat(LocationName(tenant, location), "/settings");
 }
 
 void ToWire(const core::TenantSettings& s, Settings* out) {
@@ -242,7 +250,7 @@ void ToWire(const core::TenantSettings& s, Settings* out) {
     ac->set_runtime_integration_analysis_percentage(s.runtime_analysis_percentage());
     ac->set_upload_conversation_analysis_percentage(s.upload_analysis_percentage());
     if (s.has_default_selection()) {
-      SelectionToWire(s.default_selection(), absl::StrCat("projects/", s.tenant(), "/locations/", s.location()),
+      SelectionToWire(s.default_selection(), LocationName(s.tenant(), s.location()),
                       ac->mutable_annotator_selector());
     }
   }
@@ -284,9 +292,8 @@ class SettingsHandlers {
     Settings patch;
     if (auto st = ParseBody(req, "settings", &patch); !st.ok()) return Error(st);
     const std::string expected = SettingsName(p.Get("project"), p.Get("location"));
-    if (!patch.name().empty() && patch.name() != expected) {
-      return Error(absl::InvalidArgumentError(
-          absl::StrCat("settings.name \"", patch.name(), "\" does not match the URL (", expected, ")")));
+    if (auto st = CheckNameMatchesUrl("settings.name", patch.name(), expected); !st.ok()) {
+      return Error(st);
     }
     const std::string* mask = q->Get("update_mask");
     if (mask == nullptr || absl::StripAsciiWhitespace(*mask).empty()) {

@@ -94,8 +94,7 @@ class StatsHandler {
         seen.clear();
         for (const core::PhraseMatch& m : a->result().phrase_matches()) {
           if (!seen.insert(m.matcher_id()).second) continue;
-          ++matcher_counts[absl::StrCat("projects/", c.tenant(), "/locations/", c.location(),
-                                        "/phraseMatchers/", m.matcher_id())];
+          ++matcher_counts[PhraseMatcherName(c.tenant(), c.location(), m.matcher_id())];
         }
       }
       if (!page->next) break;

@@ -45,8 +45,7 @@ std::string UploadOperationToJson(const core::Operation& op, store::Store* store
     ToWire(*c, /*full=*/true, &wire);
   } else {
     // Deleted (or expired) since: the response still names it.
-    wire.set_name(absl::StrCat("projects/", op.tenant(), "/locations/", op.location(),
-                               "/conversations/", op.upload().conversation_id()));
+    wire.set_name(ConversationName(op.tenant(), op.location(), op.upload().conversation_id()));
   }
   return OperationToJson(op, nullptr, &wire, print);
 }
@@ -77,9 +76,8 @@ class UploadHandlers {
     }
     UploadConversationRequest wire;
     if (auto st = ParseBody(req, "", &wire); !st.ok()) return Error(st);
-    if (!wire.parent().empty() && wire.parent() != ParentName(p)) {
-      return Error(absl::InvalidArgumentError(absl::StrCat(
-          "parent \"", wire.parent(), "\" does not match the URL (", ParentName(p), ")")));
+    if (auto st = CheckNameMatchesUrl("parent", wire.parent(), ParentName(p)); !st.ok()) {
+      return Error(st);
     }
     if (!wire.has_conversation()) return Error(absl::InvalidArgumentError("conversation is required"));
     const RedactionConfig& asked = wire.redaction_config();

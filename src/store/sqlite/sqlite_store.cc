@@ -31,12 +31,14 @@
 // statement.
 //
 // Writes: one writer thread owns the only write connection. A caller queues
-// its operation (a closure over that connection) and blocks. The writer takes
-// every queued operation (up to max_batch), runs them in ONE transaction, each
-// inside its own SAVEPOINT so one operation's failure (ALREADY_EXISTS, ...)
-// rolls back only that operation, COMMITs once (synchronous=FULL: one WAL
-// fsync for the whole group), then wakes every caller with its own status. A
-// failed COMMIT fails every operation of the group.
+// its operation (a closure over that connection and a completion callback;
+// synchronous calls wait on the callback). The writer takes every queued
+// operation (up to max_batch), runs them in ONE transaction, each inside its
+// own SAVEPOINT so one operation's failure (ALREADY_EXISTS, ...) rolls back
+// only that operation, COMMITs once (synchronous=FULL: one WAL fsync for the
+// whole group), then calls every operation's callback with its own status. A
+// failed COMMIT fails every operation of the group. Tables added later:
+// conversation_views (v2), operations and resources (v3).
 //
 // Reads: a small pool of query_only connections; WAL lets them read a
 // consistent snapshot while the writer commits.
@@ -55,6 +57,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
+#include "core/operation_state.h"
 #include "store/sqlite/query_sql.h"
 #include "store/sqlite/wal_buffer_vfs.h"
 
@@ -652,23 +656,12 @@ using sqlite::Stmt;
 
 // ---- open / close -----------------------------------------------------------
 
+// A queued write: its closure, and the callback the writer calls with its
+// result after the group commit (then deleting the op).
 struct SqliteStore::WriteOp {
-  absl::FunctionRef<absl::Status(Connection&)> fn;
-  absl::Status status;
-  bool done = false;
-  AsyncWriteOp* async = nullptr;  // set for WriteAsync: owns this op
-};
-
-// A queued write nobody waits for: it owns its closure, and the writer calls
-// `done` and deletes it after the group commit.
-struct SqliteStore::AsyncWriteOp {
-  AsyncWriteOp(absl::AnyInvocable<absl::Status(Connection&) const> f, WriteDone d)
-      : fn(std::move(f)),
-        done(std::move(d)),
-        op{absl::FunctionRef<absl::Status(Connection&)>(fn), absl::OkStatus(), false, this} {}
   absl::AnyInvocable<absl::Status(Connection&) const> fn;
   WriteDone done;
-  WriteOp op;
+  absl::Status status;
 };
 
 class SqliteStore::ReadLease {
@@ -748,30 +741,31 @@ void SqliteStore::Close() {
 // ---- writer -----------------------------------------------------------------
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn) {
-  WriteOp op{fn, absl::OkStatus(), false};
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return sqlite::Closed();
-  queue_.push_back(&op);
-  mu_.Await(absl::Condition(&op.done));
-  return op.status;
+  absl::Notification finished;
+  absl::Status result;
+  WriteAsync([fn](Connection& conn) { return fn(conn); },
+             [&](absl::Status s) {
+               result = std::move(s);
+               finished.Notify();
+             });
+  finished.WaitForNotification();
+  return result;
 }
 
 void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done) {
-  auto* async = new AsyncWriteOp(std::move(fn), std::move(done));
+  auto op = std::make_unique<WriteOp>(WriteOp{std::move(fn), std::move(done), absl::OkStatus()});
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      queue_.push_back(&async->op);
+      queue_.push_back(op.release());
       return;
     }
   }
-  std::unique_ptr<AsyncWriteOp> owned(async);
-  owned->done(sqlite::Closed());
+  op->done(sqlite::Closed());
 }
 
 void SqliteStore::WriterLoop() {
   std::vector<WriteOp*> batch;
-  std::vector<AsyncWriteOp*> finished_async;
   for (;;) {
     mu_.Lock();
     mu_.Await(absl::Condition(
@@ -794,21 +788,13 @@ void SqliteStore::WriterLoop() {
     stats_.batches++;
     stats_.ops += static_cast<int64_t>(n);
     stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
-    for (WriteOp* op : batch) {
-      if (op->async != nullptr) {
-        finished_async.push_back(op->async);
-      } else {
-        op->done = true;
-      }
-    }
     mu_.Unlock();
-    batch.clear();
     // Outside the lock: a callback may queue another write.
-    for (AsyncWriteOp* async : finished_async) {
-      std::unique_ptr<AsyncWriteOp> owned(async);
-      owned->done(std::move(owned->op.status));
+    for (WriteOp* op : batch) {
+      std::unique_ptr<WriteOp> owned(op);
+      owned->done(std::move(owned->status));
     }
-    finished_async.clear();
+    batch.clear();
   }
 }
 
@@ -952,16 +938,14 @@ absl::Status CheckNewConversation(const core::Conversation& conversation) {
 
 absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
                                              const ConversationViews& views) {
-  if (closed_) return sqlite::Closed();
-  RETURN_IF_ERROR(sqlite::CheckNewConversation(conversation));
-  std::string body;
-  if (!conversation.SerializeToString(&body)) {
-    return absl::InternalError("cannot serialize conversation");
-  }
-  const ConversationViews packed = sqlite::PackViews(views);
-  return Write([&](Connection& conn) {
-    return sqlite::InsertConversation(conn, conversation, body, packed);
+  absl::Notification finished;
+  absl::Status result;
+  CreateConversationAsync(conversation, views, [&](absl::Status s) {
+    result = std::move(s);
+    finished.Notify();
   });
+  finished.WaitForNotification();
+  return result;
 }
 
 void SqliteStore::CreateConversationAsync(const core::Conversation& conversation,
@@ -1126,17 +1110,12 @@ absl::Status SetLatestAnalysis(Connection& conn, int64_t pk, absl::string_view c
   return s.Exec();
 }
 
-bool IsDone(const core::Operation& op) {
-  return op.state() == core::OPERATION_SUCCEEDED || op.state() == core::OPERATION_FAILED ||
-         op.state() == core::OPERATION_CANCELLED;
-}
-
 // Replaces a stored operation; NOT_FOUND if absent.
 absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
   ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE operations SET location = ?3, create_time = ?4,"
                                           " done = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2"));
   s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
-  s.Bind(4, op.create_time_us()).Bind(5, int64_t{IsDone(op)}).BindBlobStatic(6, body);
+  s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
   RETURN_IF_ERROR(s.Exec());
   if (sqlite3_changes64(conn.db()) == 0) {
     return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
@@ -1151,6 +1130,26 @@ absl::StatusOr<M> ParseMessage(absl::string_view bytes, absl::string_view what) 
     return absl::InternalError(absl::StrCat("stored ", what, " is corrupt"));
   }
   return m;
+}
+
+// Reads a keyset page: rows of (sort value, id, serialized M), asked for with
+// LIMIT page_size + 1. Up to page_size messages go to `items`; the extra row,
+// if any, means more follow after the last one returned (`next`).
+template <typename M>
+absl::Status ReadPage(Stmt& s, int page_size, absl::string_view what, std::vector<M>* items,
+                      std::optional<core::ListCursor>* next) {
+  int64_t last_sort_value = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::OkStatus();
+    if (static_cast<int>(items->size()) >= page_size) {
+      *next = core::ListCursor{last_sort_value, items->back().id()};
+      return absl::OkStatus();
+    }
+    last_sort_value = s.Int(0);
+    ASSIGN_OR_RETURN(M m, ParseMessage<M>(s.Blob(2), what));
+    items->push_back(std::move(m));
+  }
 }
 
 }  // namespace
@@ -1236,18 +1235,7 @@ absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
   s.Bind(1, pk).Bind(4, int64_t{page_size} + 1);
   if (after) s.Bind(2, after->sort_value).BindText(3, after->id);
   AnalysisPage page;
-  int64_t last_time = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    if (static_cast<int>(page.analyses.size()) >= page_size) {
-      page.next = core::ListCursor{last_time, page.analyses.back().id()};
-      break;
-    }
-    last_time = s.Int(0);
-    ASSIGN_OR_RETURN(core::Analysis a, sqlite::ParseMessage<core::Analysis>(s.Blob(2), "analysis"));
-    page.analyses.push_back(std::move(a));
-  }
+  RETURN_IF_ERROR(sqlite::ReadPage(s, page_size, "analysis", &page.analyses, &page.next));
   return page;
 }
 
@@ -1294,7 +1282,7 @@ absl::Status SqliteStore::CreateOperation(const core::Operation& op) {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
                                             " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
-    s.Bind(4, op.create_time_us()).Bind(5, int64_t{sqlite::IsDone(op)}).BindBlobStatic(6, body);
+    s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
     int rc = s.StepRaw();
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
       return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
@@ -1342,18 +1330,7 @@ absl::StatusOr<OperationPage> SqliteStore::ListOperations(
   if (after) s.Bind(4, after->sort_value).BindText(5, after->id);
   s.Bind(6, int64_t{page_size} + 1);
   OperationPage page;
-  int64_t last_time = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    if (static_cast<int>(page.operations.size()) >= page_size) {
-      page.next = core::ListCursor{last_time, page.operations.back().id()};
-      break;
-    }
-    last_time = s.Int(0);
-    ASSIGN_OR_RETURN(core::Operation op, sqlite::ParseMessage<core::Operation>(s.Blob(2), "operation"));
-    page.operations.push_back(std::move(op));
-  }
+  RETURN_IF_ERROR(sqlite::ReadPage(s, page_size, "operation", &page.operations, &page.next));
   return page;
 }
 
@@ -1488,18 +1465,8 @@ absl::StatusOr<ConversationPage> SqliteStore::ListConversations(
   ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(sql.sql));
   for (size_t i = 0; i < sql.params.size(); ++i) s.Bind(static_cast<int>(i + 1), sql.params[i]);
   ConversationPage page;
-  int64_t last_sort_value = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) break;
-    if (static_cast<int64_t>(page.conversations.size()) >= query.page_size) {
-      page.next = core::ListCursor{last_sort_value, page.conversations.back().id()};
-      break;
-    }
-    last_sort_value = s.Int(0);
-    ASSIGN_OR_RETURN(core::Conversation conv, sqlite::ParseBody(s.Blob(2), s.Text(1)));
-    page.conversations.push_back(std::move(conv));
-  }
+  RETURN_IF_ERROR(
+      sqlite::ReadPage(s, query.page_size, "conversation", &page.conversations, &page.next));
   return page;
 }
 

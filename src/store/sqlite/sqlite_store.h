@@ -121,7 +121,6 @@ class SqliteStore final : public Store {
 
  private:
   struct WriteOp;
-  struct AsyncWriteOp;
   class ReadLease;
 
   SqliteStore(std::string path, const SqliteStoreOptions& options);
