@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/protojson/field_paths.h"
 #include "google/protobuf/descriptor.h"
 
 namespace parley::protojson {
@@ -39,76 +40,31 @@ const Descriptor* Inner(const FieldDescriptor* f) {
   return d;
 }
 
-class Parser {
- public:
-  explicit Parser(std::string_view text) : text_(text) {}
-
-  absl::Status ParseList(const Descriptor* d, Selection* sel, int depth) {
-    if (depth > 32) return Error("nested too deeply");
-    while (true) {
-      if (absl::Status s = ParseItem(d, sel, depth); !s.ok()) return s;
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      return absl::OkStatus();
+// Resolves the names of `tree` against message type `d` into `sel`, merging
+// paths that name one field twice (as "agentId" and "agent_id").
+absl::Status Resolve(std::string_view selector, const FieldTree& tree, const Descriptor* d,
+                     Selection* sel) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("Invalid field selector \"", std::string(selector),
+                                                   "\": ", std::string(why)));
+  };
+  if (tree.all) sel->all = true;
+  for (const auto& [name, sub] : tree.fields) {
+    const FieldDescriptor* f = FindField(d, name);
+    if (f == nullptr) return bad(absl::StrCat("unknown field \"", name, "\""));
+    auto [it, added] = sel->fields.try_emplace(f);
+    if (!sub) {
+      it->second.reset();  // the whole field
+      continue;
     }
+    const Descriptor* inner = Inner(f);
+    if (inner == nullptr) return bad(absl::StrCat("\"", name, "\" has no fields to select"));
+    if (!added && !it->second) continue;  // already the whole field
+    if (!it->second) it->second = std::make_unique<Selection>();
+    if (absl::Status s = Resolve(selector, *sub, inner, it->second.get()); !s.ok()) return s;
   }
-  bool AtEnd() const { return pos_ == text_.size(); }
-  absl::Status Error(std::string_view why) const {
-    return absl::InvalidArgumentError(absl::StrCat("Invalid field selector \"", std::string(text_),
-                                                   "\": ", std::string(why), " at position ", pos_));
-  }
-
- private:
-  std::string Name() {
-    size_t start = pos_;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '*';
-      if (!ok) break;
-      ++pos_;
-    }
-    return std::string(text_.substr(start, pos_ - start));
-  }
-
-  absl::Status ParseItem(const Descriptor* d, Selection* sel, int depth) {
-    while (true) {
-      std::string name = Name();
-      if (name.empty()) return Error("expected a field name");
-      if (name == "*") {
-        sel->all = true;
-        return absl::OkStatus();
-      }
-      if (d == nullptr) return Error(absl::StrCat("\"", name, "\" selects inside a scalar field"));
-      const FieldDescriptor* f = FindField(d, name);
-      if (f == nullptr) return Error(absl::StrCat("unknown field \"", name, "\""));
-      auto& child = sel->fields[f];
-      bool more = pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == '/' || text_[pos_] == '(');
-      if (!more) {
-        child.reset();  // the whole field
-        return absl::OkStatus();
-      }
-      if (!child) child = std::make_unique<Selection>();
-      const Descriptor* inner = Inner(f);
-      if (text_[pos_] == '(') {
-        ++pos_;
-        if (inner == nullptr) return Error(absl::StrCat("\"", name, "\" has no fields to select"));
-        if (absl::Status s = ParseList(inner, child.get(), depth + 1); !s.ok()) return s;
-        if (pos_ >= text_.size() || text_[pos_] != ')') return Error("expected ')'");
-        ++pos_;
-        return absl::OkStatus();
-      }
-      ++pos_;  // '.' or '/'
-      d = inner;
-      sel = child.get();
-    }
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-};
+  return absl::OkStatus();
+}
 
 void Prune(const Selection& sel, Message* m) {
   if (sel.all) return;
@@ -140,10 +96,10 @@ void Prune(const Selection& sel, Message* m) {
 }  // namespace
 
 absl::Status ApplyFieldSelector(std::string_view selector, Message* message) {
+  absl::StatusOr<FieldTree> tree = ParseFieldSelector(selector);
+  if (!tree.ok()) return tree.status();
   Selection sel;
-  Parser parser(selector);
-  if (absl::Status s = parser.ParseList(message->GetDescriptor(), &sel, 0); !s.ok()) return s;
-  if (!parser.AtEnd()) return parser.Error("unexpected character");
+  if (absl::Status s = Resolve(selector, *tree, message->GetDescriptor(), &sel); !s.ok()) return s;
   Prune(sel, message);
   return absl::OkStatus();
 }

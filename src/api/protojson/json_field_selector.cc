@@ -1,22 +1,15 @@
 #include "api/protojson/json_field_selector.h"
 
-#include <map>
-#include <memory>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "absl/strings/str_cat.h"
+#include "api/protojson/field_paths.h"
 
 namespace parley::protojson {
 namespace {
-
-struct Selection {
-  bool all = false;
-  // name (lowerCamelCase) -> sub-selection; null: the whole field.
-  std::map<std::string, std::unique_ptr<Selection>> fields;
-};
 
 std::string Camel(const std::string& name) {
   std::string out;
@@ -32,85 +25,34 @@ std::string Camel(const std::string& name) {
   return out;
 }
 
-class Parser {
- public:
-  explicit Parser(std::string_view text) : text_(text) {}
-  absl::Status ParseList(Selection* sel, int depth) {
-    if (depth > 32) return Error("nested too deeply");
-    for (;;) {
-      if (absl::Status s = ParseItem(sel, depth); !s.ok()) return s;
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      return absl::OkStatus();
+// The child of `tree` that selects JSON member `name`, written either way;
+// false if none does. `*sub` is null when the whole member is selected.
+bool Selected(const FieldTree& tree, const std::string& name, const FieldTree** sub) {
+  for (const auto& [selected, child] : tree.fields) {
+    if (selected == name || Camel(selected) == name) {
+      *sub = child.get();
+      return true;
     }
   }
-  bool AtEnd() const { return pos_ == text_.size(); }
-  absl::Status Error(std::string_view why) const {
-    return absl::InvalidArgumentError(absl::StrCat("Invalid field selector \"", std::string(text_),
-                                                   "\": ", std::string(why), " at position ", pos_));
-  }
+  return false;
+}
 
- private:
-  std::string Name() {
-    size_t start = pos_;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '_' || c == '*' || c == '@')) {
-        break;
-      }
-      ++pos_;
-    }
-    return std::string(text_.substr(start, pos_ - start));
-  }
-  absl::Status ParseItem(Selection* sel, int depth) {
-    for (;;) {
-      std::string name = Name();
-      if (name.empty()) return Error("expected a field name");
-      if (name == "*") {
-        sel->all = true;
-        return absl::OkStatus();
-      }
-      auto& child = sel->fields[Camel(name)];
-      bool more = pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == '/' || text_[pos_] == '(');
-      if (!more) {
-        child.reset();
-        return absl::OkStatus();
-      }
-      if (!child) child = std::make_unique<Selection>();
-      if (text_[pos_] == '(') {
-        ++pos_;
-        if (absl::Status s = ParseList(child.get(), depth + 1); !s.ok()) return s;
-        if (pos_ >= text_.size() || text_[pos_] != ')') return Error("expected ')'");
-        ++pos_;
-        return absl::OkStatus();
-      }
-      ++pos_;
-      sel = child.get();
-    }
-  }
-  std::string_view text_;
-  size_t pos_ = 0;
-};
-
-void Prune(const Selection& sel, rapidjson::Value& v) {
-  if (sel.all) return;
+void Prune(const FieldTree& tree, rapidjson::Value& v) {
+  if (tree.all) return;
   if (v.IsArray()) {
-    for (auto& item : v.GetArray()) Prune(sel, item);
+    for (auto& item : v.GetArray()) Prune(tree, item);
     return;
   }
   if (!v.IsObject()) return;
   for (auto it = v.MemberBegin(); it != v.MemberEnd();) {
     std::string name(it->name.GetString(), it->name.GetStringLength());
-    auto found = sel.fields.find(name);
+    const FieldTree* sub = nullptr;
     if (name == "@type") {
       ++it;
-    } else if (found == sel.fields.end()) {
+    } else if (!Selected(tree, name, &sub)) {
       it = v.EraseMember(it);
     } else {
-      if (found->second) Prune(*found->second, it->value);
+      if (sub != nullptr) Prune(*sub, it->value);
       ++it;
     }
   }
@@ -119,15 +61,12 @@ void Prune(const Selection& sel, rapidjson::Value& v) {
 }  // namespace
 
 absl::StatusOr<std::string> SelectJsonFields(std::string_view selector, std::string_view json) {
-  Selection sel;
-  Parser parser(selector);
-  if (absl::Status s = parser.ParseList(&sel, 0); !s.ok()) return s;
-  if (!parser.AtEnd()) return parser.Error("unexpected character");
+  absl::StatusOr<FieldTree> tree = ParseFieldSelector(selector);
+  if (!tree.ok()) return tree.status();
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return absl::InternalError("response is not a JSON object");
-  Prune(sel, doc);
-  // An object left with only "@type" says nothing: drop such Any values.
+  Prune(*tree, doc);
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   doc.Accept(writer);
