@@ -34,6 +34,7 @@ struct ServeFlags {
   std::string bucket_dir;
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
+  int view_cache_mb = 32;
   int network_threads = 2;
   int sweep_seconds = 60;
   int workers = 2;
@@ -80,7 +81,9 @@ int Serve(const ServeFlags& flags) {
   options.max_body_bytes = flags.max_body_bytes;
   options.network_threads = flags.network_threads;
 
-  auto store = parley::store::OpenSqliteStore(flags.data_dir);
+  parley::store::StoreOptions store_options;
+  store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
+  auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
               << store.status().message() << "\n";
@@ -193,6 +196,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve.network_threads, "Network threads")->capture_default_str();
+  serve_cmd->add_option("--view-cache-mb", serve.view_cache_mb,
+                        "Memory for recently read conversations, MiB (0 = off)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
   serve_cmd->add_option("--sweep-seconds", serve.sweep_seconds,
                         "How often expired conversations are removed")
       ->capture_default_str()

@@ -207,8 +207,16 @@ class Store {
   virtual void Close() = 0;
 };
 
+// What a server may tune in any backend.
+struct StoreOptions {
+  // Memory for recently read conversation views (store/view_cache.h);
+  // 0 = every read goes to the database.
+  size_t view_cache_bytes = size_t{32} << 20;
+};
+
 // Opens (creating if needed) the SQLite store in directory `data_dir`,
 // migrating its schema to the current version.
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir);
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
+                                                       const StoreOptions& options = {});
 
 }  // namespace parley::store

@@ -29,8 +29,10 @@ using testing::MakeTempDir;
 using testing::StoreBackend;
 using testing::StoreConformanceTest;
 
-std::unique_ptr<Store> OpenForTest(const std::string& dir) {
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir);
+std::unique_ptr<Store> OpenWithCache(const std::string& dir, size_t view_cache_bytes) {
+  StoreOptions options;
+  options.view_cache_bytes = view_cache_bytes;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir, options);
   if (!store.ok()) {
     ADD_FAILURE() << store.status();
     return nullptr;
@@ -38,8 +40,14 @@ std::unique_ptr<Store> OpenForTest(const std::string& dir) {
   return std::move(*store);
 }
 
+std::unique_ptr<Store> OpenForTest(const std::string& dir) { return OpenWithCache(dir, 32 << 20); }
+
+// The same contract with every read going to the database.
+std::unique_ptr<Store> OpenWithoutCache(const std::string& dir) { return OpenWithCache(dir, 0); }
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
-                         ::testing::Values(StoreBackend{"sqlite", &OpenForTest}),
+                         ::testing::Values(StoreBackend{"sqlite", &OpenForTest},
+                                           StoreBackend{"sqlite_nocache", &OpenWithoutCache}),
                          testing::BackendName);
 
 class SqliteStoreTest : public ::testing::Test {

@@ -54,6 +54,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -677,7 +678,7 @@ class SqliteStore::ReadLease {
 };
 
 SqliteStore::SqliteStore(std::string path, const SqliteStoreOptions& options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)), options_(options), view_cache_(options.view_cache_bytes) {}
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& data_dir,
                                                                const SqliteStoreOptions& options) {
@@ -736,6 +737,7 @@ void SqliteStore::Close() {
         +[](int* n) { return *n == 0; }, &open_readers_));
   }
   writer_.reset();  // last connection: checkpoints the WAL
+  view_cache_.Clear();
 }
 
 // ---- writer -----------------------------------------------------------------
@@ -967,20 +969,29 @@ absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv, std::
                                                int64_t now_us, std::string_view view_sv,
                                                std::string* location, std::string* body) {
   if (closed_) return sqlite::Closed();
-  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
-  ReadLease lease(this, std::move(reader));
-  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
-                               "SELECT c.expire_time, c.location, v.body FROM conversations c"
-                               " LEFT JOIN conversation_views v ON v.conv = c.pk AND v.name = ?3"
-                               " WHERE c.tenant = ?1 AND c.id = ?2"));
-  s.BindText(1, tenant).BindText(2, id).BindText(3, sqlite::Sv(view_sv));
-  ASSIGN_OR_RETURN(bool row, s.Next());
-  if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
-    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  if (view_cache_.Lookup(tenant_sv, id_sv, view_sv, now_us, location, body)) {
+    return absl::OkStatus();
   }
-  location->assign(s.Text(1).data(), s.Text(1).size());
-  RETURN_IF_ERROR(sqlite::UnpackView(s.Blob(2), body));
+  const uint64_t generation = view_cache_.generation();  // before the read transaction
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  int64_t expire_time = 0;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+    ReadLease lease(this, std::move(reader));
+    ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                                 "SELECT c.expire_time, c.location, v.body FROM conversations c"
+                                 " LEFT JOIN conversation_views v ON v.conv = c.pk AND v.name = ?3"
+                                 " WHERE c.tenant = ?1 AND c.id = ?2"));
+    s.BindText(1, tenant).BindText(2, id).BindText(3, sqlite::Sv(view_sv));
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    expire_time = row ? s.Int(0) : 0;
+    if (!row || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
+      return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+    }
+    location->assign(s.Text(1).data(), s.Text(1).size());
+    RETURN_IF_ERROR(sqlite::UnpackView(s.Blob(2), body));
+  }
+  view_cache_.Insert(generation, tenant_sv, id_sv, view_sv, *location, expire_time, *body);
   return absl::OkStatus();
 }
 
@@ -1019,6 +1030,7 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     return absl::InternalError("cannot serialize conversation");
   }
   const ConversationViews packed = sqlite::PackViews(views);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(conversation.tenant(), conversation.id()); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, conversation.tenant(), conversation.id()));
@@ -1063,6 +1075,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
                                              bool force) {
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key, sqlite::FindConversation(conn, tenant, id));
     if (!force) {
@@ -1166,6 +1179,9 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
       (finished != nullptr && !finished->SerializeToString(&op_body))) {
     return absl::InternalError("cannot serialize analysis");
   }
+  absl::Cleanup invalidate = [&] {
+    view_cache_.Invalidate(analysis.tenant(), analysis.conversation_id());
+  };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, analysis.tenant(), analysis.conversation_id()));
@@ -1245,6 +1261,7 @@ absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv,
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), conversation_id = sqlite::Sv(conversation_id_sv),
                           analysis_id = sqlite::Sv(analysis_id_sv);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, conversation_id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     absl::StatusOr<sqlite::ConversationKey> key = sqlite::FindConversation(conn, tenant, conversation_id);
     if (!key.ok()) return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
@@ -1540,8 +1557,11 @@ absl::StatusOr<std::string> SqliteStore::ExplainListQuery(const core::Conversati
   return absl::StrJoin(lines, "\n");
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir));
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
+                                                       const StoreOptions& options) {
+  SqliteStoreOptions sqlite_options;
+  sqlite_options.view_cache_bytes = options.view_cache_bytes;
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir, sqlite_options));
   return std::unique_ptr<Store>(std::move(store));
 }
 

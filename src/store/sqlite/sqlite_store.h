@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "store/store.h"
+#include "store/view_cache.h"
 
 namespace parley::store {
 
@@ -43,6 +44,9 @@ struct SqliteStoreOptions {
   // Larger means index pages rewritten by many transactions reach the main
   // file once per checkpoint instead of once per transaction.
   int wal_autocheckpoint_pages = 10000;
+  // Memory for recently read conversation views (see store/view_cache.h);
+  // 0 = no cache.
+  size_t view_cache_bytes = size_t{32} << 20;
 };
 
 class SqliteStore final : public Store {
@@ -108,6 +112,7 @@ class SqliteStore final : public Store {
     int64_t largest_batch = 0;  // most operations in one transaction
   };
   WriterStats writer_stats() const;
+  ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
 
   // EXPLAIN QUERY PLAN of the statement ListConversations would run, one
   // plan line per text line.
@@ -154,6 +159,8 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
   int open_readers_ ABSL_GUARDED_BY(pool_mu_) = 0;
   bool readers_closed_ ABSL_GUARDED_BY(pool_mu_) = false;
+
+  ViewCache view_cache_;
 
   std::atomic<bool> closed_{false};
 };

@@ -1,0 +1,136 @@
+#include "store/view_cache.h"
+
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+
+namespace parley::store {
+namespace {
+
+// Fixed cost of an entry besides its strings: list node, index slot, vector.
+constexpr size_t kEntryOverhead = 160;
+
+// The key in a per-thread buffer: lookups allocate nothing.
+absl::string_view KeyView(std::string_view tenant, std::string_view id) {
+  thread_local std::string buffer;
+  buffer.assign(tenant);
+  buffer.push_back('\x1f');
+  buffer.append(id);
+  return absl::string_view(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+ViewCache::ViewCache(size_t capacity_bytes)
+    : shard_capacity_(capacity_bytes / kShards), shards_(new Shard[kShards]) {}
+
+ViewCache::Shard& ViewCache::ShardOf(absl::string_view key) {
+  return shards_[absl::Hash<absl::string_view>{}(key) % kShards];
+}
+
+void ViewCache::EraseLocked(Shard& shard, std::list<Entry>::iterator it) {
+  shard.bytes -= it->bytes;
+  shard.index.erase(it->key);
+  shard.lru.erase(it);
+}
+
+bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string_view view,
+                       int64_t now_us, std::string* location, std::string* body) {
+  if (shard_capacity_ == 0) return false;
+  const absl::string_view key = KeyView(tenant, id);
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  auto found = shard.index.find(key);
+  if (found == shard.index.end()) {
+    ++shard.misses;
+    return false;
+  }
+  auto it = found->second;
+  if (now_us != 0 && it->expire_time_us != 0 && it->expire_time_us <= now_us) {
+    EraseLocked(shard, it);
+    ++shard.misses;
+    return false;
+  }
+  for (const View& v : it->views) {
+    if (v.name != view) continue;
+    ++shard.hits;
+    if (it != shard.lru.begin()) shard.lru.splice(shard.lru.begin(), shard.lru, it);
+    location->assign(it->location);
+    body->assign(v.body);
+    return true;
+  }
+  ++shard.misses;
+  return false;
+}
+
+void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string_view id,
+                       std::string_view view, std::string_view location, int64_t expire_time_us,
+                       std::string_view body) {
+  if (shard_capacity_ == 0 || body.empty()) return;
+  const size_t view_bytes = view.size() + body.size();
+  const absl::string_view key = KeyView(tenant, id);
+  if (kEntryOverhead + key.size() + location.size() + view_bytes > shard_capacity_) return;
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  // Under the shard lock: an Invalidate that advanced the generation after
+  // this check erases (under the same lock) what is inserted here.
+  if (generation_.load(std::memory_order_seq_cst) != generation) return;
+  auto found = shard.index.find(key);
+  std::list<Entry>::iterator it;
+  if (found != shard.index.end()) {
+    it = found->second;
+    for (const View& v : it->views) {
+      if (v.name == view) return;  // another reader got there first
+    }
+    shard.lru.splice(shard.lru.begin(), shard.lru, it);
+  } else {
+    shard.lru.emplace_front();
+    it = shard.lru.begin();
+    it->key.assign(key.data(), key.size());
+    it->location.assign(location);
+    it->expire_time_us = expire_time_us;
+    it->bytes = kEntryOverhead + key.size() + location.size();
+    shard.bytes += it->bytes;
+    shard.index.emplace(it->key, it);
+  }
+  it->views.push_back(View{std::string(view), std::string(body)});
+  it->bytes += view_bytes;
+  shard.bytes += view_bytes;
+  while (shard.bytes > shard_capacity_ && shard.lru.size() > 1) {
+    EraseLocked(shard, std::prev(shard.lru.end()));
+  }
+}
+
+void ViewCache::Invalidate(std::string_view tenant, std::string_view id) {
+  if (shard_capacity_ == 0) return;
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  const absl::string_view key = KeyView(tenant, id);
+  Shard& shard = ShardOf(key);
+  absl::MutexLock lock(&shard.mu);
+  auto found = shard.index.find(key);
+  if (found != shard.index.end()) EraseLocked(shard, found->second);
+}
+
+void ViewCache::Clear() {
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  for (int i = 0; i < kShards; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    shards_[i].index.clear();
+    shards_[i].lru.clear();
+    shards_[i].bytes = 0;
+  }
+}
+
+ViewCache::Stats ViewCache::stats() const {
+  Stats s;
+  for (int i = 0; i < kShards; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    s.hits += shards_[i].hits;
+    s.misses += shards_[i].misses;
+    s.entries += static_cast<int64_t>(shards_[i].lru.size());
+    s.bytes += static_cast<int64_t>(shards_[i].bytes);
+  }
+  return s;
+}
+
+}  // namespace parley::store

@@ -1,0 +1,105 @@
+// ViewCache: recently read stored views of conversations, in memory, so that
+// a GET of a conversation read a moment ago costs a hash lookup and a copy
+// instead of a database read transaction (which on SQLite is two b-tree
+// searches, WAL-index locks and an LZ4 decode).
+//
+// Bounded by bytes, least recently used dropped first, sharded so that
+// readers on different threads rarely meet on a lock.
+//
+// Consistency with the database. A store calls Invalidate(tenant, id) after
+// every committed write that changes a conversation or its views (and before
+// acknowledging the write), and reads through the cache like this:
+//
+//   if (cache.Lookup(...)) return;           // hit
+//   uint64_t g = cache.generation();         // BEFORE the read transaction
+//   ... read from the database ...
+//   cache.Insert(g, ...);                    // dropped if a write came since
+//
+// Insert refuses entries read before any invalidation that happened since
+// `g` was taken, so a read that raced with a write can never put the old
+// version back after the write's Invalidate. Expiry needs no invalidation:
+// entries carry the conversation's expire time and Lookup honours it. Nor
+// does creating a conversation: a new id has no entry, an id freed by a
+// delete was invalidated by it, and an id freed by expiry has an expired
+// entry, which misses.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace parley::store {
+
+class ViewCache {
+ public:
+  // capacity_bytes = 0 turns the cache off (every Lookup misses, Insert
+  // keeps nothing).
+  explicit ViewCache(size_t capacity_bytes);
+
+  // True, setting *location and *body, if view `view` of (tenant, id) is
+  // cached and the conversation has not expired at `now_us` (0 = ignore
+  // expiry). An expired entry is dropped and misses: the database decides
+  // (its id may have been taken by a new conversation since).
+  bool Lookup(std::string_view tenant, std::string_view id, std::string_view view, int64_t now_us,
+              std::string* location, std::string* body);
+
+  // A counter that every Invalidate advances; read it before reading the
+  // database for a later Insert.
+  uint64_t generation() const { return generation_.load(std::memory_order_seq_cst); }
+
+  // Keeps `body` (non-empty) as view `view` of (tenant, id), unless an
+  // Invalidate happened after `generation` was read or the entry alone is
+  // larger than a shard. expire_time_us = 0: never expires.
+  void Insert(uint64_t generation, std::string_view tenant, std::string_view id,
+              std::string_view view, std::string_view location, int64_t expire_time_us,
+              std::string_view body);
+
+  // Drops every view of (tenant, id).
+  void Invalidate(std::string_view tenant, std::string_view id);
+  // Drops everything.
+  void Clear();
+
+  struct Stats {
+    int64_t hits = 0, misses = 0, entries = 0, bytes = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct View {
+    std::string name, body;
+  };
+  struct Entry {
+    std::string key;  // tenant \x1f id
+    std::string location;
+    int64_t expire_time_us = 0;
+    std::vector<View> views;
+    size_t bytes = 0;
+  };
+  struct Shard {
+    mutable absl::Mutex mu;
+    std::list<Entry> lru ABSL_GUARDED_BY(mu);  // most recently used first
+    absl::flat_hash_map<std::string, std::list<Entry>::iterator> index ABSL_GUARDED_BY(mu);
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;
+    int64_t hits ABSL_GUARDED_BY(mu) = 0;
+    int64_t misses ABSL_GUARDED_BY(mu) = 0;
+  };
+  static constexpr int kShards = 16;
+
+  Shard& ShardOf(absl::string_view key);
+  static void EraseLocked(Shard& shard, std::list<Entry>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+
+  const size_t shard_capacity_;
+  std::atomic<uint64_t> generation_{0};
+  std::unique_ptr<Shard[]> shards_;
+};
+
+}  // namespace parley::store
