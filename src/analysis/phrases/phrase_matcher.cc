@@ -214,8 +214,8 @@ struct Occurrence {
   int32_t end_word;
 };
 
-// Per-thread working memory of Match; rule_hit and matcher_touched are all
-// zero between calls.
+// Per-thread working memory of Match; rule_hit, matcher_touched and
+// bucket_end are all zero between calls.
 struct Scratch {
   std::vector<uint8_t> rule_hit;
   std::vector<uint8_t> matcher_touched;
@@ -224,11 +224,16 @@ struct Scratch {
   std::vector<Occurrence> occurrences;
   std::vector<Token> tokens;
   std::vector<uint8_t> group_holds;
+  // Per matcher, a count and then where its occurrences start in
+  // `by_matcher`, the occurrences grouped by matcher.
+  std::vector<uint32_t> bucket_end;
+  std::vector<Occurrence> by_matcher;
 
   // Back to all zero, keeping the memory.
   void Reset() {
     for (uint32_t r : touched_rules) rule_hit[r] = 0;
     for (uint32_t m : touched_matchers) matcher_touched[m] = 0;
+    for (uint32_t m : touched_matchers) bucket_end[m] = 0;
     touched_rules.clear();
     touched_matchers.clear();
     occurrences.clear();
@@ -596,6 +601,7 @@ void PhraseMatcherSet::Match(const core::Conversation& conversation, core::Analy
   thread_local Scratch s;
   if (s.rule_hit.size() < c.rules.size()) s.rule_hit.resize(c.rules.size(), 0);
   if (s.matcher_touched.size() < c.matchers.size()) s.matcher_touched.resize(c.matchers.size(), 0);
+  if (s.bucket_end.size() < c.matchers.size()) s.bucket_end.resize(c.matchers.size(), 0);
   if (s.group_holds.size() < static_cast<size_t>(kMaxGroupsPerMatcher)) s.group_holds.resize(kMaxGroupsPerMatcher);
   struct ResetOnExit {
     Scratch& s;
@@ -609,20 +615,52 @@ void PhraseMatcherSet::Match(const core::Conversation& conversation, core::Analy
   candidates.insert(candidates.end(), c.hold_without_hits.begin(), c.hold_without_hits.end());
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::sort(s.occurrences.begin(), s.occurrences.end(), [](const Occurrence& a, const Occurrence& b) {
-    return std::tie(a.matcher, a.message, a.start_word, a.end_word, a.group) <
-           std::tie(b.matcher, b.message, b.start_word, b.end_word, b.group);
-  });
-
-  auto occurrence = s.occurrences.begin();
-  for (uint32_t m : candidates) {
+  // Occurrences by matcher, then message, start_word, end_word and group.
+  // They were recorded by message and by the token a phrase ends at, so a
+  // stable bucketing by matcher leaves each bucket almost sorted (a longer
+  // phrase can start before a shorter one that ended earlier), which an
+  // insertion sort finishes in about one pass.
+  for (const Occurrence& o : s.occurrences) ++s.bucket_end[o.matcher];
+  uint32_t total = 0;
+  for (uint32_t m : candidates) {  // ascending: a prefix sum over touched matchers
+    total += s.bucket_end[m];
+    s.bucket_end[m] = total;
+  }
+  s.by_matcher.resize(s.occurrences.size());
+  for (auto it = s.occurrences.rbegin(); it != s.occurrences.rend(); ++it) {
+    s.by_matcher[--s.bucket_end[it->matcher]] = *it;
+  }
+  // bucket_end[m] is now the start of m's bucket; its end is the next start.
+  auto before = [](const Occurrence& a, const Occurrence& b) {
+    return std::tie(a.message, a.start_word, a.end_word, a.group) <
+           std::tie(b.message, b.start_word, b.end_word, b.group);
+  };
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const uint32_t m = candidates[i];
+    const uint32_t begin = s.bucket_end[m];
+    const uint32_t end = i + 1 < candidates.size() ? s.bucket_end[candidates[i + 1]]
+                                                   : static_cast<uint32_t>(s.by_matcher.size());
+    Occurrence* o = s.by_matcher.data();
+    for (uint32_t k = begin + 1; k < end; ++k) {
+      if (!before(o[k], o[k - 1])) continue;
+      const Occurrence x = o[k];
+      uint32_t j = k;
+      for (; j > begin && before(x, o[j - 1]); --j) o[j] = o[j - 1];
+      o[j] = x;
+    }
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const uint32_t m = candidates[i];
     const Matcher& matcher = c.matchers[m];
     const bool holds = c.Holds(m, s.rule_hit, s.group_holds.data());
-    while (occurrence != s.occurrences.end() && occurrence->matcher < m) ++occurrence;
     if (!holds) continue;
+    const Occurrence* occurrence = s.by_matcher.data() + s.bucket_end[m];
+    const Occurrence* const end = s.by_matcher.data() + (i + 1 < candidates.size()
+                                                              ? s.bucket_end[candidates[i + 1]]
+                                                              : s.by_matcher.size());
     bool emitted = false;
     int32_t last_message = -1, last_start = -1, last_end = -1;
-    for (; occurrence != s.occurrences.end() && occurrence->matcher == m; ++occurrence) {
+    for (; occurrence != end; ++occurrence) {
       if (!s.group_holds[occurrence->group - matcher.group_begin]) continue;
       if (emitted && occurrence->message == last_message && occurrence->start_word == last_start &&
           occurrence->end_word == last_end) {
