@@ -113,10 +113,17 @@ class WordIndex {
   std::vector<size_t> ends_;  // exclusive ends, ascending
 };
 
+// What a group keeps of each finding after the first.
+struct MentionAt {
+  int message;
+  uint32_t start, end;
+  float confidence;
+};
+
 struct Group {
   EntityType type;
   EntityFinding first;  // for metadata
-  std::vector<std::pair<int, EntityFinding>> mentions;  // message index, finding
+  std::vector<MentionAt> mentions;
   int first_message = 0;
   size_t display_len = 0;
   std::string display;
@@ -144,7 +151,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
         g.display_len = span.size();
         g.display = std::string(span);
       }
-      g.mentions.emplace_back(i, std::move(f));
+      g.mentions.push_back(MentionAt{i, f.start, f.end, f.confidence});
     }
   }
   if (groups.empty()) return absl::OkStatus();
@@ -184,7 +191,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
     const Group& g = groups[k];
     if (g.merged_into >= 0) continue;
     double s = 0;
-    for (const auto& [msg, f] : g.mentions) s += TypeWeight(g.type) * (0.5 + 0.5 * f.confidence);
+    for (const MentionAt& m : g.mentions) s += TypeWeight(g.type) * (0.5 + 0.5 * m.confidence);
     s *= 1.0 + 0.25 * (1.0 - static_cast<double>(g.first_message) / n_messages);
     score[k] = s;
     total += s;
@@ -240,7 +247,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
         break;
       case EntityType::kPhoneNumber: {
         meta["number"] = f.value;
-        std::string_view text = conversation.messages(g.mentions[0].first).text();
+        std::string_view text = conversation.messages(g.mentions[0].message).text();
         std::string_view span = text.substr(f.start, f.end - f.start);
         size_t x = span.find_last_of("xX");
         if (x == std::string_view::npos) x = span.find("ext");
@@ -256,16 +263,17 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
       default:
         break;
     }
-    std::stable_sort(g.mentions.begin(), g.mentions.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first < b.first : a.second.start < b.second.start;
+    std::stable_sort(g.mentions.begin(), g.mentions.end(), [](const MentionAt& a, const MentionAt& b) {
+      return a.message != b.message ? a.message < b.message : a.start < b.start;
     });
-    for (const auto& [msg, m] : g.mentions) {
+    e->mutable_mentions()->Reserve(static_cast<int>(g.mentions.size()));
+    for (const MentionAt& m : g.mentions) {
       core::Mention* out = e->add_mentions();
-      out->set_message_index(msg);
+      out->set_message_index(m.message);
       out->set_start_byte(static_cast<int32_t>(m.start));
       out->set_end_byte(static_cast<int32_t>(m.end));
-      out->set_text(conversation.messages(msg).text().substr(m.start, m.end - m.start));
-      out->set_word_index(words_of(msg).At(m.start));
+      out->set_text(conversation.messages(m.message).text().data() + m.start, m.end - m.start);
+      out->set_word_index(words_of(m.message).At(m.start));
     }
   }
   return absl::OkStatus();

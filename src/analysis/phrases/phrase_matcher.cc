@@ -214,8 +214,8 @@ struct Occurrence {
   int32_t end_word;
 };
 
-// Per-thread working memory of Match; rule_hit and matcher_touched are all
-// zero between calls.
+// Per-thread working memory of Match; rule_hit, matcher_touched and
+// bucket_end are all zero between calls.
 struct Scratch {
   std::vector<uint8_t> rule_hit;
   std::vector<uint8_t> matcher_touched;
@@ -224,11 +224,16 @@ struct Scratch {
   std::vector<Occurrence> occurrences;
   std::vector<Token> tokens;
   std::vector<uint8_t> group_holds;
+  // Per matcher, a count and then where its occurrences start in
+  // `by_matcher`, the occurrences grouped by matcher.
+  std::vector<uint32_t> bucket_end;
+  std::vector<Occurrence> by_matcher;
 
   // Back to all zero, keeping the memory.
   void Reset() {
     for (uint32_t r : touched_rules) rule_hit[r] = 0;
     for (uint32_t m : touched_matchers) matcher_touched[m] = 0;
+    for (uint32_t m : touched_matchers) bucket_end[m] = 0;
     touched_rules.clear();
     touched_matchers.clear();
     occurrences.clear();
@@ -263,6 +268,13 @@ struct PhraseMatcherSet::Compiled {
   static constexpr uint32_t kEndsKeys = 1u << 31;
   uint32_t start_state = 0;     // after the leading space
   std::vector<uint32_t> delta;  // [state + class] -> state | kEndsKeys?
+  // With at most kMaxNarrowStates states the table is kept in 16 bits
+  // instead, half the memory (a scan is bound by the latency of these
+  // loads): [state + class] -> the state's index | kNarrowEndsKeys?, its
+  // offset being index * classes. Exactly one of delta, delta16 is filled.
+  static constexpr uint16_t kNarrowEndsKeys = 1u << 15;
+  static constexpr size_t kMaxNarrowStates = kNarrowEndsKeys;
+  std::vector<uint16_t> delta16;
   std::vector<uint32_t> out_begin;  // [state / classes] .. [+ 1]: into `out`
   std::vector<uint32_t> out;        // pattern ids ending at the state
 
@@ -383,7 +395,15 @@ absl::Status PhraseMatcherSet::Compiled::BuildAutomaton(const std::vector<std::s
   }
   out_begin[states] = static_cast<uint32_t>(out.size());
   start_state = renumbered[trie[space_class]];
-  delta = std::move(table);
+  if (states <= kMaxNarrowStates) {
+    delta16.resize(table.size());
+    for (size_t i = 0; i < table.size(); ++i) {
+      delta16[i] = static_cast<uint16_t>((table[i] & ~kEndsKeys) / classes) |
+                   ((table[i] & kEndsKeys) ? kNarrowEndsKeys : 0);
+    }
+  } else {
+    delta = std::move(table);
+  }
   return absl::OkStatus();
 }
 
@@ -465,7 +485,8 @@ size_t PhraseMatcherSet::phrase_count() const { return compiled_ ? compiled_->pa
 size_t PhraseMatcherSet::automaton_bytes() const {
   if (!compiled_) return 0;
   const Compiled& c = *compiled_;
-  return (c.delta.size() + c.out_begin.size() + c.out.size()) * sizeof(uint32_t);
+  return (c.delta.size() + c.out_begin.size() + c.out.size()) * sizeof(uint32_t) +
+         c.delta16.size() * sizeof(uint16_t);
 }
 
 // ---- matching ---------------------------------------------------------------
@@ -473,14 +494,15 @@ size_t PhraseMatcherSet::automaton_bytes() const {
 namespace {
 
 // Runs the automaton over the tokens of one message and records, for every
-// phrase that ends at a token, the rules it satisfies.
-template <typename Compiled>
+// phrase that ends at a token, the rules it satisfies. `Entry` is uint32_t
+// for Compiled::delta, uint16_t for Compiled::delta16.
+template <typename Compiled, typename Entry>
 class MessageScanner {
  public:
   MessageScanner(const Compiled& c, Scratch& scratch, int32_t message, core::Role role)
       : c_(c),
         s_(scratch),
-        delta_(c.delta.data()),
+        delta_(Table(c)),
         classes_(c.classes),
         state_(c.start_state),
         message_(message),
@@ -501,18 +523,20 @@ class MessageScanner {
   // Tokenize's sink.
   [[gnu::always_inline]] void BeginWord() { word_ += count_words_; }
   [[gnu::always_inline]] void BeginToken(size_t raw) { raw_begin_ = raw; }
-  [[gnu::always_inline]] void Byte(uint8_t b) { state_ = delta_[state_ + c_.byte_class[b]]; }
+  // Only transitions on the space class end keys, so Byte and AsciiRun
+  // need not clear the flag.
+  [[gnu::always_inline]] void Byte(uint8_t b) { state_ = Step(state_ + c_.byte_class[b]); }
   [[gnu::always_inline]] void AsciiRun(const char* p, const char* end) {
     // Inside a token the root (state 0) is a dead end until the next space:
     // every key starts with a space. So a token that is no phrase word's
     // prefix is skipped once it has diverged.
     uint32_t state = state_;
     const uint8_t* ascii_class = c_.ascii_class.data();
-    for (; p < end && state != 0; ++p) state = delta_[state + ascii_class[static_cast<uint8_t>(*p)]];
+    for (; p < end && state != 0; ++p) state = Step(state + ascii_class[static_cast<uint8_t>(*p)]);
     state_ = state;
   }
   [[gnu::always_inline]] void EndToken(size_t raw) {
-    const uint32_t next = delta_[state_ + c_.space_class];
+    const uint32_t next = Next(state_ + c_.space_class);
     state_ = next & ~Compiled::kEndsKeys;
     tokens_[count_++] = Token{base_ + raw_begin_, static_cast<uint32_t>(raw - raw_begin_), word_};
     if (next & Compiled::kEndsKeys) [[unlikely]] OnPhrasesEnd();
@@ -555,9 +579,38 @@ class MessageScanner {
     return true;
   }
 
+  static constexpr bool kNarrow = sizeof(Entry) == 2;
+  static constexpr Entry kEnds = kNarrow ? Compiled::kNarrowEndsKeys : Compiled::kEndsKeys;
+  static const Entry* Table(const Compiled& c) {
+    if constexpr (kNarrow) {
+      return c.delta16.data();
+    } else {
+      return c.delta.data();
+    }
+  }
+  // The state (row offset) after a transition on a class other than the
+  // space class: one that never ends keys.
+  [[gnu::always_inline]] uint32_t Step(uint32_t at) const {
+    if constexpr (kNarrow) {
+      return static_cast<uint32_t>(delta_[at]) * classes_;
+    } else {
+      return delta_[at];
+    }
+  }
+  // The state after the transition at `at`, with kEndsKeys when keys end
+  // there.
+  [[gnu::always_inline]] uint32_t Next(uint32_t at) const {
+    const Entry e = delta_[at];
+    if constexpr (kNarrow) {
+      return static_cast<uint32_t>(e & ~kEnds) * classes_ | ((e & kEnds) ? Compiled::kEndsKeys : 0);
+    } else {
+      return e;
+    }
+  }
+
   const Compiled& c_;
   Scratch& s_;
-  const uint32_t* delta_;
+  const Entry* delta_;
   const uint32_t classes_;
   uint32_t state_;
   const int32_t message_;
@@ -571,7 +624,7 @@ class MessageScanner {
 };
 
 // Scans every message `c` reads, recording rule hits and occurrences in `s`.
-template <typename Compiled>
+template <typename Compiled, typename Entry>
 void ScanConversation(const Compiled& c, const core::Conversation& conversation, Scratch& s) {
   const int messages = conversation.messages_size();
   for (int i = 0; i < messages; ++i) {
@@ -579,7 +632,7 @@ void ScanConversation(const Compiled& c, const core::Conversation& conversation,
     if (message.state() == core::MESSAGE_DELETED) continue;
     const core::Role role = MessageRole(conversation, message);
     if (!(c.role_mask & (1u << static_cast<int>(role)))) continue;
-    MessageScanner<Compiled> scanner(c, s, i, role);
+    MessageScanner<Compiled, Entry> scanner(c, s, i, role);
     if (message.words_size() > 0) {
       for (int w = 0; w < message.words_size(); ++w) scanner.Read(message.words(w).word(), w, false);
     } else {
@@ -596,33 +649,70 @@ void PhraseMatcherSet::Match(const core::Conversation& conversation, core::Analy
   thread_local Scratch s;
   if (s.rule_hit.size() < c.rules.size()) s.rule_hit.resize(c.rules.size(), 0);
   if (s.matcher_touched.size() < c.matchers.size()) s.matcher_touched.resize(c.matchers.size(), 0);
+  if (s.bucket_end.size() < c.matchers.size()) s.bucket_end.resize(c.matchers.size(), 0);
   if (s.group_holds.size() < static_cast<size_t>(kMaxGroupsPerMatcher)) s.group_holds.resize(kMaxGroupsPerMatcher);
   struct ResetOnExit {
     Scratch& s;
     ~ResetOnExit() { s.Reset(); }
   } reset_on_exit{s};
 
-  ScanConversation(c, conversation, s);
+  if (!c.delta16.empty()) {
+    ScanConversation<Compiled, uint16_t>(c, conversation, s);
+  } else {
+    ScanConversation<Compiled, uint32_t>(c, conversation, s);
+  }
 
   // Candidates: matchers a phrase touched, and those that hold untouched.
   std::vector<uint32_t>& candidates = s.touched_matchers;
   candidates.insert(candidates.end(), c.hold_without_hits.begin(), c.hold_without_hits.end());
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::sort(s.occurrences.begin(), s.occurrences.end(), [](const Occurrence& a, const Occurrence& b) {
-    return std::tie(a.matcher, a.message, a.start_word, a.end_word, a.group) <
-           std::tie(b.matcher, b.message, b.start_word, b.end_word, b.group);
-  });
-
-  auto occurrence = s.occurrences.begin();
-  for (uint32_t m : candidates) {
+  // Occurrences by matcher, then message, start_word, end_word and group.
+  // They were recorded by message and by the token a phrase ends at, so a
+  // stable bucketing by matcher leaves each bucket almost sorted (a longer
+  // phrase can start before a shorter one that ended earlier), which an
+  // insertion sort finishes in about one pass.
+  for (const Occurrence& o : s.occurrences) ++s.bucket_end[o.matcher];
+  uint32_t total = 0;
+  for (uint32_t m : candidates) {  // ascending: a prefix sum over touched matchers
+    total += s.bucket_end[m];
+    s.bucket_end[m] = total;
+  }
+  s.by_matcher.resize(s.occurrences.size());
+  for (auto it = s.occurrences.rbegin(); it != s.occurrences.rend(); ++it) {
+    s.by_matcher[--s.bucket_end[it->matcher]] = *it;
+  }
+  // bucket_end[m] is now the start of m's bucket; its end is the next start.
+  auto before = [](const Occurrence& a, const Occurrence& b) {
+    return std::tie(a.message, a.start_word, a.end_word, a.group) <
+           std::tie(b.message, b.start_word, b.end_word, b.group);
+  };
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const uint32_t m = candidates[i];
+    const uint32_t begin = s.bucket_end[m];
+    const uint32_t end = i + 1 < candidates.size() ? s.bucket_end[candidates[i + 1]]
+                                                   : static_cast<uint32_t>(s.by_matcher.size());
+    Occurrence* o = s.by_matcher.data();
+    for (uint32_t k = begin + 1; k < end; ++k) {
+      if (!before(o[k], o[k - 1])) continue;
+      const Occurrence x = o[k];
+      uint32_t j = k;
+      for (; j > begin && before(x, o[j - 1]); --j) o[j] = o[j - 1];
+      o[j] = x;
+    }
+  }
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const uint32_t m = candidates[i];
     const Matcher& matcher = c.matchers[m];
     const bool holds = c.Holds(m, s.rule_hit, s.group_holds.data());
-    while (occurrence != s.occurrences.end() && occurrence->matcher < m) ++occurrence;
     if (!holds) continue;
+    const Occurrence* occurrence = s.by_matcher.data() + s.bucket_end[m];
+    const Occurrence* const end = s.by_matcher.data() + (i + 1 < candidates.size()
+                                                              ? s.bucket_end[candidates[i + 1]]
+                                                              : s.by_matcher.size());
     bool emitted = false;
     int32_t last_message = -1, last_start = -1, last_end = -1;
-    for (; occurrence != s.occurrences.end() && occurrence->matcher == m; ++occurrence) {
+    for (; occurrence != end; ++occurrence) {
       if (!s.group_holds[occurrence->group - matcher.group_begin]) continue;
       if (emitted && occurrence->message == last_message && occurrence->start_word == last_start &&
           occurrence->end_word == last_end) {

@@ -45,7 +45,10 @@ class TokenSink {
   }
   void Byte(uint8_t b) { folded_->push_back(static_cast<char>(b)); }
   void AsciiRun(const char* b, const char* e) {
-    for (const char* p = b; p < e; ++p) folded_->push_back(static_cast<char>(phrases::FoldAscii(*p)));
+    const size_t at = folded_->size();
+    folded_->resize(at + static_cast<size_t>(e - b));
+    char* out = folded_->data() + at;
+    for (const char* p = b; p < e; ++p) *out++ = static_cast<char>(phrases::FoldAscii(*p));
   }
   void EndToken(size_t raw);
 
@@ -132,6 +135,7 @@ ConversationText::ConversationText(const core::Conversation& conversation) : con
   tokens_.reserve(bytes / 4);
   sentences_.reserve(bytes / 40);
   std::string scratch;
+  std::vector<SentenceSpan> spans;
   for (int mi = 0; mi < conversation.messages_size(); ++mi) {
     const core::Message& m = conversation.messages(mi);
     if (m.state() == core::MESSAGE_DELETED || m.text().empty()) continue;
@@ -163,7 +167,8 @@ ConversationText::ConversationText(const core::Conversation& conversation) : con
     if (role == SpeakerRole::kAgent || role == SpeakerRole::kVirtualAgent) has_agent_ = true;
 
     const std::string_view text = m.text();
-    for (const SentenceSpan& span : SplitSentences(text)) {
+    SplitSentences(text, &spans);
+    for (const SentenceSpan& span : spans) {
       Sentence s{};
       s.message_index = mi;
       s.begin = span.begin;

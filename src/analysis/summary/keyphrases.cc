@@ -24,6 +24,7 @@ struct PhraseKey {
 struct Occurrence {
   int32_t sentence;
   uint32_t first_token;  // index into ConversationText::tokens()
+  int32_t next = -1;     // the candidate's next occurrence, -1 after the last
 };
 
 struct Candidate {
@@ -31,6 +32,7 @@ struct Candidate {
   int words = 0;
   int count = 0;
   double score = 0;
+  int32_t first_occurrence = -1, last_occurrence = -1;  // into the occurrences, in order
 };
 
 bool Contains(const Candidate& big, const Candidate& small) {
@@ -68,12 +70,11 @@ std::string Surface(const ConversationText& text, const Candidate& c, const Occu
   return out;
 }
 
-std::string BestSurface(const ConversationText& text, const Candidate& c, size_t candidate,
-                        const std::vector<std::pair<size_t, Occurrence>>& occurrences) {
+std::string BestSurface(const ConversationText& text, const Candidate& c,
+                        const std::vector<Occurrence>& occurrences) {
   std::vector<std::pair<std::string, int>> forms;  // in order of first use
-  for (const auto& [owner, o] : occurrences) {
-    if (owner != candidate) continue;
-    std::string s = Surface(text, c, o);
+  for (int32_t i = c.first_occurrence; i >= 0; i = occurrences[i].next) {
+    std::string s = Surface(text, c, occurrences[i]);
     auto it = std::find_if(forms.begin(), forms.end(), [&](const auto& f) { return f.first == s; });
     if (it == forms.end()) {
       forms.emplace_back(std::move(s), 1);
@@ -116,9 +117,11 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
     return std::log2(1.0 + count[term]) * (shared[term] ? 1.25 : 1.0);
   };
 
-  // Candidates, in order of first use.
+  // Candidates, in order of first use. One-word candidates are found by
+  // term, longer ones by hash.
   std::vector<Candidate> candidates;
-  std::vector<std::pair<size_t, Occurrence>> occurrences;  // (candidate, where)
+  std::vector<Occurrence> occurrences;  // each in its candidate's chain
+  std::vector<int32_t> single(text.terms().size(), -1);  // term -> its one-word candidate
   absl::flat_hash_map<PhraseKey, size_t> index;
   for (size_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
@@ -131,15 +134,33 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
         PhraseKey key;
         for (int n = 1; n <= kMaxWords && b + n <= i; ++n) {
           key.terms[n - 1] = tokens[b + n - 1].term;
-          auto [it, added] = index.try_emplace(key, candidates.size());
+          size_t ci;
+          bool added;
+          if (n == 1) {
+            int32_t& slot = single[key.terms[0]];
+            added = slot < 0;
+            if (added) slot = static_cast<int32_t>(candidates.size());
+            ci = static_cast<size_t>(slot);
+          } else {
+            auto [it, inserted] = index.try_emplace(key, candidates.size());
+            added = inserted;
+            ci = it->second;
+          }
           if (added) {
             candidates.emplace_back();
             candidates.back().key = key;
             candidates.back().words = n;
           }
-          Candidate& c = candidates[it->second];
+          Candidate& c = candidates[ci];
           ++c.count;
-          occurrences.push_back({it->second, {static_cast<int32_t>(si), b}});
+          const auto o = static_cast<int32_t>(occurrences.size());
+          occurrences.push_back({static_cast<int32_t>(si), b});
+          if (c.last_occurrence < 0) {
+            c.first_occurrence = o;
+          } else {
+            occurrences[c.last_occurrence].next = o;
+          }
+          c.last_occurrence = o;
         }
       }
       run_begin = i < s.token_end && !usable(tokens[i]) ? i + 1 : i;
@@ -198,7 +219,7 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
     if (std::find(seen.begin(), seen.end(), ch.candidate) != seen.end()) continue;
     seen.push_back(ch.candidate);
     core::KeyPhrase k;
-    k.set_text(BestSurface(text, candidates[ch.candidate], ch.candidate, occurrences));
+    k.set_text(BestSurface(text, candidates[ch.candidate], occurrences));
     k.set_score(static_cast<float>(ch.score / top));
     out.push_back(std::move(k));
   }

@@ -69,12 +69,18 @@ void Emit(std::string_view text, size_t begin, size_t end, std::vector<SentenceS
 
 std::vector<SentenceSpan> SplitSentences(std::string_view text) {
   std::vector<SentenceSpan> out;
+  SplitSentences(text, &out);
+  return out;
+}
+
+void SplitSentences(std::string_view text, std::vector<SentenceSpan>* out) {
+  out->clear();
   size_t start = 0;
   size_t i = 0;
   while (i < text.size()) {
     const char c = text[i];
     if (c == '\n' || c == '\r') {
-      Emit(text, start, i, &out);
+      Emit(text, start, i, out);
       start = ++i;
       continue;
     }
@@ -104,11 +110,10 @@ std::vector<SentenceSpan> SplitSentences(std::string_view text) {
         IsAbbreviation(text, first_mark, next < text.size() && text[next] >= '0' && text[next] <= '9')) {
       continue;
     }
-    Emit(text, start, i, &out);
+    Emit(text, start, i, out);
     start = i;
   }
-  Emit(text, start, text.size(), &out);
-  return out;
+  Emit(text, start, text.size(), out);
 }
 
 }  // namespace parley::analysis::summary

@@ -20,5 +20,7 @@ struct SentenceSpan {
 // Text with no such marks (as speech recognition often gives) is one
 // sentence. Spans holding only white space are left out. Thread-safe.
 std::vector<SentenceSpan> SplitSentences(std::string_view text);
+// The same into *out (cleared first), so a caller can reuse its memory.
+void SplitSentences(std::string_view text, std::vector<SentenceSpan>* out);
 
 }  // namespace parley::analysis::summary

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -65,18 +66,18 @@ bool Has(const ConversationText& text, const Sentence& s, int32_t word) {
   return false;
 }
 
-// Sorted distinct content terms of a sentence.
+// Appends the sorted distinct content terms of a sentence to *out.
 void ContentTerms(const ConversationText& text, const Sentence& s, std::vector<int32_t>* out) {
-  out->clear();
+  const size_t begin = out->size();
   for (uint32_t i = s.token_begin; i < s.token_end; ++i) {
     const Token& t = text.tokens()[i];
     if (t.content() || t.numeric) out->push_back(t.term);
   }
-  std::sort(out->begin(), out->end());
-  out->erase(std::unique(out->begin(), out->end()), out->end());
+  std::sort(out->begin() + begin, out->end());
+  out->erase(std::unique(out->begin() + begin, out->end()), out->end());
 }
 
-double Cosine(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+double Cosine(std::span<const int32_t> a, std::span<const int32_t> b) {
   if (a.empty() || b.empty()) return 0;
   size_t i = 0, j = 0, common = 0;
   while (i < a.size() && j < b.size()) {
@@ -100,14 +101,24 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
 
   // Per sentence, its distinct content terms; per term, in how many content
   // sentences it appears and whether more than one speaker uses it.
-  std::vector<std::vector<int32_t>> terms(n);
+  // terms(i): sentence i's, all in one array.
+  std::vector<int32_t> term_data;
+  term_data.reserve(tokens.size());
+  std::vector<uint32_t> term_begin(n + 1, 0);
+  auto terms = [&](int i) {
+    return std::span<const int32_t>(term_data.data() + term_begin[i], term_begin[i + 1] - term_begin[i]);
+  };
   std::vector<int32_t> df(text.terms().size(), 0);
   std::vector<int32_t> first_speaker(text.terms().size(), -2);
   std::vector<uint8_t> shared(text.terms().size(), 0);
   for (int i = 0; i < n; ++i) {
+    term_begin[i] = static_cast<uint32_t>(term_data.size());
     if (sentences[i].small_talk) continue;
-    ContentTerms(text, sentences[i], &terms[i]);
-    for (int32_t t : terms[i]) {
+    ContentTerms(text, sentences[i], &term_data);
+  }
+  term_begin[n] = static_cast<uint32_t>(term_data.size());
+  for (int i = 0; i < n; ++i) {
+    for (int32_t t : terms(i)) {
       ++df[t];
       if (first_speaker[t] == -2) {
         first_speaker[t] = sentences[i].speaker;
@@ -138,9 +149,9 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   std::vector<Scored> scored;
   for (int i = 0; i < n; ++i) {
     const Sentence& s = sentences[i];
-    if (s.small_talk || terms[i].empty()) continue;
+    if (s.small_talk || terms(i).empty()) continue;
     double sum = 0;
-    for (int32_t t : terms[i]) {
+    for (int32_t t : terms(i)) {
       double w = df[t] >= 2 ? 1.0 + std::log(static_cast<double>(df[t])) : o.singleton_weight;
       if (shared[t]) w *= o.shared_word_boost;
       sum += w;
@@ -182,7 +193,7 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   std::vector<SummaryPick> picks;
   auto duplicate = [&](int sentence) {
     for (const SummaryPick& p : picks) {
-      if (p.sentence == sentence || Cosine(terms[p.sentence], terms[sentence]) > o.max_similarity) return true;
+      if (p.sentence == sentence || Cosine(terms(p.sentence), terms(sentence)) > o.max_similarity) return true;
     }
     return false;
   };
