@@ -39,27 +39,26 @@ bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string
   if (shard_capacity_ == 0) return false;
   const absl::string_view key = KeyView(tenant, id);
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  // Readers share the lock: a hot conversation read on every thread at once
+  // is copied in parallel. Recency is a flag (CLOCK), not a list move.
+  absl::ReaderMutexLock lock(&shard.mu);
   auto found = shard.index.find(key);
-  if (found == shard.index.end()) {
-    ++shard.misses;
-    return false;
+  if (found != shard.index.end()) {
+    const Entry& entry = *found->second;
+    // An expired entry misses (the database decides) and is left for
+    // eviction: it is never marked used again.
+    if (now_us == 0 || entry.expire_time_us == 0 || entry.expire_time_us > now_us) {
+      for (const View& v : entry.views) {
+        if (v.name != view) continue;
+        entry.used.store(true, std::memory_order_relaxed);
+        location->assign(entry.location);
+        body->assign(v.body);
+        shard.hits.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      }
+    }
   }
-  auto it = found->second;
-  if (now_us != 0 && it->expire_time_us != 0 && it->expire_time_us <= now_us) {
-    EraseLocked(shard, it);
-    ++shard.misses;
-    return false;
-  }
-  for (const View& v : it->views) {
-    if (v.name != view) continue;
-    ++shard.hits;
-    if (it != shard.lru.begin()) shard.lru.splice(shard.lru.begin(), shard.lru, it);
-    location->assign(it->location);
-    body->assign(v.body);
-    return true;
-  }
-  ++shard.misses;
+  shard.misses.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
 
@@ -76,13 +75,18 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
   // this check erases (under the same lock) what is inserted here.
   if (generation_.load(std::memory_order_seq_cst) != generation) return;
   auto found = shard.index.find(key);
+  if (found != shard.index.end() && (found->second->expire_time_us != expire_time_us ||
+                                     found->second->location != location)) {
+    // An expired conversation whose id now names another one.
+    EraseLocked(shard, found->second);
+    found = shard.index.end();
+  }
   std::list<Entry>::iterator it;
   if (found != shard.index.end()) {
     it = found->second;
     for (const View& v : it->views) {
       if (v.name == view) return;  // another reader got there first
     }
-    shard.lru.splice(shard.lru.begin(), shard.lru, it);
   } else {
     shard.lru.emplace_front();
     it = shard.lru.begin();
@@ -96,8 +100,15 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
   it->views.push_back(View{std::string(view), std::string(body)});
   it->bytes += view_bytes;
   shard.bytes += view_bytes;
+  // CLOCK: from the oldest end, an entry read since it last came round gets
+  // a second chance at the front; one not read goes.
   while (shard.bytes > shard_capacity_ && shard.lru.size() > 1) {
-    EraseLocked(shard, std::prev(shard.lru.end()));
+    auto oldest = std::prev(shard.lru.end());
+    if (oldest != it && oldest->used.exchange(false, std::memory_order_relaxed)) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, oldest);
+    } else {
+      EraseLocked(shard, oldest);
+    }
   }
 }
 
@@ -124,9 +135,9 @@ void ViewCache::Clear() {
 ViewCache::Stats ViewCache::stats() const {
   Stats s;
   for (int i = 0; i < kShards; ++i) {
-    absl::MutexLock lock(&shards_[i].mu);
-    s.hits += shards_[i].hits;
-    s.misses += shards_[i].misses;
+    absl::ReaderMutexLock lock(&shards_[i].mu);
+    s.hits += shards_[i].hits.load(std::memory_order_relaxed);
+    s.misses += shards_[i].misses.load(std::memory_order_relaxed);
     s.entries += static_cast<int64_t>(shards_[i].lru.size());
     s.bytes += static_cast<int64_t>(shards_[i].bytes);
   }

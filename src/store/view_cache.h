@@ -3,8 +3,10 @@
 // instead of a database read transaction (which on SQLite is two b-tree
 // searches, WAL-index locks and an LZ4 decode).
 //
-// Bounded by bytes, least recently used dropped first, sharded so that
-// readers on different threads rarely meet on a lock.
+// Bounded by bytes; when full, entries not read lately go first (CLOCK, a
+// second chance for those read since the hand last passed). Sharded, and
+// readers share a shard's lock, so a hot conversation read on every thread
+// at once does not serialise them.
 //
 // Consistency with the database. A store calls Invalidate(tenant, id) after
 // every committed write that changes a conversation or its views (and before
@@ -82,14 +84,14 @@ class ViewCache {
     int64_t expire_time_us = 0;
     std::vector<View> views;
     size_t bytes = 0;
+    mutable std::atomic<bool> used{false};  // read since the CLOCK hand passed
   };
   struct Shard {
     mutable absl::Mutex mu;
-    std::list<Entry> lru ABSL_GUARDED_BY(mu);  // most recently used first
+    std::list<Entry> lru ABSL_GUARDED_BY(mu);  // newest (or second-chanced) first
     absl::flat_hash_map<std::string, std::list<Entry>::iterator> index ABSL_GUARDED_BY(mu);
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
-    int64_t hits ABSL_GUARDED_BY(mu) = 0;
-    int64_t misses ABSL_GUARDED_BY(mu) = 0;
+    std::atomic<int64_t> hits{0}, misses{0};
   };
   static constexpr int kShards = 16;
 

@@ -52,14 +52,20 @@ TEST(ViewCacheTest, RefusesWhatWasReadBeforeAnInvalidation) {
   EXPECT_EQ(body, "fresh");
 }
 
-TEST(ViewCacheTest, ExpiredEntriesMissAndAreDropped) {
+TEST(ViewCacheTest, ExpiredEntriesMissAndGiveWayToANewConversationWithTheId) {
   ViewCache cache(1 << 20);
-  cache.Insert(cache.generation(), "t", "c", "full", "us", /*expire_time_us=*/1000, "x");
+  cache.Insert(cache.generation(), "t", "c", "full", "us", /*expire_time_us=*/1000, "old");
   std::string location, body;
   EXPECT_TRUE(cache.Lookup("t", "c", "full", 999, &location, &body));
   EXPECT_TRUE(cache.Lookup("t", "c", "full", 0, &location, &body));  // 0: expiry not checked
   EXPECT_FALSE(cache.Lookup("t", "c", "full", 1000, &location, &body));
-  EXPECT_EQ(cache.stats().entries, 0);
+  // The id freed by expiry and taken again: the new conversation's read
+  // replaces the expired entry.
+  cache.Insert(cache.generation(), "t", "c", "full", "eu", /*expire_time_us=*/0, "new");
+  ASSERT_TRUE(cache.Lookup("t", "c", "full", 5000, &location, &body));
+  EXPECT_EQ(body, "new");
+  EXPECT_EQ(location, "eu");
+  EXPECT_EQ(cache.stats().entries, 1);
 }
 
 TEST(ViewCacheTest, StaysWithinItsBytesDroppingTheLeastRecentlyUsed) {
