@@ -1,6 +1,7 @@
 #include "analysis/intents/intent_model.h"
 
 #include <immintrin.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +14,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/intents/feature_index.h"
 #include "analysis/intents/text_features.h"
+#include "analysis/intents/vector_math.h"
 #include "core/absl_compat.h"
 
 namespace parley::analysis::intents {
@@ -65,44 +68,6 @@ absl::Status CheckOptions(const TrainOptions& o) {
     return bad("embedding weight must be in [0, 1]");
   return absl::OkStatus();
 }
-
-// Feature hash -> weight row, open addressing with linear probing. Hashes are
-// well mixed and never 0 (the empty slot).
-class FeatureIndex {
- public:
-  static constexpr uint32_t kMissing = ~0u;
-
-  // `keys` must be distinct and non-zero; row i is keys[i].
-  explicit FeatureIndex(const std::vector<uint64_t>& keys) {
-    size_t capacity = std::bit_ceil(std::max<size_t>(16, keys.size() * 2));
-    shift_ = 64 - std::countr_zero(capacity);
-    slots_.assign(capacity, Slot{});
-    for (size_t i = 0; i < keys.size(); ++i) {
-      size_t s = keys[i] >> shift_;
-      while (slots_[s].key != 0) s = (s + 1) & (capacity - 1);
-      slots_[s] = Slot{keys[i], static_cast<uint32_t>(i)};
-    }
-  }
-  FeatureIndex() = default;
-
-  void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[key >> shift_]); }
-
-  uint32_t Find(uint64_t key) const {
-    const size_t mask = slots_.size() - 1;
-    for (size_t s = key >> shift_;; s = (s + 1) & mask) {
-      if (slots_[s].key == key) return slots_[s].row;
-      if (slots_[s].key == 0) return kMissing;
-    }
-  }
-
- private:
-  struct Slot {
-    uint64_t key = 0;
-    uint32_t row = 0;
-  };
-  std::vector<Slot> slots_;
-  int shift_ = 60;
-};
 
 // The hot loops of prediction and training, over rows whose length is a
 // multiple of 8 floats. Written with GCC vector types so that they vectorise
@@ -208,17 +173,27 @@ void SumQuantizedRows(const int8_t* base, size_t stride, int width, const uint32
                                                            out, prefetch_bytes);
 }
 
+// 64-byte aligned memory; blocks of 2 MiB and more are aligned to 2 MiB and
+// offered to the kernel as transparent huge pages, so that the rows of a
+// prediction (random lines of a ~7 MB table) do not each miss the TLB.
 template <typename T>
-struct CacheLineAllocator {
+struct RowAllocator {
   using value_type = T;
-  CacheLineAllocator() = default;
+  static constexpr size_t kHuge = size_t{2} << 20;
+  RowAllocator() = default;
   template <typename U>
-  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  RowAllocator(const RowAllocator<U>&) {}
+  static size_t Alignment(size_t bytes) { return bytes >= kHuge ? kHuge : 64; }
   T* allocate(size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    const size_t bytes = n * sizeof(T);
+    void* p = ::operator new(bytes, std::align_val_t{Alignment(bytes)});
+    if (bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // a hint; may fail
+    return static_cast<T*>(p);
   }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
-  bool operator==(const CacheLineAllocator&) const { return true; }
+  void deallocate(T* p, size_t n) {
+    ::operator delete(p, std::align_val_t{Alignment(n * sizeof(T))});
+  }
+  bool operator==(const RowAllocator&) const { return true; }
 };
 
 // What prediction reads for each feature, in one row so that a feature
@@ -232,7 +207,7 @@ struct FeatureTable {
   int embedding_width = 0;  // a multiple of 8; 0 without an embedding component
   // rows x (linear_width + embedding_width), 64-byte aligned so that a row
   // of 128 bytes (77 intents, dim 48) is exactly two cache lines.
-  std::vector<int8_t, CacheLineAllocator<int8_t>> values;
+  std::vector<int8_t, RowAllocator<int8_t>> values;
   std::vector<float> scales;   // rows x 2: linear, embedding
 
   size_t row_bytes() const { return static_cast<size_t>(linear_width) + embedding_width; }
@@ -255,12 +230,21 @@ struct FeatureTable {
     }
   }
 
-  // out[0..width of the part) = the sum of that part of `rows`.
-  // Part 0 must be summed before part 1 (it prefetches whole rows).
+  // Starts loading `row` (every cache line of it) into the cache.
+  void Prefetch(uint32_t row) const {
+    const uintptr_t first = reinterpret_cast<uintptr_t>(values.data() + row * row_bytes());
+    const uintptr_t last = first + row_bytes() - 1;
+    for (uintptr_t line = first & ~uintptr_t{63}; line <= last; line += 64) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line));
+    }
+  }
+
+  // out[0..width of the part) = the sum of that part of `rows` (which the
+  // caller has prefetched).
   void Sum(int part, const std::vector<uint32_t>& rows, float* out) const {
     SumQuantizedRows(values.data() + (part == 0 ? 0 : linear_width), row_bytes(),
                      part == 0 ? linear_width : embedding_width, rows.data(), rows.size(),
-                     scales.data() + part, out, part == 0 ? row_bytes() : 0);
+                     scales.data() + part, out, 0);
   }
 };
 
@@ -334,6 +318,16 @@ class Reader {
   }
 }
 
+// Prediction's Confidences: the same with a vectorised exp (vector_math.h).
+// Training keeps std::exp, so that trained models stay bit-identical.
+void FastConfidences(float* z, int n, TrainOptions::Loss loss) {
+  if (loss == TrainOptions::Loss::kSoftmax) {
+    FastSoftmax(z, static_cast<size_t>(n));
+  } else {
+    FastSigmoid(z, static_cast<size_t>(n));
+  }
+}
+
 // Scores -> confidences in [0, 1], in place, over the first n.
 void Confidences(float* z, int n, TrainOptions::Loss loss) {
   if (loss == TrainOptions::Loss::kSoftmax) {
@@ -367,28 +361,47 @@ struct IntentModel::Impl {
   // count towards n but have no row. False if `text` has no tokens.
   bool Rows(std::string_view text, std::vector<uint32_t>* rows, float* scale,
             float* inv_n) const {
+    thread_local std::string tokens;
     thread_local std::vector<uint64_t> hashes;
-    std::string tokens = NormalizeText(text, normalization);
+    NormalizeText(text, normalization, &tokens);
     if (tokens.empty()) return false;
     hashes.clear();
     ExtractFeatures(tokens, features, &hashes);
-    rows->clear();
-    for (uint64_t h : hashes) index.Prefetch(h);
-    for (uint64_t h : hashes) {
-      uint32_t row = index.Find(h);
-      if (row != FeatureIndex::kMissing) rows->push_back(row);
+    // Software-pipelined: the bucket of feature i + kAhead is requested while
+    // feature i is looked up (requesting all ~200 first overflows the
+    // core's outstanding-miss buffers), and each row found is requested for
+    // the sums that follow.
+    constexpr size_t kAhead = 12;
+    const size_t n = hashes.size();
+    rows->resize(n);
+    uint32_t* out = rows->data();
+    size_t found = 0;
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) index.Prefetch(hashes[i]);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) index.Prefetch(hashes[i + kAhead]);
+      const uint32_t row = index.Find(hashes[i]);
+      if (row != FeatureIndex::kMissing) {
+        table.Prefetch(row);
+        out[found++] = row;
+      }
     }
-    *scale = 1.0f / std::sqrt(static_cast<float>(std::max<size_t>(1, hashes.size())));
-    *inv_n = 1.0f / static_cast<float>(std::max<size_t>(1, hashes.size()));
+    rows->resize(found);
+    *scale = 1.0f / std::sqrt(static_cast<float>(std::max<size_t>(1, n)));
+    *inv_n = 1.0f / static_cast<float>(std::max<size_t>(1, n));
     return true;
   }
+
+  // The confidences of `text` (labels.size() of them) in a thread-local
+  // buffer valid until the next call on this thread; null if `text` has no
+  // tokens.
+  const float* Scores(std::string_view text) const;
 
   // Confidences of both components mixed, in out[0..stride).
   void Predict(const std::vector<uint32_t>& rows, float scale, float inv_n, float* out) const {
     table.Sum(0, rows, out);
     for (int k = 0; k < stride; ++k) out[k] = out[k] * scale + bias[k];
     const int n = static_cast<int>(labels.size());
-    Confidences(out, n, loss);
+    FastConfidences(out, n, loss);
     if (dim == 0) return;
     thread_local std::vector<float> hidden, z;
     hidden.resize(dim);
@@ -396,7 +409,7 @@ struct IntentModel::Impl {
     table.Sum(1, rows, hidden.data());
     for (int j = 0; j < dim; ++j) hidden[j] *= inv_n;
     OutputScores(output, dim, stride, hidden.data(), z.data());
-    Confidences(z.data(), n, embedding_loss);
+    FastConfidences(z.data(), n, embedding_loss);
     for (int k = 0; k < n; ++k) out[k] = (1 - embedding_weight) * out[k] + embedding_weight * z[k];
   }
 
@@ -706,16 +719,22 @@ absl::Status IntentModel::Save(const std::string& path) const {
   return absl::OkStatus();
 }
 
+const float* IntentModel::Impl::Scores(std::string_view text) const {
+  thread_local std::vector<uint32_t> rows;
+  thread_local std::vector<float> z;
+  float scale, inv_n;
+  if (!Rows(text, &rows, &scale, &inv_n)) return nullptr;
+  z.resize(stride);
+  Predict(rows, scale, inv_n, z.data());
+  return z.data();
+}
+
 std::vector<Prediction> IntentModel::Predict(std::string_view text, int k, float threshold) const {
   std::vector<Prediction> out;
   if (k <= 0) return out;
   const Impl& m = *impl_;
-  thread_local std::vector<uint32_t> rows;
-  thread_local std::vector<float> z;
-  float scale, inv_n;
-  if (!m.Rows(text, &rows, &scale, &inv_n)) return out;
-  z.resize(m.stride);
-  m.Predict(rows, scale, inv_n, z.data());
+  const float* z = m.Scores(text);
+  if (z == nullptr) return out;
   const int n = static_cast<int>(m.labels.size());
   k = std::min(k, n);
   // The k best, highest confidence first, ties by label order.
@@ -742,10 +761,19 @@ std::vector<Prediction> IntentModel::Predict(std::string_view text, int k, float
 }
 
 Prediction IntentModel::Top(std::string_view text, float threshold) const {
-  std::vector<Prediction> best = Predict(text, 1);
-  if (best.empty()) return Prediction{};
-  if (best[0].confidence < threshold) best[0].label.clear();
-  return std::move(best[0]);
+  const Impl& m = *impl_;
+  const float* z = m.Scores(text);
+  if (z == nullptr) return Prediction{};
+  // As Predict(text, 1): the first of the highest confidences.
+  const int n = static_cast<int>(m.labels.size());
+  int best = 0;
+  for (int i = 1; i < n; ++i) {
+    if (z[i] > z[best]) best = i;
+  }
+  Prediction p;
+  p.confidence = std::clamp(z[best], 0.0f, 1.0f);
+  if (!(p.confidence < threshold)) p.label = m.labels[best];
+  return p;
 }
 
 const std::vector<std::string>& IntentModel::labels() const { return impl_->labels; }
