@@ -22,7 +22,7 @@
 namespace parley::analysis::intents {
 namespace {
 
-constexpr std::string_view kMagic = "parley-intent-model 2";
+constexpr std::string_view kMagic = "parley-intent-model 3";
 
 bool HasWhitespace(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
@@ -101,76 +101,81 @@ typedef float Floats8 __attribute__((vector_size(32), aligned(4)));
   }
 }
 
-// out[0..8V) = the sum over i of scales[2 * rows[i]] * row rows[i] of the
-// int8 matrix at `base` (columns [0, 8V) of it), accumulated in registers.
-// Prefetches rows ahead: the matrix outgrows the caches, and prediction is
-// bound by memory latency.
+// Integer sums of int8 rows: totals[0..width) += the sum over i of row
+// rows[i] of the matrix at `base` (`stride` bytes per row). Exact, so the
+// AVX2 and portable versions give the same totals.
+//
+// AVX2: 16 columns per register, summed as int16 (16 values per two
+// instructions) over at most 256 rows at a time (256 x 127 < 2^15), then
+// widened into the int32 totals. Up to 12 registers (192 columns) per pass
+// over the rows. The last register may reach up to 8 bytes past a row's
+// `width`: into the next row, or the padding after the last one.
 template <int V>
-[[gnu::target("avx2,fma"), gnu::always_inline]] inline void SumQuantizedBlockAvx2(
-    const int8_t* base, size_t stride, const uint32_t* rows, size_t n, const float* scales,
-    float* out, size_t prefetch_bytes) {
-  static_assert(V >= 1 && V <= 10);
-  constexpr size_t kAhead = 8;
-  __m256 acc[V];
-  for (int j = 0; j < V; ++j) acc[j] = _mm256_setzero_ps();
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void SumInt8BlockAvx2(
+    const int8_t* base, size_t stride, const uint32_t* rows, size_t n, int32_t* totals,
+    int width) {
+  static_assert(V >= 1 && V <= 12);
+  __m256i acc[V];
+  for (int j = 0; j < V; ++j) acc[j] = _mm256_setzero_si256();
   for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) {
-      const char* ahead = reinterpret_cast<const char*>(base + rows[i + kAhead] * stride);
-      for (size_t b = 0; b < prefetch_bytes; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
-    }
     const int8_t* q = base + rows[i] * stride;
-    const __m256 scale = _mm256_set1_ps(scales[2 * size_t{rows[i]}]);
-#pragma GCC unroll 10
+#pragma GCC unroll 12
     for (int j = 0; j < V; ++j) {
-      __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * j));
-      __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
-      acc[j] = _mm256_fmadd_ps(scale, x, acc[j]);
+      __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16 * j));
+      acc[j] = _mm256_add_epi16(acc[j], _mm256_cvtepi8_epi16(bytes));
     }
   }
-  for (int j = 0; j < V; ++j) _mm256_storeu_ps(out + 8 * j, acc[j]);
+  alignas(32) int32_t wide[16 * V];
+  for (int j = 0; j < V; ++j) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wide + 16 * j),
+                       _mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[j])));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(wide + 16 * j + 8),
+                       _mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[j], 1)));
+  }
+  for (int k = 0; k < width; ++k) totals[k] += wide[k];
 }
 
-// Blocks of up to 80 columns (10 accumulators: most of AVX2's 16 registers);
-// the first pass prefetches whole rows, later passes find them in cache.
-[[gnu::target("avx2,fma")]] void SumQuantizedRowsAvx2(const int8_t* base, size_t stride,
-                                                      int width, const uint32_t* rows, size_t n,
-                                                      const float* scales, float* out,
-                                                      size_t prefetch_bytes) {
-  for (int c = 0; c < width; c += 80, prefetch_bytes = 0) {
-    const int8_t* b = base + c;
-    float* o = out + c;
-    switch (std::min(10, (width - c) / 8)) {
-      case 1: SumQuantizedBlockAvx2<1>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 2: SumQuantizedBlockAvx2<2>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 3: SumQuantizedBlockAvx2<3>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 4: SumQuantizedBlockAvx2<4>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 5: SumQuantizedBlockAvx2<5>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 6: SumQuantizedBlockAvx2<6>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 7: SumQuantizedBlockAvx2<7>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 8: SumQuantizedBlockAvx2<8>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 9: SumQuantizedBlockAvx2<9>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      default: SumQuantizedBlockAvx2<10>(b, stride, rows, n, scales, o, prefetch_bytes); break;
+[[gnu::target("avx2,fma")]] void SumInt8RowsAvx2(const int8_t* base, size_t stride, int width,
+                                                 const uint32_t* rows, size_t n,
+                                                 int32_t* totals) {
+  constexpr size_t kRowsPerPass = 256;
+  for (int c = 0; c < width; c += 192) {
+    const int cols = std::min(192, width - c);
+    for (size_t start = 0; start < n; start += kRowsPerPass) {
+      const size_t m = std::min(kRowsPerPass, n - start);
+      const int8_t* b = base + c;
+      int32_t* t = totals + c;
+      const uint32_t* r = rows + start;
+      switch ((cols + 15) / 16) {
+        case 1: SumInt8BlockAvx2<1>(b, stride, r, m, t, cols); break;
+        case 2: SumInt8BlockAvx2<2>(b, stride, r, m, t, cols); break;
+        case 3: SumInt8BlockAvx2<3>(b, stride, r, m, t, cols); break;
+        case 4: SumInt8BlockAvx2<4>(b, stride, r, m, t, cols); break;
+        case 5: SumInt8BlockAvx2<5>(b, stride, r, m, t, cols); break;
+        case 6: SumInt8BlockAvx2<6>(b, stride, r, m, t, cols); break;
+        case 7: SumInt8BlockAvx2<7>(b, stride, r, m, t, cols); break;
+        case 8: SumInt8BlockAvx2<8>(b, stride, r, m, t, cols); break;
+        case 9: SumInt8BlockAvx2<9>(b, stride, r, m, t, cols); break;
+        case 10: SumInt8BlockAvx2<10>(b, stride, r, m, t, cols); break;
+        case 11: SumInt8BlockAvx2<11>(b, stride, r, m, t, cols); break;
+        default: SumInt8BlockAvx2<12>(b, stride, r, m, t, cols); break;
+      }
     }
   }
 }
 
-void SumQuantizedRowsPortable(const int8_t* base, size_t stride, int width, const uint32_t* rows,
-                              size_t n, const float* scales, float* out, size_t) {
-  std::fill(out, out + width, 0.0f);
+void SumInt8RowsPortable(const int8_t* base, size_t stride, int width, const uint32_t* rows,
+                         size_t n, int32_t* totals) {
   for (size_t i = 0; i < n; ++i) {
     const int8_t* q = base + rows[i] * stride;
-    const float scale = scales[2 * size_t{rows[i]}];
-    for (int k = 0; k < width; ++k) out[k] += scale * q[k];
+    for (int k = 0; k < width; ++k) totals[k] += q[k];
   }
 }
 
-// `prefetch_bytes`: how much of each row to prefetch ahead (0 when an
-// earlier call over the same rows did).
-void SumQuantizedRows(const int8_t* base, size_t stride, int width, const uint32_t* rows, size_t n,
-                      const float* scales, float* out, size_t prefetch_bytes) {
+void SumInt8Rows(const int8_t* base, size_t stride, int width, const uint32_t* rows, size_t n,
+                 int32_t* totals) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  (avx2 ? SumQuantizedRowsAvx2 : SumQuantizedRowsPortable)(base, stride, width, rows, n, scales,
-                                                           out, prefetch_bytes);
+  (avx2 ? SumInt8RowsAvx2 : SumInt8RowsPortable)(base, stride, width, rows, n, totals);
 }
 
 // 64-byte aligned memory; blocks of 2 MiB and more are aligned to 2 MiB and
@@ -198,19 +203,23 @@ struct RowAllocator {
 
 // What prediction reads for each feature, in one row so that a feature
 // costs one trip to memory: the linear component's weights (`linear_width`
-// values), then the feature's embedding (`embedding_width`). Each part is
-// stored as int8 times a per-row, per-part scale (its largest magnitude /
-// 127): four times smaller than floats, and the rounding moves confidences by
-// well under a percent.
+// values), then the feature's embedding (`embedding_width`), as int8. Each
+// column has one scale (its largest magnitude over all rows / 127), so the
+// rows of an utterance are summed exactly in integers and scaled once.
 struct FeatureTable {
+  // Bytes readable past the last row (see SumInt8BlockAvx2).
+  static constexpr size_t kPadding = 16;
+
   int linear_width = 0;     // a multiple of 8
   int embedding_width = 0;  // a multiple of 8; 0 without an embedding component
-  // rows x (linear_width + embedding_width), 64-byte aligned so that a row
-  // of 128 bytes (77 intents, dim 48) is exactly two cache lines.
+  // rows x (linear_width + embedding_width) then kPadding zero bytes; 64-byte
+  // aligned so that a row of 128 bytes (77 intents, dim 48) is exactly two
+  // cache lines.
   std::vector<int8_t, RowAllocator<int8_t>> values;
-  std::vector<float> scales;   // rows x 2: linear, embedding
+  std::vector<float> column_scales;  // row_bytes(): linear, then embedding
 
   size_t row_bytes() const { return static_cast<size_t>(linear_width) + embedding_width; }
+  size_t rows() const { return row_bytes() == 0 ? 0 : (values.size() - kPadding) / row_bytes(); }
 
   // Sets part 0 (linear) or 1 (embedding) of every row from a float matrix
   // of that part's width.
@@ -218,15 +227,16 @@ struct FeatureTable {
     const int w = part == 0 ? linear_width : embedding_width;
     const size_t offset = part == 0 ? 0 : linear_width;
     const size_t n_rows = matrix.size() / w;
-    values.resize(n_rows * row_bytes());
-    scales.resize(n_rows * 2);
-    for (size_t r = 0; r < n_rows; ++r) {
-      const float* row = &matrix[r * w];
+    values.resize(n_rows * row_bytes() + kPadding);
+    column_scales.resize(row_bytes());
+    for (int k = 0; k < w; ++k) {
       float max = 0;
-      for (int k = 0; k < w; ++k) max = std::max(max, std::fabs(row[k]));
-      const float scale = scales[2 * r + part] = max / 127;
-      int8_t* q = &values[r * row_bytes() + offset];
-      for (int k = 0; k < w; ++k) q[k] = max > 0 ? static_cast<int8_t>(std::lrint(row[k] / scale)) : 0;
+      for (size_t r = 0; r < n_rows; ++r) max = std::max(max, std::fabs(matrix[r * w + k]));
+      const float scale = column_scales[offset + k] = max / 127;
+      for (size_t r = 0; r < n_rows; ++r) {
+        values[r * row_bytes() + offset + k] =
+            max > 0 ? static_cast<int8_t>(std::lrint(matrix[r * w + k] / scale)) : 0;
+      }
     }
   }
 
@@ -239,12 +249,14 @@ struct FeatureTable {
     }
   }
 
-  // out[0..width of the part) = the sum of that part of `rows` (which the
-  // caller has prefetched).
-  void Sum(int part, const std::vector<uint32_t>& rows, float* out) const {
-    SumQuantizedRows(values.data() + (part == 0 ? 0 : linear_width), row_bytes(),
-                     part == 0 ? linear_width : embedding_width, rows.data(), rows.size(),
-                     scales.data() + part, out, 0);
+  // out[0..row_bytes()) = the sum of `rows`, scaled: the linear part, then
+  // the embedding part.
+  void Sum(const std::vector<uint32_t>& rows, float* out) const {
+    thread_local std::vector<int32_t> totals;
+    totals.assign(row_bytes(), 0);
+    SumInt8Rows(values.data(), row_bytes(), static_cast<int>(row_bytes()), rows.data(),
+                rows.size(), totals.data());
+    for (size_t k = 0; k < row_bytes(); ++k) out[k] = static_cast<float>(totals[k]) * column_scales[k];
   }
 };
 
@@ -398,17 +410,17 @@ struct IntentModel::Impl {
 
   // Confidences of both components mixed, in out[0..stride).
   void Predict(const std::vector<uint32_t>& rows, float scale, float inv_n, float* out) const {
-    table.Sum(0, rows, out);
-    for (int k = 0; k < stride; ++k) out[k] = out[k] * scale + bias[k];
+    thread_local std::vector<float> sums, z;
+    sums.resize(table.row_bytes());
+    table.Sum(rows, sums.data());
+    for (int k = 0; k < stride; ++k) out[k] = sums[k] * scale + bias[k];
     const int n = static_cast<int>(labels.size());
     FastConfidences(out, n, loss);
     if (dim == 0) return;
-    thread_local std::vector<float> hidden, z;
-    hidden.resize(dim);
+    float* hidden = sums.data() + stride;
     z.resize(stride);
-    table.Sum(1, rows, hidden.data());
     for (int j = 0; j < dim; ++j) hidden[j] *= inv_n;
-    OutputScores(output, dim, stride, hidden.data(), z.data());
+    OutputScores(output, dim, stride, hidden, z.data());
     FastConfidences(z.data(), n, embedding_loss);
     for (int k = 0; k < n; ++k) out[k] = (1 - embedding_weight) * out[k] + embedding_weight * z[k];
   }
@@ -431,8 +443,9 @@ struct IntentModel::Impl {
       w.Put<float>(embedding_weight);
       w.PutArray(output);
     }
-    w.PutArray(table.scales);
-    w.PutArray(table.values);
+    w.PutArray(table.column_scales);
+    w.PutArray(std::string_view(reinterpret_cast<const char*>(table.values.data()),
+                                table.rows() * table.row_bytes()));
     w.Put<uint64_t>(Fnv1a(w.bytes()));
     return std::move(w.bytes());
   }
@@ -484,8 +497,11 @@ struct IntentModel::Impl {
     }
     table.linear_width = stride;
     table.embedding_width = dim;
-    if (!r.GetArray(n_rows * 2, &table.scales) || !r.GetArray(n_rows * table.row_bytes(), &table.values))
+    if (!r.GetArray(table.row_bytes(), &table.column_scales) ||
+        !r.GetArray(n_rows * table.row_bytes(), &table.values)) {
       return "truncated";
+    }
+    table.values.resize(table.values.size() + FeatureTable::kPadding);
     if (!r.done()) return "trailing bytes";
     std::vector<uint64_t> sorted = keys;
     std::sort(sorted.begin(), sorted.end());
