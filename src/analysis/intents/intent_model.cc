@@ -245,7 +245,7 @@ struct FeatureTable {
     const uintptr_t first = reinterpret_cast<uintptr_t>(values.data() + row * row_bytes());
     const uintptr_t last = first + row_bytes() - 1;
     for (uintptr_t line = first & ~uintptr_t{63}; line <= last; line += 64) {
-      __builtin_prefetch(reinterpret_cast<const void*>(line));
+      __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 0);
     }
   }
 

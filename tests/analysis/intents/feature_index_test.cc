@@ -1,5 +1,6 @@
 #include "analysis/intents/feature_index.h"
 
+#include <algorithm>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -40,8 +41,8 @@ TEST(FeatureIndexTest, AgreesWithAHashMap) {
 }
 
 TEST(FeatureIndexTest, HandlesCrowdedBucketsAndWrapAround) {
-  // Keys sharing their high bits all want the same bucket (and the last
-  // bucket's overflow wraps to the first): they spill into the next ones.
+  // Keys sharing their high bits fall in one bucket: runs longer than the 8
+  // fingerprints compared at once, in the first and the last bucket.
   std::vector<uint64_t> keys;
   for (uint64_t i = 0; i < 40; ++i) keys.push_back(~uint64_t{0} - i * 977);  // the last bucket
   for (uint64_t i = 1; i <= 40; ++i) keys.push_back(i * 1315423911ull);      // the first one
@@ -49,6 +50,19 @@ TEST(FeatureIndexTest, HandlesCrowdedBucketsAndWrapAround) {
   for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(index.Find(keys[i]), i);
   EXPECT_EQ(index.Find(12345), FeatureIndex::kMissing);
   EXPECT_EQ(index.Find(~uint64_t{0} - 1), FeatureIndex::kMissing);
+}
+
+TEST(FeatureIndexTest, SortedAndUnsortedKeysGiveTheirRows) {
+  std::vector<uint64_t> keys = RandomKeys(5000, 9);
+  std::vector<uint64_t> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  FeatureIndex by_position(sorted), permuted(keys);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_EQ(by_position.Find(sorted[i]), i);
+    ASSERT_EQ(permuted.Find(keys[i]), i);
+  }
+  // Sorted keys need no position -> row table.
+  EXPECT_LT(by_position.bytes(), permuted.bytes());
 }
 
 TEST(FeatureIndexTest, EmptyIndexFindsNothing) {
