@@ -48,6 +48,37 @@ uint64_t HashBytes(std::string_view bytes, uint64_t seed) {
   return h;
 }
 
+// The character n-grams of minn..maxn bytes of framed[0..len), into *o.
+// framed has 16 readable bytes past len; maxn <= 12.
+template <int kMin, int kMax>
+inline uint64_t* CharGrams(const char* framed, int len, int minn, int maxn, uint64_t* o) {
+  constexpr bool kFixed = kMin > 0;
+  if constexpr (kFixed) {
+    minn = kMin;
+    maxn = kMax;
+  }
+  int start = 0;
+  if (maxn <= 8) {
+    // Every start with room for all lengths: one 8-byte load, one multiply each.
+    for (; start + maxn <= len; ++start) {
+      uint64_t w;
+      std::memcpy(&w, framed + start, 8);
+      for (int n = minn; n <= maxn; ++n) {
+        *o++ = NonZero(Hash(w & ((uint64_t{1} << (8 * n)) - 1), kCharSeed));
+      }
+    }
+  }
+  for (; start + minn <= len; ++start) {
+    const char* p = framed + start;
+    const int stop = std::min(len - start, maxn);
+    for (int n = minn; n <= stop; ++n) {
+      *o++ = NonZero(n <= 8 ? Hash(Load(p, n), kCharSeed)
+                            : Hash(Load(p, 8), Hash(Load(p + 8, n - 8), kLongCharSeed)));
+    }
+  }
+  return o;
+}
+
 }  // namespace
 
 void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
@@ -59,10 +90,17 @@ void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
   size_t n_words = 0;
   words[n_words++] = HashBytes("<s>", kWordSeed);
   const int minn = options.min_char_ngram, maxn = options.max_char_ngram;
+  const bool default_grams = minn == 3 && maxn == 5;
   // "<token>", then 16 zero bytes so that 8-byte loads may run past the end.
   char framed[66 + 16];
-  out->reserve(out->size() + tokens.size() * (maxn > 0 ? maxn - minn + 2 : 1) +
-               (options.word_ngrams + options.word_pair_window) * (tokens.size() / 2 + 2));
+  // At most: per token byte, one word and (maxn - minn + 1) character
+  // n-grams, and as many for the 2 frame bytes; per word, word_ngrams - 1
+  // n-grams and word_pair_window pairs, plus the markers' n-grams.
+  const size_t first = out->size();
+  const size_t grams = maxn > 0 ? static_cast<size_t>(maxn - minn + 1) : 0;
+  out->resize(first + tokens.size() * (1 + 3 * grams) +
+              (options.word_ngrams + options.word_pair_window) * (tokens.size() / 2 + 3));
+  uint64_t* o = out->data() + first;
   for (size_t i = 0; i < tokens.size();) {
     size_t end = tokens.find(' ', i);
     if (end == std::string_view::npos) end = tokens.size();
@@ -70,43 +108,45 @@ void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
     i = end + 1;
     if (token.empty()) continue;
 
-    const uint64_t h = HashBytes(token, kWordSeed);
-    if (n_words < std::size(words) - 1) words[n_words++] = h;
-    out->push_back(NonZero(h));
-
-    if (minn > 0 && token.size() + 2 <= 66) {
+    const bool fits = token.size() + 2 <= 66;
+    const int len = static_cast<int>(token.size()) + 2;
+    uint64_t h;
+    if (fits) {
       framed[0] = '<';
       std::memcpy(framed + 1, token.data(), token.size());
       framed[token.size() + 1] = '>';
-      const int len = static_cast<int>(token.size()) + 2;
       std::memset(framed + len, 0, 16);
-      for (int start = 0; start < len; ++start) {
-        const char* p = framed + start;
-        const int stop = std::min(len - start, maxn);
-        for (int n = minn; n <= stop; ++n) {
-          uint64_t g = n <= 8 ? Hash(Load(p, n), kCharSeed)
-                              : Hash(Load(p, 8), Hash(Load(p + 8, n - 8), kLongCharSeed));
-          out->push_back(NonZero(g));
-        }
+      // HashBytes(token), its 8-byte words read from the frame.
+      h = kWordSeed ^ token.size();
+      for (int k = 0; k < len - 2; k += 8) h = Hash(Load(framed + 1 + k, std::min(8, len - 2 - k)), h);
+    } else {
+      h = HashBytes(token, kWordSeed);
+    }
+    if (n_words < std::size(words) - 1) words[n_words++] = h;
+    *o++ = NonZero(h);
+    if (fits && minn > 0) {
+      o = default_grams ? CharGrams<3, 5>(framed, len, minn, maxn, o)
+                        : CharGrams<0, 0>(framed, len, minn, maxn, o);
+    }
+  }
+  if (n_words > 1) {
+    words[n_words++] = HashBytes("</s>", kWordSeed);
+    for (int n = 2; n <= options.word_ngrams; ++n) {
+      for (size_t i = 0; i + n <= n_words; ++i) {
+        uint64_t h = words[i] ^ (kNgramSeed + n);
+        for (int j = 1; j < n; ++j) h = Mum(h, words[i + j] ^ kNgramNext);
+        *o++ = NonZero(h);
+      }
+    }
+    // Skip pairs between real words only (not the sentence markers).
+    for (size_t i = 1; i + 1 < n_words; ++i) {
+      const uint64_t first_word = words[i] ^ kPairFirst;
+      for (size_t j = i + 2; j < n_words - 1 && j <= i + options.word_pair_window; ++j) {
+        *o++ = NonZero(Mum(first_word, words[j] ^ kPairSecond));
       }
     }
   }
-  if (n_words == 1) return;  // no tokens, no features
-  words[n_words++] = HashBytes("</s>", kWordSeed);
-  for (int n = 2; n <= options.word_ngrams; ++n) {
-    for (size_t i = 0; i + n <= n_words; ++i) {
-      uint64_t h = words[i] ^ (kNgramSeed + n);
-      for (int j = 1; j < n; ++j) h = Mum(h, words[i + j] ^ kNgramNext);
-      out->push_back(NonZero(h));
-    }
-  }
-  // Skip pairs between real words only (not the sentence markers).
-  for (size_t i = 1; i + 1 < n_words; ++i) {
-    const uint64_t first = words[i] ^ kPairFirst;
-    for (size_t j = i + 2; j < n_words - 1 && j <= i + options.word_pair_window; ++j) {
-      out->push_back(NonZero(Mum(first, words[j] ^ kPairSecond)));
-    }
-  }
+  out->resize(o - out->data());
 }
 
 }  // namespace parley::analysis::intents
