@@ -19,6 +19,9 @@
 #include "analysis/intents/vector_math.h"
 #include "core/absl_compat.h"
 
+// 32-byte GCC vectors are only used inside functions here.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace parley::analysis::intents {
 namespace {
 
@@ -73,6 +76,7 @@ absl::Status CheckOptions(const TrainOptions& o) {
 // multiple of 8 floats. Written with GCC vector types so that they vectorise
 // at -O2; compiled for AVX2 too and chosen at load time where the CPU has it.
 typedef float Floats8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t Ints8 __attribute__((vector_size(32), aligned(4)));
 
 // acc[0..n) += row[0..n).
 [[gnu::target_clones("avx2", "default")]] void AddRow(float* __restrict acc,
@@ -256,7 +260,15 @@ struct FeatureTable {
     totals.assign(row_bytes(), 0);
     SumInt8Rows(values.data(), row_bytes(), static_cast<int>(row_bytes()), rows.data(),
                 rows.size(), totals.data());
-    for (size_t k = 0; k < row_bytes(); ++k) out[k] = static_cast<float>(totals[k]) * column_scales[k];
+    // row_bytes() is a multiple of 8 (GCC -O2 would leave a plain loop scalar).
+    for (size_t k = 0; k < row_bytes(); k += 8) {
+      Ints8 t;
+      Floats8 c;
+      std::memcpy(&t, &totals[k], sizeof t);
+      std::memcpy(&c, &column_scales[k], sizeof c);
+      Floats8 v = __builtin_convertvector(t, Floats8) * c;
+      std::memcpy(out + k, &v, sizeof v);
+    }
   }
 };
 
@@ -417,17 +429,21 @@ struct IntentModel::Impl {
   bool Rows(std::string_view text, std::vector<uint32_t>* rows, float* scale,
             float* inv_n) const {
     thread_local std::string tokens;
-    thread_local std::vector<uint64_t> hashes;
+    thread_local std::unique_ptr<uint64_t[]> hashes;  // not zeroed on growth
+    thread_local size_t capacity = 0;
     NormalizeText(text, normalization, &tokens);
     if (tokens.empty()) return false;
-    hashes.clear();
-    ExtractFeatures(tokens, features, &hashes);
-    // The index (~300 KB) stays in cache; each row found is requested
-    // (non-temporally: it is not reused soon) for the sums that follow.
-    const size_t n = hashes.size();
+    const size_t max = MaxFeatures(tokens.size(), features);
+    if (max > capacity) {
+      capacity = std::max(max, 2 * capacity);
+      hashes = std::make_unique_for_overwrite<uint64_t[]>(capacity);
+    }
+    const size_t n = ExtractFeatures(tokens, features, hashes.get());
     rows->resize(n);
     uint32_t* out = rows->data();
-    index.FindAll(hashes.data(), n, out);
+    index.FindAll(hashes.get(), n, out);
+    // Each row found is requested (non-temporally: it is not reused soon)
+    // for the sums that follow.
     size_t found = 0;
     for (size_t i = 0; i < n; ++i) {
       // Kept only if found, without a branch on it.
@@ -453,16 +469,37 @@ struct IntentModel::Impl {
     thread_local std::vector<float> sums, z;
     sums.resize(table.row_bytes());
     table.Sum(rows, sums.data());
-    for (int k = 0; k < stride; ++k) out[k] = sums[k] * scale + bias[k];
+    // stride and dim are multiples of 8: 8 at a time (GCC -O2 would leave
+    // plain loops scalar).
+    for (int k = 0; k < stride; k += 8) {
+      Floats8 v, b;
+      std::memcpy(&v, &sums[k], sizeof v);
+      std::memcpy(&b, &bias[k], sizeof b);
+      v = v * scale + b;
+      std::memcpy(out + k, &v, sizeof v);
+    }
     const int n = static_cast<int>(labels.size());
     FastConfidences(out, n, loss);
     if (dim == 0) return;
     float* hidden = sums.data() + stride;
     z.resize(stride);
-    for (int j = 0; j < dim; ++j) hidden[j] *= inv_n;
+    for (int j = 0; j < dim; j += 8) {
+      Floats8 v;
+      std::memcpy(&v, hidden + j, sizeof v);
+      v *= inv_n;
+      std::memcpy(hidden + j, &v, sizeof v);
+    }
     FastOutputScores(output, dim, stride, hidden, z.data());
     FastConfidences(z.data(), n, embedding_loss);
-    for (int k = 0; k < n; ++k) out[k] = (1 - embedding_weight) * out[k] + embedding_weight * z[k];
+    // Padding columns (n..stride) are mixed too, and never read.
+    const float w = embedding_weight;
+    for (int k = 0; k < stride; k += 8) {
+      Floats8 a, b;
+      std::memcpy(&a, out + k, sizeof a);
+      std::memcpy(&b, &z[k], sizeof b);
+      a = (1 - w) * a + w * b;
+      std::memcpy(out + k, &a, sizeof a);
+    }
   }
 
   std::string Serialize() const {

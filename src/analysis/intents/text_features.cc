@@ -81,8 +81,7 @@ inline uint64_t* CharGrams(const char* framed, int len, int minn, int maxn, uint
 
 }  // namespace
 
-void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
-                     std::vector<uint64_t>* out) {
+size_t ExtractFeatures(std::string_view tokens, const FeatureOptions& options, uint64_t* out) {
   // Word hashes of the sentence with its start and end markers, for n-grams
   // and pairs (which cover the first 254 tokens; unigrams and character
   // n-grams cover every token).
@@ -93,14 +92,7 @@ void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
   const bool default_grams = minn == 3 && maxn == 5;
   // "<token>", then 16 zero bytes so that 8-byte loads may run past the end.
   char framed[66 + 16];
-  // At most: per token byte, one word and (maxn - minn + 1) character
-  // n-grams, and as many for the 2 frame bytes; per word, word_ngrams - 1
-  // n-grams and word_pair_window pairs, plus the markers' n-grams.
-  const size_t first = out->size();
-  const size_t grams = maxn > 0 ? static_cast<size_t>(maxn - minn + 1) : 0;
-  out->resize(first + tokens.size() * (1 + 3 * grams) +
-              (options.word_ngrams + options.word_pair_window) * (tokens.size() / 2 + 3));
-  uint64_t* o = out->data() + first;
+  uint64_t* o = out;
   for (size_t i = 0; i < tokens.size();) {
     size_t end = tokens.find(' ', i);
     if (end == std::string_view::npos) end = tokens.size();
@@ -146,7 +138,25 @@ void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
       }
     }
   }
-  out->resize(o - out->data());
+  return static_cast<size_t>(o - out);
+}
+
+size_t MaxFeatures(size_t token_bytes, const FeatureOptions& options) {
+  // Per token byte, one word and (maxn - minn + 1) character n-grams, and
+  // as many for the 2 frame bytes of a token of one byte; per word,
+  // word_ngrams - 1 n-grams and word_pair_window pairs, plus the markers'.
+  const size_t grams = options.max_char_ngram > 0
+                           ? static_cast<size_t>(options.max_char_ngram - options.min_char_ngram + 1)
+                           : 0;
+  return token_bytes * (1 + 3 * grams) +
+         static_cast<size_t>(options.word_ngrams + options.word_pair_window) * (token_bytes / 2 + 3);
+}
+
+void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
+                     std::vector<uint64_t>* out) {
+  const size_t first = out->size();
+  out->resize(first + MaxFeatures(tokens.size(), options));
+  out->resize(first + ExtractFeatures(tokens, options, out->data() + first));
 }
 
 }  // namespace parley::analysis::intents

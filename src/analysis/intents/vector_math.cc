@@ -72,22 +72,47 @@ template <Op op>
   }
 }
 
+// GCC at -O2 leaves loops of unknown length scalar: these are written 8 at
+// a time, the tail (fewer than 8) on its own.
 [[gnu::always_inline]] inline void SoftmaxBody(float* z, size_t n) {
-  float max = *std::max_element(z, z + n);
-  for (size_t i = 0; i < n; ++i) z[i] -= max;
-  Apply<Op::kExp>(z, n);
-  // Eight partial sums, added in a fixed order: the same result on every call.
+  const size_t whole = n / 8 * 8;
+  float max = z[0];
+  if (whole > 0) {
+    Floats8 m;
+    std::memcpy(&m, z, sizeof m);
+    for (size_t i = 8; i < whole; i += 8) {
+      Floats8 v;
+      std::memcpy(&v, z + i, sizeof v);
+      m = v > m ? v : m;
+    }
+    for (int k = 0; k < 8; ++k) max = std::max(max, m[k]);
+  }
+  for (size_t i = whole; i < n; ++i) max = std::max(max, z[i]);
+  // exp(z - max), summed in eight lanes added in a fixed order: the same
+  // result on every call.
   Floats8 acc = {};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (size_t i = 0; i < whole; i += 8) {
     Floats8 v;
     std::memcpy(&v, z + i, sizeof v);
+    v = Exp8(v - max);
     acc += v;
+    std::memcpy(z + i, &v, sizeof v);
   }
   float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-  for (; i < n; ++i) sum += z[i];
+  if (whole < n) {
+    Floats8 v = {};
+    std::memcpy(&v, z + whole, (n - whole) * sizeof(float));
+    v = Exp8(v - max);
+    for (size_t i = whole; i < n; ++i) sum += (z[i] = v[i - whole]);
+  }
   const float inv = 1.0f / sum;
-  for (size_t k = 0; k < n; ++k) z[k] *= inv;
+  for (size_t i = 0; i < whole; i += 8) {
+    Floats8 v;
+    std::memcpy(&v, z + i, sizeof v);
+    v *= inv;
+    std::memcpy(z + i, &v, sizeof v);
+  }
+  for (size_t i = whole; i < n; ++i) z[i] *= inv;
 }
 
 [[gnu::target("avx2,fma")]] void SoftmaxAvx2(float* z, size_t n) { SoftmaxBody(z, n); }
