@@ -20,7 +20,7 @@ FeatureIndex::FeatureIndex(const std::vector<uint64_t>& keys) {
   start_.assign(n_buckets_ + 1, 0);
   for (uint64_t key : sorted) ++start_[Bucket(key) + 1];
   std::partial_sum(start_.begin(), start_.end(), start_.begin());
-  // Another salt changes every fingerprint. Two keys of one bucket sharing a
+  // Another salt takes other bits for the fingerprints. Two keys of one bucket sharing a
   // fingerprint (for 50,000 keys: about one chance in 10^5) would hide the
   // second, so the build is checked; keys that are not distinct never pass
   // (the first of them wins).
@@ -29,7 +29,7 @@ FeatureIndex::FeatureIndex(const std::vector<uint64_t>& keys) {
     for (size_t i = 0; i < n; ++i) fingerprints_[i] = Fingerprint(sorted[i]);
     bool ok = true;
     for (size_t i = 0; i < n && ok; ++i) ok = Find(keys[i]) == i;
-    if (ok || salt_ == 63) break;
+    if (ok || salt_ == 31) break;
   }
 }
 

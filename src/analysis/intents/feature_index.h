@@ -19,6 +19,7 @@
 // when it gets that key's row, like any collision of hashed features.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -55,8 +56,10 @@ class FeatureIndex {
   size_t Bucket(uint64_t key) const {
     return static_cast<size_t>((static_cast<unsigned __int128>(key) * n_buckets_) >> 64);
   }
+  // 32 bits of the key (which is a well-mixed hash) that its bucket does
+  // not depend on: the low ones; other salts take others.
   uint32_t Fingerprint(uint64_t key) const {
-    uint32_t f = static_cast<uint32_t>(((key ^ salt_) * 0x9E3779B97F4A7C15ull) >> 32);
+    uint32_t f = static_cast<uint32_t>(std::rotr(key, static_cast<int>(salt_)));
     return f != 0 ? f : 1;
   }
 
