@@ -49,15 +49,17 @@ void FeatureIndex::FindAll(const uint64_t* keys, size_t n, uint32_t* rows) const
       fp[i] = Fingerprint(key);
     }
     for (size_t i = 0; i < m; ++i) {
-      // 8 fingerprints from pos (fingerprints_ is padded with 8 zeros, which
-      // no fingerprint equals), those past the run masked off.
+      // The 8 fingerprints from pos (fingerprints_ is padded with 8 zeros,
+      // which no fingerprint equals). Those past the run are not masked off:
+      // a match there is one more chance in 2^32 of a false positive for a
+      // key that is not stored (a stored key is found first in its own run:
+      // checked when the index is built).
       const __m128i want = _mm_set1_epi32(static_cast<int>(fp[i]));
       const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fingerprints + pos[i]));
       const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fingerprints + pos[i] + 4));
       const uint32_t mask =
           static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, want))) |
-                                (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, want))) << 4)) &
-          ((1u << std::min<uint32_t>(left[i], 8)) - 1);
+                                (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(hi, want))) << 4));
       uint32_t row;
       if (__builtin_expect(mask == 0 && left[i] > 8, 0)) {
         row = FindLong(pos[i], left[i], fp[i]);

@@ -15,8 +15,8 @@
 //
 // Every key that was inserted is found with its row (checked when the index
 // is built). A key that was not inserted is reported missing unless its
-// fingerprint equals that of a key in its bucket (about one lookup in 2^30),
-// when it gets that key's row, like any collision of hashed features.
+// fingerprint equals one of the 8 it is compared with (about one lookup in
+// 2^29), when it gets that key's row, like any collision of hashed features.
 #pragma once
 
 #include <bit>
