@@ -1,6 +1,7 @@
 #include "analysis/intents/intent_model.h"
 
 #include <immintrin.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,13 +14,18 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "analysis/intents/feature_index.h"
 #include "analysis/intents/text_features.h"
+#include "analysis/intents/vector_math.h"
 #include "core/absl_compat.h"
+
+// 32-byte GCC vectors are only used inside functions here.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace parley::analysis::intents {
 namespace {
 
-constexpr std::string_view kMagic = "parley-intent-model 2";
+constexpr std::string_view kMagic = "parley-intent-model 3";
 
 bool HasWhitespace(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
@@ -66,48 +72,11 @@ absl::Status CheckOptions(const TrainOptions& o) {
   return absl::OkStatus();
 }
 
-// Feature hash -> weight row, open addressing with linear probing. Hashes are
-// well mixed and never 0 (the empty slot).
-class FeatureIndex {
- public:
-  static constexpr uint32_t kMissing = ~0u;
-
-  // `keys` must be distinct and non-zero; row i is keys[i].
-  explicit FeatureIndex(const std::vector<uint64_t>& keys) {
-    size_t capacity = std::bit_ceil(std::max<size_t>(16, keys.size() * 2));
-    shift_ = 64 - std::countr_zero(capacity);
-    slots_.assign(capacity, Slot{});
-    for (size_t i = 0; i < keys.size(); ++i) {
-      size_t s = keys[i] >> shift_;
-      while (slots_[s].key != 0) s = (s + 1) & (capacity - 1);
-      slots_[s] = Slot{keys[i], static_cast<uint32_t>(i)};
-    }
-  }
-  FeatureIndex() = default;
-
-  void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[key >> shift_]); }
-
-  uint32_t Find(uint64_t key) const {
-    const size_t mask = slots_.size() - 1;
-    for (size_t s = key >> shift_;; s = (s + 1) & mask) {
-      if (slots_[s].key == key) return slots_[s].row;
-      if (slots_[s].key == 0) return kMissing;
-    }
-  }
-
- private:
-  struct Slot {
-    uint64_t key = 0;
-    uint32_t row = 0;
-  };
-  std::vector<Slot> slots_;
-  int shift_ = 60;
-};
-
 // The hot loops of prediction and training, over rows whose length is a
 // multiple of 8 floats. Written with GCC vector types so that they vectorise
 // at -O2; compiled for AVX2 too and chosen at load time where the CPU has it.
 typedef float Floats8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t Ints8 __attribute__((vector_size(32), aligned(4)));
 
 // acc[0..n) += row[0..n).
 [[gnu::target_clones("avx2", "default")]] void AddRow(float* __restrict acc,
@@ -136,106 +105,142 @@ typedef float Floats8 __attribute__((vector_size(32), aligned(4)));
   }
 }
 
-// out[0..8V) = the sum over i of scales[2 * rows[i]] * row rows[i] of the
-// int8 matrix at `base` (columns [0, 8V) of it), accumulated in registers.
-// Prefetches rows ahead: the matrix outgrows the caches, and prediction is
-// bound by memory latency.
+// Integer sums of int8 rows: totals[0..width) += the sum over i of row
+// rows[i] of the matrix at `base` (`stride` bytes per row). Exact, so the
+// AVX2 and portable versions give the same totals.
+//
+// AVX2: rows in pairs; 32 columns of the two are interleaved byte by byte
+// and added pairwise by vpmaddubsw (times 1) into 16 int16 sums per
+// register (4 instructions per 32 columns of 2 rows). int16 holds 256 rows
+// of values in [-127, 127] (the quantisation's range), so the sums are
+// widened into the int32 totals every 256 rows. Up to 6 x 32 columns per
+// pass over the rows; loads may reach up to 31 bytes past a row's `width`,
+// into the next row or the table's padding. Rows are prefetched 32 ahead
+// (the first 32 before the loop), non-temporally (they are not reused soon):
+// requesting all ~190 first stalls on the core's few outstanding-miss
+// buffers; 16 ahead was too close once the sums got cheaper; 64 no better.
 template <int V>
-[[gnu::target("avx2,fma"), gnu::always_inline]] inline void SumQuantizedBlockAvx2(
-    const int8_t* base, size_t stride, const uint32_t* rows, size_t n, const float* scales,
-    float* out, size_t prefetch_bytes) {
-  static_assert(V >= 1 && V <= 10);
-  constexpr size_t kAhead = 8;
-  __m256 acc[V];
-  for (int j = 0; j < V; ++j) acc[j] = _mm256_setzero_ps();
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) {
-      const char* ahead = reinterpret_cast<const char*>(base + rows[i + kAhead] * stride);
-      for (size_t b = 0; b < prefetch_bytes; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
-    }
-    const int8_t* q = base + rows[i] * stride;
-    const __m256 scale = _mm256_set1_ps(scales[2 * size_t{rows[i]}]);
-#pragma GCC unroll 10
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void SumInt8BlockAvx2(
+    const int8_t* base, size_t stride, const uint32_t* rows, size_t n, int32_t* totals,
+    int width) {
+  static_assert(V >= 1 && V <= 6);
+  alignas(32) static const int8_t kZeros[32 * 6] = {};
+  const __m256i ones = _mm256_set1_epi8(1);
+  __m256i lo[V], hi[V];
+  for (int j = 0; j < V; ++j) lo[j] = hi[j] = _mm256_setzero_si256();
+  auto prefetch = [&](size_t i) {
+    // Every cache line of columns [0, width) of row i.
+    const char* p = reinterpret_cast<const char*>(base + rows[i] * stride);
+    for (int b = 0; b < width; b += 64) _mm_prefetch(p + b, _MM_HINT_NTA);
+    if ((reinterpret_cast<uintptr_t>(p) & 63) != 0) _mm_prefetch(p + width - 1, _MM_HINT_NTA);
+  };
+  constexpr size_t kAhead = 32;
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch(i);
+  for (size_t i = 0; i < n; i += 2) {
+    if (i + kAhead < n) prefetch(i + kAhead);
+    if (i + kAhead + 1 < n) prefetch(i + kAhead + 1);
+    const int8_t* a = base + rows[i] * stride;
+    const int8_t* b = i + 1 < n ? base + rows[i + 1] * stride : kZeros;
+#pragma GCC unroll 6
     for (int j = 0; j < V; ++j) {
-      __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * j));
-      __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
-      acc[j] = _mm256_fmadd_ps(scale, x, acc[j]);
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * j));
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32 * j));
+      // Per 128-bit lane: columns 0-7 (lo) and 8-15 (hi) of x and y interleaved.
+      lo[j] = _mm256_add_epi16(lo[j], _mm256_maddubs_epi16(ones, _mm256_unpacklo_epi8(x, y)));
+      hi[j] = _mm256_add_epi16(hi[j], _mm256_maddubs_epi16(ones, _mm256_unpackhi_epi8(x, y)));
     }
   }
-  for (int j = 0; j < V; ++j) _mm256_storeu_ps(out + 8 * j, acc[j]);
+  alignas(32) int32_t wide[32 * V];
+  for (int j = 0; j < V; ++j) {
+    int32_t* w = wide + 32 * j;
+    // lo holds columns 0-7 | 16-23, hi 8-15 | 24-31.
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(lo[j])));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w + 8), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(hi[j])));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w + 16), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(lo[j], 1)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(w + 24), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(hi[j], 1)));
+  }
+  for (int k = 0; k < width; ++k) totals[k] += wide[k];
 }
 
-// Blocks of up to 80 columns (10 accumulators: most of AVX2's 16 registers);
-// the first pass prefetches whole rows, later passes find them in cache.
-[[gnu::target("avx2,fma")]] void SumQuantizedRowsAvx2(const int8_t* base, size_t stride,
-                                                      int width, const uint32_t* rows, size_t n,
-                                                      const float* scales, float* out,
-                                                      size_t prefetch_bytes) {
-  for (int c = 0; c < width; c += 80, prefetch_bytes = 0) {
-    const int8_t* b = base + c;
-    float* o = out + c;
-    switch (std::min(10, (width - c) / 8)) {
-      case 1: SumQuantizedBlockAvx2<1>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 2: SumQuantizedBlockAvx2<2>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 3: SumQuantizedBlockAvx2<3>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 4: SumQuantizedBlockAvx2<4>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 5: SumQuantizedBlockAvx2<5>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 6: SumQuantizedBlockAvx2<6>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 7: SumQuantizedBlockAvx2<7>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 8: SumQuantizedBlockAvx2<8>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      case 9: SumQuantizedBlockAvx2<9>(b, stride, rows, n, scales, o, prefetch_bytes); break;
-      default: SumQuantizedBlockAvx2<10>(b, stride, rows, n, scales, o, prefetch_bytes); break;
+[[gnu::target("avx2,fma")]] void SumInt8RowsAvx2(const int8_t* base, size_t stride, int width,
+                                                 const uint32_t* rows, size_t n,
+                                                 int32_t* totals) {
+  constexpr size_t kRowsPerPass = 256;
+  for (int c = 0; c < width; c += 192) {
+    const int cols = std::min(192, width - c);
+    for (size_t start = 0; start < n; start += kRowsPerPass) {
+      const size_t m = std::min(kRowsPerPass, n - start);
+      const int8_t* b = base + c;
+      int32_t* t = totals + c;
+      const uint32_t* r = rows + start;
+      switch ((cols + 31) / 32) {
+        case 1: SumInt8BlockAvx2<1>(b, stride, r, m, t, cols); break;
+        case 2: SumInt8BlockAvx2<2>(b, stride, r, m, t, cols); break;
+        case 3: SumInt8BlockAvx2<3>(b, stride, r, m, t, cols); break;
+        case 4: SumInt8BlockAvx2<4>(b, stride, r, m, t, cols); break;
+        case 5: SumInt8BlockAvx2<5>(b, stride, r, m, t, cols); break;
+        default: SumInt8BlockAvx2<6>(b, stride, r, m, t, cols); break;
+      }
     }
   }
 }
 
-void SumQuantizedRowsPortable(const int8_t* base, size_t stride, int width, const uint32_t* rows,
-                              size_t n, const float* scales, float* out, size_t) {
-  std::fill(out, out + width, 0.0f);
+void SumInt8RowsPortable(const int8_t* base, size_t stride, int width, const uint32_t* rows,
+                         size_t n, int32_t* totals) {
   for (size_t i = 0; i < n; ++i) {
     const int8_t* q = base + rows[i] * stride;
-    const float scale = scales[2 * size_t{rows[i]}];
-    for (int k = 0; k < width; ++k) out[k] += scale * q[k];
+    for (int k = 0; k < width; ++k) totals[k] += q[k];
   }
 }
 
-// `prefetch_bytes`: how much of each row to prefetch ahead (0 when an
-// earlier call over the same rows did).
-void SumQuantizedRows(const int8_t* base, size_t stride, int width, const uint32_t* rows, size_t n,
-                      const float* scales, float* out, size_t prefetch_bytes) {
+void SumInt8Rows(const int8_t* base, size_t stride, int width, const uint32_t* rows, size_t n,
+                 int32_t* totals) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  (avx2 ? SumQuantizedRowsAvx2 : SumQuantizedRowsPortable)(base, stride, width, rows, n, scales,
-                                                           out, prefetch_bytes);
+  (avx2 ? SumInt8RowsAvx2 : SumInt8RowsPortable)(base, stride, width, rows, n, totals);
 }
 
+// 64-byte aligned memory; blocks of 2 MiB and more are aligned to 2 MiB and
+// offered to the kernel as transparent huge pages, so that the rows of a
+// prediction (random lines of a ~7 MB table) do not each miss the TLB.
 template <typename T>
-struct CacheLineAllocator {
+struct RowAllocator {
   using value_type = T;
-  CacheLineAllocator() = default;
+  static constexpr size_t kHuge = size_t{2} << 20;
+  RowAllocator() = default;
   template <typename U>
-  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  RowAllocator(const RowAllocator<U>&) {}
+  static size_t Alignment(size_t bytes) { return bytes >= kHuge ? kHuge : 64; }
   T* allocate(size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    const size_t bytes = n * sizeof(T);
+    void* p = ::operator new(bytes, std::align_val_t{Alignment(bytes)});
+    if (bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);  // a hint; may fail
+    return static_cast<T*>(p);
   }
-  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
-  bool operator==(const CacheLineAllocator&) const { return true; }
+  void deallocate(T* p, size_t n) {
+    ::operator delete(p, std::align_val_t{Alignment(n * sizeof(T))});
+  }
+  bool operator==(const RowAllocator&) const { return true; }
 };
 
 // What prediction reads for each feature, in one row so that a feature
 // costs one trip to memory: the linear component's weights (`linear_width`
-// values), then the feature's embedding (`embedding_width`). Each part is
-// stored as int8 times a per-row, per-part scale (its largest magnitude /
-// 127): four times smaller than floats, and the rounding moves confidences by
-// well under a percent.
+// values), then the feature's embedding (`embedding_width`), as int8. Each
+// column has one scale (its largest magnitude over all rows / 127), so the
+// rows of an utterance are summed exactly in integers and scaled once.
 struct FeatureTable {
+  // Bytes readable past the last row (see SumInt8BlockAvx2).
+  static constexpr size_t kPadding = 32;
+
   int linear_width = 0;     // a multiple of 8
   int embedding_width = 0;  // a multiple of 8; 0 without an embedding component
-  // rows x (linear_width + embedding_width), 64-byte aligned so that a row
-  // of 128 bytes (77 intents, dim 48) is exactly two cache lines.
-  std::vector<int8_t, CacheLineAllocator<int8_t>> values;
-  std::vector<float> scales;   // rows x 2: linear, embedding
+  // rows x (linear_width + embedding_width) then kPadding zero bytes; 64-byte
+  // aligned so that a row of 128 bytes (77 intents, dim 48) is exactly two
+  // cache lines.
+  std::vector<int8_t, RowAllocator<int8_t>> values;
+  std::vector<float> column_scales;  // row_bytes(): linear, then embedding
 
   size_t row_bytes() const { return static_cast<size_t>(linear_width) + embedding_width; }
+  size_t rows() const { return row_bytes() == 0 ? 0 : (values.size() - kPadding) / row_bytes(); }
 
   // Sets part 0 (linear) or 1 (embedding) of every row from a float matrix
   // of that part's width.
@@ -243,24 +248,35 @@ struct FeatureTable {
     const int w = part == 0 ? linear_width : embedding_width;
     const size_t offset = part == 0 ? 0 : linear_width;
     const size_t n_rows = matrix.size() / w;
-    values.resize(n_rows * row_bytes());
-    scales.resize(n_rows * 2);
-    for (size_t r = 0; r < n_rows; ++r) {
-      const float* row = &matrix[r * w];
+    values.resize(n_rows * row_bytes() + kPadding);
+    column_scales.resize(row_bytes());
+    for (int k = 0; k < w; ++k) {
       float max = 0;
-      for (int k = 0; k < w; ++k) max = std::max(max, std::fabs(row[k]));
-      const float scale = scales[2 * r + part] = max / 127;
-      int8_t* q = &values[r * row_bytes() + offset];
-      for (int k = 0; k < w; ++k) q[k] = max > 0 ? static_cast<int8_t>(std::lrint(row[k] / scale)) : 0;
+      for (size_t r = 0; r < n_rows; ++r) max = std::max(max, std::fabs(matrix[r * w + k]));
+      const float scale = column_scales[offset + k] = max / 127;
+      for (size_t r = 0; r < n_rows; ++r) {
+        values[r * row_bytes() + offset + k] =
+            max > 0 ? static_cast<int8_t>(std::lrint(matrix[r * w + k] / scale)) : 0;
+      }
     }
   }
 
-  // out[0..width of the part) = the sum of that part of `rows`.
-  // Part 0 must be summed before part 1 (it prefetches whole rows).
-  void Sum(int part, const std::vector<uint32_t>& rows, float* out) const {
-    SumQuantizedRows(values.data() + (part == 0 ? 0 : linear_width), row_bytes(),
-                     part == 0 ? linear_width : embedding_width, rows.data(), rows.size(),
-                     scales.data() + part, out, part == 0 ? row_bytes() : 0);
+  // out[0..row_bytes()) = the sum of `rows`, scaled: the linear part, then
+  // the embedding part.
+  void Sum(const std::vector<uint32_t>& rows, float* out) const {
+    thread_local std::vector<int32_t> totals;
+    totals.assign(row_bytes(), 0);
+    SumInt8Rows(values.data(), row_bytes(), static_cast<int>(row_bytes()), rows.data(),
+                rows.size(), totals.data());
+    // row_bytes() is a multiple of 8 (GCC -O2 would leave a plain loop scalar).
+    for (size_t k = 0; k < row_bytes(); k += 8) {
+      Ints8 t;
+      Floats8 c;
+      std::memcpy(&t, &totals[k], sizeof t);
+      std::memcpy(&c, &column_scales[k], sizeof c);
+      Floats8 v = __builtin_convertvector(t, Floats8) * c;
+      std::memcpy(out + k, &v, sizeof v);
+    }
   }
 };
 
@@ -334,6 +350,59 @@ class Reader {
   }
 }
 
+// Prediction's OutputScores: the same sums, each column block held in
+// registers across the `dim` rows (instead of loaded and stored for each)
+// and with FMA; training keeps OutputScores, so that trained models stay
+// bit-identical whatever the CPU.
+template <int V>
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void OutputBlockAvx2(
+    const float* output, int dim, int stride, const float* hidden, float* out) {
+  __m256 acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = _mm256_setzero_ps();
+  for (int j = 0; j < dim; ++j) {
+    const __m256 h = _mm256_broadcast_ss(hidden + j);
+    const float* row = output + static_cast<size_t>(j) * stride;
+#pragma GCC unroll 10
+    for (int v = 0; v < V; ++v) acc[v] = _mm256_fmadd_ps(h, _mm256_loadu_ps(row + 8 * v), acc[v]);
+  }
+  for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + 8 * v, acc[v]);
+}
+
+[[gnu::target("avx2,fma")]] void OutputScoresAvx2(const std::vector<float>& output, int dim,
+                                                  int stride, const float* hidden, float* out) {
+  for (int c = 0; c < stride; c += 80) {
+    const float* o = output.data() + c;
+    switch (std::min(10, (stride - c) / 8)) {
+      case 1: OutputBlockAvx2<1>(o, dim, stride, hidden, out + c); break;
+      case 2: OutputBlockAvx2<2>(o, dim, stride, hidden, out + c); break;
+      case 3: OutputBlockAvx2<3>(o, dim, stride, hidden, out + c); break;
+      case 4: OutputBlockAvx2<4>(o, dim, stride, hidden, out + c); break;
+      case 5: OutputBlockAvx2<5>(o, dim, stride, hidden, out + c); break;
+      case 6: OutputBlockAvx2<6>(o, dim, stride, hidden, out + c); break;
+      case 7: OutputBlockAvx2<7>(o, dim, stride, hidden, out + c); break;
+      case 8: OutputBlockAvx2<8>(o, dim, stride, hidden, out + c); break;
+      case 9: OutputBlockAvx2<9>(o, dim, stride, hidden, out + c); break;
+      default: OutputBlockAvx2<10>(o, dim, stride, hidden, out + c); break;
+    }
+  }
+}
+
+void FastOutputScores(const std::vector<float>& output, int dim, int stride, const float* hidden,
+                      float* out) {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  (avx2 ? OutputScoresAvx2 : OutputScores)(output, dim, stride, hidden, out);
+}
+
+// Prediction's Confidences: the same with a vectorised exp (vector_math.h).
+// Training keeps std::exp, so that trained models stay bit-identical.
+void FastConfidences(float* z, int n, TrainOptions::Loss loss) {
+  if (loss == TrainOptions::Loss::kSoftmax) {
+    FastSoftmax(z, static_cast<size_t>(n));
+  } else {
+    FastSigmoid(z, static_cast<size_t>(n));
+  }
+}
+
 // Scores -> confidences in [0, 1], in place, over the first n.
 void Confidences(float* z, int n, TrainOptions::Loss loss) {
   if (loss == TrainOptions::Loss::kSoftmax) {
@@ -367,37 +436,74 @@ struct IntentModel::Impl {
   // count towards n but have no row. False if `text` has no tokens.
   bool Rows(std::string_view text, std::vector<uint32_t>* rows, float* scale,
             float* inv_n) const {
-    thread_local std::vector<uint64_t> hashes;
-    std::string tokens = NormalizeText(text, normalization);
+    thread_local std::string tokens;
+    thread_local std::unique_ptr<uint64_t[]> hashes;  // not zeroed on growth
+    thread_local size_t capacity = 0;
+    NormalizeText(text, normalization, &tokens);
     if (tokens.empty()) return false;
-    hashes.clear();
-    ExtractFeatures(tokens, features, &hashes);
-    rows->clear();
-    for (uint64_t h : hashes) index.Prefetch(h);
-    for (uint64_t h : hashes) {
-      uint32_t row = index.Find(h);
-      if (row != FeatureIndex::kMissing) rows->push_back(row);
+    const size_t max = MaxFeatures(tokens.size(), features);
+    if (max > capacity) {
+      capacity = std::max(max, 2 * capacity);
+      hashes = std::make_unique_for_overwrite<uint64_t[]>(capacity);
     }
-    *scale = 1.0f / std::sqrt(static_cast<float>(std::max<size_t>(1, hashes.size())));
-    *inv_n = 1.0f / static_cast<float>(std::max<size_t>(1, hashes.size()));
+    const size_t n = ExtractFeatures(tokens, features, hashes.get());
+    rows->resize(n);
+    uint32_t* out = rows->data();
+    index.FindAll(hashes.get(), n, out);
+    size_t found = 0;
+    for (size_t i = 0; i < n; ++i) {
+      // Kept only if found, without a branch on it.
+      const uint32_t row = out[i];
+      out[found] = row;
+      found += row != FeatureIndex::kMissing;
+    }
+    rows->resize(found);
+    *scale = 1.0f / std::sqrt(static_cast<float>(std::max<size_t>(1, n)));
+    *inv_n = 1.0f / static_cast<float>(std::max<size_t>(1, n));
     return true;
   }
 
+  // The confidences of `text` (labels.size() of them) in a thread-local
+  // buffer valid until the next call on this thread; null if `text` has no
+  // tokens.
+  const float* Scores(std::string_view text) const;
+
   // Confidences of both components mixed, in out[0..stride).
   void Predict(const std::vector<uint32_t>& rows, float scale, float inv_n, float* out) const {
-    table.Sum(0, rows, out);
-    for (int k = 0; k < stride; ++k) out[k] = out[k] * scale + bias[k];
+    thread_local std::vector<float> sums, z;
+    sums.resize(table.row_bytes());
+    table.Sum(rows, sums.data());
+    // stride and dim are multiples of 8: 8 at a time (GCC -O2 would leave
+    // plain loops scalar).
+    for (int k = 0; k < stride; k += 8) {
+      Floats8 v, b;
+      std::memcpy(&v, &sums[k], sizeof v);
+      std::memcpy(&b, &bias[k], sizeof b);
+      v = v * scale + b;
+      std::memcpy(out + k, &v, sizeof v);
+    }
     const int n = static_cast<int>(labels.size());
-    Confidences(out, n, loss);
+    FastConfidences(out, n, loss);
     if (dim == 0) return;
-    thread_local std::vector<float> hidden, z;
-    hidden.resize(dim);
+    float* hidden = sums.data() + stride;
     z.resize(stride);
-    table.Sum(1, rows, hidden.data());
-    for (int j = 0; j < dim; ++j) hidden[j] *= inv_n;
-    OutputScores(output, dim, stride, hidden.data(), z.data());
-    Confidences(z.data(), n, embedding_loss);
-    for (int k = 0; k < n; ++k) out[k] = (1 - embedding_weight) * out[k] + embedding_weight * z[k];
+    for (int j = 0; j < dim; j += 8) {
+      Floats8 v;
+      std::memcpy(&v, hidden + j, sizeof v);
+      v *= inv_n;
+      std::memcpy(hidden + j, &v, sizeof v);
+    }
+    FastOutputScores(output, dim, stride, hidden, z.data());
+    FastConfidences(z.data(), n, embedding_loss);
+    // Padding columns (n..stride) are mixed too, and never read.
+    const float w = embedding_weight;
+    for (int k = 0; k < stride; k += 8) {
+      Floats8 a, b;
+      std::memcpy(&a, out + k, sizeof a);
+      std::memcpy(&b, &z[k], sizeof b);
+      a = (1 - w) * a + w * b;
+      std::memcpy(out + k, &a, sizeof a);
+    }
   }
 
   std::string Serialize() const {
@@ -418,8 +524,9 @@ struct IntentModel::Impl {
       w.Put<float>(embedding_weight);
       w.PutArray(output);
     }
-    w.PutArray(table.scales);
-    w.PutArray(table.values);
+    w.PutArray(table.column_scales);
+    w.PutArray(std::string_view(reinterpret_cast<const char*>(table.values.data()),
+                                table.rows() * table.row_bytes()));
     w.Put<uint64_t>(Fnv1a(w.bytes()));
     return std::move(w.bytes());
   }
@@ -471,8 +578,11 @@ struct IntentModel::Impl {
     }
     table.linear_width = stride;
     table.embedding_width = dim;
-    if (!r.GetArray(n_rows * 2, &table.scales) || !r.GetArray(n_rows * table.row_bytes(), &table.values))
+    if (!r.GetArray(table.row_bytes(), &table.column_scales) ||
+        !r.GetArray(n_rows * table.row_bytes(), &table.values)) {
       return "truncated";
+    }
+    table.values.resize(table.values.size() + FeatureTable::kPadding);
     if (!r.done()) return "trailing bytes";
     std::vector<uint64_t> sorted = keys;
     std::sort(sorted.begin(), sorted.end());
@@ -706,16 +816,22 @@ absl::Status IntentModel::Save(const std::string& path) const {
   return absl::OkStatus();
 }
 
+const float* IntentModel::Impl::Scores(std::string_view text) const {
+  thread_local std::vector<uint32_t> rows;
+  thread_local std::vector<float> z;
+  float scale, inv_n;
+  if (!Rows(text, &rows, &scale, &inv_n)) return nullptr;
+  z.resize(stride);
+  Predict(rows, scale, inv_n, z.data());
+  return z.data();
+}
+
 std::vector<Prediction> IntentModel::Predict(std::string_view text, int k, float threshold) const {
   std::vector<Prediction> out;
   if (k <= 0) return out;
   const Impl& m = *impl_;
-  thread_local std::vector<uint32_t> rows;
-  thread_local std::vector<float> z;
-  float scale, inv_n;
-  if (!m.Rows(text, &rows, &scale, &inv_n)) return out;
-  z.resize(m.stride);
-  m.Predict(rows, scale, inv_n, z.data());
+  const float* z = m.Scores(text);
+  if (z == nullptr) return out;
   const int n = static_cast<int>(m.labels.size());
   k = std::min(k, n);
   // The k best, highest confidence first, ties by label order.
@@ -742,10 +858,19 @@ std::vector<Prediction> IntentModel::Predict(std::string_view text, int k, float
 }
 
 Prediction IntentModel::Top(std::string_view text, float threshold) const {
-  std::vector<Prediction> best = Predict(text, 1);
-  if (best.empty()) return Prediction{};
-  if (best[0].confidence < threshold) best[0].label.clear();
-  return std::move(best[0]);
+  const Impl& m = *impl_;
+  const float* z = m.Scores(text);
+  if (z == nullptr) return Prediction{};
+  // As Predict(text, 1): the first of the highest confidences.
+  const int n = static_cast<int>(m.labels.size());
+  int best = 0;
+  for (int i = 1; i < n; ++i) {
+    if (z[i] > z[best]) best = i;
+  }
+  Prediction p;
+  p.confidence = std::clamp(z[best], 0.0f, 1.0f);
+  if (!(p.confidence < threshold)) p.label = m.labels[best];
+  return p;
 }
 
 const std::vector<std::string>& IntentModel::labels() const { return impl_->labels; }

@@ -2,6 +2,7 @@
 // character n-grams of normalised text (see text_normalizer.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -30,5 +31,10 @@ struct FeatureOptions {
 // thread-safe.
 void ExtractFeatures(std::string_view tokens, const FeatureOptions& options,
                      std::vector<uint64_t>* out);
+
+// The same into out[0..), which has room for MaxFeatures(tokens.size(),
+// options) hashes (for callers that keep a buffer); returns how many.
+size_t ExtractFeatures(std::string_view tokens, const FeatureOptions& options, uint64_t* out);
+size_t MaxFeatures(size_t token_bytes, const FeatureOptions& options);
 
 }  // namespace parley::analysis::intents

@@ -31,7 +31,8 @@ class TokenWriter {
     End();
   }
   void End() {
-    if (in_token_ && out_->compare(token_start_, kLabelPrefix.size(), kLabelPrefix) == 0) {
+    if (in_token_ && (*out_)[token_start_] == '_' &&
+        out_->compare(token_start_, kLabelPrefix.size(), kLabelPrefix) == 0) {
       // Keep the token a word: "__label__x" -> "___label__x".
       out_->insert(out_->begin() + token_start_, '_');
     }
@@ -49,10 +50,9 @@ class TokenWriter {
   bool in_token_ = false;
 };
 
-std::string SplitOnWhitespace(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  TokenWriter w(&out);
+void SplitOnWhitespace(std::string_view text, std::string* out) {
+  out->reserve(text.size());
+  TokenWriter w(out);
   for (unsigned char c : text) {
     if (IsSpace(c)) {
       w.End();
@@ -61,7 +61,6 @@ std::string SplitOnWhitespace(std::string_view text) {
     }
   }
   w.End();
-  return out;
 }
 
 // U+2018, U+2019 (curly single quotes) -> '\'' ; U+201C, U+201D -> '"'.
@@ -82,54 +81,56 @@ char StraightQuote(std::string_view text, size_t i, size_t* len) {
   return 0;
 }
 
-std::string NormalizeDefault(std::string_view raw) {
-  // Straighten quotes first so the tokenizer below sees only ASCII punctuation.
-  std::string text;
-  text.reserve(raw.size());
-  for (size_t i = 0; i < raw.size();) {
-    size_t len = 0;
-    if (char q = StraightQuote(raw, i, &len)) {
-      text.push_back(q);
-      i += len;
-      continue;
-    }
-    char c = raw[i++];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    text.push_back(c);
+// The character at raw[i] after straightening quotes and lower-casing, and
+// in *len the bytes it takes in `raw`.
+unsigned char CharAt(std::string_view raw, size_t i, size_t* len) {
+  unsigned char c = static_cast<unsigned char>(raw[i]);
+  if (c == 0xE2) {
+    if (char q = StraightQuote(raw, i, len)) return static_cast<unsigned char>(q);
   }
+  *len = 1;
+  return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c - 'A' + 'a') : c;
+}
 
-  std::string out;
-  out.reserve(text.size() + text.size() / 4);
-  TokenWriter w(&out);
-  const size_t n = text.size();
+// One pass over `raw`: quotes are straightened and letters lower-cased as
+// they are read (so the apostrophe rule sees its neighbours as they will be).
+void NormalizeDefault(std::string_view raw, std::string* out) {
+  out->reserve(raw.size() + raw.size() / 4 + 8);
+  TokenWriter w(out);
+  const size_t n = raw.size();
+  unsigned char prev = ' ';  // the previous character (after straightening); none = space
   for (size_t i = 0; i < n;) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len;
+    const unsigned char c = CharAt(raw, i, &len);
     if (IsSpace(c)) {
       w.End();
-      ++i;
     } else if (IsDigit(c)) {
       size_t j = i;
-      while (j < n && IsDigit(static_cast<unsigned char>(text[j]))) ++j;
+      while (j < n && IsDigit(static_cast<unsigned char>(raw[j]))) ++j;
       w.Token("0");
-      w.Token(std::string(1, static_cast<char>('0' + std::min<size_t>(j - i, 9))));
+      const char length = static_cast<char>('0' + std::min<size_t>(j - i, 9));
+      w.Token(std::string_view(&length, 1));
+      prev = '0';
       i = j;
-    } else if (c == '\'' && i > 0 && i + 1 < n &&
-               IsWordByte(static_cast<unsigned char>(text[i - 1])) &&
-               !IsDigit(static_cast<unsigned char>(text[i - 1])) &&
-               IsWordByte(static_cast<unsigned char>(text[i + 1])) &&
-               !IsDigit(static_cast<unsigned char>(text[i + 1]))) {
-      w.Char('\'');
-      ++i;
+      continue;
+    } else if (c == '\'' && IsWordByte(prev) && !IsDigit(prev) && i + len < n) {
+      size_t next_len;
+      const unsigned char next = CharAt(raw, i + len, &next_len);
+      if (IsWordByte(next) && !IsDigit(next)) {
+        w.Char('\'');
+      } else {
+        w.Token("'");
+      }
     } else if (IsAsciiPunct(c)) {
-      w.Token(std::string_view(&text[i], 1));
-      ++i;
+      const char p = static_cast<char>(c);
+      w.Token(std::string_view(&p, 1));
     } else {
       w.Char(static_cast<char>(c));
-      ++i;
     }
+    prev = c;
+    i += len;
   }
   w.End();
-  return out;
 }
 
 }  // namespace
@@ -151,8 +152,18 @@ std::optional<TextNormalization> ParseTextNormalization(std::string_view name) {
 }
 
 std::string NormalizeText(std::string_view text, TextNormalization normalization) {
-  if (normalization == TextNormalization::kNone) return SplitOnWhitespace(text);
-  return NormalizeDefault(text);
+  std::string out;
+  NormalizeText(text, normalization, &out);
+  return out;
+}
+
+void NormalizeText(std::string_view text, TextNormalization normalization, std::string* out) {
+  out->clear();
+  if (normalization == TextNormalization::kNone) {
+    SplitOnWhitespace(text, out);
+  } else {
+    NormalizeDefault(text, out);
+  }
 }
 
 }  // namespace parley::analysis::intents

@@ -27,5 +27,7 @@ std::optional<TextNormalization> ParseTextNormalization(std::string_view name);
 // repeated spaces, and never with a token that fastText would read as a
 // label. Empty when `text` has no tokens. Pure and thread-safe.
 std::string NormalizeText(std::string_view text, TextNormalization normalization);
+// The same into *out (replacing its contents, reusing its capacity).
+void NormalizeText(std::string_view text, TextNormalization normalization, std::string* out);
 
 }  // namespace parley::analysis::intents

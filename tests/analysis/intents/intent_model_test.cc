@@ -182,6 +182,14 @@ TEST_F(IntentModelTest, LoadNamesAnotherFormatVersion) {
   EXPECT_THAT(loaded.status().message(), HasSubstr("format version 1"));
   EXPECT_THAT(loaded.status().message(), HasSubstr("retrain"));
   std::remove(path.c_str());
+
+  // Version 2 had a scale per row and another feature hashing.
+  path = TempPath("v2.model");
+  std::ofstream(path) << "parley-intent-model 2\nnormalization default\n\n\xba\x16\x4f\x2f";
+  loaded = IntentModel::Load(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("format version 2 (this build reads 3; retrain the model)"));
+  std::remove(path.c_str());
 }
 
 TEST_F(IntentModelTest, SaveToAnUnwritablePlaceFails) {

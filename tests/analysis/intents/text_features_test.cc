@@ -42,5 +42,17 @@ TEST(TextFeaturesTest, HashesAreStableNonZeroAndKeepKindsApart) {
   EXPECT_EQ(std::set<uint64_t>(ab.begin(), ab.begin() + 2), std::set<uint64_t>(ba.begin(), ba.begin() + 2));
 }
 
+TEST(TextFeaturesTest, DistinctNgramsOfEveryLengthHashApart) {
+  // All character n-grams of "<abcdefghijklmnop>" are different strings, of
+  // lengths 1 to 12 (more than the 8 bytes hashed at once): so are their hashes.
+  std::vector<uint64_t> f = Features("abcdefghijklmnop", {1, 1, 12, 0});
+  EXPECT_EQ(f.size(), 1u + 18 * 12 - (11 * 12) / 2);
+  EXPECT_EQ(std::set<uint64_t>(f.begin(), f.end()).size(), f.size());
+  // The same bytes at another place give the same hash; another kind another.
+  std::vector<uint64_t> a = Features("xyz", {1, 3, 3, 0}), b = Features("qxyz", {1, 3, 3, 0});
+  EXPECT_EQ(std::count(b.begin(), b.end(), a[2]), 1);  // "xyz" inside "<qxyz>"
+  EXPECT_NE(a[0], Features("<xy", {1, 0, 0, 0})[0]);
+}
+
 }  // namespace
 }  // namespace parley::analysis::intents
