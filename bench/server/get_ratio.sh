@@ -20,10 +20,11 @@ sqlite3 "$d/data/parley.db" "select id from conversations order by random() limi
 echo "working set: $(wc -l < "$d/ids.txt") conversations"
 rate() { sed -E 's/.*rps=([0-9]+).*/\1/'; }
 for r in 1 2 3; do
-  h=$(wrk -t2 -c32 -d8s -s bench/server/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | rate)
+  hz=$(wrk -t2 -c32 -d8s -s bench/server/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT)
+  h=$(echo "$hz" | rate); hp99=$(echo "$hz" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
   g=$(wrk -t2 -c32 -d8s -s bench/server/report.lua "$base/$id?view=FULL" | grep RESULT)
   m=$(IDS_FILE="$d/ids.txt" wrk -t2 -c32 -d8s -s bench/server/get_many.lua "$base/" | grep RESULT)
   gr=$(echo "$g" | rate); mr=$(echo "$m" | rate)
   p99=$(echo "$g" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/'); mp99=$(echo "$m" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
-  echo "round $r: healthz $h/s | get one $gr/s ratio $(awk -v g="$gr" -v h="$h" 'BEGIN{printf "%.3f", g/h}') p99 ${p99} ms | get many $mr/s ratio $(awk -v g="$mr" -v h="$h" 'BEGIN{printf "%.3f", g/h}') p99 ${mp99} ms"
+  echo "round $r: healthz $h/s p99 ${hp99} ms | get one $gr/s ratio $(awk -v g="$gr" -v h="$h" 'BEGIN{printf "%.3f", g/h}') p99 ${p99} ms | get many $mr/s ratio $(awk -v g="$mr" -v h="$h" 'BEGIN{printf "%.3f", g/h}') p99 ${mp99} ms"
 done
