@@ -13,10 +13,12 @@ for r in $(seq "$ROUNDS"); do
     "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$d/data" --sweep-seconds 3600 2>"$d/log" &
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
-    rps=$(wrk -t2 -c32 -d"${SECS}s" -s bench/server/create.lua \
-      "http://127.0.0.1:$PORT/v1/projects/bench/locations/us/conversations" | awk '/Requests\/sec/ {print $2}')
+    out=$(wrk -t2 -c32 -d"${SECS}s" -s "${CREATE_LUA:-bench/server/create.lua}" \
+      "http://127.0.0.1:$PORT/v1/projects/bench/locations/us/conversations")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    errors=$(echo "$out" | sed -nE 's/.*CREATE .*errors=([0-9]+).*/\1/p')
     kill $pid; wait $pid 2>/dev/null || true
-    echo "round $r $bin: $rps creates/s"
+    echo "round $r $bin: $rps creates/s${errors:+, errors $errors}"
     rm -rf "$d"
   done
 done

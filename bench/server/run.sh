@@ -29,7 +29,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 
 # 1. create throughput (also loads the store).
 echo "== create: 32 connections, ${SECS}s"
-wrk -t2 -c32 -d${SECS}s -s $here/create.lua "$base" | tee "$dir/create.txt" | grep -E "Requests/sec|Latency|requests in"
+wrk -t2 -c32 -d${SECS}s -s $here/create.lua "$base" | tee "$dir/create.txt" | grep -E "Requests/sec|Latency|requests in|CREATE"
 created=$(curl -s "$base?pageSize=1" >/dev/null; sqlite3 "$dir/data/parley.db" 'select count(*) from conversations')
 echo "stored after create phase: $created"
 
