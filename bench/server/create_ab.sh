@@ -10,7 +10,7 @@ PORT=${PORT:-18182}
 for r in $(seq "$ROUNDS"); do
   for bin in "$@"; do
     d=$(mktemp -d)
-    "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$d/data" --sweep-seconds 3600 2>"$d/log" &
+    "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$d/data" --sweep-seconds 3600 ${EXTRA:-} 2>"$d/log" &
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
     out=$(wrk -t2 -c32 -d"${SECS}s" -s "${CREATE_LUA:-bench/server/create.lua}" \

@@ -5,8 +5,9 @@
 #   3. list with a filter, page of 100, over N stored conversations -> p50
 #   4. resident memory of the server holding N conversations
 # Usage: bash bench/server/run.sh [N=100000] [seconds per phase=10]
-# (server flags: EXTRA="--view-cache-mb 0" ...)
-# Server and load generator share this machine; the server gets 2 network threads.
+# (server flags: EXTRA="--view-cache-mb 0" ...; PIN=1 pins the GET phases, see below)
+# Server and load generator share this machine; the server gets 2 network threads
+# (1 with PIN=1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-100000}
@@ -18,7 +19,9 @@ dir=$(mktemp -d /tmp/parley-bench.XXXXXX)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 start() {
-  "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$dir/data" --sweep-seconds 3600 ${EXTRA:-} 2>"$dir/server.log" &
+  # PIN=1: one network thread, so that pinned to one CPU it is not preempted by a second
+  "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$dir/data" --sweep-seconds 3600 \
+    $([ "${PIN:-0}" = 1 ] && echo --threads 1) ${EXTRA:-} 2>"$dir/server.log" &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start"; cat "$dir/server.log"; exit 1
@@ -45,12 +48,21 @@ fi
 total=$(sqlite3 "$dir/data/parley.db" 'select count(*) from conversations')
 echo "stored: $total"
 
-# 2. get FULL vs healthz, side by side.
+# 2. get FULL vs healthz, side by side. PIN=1: for these phases the server's
+# threads move to CPU 0 and wrk (one thread) runs on CPU 1, so neither preempts
+# the other and the latency tail is the server's (unpinned, /healthz itself
+# shows the scheduler's tail).
+WRK_GET=(wrk -t2)
+if [ "${PIN:-0}" = 1 ]; then
+  taskset -a -p -c 0 $pid >/dev/null
+  WRK_GET=(taskset -c 1 wrk -t1)
+  echo "(pinned: server threads on CPU 0, one network thread; wrk -t1 on CPU 1)"
+fi
 id=$(curl -s "$base?pageSize=1" | sed -E 's/.*conversations\/([0-9]+)".*/\1/')
 echo "== healthz, ${SECS}s"
-wrk -t2 -c32 -d${SECS}s -s $here/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | tee "$dir/healthz.txt"
+"${WRK_GET[@]}" -c32 -d${SECS}s -s $here/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | tee "$dir/healthz.txt"
 echo "== get view=FULL ($id), ${SECS}s"
-wrk -t2 -c32 -d${SECS}s -s $here/report.lua "$base/$id?view=FULL" | grep RESULT | tee "$dir/get.txt"
+"${WRK_GET[@]}" -c32 -d${SECS}s -s $here/report.lua "$base/$id?view=FULL" | grep RESULT | tee "$dir/get.txt"
 h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
 g=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/get.txt")
 echo "get/healthz ratio: $(awk -v g=$g -v h=$h 'BEGIN {printf "%.2f", g/h}')"
@@ -59,9 +71,10 @@ echo "get/healthz ratio: $(awk -v g=$g -v h=$h 'BEGIN {printf "%.2f", g/h}')"
 # read; here ~10k x 2.5 KB views compete for the default 32 MiB).
 sqlite3 "$dir/data/parley.db" "select id from conversations where tenant = 'bench' order by random() limit 10000" > "$dir/ids.txt"
 echo "== get view=FULL, random id of $(wc -l < "$dir/ids.txt"), ${SECS}s"
-IDS_FILE="$dir/ids.txt" wrk -t2 -c32 -d${SECS}s -s $here/get_many.lua "$base/" | grep RESULT | tee "$dir/get_many.txt"
+IDS_FILE="$dir/ids.txt" "${WRK_GET[@]}" -c32 -d${SECS}s -s $here/get_many.lua "$base/" | grep RESULT | tee "$dir/get_many.txt"
 gm=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/get_many.txt")
 echo "get(10k ids)/healthz ratio: $(awk -v g=$gm -v h=$h 'BEGIN {printf "%.2f", g/h}')"
+if [ "${PIN:-0}" = 1 ]; then taskset -a -p -c 0-$(($(nproc) - 1)) $pid >/dev/null; fi
 
 # 3. list with a filter, page of 100 (a single connection measures latency, not queueing).
 filter='agent_id%3D%22agent-7%22%20AND%20labels.queue%3D%22billing%22'
