@@ -380,22 +380,7 @@ class PhraseMatcherHandlers {
     if (auto st = CheckNameMatchesUrl("phrase_matcher.name", patch.name(), expected); !st.ok()) {
       return Error(st);
     }
-    std::vector<std::string> paths;
-    if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {
-      for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
-        std::string path = SnakeCase(std::string(absl::StripAsciiWhitespace(part)));
-        if (path == "*") {
-          paths = UpdatablePaths();
-          break;
-        }
-        paths.push_back(std::move(path));
-      }
-    } else {
-      // AIP-134: no mask means every field the request populated.
-      std::vector<const google::protobuf::FieldDescriptor*> fields;
-      patch.GetReflection()->ListFields(patch, &fields);
-      for (const auto* f : fields) paths.push_back(f->name());
-    }
+    const std::vector<std::string> paths = PatchPaths(*q, patch, UpdatablePaths());
     for (int attempt = 0;; ++attempt) {
       auto loaded = Load(p);
       if (!loaded.ok()) return Error(loaded.status());

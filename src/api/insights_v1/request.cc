@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "api/http/google_errors.h"
 #include "api/insights_v1/mapping.h"
 #include "api/protojson/field_selector.h"
@@ -119,6 +121,31 @@ absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
   if (given.empty() || given == expected) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(Sv(field), " \"", Sv(given),
                                                  "\" does not match the URL (", Sv(expected), ")"));
+}
+
+std::vector<std::string> UpdateMaskPaths(std::string_view mask,
+                                         const std::vector<std::string>& all) {
+  std::vector<std::string> paths;
+  for (absl::string_view part : absl::StrSplit(Sv(mask), ',', absl::SkipWhitespace())) {
+    absl::string_view trimmed = absl::StripAsciiWhitespace(part);
+    std::string path = SnakeCase(std::string_view(trimmed.data(), trimmed.size()));
+    if (path == "*") return all;
+    paths.push_back(std::move(path));
+  }
+  return paths;
+}
+
+std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Message& patch,
+                                    const std::vector<std::string>& all) {
+  if (const std::string* mask = q.Get("update_mask"); mask != nullptr && !mask->empty()) {
+    return UpdateMaskPaths(*mask, all);
+  }
+  // AIP-134: no mask means every field the request populated.
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  patch.GetReflection()->ListFields(patch, &fields);
+  std::vector<std::string> paths;
+  for (const auto* f : fields) paths.push_back(f->name());
+  return paths;
 }
 
 }  // namespace parley::insights_v1

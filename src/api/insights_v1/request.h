@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "api/http/message.h"
@@ -68,6 +69,17 @@ bool IsEmptyBody(std::string_view body);
 // request field the body binds to, for error messages ("" for `*`).
 absl::Status ParseBody(const http::Request& req, std::string_view root,
                        google::protobuf::Message* out);
+
+// AIP-134 update masks: the snake_case field paths of `mask` (comma-separated,
+// lowerCamelCase or snake_case, dotted for nested fields); a "*" path means
+// `all`.
+std::vector<std::string> UpdateMaskPaths(std::string_view mask,
+                                         const std::vector<std::string>& all);
+
+// The fields a PATCH changes: the paths of its `update_mask` parameter, or,
+// without one (or an empty one), every field `patch` populates.
+std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Message& patch,
+                                    const std::vector<std::string>& all);
 
 // "projects/P/locations/L" of the request's path.
 std::string ParentName(const http::PathParams& p);

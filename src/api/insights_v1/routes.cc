@@ -238,25 +238,11 @@ class Handlers {
         !s.ok()) {
       return Error(s);
     }
-    std::vector<std::string> paths;
-    if (const std::string* mask = q->Get("update_mask"); mask != nullptr && !mask->empty()) {
-      for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
-        std::string path = SnakeCase(std::string(absl::StripAsciiWhitespace(part)));
-        if (path == "*") {
-          // Full replacement of the updatable fields; medium is immutable, so
-          // it is only checked when the body names one.
-          paths = AllUpdatablePaths();
-          if (patch.medium() != Conversation::MEDIUM_UNSPECIFIED) paths.push_back("medium");
-          break;
-        }
-        paths.push_back(std::move(path));
-      }
-    } else {
-      // AIP-134: no mask means every field the request populated.
-      std::vector<const google::protobuf::FieldDescriptor*> fields;
-      patch.GetReflection()->ListFields(patch, &fields);
-      for (const auto* f : fields) paths.push_back(f->name());
-    }
+    // "*" replaces every updatable field; medium is immutable, so it is only
+    // checked when the body names one.
+    std::vector<std::string> all = AllUpdatablePaths();
+    if (patch.medium() != Conversation::MEDIUM_UNSPECIFIED) all.push_back("medium");
+    const std::vector<std::string> paths = PatchPaths(*q, patch, all);
     int64_t now = core::NowMicros();
     auto updated = service_->Update(
         p.Get("project"), p.Get("location"), p.Get("conversation"),

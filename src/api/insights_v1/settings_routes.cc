@@ -299,18 +299,7 @@ class SettingsHandlers {
     if (mask == nullptr || absl::StripAsciiWhitespace(*mask).empty()) {
       return Error(absl::InvalidArgumentError("update_mask is required"));
     }
-    std::vector<std::string> paths;
-    for (absl::string_view part : absl::StrSplit(*mask, ',', absl::SkipWhitespace())) {
-      std::string path;
-      for (absl::string_view seg : absl::StrSplit(absl::StripAsciiWhitespace(part), '.')) {
-        absl::StrAppend(&path, path.empty() ? "" : ".", SnakeCase(std::string(seg)));
-      }
-      if (path == "*") {
-        paths = AllPaths();
-        break;
-      }
-      paths.push_back(std::move(path));
-    }
+    const std::vector<std::string> paths = UpdateMaskPaths(*mask, AllPaths());
     for (int attempt = 0;; ++attempt) {
       int64_t stored_update = 0;
       auto current = LoadSettings(s_.store, p.Get("project"), p.Get("location"), &stored_update);
