@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "analysis/default_pipeline.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
@@ -20,6 +21,28 @@ void AddPartialError(core::Operation& op, const absl::Status& s, std::string_vie
   core::OperationError* e = op.add_partial_errors();
   e->set_code(static_cast<int>(s.code()));
   e->set_message(absl::StrCat(std::string(what), ": ", s.message()));
+}
+
+// The body of a bulk operation: `one` for each conversation in turn, counted
+// as succeeded or failed (with a partial error naming it), progress reported
+// after each; stops between conversations when the job is to stop.
+void ForEachConversation(JobContext& ctx, const std::vector<std::string>& ids,
+                         absl::FunctionRef<absl::Status(const std::string&)> one) {
+  core::Operation& op = ctx.operation();
+  op.set_total(static_cast<int64_t>(ids.size()));
+  op.set_succeeded(0);
+  op.set_failed(0);
+  op.clear_partial_errors();
+  for (const std::string& id : ids) {
+    if (ctx.should_stop()) return;
+    if (absl::Status s = one(id); s.ok()) {
+      op.set_succeeded(op.succeeded() + 1);
+    } else {
+      op.set_failed(op.failed() + 1);
+      AddPartialError(op, s, absl::StrCat("conversation ", id));
+    }
+    ctx.ReportProgress();
+  }
 }
 
 std::string PipelineKey(std::string_view tenant, std::string_view location) {
@@ -222,7 +245,7 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
 }
 
 absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
-  core::Operation& op = ctx.operation();
+  const core::Operation& op = ctx.operation();
   const core::BulkAnalyzeJob job = op.bulk_analyze();
   absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
   if (!ids.ok()) return ids.status();
@@ -230,55 +253,28 @@ absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
   for (std::string& id : *ids) {
     if (InSample(id, job.percentage())) sample.push_back(std::move(id));
   }
-  op.set_total(static_cast<int64_t>(sample.size()));
-  op.set_succeeded(0);
-  op.set_failed(0);
-  op.clear_partial_errors();
   const int64_t request_time = op.create_time_us();
-  for (const std::string& id : sample) {
-    if (ctx.should_stop()) return absl::OkStatus();
-    absl::Status s;
+  ForEachConversation(ctx, sample, [&](const std::string& id) -> absl::Status {
     absl::StatusOr<core::Conversation> c = conversations_->Get(op.tenant(), op.location(), id);
-    if (!c.ok()) {
-      s = c.status();
-    } else {
-      absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), request_time);
-      s = a.ok() ? store_->PutAnalysis(*a) : a.status();
-    }
-    if (s.ok()) {
-      op.set_succeeded(op.succeeded() + 1);
-    } else {
-      op.set_failed(op.failed() + 1);
-      AddPartialError(op, s, absl::StrCat("conversation ", id));
-    }
-    ctx.ReportProgress();
-  }
+    if (!c.ok()) return c.status();
+    absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), request_time);
+    return a.ok() ? store_->PutAnalysis(*a) : a.status();
+  });
   return absl::OkStatus();
 }
 
 absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
-  core::Operation& op = ctx.operation();
+  const core::Operation& op = ctx.operation();
   const core::BulkDeleteJob job = op.bulk_delete();
   absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
   if (!ids.ok()) return ids.status();
   if (job.max_delete_count() > 0 && ids->size() > static_cast<size_t>(job.max_delete_count())) {
     ids->resize(static_cast<size_t>(job.max_delete_count()));
   }
-  op.set_total(static_cast<int64_t>(ids->size()));
-  op.set_succeeded(0);
-  op.set_failed(0);
-  op.clear_partial_errors();
-  for (const std::string& id : *ids) {
-    if (ctx.should_stop()) return absl::OkStatus();
+  ForEachConversation(ctx, *ids, [&](const std::string& id) -> absl::Status {
     absl::Status s = conversations_->Delete(op.tenant(), op.location(), id, job.force());
-    if (s.ok() || s.code() == absl::StatusCode::kNotFound) {
-      op.set_succeeded(op.succeeded() + 1);
-    } else {
-      op.set_failed(op.failed() + 1);
-      AddPartialError(op, s, absl::StrCat("conversation ", id));
-    }
-    ctx.ReportProgress();
-  }
+    return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;  // gone already
+  });
   return absl::OkStatus();
 }
 
