@@ -34,7 +34,7 @@ struct ServeFlags {
   std::string bucket_dir;
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
-  int view_cache_mb = 32;
+  int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
   int network_threads = 2;
   int sweep_seconds = 60;
   int workers = 2;

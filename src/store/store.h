@@ -207,11 +207,14 @@ class Store {
   virtual void Close() = 0;
 };
 
+// Memory for the view cache unless told otherwise (`--view-cache-mb`).
+inline constexpr size_t kDefaultViewCacheBytes = size_t{32} << 20;
+
 // What a server may tune in any backend.
 struct StoreOptions {
   // Memory for recently read conversation views (store/view_cache.h);
   // 0 = every read goes to the database.
-  size_t view_cache_bytes = size_t{32} << 20;
+  size_t view_cache_bytes = kDefaultViewCacheBytes;
 };
 
 // Opens (creating if needed) the SQLite store in directory `data_dir`,

@@ -46,7 +46,7 @@ struct SqliteStoreOptions {
   int wal_autocheckpoint_pages = 10000;
   // Memory for recently read conversation views (see store/view_cache.h);
   // 0 = no cache.
-  size_t view_cache_bytes = size_t{32} << 20;
+  size_t view_cache_bytes = kDefaultViewCacheBytes;
 };
 
 class SqliteStore final : public Store {
@@ -112,7 +112,6 @@ class SqliteStore final : public Store {
     int64_t largest_batch = 0;  // most operations in one transaction
   };
   WriterStats writer_stats() const;
-  ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
 
   // EXPLAIN QUERY PLAN of the statement ListConversations would run, one
   // plan line per text line.
