@@ -37,6 +37,7 @@
 #include <rapidjson/document.h>
 
 #include "analysis/entities/entity_recognizer.h"
+#include "bench/common/eval_data.h"
 
 #ifndef PARLEY_DATA_DIR
 #define PARLEY_DATA_DIR "../shared/data"
@@ -44,6 +45,8 @@
 
 namespace {
 
+using parley::bench::CodePointOffsets;
+using parley::bench::ReadJsonArray;
 using parley::analysis::entities::EntityFinding;
 using parley::analysis::entities::EntityRecognizer;
 using parley::analysis::entities::EntityType;
@@ -120,15 +123,6 @@ bool LoadWnut(const std::string& path, Set* set) {
   return true;
 }
 
-std::vector<size_t> CodePointOffsets(const std::string& s) {
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offsets.push_back(i);
-  }
-  offsets.push_back(s.size());
-  return offsets;
-}
-
 bool LoadNlupp(const std::string& dir, Set* set) {
   static const std::map<std::string, std::string> kMap = {
       {"amount_of_money", "PRICE"}, {"date", "DATE"},          {"date_from", "DATE"},
@@ -136,17 +130,8 @@ bool LoadNlupp(const std::string& dir, Set* set) {
       {"number", "NUMBER"}};
   for (int fold = 0; fold < 10; ++fold) {
     std::string path = dir + "/banking_fold" + std::to_string(fold) + ".json";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::stringstream buf;
-    buf << in.rdbuf();
-    std::string json = buf.str();
     rapidjson::Document doc;
-    doc.Parse(json.c_str(), json.size());
-    if (doc.HasParseError() || !doc.IsArray()) {
-      std::fprintf(stderr, "eval_entities: %s is not a JSON array\n", path.c_str());
-      std::exit(1);
-    }
+    if (!ReadJsonArray(path, "eval_entities", &doc)) return false;
     for (const auto& r : doc.GetArray()) {
       Record rec;
       rec.text = r["text"].GetString();

@@ -33,6 +33,7 @@
 #include <rapidjson/document.h>
 
 #include "analysis/pii/checksums.h"
+#include "bench/common/eval_data.h"
 #include "analysis/pii/pii_detector.h"
 
 #ifndef PARLEY_PII_DATA
@@ -41,6 +42,8 @@
 
 namespace {
 
+using parley::bench::CodePointOffsets;
+using parley::bench::ReadJsonArray;
 using parley::analysis::pii::Finding;
 using parley::analysis::pii::InfoType;
 using parley::analysis::pii::InfoTypeName;
@@ -70,28 +73,9 @@ std::string MapLabel(const std::string& label) {
   return it == kMap.end() ? label : it->second;
 }
 
-// Byte offset of each code point index (and of the end).
-std::vector<size_t> CodePointOffsets(const std::string& s) {
-  std::vector<size_t> offsets;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offsets.push_back(i);
-  }
-  offsets.push_back(s.size());
-  return offsets;
-}
-
 bool Load(const std::string& path, std::vector<Record>* records) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string json = buf.str();
   rapidjson::Document doc;
-  doc.Parse(json.c_str(), json.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
-    std::fprintf(stderr, "eval_pii: %s is not a JSON array\n", path.c_str());
-    std::exit(1);
-  }
+  if (!ReadJsonArray(path, "eval_pii", &doc)) return false;
   for (const auto& r : doc.GetArray()) {
     Record rec;
     rec.text = r["full_text"].GetString();
