@@ -6,7 +6,7 @@
 #include "api/protojson/protojson.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/arena.h"
-#include "core/conversation_service.h"
+#include "service/conversation_service.h"
 #include "core/ids.h"
 #include "store/store.h"
 
@@ -18,7 +18,7 @@ struct Fixture {
   Fixture() {
     dir = std::filesystem::temp_directory_path() / ("parley-bench-" + core::NewId());
     store = std::move(*store::OpenSqliteStore(dir.string()));
-    service = std::make_unique<core::ConversationService>(store.get(), core::PageTokenCodec(std::string(32, 'k')));
+    service = std::make_unique<service::ConversationService>(store.get(), core::PageTokenCodec(std::string(32, 'k')));
     core::Conversation c;
     c.set_tenant("bench");
     c.set_location("us");
@@ -56,7 +56,7 @@ struct Fixture {
   }
   std::filesystem::path dir;
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<core::ConversationService> service;
+  std::unique_ptr<service::ConversationService> service;
   core::Conversation wire_source;
 };
 

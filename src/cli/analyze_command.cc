@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "analysis/default_pipeline.h"
-#include "api/http/google_errors.h"
+#include "api/google/errors.h"
 #include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
 #include "api/protojson/protojson.h"
@@ -36,7 +36,7 @@ std::string AnalyzeLine(const analysis::Pipeline& pipeline, const std::string& l
   auto error = [&](const absl::Status& s) {
     *failed = true;
     absl::Status with_line(s.code(), absl::StrCat("line ", line_no, ": ", s.message()));
-    return http::GoogleErrorResponse(with_line).body;
+    return google_api::ErrorResponse(with_line).body;
   };
   insights_v1::Conversation wire;
   if (absl::Status s = protojson::Parse(line, &wire); !s.ok()) return error(s);

@@ -15,15 +15,19 @@
 
 #include <CLI/CLI.hpp>
 
-#include "api/http/google_errors.h"
+#include "api/google/errors.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "api/insights_v1/routes.h"
 #include "cli/command.h"
-#include "core/conversation_service.h"
+#include "service/conversation_service.h"
 #include "core/page_token.h"
-#include "jobs/analysis_jobs.h"
+#include "service/analysis_service.h"
 #include "jobs/job_queue.h"
+#include "service/ingest_service.h"
+#include "service/operation_service.h"
+#include "service/resource_service.h"
+#include "service/settings_service.h"
 #include "store/store.h"
 
 namespace {
@@ -94,7 +98,7 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: " << key.status().message() << "\n";
     return 1;
   }
-  parley::core::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
+  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
 
   parley::http::Router router;
   router.Add(parley::http::Method::kGet, "/healthz",
@@ -105,9 +109,9 @@ int Serve(const ServeFlags& flags) {
              });
   // Long-running operations (analyses, bulk work, exports) run on workers.
   parley::jobs::JobQueue jobs(store->get(), flags.workers);
-  parley::jobs::AnalysisLimits analysis_limits;
+  parley::service::AnalysisLimits analysis_limits;
   analysis_limits.max_messages = flags.max_analysis_messages;
-  parley::jobs::AnalysisService analysis(store->get(), &conversations, analysis_limits);
+  parley::service::AnalysisService analysis(store->get(), &conversations, analysis_limits);
   analysis.RegisterRunners(&jobs);
   for (const std::string& spec : flags.intent_models) {
     // PROJECT=PATH attaches to one project; a bare PATH to every other one.
@@ -127,19 +131,25 @@ int Serve(const ServeFlags& flags) {
   insights.blobs.bucket_dir = flags.bucket_dir;
   insights.blobs.file_root = flags.file_root;
   insights.export_dir = flags.export_dir;
+  parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
+  parley::service::ResourceService resources(store->get());
+  parley::service::SettingsService settings(&resources);
+  parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::insights_v1::Services services;
   services.conversations = &conversations;
   services.analysis = &analysis;
-  services.jobs = &jobs;
-  services.store = store->get();
+  services.operations = &operations;
+  services.resources = &resources;
+  services.settings = &settings;
+  services.ingest = &ingest;
   parley::insights_v1::AddRoutes(insights, services, &router);
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
   }
 
-  parley::http::Server server(options, &router, [](int status, const std::string& message) {
-    return parley::http::GoogleErrorResponse(status, message);
+  parley::http::Server server(options, &router, [](std::string_view, int status, const std::string& message) {
+    return parley::google_api::ErrorResponse(status, message);
   });
   if (absl::Status s = server.Start(); !s.ok()) {
     std::cerr << "parley: " << s.message() << "\n";

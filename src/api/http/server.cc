@@ -89,8 +89,8 @@ struct Core {
   Core(ServerOptions o, const Router* r, ErrorRenderer e)
       : options(std::move(o)), router(r), render_error(std::move(e)) {}
 
-  Response RenderError(int status, const std::string& message) const {
-    if (render_error) return render_error(status, message);
+  Response RenderError(std::string_view target, int status, const std::string& message) const {
+    if (render_error) return render_error(target, status, message);
     Response r;
     r.status = status;
     r.content_type = "text/plain; charset=utf-8";
@@ -378,12 +378,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
+  // The request target once its header has been read ("" before).
+  std::string_view ParsedTarget() const {
+    if (!parser_ || !parser_->is_header_done()) return {};
+    auto t = parser_->get().target();
+    return std::string_view(t.data(), t.size());
+  }
+
   void RespondAndClose(int status, const std::string& message) {
     keep_alive_ = false;
     linger_after_ = true;
     head_request_ = false;
     http10_ = false;
-    WriteResponse(core_->RenderError(status, message));
+    WriteResponse(core_->RenderError(ParsedTarget(), status, message));
   }
 
   void FillRequest(bhttp::request<bhttp::string_body>& msg) {
@@ -413,7 +420,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     if (req_.target.empty() || req_.target[0] != '/' ||
         !ParseTarget(req_.target, &req_.path, &req_.query)) {
-      WriteResponse(core_->RenderError(400, "Invalid request target."));
+      WriteResponse(core_->RenderError("", 400, "Invalid request target."));
       return;
     }
     Router::Found found = core_->router->Find(req_.method, req_.path);
@@ -424,10 +431,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!found.matched()) {
       if (found.method_not_allowed) {
         WriteResponse(core_->RenderError(
-            405, absl::StrCat("Method ", std::string(msg.method_string()), " is not allowed for ",
+            req_.path, 405, absl::StrCat("Method ", std::string(msg.method_string()), " is not allowed for ",
                               req_.path, ".")));
       } else {
-        WriteResponse(core_->RenderError(404, absl::StrCat("No resource at ", req_.path, ".")));
+        WriteResponse(core_->RenderError(req_.path, 404, absl::StrCat("No resource at ", req_.path, ".")));
       }
       return;
     }
@@ -471,7 +478,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return false;
   }
 
-  Response InternalError() { return core_->RenderError(500, "Internal error encountered."); }
+  Response InternalError() { return core_->RenderError(req_.path, 500, "Internal error encountered."); }
 
   Response Invoke(const Handler& handler, const PathParams& params) {
     Response response;

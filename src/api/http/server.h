@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "api/http/router.h"
@@ -24,9 +25,11 @@ struct ServerOptions {
 };
 
 // Renders an error response for failures the server detects itself (unknown
-// route, wrong method, body too large, malformed request). Given the HTTP
-// status and a message.
-using ErrorRenderer = std::function<Response(int http_status, const std::string& message)>;
+// route, wrong method, body too large, malformed request). Given the request
+// target (path and query; empty when it could not be read), so that each
+// dialect's paths get its own error shape, the HTTP status and a message.
+using ErrorRenderer =
+    std::function<Response(std::string_view target, int http_status, const std::string& message)>;
 
 class Server {
  public:

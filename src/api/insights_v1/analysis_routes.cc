@@ -13,7 +13,7 @@
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/operation_mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/protojson/json_field_selector.h"
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
@@ -70,7 +70,7 @@ class AnalysisHandlers {
     *job->mutable_selection() =
         SelectionFromWire(wire.has_annotator_selector() ? &wire.annotator_selector() : nullptr);
     job->set_request_time_us(core::NowMicros());
-    auto submitted = s_.jobs->Submit(std::move(op));
+    auto submitted = s_.operations->Start(std::move(op));
     if (!submitted.ok()) return Error(submitted.status());
     return JsonText(OperationToJson(*submitted, nullptr, q->print()), *q);
   }
@@ -78,12 +78,11 @@ class AnalysisHandlers {
   Response Get(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    auto a = s_.store->GetAnalysis(c->tenant(), c->id(), p.Get("analysis"));
-    if (!a.ok()) return Error(a.status());
+    auto found = s_.analysis->GetAnalysis(p.Get("project"), p.Get("location"), p.Get("conversation"),
+                                          p.Get("analysis"));
+    if (!found.ok()) return Error(found.status());
     Analysis out;
-    AnalysisToWire(*a, *c, &out);
+    AnalysisToWire(found->analysis, found->conversation, &out);
     return Json(out, *q);
   }
 
@@ -95,29 +94,22 @@ class AnalysisHandlers {
     if (const std::string* f = q->Get("filter"); f && !absl::StripAsciiWhitespace(*f).empty()) {
       return Error(absl::InvalidArgumentError("filter is not supported when listing analyses"));
     }
-    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    const std::string fingerprint = absl::StrCat("analyses\x1f", c->id());
-    std::optional<core::ListCursor> after;
-    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = *cursor;
-    }
-    auto page = s_.store->ListAnalyses(c->tenant(), c->id(), ClampPageSize(*size), after);
+    const std::string* token = q->Get("page_token");
+    auto page = s_.analysis->ListAnalyses(p.Get("project"), p.Get("location"), p.Get("conversation"),
+                                          ClampPageSize(*size), token ? *token : "");
     if (!page.ok()) return Error(page.status());
     ListAnalysesResponse out;
-    for (const core::Analysis& a : page->analyses) AnalysisToWire(a, *c, out.add_analyses());
-    if (page->next) out.set_next_page_token(s_.conversations->tokens().Encode(*page->next, fingerprint));
+    for (const core::Analysis& a : page->analyses) AnalysisToWire(a, page->conversation, out.add_analyses());
+    out.set_next_page_token(page->next_page_token);
     return Json(out, *q);
   }
 
   Response Delete(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    if (auto st = s_.store->DeleteAnalysis(c->tenant(), c->id(), p.Get("analysis")); !st.ok()) {
+    if (auto st = s_.analysis->DeleteAnalysis(p.Get("project"), p.Get("location"),
+                                              p.Get("conversation"), p.Get("analysis"));
+        !st.ok()) {
       return Error(st);
     }
     return JsonText("{}");
@@ -168,7 +160,7 @@ class AnalysisHandlers {
   Response GetOperation(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto op = FindOperation(p);
+    auto op = s_.operations->Get(p.Get("project"), p.Get("location"), p.Get("operation"));
     if (!op.ok()) return Error(op.status());
     return JsonText(Render(*op, *q), *q);
   }
@@ -196,14 +188,10 @@ class AnalysisHandlers {
       }
     }
     const std::string fingerprint = absl::StrCat("operations\x1f", filter);
-    std::optional<core::ListCursor> after;
-    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = *cursor;
-    }
     std::string_view location = p.Get("location") == "-" ? std::string_view() : p.Get("location");
-    auto page = s_.store->ListOperations(p.Get("project"), location, done, ClampPageSize(*size), after);
+    const std::string* token = q->Get("page_token");
+    auto page = s_.operations->List(p.Get("project"), location, done, ClampPageSize(*size),
+                                    token ? *token : "", fingerprint);
     if (!page.ok()) return Error(page.status());
     std::string body = "{\"operations\":[";
     for (size_t i = 0; i < page->operations.size(); ++i) {
@@ -211,33 +199,23 @@ class AnalysisHandlers {
       body += Render(page->operations[i], *q);
     }
     body += "]";
-    if (page->next) {
-      absl::StrAppend(&body, ",\"nextPageToken\":\"",
-                      s_.conversations->tokens().Encode(*page->next, fingerprint), "\"");
+    if (!page->next_page_token.empty()) {
+      absl::StrAppend(&body, ",\"nextPageToken\":\"", page->next_page_token, "\"");
     }
     body += "}";
-    if (page->operations.empty() && !page->next) body = "{}";
+    if (page->operations.empty() && page->next_page_token.empty()) body = "{}";
     return JsonText(std::move(body), *q);
   }
 
   Response CancelOperation(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    if (auto current = FindOperation(p); !current.ok()) return Error(current.status());
-    auto op = s_.jobs->Cancel(p.Get("project"), p.Get("operation"));
+    auto op = s_.operations->Cancel(p.Get("project"), p.Get("location"), p.Get("operation"));
     if (!op.ok()) return Error(op.status());
     return JsonText("{}");  // google.protobuf.Empty
   }
 
  private:
-  // The operation the path names, in the path's location; NOT_FOUND else.
-  absl::StatusOr<core::Operation> FindOperation(const PathParams& p) {
-    auto op = s_.store->GetOperation(p.Get("project"), p.Get("operation"));
-    if (op.ok() && op->location() == p.Get("location")) return op;
-    if (!op.ok() && !absl::IsNotFound(op.status())) return op.status();
-    return absl::NotFoundError(absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found"));
-  }
-
   static core::Operation NewOperation(const PathParams& p) {
     core::Operation op;
     op.set_tenant(std::string(p.Get("project")));
@@ -246,21 +224,19 @@ class AnalysisHandlers {
   }
 
   Response Submit(core::Operation op, const Query& q) {
-    auto submitted = s_.jobs->Submit(std::move(op));
+    auto submitted = s_.operations->Start(std::move(op));
     if (!submitted.ok()) return Error(submitted.status());
     return JsonText(OperationToJson(*submitted, nullptr, q.print()), q);
   }
 
   // An operation's JSON; a finished analysis carries the Analysis.
   std::string Render(const core::Operation& op, const Query& q) {
-    if (op.has_upload()) return UploadOperationToJson(op, s_.store, q.print());
+    if (op.has_upload()) return UploadOperationToJson(op, s_.operations, q.print());
     if (op.has_analyze() && op.state() == core::OPERATION_SUCCEEDED && !op.analysis_id().empty()) {
-      auto c = s_.store->GetConversation(op.tenant(), op.analyze().conversation_id(), 0);
-      auto a = c.ok() ? s_.store->GetAnalysis(op.tenant(), c->id(), op.analysis_id())
-                      : absl::StatusOr<core::Analysis>(c.status());
-      if (a.ok()) {
+      auto result = s_.operations->AnalysisOf(op);
+      if (result.ok()) {
         Analysis wire;
-        AnalysisToWire(*a, *c, &wire);
+        AnalysisToWire(result->analysis, result->conversation, &wire);
         return OperationToJson(op, &wire, q.print());
       }
     }

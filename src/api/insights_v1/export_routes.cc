@@ -12,7 +12,7 @@
 #include "api/insights_v1/export_mapping.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/operation_mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "core/filter.h"
 #include "core/time_format.h"
@@ -88,7 +88,7 @@ class Exporter {
     auto selector = SelectorFromFilter(wire.filter(), p.Get("location"));
     if (!selector.ok()) return Error(selector.status());
     *job->mutable_selector() = std::move(*selector);
-    auto submitted = s_.jobs->Submit(std::move(op));
+    auto submitted = s_.operations->Start(std::move(op));
     if (!submitted.ok()) return Error(submitted.status());
     Response r;
     r.body = OperationToJson(*submitted, nullptr, q->print());
@@ -111,7 +111,7 @@ class Exporter {
     op.clear_partial_errors();
     for (const std::string& id : *ids) {
       if (ctx.should_stop()) return absl::OkStatus();  // the writer's temporaries are dropped
-      auto c = s_.store->GetConversation(op.tenant(), id, core::NowMicros());
+      auto c = s_.conversations->Get(op.tenant(), "", id);
       if (c.status().code() == absl::StatusCode::kNotFound) {
         op.set_total(op.total() - 1);  // deleted or expired since it was selected
         continue;
@@ -127,7 +127,7 @@ class Exporter {
       }
       std::optional<core::Analysis> latest;
       if (!c->latest_analysis_id().empty()) {
-        auto a = s_.store->GetAnalysis(op.tenant(), id, c->latest_analysis_id());
+        auto a = s_.analysis->LatestAnalysis(*c);
         if (a.ok()) latest = std::move(*a);
       }
       if (auto st = (*writer)->AddRow(ExportRow(*c, latest ? &*latest : nullptr, *revisions)); !st.ok()) {
@@ -143,17 +143,14 @@ class Exporter {
  private:
   absl::StatusOr<MatcherRevisions> Revisions(const std::string& tenant) {
     MatcherRevisions out;
-    std::string after;
-    for (;;) {
-      auto page = s_.store->ListResources(tenant, jobs::kPhraseMatcherKind, "", 500, after);
-      if (!page.ok()) return page.status();
-      for (const store::Resource& r : page->resources) {
-        core::PhraseMatcher m;
-        if (m.ParseFromString(r.body)) out[r.id] = m.revision_id();
-      }
-      if (!page->next_after_id) break;
-      after = *page->next_after_id;
-    }
+    auto scanned = s_.resources->Scan(
+        tenant, service::kPhraseMatcherKind, "", "", 500,
+        [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
+          core::PhraseMatcher m;
+          if (m.ParseFromString(body)) out[std::string(id)] = m.revision_id();
+          return true;
+        });
+    if (!scanned.ok()) return scanned.status();
     return out;
   }
 
@@ -165,8 +162,8 @@ class Exporter {
 
 void AddExportRoutes(const Options& options, const Services& services, http::Router* router) {
   auto h = std::make_shared<Exporter>(options, services);
-  services.jobs->SetRunner(core::Operation::kExportJob,
-                           [h](jobs::JobContext& ctx) { return h->Run(ctx); });
+  services.operations->SetRunner(core::Operation::kExportJob,
+                                 [h](jobs::JobContext& ctx) { return h->Run(ctx); });
   router->Add(Method::kPost, "/v1/projects/{project}/locations/{location}/insightsdata:export",
               [h](const Request& r, const PathParams& p) { return h->Export(r, p); },
               http::Dispatch::kBlocking);

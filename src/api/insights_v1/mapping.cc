@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/google/request.h"
+#include "api/google/timestamps.h"
 #include "core/absl_compat.h"
 
 namespace parley::insights_v1 {
@@ -13,8 +15,7 @@ namespace {
 using google::protobuf::Duration;
 using google::protobuf::Timestamp;
 
-int64_t Micros(const Timestamp& t) { return t.seconds() * 1'000'000 + t.nanos() / 1000; }
-int64_t Micros(const Duration& d) { return d.seconds() * 1'000'000 + d.nanos() / 1000; }
+using google_api::Micros;
 
 absl::StatusOr<core::Role> RoleFromWire(ConversationParticipant::Role r, std::string_view field) {
   switch (r) {
@@ -111,31 +112,6 @@ void SetAgentId(const std::string& agent_id, core::Conversation* out) {
 }
 
 }  // namespace
-
-void SetTimestamp(int64_t micros, Timestamp* t) {
-  int64_t s = micros / 1'000'000, us = micros % 1'000'000;
-  if (us < 0) us += 1'000'000, s -= 1;
-  t->set_seconds(s);
-  t->set_nanos(static_cast<int32_t>(us * 1000));
-}
-
-void SetDuration(int64_t micros, Duration* d) {
-  d->set_seconds(micros / 1'000'000);
-  d->set_nanos(static_cast<int32_t>((micros % 1'000'000) * 1000));
-}
-
-std::string SnakeCase(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c >= 'A' && c <= 'Z') {
-      out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string LocationName(std::string_view tenant, std::string_view location) {
   return absl::StrCat("projects/", Sv(tenant), "/locations/", Sv(location));

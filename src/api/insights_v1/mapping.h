@@ -7,17 +7,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/google/request.h"
+#include "api/google/timestamps.h"
 #include "insights_v1/insights.pb.h"
 #include "parley/conversation.pb.h"
 
 namespace parley::insights_v1 {
 
-// Core microseconds -> google.protobuf.Timestamp / Duration.
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* t);
-void SetDuration(int64_t micros, google::protobuf::Duration* d);
-
-// lowerCamelCase -> snake_case (field names and paths may come in either).
-std::string SnakeCase(std::string_view name);
+// From the shared Google layer.
+using google_api::SetDuration;
+using google_api::SetTimestamp;
+using google_api::SnakeCase;
 
 // "projects/{p}/locations/{l}": the parent of every Insights resource.
 std::string LocationName(std::string_view tenant, std::string_view location);

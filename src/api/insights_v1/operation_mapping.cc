@@ -2,6 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/google/operation.h"
+#include "api/google/timestamps.h"
 #include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
 #include "core/operation_state.h"
@@ -11,22 +13,8 @@ namespace {
 
 constexpr char kTypePrefix[] = "type.googleapis.com/google.cloud.contactcenterinsights.v1.";
 
-// `m` as an Any: its JSON object with "@type" first.
 std::string AnyJson(const google::protobuf::Message& m, const protojson::PrintOptions& print) {
-  std::string body;
-  protojson::Print(m, &body, print);
-  std::string out = absl::StrCat("{\"@type\":\"", kTypePrefix, m.GetDescriptor()->name(), "\"");
-  if (body.size() > 2) absl::StrAppend(&out, ",", body.substr(1));
-  else out += "}";
-  return out;
-}
-
-void AddErrors(const core::Operation& op, google::protobuf::RepeatedPtrField<RpcStatus>* out) {
-  for (const core::OperationError& e : op.partial_errors()) {
-    RpcStatus* s = out->Add();
-    s->set_code(e.code());
-    s->set_message(e.message());
-  }
+  return google_api::AnyJson(m, kTypePrefix, print);
 }
 
 std::string Parent(const core::Operation& op) {
@@ -76,7 +64,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       m.set_completed_analyses_count(static_cast<int32_t>(op.succeeded()));
       m.set_failed_analyses_count(static_cast<int32_t>(op.failed()));
       m.set_total_requested_analyses_count(static_cast<int32_t>(op.total()));
-      AddErrors(op, m.mutable_partial_errors());
+      google_api::AddPartialErrors(op, m.mutable_partial_errors());
       metadata = AnyJson(m, print);
       BulkAnalyzeConversationsResponse resp;
       resp.set_successful_analysis_count(static_cast<int32_t>(op.succeeded()));
@@ -92,7 +80,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       r->set_filter(op.bulk_delete().selector().filter_text());
       r->set_max_delete_count(op.bulk_delete().max_delete_count());
       r->set_force(op.bulk_delete().force());
-      AddErrors(op, m.mutable_partial_errors());
+      google_api::AddPartialErrors(op, m.mutable_partial_errors());
       metadata = AnyJson(m, print);
       response = AnyJson(BulkDeleteConversationsResponse(), print);
       break;
@@ -109,7 +97,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       bq->set_table(op.export_job().table());
       r->set_write_disposition(
           static_cast<ExportInsightsDataRequest::WriteDisposition>(op.export_job().write_disposition()));
-      AddErrors(op, m.mutable_partial_errors());
+      google_api::AddPartialErrors(op, m.mutable_partial_errors());
       m.set_completed_export_count(static_cast<int32_t>(op.succeeded()));
       m.set_failed_export_count(static_cast<int32_t>(op.failed()));
       metadata = AnyJson(m, print);
@@ -144,23 +132,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
     case core::Operation::JOB_NOT_SET:
       break;
   }
-  std::string out = absl::StrCat("{\"name\":\"", OperationName(op), "\"");
-  if (!metadata.empty()) absl::StrAppend(&out, ",\"metadata\":", metadata);
-  if (core::IsFinished(op)) {
-    out += ",\"done\":true";
-    if (op.state() == core::OPERATION_SUCCEEDED) {
-      if (!response.empty()) absl::StrAppend(&out, ",\"response\":", response);
-    } else {
-      RpcStatus error;
-      error.set_code(op.error().code());
-      error.set_message(op.error().message());
-      std::string json;
-      protojson::Print(error, &json, print);
-      absl::StrAppend(&out, ",\"error\":", json);
-    }
-  }
-  out += "}";
-  return out;
+  return google_api::OperationJson(op, OperationName(op), metadata, response, print);
 }
 
 }  // namespace parley::insights_v1

@@ -10,8 +10,8 @@
 #include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
 
-namespace parley::store {
-class Store;
+namespace parley::service {
+class OperationService;
 }
 
 namespace parley::insights_v1 {
@@ -31,7 +31,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
 
 // An UploadJob's Operation JSON; when done, its response is the uploaded
 // conversation as stored now (upload_routes.cc).
-std::string UploadOperationToJson(const core::Operation& op, store::Store* store,
+std::string UploadOperationToJson(const core::Operation& op, service::OperationService* operations,
                                   const protojson::PrintOptions& print);
 
 }  // namespace parley::insights_v1

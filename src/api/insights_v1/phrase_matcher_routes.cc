@@ -3,7 +3,7 @@
 //   GET/PATCH/DELETE .../phraseMatchers/{matcher}
 //
 // A matcher is stored as a configuration resource (kind
-// jobs::kPhraseMatcherKind, body core::PhraseMatcher) and compiled into the
+// service::kPhraseMatcherKind, body core::PhraseMatcher) and compiled into the
 // analysis pipeline of its tenant: every write tells the analysis service,
 // so the next analysis sees it.
 //
@@ -24,7 +24,7 @@
 #include "analysis/phrases/phrase_matcher.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
 #include "api/insights_v1/mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
@@ -295,8 +295,9 @@ class PhraseMatcherHandlers {
     m.set_update_time_us(now);
     m.set_revision_create_time_us(now);
     if (m.active()) m.set_activation_update_time_us(now);
-    store::Resource r = ToResource(m);
-    if (auto st = s_.store->CreateResource(r); !st.ok()) return Error(st);
+    if (auto st = s_.resources->Create(KeyOf(m.tenant(), m.location(), m.id()), now, m); !st.ok()) {
+      return Error(st);
+    }
     s_.analysis->PhraseMatchersChanged(m.tenant());
     PhraseMatcher out;
     ToWire(m, &out);
@@ -309,7 +310,7 @@ class PhraseMatcherHandlers {
     auto m = Load(p);
     if (!m.ok()) return Error(m.status());
     PhraseMatcher out;
-    ToWire(m->first, &out);
+    ToWire(*m, &out);
     return Json(out, *q);
   }
 
@@ -339,33 +340,19 @@ class PhraseMatcherHandlers {
     }
     const std::string_view location = p.Get("location") == "-" ? std::string_view() : p.Get("location");
     ListPhraseMatchersResponse out;
-    // Reads pages of the store until this page is full (a filter may skip
-    // many); `last` is the id the next page starts after.
-    std::string last = after;
-    bool more = false;
-    for (bool full = false; !full;) {
-      const int want = page_size - out.phrase_matchers_size();
-      auto page = s_.store->ListResources(p.Get("project"), jobs::kPhraseMatcherKind, location,
-                                          filter ? std::max(want, 100) : want, last);
-      if (!page.ok()) return Error(page.status());
-      for (const store::Resource& r : page->resources) {
-        if (out.phrase_matchers_size() == page_size) {
-          full = more = true;  // rows remain after a full page
-          break;
-        }
-        last = r.id;
-        core::PhraseMatcher m;
-        if (!m.ParseFromString(r.body)) return Error(absl::InternalError("stored phrase matcher is corrupt"));
-        if (filter && !Matches(*filter, m)) continue;
-        ToWire(m, out.add_phrase_matchers());
-      }
-      if (full) break;
-      if (!page->next_after_id) break;
-      last = *page->next_after_id;
-      if (out.phrase_matchers_size() == page_size) full = more = true;
-    }
-    if (more) {
-      out.set_next_page_token(s_.conversations->tokens().Encode(core::ListCursor{0, last}, fingerprint));
+    auto next = s_.resources->Scan(
+        p.Get("project"), service::kPhraseMatcherKind, location, after,
+        filter ? std::max(page_size, 100) : page_size + 1,
+        [&](std::string_view, const std::string& body) -> absl::StatusOr<bool> {
+          if (out.phrase_matchers_size() == page_size) return false;  // rows remain after a full page
+          core::PhraseMatcher m;
+          if (!m.ParseFromString(body)) return absl::InternalError("stored phrase matcher is corrupt");
+          if (!filter || Matches(*filter, m)) ToWire(m, out.add_phrase_matchers());
+          return true;
+        });
+    if (!next.ok()) return Error(next.status());
+    if (*next) {
+      out.set_next_page_token(s_.conversations->tokens().Encode(core::ListCursor{0, **next}, fingerprint));
     }
     return Json(out, *q);
   }
@@ -381,44 +368,41 @@ class PhraseMatcherHandlers {
       return Error(st);
     }
     const std::vector<std::string> paths = PatchPaths(*q, patch, UpdatablePaths());
-    for (int attempt = 0;; ++attempt) {
-      auto loaded = Load(p);
-      if (!loaded.ok()) return Error(loaded.status());
-      const core::PhraseMatcher& before = loaded->first;
-      core::PhraseMatcher m = before;
-      for (const std::string& path : paths) {
-        if (auto st = ApplyPath(path, patch, &m); !st.ok()) return Error(st);
-      }
-      if (auto st = Validate(m); !st.ok()) return Error(st);
-      const int64_t now = std::max(core::NowMicros(), before.update_time_us() + 1);
-      if (!google::protobuf::util::MessageDifferencer::Equals(Content(before), Content(m))) {
-        m.set_revision_id(NewRevisionId());
-        m.set_revision_create_time_us(now);
-        // A version tag that was the old revision's id follows the revision.
-        if (m.version_tag().empty() || m.version_tag() == before.revision_id()) {
-          m.set_version_tag(m.revision_id());
-        }
-      } else if (m.version_tag().empty()) {
-        m.set_version_tag(m.revision_id());
-      }
-      if (m.active() != before.active()) m.set_activation_update_time_us(now);
-      m.set_update_time_us(now);
-      absl::Status st = s_.store->UpdateResource(ToResource(m), loaded->second);
-      if (absl::IsAborted(st) && attempt < 5) continue;
-      if (!st.ok()) return Error(st);
-      s_.analysis->PhraseMatchersChanged(m.tenant());
-      PhraseMatcher out;
-      ToWire(m, &out);
-      return Json(out, *q);
-    }
+    core::PhraseMatcher m;
+    absl::Status st = s_.resources->Update(
+        KeyOf(p.Get("project"), p.Get("location"), p.Get("matcher")), /*create_if_absent=*/false, &m,
+        [&](google::protobuf::Message&, int64_t) -> absl::StatusOr<int64_t> {
+          const core::PhraseMatcher before = m;
+          for (const std::string& path : paths) {
+            if (auto e = ApplyPath(path, patch, &m); !e.ok()) return e;
+          }
+          if (auto e = Validate(m); !e.ok()) return e;
+          const int64_t now = std::max(core::NowMicros(), before.update_time_us() + 1);
+          if (!google::protobuf::util::MessageDifferencer::Equals(Content(before), Content(m))) {
+            m.set_revision_id(NewRevisionId());
+            m.set_revision_create_time_us(now);
+            // A version tag that was the old revision's id follows the revision.
+            if (m.version_tag().empty() || m.version_tag() == before.revision_id()) {
+              m.set_version_tag(m.revision_id());
+            }
+          } else if (m.version_tag().empty()) {
+            m.set_version_tag(m.revision_id());
+          }
+          if (m.active() != before.active()) m.set_activation_update_time_us(now);
+          m.set_update_time_us(now);
+          return now;
+        });
+    if (!st.ok()) return Error(NotFound(p, st));
+    s_.analysis->PhraseMatchersChanged(m.tenant());
+    PhraseMatcher out;
+    ToWire(m, &out);
+    return Json(out, *q);
   }
 
   Response Delete(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
-    auto m = Load(p);
-    if (!m.ok()) return Error(m.status());
-    if (auto st = s_.store->DeleteResource(p.Get("project"), jobs::kPhraseMatcherKind, p.Get("matcher"));
+    if (auto st = s_.resources->Delete(KeyOf(p.Get("project"), p.Get("location"), p.Get("matcher")));
         !st.ok()) {
       return Error(NotFound(p, st));
     }
@@ -429,16 +413,9 @@ class PhraseMatcherHandlers {
   }
 
  private:
-  static store::Resource ToResource(const core::PhraseMatcher& m) {
-    store::Resource r;
-    r.tenant = m.tenant();
-    r.kind = std::string(jobs::kPhraseMatcherKind);
-    r.id = m.id();
-    r.location = m.location();
-    r.create_time_us = m.create_time_us();
-    r.update_time_us = m.update_time_us();
-    r.body = m.SerializeAsString();
-    return r;
+  static service::ResourceKey KeyOf(std::string_view tenant, std::string_view location,
+                                    std::string_view id) {
+    return service::ResourceKey{tenant, service::kPhraseMatcherKind, location, id};
   }
 
   static absl::Status NotFound(const PathParams& p, const absl::Status& s) {
@@ -446,15 +423,12 @@ class PhraseMatcherHandlers {
     return absl::NotFoundError(absl::StrCat("phrase matcher \"", Sv(p.Get("matcher")), "\" not found"));
   }
 
-  // The stored matcher of the URL and its stored update time; NOT_FOUND when
-  // absent or in another location.
-  absl::StatusOr<std::pair<core::PhraseMatcher, int64_t>> Load(const PathParams& p) {
-    auto r = s_.store->GetResource(p.Get("project"), jobs::kPhraseMatcherKind, p.Get("matcher"));
-    if (!r.ok()) return NotFound(p, r.status());
-    if (r->location != p.Get("location")) return NotFound(p, absl::NotFoundError(""));
+  // The stored matcher of the URL; NOT_FOUND when absent or in another location.
+  absl::StatusOr<core::PhraseMatcher> Load(const PathParams& p) {
     core::PhraseMatcher m;
-    if (!m.ParseFromString(r->body)) return absl::InternalError("stored phrase matcher is corrupt");
-    return std::make_pair(std::move(m), r->update_time_us);
+    auto stored = s_.resources->Get(KeyOf(p.Get("project"), p.Get("location"), p.Get("matcher")), &m);
+    if (!stored.ok()) return NotFound(p, stored.status());
+    return m;
   }
 
   Services s_;

@@ -12,11 +12,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "api/http/google_errors.h"
 #include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/settings.h"
 #include "api/insights_v1/transcript_file.h"
 #include "api/protojson/field_selector.h"
@@ -89,7 +88,8 @@ std::string RenderFullView(const core::Conversation& c) {
 class Handlers {
  public:
   Handlers(const Options& options, const Services& services)
-      : options_(options), service_(services.conversations), store_(services.store) {}
+      : options_(options), service_(services.conversations), analysis_(services.analysis),
+        settings_(services.settings) {}
 
   // Runs on a network thread up to the store write; the response is sent
   // once the group commit holding it is durable. (A transcript file named
@@ -113,7 +113,7 @@ class Handlers {
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
     // Settings.conversationTtl: "the default TTL for newly-created conversations".
     if (c.expire_time_us() == 0) {
-      auto settings = CachedSettings(store_, c.tenant(), c.location());
+      auto settings = settings_->Cached(c.tenant(), c.location());
       if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
       if (const int64_t ttl = (*settings)->conversation_ttl_us(); ttl > 0) {
         c.set_expire_time_us(core::NowMicros() + ttl);
@@ -121,7 +121,7 @@ class Handlers {
     }
     service_->CreateAsync(
         std::move(c), [q = std::move(*q), responder = std::move(responder)](
-                          absl::StatusOr<std::unique_ptr<core::ConversationService::Created>>
+                          absl::StatusOr<std::unique_ptr<service::ConversationService::Created>>
                               created) mutable {
           std::move(responder).Send([q = std::move(q), created = std::move(created)]() -> Response {
             if (!created.ok()) return Error(created.status());
@@ -171,7 +171,7 @@ class Handlers {
     ToWire(*c, *full, out);
     if (*full && !c->latest_analysis_id().empty()) {
       // The whole latest analysis, as Insights shows it.
-      auto latest = store_->GetAnalysis(c->tenant(), c->id(), c->latest_analysis_id());
+      auto latest = analysis_->LatestAnalysis(*c);
       if (latest.ok()) {
         AnalysisToWire(*latest, *c, out->mutable_latest_analysis());
         ConversationSummarizationSuggestionData summary;
@@ -279,8 +279,9 @@ class Handlers {
 
  private:
   Options options_;
-  core::ConversationService* service_;
-  store::Store* store_;
+  service::ConversationService* service_;
+  service::AnalysisService* analysis_;
+  service::SettingsService* settings_;
 };
 
 }  // namespace

@@ -5,10 +5,12 @@
 
 #include "api/http/router.h"
 #include "core/blob_uri.h"
-#include "core/conversation_service.h"
-#include "jobs/analysis_jobs.h"
-#include "jobs/job_queue.h"
-#include "store/store.h"
+#include "service/analysis_service.h"
+#include "service/conversation_service.h"
+#include "service/ingest_service.h"
+#include "service/operation_service.h"
+#include "service/resource_service.h"
+#include "service/settings_service.h"
 
 namespace parley::insights_v1 {
 
@@ -19,10 +21,12 @@ struct Options {
 
 // What the handlers work with; everything must outlive the router.
 struct Services {
-  core::ConversationService* conversations = nullptr;
-  jobs::AnalysisService* analysis = nullptr;
-  jobs::JobQueue* jobs = nullptr;
-  store::Store* store = nullptr;
+  service::ConversationService* conversations = nullptr;
+  service::AnalysisService* analysis = nullptr;
+  service::OperationService* operations = nullptr;
+  service::ResourceService* resources = nullptr;
+  service::SettingsService* settings = nullptr;
+  service::IngestService* ingest = nullptr;
 };
 
 // Registers every Insights v1 route.
@@ -34,9 +38,8 @@ void AddAnalysisRoutes(const Services& services, http::Router* router);
 void AddPhraseMatcherRoutes(const Services& services, http::Router* router);
 void AddSettingsRoutes(const Services& services, http::Router* router);
 void AddUploadRoutes(const Options& options, const Services& services, http::Router* router);
-// insightsdata:export; registers the ExportJob runner on services.jobs (so
-// before the queue starts). Needs options.export_dir, services.jobs,
-// services.analysis and services.store.
+// insightsdata:export. Needs options.export_dir; its ExportJob runner is
+// registered by ExportRunner (before the queue starts).
 void AddExportRoutes(const Options& options, const Services& services, http::Router* router);
 // conversations:calculateStats.
 void AddStatsRoutes(const Services& services, http::Router* router);

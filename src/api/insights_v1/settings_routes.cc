@@ -12,15 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/insights_v1/analysis_mapping.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/operation_mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "api/insights_v1/settings.h"
 #include "core/absl_compat.h"
@@ -28,72 +26,6 @@
 #include "insights_v1/insights.pb.h"
 
 namespace parley::insights_v1 {
-
-absl::StatusOr<core::TenantSettings> LoadSettings(store::Store* store, std::string_view tenant,
-                                                  std::string_view location,
-                                                  int64_t* update_time_us) {
-  core::TenantSettings s;
-  if (update_time_us != nullptr) *update_time_us = 0;
-  auto r = store->GetResource(tenant, kSettingsKind, location);
-  if (absl::IsNotFound(r.status())) {
-    s.set_tenant(std::string(tenant));
-    s.set_location(std::string(location));
-    return s;
-  }
-  if (!r.ok()) return r.status();
-  if (!s.ParseFromString(r->body)) return absl::InternalError("stored settings are corrupt");
-  if (update_time_us != nullptr) *update_time_us = r->update_time_us;
-  return s;
-}
-
-namespace {
-
-struct SettingsCache {
-  absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::shared_ptr<const core::TenantSettings>> by_key
-      ABSL_GUARDED_BY(mu);
-  // Bumped by every ForgetSettings: a load that raced with a change is not cached.
-  uint64_t generation ABSL_GUARDED_BY(mu) = 0;
-};
-
-SettingsCache& Cache() {
-  static SettingsCache* cache = new SettingsCache();
-  return *cache;
-}
-
-std::string CacheKey(std::string_view tenant, std::string_view location) {
-  return absl::StrCat(tenant.size(), ":", std::string(tenant), std::string(location));
-}
-
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const core::TenantSettings>> CachedSettings(
-    store::Store* store, std::string_view tenant, std::string_view location) {
-  const std::string key = CacheKey(tenant, location);
-  SettingsCache& cache = Cache();
-  uint64_t generation;
-  {
-    absl::MutexLock lock(&cache.mu);
-    auto it = cache.by_key.find(key);
-    if (it != cache.by_key.end()) return it->second;
-    generation = cache.generation;
-  }
-  absl::StatusOr<core::TenantSettings> loaded = LoadSettings(store, tenant, location);
-  if (!loaded.ok()) return loaded.status();
-  auto settings = std::make_shared<const core::TenantSettings>(std::move(*loaded));
-  absl::MutexLock lock(&cache.mu);
-  if (cache.generation != generation) return settings;  // changed meanwhile: do not cache
-  if (cache.by_key.size() > 10'000) cache.by_key.clear();  // bounded
-  cache.by_key[key] = settings;
-  return settings;
-}
-
-void ForgetSettings(std::string_view tenant, std::string_view location) {
-  SettingsCache& cache = Cache();
-  absl::MutexLock lock(&cache.mu);
-  cache.by_key.erase(CacheKey(tenant, location));
-  ++cache.generation;
-}
 
 namespace {
 
@@ -277,7 +209,7 @@ class SettingsHandlers {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
     if (auto st = CheckLocation(p); !st.ok()) return Error(st);
-    auto settings = LoadSettings(s_.store, p.Get("project"), p.Get("location"));
+    auto settings = s_.settings->Get(p.Get("project"), p.Get("location"));
     if (!settings.ok()) return Error(settings.status());
     Settings out;
     ToWire(*settings, &out);
@@ -300,37 +232,17 @@ class SettingsHandlers {
       return Error(absl::InvalidArgumentError("update_mask is required"));
     }
     const std::vector<std::string> paths = UpdateMaskPaths(*mask, AllPaths());
-    for (int attempt = 0;; ++attempt) {
-      int64_t stored_update = 0;
-      auto current = LoadSettings(s_.store, p.Get("project"), p.Get("location"), &stored_update);
-      if (!current.ok()) return Error(current.status());
-      core::TenantSettings s = *current;
-      for (const std::string& path : paths) {
-        if (auto st = ApplyPath(path, patch, &s); !st.ok()) return Error(st);
-      }
-      if (auto st = Validate(s); !st.ok()) return Error(st);
-      const int64_t now = std::max(core::NowMicros(), stored_update + 1);
-      if (s.create_time_us() == 0) s.set_create_time_us(now);
-      s.set_update_time_us(now);
-      store::Resource r;
-      r.tenant = s.tenant();
-      r.kind = std::string(kSettingsKind);
-      r.id = s.location();
-      r.location = s.location();
-      r.create_time_us = s.create_time_us();
-      r.update_time_us = now;
-      r.body = s.SerializeAsString();
-      absl::Status st = stored_update == 0 ? s_.store->CreateResource(r)
-                                           : s_.store->UpdateResource(r, stored_update);
-      if ((absl::IsAborted(st) || absl::IsAlreadyExists(st) || absl::IsNotFound(st)) && attempt < 5) {
-        continue;  // another writer got there first: apply the patch to theirs
-      }
-      ForgetSettings(s.tenant(), s.location());
-      if (!st.ok()) return Error(st);
-      Settings out;
-      ToWire(s, &out);
-      return Json(out, *q);
-    }
+    auto stored = s_.settings->Update(p.Get("project"), p.Get("location"),
+                                      [&](core::TenantSettings& s) -> absl::Status {
+                                        for (const std::string& path : paths) {
+                                          if (auto st = ApplyPath(path, patch, &s); !st.ok()) return st;
+                                        }
+                                        return Validate(s);
+                                      });
+    if (!stored.ok()) return Error(stored.status());
+    Settings out;
+    ToWire(*stored, &out);
+    return Json(out, *q);
   }
 
  private:

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/insights_v1/filter_fields.h"
 #include "api/insights_v1/mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "core/filter.h"
 #include "core/time_format.h"
@@ -77,29 +77,25 @@ class StatsHandler {
     std::vector<int64_t> created;  // ascending (the query's order)
     std::map<std::string, int64_t> matcher_counts;  // resource name -> conversations
     absl::flat_hash_set<std::string> seen;
-    for (;;) {
-      auto page = s_.store->ListConversations(query);
-      if (!page.ok()) return Error(page.status());
-      for (const core::Conversation& c : page->conversations) {
-        ++count;
-        created.push_back(c.create_time_us());
-        if (c.has_duration_us()) {
-          ++with_duration;
-          duration_sum_us += c.duration_us();
-        }
-        turns += c.has_turn_count() ? c.turn_count() : 0;
-        if (c.latest_analysis_id().empty()) continue;
-        auto a = s_.store->GetAnalysis(c.tenant(), c.id(), c.latest_analysis_id());
-        if (!a.ok()) continue;  // deleted meanwhile
-        seen.clear();
-        for (const core::PhraseMatch& m : a->result().phrase_matches()) {
-          if (!seen.insert(m.matcher_id()).second) continue;
-          ++matcher_counts[PhraseMatcherName(c.tenant(), c.location(), m.matcher_id())];
-        }
+    absl::Status scanned = s_.conversations->ForEach(query, [&](const core::Conversation& c) {
+      ++count;
+      created.push_back(c.create_time_us());
+      if (c.has_duration_us()) {
+        ++with_duration;
+        duration_sum_us += c.duration_us();
       }
-      if (!page->next) break;
-      query.after = page->next;
-    }
+      turns += c.has_turn_count() ? c.turn_count() : 0;
+      if (c.latest_analysis_id().empty()) return true;
+      auto a = s_.analysis->LatestAnalysis(c);
+      if (!a.ok()) return true;  // deleted meanwhile
+      seen.clear();
+      for (const core::PhraseMatch& m : a->result().phrase_matches()) {
+        if (!seen.insert(m.matcher_id()).second) continue;
+        ++matcher_counts[PhraseMatcherName(c.tenant(), c.location(), m.matcher_id())];
+      }
+      return true;
+    });
+    if (!scanned.ok()) return Error(scanned);
 
     CalculateStatsResponse out;
     out.set_conversation_count(Clamp32(count));

@@ -21,11 +21,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "analysis/pii/pii_detector.h"
-#include "analysis/pii/redact_conversation.h"
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/operation_mapping.h"
-#include "api/insights_v1/request.h"
+#include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "api/insights_v1/settings.h"
 #include "api/insights_v1/transcript_file.h"
@@ -36,11 +34,11 @@
 
 namespace parley::insights_v1 {
 
-std::string UploadOperationToJson(const core::Operation& op, store::Store* store,
+std::string UploadOperationToJson(const core::Operation& op, service::OperationService* operations,
                                   const protojson::PrintOptions& print) {
   if (op.state() != core::OPERATION_SUCCEEDED) return OperationToJson(op, nullptr, nullptr, print);
   Conversation wire;
-  auto c = store->GetConversation(op.tenant(), op.upload().conversation_id(), core::NowMicros());
+  auto c = operations->UploadedConversation(op);
   if (c.ok()) {
     ToWire(*c, /*full=*/true, &wire);
   } else {
@@ -58,9 +56,6 @@ using http::Request;
 using http::Response;
 
 constexpr std::string_view kUpload = "/v1/projects/{project}/locations/{location}/conversations:upload";
-
-// What a Redaction written at upload records as its moment.
-constexpr std::string_view kUploadMoment = "upload";
 
 class UploadHandlers {
  public:
@@ -90,96 +85,24 @@ class UploadHandlers {
         !st.ok()) {
       return Error(st);
     }
-    auto settings = LoadSettings(s_.store, p.Get("project"), p.Get("location"));
-    if (!settings.ok()) return Error(settings.status());
-
     Conversation conversation = wire.conversation();
     if (auto st = LoadTranscript(&conversation); !st.ok()) return Error(st);
-    const int64_t now = core::NowMicros();
-    core::Conversation c;
+    service::UploadRequest upload;
+    core::Conversation& c = upload.conversation;
     c.set_tenant(std::string(p.Get("project")));
     c.set_location(std::string(p.Get("location")));
-    c.set_source(core::IMPORTED);
-    c.set_lifecycle(core::COMPLETED);
     c.set_id(wire.conversation_id());
-    if (auto st = FromWire(conversation, now, &c); !st.ok()) return Error(st);
-    if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
-    // Settings.conversationTtl: the default TTL of new conversations.
-    if (c.expire_time_us() == 0 && settings->conversation_ttl_us() > 0) {
-      c.set_expire_time_us(now + settings->conversation_ttl_us());
-    }
-
-    core::Operation op;
-    op.set_tenant(c.tenant());
-    op.set_location(c.location());
-    op.set_id(core::NewId());
-    op.set_create_time_us(now);
-    core::UploadJob* job = op.mutable_upload();
-    job->set_requested_conversation_id(wire.conversation_id());
-    job->set_request_deidentify_template(asked.deidentify_template());
-    job->set_request_inspect_template(asked.inspect_template());
-    job->set_request_speech_recognizer(wire.speech_config().speech_recognizer());
-
-    // The request's redaction config, or else the settings'.
-    std::string deidentify = asked.deidentify_template(), inspect = asked.inspect_template();
-    if (deidentify.empty() && inspect.empty()) {
-      deidentify = settings->deidentify_template();
-      inspect = settings->inspect_template();
-    }
-    if (!deidentify.empty() || !inspect.empty()) {
-      int spans = 0;
-      for (core::Message& m : *c.mutable_messages()) {
-        const int before = m.redactions_size();
-        spans += analysis::pii::RedactMessage(detector_, analysis::pii::InfoTypeSet::All(), &m);
-        // The new redactions are the ones without a moment.
-        if (m.redactions_size() != before) {
-          for (core::Redaction& r : *m.mutable_redactions()) {
-            if (!r.moment().empty()) continue;
-            r.set_moment(std::string(kUploadMoment));
-            r.set_time_us(now);
-          }
-        }
-      }
-      job->set_applied_deidentify_template(deidentify);
-      job->set_applied_inspect_template(inspect);
-      job->set_redacted_spans(spans);
-    }
-
-    auto created = s_.conversations->Create(std::move(c));
-    if (!created.ok()) return Error(created.status());
-    job->set_conversation_id(created->id());
-
-    // Settings.analysisConfig.uploadConversationAnalysisPercentage.
-    if (settings->upload_analysis_percentage() > 0 &&
-        jobs::InSample(created->id(), settings->upload_analysis_percentage()) &&
-        s_.analysis->CheckAnalyzable(*created).ok()) {
-      core::Operation analyze;
-      analyze.set_tenant(created->tenant());
-      analyze.set_location(created->location());
-      core::AnalyzeJob* a = analyze.mutable_analyze();
-      a->set_conversation_id(created->id());
-      if (settings->has_default_selection()) {
-        *a->mutable_selection() = settings->default_selection();
-      } else {
-        a->mutable_selection()->set_all(true);
-      }
-      a->set_request_time_us(core::NowMicros());
-      auto submitted = s_.jobs->Submit(std::move(analyze));
-      if (!submitted.ok()) return Error(submitted.status());
-      job->set_analysis_operation_id(submitted->id());
-    }
-
-    op.set_state(core::OPERATION_SUCCEEDED);
-    op.set_total(1);
-    op.set_succeeded(1);
-    op.set_end_time_us(std::max(core::NowMicros(), now));
-    op.set_update_time_us(op.end_time_us());
-    if (auto st = s_.store->CreateOperation(op); !st.ok()) return Error(st);
+    if (auto st = FromWire(conversation, core::NowMicros(), &c); !st.ok()) return Error(st);
+    upload.deidentify_template = asked.deidentify_template();
+    upload.inspect_template = asked.inspect_template();
+    upload.speech_recognizer = wire.speech_config().speech_recognizer();
+    auto uploaded = s_.ingest->Upload(std::move(upload));
+    if (!uploaded.ok()) return Error(uploaded.status());
 
     Conversation out;
-    ToWire(*created, /*full=*/true, &out);
+    ToWire(uploaded->conversation, /*full=*/true, &out);
     Response r;
-    r.body = OperationToJson(op, nullptr, &out, q->print());
+    r.body = OperationToJson(uploaded->operation, nullptr, &out, q->print());
     return r;
   }
 
@@ -200,7 +123,6 @@ class UploadHandlers {
 
   Options options_;
   Services s_;
-  analysis::pii::PiiDetector detector_;
 };
 
 }  // namespace

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/http/google_errors.h"
+#include "api/google/errors.h"
 #include "gtest/gtest.h"
 
 namespace parley::http {
@@ -247,8 +247,8 @@ class ServerTest : public ::testing::Test {
 
   void StartServer() {
     options_.port = 0;
-    server_.emplace(options_, &router_, [](int status, const std::string& message) {
-      return GoogleErrorResponse(status, message);
+    server_.emplace(options_, &router_, [](std::string_view, int status, const std::string& message) {
+      return google_api::ErrorResponse(status, message);
     });
     absl::Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started;
@@ -683,8 +683,8 @@ TEST_F(ServerTest, BindingAUsedPortFailsClearly) {
   StartServer();
   ServerOptions taken;
   taken.port = server_->port();
-  Server second(taken, &router_, [](int status, const std::string& message) {
-    return GoogleErrorResponse(status, message);
+  Server second(taken, &router_, [](std::string_view, int status, const std::string& message) {
+    return google_api::ErrorResponse(status, message);
   });
   absl::Status status = second.Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);

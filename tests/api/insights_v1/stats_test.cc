@@ -31,11 +31,17 @@ class StatsTest : public ::testing::Test {
     auto store = store::OpenSqliteStore(dir_.string());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
+    conversations_ = std::make_unique<service::ConversationService>(
+        store_.get(), core::PageTokenCodec(std::string(32, 'k')));
+    analysis_ = std::make_unique<service::AnalysisService>(store_.get(), conversations_.get());
     Services services;
-    services.store = store_.get();
+    services.conversations = conversations_.get();
+    services.analysis = analysis_.get();
     AddStatsRoutes(services, &router_);
   }
   void TearDown() override {
+    analysis_.reset();
+    conversations_.reset();
     store_->Close();
     fs::remove_all(dir_);
   }
@@ -76,6 +82,8 @@ class StatsTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::ConversationService> conversations_;
+  std::unique_ptr<service::AnalysisService> analysis_;
   http::Router router_;
 };
 

@@ -1,4 +1,4 @@
-#include "core/conversation_service.h"
+#include "service/conversation_service.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,7 +9,15 @@
 #include "core/time_format.h"
 #include "core/transcript.h"
 
-namespace parley::core {
+namespace parley::service {
+
+using core::CountTurns;
+using core::IsValidClientId;
+using core::ListCursor;
+using core::Message;
+using core::NewId;
+using core::NowMicros;
+using core::TranscriptDurationMicros;
 namespace {
 
 // Length in Unicode code points of UTF-8 text (limits are stated in characters).
@@ -220,4 +228,17 @@ absl::StatusOr<int64_t> ConversationService::SweepExpired() {
   return store_->DeleteExpiredConversations(NowMicros());
 }
 
-}  // namespace parley::core
+absl::Status ConversationService::ForEach(ConversationQuery query,
+                                          const std::function<bool(const Conversation&)>& visit) {
+  for (;;) {
+    auto page = store_->ListConversations(query);
+    if (!page.ok()) return page.status();
+    for (const Conversation& c : page->conversations) {
+      if (!visit(c)) return absl::OkStatus();
+    }
+    if (!page->next) return absl::OkStatus();
+    query.after = std::move(page->next);
+  }
+}
+
+}  // namespace parley::service

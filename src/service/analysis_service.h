@@ -16,12 +16,15 @@
 #include "absl/synchronization/mutex.h"
 #include "analysis/intents/intent_model.h"
 #include "analysis/pipeline.h"
-#include "core/conversation_service.h"
+#include "service/conversation_service.h"
 #include "jobs/job_queue.h"
 #include "parley/operation.pb.h"
 #include "store/store.h"
 
-namespace parley::jobs {
+namespace parley::service {
+
+using jobs::JobContext;
+using jobs::JobQueue;
 
 // Resource kind of stored phrase matchers (body: core::PhraseMatcher).
 inline constexpr std::string_view kPhraseMatcherKind = "phrase_matcher";
@@ -34,7 +37,7 @@ struct AnalysisLimits {
 class AnalysisService {
  public:
   // `store` and `conversations` must outlive the service.
-  AnalysisService(store::Store* store, core::ConversationService* conversations,
+  AnalysisService(store::Store* store, service::ConversationService* conversations,
                   AnalysisLimits limits = {});
 
   // INVALID_ARGUMENT naming the limit if `conversation` is too large to analyse.
@@ -57,6 +60,33 @@ class AnalysisService {
   // Registers the runners of AnalyzeJob, BulkAnalyzeJob and BulkDeleteJob.
   void RegisterRunners(JobQueue* queue);
 
+  // ---- stored analyses ----
+  // An analysis with the conversation it belongs to (which its wire forms name).
+  struct Found {
+    core::Conversation conversation;
+    core::Analysis analysis;
+  };
+  // NOT_FOUND when the conversation (tenant, location, id) or the analysis is absent.
+  absl::StatusOr<Found> GetAnalysis(std::string_view tenant, std::string_view location,
+                                    std::string_view conversation_id, std::string_view analysis_id);
+
+  struct AnalysisPage {
+    core::Conversation conversation;
+    std::vector<core::Analysis> analyses;  // newest first
+    std::string next_page_token;           // empty on the last page
+  };
+  // `page_size` must already be clamped; `page_token` from an earlier page.
+  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view location,
+                                            std::string_view conversation_id, int page_size,
+                                            std::string_view page_token);
+
+  // Deletes one analysis; the newest remaining one becomes the latest.
+  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view location,
+                              std::string_view conversation_id, std::string_view analysis_id);
+
+  // The conversation's latest analysis; NOT_FOUND when it has none.
+  absl::StatusOr<core::Analysis> LatestAnalysis(const core::Conversation& conversation);
+
   // The conversations a selector matches, in creation order (for bulk work).
   absl::StatusOr<std::vector<std::string>> SelectConversationIds(
       std::string_view tenant, const core::ConversationSelector& selector);
@@ -73,7 +103,7 @@ class AnalysisService {
   absl::Status RunBulkDelete(JobContext& ctx);
 
   store::Store* store_;
-  core::ConversationService* conversations_;
+  service::ConversationService* conversations_;
   AnalysisLimits limits_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant
@@ -92,4 +122,4 @@ void ApplySelection(const core::AnalyzerSelection& selection, core::AnalysisResu
 // all: a stable hash of the id, so the same request samples the same ones.
 bool InSample(std::string_view id, double percentage);
 
-}  // namespace parley::jobs
+}  // namespace parley::service

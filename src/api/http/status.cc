@@ -1,6 +1,5 @@
-#include "api/http/google_errors.h"
+#include "api/http/status.h"
 
-#include <charconv>
 
 namespace parley::http {
 
@@ -107,24 +106,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
-Response ErrorBody(int http_status, absl::StatusCode code, std::string_view message) {
-  Response r;
-  r.status = http_status;
-  r.content_type = "application/json; charset=UTF-8";
-  std::string& b = r.body;
-  b.reserve(64 + message.size());
-  b += R"({"error":{"code":)";
-  char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, http_status);
-  b.append(digits, end);
-  b += R"(,"message":)";
-  AppendJsonString(message, &b);
-  b += R"(,"status":")";
-  b += CanonicalCodeName(code);
-  b += "\"}}";
-  return r;
-}
-
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
@@ -163,18 +144,6 @@ void AppendJsonString(std::string_view s, std::string* out) {
     ++i;
   }
   out->push_back('"');
-}
-
-Response GoogleErrorResponse(const absl::Status& status) {
-  absl::StatusCode code = status.code();
-  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
-  // absl::string_view need not be std::string_view in this absl build.
-  return ErrorBody(HttpStatusFor(code), code,
-                   std::string_view(status.message().data(), status.message().size()));
-}
-
-Response GoogleErrorResponse(int http_status, const std::string& message) {
-  return ErrorBody(http_status, CodeForHttpStatus(http_status), message);
 }
 
 }  // namespace parley::http

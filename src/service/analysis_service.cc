@@ -1,4 +1,4 @@
-#include "jobs/analysis_jobs.h"
+#include "service/analysis_service.h"
 
 #include <algorithm>
 #include <vector>
@@ -11,7 +11,7 @@
 #include "core/ids.h"
 #include "core/time_format.h"
 
-namespace parley::jobs {
+namespace parley::service {
 namespace {
 
 constexpr int kMaxPartialErrors = 10;
@@ -96,7 +96,7 @@ void ApplySelection(const core::AnalyzerSelection& s, core::AnalysisResult* r) {
   }
 }
 
-AnalysisService::AnalysisService(store::Store* store, core::ConversationService* conversations,
+AnalysisService::AnalysisService(store::Store* store, service::ConversationService* conversations,
                                  AnalysisLimits limits)
     : store_(store), conversations_(conversations), limits_(limits) {}
 
@@ -286,4 +286,48 @@ void AnalysisService::RegisterRunners(JobQueue* queue) {
                    [this](JobContext& ctx) { return RunBulkDelete(ctx); });
 }
 
-}  // namespace parley::jobs
+absl::StatusOr<AnalysisService::Found> AnalysisService::GetAnalysis(
+    std::string_view tenant, std::string_view location, std::string_view conversation_id,
+    std::string_view analysis_id) {
+  auto c = conversations_->Get(tenant, location, conversation_id);
+  if (!c.ok()) return c.status();
+  auto a = store_->GetAnalysis(c->tenant(), c->id(), analysis_id);
+  if (!a.ok()) return a.status();
+  return Found{std::move(*c), std::move(*a)};
+}
+
+absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
+    std::string_view tenant, std::string_view location, std::string_view conversation_id,
+    int page_size, std::string_view page_token) {
+  auto c = conversations_->Get(tenant, location, conversation_id);
+  if (!c.ok()) return c.status();
+  const std::string fingerprint = absl::StrCat("analyses\x1f", c->id());
+  std::optional<core::ListCursor> after;
+  if (!page_token.empty()) {
+    auto cursor = conversations_->tokens().Decode(page_token, fingerprint);
+    if (!cursor.ok()) return cursor.status();
+    after = *cursor;
+  }
+  auto stored = store_->ListAnalyses(c->tenant(), c->id(), page_size, after);
+  if (!stored.ok()) return stored.status();
+  AnalysisPage page;
+  page.analyses = std::move(stored->analyses);
+  if (stored->next) page.next_page_token = conversations_->tokens().Encode(*stored->next, fingerprint);
+  page.conversation = std::move(*c);
+  return page;
+}
+
+absl::Status AnalysisService::DeleteAnalysis(std::string_view tenant, std::string_view location,
+                                             std::string_view conversation_id,
+                                             std::string_view analysis_id) {
+  auto c = conversations_->Get(tenant, location, conversation_id);
+  if (!c.ok()) return c.status();
+  return store_->DeleteAnalysis(c->tenant(), c->id(), analysis_id);
+}
+
+absl::StatusOr<core::Analysis> AnalysisService::LatestAnalysis(const core::Conversation& c) {
+  if (c.latest_analysis_id().empty()) return absl::NotFoundError("the conversation has no analysis");
+  return store_->GetAnalysis(c.tenant(), c.id(), c.latest_analysis_id());
+}
+
+}  // namespace parley::service

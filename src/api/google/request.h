@@ -1,6 +1,7 @@
-// What every Insights v1 handler does with a request: query parameters
-// (system parameters, snake_case or lowerCamelCase names), the parent path,
-// errors in Google's shape, JSON responses with `fields` and enum encoding.
+// What every Google dialect's handler does with a request: query parameters
+// (system parameters, `$alt` enum encoding, snake_case or lowerCamelCase
+// names), page sizes, AIP-134 update masks, JSON bodies, resource-name checks,
+// errors in Google's shape, JSON responses with `fields` (partial response).
 #pragma once
 
 #include <initializer_list>
@@ -16,7 +17,7 @@
 #include "api/protojson/protojson.h"
 #include "google/protobuf/message.h"
 
-namespace parley::insights_v1 {
+namespace parley::google_api {
 
 // Parameters every Google API accepts on any call (system parameters).
 bool IsSystemParam(std::string_view name);
@@ -53,13 +54,19 @@ absl::Status CheckFields(const Query& q, const google::protobuf::Message& protot
 // `m` as the JSON response, after the `fields` selector.
 http::Response Json(google::protobuf::Message& m, const Query& q);
 
-// Checks the {project} and {location} segments; they name the tenant.
-absl::Status CheckParent(const http::PathParams& p);
+// INVALID_ARGUMENT with `message` unless every one of `captures` was
+// captured non-empty from the path.
+absl::Status CheckCaptures(const http::PathParams& p, std::initializer_list<std::string_view> captures,
+                           std::string_view message);
 
 absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name);
 
 // pageSize: absent 0 (the default), negative or not a number INVALID_ARGUMENT.
 absl::StatusOr<int> ParsePageSize(const Query& q);
+
+// AIP-158: a page size of 0 means `default_size`; larger than `max_size` is
+// clamped to it.
+int EffectivePageSize(int requested, int default_size, int max_size);
 
 // Whether a request body stands for an empty message: nothing, `""` (what
 // the official clients send for an empty body message) or `null`.
@@ -69,6 +76,9 @@ bool IsEmptyBody(std::string_view body);
 // request field the body binds to, for error messages ("" for `*`).
 absl::Status ParseBody(const http::Request& req, std::string_view root,
                        google::protobuf::Message* out);
+
+// lowerCamelCase -> snake_case (field names and paths may come in either).
+std::string SnakeCase(std::string_view name);
 
 // AIP-134 update masks: the snake_case field paths of `mask` (comma-separated,
 // lowerCamelCase or snake_case, dotted for nested fields); a "*" path means
@@ -81,13 +91,10 @@ std::vector<std::string> UpdateMaskPaths(std::string_view mask,
 std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Message& patch,
                                     const std::vector<std::string>& all);
 
-// "projects/P/locations/L" of the request's path.
-std::string ParentName(const http::PathParams& p);
-
 // A resource name (or parent) given in a request body must name what the URL
 // names: OK when `given` is empty or equal to `expected`, else INVALID_ARGUMENT
 // naming `field` ("parent", "conversation.name", ...).
 absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
                                  std::string_view expected);
 
-}  // namespace parley::insights_v1
+}  // namespace parley::google_api

@@ -3,13 +3,15 @@
 #include <filesystem>
 #include <set>
 
-#include "core/conversation_service.h"
+#include "service/conversation_service.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
 
-namespace parley::core {
+namespace parley::service {
+// The test reads like the core model it checks.
+using namespace core;  // NOLINT(build/namespaces)
 namespace {
 
 class ConversationServiceTest : public ::testing::Test {
@@ -212,4 +214,4 @@ TEST_F(ConversationServiceTest, ViewsAreRenderedOnEveryWriteAndDroppedByAnalyses
 }
 
 }  // namespace
-}  // namespace parley::core
+}  // namespace parley::service

@@ -1,4 +1,4 @@
-#include "api/insights_v1/request.h"
+#include "api/google/request.h"
 
 #include <set>
 
@@ -7,16 +7,28 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "api/http/google_errors.h"
-#include "api/insights_v1/mapping.h"
+#include "api/google/errors.h"
 #include "api/protojson/field_selector.h"
 #include "core/absl_compat.h"
 
-namespace parley::insights_v1 {
+namespace parley::google_api {
 
 using http::PathParams;
 using http::Request;
 using http::Response;
+
+std::string SnakeCase(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') {
+      out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 bool IsSystemParam(std::string_view name) {
   static const std::set<std::string_view> kNames = {
@@ -54,7 +66,7 @@ absl::StatusOr<Query> Query::Parse(
   return q;
 }
 
-Response Error(const absl::Status& s) { return http::GoogleErrorResponse(s); }
+Response Error(const absl::Status& s) { return ErrorResponse(s); }
 
 absl::Status CheckFields(const Query& q, const google::protobuf::Message& prototype) {
   if (q.fields().empty()) return absl::OkStatus();
@@ -71,9 +83,12 @@ Response Json(google::protobuf::Message& m, const Query& q) {
   return r;
 }
 
-absl::Status CheckParent(const PathParams& p) {
-  if (p.Get("project").empty() || p.Get("location").empty()) {
-    return absl::InvalidArgumentError("parent must be projects/{project}/locations/{location}");
+absl::Status CheckCaptures(const PathParams& p, std::initializer_list<std::string_view> captures,
+                           std::string_view message) {
+  for (std::string_view name : captures) {
+    if (p.Get(name).empty()) {
+      return absl::InvalidArgumentError(Sv(message));
+    }
   }
   return absl::OkStatus();
 }
@@ -99,6 +114,11 @@ absl::StatusOr<int> ParsePageSize(const Query& q) {
   return n;
 }
 
+int EffectivePageSize(int requested, int default_size, int max_size) {
+  if (requested <= 0) return default_size;
+  return requested > max_size ? max_size : requested;
+}
+
 bool IsEmptyBody(std::string_view body) {
   size_t b = body.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return true;
@@ -113,8 +133,6 @@ absl::Status ParseBody(const Request& req, std::string_view root, google::protob
   options.root_path = std::string(root);
   return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
-
-std::string ParentName(const PathParams& p) { return LocationName(p.Get("project"), p.Get("location")); }
 
 absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
                                  std::string_view expected) {
@@ -148,4 +166,4 @@ std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Mess
   return paths;
 }
 
-}  // namespace parley::insights_v1
+}  // namespace parley::google_api

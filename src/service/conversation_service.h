@@ -1,5 +1,5 @@
 // ConversationService: the rules every dialect shares for storing
-// conversations — ids, times, derived fields, limits, lifecycle. Dialects map
+// conversations (the service layer: dialects call it, it calls the store) — ids, times, derived fields, limits, lifecycle. Dialects map
 // their wire resources to core::Conversation and call this; nothing here knows
 // about HTTP or any vendor's wire format.
 #pragma once
@@ -20,7 +20,11 @@
 #include "parley/conversation.pb.h"
 #include "store/store.h"
 
-namespace parley::core {
+namespace parley::service {
+
+using core::Conversation;
+using core::ConversationQuery;
+using core::PageTokenCodec;
 
 // Limits enforced on every conversation, whichever dialect wrote it.
 struct ConversationLimits {
@@ -93,6 +97,11 @@ class ConversationService {
   absl::StatusOr<Page> List(ConversationQuery query, std::string_view page_token,
                             std::string_view query_fingerprint);
 
+  // Visits every conversation `query` matches, in its order, reading
+  // query.page_size at a time (from query.after); stops early when `visit`
+  // returns false.
+  absl::Status ForEach(ConversationQuery query, const std::function<bool(const Conversation&)>& visit);
+
   // Read-modify-write: loads (tenant, id), calls `mutate` on a copy, checks
   // that immutable fields (tenant, id, location, medium, create time) were
   // not changed by it, validates, recomputes derived fields and stores the
@@ -126,4 +135,4 @@ class ConversationService {
   std::vector<std::pair<std::string, ViewRenderer>> views_;
 };
 
-}  // namespace parley::core
+}  // namespace parley::service

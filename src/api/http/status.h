@@ -1,13 +1,13 @@
-// Google's error shape (google.rpc.Status over HTTP/JSON):
-//   {"error":{"code":404,"message":"…","status":"NOT_FOUND"}}
-// `code` is always the HTTP status sent; `status` is a canonical code name.
+// Canonical status codes (google.rpc.Code, absl::StatusCode) and HTTP: the
+// mapping every dialect's error shape is built on, and JSON string escaping
+// for error bodies. The shapes themselves live with the dialects (Google's in
+// api/google/errors.h).
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "api/http/message.h"
 
 namespace parley::http {
 
@@ -30,15 +30,6 @@ int HttpStatusFor(absl::StatusCode code);
 //         never succeed); 416 → OUT_OF_RANGE;
 //   other 5xx → INTERNAL; 2xx → OK; anything else → UNKNOWN.
 absl::StatusCode CodeForHttpStatus(int http_status);
-
-// The error response for a non-OK status: HTTP status HttpStatusFor(code),
-// the status message as `message`. An OK status (a caller bug) renders as 500
-// UNKNOWN.
-Response GoogleErrorResponse(const absl::Status& status);
-
-// The error response for a failure the server detects itself (matches
-// ErrorRenderer): `code` is `http_status`, `status` CodeForHttpStatus(it).
-Response GoogleErrorResponse(int http_status, const std::string& message);
 
 // Appends `s` to `out` as a JSON string literal (quotes included). Invalid
 // UTF-8 is replaced by U+FFFD so that the output is always valid JSON.

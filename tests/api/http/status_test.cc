@@ -1,4 +1,4 @@
-#include "api/http/google_errors.h"
+#include "api/http/status.h"
 
 #include <string>
 
@@ -8,7 +8,7 @@
 namespace parley::http {
 namespace {
 
-TEST(GoogleErrorsTest, MapsEveryCanonicalCodeToHttp) {
+TEST(StatusCodesTest, MapsEveryCanonicalCodeToHttp) {
   struct Row {
     absl::StatusCode code;
     const char* name;
@@ -41,7 +41,7 @@ TEST(GoogleErrorsTest, MapsEveryCanonicalCodeToHttp) {
   EXPECT_EQ(HttpStatusFor(static_cast<absl::StatusCode>(99)), 500);
 }
 
-TEST(GoogleErrorsTest, CodeForServerDetectedStatuses) {
+TEST(StatusCodesTest, CodeForServerDetectedStatuses) {
   EXPECT_EQ(CodeForHttpStatus(400), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeForHttpStatus(404), absl::StatusCode::kNotFound);
   EXPECT_EQ(CodeForHttpStatus(405), absl::StatusCode::kUnimplemented);
@@ -55,35 +55,7 @@ TEST(GoogleErrorsTest, CodeForServerDetectedStatuses) {
   EXPECT_EQ(CodeForHttpStatus(302), absl::StatusCode::kUnknown);
 }
 
-TEST(GoogleErrorsTest, RendersStatusAsGoogleJson) {
-  Response r = GoogleErrorResponse(absl::NotFoundError("Conversation c1 not found."));
-  EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.content_type, "application/json; charset=UTF-8");
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":404,"message":"Conversation c1 not found.","status":"NOT_FOUND"}})");
-
-  Response p = GoogleErrorResponse(absl::FailedPreconditionError("busy"));
-  EXPECT_EQ(p.status, 400);
-  EXPECT_EQ(p.body, R"({"error":{"code":400,"message":"busy","status":"FAILED_PRECONDITION"}})");
-}
-
-TEST(GoogleErrorsTest, RendersServerDetectedErrorsWithTheHttpCode) {
-  Response r = GoogleErrorResponse(405, "Method PUT is not allowed.");
-  EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":405,"message":"Method PUT is not allowed.","status":"UNIMPLEMENTED"}})");
-  Response big = GoogleErrorResponse(413, "too big");
-  EXPECT_EQ(big.status, 413);
-  EXPECT_EQ(big.body, R"({"error":{"code":413,"message":"too big","status":"INVALID_ARGUMENT"}})");
-}
-
-TEST(GoogleErrorsTest, OkStatusIsNotRenderedAsSuccess) {
-  Response r = GoogleErrorResponse(absl::OkStatus());
-  EXPECT_EQ(r.status, 500);
-  EXPECT_NE(r.body.find(R"("status":"UNKNOWN")"), std::string::npos);
-}
-
-TEST(GoogleErrorsTest, EscapesMessagesAsJson) {
+TEST(StatusCodesTest, EscapesMessagesAsJson) {
   std::string out;
   AppendJsonString("say \"hi\"\\ \n\t\r\b\f\x01\x1f end", &out);
   EXPECT_EQ(out, R"("say \"hi\"\\ \n\t\r\b\f\u0001\u001f end")");
@@ -98,10 +70,6 @@ TEST(GoogleErrorsTest, EscapesMessagesAsJson) {
   EXPECT_EQ(out,
             "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD"
             "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
-
-  Response r = GoogleErrorResponse(absl::InvalidArgumentError("bad \"name\""));
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":400,"message":"bad \"name\"","status":"INVALID_ARGUMENT"}})");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // AnalysisService helpers: sampling and annotator selection.
-#include "jobs/analysis_jobs.h"
+#include "service/analysis_service.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace parley::jobs {
+namespace parley::service {
 namespace {
 
 TEST(InSampleTest, IsStableAndNearTheAskedPercentage) {
@@ -73,4 +73,4 @@ TEST(ApplySelectionTest, KeepsOnlyTheSelectedAnalyzers) {
 }
 
 }  // namespace
-}  // namespace parley::jobs
+}  // namespace parley::service

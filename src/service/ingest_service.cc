@@ -1,0 +1,101 @@
+#include "service/ingest_service.h"
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "analysis/pii/redact_conversation.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+
+namespace parley::service {
+namespace {
+
+// What a Redaction written at upload records as its moment.
+constexpr std::string_view kUploadMoment = "upload";
+
+}  // namespace
+
+absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
+  core::Conversation& c = request.conversation;
+  auto settings = settings_->Get(c.tenant(), c.location());
+  if (!settings.ok()) return settings.status();
+  const int64_t now = core::NowMicros();
+  if (c.source() == core::SOURCE_UNSPECIFIED) c.set_source(core::IMPORTED);
+  if (c.lifecycle() == core::LIFECYCLE_UNSPECIFIED) c.set_lifecycle(core::COMPLETED);
+  if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
+  // Settings.conversationTtl: the default TTL of new conversations.
+  if (c.expire_time_us() == 0 && settings->conversation_ttl_us() > 0) {
+    c.set_expire_time_us(now + settings->conversation_ttl_us());
+  }
+
+  core::Operation op;
+  op.set_tenant(c.tenant());
+  op.set_location(c.location());
+  op.set_id(core::NewId());
+  op.set_create_time_us(now);
+  core::UploadJob* job = op.mutable_upload();
+  job->set_requested_conversation_id(c.id());
+  job->set_request_deidentify_template(request.deidentify_template);
+  job->set_request_inspect_template(request.inspect_template);
+  job->set_request_speech_recognizer(request.speech_recognizer);
+
+  // The request's redaction config, or else the settings'.
+  std::string deidentify = request.deidentify_template, inspect = request.inspect_template;
+  if (deidentify.empty() && inspect.empty()) {
+    deidentify = settings->deidentify_template();
+    inspect = settings->inspect_template();
+  }
+  if (!deidentify.empty() || !inspect.empty()) {
+    int spans = 0;
+    for (core::Message& m : *c.mutable_messages()) {
+      const int before = m.redactions_size();
+      spans += analysis::pii::RedactMessage(detector_, analysis::pii::InfoTypeSet::All(), &m);
+      // The new redactions are the ones without a moment.
+      if (m.redactions_size() != before) {
+        for (core::Redaction& r : *m.mutable_redactions()) {
+          if (!r.moment().empty()) continue;
+          r.set_moment(std::string(kUploadMoment));
+          r.set_time_us(now);
+        }
+      }
+    }
+    job->set_applied_deidentify_template(deidentify);
+    job->set_applied_inspect_template(inspect);
+    job->set_redacted_spans(spans);
+  }
+
+  auto created = conversations_->Create(std::move(c));
+  if (!created.ok()) return created.status();
+  job->set_conversation_id(created->id());
+
+  // Settings.analysisConfig.uploadConversationAnalysisPercentage.
+  if (settings->upload_analysis_percentage() > 0 &&
+      InSample(created->id(), settings->upload_analysis_percentage()) &&
+      analysis_->CheckAnalyzable(*created).ok()) {
+    core::Operation analyze;
+    analyze.set_tenant(created->tenant());
+    analyze.set_location(created->location());
+    core::AnalyzeJob* a = analyze.mutable_analyze();
+    a->set_conversation_id(created->id());
+    if (settings->has_default_selection()) {
+      *a->mutable_selection() = settings->default_selection();
+    } else {
+      a->mutable_selection()->set_all(true);
+    }
+    a->set_request_time_us(core::NowMicros());
+    auto submitted = operations_->Start(std::move(analyze));
+    if (!submitted.ok()) return submitted.status();
+    job->set_analysis_operation_id(submitted->id());
+  }
+
+  op.set_state(core::OPERATION_SUCCEEDED);
+  op.set_total(1);
+  op.set_succeeded(1);
+  op.set_end_time_us(std::max(core::NowMicros(), now));
+  op.set_update_time_us(op.end_time_us());
+  if (auto st = operations_->Record(op); !st.ok()) return st;
+  return Uploaded{std::move(op), std::move(*created)};
+}
+
+}  // namespace parley::service

@@ -1,0 +1,71 @@
+#include "service/operation_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/absl_compat.h"
+#include "core/time_format.h"
+#include "store/store.h"
+
+namespace parley::service {
+
+void OperationService::SetRunner(core::Operation::JobCase job_case, jobs::Runner runner) {
+  jobs_->SetRunner(job_case, std::move(runner));
+}
+
+absl::StatusOr<core::Operation> OperationService::Start(core::Operation operation) {
+  return jobs_->Submit(std::move(operation));
+}
+
+absl::Status OperationService::Record(const core::Operation& operation) {
+  return store_->CreateOperation(operation);
+}
+
+absl::StatusOr<core::Operation> OperationService::Get(std::string_view tenant,
+                                                      std::string_view location,
+                                                      std::string_view id) {
+  auto op = store_->GetOperation(tenant, id);
+  if (op.ok() && op->location() == location) return op;
+  if (!op.ok() && !absl::IsNotFound(op.status())) return op.status();
+  return absl::NotFoundError(absl::StrCat("operation \"", Sv(id), "\" not found"));
+}
+
+absl::StatusOr<OperationService::Page> OperationService::List(
+    std::string_view tenant, std::string_view location, std::optional<bool> done, int page_size,
+    std::string_view page_token, std::string_view fingerprint) {
+  std::optional<core::ListCursor> after;
+  if (!page_token.empty()) {
+    auto cursor = tokens_->Decode(page_token, fingerprint);
+    if (!cursor.ok()) return cursor.status();
+    after = *cursor;
+  }
+  auto stored = store_->ListOperations(tenant, location, done, page_size, after);
+  if (!stored.ok()) return stored.status();
+  Page page;
+  page.operations = std::move(stored->operations);
+  if (stored->next) page.next_page_token = tokens_->Encode(*stored->next, fingerprint);
+  return page;
+}
+
+absl::StatusOr<core::Operation> OperationService::Cancel(std::string_view tenant,
+                                                         std::string_view location,
+                                                         std::string_view id) {
+  if (auto current = Get(tenant, location, id); !current.ok()) return current.status();
+  return jobs_->Cancel(tenant, id);
+}
+
+absl::StatusOr<OperationService::AnalysisResult> OperationService::AnalysisOf(
+    const core::Operation& op) {
+  auto c = store_->GetConversation(op.tenant(), op.analyze().conversation_id(), 0);
+  if (!c.ok()) return c.status();
+  auto a = store_->GetAnalysis(op.tenant(), c->id(), op.analysis_id());
+  if (!a.ok()) return a.status();
+  return AnalysisResult{std::move(*c), std::move(*a)};
+}
+
+absl::StatusOr<core::Conversation> OperationService::UploadedConversation(
+    const core::Operation& op) {
+  return store_->GetConversation(op.tenant(), op.upload().conversation_id(), core::NowMicros());
+}
+
+}  // namespace parley::service
