@@ -139,7 +139,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
     }
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE pk = ?1"));
     s.Bind(1, key.pk);
-    return s.Exec();  // cascades to body, labels, agents, analyses
+    return s.Exec();  // cascades to body, labels, agents, views, analyses
   });
 }
 

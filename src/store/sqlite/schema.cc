@@ -1,6 +1,10 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 1, PRAGMA user_version; PRAGMA application_id = 'PRLY'):
+// Schema (version 3 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// application_id = 'PRLY'). Each version is one migration in kMigrations:
+// v1 created the tables below except conversation_views, operations and
+// resources; v2 added conversation_views; v3 added operations, resources
+// and the analyses index.
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, id) UNIQUE, and the indexed columns
@@ -23,14 +27,20 @@
 //                        kAgentId matches any of them. Index (tenant,
 //                        agent_id, create_time, id) answers "agent X's
 //                        conversations, newest first" without a scan.
-//   analyses             (conv, id) UNIQUE -> create_time, body BLOB.
+//   conversation_views   (conv, name) UNIQUE -> body BLOB, a stored view in
+//                        its packed form (see stored_views.cc).
+//   analyses             (conv, id) UNIQUE -> create_time, body BLOB. Index
+//                        (conv, create_time, id) for listing, newest first.
 //   settings             key -> value BLOB.
+//   operations           (tenant, id) -> location, create_time, done, body
+//                        BLOB. Indexes (tenant, create_time, id) for listing
+//                        and a partial one on create_time of the unfinished.
+//   resources            (tenant, kind, id) -> location, create_time,
+//                        update_time, body BLOB.
 //
 // Child rows reference conversations(pk) ON DELETE CASCADE, so deleting a
-// conversation row removes its body, labels, agents and analyses in the same
-// statement.
-//
-// Tables added later: conversation_views (v2), operations and resources (v3).
+// conversation row removes its body, labels, agents, views and analyses in
+// the same statement.
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
