@@ -54,6 +54,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
     RETURN_IF_ERROR(conn->ExecScript(
         absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));
   }
+  // The WAL-buffering VFS is only correct if every commit syncs the WAL
+  // (wal_buffer_vfs.h). It refuses a lower PRAGMA synchronous; this catches a
+  // lower compiled-in default, which applies where no pragma sets the level.
+  ASSIGN_OR_RETURN(int64_t synchronous, conn->QueryInt("PRAGMA synchronous"));
+  if (synchronous < kWalBufferMinSynchronous) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection to ", path, " runs with PRAGMA synchronous=", synchronous,
+        "; the WAL-buffering VFS needs FULL (", kWalBufferMinSynchronous, ") or more"));
+  }
   return conn;
 }
 
