@@ -1,4 +1,5 @@
-// Store: durable storage of conversations (and, later, analyses and operations).
+// Store: durable storage of conversations, their analyses, long-running
+// operations, tenants' configuration resources and settings.
 //
 // Contracts shared by every backend (SQLite, PostgreSQL):
 // - Every method is thread-safe; any number of threads may call at once.
@@ -198,7 +199,7 @@ class Store {
   virtual absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) = 0;
 
   // Returns a value stored under `key` in the store's settings table,
-  // creating it with `make_default` first if absent. Used for server secrets
+  // creating it with `default_value` first if absent. Used for server secrets
   // (page-token key) that must persist with the data.
   virtual absl::StatusOr<std::string> GetOrCreateSetting(
       std::string_view key, std::string_view default_value) = 0;

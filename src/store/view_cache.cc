@@ -31,7 +31,7 @@ ViewCache::Shard& ViewCache::ShardOf(absl::string_view key) {
 void ViewCache::EraseLocked(Shard& shard, std::list<Entry>::iterator it) {
   shard.bytes -= it->bytes;
   shard.index.erase(it->key);
-  shard.lru.erase(it);
+  shard.clock.erase(it);
 }
 
 bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string_view view,
@@ -88,8 +88,8 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
       if (v.name == view) return;  // another reader got there first
     }
   } else {
-    shard.lru.emplace_front();
-    it = shard.lru.begin();
+    shard.clock.emplace_front();
+    it = shard.clock.begin();
     it->key.assign(key.data(), key.size());
     it->location.assign(location);
     it->expire_time_us = expire_time_us;
@@ -102,10 +102,10 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
   shard.bytes += view_bytes;
   // CLOCK: from the oldest end, an entry read since it last came round gets
   // a second chance at the front; one not read goes.
-  while (shard.bytes > shard_capacity_ && shard.lru.size() > 1) {
-    auto oldest = std::prev(shard.lru.end());
+  while (shard.bytes > shard_capacity_ && shard.clock.size() > 1) {
+    auto oldest = std::prev(shard.clock.end());
     if (oldest != it && oldest->used.exchange(false, std::memory_order_relaxed)) {
-      shard.lru.splice(shard.lru.begin(), shard.lru, oldest);
+      shard.clock.splice(shard.clock.begin(), shard.clock, oldest);
     } else {
       EraseLocked(shard, oldest);
     }
@@ -127,7 +127,7 @@ void ViewCache::Clear() {
   for (int i = 0; i < kShards; ++i) {
     absl::MutexLock lock(&shards_[i].mu);
     shards_[i].index.clear();
-    shards_[i].lru.clear();
+    shards_[i].clock.clear();
     shards_[i].bytes = 0;
   }
 }
@@ -138,7 +138,7 @@ ViewCache::Stats ViewCache::stats() const {
     absl::ReaderMutexLock lock(&shards_[i].mu);
     s.hits += shards_[i].hits.load(std::memory_order_relaxed);
     s.misses += shards_[i].misses.load(std::memory_order_relaxed);
-    s.entries += static_cast<int64_t>(shards_[i].lru.size());
+    s.entries += static_cast<int64_t>(shards_[i].clock.size());
     s.bytes += static_cast<int64_t>(shards_[i].bytes);
   }
   return s;

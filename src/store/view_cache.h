@@ -88,7 +88,9 @@ class ViewCache {
   };
   struct Shard {
     mutable absl::Mutex mu;
-    std::list<Entry> lru ABSL_GUARDED_BY(mu);  // newest (or second-chanced) first
+    // CLOCK order: new and second-chanced entries at the front, the hand at
+    // the back.
+    std::list<Entry> clock ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<std::string, std::list<Entry>::iterator> index ABSL_GUARDED_BY(mu);
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     std::atomic<int64_t> hits{0}, misses{0};

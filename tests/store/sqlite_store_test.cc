@@ -2,7 +2,9 @@
 // (schema versioning, WAL, group commit, query plans).
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "store/sqlite/query_sql.h"
+#include "store/sqlite/wal_buffer_vfs.h"
 #include "store/store_conformance.h"
 
 namespace parley::store {
@@ -132,6 +135,91 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
     }
   }
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+}
+
+// The WAL-buffering VFS is correct only if every commit syncs the WAL
+// (docs/adr/0009-wal-buffer-vfs.md): a connection through it cannot lower
+// PRAGMA synchronous below FULL.
+TEST_F(SqliteStoreTest, WalBufferVfsRefusesSynchronousBelowFull) {
+  const char* vfs = sqlite::WalBufferVfsName();
+  ASSERT_NE(vfs, nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
+            SQLITE_OK);
+  auto exec = [db](const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err != nullptr ? err : "";
+    sqlite3_free(err);
+    return std::make_pair(rc, msg);
+  };
+  auto level = [db] {
+    sqlite3_stmt* stmt = nullptr;
+    int out = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      out = sqlite3_column_int(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  ASSERT_EQ(exec("PRAGMA journal_mode=WAL").first, SQLITE_OK);
+  ASSERT_EQ(exec("PRAGMA synchronous=FULL").first, SQLITE_OK);
+  for (const char* lower : {"NORMAL", "normal", "OFF", "1", "0", "on", "'normal'"}) {
+    auto [rc, msg] = exec(std::string("PRAGMA synchronous=") + lower);
+    EXPECT_NE(rc, SQLITE_OK) << lower;
+    EXPECT_NE(msg.find("synchronous=FULL"), std::string::npos) << lower << ": " << msg;
+    EXPECT_EQ(level(), 2) << lower;
+  }
+  EXPECT_NE(exec("PRAGMA main.synchronous=NORMAL").first, SQLITE_OK);
+  EXPECT_EQ(level(), 2);
+  EXPECT_EQ(exec("PRAGMA synchronous=EXTRA").first, SQLITE_OK);
+  EXPECT_EQ(level(), 3);
+  EXPECT_EQ(exec("PRAGMA synchronous=2").first, SQLITE_OK);
+  EXPECT_EQ(level(), 2);
+  // SQLite does not pad commits to a sector boundary (which would write the
+  // end of the last frame after the sync) only with powersafe overwrite on.
+  int powersafe_overwrite = -1;
+  ASSERT_EQ(sqlite3_file_control(db, "main", SQLITE_FCNTL_POWERSAFE_OVERWRITE, &powersafe_overwrite),
+            SQLITE_OK);
+  EXPECT_EQ(powersafe_overwrite, 1);
+  // Writes still work through it.
+  EXPECT_EQ(exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)").first, SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// What the buffer must guarantee: once a write returns OK its WAL frames are
+// in the -wal file itself, not in this process's buffer, so other connections,
+// other processes and checkpoints (which read the file) see them, and kill -9
+// cannot lose them. Fails if the store's connections ran with
+// synchronous=NORMAL or OFF (no sync at commit, so no flush). The file is read
+// with plain POSIX calls, bypassing SQLite and the VFS.
+TEST_F(SqliteStoreTest, CommittedWritesAreInTheWalFileWhenTheCallReturns) {
+  {
+    // Create the schema first, so that the store below opens a checkpointed
+    // database and the commits checked are only the test's own.
+    absl::StatusOr<std::unique_ptr<Store>> first = OpenSqliteStore(dir_);
+    ASSERT_TRUE(first.ok()) << first.status();
+  }
+  std::unique_ptr<Store> store = OpenForTest(dir_);
+  ASSERT_NE(store, nullptr);
+  auto read_wal = [this] {
+    std::string bytes;
+    int fd = ::open((db_path() + "-wal").c_str(), O_RDONLY);
+    if (fd < 0) return bytes;
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) bytes.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return bytes;
+  };
+  for (int i = 0; i < 8; ++i) {
+    const std::string id = "wal-marker-" + std::to_string(i) + "-7f3a";
+    ASSERT_TRUE(store->CreateConversation(Conv("t", id)).ok());
+    const std::string wal = read_wal();
+    EXPECT_NE(wal.find(id), std::string::npos)
+        << "conversation " << id << " committed but not in the -wal file (" << wal.size()
+        << " bytes)";
+  }
 }
 
 // Writes queued while the writer is paused land in one transaction; a

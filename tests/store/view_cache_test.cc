@@ -68,7 +68,7 @@ TEST(ViewCacheTest, ExpiredEntriesMissAndGiveWayToANewConversationWithTheId) {
   EXPECT_EQ(cache.stats().entries, 1);
 }
 
-TEST(ViewCacheTest, StaysWithinItsBytesDroppingTheLeastRecentlyUsed) {
+TEST(ViewCacheTest, StaysWithinItsBytesDroppingEntriesNotReadLately) {
   // 16 shards of 8 KiB: each conversation of ~1 KiB; 400 of them cannot fit.
   ViewCache cache(16 * 8192);
   const std::string body(1000, 'x');

@@ -3,7 +3,7 @@
 //
 // Every value from the query is a bound parameter; no user text is ever
 // interpolated into the SQL. The generated SQL reads table `conversations`
-// under alias `c` (see the schema in sqlite_store.cc).
+// under alias `c` (see the schema in schema.cc).
 //
 // Semantics (shared with the store conformance suite):
 // - Optional time columns (start_time, duration) store an absent value as

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace parley::store::sqlite {
 namespace {
@@ -54,7 +55,33 @@ int PassFileSize(sqlite3_file* f, sqlite3_int64* size) { return R(f)->pMethods->
 int PassLock(sqlite3_file* f, int lock) { return R(f)->pMethods->xLock(R(f), lock); }
 int PassUnlock(sqlite3_file* f, int lock) { return R(f)->pMethods->xUnlock(R(f), lock); }
 int PassCheckReserved(sqlite3_file* f, int* out) { return R(f)->pMethods->xCheckReservedLock(R(f), out); }
-int PassFileControl(sqlite3_file* f, int op, void* arg) { return R(f)->pMethods->xFileControl(R(f), op, arg); }
+// Whether `level`, the value of a `PRAGMA synchronous=level`, makes every
+// commit sync the WAL: FULL or EXTRA, by name or number. Anything else
+// (NORMAL, OFF, on, yes, -1, ...) does not, or is a spelling not worth
+// telling apart.
+bool SyncsEveryCommit(const char* level) {
+  for (const char* ok : {"full", "extra", "2", "3"}) {
+    if (sqlite3_stricmp(level, ok) == 0) return true;
+  }
+  return false;
+}
+
+int PassFileControl(sqlite3_file* f, int op, void* arg) {
+  if (op == SQLITE_FCNTL_PRAGMA) {
+    // SQLite asks the database file about every PRAGMA before running it:
+    // arg is {error message out, pragma name, value or null}.
+    char** pragma = static_cast<char**>(arg);
+    if (sqlite3_stricmp(pragma[1], "synchronous") == 0 && pragma[2] != nullptr &&
+        !SyncsEveryCommit(pragma[2])) {
+      pragma[0] = sqlite3_mprintf(
+          "the parley-walbuf VFS needs PRAGMA synchronous=FULL or EXTRA, not %s: it flushes "
+          "its WAL buffer when a commit syncs",
+          pragma[2]);
+      return SQLITE_ERROR;
+    }
+  }
+  return R(f)->pMethods->xFileControl(R(f), op, arg);
+}
 int PassSectorSize(sqlite3_file* f) { return R(f)->pMethods->xSectorSize(R(f)); }
 int PassDeviceCharacteristics(sqlite3_file* f) { return R(f)->pMethods->xDeviceCharacteristics(R(f)); }
 int PassShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** pp) {

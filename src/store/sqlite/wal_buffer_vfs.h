@@ -1,17 +1,30 @@
-// A SQLite VFS that coalesces the writes of a commit to the write-ahead log.
+// A SQLite VFS that coalesces the writes of a commit to the write-ahead log
+// (docs/adr/0009-wal-buffer-vfs.md).
 //
 // SQLite writes each WAL frame with two pwrite calls (a 24-byte frame header,
 // then the page) and syncs once per commit. Where a system call is expensive
 // (virtual machines), those calls cost more than the rest of a write. This VFS
 // wraps the default one; for "-wal" files it keeps contiguous writes in a
-// buffer and hands them to the kernel in one pwrite before the file is
-// synced, read, truncated, sized, closed or written elsewhere. Durability is
-// unchanged: everything written reaches the file before the sync that makes
-// a commit durable, and before any read that could see it. Other files pass
-// straight through.
+// buffer and hands them to the kernel (in writes of up to 64 KiB) before the
+// file is synced, read where buffered, truncated, sized, closed, given a file
+// control or written elsewhere. Other files pass straight through.
+//
+// Precondition: every commit syncs the WAL, i.e. PRAGMA synchronous is FULL
+// or EXTRA on every connection. The sync is what empties the buffer before
+// SQLite publishes the commit in the WAL index; other connections (with
+// their own file handle and buffer) and checkpoints read the frames from the
+// file. With NORMAL or OFF a commit's frames would stay in this process's
+// buffer after COMMIT returns: invisible to other handles, which would read
+// stale bytes, and lost by kill -9. So the VFS refuses `PRAGMA synchronous`
+// below FULL, and a connection must check the level it runs with
+// (kWalBufferMinSynchronous), since a compiled-in default applies when no
+// pragma sets it.
 #pragma once
 
 namespace parley::store::sqlite {
+
+// The lowest PRAGMA synchronous this VFS is correct with (2 = FULL).
+inline constexpr int kWalBufferMinSynchronous = 2;
 
 // The VFS name to give sqlite3_open_v2. Registers the VFS on first use
 // (thread-safe); null if it could not be registered (then use the default).

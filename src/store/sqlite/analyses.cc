@@ -1,0 +1,159 @@
+// Analyses of a conversation, and the conversation's latest analysis.
+#include "absl/cleanup/cleanup.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store {
+
+namespace sqlite {
+namespace {
+
+// Makes `analysis_id` (possibly empty) the latest analysis of conversation
+// `pk`, in its column and its body, and drops its stored views.
+absl::Status SetLatestAnalysis(Connection& conn, int64_t pk, absl::string_view conversation_id,
+                               absl::string_view analysis_id) {
+  RETURN_IF_ERROR(ReplaceViews(conn, pk, {}));
+  {
+    ASSIGN_OR_RETURN(
+        Stmt s, conn.Statement("UPDATE conversations SET latest_analysis_id = ?2 WHERE pk = ?1"));
+    s.Bind(1, pk).BindText(2, analysis_id);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  std::string new_body;
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
+    s.Bind(1, pk);
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::InternalError("conversation body missing");
+    ASSIGN_OR_RETURN(core::Conversation conv, ParseBody(s.Blob(0), conversation_id));
+    conv.set_latest_analysis_id(std::string(analysis_id));
+    if (!conv.SerializeToString(&new_body)) {
+      return absl::InternalError("cannot serialize conversation");
+    }
+  }
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
+  s.Bind(1, pk).BindBlobStatic(2, new_body);
+  return s.Exec();
+}
+
+}  // namespace
+}  // namespace sqlite
+
+absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
+                                      const core::Operation* finished) {
+  if (closed_) return sqlite::Closed();
+  if (analysis.tenant().empty() || analysis.conversation_id().empty() || analysis.id().empty()) {
+    return absl::InvalidArgumentError("an analysis needs a tenant, a conversation id and an id");
+  }
+  std::string body, op_body;
+  if (!analysis.SerializeToString(&body) ||
+      (finished != nullptr && !finished->SerializeToString(&op_body))) {
+    return absl::InternalError("cannot serialize analysis");
+  }
+  absl::Cleanup invalidate = [&] {
+    view_cache_.Invalidate(analysis.tenant(), analysis.conversation_id());
+  };
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key,
+                     sqlite::FindConversation(conn, analysis.tenant(), analysis.conversation_id()));
+    bool newest = true;
+    if (!key.latest_analysis_id.empty() && key.latest_analysis_id != analysis.id()) {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("SELECT create_time FROM analyses WHERE conv = ?1 AND id = ?2"));
+      s.Bind(1, key.pk).BindText(2, key.latest_analysis_id);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      newest = !row || analysis.create_time_us() >= s.Int(0);
+    }
+    {
+      ASSIGN_OR_RETURN(
+          Stmt s, conn.Statement("INSERT INTO analyses (conv, id, create_time, body)"
+                                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (conv, id) DO UPDATE"
+                                 " SET create_time = excluded.create_time, body = excluded.body"));
+      s.Bind(1, key.pk).BindText(2, analysis.id()).Bind(3, analysis.create_time_us());
+      s.BindBlobStatic(4, body);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    if (finished != nullptr) RETURN_IF_ERROR(sqlite::WriteOperation(conn, *finished, op_body));
+    if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
+    return sqlite::SetLatestAnalysis(conn, key.pk, analysis.conversation_id(), analysis.id());
+  });
+}
+
+absl::StatusOr<core::Analysis> SqliteStore::GetAnalysis(std::string_view tenant,
+                                                        std::string_view conversation_id,
+                                                        std::string_view analysis_id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT a.body FROM analyses a JOIN conversations c ON a.conv = c.pk"
+                               " WHERE c.tenant = ?1 AND c.id = ?2 AND a.id = ?3"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
+  s.BindText(3, sqlite::Sv(analysis_id));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return absl::NotFoundError(absl::StrCat("analysis ", sqlite::Sv(analysis_id), " not found"));
+  return sqlite::ParseMessage<core::Analysis>(s.Blob(0), "analysis");
+}
+
+absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
+                                                       std::string_view conversation_id,
+                                                       int page_size,
+                                                       const std::optional<core::ListCursor>& after) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  int64_t pk = 0;
+  {
+    ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                                 "SELECT pk FROM conversations WHERE tenant = ?1 AND id = ?2"));
+    s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("conversation ", sqlite::Sv(conversation_id), " not found"));
+    }
+    pk = s.Int(0);
+  }
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               after ? "SELECT create_time, id, body FROM analyses WHERE conv = ?1"
+                                       " AND (create_time, id) < (?2, ?3)"
+                                       " ORDER BY create_time DESC, id DESC LIMIT ?4"
+                                     : "SELECT create_time, id, body FROM analyses WHERE conv = ?1"
+                                       " ORDER BY create_time DESC, id DESC LIMIT ?4"));
+  s.Bind(1, pk).Bind(4, int64_t{page_size} + 1);
+  if (after) s.Bind(2, after->sort_value).BindText(3, after->id);
+  AnalysisPage page;
+  RETURN_IF_ERROR(sqlite::ReadPage(s, page_size, "analysis", &page.analyses, &page.next));
+  return page;
+}
+
+absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv,
+                                         std::string_view conversation_id_sv,
+                                         std::string_view analysis_id_sv) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), conversation_id = sqlite::Sv(conversation_id_sv),
+                          analysis_id = sqlite::Sv(analysis_id_sv);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, conversation_id_sv); };
+  return Write([&](Connection& conn) -> absl::Status {
+    absl::StatusOr<sqlite::ConversationKey> key = sqlite::FindConversation(conn, tenant, conversation_id);
+    if (!key.ok()) return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM analyses WHERE conv = ?1 AND id = ?2"));
+      s.Bind(1, key->pk).BindText(2, analysis_id);
+      RETURN_IF_ERROR(s.Exec());
+      if (sqlite3_changes64(conn.db()) == 0) {
+        return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
+      }
+    }
+    if (key->latest_analysis_id != analysis_id) return absl::OkStatus();
+    std::string newest;
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT id FROM analyses WHERE conv = ?1"
+                                              " ORDER BY create_time DESC, id DESC LIMIT 1"));
+      s.Bind(1, key->pk);
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (row) newest = std::string(s.Text(0));
+    }
+    return sqlite::SetLatestAnalysis(conn, key->pk, conversation_id, newest);
+  });
+}
+
+}  // namespace parley::store

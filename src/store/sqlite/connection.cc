@@ -1,0 +1,146 @@
+// Connection and Stmt: opening a connection (through the WAL-buffering VFS,
+// with the writer's or a reader's pragmas), the per-connection cache of
+// prepared statements, and stepping them.
+#include "store/sqlite/connection.h"
+
+#include "absl/strings/str_cat.h"
+#include "store/sqlite/wal_buffer_vfs.h"
+
+namespace parley::store::sqlite {
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  std::string msg =
+      absl::StrCat("sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                   " (code ", rc, ")");
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode,
+                                                             const SqliteStoreOptions& options) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (mode == Mode::kWriter) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, WalBufferVfsName());
+  if (rc != SQLITE_OK) {
+    absl::Status s = SqliteError(db, rc, absl::StrCat("opening ", path));
+    sqlite3_close_v2(db);
+    return s;
+  }
+  auto conn = std::unique_ptr<Connection>(new Connection(db));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  if (mode == Mode::kWriter) {
+    ASSIGN_OR_RETURN(std::string journal, conn->QueryText("PRAGMA journal_mode=WAL"));
+    if (journal != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot put ", path, " in WAL mode (journal mode is ", journal, ")"));
+    }
+    RETURN_IF_ERROR(conn->ExecScript(
+        absl::StrCat("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-",
+                     options.writer_cache_kib, "; PRAGMA journal_size_limit=67108864;",
+                     " PRAGMA wal_autocheckpoint=", options.wal_autocheckpoint_pages, ";")));
+  } else {
+    RETURN_IF_ERROR(conn->ExecScript(
+        absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));
+  }
+  // The WAL-buffering VFS is only correct if every commit syncs the WAL
+  // (wal_buffer_vfs.h). It refuses a lower PRAGMA synchronous; this catches a
+  // lower compiled-in default, which applies where no pragma sets the level.
+  ASSIGN_OR_RETURN(int64_t synchronous, conn->QueryInt("PRAGMA synchronous"));
+  if (synchronous < kWalBufferMinSynchronous) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection to ", path, " runs with PRAGMA synchronous=", synchronous,
+        "; the WAL-buffering VFS needs FULL (", kWalBufferMinSynchronous, ") or more"));
+  }
+  return conn;
+}
+
+Connection::~Connection() {
+  for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<Stmt> Connection::Statement(absl::string_view sql) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) return Stmt(this, it->second);
+  if (stmts_.size() >= kMaxCachedStatements && live_ == 0) {
+    for (auto& [text, stmt] : stmts_) sqlite3_finalize(stmt);
+    stmts_.clear();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteError(db_, rc, "preparing statement");
+  }
+  stmts_.emplace(std::string(sql), stmt);
+  return Stmt(this, stmt);
+}
+
+absl::Status Connection::ExecScript(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return SqliteError(nullptr, rc, msg);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Connection::QueryText(const char* sql) {
+  ASSIGN_OR_RETURN(Stmt stmt, Statement(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Next());
+  if (!row) return absl::InternalError(absl::StrCat("no result from ", sql));
+  return std::string(stmt.Text(0));
+}
+
+absl::StatusOr<int64_t> Connection::QueryInt(const char* sql) {
+  ASSIGN_OR_RETURN(Stmt stmt, Statement(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Next());
+  if (!row) return absl::InternalError(absl::StrCat("no result from ", sql));
+  return stmt.Int(0);
+}
+
+Stmt::Stmt(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) { ++conn_->live_; }
+
+Stmt::~Stmt() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  --conn_->live_;
+}
+
+absl::Status Stmt::Error(int rc, absl::string_view what) const {
+  return SqliteError(conn_->db(), rc, what);
+}
+
+absl::StatusOr<bool> Stmt::Next() {
+  int rc = StepRaw();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Error(rc, sqlite3_sql(stmt_));
+}
+
+absl::Status Stmt::Exec() {
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, Next());
+    if (!row) break;
+  }
+  sqlite3_reset(stmt_);  // ready to be bound and run again
+  return absl::OkStatus();
+}
+
+}  // namespace parley::store::sqlite

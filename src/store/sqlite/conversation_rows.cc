@@ -1,0 +1,93 @@
+// A conversation's rows: its indexed columns, its body, agent and label
+// rows, the lookup of its key on the write connection and the parsing of its
+// stored body.
+#include "absl/strings/str_cat.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store::sqlite {
+namespace {
+
+int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
+
+}  // namespace
+
+// Binds ?1..?18 of kInsertConversation / kUpdateConversation.
+void BindConversationColumns(Stmt& s, const core::Conversation& c) {
+  s.BindText(1, c.tenant())
+      .BindText(2, c.id())
+      .BindText(3, c.location())
+      .Bind(4, c.create_time_us())
+      .Bind(5, c.update_time_us())
+      .Bind(6, OptionalTime(c.has_start_time_us(), c.start_time_us()))
+      .Bind(7, OptionalTime(c.has_duration_us(), c.duration_us()))
+      .Bind(8, c.has_turn_count() ? int64_t{c.turn_count()} : int64_t{c.turns_size()})
+      .Bind(9, int64_t{c.medium()})
+      .BindText(10, c.language_code())
+      .BindText(11, c.agent_ids_size() > 0 ? c.agent_ids(0) : std::string())
+      .Bind(12, int64_t{c.lifecycle()})
+      .Bind(13, int64_t{c.stage()})
+      .Bind(14, int64_t{c.source()})
+      .BindText(15, c.profile())
+      .BindText(16, c.app())
+      .Bind(17, c.expire_time_us())
+      .BindText(18, c.latest_analysis_id());
+}
+
+// Writes the body, agents and labels rows of conversation `pk`.
+absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversation& c,
+                            absl::string_view body) {
+  {
+    ASSIGN_OR_RETURN(Stmt s,
+                     conn.Statement("INSERT INTO conversation_bodies (conv, body) VALUES (?1, ?2)"
+                                    " ON CONFLICT (conv) DO UPDATE SET body = excluded.body"));
+    s.Bind(1, pk).BindBlobStatic(2, body);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  if (c.agent_ids_size() > 0) {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT OR IGNORE INTO conversation_agents"
+                                            " (conv, agent_id, tenant, create_time, id)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5)"));
+    for (const std::string& agent : c.agent_ids()) {
+      s.Bind(1, pk).BindText(2, agent).BindText(3, c.tenant()).Bind(4, c.create_time_us());
+      s.BindText(5, c.id());
+      RETURN_IF_ERROR(s.Exec());
+    }
+  }
+  if (!c.labels().empty()) {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_labels"
+                                            " (conv, key, value) VALUES (?1, ?2, ?3)"));
+    for (const auto& [key, value] : c.labels()) {
+      s.Bind(1, pk).BindText(2, key).BindText(3, value);
+      RETURN_IF_ERROR(s.Exec());
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Looks (tenant, id) up on the write connection; NOT_FOUND if absent.
+absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
+                                                 absl::string_view id) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT pk, update_time, latest_analysis_id"
+                                          " FROM conversations WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, tenant).BindText(2, id);
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  }
+  return ConversationKey{s.Int(0), s.Int(1), std::string(s.Text(2))};
+}
+
+absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out) {
+  if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id) {
+  core::Conversation conv;
+  RETURN_IF_ERROR(ParseBodyInto(body, id, &conv));
+  return conv;
+}
+
+}  // namespace parley::store::sqlite

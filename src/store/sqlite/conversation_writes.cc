@@ -1,0 +1,170 @@
+// Writing conversations: create, update, delete and the expiry sweep.
+#include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/notification.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store {
+
+namespace sqlite {
+namespace {
+
+// The write of a new conversation (see Store::CreateConversation).
+absl::Status InsertConversation(Connection& conn, const core::Conversation& conversation,
+                                const std::string& body, const ConversationViews& views) {
+  {
+    // An expired conversation not yet swept frees its id.
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1 AND id = ?2"
+                                            " AND expire_time != 0 AND expire_time <= ?3"));
+    s.BindText(1, conversation.tenant()).BindText(2, conversation.id());
+    s.Bind(3, conversation.create_time_us());
+    RETURN_IF_ERROR(s.Exec());
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement(kInsertConversation));
+    BindConversationColumns(s, conversation);
+    int rc = s.StepRaw();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("conversation ", conversation.id(), " already exists"));
+    }
+    if (rc != SQLITE_DONE) return s.Error(rc, "inserting conversation");
+  }
+  const int64_t pk = sqlite3_last_insert_rowid(conn.db());
+  RETURN_IF_ERROR(InsertChildren(conn, pk, conversation, body));
+  if (views.empty()) return absl::OkStatus();
+  return ReplaceViews(conn, pk, views);
+}
+
+absl::Status CheckNewConversation(const core::Conversation& conversation) {
+  if (conversation.tenant().empty() || conversation.id().empty()) {
+    return absl::InvalidArgumentError("a conversation needs a tenant and an id");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace sqlite
+
+absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
+                                             const ConversationViews& views) {
+  absl::Notification finished;
+  absl::Status result;
+  CreateConversationAsync(conversation, views, [&](absl::Status s) {
+    result = std::move(s);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return result;
+}
+
+void SqliteStore::CreateConversationAsync(const core::Conversation& conversation,
+                                          const ConversationViews& views, WriteDone done) {
+  if (closed_) return done(sqlite::Closed());
+  if (absl::Status s = sqlite::CheckNewConversation(conversation); !s.ok()) return done(s);
+  std::string body;
+  if (!conversation.SerializeToString(&body)) {
+    return done(absl::InternalError("cannot serialize conversation"));
+  }
+  WriteAsync(
+      [&conversation, packed = sqlite::PackViews(views), body = std::move(body)](Connection& conn) {
+        return sqlite::InsertConversation(conn, conversation, body, packed);
+      },
+      std::move(done));
+}
+
+absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
+                                             int64_t expected_update_time_us,
+                                             const ConversationViews& views) {
+  if (closed_) return sqlite::Closed();
+  std::string body;
+  if (!conversation.SerializeToString(&body)) {
+    return absl::InternalError("cannot serialize conversation");
+  }
+  const ConversationViews packed = sqlite::PackViews(views);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(conversation.tenant(), conversation.id()); };
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key,
+                     sqlite::FindConversation(conn, conversation.tenant(), conversation.id()));
+    if (key.update_time != expected_update_time_us) {
+      return absl::AbortedError(
+          absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
+    }
+    // The store owns latest_analysis_id (PutAnalysis sets it without touching
+    // update_time): keep the stored one. Views rendered with another one are
+    // stale, so they are dropped instead of stored.
+    const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
+    RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? packed : ConversationViews{}));
+    const core::Conversation* row = &conversation;
+    absl::string_view row_body = body;
+    core::Conversation patched;
+    std::string patched_body;
+    if (key.latest_analysis_id != conversation.latest_analysis_id()) {
+      patched = conversation;
+      patched.set_latest_analysis_id(key.latest_analysis_id);
+      if (!patched.SerializeToString(&patched_body)) {
+        return absl::InternalError("cannot serialize conversation");
+      }
+      row = &patched;
+      row_body = patched_body;
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
+      sqlite::BindConversationColumns(s, *row);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    for (const char* sql : {"DELETE FROM conversation_agents WHERE conv = ?1",
+                            "DELETE FROM conversation_labels WHERE conv = ?1"}) {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
+      s.Bind(1, key.pk);
+      RETURN_IF_ERROR(s.Exec());
+    }
+    return sqlite::InsertChildren(conn, key.pk, *row, row_body);
+  });
+}
+
+absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view id_sv,
+                                             bool force) {
+  if (closed_) return sqlite::Closed();
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, id_sv); };
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key, sqlite::FindConversation(conn, tenant, id));
+    if (!force) {
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT 1 FROM analyses WHERE conv = ?1 LIMIT 1"));
+      s.Bind(1, key.pk);
+      ASSIGN_OR_RETURN(bool has_analyses, s.Next());
+      if (has_analyses) {
+        return absl::FailedPreconditionError("conversation has analyses; set force to delete them");
+      }
+    }
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE pk = ?1"));
+    s.Bind(1, key.pk);
+    return s.Exec();  // cascades to body, labels, agents, views, analyses
+  });
+}
+
+absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) {
+  if (closed_) return sqlite::Closed();
+  // In chunks, each its own transaction, so a large sweep does not hold up
+  // other writers. Each chunk is atomic; a failure leaves earlier chunks
+  // deleted (they were expired anyway).
+  constexpr int64_t kChunk = 1000;
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
+      ASSIGN_OR_RETURN(Stmt s,
+                       conn.Statement("DELETE FROM conversations WHERE pk IN (SELECT pk FROM"
+                                      " conversations WHERE expire_time != 0 AND expire_time <= ?1"
+                                      " LIMIT ?2)"));
+      s.Bind(1, now_us).Bind(2, kChunk);
+      RETURN_IF_ERROR(s.Exec());
+      deleted = sqlite3_changes64(conn.db());
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < kChunk) return total;
+  }
+}
+
+}  // namespace parley::store

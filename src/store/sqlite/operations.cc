@@ -1,0 +1,103 @@
+// Long-running operations.
+#include "core/operation_state.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store {
+
+namespace sqlite {
+
+// Replaces a stored operation; NOT_FOUND if absent.
+absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE operations SET location = ?3, create_time = ?4,"
+                                          " done = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
+  s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
+  RETURN_IF_ERROR(s.Exec());
+  if (sqlite3_changes64(conn.db()) == 0) {
+    return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sqlite
+
+absl::Status SqliteStore::CreateOperation(const core::Operation& op) {
+  if (closed_) return sqlite::Closed();
+  if (op.tenant().empty() || op.id().empty()) {
+    return absl::InvalidArgumentError("an operation needs a tenant and an id");
+  }
+  std::string body;
+  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
+                                            " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
+    s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
+    int rc = s.StepRaw();
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
+    }
+    if (rc != SQLITE_DONE) return s.Error(rc, "inserting operation");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<core::Operation> SqliteStore::GetOperation(std::string_view tenant,
+                                                          std::string_view id) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT body FROM operations WHERE tenant = ?1 AND id = ?2"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(id));
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return absl::NotFoundError(absl::StrCat("operation ", sqlite::Sv(id), " not found"));
+  return sqlite::ParseMessage<core::Operation>(s.Blob(0), "operation");
+}
+
+absl::Status SqliteStore::UpdateOperation(const core::Operation& op) {
+  if (closed_) return sqlite::Closed();
+  std::string body;
+  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
+  return Write([&](Connection& conn) { return sqlite::WriteOperation(conn, op, body); });
+}
+
+absl::StatusOr<OperationPage> SqliteStore::ListOperations(
+    std::string_view tenant, std::string_view location, std::optional<bool> done, int page_size,
+    const std::optional<core::ListCursor>& after) {
+  if (closed_) return sqlite::Closed();
+  std::string sql = "SELECT create_time, id, body FROM operations WHERE tenant = ?1";
+  if (!location.empty()) absl::StrAppend(&sql, " AND location = ?2");
+  if (done.has_value()) absl::StrAppend(&sql, " AND done = ?3");
+  if (after) absl::StrAppend(&sql, " AND (create_time, id) < (?4, ?5)");
+  absl::StrAppend(&sql, " ORDER BY create_time DESC, id DESC LIMIT ?6");
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(sql));
+  s.BindText(1, sqlite::Sv(tenant));
+  if (!location.empty()) s.BindText(2, sqlite::Sv(location));
+  if (done.has_value()) s.Bind(3, int64_t{*done});
+  if (after) s.Bind(4, after->sort_value).BindText(5, after->id);
+  s.Bind(6, int64_t{page_size} + 1);
+  OperationPage page;
+  RETURN_IF_ERROR(sqlite::ReadPage(s, page_size, "operation", &page.operations, &page.next));
+  return page;
+}
+
+absl::StatusOr<std::vector<core::Operation>> SqliteStore::ListUnfinishedOperations() {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT body FROM operations WHERE done = 0 ORDER BY create_time"));
+  std::vector<core::Operation> ops;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    ASSIGN_OR_RETURN(core::Operation op, sqlite::ParseMessage<core::Operation>(s.Blob(0), "operation"));
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+}  // namespace parley::store

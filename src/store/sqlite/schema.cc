@@ -1,0 +1,218 @@
+// The SQLite schema and its migrations.
+//
+// Schema (version 3 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// application_id = 'PRLY'). Each version is one migration in kMigrations:
+// v1 created the tables below except conversation_views, operations and
+// resources; v2 added conversation_views; v3 added operations, resources
+// and the analyses index.
+//
+//   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
+//                        (tenant, id) UNIQUE, and the indexed columns
+//                        create_time, update_time, start_time, duration,
+//                        turn_count, medium, language_code, agent_id (first
+//                        agent or ''), lifecycle, stage, source, profile, app,
+//                        expire_time, latest_analysis_id. Absent optional times
+//                        (start_time, duration) are stored as INT64_MIN so the
+//                        sort order is total and keyset paging needs no NULL
+//                        handling (see query_sql.h).
+//                        Indexes (tenant, <col>, id) for every orderable column
+//                        and a partial index on expire_time for the sweeper.
+//   conversation_bodies  conv -> body BLOB, the serialized core::Conversation.
+//                        Kept out of `conversations` so that the rows a
+//                        filtered list walks stay small (~30 per page instead
+//                        of ~2 with a 2 KB body inline); only returned rows
+//                        touch a body.
+//   conversation_labels  (conv, key) -> value; filters use EXISTS.
+//   conversation_agents  (conv, agent_id) + copies of tenant, create_time, id;
+//                        kAgentId matches any of them. Index (tenant,
+//                        agent_id, create_time, id) answers "agent X's
+//                        conversations, newest first" without a scan.
+//   conversation_views   (conv, name) UNIQUE -> body BLOB, a stored view in
+//                        its packed form (see stored_views.cc).
+//   analyses             (conv, id) UNIQUE -> create_time, body BLOB. Index
+//                        (conv, create_time, id) for listing, newest first.
+//   settings             key -> value BLOB.
+//   operations           (tenant, id) -> location, create_time, done, body
+//                        BLOB. Indexes (tenant, create_time, id) for listing
+//                        and a partial one on create_time of the unfinished.
+//   resources            (tenant, kind, id) -> location, create_time,
+//                        update_time, body BLOB.
+//
+// Child rows reference conversations(pk) ON DELETE CASCADE, so deleting a
+// conversation row removes its body, labels, agents, views and analyses in
+// the same statement.
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store::sqlite {
+namespace {
+
+constexpr int kApplicationId = 0x50524C59;  // 'PRLY'
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE conversations (
+  pk INTEGER PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  start_time INTEGER NOT NULL,
+  duration INTEGER NOT NULL,
+  turn_count INTEGER NOT NULL,
+  medium INTEGER NOT NULL,
+  language_code TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  lifecycle INTEGER NOT NULL,
+  stage INTEGER NOT NULL,
+  source INTEGER NOT NULL,
+  profile TEXT NOT NULL,
+  app TEXT NOT NULL,
+  expire_time INTEGER NOT NULL,
+  latest_analysis_id TEXT NOT NULL
+);
+CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);
+CREATE INDEX conversations_by_create_time ON conversations (tenant, create_time, id);
+CREATE INDEX conversations_by_update_time ON conversations (tenant, update_time, id);
+CREATE INDEX conversations_by_start_time ON conversations (tenant, start_time, id);
+CREATE INDEX conversations_by_duration ON conversations (tenant, duration, id);
+CREATE INDEX conversations_by_turn_count ON conversations (tenant, turn_count, id);
+CREATE INDEX conversations_expiring ON conversations (expire_time) WHERE expire_time != 0;
+
+CREATE TABLE conversation_bodies (
+  conv INTEGER PRIMARY KEY REFERENCES conversations (pk) ON DELETE CASCADE,
+  body BLOB NOT NULL
+);
+
+CREATE TABLE conversation_labels (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (conv, key)
+) WITHOUT ROWID;
+
+CREATE TABLE conversation_agents (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  agent_id TEXT NOT NULL,
+  -- Copies of the conversation's columns, for agent-driven listing.
+  tenant TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (conv, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX conversation_agents_by_create_time
+  ON conversation_agents (tenant, agent_id, create_time, id);
+
+CREATE TABLE analyses (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE (conv, id)
+);
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+)sql";
+
+// Version 2: stored renderings of a conversation (see Store::ConversationViews).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE conversation_views (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE UNIQUE INDEX conversation_views_key ON conversation_views (conv, name);
+)sql";
+
+// Version 3: long-running operations and tenants' configuration resources.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE operations (
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  done INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX operations_by_create_time ON operations (tenant, create_time, id);
+CREATE INDEX operations_unfinished ON operations (create_time) WHERE done = 0;
+
+CREATE TABLE resources (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (tenant, kind, id)
+) WITHOUT ROWID;
+
+CREATE INDEX analyses_by_create_time ON analyses (conv, create_time, id);
+)sql";
+
+struct Migration {
+  int version;  // user_version after it ran
+  const char* sql;
+};
+
+// Append only; never edit a migration that has shipped.
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+    {2, kSchemaV2},
+    {3, kSchemaV3},
+};
+static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
+
+}  // namespace
+
+absl::Status Migrate(Connection& conn, const std::string& path) {
+  ASSIGN_OR_RETURN(int64_t app_id, conn.QueryInt("PRAGMA application_id"));
+  ASSIGN_OR_RETURN(int64_t version, conn.QueryInt("PRAGMA user_version"));
+  if (app_id != 0 && app_id != kApplicationId) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a Parley database (application id ", app_id, ")"));
+  }
+  if (version > kSqliteSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " has schema version ", version,
+                     ", newer than this build of Parley supports (", kSqliteSchemaVersion,
+                     "); run a newer Parley or point it at another data directory"));
+  }
+  if (version == 0 && app_id == 0) {
+    ASSIGN_OR_RETURN(int64_t tables, conn.QueryInt("SELECT count(*) FROM sqlite_schema"));
+    if (tables != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is not a Parley database (it has foreign tables)"));
+    }
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= version) continue;
+    RETURN_IF_ERROR(conn.ExecScript("BEGIN IMMEDIATE"));
+    // Another process may have migrated meanwhile.
+    absl::StatusOr<int64_t> current = conn.QueryInt("PRAGMA user_version");
+    absl::Status s = current.status();
+    if (s.ok() && *current < m.version) {
+      s = conn.ExecScript(m.sql);
+      if (s.ok()) {
+        s = conn.ExecScript(absl::StrCat("PRAGMA user_version=", m.version,
+                                         "; PRAGMA application_id=", kApplicationId, ";"));
+      }
+    }
+    if (s.ok()) s = conn.ExecScript("COMMIT");
+    if (!s.ok()) {
+      (void)conn.ExecScript("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("migrating ", path, " to schema version ",
+                                                 m.version, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace parley::store::sqlite

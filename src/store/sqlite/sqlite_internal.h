@@ -1,0 +1,131 @@
+// What the files of the SQLite backend share besides Connection: the
+// migrations, a conversation's row helpers, stored views, list paging and
+// the read lease. Private to the SQLite backend.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/conversation_query.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace parley::store {
+namespace sqlite {
+
+// ---- schema (schema.cc) ----
+
+// Checks that `conn` holds a Parley database (or an empty one) no newer than
+// this build, and brings it to kSqliteSchemaVersion.
+absl::Status Migrate(Connection& conn, const std::string& path);
+
+// ---- a conversation's rows (conversation_rows.cc) ----
+
+inline constexpr absl::string_view kInsertConversation =
+    "INSERT INTO conversations (tenant, id, location, create_time, update_time, start_time,"
+    " duration, turn_count, medium, language_code, agent_id, lifecycle, stage, source,"
+    " profile, app, expire_time, latest_analysis_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+inline constexpr absl::string_view kUpdateConversation =
+    "UPDATE conversations SET location = ?3, create_time = ?4, update_time = ?5,"
+    " start_time = ?6, duration = ?7, turn_count = ?8, medium = ?9, language_code = ?10,"
+    " agent_id = ?11, lifecycle = ?12, stage = ?13, source = ?14, profile = ?15, app = ?16,"
+    " expire_time = ?17, latest_analysis_id = ?18 WHERE tenant = ?1 AND id = ?2";
+
+// Binds ?1..?18 of kInsertConversation / kUpdateConversation.
+void BindConversationColumns(Stmt& s, const core::Conversation& c);
+
+// Writes the body, agents and labels rows of conversation `pk`.
+absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversation& c,
+                            absl::string_view body);
+
+struct ConversationKey {
+  int64_t pk = 0;
+  int64_t update_time = 0;
+  std::string latest_analysis_id;
+};
+
+// Looks (tenant, id) up on the write connection; NOT_FOUND if absent.
+absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
+                                                 absl::string_view id);
+
+// The conversation from its stored body; INTERNAL if corrupt.
+absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out);
+absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id);
+
+// ---- stored views (stored_views.cc) ----
+
+// The view from its stored form.
+absl::Status UnpackView(absl::string_view stored, std::string* out);
+// The packed form of each view, to store.
+ConversationViews PackViews(const ConversationViews& views);
+// Replaces the stored views of conversation `pk` with `views` (packed).
+absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews& views);
+
+// ---- operations (operations.cc) ----
+
+// Replaces a stored operation; NOT_FOUND if absent.
+absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body);
+
+// ---- reading ----
+
+template <typename M>
+absl::StatusOr<M> ParseMessage(absl::string_view bytes, absl::string_view what) {
+  M m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError(absl::StrCat("stored ", what, " is corrupt"));
+  }
+  return m;
+}
+
+// Reads a keyset page: rows of (sort value, id, serialized M), asked for with
+// LIMIT page_size + 1. Up to page_size messages go to `items`; the extra row,
+// if any, means more follow after the last one returned (`next`).
+template <typename M>
+absl::Status ReadPage(Stmt& s, int page_size, absl::string_view what, std::vector<M>* items,
+                      std::optional<core::ListCursor>* next) {
+  int64_t last_sort_value = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::OkStatus();
+    if (static_cast<int>(items->size()) >= page_size) {
+      *next = core::ListCursor{last_sort_value, items->back().id()};
+      return absl::OkStatus();
+    }
+    last_sort_value = s.Int(0);
+    ASSIGN_OR_RETURN(M m, ParseMessage<M>(s.Blob(2), what));
+    items->push_back(std::move(m));
+  }
+}
+
+inline absl::Status Closed() { return absl::UnavailableError("the store is closed"); }
+
+}  // namespace sqlite
+
+using sqlite::Connection;
+using sqlite::Stmt;
+
+// A read connection from the pool, returned to it when the lease ends.
+class SqliteStore::ReadLease {
+ public:
+  ReadLease(SqliteStore* store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~ReadLease() { store_->ReleaseReader(std::move(conn_)); }
+  Connection& conn() { return *conn_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace parley::store

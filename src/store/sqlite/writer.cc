@@ -1,0 +1,143 @@
+// The writer thread and its group commit.
+//
+// Writes: one writer thread owns the only write connection. A caller queues
+// its operation (a closure over that connection and a completion callback;
+// synchronous calls wait on the callback). The writer takes every queued
+// operation (up to max_batch), runs them in ONE transaction, each inside its
+// own SAVEPOINT so one operation's failure (ALREADY_EXISTS, ...) rolls back
+// only that operation, COMMITs once (synchronous=FULL: one WAL fsync for the
+// whole group), then calls every operation's callback with its own status. A
+// failed COMMIT fails every operation of the group.
+#include <algorithm>
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+#include "store/sqlite/sqlite_internal.h"
+
+namespace parley::store {
+
+// A queued write: its closure, and the callback the writer calls with its
+// result after the group commit (then deleting the op).
+struct SqliteStore::WriteOp {
+  absl::AnyInvocable<absl::Status(Connection&) const> fn;
+  WriteDone done;
+  absl::Status status;
+};
+
+absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn) {
+  absl::Notification finished;
+  absl::Status result;
+  WriteAsync([fn](Connection& conn) { return fn(conn); },
+             [&](absl::Status s) {
+               result = std::move(s);
+               finished.Notify();
+             });
+  finished.WaitForNotification();
+  return result;
+}
+
+void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done) {
+  auto op = std::make_unique<WriteOp>(WriteOp{std::move(fn), std::move(done), absl::OkStatus()});
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(op.release());
+      return;
+    }
+  }
+  op->done(sqlite::Closed());
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<WriteOp*> batch;
+  for (;;) {
+    mu_.Lock();
+    mu_.Await(absl::Condition(
+        +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return (!s->paused_ && !s->queue_.empty()) || (s->stopping_ && s->queue_.empty());
+        },
+        this));
+    if (queue_.empty()) {  // stopping and drained
+      mu_.Unlock();
+      return;
+    }
+    const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, options_.max_batch)));
+    batch.assign(queue_.begin(), queue_.begin() + n);
+    queue_.erase(queue_.begin(), queue_.begin() + n);
+    mu_.Unlock();
+
+    RunBatch(batch);
+
+    mu_.Lock();
+    stats_.batches++;
+    stats_.ops += static_cast<int64_t>(n);
+    stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
+    mu_.Unlock();
+    // Outside the lock: a callback may queue another write.
+    for (WriteOp* op : batch) {
+      std::unique_ptr<WriteOp> owned(op);
+      owned->done(std::move(owned->status));
+    }
+    batch.clear();
+  }
+}
+
+void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
+  Connection& conn = *writer_;
+  auto fail_all = [&](const absl::Status& s) {
+    for (WriteOp* op : batch) op->status = s;
+  };
+  if (absl::Status s = conn.Exec("BEGIN IMMEDIATE"); !s.ok()) {
+    fail_all(s);
+    return;
+  }
+  for (WriteOp* op : batch) {
+    absl::Status s = conn.Exec("SAVEPOINT op");
+    if (!s.ok()) {
+      (void)conn.Exec("ROLLBACK");
+      fail_all(s);
+      return;
+    }
+    absl::Status result = op->fn(conn);
+    if (sqlite3_get_autocommit(conn.db())) {
+      // SQLite rolled the whole transaction back (I/O error, disk full...):
+      // nothing of this batch was written.
+      fail_all(result.ok() ? absl::UnavailableError("sqlite: transaction rolled back") : result);
+      return;
+    }
+    if (!result.ok()) s = conn.Exec("ROLLBACK TO op");
+    if (s.ok()) s = conn.Exec("RELEASE op");
+    if (!s.ok()) {
+      (void)conn.Exec("ROLLBACK");
+      fail_all(s);
+      return;
+    }
+    op->status = std::move(result);
+  }
+  if (absl::Status s = conn.Exec("COMMIT"); !s.ok()) {
+    if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
+    fail_all(s);
+  }
+}
+
+SqliteStore::WriterStats SqliteStore::writer_stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+void SqliteStore::PauseWriterForTest() {
+  absl::MutexLock lock(&mu_);
+  paused_ = true;
+}
+
+void SqliteStore::ResumeWriterForTest() {
+  absl::MutexLock lock(&mu_);
+  paused_ = false;
+}
+
+size_t SqliteStore::QueuedWritesForTest() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+}  // namespace parley::store
