@@ -1,6 +1,8 @@
-// Porter's (1980) suffix-stripping stemmer for English, the algorithm as
-// published ("An algorithm for suffix stripping", Program 14(3)), so that
-// "charged", "charges" and "charging" meet at "charg".
+// Porter's (1980) suffix-stripping stemmer for English ("An algorithm for
+// suffix stripping", Program 14(3)), so that "charged", "charges" and
+// "charging" meet at "charg". The algorithm is Snowball's "porter" from
+// Debian's libstemmer, which follows the paper except that it undoubles a
+// final consonant only for bb dd ff gg mm nn pp rr tt ("trekking" -> "trekk").
 #pragma once
 
 #include <string>

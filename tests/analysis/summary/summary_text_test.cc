@@ -31,6 +31,13 @@ TEST(PorterStem, ExamplesFromPortersPaper) {
   for (const auto& [word, stem] : cases) EXPECT_EQ(Stem(word), stem) << word;
 }
 
+// Snowball's "porter" undoubles only bb dd ff gg mm nn pp rr tt; the paper
+// undoubles any final double consonant but l, s and z.
+TEST(PorterStem, UndoublesOnlySnowballsConsonants) {
+  EXPECT_EQ(Stem("stopped"), "stop");
+  EXPECT_EQ(Stem("trekking"), "trekk");
+}
+
 TEST(PorterStem, LeavesShortAndNonAsciiWordsAlone) {
   EXPECT_EQ(Stem("is"), "is");
   EXPECT_EQ(Stem("réservation"), "réservation");
