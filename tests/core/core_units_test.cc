@@ -13,6 +13,7 @@
 #include "core/time_format.h"
 #include "core/transcript.h"
 #include "gtest/gtest.h"
+#include "parley/conversation.pb.h"
 
 namespace parley::core {
 namespace {
@@ -124,6 +125,32 @@ TEST(Transcript, DurationFromMessageTimesOrWordOffsets) {
   EXPECT_EQ(*TranscriptDurationMicros(call), 7'500'000);
 
   EXPECT_FALSE(TranscriptDurationMicros(WithSpeakers({"a"})).has_value());
+}
+
+// ADR 0010: the model changes are additive or keep field numbers, so a row
+// written by the old schema parses into the new one unchanged.
+TEST(CoreModel, RowsWrittenBeforeAdr10KeepParsing) {
+  // Old schema: source = 4 (STUDIO_SYNTHETIC), input_types = [1, 2] and
+  // channel_type = 3 as int32, one event with detail_json (field 5).
+  const std::string old_row(
+      "\x28\x04"                              // source = 4
+      "\x82\x02\x02\x01\x02"               // input_types (32), packed [1, 2]
+      "\x88\x02\x03"                         // channel_type (33) = 3
+      "\xda\x01\x08\x0a\x02" "e1" "\x2a\x02" "{}",  // events (27): id "e1", field 5 "{}"
+      21);
+  Conversation c;
+  ASSERT_TRUE(c.ParseFromString(old_row));
+  EXPECT_EQ(c.source(), STUDIO_SYNTHETIC_ANNOTATION);
+  ASSERT_EQ(c.input_types_size(), 2);
+  EXPECT_EQ(c.input_types(0), INPUT_TYPE_TEXT);
+  EXPECT_EQ(c.input_types(1), INPUT_TYPE_AUDIO);
+  EXPECT_EQ(c.channel_type(), CHANNEL_MULTIMODAL);
+  ASSERT_EQ(c.events_size(), 1);
+  EXPECT_EQ(c.events(0).id(), "e1");
+  EXPECT_EQ(c.events(0).payload_case(), Event::PAYLOAD_NOT_SET);
+  // Renamed values keep their numbers.
+  EXPECT_EQ(static_cast<int>(OPERA_SIMULATION), 6);
+  EXPECT_EQ(static_cast<int>(OPERA_SYNTHETIC), 8);
 }
 
 TEST(BlobUri, ReadsBucketsAndFilesAndRefusesEscapes) {
