@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -164,6 +165,24 @@ std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Mess
   std::vector<std::string> paths;
   for (const auto* f : fields) paths.push_back(f->name());
   return paths;
+}
+
+std::string FindCredential(const Request& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (name != "authorization") continue;
+    std::string_view v = value;
+    constexpr std::string_view kBearer = "bearer ";
+    if (v.size() > kBearer.size() && absl::EqualsIgnoreCase(Sv(v.substr(0, kBearer.size())), Sv(kBearer))) {
+      return std::string(absl::StripAsciiWhitespace(Sv(v.substr(kBearer.size()))));
+    }
+  }
+  for (const auto& [name, value] : req.headers) {
+    if (name == "x-goog-api-key") return value;
+  }
+  for (const auto& [name, value] : req.query) {
+    if (name == "key") return value;
+  }
+  return "";
 }
 
 }  // namespace parley::google_api

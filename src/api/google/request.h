@@ -97,4 +97,9 @@ std::vector<std::string> PatchPaths(const Query& q, const google::protobuf::Mess
 absl::Status CheckNameMatchesUrl(std::string_view field, std::string_view given,
                                  std::string_view expected);
 
+// The credential a Google client sends: `Authorization: Bearer KEY`, else the
+// `x-goog-api-key` header, else the `key` query parameter (API-key mode);
+// empty when none.
+std::string FindCredential(const http::Request& req);
+
 }  // namespace parley::google_api

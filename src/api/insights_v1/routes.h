@@ -3,8 +3,8 @@
 
 #include <string>
 
+#include "api/dialect.h"
 #include "api/http/router.h"
-#include "core/blob_uri.h"
 #include "service/analysis_service.h"
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
@@ -14,20 +14,11 @@
 
 namespace parley::insights_v1 {
 
-struct Options {
-  core::BlobOptions blobs;  // where gs:// and file:// transcript URIs are read from
-  std::string export_dir;   // where insightsdata:export writes (empty: export refused)
-};
-
+// blobs: where gs:// and file:// transcript URIs are read from; export_dir:
+// where insightsdata:export writes (empty: export refused).
+using Options = api::ServerConfig;
 // What the handlers work with; everything must outlive the router.
-struct Services {
-  service::ConversationService* conversations = nullptr;
-  service::AnalysisService* analysis = nullptr;
-  service::OperationService* operations = nullptr;
-  service::ResourceService* resources = nullptr;
-  service::SettingsService* settings = nullptr;
-  service::IngestService* ingest = nullptr;
-};
+using Services = api::Services;
 
 // Registers every Insights v1 route.
 void AddRoutes(const Options& options, const Services& services, http::Router* router);

@@ -1,0 +1,42 @@
+// The Insights v1 dialect as `parley serve` registers it: every route under
+// /v1/projects/{project}/locations/{location}/ that routes.h lists, Google's
+// error shape, Google's credentials, the project as the tenant.
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "api/dialect.h"
+#include "api/google/errors.h"
+#include "api/google/request.h"
+#include "api/insights_v1/routes.h"
+#include "core/absl_compat.h"
+
+namespace parley::insights_v1 {
+namespace {
+
+class InsightsDialect : public api::Dialect {
+ public:
+  std::string_view name() const override { return "insights_v1"; }
+
+  bool Owns(std::string_view path) const override {
+    return absl::StartsWith(Sv(path), "/v1/projects/");
+  }
+
+  void AddRoutes(const api::ServerConfig& config, const api::Services& services,
+                 http::Router* router) override {
+    insights_v1::AddRoutes(config, services, router);
+  }
+
+  http::Response RenderError(int http_status, const std::string& message) const override {
+    return google_api::ErrorResponse(http_status, message);
+  }
+
+  api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
+    return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<api::Dialect> MakeDialect() { return std::make_unique<InsightsDialect>(); }
+
+}  // namespace parley::insights_v1

@@ -1,0 +1,252 @@
+// `parley serve`: the HTTP server with every registered dialect
+// (api::RegisteredDialects(), from the registry the program links), the
+// service layer over the embedded store, the job queue and the expiry sweep.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "api/dialect.h"
+#include "api/http/router.h"
+#include "api/http/server.h"
+#include "cli/command.h"
+#include "core/page_token.h"
+#include "jobs/job_queue.h"
+#include "service/analysis_service.h"
+#include "service/conversation_service.h"
+#include "service/ingest_service.h"
+#include "service/operation_service.h"
+#include "service/resource_service.h"
+#include "service/settings_service.h"
+#include "store/store.h"
+
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "var/data";
+  std::string bucket_dir;
+  std::string file_root;
+  size_t max_body_bytes = 32u << 20;
+  int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
+  int network_threads = 2;
+  int sweep_seconds = 60;
+  int workers = 2;
+  int max_analysis_messages = 5'000;
+  std::vector<std::string> intent_models;  // [PROJECT=]PATH
+  float intent_threshold = 0.5f;
+  std::string export_dir = "var/exports";
+};
+
+std::string RandomHex(size_t bytes) {
+  std::random_device rd;
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) {
+    unsigned v = rd() & 0xff;
+    out += kHex[v >> 4];
+    out += kHex[v & 15];
+  }
+  return out;
+}
+
+int Serve(const ServeFlags& flags) {
+  // Signals are taken synchronously by this thread; every thread started
+  // below inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  size_t colon = flags.listen.rfind(':');
+  if (colon == std::string::npos) {
+    std::cerr << "parley: --listen must be HOST:PORT\n";
+    return 2;
+  }
+  parley::http::ServerOptions options;
+  options.host = flags.listen.substr(0, colon);
+  try {
+    options.port = static_cast<uint16_t>(std::stoi(flags.listen.substr(colon + 1)));
+  } catch (...) {
+    std::cerr << "parley: bad port in --listen " << flags.listen << "\n";
+    return 2;
+  }
+  options.max_body_bytes = flags.max_body_bytes;
+  options.network_threads = flags.network_threads;
+
+  parley::store::StoreOptions store_options;
+  store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
+  auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
+  if (!store.ok()) {
+    std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
+              << store.status().message() << "\n";
+    return 1;
+  }
+  auto key = (*store)->GetOrCreateSetting("page_token_key", RandomHex(32));
+  if (!key.ok()) {
+    std::cerr << "parley: " << key.status().message() << "\n";
+    return 1;
+  }
+  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
+
+  parley::http::Router router;
+  router.Add(parley::http::Method::kGet, "/healthz",
+             [](const parley::http::Request&, const parley::http::PathParams&) {
+               parley::http::Response r;
+               r.body = "{\"status\":\"ok\"}";
+               return r;
+             });
+  // Long-running operations (analyses, bulk work, exports) run on workers.
+  parley::jobs::JobQueue jobs(store->get(), flags.workers);
+  parley::service::AnalysisLimits analysis_limits;
+  analysis_limits.max_messages = flags.max_analysis_messages;
+  parley::service::AnalysisService analysis(store->get(), &conversations, analysis_limits);
+  analysis.RegisterRunners(&jobs);
+  for (const std::string& spec : flags.intent_models) {
+    // PROJECT=PATH attaches to one project; a bare PATH to every other one.
+    size_t eq = spec.find('=');
+    std::string project = eq == std::string::npos ? "" : spec.substr(0, eq);
+    std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    auto model = parley::analysis::intents::IntentModel::Load(path);
+    if (!model.ok()) {
+      std::cerr << "parley: --intent-model " << spec << ": " << model.status().message() << "\n";
+      return 2;
+    }
+    analysis.SetIntentModel(project,
+                            std::make_shared<const parley::analysis::intents::IntentModel>(std::move(*model)),
+                            flags.intent_threshold);
+  }
+  parley::api::ServerConfig config;
+  config.blobs.bucket_dir = flags.bucket_dir;
+  config.blobs.file_root = flags.file_root;
+  config.export_dir = flags.export_dir;
+  parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
+  parley::service::ResourceService resources(store->get());
+  parley::service::SettingsService settings(&resources);
+  parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
+  parley::api::Services services;
+  services.conversations = &conversations;
+  services.analysis = &analysis;
+  services.operations = &operations;
+  services.resources = &resources;
+  services.settings = &settings;
+  services.ingest = &ingest;
+  const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
+      parley::api::RegisteredDialects();
+  for (const auto& dialect : dialects) dialect->AddRoutes(config, services, &router);
+  if (absl::Status s = jobs.Start(); !s.ok()) {
+    std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
+    return 1;
+  }
+
+  // Errors the server detects itself come in the shape of the dialect whose
+  // path was asked for.
+  parley::http::Server server(
+      options, &router,
+      [&dialects](std::string_view target, int status, const std::string& message) {
+        std::string_view path = target.substr(0, target.find('?'));
+        if (const parley::api::Dialect* d = parley::api::DialectFor(dialects, path)) {
+          return d->RenderError(status, message);
+        }
+        parley::http::Response r;
+        r.status = status;
+        r.content_type = "text/plain; charset=utf-8";
+        r.body = message;
+        return r;
+      });
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "parley: " << s.message() << "\n";
+    return 1;
+  }
+  std::cerr << "parley: listening on " << options.host << ":" << server.port() << ", data in "
+            << flags.data_dir << std::endl;
+
+  // Expired conversations are removed in the background.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread sweeper([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(flags.sweep_seconds), [&] { return stopping; })) {
+      lock.unlock();
+      auto swept = conversations.SweepExpired();
+      if (!swept.ok()) std::cerr << "parley: expiry sweep failed: " << swept.status().message() << "\n";
+      lock.lock();
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "parley: signal " << sig << ", draining" << std::endl;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  sweeper.join();
+  server.Shutdown();
+  jobs.Shutdown();  // unfinished operations resume after a restart
+  (*store)->Close();
+  std::cerr << "parley: stopped" << std::endl;
+  return 0;
+}
+
+void AddServeCommand(CLI::App& app) {
+  auto serve = std::make_shared<ServeFlags>();
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP server");
+  serve_cmd->add_option("--listen", serve->listen, "HOST:PORT to listen on")->capture_default_str();
+  serve_cmd->add_option("--data-dir", serve->data_dir, "Directory of the embedded store")
+      ->capture_default_str();
+  serve_cmd->add_option("--bucket-dir", serve->bucket_dir,
+                        "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory)");
+  serve_cmd->add_option("--file-root", serve->file_root,
+                        "Only read file:// URIs under this directory (default: anywhere)");
+  serve_cmd->add_option("--max-body-bytes", serve->max_body_bytes, "Largest request body accepted")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve->network_threads, "Network threads")->capture_default_str();
+  serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
+                        "Memory for recently read conversations, MiB (0 = off)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--sweep-seconds", serve->sweep_seconds,
+                        "How often expired conversations are removed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  serve_cmd->add_option("--workers", serve->workers, "Threads running long-running operations")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-analysis-messages", serve->max_analysis_messages,
+                        "Most transcript segments a conversation may have to be analyzed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--intent-model", serve->intent_models,
+                        "[PROJECT=]PATH of a model from `parley intents train`: analyses of that "
+                        "project (or, without PROJECT=, of every project) report intents; repeatable");
+  serve_cmd->add_option("--intent-threshold", serve->intent_threshold,
+                        "Lowest confidence an analysis reports an intent with")
+      ->capture_default_str();
+  serve_cmd->add_option("--export-dir", serve->export_dir,
+                        "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*)")
+      ->capture_default_str();
+  serve_cmd->callback([serve] {
+    if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+const bool kRegistered = parley::cli::RegisterCommand(&AddServeCommand);
+
+}  // namespace
+
