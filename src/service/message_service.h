@@ -28,7 +28,8 @@
 // stores nothing.
 //
 // Thread-safe: any number of threads may call at once, on the same
-// conversation too (the optimistic retry serialises them).
+// conversation too (the optimistic retry serialises them; a call that keeps
+// losing the race is ABORTED, having stored nothing, and may be retried).
 #pragma once
 
 #include <cstdint>
@@ -120,7 +121,8 @@ class MessageService {
   // space as dialects build it; otherwise every occurrence of the redacted
   // substring), and in each recognised word that overlaps a range (the whole
   // word). text_html, a rendering of the text, is cleared. Each range is
-  // recorded as a core Redaction (start, end, info type, `moment`, now), the
+  // recorded as a core Redaction (start, end, info type, `moment`, now; the
+  // offsets are those given, i.e. into the text before this call), the
   // state becomes MESSAGE_REDACTED, update_time_us now, and an
   // EVENT_MESSAGE_REDACTED event carries the redactions.
   // Because the conversation is rewritten and its views re-rendered in the
