@@ -1,0 +1,526 @@
+#include "service/message_service.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "core/absl_compat.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+
+namespace parley::service {
+
+using core::Chunk;
+using core::Conversation;
+using core::Event;
+using core::Message;
+using core::MetadataEntry;
+using core::NewId;
+using core::NowMicros;
+using core::Participant;
+
+namespace {
+
+// The core id rule (ADR 0010): 1-128 of [A-Za-z0-9_.~-], starting with a
+// letter or digit.
+bool IsCoreId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(id[0])) return false;
+  return std::all_of(id.begin(), id.end(), [&](char c) {
+    return alnum(c) || c == '_' || c == '.' || c == '~' || c == '-';
+  });
+}
+
+bool IsInfoType(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-';
+  });
+}
+
+// True if byte offset `i` of UTF-8 `s` starts a character (or is the end).
+bool IsCharBoundary(std::string_view s, size_t i) {
+  return i == s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+}
+
+// Gives an empty `*id` a new one; checks a given one against the core rule.
+absl::Status AssignId(std::string* id, std::string_view what) {
+  if (id->empty()) {
+    *id = NewId();
+    return absl::OkStatus();
+  }
+  if (IsCoreId(*id)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid ", Sv(what), " id \"", *id,
+      "\": it must be 1 to 128 of letters, digits, '_', '.', '~', '-', starting with a letter "
+      "or digit"));
+}
+
+absl::Status CheckScope(std::string_view scope) {
+  if (scope.empty()) return absl::InvalidArgumentError("a conversation scope is required");
+  return absl::OkStatus();
+}
+
+// One ConversationService::Update of (tenant, scope, id) whose `mutate`
+// also fills in what the caller returns (from the attempt that was stored).
+template <typename T>
+absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::string_view tenant,
+                                  std::string_view scope, std::string_view id,
+                                  const std::function<absl::Status(Conversation&, T&)>& mutate) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  T out{};
+  auto updated = conversations.Update(tenant, scope, id,
+                                      [&](Conversation& c) { return mutate(c, out); });
+  if (!updated.ok()) return updated.status();
+  return out;
+}
+
+Message* FindMessage(Conversation& c, std::string_view id) {
+  for (Message& m : *c.mutable_messages()) {
+    if (m.id() == id) return &m;
+  }
+  return nullptr;
+}
+
+Participant* FindParticipant(Conversation& c, std::string_view id) {
+  for (Participant& p : *c.mutable_participants()) {
+    if (p.id() == id) return &p;
+  }
+  return nullptr;
+}
+
+absl::Status MessageNotFound(std::string_view id) {
+  return absl::NotFoundError(absl::StrCat("message \"", Sv(id), "\" not found"));
+}
+
+// A new event of `type` at `now`, appended to `c`.
+Event* AddEvent(Conversation& c, core::EventType type, int64_t now) {
+  Event* e = c.add_events();
+  e->set_id(NewId());
+  e->set_type(type);
+  e->set_time_us(now);
+  return e;
+}
+
+// Cresta allows deleting messages only of these sources.
+bool AllowsMessageDeletion(core::Source source) {
+  switch (source) {
+    case core::STUDIO_SYNTHETIC_ANNOTATION:
+    case core::STUDIO_USER_DEFINED:
+    case core::OPERA_SYNTHETIC:
+    case core::OPERA_SIMULATION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// ---- redaction ----
+
+// A range to replace, in the coordinates of the string it applies to.
+struct Piece {
+  size_t start;
+  size_t end;
+  const std::string* info_type;
+};
+
+std::string Replacement(const std::string& info_type, size_t bytes) {
+  if (info_type.empty()) return std::string(bytes, '*');
+  return absl::StrCat("[", info_type, "]");
+}
+
+// `s` with each of `pieces` (sorted, non-overlapping, within `s`) replaced.
+std::string ReplacePieces(std::string_view s, const std::vector<Piece>& pieces) {
+  std::string out;
+  out.reserve(s.size());
+  size_t at = 0;
+  for (const Piece& p : pieces) {
+    out.append(s.substr(at, p.start - at));
+    out += Replacement(*p.info_type, p.end - p.start);
+    at = p.end;
+  }
+  out.append(s.substr(at));
+  return out;
+}
+
+std::vector<Piece> ToPieces(const std::vector<MessageService::ByteRange>& ranges) {
+  std::vector<Piece> pieces;
+  pieces.reserve(ranges.size());
+  for (const auto& r : ranges) {
+    pieces.push_back({static_cast<size_t>(r.start), static_cast<size_t>(r.end), &r.info_type});
+  }
+  return pieces;
+}
+
+// Redacts the text and transcript chunks of `m`, whose text was `original`.
+void RedactChunks(Message& m, std::string_view original, const std::vector<Piece>& pieces) {
+  std::vector<std::string*> texts;
+  for (Chunk& chunk : *m.mutable_chunks()) {
+    if (chunk.has_text()) texts.push_back(chunk.mutable_text());
+    if (chunk.has_transcript()) texts.push_back(chunk.mutable_transcript());
+  }
+  if (texts.empty()) return;
+  std::string joined = absl::StrJoin(texts, " ", [](std::string* out, const std::string* t) {
+    out->append(*t);
+  });
+  if (joined == original) {
+    // The text is the chunks joined by a space (how dialects build it):
+    // redact exactly the same bytes in each chunk.
+    size_t offset = 0;
+    for (std::string* t : texts) {
+      const size_t end = offset + t->size();
+      std::vector<Piece> local;
+      for (const Piece& p : pieces) {
+        size_t s = std::max(p.start, offset), e = std::min(p.end, end);
+        if (s < e) local.push_back({s - offset, e - offset, p.info_type});
+      }
+      if (!local.empty()) *t = ReplacePieces(*t, local);
+      offset = end + 1;
+    }
+    return;
+  }
+  // Otherwise remove every occurrence of each redacted substring.
+  for (const Piece& p : pieces) {
+    std::string_view gone = original.substr(p.start, p.end - p.start);
+    std::string with = Replacement(*p.info_type, gone.size());
+    for (std::string* t : texts) *t = absl::StrReplaceAll(*t, {{Sv(gone), with}});
+  }
+}
+
+// Redacts each word of `m` that overlaps a piece of `original`. Words are
+// located in the text in order; a word not found there is redacted when it
+// and a redacted substring contain one another.
+void RedactWords(Message& m, std::string_view original, const std::vector<Piece>& pieces) {
+  size_t cursor = 0;
+  for (core::WordInfo& w : *m.mutable_words()) {
+    const std::string& word = w.word();
+    if (word.empty()) continue;
+    const Piece* hit = nullptr;
+    size_t at = original.find(word, cursor);
+    if (at != std::string_view::npos) {
+      cursor = at + word.size();
+      for (const Piece& p : pieces) {
+        if (p.start < cursor && at < p.end) {
+          hit = &p;
+          break;
+        }
+      }
+    } else {
+      for (const Piece& p : pieces) {
+        std::string_view gone = original.substr(p.start, p.end - p.start);
+        if (gone.find(word) != std::string_view::npos ||
+            std::string_view(word).find(gone) != std::string_view::npos) {
+          hit = &p;
+          break;
+        }
+      }
+    }
+    if (hit != nullptr) w.set_word(Replacement(*hit->info_type, word.size()));
+  }
+}
+
+bool SameValues(const MetadataEntry& a, const MetadataEntry& b) {
+  if (a.values_size() != b.values_size()) return false;
+  for (int i = 0; i < a.values_size(); ++i) {
+    if (a.values(i).SerializeAsString() != b.values(i).SerializeAsString()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+MessageService::MessageService(ConversationService* conversations)
+    : conversations_(conversations) {}
+
+absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+    std::vector<Message> messages, const AppendOptions& options) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  if (messages.empty()) return absl::InvalidArgumentError("no messages to append");
+  // Ids are assigned once, so a retried write stores the same ones.
+  std::set<std::string, std::less<>> batch_ids;
+  for (Message& m : messages) {
+    if (absl::Status s = AssignId(m.mutable_id(), "message"); !s.ok()) return s;
+    if (!batch_ids.insert(m.id()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("message id \"", m.id(), "\" is given twice"));
+    }
+  }
+  return UpdateReturning<std::vector<Message>>(
+      *conversations_, tenant, scope, conversation_id,
+      [&](Conversation& c, std::vector<Message>& stored) -> absl::Status {
+        if (c.lifecycle() == core::COMPLETED && !options.allow_closed) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "conversation \"", c.id(), "\" is completed; no messages can be added"));
+        }
+        int64_t last = -1;
+        for (const Message& m : c.messages()) {
+          if (batch_ids.contains(m.id())) {
+            return absl::AlreadyExistsError(absl::StrCat("message \"", m.id(), "\" already exists"));
+          }
+          if (m.has_sequence_position()) last = std::max(last, m.sequence_position());
+        }
+        const int64_t now = NowMicros();
+        stored.clear();
+        for (Message m : messages) {
+          if (m.has_sequence_position()) {
+            if (m.sequence_position() <= last) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "message \"", m.id(), "\" has sequence position ", m.sequence_position(),
+                  ", which is not after the last one (", last, ")"));
+            }
+          } else {
+            m.set_sequence_position(std::max<int64_t>(last + 1, c.messages_size()));
+          }
+          last = m.sequence_position();
+          m.set_create_time_us(now);
+          m.set_update_time_us(now);
+          if (m.state() == core::MESSAGE_STATE_UNSPECIFIED) m.set_state(core::MESSAGE_ACTIVE);
+          *c.add_messages() = m;
+          stored.push_back(std::move(m));
+        }
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<Message> MessageService::DeleteMessage(std::string_view tenant,
+                                                      std::string_view scope,
+                                                      std::string_view conversation_id,
+                                                      std::string_view message_id) {
+  return UpdateReturning<Message>(
+      *conversations_, tenant, scope, conversation_id,
+      [&](Conversation& c, Message& out) -> absl::Status {
+        if (!AllowsMessageDeletion(c.source())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "messages of conversation \"", c.id(), "\" cannot be deleted: only conversations "
+              "from STUDIO_SYNTHETIC_ANNOTATION, STUDIO_USER_DEFINED, OPERA_SYNTHETIC or "
+              "OPERA_SIMULATION allow it"));
+        }
+        Message* m = FindMessage(c, message_id);
+        if (m == nullptr || m->state() == core::MESSAGE_DELETED) return MessageNotFound(message_id);
+        const int64_t now = NowMicros();
+        m->clear_text();
+        m->clear_text_html();
+        m->clear_chunks();
+        m->clear_words();
+        m->clear_email();
+        m->clear_original_event_json();
+        m->clear_bot_data_json();
+        m->clear_redactions();
+        m->set_state(core::MESSAGE_DELETED);
+        m->set_update_time_us(now);
+        Event* e = AddEvent(c, core::EVENT_MESSAGE_DELETED, now);
+        e->set_message_id(m->id());
+        e->mutable_message_deleted()->set_participant_id(m->participant_id());
+        out = *m;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
+                                                      std::string_view scope,
+                                                      std::string_view conversation_id,
+                                                      std::string_view message_id,
+                                                      std::vector<ByteRange> ranges,
+                                                      std::string_view moment) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  if (ranges.empty()) return absl::InvalidArgumentError("no byte range to redact");
+  std::sort(ranges.begin(), ranges.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.start < b.start; });
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const ByteRange& r = ranges[i];
+    if (r.start < 0 || r.end <= r.start) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid byte range [", r.start, ", ", r.end,
+                                                     "): it must be non-empty and start at 0 or later"));
+    }
+    if (!r.info_type.empty() && !IsInfoType(r.info_type)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid info type \"", r.info_type, "\": 1 to 64 of letters, digits, '_', '.', '-'"));
+    }
+    if (i > 0 && r.start < ranges[i - 1].end) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "byte ranges [", ranges[i - 1].start, ", ", ranges[i - 1].end, ") and [", r.start, ", ",
+          r.end, ") overlap"));
+    }
+  }
+  const std::vector<Piece> pieces = ToPieces(ranges);
+  return UpdateReturning<Message>(
+      *conversations_, tenant, scope, conversation_id,
+      [&](Conversation& c, Message& out) -> absl::Status {
+        Message* m = FindMessage(c, message_id);
+        if (m == nullptr) return MessageNotFound(message_id);
+        if (m->state() == core::MESSAGE_DELETED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("message \"", Sv(message_id), "\" is deleted"));
+        }
+        const std::string original = m->text();
+        for (const ByteRange& r : ranges) {
+          if (static_cast<size_t>(r.end) > original.size()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "byte range [", r.start, ", ", r.end, ") is outside the message text (",
+                original.size(), " bytes)"));
+          }
+          if (!IsCharBoundary(original, r.start) || !IsCharBoundary(original, r.end)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "byte range [", r.start, ", ", r.end,
+                ") does not start and end on a UTF-8 character boundary"));
+          }
+        }
+        const int64_t now = NowMicros();
+        m->set_text(ReplacePieces(original, pieces));
+        RedactChunks(*m, original, pieces);
+        RedactWords(*m, original, pieces);
+        m->clear_text_html();
+        Event* e = AddEvent(c, core::EVENT_MESSAGE_REDACTED, now);
+        e->set_message_id(m->id());
+        for (const ByteRange& r : ranges) {
+          core::Redaction* red = m->add_redactions();
+          red->set_start_byte(static_cast<int32_t>(r.start));
+          red->set_end_byte(static_cast<int32_t>(r.end));
+          red->set_info_type(r.info_type);
+          red->set_moment(std::string(moment));
+          red->set_time_us(now);
+          *e->mutable_message_redacted()->add_redactions() = *red;
+        }
+        m->set_state(core::MESSAGE_REDACTED);
+        m->set_update_time_us(now);
+        out = *m;
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<Participant> MessageService::AddParticipant(std::string_view tenant,
+                                                           std::string_view scope,
+                                                           std::string_view conversation_id,
+                                                           Participant participant) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  if (absl::Status s = AssignId(participant.mutable_id(), "participant"); !s.ok()) return s;
+  auto updated = conversations_->Update(
+      tenant, scope, conversation_id, [&](Conversation& c) -> absl::Status {
+        if (FindParticipant(c, participant.id()) != nullptr) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("participant \"", participant.id(), "\" already exists"));
+        }
+        *c.add_participants() = participant;
+        Event* e = AddEvent(c, core::EVENT_PARTICIPANT_ADDED, NowMicros());
+        e->set_participant_id(participant.id());
+        e->mutable_participant_added()->set_participant_id(participant.id());
+        e->mutable_participant_added()->set_role(participant.role());
+        return absl::OkStatus();
+      });
+  if (!updated.ok()) return updated.status();
+  return participant;
+}
+
+absl::StatusOr<Participant> MessageService::UpdateParticipant(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+    std::string_view participant_id, const std::function<absl::Status(Participant&)>& mutate) {
+  return UpdateReturning<Participant>(
+      *conversations_, tenant, scope, conversation_id,
+      [&](Conversation& c, Participant& out) -> absl::Status {
+        Participant* p = FindParticipant(c, participant_id);
+        if (p == nullptr) {
+          return absl::NotFoundError(
+              absl::StrCat("participant \"", Sv(participant_id), "\" not found"));
+        }
+        Participant next = *p;
+        if (absl::Status s = mutate(next); !s.ok()) return s;
+        if (next.id() != p->id()) {
+          return absl::InvalidArgumentError("a participant's id cannot be changed");
+        }
+        if (p->role() != core::ROLE_UNSPECIFIED && next.role() != p->role()) {
+          return absl::InvalidArgumentError("a participant's role cannot be changed once set");
+        }
+        *p = next;
+        out = std::move(next);
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<MessageService::MetadataUpsert> MessageService::UpsertMetadata(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+    const std::vector<MetadataEntry>& entries, core::MetadataSource source) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  if (entries.empty()) return absl::InvalidArgumentError("no metadata to upsert");
+  std::set<std::string_view> keys;
+  for (const MetadataEntry& e : entries) {
+    if (e.key().empty()) return absl::InvalidArgumentError("metadata keys must not be empty");
+    if (!keys.insert(e.key()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("metadata key \"", e.key(), "\" is given twice"));
+    }
+  }
+  // When nothing changes the write is abandoned: `mutate` returns this
+  // status and `unchanged` holds the conversation as read.
+  const absl::Status no_change(absl::StatusCode::kCancelled, "parley: no metadata change");
+  std::optional<Conversation> unchanged;
+  Event event;
+  auto updated = conversations_->Update(
+      tenant, scope, conversation_id, [&](Conversation& c) -> absl::Status {
+        unchanged.reset();
+        const int64_t now = NowMicros();
+        core::MetadataChanged changed;
+        for (const MetadataEntry& given : entries) {
+          MetadataEntry* stored = nullptr;
+          for (MetadataEntry& m : *c.mutable_metadata()) {
+            if (m.key() == given.key()) stored = &m;
+          }
+          if (stored != nullptr && stored->source() == source && SameValues(*stored, given)) continue;
+          if (stored == nullptr) stored = c.add_metadata();
+          stored->set_key(given.key());
+          *stored->mutable_values() = given.values();
+          stored->set_source(source);
+          stored->set_update_time_us(now);
+          *changed.add_set() = *stored;
+        }
+        if (changed.set_size() == 0) {
+          unchanged = c;
+          return no_change;
+        }
+        changed.set_source(source);
+        Event* e = AddEvent(c, core::EVENT_METADATA_CHANGED, now);
+        *e->mutable_metadata_changed() = std::move(changed);
+        event = *e;
+        return absl::OkStatus();
+      });
+  if (!updated.ok()) {
+    if (unchanged.has_value() && updated.status() == no_change) {
+      return MetadataUpsert{*std::move(unchanged), std::nullopt};
+    }
+    return updated.status();
+  }
+  return MetadataUpsert{*std::move(updated), std::move(event)};
+}
+
+absl::StatusOr<Conversation> MessageService::Complete(std::string_view tenant,
+                                                      std::string_view scope,
+                                                      std::string_view conversation_id,
+                                                      std::optional<int64_t> end_time_us,
+                                                      std::string_view reason) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  return conversations_->Update(
+      tenant, scope, conversation_id, [&](Conversation& c) -> absl::Status {
+        if (c.lifecycle() == core::COMPLETED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("conversation \"", c.id(), "\" is already completed"));
+        }
+        const int64_t now = NowMicros();
+        const int64_t end = end_time_us.value_or(now);
+        if (c.has_start_time_us() && end < c.start_time_us()) {
+          return absl::InvalidArgumentError("the end time is before the conversation's start time");
+        }
+        c.set_lifecycle(core::COMPLETED);
+        c.set_end_time_us(end);
+        Event* e = AddEvent(c, core::EVENT_CONVERSATION_COMPLETED, now);
+        e->mutable_completed()->set_end_time_us(end);
+        e->mutable_completed()->set_reason(std::string(reason));
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace parley::service

@@ -1,0 +1,207 @@
+// MessageService: the rules every dialect shares for changing what is inside
+// a stored conversation — its messages (append, delete, redact), its
+// participants, its metadata and its lifecycle (complete). Built on
+// ConversationService: each method below is one ConversationService::Update,
+// i.e. one read-modify-write stored in one store transaction (retried when
+// another writer got there first), so a change and the typed Event that
+// records it land together or not at all, the registered stored views are
+// re-rendered in the same transaction and the store drops its cached views
+// of the conversation before the method returns. A method that returns an
+// error has stored nothing.
+//
+// Every method names the conversation by (tenant, scope, id); `scope` is the
+// dialect-neutral scope of ADR 0010 ("us-central1", "LOC/apps/APP",
+// "profiles/P", "global") and must not be empty. Until the store is keyed by
+// (tenant, scope, id) it is passed to ConversationService as its `location`.
+// NOT_FOUND when the conversation does not exist in that scope or has
+// expired.
+//
+// Expiry is not a method here: a conversation whose expire_time_us has
+// passed is NOT_FOUND for every method at once (ConversationService::Get)
+// and ConversationService::SweepExpired deletes it with everything it holds.
+// Set or change the expire time (a dialect's ttl) with
+// ConversationService::Create / Update.
+//
+// Limits (ConversationLimits: message count, text bytes, words per message,
+// labels) are checked by ConversationService::Update on the changed
+// conversation, so a change that would break one is INVALID_ARGUMENT and
+// stores nothing.
+//
+// Thread-safe: any number of threads may call at once, on the same
+// conversation too (the optimistic retry serialises them; a call that keeps
+// losing the race is ABORTED, having stored nothing, and may be retried).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "parley/conversation.pb.h"
+#include "service/conversation_service.h"
+
+namespace parley::service {
+
+class MessageService {
+ public:
+  // `conversations` must outlive this service.
+  explicit MessageService(ConversationService* conversations);
+
+  // ---- messages ----
+
+  struct AppendOptions {
+    // Append to a COMPLETED conversation too (imports, Insights uploads,
+    // late transcripts). Without it a COMPLETED conversation refuses new
+    // messages (Dialogflow: no content after `complete`).
+    bool allow_closed = false;
+  };
+
+  // Appends `messages`, in order, after the conversation's last message and
+  // returns them as stored. For each message:
+  // - an empty id gets a generated one; a given id must follow the core id
+  //   rule (1-128 of [A-Za-z0-9_.~-], starting with a letter or digit) and be
+  //   new in the conversation and in the batch (ALREADY_EXISTS / INVALID_ARGUMENT);
+  // - an unset sequence_position becomes the next one: one more than the
+  //   largest stored (or given earlier in the batch) position, and at least
+  //   the message's index in the conversation; a given one must be larger
+  //   than every stored and earlier position (INVALID_ARGUMENT), so
+  //   messages stay in sequence order;
+  // - create_time_us and update_time_us are set to now (storage times;
+  //   time_us, the send time, is kept as given);
+  // - state MESSAGE_STATE_UNSPECIFIED becomes MESSAGE_ACTIVE.
+  // INVALID_ARGUMENT when `messages` is empty; FAILED_PRECONDITION when the
+  // conversation is COMPLETED and !options.allow_closed.
+  absl::StatusOr<std::vector<core::Message>> AppendMessages(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+      std::vector<core::Message> messages, const AppendOptions& options);
+  absl::StatusOr<std::vector<core::Message>> AppendMessages(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+      std::vector<core::Message> messages) {
+    return AppendMessages(tenant, scope, conversation_id, std::move(messages), AppendOptions{});
+  }
+
+  // Deletes the content of message `message_id`: state MESSAGE_DELETED,
+  // update_time_us now, and every field that holds what was said cleared
+  // (text, text_html, chunks, words, email, original_event_json,
+  // bot_data_json, redactions). The message keeps its place, id, participant,
+  // role and times, so sequence positions and Event.message_id references stay
+  // valid. Adds an EVENT_MESSAGE_DELETED event (MessageDeleted with the
+  // message's participant). Returns the message as stored.
+  // NOT_FOUND when no such message exists or it is already deleted.
+  // FAILED_PRECONDITION unless the conversation's source is one of
+  // STUDIO_SYNTHETIC_ANNOTATION, STUDIO_USER_DEFINED, OPERA_SYNTHETIC,
+  // OPERA_SIMULATION (Cresta DeleteConversationMessage; the rule reads
+  // `source`, so it holds whichever dialect asks).
+  absl::StatusOr<core::Message> DeleteMessage(std::string_view tenant, std::string_view scope,
+                                              std::string_view conversation_id,
+                                              std::string_view message_id);
+
+  // One byte range of Message.text to redact: [start, end), UTF-8 bytes.
+  struct ByteRange {
+    int64_t start = 0;
+    int64_t end = 0;
+    // What was there ("PHONE_NUMBER"); empty when the caller does not say
+    // (Cresta's :redact names a moment, not an info type). When set: 1-64 of
+    // [A-Za-z0-9_.-].
+    std::string info_type;
+  };
+
+  // Redacts `ranges` of message `message_id`'s text (offsets into the text
+  // as stored now) and returns the message as stored. Each range is replaced:
+  // - with "[INFO_TYPE]" when it names an info type;
+  // - otherwise with one '*' per byte, so the text keeps its length and
+  //   byte offsets (earlier redaction records and later ranges stay valid).
+  // The same replacement is made wherever the text is repeated: in text and
+  // transcript chunks (exactly, when the text is those chunks joined by a
+  // space as dialects build it; otherwise every occurrence of the redacted
+  // substring), and in each recognised word that overlaps a range (the whole
+  // word). text_html, a rendering of the text, is cleared. Each range is
+  // recorded as a core Redaction (start, end, info type, `moment`, now; the
+  // offsets are those given, i.e. into the text before this call), the
+  // state becomes MESSAGE_REDACTED, update_time_us now, and an
+  // EVENT_MESSAGE_REDACTED event carries the redactions.
+  // Because the conversation is rewritten and its views re-rendered in the
+  // same transaction, no read (Get, List, stored views, the view cache)
+  // returns the original text afterwards. (The bytes may survive in the
+  // database file's free space and WAL until overwritten: see the store.)
+  // INVALID_ARGUMENT when `ranges` is empty, a range is empty, outside the
+  // text, does not start and end on a UTF-8 character boundary, or overlaps
+  // another (after sorting by start), or an info type is malformed.
+  // NOT_FOUND for an unknown message; FAILED_PRECONDITION for a deleted one.
+  absl::StatusOr<core::Message> RedactMessage(std::string_view tenant, std::string_view scope,
+                                              std::string_view conversation_id,
+                                              std::string_view message_id,
+                                              std::vector<ByteRange> ranges,
+                                              std::string_view moment);
+
+  // ---- participants ----
+
+  // Adds `participant` and returns it as stored. An empty id gets a
+  // generated one; a given id must follow the core id rule
+  // (INVALID_ARGUMENT) and be new (ALREADY_EXISTS). Role, role_name, external
+  // ids, phone number and the rest are stored as given. Adds an
+  // EVENT_PARTICIPANT_ADDED event (ParticipantAdded with id and role).
+  absl::StatusOr<core::Participant> AddParticipant(std::string_view tenant, std::string_view scope,
+                                                   std::string_view conversation_id,
+                                                   core::Participant participant);
+
+  // Calls `mutate` on a copy of participant `participant_id` and stores the
+  // result; returns it as stored. The id cannot change, and a role once set
+  // (not ROLE_UNSPECIFIED) cannot change (Dialogflow: Participant.role is
+  // immutable): INVALID_ARGUMENT. An error from `mutate` is returned as is.
+  // `mutate` may be called more than once (on a fresh copy each time) when
+  // another writer got there first. NOT_FOUND for an unknown participant.
+  // Records no event.
+  absl::StatusOr<core::Participant> UpdateParticipant(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+      std::string_view participant_id,
+      const std::function<absl::Status(core::Participant&)>& mutate);
+
+  // ---- metadata ----
+
+  struct MetadataUpsert {
+    core::Conversation conversation;  // as stored after the call
+    // The EVENT_METADATA_CHANGED event recorded, or none when nothing
+    // changed (then nothing was written).
+    std::optional<core::Event> event;
+  };
+
+  // Upserts metadata by key (Cresta UpsertConversationMetadata): a key not
+  // yet present is added; a present key has its values replaced by the
+  // given ones (not concatenated); keys not in `entries` are kept, so nothing
+  // is ever removed (MetadataChanged.removed_keys stays empty). Each key set
+  // gets `source` and update_time_us now. An entry whose values and source
+  // equal the stored ones is not a change. When some key changed, one
+  // EVENT_METADATA_CHANGED event lists the keys set (with their new values)
+  // and `source`; when none did, nothing is written and `event` is empty.
+  // Works on COMPLETED conversations too (Cresta indexes closed ones).
+  // INVALID_ARGUMENT when `entries` is empty, a key is empty, or a key is
+  // given twice.
+  absl::StatusOr<MetadataUpsert> UpsertMetadata(std::string_view tenant, std::string_view scope,
+                                                std::string_view conversation_id,
+                                                const std::vector<core::MetadataEntry>& entries,
+                                                core::MetadataSource source);
+
+  // ---- lifecycle ----
+
+  // Completes the conversation (Dialogflow :complete, Cresta close, CES end
+  // of session): lifecycle COMPLETED, end_time_us = `end_time_us` or now,
+  // duration recomputed, and an EVENT_CONVERSATION_COMPLETED event with the
+  // end time and `reason` ("complete", "close", ...). Returns the stored
+  // conversation. FAILED_PRECONDITION when it is already COMPLETED (nothing
+  // is changed); INVALID_ARGUMENT when the end time is before the start time.
+  absl::StatusOr<core::Conversation> Complete(std::string_view tenant, std::string_view scope,
+                                              std::string_view conversation_id,
+                                              std::optional<int64_t> end_time_us,
+                                              std::string_view reason = "complete");
+
+ private:
+  ConversationService* conversations_;
+};
+
+}  // namespace parley::service

@@ -1,0 +1,618 @@
+// MessageService over the real SQLite store: appending, deleting and
+// redacting messages, participants, metadata upsert and completion, each
+// with its typed event, and every refused change leaving the stored
+// conversation as it was.
+#include "service/message_service.h"
+
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "core/ids.h"
+#include "core/time_format.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+
+namespace parley::service {
+// The test reads like the core model it checks.
+using namespace core;  // NOLINT(build/namespaces)
+namespace {
+
+constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
+constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
+constexpr absl::StatusCode kPrecondition = absl::StatusCode::kFailedPrecondition;
+constexpr absl::StatusCode kExists = absl::StatusCode::kAlreadyExists;
+
+Message Text(const std::string& text, const std::string& id = "") {
+  Message m;
+  m.set_id(id);
+  m.set_text(text);
+  return m;
+}
+
+class MessageServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open({}); }
+  void Open(ConversationLimits limits) {
+    dir_ = std::filesystem::temp_directory_path() / ("parley-msg-" + NewId());
+    auto s = store::OpenSqliteStore(dir_.string());
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    conversations_ = std::make_unique<ConversationService>(
+        store_.get(), PageTokenCodec(std::string(32, 'k')), limits);
+    // A stored view with everything a dialect might render of the text.
+    conversations_->AddView("test/all", [](const Conversation& c) { return c.DebugString(); });
+    messages_ = std::make_unique<MessageService>(conversations_.get());
+  }
+  void TearDown() override {
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+  // Creates conversation `id` in (t1, profiles/p1) and returns it.
+  Conversation Create(const std::string& id, Source source = LIVE,
+                      Lifecycle lifecycle = IN_PROGRESS, std::vector<Message> messages = {}) {
+    Conversation c;
+    c.set_tenant("t1");
+    c.set_location("profiles/p1");
+    c.set_id(id);
+    c.set_source(source);
+    c.set_lifecycle(lifecycle);
+    for (Message& m : messages) *c.add_messages() = std::move(m);
+    auto stored = conversations_->Create(c);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? *stored : c;
+  }
+  Conversation Get(const std::string& id) {
+    auto c = conversations_->Get("t1", "profiles/p1", id);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : Conversation();
+  }
+  // The stored bytes, to check that a refused change changed nothing.
+  std::string Snapshot(const std::string& id) { return Get(id).SerializeAsString(); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> conversations_;
+  std::unique_ptr<MessageService> messages_;
+};
+
+// ---- append ----
+
+TEST_F(MessageServiceTest, AppendAssignsIdsPositionsAndTimes) {
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("hello", "m0")});
+  Message given = Text("second", "Given_Id.2");
+  given.set_time_us(1'000'000);
+  auto added = messages_->AppendMessages("t1", "profiles/p1", "conv-1", {given, Text("third")});
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_EQ(added->size(), 2u);
+  EXPECT_EQ((*added)[0].id(), "Given_Id.2");
+  EXPECT_EQ((*added)[1].id().size(), 19u);  // generated
+  // The stored message has no position; new ones follow its index.
+  EXPECT_EQ((*added)[0].sequence_position(), 1);
+  EXPECT_EQ((*added)[1].sequence_position(), 2);
+  for (const Message& m : *added) {
+    EXPECT_GT(m.create_time_us(), 0);
+    EXPECT_EQ(m.create_time_us(), m.update_time_us());
+    EXPECT_EQ(m.state(), MESSAGE_ACTIVE);
+  }
+  EXPECT_EQ((*added)[0].time_us(), 1'000'000);  // send time kept
+  EXPECT_FALSE((*added)[1].has_time_us());
+
+  Conversation c = Get("conv-1");
+  ASSERT_EQ(c.messages_size(), 3);
+  EXPECT_EQ(c.messages(1).SerializeAsString(), (*added)[0].SerializeAsString());
+  EXPECT_EQ(c.messages(2).SerializeAsString(), (*added)[1].SerializeAsString());
+
+  // A given position later than the last is kept; the next follows it.
+  Message jump = Text("jump");
+  jump.set_sequence_position(10);
+  auto more = messages_->AppendMessages("t1", "profiles/p1", "conv-1", {jump, Text("after")});
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ((*more)[0].sequence_position(), 10);
+  EXPECT_EQ((*more)[1].sequence_position(), 11);
+}
+
+TEST_F(MessageServiceTest, AppendToCompletedNeedsAllowClosed) {
+  Create("conv-1", LIVE, COMPLETED);
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("late")}).status().code(),
+            kPrecondition);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  auto added = messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("late")},
+                                         {.allow_closed = true});
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(Get("conv-1").messages_size(), 1);
+}
+
+TEST_F(MessageServiceTest, AppendRefusalsChangeNothing) {
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("hello", "m0")});
+  const std::string before = Snapshot("conv-1");
+  auto code = [&](std::vector<Message> ms, std::string_view scope = "profiles/p1",
+                  std::string_view id = "conv-1") {
+    return messages_->AppendMessages("t1", scope, id, std::move(ms)).status().code();
+  };
+  EXPECT_EQ(code({}), kInvalid);
+  EXPECT_EQ(code({Text("x", "-starts-with-dash")}), kInvalid);
+  EXPECT_EQ(code({Text("x", "has space")}), kInvalid);
+  EXPECT_EQ(code({Text("x", std::string(129, 'a'))}), kInvalid);
+  EXPECT_EQ(code({Text("x", "dup"), Text("y", "dup")}), kInvalid);
+  EXPECT_EQ(code({Text("x", "new"), Text("y", "m0")}), kExists);
+  Message back = Text("x");
+  back.set_sequence_position(0);  // the stored message sits at index 0
+  Message first = Text("y");
+  EXPECT_EQ(code({first, Text("z", "ok-id")}), absl::StatusCode::kOk);
+  const std::string after_ok = Snapshot("conv-1");
+  EXPECT_EQ(code({back}), kInvalid);
+  Message negative = Text("x");
+  negative.set_sequence_position(-5);
+  EXPECT_EQ(code({negative}), kInvalid);
+  // Limits are the conversation's (ConversationService::Validate).
+  EXPECT_EQ(code({Text(std::string(64 * 1024 + 1, 'a'))}), kInvalid);
+  // Scope and conversation must match.
+  EXPECT_EQ(code({Text("x")}, ""), kInvalid);
+  EXPECT_EQ(code({Text("x")}, "profiles/p2"), kNotFound);
+  EXPECT_EQ(code({Text("x")}, "profiles/p1", "conv-2"), kNotFound);
+  EXPECT_EQ(Snapshot("conv-1"), after_ok);
+  EXPECT_NE(before, after_ok);
+}
+
+TEST_F(MessageServiceTest, AppendEnforcesMessageCountLimit) {
+  store_->Close();
+  std::filesystem::remove_all(dir_);
+  Open({.max_messages = 3});
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("a"), Text("b")});
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("c"), Text("d")})
+                .status()
+                .code(),
+            kInvalid);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  EXPECT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("c")}).ok());
+}
+
+TEST_F(MessageServiceTest, ConcurrentAppendsKeepEveryMessageInSequence) {
+  Create("conv-1");
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        auto added = messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("m")});
+        // ConversationService::Update gives up (ABORTED, nothing stored)
+        // after losing the race many times in a row.
+        if (added.ok()) {
+          ++stored;
+        } else {
+          EXPECT_EQ(added.status().code(), absl::StatusCode::kAborted) << added.status();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Conversation c = Get("conv-1");
+  EXPECT_GT(stored.load(), 20);
+  ASSERT_EQ(c.messages_size(), stored.load());
+  std::set<std::string> ids;
+  for (int i = 0; i < c.messages_size(); ++i) {
+    EXPECT_EQ(c.messages(i).sequence_position(), i);
+    ids.insert(c.messages(i).id());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(stored.load()));
+}
+
+// ---- delete ----
+
+Message Rich(const std::string& id, const std::string& text) {
+  Message m = Text(text, id);
+  m.set_participant_id("agent-1");
+  m.set_text_html("<b>" + text + "</b>");
+  m.add_chunks()->set_text(text);
+  m.add_words()->set_word(text);
+  m.set_original_event_json("{\"text\":\"" + text + "\"}");
+  m.mutable_email()->set_subject(text);
+  return m;
+}
+
+TEST_F(MessageServiceTest, DeleteClearsContentAndRecordsEvent) {
+  Create("conv-1", STUDIO_USER_DEFINED, IN_PROGRESS, {Rich("m1", "secret words"), Text("keep", "m2")});
+  auto deleted = messages_->DeleteMessage("t1", "profiles/p1", "conv-1", "m1");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  Conversation c = Get("conv-1");
+  ASSERT_EQ(c.messages_size(), 2);  // keeps its place
+  const Message& m = c.messages(0);
+  EXPECT_EQ(m.SerializeAsString(), deleted->SerializeAsString());
+  EXPECT_EQ(m.id(), "m1");
+  EXPECT_EQ(m.participant_id(), "agent-1");
+  EXPECT_EQ(m.state(), MESSAGE_DELETED);
+  EXPECT_EQ(m.text(), "");
+  EXPECT_EQ(m.text_html(), "");
+  EXPECT_EQ(m.chunks_size(), 0);
+  EXPECT_EQ(m.words_size(), 0);
+  EXPECT_EQ(m.original_event_json(), "");
+  EXPECT_FALSE(m.has_email());
+  EXPECT_GT(m.update_time_us(), 0);
+  EXPECT_EQ(c.messages(1).text(), "keep");
+  ASSERT_EQ(c.events_size(), 1);
+  EXPECT_EQ(c.events(0).type(), EVENT_MESSAGE_DELETED);
+  EXPECT_EQ(c.events(0).message_id(), "m1");
+  EXPECT_EQ(c.events(0).message_deleted().participant_id(), "agent-1");
+  EXPECT_FALSE(c.events(0).id().empty());
+  EXPECT_EQ(c.DebugString().find("secret"), std::string::npos);
+  EXPECT_EQ(conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all")->find("secret"),
+            std::string::npos);
+
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->DeleteMessage("t1", "profiles/p1", "conv-1", "m1").status().code(), kNotFound);
+  EXPECT_EQ(messages_->DeleteMessage("t1", "profiles/p1", "conv-1", "nope").status().code(), kNotFound);
+  EXPECT_EQ(messages_->DeleteMessage("t1", "profiles/p1", "conv-9", "m2").status().code(), kNotFound);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+}
+
+TEST_F(MessageServiceTest, DeleteOnlyForStudioAndOperaSources) {
+  for (Source source : {SOURCE_UNSPECIFIED, LIVE, SIMULATOR, EVALUATION, IMPORTED}) {
+    const std::string id = "conv-" + std::to_string(static_cast<int>(source));
+    Create(id, source, IN_PROGRESS, {Text("x", "m1")});
+    const std::string before = Snapshot(id);
+    EXPECT_EQ(messages_->DeleteMessage("t1", "profiles/p1", id, "m1").status().code(), kPrecondition)
+        << Source_Name(source);
+    EXPECT_EQ(Snapshot(id), before);
+  }
+  for (Source source :
+       {STUDIO_SYNTHETIC_ANNOTATION, STUDIO_USER_DEFINED, OPERA_SYNTHETIC, OPERA_SIMULATION}) {
+    const std::string id = "conv-" + std::to_string(static_cast<int>(source));
+    Create(id, source, IN_PROGRESS, {Text("x", "m1")});
+    EXPECT_TRUE(messages_->DeleteMessage("t1", "profiles/p1", id, "m1").ok()) << Source_Name(source);
+  }
+}
+
+// ---- redact ----
+
+TEST_F(MessageServiceTest, RedactReplacesRangesInTextChunksAndWords) {
+  // The text is its chunks joined by a space, as dialects build it.
+  Message m = Text("call me at 555-1234 or mail bob@x.io", "m1");
+  m.add_chunks()->set_text("call me at 555-1234");
+  m.add_chunks()->set_transcript("or mail bob@x.io");
+  m.add_chunks()->set_payload_json("{}");
+  for (const char* w : {"call", "me", "at", "555-1234", "or", "mail", "bob@x.io"}) {
+    m.add_words()->set_word(w);
+  }
+  m.set_text_html("call me at <b>555-1234</b> or mail bob@x.io");
+  Create("conv-1", LIVE, IN_PROGRESS, {m, Text("other 555-1234", "m2")});
+
+  auto red = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1",
+                                      {{28, 36, "EMAIL_ADDRESS"}, {11, 19, ""}},
+                                      "customers/t1/profiles/p1/moments/phone");
+  ASSERT_TRUE(red.ok()) << red.status();
+  EXPECT_EQ(red->text(), "call me at ******** or mail [EMAIL_ADDRESS]");
+  EXPECT_EQ(red->chunks(0).text(), "call me at ********");
+  EXPECT_EQ(red->chunks(1).transcript(), "or mail [EMAIL_ADDRESS]");
+  EXPECT_EQ(red->chunks(2).payload_json(), "{}");
+  std::vector<std::string> words;
+  for (const WordInfo& w : red->words()) words.push_back(w.word());
+  EXPECT_EQ(words, (std::vector<std::string>{"call", "me", "at", "********", "or", "mail",
+                                             "[EMAIL_ADDRESS]"}));
+  EXPECT_EQ(red->text_html(), "");
+  EXPECT_EQ(red->state(), MESSAGE_REDACTED);
+  ASSERT_EQ(red->redactions_size(), 2);  // sorted by start
+  EXPECT_EQ(red->redactions(0).start_byte(), 11);
+  EXPECT_EQ(red->redactions(0).end_byte(), 19);
+  EXPECT_EQ(red->redactions(0).info_type(), "");
+  EXPECT_EQ(red->redactions(0).moment(), "customers/t1/profiles/p1/moments/phone");
+  EXPECT_GT(red->redactions(0).time_us(), 0);
+  EXPECT_EQ(red->redactions(1).info_type(), "EMAIL_ADDRESS");
+
+  Conversation c = Get("conv-1");
+  EXPECT_EQ(c.messages(0).SerializeAsString(), red->SerializeAsString());
+  EXPECT_EQ(c.messages(1).text(), "other 555-1234");  // other messages untouched
+  ASSERT_EQ(c.events_size(), 1);
+  EXPECT_EQ(c.events(0).type(), EVENT_MESSAGE_REDACTED);
+  EXPECT_EQ(c.events(0).message_id(), "m1");
+  ASSERT_EQ(c.events(0).message_redacted().redactions_size(), 2);
+  EXPECT_EQ(c.events(0).message_redacted().redactions(1).SerializeAsString(),
+            red->redactions(1).SerializeAsString());
+
+  // '*' keeps byte offsets, so a later range is in the same coordinates.
+  auto again = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{0, 4, ""}}, "");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->text(), "**** me at ******** or mail [EMAIL_ADDRESS]");
+  EXPECT_EQ(again->redactions_size(), 3);
+  EXPECT_EQ(Get("conv-1").events_size(), 2);
+}
+
+TEST_F(MessageServiceTest, RedactedTextIsGoneFromEveryRead) {
+  const std::string secret = "4111-1111-1111-1111";
+  Message m = Text("my card is " + secret + " thanks", "m1");
+  m.add_words()->set_word("card");
+  m.add_words()->set_word(secret);
+  Create("conv-1", LIVE, IN_PROGRESS, {m});
+  // Warm every read path, including the store's view cache.
+  ASSERT_NE(conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all")->find(secret),
+            std::string::npos);
+  ASSERT_NE(Get("conv-1").DebugString().find(secret), std::string::npos);
+
+  ASSERT_TRUE(messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{11, 30, "CREDIT_CARD"}},
+                                       "moment-1")
+                  .ok());
+  auto view = conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_NE(view->find("[CREDIT_CARD]"), std::string::npos);  // a fresh view is stored
+  EXPECT_EQ(view->find(secret), std::string::npos);
+  EXPECT_EQ(Get("conv-1").SerializeAsString().find(secret), std::string::npos);
+  EXPECT_EQ(Get("conv-1").messages(0).text(), "my card is [CREDIT_CARD] thanks");
+  auto direct = store_->GetConversation("t1", "conv-1", 0);
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct->SerializeAsString().find(secret), std::string::npos);
+  bool seen = false;
+  ConversationQuery query;
+  query.tenant = "t1";
+  query.page_size = 10;
+  ASSERT_TRUE(conversations_->ForEach(query, [&](const Conversation& c) {
+    seen = true;
+    EXPECT_EQ(c.SerializeAsString().find(secret), std::string::npos);
+    return true;
+  }).ok());
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(MessageServiceTest, RedactHonoursCharacterBoundaries) {
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("café 1234", "m1")});  // é is 2 bytes: [3, 5)
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{4, 6, ""}}, "").status().code(),
+            kInvalid);
+  EXPECT_EQ(messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{0, 4, ""}}, "").status().code(),
+            kInvalid);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  auto red = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{3, 5, ""}, {6, 10, "N"}}, "");
+  ASSERT_TRUE(red.ok()) << red.status();
+  EXPECT_EQ(red->text(), "caf** [N]");
+}
+
+TEST_F(MessageServiceTest, RedactRefusalsChangeNothing) {
+  Create("conv-1", STUDIO_USER_DEFINED, IN_PROGRESS, {Text("0123456789", "m1"), Text("gone", "m2")});
+  ASSERT_TRUE(messages_->DeleteMessage("t1", "profiles/p1", "conv-1", "m2").ok());
+  const std::string before = Snapshot("conv-1");
+  auto code = [&](std::vector<MessageService::ByteRange> ranges, std::string_view message = "m1") {
+    return messages_->RedactMessage("t1", "profiles/p1", "conv-1", message, std::move(ranges), "mo")
+        .status()
+        .code();
+  };
+  EXPECT_EQ(code({}), kInvalid);
+  EXPECT_EQ(code({{-1, 2, ""}}), kInvalid);
+  EXPECT_EQ(code({{3, 3, ""}}), kInvalid);
+  EXPECT_EQ(code({{5, 2, ""}}), kInvalid);
+  EXPECT_EQ(code({{8, 11, ""}}), kInvalid);  // past the end
+  EXPECT_EQ(code({{0, 4, ""}, {3, 6, ""}}), kInvalid);  // overlap
+  EXPECT_EQ(code({{3, 6, ""}, {0, 4, ""}}), kInvalid);  // overlap, unsorted
+  EXPECT_EQ(code({{0, 4, "BAD TYPE"}}), kInvalid);
+  EXPECT_EQ(code({{0, 4, "]"}}), kInvalid);
+  EXPECT_EQ(code({{0, 1, ""}}, "nope"), kNotFound);
+  EXPECT_EQ(code({{0, 1, ""}}, "m2"), kPrecondition);  // deleted
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  // Adjacent ranges do not overlap.
+  EXPECT_EQ(code({{0, 4, ""}, {4, 10, ""}}), absl::StatusCode::kOk);
+}
+
+TEST_F(MessageServiceTest, RedactScrubsChunksThatAreNotTheJoinedText) {
+  Message m = Text("pin 9876", "m1");
+  m.add_chunks()->set_text("your pin");
+  m.add_chunks()->set_text("is 9876 (9876)");
+  m.add_words()->set_word("nine-eight");  // not in the text, not redacted
+  m.add_words()->set_word("9876");
+  Create("conv-1", LIVE, IN_PROGRESS, {m});
+  auto red = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{4, 8, "PIN"}}, "");
+  ASSERT_TRUE(red.ok()) << red.status();
+  EXPECT_EQ(red->chunks(0).text(), "your pin");
+  EXPECT_EQ(red->chunks(1).text(), "is [PIN] ([PIN])");
+  EXPECT_EQ(red->words(0).word(), "nine-eight");
+  EXPECT_EQ(red->words(1).word(), "[PIN]");
+}
+
+// ---- participants ----
+
+TEST_F(MessageServiceTest, AddParticipantStoresItAndRecordsEvent) {
+  Create("conv-1");
+  Participant p;
+  p.set_id("Agent_1");
+  p.set_role(HUMAN_AGENT);
+  p.set_role_name("Senior agent");
+  p.set_user_id("customers/t1/users/u1");
+  p.set_external_participant_name("projects/t1/conversations/conv-1/participants/Agent_1");
+  auto added = messages_->AddParticipant("t1", "profiles/p1", "conv-1", p);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->SerializeAsString(), p.SerializeAsString());
+  auto generated = messages_->AddParticipant("t1", "profiles/p1", "conv-1", Participant());
+  ASSERT_TRUE(generated.ok()) << generated.status();
+  EXPECT_EQ(generated->id().size(), 19u);
+
+  Conversation c = Get("conv-1");
+  ASSERT_EQ(c.participants_size(), 2);
+  EXPECT_EQ(c.participants(0).SerializeAsString(), p.SerializeAsString());
+  ASSERT_EQ(c.events_size(), 2);
+  EXPECT_EQ(c.events(0).type(), EVENT_PARTICIPANT_ADDED);
+  EXPECT_EQ(c.events(0).participant_id(), "Agent_1");
+  EXPECT_EQ(c.events(0).participant_added().participant_id(), "Agent_1");
+  EXPECT_EQ(c.events(0).participant_added().role(), HUMAN_AGENT);
+
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->AddParticipant("t1", "profiles/p1", "conv-1", p).status().code(), kExists);
+  Participant bad;
+  bad.set_id("_bad");
+  EXPECT_EQ(messages_->AddParticipant("t1", "profiles/p1", "conv-1", bad).status().code(), kInvalid);
+  EXPECT_EQ(messages_->AddParticipant("t1", "profiles/p1", "conv-2", Participant()).status().code(),
+            kNotFound);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+}
+
+TEST_F(MessageServiceTest, UpdateParticipantKeepsIdAndRole) {
+  Create("conv-1");
+  Participant p;
+  p.set_id("u1");
+  ASSERT_TRUE(messages_->AddParticipant("t1", "profiles/p1", "conv-1", p).ok());
+  // An unset role may be set once; other fields change freely.
+  auto updated = messages_->UpdateParticipant("t1", "profiles/p1", "conv-1", "u1", [](Participant& p) {
+    p.set_role(END_USER);
+    p.set_role_name("caller");
+    p.set_obfuscated_external_user_id("x1");
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->role(), END_USER);
+  EXPECT_EQ(Get("conv-1").participants(0).SerializeAsString(), updated->SerializeAsString());
+  EXPECT_EQ(Get("conv-1").events_size(), 1);  // only the add
+
+  const std::string before = Snapshot("conv-1");
+  auto code = [&](std::string_view id, std::function<absl::Status(Participant&)> mutate) {
+    return messages_->UpdateParticipant("t1", "profiles/p1", "conv-1", id, mutate).status().code();
+  };
+  EXPECT_EQ(code("u1", [](Participant& p) { p.set_role(HUMAN_AGENT); return absl::OkStatus(); }), kInvalid);
+  EXPECT_EQ(code("u1", [](Participant& p) { p.set_id("u2"); return absl::OkStatus(); }), kInvalid);
+  EXPECT_EQ(code("u1", [](Participant& p) {
+              p.set_role_name("changed");
+              return absl::PermissionDeniedError("no");
+            }),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code("u9", [](Participant&) { return absl::OkStatus(); }), kNotFound);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+}
+
+// ---- metadata ----
+
+MetadataEntry Entry(const std::string& key, std::vector<std::string> values) {
+  MetadataEntry e;
+  e.set_key(key);
+  for (const auto& v : values) e.add_values()->set_string_value(v);
+  return e;
+}
+
+TEST_F(MessageServiceTest, UpsertMetadataReplacesPerKeyAndKeepsOthers) {
+  Create("conv-1", LIVE, COMPLETED);  // closed conversations take metadata too
+  auto first = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1",
+                                         {Entry("a", {"1"}), Entry("b", {"x"})}, CCAAS);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->event.has_value());
+
+  MetadataEntry flag;
+  flag.set_key("c");
+  flag.add_values()->set_bool_value(true);
+  auto second = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1",
+                                          {Entry("a", {"2", "3"}), flag}, CRM);
+  ASSERT_TRUE(second.ok()) << second.status();
+  const Conversation& c = second->conversation;
+  EXPECT_EQ(c.SerializeAsString(), Snapshot("conv-1"));
+  ASSERT_EQ(c.metadata_size(), 3);
+  EXPECT_EQ(c.metadata(0).key(), "a");
+  ASSERT_EQ(c.metadata(0).values_size(), 2);  // replaced, not concatenated
+  EXPECT_EQ(c.metadata(0).values(0).string_value(), "2");
+  EXPECT_EQ(c.metadata(0).source(), CRM);
+  EXPECT_GT(c.metadata(0).update_time_us(), 0);
+  EXPECT_EQ(c.metadata(1).key(), "b");  // not given: kept
+  EXPECT_EQ(c.metadata(1).values(0).string_value(), "x");
+  EXPECT_EQ(c.metadata(1).source(), CCAAS);
+  EXPECT_EQ(c.metadata(2).key(), "c");
+  EXPECT_TRUE(c.metadata(2).values(0).bool_value());
+
+  ASSERT_TRUE(second->event.has_value());
+  const Event& e = *second->event;
+  EXPECT_EQ(e.type(), EVENT_METADATA_CHANGED);
+  EXPECT_EQ(e.metadata_changed().source(), CRM);
+  ASSERT_EQ(e.metadata_changed().set_size(), 2);
+  EXPECT_EQ(e.metadata_changed().set(0).key(), "a");
+  EXPECT_EQ(e.metadata_changed().set(1).key(), "c");
+  EXPECT_EQ(e.metadata_changed().removed_keys_size(), 0);
+  ASSERT_EQ(c.events_size(), 2);
+  EXPECT_EQ(c.events(1).SerializeAsString(), e.SerializeAsString());
+}
+
+TEST_F(MessageServiceTest, UpsertMetadataWithoutChangeWritesNothing) {
+  Create("conv-1");
+  ASSERT_TRUE(messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("a", {"1"})}, CRM).ok());
+  const std::string before = Snapshot("conv-1");
+  auto same = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("a", {"1"})}, CRM);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_FALSE(same->event.has_value());
+  EXPECT_EQ(same->conversation.SerializeAsString(), before);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  // The same values from another source are a change.
+  auto moved = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("a", {"1"})}, FILE);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_TRUE(moved->event.has_value());
+}
+
+TEST_F(MessageServiceTest, UpsertMetadataRefusalsChangeNothing) {
+  Create("conv-1");
+  const std::string before = Snapshot("conv-1");
+  auto code = [&](std::vector<MetadataEntry> entries) {
+    return messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", entries, CRM).status().code();
+  };
+  EXPECT_EQ(code({}), kInvalid);
+  EXPECT_EQ(code({Entry("", {"1"})}), kInvalid);
+  EXPECT_EQ(code({Entry("a", {"1"}), Entry("a", {"2"})}), kInvalid);
+  EXPECT_EQ(messages_->UpsertMetadata("t1", "profiles/p1", "conv-2", {Entry("a", {"1"})}, CRM)
+                .status()
+                .code(),
+            kNotFound);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+}
+
+// ---- lifecycle ----
+
+TEST_F(MessageServiceTest, CompleteSetsLifecycleEndTimeAndEvent) {
+  Conversation created = Create("conv-1");
+  ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {
+    c.set_start_time_us(1'000'000);
+    return absl::OkStatus();
+  }).ok());
+  auto done = messages_->Complete("t1", "profiles/p1", "conv-1", 61'000'000, "close");
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->lifecycle(), COMPLETED);
+  EXPECT_EQ(done->end_time_us(), 61'000'000);
+  EXPECT_EQ(done->duration_us(), 60'000'000);
+  ASSERT_EQ(done->events_size(), 1);
+  EXPECT_EQ(done->events(0).type(), EVENT_CONVERSATION_COMPLETED);
+  EXPECT_EQ(done->events(0).completed().end_time_us(), 61'000'000);
+  EXPECT_EQ(done->events(0).completed().reason(), "close");
+  EXPECT_EQ(done->SerializeAsString(), Snapshot("conv-1"));
+
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->Complete("t1", "profiles/p1", "conv-1", std::nullopt).status().code(),
+            kPrecondition);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+}
+
+TEST_F(MessageServiceTest, CompleteDefaultsToNowAndChecksStart) {
+  Create("conv-1");
+  ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {
+    c.set_start_time_us(5'000'000);
+    return absl::OkStatus();
+  }).ok());
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->Complete("t1", "profiles/p1", "conv-1", 4'000'000).status().code(), kInvalid);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  const int64_t start = NowMicros();
+  auto done = messages_->Complete("t1", "profiles/p1", "conv-1", std::nullopt);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_GE(done->end_time_us(), start);
+  EXPECT_EQ(done->events(0).completed().reason(), "complete");
+  EXPECT_EQ(messages_->Complete("t1", "profiles/p9", "conv-1", std::nullopt).status().code(), kNotFound);
+}
+
+TEST_F(MessageServiceTest, ExpiredConversationsAreNotFound) {
+  Create("conv-1", STUDIO_USER_DEFINED, IN_PROGRESS, {Text("x", "m1")});
+  ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {
+    c.set_expire_time_us(NowMicros() + 1);
+    return absl::OkStatus();
+  }).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::string_view s = "profiles/p1";
+  EXPECT_EQ(messages_->AppendMessages("t1", s, "conv-1", {Text("y")}).status().code(), kNotFound);
+  EXPECT_EQ(messages_->DeleteMessage("t1", s, "conv-1", "m1").status().code(), kNotFound);
+  EXPECT_EQ(messages_->RedactMessage("t1", s, "conv-1", "m1", {{0, 1, ""}}, "").status().code(), kNotFound);
+  EXPECT_EQ(messages_->AddParticipant("t1", s, "conv-1", Participant()).status().code(), kNotFound);
+  EXPECT_EQ(messages_->UpsertMetadata("t1", s, "conv-1", {Entry("a", {"1"})}, CRM).status().code(),
+            kNotFound);
+  EXPECT_EQ(messages_->Complete("t1", s, "conv-1", std::nullopt).status().code(), kNotFound);
+}
+
+}  // namespace
+}  // namespace parley::service
