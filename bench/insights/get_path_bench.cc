@@ -21,7 +21,7 @@ struct Fixture {
     service = std::make_unique<service::ConversationService>(store.get(), core::PageTokenCodec(std::string(32, 'k')));
     core::Conversation c;
     c.set_tenant("bench");
-    c.set_location("us");
+    c.set_scope("us");
     c.set_id("conv-1");
     c.set_medium(core::CHAT);
     c.add_agent_ids("agent-7");

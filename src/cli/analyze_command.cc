@@ -42,14 +42,14 @@ std::string AnalyzeLine(const analysis::Pipeline& pipeline, const std::string& l
   if (absl::Status s = protojson::Parse(line, &wire); !s.ok()) return error(s);
   core::Conversation c;
   c.set_tenant("local");
-  c.set_location("global");
+  c.set_scope("global");
   c.set_id(absl::StrCat(line_no));
   // projects/P/locations/L/conversations/ID names the conversation when given.
   std::vector<std::string> parts = absl::StrSplit(wire.name(), '/');
   if (parts.size() == 6 && parts[0] == "projects" && parts[2] == "locations" &&
       parts[4] == "conversations") {
     c.set_tenant(parts[1]);
-    c.set_location(parts[3]);
+    c.set_scope(parts[3]);
     c.set_id(parts[5]);
   }
   const int64_t now = core::NowMicros();
@@ -58,6 +58,7 @@ std::string AnalyzeLine(const analysis::Pipeline& pipeline, const std::string& l
   if (!result.ok()) return error(result.status());
   core::Analysis a;
   a.set_tenant(c.tenant());
+  a.set_scope(c.scope());
   a.set_conversation_id(c.id());
   a.set_id(absl::StrCat(line_no));
   a.set_request_time_us(now);

@@ -56,7 +56,7 @@ struct ListCursor {
 
 struct ConversationQuery {
   std::string tenant;
-  std::string location;                 // empty: any location
+  std::string scope;                    // empty: every scope
   std::optional<Condition> condition;   // empty: every conversation
   ConversationColumn order_by = ConversationColumn::kCreateTime;
   SortOrder order = SortOrder::kDescending;

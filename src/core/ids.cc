@@ -25,11 +25,18 @@ std::string NewId() {
   return std::to_string(next);
 }
 
+namespace {
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
 bool IsValidClientId(std::string_view id) {
-  if (id.size() < 4 || id.size() > 64) return false;
+  if (id.empty() || id.size() > 128 || !IsAlnum(id[0])) return false;
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return false;
+    if (!IsAlnum(c) && c != '_' && c != '.' && c != '~' && c != '-') return false;
   }
   return true;
 }

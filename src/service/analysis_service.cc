@@ -26,27 +26,27 @@ void AddPartialError(core::Operation& op, const absl::Status& s, std::string_vie
 // The body of a bulk operation: `one` for each conversation in turn, counted
 // as succeeded or failed (with a partial error naming it), progress reported
 // after each; stops between conversations when the job is to stop.
-void ForEachConversation(JobContext& ctx, const std::vector<std::string>& ids,
-                         absl::FunctionRef<absl::Status(const std::string&)> one) {
+void ForEachConversation(JobContext& ctx, const std::vector<ConversationKey>& keys,
+                         absl::FunctionRef<absl::Status(const ConversationKey&)> one) {
   core::Operation& op = ctx.operation();
-  op.set_total(static_cast<int64_t>(ids.size()));
+  op.set_total(static_cast<int64_t>(keys.size()));
   op.set_succeeded(0);
   op.set_failed(0);
   op.clear_partial_errors();
-  for (const std::string& id : ids) {
+  for (const ConversationKey& key : keys) {
     if (ctx.should_stop()) return;
-    if (absl::Status s = one(id); s.ok()) {
+    if (absl::Status s = one(key); s.ok()) {
       op.set_succeeded(op.succeeded() + 1);
     } else {
       op.set_failed(op.failed() + 1);
-      AddPartialError(op, s, absl::StrCat("conversation ", id));
+      AddPartialError(op, s, absl::StrCat("conversation ", key.id));
     }
     ctx.ReportProgress();
   }
 }
 
-std::string PipelineKey(std::string_view tenant, std::string_view location) {
-  return absl::StrCat(tenant.size(), ":", std::string(tenant), "/", std::string(location));
+std::string PipelineKey(std::string_view tenant, std::string_view scope) {
+  return absl::StrCat(tenant.size(), ":", std::string(tenant), "/", std::string(scope));
 }
 
 }  // namespace
@@ -128,8 +128,9 @@ void AnalysisService::PhraseMatchersChanged(std::string_view tenant) {
 }
 
 absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> AnalysisService::PipelineFor(
-    std::string_view tenant, std::string_view location) {
-  const std::string key = PipelineKey(tenant, location);
+    std::string_view tenant, std::string_view scope) {
+  // Phrase matchers live in a location; a conversation's scope is one.
+  const std::string key = PipelineKey(tenant, scope);
   int64_t generation;
   {
     absl::MutexLock lock(&mu_);
@@ -141,7 +142,7 @@ absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> AnalysisService::Pipel
   std::string after;
   for (;;) {
     absl::StatusOr<store::ResourcePage> page =
-        store_->ListResources(tenant, kPhraseMatcherKind, location, 500, after);
+        store_->ListResources(tenant, kPhraseMatcherKind, scope, 500, after);
     if (!page.ok()) return page.status();
     for (const store::Resource& r : page->resources) {
       core::PhraseMatcher m;
@@ -177,13 +178,14 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
                                                         int64_t request_time_us) {
   if (absl::Status s = CheckAnalyzable(c); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> pipeline =
-      PipelineFor(c.tenant(), c.location());
+      PipelineFor(c.tenant(), c.scope());
   if (!pipeline.ok()) return pipeline.status();
   absl::StatusOr<core::AnalysisResult> result = (*pipeline)->Run(c);
   if (!result.ok()) return result.status();
   ApplySelection(selection, &*result);
   core::Analysis a;
   a.set_tenant(c.tenant());
+  a.set_scope(c.scope());
   a.set_conversation_id(c.id());
   a.set_id(core::NewId());
   a.set_request_time_us(request_time_us);
@@ -194,11 +196,11 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
   return a;
 }
 
-absl::StatusOr<std::vector<std::string>> AnalysisService::SelectConversationIds(
+absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversations(
     std::string_view tenant, const core::ConversationSelector& selector) {
   core::ConversationQuery query;
   query.tenant = std::string(tenant);
-  query.location = selector.location();
+  query.scope = selector.location();  // a selector's location is a scope
   if (selector.has_condition()) {
     absl::StatusOr<core::Condition> condition = core::ConditionFromProto(selector.condition());
     if (!condition.ok()) return condition.status();
@@ -208,20 +210,23 @@ absl::StatusOr<std::vector<std::string>> AnalysisService::SelectConversationIds(
   query.order = core::SortOrder::kAscending;
   query.page_size = 1000;
   query.now_us = core::NowMicros();
-  std::vector<std::string> ids;
+  std::vector<ConversationKey> keys;
   for (;;) {
     absl::StatusOr<store::ConversationPage> page = store_->ListConversations(query);
     if (!page.ok()) return page.status();
-    for (const core::Conversation& c : page->conversations) ids.push_back(c.id());
+    for (const core::Conversation& c : page->conversations) {
+      keys.push_back(ConversationKey{c.scope(), c.id()});
+    }
     if (!page->next) break;
     query.after = page->next;
   }
-  return ids;
+  return keys;
 }
 
 absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
   core::Operation& op = ctx.operation();
   const core::AnalyzeJob& job = op.analyze();
+  // An analyze operation's location is its conversation's scope.
   absl::StatusOr<core::Conversation> c =
       conversations_->Get(op.tenant(), op.location(), job.conversation_id());
   if (!c.ok()) return c.status();
@@ -247,15 +252,15 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
   const core::Operation& op = ctx.operation();
   const core::BulkAnalyzeJob job = op.bulk_analyze();
-  absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
-  if (!ids.ok()) return ids.status();
-  std::vector<std::string> sample;
-  for (std::string& id : *ids) {
-    if (InSample(id, job.percentage())) sample.push_back(std::move(id));
+  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  if (!keys.ok()) return keys.status();
+  std::vector<ConversationKey> sample;
+  for (ConversationKey& key : *keys) {
+    if (InSample(key.id, job.percentage())) sample.push_back(std::move(key));
   }
   const int64_t request_time = op.create_time_us();
-  ForEachConversation(ctx, sample, [&](const std::string& id) -> absl::Status {
-    absl::StatusOr<core::Conversation> c = conversations_->Get(op.tenant(), op.location(), id);
+  ForEachConversation(ctx, sample, [&](const ConversationKey& key) -> absl::Status {
+    absl::StatusOr<core::Conversation> c = conversations_->Get(op.tenant(), key.scope, key.id);
     if (!c.ok()) return c.status();
     absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), request_time);
     return a.ok() ? store_->PutAnalysis(*a) : a.status();
@@ -266,13 +271,13 @@ absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
   const core::Operation& op = ctx.operation();
   const core::BulkDeleteJob job = op.bulk_delete();
-  absl::StatusOr<std::vector<std::string>> ids = SelectConversationIds(op.tenant(), job.selector());
-  if (!ids.ok()) return ids.status();
-  if (job.max_delete_count() > 0 && ids->size() > static_cast<size_t>(job.max_delete_count())) {
-    ids->resize(static_cast<size_t>(job.max_delete_count()));
+  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  if (!keys.ok()) return keys.status();
+  if (job.max_delete_count() > 0 && keys->size() > static_cast<size_t>(job.max_delete_count())) {
+    keys->resize(static_cast<size_t>(job.max_delete_count()));
   }
-  ForEachConversation(ctx, *ids, [&](const std::string& id) -> absl::Status {
-    absl::Status s = conversations_->Delete(op.tenant(), op.location(), id, job.force());
+  ForEachConversation(ctx, *keys, [&](const ConversationKey& key) -> absl::Status {
+    absl::Status s = conversations_->Delete(op.tenant(), key.scope, key.id, job.force());
     return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;  // gone already
   });
   return absl::OkStatus();
@@ -287,19 +292,19 @@ void AnalysisService::RegisterRunners(JobQueue* queue) {
 }
 
 absl::StatusOr<AnalysisService::Found> AnalysisService::GetAnalysis(
-    std::string_view tenant, std::string_view location, std::string_view conversation_id,
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
     std::string_view analysis_id) {
-  auto c = conversations_->Get(tenant, location, conversation_id);
+  auto c = conversations_->Get(tenant, scope, conversation_id);
   if (!c.ok()) return c.status();
-  auto a = store_->GetAnalysis(c->tenant(), c->id(), analysis_id);
+  auto a = store_->GetAnalysis(c->tenant(), c->scope(), c->id(), analysis_id);
   if (!a.ok()) return a.status();
   return Found{std::move(*c), std::move(*a)};
 }
 
 absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
-    std::string_view tenant, std::string_view location, std::string_view conversation_id,
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
     int page_size, std::string_view page_token) {
-  auto c = conversations_->Get(tenant, location, conversation_id);
+  auto c = conversations_->Get(tenant, scope, conversation_id);
   if (!c.ok()) return c.status();
   const std::string fingerprint = absl::StrCat("analyses\x1f", c->id());
   std::optional<core::ListCursor> after;
@@ -308,7 +313,7 @@ absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
     if (!cursor.ok()) return cursor.status();
     after = *cursor;
   }
-  auto stored = store_->ListAnalyses(c->tenant(), c->id(), page_size, after);
+  auto stored = store_->ListAnalyses(c->tenant(), c->scope(), c->id(), page_size, after);
   if (!stored.ok()) return stored.status();
   AnalysisPage page;
   page.analyses = std::move(stored->analyses);
@@ -317,17 +322,17 @@ absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
   return page;
 }
 
-absl::Status AnalysisService::DeleteAnalysis(std::string_view tenant, std::string_view location,
+absl::Status AnalysisService::DeleteAnalysis(std::string_view tenant, std::string_view scope,
                                              std::string_view conversation_id,
                                              std::string_view analysis_id) {
-  auto c = conversations_->Get(tenant, location, conversation_id);
+  auto c = conversations_->Get(tenant, scope, conversation_id);
   if (!c.ok()) return c.status();
-  return store_->DeleteAnalysis(c->tenant(), c->id(), analysis_id);
+  return store_->DeleteAnalysis(c->tenant(), c->scope(), c->id(), analysis_id);
 }
 
 absl::StatusOr<core::Analysis> AnalysisService::LatestAnalysis(const core::Conversation& c) {
   if (c.latest_analysis_id().empty()) return absl::NotFoundError("the conversation has no analysis");
-  return store_->GetAnalysis(c.tenant(), c.id(), c.latest_analysis_id());
+  return store_->GetAnalysis(c.tenant(), c.scope(), c.id(), c.latest_analysis_id());
 }
 
 }  // namespace parley::service

@@ -26,6 +26,12 @@ namespace parley::service {
 using jobs::JobContext;
 using jobs::JobQueue;
 
+// A stored conversation's key within its tenant: (scope, id).
+struct ConversationKey {
+  std::string scope;
+  std::string id;
+};
+
 // Resource kind of stored phrase matchers (body: core::PhraseMatcher).
 inline constexpr std::string_view kPhraseMatcherKind = "phrase_matcher";
 
@@ -44,7 +50,8 @@ class AnalysisService {
   absl::Status CheckAnalyzable(const core::Conversation& conversation) const;
 
   // Analyses `conversation` (not stored): the selected analyzers with the
-  // phrase matchers of its tenant and location. The Analysis gets a new id.
+  // phrase matchers of its tenant and scope. The Analysis gets a new id and
+  // the conversation's key (tenant, scope, conversation_id).
   absl::StatusOr<core::Analysis> Analyze(const core::Conversation& conversation,
                                          const core::AnalyzerSelection& selection,
                                          int64_t request_time_us);
@@ -66,8 +73,8 @@ class AnalysisService {
     core::Conversation conversation;
     core::Analysis analysis;
   };
-  // NOT_FOUND when the conversation (tenant, location, id) or the analysis is absent.
-  absl::StatusOr<Found> GetAnalysis(std::string_view tenant, std::string_view location,
+  // NOT_FOUND when the conversation (tenant, scope, id) or the analysis is absent.
+  absl::StatusOr<Found> GetAnalysis(std::string_view tenant, std::string_view scope,
                                     std::string_view conversation_id, std::string_view analysis_id);
 
   struct AnalysisPage {
@@ -76,19 +83,20 @@ class AnalysisService {
     std::string next_page_token;           // empty on the last page
   };
   // `page_size` must already be clamped; `page_token` from an earlier page.
-  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view location,
+  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view scope,
                                             std::string_view conversation_id, int page_size,
                                             std::string_view page_token);
 
   // Deletes one analysis; the newest remaining one becomes the latest.
-  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view location,
+  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view scope,
                               std::string_view conversation_id, std::string_view analysis_id);
 
   // The conversation's latest analysis; NOT_FOUND when it has none.
   absl::StatusOr<core::Analysis> LatestAnalysis(const core::Conversation& conversation);
 
-  // The conversations a selector matches, in creation order (for bulk work).
-  absl::StatusOr<std::vector<std::string>> SelectConversationIds(
+  // The keys of the conversations a selector matches (in its location, or
+  // in every scope when it has none), in creation order (for bulk work).
+  absl::StatusOr<std::vector<ConversationKey>> SelectConversations(
       std::string_view tenant, const core::ConversationSelector& selector);
 
  private:
@@ -97,7 +105,7 @@ class AnalysisService {
     std::shared_ptr<const analysis::Pipeline> pipeline;
   };
   absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> PipelineFor(std::string_view tenant,
-                                                                         std::string_view location);
+                                                                         std::string_view scope);
   absl::Status RunAnalyze(JobContext& ctx);
   absl::Status RunBulkAnalyze(JobContext& ctx);
   absl::Status RunBulkDelete(JobContext& ctx);
@@ -107,7 +115,7 @@ class AnalysisService {
   AnalysisLimits limits_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant
-  absl::flat_hash_map<std::string, Compiled> pipelines_ ABSL_GUARDED_BY(mu_);  // by tenant/location
+  absl::flat_hash_map<std::string, Compiled> pipelines_ ABSL_GUARDED_BY(mu_);  // by tenant/scope
   struct AttachedModel {
     std::shared_ptr<const analysis::intents::IntentModel> model;
     float threshold = 0.5f;

@@ -91,13 +91,13 @@ store::ConversationViews ConversationService::RenderViews(const Conversation& c)
 }
 
 absl::StatusOr<std::string> ConversationService::ReadView(std::string_view tenant,
-                                                         std::string_view location,
+                                                         std::string_view scope,
                                                          std::string_view id,
                                                          std::string_view view) {
-  std::string stored_location, body;
-  absl::Status s = store_->ReadConversationView(tenant, id, NowMicros(), view, &stored_location, &body);
-  if (s.ok() && (location.empty() || stored_location == location)) return body;
-  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
+  std::string body;
+  absl::Status s = store_->ReadConversationView(tenant, scope, id, NowMicros(), view, &body);
+  if (s.ok()) return body;
+  if (s.code() != absl::StatusCode::kNotFound) return s;
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
@@ -108,7 +108,8 @@ absl::Status ConversationService::PrepareNew(Conversation& c) const {
   } else if (!IsValidClientId(c.id())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid conversation id \"", c.id(),
-        "\": it must be 4 to 64 characters of lower-case letters, digits and hyphens"));
+        "\": it must be 1 to 128 characters of letters, digits, '_', '.', '~' and '-',"
+        " starting with a letter or digit"));
   }
   if (absl::Status s = Validate(c); !s.ok()) return s;
   int64_t now = NowMicros();
@@ -126,10 +127,11 @@ absl::Status ConversationService::CreateError(const absl::Status& s, const Conve
   return s;
 }
 
-absl::StatusOr<Conversation> ConversationService::Create(Conversation c) {
+absl::StatusOr<Conversation> ConversationService::Create(Conversation c,
+                                                         const core::Operation* with) {
   if (absl::Status s = PrepareNew(c); !s.ok()) return s;
-  // The store frees the id of an expired conversation not yet swept.
-  if (absl::Status s = store_->CreateConversation(c, RenderViews(c)); !s.ok()) {
+  // The store frees the key of an expired conversation not yet swept.
+  if (absl::Status s = store_->CreateConversation(c, RenderViews(c), with); !s.ok()) {
     return CreateError(s, c);
   }
   return c;
@@ -150,18 +152,17 @@ void ConversationService::CreateAsync(Conversation c, CreateDone done) {
 }
 
 absl::StatusOr<Conversation> ConversationService::Get(std::string_view tenant,
-                                                      std::string_view location,
+                                                      std::string_view scope,
                                                       std::string_view id) {
   Conversation c;
-  if (absl::Status s = Read(tenant, location, id, &c); !s.ok()) return s;
+  if (absl::Status s = Read(tenant, scope, id, &c); !s.ok()) return s;
   return c;
 }
 
-absl::Status ConversationService::Read(std::string_view tenant, std::string_view location,
+absl::Status ConversationService::Read(std::string_view tenant, std::string_view scope,
                                        std::string_view id, Conversation* out) {
-  absl::Status s = store_->ReadConversation(tenant, id, NowMicros(), out);
-  if (s.ok() && (location.empty() || out->location() == location)) return s;
-  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
+  absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), out);
+  if (s.code() != absl::StatusCode::kNotFound) return s;
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
@@ -170,7 +171,7 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
   if (query.page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
   if (query.page_size == 0) query.page_size = limits_.default_page_size;
   query.page_size = std::min(query.page_size, limits_.max_page_size);
-  std::string fingerprint = absl::StrCat(query.tenant, "\x1f", query.location, "\x1f", Sv(query_fingerprint));
+  std::string fingerprint = absl::StrCat(query.tenant, "\x1f", query.scope, "\x1f", Sv(query_fingerprint));
   if (!page_token.empty()) {
     auto cursor = tokens_.Decode(page_token, fingerprint);
     if (!cursor.ok()) return cursor.status();
@@ -186,15 +187,15 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 }
 
 absl::StatusOr<Conversation> ConversationService::Update(
-    std::string_view tenant, std::string_view location, std::string_view id,
+    std::string_view tenant, std::string_view scope, std::string_view id,
     const std::function<absl::Status(Conversation&)>& mutate) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto current = Get(tenant, location, id);
+    auto current = Get(tenant, scope, id);
     if (!current.ok()) return current.status();
     Conversation next = *current;
     if (absl::Status s = mutate(next); !s.ok()) return s;
     if (next.tenant() != current->tenant() || next.id() != current->id() ||
-        next.location() != current->location()) {
+        next.scope() != current->scope()) {
       return absl::InvalidArgumentError("the conversation name cannot be changed");
     }
     if (next.medium() != current->medium()) {
@@ -214,10 +215,10 @@ absl::StatusOr<Conversation> ConversationService::Update(
   return absl::AbortedError("the conversation is being updated concurrently; try again");
 }
 
-absl::Status ConversationService::Delete(std::string_view tenant, std::string_view location,
+absl::Status ConversationService::Delete(std::string_view tenant, std::string_view scope,
                                          std::string_view id, bool force) {
-  if (auto c = Get(tenant, location, id); !c.ok()) return c.status();
-  absl::Status s = store_->DeleteConversation(tenant, id, force);
+  if (auto c = Get(tenant, scope, id); !c.ok()) return c.status();  // expired: not found
+  absl::Status s = store_->DeleteConversation(tenant, scope, id, force);
   if (s.code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
   }

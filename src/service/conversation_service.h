@@ -18,6 +18,7 @@
 #include "core/conversation_query.h"
 #include "core/page_token.h"
 #include "parley/conversation.pb.h"
+#include "parley/operation.pb.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -55,16 +56,26 @@ class ConversationService {
   using ViewRenderer = std::function<std::string(const Conversation&)>;
   void AddView(std::string name, ViewRenderer render);
 
-  // The stored view `view` of (tenant, id) in `location`, or an empty string
-  // when none is stored (then the caller renders it itself). NOT_FOUND as Get.
-  absl::StatusOr<std::string> ReadView(std::string_view tenant, std::string_view location,
+  // Conversations are keyed by (tenant, scope, id) (ADR 0010); a dialect
+  // maps its resource names to that key (Insights: the URL's location is the
+  // scope). Reads take the exact key: there is no "any scope" read.
+
+  // The stored view `view` of (tenant, scope, id), or an empty string when
+  // none is stored (then the caller renders it itself). NOT_FOUND as Get.
+  absl::StatusOr<std::string> ReadView(std::string_view tenant, std::string_view scope,
                                        std::string_view id, std::string_view view);
 
   // Validates and stores a new conversation. `conversation.tenant` must be
-  // set; an empty id gets a generated one, a given id must be 4-64 of
-  // [a-z0-9-]. Sets create/update times and the derived turn count and
-  // duration. Returns the stored conversation. ALREADY_EXISTS on a duplicate id.
-  absl::StatusOr<Conversation> Create(Conversation conversation);
+  // set; an empty id gets a generated one, a given id must follow the core
+  // rule (core::IsValidClientId; dialects check their vendor's stricter rule
+  // first). Sets create/update times and the derived turn count and
+  // duration. Returns the stored conversation. ALREADY_EXISTS on a duplicate
+  // (tenant, scope, id).
+  // With `with` (not null), that operation is created in the same store
+  // transaction: both are stored or neither. It is stored as given, so it
+  // can name the conversation only if the caller chose the id.
+  absl::StatusOr<Conversation> Create(Conversation conversation,
+                                      const core::Operation* with = nullptr);
 
   // Create without waiting for the store: `done` gets the stored
   // conversation and its rendered views (in AddView order) or the error,
@@ -78,12 +89,11 @@ class ConversationService {
   using CreateDone = absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<Created>>)>;
   void CreateAsync(Conversation conversation, CreateDone done);
 
-  // NOT_FOUND unless (tenant, id) exists, is not expired, and lives in
-  // `location` (empty location: any).
-  absl::StatusOr<Conversation> Get(std::string_view tenant, std::string_view location,
+  // NOT_FOUND unless (tenant, scope, id) exists and is not expired.
+  absl::StatusOr<Conversation> Get(std::string_view tenant, std::string_view scope,
                                    std::string_view id);
   // The same, into `*out` (which may live on an arena).
-  absl::Status Read(std::string_view tenant, std::string_view location, std::string_view id,
+  absl::Status Read(std::string_view tenant, std::string_view scope, std::string_view id,
                     Conversation* out);
 
   struct Page {
@@ -102,18 +112,18 @@ class ConversationService {
   // returns false.
   absl::Status ForEach(ConversationQuery query, const std::function<bool(const Conversation&)>& visit);
 
-  // Read-modify-write: loads (tenant, id), calls `mutate` on a copy, checks
-  // that immutable fields (tenant, id, location, medium, create time) were
+  // Read-modify-write: loads (tenant, scope, id), calls `mutate` on a copy,
+  // checks that immutable fields (tenant, scope, id, medium, create time) were
   // not changed by it, validates, recomputes derived fields and stores the
   // result, retrying if another writer got there first. An error from
   // `mutate` is returned as is and nothing is stored.
-  absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view location,
+  absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
                                       const std::function<absl::Status(Conversation&)>& mutate);
 
-  // Deletes (tenant, id) from `location`. FAILED_PRECONDITION if it has
-  // analyses and !force.
-  absl::Status Delete(std::string_view tenant, std::string_view location, std::string_view id,
+  // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
+  // !force.
+  absl::Status Delete(std::string_view tenant, std::string_view scope, std::string_view id,
                       bool force);
 
   // Removes conversations whose expire time has passed; returns the count.

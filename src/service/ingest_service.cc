@@ -18,7 +18,7 @@ constexpr std::string_view kUploadMoment = "upload";
 
 absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
   core::Conversation& c = request.conversation;
-  auto settings = settings_->Get(c.tenant(), c.location());
+  auto settings = settings_->Get(c.tenant(), c.scope());
   if (!settings.ok()) return settings.status();
   const int64_t now = core::NowMicros();
   if (c.source() == core::SOURCE_UNSPECIFIED) c.set_source(core::IMPORTED);
@@ -31,7 +31,7 @@ absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
 
   core::Operation op;
   op.set_tenant(c.tenant());
-  op.set_location(c.location());
+  op.set_location(c.scope());  // an operation's location is its conversation's scope
   op.set_id(core::NewId());
   op.set_create_time_us(now);
   core::UploadJob* job = op.mutable_upload();
@@ -65,18 +65,36 @@ absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
     job->set_redacted_spans(spans);
   }
 
-  auto created = conversations_->Create(std::move(c));
-  if (!created.ok()) return created.status();
-  job->set_conversation_id(created->id());
+  // The operation names the conversation, so the id is settled first (the
+  // service would generate the same kind of id).
+  if (c.id().empty()) c.set_id(core::NewId());
+  job->set_conversation_id(c.id());
 
-  // Settings.analysisConfig.uploadConversationAnalysisPercentage.
-  if (settings->upload_analysis_percentage() > 0 &&
-      InSample(created->id(), settings->upload_analysis_percentage()) &&
-      analysis_->CheckAnalyzable(*created).ok()) {
-    core::Operation analyze;
-    analyze.set_tenant(created->tenant());
-    analyze.set_location(created->location());
-    core::AnalyzeJob* a = analyze.mutable_analyze();
+  // Settings.analysisConfig.uploadConversationAnalysisPercentage. Decided
+  // before the write (it depends on the id and the messages only), so that
+  // the upload operation names its analysis operation from the start.
+  const bool analyze = settings->upload_analysis_percentage() > 0 &&
+                       InSample(c.id(), settings->upload_analysis_percentage()) &&
+                       analysis_->CheckAnalyzable(c).ok();
+  if (analyze) job->set_analysis_operation_id(core::NewId());
+
+  op.set_state(core::OPERATION_SUCCEEDED);
+  op.set_total(1);
+  op.set_succeeded(1);
+  op.set_end_time_us(std::max(core::NowMicros(), now));
+  op.set_update_time_us(op.end_time_us());
+
+  // The conversation and its upload operation land in one transaction: both
+  // or neither.
+  auto created = conversations_->Create(std::move(c), &op);
+  if (!created.ok()) return created.status();
+
+  if (analyze) {
+    core::Operation analysis;
+    analysis.set_id(job->analysis_operation_id());
+    analysis.set_tenant(created->tenant());
+    analysis.set_location(created->scope());
+    core::AnalyzeJob* a = analysis.mutable_analyze();
     a->set_conversation_id(created->id());
     if (settings->has_default_selection()) {
       *a->mutable_selection() = settings->default_selection();
@@ -84,17 +102,9 @@ absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
       a->mutable_selection()->set_all(true);
     }
     a->set_request_time_us(core::NowMicros());
-    auto submitted = operations_->Start(std::move(analyze));
+    auto submitted = operations_->Start(std::move(analysis));
     if (!submitted.ok()) return submitted.status();
-    job->set_analysis_operation_id(submitted->id());
   }
-
-  op.set_state(core::OPERATION_SUCCEEDED);
-  op.set_total(1);
-  op.set_succeeded(1);
-  op.set_end_time_us(std::max(core::NowMicros(), now));
-  op.set_update_time_us(op.end_time_us());
-  if (auto st = operations_->Record(op); !st.ok()) return st;
   return Uploaded{std::move(op), std::move(*created)};
 }
 

@@ -19,7 +19,7 @@
 namespace parley::service {
 
 struct UploadRequest {
-  // The conversation as the dialect mapped it: tenant and location set, id
+  // The conversation as the dialect mapped it: tenant and scope set, id
   // (empty: generated), messages; source, lifecycle and medium defaulted here
   // (IMPORTED, COMPLETED, PHONE_CALL) when unset.
   core::Conversation conversation;
@@ -44,7 +44,9 @@ class IngestService {
         settings_(settings) {}
 
   // Stores the conversation (redacted when a template applies) and its done
-  // UploadJob operation; starts an analysis when the settings sample it.
+  // UploadJob operation in one store transaction (both or neither; the
+  // operation names the conversation and, when the settings sample it, the
+  // analysis operation started right after).
   absl::StatusOr<Uploaded> Upload(UploadRequest request);
 
  private:

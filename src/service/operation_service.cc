@@ -56,16 +56,18 @@ absl::StatusOr<core::Operation> OperationService::Cancel(std::string_view tenant
 
 absl::StatusOr<OperationService::AnalysisResult> OperationService::AnalysisOf(
     const core::Operation& op) {
-  auto c = store_->GetConversation(op.tenant(), op.analyze().conversation_id(), 0);
+  // The operation's location is its conversation's scope.
+  auto c = store_->GetConversation(op.tenant(), op.location(), op.analyze().conversation_id(), 0);
   if (!c.ok()) return c.status();
-  auto a = store_->GetAnalysis(op.tenant(), c->id(), op.analysis_id());
+  auto a = store_->GetAnalysis(op.tenant(), c->scope(), c->id(), op.analysis_id());
   if (!a.ok()) return a.status();
   return AnalysisResult{std::move(*c), std::move(*a)};
 }
 
 absl::StatusOr<core::Conversation> OperationService::UploadedConversation(
     const core::Operation& op) {
-  return store_->GetConversation(op.tenant(), op.upload().conversation_id(), core::NowMicros());
+  return store_->GetConversation(op.tenant(), op.location(), op.upload().conversation_id(),
+                                core::NowMicros());
 }
 
 }  // namespace parley::service

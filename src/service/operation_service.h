@@ -59,15 +59,17 @@ class OperationService {
                                          std::string_view id);
 
   // What a finished analysis operation produced: the analysed conversation
-  // (even if expired since) and the analysis. NOT_FOUND when either is gone.
+  // (even if expired since; its scope is the operation's location) and the
+  // analysis. NOT_FOUND when either is gone.
   struct AnalysisResult {
     core::Conversation conversation;
     core::Analysis analysis;
   };
   absl::StatusOr<AnalysisResult> AnalysisOf(const core::Operation& op);
 
-  // The conversation an upload operation stored, as it is now; NOT_FOUND
-  // when deleted or expired since.
+  // The conversation an upload operation stored (in the operation's
+  // location, its scope), as it is now; NOT_FOUND when deleted or expired
+  // since.
   absl::StatusOr<core::Conversation> UploadedConversation(const core::Operation& op);
 
  private:

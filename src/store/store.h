@@ -75,14 +75,28 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Inserts `conversation` keyed by (tenant, id). A conversation with that
-  // key that expired at or before conversation.create_time_us is gone for
-  // every reader, so it is replaced (deleted with everything it has, in the
-  // same transaction). ALREADY_EXISTS if a live one has the key.
+  // Conversations are keyed by (tenant, scope, id) (ADR 0010): the same id
+  // in two scopes of a tenant is two independent conversations, each with
+  // its own analyses and views. Every method addressing one conversation
+  // takes all three; none validates the id (ids stored under older rules
+  // stay readable).
+
+  // Inserts `conversation` keyed by (tenant, scope, id). A conversation with
+  // that key that expired at or before conversation.create_time_us is gone
+  // for every reader, so it is replaced (deleted with everything it has, in
+  // the same transaction). ALREADY_EXISTS if a live one has the key.
+  // With `also` (not null), that operation is created in the same
+  // transaction: both are stored or neither (ALREADY_EXISTS if its
+  // (tenant, id) is taken).
   virtual absl::Status CreateConversation(const core::Conversation& conversation,
-                                          const ConversationViews& views) = 0;
+                                          const ConversationViews& views,
+                                          const core::Operation* also) = 0;
+  absl::Status CreateConversation(const core::Conversation& conversation,
+                                  const ConversationViews& views) {
+    return CreateConversation(conversation, views, nullptr);
+  }
   absl::Status CreateConversation(const core::Conversation& conversation) {
-    return CreateConversation(conversation, {});
+    return CreateConversation(conversation, {}, nullptr);
   }
 
   // CreateConversation without waiting: `done` is called exactly once, with
@@ -93,22 +107,26 @@ class Store {
   using WriteDone = absl::AnyInvocable<void(absl::Status)>;
   virtual void CreateConversationAsync(const core::Conversation& conversation,
                                        const ConversationViews& views, WriteDone done) {
-    done(CreateConversation(conversation, views));
+    done(CreateConversation(conversation, views, nullptr));
   }
 
-  // Returns the conversation (tenant, id). NOT_FOUND if absent or if its
-  // expire time is at or before `now_us` (0 = do not check expiry).
-  virtual absl::StatusOr<core::Conversation> GetConversation(
-      std::string_view tenant, std::string_view id, int64_t now_us) = 0;
+  // Returns the conversation (tenant, scope, id). NOT_FOUND if absent or if
+  // its expire time is at or before `now_us` (0 = do not check expiry).
+  virtual absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant,
+                                                             std::string_view scope,
+                                                             std::string_view id,
+                                                             int64_t now_us) = 0;
 
   // The same as GetConversation, parsing into `*out` (which the caller may
   // allocate on an arena); `*out` is unspecified on error.
-  virtual absl::Status ReadConversation(std::string_view tenant, std::string_view id,
-                                        int64_t now_us, core::Conversation* out) = 0;
+  virtual absl::Status ReadConversation(std::string_view tenant, std::string_view scope,
+                                        std::string_view id, int64_t now_us,
+                                        core::Conversation* out) = 0;
 
-  // Replaces the stored conversation with the same (tenant, id), provided its
-  // stored update_time_us equals `expected_update_time_us` (optimistic
-  // concurrency: ABORTED otherwise). NOT_FOUND if absent.
+  // Replaces the stored conversation with the same (tenant, scope, id) — the
+  // key is read from `conversation` — provided its stored update_time_us
+  // equals `expected_update_time_us` (optimistic concurrency: ABORTED
+  // otherwise). NOT_FOUND if absent.
   virtual absl::Status UpdateConversation(const core::Conversation& conversation,
                                           int64_t expected_update_time_us,
                                           const ConversationViews& views) = 0;
@@ -117,46 +135,53 @@ class Store {
     return UpdateConversation(conversation, expected_update_time_us, {});
   }
 
-  // Reads the stored view `view` of (tenant, id) into `*body` (left empty
-  // when no such view is stored) and the conversation's location into
-  // `*location`. NOT_FOUND as GetConversation.
-  virtual absl::Status ReadConversationView(std::string_view tenant, std::string_view id,
-                                            int64_t now_us, std::string_view view,
-                                            std::string* location, std::string* body) = 0;
+  // Reads the stored view `view` of (tenant, scope, id) into `*body` (left
+  // empty when no such view is stored). NOT_FOUND as GetConversation.
+  virtual absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,
+                                            std::string_view id, int64_t now_us,
+                                            std::string_view view, std::string* body) = 0;
 
-  // Deletes (tenant, id). If it has analyses, deletes them too when `force`,
-  // else returns FAILED_PRECONDITION and deletes nothing. NOT_FOUND if absent.
-  virtual absl::Status DeleteConversation(std::string_view tenant, std::string_view id,
-                                          bool force) = 0;
+  // Deletes (tenant, scope, id). If it has analyses, deletes them too when
+  // `force`, else returns FAILED_PRECONDITION and deletes nothing. NOT_FOUND
+  // if absent.
+  virtual absl::Status DeleteConversation(std::string_view tenant, std::string_view scope,
+                                          std::string_view id, bool force) = 0;
 
-  // Stores a finished analysis of (analysis.tenant, analysis.conversation_id)
-  // and points the conversation's latest_analysis_id at it when it is the
-  // newest (dropping the conversation's stored views, which show it).
-  // NOT_FOUND if the conversation is absent.
+  // Stores a finished analysis of (analysis.tenant, analysis.scope,
+  // analysis.conversation_id) and points the conversation's
+  // latest_analysis_id at it when it is the newest (dropping the
+  // conversation's stored views, which show it). NOT_FOUND if the
+  // conversation is absent.
   // With `finished` (not null), that operation is stored in the same
   // transaction: an analysis and the operation that made it land together.
   virtual absl::Status PutAnalysis(const core::Analysis& analysis,
                                    const core::Operation* finished) = 0;
   absl::Status PutAnalysis(const core::Analysis& analysis) { return PutAnalysis(analysis, nullptr); }
 
-  // The analysis (tenant, conversation_id, analysis_id); NOT_FOUND if absent.
+  // The analysis `analysis_id` of conversation (tenant, scope,
+  // conversation_id); NOT_FOUND if absent.
   virtual absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant,
+                                                     std::string_view scope,
                                                      std::string_view conversation_id,
                                                      std::string_view analysis_id) = 0;
 
   // Up to `page_size` analyses of a conversation, newest first, after
   // `after` (from the previous page). NOT_FOUND if the conversation is absent.
   virtual absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant,
+                                                    std::string_view scope,
                                                     std::string_view conversation_id,
                                                     int page_size,
                                                     const std::optional<core::ListCursor>& after) = 0;
 
   // Deletes one analysis. If it was the conversation's latest, the newest
   // remaining one (or none) becomes the latest. NOT_FOUND if absent.
-  virtual absl::Status DeleteAnalysis(std::string_view tenant, std::string_view conversation_id,
+  virtual absl::Status DeleteAnalysis(std::string_view tenant, std::string_view scope,
+                                      std::string_view conversation_id,
                                       std::string_view analysis_id) = 0;
 
   // ---- operations ----
+  // Operations are keyed by (tenant, id) (their ids are generated, unique in
+  // the tenant); their location is an attribute.
   // ALREADY_EXISTS if (tenant, id) is taken.
   virtual absl::Status CreateOperation(const core::Operation& operation) = 0;
   virtual absl::StatusOr<core::Operation> GetOperation(std::string_view tenant,

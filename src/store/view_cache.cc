@@ -11,9 +11,11 @@ namespace {
 constexpr size_t kEntryOverhead = 160;
 
 // The key in a per-thread buffer: lookups allocate nothing.
-absl::string_view KeyView(std::string_view tenant, std::string_view id) {
+absl::string_view KeyView(std::string_view tenant, std::string_view scope, std::string_view id) {
   thread_local std::string buffer;
   buffer.assign(tenant);
+  buffer.push_back('\x1f');
+  buffer.append(scope);
   buffer.push_back('\x1f');
   buffer.append(id);
   return absl::string_view(buffer.data(), buffer.size());
@@ -34,10 +36,10 @@ void ViewCache::EraseLocked(Shard& shard, std::list<Entry>::iterator it) {
   shard.clock.erase(it);
 }
 
-bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string_view view,
-                       int64_t now_us, std::string* location, std::string* body) {
+bool ViewCache::Lookup(std::string_view tenant, std::string_view scope, std::string_view id,
+                       std::string_view view, int64_t now_us, std::string* body) {
   if (shard_capacity_ == 0) return false;
-  const absl::string_view key = KeyView(tenant, id);
+  const absl::string_view key = KeyView(tenant, scope, id);
   Shard& shard = ShardOf(key);
   // Readers share the lock: a hot conversation read on every thread at once
   // is copied in parallel. Recency is a flag (CLOCK), not a list move.
@@ -51,7 +53,6 @@ bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string
       for (const View& v : entry.views) {
         if (v.name != view) continue;
         entry.used.store(true, std::memory_order_relaxed);
-        location->assign(entry.location);
         body->assign(v.body);
         shard.hits.fetch_add(1, std::memory_order_relaxed);
         return true;
@@ -62,21 +63,20 @@ bool ViewCache::Lookup(std::string_view tenant, std::string_view id, std::string
   return false;
 }
 
-void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string_view id,
-                       std::string_view view, std::string_view location, int64_t expire_time_us,
+void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string_view scope,
+                       std::string_view id, std::string_view view, int64_t expire_time_us,
                        std::string_view body) {
   if (shard_capacity_ == 0 || body.empty()) return;
   const size_t view_bytes = view.size() + body.size();
-  const absl::string_view key = KeyView(tenant, id);
-  if (kEntryOverhead + key.size() + location.size() + view_bytes > shard_capacity_) return;
+  const absl::string_view key = KeyView(tenant, scope, id);
+  if (kEntryOverhead + key.size() + view_bytes > shard_capacity_) return;
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
   // Under the shard lock: an Invalidate that advanced the generation after
   // this check erases (under the same lock) what is inserted here.
   if (generation_.load(std::memory_order_seq_cst) != generation) return;
   auto found = shard.index.find(key);
-  if (found != shard.index.end() && (found->second->expire_time_us != expire_time_us ||
-                                     found->second->location != location)) {
+  if (found != shard.index.end() && found->second->expire_time_us != expire_time_us) {
     // An expired conversation whose id now names another one.
     EraseLocked(shard, found->second);
     found = shard.index.end();
@@ -91,9 +91,8 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
     shard.clock.emplace_front();
     it = shard.clock.begin();
     it->key.assign(key.data(), key.size());
-    it->location.assign(location);
     it->expire_time_us = expire_time_us;
-    it->bytes = kEntryOverhead + key.size() + location.size();
+    it->bytes = kEntryOverhead + key.size();
     shard.bytes += it->bytes;
     shard.index.emplace(it->key, it);
   }
@@ -112,10 +111,10 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
   }
 }
 
-void ViewCache::Invalidate(std::string_view tenant, std::string_view id) {
+void ViewCache::Invalidate(std::string_view tenant, std::string_view scope, std::string_view id) {
   if (shard_capacity_ == 0) return;
   generation_.fetch_add(1, std::memory_order_seq_cst);
-  const absl::string_view key = KeyView(tenant, id);
+  const absl::string_view key = KeyView(tenant, scope, id);
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
   auto found = shard.index.find(key);

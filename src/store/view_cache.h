@@ -8,7 +8,9 @@
 // readers share a shard's lock, so a hot conversation read on every thread
 // at once does not serialise them.
 //
-// Consistency with the database. A store calls Invalidate(tenant, id) after
+// Entries are keyed like conversations: (tenant, scope, id).
+//
+// Consistency with the database. A store calls Invalidate(tenant, scope, id) after
 // every committed write that changes a conversation or its views (and before
 // acknowledging the write), and reads through the cache like this:
 //
@@ -46,26 +48,26 @@ class ViewCache {
   // keeps nothing).
   explicit ViewCache(size_t capacity_bytes);
 
-  // True, setting *location and *body, if view `view` of (tenant, id) is
-  // cached and the conversation has not expired at `now_us` (0 = ignore
-  // expiry). An expired entry is dropped and misses: the database decides
-  // (its id may have been taken by a new conversation since).
-  bool Lookup(std::string_view tenant, std::string_view id, std::string_view view, int64_t now_us,
-              std::string* location, std::string* body);
+  // True, setting *body, if view `view` of (tenant, scope, id) is cached and
+  // the conversation has not expired at `now_us` (0 = ignore expiry). An
+  // expired entry is dropped and misses: the database decides (its id may
+  // have been taken by a new conversation since).
+  bool Lookup(std::string_view tenant, std::string_view scope, std::string_view id,
+              std::string_view view, int64_t now_us, std::string* body);
 
   // A counter that every Invalidate advances; read it before reading the
   // database for a later Insert.
   uint64_t generation() const { return generation_.load(std::memory_order_seq_cst); }
 
-  // Keeps `body` (non-empty) as view `view` of (tenant, id), unless an
-  // Invalidate happened after `generation` was read or the entry alone is
+  // Keeps `body` (non-empty) as view `view` of (tenant, scope, id), unless
+  // an Invalidate happened after `generation` was read or the entry alone is
   // larger than a shard. expire_time_us = 0: never expires.
-  void Insert(uint64_t generation, std::string_view tenant, std::string_view id,
-              std::string_view view, std::string_view location, int64_t expire_time_us,
+  void Insert(uint64_t generation, std::string_view tenant, std::string_view scope,
+              std::string_view id, std::string_view view, int64_t expire_time_us,
               std::string_view body);
 
-  // Drops every view of (tenant, id).
-  void Invalidate(std::string_view tenant, std::string_view id);
+  // Drops every view of (tenant, scope, id).
+  void Invalidate(std::string_view tenant, std::string_view scope, std::string_view id);
   // Drops everything.
   void Clear();
 
@@ -79,8 +81,7 @@ class ViewCache {
     std::string name, body;
   };
   struct Entry {
-    std::string key;  // tenant \x1f id
-    std::string location;
+    std::string key;  // tenant \x1f scope \x1f id
     int64_t expire_time_us = 0;
     std::vector<View> views;
     size_t bytes = 0;

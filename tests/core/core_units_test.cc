@@ -43,15 +43,32 @@ TEST(Ids, GeneratedIdsAreNineteenDigitsAndDistinct) {
   EXPECT_LT(b, NewId());
 }
 
+// The core rule (ADR 0010): 1-128 of [A-Za-z0-9_.~-], starting with a
+// letter or digit. Vendors' stricter rules are the dialects' business.
 TEST(Ids, ClientIdRule) {
+  EXPECT_TRUE(IsValidClientId("a"));
+  EXPECT_TRUE(IsValidClientId("7"));
   EXPECT_TRUE(IsValidClientId("abcd"));
   EXPECT_TRUE(IsValidClientId("conv-01"));
-  EXPECT_FALSE(IsValidClientId("abc"));
-  EXPECT_FALSE(IsValidClientId(std::string(65, 'a')));
-  EXPECT_TRUE(IsValidClientId(std::string(64, 'a')));
-  EXPECT_FALSE(IsValidClientId("Conv1"));
-  EXPECT_FALSE(IsValidClientId("conv_1"));
+  EXPECT_TRUE(IsValidClientId("Order_42"));                              // Dialogflow
+  EXPECT_TRUE(IsValidClientId("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));  // ElevateAI GUID
+  EXPECT_TRUE(IsValidClientId("a.b~c_d-E"));
+  EXPECT_TRUE(IsValidClientId(std::string(128, 'a')));
+  EXPECT_FALSE(IsValidClientId(""));
+  EXPECT_FALSE(IsValidClientId(std::string(129, 'a')));
+  EXPECT_FALSE(IsValidClientId("-abc"));
+  EXPECT_FALSE(IsValidClientId("_abc"));
+  EXPECT_FALSE(IsValidClientId(".abc"));
+  EXPECT_FALSE(IsValidClientId("~abc"));
   EXPECT_FALSE(IsValidClientId("conv/1"));
+  EXPECT_FALSE(IsValidClientId("conv 1"));
+  EXPECT_FALSE(IsValidClientId("conv:1"));
+  EXPECT_FALSE(IsValidClientId("conv%2F1"));
+  EXPECT_FALSE(IsValidClientId("caf\xc3\xa9"));  // ASCII only
+  // Every id the Insights rule (4-64 of [a-z0-9-]) accepted that starts with
+  // a letter or digit is still accepted.
+  EXPECT_TRUE(IsValidClientId(std::string(64, 'a')));
+  EXPECT_TRUE(IsValidClientId("0---"));
 }
 
 TEST(TimeFormat, ParsesRfc3339WithOffsetsAndFractions) {

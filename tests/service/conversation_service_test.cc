@@ -30,7 +30,7 @@ class ConversationServiceTest : public ::testing::Test {
   Conversation New(const std::string& id = "") {
     Conversation c;
     c.set_tenant("t1");
-    c.set_location("us");
+    c.set_scope("us");
     c.set_id(id);
     return c;
   }
@@ -61,7 +61,12 @@ TEST_F(ConversationServiceTest, CreateAssignsIdTimesAndDerivedFields) {
 }
 
 TEST_F(ConversationServiceTest, CreateRefusesBadIdsDuplicatesAndBrokenLimits) {
-  EXPECT_EQ(service_->Create(New("Bad_Id")).status().code(), absl::StatusCode::kInvalidArgument);
+  // The core id rule (ADR 0010); dialects check their own on top.
+  EXPECT_EQ(service_->Create(New("_Bad")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Create(New("bad/id")).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Create(New(std::string(129, 'a'))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(service_->Create(New("Order_42")).ok());
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   EXPECT_EQ(service_->Create(New("conv-1")).status().code(), absl::StatusCode::kAlreadyExists);
 
@@ -82,12 +87,42 @@ TEST_F(ConversationServiceTest, CreateRefusesBadIdsDuplicatesAndBrokenLimits) {
   EXPECT_EQ(service_->Get("t1", "us", "long-key").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(ConversationServiceTest, GetChecksTenantAndLocation) {
+TEST_F(ConversationServiceTest, GetTakesTheWholeKey) {
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   EXPECT_TRUE(service_->Get("t1", "us", "conv-1").ok());
-  EXPECT_TRUE(service_->Get("t1", "", "conv-1").ok());
+  // No "any scope" read: the scope is part of the key.
+  EXPECT_EQ(service_->Get("t1", "", "conv-1").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(service_->Get("t1", "eu", "conv-1").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(service_->Get("t2", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, TheSameIdInTwoScopesIsTwoConversations) {
+  Conversation eu = New("conv-1");
+  eu.set_scope("eu");
+  eu.set_language_code("de-DE");
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  ASSERT_TRUE(service_->Create(eu).ok());
+  EXPECT_EQ(service_->Create(eu).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->Get("t1", "eu", "conv-1")->language_code(), "de-DE");
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->language_code(), "");
+  ASSERT_TRUE(service_->Delete("t1", "us", "conv-1", false).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(service_->Get("t1", "eu", "conv-1").ok());
+}
+
+TEST_F(ConversationServiceTest, CreateWithAnOperationStoresBothOrNeither) {
+  core::Operation op;
+  op.set_tenant("t1");
+  op.set_location("us");
+  op.set_id("op-1");
+  op.set_state(core::OPERATION_SUCCEEDED);
+  op.mutable_upload()->set_conversation_id("conv-1");
+  ASSERT_TRUE(service_->Create(New("conv-1"), &op).ok());
+  EXPECT_TRUE(store_->GetOperation("t1", "op-1").ok());
+  // A duplicate conversation: the operation is not stored.
+  op.set_id("op-2");
+  EXPECT_EQ(service_->Create(New("conv-1"), &op).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetOperation("t1", "op-2").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(ConversationServiceTest, UpdateKeepsImmutablesAndAdvancesUpdateTime) {
@@ -129,6 +164,7 @@ TEST_F(ConversationServiceTest, DeleteNeedsForceWhenAnalysesExist) {
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   Analysis a;
   a.set_tenant("t1");
+  a.set_scope("us");
   a.set_conversation_id("conv-1");
   a.set_id("a1");
   a.set_create_time_us(NowMicros());
@@ -145,7 +181,7 @@ TEST_F(ConversationServiceTest, ListPagesWithSignedTokens) {
   for (int i = 0; i < 25; ++i) ASSERT_TRUE(service_->Create(New("conv-" + std::to_string(100 + i))).ok());
   ConversationQuery q;
   q.tenant = "t1";
-  q.location = "us";
+  q.scope = "us";
   q.page_size = 10;
   std::set<std::string> seen;
   std::string token;
@@ -206,6 +242,7 @@ TEST_F(ConversationServiceTest, ViewsAreRenderedOnEveryWriteAndDroppedByAnalyses
             absl::StatusCode::kNotFound);
   Analysis a;
   a.set_tenant("t1");
+  a.set_scope("us");
   a.set_conversation_id("conv-1");
   a.set_id("a1");
   a.set_create_time_us(NowMicros());

@@ -131,10 +131,70 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
     ASSERT_TRUE(store.ok()) << store.status();
     ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c" + std::to_string(round))).ok());
     for (int k = 0; k <= round; ++k) {
-      EXPECT_TRUE((*store)->GetConversation("t", "c" + std::to_string(k), 0).ok());
+      EXPECT_TRUE((*store)->GetConversation("t", "", "c" + std::to_string(k), 0).ok());
     }
   }
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+}
+
+// Schema v4 keyed conversations by (tenant, scope, id): a database written
+// by v3 (keyed by (tenant, id), the location beside it) migrates in place and
+// its rows read back under scope = their location.
+TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    core::Conversation us = Conv("t", "c1");
+    us.set_scope("us");
+    ASSERT_TRUE((*store)->CreateConversation(us, {{"full", "US"}}).ok());
+    core::Analysis a;
+    a.set_tenant("t");
+    a.set_scope("us");
+    a.set_conversation_id("c1");
+    a.set_id("an-1");
+    a.set_create_time_us(2000);
+    ASSERT_TRUE((*store)->PutAnalysis(a).ok());
+    core::Conversation global = Conv("t", "c2");
+    global.set_scope("global");
+    ASSERT_TRUE((*store)->CreateConversation(global).ok());
+  }
+  // Back to what v3 wrote (the same rows, the v3 key and column name).
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db,
+                           "DROP INDEX conversations_key;"
+                           "ALTER TABLE conversations RENAME COLUMN scope TO location;"
+                           "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
+                           "PRAGMA user_version = 3;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(RawQuery("PRAGMA user_version"), "3");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(RawQuery("SELECT group_concat(name) FROM pragma_index_info('conversations_key')"),
+            "tenant,scope,id");
+  absl::StatusOr<core::Conversation> c1 = (*store)->GetConversation("t", "us", "c1", 0);
+  ASSERT_TRUE(c1.ok()) << c1.status();
+  EXPECT_EQ(c1->scope(), "us");
+  EXPECT_EQ(c1->latest_analysis_id(), "an-1");
+  EXPECT_TRUE((*store)->GetAnalysis("t", "us", "c1", "an-1").ok());
+  EXPECT_TRUE((*store)->GetConversation("t", "global", "c2", 0).ok());
+  EXPECT_EQ((*store)->GetConversation("t", "global", "c1", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  // The id is now free in every other scope, and still taken in its own.
+  core::Conversation eu = Conv("t", "c1");
+  eu.set_scope("eu");
+  EXPECT_TRUE((*store)->CreateConversation(eu).ok());
+  core::Conversation dup = Conv("t", "c1");
+  dup.set_scope("us");
+  EXPECT_EQ((*store)->CreateConversation(dup).code(), absl::StatusCode::kAlreadyExists);
 }
 
 // The WAL-buffering VFS is correct only if every commit syncs the WAL
@@ -262,7 +322,7 @@ TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingWrite) {
 
   // The failed write left nothing behind: the surviving "dup" has the
   // label of the write that succeeded, and exactly one label row.
-  absl::StatusOr<core::Conversation> dup = store.GetConversation("t", "dup", 0);
+  absl::StatusOr<core::Conversation> dup = store.GetConversation("t", "", "dup", 0);
   ASSERT_TRUE(dup.ok());
   EXPECT_EQ(dup->labels().at("n"), d1.ok() ? std::to_string(kUnique) : std::to_string(kUnique + 1));
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels"), std::to_string(kUnique + 1));
@@ -398,7 +458,7 @@ TEST_F(SqliteStoreTest, ListPlansUseTheOrderingIndex) {
 TEST(QuerySqlTest, ValuesAreBoundNeverInterpolated) {
   ConversationQuery q;
   q.tenant = "t'x";
-  q.location = "loc'";
+  q.scope = "loc'";
   q.condition = And({CmpS(ConversationColumn::kProfile, CompareOp::kEq, "'; DROP"),
                      CmpS(ConversationColumn::kLabel, CompareOp::kEq, "v'", "k'")});
   q.after = core::ListCursor{5, "id'"};
@@ -415,7 +475,7 @@ TEST(QuerySqlTest, ValuesAreBoundNeverInterpolated) {
 
 core::Conversation BigConversation(const std::string& id, int64_t t, int i) {
   core::Conversation c = Conv("bench", id, t);
-  c.set_location("global");
+  c.set_scope("global");
   c.set_medium(static_cast<core::Medium>(1 + i % 3));
   c.add_agent_ids("agent-" + std::to_string(i % 100));
   c.set_language_code(i % 2 ? "en-US" : "de-DE");

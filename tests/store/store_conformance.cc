@@ -65,7 +65,7 @@ core::Conversation Conv(const std::string& tenant, const std::string& id,
   core::Conversation c;
   c.set_tenant(tenant);
   c.set_id(id);
-  c.set_location("global");
+  c.set_scope("global");
   c.set_create_time_us(create_time);
   c.set_update_time_us(create_time);
   return c;
@@ -75,6 +75,7 @@ core::Analysis MakeAnalysis(const std::string& tenant, const std::string& conv,
                             const std::string& id, int64_t create_time) {
   core::Analysis a;
   a.set_tenant(tenant);
+  a.set_scope("global");
   a.set_conversation_id(conv);
   a.set_id(id);
   a.set_create_time_us(create_time);
@@ -263,7 +264,7 @@ std::vector<core::Conversation> MakeDataset(const std::string& tenant, int n) {
     core::Conversation c;
     c.set_tenant(tenant);
     c.set_id("c" + std::to_string(rnd(1000)) + "-" + std::to_string(i));
-    c.set_location(rnd(2) ? "global" : "us");
+    c.set_scope(rnd(2) ? "global" : "us");
     c.set_medium(static_cast<core::Medium>(rnd(4)));
     c.set_language_code(languages[rnd(4)]);
     for (int k = rnd(4); k > 0; --k) c.add_agent_ids(agents[rnd(4)]);
@@ -384,7 +385,7 @@ TEST_P(StoreConformanceTest, CreateThenGetRoundTripsEveryField) {
   md->add_values()->set_number_value(1.5);
   ASSERT_TRUE(store().CreateConversation(c).ok());
 
-  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "conv-1", 0);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "conv-1", 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(Same(*got, c)) << got->DebugString();
   // Absent and zero stay distinct.
@@ -400,7 +401,7 @@ TEST_P(StoreConformanceTest, DuplicateCreateIsAlreadyExistsAndChangesNothing) {
   again.set_profile("second");
   (*again.mutable_labels())["x"] = "y";
   EXPECT_CODE(store().CreateConversation(again), kAlreadyExists);
-  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "dup", 0);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "dup", 0);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->profile(), "first");
   ConversationQuery q = Query("t1");
@@ -411,7 +412,7 @@ TEST_P(StoreConformanceTest, DuplicateCreateIsAlreadyExistsAndChangesNothing) {
 }
 
 TEST_P(StoreConformanceTest, GetMissingIsNotFound) {
-  EXPECT_CODE(store().GetConversation("t1", "nope", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t1", "global", "nope", 0).status(), kNotFound);
 }
 
 TEST_P(StoreConformanceTest, TenantsAreIsolated) {
@@ -425,10 +426,10 @@ TEST_P(StoreConformanceTest, TenantsAreIsolated) {
   ASSERT_TRUE(store().CreateConversation(b).ok());
   ASSERT_TRUE(store().CreateConversation(Conv("t2", "only-t2")).ok());
 
-  EXPECT_EQ(store().GetConversation("t1", "same", 0)->medium(), core::CHAT);
-  EXPECT_EQ(store().GetConversation("t2", "same", 0)->medium(), core::EMAIL);
-  EXPECT_CODE(store().GetConversation("t1", "only-t2", 0).status(), kNotFound);
-  EXPECT_CODE(store().GetConversation("t3", "same", 0).status(), kNotFound);
+  EXPECT_EQ(store().GetConversation("t1", "global", "same", 0)->medium(), core::CHAT);
+  EXPECT_EQ(store().GetConversation("t2", "global", "same", 0)->medium(), core::EMAIL);
+  EXPECT_CODE(store().GetConversation("t1", "global", "only-t2", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t3", "global", "same", 0).status(), kNotFound);
 
   for (const char* tenant : {"t1", "t2"}) {
     ConversationQuery q = Query(tenant, 1);
@@ -444,15 +445,15 @@ TEST_P(StoreConformanceTest, TenantsAreIsolated) {
   // Writes in one tenant leave the other alone.
   EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "only-t2", "a1", 5)), kNotFound);
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "same", "a1", 5)).ok());
-  EXPECT_EQ(store().GetConversation("t2", "same", 0)->latest_analysis_id(), "");
+  EXPECT_EQ(store().GetConversation("t2", "global", "same", 0)->latest_analysis_id(), "");
   core::Conversation a2 = a;
   a2.set_update_time_us(2000);
   a2.set_medium(core::PHONE_CALL);
   ASSERT_TRUE(store().UpdateConversation(a2, a.update_time_us()).ok());
-  EXPECT_EQ(store().GetConversation("t2", "same", 0)->medium(), core::EMAIL);
-  EXPECT_CODE(store().DeleteConversation("t1", "only-t2", true), kNotFound);
-  ASSERT_TRUE(store().DeleteConversation("t1", "same", true).ok());
-  EXPECT_TRUE(store().GetConversation("t2", "same", 0).ok());
+  EXPECT_EQ(store().GetConversation("t2", "global", "same", 0)->medium(), core::EMAIL);
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "only-t2", true), kNotFound);
+  ASSERT_TRUE(store().DeleteConversation("t1", "global", "same", true).ok());
+  EXPECT_TRUE(store().GetConversation("t2", "global", "same", 0).ok());
 }
 
 // ---- update ------------------------------------------------------------------------
@@ -474,10 +475,10 @@ TEST_P(StoreConformanceTest, UpdateChecksExpectedUpdateTime) {
   next.set_turn_count(7);
 
   EXPECT_CODE(store().UpdateConversation(next, 99), kAborted);
-  EXPECT_TRUE(Same(*store().GetConversation("t1", "u", 0), c));
+  EXPECT_TRUE(Same(*store().GetConversation("t1", "global", "u", 0), c));
 
   ASSERT_TRUE(store().UpdateConversation(next, 100).ok());
-  EXPECT_TRUE(Same(*store().GetConversation("t1", "u", 0), next));
+  EXPECT_TRUE(Same(*store().GetConversation("t1", "global", "u", 0), next));
   // The old expected time no longer matches.
   EXPECT_CODE(store().UpdateConversation(next, 100), kAborted);
 
@@ -509,7 +510,7 @@ TEST_P(StoreConformanceTest, UpdateKeepsLatestAnalysis) {
   next.set_update_time_us(300);
   next.set_profile("changed");
   ASSERT_TRUE(store().UpdateConversation(next, 100).ok());
-  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "u", 0);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "u", 0);
   EXPECT_EQ(got->profile(), "changed");
   EXPECT_EQ(got->latest_analysis_id(), "an1");
   ConversationQuery q = Query("t1");
@@ -524,22 +525,22 @@ TEST_P(StoreConformanceTest, DeleteNeedsForceWhenAnalysesExist) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "plain")).ok());
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "d", "an", 5)).ok());
 
-  absl::Status s = store().DeleteConversation("t1", "d", false);
+  absl::Status s = store().DeleteConversation("t1", "global", "d", false);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_NE(s.message().find("force"), std::string::npos) << s;
-  EXPECT_TRUE(store().GetConversation("t1", "d", 0).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "global", "d", 0).ok());
 
-  ASSERT_TRUE(store().DeleteConversation("t1", "d", true).ok());
-  EXPECT_CODE(store().GetConversation("t1", "d", 0).status(), kNotFound);
-  EXPECT_CODE(store().DeleteConversation("t1", "d", true), kNotFound);
+  ASSERT_TRUE(store().DeleteConversation("t1", "global", "d", true).ok());
+  EXPECT_CODE(store().GetConversation("t1", "global", "d", 0).status(), kNotFound);
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "d", true), kNotFound);
 
   // Analyses went with it: a new conversation with the same id has none.
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "d")).ok());
-  EXPECT_EQ(store().GetConversation("t1", "d", 0)->latest_analysis_id(), "");
-  EXPECT_TRUE(store().DeleteConversation("t1", "d", false).ok());
+  EXPECT_EQ(store().GetConversation("t1", "global", "d", 0)->latest_analysis_id(), "");
+  EXPECT_TRUE(store().DeleteConversation("t1", "global", "d", false).ok());
 
-  EXPECT_TRUE(store().DeleteConversation("t1", "plain", false).ok());
-  EXPECT_CODE(store().DeleteConversation("t1", "never", false), kNotFound);
+  EXPECT_TRUE(store().DeleteConversation("t1", "global", "plain", false).ok());
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "never", false), kNotFound);
   EXPECT_TRUE(ListAll(store(), Query("t1"))->ids.empty());
 }
 
@@ -547,7 +548,7 @@ TEST_P(StoreConformanceTest, PutAnalysisTracksTheNewest) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "c")).ok());
   EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "missing", "a", 1)), kNotFound);
 
-  auto latest = [&] { return store().GetConversation("t1", "c", 0)->latest_analysis_id(); };
+  auto latest = [&] { return store().GetConversation("t1", "global", "c", 0)->latest_analysis_id(); };
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "a-20", 20)).ok());
   EXPECT_EQ(latest(), "a-20");
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "a-10", 10)).ok());
@@ -559,7 +560,7 @@ TEST_P(StoreConformanceTest, PutAnalysisTracksTheNewest) {
   // Putting the same analysis again is idempotent.
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "c", "b-30", 30)).ok());
   EXPECT_EQ(latest(), "b-30");
-  EXPECT_CODE(store().DeleteConversation("t1", "c", false), kFailedPrecondition);
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "c", false), kFailedPrecondition);
 }
 
 // ---- listing: order and pagination ---------------------------------------------------
@@ -651,15 +652,15 @@ TEST_P(StoreConformanceTest, CursorCarriesSortValueAndId) {
 
 TEST_P(StoreConformanceTest, LocationFilter) {
   core::Conversation a = Conv("t1", "a");
-  a.set_location("us-central1");
+  a.set_scope("us-central1");
   core::Conversation b = Conv("t1", "b");
-  b.set_location("global");
+  b.set_scope("global");
   ASSERT_TRUE(store().CreateConversation(a).ok());
   ASSERT_TRUE(store().CreateConversation(b).ok());
   ConversationQuery q = Query("t1");
-  q.location = "us-central1";
+  q.scope = "us-central1";
   EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"a"});
-  q.location = "";
+  q.scope = "";
   EXPECT_EQ(ListAll(store(), q)->ids.size(), 2u);
 }
 
@@ -673,7 +674,9 @@ TEST_P(StoreConformanceTest, FiltersOnEveryColumnAndOperator) {
   }
   // Analyses on every third conversation.
   for (size_t i = 0; i < data.size(); i += 3) {
-    ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", data[i].id(), "an", 1)).ok());
+    core::Analysis a = MakeAnalysis("t1", data[i].id(), "an", 1);
+    a.set_scope(data[i].scope());
+    ASSERT_TRUE(store().PutAnalysis(a).ok());
     data[i].set_latest_analysis_id("an");
   }
 
@@ -821,7 +824,7 @@ TEST_P(StoreConformanceTest, HostileValuesAreData) {
   EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{c.id()});
   q.condition = Label("k' OR '1'='1", CompareOp::kEq, "\"; DELETE");
   EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{c.id()});
-  EXPECT_TRUE(store().GetConversation("t1", c.id(), 0).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "global", c.id(), 0).ok());
 }
 
 // ---- expiry ------------------------------------------------------------------------------
@@ -841,11 +844,11 @@ TEST_P(StoreConformanceTest, ExpiredConversationsAreHiddenThenSwept) {
   }
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "gone", "an", 1)).ok());
 
-  EXPECT_CODE(store().GetConversation("t1", "gone", 1000).status(), kNotFound);
-  EXPECT_CODE(store().GetConversation("t1", "edge", 1000).status(), kNotFound);
-  EXPECT_TRUE(store().GetConversation("t1", "later", 1000).ok());
-  EXPECT_TRUE(store().GetConversation("t1", "gone", 400).ok());
-  EXPECT_TRUE(store().GetConversation("t1", "gone", 0).ok());  // 0: no expiry check
+  EXPECT_CODE(store().GetConversation("t1", "global", "gone", 1000).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t1", "global", "edge", 1000).status(), kNotFound);
+  EXPECT_TRUE(store().GetConversation("t1", "global", "later", 1000).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "global", "gone", 400).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "global", "gone", 0).ok());  // 0: no expiry check
 
   ConversationQuery q = Query("t1");
   q.now_us = 1000;
@@ -859,15 +862,15 @@ TEST_P(StoreConformanceTest, ExpiredConversationsAreHiddenThenSwept) {
   absl::StatusOr<int64_t> swept = store().DeleteExpiredConversations(1000);
   ASSERT_TRUE(swept.ok()) << swept.status();
   EXPECT_EQ(*swept, 3);  // t1/gone, t1/edge, t2/gone
-  EXPECT_CODE(store().GetConversation("t1", "gone", 0).status(), kNotFound);
-  EXPECT_CODE(store().GetConversation("t2", "gone", 0).status(), kNotFound);
-  EXPECT_TRUE(store().GetConversation("t1", "later", 0).ok());
+  EXPECT_CODE(store().GetConversation("t1", "global", "gone", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t2", "global", "gone", 0).status(), kNotFound);
+  EXPECT_TRUE(store().GetConversation("t1", "global", "later", 0).ok());
   EXPECT_EQ(*store().DeleteExpiredConversations(1000), 0);
 
   // The id is free again and the old analyses went with the sweep.
   gone.set_expire_time_us(0);
   ASSERT_TRUE(store().CreateConversation(gone).ok());
-  EXPECT_TRUE(store().DeleteConversation("t1", "gone", false).ok());
+  EXPECT_TRUE(store().DeleteConversation("t1", "global", "gone", false).ok());
 }
 
 TEST_P(StoreConformanceTest, SweepsManyExpired) {
@@ -923,14 +926,14 @@ TEST_P(StoreConformanceTest, DataSurvivesReopen) {
   next.set_update_time_us(20);
   ASSERT_TRUE(store().UpdateConversation(next, 10).ok());
   Reopen();
-  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "keep", 0);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "keep", 0);
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(Same(*got, next)) << got->DebugString();
   ConversationQuery q = Query("t1");
   q.condition = And({Label("env", CompareOp::kEq, "prod"),
                      CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a")});
   EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"keep"});
-  EXPECT_CODE(store().DeleteConversation("t1", "keep", false), kFailedPrecondition);
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "keep", false), kFailedPrecondition);
 }
 
 TEST_P(StoreConformanceTest, ConcurrentWritersAndReaders) {
@@ -947,7 +950,7 @@ TEST_P(StoreConformanceTest, ConcurrentWritersAndReaders) {
         if (i % 5 == 0) {
           ConversationQuery q = Query("t1", 10);
           if (!store().ListConversations(q).ok()) failures++;
-          if (!store().GetConversation("t1", c.id(), 0).ok()) failures++;
+          if (!store().GetConversation("t1", "global", c.id(), 0).ok()) failures++;
         }
       }
     });
@@ -994,11 +997,11 @@ TEST_P(StoreConformanceTest, AsyncCreateReportsOnceWhenDurable) {
   const store::ConversationViews views = {{"a", "view"}}, no_views;
   store().CreateConversationAsync(c, views, first.Callback());
   ASSERT_TRUE(first.Wait().ok());
-  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "async-1", 0);
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "async-1", 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->profile(), "first");
-  std::string location, body;
-  ASSERT_TRUE(store().ReadConversationView("t1", "async-1", 0, "a", &location, &body).ok());
+  std::string body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "async-1", 0, "a", &body).ok());
   EXPECT_EQ(body, "view");
 
   // A duplicate is ALREADY_EXISTS through the callback and changes nothing.
@@ -1007,7 +1010,7 @@ TEST_P(StoreConformanceTest, AsyncCreateReportsOnceWhenDurable) {
   WriteResult dup;
   store().CreateConversationAsync(again, no_views, dup.Callback());
   EXPECT_CODE(dup.Wait(), kAlreadyExists);
-  EXPECT_EQ(store().GetConversation("t1", "async-1", 0)->profile(), "first");
+  EXPECT_EQ(store().GetConversation("t1", "global", "async-1", 0)->profile(), "first");
   // A conversation without an id is refused, also through the callback.
   WriteResult bad;
   const core::Conversation no_id = Conv("t1", "");
@@ -1036,9 +1039,9 @@ TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
   store().Close();
   store().Close();  // idempotent
   EXPECT_CODE(store().CreateConversation(Conv("t1", "d")), kUnavailable);
-  EXPECT_CODE(store().GetConversation("t1", "c", 0).status(), kUnavailable);
+  EXPECT_CODE(store().GetConversation("t1", "global", "c", 0).status(), kUnavailable);
   EXPECT_CODE(store().UpdateConversation(Conv("t1", "c"), 1000), kUnavailable);
-  EXPECT_CODE(store().DeleteConversation("t1", "c", true), kUnavailable);
+  EXPECT_CODE(store().DeleteConversation("t1", "global", "c", true), kUnavailable);
   EXPECT_CODE(store().PutAnalysis(MakeAnalysis("t1", "c", "a", 1)), kUnavailable);
   EXPECT_CODE(store().ListConversations(Query("t1")).status(), kUnavailable);
   EXPECT_CODE(store().DeleteExpiredConversations(1).status(), kUnavailable);
@@ -1050,48 +1053,47 @@ TEST_P(StoreConformanceTest, CloseMakesEverythingUnavailable) {
   EXPECT_CODE(async.Wait(), kUnavailable);
   // What was acknowledged before Close is there after a reopen.
   Reopen();
-  EXPECT_TRUE(store().GetConversation("t1", "c", 0).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "global", "c", 0).ok());
 }
 
 
 TEST_P(StoreConformanceTest, ViewsAreStoredReplacedAndDroppedWithTheirConversation) {
-  std::string location, body;
+  std::string body;
   core::Conversation c = Conv("t1", "v", 100);
   ASSERT_TRUE(store().CreateConversation(c, {{"a", "rendering-1"}, {"b", "other"}}).ok());
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "a", &body).ok());
   EXPECT_EQ(body, "rendering-1");
-  EXPECT_EQ(location, "global");
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "missing", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "missing", &body).ok());
   EXPECT_EQ(body, "");
-  EXPECT_CODE(store().ReadConversationView("t2", "v", 0, "a", &location, &body), kNotFound);
-  EXPECT_CODE(store().ReadConversationView("t1", "nope", 0, "a", &location, &body), kNotFound);
+  EXPECT_CODE(store().ReadConversationView("t2", "global", "v", 0, "a", &body), kNotFound);
+  EXPECT_CODE(store().ReadConversationView("t1", "global", "nope", 0, "a", &body), kNotFound);
 
   // An update that renders views replaces them; one that does not drops them.
   c.set_update_time_us(200);
   ASSERT_TRUE(store().UpdateConversation(c, 100, {{"a", "rendering-2"}}).ok());
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "a", &body).ok());
   EXPECT_EQ(body, "rendering-2");
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "b", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "b", &body).ok());
   EXPECT_EQ(body, "");
   c.set_update_time_us(300);
   ASSERT_TRUE(store().UpdateConversation(c, 200).ok());
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "a", &body).ok());
   EXPECT_EQ(body, "");
 
   // A new latest analysis makes views stale: they are dropped.
   c.set_update_time_us(400);
   ASSERT_TRUE(store().UpdateConversation(c, 300, {{"a", "rendering-3"}}).ok());
   ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "v", "an-1", 500)).ok());
-  ASSERT_TRUE(store().ReadConversationView("t1", "v", 0, "a", &location, &body).ok());
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "v", 0, "a", &body).ok());
   EXPECT_EQ(body, "");
 
   // Expired conversations have no views to read.
   core::Conversation old = Conv("t1", "old", 100);
   old.set_expire_time_us(1000);
   ASSERT_TRUE(store().CreateConversation(old, {{"a", "x"}}).ok());
-  EXPECT_CODE(store().ReadConversationView("t1", "old", 2000, "a", &location, &body), kNotFound);
-  ASSERT_TRUE(store().DeleteConversation("t1", "old", true).ok());
-  EXPECT_CODE(store().ReadConversationView("t1", "old", 0, "a", &location, &body), kNotFound);
+  EXPECT_CODE(store().ReadConversationView("t1", "global", "old", 2000, "a", &body), kNotFound);
+  ASSERT_TRUE(store().DeleteConversation("t1", "global", "old", true).ok());
+  EXPECT_CODE(store().ReadConversationView("t1", "global", "old", 0, "a", &body), kNotFound);
 }
 
 
@@ -1105,8 +1107,8 @@ TEST_P(StoreConformanceTest, ViewsAreOpaqueBytesOfAnySize) {
   const store::ConversationViews views = {{"big", big}, {"small", "{}"}, {"marker", marker}, {"zero", zero}};
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "opaque", 100), views).ok());
   for (const auto& [name, want] : views) {
-    std::string location, body;
-    ASSERT_TRUE(store().ReadConversationView("t1", "opaque", 0, name, &location, &body).ok());
+    std::string body;
+    ASSERT_TRUE(store().ReadConversationView("t1", "global", "opaque", 0, name, &body).ok());
     EXPECT_EQ(body, want) << name;
   }
 }
@@ -1120,15 +1122,177 @@ TEST_P(StoreConformanceTest, CreateReplacesAnExpiredConversationWithTheSameId) {
   EXPECT_CODE(store().CreateConversation(Conv("t1", "reuse", 400)), kAlreadyExists);
   // Expired: replaced, with nothing of the old one left behind.
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "reuse", 600)).ok());
-  auto got = store().GetConversation("t1", "reuse", 700);
+  auto got = store().GetConversation("t1", "global", "reuse", 700);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->create_time_us(), 600);
   EXPECT_EQ(got->latest_analysis_id(), "");
-  std::string location, body;
-  ASSERT_TRUE(store().ReadConversationView("t1", "reuse", 700, "a", &location, &body).ok());
+  std::string body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "reuse", 700, "a", &body).ok());
   EXPECT_EQ(body, "");
   // Deleting without force works: the old analyses went with the old row.
-  EXPECT_TRUE(store().DeleteConversation("t1", "reuse", false).ok());
+  EXPECT_TRUE(store().DeleteConversation("t1", "global", "reuse", false).ok());
+}
+
+// ---- the key is (tenant, scope, id) --------------------------------------------------
+
+TEST_P(StoreConformanceTest, TheSameIdInTwoScopesIsTwoIndependentConversations) {
+  core::Conversation us = Conv("t1", "same", 100);
+  us.set_scope("us");
+  us.set_profile("in-us");
+  core::Conversation eu = Conv("t1", "same", 200);
+  eu.set_scope("eu");
+  eu.set_profile("in-eu");
+  ASSERT_TRUE(store().CreateConversation(us, {{"full", "US"}}).ok());
+  ASSERT_TRUE(store().CreateConversation(eu, {{"full", "EU"}}).ok());
+  // A scope with "/" (CES, Cresta) is just another scope.
+  core::Conversation app = Conv("t1", "same", 300);
+  app.set_scope("us/apps/a1");
+  ASSERT_TRUE(store().CreateConversation(app).ok());
+  // Still one per key.
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "same", 400)).ok());  // scope "global"
+  EXPECT_CODE(store().CreateConversation(eu), kAlreadyExists);
+
+  auto got_us = store().GetConversation("t1", "us", "same", 0);
+  auto got_eu = store().GetConversation("t1", "eu", "same", 0);
+  ASSERT_TRUE(got_us.ok()) << got_us.status();
+  ASSERT_TRUE(got_eu.ok()) << got_eu.status();
+  EXPECT_EQ(got_us->profile(), "in-us");
+  EXPECT_EQ(got_us->scope(), "us");
+  EXPECT_EQ(got_eu->profile(), "in-eu");
+  EXPECT_CODE(store().GetConversation("t1", "asia", "same", 0).status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t2", "us", "same", 0).status(), kNotFound);
+  std::string body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "us", "same", 0, "full", &body).ok());
+  EXPECT_EQ(body, "US");
+  ASSERT_TRUE(store().ReadConversationView("t1", "eu", "same", 0, "full", &body).ok());
+  EXPECT_EQ(body, "EU");
+  EXPECT_CODE(store().ReadConversationView("t1", "asia", "same", 0, "full", &body), kNotFound);
+
+  // Updates address one scope.
+  us.set_update_time_us(150);
+  us.set_profile("in-us-2");
+  ASSERT_TRUE(store().UpdateConversation(us, 100, {{"full", "US2"}}).ok());
+  EXPECT_EQ(store().GetConversation("t1", "eu", "same", 0)->profile(), "in-eu");
+  ASSERT_TRUE(store().ReadConversationView("t1", "eu", "same", 0, "full", &body).ok());
+  EXPECT_EQ(body, "EU");
+  core::Conversation elsewhere = us;
+  elsewhere.set_scope("asia");
+  EXPECT_CODE(store().UpdateConversation(elsewhere, 150), kNotFound);
+
+  // Analyses belong to one of them.
+  core::Analysis a = MakeAnalysis("t1", "same", "an-1", 500);
+  a.set_scope("eu");
+  ASSERT_TRUE(store().PutAnalysis(a).ok());
+  EXPECT_EQ(store().GetConversation("t1", "eu", "same", 0)->latest_analysis_id(), "an-1");
+  EXPECT_EQ(store().GetConversation("t1", "us", "same", 0)->latest_analysis_id(), "");
+  // It dropped the views of its own conversation only.
+  ASSERT_TRUE(store().ReadConversationView("t1", "eu", "same", 0, "full", &body).ok());
+  EXPECT_EQ(body, "");
+  ASSERT_TRUE(store().ReadConversationView("t1", "us", "same", 0, "full", &body).ok());
+  EXPECT_EQ(body, "US2");
+  EXPECT_TRUE(store().GetAnalysis("t1", "eu", "same", "an-1").ok());
+  EXPECT_CODE(store().GetAnalysis("t1", "us", "same", "an-1").status(), kNotFound);
+  EXPECT_EQ(store().ListAnalyses("t1", "eu", "same", 10, std::nullopt)->analyses.size(), 1u);
+  EXPECT_EQ(store().ListAnalyses("t1", "us", "same", 10, std::nullopt)->analyses.size(), 0u);
+  EXPECT_CODE(store().ListAnalyses("t1", "asia", "same", 10, std::nullopt).status(), kNotFound);
+  EXPECT_CODE(store().DeleteAnalysis("t1", "us", "same", "an-1"), kNotFound);
+  core::Analysis nowhere = MakeAnalysis("t1", "same", "an-2", 600);
+  nowhere.set_scope("asia");
+  EXPECT_CODE(store().PutAnalysis(nowhere), kNotFound);
+
+  // Lists see both (every scope) or one (a scope).
+  ConversationQuery q = Query("t1");
+  EXPECT_EQ(ListAll(store(), q)->ids.size(), 4u);
+  q.scope = "eu";
+  EXPECT_EQ(ListAll(store(), q)->ids, std::vector<std::string>{"same"});
+
+  // Deleting one leaves the others, their views and analyses.
+  EXPECT_CODE(store().DeleteConversation("t1", "eu", "same", false), kFailedPrecondition);
+  ASSERT_TRUE(store().DeleteConversation("t1", "us", "same", false).ok());
+  EXPECT_CODE(store().GetConversation("t1", "us", "same", 0).status(), kNotFound);
+  EXPECT_CODE(store().DeleteConversation("t1", "us", "same", true), kNotFound);
+  ASSERT_TRUE(store().GetConversation("t1", "eu", "same", 0).ok());
+  EXPECT_TRUE(store().GetAnalysis("t1", "eu", "same", "an-1").ok());
+  EXPECT_TRUE(store().GetConversation("t1", "us/apps/a1", "same", 0).ok());
+  ASSERT_TRUE(store().DeleteConversation("t1", "eu", "same", true).ok());
+  EXPECT_TRUE(store().GetConversation("t1", "us/apps/a1", "same", 0).ok());
+
+  // And the key survives a reopen.
+  Reopen();
+  EXPECT_CODE(store().GetConversation("t1", "eu", "same", 0).status(), kNotFound);
+  EXPECT_TRUE(store().GetConversation("t1", "us/apps/a1", "same", 0).ok());
+}
+
+TEST_P(StoreConformanceTest, ExpiryFreesAKeyOnlyInItsScope) {
+  core::Conversation old = Conv("t1", "reuse", 100);
+  old.set_scope("us");
+  old.set_expire_time_us(500);
+  ASSERT_TRUE(store().CreateConversation(old).ok());
+  core::Conversation live = Conv("t1", "reuse", 100);
+  live.set_scope("eu");
+  ASSERT_TRUE(store().CreateConversation(live).ok());
+  core::Conversation again = Conv("t1", "reuse", 600);
+  again.set_scope("eu");
+  EXPECT_CODE(store().CreateConversation(again), kAlreadyExists);
+  again.set_scope("us");
+  ASSERT_TRUE(store().CreateConversation(again).ok());
+  EXPECT_EQ(store().GetConversation("t1", "us", "reuse", 700)->create_time_us(), 600);
+  EXPECT_EQ(store().GetConversation("t1", "eu", "reuse", 700)->create_time_us(), 100);
+}
+
+// ---- a conversation created together with an operation -------------------------------
+
+core::Operation UploadOperation(const std::string& tenant, const std::string& id,
+                                const std::string& conversation_id) {
+  core::Operation op;
+  op.set_tenant(tenant);
+  op.set_location("global");
+  op.set_id(id);
+  op.set_create_time_us(100);
+  op.set_state(core::OPERATION_SUCCEEDED);
+  op.mutable_upload()->set_conversation_id(conversation_id);
+  return op;
+}
+
+TEST_P(StoreConformanceTest, CreateWithAnOperationStoresBoth) {
+  const core::Operation op = UploadOperation("t1", "op-1", "c1");
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "c1", 100), {{"full", "F"}}, &op).ok());
+  Reopen();
+  EXPECT_TRUE(store().GetConversation("t1", "global", "c1", 0).ok());
+  std::string body;
+  ASSERT_TRUE(store().ReadConversationView("t1", "global", "c1", 0, "full", &body).ok());
+  EXPECT_EQ(body, "F");
+  auto stored = store().GetOperation("t1", "op-1");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(Same(*stored, op));
+}
+
+TEST_P(StoreConformanceTest, AFailedCreateWithAnOperationStoresNeither) {
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "taken", 100)).ok());
+  // The conversation's key is taken: the operation is not stored either.
+  const core::Operation op = UploadOperation("t1", "op-1", "taken");
+  EXPECT_CODE(store().CreateConversation(Conv("t1", "taken", 200), {}, &op), kAlreadyExists);
+  EXPECT_CODE(store().GetOperation("t1", "op-1").status(), kNotFound);
+  EXPECT_EQ(store().GetConversation("t1", "global", "taken", 0)->create_time_us(), 100);
+
+  // The operation's id is taken: the conversation is not stored either.
+  const core::Operation first = UploadOperation("t1", "op-2", "other");
+  ASSERT_TRUE(store().CreateOperation(first).ok());
+  const core::Operation dup = UploadOperation("t1", "op-2", "fresh");
+  EXPECT_CODE(store().CreateConversation(Conv("t1", "fresh", 100), {{"full", "F"}}, &dup),
+              kAlreadyExists);
+  EXPECT_CODE(store().GetConversation("t1", "global", "fresh", 0).status(), kNotFound);
+  EXPECT_EQ(store().GetOperation("t1", "op-2")->upload().conversation_id(), "other");
+  // ... and its key stays free.
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "fresh", 100)).ok());
+
+  // An operation without an id is refused before anything is written.
+  core::Operation no_id = UploadOperation("t1", "", "later");
+  EXPECT_CODE(store().CreateConversation(Conv("t1", "later", 100), {}, &no_id), kInvalidArgument);
+  EXPECT_CODE(store().GetConversation("t1", "global", "later", 0).status(), kNotFound);
+  Reopen();
+  EXPECT_CODE(store().GetOperation("t1", "op-1").status(), kNotFound);
+  EXPECT_CODE(store().GetConversation("t1", "global", "later", 0).status(), kNotFound);
 }
 
 }  // namespace parley::store::testing

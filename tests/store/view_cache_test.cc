@@ -17,25 +17,31 @@ namespace {
 
 TEST(ViewCacheTest, KeepsEachViewOfAConversationUntilInvalidated) {
   ViewCache cache(1 << 20);
-  std::string location, body;
-  EXPECT_FALSE(cache.Lookup("t", "c", "full", 0, &location, &body));
-  cache.Insert(cache.generation(), "t", "c", "full", "us", 0, "FULL");
-  cache.Insert(cache.generation(), "t", "c", "basic", "us", 0, "BASIC");
-  ASSERT_TRUE(cache.Lookup("t", "c", "full", 0, &location, &body));
-  EXPECT_EQ(location, "us");
+  std::string body;
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "full", 0, &body));
+  cache.Insert(cache.generation(), "t", "us", "c", "full", 0, "FULL");
+  cache.Insert(cache.generation(), "t", "us", "c", "basic", 0, "BASIC");
+  ASSERT_TRUE(cache.Lookup("t", "us", "c", "full", 0, &body));
   EXPECT_EQ(body, "FULL");
-  ASSERT_TRUE(cache.Lookup("t", "c", "basic", 0, &location, &body));
+  ASSERT_TRUE(cache.Lookup("t", "us", "c", "basic", 0, &body));
   EXPECT_EQ(body, "BASIC");
-  // Other tenants, ids and views are other keys.
-  EXPECT_FALSE(cache.Lookup("t2", "c", "full", 0, &location, &body));
-  EXPECT_FALSE(cache.Lookup("t", "c2", "full", 0, &location, &body));
-  EXPECT_FALSE(cache.Lookup("t", "c", "other", 0, &location, &body));
-  // "t\x1f" + "c" must not meet "t" + "\x1fc"-like neighbours.
-  EXPECT_FALSE(cache.Lookup("t\x1f" "c", "", "full", 0, &location, &body));
+  // Other tenants, scopes, ids and views are other keys.
+  EXPECT_FALSE(cache.Lookup("t2", "us", "c", "full", 0, &body));
+  EXPECT_FALSE(cache.Lookup("t", "eu", "c", "full", 0, &body));
+  EXPECT_FALSE(cache.Lookup("t", "us", "c2", "full", 0, &body));
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "other", 0, &body));
+  // "t\x1f" + "us" must not meet "t" + "\x1fus"-like neighbours.
+  EXPECT_FALSE(cache.Lookup("t\x1f" "us", "c", "", "full", 0, &body));
+  EXPECT_FALSE(cache.Lookup("t", "us\x1f" "c", "", "full", 0, &body));
 
-  cache.Invalidate("t", "c");
-  EXPECT_FALSE(cache.Lookup("t", "c", "full", 0, &location, &body));
-  EXPECT_FALSE(cache.Lookup("t", "c", "basic", 0, &location, &body));
+  // Invalidating one scope's conversation leaves the same id elsewhere.
+  cache.Insert(cache.generation(), "t", "eu", "c", "full", 0, "EU");
+  cache.Invalidate("t", "us", "c");
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "full", 0, &body));
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "basic", 0, &body));
+  ASSERT_TRUE(cache.Lookup("t", "eu", "c", "full", 0, &body));
+  EXPECT_EQ(body, "EU");
+  cache.Invalidate("t", "eu", "c");
   EXPECT_EQ(cache.stats().entries, 0);
   EXPECT_EQ(cache.stats().bytes, 0);
 }
@@ -43,28 +49,27 @@ TEST(ViewCacheTest, KeepsEachViewOfAConversationUntilInvalidated) {
 TEST(ViewCacheTest, RefusesWhatWasReadBeforeAnInvalidation) {
   ViewCache cache(1 << 20);
   const uint64_t before = cache.generation();
-  cache.Invalidate("t", "other");  // any write, even of another conversation
-  cache.Insert(before, "t", "c", "full", "us", 0, "stale?");
-  std::string location, body;
-  EXPECT_FALSE(cache.Lookup("t", "c", "full", 0, &location, &body));
-  cache.Insert(cache.generation(), "t", "c", "full", "us", 0, "fresh");
-  ASSERT_TRUE(cache.Lookup("t", "c", "full", 0, &location, &body));
+  cache.Invalidate("t", "us", "other");  // any write, even of another conversation
+  cache.Insert(before, "t", "us", "c", "full", 0, "stale?");
+  std::string body;
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "full", 0, &body));
+  cache.Insert(cache.generation(), "t", "us", "c", "full", 0, "fresh");
+  ASSERT_TRUE(cache.Lookup("t", "us", "c", "full", 0, &body));
   EXPECT_EQ(body, "fresh");
 }
 
 TEST(ViewCacheTest, ExpiredEntriesMissAndGiveWayToANewConversationWithTheId) {
   ViewCache cache(1 << 20);
-  cache.Insert(cache.generation(), "t", "c", "full", "us", /*expire_time_us=*/1000, "old");
-  std::string location, body;
-  EXPECT_TRUE(cache.Lookup("t", "c", "full", 999, &location, &body));
-  EXPECT_TRUE(cache.Lookup("t", "c", "full", 0, &location, &body));  // 0: expiry not checked
-  EXPECT_FALSE(cache.Lookup("t", "c", "full", 1000, &location, &body));
-  // The id freed by expiry and taken again: the new conversation's read
+  cache.Insert(cache.generation(), "t", "us", "c", "full", /*expire_time_us=*/1000, "old");
+  std::string body;
+  EXPECT_TRUE(cache.Lookup("t", "us", "c", "full", 999, &body));
+  EXPECT_TRUE(cache.Lookup("t", "us", "c", "full", 0, &body));  // 0: expiry not checked
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "full", 1000, &body));
+  // The key freed by expiry and taken again: the new conversation's read
   // replaces the expired entry.
-  cache.Insert(cache.generation(), "t", "c", "full", "eu", /*expire_time_us=*/0, "new");
-  ASSERT_TRUE(cache.Lookup("t", "c", "full", 5000, &location, &body));
+  cache.Insert(cache.generation(), "t", "us", "c", "full", /*expire_time_us=*/0, "new");
+  ASSERT_TRUE(cache.Lookup("t", "us", "c", "full", 5000, &body));
   EXPECT_EQ(body, "new");
-  EXPECT_EQ(location, "eu");
   EXPECT_EQ(cache.stats().entries, 1);
 }
 
@@ -73,31 +78,31 @@ TEST(ViewCacheTest, StaysWithinItsBytesDroppingEntriesNotReadLately) {
   ViewCache cache(16 * 8192);
   const std::string body(1000, 'x');
   for (int i = 0; i < 400; ++i) {
-    cache.Insert(cache.generation(), "t", absl::StrCat("c", i), "full", "us", 0, body);
+    cache.Insert(cache.generation(), "t", "us", absl::StrCat("c", i), "full", 0, body);
     // Keep c0 in use: it must survive.
-    std::string location, out;
-    EXPECT_TRUE(cache.Lookup("t", "c0", "full", 0, &location, &out)) << i;
+    std::string out;
+    EXPECT_TRUE(cache.Lookup("t", "us", "c0", "full", 0, &out)) << i;
   }
   ViewCache::Stats stats = cache.stats();
   EXPECT_LE(stats.bytes, 16 * 8192);
   EXPECT_GT(stats.entries, 16 * 3);
   EXPECT_LT(stats.entries, 400);
-  std::string location, out;
-  EXPECT_TRUE(cache.Lookup("t", "c399", "full", 0, &location, &out));  // the newest is there
+  std::string out;
+  EXPECT_TRUE(cache.Lookup("t", "us", "c399", "full", 0, &out));  // the newest is there
   int kept = 0;
-  for (int i = 1; i < 100; ++i) kept += cache.Lookup("t", absl::StrCat("c", i), "full", 0, &location, &out);
+  for (int i = 1; i < 100; ++i) kept += cache.Lookup("t", "us", absl::StrCat("c", i), "full", 0, &out);
   EXPECT_EQ(kept, 0);  // the oldest untouched ones went first
   // An entry larger than a shard is not kept at all.
-  cache.Insert(cache.generation(), "t", "huge", "full", "us", 0, std::string(9000, 'y'));
-  EXPECT_FALSE(cache.Lookup("t", "huge", "full", 0, &location, &out));
+  cache.Insert(cache.generation(), "t", "us", "huge", "full", 0, std::string(9000, 'y'));
+  EXPECT_FALSE(cache.Lookup("t", "us", "huge", "full", 0, &out));
 }
 
 TEST(ViewCacheTest, ZeroCapacityKeepsNothing) {
   ViewCache cache(0);
-  cache.Insert(cache.generation(), "t", "c", "full", "us", 0, "x");
-  std::string location, body;
-  EXPECT_FALSE(cache.Lookup("t", "c", "full", 0, &location, &body));
-  cache.Invalidate("t", "c");
+  cache.Insert(cache.generation(), "t", "us", "c", "full", 0, "x");
+  std::string body;
+  EXPECT_FALSE(cache.Lookup("t", "us", "c", "full", 0, &body));
+  cache.Invalidate("t", "us", "c");
   EXPECT_EQ(cache.stats().entries, 0);
 }
 
@@ -114,7 +119,7 @@ TEST(ViewCacheTest, StoreReadsNeverGoBackInTimeUnderConcurrentUpdates) {
   core::Conversation c;
   c.set_tenant("t");
   c.set_id("hot");
-  c.set_location("us");
+  c.set_scope("us");
   c.set_create_time_us(1);
   c.set_update_time_us(1);
   ASSERT_TRUE(store.CreateConversation(c, {{"full", "v1"}}).ok());
@@ -125,10 +130,10 @@ TEST(ViewCacheTest, StoreReadsNeverGoBackInTimeUnderConcurrentUpdates) {
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&] {
-      std::string location, body;
+      std::string body;
       while (!stop.load()) {
         const int floor = acknowledged.load();
-        if (!store.ReadConversationView("t", "hot", 0, "full", &location, &body).ok()) {
+        if (!store.ReadConversationView("t", "us", "hot", 0, "full", &body).ok()) {
           violations.fetch_add(1);
           continue;
         }
@@ -146,8 +151,8 @@ TEST(ViewCacheTest, StoreReadsNeverGoBackInTimeUnderConcurrentUpdates) {
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(violations.load(), 0);
   EXPECT_GT(reads.load(), 150);
-  std::string location, body;
-  ASSERT_TRUE(store.ReadConversationView("t", "hot", 0, "full", &location, &body).ok());
+  std::string body;
+  ASSERT_TRUE(store.ReadConversationView("t", "us", "hot", 0, "full", &body).ok());
   EXPECT_EQ(body, "v150");
   store.Close();
   std::filesystem::remove_all(dir);

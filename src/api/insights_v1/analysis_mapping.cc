@@ -75,7 +75,7 @@ void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c,
         ->set_intent_unique_id(i.intent_id());
   }
   for (const core::PhraseMatch& p : r.phrase_matches()) {
-    std::string matcher = PhraseMatcherName(c.tenant(), c.location(), p.matcher_id());
+    std::string matcher = PhraseMatcherName(c.tenant(), c.scope(), p.matcher_id());
     PhraseMatchData& wp = (*meta->mutable_phrase_matchers())[matcher];
     wp.set_phrase_matcher(matcher);
     wp.set_display_name(p.display_name());
@@ -105,7 +105,7 @@ void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c,
     silence->set_silence_percentage(r.silence_percentage());
   }
   if (!all) {
-    SelectionToWire(selection, LocationName(c.tenant(), c.location()),
+    SelectionToWire(selection, LocationName(c.tenant(), c.scope()),
                     out->mutable_annotator_selector());
   }
 }

@@ -64,7 +64,7 @@ class AnalysisHandlers {
     if (auto st = s_.analysis->CheckAnalyzable(*c); !st.ok()) return Error(st);
     core::Operation op;
     op.set_tenant(c->tenant());
-    op.set_location(c->location());
+    op.set_location(c->scope());
     core::AnalyzeJob* job = op.mutable_analyze();
     job->set_conversation_id(c->id());
     *job->mutable_selection() =

@@ -103,15 +103,16 @@ class Exporter {
     if (!writer.ok()) return writer.status();
     auto revisions = Revisions(op.tenant());
     if (!revisions.ok()) return revisions.status();
-    auto ids = s_.analysis->SelectConversationIds(op.tenant(), job.selector());
-    if (!ids.ok()) return ids.status();
-    op.set_total(static_cast<int64_t>(ids->size()));
+    auto keys = s_.analysis->SelectConversations(op.tenant(), job.selector());
+    if (!keys.ok()) return keys.status();
+    op.set_total(static_cast<int64_t>(keys->size()));
     op.set_succeeded(0);
     op.set_failed(0);
     op.clear_partial_errors();
-    for (const std::string& id : *ids) {
+    for (const service::ConversationKey& key : *keys) {
+      const std::string& id = key.id;
       if (ctx.should_stop()) return absl::OkStatus();  // the writer's temporaries are dropped
-      auto c = s_.conversations->Get(op.tenant(), "", id);
+      auto c = s_.conversations->Get(op.tenant(), key.scope, id);
       if (c.status().code() == absl::StatusCode::kNotFound) {
         op.set_total(op.total() - 1);  // deleted or expired since it was selected
         continue;

@@ -122,7 +122,17 @@ std::string ConversationName(std::string_view tenant, std::string_view location,
 }
 
 std::string ConversationName(const core::Conversation& c) {
-  return ConversationName(c.tenant(), c.location(), c.id());
+  // The scope of a conversation Insights shows is a location.
+  return ConversationName(c.tenant(), c.scope(), c.id());
+}
+
+absl::Status CheckClientConversationId(std::string_view id) {
+  bool ok = id.size() >= 4 && id.size() <= 64;
+  for (char c : id) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid conversation id \"", Sv(id),
+      "\": it must be 4 to 64 characters of lower-case letters, digits and hyphens"));
 }
 
 std::string PhraseMatcherName(std::string_view tenant, std::string_view location, std::string_view id) {

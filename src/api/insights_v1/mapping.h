@@ -27,6 +27,12 @@ std::string ConversationName(std::string_view tenant, std::string_view location,
 // "projects/{p}/locations/{l}/phraseMatchers/{id}"
 std::string PhraseMatcherName(std::string_view tenant, std::string_view location, std::string_view id);
 
+// Insights' rule for a conversation id a client picks at create or upload:
+// 4 to 64 characters of [a-z0-9-] (INVALID_ARGUMENT otherwise). It is
+// stricter than the core's and applies to creates only: a conversation
+// another dialect stored under another id (Order_42) stays readable here.
+absl::Status CheckClientConversationId(std::string_view id);
+
 // Fills the Insights-writable fields of `out` from `in` (output-only fields
 // of `in` are ignored). `now_us` turns a `ttl` into an expire time. Fails with
 // INVALID_ARGUMENT on values the core cannot hold (an unknown medium or role

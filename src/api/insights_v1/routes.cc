@@ -104,7 +104,7 @@ class Handlers {
     if (auto s = LoadTranscript(options_, &wire); !s.ok()) return std::move(responder).Send(Error(s));
     core::Conversation c;
     c.set_tenant(std::string(p.Get("project")));
-    c.set_location(std::string(p.Get("location")));
+    c.set_scope(std::string(p.Get("location")));  // an Insights location is a scope
     c.set_source(core::IMPORTED);
     c.set_lifecycle(core::COMPLETED);
     if (const std::string* id = q->Get("conversation_id")) c.set_id(*id);
@@ -113,11 +113,15 @@ class Handlers {
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
     // Settings.conversationTtl: "the default TTL for newly-created conversations".
     if (c.expire_time_us() == 0) {
-      auto settings = settings_->Cached(c.tenant(), c.location());
+      auto settings = settings_->Cached(c.tenant(), c.scope());
       if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
       if (const int64_t ttl = (*settings)->conversation_ttl_us(); ttl > 0) {
         c.set_expire_time_us(core::NowMicros() + ttl);
       }
+    }
+    // Insights' own id rule, then the core's (in the service).
+    if (!c.id().empty()) {
+      if (auto s = CheckClientConversationId(c.id()); !s.ok()) return std::move(responder).Send(Error(s));
     }
     service_->CreateAsync(
         std::move(c), [q = std::move(*q), responder = std::move(responder)](
@@ -193,8 +197,8 @@ class Handlers {
     if (!full.ok()) return Error(full.status());
     core::ConversationQuery query;
     query.tenant = std::string(p.Get("project"));
-    query.location = std::string(p.Get("location"));
-    if (p.Get("location") == "-") query.location.clear();  // AIP-159: every location
+    query.scope = std::string(p.Get("location"));
+    if (p.Get("location") == "-") query.scope.clear();  // AIP-159: every location
     if (const std::string* size = q->Get("page_size")) {
       if (!absl::SimpleAtoi(*size, &query.page_size)) {
         return Error(absl::InvalidArgumentError(

@@ -60,7 +60,7 @@ class StatsHandler {
     if (auto st = CheckParent(p); !st.ok()) return Error(st);
     core::ConversationQuery query;
     query.tenant = std::string(p.Get("project"));
-    if (p.Get("location") != "-") query.location = std::string(p.Get("location"));
+    if (p.Get("location") != "-") query.scope = std::string(p.Get("location"));
     if (const std::string* f = q->Get("filter"); f && !absl::StripAsciiWhitespace(*f).empty()) {
       auto expr = core::ParseFilter(*f);
       if (!expr.ok()) return Error(expr.status());
@@ -91,7 +91,7 @@ class StatsHandler {
       seen.clear();
       for (const core::PhraseMatch& m : a->result().phrase_matches()) {
         if (!seen.insert(m.matcher_id()).second) continue;
-        ++matcher_counts[PhraseMatcherName(c.tenant(), c.location(), m.matcher_id())];
+        ++matcher_counts[PhraseMatcherName(c.tenant(), c.scope(), m.matcher_id())];
       }
       return true;
     });

@@ -90,9 +90,13 @@ class UploadHandlers {
     service::UploadRequest upload;
     core::Conversation& c = upload.conversation;
     c.set_tenant(std::string(p.Get("project")));
-    c.set_location(std::string(p.Get("location")));
+    c.set_scope(std::string(p.Get("location")));  // an Insights location is a scope
     c.set_id(wire.conversation_id());
     if (auto st = FromWire(conversation, core::NowMicros(), &c); !st.ok()) return Error(st);
+    // Insights' own id rule, then the core's (in the service).
+    if (!c.id().empty()) {
+      if (auto st = CheckClientConversationId(c.id()); !st.ok()) return Error(st);
+    }
     upload.deidentify_template = asked.deidentify_template();
     upload.inspect_template = asked.inspect_template();
     upload.speech_recognizer = wire.speech_config().speech_recognizer();

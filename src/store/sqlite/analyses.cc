@@ -50,11 +50,12 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
     return absl::InternalError("cannot serialize analysis");
   }
   absl::Cleanup invalidate = [&] {
-    view_cache_.Invalidate(analysis.tenant(), analysis.conversation_id());
+    view_cache_.Invalidate(analysis.tenant(), analysis.scope(), analysis.conversation_id());
   };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
-                     sqlite::FindConversation(conn, analysis.tenant(), analysis.conversation_id()));
+                     sqlite::FindConversation(conn, analysis.tenant(), analysis.scope(),
+                                              analysis.conversation_id()));
     bool newest = true;
     if (!key.latest_analysis_id.empty() && key.latest_analysis_id != analysis.id()) {
       ASSIGN_OR_RETURN(
@@ -79,6 +80,7 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
 }
 
 absl::StatusOr<core::Analysis> SqliteStore::GetAnalysis(std::string_view tenant,
+                                                        std::string_view scope,
                                                         std::string_view conversation_id,
                                                         std::string_view analysis_id) {
   if (closed_) return sqlite::Closed();
@@ -86,15 +88,17 @@ absl::StatusOr<core::Analysis> SqliteStore::GetAnalysis(std::string_view tenant,
   ReadLease lease(this, std::move(reader));
   ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
                                "SELECT a.body FROM analyses a JOIN conversations c ON a.conv = c.pk"
-                               " WHERE c.tenant = ?1 AND c.id = ?2 AND a.id = ?3"));
-  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
-  s.BindText(3, sqlite::Sv(analysis_id));
+                               " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3"
+                               " AND a.id = ?4"));
+  s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(scope));
+  s.BindText(3, sqlite::Sv(conversation_id)).BindText(4, sqlite::Sv(analysis_id));
   ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row) return absl::NotFoundError(absl::StrCat("analysis ", sqlite::Sv(analysis_id), " not found"));
   return sqlite::ParseMessage<core::Analysis>(s.Blob(0), "analysis");
 }
 
 absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
+                                                       std::string_view scope,
                                                        std::string_view conversation_id,
                                                        int page_size,
                                                        const std::optional<core::ListCursor>& after) {
@@ -104,8 +108,10 @@ absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
   int64_t pk = 0;
   {
     ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
-                                 "SELECT pk FROM conversations WHERE tenant = ?1 AND id = ?2"));
-    s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(conversation_id));
+                                 "SELECT pk FROM conversations WHERE tenant = ?1"
+                                 " AND scope = ?2 AND id = ?3"));
+    s.BindText(1, sqlite::Sv(tenant)).BindText(2, sqlite::Sv(scope));
+    s.BindText(3, sqlite::Sv(conversation_id));
     ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) {
       return absl::NotFoundError(absl::StrCat("conversation ", sqlite::Sv(conversation_id), " not found"));
@@ -125,15 +131,17 @@ absl::StatusOr<AnalysisPage> SqliteStore::ListAnalyses(std::string_view tenant,
   return page;
 }
 
-absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv,
+absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv, std::string_view scope_sv,
                                          std::string_view conversation_id_sv,
                                          std::string_view analysis_id_sv) {
   if (closed_) return sqlite::Closed();
-  const absl::string_view tenant = sqlite::Sv(tenant_sv), conversation_id = sqlite::Sv(conversation_id_sv),
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
+                          conversation_id = sqlite::Sv(conversation_id_sv),
                           analysis_id = sqlite::Sv(analysis_id_sv);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, conversation_id_sv); };
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, conversation_id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
-    absl::StatusOr<sqlite::ConversationKey> key = sqlite::FindConversation(conn, tenant, conversation_id);
+    absl::StatusOr<sqlite::ConversationKey> key =
+        sqlite::FindConversation(conn, tenant, scope, conversation_id);
     if (!key.ok()) return absl::NotFoundError(absl::StrCat("analysis ", analysis_id, " not found"));
     {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM analyses WHERE conv = ?1 AND id = ?2"));

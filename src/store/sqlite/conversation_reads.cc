@@ -5,55 +5,59 @@
 
 namespace parley::store {
 
-absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv, std::string_view id_sv,
+absl::Status SqliteStore::ReadConversationView(std::string_view tenant_sv,
+                                               std::string_view scope_sv, std::string_view id_sv,
                                                int64_t now_us, std::string_view view_sv,
-                                               std::string* location, std::string* body) {
+                                               std::string* body) {
   if (closed_) return sqlite::Closed();
-  if (view_cache_.Lookup(tenant_sv, id_sv, view_sv, now_us, location, body)) {
+  if (view_cache_.Lookup(tenant_sv, scope_sv, id_sv, view_sv, now_us, body)) {
     return absl::OkStatus();
   }
   const uint64_t generation = view_cache_.generation();  // before the read transaction
-  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
+                          id = sqlite::Sv(id_sv);
   int64_t expire_time = 0;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
     ReadLease lease(this, std::move(reader));
     ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
-                                 "SELECT c.expire_time, c.location, v.body FROM conversations c"
-                                 " LEFT JOIN conversation_views v ON v.conv = c.pk AND v.name = ?3"
-                                 " WHERE c.tenant = ?1 AND c.id = ?2"));
-    s.BindText(1, tenant).BindText(2, id).BindText(3, sqlite::Sv(view_sv));
+                                 "SELECT c.expire_time, v.body FROM conversations c"
+                                 " LEFT JOIN conversation_views v ON v.conv = c.pk AND v.name = ?4"
+                                 " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3"));
+    s.BindText(1, tenant).BindText(2, scope).BindText(3, id).BindText(4, sqlite::Sv(view_sv));
     ASSIGN_OR_RETURN(bool row, s.Next());
     expire_time = row ? s.Int(0) : 0;
     if (!row || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
       return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
     }
-    location->assign(s.Text(1).data(), s.Text(1).size());
-    RETURN_IF_ERROR(sqlite::UnpackView(s.Blob(2), body));
+    RETURN_IF_ERROR(sqlite::UnpackView(s.Blob(1), body));
   }
-  view_cache_.Insert(generation, tenant_sv, id_sv, view_sv, *location, expire_time, *body);
+  view_cache_.Insert(generation, tenant_sv, scope_sv, id_sv, view_sv, expire_time, *body);
   return absl::OkStatus();
 }
 
 absl::StatusOr<core::Conversation> SqliteStore::GetConversation(std::string_view tenant,
+                                                                std::string_view scope,
                                                                 std::string_view id,
                                                                 int64_t now_us) {
   core::Conversation conv;
-  if (absl::Status s = ReadConversation(tenant, id, now_us, &conv); !s.ok()) return s;
+  if (absl::Status s = ReadConversation(tenant, scope, id, now_us, &conv); !s.ok()) return s;
   return conv;
 }
 
-absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::string_view id_sv,
-                                           int64_t now_us, core::Conversation* out) {
+absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::string_view scope_sv,
+                                           std::string_view id_sv, int64_t now_us,
+                                           core::Conversation* out) {
   if (closed_) return sqlite::Closed();
-  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
+                          id = sqlite::Sv(id_sv);
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReadLease lease(this, std::move(reader));
   ASSIGN_OR_RETURN(Stmt s,
                    lease.conn().Statement("SELECT c.expire_time, b.body FROM conversations c"
                                           " CROSS JOIN conversation_bodies b ON b.conv = c.pk"
-                                          " WHERE c.tenant = ?1 AND c.id = ?2"));
-  s.BindText(1, tenant).BindText(2, id);
+                                          " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3"));
+  s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
   ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));

@@ -15,7 +15,7 @@ int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
 void BindConversationColumns(Stmt& s, const core::Conversation& c) {
   s.BindText(1, c.tenant())
       .BindText(2, c.id())
-      .BindText(3, c.location())
+      .BindText(3, c.scope())
       .Bind(4, c.create_time_us())
       .Bind(5, c.update_time_us())
       .Bind(6, OptionalTime(c.has_start_time_us(), c.start_time_us()))
@@ -64,12 +64,13 @@ absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversati
   return absl::OkStatus();
 }
 
-// Looks (tenant, id) up on the write connection; NOT_FOUND if absent.
+// Looks (tenant, scope, id) up on the write connection; NOT_FOUND if absent.
 absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
-                                                 absl::string_view id) {
-  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT pk, update_time, latest_analysis_id"
-                                          " FROM conversations WHERE tenant = ?1 AND id = ?2"));
-  s.BindText(1, tenant).BindText(2, id);
+                                                 absl::string_view scope, absl::string_view id) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT pk, update_time, latest_analysis_id FROM"
+                                          " conversations WHERE tenant = ?1 AND scope = ?2"
+                                          " AND id = ?3"));
+  s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
   ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));

@@ -8,15 +8,20 @@ namespace parley::store {
 namespace sqlite {
 namespace {
 
-// The write of a new conversation (see Store::CreateConversation).
+// The write of a new conversation (see Store::CreateConversation), and of
+// `also` (with its serialized `also_body`) when not null: both run inside the
+// same savepoint of the writer's transaction, so a failure of either undoes
+// both.
 absl::Status InsertConversation(Connection& conn, const core::Conversation& conversation,
-                                const std::string& body, const ConversationViews& views) {
+                                const std::string& body, const ConversationViews& views,
+                                const core::Operation* also, const std::string& also_body) {
   {
-    // An expired conversation not yet swept frees its id.
-    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1 AND id = ?2"
-                                            " AND expire_time != 0 AND expire_time <= ?3"));
-    s.BindText(1, conversation.tenant()).BindText(2, conversation.id());
-    s.Bind(3, conversation.create_time_us());
+    // An expired conversation not yet swept frees its key.
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE tenant = ?1"
+                                            " AND scope = ?2 AND id = ?3"
+                                            " AND expire_time != 0 AND expire_time <= ?4"));
+    s.BindText(1, conversation.tenant()).BindText(2, conversation.scope());
+    s.BindText(3, conversation.id()).Bind(4, conversation.create_time_us());
     RETURN_IF_ERROR(s.Exec());
   }
   {
@@ -31,8 +36,9 @@ absl::Status InsertConversation(Connection& conn, const core::Conversation& conv
   }
   const int64_t pk = sqlite3_last_insert_rowid(conn.db());
   RETURN_IF_ERROR(InsertChildren(conn, pk, conversation, body));
-  if (views.empty()) return absl::OkStatus();
-  return ReplaceViews(conn, pk, views);
+  if (!views.empty()) RETURN_IF_ERROR(ReplaceViews(conn, pk, views));
+  if (also != nullptr) RETURN_IF_ERROR(InsertOperation(conn, *also, also_body));
+  return absl::OkStatus();
 }
 
 absl::Status CheckNewConversation(const core::Conversation& conversation) {
@@ -46,10 +52,11 @@ absl::Status CheckNewConversation(const core::Conversation& conversation) {
 }  // namespace sqlite
 
 absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
-                                             const ConversationViews& views) {
+                                             const ConversationViews& views,
+                                             const core::Operation* also) {
   absl::Notification finished;
   absl::Status result;
-  CreateConversationAsync(conversation, views, [&](absl::Status s) {
+  CreateConversationWithAsync(conversation, views, also, [&](absl::Status s) {
     result = std::move(s);
     finished.Notify();
   });
@@ -59,15 +66,28 @@ absl::Status SqliteStore::CreateConversation(const core::Conversation& conversat
 
 void SqliteStore::CreateConversationAsync(const core::Conversation& conversation,
                                           const ConversationViews& views, WriteDone done) {
+  CreateConversationWithAsync(conversation, views, nullptr, std::move(done));
+}
+
+void SqliteStore::CreateConversationWithAsync(const core::Conversation& conversation,
+                                              const ConversationViews& views,
+                                              const core::Operation* also, WriteDone done) {
   if (closed_) return done(sqlite::Closed());
   if (absl::Status s = sqlite::CheckNewConversation(conversation); !s.ok()) return done(s);
-  std::string body;
+  if (also != nullptr) {
+    if (absl::Status s = sqlite::CheckNewOperation(*also); !s.ok()) return done(s);
+  }
+  std::string body, also_body;
   if (!conversation.SerializeToString(&body)) {
     return done(absl::InternalError("cannot serialize conversation"));
   }
+  if (also != nullptr && !also->SerializeToString(&also_body)) {
+    return done(absl::InternalError("cannot serialize operation"));
+  }
   WriteAsync(
-      [&conversation, packed = sqlite::PackViews(views), body = std::move(body)](Connection& conn) {
-        return sqlite::InsertConversation(conn, conversation, body, packed);
+      [&conversation, also, packed = sqlite::PackViews(views), body = std::move(body),
+       also_body = std::move(also_body)](Connection& conn) {
+        return sqlite::InsertConversation(conn, conversation, body, packed, also, also_body);
       },
       std::move(done));
 }
@@ -81,10 +101,13 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     return absl::InternalError("cannot serialize conversation");
   }
   const ConversationViews packed = sqlite::PackViews(views);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(conversation.tenant(), conversation.id()); };
+  absl::Cleanup invalidate = [&] {
+    view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
+  };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
-                     sqlite::FindConversation(conn, conversation.tenant(), conversation.id()));
+                     sqlite::FindConversation(conn, conversation.tenant(), conversation.scope(),
+                                              conversation.id()));
     if (key.update_time != expected_update_time_us) {
       return absl::AbortedError(
           absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
@@ -122,13 +145,15 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
   });
 }
 
-absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view id_sv,
-                                             bool force) {
+absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view scope_sv,
+                                             std::string_view id_sv, bool force) {
   if (closed_) return sqlite::Closed();
-  const absl::string_view tenant = sqlite::Sv(tenant_sv), id = sqlite::Sv(id_sv);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, id_sv); };
+  const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
+                          id = sqlite::Sv(id_sv);
+  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(sqlite::ConversationKey key, sqlite::FindConversation(conn, tenant, id));
+    ASSIGN_OR_RETURN(sqlite::ConversationKey key,
+                     sqlite::FindConversation(conn, tenant, scope, id));
     if (!force) {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT 1 FROM analyses WHERE conv = ?1 LIMIT 1"));
       s.Bind(1, key.pk);

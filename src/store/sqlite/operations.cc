@@ -19,27 +19,35 @@ absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::s
   return absl::OkStatus();
 }
 
+// Inserts a new operation; ALREADY_EXISTS if (tenant, id) is taken.
+absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
+                                          " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
+  s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
+  int rc = s.StepRaw();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
+  }
+  if (rc != SQLITE_DONE) return s.Error(rc, "inserting operation");
+  return absl::OkStatus();
+}
+
+absl::Status CheckNewOperation(const core::Operation& op) {
+  if (op.tenant().empty() || op.id().empty()) {
+    return absl::InvalidArgumentError("an operation needs a tenant and an id");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sqlite
 
 absl::Status SqliteStore::CreateOperation(const core::Operation& op) {
   if (closed_) return sqlite::Closed();
-  if (op.tenant().empty() || op.id().empty()) {
-    return absl::InvalidArgumentError("an operation needs a tenant and an id");
-  }
+  if (absl::Status s = sqlite::CheckNewOperation(op); !s.ok()) return s;
   std::string body;
   if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
-  return Write([&](Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
-                                            " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-    s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
-    s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
-    int rc = s.StepRaw();
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-      return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
-    }
-    if (rc != SQLITE_DONE) return s.Error(rc, "inserting operation");
-    return absl::OkStatus();
-  });
+  return Write([&](Connection& conn) { return sqlite::InsertOperation(conn, op, body); });
 }
 
 absl::StatusOr<core::Operation> SqliteStore::GetOperation(std::string_view tenant,

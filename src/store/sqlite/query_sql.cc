@@ -319,9 +319,9 @@ absl::StatusOr<SqlQuery> CompileListQuery(const core::ConversationQuery& query) 
                          " WHERE c.tenant = ?");
     q.params.emplace_back(query.tenant);
   }
-  if (!query.location.empty()) {
-    q.sql += " AND +c.location = ?";
-    q.params.emplace_back(query.location);
+  if (!query.scope.empty()) {
+    q.sql += " AND +c.scope = ?";
+    q.params.emplace_back(query.scope);
   }
   if (query.now_us != 0) {
     q.sql += " AND (+c.expire_time = 0 OR +c.expire_time > ?)";

@@ -1,13 +1,15 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 3 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 4 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
-// and the analyses index.
+// and the analyses index; v4 keyed conversations by (tenant, scope, id)
+// (ADR 0010): the `location` column became `scope` (a row's scope is the
+// location it was stored with) and the unique key took it.
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
-//                        (tenant, id) UNIQUE, and the indexed columns
+//                        (tenant, scope, id) UNIQUE, and the indexed columns
 //                        create_time, update_time, start_time, duration,
 //                        turn_count, medium, language_code, agent_id (first
 //                        agent or ''), lifecycle, stage, source, profile, app,
@@ -23,6 +25,9 @@
 //                        of ~2 with a 2 KB body inline); only returned rows
 //                        touch a body.
 //   conversation_labels  (conv, key) -> value; filters use EXISTS.
+//                        Everything beside a conversation (body, labels,
+//                        agents, views, analyses) hangs off its pk, so it
+//                        is keyed by (tenant, scope, id) with it.
 //   conversation_agents  (conv, agent_id) + copies of tenant, create_time, id;
 //                        kAgentId matches any of them. Index (tenant,
 //                        agent_id, create_time, id) answers "agent X's
@@ -157,6 +162,15 @@ CREATE TABLE resources (
 CREATE INDEX analyses_by_create_time ON analyses (conv, create_time, id);
 )sql";
 
+// Version 4: the conversation key is (tenant, scope, id) (ADR 0010). The
+// stored location is the scope; rows keep their values, and since (tenant,
+// id) was unique, (tenant, scope, id) is too.
+constexpr const char* kSchemaV4 = R"sql(
+DROP INDEX conversations_key;
+ALTER TABLE conversations RENAME COLUMN location TO scope;
+CREATE UNIQUE INDEX conversations_key ON conversations (tenant, scope, id);
+)sql";
+
 struct Migration {
   int version;  // user_version after it ran
   const char* sql;
@@ -167,6 +181,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

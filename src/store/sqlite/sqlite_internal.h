@@ -31,16 +31,16 @@ absl::Status Migrate(Connection& conn, const std::string& path);
 // ---- a conversation's rows (conversation_rows.cc) ----
 
 inline constexpr absl::string_view kInsertConversation =
-    "INSERT INTO conversations (tenant, id, location, create_time, update_time, start_time,"
+    "INSERT INTO conversations (tenant, id, scope, create_time, update_time, start_time,"
     " duration, turn_count, medium, language_code, agent_id, lifecycle, stage, source,"
     " profile, app, expire_time, latest_analysis_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 inline constexpr absl::string_view kUpdateConversation =
-    "UPDATE conversations SET location = ?3, create_time = ?4, update_time = ?5,"
+    "UPDATE conversations SET create_time = ?4, update_time = ?5,"
     " start_time = ?6, duration = ?7, turn_count = ?8, medium = ?9, language_code = ?10,"
     " agent_id = ?11, lifecycle = ?12, stage = ?13, source = ?14, profile = ?15, app = ?16,"
-    " expire_time = ?17, latest_analysis_id = ?18 WHERE tenant = ?1 AND id = ?2";
+    " expire_time = ?17, latest_analysis_id = ?18 WHERE tenant = ?1 AND scope = ?3 AND id = ?2";
 
 // Binds ?1..?18 of kInsertConversation / kUpdateConversation.
 void BindConversationColumns(Stmt& s, const core::Conversation& c);
@@ -55,9 +55,9 @@ struct ConversationKey {
   std::string latest_analysis_id;
 };
 
-// Looks (tenant, id) up on the write connection; NOT_FOUND if absent.
+// Looks (tenant, scope, id) up on the write connection; NOT_FOUND if absent.
 absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
-                                                 absl::string_view id);
+                                                 absl::string_view scope, absl::string_view id);
 
 // The conversation from its stored body; INTERNAL if corrupt.
 absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out);
@@ -76,6 +76,10 @@ absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews&
 
 // Replaces a stored operation; NOT_FOUND if absent.
 absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body);
+// Inserts a new operation; ALREADY_EXISTS if (tenant, id) is taken.
+absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::string_view body);
+// INVALID_ARGUMENT unless `op` has a tenant and an id.
+absl::Status CheckNewOperation(const core::Operation& op);
 
 // ---- reading ----
 

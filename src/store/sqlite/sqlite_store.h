@@ -29,7 +29,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -58,30 +58,34 @@ class SqliteStore final : public Store {
   using Store::CreateConversation;
   using Store::UpdateConversation;
   absl::Status CreateConversation(const core::Conversation& conversation,
-                                  const ConversationViews& views) override;
+                                  const ConversationViews& views,
+                                  const core::Operation* also) override;
   void CreateConversationAsync(const core::Conversation& conversation,
                                const ConversationViews& views, WriteDone done) override;
-  absl::Status ReadConversationView(std::string_view tenant, std::string_view id, int64_t now_us,
-                                    std::string_view view, std::string* location,
+  absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,
+                                    std::string_view id, int64_t now_us, std::string_view view,
                                     std::string* body) override;
-  absl::Status ReadConversation(std::string_view tenant, std::string_view id, int64_t now_us,
+  absl::Status ReadConversation(std::string_view tenant, std::string_view scope,
+                                std::string_view id, int64_t now_us,
                                 core::Conversation* out) override;
-  absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant, std::string_view id,
+  absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant,
+                                                     std::string_view scope, std::string_view id,
                                                      int64_t now_us) override;
   absl::Status UpdateConversation(const core::Conversation& conversation,
                                   int64_t expected_update_time_us,
                                   const ConversationViews& views) override;
-  absl::Status DeleteConversation(std::string_view tenant, std::string_view id,
-                                  bool force) override;
+  absl::Status DeleteConversation(std::string_view tenant, std::string_view scope,
+                                  std::string_view id, bool force) override;
   using Store::PutAnalysis;
   absl::Status PutAnalysis(const core::Analysis& analysis, const core::Operation* finished) override;
-  absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant,
+  absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant, std::string_view scope,
                                              std::string_view conversation_id,
                                              std::string_view analysis_id) override;
-  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant,
+  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view scope,
                                             std::string_view conversation_id, int page_size,
                                             const std::optional<core::ListCursor>& after) override;
-  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view conversation_id,
+  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view scope,
+                              std::string_view conversation_id,
                               std::string_view analysis_id) override;
   absl::Status CreateOperation(const core::Operation& operation) override;
   absl::StatusOr<core::Operation> GetOperation(std::string_view tenant,
@@ -128,6 +132,11 @@ class SqliteStore final : public Store {
   class ReadLease;
 
   SqliteStore(std::string path, const SqliteStoreOptions& options);
+
+  // CreateConversation(conversation, views, also) without waiting.
+  void CreateConversationWithAsync(const core::Conversation& conversation,
+                                   const ConversationViews& views, const core::Operation* also,
+                                   WriteDone done);
 
   absl::Status Start(std::unique_ptr<sqlite::Connection> writer);
   // Runs `fn` on the write connection inside the next group transaction and

@@ -62,7 +62,7 @@ TEST(Mapping, WritableFieldsRoundTrip) {
   Conversation in = SampleWire();
   core::Conversation c;
   c.set_tenant("p");
-  c.set_location("l");
+  c.set_scope("l");
   c.set_id("conv-1");
   ASSERT_TRUE(FromWire(in, 0, &c).ok());
   EXPECT_EQ(c.participants_size(), 2);
@@ -242,7 +242,7 @@ TEST(TranscriptFile, ReadsSpeechToTextAndChatShapes) {
 TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
   core::Conversation c;
   c.set_tenant("p");
-  c.set_location("l");
+  c.set_scope("l");
   c.set_id("c1");
   c.add_messages()->set_channel(1);
   c.add_messages()->set_channel(2);

@@ -49,7 +49,7 @@ class StatsTest : public ::testing::Test {
   void Add(const std::string& id, int64_t create_us, std::vector<std::string> matches = {}) {
     core::Conversation c;
     c.set_tenant("p1");
-    c.set_location("us");
+    c.set_scope("us");
     c.set_id(id);
     c.set_create_time_us(create_us);
     c.set_update_time_us(create_us);
@@ -59,6 +59,7 @@ class StatsTest : public ::testing::Test {
     if (matches.empty()) return;
     core::Analysis a;
     a.set_tenant("p1");
+    a.set_scope("us");
     a.set_conversation_id(id);
     a.set_id("a-" + id);
     a.set_create_time_us(create_us + 1);
