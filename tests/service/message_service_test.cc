@@ -54,7 +54,7 @@ class MessageServiceTest : public ::testing::Test {
                       Lifecycle lifecycle = IN_PROGRESS, std::vector<Message> messages = {}) {
     Conversation c;
     c.set_tenant("t1");
-    c.set_location("profiles/p1");
+    c.set_scope("profiles/p1");
     c.set_id(id);
     c.set_source(source);
     c.set_lifecycle(lifecycle);
@@ -340,7 +340,7 @@ TEST_F(MessageServiceTest, RedactedTextIsGoneFromEveryRead) {
   EXPECT_EQ(view->find(secret), std::string::npos);
   EXPECT_EQ(Get("conv-1").SerializeAsString().find(secret), std::string::npos);
   EXPECT_EQ(Get("conv-1").messages(0).text(), "my card is [CREDIT_CARD] thanks");
-  auto direct = store_->GetConversation("t1", "conv-1", 0);
+  auto direct = store_->GetConversation("t1", "profiles/p1", "conv-1", 0);
   ASSERT_TRUE(direct.ok());
   EXPECT_EQ(direct->SerializeAsString().find(secret), std::string::npos);
   bool seen = false;

@@ -84,7 +84,7 @@ class SkeletonDialect : public api::Dialect {
           }
           core::Conversation c;
           c.set_tenant(std::string(p.Get("tenant")));
-          c.set_location(std::string(kScope));
+          c.set_scope(std::string(kScope));
           c.set_id(Member(req.body, "id"));
           c.set_medium(core::CHAT);
           c.set_source(core::LIVE);
