@@ -80,6 +80,15 @@ class Dialect {
 
   // The caller of `request`, whose route captured `params`. Thread-safe.
   virtual Caller FindCaller(const http::Request& request, const http::PathParams& params) const = 0;
+
+  // Whether the route (`method`, `pattern` as given to the router) needs an
+  // admin key (bulk delete, settings, redaction, key management). Otherwise
+  // GET and HEAD need a viewer key and other methods an editor key.
+  virtual bool IsAdminRoute(http::Method method, std::string_view pattern) const {
+    (void)method;
+    (void)pattern;
+    return false;
+  }
 };
 
 // Every dialect registered with parley_dialect(), in registration order, new

@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/auth.h"
 #include "api/dialect.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
@@ -26,6 +27,7 @@
 #include "service/analysis_service.h"
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
+#include "service/key_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
 #include "service/settings_service.h"
@@ -47,7 +49,18 @@ struct ServeFlags {
   std::vector<std::string> intent_models;  // [PROJECT=]PATH
   float intent_threshold = 0.5f;
   std::string export_dir = "var/exports";
+  std::string auth_file;
+  bool insecure = false;
 };
+
+// 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  int a, b, c, d;
+  char rest;
+  return std::sscanf(host.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &rest) == 4 && a == 127 &&
+         b >= 0 && b <= 255 && c >= 0 && c <= 255 && d >= 0 && d <= 255;
+}
 
 std::string RandomHex(size_t bytes) {
   std::random_device rd;
@@ -134,6 +147,28 @@ int Serve(const ServeFlags& flags) {
   config.export_dir = flags.export_dir;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
+  // Authentication: on once the store holds a key or an --auth-file is
+  // given; until then development mode, on loopback only unless --insecure.
+  parley::service::KeyService keys(&resources);
+  if (!flags.auth_file.empty()) {
+    if (absl::Status s = keys.LoadAuthFile(flags.auth_file); !s.ok()) {
+      std::cerr << "parley: --auth-file: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (!keys.Required()) {
+    if (!IsLoopback(options.host) && !flags.insecure) {
+      std::cerr << "parley: refusing to listen on " << options.host
+                << " without API keys: anyone who can reach it could read and change every tenant's "
+                   "data. Create a key with `parley keys create --data-dir "
+                << flags.data_dir << " --tenant T --role admin`, or pass --insecure.\n";
+      return 2;
+    }
+    std::cerr << "parley: development mode: no API keys in " << flags.data_dir
+              << ", requests are not authenticated"
+              << (IsLoopback(options.host) ? " (loopback only)" : " and --insecure exposes it beyond loopback")
+              << "; `parley keys create` turns authentication on" << std::endl;
+  }
   parley::service::SettingsService settings(&resources);
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::api::Services services;
@@ -145,7 +180,15 @@ int Serve(const ServeFlags& flags) {
   services.ingest = &ingest;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
-  for (const auto& dialect : dialects) dialect->AddRoutes(config, services, &router);
+  // Every route a dialect adds checks the caller's key (/healthz, added
+  // above, stays open).
+  for (const auto& dialect : dialects) {
+    router.SetGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
+      return parley::api::MakeAuthGuard(d, &keys, method, pattern);
+    });
+    dialect->AddRoutes(config, services, &router);
+  }
+  router.SetGuard(nullptr);
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -241,6 +284,11 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--export-dir", serve->export_dir,
                         "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*)")
       ->capture_default_str();
+  serve_cmd->add_option("--auth-file", serve->auth_file,
+                        "JSON file of API keys with plain secrets, mode 0600 (README, Authentication); "
+                        "turns authentication on");
+  serve_cmd->add_flag("--insecure", serve->insecure,
+                      "Allow --listen beyond loopback without any API key (development mode)");
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
   });

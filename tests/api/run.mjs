@@ -356,8 +356,11 @@ async function runFile(file, binary, label) {
   const bucketDir = path.join(tmp, 'buckets');
   fs.mkdirSync(bucketDir);
   for (const f of parsed.files) {
+    // local:NAME is ${tmp_dir}/NAME, mode 0600 (server files such as --auth-file).
+    const local = /^local:([A-Za-z0-9._-]+)$/.exec(f.uri);
+    if (local) { fs.writeFileSync(path.join(tmp, local[1]), f.content, { mode: 0o600 }); continue; }
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(f.uri);
-    if (!m) { say(false, `${label}:${f.line}`, '@file', [`not gs://BUCKET/OBJECT: ${f.uri}`]); continue; }
+    if (!m) { say(false, `${label}:${f.line}`, '@file', [`not gs://BUCKET/OBJECT or local:NAME: ${f.uri}`]); continue; }
     const dest = path.join(bucketDir, m[1], m[2]);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, f.content);

@@ -79,6 +79,24 @@ void Router::AddAsync(Method method, std::string_view pattern, AsyncHandler hand
 void Router::AddEndpoint(Method method, std::string_view pattern, Handler handler,
                          AsyncHandler async_handler, Dispatch dispatch) {
   if (pattern.empty() || pattern[0] != '/') BadPattern(pattern, "must start with '/'");
+  if (Guard guard = guard_factory_ ? guard_factory_(method, pattern) : nullptr) {
+    if (handler) {
+      handler = [guard, h = std::move(handler)](const Request& req, const PathParams& p) {
+        if (std::optional<Response> denied = guard(req, p)) return std::move(*denied);
+        return h(req, p);
+      };
+    }
+    if (async_handler) {
+      async_handler = [guard, h = std::move(async_handler)](const Request& req, const PathParams& p,
+                                                            Responder responder) {
+        if (std::optional<Response> denied = guard(req, p)) {
+          std::move(responder).Send(std::move(*denied));
+          return;
+        }
+        h(req, p, std::move(responder));
+      };
+    }
+  }
   std::vector<std::string> capture_names;
   Node* node = root_.get();
   std::string_view verb;

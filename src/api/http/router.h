@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,6 +68,13 @@ class Responder {
 // The Request and PathParams are valid only during the call.
 using AsyncHandler = std::function<void(const Request&, const PathParams&, Responder responder)>;
 
+// Runs before a route's handler, on the handler's thread: a response it
+// returns is sent instead and the handler does not run (authentication).
+using Guard = std::function<std::optional<Response>(const Request&, const PathParams&)>;
+// Makes the guard of each route as it is added, knowing its method and
+// pattern; a null Guard leaves the route unguarded.
+using GuardFactory = std::function<Guard(Method method, std::string_view pattern)>;
+
 class Router {
  public:
   Router();
@@ -77,6 +85,11 @@ class Router {
   void Add(Method method, std::string_view pattern, Handler handler,
            Dispatch dispatch = Dispatch::kInline);
   void AddAsync(Method method, std::string_view pattern, AsyncHandler handler);
+
+  // Routes added from now on (Add and AddAsync alike) get the guard `factory`
+  // makes for them; null: none. `parley serve` sets one per dialect while the
+  // dialect adds its routes.
+  void SetGuard(GuardFactory factory) { guard_factory_ = std::move(factory); }
 
   struct Found {
     // One of the two is set when a route matched: `async_handler` when
@@ -96,6 +109,7 @@ class Router {
   void AddEndpoint(Method method, std::string_view pattern, Handler handler,
                    AsyncHandler async_handler, Dispatch dispatch);
   std::unique_ptr<Node> root_;
+  GuardFactory guard_factory_;
 };
 
 }  // namespace parley::http

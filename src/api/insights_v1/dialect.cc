@@ -33,6 +33,13 @@ class InsightsDialect : public api::Dialect {
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
     return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
   }
+
+  // Bulk delete and settings changes (the default TTL, redaction and analysis
+  // policy of every later upload) are for admins.
+  bool IsAdminRoute(http::Method method, std::string_view pattern) const override {
+    return (method == http::Method::kPost && absl::EndsWith(Sv(pattern), "/conversations:bulkDelete")) ||
+           (method == http::Method::kPatch && absl::EndsWith(Sv(pattern), "/settings"));
+  }
 };
 
 }  // namespace

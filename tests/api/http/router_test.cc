@@ -224,5 +224,52 @@ TEST(RouterAsyncTest, AsyncRoutesAreFoundWithTheirHandler) {
   EXPECT_TRUE(wrong.method_not_allowed);
 }
 
+// A guard factory sees each route's method and pattern as it is added; its
+// guard runs before sync and async handlers alike and may answer instead.
+TEST(RouterGuardTest, GuardsRoutesAddedWhileSet) {
+  Router router;
+  router.Add(Method::kGet, "/healthz", Named("healthz"));
+  std::vector<std::string> seen;
+  router.SetGuard([&seen](Method m, std::string_view pattern) -> Guard {
+    seen.push_back(std::string(MethodName(m)) + " " + std::string(pattern));
+    return [](const Request& req, const PathParams& p) -> std::optional<Response> {
+      if (req.Header("x-key") != nullptr) return std::nullopt;
+      Response r;
+      r.status = 401;
+      r.body = "denied " + std::string(p.Get("thing"));
+      return r;
+    };
+  });
+  router.Add(Method::kGet, "/v1/things/{thing}", Named("thing"));
+  router.AddAsync(Method::kPost, "/v1/things/{thing}:run",
+                  [](const Request&, const PathParams&, Responder responder) {
+                    Response r;
+                    r.body = "ran";
+                    std::move(responder).Send(std::move(r));
+                  });
+  router.SetGuard(nullptr);
+  router.Add(Method::kGet, "/open", Named("open"));
+  EXPECT_THAT(seen, ElementsAre("GET /v1/things/{thing}", "POST /v1/things/{thing}:run"));
+
+  Request anonymous, keyed;
+  keyed.headers = {{"x-key", "k"}};
+  auto thing = router.Find(Method::kGet, "/v1/things/t1");
+  ASSERT_NE(thing.handler, nullptr);
+  Response denied = (*thing.handler)(anonymous, thing.params);
+  EXPECT_EQ(denied.status, 401);
+  EXPECT_EQ(denied.body, "denied t1");
+  EXPECT_EQ((*thing.handler)(keyed, thing.params).body, "thing");
+
+  auto run = router.Find(Method::kPost, "/v1/things/t2:run");
+  ASSERT_NE(run.async_handler, nullptr);
+  for (const Request* req : {&anonymous, &keyed}) {
+    std::string body;
+    (*run.async_handler)(*req, run.params, Responder([&body](Responder::Make make) { body = make().body; }));
+    EXPECT_EQ(body, req == &anonymous ? "denied t2" : "ran");
+  }
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/healthz")), "healthz");
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/open")), "open");
+}
+
 }  // namespace
 }  // namespace parley::http

@@ -1,0 +1,30 @@
+// Authentication and authorization of every route a dialect registers
+// (issue 9): `parley serve` installs MakeAuthGuard as the router's guard
+// factory while a dialect adds its routes.
+#pragma once
+
+#include <string_view>
+
+#include "api/dialect.h"
+#include "api/http/router.h"
+#include "parley/auth.pb.h"
+
+namespace parley::service {
+class KeyService;
+}
+
+namespace parley::api {
+
+// The role a route needs: admin when `dialect` says so, viewer for GET and
+// HEAD, editor otherwise.
+core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::string_view pattern);
+
+// The guard of one route of `dialect`: while `keys` requires a key, the
+// request's credential (Dialect::FindCaller) must be a valid key (else 401)
+// for the request's tenant with the route's role (else 403), both rendered
+// by Dialect::RenderError. A 403 for a tenant does not depend on what exists
+// in it. `dialect` and `keys` must outlive the router.
+http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, http::Method method,
+                          std::string_view pattern);
+
+}  // namespace parley::api
