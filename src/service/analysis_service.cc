@@ -284,11 +284,29 @@ absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
 }
 
 void AnalysisService::RegisterRunners(JobQueue* queue) {
+  queue_ = queue;
   queue->SetRunner(core::Operation::kAnalyze, [this](JobContext& ctx) { return RunAnalyze(ctx); });
   queue->SetRunner(core::Operation::kBulkAnalyze,
                    [this](JobContext& ctx) { return RunBulkAnalyze(ctx); });
   queue->SetRunner(core::Operation::kBulkDelete,
                    [this](JobContext& ctx) { return RunBulkDelete(ctx); });
+}
+
+absl::StatusOr<core::Operation> AnalysisService::StartAnalysis(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+    const core::AnalyzerSelection& selection) {
+  if (queue_ == nullptr) return absl::FailedPreconditionError("analyses are not running");
+  auto c = conversations_->Get(tenant, scope, conversation_id);
+  if (!c.ok()) return c.status();
+  if (absl::Status s = CheckAnalyzable(*c); !s.ok()) return s;
+  core::Operation op;
+  op.set_tenant(c->tenant());
+  op.set_location(c->scope());
+  core::AnalyzeJob* job = op.mutable_analyze();
+  job->set_conversation_id(c->id());
+  *job->mutable_selection() = selection;
+  job->set_request_time_us(core::NowMicros());
+  return queue_->Submit(std::move(op));
 }
 
 absl::StatusOr<AnalysisService::Found> AnalysisService::GetAnalysis(

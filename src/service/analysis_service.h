@@ -64,8 +64,17 @@ class AnalysisService {
   // Phrase matchers of `tenant` changed: the next analysis compiles them again.
   void PhraseMatchersChanged(std::string_view tenant);
 
-  // Registers the runners of AnalyzeJob, BulkAnalyzeJob and BulkDeleteJob.
+  // Registers the runners of AnalyzeJob, BulkAnalyzeJob and BulkDeleteJob,
+  // and starts analyses on `queue` from then on (StartAnalysis).
   void RegisterRunners(JobQueue* queue);
+
+  // Starts analysing the conversation (tenant, scope, id) with `selection`:
+  // NOT_FOUND when absent, INVALID_ARGUMENT when too large to analyse (the
+  // limits), else the AnalyzeJob operation is stored (pending) and queued.
+  // Returns it. Needs RegisterRunners first.
+  absl::StatusOr<core::Operation> StartAnalysis(std::string_view tenant, std::string_view scope,
+                                                std::string_view conversation_id,
+                                                const core::AnalyzerSelection& selection);
 
   // ---- stored analyses ----
   // An analysis with the conversation it belongs to (which its wire forms name).
@@ -112,6 +121,7 @@ class AnalysisService {
 
   store::Store* store_;
   service::ConversationService* conversations_;
+  JobQueue* queue_ = nullptr;  // set by RegisterRunners
   AnalysisLimits limits_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant

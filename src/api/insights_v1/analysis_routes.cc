@@ -59,18 +59,9 @@ class AnalysisHandlers {
     if (!q.ok()) return Error(q.status());
     Analysis wire;
     if (auto st = ParseBody(req, "analysis", &wire); !st.ok()) return Error(st);
-    auto c = s_.conversations->Get(p.Get("project"), p.Get("location"), p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    if (auto st = s_.analysis->CheckAnalyzable(*c); !st.ok()) return Error(st);
-    core::Operation op;
-    op.set_tenant(c->tenant());
-    op.set_location(c->scope());
-    core::AnalyzeJob* job = op.mutable_analyze();
-    job->set_conversation_id(c->id());
-    *job->mutable_selection() =
-        SelectionFromWire(wire.has_annotator_selector() ? &wire.annotator_selector() : nullptr);
-    job->set_request_time_us(core::NowMicros());
-    auto submitted = s_.operations->Start(std::move(op));
+    auto submitted = s_.analysis->StartAnalysis(
+        p.Get("project"), p.Get("location"), p.Get("conversation"),
+        SelectionFromWire(wire.has_annotator_selector() ? &wire.annotator_selector() : nullptr));
     if (!submitted.ok()) return Error(submitted.status());
     return JsonText(OperationToJson(*submitted, nullptr, q->print()), *q);
   }
