@@ -263,6 +263,9 @@ void ToWire(const core::Conversation& c, bool full, Conversation* out) {
       return nullptr;
     };
     for (const core::Message& m : c.messages()) {
+      // A message of chunks alone (a virtual agent's tool call, payload,
+      // transfer or media) is not something said: no segment.
+      if (m.text().empty() && m.words_size() == 0 && m.chunks_size() > 0) continue;
       auto* seg = t->add_transcript_segments();
       seg->set_text(m.text());
       if (m.has_time_us()) SetTimestamp(m.time_us(), seg->mutable_message_time());
@@ -293,6 +296,9 @@ void ToWire(const core::Conversation& c, bool full, Conversation* out) {
         }
         sp->set_dialogflow_participant(p.external_participant_legacy());
         sp->set_obfuscated_external_user_id(p.obfuscated_external_user_id());
+      } else if (m.role() != core::ROLE_UNSPECIFIED) {
+        // Dialects whose messages carry a role but no participant (CES turns).
+        seg->mutable_segment_participant()->set_role(RoleToWire(m.role()));
       }
     }
   }

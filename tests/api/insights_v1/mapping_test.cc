@@ -93,6 +93,30 @@ TEST(Mapping, BasicViewLeavesOutTheTranscript) {
   EXPECT_EQ(out.agent_id(), "agent-1");
 }
 
+// What other dialects record reads through Insights (docs/dialect-mapping.md).
+TEST(Mapping, OtherDialectsMessagesBecomeSegments) {
+  core::Conversation c;
+  c.set_tenant("p1");
+  c.set_scope("us");
+  c.set_id("c1");
+  core::Message* said = c.add_messages();  // a CES turn: a role, no participant
+  said->set_text("I want to change my flight");
+  said->set_role(core::END_USER);
+  core::Message* tool = c.add_messages();  // a tool call alone: not a segment
+  tool->add_chunks()->mutable_tool_call()->set_id("call-1");
+  core::Message* reply = c.add_messages();
+  reply->set_text("Which booking?");
+  reply->set_role(core::AUTOMATED_AGENT);
+  Conversation wire;
+  ToWire(c, /*full=*/true, &wire);
+  ASSERT_EQ(wire.transcript().transcript_segments_size(), 2);
+  EXPECT_EQ(wire.transcript().transcript_segments(0).segment_participant().role(),
+            ConversationParticipant::END_USER);
+  EXPECT_EQ(wire.transcript().transcript_segments(1).text(), "Which booking?");
+  EXPECT_EQ(wire.transcript().transcript_segments(1).segment_participant().role(),
+            ConversationParticipant::AUTOMATED_AGENT);
+}
+
 TEST(Mapping, TtlBecomesExpireTimeAndUnknownEnumsAreRefused) {
   Conversation w;
   w.mutable_ttl()->set_seconds(60);
