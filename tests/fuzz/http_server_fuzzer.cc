@@ -11,6 +11,7 @@
 // limit is 4 KiB (`parley serve --max-body-bytes`), small enough for inputs to
 // cross it.
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -57,7 +58,9 @@ uint16_t ServerPort() {
     options.max_body_bytes = 4096;
     options.network_threads = 1;
     options.blocking_threads = 2;
-    auto* server = new parley::http::Server(
+    // Leaked on purpose (a static pointer, so LeakSanitizer sees it reachable):
+    // the server runs until the process exits.
+    static parley::http::Server* server = new parley::http::Server(
         options, router, [](std::string_view target, int status, const std::string& message) {
           Response r;
           r.status = status;
@@ -65,7 +68,7 @@ uint16_t ServerPort() {
           return r;
         });
     FUZZ_CHECK(server->Start().ok());
-    return server->port();  // leaked: the server runs until the process exits
+    return server->port();
   }();
   return port;
 }
@@ -88,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
   size_t sent = 0;
   while (sent < size) {
     ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;  // libFuzzer's timer signal
     if (n <= 0) break;  // the server may close early (an error response)
     sent += static_cast<size_t>(n);
   }
@@ -99,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n == 0) break;
     if (n < 0) {
+      if (errno == EINTR) continue;  // libFuzzer's timer signal (the 10 s timeout restarts)
       if (errno == ECONNRESET) break;
       std::fprintf(stderr, "no answer and no close within 10 s (errno %d)\n", errno);
       std::abort();
