@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk libicu-dev iso-codes liblz4-dev libjemalloc-dev libstemmer-dev
   python3-fake-factory wamerican tzdata
+  clang llvm
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

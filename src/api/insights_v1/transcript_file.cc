@@ -38,10 +38,24 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
       seg->set_text(e.text());
       seg->mutable_segment_participant()->set_role(role);
       seg->mutable_segment_participant()->set_user_id(std::to_string(e.user_id()));
-      if (e.start_timestamp_usec() != 0) {
-        seg->mutable_message_time()->set_seconds(e.start_timestamp_usec() / 1'000'000);
-        seg->mutable_message_time()->set_nanos(
-            static_cast<int32_t>(e.start_timestamp_usec() % 1'000'000) * 1000);
+      if (int64_t usec = e.start_timestamp_usec(); usec != 0) {
+        // A Timestamp holds 0001-01-01 to 9999-12-31 with nanos in [0, 1e9):
+        // anything else would be stored and then printed as JSON no parser
+        // reads back (found by tests/fuzz, transcript_file).
+        constexpr int64_t kMinUsec = -62135596800LL * 1'000'000;            // 0001-01-01T00:00:00Z
+        constexpr int64_t kMaxUsec = 253402300799LL * 1'000'000 + 999'999;  // 9999-12-31T23:59:59.999999Z
+        if (usec < kMinUsec || usec > kMaxUsec) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "malformed transcript file: entries[", i, "].start_timestamp_usec ", usec,
+              " is not between 0001-01-01 and 9999-12-31"));
+        }
+        int64_t seconds = usec / 1'000'000, micros = usec % 1'000'000;
+        if (micros < 0) {  // before 1970: round the seconds down, keep nanos positive
+          micros += 1'000'000;
+          --seconds;
+        }
+        seg->mutable_message_time()->set_seconds(seconds);
+        seg->mutable_message_time()->set_nanos(static_cast<int32_t>(micros) * 1000);
       }
     }
     return out;
