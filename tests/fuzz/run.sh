@@ -12,6 +12,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 shift || true
 build=build-fuzz
+# Paths relative to the checkout, so every clone shares one compiler cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 if [ $# -gt 0 ]; then
   targets=("$@")
