@@ -188,7 +188,7 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 
 absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
-    const std::function<absl::Status(Conversation&)>& mutate) {
+    const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto current = Get(tenant, scope, id);
     if (!current.ok()) return current.status();
@@ -208,7 +208,8 @@ absl::StatusOr<Conversation> ConversationService::Update(
     // a concurrent writer even within one clock tick.
     next.set_update_time_us(std::max(NowMicros(), current->update_time_us() + 1));
     Derive(next);
-    absl::Status s = store_->UpdateConversation(next, current->update_time_us(), RenderViews(next));
+    absl::Status s = store_->UpdateConversation(next, current->update_time_us(), RenderViews(next),
+                                                scrub);
     if (s.ok()) return next;
     if (s.code() != absl::StatusCode::kAborted) return s;
   }

@@ -117,9 +117,13 @@ class ConversationService {
   // not changed by it, validates, recomputes derived fields and stores the
   // result, retrying if another writer got there first. An error from
   // `mutate` is returned as is and nothing is stored.
+  // `scrub` goes to the store with the write (store::ScrubUpdate): its
+  // analysis rewrite runs in the same transaction, after the `mutate` of the
+  // attempt being stored, and only for an attempt that is stored.
   absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
-                                      const std::function<absl::Status(Conversation&)>& mutate);
+                                      const std::function<absl::Status(Conversation&)>& mutate,
+                                      const store::ScrubUpdate& scrub = store::ScrubUpdate{});
 
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.

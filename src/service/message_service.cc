@@ -10,6 +10,8 @@
 #include "core/absl_compat.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace parley::service {
 
@@ -73,11 +75,12 @@ absl::Status CheckScope(std::string_view scope) {
 template <typename T>
 absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::string_view tenant,
                                   std::string_view scope, std::string_view id,
-                                  const std::function<absl::Status(Conversation&, T&)>& mutate) {
+                                  const std::function<absl::Status(Conversation&, T&)>& mutate,
+                                  const store::ScrubUpdate& scrub = store::ScrubUpdate{}) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
-  auto updated = conversations.Update(tenant, scope, id,
-                                      [&](Conversation& c) { return mutate(c, out); });
+  auto updated = conversations.Update(
+      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub);
   if (!updated.ok()) return updated.status();
   return out;
 }
@@ -226,6 +229,56 @@ void RedactWords(Message& m, std::string_view original, const std::vector<Piece>
   }
 }
 
+// (redacted original substring, its replacement), longest substring first.
+using Substitutions = std::vector<std::pair<std::string, std::string>>;
+
+// Replaces every occurrence of each substitution's substring in every
+// string field of `msg`, recursively (repeated fields and maps too); a
+// single left-to-right pass per field, so a replacement is never matched
+// again. Returns true if anything changed.
+bool SubstituteInStrings(google::protobuf::Message& msg, const Substitutions& subs) {
+  const google::protobuf::Reflection* r = msg.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(msg, &fields);
+  std::vector<std::pair<absl::string_view, absl::string_view>> pairs(subs.begin(), subs.end());
+  auto rewrite = [&](std::string* v) {
+    bool hit = false;
+    for (const auto& [gone, with] : subs) hit = hit || v->find(gone) != std::string::npos;
+    if (hit) *v = absl::StrReplaceAll(*v, pairs);
+    return hit;
+  };
+  bool changed = false;
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->type() == FD::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+          std::string v = r->GetRepeatedString(msg, f, i);
+          if (rewrite(&v)) {
+            r->SetRepeatedString(&msg, f, i, std::move(v));
+            changed = true;
+          }
+        }
+      } else {
+        std::string v = r->GetString(msg, f);
+        if (rewrite(&v)) {
+          r->SetString(&msg, f, std::move(v));
+          changed = true;
+        }
+      }
+    } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(msg, f); ++i) {
+          changed = SubstituteInStrings(*r->MutableRepeatedMessage(&msg, f, i), subs) || changed;
+        }
+      } else {
+        changed = SubstituteInStrings(*r->MutableMessage(&msg, f), subs) || changed;
+      }
+    }
+  }
+  return changed;
+}
+
 bool SameValues(const MetadataEntry& a, const MetadataEntry& b) {
   if (a.values_size() != b.values_size()) return false;
   for (int i = 0; i < a.values_size(); ++i) {
@@ -350,6 +403,15 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
     }
   }
   const std::vector<Piece> pieces = ToPieces(ranges);
+  // What this attempt's `mutate` removed, for the stored analyses, which may
+  // quote it (summaries, entity mentions, PII findings, phrase-match
+  // contexts...): each string field of each of them gets the replacement the
+  // text got, in the same transaction (store::ScrubUpdate). Offsets and
+  // indices in them are left as they are. Then the store scrubs its files.
+  Substitutions subs;
+  store::ScrubUpdate scrub;
+  scrub.rewrite_analysis = [&subs](core::Analysis& a) { return SubstituteInStrings(a, subs); };
+  scrub.scrub_files = true;
   return UpdateReturning<Message>(
       *conversations_, tenant, scope, conversation_id,
       [&](Conversation& c, Message& out) -> absl::Status {
@@ -372,6 +434,14 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
                 ") does not start and end on a UTF-8 character boundary"));
           }
         }
+        subs.clear();
+        for (const Piece& p : pieces) {
+          subs.emplace_back(original.substr(p.start, p.end - p.start),
+                            Replacement(*p.info_type, p.end - p.start));
+        }
+        std::stable_sort(subs.begin(), subs.end(), [](const auto& a, const auto& b) {
+          return a.first.size() > b.first.size();
+        });
         const int64_t now = NowMicros();
         m->set_text(ReplacePieces(original, pieces));
         RedactChunks(*m, original, pieces);
@@ -392,7 +462,8 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
         m->set_update_time_us(now);
         out = *m;
         return absl::OkStatus();
-      });
+      },
+      scrub);
 }
 
 absl::StatusOr<Participant> MessageService::AddParticipant(std::string_view tenant,

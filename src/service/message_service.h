@@ -127,8 +127,15 @@ class MessageService {
   // EVENT_MESSAGE_REDACTED event carries the redactions.
   // Because the conversation is rewritten and its views re-rendered in the
   // same transaction, no read (Get, List, stored views, the view cache)
-  // returns the original text afterwards. (The bytes may survive in the
-  // database file's free space and WAL until overwritten: see the store.)
+  // returns the original text afterwards. In that transaction too, every
+  // stored analysis of the conversation has each string field (recursively)
+  // that contains a redacted substring rewritten with the same replacement
+  // (store::ScrubUpdate), so summaries, mentions, PII findings and exports no
+  // longer quote it; numbers in analyses (byte offsets, word and message
+  // indices) are kept and may then point at changed text. Before the call
+  // returns OK the store also scrubs its files (secure_delete, then a
+  // TRUNCATE checkpoint of the WAL: it holds up other writes while it runs),
+  // so the original bytes are in neither the database nor its -wal file.
   // INVALID_ARGUMENT when `ranges` is empty, a range is empty, outside the
   // text, does not start and end on a UTF-8 character boundary, or overlaps
   // another (after sorting by start), or an info type is malformed.

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,42 @@ namespace parley::store {
 // gives them and dropped by every write that does not, so a stored view is
 // never stale.
 using ConversationViews = std::vector<std::pair<std::string, std::string>>;
+
+// What an update that removes content (a redaction) asks of the store
+// besides replacing the conversation (Store::UpdateConversation). The
+// default asks nothing.
+struct ScrubUpdate {
+  // Rewrites one stored analysis in place; returns true if it changed it.
+  using AnalysisRewrite = std::function<bool(core::Analysis&)>;
+
+  // When set, called inside the update's transaction — after the
+  // optimistic check passed — on every stored analysis of the conversation;
+  // each one it changes is stored back in the same transaction. The store
+  // keeps the analysis's key (tenant, scope, conversation_id, id) and
+  // create_time_us whatever the rewrite does to them, and which analysis is
+  // the latest does not change. Called on a backend thread while the caller
+  // waits, possibly more than once per analysis if the backend retries: it
+  // must be quick, must not call the store, and must not depend on being
+  // called once. The rewrite sees each analysis as stored; numbers in it
+  // (byte offsets, word indices, scores) are whatever it leaves them, and
+  // may then describe text that has since changed.
+  AnalysisRewrite rewrite_analysis;
+
+  // When true, before the call returns OK the backend also removes the
+  // superseded bytes of what it rewrote from its files, so that reading the
+  // files (not only the store) no longer shows them. SQLite: every
+  // connection runs with secure_delete (freed pages and deleted cells are
+  // zeroed), and after the commit the writer runs a TRUNCATE checkpoint,
+  // which copies the write-ahead log into the database and truncates the
+  // log to zero bytes. That checkpoint holds up every other write while it
+  // runs; its cost is that of copying every page the log holds (up to the
+  // autocheckpoint threshold, 10,000 pages by default) plus a sync of the
+  // database file. If it cannot complete (a long read holds an old
+  // snapshot), the update still returns OK — it is committed — and the
+  // writer checkpoints again after later commits until one succeeds.
+  // Blocks the filesystem freed are not overwritten.
+  bool scrub_files = false;
+};
 
 struct ConversationPage {
   std::vector<core::Conversation> conversations;
@@ -126,13 +163,22 @@ class Store {
   // Replaces the stored conversation with the same (tenant, scope, id) — the
   // key is read from `conversation` — provided its stored update_time_us
   // equals `expected_update_time_us` (optimistic concurrency: ABORTED
-  // otherwise). NOT_FOUND if absent.
+  // otherwise). NOT_FOUND if absent. `scrub` (see ScrubUpdate) also removes
+  // content from the conversation's analyses and from the backend's files;
+  // every part of it happens in the same transaction as the update, so a
+  // call that fails (ABORTED included) has rewritten no analysis.
   virtual absl::Status UpdateConversation(const core::Conversation& conversation,
                                           int64_t expected_update_time_us,
-                                          const ConversationViews& views) = 0;
+                                          const ConversationViews& views,
+                                          const ScrubUpdate& scrub) = 0;
+  absl::Status UpdateConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us,
+                                  const ConversationViews& views) {
+    return UpdateConversation(conversation, expected_update_time_us, views, ScrubUpdate{});
+  }
   absl::Status UpdateConversation(const core::Conversation& conversation,
                                   int64_t expected_update_time_us) {
-    return UpdateConversation(conversation, expected_update_time_us, {});
+    return UpdateConversation(conversation, expected_update_time_us, {}, ScrubUpdate{});
   }
 
   // Reads the stored view `view` of (tenant, scope, id) into `*body` (left

@@ -6,12 +6,15 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "gtest/gtest.h"
+#include "service/analysis_service.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -353,6 +356,90 @@ TEST_F(MessageServiceTest, RedactedTextIsGoneFromEveryRead) {
     return true;
   }).ok());
   EXPECT_TRUE(seen);
+}
+
+// Every byte of the store's files (parley.db and its -wal and -shm), read
+// with plain file reads, so nothing SQLite shows or hides matters.
+std::string StoreFileBytes(const std::filesystem::path& dir) {
+  std::string bytes;
+  for (const char* name : {"parley.db", "parley.db-wal", "parley.db-shm"}) {
+    std::ifstream in(dir / name, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return bytes;
+}
+
+// Issue 8: redaction removes the original text from stored analyses (which
+// exports include) and from the bytes of the database files, for a
+// conversation whose analyses quote it and for one without analyses.
+TEST_F(MessageServiceTest, RedactedTextIsGoneFromAnalysesAndTheStoreFiles) {
+  const std::string quoted = "4929-5551-0372-8816";    // conv-a, quoted by its analyses
+  const std::string unquoted = "5105-1051-0510-5100";  // conv-b, no analyses
+  Create("conv-a", LIVE, IN_PROGRESS, {Text("card " + quoted + " ok", "m1")});
+  Create("conv-b", LIVE, IN_PROGRESS, {Text("card " + unquoted + " ok", "m1")});
+  Analysis a;
+  a.set_tenant("t1");
+  a.set_scope("profiles/p1");
+  a.set_conversation_id("conv-a");
+  a.set_id("an-new");
+  a.set_create_time_us(NowMicros());
+  a.mutable_result()->set_summary("The customer read out " + quoted + ".");
+  PiiFinding* pii = a.mutable_result()->add_pii();
+  pii->set_info_type("CREDIT_CARD_NUMBER");
+  pii->mutable_mention()->set_text(quoted);
+  pii->mutable_mention()->set_start_byte(5);
+  pii->mutable_mention()->set_end_byte(5 + static_cast<int>(quoted.size()));
+  Entity* entity = a.mutable_result()->add_entities();
+  entity->set_display_name("card " + quoted);
+  (*entity->mutable_metadata())["raw"] = quoted;
+  ASSERT_TRUE(store_->PutAnalysis(a).ok());
+  Analysis older = a;
+  older.set_id("an-old");
+  older.set_create_time_us(a.create_time_us() - 1);
+  older.mutable_result()->set_summary("Earlier: " + quoted);
+  ASSERT_TRUE(store_->PutAnalysis(older).ok());
+  // The check below can see the secrets where they are.
+  ASSERT_NE(StoreFileBytes(dir_).find(quoted), std::string::npos);
+  ASSERT_NE(StoreFileBytes(dir_).find(unquoted), std::string::npos);
+
+  ASSERT_TRUE(messages_->RedactMessage("t1", "profiles/p1", "conv-a", "m1",
+                                       {{5, 5 + static_cast<int64_t>(quoted.size()),
+                                         "CREDIT_CARD_NUMBER"}},
+                                       "")
+                  .ok());
+  EXPECT_EQ(StoreFileBytes(dir_).find(quoted), std::string::npos)
+      << "the redacted text is still in the store's files";
+  EXPECT_NE(StoreFileBytes(dir_).find(unquoted), std::string::npos);  // not redacted yet
+
+  // Read back through the store and the analysis service.
+  auto stored = store_->GetAnalysis("t1", "profiles/p1", "conv-a", "an-new");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->result().summary(), "The customer read out [CREDIT_CARD_NUMBER].");
+  EXPECT_EQ(stored->result().pii(0).mention().text(), "[CREDIT_CARD_NUMBER]");
+  EXPECT_EQ(stored->result().pii(0).mention().start_byte(), 5);  // numbers are kept
+  EXPECT_EQ(stored->result().entities(0).display_name(), "card [CREDIT_CARD_NUMBER]");
+  EXPECT_EQ(stored->result().entities(0).metadata().at("raw"), "[CREDIT_CARD_NUMBER]");
+  EXPECT_EQ(stored->id(), "an-new");
+  auto listed = store_->ListAnalyses("t1", "profiles/p1", "conv-a", 10, std::nullopt);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->analyses.size(), 2u);
+  for (const Analysis& x : listed->analyses) {
+    EXPECT_EQ(x.SerializeAsString().find(quoted), std::string::npos) << x.id();
+  }
+  EXPECT_EQ(listed->analyses[1].result().summary(), "Earlier: [CREDIT_CARD_NUMBER]");
+  AnalysisService analyses(store_.get(), conversations_.get());
+  auto latest = analyses.LatestAnalysis(Get("conv-a"));
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->id(), "an-new");
+  EXPECT_EQ(latest->SerializeAsString().find(quoted), std::string::npos);
+
+  // Without analyses, '*' replacement.
+  ASSERT_TRUE(messages_->RedactMessage("t1", "profiles/p1", "conv-b", "m1",
+                                       {{5, 5 + static_cast<int64_t>(unquoted.size()), ""}}, "")
+                  .ok());
+  EXPECT_EQ(StoreFileBytes(dir_).find(unquoted), std::string::npos)
+      << "the redacted text is still in the store's files";
+  EXPECT_EQ(Get("conv-b").messages(0).text(), "card " + std::string(unquoted.size(), '*') + " ok");
 }
 
 TEST_F(MessageServiceTest, RedactHonoursCharacterBoundaries) {

@@ -520,6 +520,73 @@ TEST_P(StoreConformanceTest, UpdateKeepsLatestAnalysis) {
 
 // ---- delete and analyses -------------------------------------------------------------
 
+// ScrubUpdate::rewrite_analysis: every analysis of the conversation (and of
+// no other) is rewritten in the update's transaction, its key and create
+// time kept, the latest unchanged; an update that fails rewrites nothing.
+TEST_P(StoreConformanceTest, UpdateRewritesAnalysesInTheSameTransaction) {
+  core::Conversation c = Conv("t1", "r", 100);
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  ASSERT_TRUE(store().CreateConversation(Conv("t1", "other", 100)).ok());
+  for (const auto& [conv, id, time] :
+       std::vector<std::tuple<std::string, std::string, int64_t>>{
+           {"r", "old", 10}, {"r", "new", 20}, {"r", "clean", 5}, {"other", "x", 10}}) {
+    core::Analysis a = MakeAnalysis("t1", conv, id, time);
+    a.mutable_result()->set_summary(id == "clean" ? "nothing here" : "card SECRET-1234 read");
+    ASSERT_TRUE(store().PutAnalysis(a).ok());
+  }
+  int calls = 0;
+  ScrubUpdate scrub;
+  scrub.rewrite_analysis = [&](core::Analysis& a) {
+    ++calls;
+    std::string* summary = a.mutable_result()->mutable_summary();
+    const size_t at = summary->find("SECRET-1234");
+    if (at == std::string::npos) return false;
+    summary->replace(at, 11, "[CARD]");
+    a.set_id("renamed");  // the store keeps the key and create time
+    a.set_create_time_us(999);
+    return true;
+  };
+  scrub.scrub_files = true;
+  auto summary = [&](const std::string& conv, const std::string& id) {
+    absl::StatusOr<core::Analysis> a = store().GetAnalysis("t1", "global", conv, id);
+    return a.ok() ? a->result().summary() : a.status().ToString();
+  };
+
+  // A lost race (ABORTED) rewrites nothing; neither does NOT_FOUND.
+  core::Conversation next = c;
+  next.set_update_time_us(200);
+  EXPECT_CODE(store().UpdateConversation(next, 99, {}, scrub), kAborted);
+  EXPECT_CODE(store().UpdateConversation(Conv("t1", "ghost"), 1000, {}, scrub), kNotFound);
+  EXPECT_EQ(summary("r", "old"), "card SECRET-1234 read");
+  EXPECT_EQ(summary("r", "new"), "card SECRET-1234 read");
+
+  ASSERT_TRUE(store().UpdateConversation(next, 100, {}, scrub).ok());
+  EXPECT_GE(calls, 3);
+  EXPECT_EQ(summary("r", "old"), "card [CARD] read");
+  EXPECT_EQ(summary("r", "new"), "card [CARD] read");
+  EXPECT_EQ(summary("r", "clean"), "nothing here");
+  EXPECT_EQ(summary("other", "x"), "card SECRET-1234 read");  // another conversation
+  absl::StatusOr<AnalysisPage> page = store().ListAnalyses("t1", "global", "r", 10, std::nullopt);
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::tuple<std::string, int64_t, std::string>> listed;
+  for (const core::Analysis& a : page->analyses) {
+    listed.emplace_back(a.id(), a.create_time_us(), a.conversation_id());
+  }
+  EXPECT_EQ(listed, (std::vector<std::tuple<std::string, int64_t, std::string>>{
+                        {"new", 20, "r"}, {"old", 10, "r"}, {"clean", 5, "r"}}));
+  EXPECT_EQ(store().GetConversation("t1", "global", "r", 0)->latest_analysis_id(), "new");
+  EXPECT_EQ(store().GetConversation("t1", "global", "r", 0)->update_time_us(), 200);
+
+  // Durable like any write.
+  Reopen();
+  EXPECT_EQ(summary("r", "old"), "card [CARD] read");
+
+  // An update without a rewrite leaves analyses alone.
+  next.set_update_time_us(300);
+  ASSERT_TRUE(store().UpdateConversation(next, 200).ok());
+  EXPECT_EQ(summary("other", "x"), "card SECRET-1234 read");
+}
+
 TEST_P(StoreConformanceTest, DeleteNeedsForceWhenAnalysesExist) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "d")).ok());
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "plain")).ok());

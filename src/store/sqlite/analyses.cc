@@ -36,6 +36,42 @@ absl::Status SetLatestAnalysis(Connection& conn, int64_t pk, absl::string_view c
 }
 
 }  // namespace
+
+absl::Status RewriteAnalyses(Connection& conn, int64_t pk,
+                             const ScrubUpdate::AnalysisRewrite& rewrite) {
+  // Read them all first: the rows are updated on the same connection.
+  std::vector<std::pair<std::string, std::string>> rows;  // id, body
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT id, body FROM analyses WHERE conv = ?1"));
+    s.Bind(1, pk);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) break;
+      rows.emplace_back(std::string(s.Text(0)), std::string(s.Blob(1)));
+    }
+  }
+  for (const auto& [id, body] : rows) {
+    ASSIGN_OR_RETURN(core::Analysis analysis, ParseMessage<core::Analysis>(body, "analysis"));
+    const core::Analysis stored = analysis;
+    if (!rewrite(analysis)) continue;
+    // The key and the create time (the row's ordering) are the store's.
+    analysis.set_tenant(stored.tenant());
+    analysis.set_scope(stored.scope());
+    analysis.set_conversation_id(stored.conversation_id());
+    analysis.set_id(stored.id());
+    analysis.set_create_time_us(stored.create_time_us());
+    std::string new_body;
+    if (!analysis.SerializeToString(&new_body)) {
+      return absl::InternalError("cannot serialize analysis");
+    }
+    ASSIGN_OR_RETURN(Stmt s,
+                     conn.Statement("UPDATE analyses SET body = ?3 WHERE conv = ?1 AND id = ?2"));
+    s.Bind(1, pk).BindText(2, id).BindBlobStatic(3, new_body);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace sqlite
 
 absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,

@@ -54,6 +54,18 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
     RETURN_IF_ERROR(conn->ExecScript(
         absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));
   }
+  // Freed pages and deleted cells are zeroed, whatever SQLite's compiled-in
+  // default (SQLITE_SECURE_DELETE): a redaction (Store::UpdateConversation
+  // with ScrubUpdate::scrub_files) must leave no old copy of the text in the
+  // database file's free space. Set on readers too, though they never write:
+  // the setting is per connection and every connection must agree.
+  RETURN_IF_ERROR(conn->ExecScript("PRAGMA secure_delete=ON;"));
+  ASSIGN_OR_RETURN(int64_t secure_delete, conn->QueryInt("PRAGMA secure_delete"));
+  if (secure_delete != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection to ", path, " runs with PRAGMA secure_delete=", secure_delete,
+        "; the store needs ON (1) so that redacted text leaves no copy in free pages"));
+  }
   // The WAL-buffering VFS is only correct if every commit syncs the WAL
   // (wal_buffer_vfs.h). It refuses a lower PRAGMA synchronous; this catches a
   // lower compiled-in default, which applies where no pragma sets the level.

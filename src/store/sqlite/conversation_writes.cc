@@ -94,7 +94,8 @@ void SqliteStore::CreateConversationWithAsync(const core::Conversation& conversa
 
 absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
                                              int64_t expected_update_time_us,
-                                             const ConversationViews& views) {
+                                             const ConversationViews& views,
+                                             const ScrubUpdate& scrub) {
   if (closed_) return sqlite::Closed();
   std::string body;
   if (!conversation.SerializeToString(&body)) {
@@ -141,8 +142,12 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       s.Bind(1, key.pk);
       RETURN_IF_ERROR(s.Exec());
     }
-    return sqlite::InsertChildren(conn, key.pk, *row, row_body);
-  });
+    RETURN_IF_ERROR(sqlite::InsertChildren(conn, key.pk, *row, row_body));
+    if (scrub.rewrite_analysis) {
+      RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
+    }
+    return absl::OkStatus();
+  }, scrub.scrub_files);
 }
 
 absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view scope_sv,

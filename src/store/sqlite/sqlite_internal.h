@@ -63,6 +63,14 @@ absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_
 absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out);
 absl::StatusOr<core::Conversation> ParseBody(absl::string_view body, absl::string_view id);
 
+// ---- analyses (analyses.cc) ----
+
+// Calls `rewrite` on every stored analysis of conversation `pk` and stores
+// back each one it changed, keeping its key and create time
+// (ScrubUpdate::rewrite_analysis).
+absl::Status RewriteAnalyses(Connection& conn, int64_t pk,
+                             const ScrubUpdate::AnalysisRewrite& rewrite);
+
 // ---- stored views (stored_views.cc) ----
 
 // The view from its stored form.

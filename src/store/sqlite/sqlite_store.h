@@ -72,8 +72,8 @@ class SqliteStore final : public Store {
                                                      std::string_view scope, std::string_view id,
                                                      int64_t now_us) override;
   absl::Status UpdateConversation(const core::Conversation& conversation,
-                                  int64_t expected_update_time_us,
-                                  const ConversationViews& views) override;
+                                  int64_t expected_update_time_us, const ConversationViews& views,
+                                  const ScrubUpdate& scrub) override;
   absl::Status DeleteConversation(std::string_view tenant, std::string_view scope,
                                   std::string_view id, bool force) override;
   using Store::PutAnalysis;
@@ -140,12 +140,21 @@ class SqliteStore final : public Store {
 
   absl::Status Start(std::unique_ptr<sqlite::Connection> writer);
   // Runs `fn` on the write connection inside the next group transaction and
-  // returns once that transaction is durable (or failed).
-  absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn);
+  // returns once that transaction is durable (or failed). With
+  // `scrub_files`, when `fn` succeeded the writer also runs a TRUNCATE
+  // checkpoint after the commit and before returning (ScrubWal).
+  absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
+                     bool scrub_files = false);
   // The same without waiting: `done` gets the result on the writer thread.
-  void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done);
+  void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
+                  bool scrub_files = false);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
+  // On the writer thread, outside a transaction: PRAGMA
+  // wal_checkpoint(TRUNCATE), which copies every committed page into the
+  // database file and truncates the -wal file to zero bytes, so no
+  // superseded page survives in it. Returns whether it completed.
+  bool ScrubWal();
 
   absl::StatusOr<std::unique_ptr<sqlite::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<sqlite::Connection> conn);
@@ -160,6 +169,9 @@ class SqliteStore final : public Store {
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
   WriterStats stats_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<sqlite::Connection> writer_;  // used by the writer thread only
+  // A scrub asked for has not completed yet (writer thread only): the
+  // writer tries again after every later batch.
+  bool scrub_pending_ = false;
   std::thread writer_thread_;
 
   // Reader pool.

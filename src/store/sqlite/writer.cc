@@ -22,22 +22,27 @@ struct SqliteStore::WriteOp {
   absl::AnyInvocable<absl::Status(Connection&) const> fn;
   WriteDone done;
   absl::Status status;
+  bool scrub_files = false;
 };
 
-absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn) {
+absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
+                                bool scrub_files) {
   absl::Notification finished;
   absl::Status result;
   WriteAsync([fn](Connection& conn) { return fn(conn); },
              [&](absl::Status s) {
                result = std::move(s);
                finished.Notify();
-             });
+             },
+             scrub_files);
   finished.WaitForNotification();
   return result;
 }
 
-void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done) {
-  auto op = std::make_unique<WriteOp>(WriteOp{std::move(fn), std::move(done), absl::OkStatus()});
+void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done,
+                             bool scrub_files) {
+  auto op = std::make_unique<WriteOp>(
+      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files});
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
@@ -67,6 +72,12 @@ void SqliteStore::WriterLoop() {
     mu_.Unlock();
 
     RunBatch(batch);
+    // A scrub runs after the commit and before any callback, so the write
+    // that asked for it returns with the -wal file already truncated.
+    for (const WriteOp* op : batch) {
+      if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
+    }
+    if (scrub_pending_) scrub_pending_ = !ScrubWal();
 
     mu_.Lock();
     stats_.batches++;
@@ -118,6 +129,18 @@ void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
     if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
     fail_all(s);
   }
+}
+
+bool SqliteStore::ScrubWal() {
+  // TRUNCATE waits (busy handler) for readers of older snapshots to finish,
+  // copies every frame into the database file, syncs it and truncates the
+  // log; secure_delete has already zeroed what the commit freed. If it
+  // cannot finish (SQLITE_BUSY, an I/O error) the commit stands: the caller
+  // tries again after the next batch.
+  int log_frames = 0, checkpointed = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           &log_frames, &checkpointed);
+  return rc == SQLITE_OK;
 }
 
 SqliteStore::WriterStats SqliteStore::writer_stats() const {
