@@ -161,8 +161,7 @@ absl::StatusOr<CreatedKey> KeyService::Create(std::string_view name, const std::
   absl::Status s = resources_->Create({kSystemTenant, kApiKeyKind, kScope, created.key.id()},
                                       created.key.create_time_us(), created.key);
   if (!s.ok()) return s;
-  absl::MutexLock lock(&mu_);
-  required_ = true;
+  required_.store(true, std::memory_order_release);
   return created;
 }
 
@@ -237,18 +236,22 @@ absl::Status KeyService::LoadAuthFile(const std::string& path) {
     if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": keys[", i, "]: ", key.status().message()));
     keys.emplace(std::string(id), std::move(*key));
   }
-  absl::MutexLock lock(&mu_);
-  file_keys_ = std::move(keys);
-  required_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    file_keys_ = std::move(keys);
+  }
+  required_.store(true, std::memory_order_release);
   return absl::OkStatus();
 }
 
 bool KeyService::Required() {
-  int64_t now = NowUs();
-  {
-    absl::MutexLock lock(&mu_);
-    if (required_) return true;
-    if (now < required_checked_us_ + kRecheckSeconds * 1'000'000) return false;
+  if (required_.load(std::memory_order_acquire)) return true;
+  const int64_t now = NowUs();
+  int64_t next = next_check_us_.load(std::memory_order_relaxed);
+  // One thread per period looks for a key; the others answer from the flag.
+  if (now < next || !next_check_us_.compare_exchange_strong(
+                        next, now + kRecheckSeconds * 1'000'000, std::memory_order_relaxed)) {
+    return required_.load(std::memory_order_acquire);
   }
   bool any = false;
   auto scanned = resources_->Scan(kSystemTenant, kApiKeyKind, "", "", 1,
@@ -256,10 +259,8 @@ bool KeyService::Required() {
                                     any = true;
                                     return false;
                                   });
-  absl::MutexLock lock(&mu_);
-  required_checked_us_ = now;
-  if (any || !scanned.ok()) required_ = true;
-  return required_;
+  if (any || !scanned.ok()) required_.store(true, std::memory_order_release);
+  return required_.load(std::memory_order_acquire);
 }
 
 absl::StatusOr<core::ApiKey> KeyService::FindKey(std::string_view id) {

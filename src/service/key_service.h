@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
@@ -114,8 +115,10 @@ class KeyService {
   ResourceService* resources_;
   absl::Mutex mu_;
   std::map<std::string, core::ApiKey> file_keys_ ABSL_GUARDED_BY(mu_);  // by id
-  bool required_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t required_checked_us_ ABSL_GUARDED_BY(mu_) = 0;
+  // Read on every request, so lock-free: once true it stays true; while
+  // false, the thread that moves next_check_us_ on looks for a key again.
+  std::atomic<bool> required_{false};
+  std::atomic<int64_t> next_check_us_{0};
   std::map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);  // by SHA-256 of the secret
 };
 
