@@ -15,6 +15,7 @@
 #include "api/dialect.h"
 #include "api/http/message.h"
 #include "api/http/router.h"
+#include "api/insights_v1/mapping.h"
 #include "core/ids.h"
 #include "core/page_token.h"
 #include "fuzz/fuzz_check.h"
@@ -63,8 +64,23 @@ const parley::http::Router& InsightsRouter() {
   return *router;
 }
 
-// core::IsValidClientId's documented rule: 4 to 64 characters of [a-z0-9-].
-bool ClientIdRule(std::string_view id) {
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// core::IsValidClientId's documented rule (ADR 0010): 1 to 128 characters of
+// [A-Za-z0-9_.~-], starting with a letter or digit.
+bool CoreIdRule(std::string_view id) {
+  if (id.empty() || id.size() > 128 || !IsAlnum(id[0])) return false;
+  for (char c : id) {
+    if (!(IsAlnum(c) || c == '_' || c == '.' || c == '~' || c == '-')) return false;
+  }
+  return true;
+}
+
+// Insights' own rule for client-chosen conversation ids (the core's is checked too, by the service):
+// 4 to 64 characters of [a-z0-9-].
+bool InsightsIdRule(std::string_view id) {
   if (id.size() < 4 || id.size() > 64) return false;
   for (char c : id) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
@@ -88,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
 
   for (absl::string_view part : absl::StrSplit(path, '/')) {
     std::string_view segment(part.data(), part.size());
-    FUZZ_CHECK(parley::core::IsValidClientId(segment) == ClientIdRule(segment));
+    FUZZ_CHECK(parley::core::IsValidClientId(segment) == CoreIdRule(segment));
+    FUZZ_CHECK(parley::insights_v1::CheckClientConversationId(segment).ok() == InsightsIdRule(segment));
   }
 
   parley::http::Router::Found found = InsightsRouter().Find(method, path);
