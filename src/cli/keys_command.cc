@@ -9,6 +9,8 @@
 // name, tenants, role, created and revoked times, never a secret or hash. A
 // server on the same data dir sees new keys and revocations within seconds.
 // Exit codes: 0 done, 2 bad arguments, 1 store errors or no such key.
+#include <sys/stat.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -41,6 +43,7 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
 
 // Opens the store and runs `body` with a KeyService over it.
 int WithKeys(const KeysFlags& flags, const std::function<int(service::KeyService&)>& body) {
+  ::umask(077);  // whatever the store creates is the owner's alone
   auto store = store::OpenSqliteStore(flags.data_dir);
   if (!store.ok()) {
     std::cerr << "parley keys: cannot open the store in " << flags.data_dir << ": "

@@ -2,6 +2,7 @@
 // (api::RegisteredDialects(), from the registry the program links), the
 // service layer over the embedded store, the job queue and the expiry sweep.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -75,6 +76,9 @@ std::string RandomHex(size_t bytes) {
 }
 
 int Serve(const ServeFlags& flags) {
+  // The data dir, database and exports hold every tenant's conversations:
+  // whatever the server creates is readable by its owner only (0600/0700).
+  ::umask(077);
   // Signals are taken synchronously by this thread; every thread started
   // below inherits the blocked mask.
   sigset_t signals;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -149,7 +150,7 @@ class OutFile {
   ~OutFile() { Close(); }
   absl::Status Open(const std::string& path) {
     path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd_ < 0) return Errno("cannot create", path);
     return absl::OkStatus();
   }
@@ -361,9 +362,13 @@ absl::StatusOr<std::unique_ptr<TableWriter>> TableWriter::Open(const std::string
                                                               WriteDisposition disposition) {
   auto paths = PathsFor(root, table);
   if (!paths.ok()) return paths.status();
-  std::error_code ec;
-  fs::create_directories(paths->dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", paths->dir, ": ", ec.message()));
+  // Exports hold conversation data: directories the writer creates are 0700
+  // and files 0600, whatever the umask (existing directories keep their mode).
+  fs::path made;
+  for (const fs::path& part : fs::path(paths->dir)) {
+    made /= part;
+    if (::mkdir(made.c_str(), 0700) != 0 && errno != EEXIST) return Errno("cannot create", made.string());
+  }
 
   auto impl = std::make_unique<Impl>();
   impl->table = table;
@@ -372,7 +377,7 @@ absl::StatusOr<std::unique_ptr<TableWriter>> TableWriter::Open(const std::string
   impl->disposition = disposition;
   const std::string hidden = (fs::path(paths->dir) / ("." + table.table)).string();
   impl->lock_path = hidden + ".lock";
-  impl->lock_fd = ::open(impl->lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  impl->lock_fd = ::open(impl->lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (impl->lock_fd < 0) return Errno("cannot create", impl->lock_path);
   while (::flock(impl->lock_fd, LOCK_EX) != 0) {
     if (errno != EINTR) return Errno("cannot lock", impl->lock_path);

@@ -1,5 +1,6 @@
 #include "export/table_writer.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -84,6 +85,22 @@ TEST_F(TableWriterTest, WritesNdjsonSchemaAndCsv) {
   EXPECT_THAT(Read(Dir() / "t.schema.json"), HasSubstr("\"mode\": \"REPEATED\""));
   EXPECT_TRUE(Leftovers().empty());
   EXPECT_EQ(*CountRows(root_.string(), table_), 2);
+}
+
+// Exports hold conversation data: directories the writer creates are 0700
+// and its files 0600, whatever the umask.
+TEST_F(TableWriterTest, CreatesPrivateDirectoriesAndFiles) {
+  const mode_t old_umask = ::umask(0);
+  ASSERT_TRUE(Export({R"({"id":"a","n":1})"}, WriteDisposition::kWriteEmpty).ok());
+  ::umask(old_umask);
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(root_ / "p"), 0700u);
+  EXPECT_EQ(mode(Dir()), 0700u);
+  for (const char* f : {"t.ndjson", "t.csv", "t.schema.json", ".t.lock"}) EXPECT_EQ(mode(Dir() / f), 0600u) << f;
 }
 
 TEST_F(TableWriterTest, WriteEmptyRefusesATableWithRowsAndChangesNothing) {

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -104,6 +105,34 @@ TEST_F(SqliteStoreTest, CreatesDataDirInWalModeAtCurrentVersion) {
     EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations"), "1");
   }
   dir_ = std::filesystem::path(dir_).parent_path().parent_path().string();
+}
+
+// The store holds every tenant's data: what it creates is the owner's alone,
+// whatever the umask; a database left 0644 by an older version is tightened.
+TEST_F(SqliteStoreTest, CreatesPrivateDirectoriesAndFiles) {
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+  };
+  const mode_t old_umask = ::umask(0);
+  const std::string data = dir_ + "/nested/data";
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(data);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c")).ok());
+    EXPECT_EQ(mode(dir_ + "/nested"), 0700u);
+    EXPECT_EQ(mode(data), 0700u);
+    EXPECT_EQ(mode(data + "/parley.db"), 0600u);
+    EXPECT_EQ(mode(data + "/parley.db-wal"), 0600u);
+  }
+  ASSERT_EQ(::chmod((data + "/parley.db").c_str(), 0644), 0);
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(data);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(mode(data + "/parley.db"), 0600u);
+  }
+  ::umask(old_umask);
 }
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {

@@ -11,7 +11,11 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <system_error>
@@ -26,13 +30,22 @@ SqliteStore::SqliteStore(std::string path, const SqliteStoreOptions& options)
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& data_dir,
                                                                const SqliteStoreOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create data directory ", data_dir, ": ", ec.message()));
+  // The store holds every tenant's data: directories it creates are 0700 and
+  // the database 0600, whatever the umask (SQLite gives the -wal and -shm
+  // files the database file's mode). An existing directory keeps its mode.
+  std::filesystem::path made;
+  for (const std::filesystem::path& part : std::filesystem::path(data_dir)) {
+    made /= part;
+    if (::mkdir(made.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create data directory ", data_dir, ": ", std::strerror(errno)));
+    }
   }
   std::string path = (std::filesystem::path(data_dir) / "parley.db").string();
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); fd >= 0) {
+    ::fchmod(fd, 0600);  // a database created by an older version was 0644
+    ::close(fd);
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                    Connection::Open(path, Connection::Mode::kWriter, options));
   RETURN_IF_ERROR(sqlite::Migrate(*writer, path));
