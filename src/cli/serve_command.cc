@@ -259,7 +259,7 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--bucket-dir", serve->bucket_dir,
                         "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory)");
   serve_cmd->add_option("--file-root", serve->file_root,
-                        "Only read file:// URIs under this directory (default: anywhere)");
+                        "Read file:// URIs of regular files under this directory (default: file:// refused)");
   serve_cmd->add_option("--max-body-bytes", serve->max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve->network_threads, "Network threads")->capture_default_str();

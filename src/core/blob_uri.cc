@@ -1,8 +1,14 @@
 #include "core/blob_uri.h"
 
-#include <fstream>
-#include <sstream>
-#include <vector>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,26 +18,86 @@
 namespace parley::core {
 namespace {
 
-bool ClimbsOut(std::string_view path) {
+// One message for a missing object, one outside the server's directories
+// (through a symbolic link or otherwise) and one that is not a regular file:
+// the answer must not tell which files exist on the server's disk.
+absl::Status CannotRead(std::string_view uri) {
+  return absl::InvalidArgumentError(absl::StrCat("transcript URI \"", Sv(uri), "\" cannot be read"));
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Whether a segment of `path`, as written or percent-decoded, is "." or ".."
+// (or the path holds a NUL byte): such paths are refused outright.
+bool HasDotSegment(std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return true;
   for (absl::string_view part : absl::StrSplit(Sv(path), '/')) {
-    if (part == "..") return true;
+    std::string decoded;
+    for (size_t i = 0; i < part.size(); ++i) {
+      if (part[i] == '%' && i + 2 < part.size() && HexValue(part[i + 1]) >= 0 && HexValue(part[i + 2]) >= 0) {
+        decoded += static_cast<char>(HexValue(part[i + 1]) * 16 + HexValue(part[i + 2]));
+        i += 2;
+      } else {
+        decoded += part[i];
+      }
+    }
+    if (decoded == "." || decoded == ".." || decoded.find('\0') != std::string::npos) return true;
   }
   return false;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view uri, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read \"", Sv(uri), "\": no such object"));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return absl::InvalidArgumentError(absl::StrCat("cannot read \"", Sv(uri), "\""));
-  if (static_cast<size_t>(size) > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" is larger than ", max_bytes, " bytes"));
+// The canonical absolute path of `path` (symbolic links resolved); empty
+// when it does not exist or cannot be resolved.
+std::string RealPath(const std::string& path) {
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  return real ? std::string(real.get()) : std::string();
+}
+
+// Reads `path` if, once resolved, it lies under the directory `root` and is a
+// regular file. The file is opened without following a final symbolic link
+// and without blocking (a FIFO must not hold the thread), then checked with
+// fstat.
+absl::StatusOr<std::string> ReadConfined(const std::string& root, const std::string& path, std::string_view uri,
+                                         size_t max_bytes) {
+  std::string real_root = RealPath(root);
+  std::string real = RealPath(path);
+  if (real_root.empty() || real.empty()) return CannotRead(uri);
+  if (real_root.back() != '/') real_root += '/';
+  if (!absl::StartsWith(real, real_root)) return CannotRead(uri);
+  int fd = ::open(real.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return CannotRead(uri);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return CannotRead(uri);
+  auto too_large = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("transcript URI \"", Sv(uri), "\" is larger than ", max_bytes, " bytes"));
+  };
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) return too_large();
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size) + 1);
+  size_t got = 0;
+  while (true) {
+    if (got == data.size()) {
+      if (data.size() > max_bytes) return too_large();  // it grew after fstat
+      data.resize(data.size() * 2);
+    }
+    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return CannotRead(uri);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
   }
-  in.seekg(0);
-  std::string data(static_cast<size_t>(size), '\0');
-  in.read(data.data(), size);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read \"", Sv(uri), "\""));
+  if (got > max_bytes) return too_large();
+  data.resize(got);
   return data;
 }
 
@@ -44,28 +110,31 @@ absl::StatusOr<std::string> ReadBlobUri(std::string_view uri, const BlobOptions&
     if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
       return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" is not gs://BUCKET/OBJECT"));
     }
-    if (ClimbsOut(rest)) return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" contains '..'"));
+    if (HasDotSegment(rest)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", Sv(uri), "\" contains a '.' or '..' segment (as written or percent-encoded)"));
+    }
     if (options.bucket_dir.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("cannot read \"", Sv(uri), "\": the server has no bucket directory (--bucket-dir)"));
     }
-    return ReadFile(absl::StrCat(options.bucket_dir, "/", Sv(rest)), uri, options.max_bytes);
+    return ReadConfined(options.bucket_dir, absl::StrCat(options.bucket_dir, "/", Sv(rest)), uri,
+                        options.max_bytes);
   }
   if (absl::StartsWith(Sv(uri), "file://")) {
     std::string_view path = uri.substr(7);
     if (path.empty() || path[0] != '/') {
       return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" must be file:///absolute/path"));
     }
-    if (ClimbsOut(path)) return absl::InvalidArgumentError(absl::StrCat("\"", Sv(uri), "\" contains '..'"));
-    if (!options.file_root.empty()) {
-      std::string root = options.file_root;
-      if (root.back() != '/') root += '/';
-      if (!absl::StartsWith(Sv(path), root)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cannot read \"", Sv(uri), "\": file:// URIs must lie under the server's --file-root"));
-      }
+    if (HasDotSegment(path)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", Sv(uri), "\" contains a '.' or '..' segment (as written or percent-encoded)"));
     }
-    return ReadFile(std::string(path), uri, options.max_bytes);
+    if (options.file_root.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot read \"", Sv(uri), "\": file:// URIs are refused unless the server has a --file-root"));
+    }
+    return ReadConfined(options.file_root, std::string(path), uri, options.max_bytes);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unsupported URI \"", Sv(uri), "\": use gs://BUCKET/OBJECT or file:///path"));

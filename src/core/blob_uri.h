@@ -2,7 +2,7 @@
 //
 // Parley cannot reach cloud storage; `gs://BUCKET/OBJECT` is served from a
 // local directory tree (<bucket_dir>/BUCKET/OBJECT), and `file:///path` from
-// the local disk.
+// the local disk under file_root (refused when no file_root is set).
 #pragma once
 
 #include <cstddef>
@@ -15,14 +15,18 @@ namespace parley::core {
 
 struct BlobOptions {
   std::string bucket_dir;            // empty: gs:// URIs are refused
-  std::string file_root;             // non-empty: file:// paths must lie under it
+  std::string file_root;             // empty: file:// URIs are refused; else they must lie under it
   size_t max_bytes = 64u << 20;      // larger objects are refused
 };
 
-// Returns the contents of `uri`. INVALID_ARGUMENT for an unsupported scheme,
-// a path that climbs out of its bucket (".."), a file:// path outside
-// file_root (when set), a missing or unreadable object,
-// or one over max_bytes — the message says which.
+// Returns the contents of `uri`. INVALID_ARGUMENT, with a message saying
+// which, for a malformed URI (unsupported scheme, a "." or ".." segment as
+// written or percent-encoded), a scheme the options do not allow, or an
+// object over max_bytes. Confinement is checked on the resolved path (symbolic
+// links followed): one that is missing, lies outside bucket_dir / file_root,
+// or is not a regular file (a FIFO, a directory) gets one and the same
+// message, `transcript URI "..." cannot be read`, so that answers tell
+// nothing about the server's disk; file contents are never echoed.
 absl::StatusOr<std::string> ReadBlobUri(std::string_view uri, const BlobOptions& options);
 
 }  // namespace parley::core

@@ -1,5 +1,8 @@
 // Unit tests of the small core pieces: ids, time formats, page tokens,
 // transcript-derived facts, blob URIs.
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -12,6 +15,7 @@
 #include "core/page_token.h"
 #include "core/time_format.h"
 #include "core/transcript.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "parley/conversation.pb.h"
 
@@ -177,12 +181,15 @@ TEST(BlobUri, ReadsBucketsAndFilesAndRefusesEscapes) {
   BlobOptions options;
   options.bucket_dir = dir.string();
   EXPECT_EQ(*ReadBlobUri("gs://bucket/x/t.json", options), "{\"a\":1}");
-  EXPECT_EQ(*ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), options), "{\"a\":1}");
   EXPECT_FALSE(ReadBlobUri("gs://bucket/missing.json", options).ok());
   EXPECT_FALSE(ReadBlobUri("gs://bucket/../bucket/x/t.json", options).ok());
   EXPECT_FALSE(ReadBlobUri("gs://bucket", options).ok());
   EXPECT_FALSE(ReadBlobUri("http://example.com/t.json", options).ok());
   EXPECT_FALSE(ReadBlobUri("file://relative/path", options).ok());
+  // file:// is refused unless the server has a --file-root.
+  auto refused = ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), testing::HasSubstr("--file-root"));
   BlobOptions rooted = options;
   rooted.file_root = (dir / "bucket").string();
   EXPECT_TRUE(ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), rooted).ok());
@@ -190,9 +197,71 @@ TEST(BlobUri, ReadsBucketsAndFilesAndRefusesEscapes) {
   rooted.file_root = (dir / "buck").string();  // a prefix that is not a directory boundary
   EXPECT_FALSE(ReadBlobUri("file://" + (dir / "bucket" / "x" / "t.json").string(), rooted).ok());
   options.max_bytes = 3;
-  EXPECT_FALSE(ReadBlobUri("gs://bucket/x/t.json", options).ok());
+  EXPECT_THAT(ReadBlobUri("gs://bucket/x/t.json", options).status().message(),
+              testing::HasSubstr("larger than 3 bytes"));
   BlobOptions no_bucket;
   EXPECT_FALSE(ReadBlobUri("gs://bucket/x/t.json", no_bucket).ok());
+  std::filesystem::remove_all(dir);
+}
+
+// Escapes through symbolic links, percent-encoded dot segments, FIFOs and
+// directories are refused; a missing object and one outside the bucket
+// directory get the same message, which never holds file contents.
+TEST(BlobUri, ConfinesResolvedPathsToRegularFilesWithoutAnOracle) {
+  auto dir = std::filesystem::temp_directory_path() / ("parley-blob-" + NewId());
+  std::filesystem::create_directories(dir / "buckets" / "b");
+  std::filesystem::create_directories(dir / "outside");
+  std::ofstream(dir / "outside" / "secret.json") << "{\"secret\":1}";
+  std::ofstream(dir / "buckets" / "b" / "ok.json") << "{}";
+  std::filesystem::create_symlink(dir / "outside" / "secret.json", dir / "buckets" / "b" / "link.json");
+  std::filesystem::create_directory_symlink(dir / "outside", dir / "buckets" / "b" / "linkdir");
+  std::filesystem::create_directory_symlink(dir / "outside", dir / "buckets" / "escaped");
+  // A link that stays inside the bucket directory is followed.
+  std::filesystem::create_symlink(dir / "buckets" / "b" / "ok.json", dir / "buckets" / "b" / "alias.json");
+  ASSERT_EQ(::mkfifo((dir / "buckets" / "b" / "fifo").c_str(), 0600), 0);
+  BlobOptions options;
+  options.bucket_dir = (dir / "buckets").string();
+  EXPECT_EQ(*ReadBlobUri("gs://b/ok.json", options), "{}");
+  EXPECT_EQ(*ReadBlobUri("gs://b/alias.json", options), "{}");
+
+  auto message = [&](const std::string& uri) {
+    auto r = ReadBlobUri(uri, options);
+    EXPECT_FALSE(r.ok()) << uri;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << uri;
+    EXPECT_THAT(r.status().message(), testing::Not(testing::HasSubstr("{\"secret\""))) << uri;
+    return std::string(r.status().message());
+  };
+  EXPECT_EQ(message("gs://b/missing.json"), "transcript URI \"gs://b/missing.json\" cannot be read");
+  EXPECT_EQ(message("gs://b/link.json"), "transcript URI \"gs://b/link.json\" cannot be read");
+  EXPECT_EQ(message("gs://b/linkdir/secret.json"), "transcript URI \"gs://b/linkdir/secret.json\" cannot be read");
+  EXPECT_EQ(message("gs://escaped/secret.json"), "transcript URI \"gs://escaped/secret.json\" cannot be read");
+  EXPECT_EQ(message("gs://b/linkdir/none.json"), "transcript URI \"gs://b/linkdir/none.json\" cannot be read");
+  // Not regular files: a FIFO (refused at once, not waited on) and a directory.
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(message("gs://b/fifo"), "transcript URI \"gs://b/fifo\" cannot be read");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(message("gs://b/linkdir"), "transcript URI \"gs://b/linkdir\" cannot be read");
+  // Dot segments, as written or percent-encoded, are malformed.
+  for (const char* uri : {"gs://b/../outside/secret.json", "gs://b/%2e%2e/%2E%2E/outside/secret.json",
+                          "gs://b/.%2e/x", "gs://%2e%2e/outside/secret.json", "gs://b/./ok.json"}) {
+    EXPECT_THAT(message(uri), testing::HasSubstr("'..' segment")) << uri;
+  }
+  // file:// under a root: the same rules on the resolved path.
+  BlobOptions rooted;
+  rooted.file_root = (dir / "buckets").string();
+  auto file_message = [&](const std::filesystem::path& p) {
+    auto r = ReadBlobUri("file://" + p.string(), rooted);
+    EXPECT_FALSE(r.ok()) << p;
+    return std::string(r.status().message());
+  };
+  EXPECT_TRUE(ReadBlobUri("file://" + (dir / "buckets" / "b" / "ok.json").string(), rooted).ok());
+  EXPECT_EQ(file_message(dir / "buckets" / "b" / "link.json"),
+            "transcript URI \"file://" + (dir / "buckets" / "b" / "link.json").string() + "\" cannot be read");
+  EXPECT_EQ(file_message(dir / "outside" / "secret.json"),
+            "transcript URI \"file://" + (dir / "outside" / "secret.json").string() + "\" cannot be read");
+  EXPECT_EQ(file_message(dir / "outside" / "missing.json"),
+            "transcript URI \"file://" + (dir / "outside" / "missing.json").string() + "\" cannot be read");
+  EXPECT_THAT(file_message(dir / "buckets" / "b" / "fifo"), testing::HasSubstr("cannot be read"));
   std::filesystem::remove_all(dir);
 }
 
