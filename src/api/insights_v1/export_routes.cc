@@ -14,6 +14,7 @@
 #include "api/insights_v1/operation_mapping.h"
 #include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
+#include "core/absl_compat.h"
 #include "core/filter.h"
 #include "core/time_format.h"
 #include "export/table_writer.h"
@@ -73,6 +74,14 @@ class Exporter {
     // Names and the resulting path are checked now: a bad destination is a 400.
     if (auto paths = exporter::PathsFor(export_dir_, TableOf(*job)); !paths.ok()) {
       return Error(paths.status());
+    }
+    // The destination must be the caller's own project: a key for one tenant
+    // must not write (or overwrite) another tenant's tables. Google answers a
+    // BigQuery project the caller cannot write with PERMISSION_DENIED.
+    if (job->project() != p.Get("project")) {
+      return Error(absl::PermissionDeniedError(absl::StrCat(
+          "Permission denied on BigQuery project \"", job->project(),
+          "\": bigQueryDestination.projectId must be the request's project \"", Sv(p.Get("project")), "\"")));
     }
     switch (wire.write_disposition()) {
       case ExportInsightsDataRequest::WRITE_DISPOSITION_UNSPECIFIED:
