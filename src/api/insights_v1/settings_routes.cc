@@ -93,6 +93,13 @@ absl::Status Validate(const core::TenantSettings& s) {
   if (s.conversation_ttl_us() < 0) {
     return absl::InvalidArgumentError("conversation_ttl must not be negative");
   }
+  // A tiny default TTL makes every later conversation of the location vanish
+  // as soon as it is created. Google documents no bound; Parley asks for at
+  // least an hour (0, unset, still means no default expiry).
+  constexpr int64_t kMinConversationTtlUs = int64_t{3600} * 1'000'000;
+  if (s.conversation_ttl_us() > 0 && s.conversation_ttl_us() < kMinConversationTtlUs) {
+    return absl::InvalidArgumentError("conversation_ttl must be at least 3600s (one hour), or unset");
+  }
   for (const auto& [key, topic] : s.notification_settings()) {
     if (!IsNotificationTrigger(key)) {
       return absl::InvalidArgumentError(absl::StrCat(
