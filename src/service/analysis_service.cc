@@ -215,7 +215,7 @@ absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversation
     absl::StatusOr<store::ConversationPage> page = store_->ListConversations(query);
     if (!page.ok()) return page.status();
     for (const core::Conversation& c : page->conversations) {
-      keys.push_back(ConversationKey{c.scope(), c.id()});
+      keys.push_back(ConversationKey{c.scope(), c.id(), c.create_time_us()});
     }
     if (!page->next) break;
     query.after = page->next;
@@ -250,21 +250,57 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
 }
 
 absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
-  const core::Operation& op = ctx.operation();
+  core::Operation& op = ctx.operation();
   const core::BulkAnalyzeJob job = op.bulk_analyze();
   absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
   if (!keys.ok()) return keys.status();
+  // The conversations that existed when the operation was created, sampled;
+  // in creation order, so that a resumed run sees the same sequence.
   std::vector<ConversationKey> sample;
   for (ConversationKey& key : *keys) {
+    if (key.create_time_us > op.create_time_us()) continue;
     if (InSample(key.id, job.percentage())) sample.push_back(std::move(key));
   }
   const int64_t request_time = op.create_time_us();
-  ForEachConversation(ctx, sample, [&](const ConversationKey& key) -> absl::Status {
+  size_t first = 0;
+  if (job.resume()) {
+    // Everything up to the stored position was analysed (or failed) before a
+    // restart: its analysis and that position were stored together.
+    auto after = [&](const ConversationKey& k) {
+      return k.create_time_us > job.resume_after_create_time_us() ||
+             (k.create_time_us == job.resume_after_create_time_us() && k.id > job.resume_after_id());
+    };
+    while (first < sample.size() && !after(sample[first])) ++first;
+  } else {
+    op.set_total(static_cast<int64_t>(sample.size()));
+    op.set_succeeded(0);
+    op.set_failed(0);
+    op.clear_partial_errors();
+  }
+  for (size_t i = first; i < sample.size(); ++i) {
+    if (ctx.should_stop()) return absl::OkStatus();
+    const ConversationKey& key = sample[i];
+    core::BulkAnalyzeJob* position = op.mutable_bulk_analyze();
+    position->set_resume(true);
+    position->set_resume_after_create_time_us(key.create_time_us);
+    position->set_resume_after_id(key.id);
     absl::StatusOr<core::Conversation> c = conversations_->Get(op.tenant(), key.scope, key.id);
-    if (!c.ok()) return c.status();
-    absl::StatusOr<core::Analysis> a = Analyze(*c, job.selection(), request_time);
-    return a.ok() ? store_->PutAnalysis(*a) : a.status();
-  });
+    absl::StatusOr<core::Analysis> a =
+        c.ok() ? Analyze(*c, job.selection(), request_time) : absl::StatusOr<core::Analysis>(c.status());
+    absl::Status s = a.status();
+    if (a.ok()) {
+      op.set_succeeded(op.succeeded() + 1);
+      op.set_update_time_us(core::NowMicros());
+      // The analysis and the operation's new position, in one transaction.
+      s = store_->PutAnalysis(*a, &op);
+      if (!s.ok()) op.set_succeeded(op.succeeded() - 1);
+    }
+    if (!s.ok()) {
+      op.set_failed(op.failed() + 1);
+      AddPartialError(op, s, absl::StrCat("conversation ", key.id));
+      ctx.ReportProgress();
+    }
+  }
   return absl::OkStatus();
 }
 

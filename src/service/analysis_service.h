@@ -30,6 +30,7 @@ using jobs::JobQueue;
 struct ConversationKey {
   std::string scope;
   std::string id;
+  int64_t create_time_us = 0;
 };
 
 // Resource kind of stored phrase matchers (body: core::PhraseMatcher).

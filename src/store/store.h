@@ -199,7 +199,8 @@ class Store {
   // conversation's stored views, which show it). NOT_FOUND if the
   // conversation is absent.
   // With `finished` (not null), that operation is stored in the same
-  // transaction: an analysis and the operation that made it land together.
+  // transaction: an analysis and the operation that made it land together
+  // (a finished AnalyzeJob, or a BulkAnalyzeJob's progress and position).
   virtual absl::Status PutAnalysis(const core::Analysis& analysis,
                                    const core::Operation* finished) = 0;
   absl::Status PutAnalysis(const core::Analysis& analysis) { return PutAnalysis(analysis, nullptr); }

@@ -1,7 +1,17 @@
-// AnalysisService helpers: sampling and annotator selection.
+// AnalysisService: sampling, annotator selection, resumed bulk analysis.
 #include "service/analysis_service.h"
 
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "jobs/job_queue.h"
+#include "store/store.h"
 
 #include "gtest/gtest.h"
 
@@ -70,6 +80,105 @@ TEST(ApplySelectionTest, KeepsOnlyTheSelectedAnalyzers) {
   EXPECT_EQ(r.interruptions_size(), 0);
   EXPECT_EQ(r.summary(), "");
   EXPECT_EQ(r.topics_size(), 0);
+}
+
+}  // namespace
+}  // namespace parley::service
+
+namespace parley::service {
+namespace {
+
+// A bulk analysis resumed after a restart starts after the position stored
+// with the last analysis it made, so no conversation is analysed twice; and
+// conversations created after the operation are not part of it.
+class BulkAnalyzeResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "parley_bulk_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = store::OpenSqliteStore(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    conversations_ = std::make_unique<ConversationService>(
+        store_.get(), core::PageTokenCodec(std::string(32, 'k')));
+    analysis_ = std::make_unique<AnalysisService>(store_.get(), conversations_.get());
+  }
+  void TearDown() override {
+    analysis_.reset();
+    conversations_.reset();
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  core::Conversation Add(const std::string& id) {
+    core::Conversation c;
+    c.set_tenant("t1");
+    c.set_scope("us");
+    c.set_id(id);
+    c.set_medium(core::CHAT);
+    c.add_messages()->set_text("my card was charged twice, please refund it");
+    auto created = conversations_->Create(std::move(c));
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? *created : core::Conversation();
+  }
+
+  int Analyses(const std::string& id) {
+    auto page = store_->ListAnalyses("t1", "us", id, 100, std::nullopt);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? static_cast<int>(page->analyses.size()) : -1;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> conversations_;
+  std::unique_ptr<AnalysisService> analysis_;
+};
+
+TEST_F(BulkAnalyzeResumeTest, StartsAfterTheStoredPositionAndSkipsLaterConversations) {
+  std::vector<core::Conversation> made;
+  for (int i = 1; i <= 5; ++i) made.push_back(Add("conv-" + std::to_string(i)));
+  // An operation that had handled conv-1 and conv-2 when the server stopped.
+  core::Operation op;
+  op.set_tenant("t1");
+  op.set_location("us");
+  op.set_create_time_us(made.back().create_time_us());
+  core::BulkAnalyzeJob* job = op.mutable_bulk_analyze();
+  job->set_percentage(100);
+  job->mutable_selection()->set_sentiment(true);
+  job->mutable_selector()->set_location("us");
+  job->set_resume(true);
+  job->set_resume_after_create_time_us(made[1].create_time_us());
+  job->set_resume_after_id(made[1].id());
+  op.set_total(5);
+  op.set_succeeded(2);
+  Add("conv-6");  // created after the operation: not part of it
+
+  jobs::JobQueue queue(store_.get(), 1);
+  analysis_->RegisterRunners(&queue);
+  ASSERT_TRUE(queue.Start().ok());
+  auto submitted = queue.Submit(op);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  absl::StatusOr<core::Operation> done;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    done = store_->GetOperation("t1", submitted->id());
+    ASSERT_TRUE(done.ok()) << done.status();
+  } while (done->state() != core::OPERATION_SUCCEEDED && done->state() != core::OPERATION_FAILED &&
+           std::chrono::steady_clock::now() < deadline);
+  queue.Shutdown();
+  ASSERT_EQ(done->state(), core::OPERATION_SUCCEEDED);
+  EXPECT_EQ(done->succeeded(), 5);  // 2 before the restart, 3 after
+  EXPECT_EQ(done->total(), 5);
+  EXPECT_EQ(Analyses("conv-1"), 0);
+  EXPECT_EQ(Analyses("conv-2"), 0);
+  EXPECT_EQ(Analyses("conv-3"), 1);
+  EXPECT_EQ(Analyses("conv-4"), 1);
+  EXPECT_EQ(Analyses("conv-5"), 1);
+  EXPECT_EQ(Analyses("conv-6"), 0);
+  // The stored position is the last conversation handled.
+  EXPECT_EQ(done->bulk_analyze().resume_after_id(), "conv-5");
 }
 
 }  // namespace
