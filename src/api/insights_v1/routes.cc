@@ -21,6 +21,7 @@
 #include "api/insights_v1/transcript_file.h"
 #include "api/protojson/field_selector.h"
 #include "api/protojson/protojson.h"
+#include "api/google/timestamps.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
 #include "core/time_format.h"
@@ -117,7 +118,8 @@ class Handlers {
       auto settings = settings_->Cached(c.tenant(), c.scope());
       if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
       if (const int64_t ttl = (*settings)->conversation_ttl_us(); ttl > 0) {
-        c.set_expire_time_us(core::NowMicros() + ttl);
+        c.set_expire_time_us(
+            std::min(core::NowMicros(), google_api::kMaxTimestampMicros - ttl) + ttl);
       }
     }
     // Insights' own id rule, then the core's (in the service).
