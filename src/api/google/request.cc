@@ -94,6 +94,45 @@ absl::Status CheckCaptures(const PathParams& p, std::initializer_list<std::strin
   return absl::OkStatus();
 }
 
+namespace {
+
+bool IsGoogleIdChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+bool IsCoreIdChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '~' ||
+         c == '-';
+}
+
+template <typename Pred>
+bool IdOk(std::string_view id, size_t max, Pred ok) {
+  if (id.empty() || id.size() > max) return false;
+  for (char c : id) {
+    if (!ok(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckPathIds(const PathParams& p, std::initializer_list<std::string_view> ids) {
+  for (std::string_view name : {"project", "location"}) {
+    std::string_view v = p.Get(name);
+    if (!v.empty() && !IdOk(v, 63, IsGoogleIdChar)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Malformed resource name: the ", Sv(name), " id must be 1 to 63 characters of [a-z0-9-]."));
+    }
+  }
+  for (std::string_view name : ids) {
+    std::string_view v = p.Get(name);
+    if (!v.empty() && !IdOk(v, 128, IsCoreIdChar)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Malformed resource name: the ", Sv(name),
+                       " id must be 1 to 128 characters of [A-Za-z0-9_.~-]."));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name) {
   const std::string* v = q.Get(name);
   if (v == nullptr) return false;

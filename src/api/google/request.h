@@ -59,6 +59,14 @@ http::Response Json(google::protobuf::Message& m, const Query& q);
 absl::Status CheckCaptures(const http::PathParams& p, std::initializer_list<std::string_view> captures,
                            std::string_view message);
 
+// INVALID_ARGUMENT unless the ids captured from the path are well-formed, as
+// Google refuses a malformed resource name: {project} 1 to 63 characters of
+// [a-z0-9-] (an id or a project number), {location} the same (`-` is every
+// location), and each capture named in `ids` (when captured) 1 to 128
+// characters of the core id alphabet [A-Za-z0-9_.~-]. The message does not
+// repeat the id.
+absl::Status CheckPathIds(const http::PathParams& p, std::initializer_list<std::string_view> ids);
+
 absl::StatusOr<bool> ParseBool(const Query& q, std::string_view name);
 
 // pageSize: absent 0 (the default), negative or not a number INVALID_ARGUMENT.

@@ -10,6 +10,10 @@
 
 namespace parley::google_api {
 
+// The last microsecond a Timestamp can hold, 9999-12-31T23:59:59.999999Z
+// (RFC 3339 has four-digit years): a later time must be refused on input.
+inline constexpr int64_t kMaxTimestampMicros = 253402300799LL * 1'000'000 + 999'999;
+
 void SetTimestamp(int64_t micros, google::protobuf::Timestamp* t);
 void SetDuration(int64_t micros, google::protobuf::Duration* d);
 

@@ -64,13 +64,19 @@ bool AppendDecoded(std::string_view in, bool plus_is_space, std::string* out) {
 
 }  // namespace
 
+bool PercentDecode(std::string_view in, std::string* out) {
+  return AppendDecoded(in, /*plus_is_space=*/false, out);
+}
+
 bool ParseTarget(std::string_view target, std::string* path,
                  std::vector<std::pair<std::string, std::string>>* query) {
   path->clear();
   query->clear();
   size_t q = target.find('?');
   std::string_view raw_path = target.substr(0, q);
-  if (!AppendDecoded(raw_path, /*plus_is_space=*/false, path)) return false;
+  std::string ignored;
+  if (!AppendDecoded(raw_path, /*plus_is_space=*/false, &ignored)) return false;
+  path->assign(raw_path);
   if (q == std::string_view::npos) return true;
 
   std::string_view rest = target.substr(q + 1);

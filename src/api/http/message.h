@@ -16,7 +16,10 @@ std::string_view MethodName(Method m);
 struct Request {
   Method method = Method::kGet;
   std::string target;  // path and query as received, still percent-encoded
-  std::string path;    // percent-decoded path, no query
+  // The path without the query, still percent-encoded (its escapes checked):
+  // the router splits it into segments before decoding each capture, so an
+  // escaped '/' (%2F) stays inside its segment.
+  std::string path;
   // Query parameters in order, names and values percent-decoded ('+' is a space).
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
@@ -35,9 +38,14 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Splits a request target into path (percent-decoded) and query parameters.
-// Returns false if the percent-encoding is malformed.
+// Splits a request target into path (still percent-encoded) and query
+// parameters (percent-decoded). Returns false if the percent-encoding is
+// malformed.
 bool ParseTarget(std::string_view target, std::string* path,
                  std::vector<std::pair<std::string, std::string>>* query);
+
+// Appends the percent-decoding of `in` (a path segment: '+' stays '+') to
+// `out`; false on a malformed escape.
+bool PercentDecode(std::string_view in, std::string* out);
 
 }  // namespace parley::http

@@ -254,8 +254,12 @@ Router::Found Router::Find(Method method, std::string_view path) const {
       found.handler = &e.handler;
     }
     found.dispatch = e.dispatch;
+    // Segments were matched still percent-encoded; each capture is decoded
+    // only now, so an escaped '/' or ':' cannot make or split a segment.
     for (size_t i = 0; i < search.capture_count; ++i) {
-      found.params.Add(e.capture_names[i], std::string(search.captures[i]));
+      std::string value;
+      if (!PercentDecode(search.captures[i], &value)) return Found();
+      found.params.Add(e.capture_names[i], std::move(value));
     }
   } else {
     found.method_not_allowed = search.path_matched;

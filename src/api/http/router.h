@@ -90,6 +90,8 @@ class Router {
   // makes for them; null: none. `parley serve` sets one per dialect while the
   // dialect adds its routes.
   void SetGuard(GuardFactory factory) { guard_factory_ = std::move(factory); }
+  // The factory SetGuard set (a dialect may wrap it with checks of its own).
+  const GuardFactory& guard_factory() const { return guard_factory_; }
 
   struct Found {
     // One of the two is set when a route matched: `async_handler` when
@@ -102,6 +104,9 @@ class Router {
     bool method_not_allowed = false;
     bool matched() const { return handler != nullptr || async_handler != nullptr; }
   };
+  // `path` as received, still percent-encoded (Request::path): literal
+  // segments and verbs match it as it is, and captures are percent-decoded
+  // after matching. No match if a capture has a malformed escape.
   Found Find(Method method, std::string_view path) const;
 
  private:

@@ -314,6 +314,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Read();
         return;
       }
+      if (!parser_->is_header_done() && HasObsFold()) {
+        state_ = State::kHandling;
+        RespondAndClose(400, "Malformed HTTP request: folded header line.");
+        return;
+      }
       error_code ec;
       size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -327,6 +332,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       if (!head_checked_ && parser_->is_header_done()) {
         head_checked_ = true;
+        if (const char* why = AmbiguousHead(parser_->get())) {
+          state_ = State::kHandling;
+          RespondAndClose(400, absl::StrCat("Malformed HTTP request: ", why, "."));
+          return;
+        }
         if (!parser_->is_done() && !OnHeadWithBody()) return;
       }
       if (parser_->is_done()) {
@@ -338,6 +348,55 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
     }
+  }
+
+  // True if the complete head in the buffer (when there is one) continues a
+  // line with a line starting with a space or tab (obs-fold, RFC 9112 5.2).
+  // Beast joins such lines; a proxy may not, so the request is refused.
+  bool HasObsFold() const {
+    std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    size_t end = data.find("\r\n\r\n");
+    if (end == std::string_view::npos) return false;
+    std::string_view head = data.substr(0, end + 2);
+    return head.find("\n ") != std::string_view::npos ||
+           head.find("\n\t") != std::string_view::npos;
+  }
+
+  // Why a complete head could be framed or routed differently by another
+  // HTTP implementation (request smuggling), or nullptr if it is
+  // unambiguous: a Transfer-Encoding other than exactly `chunked`, both
+  // Transfer-Encoding and Content-Length, more than one Content-Length (even
+  // equal) or a list in one, and HTTP/1.1 without exactly one Host.
+  static const char* AmbiguousHead(const bhttp::request<bhttp::string_body>& msg) {
+    int content_length = 0, transfer_encoding = 0, host = 0;
+    for (const auto& field : msg) {
+      switch (field.name()) {
+        case bhttp::field::content_length: {
+          ++content_length;
+          beast::string_view v = field.value();
+          if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) {
+                return c >= '0' && c <= '9';
+              })) {
+            return "invalid Content-Length";
+          }
+          break;
+        }
+        case bhttp::field::transfer_encoding:
+          ++transfer_encoding;
+          if (!beast::iequals(field.value(), "chunked")) return "unsupported Transfer-Encoding";
+          break;
+        case bhttp::field::host: ++host; break;
+        default: break;
+      }
+    }
+    if (content_length > 1) return "more than one Content-Length";
+    if (transfer_encoding > 1) return "more than one Transfer-Encoding";
+    if (content_length > 0 && transfer_encoding > 0) {
+      return "both Transfer-Encoding and Content-Length";
+    }
+    if (host > 1) return "more than one Host";
+    if (host == 0 && msg.version() >= 11) return "missing Host";
+    return nullptr;
   }
 
   // The head is complete and a body follows. (A Content-Length over the limit

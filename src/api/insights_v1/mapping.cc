@@ -79,6 +79,11 @@ absl::Status ExpirationFromWire(const Conversation& in, int64_t now_us, core::Co
     out->set_expire_time_us(Micros(in.expire_time()));
   } else if (in.has_ttl()) {
     if (Micros(in.ttl()) <= 0) return absl::InvalidArgumentError("ttl must be positive");
+    // ttl is at most 10000 years (the Duration range): no overflow, but the
+    // sum may pass the last Timestamp, which could not be written back.
+    if (Micros(in.ttl()) > google_api::kMaxTimestampMicros - now_us) {
+      return absl::InvalidArgumentError("ttl is too long: the expiration would be after 9999-12-31T23:59:59Z");
+    }
     out->set_expire_time_us(now_us + Micros(in.ttl()));
   } else {
     out->set_expire_time_us(0);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "api/insights_v1/transcript_file.h"
 #include "api/protojson/field_selector.h"
 #include "api/protojson/protojson.h"
+#include "api/google/timestamps.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
 #include "core/time_format.h"
@@ -116,7 +118,8 @@ class Handlers {
       auto settings = settings_->Cached(c.tenant(), c.scope());
       if (!settings.ok()) return std::move(responder).Send(Error(settings.status()));
       if (const int64_t ttl = (*settings)->conversation_ttl_us(); ttl > 0) {
-        c.set_expire_time_us(core::NowMicros() + ttl);
+        c.set_expire_time_us(
+            std::min(core::NowMicros(), google_api::kMaxTimestampMicros - ttl) + ttl);
       }
     }
     // Insights' own id rule, then the core's (in the service).
@@ -291,6 +294,24 @@ class Handlers {
 }  // namespace
 
 void AddRoutes(const Options& options, const Services& services, http::Router* router) {
+  // Every route checks the ids in its path before its handler runs (after
+  // the guard already set, authentication): a malformed name is
+  // INVALID_ARGUMENT, as Google answers, whatever the handler.
+  http::GuardFactory outer = router->guard_factory();
+  router->SetGuard([outer](Method method, std::string_view pattern) -> http::Guard {
+    http::Guard first = outer ? outer(method, pattern) : nullptr;
+    return [first](const Request& r, const PathParams& p) -> std::optional<http::Response> {
+      if (first) {
+        if (std::optional<http::Response> denied = first(r, p)) return denied;
+      }
+      if (absl::Status s = google_api::CheckPathIds(
+              p, {"conversation", "analysis", "operation", "matcher"});
+          !s.ok()) {
+        return Error(s);
+      }
+      return std::nullopt;
+    };
+  });
   AddConversationRoutes(options, services, router);
   AddAnalysisRoutes(services, router);
   AddPhraseMatcherRoutes(services, router);
@@ -298,6 +319,7 @@ void AddRoutes(const Options& options, const Services& services, http::Router* r
   AddUploadRoutes(options, services, router);
   AddExportRoutes(options, services, router);
   AddStatsRoutes(services, router);
+  router->SetGuard(std::move(outer));
 }
 
 void AddConversationRoutes(const Options& options, const Services& services,

@@ -21,6 +21,7 @@
 #include "api/insights_v1/paths.h"
 #include "api/insights_v1/routes.h"
 #include "api/insights_v1/settings.h"
+#include "api/google/timestamps.h"
 #include "core/absl_compat.h"
 #include "core/time_format.h"
 #include "insights_v1/insights.pb.h"
@@ -99,6 +100,12 @@ absl::Status Validate(const core::TenantSettings& s) {
   constexpr int64_t kMinConversationTtlUs = int64_t{3600} * 1'000'000;
   if (s.conversation_ttl_us() > 0 && s.conversation_ttl_us() < kMinConversationTtlUs) {
     return absl::InvalidArgumentError("conversation_ttl must be at least 3600s (one hour), or unset");
+  }
+  // The default TTL is added to the time of each later create: refuse one
+  // that would already end after the last Timestamp (9999-12-31).
+  if (s.conversation_ttl_us() > google_api::kMaxTimestampMicros - core::NowMicros()) {
+    return absl::InvalidArgumentError(
+        "conversation_ttl is too long: expirations would be after 9999-12-31T23:59:59Z");
   }
   for (const auto& [key, topic] : s.notification_settings()) {
     if (!IsNotificationTrigger(key)) {

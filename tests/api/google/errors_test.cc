@@ -1,5 +1,6 @@
 #include "api/google/errors.h"
 
+#include <regex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,6 +35,44 @@ TEST(GoogleErrorsTest, OkStatusIsNotRenderedAsSuccess) {
   http::Response r = ErrorResponse(absl::OkStatus());
   EXPECT_EQ(r.status, 500);
   EXPECT_NE(r.body.find(R"("status":"UNKNOWN")"), std::string::npos);
+}
+
+// Internal details (storage errors, file paths) stay in the log: the client
+// gets a generic message and a request id to quote, a new one each time.
+TEST(GoogleErrorsTest, HidesInternalDetailsBehindARequestId) {
+  const std::string secret = "sqlite: COMMIT: database or disk is full (code 13) /var/lib/parley/db";
+  std::string ids[2];
+  for (int i = 0; i < 2; ++i) {
+    testing::internal::CaptureStderr();
+    http::Response r = ErrorResponse(absl::InternalError(secret));
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.body.find("sqlite"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("/var/lib"), std::string::npos) << r.body;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(
+        r.body, m,
+        std::regex(R"re(\{"error":\{"code":500,"message":"Internal error encountered\. Request id: ([0-9a-f]{16})","status":"INTERNAL"\}\})re")))
+        << r.body;
+    ids[i] = m[1];
+    // The log has the details under the same id.
+    EXPECT_NE(log.find(ids[i]), std::string::npos) << log;
+    EXPECT_NE(log.find(secret), std::string::npos) << log;
+  }
+  EXPECT_NE(ids[0], ids[1]);
+
+  for (const absl::Status& s : {absl::UnknownError(secret), absl::DataLossError(secret),
+                                absl::UnavailableError(secret)}) {
+    testing::internal::CaptureStderr();
+    http::Response r = ErrorResponse(s);
+    testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.body.find("sqlite"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("Request id: "), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(ErrorResponse(absl::UnavailableError(secret)).status, 503);
+  // Messages written for the client are kept.
+  EXPECT_NE(ErrorResponse(absl::NotFoundError("Conversation c1 not found.")).body.find("c1"),
+            std::string::npos);
 }
 
 TEST(GoogleErrorsTest, EscapesTheMessage) {

@@ -79,6 +79,24 @@ TEST_F(RouterTest, CaptureNeedsOneNonEmptySegment) {
             "<404>");
 }
 
+// The path is matched still percent-encoded and each capture decoded after:
+// an escaped '/' or ':' stays inside its segment.
+TEST_F(RouterTest, MatchesEncodedSegmentsAndDecodesCaptures) {
+  Router::Found f =
+      router_.Find(Method::kGet, "/v1/projects/p%2Fq/locations/l/conversations/a%2Fb%3Ac%20d");
+  EXPECT_EQ(Call(f), "get");
+  EXPECT_EQ(f.params.Get("project"), "p/q");
+  EXPECT_EQ(f.params.Get("conversation"), "a/b:c d");
+  // Escaped: "a/b" would have been two segments (no route), "c1:complete" a verb.
+  EXPECT_EQ(Call(router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations/c1%3Acomplete")),
+            "<405>");
+  Router::Found g =
+      router_.Find(Method::kGet, "/v1/projects/p/locations/l/conversations/c1%3Acomplete");
+  EXPECT_EQ(g.params.Get("conversation"), "c1:complete");
+  // A literal segment matches only as written.
+  EXPECT_EQ(Call(router_.Find(Method::kGet, "/v1/things/speci%61l")), "thing");
+}
+
 TEST_F(RouterTest, CustomVerbOnCapture) {
   Router::Found f =
       router_.Find(Method::kPost, "/v1/projects/p/locations/l/conversations/c1:complete");
@@ -145,7 +163,7 @@ TEST(ParseTargetTest, DecodesPathAndQuery) {
   std::string path;
   std::vector<std::pair<std::string, std::string>> query;
   ASSERT_TRUE(ParseTarget("/v1/a%20b+c/d%2Fe?x=1+2&y=%41%3d&z&&x=3&e=", &path, &query));
-  EXPECT_EQ(path, "/v1/a b+c/d/e");  // '+' is a space only in the query
+  EXPECT_EQ(path, "/v1/a%20b+c/d%2Fe");  // left encoded for the router; '+' is a space only in the query
   EXPECT_THAT(query, ElementsAre(Pair("x", "1 2"), Pair("y", "A="), Pair("z", ""),
                                  Pair("x", "3"), Pair("e", "")));
 

@@ -364,6 +364,58 @@ TEST_F(ServerTest, MalformedTargetAndRequestAreBadRequests) {
   }
 }
 
+// Heads another HTTP implementation (a proxy in front) could frame or route
+// differently are refused with 400 and the connection is closed; the server
+// goes on serving other connections.
+TEST_F(ServerTest, AmbiguousHeadsAreRefusedAndClosed) {
+  StartServer();
+  const std::string kBad[] = {
+      // Transfer-Encoding other than exactly `chunked`.
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\nhello",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      // Both Transfer-Encoding and Content-Length, in either order.
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: identity\r\n\r\nhello",
+      // Several Content-Length headers, even equal, or a list in one.
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nhello",
+      // An obs-folded header line.
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nhello",
+      // HTTP/1.1 without a Host, or with two.
+      "GET /healthz HTTP/1.1\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+  };
+  for (const std::string& request : kBad) {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send(request)) << request;
+    auto r = client.Read();
+    ASSERT_TRUE(r) << request;
+    EXPECT_EQ(r->status, 400) << request;
+    EXPECT_EQ(r->Header("connection"), "close") << request;
+    EXPECT_NE(r->body.find(R"("status":"INVALID_ARGUMENT")"), std::string::npos) << r->body;
+    EXPECT_TRUE(client.ClosedWithin(milliseconds(2000))) << request;
+  }
+  // Still serving; plain chunked, one Content-Length and HTTP/1.0 without a
+  // Host are accepted.
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nbye"
+      "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto a = client.Read();
+  auto b = client.Read();
+  auto c = client.Read();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->body, "hello");
+  EXPECT_EQ(b->body, "bye");
+  EXPECT_EQ(c->status, 200);
+}
+
 TEST_F(ServerTest, HeadIsServedAsGetWithoutBody) {
   StartServer();
   Client client(server_->port());
