@@ -44,6 +44,8 @@ struct ServeFlags {
   size_t max_body_bytes = 32u << 20;
   int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
   int network_threads = 2;
+  size_t max_connections = 10'000;
+  size_t max_inflight_body_mb = 256;
   int sweep_seconds = 60;
   int workers = 2;
   int max_analysis_messages = 5'000;
@@ -102,6 +104,12 @@ int Serve(const ServeFlags& flags) {
   }
   options.max_body_bytes = flags.max_body_bytes;
   options.network_threads = flags.network_threads;
+  options.max_connections = flags.max_connections;
+  options.max_inflight_body_bytes = flags.max_inflight_body_mb << 20;
+  if (options.max_inflight_body_bytes != 0 && options.max_inflight_body_bytes < options.max_body_bytes) {
+    std::cerr << "parley: --max-inflight-body-mb must be 0 or at least --max-body-bytes\n";
+    return 2;
+  }
 
   parley::store::StoreOptions store_options;
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
@@ -263,6 +271,14 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--max-body-bytes", serve->max_body_bytes, "Largest request body accepted")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve->network_threads, "Network threads")->capture_default_str();
+  serve_cmd->add_option("--max-connections", serve->max_connections,
+                        "Connections served at once (more get 503); lowered to the descriptor limit")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-inflight-body-mb", serve->max_inflight_body_mb,
+                        "Request-body MiB held by all connections together (more get 503); 0 = no limit")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")
       ->check(CLI::Range(0, 1 << 20))

@@ -13,11 +13,20 @@
 // Content-Length before the body arrives, answer `Expect: 100-continue` and
 // switch from the header timeout to the body timeout). The response head is
 // written by hand next to the body in one gather write.
+//
+// Overload: at most `max_connections` connections are served at once; one
+// accepted beyond that is answered `503` and closed. Request bodies in flight
+// are counted against `max_inflight_body_bytes` from the head (declared
+// Content-Length, or the chunks received so far) until the response is
+// written; a request over it gets `503` before its body is read.
 
 #include "api/http/server.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -64,6 +73,20 @@ constexpr uint32_t kHeaderLimit = 64 * 1024;
 // closing does not send a reset that could destroy the response in flight.
 constexpr auto kLingerTime = std::chrono::seconds(5);
 constexpr size_t kLingerMaxBytes = 64u << 20;
+// A connection refused for the connection limit lingers this long at most.
+constexpr auto kRefusedLingerTime = std::chrono::milliseconds(500);
+// At most this many refused connections are being answered at once; beyond
+// it a connection over the limit is closed without an answer.
+constexpr int kMaxRefusing = 64;
+// Descriptors left to the rest of the process (store, logs, the refused
+// connections above) when max_connections is bounded by RLIMIT_NOFILE.
+constexpr size_t kDescriptorMargin = 256;
+// Accepting after running out of descriptors (or memory) backs off from the
+// first to the second delay, doubling; such failures are logged at most once
+// per kAcceptLogInterval.
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(50);
+constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+constexpr auto kAcceptLogInterval = std::chrono::seconds(10);
 constexpr size_t kHeadReadSize = 4096;
 constexpr size_t kBodyReadSize = 64 * 1024;
 // Response bodies and request bodies larger than this are freed after each
@@ -98,6 +121,18 @@ struct Core {
     return r;
   }
 
+  // Counts `n` more request-body bytes in flight; false (counting nothing) if
+  // that would exceed the limit.
+  bool ReserveBody(uint64_t n) {
+    const uint64_t cap = options.max_inflight_body_bytes;
+    uint64_t current = inflight_body.load(std::memory_order_relaxed);
+    do {
+      if (n > cap || current > cap - n) return false;
+    } while (!inflight_body.compare_exchange_weak(current, current + n, std::memory_order_relaxed));
+    return true;
+  }
+  void ReleaseBody(uint64_t n) { inflight_body.fetch_sub(n, std::memory_order_relaxed); }
+
   void ConnectionOpened() {
     std::lock_guard lock(mu);
     ++open_connections;
@@ -115,11 +150,20 @@ struct Core {
   std::mutex mu;
   std::condition_variable drained;
   int open_connections = 0;  // guarded by mu
+  // Connections being served (increased only by the accept handler) and
+  // connections being refused for the limit.
+  std::atomic<size_t> active_connections{0};
+  std::atomic<int> refusing{0};
+  size_t max_connections = 0;  // the effective limit, set by Start
+  std::atomic<uint64_t> inflight_body{0};  // request-body bytes, see ReserveBody
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;           // runs on workers[0]
   std::optional<net::steady_timer> accept_retry;   // runs on workers[0]
   size_t next_worker = 0;                          // only the accept handler
+  Clock::duration accept_backoff{};                // only the accept handler
+  Clock::time_point accept_logged{};               // only the accept handler
+  int accept_errors_unlogged = 0;                  // only the accept handler
   std::optional<net::thread_pool> blocking_pool;
   Clock::duration sweep_interval{};
   uint16_t port = 0;
@@ -200,8 +244,9 @@ void ToLower(std::string* s) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Worker* worker, Socket socket)
-      : worker_(worker), core_(worker->core), socket_(std::move(socket)) {
+  // `refused`: over the connection limit; answered 503 and closed.
+  Connection(Worker* worker, Socket socket, bool refused)
+      : worker_(worker), core_(worker->core), socket_(std::move(socket)), refused_(refused) {
     core_->ConnectionOpened();
   }
 
@@ -216,6 +261,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     error_code ec;
     socket_.close(ec);
+    ReleaseBody();
+    if (refused_) {
+      core_->refusing.fetch_sub(1);
+    } else {
+      core_->active_connections.fetch_sub(1);
+    }
     core_->ConnectionClosed();
   }
 
@@ -233,6 +284,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    if (refused_) {
+      state_ = State::kHandling;
+      RespondAndClose(503, "Too many connections; retry later.", /*retry_after=*/true);
+      return;
+    }
     state_ = State::kIdle;
     // The first request's head must arrive within the header timeout of
     // connecting; later ones may wait for the idle timeout first.
@@ -339,6 +395,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         if (!parser_->is_done() && !OnHeadWithBody()) return;
       }
+      // A chunked body counts against the in-flight limit as it arrives (one
+      // with a Content-Length was counted whole by OnHeadWithBody).
+      if (parser_->is_header_done() && parser_->get().body().size() > reserved_ &&
+          !ReserveBody(parser_->get().body().size() - reserved_)) {
+        RefuseBusy();
+        return;
+      }
       if (parser_->is_done()) {
         HandleRequest();
         return;
@@ -403,6 +466,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // has already failed in the parser.) Returns false if it wrote a
   // `100 Continue` and parsing resumes when that is written.
   bool OnHeadWithBody() {
+    if (auto length = parser_->content_length(); length && !ReserveBody(*length)) {
+      RefuseBusy();
+      return false;
+    }
     state_ = State::kBody;
     deadline_ = Clock::now() + Ms(core_->options.body_timeout_ms);
     const auto& msg = parser_->get();
@@ -444,12 +511,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return std::string_view(t.data(), t.size());
   }
 
-  void RespondAndClose(int status, const std::string& message) {
+  void RespondAndClose(int status, const std::string& message, bool retry_after = false) {
     keep_alive_ = false;
     linger_after_ = true;
     head_request_ = false;
     http10_ = false;
-    WriteResponse(core_->RenderError(ParsedTarget(), status, message));
+    Response response = core_->RenderError(ParsedTarget(), status, message);
+    if (retry_after) response.headers.emplace_back("Retry-After", "1");
+    WriteResponse(std::move(response));
+  }
+
+  // The request body would exceed the server's in-flight body limit.
+  void RefuseBusy() {
+    state_ = State::kHandling;
+    RespondAndClose(503, "Too many request bodies are being received; retry later.",
+                    /*retry_after=*/true);
+  }
+
+  // Counts `n` more bytes of this request's body against the server's limit
+  // (nothing without a limit); false if that would exceed it.
+  bool ReserveBody(uint64_t n) {
+    if (core_->options.max_inflight_body_bytes == 0) return true;
+    if (!core_->ReserveBody(n)) return false;
+    reserved_ += n;
+    return true;
+  }
+
+  // The request's body is no longer held: its bytes stop counting.
+  void ReleaseBody() {
+    if (reserved_ == 0) return;
+    core_->ReleaseBody(reserved_);
+    reserved_ = 0;
   }
 
   void FillRequest(bhttp::request<bhttp::string_body>& msg) {
@@ -616,6 +708,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void OnWritten(error_code ec) {
     if (state_ == State::kClosed) return;
+    ReleaseBody();
     if (ec) {
       CloseNow();
       return;
@@ -655,13 +748,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     state_ = State::kLingering;
-    deadline_ = Clock::now() + kLingerTime;
+    deadline_ = Clock::now() + (refused_ ? Clock::duration(kRefusedLingerTime)
+                                         : Clock::duration(kLingerTime));
     lingered_ = 0;
     buffer_.consume(buffer_.size());
     Read();
   }
 
   void CloseNow() {
+    ReleaseBody();
     state_ = State::kClosed;
     deadline_ = Clock::time_point::max();
     error_code ec;
@@ -671,6 +766,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Worker* const worker_;
   Core* const core_;
   Socket socket_;
+  const bool refused_;
+  uint64_t reserved_ = 0;  // bytes counted in Core::inflight_body
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
   bool linked_ = false;
@@ -705,24 +802,93 @@ void Sweep(Worker* w) {
   });
 }
 
+void Accept(Core* core);
+
+// An accept failed (other than by closing the acceptor): accepts again after
+// a delay, growing while the process is out of descriptors or memory, so the
+// loop never spins; logs at most once per kAcceptLogInterval.
+void OnAcceptError(Core* core, const error_code& ec) {
+  if (ec == net::error::connection_aborted) {  // a client gave up in the backlog
+    Accept(core);
+    return;
+  }
+  bool exhausted = ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+                   ec == net::error::no_memory ||
+                   (ec.category() == boost::system::system_category() && ec.value() == ENFILE);
+  Clock::duration delay = kAcceptBackoffMin;
+  if (exhausted) {
+    delay = std::clamp<Clock::duration>(core->accept_backoff * 2, kAcceptBackoffMin,
+                                        kAcceptBackoffMax);
+    core->accept_backoff = delay;
+  }
+  Clock::time_point now = Clock::now();
+  if (core->accept_logged == Clock::time_point{} || now - core->accept_logged >= kAcceptLogInterval) {
+    std::fprintf(stderr, "parley: accept failed: %s (%d more since the last report); retrying in %lld ms\n",
+                 ec.message().c_str(), core->accept_errors_unlogged,
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()));
+    core->accept_logged = now;
+    core->accept_errors_unlogged = 0;
+  } else {
+    ++core->accept_errors_unlogged;
+  }
+  core->accept_retry->expires_after(delay);
+  core->accept_retry->async_wait([core](error_code ec) {
+    if (!ec && !core->stopping.load()) Accept(core);
+  });
+}
+
 void Accept(Core* core) {
   Worker* w = core->workers[core->next_worker++ % core->workers.size()].get();
   core->acceptor->async_accept(*w->ioc, [core, w](error_code ec, Socket socket) {
     if (core->stopping.load()) return;
     if (ec == net::error::operation_aborted) return;
     if (ec) {
-      // Out of descriptors or similar: try again shortly rather than spin.
-      std::fprintf(stderr, "parley: accept failed: %s\n", ec.message().c_str());
-      core->accept_retry->expires_after(std::chrono::milliseconds(50));
-      core->accept_retry->async_wait([core](error_code ec) {
-        if (!ec && !core->stopping.load()) Accept(core);
-      });
+      OnAcceptError(core, ec);
       return;
     }
-    auto connection = std::make_shared<Connection>(w, std::move(socket));
+    core->accept_backoff = {};
+    // Only this handler increases the count, so the check cannot race.
+    bool refused = core->active_connections.load() >= core->max_connections;
+    if (refused) {
+      if (core->refusing.load() >= kMaxRefusing) {
+        socket.close(ec);  // too many being answered already: just close
+        Accept(core);
+        return;
+      }
+      core->refusing.fetch_add(1);
+    } else {
+      core->active_connections.fetch_add(1);
+    }
+    auto connection = std::make_shared<Connection>(w, std::move(socket), refused);
     net::post(*w->ioc, [connection = std::move(connection)] { connection->Start(); });
     Accept(core);
   });
+}
+
+// The connection limit: `requested` (0: none), lowered to what the
+// descriptor limit allows. Raises the soft descriptor limit to the hard one.
+size_t EffectiveMaxConnections(size_t requested) {
+  size_t limit = requested == 0 ? SIZE_MAX : requested;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return limit;
+  if (rl.rlim_cur != RLIM_INFINITY && (rl.rlim_max == RLIM_INFINITY || rl.rlim_cur < rl.rlim_max)) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+    if (raised.rlim_cur > rl.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY) return limit;
+  size_t fds = static_cast<size_t>(rl.rlim_cur);
+  size_t most = fds > 2 * kDescriptorMargin ? fds - kDescriptorMargin : std::max<size_t>(fds / 2, 1);
+  if (limit > most) {
+    if (requested != 0) {
+      std::fprintf(stderr,
+                   "parley: max connections lowered from %zu to %zu (descriptor limit %zu)\n",
+                   requested, most, fds);
+    }
+    limit = most;
+  }
+  return limit;
 }
 
 }  // namespace
@@ -792,6 +958,7 @@ absl::Status Server::Start() {
   }
   core.port = core.acceptor->local_endpoint(ec).port();
   core.accept_retry.emplace(ioc0);
+  core.max_connections = EffectiveMaxConnections(o.max_connections);
 
   // Deadlines are checked a few times per shortest timeout.
   int shortest = std::min({o.header_timeout_ms, o.idle_timeout_ms, o.body_timeout_ms});

@@ -18,10 +18,24 @@ struct ServerOptions {
   uint16_t port = 8080;             // 0: pick a free port (see Server::port)
   size_t max_body_bytes = 32u << 20;
   int header_timeout_ms = 10'000;   // whole request head must arrive in this
-  int idle_timeout_ms = 60'000;     // keep-alive connection with no request
+  // A keep-alive connection with no request in progress is closed after this
+  // long (the first request of a new connection must start within
+  // header_timeout_ms instead).
+  int idle_timeout_ms = 60'000;
   int body_timeout_ms = 60'000;     // whole body must arrive (and a response be written) in this
   int network_threads = 2;
   int blocking_threads = 64;        // pool for Dispatch::kBlocking handlers
+  // Open connections served at once. A connection accepted beyond this gets
+  // `503` with `Connection: close` and is closed. Start lowers it to the
+  // process's descriptor limit (RLIMIT_NOFILE, whose soft limit Start raises
+  // to the hard one) minus a margin for the rest of the process.
+  size_t max_connections = 10'000;
+  // Request-body bytes held by all connections together (declared
+  // Content-Length, or bytes received so far of a chunked body), from the
+  // request head until its response is written. A request that would exceed
+  // it gets `503` with `Retry-After: 1` before its body is read, and the
+  // connection is closed. 0: no limit.
+  size_t max_inflight_body_bytes = 256u << 20;
 };
 
 // Renders an error response for failures the server detects itself (unknown

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <cctype>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -748,6 +749,103 @@ TEST_F(ServerTest, BindingAUsedPortFailsClearly) {
   auto r = client.Get("/healthz");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheLimitGet503AndAreClosed) {
+  options_.max_connections = 4;
+  StartServer();
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<Client>(server_->port()));
+    auto r = idle.back()->Get("/healthz");  // served, then left idle (keep-alive)
+    ASSERT_TRUE(r) << "connection " << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  {
+    Client fifth(server_->port());
+    ASSERT_TRUE(fifth.connected());
+    auto r = fifth.Read(milliseconds(2000));  // answered without sending anything
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_EQ(r->Header("retry-after"), "1");
+    EXPECT_EQ(r->Header("content-type"), "application/json; charset=UTF-8");
+    EXPECT_NE(r->body.find(R"("status":"UNAVAILABLE")"), std::string::npos) << r->body;
+    EXPECT_TRUE(fifth.ClosedWithin(milliseconds(2000)));
+  }
+  // The idle connections are still served.
+  auto again = idle[0]->Get("/healthz");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+
+  idle.pop_back();  // closing one makes room (once the server has seen it close)
+  Clock::time_point deadline = Clock::now() + milliseconds(3000);
+  int status = 0;
+  while (status != 200 && Clock::now() < deadline) {
+    Client next(server_->port());
+    auto r = next.Get("/healthz");
+    status = r ? r->status : 0;
+    if (status != 200) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(ServerTest, BodiesOverTheInFlightLimitGet503BeforeTheBody) {
+  options_.max_body_bytes = 1000;
+  options_.max_inflight_body_bytes = 1500;
+  StartServer();
+  // The first body stays in flight while its (asynchronous) handler waits.
+  Client first(server_->port());
+  ASSERT_TRUE(first.Send("POST /later HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" +
+                         std::string(1000, 'a')));
+  ASSERT_TRUE(WaitForPending(1));
+  {
+    // Only the head: refused before the body is sent.
+    Client second(server_->port());
+    ASSERT_TRUE(second.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n"));
+    auto r = second.Read(milliseconds(2000));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(r->Header("retry-after"), "1");
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_NE(r->body.find(R"("status":"UNAVAILABLE")"), std::string::npos) << r->body;
+    EXPECT_TRUE(second.ClosedWithin(milliseconds(2000)));
+  }
+  {
+    // A chunked body is counted as it arrives.
+    Client chunked(server_->port());
+    std::string chunk(800, 'c');
+    ASSERT_TRUE(chunked.Send(
+        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n" + chunk +
+        "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n"));
+    auto r = chunked.Read(milliseconds(2000));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_TRUE(chunked.ClosedWithin(milliseconds(2000)));
+  }
+  // A small body still fits.
+  Client small(server_->port());
+  ASSERT_TRUE(small.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 400\r\n\r\n" +
+                         std::string(400, 's')));
+  auto s = small.Read();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status, 200);
+
+  ASSERT_EQ(SendPending(), 1u);
+  auto done = first.Read();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200);
+  EXPECT_EQ(done->body, std::string(1000, 'A'));
+  // Its bytes are released: a large body is accepted again, twice in turn.
+  for (int i = 0; i < 2; ++i) {
+    Client later(server_->port());
+    ASSERT_TRUE(later.Send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" +
+                           std::string(1000, 'b')));
+    auto r = later.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << "request " << i;
+    EXPECT_EQ(r->body.size(), 1000u);
+  }
 }
 
 TEST_F(ServerTest, ManyConcurrentClients) {
