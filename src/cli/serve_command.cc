@@ -48,6 +48,7 @@ struct ServeFlags {
   size_t max_inflight_body_mb = 256;
   int sweep_seconds = 60;
   int workers = 2;
+  int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
   std::vector<std::string> intent_models;  // [PROJECT=]PATH
   float intent_threshold = 0.5f;
@@ -134,7 +135,7 @@ int Serve(const ServeFlags& flags) {
                return r;
              });
   // Long-running operations (analyses, bulk work, exports) run on workers.
-  parley::jobs::JobQueue jobs(store->get(), flags.workers);
+  parley::jobs::JobQueue jobs(store->get(), flags.workers, flags.max_pending_operations);
   parley::service::AnalysisLimits analysis_limits;
   analysis_limits.max_messages = flags.max_analysis_messages;
   parley::service::AnalysisService analysis(store->get(), &conversations, analysis_limits);
@@ -291,6 +292,11 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--workers", serve->workers, "Threads running long-running operations")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-pending-operations", serve->max_pending_operations,
+                        "Most unfinished long-running operations a project may have; more "
+                        "are refused with 429 RESOURCE_EXHAUSTED (0 = no cap)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   serve_cmd->add_option("--max-analysis-messages", serve->max_analysis_messages,
                         "Most transcript segments a conversation may have to be analyzed")
       ->capture_default_str()

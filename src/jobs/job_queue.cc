@@ -33,8 +33,10 @@ void JobContext::ReportProgress() {
   (void)store_->UpdateOperation(operation_);
 }
 
-JobQueue::JobQueue(store::Store* store, int workers)
-    : store_(store), worker_count_(std::max(1, workers)) {}
+JobQueue::JobQueue(store::Store* store, int workers, int max_pending_per_tenant)
+    : store_(store),
+      worker_count_(std::max(1, workers)),
+      max_pending_per_tenant_(max_pending_per_tenant) {}
 
 JobQueue::~JobQueue() { Shutdown(); }
 
@@ -46,6 +48,18 @@ std::string JobQueue::MapKey(std::string_view tenant, std::string_view id) {
   return absl::StrCat(tenant.size(), ":", std::string(tenant), std::string(id));
 }
 
+void JobQueue::EnqueueLocked(core::Operation op) {
+  std::deque<core::Operation>& q = queued_[op.tenant()];
+  if (q.empty()) turn_.push_back(op.tenant());
+  q.push_back(std::move(op));
+  ++queued_total_;
+}
+
+void JobQueue::ReleaseLocked(const std::string& tenant) {
+  auto it = unfinished_.find(tenant);
+  if (it != unfinished_.end() && --it->second <= 0) unfinished_.erase(it);
+}
+
 absl::Status JobQueue::Start() {
   absl::StatusOr<std::vector<core::Operation>> unfinished = store_->ListUnfinishedOperations();
   if (!unfinished.ok()) return unfinished.status();
@@ -53,7 +67,9 @@ absl::Status JobQueue::Start() {
     absl::MutexLock lock(&mu_);
     // Operations submitted before Start are queued already.
     absl::flat_hash_set<std::string> queued;
-    for (const core::Operation& op : pending_) queued.insert(MapKey(op.tenant(), op.id()));
+    for (const auto& [tenant, q] : queued_) {
+      for (const core::Operation& op : q) queued.insert(MapKey(op.tenant(), op.id()));
+    }
     for (core::Operation& op : *unfinished) {
       if (queued.contains(MapKey(op.tenant(), op.id()))) continue;
       if (op.cancel_requested()) {
@@ -61,7 +77,8 @@ absl::Status JobQueue::Start() {
         if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
         continue;
       }
-      pending_.push_back(std::move(op));
+      ++unfinished_[op.tenant()];  // accepted before: not refused by the cap
+      EnqueueLocked(std::move(op));
     }
   }
   for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
@@ -80,12 +97,28 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
   {
     absl::MutexLock lock(&mu_);
     if (shut_down_) return absl::UnavailableError("the server is shutting down");
+    int& unfinished = unfinished_[op.tenant()];
+    if (max_pending_per_tenant_ > 0 && unfinished >= max_pending_per_tenant_) {
+      if (unfinished == 0) unfinished_.erase(op.tenant());
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "too many pending operations for this project (at most ", max_pending_per_tenant_,
+          "); try again later"));
+    }
+    ++unfinished;  // reserved while it is stored, so concurrent submits respect the cap
   }
   // Stored outside the lock, so that concurrent submissions share a group
   // commit. Shut down meanwhile: the stored operation runs after the restart.
-  if (absl::Status s = store_->CreateOperation(op); !s.ok()) return s;
+  absl::Status stored = store_->CreateOperation(op);
   absl::MutexLock lock(&mu_);
-  if (!shut_down_) pending_.push_back(op);
+  if (!stored.ok()) {
+    ReleaseLocked(op.tenant());
+    return stored;
+  }
+  if (shut_down_) {
+    ReleaseLocked(op.tenant());
+  } else {
+    EnqueueLocked(op);
+  }
   return op;
 }
 
@@ -98,13 +131,22 @@ absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::s
     if (op.ok()) op->set_cancel_requested(true);
     return op;
   }
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->tenant() != tenant || it->id() != id) continue;
-    core::Operation op = std::move(*it);
-    pending_.erase(it);
-    MarkCancelled(op);
-    if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
-    return op;
+  if (auto queue = queued_.find(std::string(tenant)); queue != queued_.end()) {
+    std::deque<core::Operation>& q = queue->second;
+    for (auto it = q.begin(); it != q.end(); ++it) {
+      if (it->id() != id) continue;
+      core::Operation op = std::move(*it);
+      q.erase(it);
+      --queued_total_;
+      if (q.empty()) {
+        queued_.erase(queue);
+        turn_.erase(std::find(turn_.begin(), turn_.end(), op.tenant()));
+      }
+      ReleaseLocked(op.tenant());
+      MarkCancelled(op);
+      if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
+      return op;
+    }
   }
   // Finished (or unknown): as stored.
   return store_->GetOperation(tenant, id);
@@ -117,11 +159,22 @@ void JobQueue::WorkerLoop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || !q->pending_.empty(); },
+          +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || q->queued_total_ > 0; },
           this));
       if (shut_down_) return;
-      op = std::move(pending_.front());
-      pending_.pop_front();
+      // Round-robin across tenants: the tenant whose turn it is gives its
+      // oldest operation and, if it has more, goes to the back of the line.
+      std::string tenant = std::move(turn_.front());
+      turn_.pop_front();
+      auto queue = queued_.find(tenant);
+      op = std::move(queue->second.front());
+      queue->second.pop_front();
+      --queued_total_;
+      if (queue->second.empty()) {
+        queued_.erase(queue);
+      } else {
+        turn_.push_back(std::move(tenant));
+      }
       cancel = std::make_shared<std::atomic<bool>>(false);
       running_[MapKey(op.tenant(), op.id())] = cancel;
     }
@@ -148,6 +201,7 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
   }
   absl::MutexLock lock(&mu_);
   running_.erase(key);
+  ReleaseLocked(ctx.operation().tenant());
   if (ctx.stored_) return;
   core::Operation& done = ctx.operation();
   if (stopping_.load() && !cancel->load()) return;  // resumed after a restart
@@ -183,7 +237,7 @@ void JobQueue::Shutdown() {
 
 size_t JobQueue::active() const {
   absl::MutexLock lock(&mu_);
-  return pending_.size() + running_.size();
+  return queued_total_ + running_.size();
 }
 
 }  // namespace parley::jobs

@@ -9,6 +9,12 @@
 // State changes of a queued or running operation go through the queue: the
 // worker that runs it owns it, and Cancel only raises a flag the runner
 // polls (or, for an operation not yet started, cancels it at once).
+//
+// Limits (issue 9 #12): a tenant has at most `max_pending_per_tenant`
+// unfinished (queued or running) operations; Submit refuses more with
+// RESOURCE_EXHAUSTED and stores nothing. Workers take operations round-robin
+// across tenants (each tenant's own in FIFO order), so one tenant's burst
+// does not delay another's operations behind all of its own.
 #pragma once
 
 #include <atomic>
@@ -63,10 +69,16 @@ class JobContext {
 // it FAILED with that error.
 using Runner = std::function<absl::Status(JobContext&)>;
 
+// Unfinished operations a tenant may have unless told otherwise
+// (`--max-pending-operations`).
+inline constexpr int kDefaultMaxPendingOperations = 1000;
+
 class JobQueue {
  public:
   // `store` must outlive the queue.
-  JobQueue(store::Store* store, int workers);
+  // `max_pending_per_tenant` <= 0: no cap.
+  JobQueue(store::Store* store, int workers,
+           int max_pending_per_tenant = kDefaultMaxPendingOperations);
   ~JobQueue();
   JobQueue(const JobQueue&) = delete;
   JobQueue& operator=(const JobQueue&) = delete;
@@ -74,11 +86,13 @@ class JobQueue {
   // The runner for operations whose `job` is `job_case`. Before Start.
   void SetRunner(core::Operation::JobCase job_case, Runner runner);
 
-  // Queues the store's unfinished operations again and starts the workers.
+  // Queues the store's unfinished operations again (whatever the cap: they
+  // were accepted already) and starts the workers.
   absl::Status Start();
 
   // Stores `operation` as pending (id and times are set here unless given)
-  // and queues it. Returns the stored operation.
+  // and queues it. Returns the stored operation. RESOURCE_EXHAUSTED (nothing
+  // stored) if its tenant has `max_pending_per_tenant` unfinished already.
   absl::StatusOr<core::Operation> Submit(core::Operation operation);
 
   // Asks to cancel (tenant, id). A pending operation is cancelled at once; a
@@ -96,15 +110,26 @@ class JobQueue {
   void WorkerLoop();
   void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
   static std::string MapKey(std::string_view tenant, std::string_view id);
+  // Queues `op` behind its tenant's others (already counted in unfinished_).
+  void EnqueueLocked(core::Operation op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One fewer unfinished operation for `tenant`.
+  void ReleaseLocked(const std::string& tenant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   store::Store* store_;
   const int worker_count_;
+  const int max_pending_per_tenant_;
   absl::flat_hash_map<int, Runner> runners_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
 
   mutable absl::Mutex mu_;
-  std::deque<core::Operation> pending_ ABSL_GUARDED_BY(mu_);
+  // Queued operations by tenant, each in FIFO order; tenants with queued
+  // operations in the order workers serve them (round-robin).
+  absl::flat_hash_map<std::string, std::deque<core::Operation>> queued_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> turn_ ABSL_GUARDED_BY(mu_);
+  size_t queued_total_ ABSL_GUARDED_BY(mu_) = 0;
+  // Unfinished (being stored, queued or running) operations by tenant.
+  absl::flat_hash_map<std::string, int> unfinished_ ABSL_GUARDED_BY(mu_);
   // Running operations' cancel flags, by MapKey.
   absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>> running_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

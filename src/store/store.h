@@ -282,12 +282,21 @@ class Store {
 
 // Memory for the view cache unless told otherwise (`--view-cache-mb`).
 inline constexpr size_t kDefaultViewCacheBytes = size_t{32} << 20;
+// Bound on one list query's cost (StoreOptions::list_query_max_steps): about
+// 20 times what the costliest page of a filtered list over 100,000
+// conversations takes (about 1.5 million steps, some 20 ms; a step is some
+// 15 ns), so about half a second.
+inline constexpr int64_t kDefaultListQueryMaxSteps = 30'000'000;
 
 // What a server may tune in any backend.
 struct StoreOptions {
   // Memory for recently read conversation views (store/view_cache.h);
   // 0 = every read goes to the database.
   size_t view_cache_bytes = kDefaultViewCacheBytes;
+  // Bound on one conversation list query's cost, in SQLite virtual-machine
+  // steps: a list whose filter costs more fails with FAILED_PRECONDITION
+  // ("narrow it") instead of running for seconds. 0 = no bound.
+  int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
 };
 
 // Opens (creating if needed) the SQLite store in directory `data_dir`,

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/operation_state.h"
 #include "gtest/gtest.h"
@@ -236,6 +238,93 @@ TEST_F(JobQueueTest, ProgressIsStoredWhileRunning) {
   EXPECT_EQ(seen->succeeded(), 4);
   release = true;
   EXPECT_EQ(WaitDone(*store_, op->id()).state(), core::OPERATION_SUCCEEDED);
+}
+
+// A tenant's unfinished operations are capped: one more is refused with
+// RESOURCE_EXHAUSTED and nothing is stored for it; another tenant is not
+// affected, and a finished operation frees its place (issue 9 #12).
+TEST_F(JobQueueTest, PendingOperationsPerTenantAreCapped) {
+  queue_ = std::make_unique<JobQueue>(store_.get(), 1, /*max_pending_per_tenant=*/3);
+  std::atomic<bool> release{false};
+  queue_->SetRunner(core::Operation::kAnalyze, [&](JobContext& ctx) {
+    while (!release.load() && !ctx.should_stop()) std::this_thread::sleep_for(milliseconds(1));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(queue_->Start().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<core::Operation> op = queue_->Submit(AnalyzeOp("c" + std::to_string(i)));
+    ASSERT_TRUE(op.ok()) << op.status();
+    ids.push_back(op->id());
+  }
+  core::Operation extra = AnalyzeOp("c3");
+  extra.set_id("refused-op");
+  absl::StatusOr<core::Operation> refused = queue_->Submit(extra);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  EXPECT_NE(refused.status().message().find("too many pending operations"), std::string::npos);
+  EXPECT_EQ(store_->GetOperation("t1", "refused-op").status().code(), absl::StatusCode::kNotFound);
+  // Another tenant has its own allowance.
+  core::Operation other = AnalyzeOp("c1");
+  other.set_tenant("t2");
+  EXPECT_TRUE(queue_->Submit(other).ok());
+  // Cancelling a queued one frees a place.
+  ASSERT_TRUE(queue_->Cancel("t1", ids[2]).ok());
+  EXPECT_TRUE(queue_->Submit(AnalyzeOp("c4")).ok());
+  release = true;
+  for (const std::string& id : ids) WaitDone(*store_, id);
+  std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_TRUE(queue_->Submit(AnalyzeOp("c5")).ok());
+}
+
+// Operations resumed at start were accepted before: the cap does not refuse
+// them.
+TEST_F(JobQueueTest, ResumedOperationsAreNotRefusedByTheCap) {
+  queue_ = std::make_unique<JobQueue>(store_.get(), 1, /*max_pending_per_tenant=*/2);
+  queue_->SetRunner(core::Operation::kAnalyze, [](JobContext&) { return absl::OkStatus(); });
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(queue_->Submit(AnalyzeOp("c")).ok());  // not started
+  Restart();
+  queue_ = std::make_unique<JobQueue>(store_.get(), 1, /*max_pending_per_tenant=*/1);
+  std::atomic<int> runs{0};
+  queue_->SetRunner(core::Operation::kAnalyze, [&](JobContext&) {
+    runs++;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(queue_->Start().ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (runs.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(runs.load(), 2);
+}
+
+// Workers take operations round-robin across tenants: with one worker, a
+// tenant's single operation runs second, not behind another tenant's burst.
+TEST_F(JobQueueTest, TenantsAreServedRoundRobin) {
+  queue_ = std::make_unique<JobQueue>(store_.get(), 1);
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  queue_->SetRunner(core::Operation::kAnalyze, [&](JobContext& ctx) {
+    absl::MutexLock lock(&mu);
+    order.push_back(ctx.operation().tenant() + "/" +
+                    ctx.operation().analyze().conversation_id());
+    return absl::OkStatus();
+  });
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {  // workers not started: all queued
+    absl::StatusOr<core::Operation> op = queue_->Submit(AnalyzeOp("a" + std::to_string(i)));
+    ASSERT_TRUE(op.ok());
+    ids.push_back(op->id());
+  }
+  core::Operation b = AnalyzeOp("b0");
+  b.set_tenant("t2");
+  ASSERT_TRUE(queue_->Submit(b).ok());
+  ASSERT_TRUE(queue_->Start().ok());
+  for (const std::string& id : ids) WaitDone(*store_, id);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(order.size(), 21u);
+  EXPECT_EQ(order[0], "t1/a0");
+  EXPECT_EQ(order[1], "t2/b0");
+  for (int i = 1; i < 20; ++i) EXPECT_EQ(order[i + 1], "t1/a" + std::to_string(i));  // FIFO
 }
 
 }  // namespace

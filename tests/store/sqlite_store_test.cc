@@ -525,6 +525,60 @@ core::Conversation BigConversation(const std::string& id, int64_t t, int i) {
   return c;
 }
 
+// A list whose filter costs more than StoreOptions::list_query_max_steps
+// fails with FAILED_PRECONDITION ("narrow it") instead of running on, and
+// leaves the reader connection as it was (issue 9 #7).
+TEST_F(SqliteStoreTest, ListQueryCostIsBounded) {
+  constexpr int kTotal = 300;
+  // A long OR over label values, as a 4 KB filter would have it: no index
+  // answers it, so every row of the tenant is read and tested.
+  Condition any;
+  any.kind = Condition::Kind::kOr;
+  for (int k = 0; k < 60; ++k) {
+    any.children.push_back(CmpS(ConversationColumn::kLabel, CompareOp::kEq,
+                                "value-" + std::to_string(k), "queue"));
+  }
+  any.children.push_back(CmpS(ConversationColumn::kLabel, CompareOp::kEq, "q3", "queue"));
+  ConversationQuery q;
+  q.tenant = "bench";
+  q.condition = any;
+  q.page_size = 1000;
+  q.now_us = 1;
+  {
+    SqliteStoreOptions options;
+    options.max_read_connections = 1;  // every read below uses the same connection
+    options.view_cache_bytes = 0;
+    options.list_query_max_steps = 2000;
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < kTotal; ++i) {
+      ASSERT_TRUE((*store)
+                      ->CreateConversation(BigConversation("conv-" + std::to_string(i),
+                                                           1'700'000'000'000'000 + i * 1000LL, i))
+                      .ok());
+    }
+    absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+    ASSERT_EQ(page.status().code(), absl::StatusCode::kFailedPrecondition) << page.status();
+    EXPECT_NE(page.status().message().find("narrow it"), std::string::npos) << page.status();
+    // The reader works as before, without the budget: a read after it runs.
+    absl::StatusOr<core::Conversation> one =
+        (*store)->GetConversation("bench", "global", "conv-7", 1);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->id(), "conv-7");
+    // And the same list fails again, the same way.
+    EXPECT_EQ((*store)->ListConversations(q).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  // The default budget lets the same list through.
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  int want = 0;
+  for (int i = 0; i < kTotal; ++i) want += i % 7 == 3;
+  EXPECT_EQ(static_cast<int>(page->conversations.size()), want);
+}
+
 TEST_F(SqliteStoreTest, DISABLED_CreateThroughputAndListLatency) {
   SqliteStoreOptions options;
   if (const char* v = std::getenv("PARLEY_BENCH_CKPT"))

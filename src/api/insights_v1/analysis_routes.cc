@@ -248,7 +248,8 @@ void AddAnalysisRoutes(const Services& services, http::Router* router) {
   };
   router->Add(Method::kPost, conv + "/analyses", bind(&AnalysisHandlers::Create),
               http::Dispatch::kBlocking);
-  router->Add(Method::kGet, conv + "/analyses", bind(&AnalysisHandlers::List));
+  router->Add(Method::kGet, conv + "/analyses", bind(&AnalysisHandlers::List),
+              http::Dispatch::kBlocking);
   router->Add(Method::kGet, conv + "/analyses/{analysis}", bind(&AnalysisHandlers::Get));
   router->Add(Method::kDelete, conv + "/analyses/{analysis}", bind(&AnalysisHandlers::Delete),
               http::Dispatch::kBlocking);
@@ -256,7 +257,8 @@ void AddAnalysisRoutes(const Services& services, http::Router* router) {
               http::Dispatch::kBlocking);
   router->Add(Method::kPost, loc + "/conversations:bulkDelete", bind(&AnalysisHandlers::BulkDelete),
               http::Dispatch::kBlocking);
-  router->Add(Method::kGet, loc + "/operations", bind(&AnalysisHandlers::ListOperations));
+  router->Add(Method::kGet, loc + "/operations", bind(&AnalysisHandlers::ListOperations),
+              http::Dispatch::kBlocking);
   router->Add(Method::kGet, loc + "/operations/{operation}", bind(&AnalysisHandlers::GetOperation));
   router->Add(Method::kPost, loc + "/operations/{operation}:cancel",
               bind(&AnalysisHandlers::CancelOperation), http::Dispatch::kBlocking);

@@ -442,7 +442,7 @@ void AddPhraseMatcherRoutes(const Services& services, http::Router* router) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
   };
   router->Add(Method::kPost, kCollection, bind(&PhraseMatcherHandlers::Create), http::Dispatch::kBlocking);
-  router->Add(Method::kGet, kCollection, bind(&PhraseMatcherHandlers::List));
+  router->Add(Method::kGet, kCollection, bind(&PhraseMatcherHandlers::List), http::Dispatch::kBlocking);
   router->Add(Method::kGet, kItem, bind(&PhraseMatcherHandlers::Get));
   router->Add(Method::kPatch, kItem, bind(&PhraseMatcherHandlers::Patch), http::Dispatch::kBlocking);
   router->Add(Method::kDelete, kItem, bind(&PhraseMatcherHandlers::Delete), http::Dispatch::kBlocking);

@@ -331,7 +331,8 @@ void AddConversationRoutes(const Options& options, const Services& services,
                      h->Create(r, p, std::move(responder));
                    });
   router->Add(Method::kGet, kConversations,
-              [h](const Request& r, const PathParams& p) { return h->List(r, p); });
+              [h](const Request& r, const PathParams& p) { return h->List(r, p); },
+              http::Dispatch::kBlocking);  // a filtered list can take a while (issue 9 #7)
   router->Add(Method::kGet, kConversation,
               [h](const Request& r, const PathParams& p) { return h->Get(r, p); });
   router->Add(Method::kPatch, kConversation,

@@ -3,6 +3,8 @@
 // prepared statements, and stepping them.
 #include "store/sqlite/connection.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "store/sqlite/wal_buffer_vfs.h"
 
@@ -153,6 +155,28 @@ absl::Status Stmt::Exec() {
   }
   sqlite3_reset(stmt_);  // ready to be bound and run again
   return absl::OkStatus();
+}
+
+StepBudget::StepBudget(Connection& conn, int64_t max_steps) : db_(conn.db()) {
+  if (max_steps <= 0) {
+    db_ = nullptr;
+    return;
+  }
+  constexpr int64_t kStepsPerCheck = 1000;
+  const int64_t period = std::min(max_steps, kStepsPerCheck);
+  checks_left_ = max_steps / period;
+  sqlite3_progress_handler(db_, static_cast<int>(period), &StepBudget::OnProgress, this);
+}
+
+StepBudget::~StepBudget() {
+  if (db_ != nullptr) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+}
+
+int StepBudget::OnProgress(void* self) {
+  auto* budget = static_cast<StepBudget*>(self);
+  if (--budget->checks_left_ >= 0) return 0;
+  budget->exceeded_ = true;
+  return 1;
 }
 
 }  // namespace parley::store::sqlite

@@ -151,4 +151,23 @@ class Connection {
   int live_ = 0;  // Stmt objects in use
 };
 
+// While it lives, interrupts the connection's statements (they fail with
+// SQLITE_INTERRUPT) once they have run about `max_steps` virtual-machine
+// instructions in all: a bound on one query's cost. 0 or less: no bound.
+class StepBudget {
+ public:
+  StepBudget(Connection& conn, int64_t max_steps);
+  ~StepBudget();
+  StepBudget(const StepBudget&) = delete;
+  StepBudget& operator=(const StepBudget&) = delete;
+  // The budget ran out (and a statement was interrupted).
+  bool exceeded() const { return exceeded_; }
+
+ private:
+  static int OnProgress(void* self);
+  sqlite3* db_;
+  int64_t checks_left_ = 0;
+  bool exceeded_ = false;
+};
+
 }  // namespace parley::store::sqlite

@@ -74,8 +74,23 @@ absl::StatusOr<ConversationPage> SqliteStore::ListConversations(
   ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(sql.sql));
   for (size_t i = 0; i < sql.params.size(); ++i) s.Bind(static_cast<int>(i + 1), sql.params[i]);
   ConversationPage page;
-  RETURN_IF_ERROR(
-      sqlite::ReadPage(s, query.page_size, "conversation", &page.conversations, &page.next));
+  // A filter (say, a long OR over unindexed fields) may scan every row of the
+  // tenant: its cost is bounded so that one request cannot hold a reader and
+  // a thread for seconds (issue 9 #7). Removed before the lease returns the
+  // connection to the pool.
+  sqlite::StepBudget budget(lease.conn(), options_.list_query_max_steps);
+  absl::Status read =
+      sqlite::ReadPage(s, query.page_size, "conversation", &page.conversations, &page.next);
+  if (budget.exceeded()) {
+    // FAILED_PRECONDITION, not DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED: the
+    // cost is the same for the same filter over the same data, so a retry
+    // fails again; the client must change the request.
+    return absl::FailedPreconditionError(
+        "the filter is too costly to evaluate over this project's conversations; narrow it "
+        "(fewer OR terms, or add a condition on an indexed field such as create_time or "
+        "agent_id)");
+  }
+  RETURN_IF_ERROR(read);
   return page;
 }
 

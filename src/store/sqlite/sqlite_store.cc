@@ -137,6 +137,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_d
                                                        const StoreOptions& options) {
   SqliteStoreOptions sqlite_options;
   sqlite_options.view_cache_bytes = options.view_cache_bytes;
+  sqlite_options.list_query_max_steps = options.list_query_max_steps;
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir, sqlite_options));
   return std::unique_ptr<Store>(std::move(store));
 }

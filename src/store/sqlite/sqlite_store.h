@@ -47,6 +47,9 @@ struct SqliteStoreOptions {
   // Memory for recently read conversation views (see store/view_cache.h);
   // 0 = no cache.
   size_t view_cache_bytes = kDefaultViewCacheBytes;
+  // Most SQLite virtual-machine steps one ListConversations query may run;
+  // beyond, it fails with FAILED_PRECONDITION. 0 = no bound.
+  int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
 };
 
 class SqliteStore final : public Store {
