@@ -11,7 +11,6 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "cli/command.h"
+#include "core/ids.h"
 #include "core/page_token.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
@@ -64,18 +64,6 @@ bool IsLoopback(const std::string& host) {
   char rest;
   return std::sscanf(host.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &rest) == 4 && a == 127 &&
          b >= 0 && b <= 255 && c >= 0 && c <= 255 && d >= 0 && d <= 255;
-}
-
-std::string RandomHex(size_t bytes) {
-  std::random_device rd;
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xff;
-    out += kHex[v >> 4];
-    out += kHex[v & 15];
-  }
-  return out;
 }
 
 int Serve(const ServeFlags& flags) {
@@ -120,7 +108,12 @@ int Serve(const ServeFlags& flags) {
               << store.status().message() << "\n";
     return 1;
   }
-  auto key = (*store)->GetOrCreateSetting("page_token_key", RandomHex(32));
+  auto fresh_key = parley::core::SecureRandomHex(32);
+  if (!fresh_key.ok()) {
+    std::cerr << "parley: " << fresh_key.status().message() << "\n";
+    return 1;
+  }
+  auto key = (*store)->GetOrCreateSetting("page_token_key", *fresh_key);
   if (!key.ok()) {
     std::cerr << "parley: " << key.status().message() << "\n";
     return 1;
@@ -196,12 +189,12 @@ int Serve(const ServeFlags& flags) {
   // Every route a dialect adds checks the caller's key (/healthz, added
   // above, stays open).
   for (const auto& dialect : dialects) {
-    router.SetGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
+    router.PushGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
       return parley::api::MakeAuthGuard(d, &keys, method, pattern);
     });
     dialect->AddRoutes(config, services, &router);
+    router.PopGuard();
   }
-  router.SetGuard(nullptr);
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 
+#include <openssl/rand.h>
+
 namespace parley::core {
 
 std::string NewId() {
@@ -23,6 +25,27 @@ std::string NewId() {
     next = candidate > prev ? candidate : prev + 1;
   } while (!last.compare_exchange_weak(prev, next, std::memory_order_relaxed));
   return std::to_string(next);
+}
+
+absl::StatusOr<std::string> SecureRandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return absl::InternalError("no random bytes from OpenSSL");
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> SecureRandomHex(size_t n) {
+  auto raw = SecureRandomBytes(n);
+  if (!raw.ok()) return raw.status();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (unsigned char c : *raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
 }
 
 namespace {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace parley::core {
 
 // A new id: 19 decimal digits, never starting with 0, unique within the
@@ -11,6 +13,13 @@ namespace parley::core {
 // Not a secret: tenants are isolated by the store, not by unguessable ids.
 // Thread-safe.
 std::string NewId();
+
+// `n` bytes from the system's cryptographic random generator (OpenSSL), for
+// secrets: API keys, their salts, the page-token key. INTERNAL if none could
+// be had. Thread-safe.
+absl::StatusOr<std::string> SecureRandomBytes(size_t n);
+// The same as 2n lower-case hex digits.
+absl::StatusOr<std::string> SecureRandomHex(size_t n);
 
 // True if `id` is an acceptable client-chosen id in the core (ADR 0010):
 // 1 to 128 characters of [A-Za-z0-9_.~-], starting with a letter or digit.

@@ -52,7 +52,6 @@ void JobQueue::EnqueueLocked(core::Operation op) {
   std::deque<core::Operation>& q = queued_[op.tenant()];
   if (q.empty()) turn_.push_back(op.tenant());
   q.push_back(std::move(op));
-  ++queued_total_;
 }
 
 void JobQueue::ReleaseLocked(const std::string& tenant) {
@@ -137,7 +136,6 @@ absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::s
       if (it->id() != id) continue;
       core::Operation op = std::move(*it);
       q.erase(it);
-      --queued_total_;
       if (q.empty()) {
         queued_.erase(queue);
         turn_.erase(std::find(turn_.begin(), turn_.end(), op.tenant()));
@@ -159,7 +157,7 @@ void JobQueue::WorkerLoop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || q->queued_total_ > 0; },
+          +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || !q->turn_.empty(); },
           this));
       if (shut_down_) return;
       // Round-robin across tenants: the tenant whose turn it is gives its
@@ -169,7 +167,6 @@ void JobQueue::WorkerLoop() {
       auto queue = queued_.find(tenant);
       op = std::move(queue->second.front());
       queue->second.pop_front();
-      --queued_total_;
       if (queue->second.empty()) {
         queued_.erase(queue);
       } else {
@@ -237,7 +234,9 @@ void JobQueue::Shutdown() {
 
 size_t JobQueue::active() const {
   absl::MutexLock lock(&mu_);
-  return queued_total_ + running_.size();
+  size_t queued = 0;
+  for (const auto& [tenant, q] : queued_) queued += q.size();
+  return queued + running_.size();
 }
 
 }  // namespace parley::jobs

@@ -127,7 +127,6 @@ class JobQueue {
   // operations in the order workers serve them (round-robin).
   absl::flat_hash_map<std::string, std::deque<core::Operation>> queued_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> turn_ ABSL_GUARDED_BY(mu_);
-  size_t queued_total_ ABSL_GUARDED_BY(mu_) = 0;
   // Unfinished (being stored, queued or running) operations by tenant.
   absl::flat_hash_map<std::string, int> unfinished_ ABSL_GUARDED_BY(mu_);
   // Running operations' cancel flags, by MapKey.

@@ -335,14 +335,19 @@ absl::StatusOr<core::Operation> AnalysisService::StartAnalysis(
   auto c = conversations_->Get(tenant, scope, conversation_id);
   if (!c.ok()) return c.status();
   if (absl::Status s = CheckAnalyzable(*c); !s.ok()) return s;
+  return queue_->Submit(AnalyzeOperation(*c, selection));
+}
+
+core::Operation AnalysisService::AnalyzeOperation(const core::Conversation& conversation,
+                                                  const core::AnalyzerSelection& selection) {
   core::Operation op;
-  op.set_tenant(c->tenant());
-  op.set_location(c->scope());
+  op.set_tenant(conversation.tenant());
+  op.set_location(conversation.scope());  // an analyze operation's location is the scope
   core::AnalyzeJob* job = op.mutable_analyze();
-  job->set_conversation_id(c->id());
+  job->set_conversation_id(conversation.id());
   *job->mutable_selection() = selection;
   job->set_request_time_us(core::NowMicros());
-  return queue_->Submit(std::move(op));
+  return op;
 }
 
 absl::StatusOr<AnalysisService::Found> AnalysisService::GetAnalysis(

@@ -73,9 +73,14 @@ class AnalysisService {
   // NOT_FOUND when absent, INVALID_ARGUMENT when too large to analyse (the
   // limits), else the AnalyzeJob operation is stored (pending) and queued.
   // Returns it. Needs RegisterRunners first.
-  absl::StatusOr<core::Operation> StartAnalysis(std::string_view tenant, std::string_view scope,
-                                                std::string_view conversation_id,
-                                                const core::AnalyzerSelection& selection);
+  absl::StatusOr<core::Operation> StartAnalysis(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+      const core::AnalyzerSelection& selection);
+
+  // The AnalyzeJob operation of `conversation` (not stored; no id): what
+  // StartAnalysis submits, for callers that must name it before submitting.
+  static core::Operation AnalyzeOperation(const core::Conversation& conversation,
+                                          const core::AnalyzerSelection& selection);
 
   // ---- stored analyses ----
   // An analysis with the conversation it belongs to (which its wire forms name).

@@ -1,7 +1,8 @@
 // ConversationService: the rules every dialect shares for storing
-// conversations (the service layer: dialects call it, it calls the store) — ids, times, derived fields, limits, lifecycle. Dialects map
-// their wire resources to core::Conversation and call this; nothing here knows
-// about HTTP or any vendor's wire format.
+// conversations — ids, times, derived fields, limits, lifecycle. Part of the
+// service layer: dialects map their wire resources to core::Conversation and
+// call this, and this calls the store; nothing here knows about HTTP or any
+// vendor's wire format.
 #pragma once
 
 #include <cstddef>

@@ -90,18 +90,14 @@ absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
   if (!created.ok()) return created.status();
 
   if (analyze) {
-    core::Operation analysis;
-    analysis.set_id(job->analysis_operation_id());
-    analysis.set_tenant(created->tenant());
-    analysis.set_location(created->scope());
-    core::AnalyzeJob* a = analysis.mutable_analyze();
-    a->set_conversation_id(created->id());
+    core::AnalyzerSelection selection;
     if (settings->has_default_selection()) {
-      *a->mutable_selection() = settings->default_selection();
+      selection = settings->default_selection();
     } else {
-      a->mutable_selection()->set_all(true);
+      selection.set_all(true);
     }
-    a->set_request_time_us(core::NowMicros());
+    core::Operation analysis = AnalysisService::AnalyzeOperation(*created, selection);
+    analysis.set_id(job->analysis_operation_id());
     auto submitted = operations_->Start(std::move(analysis));
     if (!submitted.ok()) return submitted.status();
   }

@@ -9,13 +9,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "core/absl_compat.h"
+#include "core/ids.h"
+#include "core/time_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/resource_service.h"
 
@@ -28,31 +28,6 @@ constexpr size_t kHashBytes = 32;
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kMinRandomChars = 16;
 constexpr size_t kMaxCacheEntries = 10'000;
-
-std::string Hex(const unsigned char* data, size_t n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    return absl::InternalError("no random bytes from OpenSSL");
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> RandomHex(size_t bytes) {
-  auto raw = RandomBytes(bytes);
-  if (!raw.ok()) return raw.status();
-  return Hex(reinterpret_cast<const unsigned char*>(raw->data()), raw->size());
-}
 
 std::string Pbkdf2(std::string_view secret, const std::string& salt, int iterations) {
   std::string out(kHashBytes, '\0');
@@ -89,8 +64,6 @@ std::string_view IdOf(std::string_view secret) {
   return IsKeyId(id) ? id : std::string_view();
 }
 
-int64_t NowUs() { return absl::ToUnixMicros(absl::Now()); }
-
 absl::Status Unauthenticated(std::string_view why) {
   return absl::UnauthenticatedError(Sv(why));
 }
@@ -107,7 +80,7 @@ absl::StatusOr<core::ApiKey> Record(std::string_view id, std::string_view name,
     }
   }
   if (RoleName(role).empty()) return absl::InvalidArgumentError("the role must be viewer, editor or admin");
-  auto salt = RandomBytes(kSaltBytes);
+  auto salt = core::SecureRandomBytes(kSaltBytes);
   if (!salt.ok()) return salt.status();
   core::ApiKey key;
   key.set_id(std::string(id));
@@ -117,7 +90,7 @@ absl::StatusOr<core::ApiKey> Record(std::string_view id, std::string_view name,
   key.set_salt(*salt);
   key.set_iterations(KeyService::kIterations);
   key.set_hash(Pbkdf2(secret, *salt, KeyService::kIterations));
-  key.set_create_time_us(NowUs());
+  key.set_create_time_us(core::NowMicros());
   return key;
 }
 
@@ -149,9 +122,9 @@ bool IsValidKeyTenant(std::string_view tenant) {
 
 absl::StatusOr<CreatedKey> KeyService::Create(std::string_view name, const std::vector<std::string>& tenants,
                                               core::ApiKeyRole role) {
-  auto id = RandomHex(8);
+  auto id = core::SecureRandomHex(8);
   if (!id.ok()) return id.status();
-  auto random = RandomHex(32);
+  auto random = core::SecureRandomHex(32);
   if (!random.ok()) return random.status();
   CreatedKey created;
   created.secret = absl::StrCat(Sv(kPrefix), *id, "_", *random);
@@ -167,21 +140,17 @@ absl::StatusOr<CreatedKey> KeyService::Create(std::string_view name, const std::
 
 absl::StatusOr<std::vector<core::ApiKey>> KeyService::List() {
   std::vector<core::ApiKey> keys;
-  std::string after;
-  for (;;) {
-    auto next = resources_->Scan(kSystemTenant, kApiKeyKind, "", after, 100,
-                                 [&keys](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
-                                   core::ApiKey key;
-                                   if (!key.ParseFromString(body)) {
-                                     return absl::InternalError(absl::StrCat("stored key ", Sv(id), " is corrupt"));
-                                   }
-                                   keys.push_back(std::move(key));
-                                   return true;
-                                 });
-    if (!next.ok()) return next.status();
-    if (!next->has_value()) break;
-    after = **next;
-  }
+  auto scanned = resources_->Scan(
+      kSystemTenant, kApiKeyKind, "", "", 100,
+      [&keys](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
+        core::ApiKey key;
+        if (!key.ParseFromString(body)) {
+          return absl::InternalError(absl::StrCat("stored key ", Sv(id), " is corrupt"));
+        }
+        keys.push_back(std::move(key));
+        return true;
+      });
+  if (!scanned.ok()) return scanned.status();
   return keys;
 }
 
@@ -194,7 +163,7 @@ absl::Status KeyService::Revoke(std::string_view id) {
         if (key.revoke_time_us() != 0) {
           return absl::FailedPreconditionError(absl::StrCat("key ", Sv(id), " is revoked already"));
         }
-        int64_t now = std::max(NowUs(), stored_us + 1);
+        int64_t now = std::max(core::NowMicros(), stored_us + 1);
         key.set_revoke_time_us(now);
         return now;
       });
@@ -246,7 +215,7 @@ absl::Status KeyService::LoadAuthFile(const std::string& path) {
 
 bool KeyService::Required() {
   if (required_.load(std::memory_order_acquire)) return true;
-  const int64_t now = NowUs();
+  const int64_t now = core::NowMicros();
   int64_t next = next_check_us_.load(std::memory_order_relaxed);
   // One thread per period looks for a key; the others answer from the flag.
   if (now < next || !next_check_us_.compare_exchange_strong(
@@ -278,7 +247,7 @@ absl::StatusOr<core::ApiKey> KeyService::FindKey(std::string_view id) {
 absl::StatusOr<core::ApiKey> KeyService::Verify(std::string_view secret) {
   if (secret.empty()) return Unauthenticated("The request has no API key.");
   const std::string digest = Sha256(secret);
-  const int64_t now = NowUs();
+  const int64_t now = core::NowMicros();
   std::optional<Cached> cached;
   {
     absl::MutexLock lock(&mu_);

@@ -26,19 +26,6 @@ using core::Participant;
 
 namespace {
 
-// The core id rule (ADR 0010): 1-128 of [A-Za-z0-9_.~-], starting with a
-// letter or digit.
-bool IsCoreId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(id[0])) return false;
-  return std::all_of(id.begin(), id.end(), [&](char c) {
-    return alnum(c) || c == '_' || c == '.' || c == '~' || c == '-';
-  });
-}
-
 bool IsInfoType(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -58,7 +45,7 @@ absl::Status AssignId(std::string* id, std::string_view what) {
     *id = NewId();
     return absl::OkStatus();
   }
-  if (IsCoreId(*id)) return absl::OkStatus();
+  if (core::IsValidClientId(*id)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "invalid ", Sv(what), " id \"", *id,
       "\": it must be 1 to 128 of letters, digits, '_', '.', '~', '-', starting with a letter "

@@ -17,10 +17,6 @@ absl::StatusOr<core::Operation> OperationService::Start(core::Operation operatio
   return jobs_->Submit(std::move(operation));
 }
 
-absl::Status OperationService::Record(const core::Operation& operation) {
-  return store_->CreateOperation(operation);
-}
-
 absl::StatusOr<core::Operation> OperationService::Get(std::string_view tenant,
                                                       std::string_view location,
                                                       std::string_view id) {

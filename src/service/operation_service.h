@@ -34,9 +34,6 @@ class OperationService {
   // Stores `operation` as pending and queues it (jobs::JobQueue::Submit).
   absl::StatusOr<core::Operation> Start(core::Operation operation);
 
-  // Stores an operation that is already done (work done before the reply).
-  absl::Status Record(const core::Operation& operation);
-
   // The operation (tenant, id) in `location`; NOT_FOUND when absent or in
   // another location.
   absl::StatusOr<core::Operation> Get(std::string_view tenant, std::string_view location,

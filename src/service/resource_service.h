@@ -62,8 +62,9 @@ class ResourceService {
   // Visits the resources of (tenant, kind) in `scope` (empty: every scope) by
   // id, ascending, after `after_id`, reading `batch` at a time. `visit` gets
   // each id and serialized body and returns false to stop before that one.
-  // Returns the id a later scan should start after when resources remain
-  // (stopped early, or more in the store), nullopt when all were visited.
+  // Returns the id a later scan should start after when `visit` stopped it
+  // early, nullopt when every resource was visited (it reads on through the
+  // store's pages itself).
   using Visit = std::function<absl::StatusOr<bool>(std::string_view id, const std::string& body)>;
   absl::StatusOr<std::optional<std::string>> Scan(std::string_view tenant, std::string_view kind,
                                                   std::string_view scope, std::string_view after_id,

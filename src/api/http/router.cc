@@ -79,7 +79,20 @@ void Router::AddAsync(Method method, std::string_view pattern, AsyncHandler hand
 void Router::AddEndpoint(Method method, std::string_view pattern, Handler handler,
                          AsyncHandler async_handler, Dispatch dispatch) {
   if (pattern.empty() || pattern[0] != '/') BadPattern(pattern, "must start with '/'");
-  if (Guard guard = guard_factory_ ? guard_factory_(method, pattern) : nullptr) {
+  std::vector<Guard> guards;
+  for (const GuardFactory& factory : guard_factories_) {
+    if (Guard g = factory(method, pattern)) guards.push_back(std::move(g));
+  }
+  if (!guards.empty()) {
+    Guard guard = guards.size() == 1
+                      ? std::move(guards.front())
+                      : [guards = std::move(guards)](const Request& req,
+                                                     const PathParams& p) -> std::optional<Response> {
+                          for (const Guard& g : guards) {
+                            if (std::optional<Response> denied = g(req, p)) return denied;
+                          }
+                          return std::nullopt;
+                        };
     if (handler) {
       handler = [guard, h = std::move(handler)](const Request& req, const PathParams& p) {
         if (std::optional<Response> denied = guard(req, p)) return std::move(*denied);

@@ -86,12 +86,18 @@ class Router {
            Dispatch dispatch = Dispatch::kInline);
   void AddAsync(Method method, std::string_view pattern, AsyncHandler handler);
 
-  // Routes added from now on (Add and AddAsync alike) get the guard `factory`
-  // makes for them; null: none. `parley serve` sets one per dialect while the
-  // dialect adds its routes.
-  void SetGuard(GuardFactory factory) { guard_factory_ = std::move(factory); }
-  // The factory SetGuard set (a dialect may wrap it with checks of its own).
-  const GuardFactory& guard_factory() const { return guard_factory_; }
+  // Guards are a stack: routes added (Add and AddAsync alike) get the guard
+  // each pushed factory makes for them, run in push order before the
+  // handler; the first to answer wins. `parley serve` pushes authentication
+  // while a dialect adds its routes; a dialect may push checks of its own on
+  // top and pop them when done.
+  void PushGuard(GuardFactory factory) { guard_factories_.push_back(std::move(factory)); }
+  void PopGuard() { guard_factories_.pop_back(); }
+  // Replaces the whole stack with `factory` (null: no guard).
+  void SetGuard(GuardFactory factory) {
+    guard_factories_.clear();
+    if (factory) PushGuard(std::move(factory));
+  }
 
   struct Found {
     // One of the two is set when a route matched: `async_handler` when
@@ -114,7 +120,7 @@ class Router {
   void AddEndpoint(Method method, std::string_view pattern, Handler handler,
                    AsyncHandler async_handler, Dispatch dispatch);
   std::unique_ptr<Node> root_;
-  GuardFactory guard_factory_;
+  std::vector<GuardFactory> guard_factories_;
 };
 
 }  // namespace parley::http

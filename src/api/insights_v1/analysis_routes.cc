@@ -31,11 +31,6 @@ using http::Response;
 
 constexpr std::string_view kLocation = "/v1/projects/{project}/locations/{location}";
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-int ClampPageSize(int n) { return n == 0 ? kDefaultPageSize : std::min(n, kMaxPageSize); }
-
 Response JsonText(std::string body) {
   Response r;
   r.body = std::move(body);
@@ -87,7 +82,7 @@ class AnalysisHandlers {
     }
     const std::string* token = q->Get("page_token");
     auto page = s_.analysis->ListAnalyses(p.Get("project"), p.Get("location"), p.Get("conversation"),
-                                          ClampPageSize(*size), token ? *token : "");
+                                          PageSize(*size), token ? *token : "");
     if (!page.ok()) return Error(page.status());
     ListAnalysesResponse out;
     for (const core::Analysis& a : page->analyses) AnalysisToWire(a, page->conversation, out.add_analyses());
@@ -181,7 +176,7 @@ class AnalysisHandlers {
     const std::string fingerprint = absl::StrCat("operations\x1f", filter);
     std::string_view location = p.Get("location") == "-" ? std::string_view() : p.Get("location");
     const std::string* token = q->Get("page_token");
-    auto page = s_.operations->List(p.Get("project"), location, done, ClampPageSize(*size),
+    auto page = s_.operations->List(p.Get("project"), location, done, PageSize(*size),
                                     token ? *token : "", fingerprint);
     if (!page.ok()) return Error(page.status());
     std::string body = "{\"operations\":[";

@@ -24,6 +24,10 @@ using google_api::PatchPaths;
 using google_api::Query;
 using google_api::UpdateMaskPaths;
 
+// The page size of an Insights list (AIP-158): 0 (unset) is 100, more than
+// 1000 is 1000.
+inline int PageSize(int requested) { return EffectivePageSize(requested, 100, 1000); }
+
 // Checks the {project} and {location} segments; they name the tenant and scope.
 absl::Status CheckParent(const http::PathParams& p);
 

@@ -45,8 +45,6 @@ constexpr std::string_view kCollection = "/v1/projects/{project}/locations/{loca
 constexpr std::string_view kItem =
     "/v1/projects/{project}/locations/{location}/phraseMatchers/{matcher}";
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 constexpr int kMaxDisplayNameChars = 256;
 constexpr int kMaxVersionTagChars = 128;
 
@@ -320,7 +318,7 @@ class PhraseMatcherHandlers {
     if (auto st = CheckParent(p); !st.ok()) return Error(st);
     auto size = ParsePageSize(*q);
     if (!size.ok()) return Error(size.status());
-    const int page_size = *size == 0 ? kDefaultPageSize : std::min(*size, kMaxPageSize);
+    const int page_size = PageSize(*size);
     const std::string filter_text =
         q->Get("filter") ? std::string(absl::StripAsciiWhitespace(*q->Get("filter"))) : "";
     std::optional<core::FilterExpr> filter;

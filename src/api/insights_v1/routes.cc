@@ -295,21 +295,14 @@ class Handlers {
 
 void AddRoutes(const Options& options, const Services& services, http::Router* router) {
   // Every route checks the ids in its path before its handler runs (after
-  // the guard already set, authentication): a malformed name is
+  // the guards already pushed, authentication): a malformed name is
   // INVALID_ARGUMENT, as Google answers, whatever the handler.
-  http::GuardFactory outer = router->guard_factory();
-  router->SetGuard([outer](Method method, std::string_view pattern) -> http::Guard {
-    http::Guard first = outer ? outer(method, pattern) : nullptr;
-    return [first](const Request& r, const PathParams& p) -> std::optional<http::Response> {
-      if (first) {
-        if (std::optional<http::Response> denied = first(r, p)) return denied;
-      }
-      if (absl::Status s = google_api::CheckPathIds(
-              p, {"conversation", "analysis", "operation", "matcher"});
-          !s.ok()) {
-        return Error(s);
-      }
-      return std::nullopt;
+  router->PushGuard([](Method, std::string_view) -> http::Guard {
+    return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
+      absl::Status s =
+          google_api::CheckPathIds(p, {"conversation", "analysis", "operation", "matcher"});
+      if (s.ok()) return std::nullopt;
+      return Error(s);
     };
   });
   AddConversationRoutes(options, services, router);
@@ -319,7 +312,7 @@ void AddRoutes(const Options& options, const Services& services, http::Router* r
   AddUploadRoutes(options, services, router);
   AddExportRoutes(options, services, router);
   AddStatsRoutes(services, router);
-  router->SetGuard(std::move(outer));
+  router->PopGuard();
 }
 
 void AddConversationRoutes(const Options& options, const Services& services,

@@ -291,3 +291,44 @@ TEST(RouterGuardTest, GuardsRoutesAddedWhileSet) {
 
 }  // namespace
 }  // namespace parley::http
+
+namespace parley::http {
+namespace {
+
+// Pushed guards stack: a route gets every guard pushed when it was added, in
+// push order, the first to answer winning; a popped guard guards no later route.
+TEST(RouterGuardTest, PushedGuardsRunInOrderUntilPopped) {
+  Router router;
+  auto deny_if = [](std::string header, std::string body) -> GuardFactory {
+    return [header, body](Method, std::string_view) -> Guard {
+      return [header, body](const Request& req, const PathParams&) -> std::optional<Response> {
+        if (req.Header(header) == nullptr) return std::nullopt;
+        Response r;
+        r.status = 403;
+        r.body = body;
+        return r;
+      };
+    };
+  };
+  router.PushGuard(deny_if("x-outer", "outer"));
+  router.PushGuard(deny_if("x-inner", "inner"));
+  router.Add(Method::kGet, "/both", [](const Request&, const PathParams&) { return Response(); });
+  router.PopGuard();
+  router.Add(Method::kGet, "/outer", [](const Request&, const PathParams&) { return Response(); });
+
+  Request both_headers, inner_only;
+  both_headers.headers = {{"x-outer", "1"}, {"x-inner", "1"}};
+  inner_only.headers = {{"x-inner", "1"}};
+  auto both = router.Find(Method::kGet, "/both");
+  ASSERT_NE(both.handler, nullptr);
+  EXPECT_EQ((*both.handler)(both_headers, both.params).body, "outer");
+  EXPECT_EQ((*both.handler)(inner_only, both.params).body, "inner");
+  EXPECT_EQ((*both.handler)(Request(), both.params).status, 200);
+  auto outer = router.Find(Method::kGet, "/outer");
+  ASSERT_NE(outer.handler, nullptr);
+  EXPECT_EQ((*outer.handler)(inner_only, outer.params).status, 200);
+  EXPECT_EQ((*outer.handler)(both_headers, outer.params).body, "outer");
+}
+
+}  // namespace
+}  // namespace parley::http
