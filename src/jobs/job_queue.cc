@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
+#include "core/public_error.h"
 #include "core/time_format.h"
 
 namespace parley::jobs {
@@ -211,8 +212,7 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
       done.set_state(core::OPERATION_SUCCEEDED);
     } else {
       done.set_state(core::OPERATION_FAILED);
-      done.mutable_error()->set_code(static_cast<int>(result.code()));
-      done.mutable_error()->set_message(std::string(result.message()));
+      core::SetOperationError(result, {}, done.mutable_error());
     }
   }
   if (absl::Status s = store_->UpdateOperation(done); !s.ok()) {

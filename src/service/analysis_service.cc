@@ -9,6 +9,7 @@
 #include "analysis/phrases/phrase_matcher_proto.h"
 #include "core/condition_proto.h"
 #include "core/ids.h"
+#include "core/public_error.h"
 #include "core/time_format.h"
 
 namespace parley::service {
@@ -18,9 +19,7 @@ constexpr int kMaxPartialErrors = 10;
 
 void AddPartialError(core::Operation& op, const absl::Status& s, std::string_view what) {
   if (op.partial_errors_size() >= kMaxPartialErrors) return;
-  core::OperationError* e = op.add_partial_errors();
-  e->set_code(static_cast<int>(s.code()));
-  e->set_message(absl::StrCat(std::string(what), ": ", s.message()));
+  core::SetOperationError(s, what, op.add_partial_errors());
 }
 
 // The body of a bulk operation: `one` for each conversation in turn, counted

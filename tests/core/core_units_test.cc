@@ -13,6 +13,7 @@
 #include "core/blob_uri.h"
 #include "core/ids.h"
 #include "core/page_token.h"
+#include "core/public_error.h"
 #include "core/time_format.h"
 #include "core/transcript.h"
 #include "gmock/gmock.h"
@@ -263,6 +264,26 @@ TEST(BlobUri, ConfinesResolvedPathsToRegularFilesWithoutAnOracle) {
             "transcript URI \"file://" + (dir / "outside" / "missing.json").string() + "\" cannot be read");
   EXPECT_THAT(file_message(dir / "buckets" / "b" / "fifo"), testing::HasSubstr("cannot be read"));
   std::filesystem::remove_all(dir);
+}
+
+TEST(PublicError, HidesInternalDetailsAndKeepsClientMessages) {
+  EXPECT_EQ(PublicErrorMessage(absl::InvalidArgumentError("bad filter")), "bad filter");
+  EXPECT_EQ(PublicErrorMessage(absl::NotFoundError("gone"), "conversation c1"),
+            "conversation c1: gone");
+  for (const absl::Status& s :
+       {absl::InternalError("sqlite: COMMIT (code 13) /var/data/parley.db"),
+        absl::UnknownError("/etc/secret"), absl::DataLossError("page 7 of /x"),
+        absl::UnavailableError("database or disk is full at /var/data")}) {
+    std::string m = PublicErrorMessage(s, "conversation c2");
+    EXPECT_THAT(m, ::testing::StartsWith("conversation c2: ")) << m;
+    EXPECT_THAT(m, ::testing::ContainsRegex("Reference: [0-9a-f]{16}$")) << m;
+    EXPECT_EQ(m.find('/'), std::string::npos) << m;
+    EXPECT_EQ(m.find("sqlite"), std::string::npos) << m;
+  }
+  OperationError e;
+  SetOperationError(absl::InternalError("x at /p"), {}, &e);
+  EXPECT_EQ(e.code(), static_cast<int>(absl::StatusCode::kInternal));
+  EXPECT_THAT(e.message(), ::testing::MatchesRegex("Internal error encountered\\. Reference: [0-9a-f]{16}"));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/operation_state.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
 
@@ -117,6 +118,21 @@ TEST_F(JobQueueTest, RunnerErrorFailsTheOperationWithIt) {
   EXPECT_EQ(done.state(), core::OPERATION_FAILED);
   EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kNotFound));
   EXPECT_EQ(done.error().message(), "conversation c9 not found");
+}
+
+TEST_F(JobQueueTest, InternalRunnerErrorsAreStoredWithoutTheirDetails) {
+  queue_->SetRunner(core::Operation::kAnalyze, [](JobContext&) {
+    return absl::InternalError("sqlite: COMMIT: disk I/O error (code 10) at /srv/parley.db");
+  });
+  ASSERT_TRUE(queue_->Start().ok());
+  absl::StatusOr<core::Operation> op = queue_->Submit(AnalyzeOp("c9"));
+  ASSERT_TRUE(op.ok());
+  core::Operation done = WaitDone(*store_, op->id());
+  EXPECT_EQ(done.state(), core::OPERATION_FAILED);
+  EXPECT_EQ(done.error().code(), static_cast<int>(absl::StatusCode::kInternal));
+  EXPECT_THAT(done.error().message(),
+              ::testing::MatchesRegex("Internal error encountered\\. Reference: [0-9a-f]{16}"));
+  EXPECT_EQ(done.error().message().find("sqlite"), std::string::npos);
 }
 
 TEST_F(JobQueueTest, SubmitWithoutARunnerIsRefused) {

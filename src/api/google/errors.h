@@ -15,8 +15,8 @@ namespace parley::google_api {
 // the status message as `message`. An OK status (a caller bug) renders as 500
 // UNKNOWN. INTERNAL, UNKNOWN, DATA_LOSS and UNAVAILABLE carry the server's
 // internal details (storage errors, paths): their `message` is a generic text
-// and "Request id: <16 hex digits>", and the original message is logged to
-// stderr with that id.
+// and "Reference: <16 hex digits>", and the original message is logged to
+// stderr with that reference (core::PublicErrorMessage).
 http::Response ErrorResponse(const absl::Status& status);
 
 // The error response for a failure the server detects itself (matches

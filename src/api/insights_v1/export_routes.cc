@@ -16,6 +16,7 @@
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
+#include "core/public_error.h"
 #include "core/time_format.h"
 #include "export/table_writer.h"
 #include "insights_v1/insights.pb.h"
@@ -129,9 +130,8 @@ class Exporter {
       if (!c.ok()) {
         op.set_failed(op.failed() + 1);
         if (op.partial_errors_size() < kMaxPartialErrors) {
-          core::OperationError* e = op.add_partial_errors();
-          e->set_code(static_cast<int>(c.status().code()));
-          e->set_message(absl::StrCat("conversation ", id, ": ", c.status().message()));
+          core::SetOperationError(c.status(), absl::StrCat("conversation ", id),
+                                  op.add_partial_errors());
         }
         continue;
       }

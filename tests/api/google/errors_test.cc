@@ -52,7 +52,7 @@ TEST(GoogleErrorsTest, HidesInternalDetailsBehindARequestId) {
     std::smatch m;
     ASSERT_TRUE(std::regex_match(
         r.body, m,
-        std::regex(R"re(\{"error":\{"code":500,"message":"Internal error encountered\. Request id: ([0-9a-f]{16})","status":"INTERNAL"\}\})re")))
+        std::regex(R"re(\{"error":\{"code":500,"message":"Internal error encountered\. Reference: ([0-9a-f]{16})","status":"INTERNAL"\}\})re")))
         << r.body;
     ids[i] = m[1];
     // The log has the details under the same id.
@@ -67,7 +67,7 @@ TEST(GoogleErrorsTest, HidesInternalDetailsBehindARequestId) {
     http::Response r = ErrorResponse(s);
     testing::internal::GetCapturedStderr();
     EXPECT_EQ(r.body.find("sqlite"), std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("Request id: "), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("Reference: "), std::string::npos) << r.body;
   }
   EXPECT_EQ(ErrorResponse(absl::UnavailableError(secret)).status, 503);
   // Messages written for the client are kept.
