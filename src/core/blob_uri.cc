@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -58,10 +60,34 @@ std::string RealPath(const std::string& path) {
   return real ? std::string(real.get()) : std::string();
 }
 
+// Opens `relative` (no "." or ".." segments, no symbolic links: a path
+// realpath produced) under the directory `real_root` one segment at a time,
+// refusing any segment that is a symbolic link. A link swapped in after
+// realpath checked the path therefore fails instead of leading outside the
+// root. The file itself is opened without blocking (a FIFO must not hold the
+// thread). Returns -1 on failure.
+int OpenBeneath(const std::string& real_root, std::string_view relative) {
+  int dir = ::open(real_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  std::vector<absl::string_view> parts = absl::StrSplit(Sv(relative), '/', absl::SkipEmpty());
+  if (parts.empty()) {
+    ::close(dir);
+    return -1;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string part(parts[i]);
+    const bool last = i + 1 == parts.size();
+    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY);
+    int next = ::openat(dir, part.c_str(), flags);
+    ::close(dir);
+    if (next < 0) return -1;
+    dir = next;
+  }
+  return dir;
+}
+
 // Reads `path` if, once resolved, it lies under the directory `root` and is a
-// regular file. The file is opened without following a final symbolic link
-// and without blocking (a FIFO must not hold the thread), then checked with
-// fstat.
+// regular file, opened with OpenBeneath and checked with fstat.
 absl::StatusOr<std::string> ReadConfined(const std::string& root, const std::string& path, std::string_view uri,
                                          size_t max_bytes) {
   std::string real_root = RealPath(root);
@@ -69,7 +95,7 @@ absl::StatusOr<std::string> ReadConfined(const std::string& root, const std::str
   if (real_root.empty() || real.empty()) return CannotRead(uri);
   if (real_root.back() != '/') real_root += '/';
   if (!absl::StartsWith(real, real_root)) return CannotRead(uri);
-  int fd = ::open(real.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  int fd = OpenBeneath(real_root, std::string_view(real).substr(real_root.size()));
   if (fd < 0) return CannotRead(uri);
   struct Closer {
     int fd;

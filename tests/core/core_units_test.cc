@@ -1,7 +1,10 @@
 // Unit tests of the small core pieces: ids, time formats, page tokens,
 // transcript-derived facts, blob URIs.
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -284,6 +287,45 @@ TEST(PublicError, HidesInternalDetailsAndKeepsClientMessages) {
   SetOperationError(absl::InternalError("x at /p"), {}, &e);
   EXPECT_EQ(e.code(), static_cast<int>(absl::StatusCode::kInternal));
   EXPECT_THAT(e.message(), ::testing::MatchesRegex("Internal error encountered\\. Reference: [0-9a-f]{16}"));
+}
+
+// A directory on the path swapped for a link to outside the root between
+// the check and the open (renameat2 RENAME_EXCHANGE, as fast as a process on
+// the server could) never leads to the outside file.
+TEST(BlobUri, ALinkSwappedInAfterTheCheckIsNotFollowed) {
+  auto dir = std::filesystem::temp_directory_path() / ("parley-blob-race-" + NewId());
+  std::filesystem::create_directories(dir / "buckets" / "b" / "d");
+  std::filesystem::create_directories(dir / "outside");
+  std::ofstream(dir / "outside" / "f.json") << "SECRET";
+  std::ofstream(dir / "buckets" / "b" / "d" / "f.json") << "{}";
+  std::filesystem::create_directory_symlink(dir / "outside", dir / "buckets" / "b" / "alt");
+  BlobOptions options;
+  options.bucket_dir = (dir / "buckets").string();
+  const std::string d = (dir / "buckets" / "b" / "d").string();
+  const std::string alt = (dir / "buckets" / "b" / "alt").string();
+  std::atomic<bool> stop{false};
+  std::atomic<int> swaps{0};
+  std::thread swapper([&] {
+    while (!stop.load()) {
+      if (::renameat2(AT_FDCWD, d.c_str(), AT_FDCWD, alt.c_str(), RENAME_EXCHANGE) == 0) ++swaps;
+    }
+  });
+  int inside = 0, refused = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = ReadBlobUri("gs://b/d/f.json", options);
+    if (r.ok()) {
+      ASSERT_EQ(*r, "{}");
+      ++inside;
+    } else {
+      ++refused;
+    }
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_GT(swaps.load(), 100);
+  EXPECT_GT(inside + refused, 100);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
