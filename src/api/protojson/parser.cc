@@ -4,6 +4,7 @@
 #include "api/protojson/protojson.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -839,6 +840,16 @@ constexpr int kRecursiveDepthLimit = 256;
 using internal::kRecursiveDepthLimit;
 using internal::Parser;
 using internal::ValidUtf8;
+
+namespace {
+std::atomic<int> default_max_depth{64};
+}  // namespace
+
+void SetDefaultMaxDepth(int depth) {
+  default_max_depth.store(std::clamp(depth, 1, kMaxJsonDepth), std::memory_order_relaxed);
+}
+
+int DefaultMaxDepth() { return default_max_depth.load(std::memory_order_relaxed); }
 
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options) {

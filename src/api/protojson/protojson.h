@@ -22,10 +22,18 @@
 
 namespace parley::protojson {
 
+// The max_depth of ParseOptions made from now on (default 64); `parley
+// serve --max-json-depth` sets it once, before serving. Values are clamped
+// to [1, kMaxJsonDepth]: protobuf refuses to read back binary messages
+// nested deeper than 100, which a deeper Struct would be once stored.
+inline constexpr int kMaxJsonDepth = 100;
+void SetDefaultMaxDepth(int depth);
+int DefaultMaxDepth();
+
 struct ParseOptions {
   bool ignore_unknown_fields = false;
   // Inputs nested deeper than this are refused.
-  int max_depth = 64;
+  int max_depth = DefaultMaxDepth();
   // Prefix of the field paths in error messages: the request field the JSON
   // body is bound to (Google: "conversation" for a CreateConversation body).
   std::string root_path;
