@@ -1074,8 +1074,9 @@ absl::Status Server::Start() {
     core.tls->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
     if (ec) {
       core.tls.reset();
-      return absl::InvalidArgumentError(absl::StrCat("cannot use the TLS private key ",
-                                                     o.tls_key_file, ": ", ec.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot use the TLS private key ", o.tls_key_file,
+                       " (it must be the PEM private key of ", o.tls_cert_file, "): ", ec.message()));
     }
     if (::SSL_CTX_check_private_key(core.tls->native_handle()) != 1) {
       core.tls.reset();
