@@ -47,6 +47,10 @@ struct ParseOptions {
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options = {});
 
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
 struct PrintOptions {
   bool enums_as_ints = false;
 };

@@ -309,3 +309,74 @@ test('flag values out of range are refused', async () => {
     assert.match(r.stderr, new RegExp(args[0]), args.join(' '));
   }
 });
+
+// Sends raw bytes on a new connection; resolves with the first response
+// (status and JSON body) the server writes before closing or within 3 s.
+function raw(port, bytes) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let data = Buffer.alloc(0);
+    const done = () => {
+      socket.destroy();
+      const text = data.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(text);
+      if (!m) return reject(new Error(`no response: ${JSON.stringify(text.slice(0, 200))}`));
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      resolve({ status: Number(m[1]), body: body ? JSON.parse(body) : null });
+    };
+    const timer = setTimeout(done, 3000);
+    socket.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+      const text = data.toString('latin1');
+      const head = text.indexOf('\r\n\r\n');
+      const len = /content-length: (\d+)/i.exec(text);
+      if (head >= 0 && len && data.length >= head + 4 + Number(len[1])) { clearTimeout(timer); done(); }
+    });
+    socket.on('close', () => { clearTimeout(timer); done(); });
+    socket.on('error', () => {});
+    socket.write(bytes);
+  });
+}
+
+// The HTTP-level items of the hostile-input suite (tests/api/insights_v1/hostile.case
+// has the API-level ones): each gets a 4xx in Google's error shape, nothing is
+// stored, and /healthz answers after each.
+test('hostile HTTP input: 4xx in Google shape, nothing stored, still serving', async () => {
+  const s = await startServer([]);
+  const create = (id, extra, body) => Buffer.concat([Buffer.from(
+    `POST /v1/projects/p1/locations/us/conversations?conversationId=${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}`),
+  body ?? Buffer.alloc(0)]);
+  const withBody = (id, body) => create(id, `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body);
+  const chunked = (id, chunks) => create(id, 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', Buffer.from(chunks));
+  const cases = [
+    ['an oversized head (70 KiB)', Buffer.from(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`), 431],
+    ['a negative chunk size', chunked('chunk-1', '-5\r\n{"a":\r\n0\r\n\r\n'), 400],
+    ['a chunk size overflowing 64 bits', chunked('chunk-2', 'fffffffffffffffff1\r\n{}\r\n0\r\n\r\n'), 400],
+    ['a chunk size of 2^64-1', chunked('chunk-3', 'ffffffffffffffff\r\n{}\r\n0\r\n\r\n'), 413],
+    ['a chunk without its CRLF', chunked('chunk-4', '2\r\n{}XX0\r\n\r\n'), 400],
+    ['a chunk size that is not hex', chunked('chunk-5', 'zz\r\n{}\r\n0\r\n\r\n'), 400],
+    ['Transfer-Encoding: chunked, identity', create('te-1', 'Content-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n\r\n', Buffer.from('2\r\n{}\r\n0\r\n\r\n')), 400],
+    ['raw invalid UTF-8 in a string', withBody('utf-raw', Buffer.from([...Buffer.from('{"agentId": "a'), 0xff, 0xfe, ...Buffer.from('"}')])), 400],
+    ['an overlong UTF-8 encoding', withBody('utf-over', Buffer.from([...Buffer.from('{"agentId": "'), 0xc0, 0xaf, ...Buffer.from('"}')])), 400],
+    ['a raw NUL byte in a string', withBody('nul-raw', Buffer.from('{"agentId": "a\0b"}', 'latin1')), 400],
+    ['a NUL byte in a header value', Buffer.from('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\0b\r\n\r\n', 'latin1'), 400],
+    ['a NUL byte in the target', Buffer.from('GET /v1/projects/p1/locations/us/conversations/a\0b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'latin1'), 400],
+    ['raw invalid UTF-8 in the target', Buffer.from([...Buffer.from('GET /v1/projects/p1/locations/us/conversations/a'), 0xff, ...Buffer.from(' HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')]), 400],
+  ];
+  try {
+    for (const [what, bytes, status] of cases) {
+      const r = await raw(s.port, bytes);
+      assert.equal(r.status, status, what);
+      assert.deepEqual(Object.keys(r.body ?? {}), ['error'], `${what}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, status, what);
+      assert.equal(typeof r.body.error.message, 'string', what);
+      assert.equal(r.body.error.status, 'INVALID_ARGUMENT', what);
+      assert.equal((await request('http', s.port, 'GET', '/healthz')).status, 200, `after ${what}`);
+    }
+    const list = await request('http', s.port, 'GET', '/v1/projects/p1/locations/us/conversations');
+    assert.equal(list.status, 200);
+    assert.deepEqual(JSON.parse(list.body), {});
+  } finally {
+    await s.stop();
+  }
+});
