@@ -183,6 +183,7 @@ bool IsEmptyBody(std::string_view body) {
 absl::Status ParseBody(const Request& req, std::string_view root, google::protobuf::Message* out) {
   protojson::ParseOptions options;
   options.root_path = std::string(root);
+  options.refuse_nul = true;
   return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
 

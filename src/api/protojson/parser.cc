@@ -75,9 +75,8 @@ class Parser {
  public:
   // check_utf8: validate each string (when the input as a whole is not known
   // to decode to valid UTF-8).
-  // check_nul: look for NUL characters in strings (when the input holds a
-  // \u0000 escape), which are refused: ids, labels and texts reach logs,
-  // exports and C APIs where a NUL truncates or hides what follows.
+  // check_nul: refuse NUL characters in strings (ParseOptions::refuse_nul,
+  // when the input holds a \u0000 escape).
   Parser(pb::Message* root, const ParseOptions& options, bool check_utf8, bool check_nul)
       : root_(root), opt_(options), check_utf8_(check_utf8), check_nul_(check_nul) {
     stack_.reserve(16);
@@ -878,7 +877,7 @@ absl::Status Parse(std::string_view json, google::protobuf::Message* message,
        i = json.find('\\', i + 1)) {
     check_utf8 = i + 2 < json.size() && json[i + 1] == 'u' && (json[i + 2] == 'd' || json[i + 2] == 'D');
   }
-  Parser handler(message, options, check_utf8, json.find("\\u0000") != std::string_view::npos);
+  Parser handler(message, options, check_utf8, options.refuse_nul && json.find("\\u0000") != std::string_view::npos);
   rj::GenericReader<rj::UTF8<>, rj::UTF8<>> reader;
   rj::InsituStringStream stream(buffer.data());
   rj::ParseResult result;

@@ -34,6 +34,10 @@ struct ParseOptions {
   bool ignore_unknown_fields = false;
   // Inputs nested deeper than this are refused.
   int max_depth = DefaultMaxDepth();
+  // Refuse strings and keys holding a NUL character (a \u0000 escape): the
+  // API's request bodies do, since ids, labels and texts reach logs, exports
+  // and C APIs where a NUL truncates or hides what follows.
+  bool refuse_nul = false;
   // Prefix of the field paths in error messages: the request field the JSON
   // body is bound to (Google: "conversation" for a CreateConversation body).
   std::string root_path;
