@@ -153,8 +153,10 @@ struct Core {
       host = host.substr(0, colon);
     }
     if (host.empty()) return false;
-    std::string h = NormalizeHost(host);
-    return std::find(allowed_hosts.begin(), allowed_hosts.end(), h) != allowed_hosts.end();
+    return std::any_of(allowed_hosts.begin(), allowed_hosts.end(), [&](const std::string& a) {
+      return beast::iequals(beast::string_view(a.data(), a.size()),
+                            beast::string_view(host.data(), host.size()));
+    });
   }
 
   bool OriginAllowed(std::string_view origin) const {
@@ -379,10 +381,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (now >= deadline_ && state_ != State::kHandling && state_ != State::kClosed) CloseNow();
   }
 
-  // The server is shutting down: an idle connection closes now; one in the
-  // middle of a request closes after responding.
+  // The server is shutting down: an idle connection (or one still in its TLS
+  // handshake) closes now; one in the middle of a request closes after
+  // responding.
   void OnServerStopping() {
-    if (state_ == State::kIdle) CloseNow();
+    if (state_ == State::kIdle || state_ == State::kHandshake) CloseNow();
   }
 
  private:
