@@ -1,6 +1,9 @@
 #include "api/auth.h"
 
+#include <cctype>
 #include <string>
+
+#include "absl/strings/str_cat.h"
 
 #include "service/key_service.h"
 
@@ -25,6 +28,44 @@ http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, htt
     const int status = absl::IsUnauthenticated(s) ? 401 : absl::IsPermissionDenied(s) ? 403 : 500;
     http::Response r = dialect->RenderError(status, std::string(s.message()));
     return r;
+  };
+}
+
+http::Guard MakeUnmatchedAuthGuard(const std::vector<std::unique_ptr<Dialect>>* dialects,
+                                   service::KeyService* keys) {
+  return [dialects, keys](const http::Request& req,
+                          const http::PathParams& params) -> std::optional<http::Response> {
+    if (!keys->Required()) return std::nullopt;
+    const Dialect* dialect = DialectFor(*dialects, req.path);
+    if (dialect == nullptr) return std::nullopt;
+    // Any valid key may learn that a path does not exist; its tenant and role
+    // do not matter here.
+    auto tenant = keys->Authorize(dialect->FindCaller(req, params).credential, "", core::VIEWER);
+    if (tenant.ok() || !absl::IsUnauthenticated(tenant.status())) return std::nullopt;
+    return dialect->RenderError(401, std::string(tenant.status().message()));
+  };
+}
+
+http::Guard MakeBodyTypeGuard(const Dialect* dialect, http::Method method, std::string_view pattern) {
+  return [dialect, method, pattern = std::string(pattern)](
+             const http::Request& req, const http::PathParams&) -> std::optional<http::Response> {
+    if (req.body.empty()) return std::nullopt;
+    const std::string* type = req.Header("content-type");
+    std::string media;
+    if (type != nullptr) {
+      std::string_view t = *type;
+      t = t.substr(0, t.find(';'));
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+      media.assign(t);
+      for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!media.empty() && dialect->TakesBodyType(method, pattern, media)) return std::nullopt;
+    return dialect->RenderError(
+        415, type == nullptr
+                 ? std::string("The request body has no Content-Type; send Content-Type: application/json.")
+                 : absl::StrCat("Content-Type \"", type->substr(0, 128),
+                                "\" is not supported for this method; send application/json."));
   };
 }
 

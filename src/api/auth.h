@@ -3,7 +3,9 @@
 // factory while a dialect adds its routes.
 #pragma once
 
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "api/dialect.h"
 #include "api/http/router.h"
@@ -26,5 +28,18 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
 // in it. `dialect` and `keys` must outlive the router.
 http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, http::Method method,
                           std::string_view pattern);
+
+// The guard of requests that match no route (http::Router::SetUnmatchedGuard):
+// while `keys` requires a key, a request without a valid one gets 401 in the
+// shape of the dialect owning the path, so that routes are not revealed to
+// unauthenticated callers; with a valid key the 404 or 405 follows.
+http::Guard MakeUnmatchedAuthGuard(const std::vector<std::unique_ptr<Dialect>>* dialects,
+                                   service::KeyService* keys);
+
+// The guard of one route checking its request body's Content-Type
+// (Dialect::TakesBodyType): a non-empty body of a type the route does not
+// take gets 415 (INVALID_ARGUMENT in Google's shape). An empty body needs
+// no Content-Type.
+http::Guard MakeBodyTypeGuard(const Dialect* dialect, http::Method method, std::string_view pattern);
 
 }  // namespace parley::api

@@ -89,6 +89,18 @@ class Dialect {
     (void)pattern;
     return false;
   }
+
+  // Whether the route takes a request body of `media_type` (the request's
+  // Content-Type, lower case, without parameters). A non-empty body of
+  // another type, or without Content-Type, is refused with 415 before the
+  // handler runs, so that a browser form or `text/plain` POST from another
+  // site cannot act. Default: JSON only.
+  virtual bool TakesBodyType(http::Method method, std::string_view pattern,
+                             std::string_view media_type) const {
+    (void)method;
+    (void)pattern;
+    return media_type == "application/json";
+  }
 };
 
 // Every dialect registered with parley_dialect(), in registration order, new

@@ -21,6 +21,7 @@
 #include "api/dialect.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
+#include "api/protojson/protojson.h"
 #include "cli/command.h"
 #include "core/ids.h"
 #include "core/page_token.h"
@@ -55,6 +56,12 @@ struct ServeFlags {
   std::string export_dir = "var/exports";
   std::string auth_file;
   bool insecure = false;
+  // HTTP hardening (issue 9): TLS, limits, Host and Origin checks.
+  std::string tls_cert, tls_key;
+  size_t max_header_kb = 64;
+  int header_timeout_ms = 10'000, idle_timeout_ms = 60'000, body_timeout_ms = 60'000;
+  int max_json_depth = 64;
+  std::vector<std::string> allowed_hosts, cors_origins;
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -99,6 +106,27 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: --max-inflight-body-mb must be 0 or at least --max-body-bytes\n";
     return 2;
   }
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    std::cerr << "parley: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  options.tls_cert_file = flags.tls_cert;
+  options.tls_key_file = flags.tls_key;
+  options.max_header_bytes = flags.max_header_kb << 10;
+  options.header_timeout_ms = flags.header_timeout_ms;
+  options.idle_timeout_ms = flags.idle_timeout_ms;
+  options.body_timeout_ms = flags.body_timeout_ms;
+  parley::protojson::SetDefaultMaxDepth(flags.max_json_depth);
+  // Host headers served: --allowed-host, the listen host and loopback names;
+  // on a wildcard address without --allowed-host, any (DNS rebinding).
+  const bool wildcard = options.host.empty() || options.host == "0.0.0.0" || options.host == "::" ||
+                        options.host == "[::]";
+  if (!wildcard || !flags.allowed_hosts.empty()) {
+    options.allowed_hosts = flags.allowed_hosts;
+    if (!wildcard) options.allowed_hosts.push_back(options.host);
+    options.allowed_hosts.insert(options.allowed_hosts.end(), {"localhost", "127.0.0.1", "::1"});
+  }
+  options.cors_origins = flags.cors_origins;
 
   parley::store::StoreOptions store_options;
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
@@ -188,13 +216,20 @@ int Serve(const ServeFlags& flags) {
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key (/healthz, added
   // above, stays open).
+  // Then the body's Content-Type (415, against cross-site form posts).
   for (const auto& dialect : dialects) {
     router.PushGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
       return parley::api::MakeAuthGuard(d, &keys, method, pattern);
     });
+    router.PushGuard([d = dialect.get()](parley::http::Method method, std::string_view pattern) {
+      return parley::api::MakeBodyTypeGuard(d, method, pattern);
+    });
     dialect->AddRoutes(config, services, &router);
     router.PopGuard();
+    router.PopGuard();
   }
+  // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
+  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -219,7 +254,8 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: " << s.message() << "\n";
     return 1;
   }
-  std::cerr << "parley: listening on " << options.host << ":" << server.port() << ", data in "
+  std::cerr << "parley: listening on " << options.host << ":" << server.port()
+            << (options.tls_cert_file.empty() ? "" : " (HTTPS)") << ", data in "
             << flags.data_dir << std::endl;
 
   // Expired conversations are removed in the background.
@@ -308,6 +344,28 @@ void AddServeCommand(CLI::App& app) {
                         "turns authentication on");
   serve_cmd->add_flag("--insecure", serve->insecure,
                       "Allow --listen beyond loopback without any API key (development mode)");
+  serve_cmd->add_option("--tls-cert", serve->tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
+  serve_cmd->add_option("--tls-key", serve->tls_key, "PEM private key of --tls-cert");
+  serve_cmd->add_option("--max-header-kb", serve->max_header_kb, "Largest request head, KiB (more get 431)")
+      ->check(CLI::Range(size_t{1}, size_t{4096}))->capture_default_str();
+  serve_cmd->add_option("--header-timeout-ms", serve->header_timeout_ms,
+                        "A request head (and a new connection's TLS handshake) must arrive within this")
+      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  serve_cmd->add_option("--idle-timeout-ms", serve->idle_timeout_ms,
+                        "An idle keep-alive connection is closed after this")
+      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  serve_cmd->add_option("--body-timeout-ms", serve->body_timeout_ms,
+                        "A request body must arrive (and a response be written) within this")
+      ->check(CLI::Range(1, 3'600'000))->capture_default_str();
+  serve_cmd->add_option("--max-json-depth", serve->max_json_depth,
+                        "Deepest nesting of a JSON request body (at most 100)")
+      ->check(CLI::Range(1, parley::protojson::kMaxJsonDepth))->capture_default_str();
+  serve_cmd->add_option("--allowed-host", serve->allowed_hosts,
+                        "A Host name requests may carry, besides the listen host and loopback names "
+                        "(default on 0.0.0.0/:: : any); repeatable");
+  serve_cmd->add_option("--cors-origin", serve->cors_origins,
+                        "A browser origin (scheme://host[:port]) allowed to call; other Origins get "
+                        "403; repeatable");
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
   });

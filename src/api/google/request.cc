@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "api/google/errors.h"
 #include "api/protojson/field_selector.h"
+#include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
 
 namespace parley::google_api {
@@ -55,6 +56,15 @@ absl::StatusOr<Query> Query::Parse(
     bool known = false;
     for (const auto& [snake, camel] : accepted) {
       if (name == snake || name == camel) {
+        // Percent-decoding can produce any bytes; parameters are strings.
+        if (!protojson::IsValidUtf8(value)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("Invalid value at '", Sv(snake), "' (TYPE_STRING): invalid UTF-8."));
+        }
+        if (value.find('\0') != std::string::npos) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("Invalid value at '", Sv(snake), "' (TYPE_STRING): a NUL character."));
+        }
         q.values_[std::string(snake)] = value;
         known = true;
       }
@@ -124,7 +134,9 @@ absl::Status CheckPathIds(const PathParams& p, std::initializer_list<std::string
   }
   for (std::string_view name : ids) {
     std::string_view v = p.Get(name);
-    if (!v.empty() && !IdOk(v, 128, IsCoreIdChar)) {
+    // "." and ".." are never ids (an id starts with a letter or digit):
+    // path traversal is refused as a malformed name, not looked up.
+    if (!v.empty() && (!IdOk(v, 128, IsCoreIdChar) || v == "." || v == "..")) {
       return absl::InvalidArgumentError(
           absl::StrCat("Malformed resource name: the ", Sv(name),
                        " id must be 1 to 128 characters of [A-Za-z0-9_.~-]."));
@@ -171,6 +183,7 @@ bool IsEmptyBody(std::string_view body) {
 absl::Status ParseBody(const Request& req, std::string_view root, google::protobuf::Message* out) {
   protojson::ParseOptions options;
   options.root_path = std::string(root);
+  options.refuse_nul = true;
   return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);
 }
 

@@ -99,6 +99,13 @@ class Router {
     if (factory) PushGuard(std::move(factory));
   }
 
+  // The guard of requests that match no route (or match with another
+  // method), run on the network thread before the server answers 404 or
+  // 405: with authentication on, a request without a valid key gets the
+  // guard's 401 rather than learning which routes exist. Null: none.
+  void SetUnmatchedGuard(Guard guard) { unmatched_guard_ = std::move(guard); }
+  const Guard& unmatched_guard() const { return unmatched_guard_; }
+
   struct Found {
     // One of the two is set when a route matched: `async_handler` when
     // dispatch is kAsync, else `handler`.
@@ -121,6 +128,7 @@ class Router {
                    AsyncHandler async_handler, Dispatch dispatch);
   std::unique_ptr<Node> root_;
   std::vector<GuardFactory> guard_factories_;
+  Guard unmatched_guard_;
 };
 
 }  // namespace parley::http

@@ -19,6 +19,14 @@
 // are counted against `max_inflight_body_bytes` from the head (declared
 // Content-Length, or the chunks received so far) until the response is
 // written; a request over it gets `503` before its body is read.
+//
+// TLS: with a certificate, each connection wraps its socket in an Asio SSL
+// stream; the handshake runs first, under the header deadline, and the rest
+// is the same code reading and writing through the stream (a connection that
+// lingers before closing drops raw TCP input, without close_notify).
+//
+// Host, Origin and CORS (ServerOptions::allowed_hosts, cors_origins) are
+// checked for every complete request before routing.
 
 #include "api/http/server.h"
 
@@ -26,6 +34,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <atomic>
 #include <charconv>
@@ -43,6 +52,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -66,8 +77,8 @@ using Clock = std::chrono::steady_clock;
 using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using error_code = boost::system::error_code;
+using TlsStream = net::ssl::stream<Socket&>;
 
-constexpr uint32_t kHeaderLimit = 64 * 1024;
 // After an error response that closes the connection, unread input is read
 // and dropped for up to this long (or this many bytes) before closing, so that
 // closing does not send a reset that could destroy the response in flight.
@@ -110,7 +121,50 @@ struct Worker {
 
 struct Core {
   Core(ServerOptions o, const Router* r, ErrorRenderer e)
-      : options(std::move(o)), router(r), render_error(std::move(e)) {}
+      : options(std::move(o)), router(r), render_error(std::move(e)) {
+    for (const std::string& h : options.allowed_hosts) allowed_hosts.push_back(NormalizeHost(h));
+    for (std::string origin : options.cors_origins) {
+      while (!origin.empty() && origin.back() == '/') origin.pop_back();
+      for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      cors_origins.push_back(std::move(origin));
+    }
+  }
+
+  // A host name or address as compared with a request's Host: lower case,
+  // IPv6 literals in brackets.
+  static std::string NormalizeHost(std::string_view host) {
+    std::string h(host);
+    for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (h.find(':') != std::string::npos && h.front() != '[') h = "[" + h + "]";
+    return h;
+  }
+
+  // Whether a Host header value (host, optional port) names a served host.
+  bool HostAllowed(std::string_view value) const {
+    if (allowed_hosts.empty()) return true;
+    std::string_view host = value;
+    if (!host.empty() && host.front() == '[') {
+      size_t close = host.find(']');
+      if (close == std::string_view::npos) return false;
+      std::string_view rest = host.substr(close + 1);
+      if (!rest.empty() && rest.front() != ':') return false;
+      host = host.substr(0, close + 1);
+    } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
+      host = host.substr(0, colon);
+    }
+    if (host.empty()) return false;
+    return std::any_of(allowed_hosts.begin(), allowed_hosts.end(), [&](const std::string& a) {
+      return beast::iequals(beast::string_view(a.data(), a.size()),
+                            beast::string_view(host.data(), host.size()));
+    });
+  }
+
+  bool OriginAllowed(std::string_view origin) const {
+    return std::any_of(cors_origins.begin(), cors_origins.end(), [&](const std::string& o) {
+      return beast::iequals(beast::string_view(o.data(), o.size()),
+                            beast::string_view(origin.data(), origin.size()));
+    });
+  }
 
   Response RenderError(std::string_view target, int status, const std::string& message) const {
     if (render_error) return render_error(target, status, message);
@@ -145,6 +199,9 @@ struct Core {
   const ServerOptions options;
   const Router* const router;
   const ErrorRenderer render_error;
+  std::vector<std::string> allowed_hosts;  // NormalizeHost'd; empty: any
+  std::vector<std::string> cors_origins;   // lower case, no trailing '/'
+  std::optional<net::ssl::context> tls;    // set by Start with a certificate
 
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -248,6 +305,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(Worker* worker, Socket socket, bool refused)
       : worker_(worker), core_(worker->core), socket_(std::move(socket)), refused_(refused) {
     core_->ConnectionOpened();
+    if (core_->tls) tls_.emplace(socket_, *core_->tls);
   }
 
   ~Connection() {
@@ -284,17 +342,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    // The first request's head (after the TLS handshake, if any) must arrive
+    // within the header timeout of connecting; later ones may wait for the
+    // idle timeout first.
+    deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
+    if (tls_) {
+      state_ = State::kHandshake;
+      tls_->async_handshake(net::ssl::stream_base::server,
+                            [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
+      return;
+    }
+    Begin();
+  }
+
+  // The connection is ready for its first request (TLS: handshake done).
+  void Begin() {
     if (refused_) {
       state_ = State::kHandling;
       RespondAndClose(503, "Too many connections; retry later.", /*retry_after=*/true);
       return;
     }
     state_ = State::kIdle;
-    // The first request's head must arrive within the header timeout of
-    // connecting; later ones may wait for the idle timeout first.
-    deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
     NewRequest();
     Read();
+  }
+
+  void OnHandshake(error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (ec) {  // not TLS (plain HTTP), a bad client hello, or the deadline
+      CloseNow();
+      return;
+    }
+    Begin();
   }
 
   // From the sweep timer: closes the connection if its deadline has passed.
@@ -302,14 +381,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (now >= deadline_ && state_ != State::kHandling && state_ != State::kClosed) CloseNow();
   }
 
-  // The server is shutting down: an idle connection closes now; one in the
-  // middle of a request closes after responding.
+  // The server is shutting down: an idle connection (or one still in its TLS
+  // handshake) closes now; one in the middle of a request closes after
+  // responding.
   void OnServerStopping() {
-    if (state_ == State::kIdle) CloseNow();
+    if (state_ == State::kIdle || state_ == State::kHandshake) CloseNow();
   }
 
  private:
   enum class State {
+    kHandshake,  // TLS handshake before the first request
     kIdle,       // waiting for the first byte of a request
     kHead,       // reading the request head
     kBody,       // reading the request body
@@ -323,18 +404,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void NewRequest() {
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(core_->options.max_body_bytes);
     head_checked_ = false;
+    cors_origin_.clear();
   }
 
   void Read() {
     size_t n = state_ == State::kBody || state_ == State::kLingering ? kBodyReadSize
                                                                       : kHeadReadSize;
-    socket_.async_read_some(buffer_.prepare(n),
-                            [self = shared_from_this()](error_code ec, size_t bytes) {
-                              self->OnRead(ec, bytes);
-                            });
+    auto on_read = [self = shared_from_this()](error_code ec, size_t bytes) {
+      self->OnRead(ec, bytes);
+    };
+    // Lingering input is dropped unread, below TLS.
+    if (tls_ && state_ != State::kLingering) {
+      tls_->async_read_some(buffer_.prepare(n), std::move(on_read));
+    } else {
+      socket_.async_read_some(buffer_.prepare(n), std::move(on_read));
+    }
+  }
+
+  template <typename Buffers, typename OnWritten>
+  void Write(const Buffers& buffers, OnWritten&& on_written) {
+    if (tls_) {
+      net::async_write(*tls_, buffers, std::forward<OnWritten>(on_written));
+    } else {
+      net::async_write(socket_, buffers, std::forward<OnWritten>(on_written));
+    }
   }
 
   void OnRead(error_code ec, size_t bytes) {
@@ -479,7 +576,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return true;
     }
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+    Write(net::buffer(kContinue.data(), kContinue.size()),
                      [self = shared_from_this()](error_code ec, size_t) {
                        if (self->state_ == State::kClosed) return;
                        if (ec) {
@@ -498,7 +595,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                         core_->options.max_body_bytes, " bytes."));
     } else if (ec == bhttp::error::header_limit) {
       RespondAndClose(431, absl::StrCat("Request header fields exceed the limit: ",
-                                        kHeaderLimit, " bytes."));
+                                        core_->options.max_header_bytes, " bytes."));
     } else {
       RespondAndClose(400, "Malformed HTTP request.");
     }
@@ -574,12 +671,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       WriteResponse(core_->RenderError("", 400, "Invalid request target."));
       return;
     }
+    if (!CheckHostAndOrigin()) return;
     Router::Found found = core_->router->Find(req_.method, req_.path);
     if (!found.matched() && head_request_) {
       Router::Found get = core_->router->Find(Method::kGet, req_.path);
       if (get.matched()) found = std::move(get);
     }
     if (!found.matched()) {
+      if (const Guard& guard = core_->router->unmatched_guard()) {
+        std::optional<Response> denied;
+        if (!Guarded("guard", [&] { denied = guard(req_, PathParams()); })) denied = InternalError();
+        if (denied) {
+          WriteResponse(std::move(*denied));
+          return;
+        }
+      }
       if (found.method_not_allowed) {
         WriteResponse(core_->RenderError(
             req_.path, 405, absl::StrCat("Method ", std::string(msg.method_string()), " is not allowed for ",
@@ -610,6 +716,43 @@ class Connection : public std::enable_shared_from_this<Connection> {
                   self->WriteResponse(std::move(response));
                 });
               });
+  }
+
+  // The Host and Origin checks of a complete request; false if it was
+  // answered (refused, or a CORS preflight). Sets cors_origin_ for an
+  // allowed cross-origin request.
+  bool CheckHostAndOrigin() {
+    if (const std::string* host = req_.Header("host"); host && !core_->HostAllowed(*host)) {
+      WriteResponse(core_->RenderError(
+          req_.path, 421,
+          absl::StrCat("This server does not serve the host \"", host->substr(0, 256),
+                       "\" (the Host header); see --allowed-host.")));
+      return false;
+    }
+    const std::string* origin = req_.Header("origin");
+    if (origin == nullptr) return true;
+    if (!core_->OriginAllowed(*origin)) {
+      WriteResponse(core_->RenderError(
+          req_.path, 403,
+          absl::StrCat("Cross-origin requests from \"", origin->substr(0, 256),
+                       "\" are not allowed; see --cors-origin.")));
+      return false;
+    }
+    cors_origin_ = *origin;
+    if (req_.method == Method::kOptions && req_.Header("access-control-request-method")) {
+      Response preflight;
+      preflight.status = 204;
+      preflight.headers = {
+          {"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
+          {"Access-Control-Allow-Headers",
+           "Authorization, Content-Type, x-goog-api-key, X-API-Token, x-goog-user-project, "
+           "x-goog-api-client, x-goog-request-params"},
+          {"Access-Control-Max-Age", "600"},
+      };
+      WriteResponse(std::move(preflight));
+      return false;
+    }
+    return true;
   }
 
   // Runs `fn`; false (after logging what was thrown) if it threw. Handlers
@@ -685,6 +828,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_ += ": ";
       head_ += value;
     }
+    if (!cors_origin_.empty()) {
+      head_ += "\r\nAccess-Control-Allow-Origin: ";
+      head_ += cors_origin_;
+      head_ += "\r\nVary: Origin";
+    }
     if (!no_body) {
       head_ += "\r\nContent-Length: ";
       AppendNumber(res_.body.size(), &head_);
@@ -701,9 +849,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         no_body || head_request_ ? net::const_buffer() : net::buffer(res_.body)};
     state_ = State::kWriting;
     deadline_ = Clock::now() + Ms(core_->options.body_timeout_ms);
-    net::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, size_t) {
-      self->OnWritten(ec);
-    });
+    Write(buffers, [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
   }
 
   void OnWritten(error_code ec) {
@@ -766,6 +912,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Worker* const worker_;
   Core* const core_;
   Socket socket_;
+  std::optional<TlsStream> tls_;  // over socket_, with TLS
   const bool refused_;
   uint64_t reserved_ = 0;  // bytes counted in Core::inflight_body
   Connection* prev_ = nullptr;
@@ -785,6 +932,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool http10_ = false;
   bool head_request_ = false;
   bool linger_after_ = false;
+  std::string cors_origin_;  // the request's allowed Origin, echoed in CORS headers
   Response res_;
   std::string head_;
 };
@@ -910,6 +1058,36 @@ absl::Status Server::Start() {
     return absl::FailedPreconditionError("the HTTP server was already started");
   }
   const ServerOptions& o = core.options;
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate and a private key file");
+  }
+  if (!o.tls_cert_file.empty()) {
+    error_code ec;
+    core.tls.emplace(net::ssl::context::tls_server);
+    core.tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                              net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                              net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                          ec);
+    core.tls->use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) {
+      core.tls.reset();
+      return absl::InvalidArgumentError(absl::StrCat("cannot use the TLS certificate ",
+                                                     o.tls_cert_file, ": ", ec.message()));
+    }
+    core.tls->use_private_key_file(o.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      core.tls.reset();
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot use the TLS private key ", o.tls_key_file,
+                       " (it must be the PEM private key of ", o.tls_cert_file, "): ", ec.message()));
+    }
+    if (::SSL_CTX_check_private_key(core.tls->native_handle()) != 1) {
+      core.tls.reset();
+      return absl::InvalidArgumentError(absl::StrCat("the TLS private key ", o.tls_key_file,
+                                                     " does not match the certificate ",
+                                                     o.tls_cert_file));
+    }
+  }
   int threads = std::max(o.network_threads, 1);
   for (int i = 0; i < threads; ++i) {
     auto w = std::make_unique<Worker>();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "api/http/router.h"
@@ -17,6 +18,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;             // 0: pick a free port (see Server::port)
   size_t max_body_bytes = 32u << 20;
+  size_t max_header_bytes = 64u << 10;  // request line and header fields; more get 431
   int header_timeout_ms = 10'000;   // whole request head must arrive in this
   // A keep-alive connection with no request in progress is closed after this
   // long (the first request of a new connection must start within
@@ -36,6 +38,20 @@ struct ServerOptions {
   // it gets `503` with `Retry-After: 1` before its body is read, and the
   // connection is closed. 0: no limit.
   size_t max_inflight_body_bytes = 256u << 20;
+  // HTTPS: PEM files of the certificate chain and its private key (both or
+  // neither; neither: plain HTTP). The TLS handshake counts against
+  // header_timeout_ms like the first request's head.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Host header values served (DNS-rebinding defence): names or addresses,
+  // without a port, IPv6 literals in brackets; compared case-insensitively,
+  // any port. Empty: any Host. A request naming another host gets 421.
+  std::vector<std::string> allowed_hosts;
+  // Browser origins (`scheme://host[:port]`) allowed to call: their requests
+  // get CORS headers and their OPTIONS preflights are answered (204). A
+  // request carrying any other Origin gets 403 and reaches no handler;
+  // requests without Origin (non-browser clients) are not affected.
+  std::vector<std::string> cors_origins;
 };
 
 // Renders an error response for failures the server detects itself (unknown

@@ -48,6 +48,7 @@ absl::Status ParseConversationBody(const Request& req, Conversation* out) {
   static const protojson::ParseOptions options = [] {
     protojson::ParseOptions o;
     o.root_path = "conversation";
+    o.refuse_nul = true;
     return o;
   }();
   return protojson::Parse(IsEmptyBody(req.body) ? std::string_view("{}") : req.body, out, options);

@@ -20,6 +20,7 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
   TranscriptFile file;
   protojson::ParseOptions options;
   options.ignore_unknown_fields = true;  // files come from many tools
+  options.refuse_nul = true;             // as request bodies
   if (absl::Status s = protojson::Parse(json, &file, options); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("malformed transcript file: ", s.message()));
   }

@@ -281,3 +281,9 @@ std::string Quote(std::string_view s) {
 }
 
 }  // namespace parley::protojson::internal
+
+namespace parley::protojson {
+
+bool IsValidUtf8(std::string_view text) { return internal::ValidUtf8(text); }
+
+}  // namespace parley::protojson

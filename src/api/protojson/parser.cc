@@ -4,6 +4,7 @@
 #include "api/protojson/protojson.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -74,8 +75,10 @@ class Parser {
  public:
   // check_utf8: validate each string (when the input as a whole is not known
   // to decode to valid UTF-8).
-  Parser(pb::Message* root, const ParseOptions& options, bool check_utf8)
-      : root_(root), opt_(options), check_utf8_(check_utf8) {
+  // check_nul: refuse NUL characters in strings (ParseOptions::refuse_nul,
+  // when the input holds a \u0000 escape).
+  Parser(pb::Message* root, const ParseOptions& options, bool check_utf8, bool check_nul)
+      : root_(root), opt_(options), check_utf8_(check_utf8), check_nul_(check_nul) {
     stack_.reserve(16);
   }
 
@@ -88,6 +91,7 @@ class Parser {
   bool String(const char* s, rj::SizeType n, bool) {
     std::string_view sv(s, n);
     if (check_utf8_ && !ValidUtf8(sv)) return FailUtf8();
+    if (check_nul_ && sv.find('\0') != std::string_view::npos) return FailNul();
     return OnValue({Tok::kString, sv});
   }
   // Unused with kParseNumbersAsStringsFlag.
@@ -108,6 +112,7 @@ class Parser {
   bool Key(const char* s, rj::SizeType n, bool) {
     std::string_view key(s, n);
     if (check_utf8_ && !ValidUtf8(key)) return FailUtf8();
+    if (check_nul_ && key.find('\0') != std::string_view::npos) return FailNul();
     Frame& top = stack_.back();
     switch (top.kind) {
       case Kind::kMessage:
@@ -799,6 +804,10 @@ class Parser {
     return Fail(absl::StrCat("Invalid JSON payload received. Invalid UTF-8 in a string",
                              AtPath(false), "."));
   }
+  bool FailNul() {
+    return Fail(absl::StrCat("Invalid JSON payload received. A NUL character (\\u0000) in a string",
+                             AtPath(false), "."));
+  }
   bool FailDepth() {
     return Fail(absl::StrCat("Invalid JSON payload received. Nesting deeper than ", opt_.max_depth,
                              " levels", AtPath(false), "."));
@@ -825,6 +834,7 @@ class Parser {
   std::vector<MapKeyRec> keys_;
   int depth_ = 0;
   const bool check_utf8_;
+  const bool check_nul_;
   bool skipped_ = false;  // the last enum value was unknown and ignored
   absl::Status status_;
 };
@@ -839,6 +849,16 @@ constexpr int kRecursiveDepthLimit = 256;
 using internal::kRecursiveDepthLimit;
 using internal::Parser;
 using internal::ValidUtf8;
+
+namespace {
+std::atomic<int> default_max_depth{64};
+}  // namespace
+
+void SetDefaultMaxDepth(int depth) {
+  default_max_depth.store(std::clamp(depth, 1, kMaxJsonDepth), std::memory_order_relaxed);
+}
+
+int DefaultMaxDepth() { return default_max_depth.load(std::memory_order_relaxed); }
 
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options) {
@@ -857,7 +877,7 @@ absl::Status Parse(std::string_view json, google::protobuf::Message* message,
        i = json.find('\\', i + 1)) {
     check_utf8 = i + 2 < json.size() && json[i + 1] == 'u' && (json[i + 2] == 'd' || json[i + 2] == 'D');
   }
-  Parser handler(message, options, check_utf8);
+  Parser handler(message, options, check_utf8, options.refuse_nul && json.find("\\u0000") != std::string_view::npos);
   rj::GenericReader<rj::UTF8<>, rj::UTF8<>> reader;
   rj::InsituStringStream stream(buffer.data());
   rj::ParseResult result;

@@ -22,10 +22,22 @@
 
 namespace parley::protojson {
 
+// The max_depth of ParseOptions made from now on (default 64); `parley
+// serve --max-json-depth` sets it once, before serving. Values are clamped
+// to [1, kMaxJsonDepth]: protobuf refuses to read back binary messages
+// nested deeper than 100, which a deeper Struct would be once stored.
+inline constexpr int kMaxJsonDepth = 100;
+void SetDefaultMaxDepth(int depth);
+int DefaultMaxDepth();
+
 struct ParseOptions {
   bool ignore_unknown_fields = false;
   // Inputs nested deeper than this are refused.
-  int max_depth = 64;
+  int max_depth = DefaultMaxDepth();
+  // Refuse strings and keys holding a NUL character (a \u0000 escape): the
+  // API's request bodies do, since ids, labels and texts reach logs, exports
+  // and C APIs where a NUL truncates or hides what follows.
+  bool refuse_nul = false;
   // Prefix of the field paths in error messages: the request field the JSON
   // body is bound to (Google: "conversation" for a CreateConversation body).
   std::string root_path;
@@ -38,6 +50,10 @@ struct ParseOptions {
 // `message` is left in an unspecified state.
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options = {});
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
 
 struct PrintOptions {
   bool enums_as_ints = false;

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "api/google/errors.h"
 #include "gtest/gtest.h"
 
@@ -864,6 +865,200 @@ TEST_F(ServerTest, ManyConcurrentClients) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 8 * 200);
+}
+
+// Slowloris: many connections sending their heads a byte at a time hold
+// no thread, so a normal request on another connection is answered at once;
+// each of them is closed when its header deadline passes.
+TEST_F(ServerTest, SlowlorisClientsDoNotDelayOthers) {
+  options_.header_timeout_ms = 1500;
+  options_.network_threads = 1;  // all on one thread: the worst case
+  StartServer();
+  constexpr int kSlow = 200;
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(std::make_unique<Client>(server_->port()));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(200, 'p');
+  std::atomic<bool> stop{false};
+  std::thread dribbler([&] {
+    for (size_t at = 0; at < head.size() && !stop.load(); ++at) {
+      for (auto& c : slow) c->Send(std::string_view(&head[at], 1));
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  for (int i = 0; i < 5; ++i) {
+    Client normal(server_->port());
+    Clock::time_point start = Clock::now();
+    auto r = normal.Get("/healthz");
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(ElapsedMs(start), 200) << "request " << i;
+  }
+  // The dribblers never finish their heads: the header deadline closes them.
+  for (auto& c : slow) EXPECT_TRUE(c->ClosedWithin(milliseconds(4000)));
+  stop.store(true);
+  dribbler.join();
+}
+
+TEST_F(ServerTest, HeaderLimitIsAnOption) {
+  options_.max_header_bytes = 2048;
+  StartServer();
+  {
+    Client client(server_->port());
+    ASSERT_TRUE(client.Send("GET /healthz HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(1500, 'a') +
+                            "\r\n\r\n"));
+    auto r = client.Read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("GET /healthz HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(2100, 'a') +
+                          "\r\n\r\n"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_NE(r->body.find("2048 bytes"), std::string::npos) << r->body;
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+std::optional<ClientResponse> Exchange(uint16_t port, const std::string& request) {
+  Client c(port);
+  if (!c.Send(request)) return std::nullopt;
+  return c.Read();
+}
+
+TEST_F(ServerTest, HostMustBeAnAllowedOne) {
+  options_.allowed_hosts = {"parley.example", "127.0.0.1", "::1"};
+  StartServer();
+  for (const char* host : {"parley.example", "PARLEY.example:8443", "127.0.0.1:1234", "[::1]:80",
+                           "[::1]"}) {
+    auto r = Exchange(server_->port(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: ", host, "\r\n\r\n"));
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 200) << host;
+  }
+  for (const char* host : {"evil.example", "evil.example:8080", "parley.example.evil.example",
+                           "[::2]:80", "[::1", ":80", "127.0.0.1.evil"}) {
+    auto r = Exchange(server_->port(), absl::StrCat("GET /healthz HTTP/1.1\r\nHost: ", host, "\r\n\r\n"));
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+    EXPECT_NE(r->body.find("--allowed-host"), std::string::npos) << r->body;
+    EXPECT_NE(r->body.find(R"("status":"INVALID_ARGUMENT")"), std::string::npos) << r->body;
+  }
+  // A refused host reaches no handler.
+  auto r = Exchange(server_->port(),
+                    "POST /slow HTTP/1.1\r\nHost: evil.example\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 421);
+  EXPECT_EQ(slow_started_.load(), 0);
+  // HTTP/1.0 without Host is still served.
+  r = Exchange(server_->port(), "GET /healthz HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, AnyHostWithoutAllowedHosts) {
+  StartServer();
+  auto r = Exchange(server_->port(), "GET /healthz HTTP/1.1\r\nHost: whatever.example\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(ServerTest, ForeignOriginsAreRefusedAndListedOnesGetCors) {
+  options_.cors_origins = {"https://app.example", "http://localhost:3000/"};
+  StartServer();
+  // No Origin (curl, server-side clients): no CORS headers.
+  auto r = Exchange(server_->port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("access-control-allow-origin"), "<none>");
+  // A foreign Origin is refused before any handler runs.
+  r = Exchange(server_->port(),
+               "POST /slow HTTP/1.1\r\nHost: a\r\nOrigin: http://evil.example\r\n"
+               "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_NE(r->body.find("--cors-origin"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find(R"("status":"PERMISSION_DENIED")"), std::string::npos) << r->body;
+  EXPECT_EQ(r->Header("access-control-allow-origin"), "<none>");
+  EXPECT_EQ(slow_started_.load(), 0);
+  for (const char* origin : {"null", "https://app.example.evil", "http://app.example"}) {
+    r = Exchange(server_->port(),
+                 absl::StrCat("GET /healthz HTTP/1.1\r\nHost: a\r\nOrigin: ", origin, "\r\n\r\n"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << origin;
+  }
+  // A listed Origin (compared case-insensitively, trailing '/' in the option ignored).
+  for (const char* origin : {"https://app.example", "http://LOCALHOST:3000"}) {
+    r = Exchange(server_->port(),
+                 absl::StrCat("GET /healthz HTTP/1.1\r\nHost: a\r\nOrigin: ", origin, "\r\n\r\n"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << origin;
+    EXPECT_EQ(r->Header("access-control-allow-origin"), origin);
+    EXPECT_EQ(r->Header("vary"), "Origin");
+  }
+  // Its errors carry CORS headers too, so the page can read them.
+  r = Exchange(server_->port(), "GET /nowhere HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->Header("access-control-allow-origin"), "https://app.example");
+  // The preflight.
+  r = Exchange(server_->port(),
+               "OPTIONS /echo HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example\r\n"
+               "Access-Control-Request-Method: POST\r\n"
+               "Access-Control-Request-Headers: authorization, content-type\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->Header("access-control-allow-origin"), "https://app.example");
+  EXPECT_EQ(r->Header("vary"), "Origin");
+  EXPECT_NE(r->Header("access-control-allow-methods").find("POST"), std::string::npos);
+  EXPECT_NE(r->Header("access-control-allow-methods").find("PATCH"), std::string::npos);
+  EXPECT_NE(r->Header("access-control-allow-methods").find("DELETE"), std::string::npos);
+  for (const char* h : {"Authorization", "Content-Type", "x-goog-api-key", "X-API-Token",
+                        "x-goog-user-project", "x-goog-api-client"}) {
+    EXPECT_NE(r->Header("access-control-allow-headers").find(h), std::string::npos) << h;
+  }
+  // A preflight from a foreign origin is refused.
+  r = Exchange(server_->port(),
+               "OPTIONS /echo HTTP/1.1\r\nHost: a\r\nOrigin: http://evil.example\r\n"
+               "Access-Control-Request-Method: POST\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->Header("access-control-allow-methods"), "<none>");
+}
+
+TEST_F(ServerTest, WithoutCorsOriginsEveryOriginIsRefused) {
+  StartServer();
+  auto r = Exchange(server_->port(),
+                    "GET /healthz HTTP/1.1\r\nHost: a\r\nOrigin: http://127.0.0.1:8080\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+}
+
+TEST_F(ServerTest, UnmatchedGuardAnswersUnknownRoutesAndWrongMethods) {
+  router_.SetUnmatchedGuard([](const Request& req, const PathParams&) -> std::optional<Response> {
+    if (req.Header("authorization")) return std::nullopt;
+    return google_api::ErrorResponse(401, "no key");
+  });
+  StartServer();
+  for (const char* request : {"GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n",
+                              "DELETE /healthz HTTP/1.1\r\nHost: a\r\n\r\n"}) {
+    auto r = Exchange(server_->port(), request);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << request;
+  }
+  auto r = Exchange(server_->port(), "GET /nowhere HTTP/1.1\r\nHost: a\r\nAuthorization: x\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = Exchange(server_->port(), "DELETE /healthz HTTP/1.1\r\nHost: a\r\nAuthorization: x\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  // Matched routes are not affected by it.
+  r = Exchange(server_->port(), "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 }  // namespace

@@ -747,6 +747,60 @@ TEST(ProtoJsonParse, DepthLimit) {
   EXPECT_FALSE(Parse(deep, &m, o).ok());
 }
 
+TEST(ProtoJsonParse, DefaultDepthIsSettableAndClamped) {
+  auto nested = [](int levels) {
+    std::string s;
+    for (int i = 0; i < levels - 1; ++i) s += "{\"child\":";
+    s += "{\"depth\":1}";
+    for (int i = 0; i < levels - 1; ++i) s += "}";
+    return s;
+  };
+  Recursive r;
+  SetDefaultMaxDepth(5);
+  EXPECT_EQ(DefaultMaxDepth(), 5);
+  EXPECT_TRUE(Parse(nested(5), &r).ok());
+  absl::Status st = Parse(nested(6), &r);
+  EXPECT_THAT(st.message(), HasSubstr("Nesting deeper than 5"));
+  SetDefaultMaxDepth(100000);
+  EXPECT_EQ(DefaultMaxDepth(), kMaxJsonDepth);
+  SetDefaultMaxDepth(0);
+  EXPECT_EQ(DefaultMaxDepth(), 1);
+  SetDefaultMaxDepth(64);
+  EXPECT_TRUE(Parse(nested(64), &r).ok());
+}
+
+TEST(ProtoJsonParse, NulCharactersAreRefusedOnRequest) {
+  TestAll m;
+  ParseOptions o;
+  o.refuse_nul = true;
+  for (const char* json : {R"({"fString": "a\u0000b"})", R"({"fString": "\u0000"})",
+                           R"({"mStringString": {"k\u0000": "v"}})",
+                           R"({"mStringString": {"k": "\u0000"}})",
+                           R"({"mStringValue": {"k": {"x": "\u0000"}}})"}) {
+    absl::Status st = Parse(json, &m, o);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(st.message(), HasSubstr("NUL character")) << json;
+    EXPECT_TRUE(Parse(json, &m).ok()) << json;  // by default the codec keeps them
+  }
+  absl::Status st = Parse(R"({"fString": "a\u0000b"})", &m, o);
+  EXPECT_THAT(st.message(), HasSubstr("f_string"));
+  // Other escapes and bytes fields (base64 of a NUL) are fine.
+  EXPECT_TRUE(Parse(R"({"fString": "a\u0001b\u00e9"})", &m, o).ok());
+  EXPECT_TRUE(Parse(R"({"fBytes": "AA=="})", &m, o).ok());
+  EXPECT_EQ(m.f_bytes(), std::string(1, '\0'));
+}
+
+TEST(ProtoJsonUtf8, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+}
+
 // ---------------------------------------------------------------------------
 // Parsing: errors
 // ---------------------------------------------------------------------------
