@@ -476,6 +476,14 @@ class Handlers {
         return Error(absl::InvalidArgumentError(absl::StrCat(
             "text_input.text is ", body.text_input().text().size(), " bytes; at most 256 KiB is allowed")));
       }
+      // The core's limit on one message (ConversationLimits, every dialect)
+      // is lower than Dialogflow's: say so in Dialogflow's terms.
+      if (const size_t core_max = s_.conversations->limits().max_message_text_bytes;
+          body.text_input().text().size() > core_max) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "text_input.text is ", body.text_input().text().size(), " bytes; this server stores at most ",
+            core_max, " bytes per message")));
+      }
     } else if (body.event_input().name().empty()) {
       return Error(absl::InvalidArgumentError("event_input.name is required"));
     }
