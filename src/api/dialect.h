@@ -10,6 +10,7 @@
 // the service layer (Services) and a router.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ namespace parley::service {
 class AnalysisService;
 class ConversationService;
 class IngestService;
+class MessageService;
 class OperationService;
 class ResourceService;
 class SettingsService;
@@ -40,12 +42,16 @@ struct Services {
   service::ResourceService* resources = nullptr;
   service::SettingsService* settings = nullptr;
   service::IngestService* ingest = nullptr;
+  service::MessageService* messages = nullptr;
 };
 
 // Server configuration a dialect may need.
 struct ServerConfig {
   core::BlobOptions blobs;  // where gs:// and file:// URIs are read from
   std::string export_dir;   // where exports are written (empty: export refused)
+  // Live conversations (Dialogflow) with no activity for this long complete
+  // by themselves (service::MessageService::CompleteIfIdle); 0 = never.
+  int64_t idle_complete_us = int64_t{24} * 3600 * 1'000'000;
 };
 
 // Who is asking, as a dialect reads it from a request: the credential it

@@ -30,6 +30,7 @@
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
+#include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
 #include "service/settings_service.h"
@@ -48,6 +49,7 @@ struct ServeFlags {
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
   int sweep_seconds = 60;
+  int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
@@ -179,6 +181,7 @@ int Serve(const ServeFlags& flags) {
   config.blobs.bucket_dir = flags.bucket_dir;
   config.blobs.file_root = flags.file_root;
   config.export_dir = flags.export_dir;
+  config.idle_complete_us = flags.idle_complete_seconds * 1'000'000;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
   // Authentication: on once the store holds a key or an --auth-file is
@@ -205,7 +208,9 @@ int Serve(const ServeFlags& flags) {
   }
   parley::service::SettingsService settings(&resources);
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
+  parley::service::MessageService messages(&conversations);
   parley::api::Services services;
+  services.messages = &messages;
   services.conversations = &conversations;
   services.analysis = &analysis;
   services.operations = &operations;
@@ -317,6 +322,12 @@ void AddServeCommand(CLI::App& app) {
                         "How often expired conversations are removed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+
+  serve_cmd->add_option("--idle-complete-seconds", serve->idle_complete_seconds,
+                        "Live conversations (Dialogflow) with no activity for this long are "
+                        "completed (0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 24 * 3600));
 
   serve_cmd->add_option("--workers", serve->workers, "Threads running long-running operations")
       ->capture_default_str()

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "analysis/default_pipeline.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
+#include "analysis/sentiment/sentiment_scorer.h"
+#include "analysis/summary/summary_analyzer.h"
 #include "core/condition_proto.h"
 #include "core/ids.h"
 #include "core/public_error.h"
@@ -391,6 +393,18 @@ absl::Status AnalysisService::DeleteAnalysis(std::string_view tenant, std::strin
 absl::StatusOr<core::Analysis> AnalysisService::LatestAnalysis(const core::Conversation& c) {
   if (c.latest_analysis_id().empty()) return absl::NotFoundError("the conversation has no analysis");
   return store_->GetAnalysis(c.tenant(), c.scope(), c.id(), c.latest_analysis_id());
+}
+
+core::Sentiment AnalysisService::TextSentiment(std::string_view text) {
+  static const analysis::SentimentScorer* const scorer = new analysis::SentimentScorer();
+  return scorer->Score(text);
+}
+
+core::AnalysisResult AnalysisService::Summarize(const core::Conversation& conversation) {
+  static const analysis::SummaryAnalyzer* const summarizer = new analysis::SummaryAnalyzer();
+  core::AnalysisResult result;
+  (void)summarizer->Analyze(conversation, &result);  // always OK
+  return result;
 }
 
 }  // namespace parley::service

@@ -57,6 +57,17 @@ class AnalysisService {
                                          const core::AnalyzerSelection& selection,
                                          int64_t request_time_us);
 
+  // Sentiment of one piece of text with the pipeline's scorer, for analysis
+  // of single messages as they arrive (Dialogflow analyzeContent's
+  // messageAnalysisConfig.enableSentimentAnalysis). Thread-safe.
+  static core::Sentiment TextSentiment(std::string_view text);
+
+  // The extractive summary of `conversation` as the pipeline's summary step
+  // makes it (summary, summary_sentences with their sections,
+  // summary_message_indices, topics); nothing is stored (Dialogflow
+  // suggestConversationSummary). Thread-safe.
+  static core::AnalysisResult Summarize(const core::Conversation& conversation);
+
   // Attaches an intent model to `tenant` (empty: to every tenant without one
   // of its own), so that its analyses report intents. Before the service is used.
   void SetIntentModel(std::string tenant, std::shared_ptr<const analysis::intents::IntentModel> model,

@@ -304,6 +304,14 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
           if (batch_ids.contains(m.id())) {
             return absl::AlreadyExistsError(absl::StrCat("message \"", m.id(), "\" already exists"));
           }
+          if (!m.request_id().empty()) {
+            for (const Message& n : messages) {
+              if (n.request_id() == m.request_id() && n.participant_id() == m.participant_id()) {
+                return absl::AlreadyExistsError(absl::StrCat(
+                    "a message of request \"", m.request_id(), "\" already exists: \"", m.id(), "\""));
+              }
+            }
+          }
           if (m.has_sequence_position()) last = std::max(last, m.sequence_position());
         }
         const int64_t now = NowMicros();
@@ -327,6 +335,16 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
         }
         return absl::OkStatus();
       });
+}
+
+std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,
+                                                      std::string_view participant_id,
+                                                      std::string_view request_id) {
+  if (request_id.empty()) return std::nullopt;
+  for (const Message& m : conversation.messages()) {
+    if (m.request_id() == request_id && m.participant_id() == participant_id) return m;
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<Message> MessageService::DeleteMessage(std::string_view tenant,
@@ -579,6 +597,37 @@ absl::StatusOr<Conversation> MessageService::Complete(std::string_view tenant,
         e->mutable_completed()->set_reason(std::string(reason));
         return absl::OkStatus();
       });
+}
+
+bool MessageService::IsIdle(const Conversation& conversation, int64_t idle_us, int64_t now_us) {
+  return idle_us > 0 && conversation.lifecycle() == core::IN_PROGRESS &&
+         conversation.update_time_us() <= now_us - idle_us;
+}
+
+absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view tenant,
+                                                            std::string_view scope,
+                                                            std::string_view conversation_id,
+                                                            int64_t idle_us) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  auto current = conversations_->Get(tenant, scope, conversation_id);
+  if (!current.ok() || !IsIdle(*current, idle_us, NowMicros())) return current;
+  // Written only while it is still idle: a write that got there first (a
+  // message, a completion) wins and nothing is changed.
+  const absl::Status kNotIdle = absl::CancelledError("not idle");
+  auto updated = conversations_->Update(
+      tenant, scope, conversation_id, [&](Conversation& c) -> absl::Status {
+        const int64_t now = NowMicros();
+        if (!IsIdle(c, idle_us, now)) return kNotIdle;
+        const int64_t end = std::min(now, c.update_time_us() + idle_us);
+        c.set_lifecycle(core::COMPLETED);
+        c.set_end_time_us(c.has_start_time_us() ? std::max(end, c.start_time_us()) : end);
+        Event* e = AddEvent(c, core::EVENT_CONVERSATION_COMPLETED, now);
+        e->mutable_completed()->set_end_time_us(c.end_time_us());
+        e->mutable_completed()->set_reason("idle");
+        return absl::OkStatus();
+      });
+  if (!updated.ok() && updated.status() == kNotIdle) return conversations_->Get(tenant, scope, conversation_id);
+  return updated;
 }
 
 }  // namespace parley::service

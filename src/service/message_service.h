@@ -74,6 +74,11 @@ class MessageService {
   // - create_time_us and update_time_us are set to now (storage times;
   //   time_us, the send time, is kept as given);
   // - state MESSAGE_STATE_UNSPECIFIED becomes MESSAGE_ACTIVE.
+  // - a non-empty request_id (a client's idempotency key) must be new for
+  //   its participant: when a stored message of the same participant has it,
+  //   ALREADY_EXISTS and nothing is stored, so a retried call (Dialogflow
+  //   analyzeContent with its requestId) stores its message once; the caller
+  //   answers the retry with FindByRequestId.
   // INVALID_ARGUMENT when `messages` is empty; FAILED_PRECONDITION when the
   // conversation is COMPLETED and !options.allow_closed.
   absl::StatusOr<std::vector<core::Message>> AppendMessages(
@@ -84,6 +89,12 @@ class MessageService {
       std::vector<core::Message> messages) {
     return AppendMessages(tenant, scope, conversation_id, std::move(messages), AppendOptions{});
   }
+
+  // The message of `participant_id` stored with `request_id` (see
+  // AppendMessages), if any; none for an empty request id.
+  static std::optional<core::Message> FindByRequestId(const core::Conversation& conversation,
+                                                      std::string_view participant_id,
+                                                      std::string_view request_id);
 
   // Deletes the content of message `message_id`: state MESSAGE_DELETED,
   // update_time_us now, and every field that holds what was said cleared
@@ -206,6 +217,18 @@ class MessageService {
                                               std::string_view conversation_id,
                                               std::optional<int64_t> end_time_us,
                                               std::string_view reason = "complete");
+
+  // Idle conversations complete by themselves (Dialogflow: after a time
+  // without activity). When the conversation is IN_PROGRESS and nothing was
+  // written to it for `idle_us` (update_time_us + idle_us <= now), completes
+  // it as Complete does, with end time update_time_us + idle_us and reason
+  // "idle". Returns the conversation as stored after the call, completed or
+  // not. `idle_us` <= 0: never idle. NOT_FOUND as Get.
+  absl::StatusOr<core::Conversation> CompleteIfIdle(std::string_view tenant, std::string_view scope,
+                                                    std::string_view conversation_id,
+                                                    int64_t idle_us);
+  // Whether `conversation` is idle by that rule now.
+  static bool IsIdle(const core::Conversation& conversation, int64_t idle_us, int64_t now_us);
 
  private:
   ConversationService* conversations_;

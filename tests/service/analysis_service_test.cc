@@ -53,6 +53,49 @@ core::AnalysisResult FullResult() {
   return r;
 }
 
+TEST(TextSentimentTest, ScoresOneText) {
+  const core::Sentiment angry = AnalysisService::TextSentiment("I am really angry, this is terrible.");
+  EXPECT_LT(angry.score(), 0);
+  EXPECT_GT(angry.magnitude(), 0);
+  const core::Sentiment glad = AnalysisService::TextSentiment("Great, thank you so much!");
+  EXPECT_GT(glad.score(), 0);
+  const core::Sentiment none = AnalysisService::TextSentiment("");
+  EXPECT_EQ(none.score(), 0);
+  EXPECT_EQ(none.magnitude(), 0);
+}
+
+TEST(SummarizeTest, SummarisesIssueAndResolutionWithoutStoring) {
+  core::Conversation c;
+  auto* user = c.add_participants();
+  user->set_id("u");
+  user->set_role(core::END_USER);
+  auto* agent = c.add_participants();
+  agent->set_id("a");
+  agent->set_role(core::HUMAN_AGENT);
+  const std::vector<std::pair<std::string, std::string>> lines = {
+      {"u", "Hello, I was charged twice for my internet bill this month."},
+      {"a", "I am sorry about that. Let me look at your account."},
+      {"u", "The second charge of 49 dollars appeared on May 2."},
+      {"a", "I have refunded the duplicate charge of 49 dollars, you will receive it within five days."},
+      {"u", "Great, thank you so much."}};
+  for (const auto& [who, text] : lines) {
+    auto* m = c.add_messages();
+    m->set_participant_id(who);
+    m->set_text(text);
+  }
+  const core::AnalysisResult r = AnalysisService::Summarize(c);
+  EXPECT_NE(r.summary().find("charged twice"), std::string::npos) << r.summary();
+  EXPECT_NE(r.summary().find("refunded"), std::string::npos) << r.summary();
+  bool situation = false, resolution = false;
+  for (const core::SummarySentence& s : r.summary_sentences()) {
+    situation |= s.section() == core::SUMMARY_SITUATION;
+    resolution |= s.section() == core::SUMMARY_RESOLUTION;
+  }
+  EXPECT_TRUE(situation);
+  EXPECT_TRUE(resolution);
+  EXPECT_TRUE(AnalysisService::Summarize(core::Conversation()).summary().empty());
+}
+
 TEST(ApplySelectionTest, AllKeepsEverything) {
   core::AnalyzerSelection all;
   all.set_all(true);

@@ -128,6 +128,36 @@ TEST_F(MessageServiceTest, AppendToCompletedNeedsAllowClosed) {
   EXPECT_EQ(Get("conv-1").messages_size(), 1);
 }
 
+TEST_F(MessageServiceTest, AppendStoresARequestIdOncePerParticipant) {
+  Create("conv-1");
+  Message first = Text("hello");
+  first.set_participant_id("p-user");
+  first.set_request_id("req-1");
+  auto added = messages_->AppendMessages("t1", "profiles/p1", "conv-1", {first});
+  ASSERT_TRUE(added.ok()) << added.status();
+  const std::string before = Snapshot("conv-1");
+  // The retry (another text even) stores nothing and says why.
+  Message retry = Text("hello again");
+  retry.set_participant_id("p-user");
+  retry.set_request_id("req-1");
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {retry}).status().code(), kExists);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  // What the caller answers the retry with.
+  auto found = MessageService::FindByRequestId(Get("conv-1"), "p-user", "req-1");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id(), (*added)[0].id());
+  EXPECT_EQ(found->text(), "hello");
+  EXPECT_FALSE(MessageService::FindByRequestId(Get("conv-1"), "p-agent", "req-1").has_value());
+  EXPECT_FALSE(MessageService::FindByRequestId(Get("conv-1"), "p-user", "").has_value());
+  // Another participant's request with the same key, and messages without
+  // a key, are new.
+  Message other = Text("hi");
+  other.set_participant_id("p-agent");
+  other.set_request_id("req-1");
+  EXPECT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {other, Text("a"), Text("b")}).ok());
+  EXPECT_EQ(Get("conv-1").messages_size(), 4);
+}
+
 TEST_F(MessageServiceTest, AppendRefusalsChangeNothing) {
   Create("conv-1", LIVE, IN_PROGRESS, {Text("hello", "m0")});
   const std::string before = Snapshot("conv-1");
@@ -682,6 +712,38 @@ TEST_F(MessageServiceTest, CompleteDefaultsToNowAndChecksStart) {
   EXPECT_GE(done->end_time_us(), start);
   EXPECT_EQ(done->events(0).completed().reason(), "complete");
   EXPECT_EQ(messages_->Complete("t1", "profiles/p9", "conv-1", std::nullopt).status().code(), kNotFound);
+}
+
+TEST_F(MessageServiceTest, CompleteIfIdleCompletesOnlyIdleConversationsInProgress) {
+  Create("conv-1");
+  const std::string before = Snapshot("conv-1");
+  // Written just now: not idle for an hour, and never with 0.
+  auto active = messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", int64_t{3600} * 1'000'000);
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_EQ(active->lifecycle(), IN_PROGRESS);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  auto never = messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", 0);
+  ASSERT_TRUE(never.ok()) << never.status();
+  EXPECT_EQ(never->lifecycle(), IN_PROGRESS);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+
+  const int64_t last_write = Get("conv-1").update_time_us();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(MessageService::IsIdle(Get("conv-1"), 1'000, NowMicros()));
+  auto idle = messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", 1'000);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  EXPECT_EQ(idle->lifecycle(), COMPLETED);
+  EXPECT_EQ(idle->end_time_us(), last_write + 1'000);
+  ASSERT_EQ(idle->events_size(), 1);
+  EXPECT_EQ(idle->events(0).type(), EVENT_CONVERSATION_COMPLETED);
+  EXPECT_EQ(idle->events(0).completed().reason(), "idle");
+  EXPECT_EQ(idle->SerializeAsString(), Snapshot("conv-1"));
+  // Completed: nothing more happens.
+  const std::string completed = Snapshot("conv-1");
+  EXPECT_FALSE(MessageService::IsIdle(Get("conv-1"), 1'000, NowMicros()));
+  ASSERT_TRUE(messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", 1'000).ok());
+  EXPECT_EQ(Snapshot("conv-1"), completed);
+  EXPECT_EQ(messages_->CompleteIfIdle("t1", "profiles/p1", "nope", 1'000).status().code(), kNotFound);
 }
 
 TEST_F(MessageServiceTest, ExpiredConversationsAreNotFound) {

@@ -1,0 +1,787 @@
+// Conversations (create, get, list, complete), their participants (create,
+// get, list, patch, analyzeContent), messages (list, batchCreate) and
+// suggestions:suggestConversationSummary. A Dialogflow conversation is a
+// core conversation (tenant = project, scope = location, id) with a
+// profile, source LIVE and a Dialogflow data source, so Insights reads and
+// analyses it; its messages are the transcript.
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/dialogflow_v2/common.h"
+#include "api/dialogflow_v2/routes.h"
+#include "api/google/timestamps.h"
+#include "api/protojson/protojson.h"
+#include "core/absl_compat.h"
+#include "core/conversation_query.h"
+#include "core/filter.h"
+#include "core/ids.h"
+#include "core/time_format.h"
+#include "service/analysis_service.h"
+#include "service/conversation_service.h"
+#include "service/message_service.h"
+
+namespace parley::dialogflow_v2 {
+namespace {
+
+using http::Method;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+// AnalyzeContentRequest.text_input.text: "at most 256 KiB" (TextInput).
+constexpr size_t kMaxTextInputBytes = 256 * 1024;
+// v2beta1 BatchCreateMessagesRequest.requests: "A maximum of 300 messages
+// can be created in a batch."
+constexpr int kMaxBatchMessages = 300;
+// SuggestConversationSummaryRequest.context_size: "If zero or less than
+// zero, 500 will be used."
+constexpr int kDefaultContextSize = 500;
+
+// Dialogflow's conversation id rule: ^[a-zA-Z][a-zA-Z0-9_-]*$, 3 to 64.
+absl::Status CheckConversationId(std::string_view id) {
+  bool ok = id.size() >= 3 && id.size() <= 64 && absl::ascii_isalpha(static_cast<unsigned char>(id[0]));
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') ok = false;
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "conversation_id \"", Sv(id),
+      "\" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9_-]*$ and be 3 to 64 characters long"));
+}
+
+// lifecycle_state = "IN_PROGRESS" | "COMPLETED" (or the numbers), combined
+// with AND, OR, NOT.
+absl::StatusOr<core::Condition> LifecycleCondition(const core::FilterExpr& e) {
+  core::Condition c;
+  switch (e.kind) {
+    case core::FilterExpr::Kind::kAnd:
+    case core::FilterExpr::Kind::kOr:
+    case core::FilterExpr::Kind::kNot:
+      c.kind = e.kind == core::FilterExpr::Kind::kAnd   ? core::Condition::Kind::kAnd
+               : e.kind == core::FilterExpr::Kind::kOr ? core::Condition::Kind::kOr
+                                                        : core::Condition::Kind::kNot;
+      for (const core::FilterExpr& child : e.children) {
+        auto cc = LifecycleCondition(child);
+        if (!cc.ok()) return cc.status();
+        c.children.push_back(std::move(*cc));
+      }
+      return c;
+    case core::FilterExpr::Kind::kCompare:
+      break;
+  }
+  const std::string field = absl::StrJoin(e.field, ".");
+  if (field != "lifecycle_state" && field != "lifecycleState") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter: unsupported field \"", field, "\"; the only supported field is lifecycle_state"));
+  }
+  if (e.op != core::CompareOp::kEq && e.op != core::CompareOp::kNe) {
+    return absl::InvalidArgumentError(absl::StrCat("filter: operator '", Sv(core::CompareOpText(e.op)),
+                                                   "' is not supported on lifecycle_state"));
+  }
+  const std::string v = absl::AsciiStrToUpper(e.value);
+  c.kind = core::Condition::Kind::kCompare;
+  c.column = core::ConversationColumn::kLifecycle;
+  c.op = e.op;
+  if (v == "IN_PROGRESS" || v == "1") {
+    c.int_value = core::IN_PROGRESS;
+  } else if (v == "COMPLETED" || v == "2") {
+    c.int_value = core::COMPLETED;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: lifecycle_state is IN_PROGRESS or COMPLETED, not \"", e.value, "\""));
+  }
+  return c;
+}
+
+// Messages filter: create_time compared with RFC 3339 timestamps, combined
+// with AND, OR, NOT; evaluated on each message.
+absl::Status CheckMessageFilter(const core::FilterExpr& e) {
+  if (e.kind != core::FilterExpr::Kind::kCompare) {
+    for (const core::FilterExpr& child : e.children) {
+      if (auto s = CheckMessageFilter(child); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  const std::string field = absl::StrJoin(e.field, ".");
+  if (field != "create_time" && field != "createTime") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter: unsupported field \"", field, "\"; the only supported field is create_time"));
+  }
+  if (e.op == core::CompareOp::kHas) {
+    return absl::InvalidArgumentError("filter: operator ':' is not supported on create_time");
+  }
+  auto t = core::ParseTimestampMicros(e.value);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: create_time needs an RFC 3339 timestamp, not \"", e.value, "\""));
+  }
+  return absl::OkStatus();
+}
+
+bool MatchesMessage(const core::FilterExpr& e, const core::Message& m) {
+  switch (e.kind) {
+    case core::FilterExpr::Kind::kAnd:
+      return std::all_of(e.children.begin(), e.children.end(),
+                         [&](const core::FilterExpr& c) { return MatchesMessage(c, m); });
+    case core::FilterExpr::Kind::kOr:
+      return std::any_of(e.children.begin(), e.children.end(),
+                         [&](const core::FilterExpr& c) { return MatchesMessage(c, m); });
+    case core::FilterExpr::Kind::kNot:
+      return !MatchesMessage(e.children[0], m);
+    case core::FilterExpr::Kind::kCompare:
+      break;
+  }
+  const int64_t v = *core::ParseTimestampMicros(e.value);  // checked by CheckMessageFilter
+  const int64_t t = m.create_time_us();
+  switch (e.op) {
+    case core::CompareOp::kEq:
+      return t == v;
+    case core::CompareOp::kNe:
+      return t != v;
+    case core::CompareOp::kLt:
+      return t < v;
+    case core::CompareOp::kLe:
+      return t <= v;
+    case core::CompareOp::kGt:
+      return t > v;
+    case core::CompareOp::kGe:
+      return t >= v;
+    case core::CompareOp::kHas:
+      break;
+  }
+  return false;
+}
+
+const core::Participant* FindParticipant(const core::Conversation& c, std::string_view id) {
+  for (const core::Participant& p : c.participants()) {
+    if (p.id() == id) return &p;
+  }
+  return nullptr;
+}
+
+absl::Status ParticipantNotFound(std::string_view id) {
+  return absl::NotFoundError(absl::StrCat("participant \"", Sv(id), "\" not found"));
+}
+
+std::string_view SectionKey(core::SummarySection s) {
+  switch (s) {
+    case core::SUMMARY_SITUATION:
+      return "situation";
+    case core::SUMMARY_ACTION:
+      return "action";
+    case core::SUMMARY_RESOLUTION:
+      return "resolution";
+    default:
+      return "";
+  }
+}
+
+class Handlers {
+ public:
+  Handlers(const api::ServerConfig& config, const api::Services& services)
+      : config_(config), s_(services) {}
+
+  // ---- conversations ----
+
+  Response Create(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
+    if (!q.ok()) return Error(q.status());
+    Conversation wire;
+    if (auto st = ParseBody(req, "conversation", &wire); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    std::string id;
+    if (const std::string* given = q->Get("conversation_id"); given && !given->empty()) {
+      if (auto st = CheckConversationId(*given); !st.ok()) return Error(st);
+      id = *given;
+    } else {
+      id = core::NewId();
+    }
+    if (wire.conversation_profile().empty()) {
+      return Error(absl::InvalidArgumentError("conversation.conversation_profile is required"));
+    }
+    Place profile_place;
+    std::string profile_id;
+    if (auto st = ParseProfileName(wire.conversation_profile(), "conversation.conversation_profile",
+                                   &profile_place, &profile_id);
+        !st.ok()) {
+      return Error(st);
+    }
+    if (profile_place.project != place.project || profile_place.scope != place.scope) {
+      return Error(absl::InvalidArgumentError(absl::StrCat(
+          "conversation.conversation_profile \"", wire.conversation_profile(),
+          "\" is not in the conversation's project and location (", place.prefix, ")")));
+    }
+    auto profile = LoadProfile(s_, place, profile_id);
+    if (!profile.ok()) {
+      if (absl::IsNotFound(profile.status())) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "conversation.conversation_profile \"", wire.conversation_profile(), "\" does not exist")));
+      }
+      return Error(profile.status());
+    }
+    core::Conversation c;
+    c.set_tenant(place.project);
+    c.set_scope(place.scope);
+    c.set_id(id);
+    c.set_medium(core::CHAT);  // no telephony: phoneNumber is never set
+    c.set_source(core::LIVE);
+    c.set_lifecycle(core::IN_PROGRESS);
+    c.set_profile(profile_id);
+    c.set_language_code(profile->language_code());
+    // The profile's virtual agent answers first unless the client asks for
+    // a human agent straight away.
+    if (wire.conversation_stage() == Conversation::HUMAN_ASSIST_STAGE) {
+      c.set_stage(core::HUMAN_ASSIST_STAGE);
+    } else if (wire.conversation_stage() == Conversation::VIRTUAL_AGENT_STAGE) {
+      c.set_stage(core::VIRTUAL_AGENT_STAGE);
+    } else {
+      c.set_stage(HasAutomatedAgent(*profile) ? core::VIRTUAL_AGENT_STAGE : core::HUMAN_ASSIST_STAGE);
+    }
+    c.set_start_time_us(core::NowMicros());
+    c.mutable_data_source()->set_kind(core::DataSource::DIALOGFLOW);
+    c.mutable_data_source()->set_dialogflow_conversation(ConversationName(place, id));
+    auto created = s_.conversations->Create(std::move(c));
+    if (!created.ok()) return Error(created.status());
+    Conversation out;
+    ConversationToWire(*created, place, &out);
+    return Json(out, *q);
+  }
+
+  Response Get(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    const Place place = PlaceOf(p);
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    Conversation out;
+    ConversationToWire(*c, place, &out);
+    return Json(out, *q);
+  }
+
+  Response List(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
+    if (!q.ok()) return Error(q.status());
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    const Place place = PlaceOf(p);
+    core::ConversationQuery query;
+    query.tenant = place.project;
+    query.scope = place.scope;
+    query.page_size = *size;
+    // Dialogflow's conversations are those with a profile.
+    core::Condition has_profile;
+    has_profile.column = core::ConversationColumn::kProfile;
+    has_profile.op = core::CompareOp::kHas;
+    has_profile.string_value = "*";
+    const std::string filter_text =
+        q->Get("filter") ? std::string(absl::StripAsciiWhitespace(*q->Get("filter"))) : "";
+    if (!filter_text.empty()) {
+      auto expr = core::ParseFilter(filter_text);
+      if (!expr.ok()) return Error(expr.status());
+      auto condition = LifecycleCondition(*expr);
+      if (!condition.ok()) return Error(condition.status());
+      core::Condition both;
+      both.kind = core::Condition::Kind::kAnd;
+      both.children = {has_profile, std::move(*condition)};
+      query.condition = std::move(both);
+    } else {
+      query.condition = has_profile;
+    }
+    auto page = s_.conversations->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
+                                       absl::StrCat("dialogflow_v2/conversations\x1f", filter_text));
+    if (!page.ok()) return Error(page.status());
+    ListConversationsResponse out;
+    const int64_t now = core::NowMicros();
+    for (const core::Conversation& c : page->conversations) {
+      if (service::MessageService::IsIdle(c, config_.idle_complete_us, now)) {
+        auto completed = s_.messages->CompleteIfIdle(place.project, place.scope, c.id(),
+                                                     config_.idle_complete_us);
+        if (completed.ok()) {
+          ConversationToWire(*completed, place, out.add_conversations());
+          continue;
+        }
+      }
+      ConversationToWire(c, place, out.add_conversations());
+    }
+    out.set_next_page_token(page->next_page_token);
+    return Json(out, *q);
+  }
+
+  Response Complete(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    CompleteConversationRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    if (auto st = CheckNameMatchesUrl("name", body.name(), ConversationName(place, p.Get("conversation")));
+        !st.ok()) {
+      return Error(st);
+    }
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    auto completed = s_.messages->Complete(place.project, place.scope, c->id(), std::nullopt, "complete");
+    if (!completed.ok()) return Error(completed.status());
+    Conversation out;
+    ConversationToWire(*completed, place, &out);
+    return Json(out, *q);
+  }
+
+  // ---- participants ----
+
+  Response CreateParticipant(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    Participant wire;
+    if (auto st = ParseBody(req, "participant", &wire); !st.ok()) return Error(st);
+    if (wire.role() == Participant::ROLE_UNSPECIFIED) {
+      return Error(absl::InvalidArgumentError(
+          "participant.role is required: HUMAN_AGENT, AUTOMATED_AGENT or END_USER"));
+    }
+    const Place place = PlaceOf(p);
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    core::Participant participant;
+    participant.set_id(core::NewId());
+    participant.set_role(RoleFromWire(wire.role()));
+    participant.set_sip_recording_media_label(wire.sip_recording_media_label());
+    participant.set_obfuscated_external_user_id(wire.obfuscated_external_user_id());
+    for (const auto& [k, v] : wire.documents_metadata_filters()) {
+      (*participant.mutable_documents_metadata_filters())[k] = v;
+    }
+    participant.set_external_participant_name(ParticipantName(place, c->id(), participant.id()));
+    auto added = s_.messages->AddParticipant(place.project, place.scope, c->id(), std::move(participant));
+    if (!added.ok()) return Error(added.status());
+    Participant out;
+    ParticipantToWire(*added, place, c->id(), &out);
+    return Json(out, *q);
+  }
+
+  Response GetParticipant(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    const Place place = PlaceOf(p);
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const core::Participant* found = FindParticipant(*c, p.Get("participant"));
+    if (found == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
+    Participant out;
+    ParticipantToWire(*found, place, c->id(), &out);
+    return Json(out, *q);
+  }
+
+  Response ListParticipants(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}});
+    if (!q.ok()) return Error(q.status());
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    const Place place = PlaceOf(p);
+    const std::string fingerprint =
+        absl::StrCat("dialogflow_v2/participants\x1f", place.scope, "\x1f", Sv(p.Get("conversation")));
+    auto offset = DecodeOffset(s_.conversations->tokens(), *q, fingerprint);
+    if (!offset.ok()) return Error(offset.status());
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const int page_size = PageSize(*size);
+    ListParticipantsResponse out;
+    int64_t i = *offset;
+    for (; i < c->participants_size() && out.participants_size() < page_size; ++i) {
+      ParticipantToWire(c->participants(static_cast<int>(i)), place, c->id(), out.add_participants());
+    }
+    if (i < c->participants_size()) {
+      out.set_next_page_token(EncodeOffset(s_.conversations->tokens(), i, fingerprint));
+    }
+    return Json(out, *q);
+  }
+
+  Response PatchParticipant(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"update_mask", "updateMask"}});
+    if (!q.ok()) return Error(q.status());
+    Participant patch;
+    if (auto st = ParseBody(req, "participant", &patch); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    if (auto st = CheckNameMatchesUrl("participant.name", patch.name(),
+                                      ParticipantName(place, p.Get("conversation"), p.Get("participant")));
+        !st.ok()) {
+      return Error(st);
+    }
+    static const std::vector<std::string> kAll = {"sip_recording_media_label", "obfuscated_external_user_id",
+                                                  "documents_metadata_filters"};
+    const std::vector<std::string> paths = PatchPaths(*q, patch, kAll);
+    for (const std::string& path : paths) {
+      if (path == "name") continue;
+      if (path == "role" || std::find(kAll.begin(), kAll.end(), path) != kAll.end()) continue;
+      return Error(absl::InvalidArgumentError(
+          absl::StrCat("update_mask: \"", path, "\" is not an updatable field of Participant")));
+    }
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    auto updated = s_.messages->UpdateParticipant(
+        place.project, place.scope, c->id(), p.Get("participant"),
+        [&](core::Participant& target) -> absl::Status {
+          for (const std::string& path : paths) {
+            if (path == "role") {
+              // Immutable: the service refuses a change.
+              target.set_role(RoleFromWire(patch.role()));
+            } else if (path == "sip_recording_media_label") {
+              target.set_sip_recording_media_label(patch.sip_recording_media_label());
+            } else if (path == "obfuscated_external_user_id") {
+              target.set_obfuscated_external_user_id(patch.obfuscated_external_user_id());
+            } else if (path == "documents_metadata_filters") {
+              target.clear_documents_metadata_filters();
+              for (const auto& [k, v] : patch.documents_metadata_filters()) {
+                (*target.mutable_documents_metadata_filters())[k] = v;
+              }
+            }
+          }
+          return absl::OkStatus();
+        });
+    if (!updated.ok()) {
+      if (absl::IsNotFound(updated.status())) return Error(ParticipantNotFound(p.Get("participant")));
+      if (absl::IsInvalidArgument(updated.status())) {
+        return Error(absl::InvalidArgumentError(
+            absl::StrCat("participant.role is immutable: ", updated.status().message())));
+      }
+      return Error(updated.status());
+    }
+    Participant out;
+    ParticipantToWire(*updated, place, c->id(), &out);
+    return Json(out, *q);
+  }
+
+  Response AnalyzeContent(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    AnalyzeContentRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    if (auto st = CheckNameMatchesUrl("participant", body.participant(),
+                                      ParticipantName(place, p.Get("conversation"), p.Get("participant")));
+        !st.ok()) {
+      return Error(st);
+    }
+    if (!body.has_text_input() && !body.has_event_input()) {
+      return Error(absl::InvalidArgumentError("one of text_input, event_input is required"));
+    }
+    if (body.has_text_input()) {
+      if (body.text_input().text().empty()) {
+        return Error(absl::InvalidArgumentError("text_input.text is required"));
+      }
+      if (body.text_input().text().size() > kMaxTextInputBytes) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "text_input.text is ", body.text_input().text().size(), " bytes; at most 256 KiB is allowed")));
+      }
+      // The core's limit on one message (ConversationLimits, every dialect)
+      // is lower than Dialogflow's: say so in Dialogflow's terms.
+      if (const size_t core_max = s_.conversations->limits().max_message_text_bytes;
+          body.text_input().text().size() > core_max) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "text_input.text is ", body.text_input().text().size(), " bytes; this server stores at most ",
+            core_max, " bytes per message")));
+      }
+    } else if (body.event_input().name().empty()) {
+      return Error(absl::InvalidArgumentError("event_input.name is required"));
+    }
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
+    if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
+    const std::string participant_id = participant->id();
+    if (c->lifecycle() == core::COMPLETED) {
+      return Error(absl::FailedPreconditionError(absl::StrCat(
+          "conversation \"", c->id(), "\" is completed; no content can be added")));
+    }
+    const bool sentiment = SentimentEnabled(place, *c);
+    AnalyzeContentResponse out;
+    if (body.has_text_input()) {
+      std::optional<core::Message> stored =
+          service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
+      if (!stored) {
+        core::Message m;
+        m.set_participant_id(participant_id);
+        m.set_role(participant->role());
+        m.set_text(body.text_input().text());
+        m.set_language_code(body.text_input().language_code().empty() ? c->language_code()
+                                                                         : body.text_input().language_code());
+        m.set_time_us(core::NowMicros());
+        m.set_request_id(body.request_id());
+        std::vector<core::Message> one;
+        one.push_back(std::move(m));
+        auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one));
+        if (appended.ok()) {
+          stored = std::move(appended->front());
+          // Re-read for the participants the rendering names.
+        } else if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty()) {
+          // A retry that raced the first call: answer with what it stored.
+          auto again = s_.conversations->Get(place.project, place.scope, c->id());
+          if (!again.ok()) return Error(again.status());
+          *c = std::move(*again);
+          stored = service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
+          if (!stored) return Error(appended.status());
+        } else {
+          return Error(appended.status());
+        }
+      }
+      MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
+    }
+    Response r = Json(out, *q);
+    // Suggestions come with the knowledge service (a later part); the list
+    // is there, empty, as Dialogflow sends it for a profile without features.
+    if (r.status == 200 && q->fields().empty() && !r.body.empty() && r.body.back() == '}') {
+      r.body.pop_back();
+      r.body += r.body.size() > 1 ? ",\"humanAgentSuggestionResults\":[]}" : "\"humanAgentSuggestionResults\":[]}";
+    }
+    return r;
+  }
+
+  // ---- messages ----
+
+  Response ListMessages(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
+    if (!q.ok()) return Error(q.status());
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    const Place place = PlaceOf(p);
+    const std::string filter_text =
+        q->Get("filter") ? std::string(absl::StripAsciiWhitespace(*q->Get("filter"))) : "";
+    std::optional<core::FilterExpr> filter;
+    if (!filter_text.empty()) {
+      auto expr = core::ParseFilter(filter_text);
+      if (!expr.ok()) return Error(expr.status());
+      if (auto st = CheckMessageFilter(*expr); !st.ok()) return Error(st);
+      filter = std::move(*expr);
+    }
+    const std::string fingerprint = absl::StrCat("dialogflow_v2/messages\x1f", place.scope, "\x1f",
+                                                 Sv(p.Get("conversation")), "\x1f", filter_text);
+    auto offset = DecodeOffset(s_.conversations->tokens(), *q, fingerprint);
+    if (!offset.ok()) return Error(offset.status());
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const bool sentiment = SentimentEnabled(place, *c);
+    // Newest first: the reverse of the stored order.
+    std::vector<const core::Message*> matching;
+    for (int i = c->messages_size() - 1; i >= 0; --i) {
+      const core::Message& m = c->messages(i);
+      if (m.state() == core::MESSAGE_DELETED) continue;
+      if (filter && !MatchesMessage(*filter, m)) continue;
+      matching.push_back(&m);
+    }
+    const int page_size = PageSize(*size);
+    ListMessagesResponse out;
+    int64_t i = *offset;
+    for (; i < static_cast<int64_t>(matching.size()) && out.messages_size() < page_size; ++i) {
+      MessageToWire(*matching[i], *c, place, sentiment, out.add_messages());
+    }
+    if (i < static_cast<int64_t>(matching.size())) {
+      out.set_next_page_token(EncodeOffset(s_.conversations->tokens(), i, fingerprint));
+    }
+    return Json(out, *q);
+  }
+
+  Response BatchCreateMessages(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    BatchCreateMessagesRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    const std::string name = ConversationName(place, p.Get("conversation"));
+    if (auto st = CheckNameMatchesUrl("parent", body.parent(), name); !st.ok()) return Error(st);
+    if (body.requests_size() == 0) return Error(absl::InvalidArgumentError("requests is required"));
+    if (body.requests_size() > kMaxBatchMessages) {
+      return Error(absl::InvalidArgumentError(absl::StrCat(
+          "requests has ", body.requests_size(), " messages; at most ", kMaxBatchMessages,
+          " can be created in a batch")));
+    }
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const std::string participant_prefix = absl::StrCat(name, "/participants/");
+    // Messages of one participant with the same send time are one message
+    // (the later one is ignored), within the batch and against those stored.
+    std::vector<std::pair<std::string, int64_t>> seen;
+    for (const core::Message& m : c->messages()) {
+      if (m.has_time_us()) seen.emplace_back(m.participant_id(), m.time_us());
+    }
+    std::vector<core::Message> messages;
+    for (int i = 0; i < body.requests_size(); ++i) {
+      const CreateMessageRequest& r = body.requests(i);
+      const std::string at = absl::StrCat("requests[", i, "]");
+      if (auto st = CheckNameMatchesUrl(absl::StrCat(at, ".parent"), r.parent(), name); !st.ok()) {
+        return Error(st);
+      }
+      const Message& w = r.message();
+      if (w.content().empty()) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(at, ".message.content is required")));
+      }
+      if (!w.has_send_time()) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(at, ".message.send_time is required")));
+      }
+      if (w.participant().rfind(participant_prefix, 0) != 0) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            at, ".message.participant must name a participant of ", name)));
+      }
+      const std::string participant_id = w.participant().substr(participant_prefix.size());
+      const core::Participant* participant = FindParticipant(*c, participant_id);
+      if (participant == nullptr) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            at, ".message.participant \"", w.participant(), "\" is not a participant of ", name)));
+      }
+      const int64_t send = google_api::Micros(w.send_time());
+      if (std::find(seen.begin(), seen.end(), std::make_pair(participant_id, send)) != seen.end()) continue;
+      seen.emplace_back(participant_id, send);
+      core::Message m;
+      m.set_participant_id(participant_id);
+      m.set_role(participant->role());
+      m.set_text(w.content());
+      m.set_language_code(w.language_code().empty() ? c->language_code() : w.language_code());
+      m.set_time_us(send);
+      messages.push_back(std::move(m));
+    }
+    BatchCreateMessagesResponse out;
+    if (!messages.empty()) {
+      // Importing history: allowed on completed conversations too.
+      service::MessageService::AppendOptions options;
+      options.allow_closed = true;
+      auto stored = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(messages),
+                                                options);
+      if (!stored.ok()) return Error(stored.status());
+      const bool sentiment = SentimentEnabled(place, *c);
+      for (const core::Message& m : *stored) MessageToWire(m, *c, place, sentiment, out.add_messages());
+    }
+    return Json(out, *q);
+  }
+
+  // ---- summaries ----
+
+  Response SuggestSummary(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    SuggestConversationSummaryRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    const std::string name = ConversationName(place, p.Get("conversation"));
+    if (auto st = CheckNameMatchesUrl("conversation", body.conversation(), name); !st.ok()) return Error(st);
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const int context_size = body.context_size() <= 0 ? kDefaultContextSize : body.context_size();
+    // The messages up to latest_message (default: the newest), at most
+    // context_size of them.
+    int end = c->messages_size();
+    if (!body.latest_message().empty()) {
+      const std::string id = MessageIdOf(place, c->id(), body.latest_message());
+      if (id.empty()) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "latest_message \"", body.latest_message(), "\" is not a message of ", name)));
+      }
+      end = -1;
+      for (int i = 0; i < c->messages_size(); ++i) {
+        if (c->messages(i).id() == id) end = i + 1;
+      }
+      if (end < 0) {
+        return Error(absl::NotFoundError(absl::StrCat("message \"", body.latest_message(), "\" not found")));
+      }
+    }
+    core::Conversation context = *c;
+    context.clear_messages();
+    std::vector<const core::Message*> used;
+    for (int i = end - 1; i >= 0 && static_cast<int>(used.size()) < context_size; --i) {
+      if (c->messages(i).state() != core::MESSAGE_DELETED) used.push_back(&c->messages(i));
+    }
+    std::reverse(used.begin(), used.end());
+    for (const core::Message* m : used) *context.add_messages() = *m;
+    const core::AnalysisResult result = service::AnalysisService::Summarize(context);
+    SuggestConversationSummaryResponse out;
+    auto* summary = out.mutable_summary();
+    summary->set_text(result.summary());
+    std::vector<std::pair<std::string, std::string>> sections;
+    for (const core::SummarySentence& s : result.summary_sentences()) {
+      std::string_view key = SectionKey(s.section());
+      if (key.empty()) continue;
+      const std::string& text = context.messages(s.message_index()).text();
+      std::string sentence = text.substr(s.start_byte(), s.end_byte() - s.start_byte());
+      auto it = std::find_if(sections.begin(), sections.end(), [&](const auto& e) { return e.first == key; });
+      if (it == sections.end()) {
+        sections.emplace_back(std::string(key), std::move(sentence));
+      } else {
+        absl::StrAppend(&it->second, " ", sentence);
+      }
+    }
+    for (const auto& [key, text] : sections) {
+      (*summary->mutable_text_sections())[key] = text;
+      auto* sorted = summary->add_sorted_text_sections();
+      sorted->set_section(key);
+      sorted->set_summary(text);
+    }
+    // Answer records are not stored yet (a later part): the name is unique,
+    // for the client's feedback to refer to.
+    summary->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
+    summary->set_baseline_model_version("parley-extractive-1");
+    if (!used.empty()) out.set_latest_message(MessageName(place, c->id(), used.back()->id()));
+    out.set_context_size(static_cast<int>(used.size()));
+    return Json(out, *q);
+  }
+
+ private:
+  // Whether the conversation's profile asks for sentiment analysis of
+  // messages (a deleted profile asks for nothing).
+  bool SentimentEnabled(const Place& place, const core::Conversation& c) {
+    auto profile = LoadProfile(s_, place, c.profile());
+    return profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
+  }
+
+  api::ServerConfig config_;
+  api::Services s_;
+};
+
+}  // namespace
+
+void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
+                           http::Router* router) {
+  auto h = std::make_shared<Handlers>(config, services);
+  auto bind = [h](Response (Handlers::*fn)(const Request&, const PathParams&)) {
+    return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
+  };
+  using http::Dispatch;
+  AddBoth(router, Method::kPost, "/conversations", bind(&Handlers::Create), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/conversations", bind(&Handlers::List), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/conversations/{conversation}", bind(&Handlers::Get), Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/conversations/{conversation}:complete", bind(&Handlers::Complete),
+          Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/conversations/{conversation}/participants",
+          bind(&Handlers::CreateParticipant), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/conversations/{conversation}/participants",
+          bind(&Handlers::ListParticipants), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/conversations/{conversation}/participants/{participant}",
+          bind(&Handlers::GetParticipant), Dispatch::kBlocking);
+  AddBoth(router, Method::kPatch, "/conversations/{conversation}/participants/{participant}",
+          bind(&Handlers::PatchParticipant), Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/conversations/{conversation}/participants/{participant}:analyzeContent",
+          bind(&Handlers::AnalyzeContent), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/conversations/{conversation}/messages", bind(&Handlers::ListMessages),
+          Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/conversations/{conversation}/messages:batchCreate",
+          bind(&Handlers::BatchCreateMessages), Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/conversations/{conversation}/suggestions:suggestConversationSummary",
+          bind(&Handlers::SuggestSummary), Dispatch::kBlocking);
+}
+
+void AddRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router) {
+  // Ids in the path are checked before any handler runs (after the
+  // authentication guard): a malformed name is INVALID_ARGUMENT.
+  router->PushGuard([](Method, std::string_view) -> http::Guard {
+    return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
+      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile"});
+      if (s.ok()) return std::nullopt;
+      return Error(s);
+    };
+  });
+  AddProfileRoutes(config, services, router);
+  AddConversationRoutes(config, services, router);
+  router->PopGuard();
+}
+
+}  // namespace parley::dialogflow_v2

@@ -1,0 +1,375 @@
+// Drives Google's official Dialogflow ES Node client (@google-cloud/dialogflow,
+// v2, REST transport) against a live Parley server: conversation profiles,
+// conversations, participants, analyzeContent, messages, the conversation
+// summary and complete. The client is used exactly as an application would use
+// it against Google; only its endpoint and credentials differ.
+//
+//   PARLEY_BIN=build/parley node --test tests/compat/dialogflow.test.mjs
+//
+// Set PARLEY_COMPAT_TRACE=1 to route the client through a transparent logging
+// proxy that prints every request and response to stderr.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer, startTracingProxy } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
+
+// ---------------------------------------------------------------------------
+// Prerequisites: fail (never skip) with a message saying how to fix them.
+
+function loadDependencies() {
+  const marker = path.join(here, 'node_modules', '@google-cloud', 'dialogflow', 'package.json');
+  if (!existsSync(marker)) {
+    return {
+      error:
+        `The official client library is not installed (${marker} is missing).\n` +
+        'Run:  bash scripts/install-deps.sh --with-test-clients\n' +
+        '(it runs `npm ci` in tests/compat, using the versions pinned in package-lock.json).',
+    };
+  }
+  const require = createRequire(path.join(here, 'package.json'));
+  try {
+    const dialogflow = require('@google-cloud/dialogflow');
+    const { OAuth2Client } = require('google-auth-library');
+    const clientVersion = require('@google-cloud/dialogflow/package.json').version;
+    const gax = createRequire(require.resolve('@google-cloud/dialogflow'))('google-gax');
+    return { dialogflow, OAuth2Client, GoogleError: gax.GoogleError, clientVersion };
+  } catch (e) {
+    return {
+      error:
+        `Loading the official client library failed: ${e.message}\n` +
+        'Run:  bash scripts/install-deps.sh --with-test-clients',
+    };
+  }
+}
+
+function findParleyBinary() {
+  const fromEnv = process.env.PARLEY_BIN;
+  if (fromEnv) {
+    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
+  }
+  const fallback = path.join(repoRoot, 'build', 'parley');
+  if (existsSync(fallback)) return { bin: fallback };
+  return {
+    error:
+      'Set PARLEY_BIN to the parley server binary (ctest does this), e.g.\n' +
+      '  PARLEY_BIN=build/parley node --test tests/compat/dialogflow.test.mjs',
+  };
+}
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the call to be rejected, but it succeeded');
+}
+
+// The gRPC code of a rejection. google-gax 5.x's REST transport lets gaxios
+// reject non-2xx replies (the application sees the HTTP status and the raw
+// body); newer ones decode the body into a GoogleError. Either way the
+// server's google.rpc.Status is what is checked.
+const CODE_FOR_STATUS = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILED_PRECONDITION: 9 };
+function rpcCode(err, deps) {
+  assert.ok(err instanceof Error, `rejected with a non-Error: ${String(err)}`);
+  if (err instanceof deps.GoogleError && typeof err.code === 'number') return { code: err.code, message: err.message };
+  assert.equal(typeof err.status, 'number', `expected an HTTP error, got ${err.constructor.name}: ${err.message}`);
+  const body = JSON.parse(err.message);
+  assert.equal(body.error.code, err.status, `error.code must be the HTTP status: ${err.message}`);
+  return { code: CODE_FOR_STATUS[body.error.status], message: body.error.message };
+}
+
+// Timestamp as decoded by the REST client (seconds is an int64 string).
+function seconds(ts) {
+  return ts == null ? null : Number(ts.seconds) + (ts.nanos ?? 0) / 1e9;
+}
+
+// ---------------------------------------------------------------------------
+
+const deps = loadDependencies();
+const server = findParleyBinary();
+
+if (deps.error || server.error) {
+  test('prerequisites for the official-client compatibility test', () => {
+    assert.fail([deps.error, server.error].filter(Boolean).join('\n\n'));
+  });
+} else {
+  describe(`official @google-cloud/dialogflow@${deps.clientVersion} v2 client (REST) against parley`, () => {
+    const PROJECT = 'acme';
+    const LOCATION = 'us-central1';
+    const parent = `projects/${PROJECT}/locations/${LOCATION}`;
+    let dataDir;
+    let parley;
+    let proxy;
+    let profiles;
+    let conversations;
+    let participants;
+
+    before(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-df-'));
+      parley = await startServer(server.bin, dataDir);
+      let port = parley.port;
+      if (TRACE) {
+        proxy = await startTracingProxy(parley.port);
+        port = proxy.port;
+      }
+      const authClient = new deps.OAuth2Client();
+      authClient.setCredentials({
+        access_token: 'test-token',
+        token_type: 'Bearer',
+        expiry_date: Date.now() + 10 * 365 * 24 * 3600 * 1000,
+      });
+      const options = { fallback: true, protocol: 'http', apiEndpoint: '127.0.0.1', port, authClient };
+      profiles = new deps.dialogflow.v2.ConversationProfilesClient(options);
+      conversations = new deps.dialogflow.v2.ConversationsClient(options);
+      participants = new deps.dialogflow.v2.ParticipantsClient(options);
+    });
+
+    after(async () => {
+      for (const c of [profiles, conversations, participants]) if (c) await c.close();
+      if (proxy) await proxy.close();
+      if (parley) {
+        const { code, signal } = await parley.stop();
+        assert.equal(code, 0, `parley should exit 0 on SIGTERM (signal ${signal}); stderr:\n${parley.stderr()}`);
+      }
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    // State shared by the steps below, in order.
+    let assistProfile;
+    let botProfile;
+    let conversation;
+    let endUser;
+    let agent;
+    let firstMessage;
+
+    test('conversation profiles: create, get, list, update', async () => {
+      const [created] = await profiles.createConversationProfile({
+        parent,
+        conversationProfile: {
+          displayName: 'Billing assist',
+          languageCode: 'en-US',
+          humanAgentAssistantConfig: {
+            humanAgentSuggestionConfig: {
+              featureConfigs: [
+                {
+                  suggestionFeature: { type: 'ARTICLE_SUGGESTION' },
+                  queryConfig: {
+                    knowledgeBaseQuerySource: { knowledgeBases: [`${parent}/knowledgeBases/kb1`] },
+                    maxResults: 3,
+                  },
+                },
+                { suggestionFeature: { type: 'CONVERSATION_SUMMARIZATION' } },
+              ],
+            },
+            messageAnalysisConfig: { enableSentimentAnalysis: true },
+          },
+        },
+      });
+      assert.match(created.name, new RegExp(`^${parent}/conversationProfiles/[0-9]+$`));
+      assert.equal(profiles.matchLocationFromProjectLocationConversationProfileName(created.name), LOCATION);
+      assert.equal(created.displayName, 'Billing assist');
+      assert.ok(seconds(created.createTime) > 0);
+      const features = created.humanAgentAssistantConfig.humanAgentSuggestionConfig.featureConfigs;
+      assert.deepEqual(features.map((f) => f.suggestionFeature.type), ['ARTICLE_SUGGESTION', 'CONVERSATION_SUMMARIZATION']);
+      assert.deepEqual(features[0].queryConfig.knowledgeBaseQuerySource.knowledgeBases, [`${parent}/knowledgeBases/kb1`]);
+      assert.equal(features[0].queryConfig.maxResults, 3);
+      assert.equal(created.humanAgentAssistantConfig.messageAnalysisConfig.enableSentimentAnalysis, true);
+      assistProfile = created.name;
+
+      const [bot] = await profiles.createConversationProfile({
+        parent,
+        conversationProfile: { displayName: 'Bot first', automatedAgentConfig: { agent: `${parent}/agent` } },
+      });
+      botProfile = bot.name;
+
+      const [got] = await profiles.getConversationProfile({ name: assistProfile });
+      assert.equal(got.name, assistProfile);
+      assert.equal(got.languageCode, 'en-US');
+
+      const [listed] = await profiles.listConversationProfiles({ parent, pageSize: 1 });
+      assert.deepEqual(listed.map((p) => p.name).sort(), [assistProfile, botProfile].sort());
+
+      const [updated] = await profiles.updateConversationProfile({
+        conversationProfile: { name: assistProfile, displayName: 'Billing assist v2', languageCode: 'fr-FR' },
+        updateMask: { paths: ['display_name'] },
+      });
+      assert.equal(updated.displayName, 'Billing assist v2');
+      assert.equal(updated.languageCode, 'en-US', 'a field outside the mask is kept');
+      assert.ok(seconds(updated.updateTime) >= seconds(updated.createTime));
+
+      const err = rpcCode(await rejection(profiles.createConversationProfile({ parent, conversationProfile: {} })), deps);
+      assert.equal(err.code, 3);
+      assert.match(err.message, /display_name/);
+    });
+
+    test('conversations: create (stage from the profile), get, list with a filter', async () => {
+      const [created] = await conversations.createConversation({
+        parent,
+        conversationId: 'Order_42',
+        conversation: { conversationProfile: assistProfile },
+      });
+      assert.equal(created.name, `${parent}/conversations/Order_42`);
+      assert.equal(created.lifecycleState, 'IN_PROGRESS');
+      assert.equal(created.conversationStage, 'HUMAN_ASSIST_STAGE');
+      assert.equal(created.conversationProfile, assistProfile);
+      assert.ok(seconds(created.startTime) > 0);
+      assert.equal(created.endTime, null);
+      conversation = created.name;
+
+      const [bot] = await conversations.createConversation({ parent, conversation: { conversationProfile: botProfile } });
+      assert.equal(bot.conversationStage, 'VIRTUAL_AGENT_STAGE');
+      assert.match(bot.name, new RegExp(`^${parent}/conversations/[0-9]+$`));
+
+      const [got] = await conversations.getConversation({ name: conversation });
+      assert.equal(got.name, conversation);
+      assert.equal(got.lifecycleState, 'IN_PROGRESS');
+
+      const [inProgress] = await conversations.listConversations({ parent, filter: 'lifecycle_state = "IN_PROGRESS"' });
+      assert.deepEqual(inProgress.map((c) => c.name).sort(), [bot.name, conversation].sort());
+
+      const dup = rpcCode(
+        await rejection(
+          conversations.createConversation({ parent, conversationId: 'Order_42', conversation: { conversationProfile: assistProfile } }),
+        ),
+        deps,
+      );
+      assert.equal(dup.code, 6);
+      const missing = rpcCode(
+        await rejection(
+          conversations.createConversation({
+            parent,
+            conversationId: 'ghost-1',
+            conversation: { conversationProfile: `${parent}/conversationProfiles/999` },
+          }),
+        ),
+        deps,
+      );
+      assert.equal(missing.code, 3);
+      assert.match(missing.message, /conversationProfiles\/999/);
+    });
+
+    test('participants: create, get, list, update', async () => {
+      const [user] = await participants.createParticipant({ parent: conversation, participant: { role: 'END_USER' } });
+      assert.match(user.name, new RegExp(`^${conversation}/participants/[0-9]+$`));
+      assert.equal(user.role, 'END_USER');
+      endUser = user.name;
+      const [human] = await participants.createParticipant({
+        parent: conversation,
+        participant: { role: 'HUMAN_AGENT', sipRecordingMediaLabel: 'agent-leg' },
+      });
+      agent = human.name;
+
+      const [got] = await participants.getParticipant({ name: agent });
+      assert.equal(got.role, 'HUMAN_AGENT');
+      assert.equal(got.sipRecordingMediaLabel, 'agent-leg');
+
+      const [listed] = await participants.listParticipants({ parent: conversation });
+      assert.deepEqual(listed.map((p) => p.name), [endUser, agent]);
+
+      const [updated] = await participants.updateParticipant({
+        participant: { name: endUser, documentsMetadataFilters: { market: 'fr' } },
+        updateMask: { paths: ['documents_metadata_filters'] },
+      });
+      assert.deepEqual({ ...updated.documentsMetadataFilters }, { market: 'fr' });
+      assert.equal(updated.role, 'END_USER');
+    });
+
+    test('analyzeContent stores the message, with sentiment, once per requestId', async () => {
+      const [first] = await participants.analyzeContent({
+        participant: endUser,
+        textInput: { text: 'I was charged twice for my internet bill and I am really angry.', languageCode: 'en-US' },
+        requestId: 'req-1',
+      });
+      const m = first.message;
+      assert.match(m.name, new RegExp(`^${conversation}/messages/[0-9]+$`));
+      assert.equal(m.content, 'I was charged twice for my internet bill and I am really angry.');
+      assert.equal(m.participant, endUser);
+      assert.equal(m.participantRole, 'END_USER');
+      assert.ok(seconds(m.createTime) > 0);
+      assert.ok(m.sentimentAnalysis.queryTextSentiment.score < 0, 'an angry message scores below 0');
+      assert.ok(m.sentimentAnalysis.queryTextSentiment.magnitude > 0);
+      assert.deepEqual(first.humanAgentSuggestionResults, []);
+      firstMessage = m.name;
+
+      const [retry] = await participants.analyzeContent({
+        participant: endUser,
+        textInput: { text: 'I was charged twice for my internet bill and I am really angry.', languageCode: 'en-US' },
+        requestId: 'req-1',
+      });
+      assert.equal(retry.message.name, firstMessage, 'a retry returns the first answer');
+
+      const [reply] = await participants.analyzeContent({
+        participant: agent,
+        textInput: {
+          text: 'I am sorry about that. I have refunded the duplicate charge, you will receive it within five days.',
+          languageCode: 'en-US',
+        },
+      });
+      assert.equal(reply.message.participantRole, 'HUMAN_AGENT');
+      await participants.analyzeContent({
+        participant: endUser,
+        textInput: { text: 'Great, thank you so much!', languageCode: 'en-US' },
+      });
+
+      const empty = rpcCode(
+        await rejection(participants.analyzeContent({ participant: endUser, textInput: { text: '', languageCode: 'en-US' } })),
+        deps,
+      );
+      assert.equal(empty.code, 3);
+    });
+
+    test('listMessages: newest first, filtered on create_time', async () => {
+      const [messages] = await conversations.listMessages({ parent: conversation });
+      assert.equal(messages.length, 3, 'the retry stored nothing');
+      assert.equal(messages[2].name, firstMessage, 'the first message is last (newest first)');
+      assert.deepEqual(
+        messages.map((m) => m.participantRole),
+        ['END_USER', 'HUMAN_AGENT', 'END_USER'],
+      );
+      const [recent] = await conversations.listMessages({
+        parent: conversation,
+        filter: 'create_time > "2017-01-15T01:30:15.01Z"',
+      });
+      assert.equal(recent.length, 3);
+      const [none] = await conversations.listMessages({
+        parent: conversation,
+        filter: 'create_time > "9999-01-01T00:00:00Z"',
+      });
+      assert.equal(none.length, 0);
+    });
+
+    test('suggestConversationSummary summarises the conversation', async () => {
+      const [response] = await conversations.suggestConversationSummary({ conversation, contextSize: 10 });
+      assert.equal(response.contextSize, 3);
+      assert.match(response.latestMessage, new RegExp(`^${conversation}/messages/[0-9]+$`));
+      assert.match(response.summary.text, /charged twice/);
+      assert.match(response.summary.textSections.situation, /charged twice/);
+      assert.match(response.summary.textSections.resolution, /refunded/);
+      assert.match(response.summary.answerRecord, new RegExp(`^${parent}/answerRecords/[0-9]+$`));
+    });
+
+    test('completeConversation ends it; content is then refused', async () => {
+      const [completed] = await conversations.completeConversation({ name: conversation });
+      assert.equal(completed.lifecycleState, 'COMPLETED');
+      assert.ok(seconds(completed.endTime) >= seconds(completed.startTime));
+      const err = rpcCode(
+        await rejection(participants.analyzeContent({ participant: endUser, textInput: { text: 'hello?', languageCode: 'en-US' } })),
+        deps,
+      );
+      assert.equal(err.code, 9);
+      const [done] = await conversations.listConversations({ parent, filter: 'lifecycle_state = "COMPLETED"' });
+      assert.deepEqual(done.map((c) => c.name), [conversation]);
+    });
+  });
+}

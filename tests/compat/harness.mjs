@@ -1,0 +1,97 @@
+// What the official-client compatibility tests share: a `parley serve` child
+// process on a free port, and a transparent logging proxy
+// (PARLEY_COMPAT_TRACE=1). The same code as in insights.test.mjs, as a module
+// for the tests added since.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+
+// ---------------------------------------------------------------------------
+// Server process.
+
+export async function startServer(bin, dataDir) {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`parley did not report its port within 20 s; stderr:\n${stderr}`));
+    }, 20000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const m = /parley: listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`parley exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`));
+    });
+  });
+  return {
+    port,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return { code: child.exitCode, signal: child.signalCode };
+      }
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+// A transparent HTTP proxy that logs every exchange (PARLEY_COMPAT_TRACE=1).
+export async function startTracingProxy(targetPort) {
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...req.headers };
+      delete headers.host;
+      const up = http.request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers },
+        (upRes) => {
+          const out = [];
+          upRes.on('data', (c) => out.push(c));
+          upRes.on('end', () => {
+            const resBody = Buffer.concat(out);
+            process.stderr.write(
+              `\n>>> ${req.method} ${req.url}\n` +
+                (body.length ? `${body.toString('utf8')}\n` : '') +
+                `<<< ${upRes.statusCode}\n${resBody.toString('utf8')}\n`,
+            );
+            const resHeaders = { ...upRes.headers };
+            delete resHeaders['transfer-encoding'];
+            delete resHeaders.connection;
+            resHeaders['content-length'] = String(resBody.length);
+            res.writeHead(upRes.statusCode, resHeaders);
+            res.end(resBody);
+          });
+        },
+      );
+      up.on('error', (e) => {
+        process.stderr.write(`\n>>> ${req.method} ${req.url}\n!!! upstream error: ${e.message}\n`);
+        res.destroy(e);
+      });
+      up.end(body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, close: () => new Promise((r) => server.close(r)) };
+}
+
