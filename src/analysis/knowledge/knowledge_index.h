@@ -1,0 +1,117 @@
+// KnowledgeIndex: the in-memory search index of one knowledge base.
+//
+// What is ranked: FAQ entries (one per question,answer pair) and article
+// passages, each kind in an index of its own (a search asks for one kind).
+// How: BM25F (Robertson & Zaragoza) over the terms of terms.h, two fields per
+// entry: an FAQ's question (weight 1) and answer (0.3); a passage's text (1)
+// and its article's title (0.5); k1 = 1.2, b = 0.75, each field
+// length-normalised against its own average. Articles are returned one per
+// document, scored by their best passage, with up to three best passages as
+// snippets. ADR 0014 has the reasons and the confidence calibration.
+//
+// Thread-safe: Put and Remove may run while searches run; a search sees the
+// documents as they were when it started. Put/Remove only mark the compiled
+// index stale; the next search recompiles it from the documents' terms, which
+// are analysed once per document (AnalyzeFaq/AnalyzeArticle), so a change
+// costs a merge of term lists, not a re-tokenisation of the knowledge base.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "analysis/knowledge/article.h"
+#include "analysis/knowledge/faq_csv.h"
+
+namespace parley::analysis::knowledge {
+
+enum class ItemKind { kFaq, kArticle };
+
+// A document's content with its terms: built once, shared (immutably) by
+// every compiled index that holds the document.
+struct IndexedDocument {
+  std::string id;
+  ItemKind kind = ItemKind::kFaq;
+  // FAQ documents.
+  std::vector<FaqPair> faqs;
+  // Articles.
+  std::string title;
+  std::vector<std::string> passages;
+  // Per entry (FAQ pair or passage): its primary terms (question, passage)
+  // and secondary terms (answer; for passages the title's, shared).
+  std::vector<std::vector<std::string>> primary_terms;
+  std::vector<std::vector<std::string>> secondary_terms;
+  std::vector<std::string> title_terms;
+  // Approximate bytes held, for the owner's memory bound.
+  size_t bytes = 0;
+};
+
+std::shared_ptr<const IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs);
+// `title` is the article's own title, or its display name when it has none.
+std::shared_ptr<const IndexedDocument> AnalyzeArticle(std::string id, std::string title,
+                                                      std::vector<std::string> passages);
+
+// The weighted terms of a query: the last messages of a conversation, oldest
+// first. The most recent message weighs 1, the one before `decay`, then
+// decay^2, ...; a term's weight is the largest of the messages it occurs in.
+struct QueryTerms {
+  std::vector<std::pair<std::string, float>> terms;
+};
+QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, float decay = 0.5f);
+
+struct SearchHit {
+  std::shared_ptr<const IndexedDocument> document;
+  // FAQ: the one matching pair; article: the best passages, best first (at
+  // most three).
+  std::vector<int> entries;
+  float score = 0;       // BM25F, comparable within one index only
+  float confidence = 0;  // in [0, 1], comparable across indexes (see Confidence)
+};
+
+// Maps a BM25F score to a confidence in [0, 1]. `max_score` is the score an
+// entry would get by matching every query term once at average length
+// (sum of the query term weights times their idf). The ratio r = score /
+// max_score (capped at 1) is squashed by a logistic fitted on held-out
+// banking77 data (bench/knowledge): confidence = 1 / (1 + exp(-(a r + b)))
+// rescaled so that r = 0 gives 0.
+float Confidence(float score, float max_score);
+
+class KnowledgeIndex {
+ public:
+  KnowledgeIndex();
+  ~KnowledgeIndex();
+  KnowledgeIndex(const KnowledgeIndex&) = delete;
+  KnowledgeIndex& operator=(const KnowledgeIndex&) = delete;
+
+  // Adds the document, replacing one with the same id.
+  void Put(std::shared_ptr<const IndexedDocument> document);
+  // Removes the document with `id`; false when there is none.
+  bool Remove(std::string_view id);
+
+  // The `max_results` best entries of `kind` for `query`, best first (ties
+  // by document id, then entry); entries matching no query term are never
+  // returned. Recompiles the index first if a document changed since.
+  std::vector<SearchHit> Search(const QueryTerms& query, ItemKind kind, size_t max_results) const;
+
+  size_t document_count() const;
+  // Approximate bytes held (documents and compiled index).
+  size_t bytes() const;
+
+ private:
+  struct Compiled;
+  std::shared_ptr<const Compiled> Current(ItemKind kind) const;
+
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const IndexedDocument>> documents_;
+  size_t document_bytes_ = 0;
+  mutable std::shared_ptr<const Compiled> faq_;      // null: stale
+  mutable std::shared_ptr<const Compiled> article_;  // null: stale
+};
+
+}  // namespace parley::analysis::knowledge
