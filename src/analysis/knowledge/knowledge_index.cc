@@ -36,7 +36,7 @@ float Idf(size_t df, size_t n) {
 
 }  // namespace
 
-std::shared_ptr<const IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs) {
+std::shared_ptr<IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs) {
   auto doc = std::make_shared<IndexedDocument>();
   doc->id = std::move(id);
   doc->kind = ItemKind::kFaq;
@@ -53,7 +53,7 @@ std::shared_ptr<const IndexedDocument> AnalyzeFaq(std::string id, std::vector<Fa
   return doc;
 }
 
-std::shared_ptr<const IndexedDocument> AnalyzeArticle(std::string id, std::string title,
+std::shared_ptr<IndexedDocument> AnalyzeArticle(std::string id, std::string title,
                                                       std::vector<std::string> passages) {
   auto doc = std::make_shared<IndexedDocument>();
   doc->id = std::move(id);

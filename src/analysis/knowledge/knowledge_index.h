@@ -48,13 +48,19 @@ struct IndexedDocument {
   std::vector<std::vector<std::string>> primary_terms;
   std::vector<std::vector<std::string>> secondary_terms;
   std::vector<std::string> title_terms;
+  // What a caller wants back with a hit and the index does not read.
+  std::string display_name;
+  std::string uri;
+  std::vector<std::pair<std::string, std::string>> metadata;
   // Approximate bytes held, for the owner's memory bound.
   size_t bytes = 0;
 };
 
-std::shared_ptr<const IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs);
+// The document with its terms; the caller may fill in the fields the index
+// does not read before handing it to KnowledgeIndex::Put.
+std::shared_ptr<IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs);
 // `title` is the article's own title, or its display name when it has none.
-std::shared_ptr<const IndexedDocument> AnalyzeArticle(std::string id, std::string title,
+std::shared_ptr<IndexedDocument> AnalyzeArticle(std::string id, std::string title,
                                                       std::vector<std::string> passages);
 
 // The weighted terms of a query: the last messages of a conversation, oldest
