@@ -294,29 +294,41 @@ absl::StatusOr<KnowledgeBase> KnowledgeService::BumpRevision(std::string_view te
 void KnowledgeService::OnDocumentChanged(std::string_view tenant, const KnowledgeBase& kb,
                                          std::string_view document_id, const KnowledgeDocument* now) {
   std::shared_ptr<const kn::IndexedDocument> indexed = now == nullptr ? nullptr : ToIndexed(*now);
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = cache_.find(CacheKey(tenant, kb.id()));
-  if (it == cache_.end()) return;
-  CachedIndex& entry = *it->second;
-  // Built at this revision or later: it already holds the change.
-  if (entry.revision >= kb.content_revision()) return;
-  if (entry.revision + 1 == kb.content_revision()) {
+  std::shared_ptr<kn::KnowledgeIndex> changed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(CacheKey(tenant, kb.id()));
+    if (it == cache_.end()) return;
+    CachedIndex& entry = *it->second;
+    // Built at this revision or later: it already holds the change.
+    if (entry.revision >= kb.content_revision()) return;
+    if (entry.revision + 1 != kb.content_revision()) {
+      // Another change came in between that this index has not seen:
+      // rebuild on the next search.
+      cached_bytes_ -= entry.bytes;
+      lru_.erase(entry.lru);
+      cache_.erase(it);
+      return;
+    }
     if (indexed != nullptr) {
       entry.index->Put(indexed);
     } else {
       entry.index->Remove(document_id);
     }
     entry.revision = kb.content_revision();
-    cached_bytes_ -= entry.bytes;
-    entry.bytes = entry.index->bytes();
-    cached_bytes_ += entry.bytes;
-    return;
+    changed = entry.index;
   }
-  // Another change came in between that this index has not seen: rebuild
-  // on the next search.
-  cached_bytes_ -= entry.bytes;
-  lru_.erase(entry.lru);
-  cache_.erase(it);
+  // Compile here, outside the cache lock, so that the writer pays for it and
+  // searches keep being answered from the previous snapshot meanwhile.
+  changed->Warm();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(CacheKey(tenant, kb.id()));
+  if (it != cache_.end() && it->second->index == changed) {
+    cached_bytes_ -= it->second->bytes;
+    it->second->bytes = changed->bytes();
+    cached_bytes_ += it->second->bytes;
+    EvictLocked(it->first);
+  }
 }
 
 absl::StatusOr<KnowledgeDocument> KnowledgeService::CreateDocument(std::string_view tenant,
@@ -536,6 +548,7 @@ absl::StatusOr<std::shared_ptr<kn::KnowledgeIndex>> KnowledgeService::IndexOf(st
                                     return true;
                                   });
   if (!scanned.ok()) return scanned.status();
+  index->Warm();
 
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = cache_[key];

@@ -269,8 +269,7 @@ void KnowledgeIndex::Put(std::shared_ptr<const IndexedDocument> document) {
   if (slot != nullptr) document_bytes_ -= slot->bytes;
   document_bytes_ += document->bytes;
   slot = std::move(document);
-  faq_ = nullptr;
-  article_ = nullptr;
+  ++generation_;
 }
 
 bool KnowledgeIndex::Remove(std::string_view id) {
@@ -279,27 +278,44 @@ bool KnowledgeIndex::Remove(std::string_view id) {
   if (it == documents_.end()) return false;
   document_bytes_ -= it->second->bytes;
   documents_.erase(it);
-  faq_ = nullptr;
-  article_ = nullptr;
+  ++generation_;
   return true;
 }
 
-std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Current(ItemKind kind) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& compiled = kind == ItemKind::kFaq ? faq_ : article_;
-  if (compiled == nullptr) {
-    std::vector<std::shared_ptr<const IndexedDocument>> docs;
-    for (const auto& [id, doc] : documents_) {
-      if (doc->kind == kind) docs.push_back(doc);
-    }
-    compiled = Compiled::Build(std::move(docs), kind);
+std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Current(ItemKind kind,
+                                                                        bool may_be_stale) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  Snapshot& snapshot = snapshots_[static_cast<int>(kind)];
+  if (snapshot.compiled != nullptr &&
+      (snapshot.generation == generation_ || (may_be_stale && snapshot.compiling))) {
+    return snapshot.compiled;  // current, or the previous one while another thread compiles
   }
-  return compiled;
+  const bool owns_flag = !snapshot.compiling;
+  snapshot.compiling = true;
+  const uint64_t generation = generation_;
+  std::vector<std::shared_ptr<const IndexedDocument>> docs;
+  for (const auto& [id, doc] : documents_) {
+    if (doc->kind == kind) docs.push_back(doc);
+  }
+  lock.unlock();
+  std::shared_ptr<const Compiled> built = Compiled::Build(std::move(docs), kind);
+  lock.lock();
+  if (owns_flag) snapshot.compiling = false;
+  if (snapshot.compiled == nullptr || generation > snapshot.generation) {
+    snapshot.compiled = built;
+    snapshot.generation = generation;
+  }
+  return built;
+}
+
+void KnowledgeIndex::Warm() const {
+  Current(ItemKind::kFaq, false);
+  Current(ItemKind::kArticle, false);
 }
 
 std::vector<SearchHit> KnowledgeIndex::Search(const QueryTerms& query, ItemKind kind,
                                               size_t max_results) const {
-  return Current(kind)->Search(query, kind, max_results);
+  return Current(kind, true)->Search(query, kind, max_results);
 }
 
 size_t KnowledgeIndex::document_count() const {
@@ -309,7 +325,9 @@ size_t KnowledgeIndex::document_count() const {
 
 size_t KnowledgeIndex::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return document_bytes_ + (faq_ ? faq_->bytes : 0) + (article_ ? article_->bytes : 0);
+  size_t n = document_bytes_;
+  for (const Snapshot& s : snapshots_) n += s.compiled ? s.compiled->bytes : 0;
+  return n;
 }
 
 }  // namespace parley::analysis::knowledge

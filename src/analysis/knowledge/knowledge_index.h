@@ -9,11 +9,13 @@
 // document, scored by their best passage, with up to three best passages as
 // snippets. ADR 0014 has the reasons and the confidence calibration.
 //
-// Thread-safe: Put and Remove may run while searches run; a search sees the
-// documents as they were when it started. Put/Remove only mark the compiled
-// index stale; the next search recompiles it from the documents' terms, which
-// are analysed once per document (AnalyzeFaq/AnalyzeArticle), so a change
-// costs a merge of term lists, not a re-tokenisation of the knowledge base.
+// Thread-safe: Put and Remove may run while searches run. A change is
+// compiled into a new immutable snapshot by Warm (or by the first search
+// that needs it); searches that start while a snapshot is being compiled are
+// answered from the previous one rather than wait, so a search sees every
+// change whose Warm returned before it started. Documents are analysed once
+// (AnalyzeFaq/AnalyzeArticle), so a recompile merges term lists and does not
+// re-tokenise the knowledge base.
 #pragma once
 
 #include <cstddef>
@@ -103,6 +105,9 @@ class KnowledgeIndex {
   void Put(std::shared_ptr<const IndexedDocument> document);
   // Removes the document with `id`; false when there is none.
   bool Remove(std::string_view id);
+  // Compiles the current documents into the snapshot searches use (both
+  // kinds), unless that is already done.
+  void Warm() const;
 
   // The `max_results` best entries of `kind` for `query`, best first (ties
   // by document id, then entry); entries matching no query term are never
@@ -115,13 +120,21 @@ class KnowledgeIndex {
 
  private:
   struct Compiled;
-  std::shared_ptr<const Compiled> Current(ItemKind kind) const;
+  // The snapshot of `kind`, compiled now if it is behind the documents;
+  // with `may_be_stale`, the previous one while another thread compiles.
+  std::shared_ptr<const Compiled> Current(ItemKind kind, bool may_be_stale) const;
+
+  struct Snapshot {
+    std::shared_ptr<const Compiled> compiled;  // null until first compiled
+    uint64_t generation = 0;                   // of the documents it holds
+    bool compiling = false;
+  };
 
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const IndexedDocument>> documents_;
+  uint64_t generation_ = 1;  // moves with every Put and Remove
   size_t document_bytes_ = 0;
-  mutable std::shared_ptr<const Compiled> faq_;      // null: stale
-  mutable std::shared_ptr<const Compiled> article_;  // null: stale
+  mutable Snapshot snapshots_[2];  // by ItemKind
 };
 
 }  // namespace parley::analysis::knowledge
