@@ -25,6 +25,10 @@ absl::Status ReadRecord(std::string_view in, size_t* pos, size_t row, size_t* li
   size_t i = *pos;
   while (true) {
     std::string field;
+    // White space before an opening quote is not part of the field.
+    size_t q = i;
+    while (q < in.size() && (in[q] == ' ' || in[q] == '\t')) ++q;
+    if (q < in.size() && in[q] == '"') i = q;
     if (i < in.size() && in[i] == '"') {
       ++i;
       while (true) {

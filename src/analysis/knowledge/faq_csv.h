@@ -6,7 +6,8 @@
 // breaks and doubled quotes ("" stands for "). A double quote inside an
 // unquoted field, text after a closing quote, or a quote left open is
 // malformed. A UTF-8 byte-order mark at the start is ignored, and so are
-// empty lines. Leading and trailing white space of each field is trimmed.
+// empty lines. Leading and trailing white space of each field is trimmed
+// (spaces or tabs before an opening quote or after a closing one are allowed).
 //
 // Header: Dialogflow documents FAQ CSV files as "questions in the first
 // column and answers in the second, with no header", so the first row is

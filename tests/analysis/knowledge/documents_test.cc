@@ -35,6 +35,12 @@ TEST(FaqCsvTest, QuotedFieldsHoldCommasQuotesAndLineBreaks) {
                                 Pair("q2", "a2")));
 }
 
+TEST(FaqCsvTest, WhiteSpaceAroundQuotedFieldsIsAllowed) {
+  auto got = ParseFaqCsv("  \"a, b\" ,\t\"c\"\n");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(*got, ElementsAre(Pair("a, b", "c")));
+}
+
 TEST(FaqCsvTest, HeaderRowSkippedOnlyWhenLiterallyQuestionAnswer) {
   auto with_header = ParseFaqCsv("Question , ANSWER\nq,a\n");
   ASSERT_TRUE(with_header.ok());
