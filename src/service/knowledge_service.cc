@@ -552,6 +552,9 @@ absl::StatusOr<std::shared_ptr<kn::KnowledgeIndex>> KnowledgeService::IndexOf(st
 
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = cache_[key];
+  if (slot != nullptr && slot->revision >= kb.content_revision()) {
+    return slot->index;  // a writer brought the cached one further meanwhile
+  }
   if (slot == nullptr) {
     slot = std::make_unique<CachedIndex>();
     lru_.push_front(key);
