@@ -20,8 +20,9 @@ constexpr size_t kMaxSnippets = 3;
 // Logistic calibration of the score ratio (see Confidence): fitted by
 // bench/knowledge (knowledge_eval) on the calibration part of banking77,
 // never on the part it reports; rerunning it prints the same a and b.
-constexpr float kCalibrationA = 2.54f;
-constexpr float kCalibrationB = -0.54f;
+constexpr float kCalibrationA = 3.03f;
+constexpr float kCalibrationC = 2.04f;
+constexpr float kCalibrationB = -1.11f;
 
 size_t TermBytes(const std::vector<std::string>& terms) {
   size_t n = terms.capacity() * sizeof(std::string);
@@ -88,10 +89,11 @@ QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, float decay) {
   return q;
 }
 
-float Confidence(float score, float max_score) {
-  if (score <= 0 || max_score <= 0) return 0;
-  const float r = std::min(1.0f, score / max_score);
-  return 1.0f / (1.0f + std::exp(-(kCalibrationA * r + kCalibrationB)));
+float Confidence(float query_coverage, float entry_coverage) {
+  if (query_coverage <= 0 || entry_coverage <= 0) return 0;
+  const float x = kCalibrationA * std::min(1.0f, query_coverage) +
+                  kCalibrationC * std::min(1.0f, entry_coverage) + kCalibrationB;
+  return 1.0f / (1.0f + std::exp(-x));
 }
 
 // One kind's compiled index: postings of precomputed per-entry term scores.
@@ -106,6 +108,7 @@ struct KnowledgeIndex::Compiled {
   std::vector<Posting> postings;
   std::vector<uint32_t> entry_document;  // entry -> index in documents
   std::vector<uint32_t> entry_item;      // entry -> FAQ pair / passage index
+  std::vector<float> entry_bound;        // entry -> its score against its primary field's terms
   std::vector<std::shared_ptr<const IndexedDocument>> documents;  // by id
   float unseen_idf = 0;
   size_t bytes = 0;
@@ -150,22 +153,29 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
     uint32_t term;
     uint32_t entry;
     float tf;
+    bool primary;  // the term occurs in the entry's primary field
   };
   std::vector<Raw> raw;
-  absl::flat_hash_map<uint32_t, float> tf;
+  struct Frequency {
+    float tf = 0;
+    bool primary = false;
+  };
+  absl::flat_hash_map<uint32_t, Frequency> tf;
   for (uint32_t e = 0; e < n; ++e) {
     tf.clear();
     const float norm_p = 1 - kB + kB * static_cast<float>(entries[e].primary->size()) / avg_primary;
     const float norm_s = 1 - kB + kB * static_cast<float>(entries[e].secondary->size()) / avg_secondary;
-    auto add = [&](const std::vector<std::string>& terms, float weight) {
+    auto add = [&](const std::vector<std::string>& terms, float weight, bool primary) {
       for (const std::string& t : terms) {
         auto [it, inserted] = c->term_ids.try_emplace(t, static_cast<uint32_t>(c->term_ids.size()));
-        tf[it->second] += weight;
+        Frequency& f = tf[it->second];
+        f.tf += weight;
+        f.primary = f.primary || primary;
       }
     };
-    add(*entries[e].primary, w_primary / norm_p);
-    add(*entries[e].secondary, w_secondary / norm_s);
-    for (const auto& [term, f] : tf) raw.push_back({term, e, f});
+    add(*entries[e].primary, w_primary / norm_p, true);
+    add(*entries[e].secondary, w_secondary / norm_s, false);
+    for (const auto& [term, f] : tf) raw.push_back({term, e, f.tf, f.primary});
   }
   // Pass 2: postings grouped by term (counting sort), entries ascending.
   const size_t terms = c->term_ids.size();
@@ -177,12 +187,14 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
   c->unseen_idf = Idf(0, n);
   c->postings.resize(raw.size());
   std::vector<uint32_t> fill(c->postings_begin.begin(), c->postings_begin.end() - 1);
+  c->entry_bound.assign(n, 0.0f);
   for (const Raw& r : raw) {
     const float sat = r.tf * (kK1 + 1) / (r.tf + kK1);
     c->postings[fill[r.term]++] = {r.entry, c->idf[r.term] * sat};
+    if (r.primary) c->entry_bound[r.entry] += c->idf[r.term] * sat;
   }
   c->bytes = sizeof(Compiled) + c->postings.size() * sizeof(Posting) +
-             terms * (sizeof(float) + sizeof(uint32_t) + 48) + n * 2 * sizeof(uint32_t);
+             terms * (sizeof(float) + sizeof(uint32_t) + 48) + n * 3 * sizeof(uint32_t);
   return c;
 }
 
@@ -215,6 +227,16 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     if (scores[a] != scores[b]) return scores[a] > scores[b];
     return a < b;
   };
+  auto hit = [&](uint32_t e) {
+    SearchHit h;
+    h.document = documents[entry_document[e]];
+    h.entries.push_back(static_cast<int>(entry_item[e]));
+    h.score = scores[e];
+    h.query_coverage = std::min(1.0f, scores[e] / max_score);
+    h.entry_coverage = entry_bound[e] > 0 ? std::min(1.0f, scores[e] / entry_bound[e]) : 0.0f;
+    h.confidence = Confidence(h.query_coverage, h.entry_coverage);
+    return h;
+  };
   auto take = [&](size_t k) {
     if (k < touched.size()) {
       std::nth_element(touched.begin(), touched.begin() + static_cast<ptrdiff_t>(k), touched.end(), better);
@@ -228,8 +250,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     take(k);
     for (size_t i = 0; i < k; ++i) {
       const uint32_t e = touched[i];
-      hits.push_back({documents[entry_document[e]], {static_cast<int>(entry_item[e])}, scores[e],
-                      Confidence(scores[e], max_score)});
+      hits.push_back(hit(e));
     }
   } else {
     // Articles: group passages by document in score order. Look at a few
@@ -249,8 +270,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
       if (it == hit_of_document.end()) {
         if (hits.size() == max_results) continue;
         hit_of_document.emplace(d, hits.size());
-        hits.push_back({documents[d], {static_cast<int>(entry_item[e])}, scores[e],
-                        Confidence(scores[e], max_score)});
+        hits.push_back(hit(e));
       } else if (hits[it->second].entries.size() < kMaxSnippets) {
         hits[it->second].entries.push_back(static_cast<int>(entry_item[e]));
       }

@@ -78,21 +78,29 @@ struct SearchHit {
   // FAQ: the one matching pair; article: the best passages, best first (at
   // most three).
   std::vector<int> entries;
-  float score = 0;       // BM25F, comparable within one index only
+  float score = 0;  // BM25F, comparable within one index only
+  // How much of the query the entry covers, and of the entry the query: the
+  // score over its two bounds (see Confidence), each in [0, 1].
+  float query_coverage = 0;
+  float entry_coverage = 0;
   float confidence = 0;  // in [0, 1], comparable across indexes (see Confidence)
 };
 
-// Maps a BM25F score to a confidence in [0, 1]. `max_score` bounds the score
-// an entry can reach for the query: the sum over query terms of weight x idf
-// x (k1 + 1), the limit of a term's saturated frequency (a term absent from
-// the index counts with the idf of a term in no entry, so words the
-// knowledge base does not know lower the confidence). The ratio
-// r = score / max_score, in [0, 1), is squashed by a logistic,
-// confidence = 1 / (1 + exp(-(a r + b))), with a and b fitted by
-// bench/knowledge (knowledge_eval) on the calibration part of banking77, so
-// that among top hits of that FAQ shape a confidence of 0.8 is right about
-// 80 % of the time. A score of 0 (no term matched) gives 0.
-float Confidence(float score, float max_score);
+// Maps the two coverages of a hit to a confidence in [0, 1].
+// query_coverage = score / the most any entry could score for the query
+// (the sum over query terms of weight x idf x (k1 + 1), the limit of a term's
+// saturated frequency; a term absent from the index counts with the idf of a
+// term in no entry, so words the knowledge base does not know lower it).
+// entry_coverage = score / what the entry scores against a query of the
+// terms of its primary field (question, passage) at weight 1, capped at 1:
+// an answer's or a title's words are not what the entry is about. A long entry that holds the whole query covers the
+// query but not itself; a short question inside a long message the other
+// way round: both say something. They are combined by a logistic,
+// confidence = 1 / (1 + exp(-(a q + c e + b))), with a, c and b fitted by
+// bench/knowledge (knowledge_eval) on the calibration part of banking77 with
+// two FAQ shapes pooled (one long question per intent; one short question
+// per row). A hit with a score of 0 has confidence 0.
+float Confidence(float query_coverage, float entry_coverage);
 
 class KnowledgeIndex {
  public:

@@ -45,6 +45,17 @@ TEST(KnowledgeIndexTest, RanksTheMatchingFaqFirst) {
   EXPECT_THAT(hits[0].entries, ElementsAre(2));
 }
 
+TEST(KnowledgeIndexTest, EntryCoverageFallsWithWhatTheQueryLeavesOut) {
+  KnowledgeIndex index;
+  index.Put(AnalyzeFaq("f", {{"card fees abroad in euros", "x"}, {"card fees", "y"}}));
+  auto hits = index.Search(AnalyzeQuery({"card fees"}), ItemKind::kFaq, 2);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_THAT(hits[0].entries, ElementsAre(1));  // the short question matches whole
+  EXPECT_NEAR(hits[0].entry_coverage, 1.0f, 0.02f);
+  EXPECT_LT(hits[1].entry_coverage, 0.7f);
+  EXPECT_GT(hits[0].confidence, hits[1].confidence);
+}
+
 TEST(KnowledgeIndexTest, AnswersWeighLessThanQuestions) {
   KnowledgeIndex index;
   index.Put(AnalyzeFaq("f", {{"Opening hours", "We close at noon on holidays"},
@@ -78,10 +89,17 @@ TEST(KnowledgeIndexTest, UnrelatedQueryMatchesNothingAndConfidenceFallsWithCover
   ASSERT_EQ(full.size(), 1u);
   ASSERT_EQ(partial.size(), 1u);
   EXPECT_GT(full[0].confidence, partial[0].confidence);
-  EXPECT_EQ(Confidence(0, 1), 0.0f);
-  EXPECT_EQ(Confidence(5, 1), Confidence(1, 1));
+  EXPECT_GT(full[0].query_coverage, partial[0].query_coverage);
+  EXPECT_FLOAT_EQ(full[0].entry_coverage, partial[0].entry_coverage);
+  EXPECT_GT(full[0].query_coverage, 0.0f);
+  EXPECT_LE(full[0].query_coverage, 1.0f);
+  EXPECT_LE(full[0].entry_coverage, 1.0f);
+  EXPECT_EQ(Confidence(0, 0.5f), 0.0f);
+  EXPECT_EQ(Confidence(0.5f, 0), 0.0f);
+  EXPECT_EQ(Confidence(5, 5), Confidence(1, 1));
   EXPECT_LE(Confidence(1, 1), 1.0f);
-  EXPECT_LT(Confidence(0.2f, 1), Confidence(0.6f, 1));
+  EXPECT_LT(Confidence(0.2f, 0.5f), Confidence(0.6f, 0.5f));
+  EXPECT_LT(Confidence(0.5f, 0.2f), Confidence(0.5f, 0.6f));
 }
 
 TEST(KnowledgeIndexTest, ArticlesOnePerDocumentWithSnippets) {
