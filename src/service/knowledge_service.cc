@@ -235,7 +235,8 @@ absl::Status KnowledgeService::ParseInto(KnowledgeDocument* doc) {
   }
   if (csv && (HasType(*doc, KnowledgeDocument::ARTICLE_SUGGESTION) ||
               HasType(*doc, KnowledgeDocument::EXTRACTIVE_QA))) {
-    return absl::InvalidArgumentError("an article (ARTICLE_SUGGESTION, EXTRACTIVE_QA) must be text/html or text/plain");
+    return absl::InvalidArgumentError(
+        "an article (ARTICLE_SUGGESTION, EXTRACTIVE_QA) must be text/html or text/plain");
   }
   std::string content;
   if (has_raw) {
@@ -460,7 +461,9 @@ absl::Status KnowledgeService::DeleteDocument(std::string_view tenant, std::stri
   if (!kb.ok()) return kb.status();
   absl::Status s = resources_->Delete(
       {tenant, kKnowledgeDocumentKind, "", DocumentStoreId(knowledge_base_id, document_id)});
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("document ", Sv(document_id), " not found"));
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(absl::StrCat("document ", Sv(document_id), " not found"));
+  }
   if (!s.ok()) return s;
   auto bumped = BumpRevision(tenant, kb->scope(), knowledge_base_id);
   if (!bumped.ok()) return bumped.status();
@@ -499,7 +502,9 @@ absl::StatusOr<KnowledgeDocument> KnowledgeService::ReloadDocument(std::string_v
         d.set_update_time_us(now);
         return now;
       });
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("document ", Sv(document_id), " not found"));
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(absl::StrCat("document ", Sv(document_id), " not found"));
+  }
   if (!s.ok()) return s;
   if (!outcome.ok()) return outcome;
   auto bumped = BumpRevision(tenant, kb->scope(), knowledge_base_id);

@@ -93,9 +93,9 @@ struct SearchHit {
 // term in no entry, so words the knowledge base does not know lower it).
 // entry_coverage = score / what the entry scores against a query of the
 // terms of its primary field (question, passage) at weight 1, capped at 1:
-// an answer's or a title's words are not what the entry is about. A long entry that holds the whole query covers the
-// query but not itself; a short question inside a long message the other
-// way round: both say something. They are combined by a logistic,
+// an answer's or a title's words are not what the entry is about. A long
+// entry that holds the whole query covers the query but not itself; a short
+// question inside a long message the other way round: both say something. They are combined by a logistic,
 // confidence = 1 / (1 + exp(-(a q + c e + b))), with a, c and b fitted by
 // bench/knowledge (knowledge_eval) on the calibration part of banking77 with
 // two FAQ shapes pooled (one long question per intent; one short question
