@@ -34,7 +34,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -208,7 +207,6 @@ class KnowledgeService {
 
  private:
   struct CachedIndex;
-  struct ParsedContent;
 
   absl::StatusOr<core::KnowledgeBase> BumpRevision(std::string_view tenant, std::string_view scope,
                                                    std::string_view knowledge_base_id);
