@@ -39,6 +39,8 @@ parley_fuzzer(resource_name SOURCES ${FUZZ_DIR}/resource_name_fuzzer.cc
               LIBS parley_insights_v1 parley_store parley_service)
 parley_fuzzer(transcript_file SOURCES ${FUZZ_DIR}/transcript_file_fuzzer.cc LIBS fuzz_insights_parsers)
 parley_fuzzer(examples_csv SOURCES ${FUZZ_DIR}/examples_csv_fuzzer.cc LIBS parley_analysis_intents)
+parley_fuzzer(faq_csv SOURCES ${FUZZ_DIR}/faq_csv_fuzzer.cc LIBS parley_analysis_knowledge)
+parley_fuzzer(article SOURCES ${FUZZ_DIR}/article_fuzzer.cc LIBS parley_analysis_knowledge)
 parley_fuzzer(http_server SOURCES ${FUZZ_DIR}/http_server_fuzzer.cc LIBS parley_http)
 
 # `ninja -C build-fuzz fuzzers` builds every target above and nothing else.

@@ -1,0 +1,353 @@
+#include "analysis/knowledge/knowledge_index.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "analysis/knowledge/terms.h"
+#include "core/absl_compat.h"
+
+namespace parley::analysis::knowledge {
+namespace {
+
+constexpr float kK1 = 1.2f;
+constexpr float kB = 0.75f;
+constexpr float kFaqQuestionWeight = 1.0f;
+constexpr float kFaqAnswerWeight = 0.3f;
+constexpr float kPassageWeight = 1.0f;
+constexpr float kTitleWeight = 0.5f;
+constexpr size_t kMaxSnippets = 3;
+
+// Logistic calibration of the score ratio (see Confidence): fitted by
+// bench/knowledge (knowledge_eval) on the calibration part of banking77,
+// never on the part it reports; rerunning it prints the same a and b.
+constexpr float kCalibrationA = 3.03f;
+constexpr float kCalibrationC = 2.04f;
+constexpr float kCalibrationB = -1.11f;
+
+size_t TermBytes(const std::vector<std::string>& terms) {
+  size_t n = terms.capacity() * sizeof(std::string);
+  for (const auto& t : terms) n += t.size() > 15 ? t.capacity() : 0;
+  return n;
+}
+
+float Idf(size_t df, size_t n) {
+  return std::log(1.0f + (static_cast<float>(n) - static_cast<float>(df) + 0.5f) /
+                             (static_cast<float>(df) + 0.5f));
+}
+
+}  // namespace
+
+std::shared_ptr<IndexedDocument> AnalyzeFaq(std::string id, std::vector<FaqPair> faqs) {
+  auto doc = std::make_shared<IndexedDocument>();
+  doc->id = std::move(id);
+  doc->kind = ItemKind::kFaq;
+  doc->faqs = std::move(faqs);
+  doc->primary_terms.resize(doc->faqs.size());
+  doc->secondary_terms.resize(doc->faqs.size());
+  doc->bytes = sizeof(IndexedDocument) + doc->id.size();
+  for (size_t i = 0; i < doc->faqs.size(); ++i) {
+    AppendTerms(doc->faqs[i].question, &doc->primary_terms[i]);
+    AppendTerms(doc->faqs[i].answer, &doc->secondary_terms[i]);
+    doc->bytes += doc->faqs[i].question.size() + doc->faqs[i].answer.size() + sizeof(FaqPair) +
+                  TermBytes(doc->primary_terms[i]) + TermBytes(doc->secondary_terms[i]);
+  }
+  return doc;
+}
+
+std::shared_ptr<IndexedDocument> AnalyzeArticle(std::string id, std::string title,
+                                                      std::vector<std::string> passages) {
+  auto doc = std::make_shared<IndexedDocument>();
+  doc->id = std::move(id);
+  doc->kind = ItemKind::kArticle;
+  doc->title = std::move(title);
+  doc->passages = std::move(passages);
+  AppendTerms(doc->title, &doc->title_terms);
+  doc->primary_terms.resize(doc->passages.size());
+  doc->bytes = sizeof(IndexedDocument) + doc->id.size() + doc->title.size() + TermBytes(doc->title_terms);
+  for (size_t i = 0; i < doc->passages.size(); ++i) {
+    AppendTerms(doc->passages[i], &doc->primary_terms[i]);
+    doc->bytes += doc->passages[i].size() + sizeof(std::string) + TermBytes(doc->primary_terms[i]);
+  }
+  return doc;
+}
+
+QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, float decay) {
+  absl::flat_hash_map<std::string, float> weights;
+  float w = 1.0f;
+  std::vector<std::string> terms;
+  for (size_t i = messages.size(); i-- > 0; w *= decay) {
+    terms.clear();
+    AppendTerms(messages[i], &terms);
+    for (auto& t : terms) {
+      float& slot = weights[t];
+      slot = std::max(slot, w);
+    }
+  }
+  QueryTerms q;
+  q.terms.assign(weights.begin(), weights.end());
+  std::sort(q.terms.begin(), q.terms.end());  // deterministic order of float sums
+  return q;
+}
+
+float Confidence(float query_coverage, float entry_coverage) {
+  if (query_coverage <= 0 || entry_coverage <= 0) return 0;
+  const float x = kCalibrationA * std::min(1.0f, query_coverage) +
+                  kCalibrationC * std::min(1.0f, entry_coverage) + kCalibrationB;
+  return 1.0f / (1.0f + std::exp(-x));
+}
+
+// One kind's compiled index: postings of precomputed per-entry term scores.
+struct KnowledgeIndex::Compiled {
+  struct Posting {
+    uint32_t entry;
+    float value;  // idf * saturated BM25F term frequency
+  };
+  absl::flat_hash_map<std::string, uint32_t> term_ids;
+  std::vector<float> idf;
+  std::vector<uint32_t> postings_begin;  // term id -> offset; one extra at the end
+  std::vector<Posting> postings;
+  std::vector<uint32_t> entry_document;  // entry -> index in documents
+  std::vector<uint32_t> entry_item;      // entry -> FAQ pair / passage index
+  std::vector<float> entry_bound;        // entry -> its score against its primary field's terms
+  std::vector<std::shared_ptr<const IndexedDocument>> documents;  // by id
+  float unseen_idf = 0;
+  size_t bytes = 0;
+
+  static std::shared_ptr<const Compiled> Build(
+      std::vector<std::shared_ptr<const IndexedDocument>> docs, ItemKind kind);
+  std::vector<SearchHit> Search(const QueryTerms& query, ItemKind kind, size_t max_results) const;
+};
+
+std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
+    std::vector<std::shared_ptr<const IndexedDocument>> docs, ItemKind kind) {
+  auto c = std::make_shared<Compiled>();
+  std::sort(docs.begin(), docs.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  c->documents = std::move(docs);
+  const float w_primary = kind == ItemKind::kFaq ? kFaqQuestionWeight : kPassageWeight;
+  const float w_secondary = kind == ItemKind::kFaq ? kFaqAnswerWeight : kTitleWeight;
+
+  // Entries, their field lengths and per-entry term frequencies.
+  struct EntryTerms {
+    const std::vector<std::string>* primary;
+    const std::vector<std::string>* secondary;
+  };
+  std::vector<EntryTerms> entries;
+  double primary_total = 0, secondary_total = 0;
+  for (uint32_t d = 0; d < c->documents.size(); ++d) {
+    const IndexedDocument& doc = *c->documents[d];
+    for (uint32_t i = 0; i < doc.primary_terms.size(); ++i) {
+      const auto* secondary = kind == ItemKind::kFaq ? &doc.secondary_terms[i] : &doc.title_terms;
+      entries.push_back({&doc.primary_terms[i], secondary});
+      c->entry_document.push_back(d);
+      c->entry_item.push_back(i);
+      primary_total += doc.primary_terms[i].size();
+      secondary_total += secondary->size();
+    }
+  }
+  const size_t n = entries.size();
+  const float avg_primary = n == 0 ? 1.0f : std::max(1.0f, static_cast<float>(primary_total / n));
+  const float avg_secondary = n == 0 ? 1.0f : std::max(1.0f, static_cast<float>(secondary_total / n));
+
+  // Pass 1: term ids and (entry, pseudo-frequency) pairs.
+  struct Raw {
+    uint32_t term;
+    uint32_t entry;
+    float tf;
+    bool primary;  // the term occurs in the entry's primary field
+  };
+  std::vector<Raw> raw;
+  struct Frequency {
+    float tf = 0;
+    bool primary = false;
+  };
+  absl::flat_hash_map<uint32_t, Frequency> tf;
+  for (uint32_t e = 0; e < n; ++e) {
+    tf.clear();
+    const float norm_p = 1 - kB + kB * static_cast<float>(entries[e].primary->size()) / avg_primary;
+    const float norm_s = 1 - kB + kB * static_cast<float>(entries[e].secondary->size()) / avg_secondary;
+    auto add = [&](const std::vector<std::string>& terms, float weight, bool primary) {
+      for (const std::string& t : terms) {
+        auto [it, inserted] = c->term_ids.try_emplace(t, static_cast<uint32_t>(c->term_ids.size()));
+        Frequency& f = tf[it->second];
+        f.tf += weight;
+        f.primary = f.primary || primary;
+      }
+    };
+    add(*entries[e].primary, w_primary / norm_p, true);
+    add(*entries[e].secondary, w_secondary / norm_s, false);
+    for (const auto& [term, f] : tf) raw.push_back({term, e, f.tf, f.primary});
+  }
+  // Pass 2: postings grouped by term (counting sort), entries ascending.
+  const size_t terms = c->term_ids.size();
+  c->postings_begin.assign(terms + 1, 0);
+  for (const Raw& r : raw) ++c->postings_begin[r.term + 1];
+  for (size_t t = 0; t < terms; ++t) c->postings_begin[t + 1] += c->postings_begin[t];
+  c->idf.resize(terms);
+  for (size_t t = 0; t < terms; ++t) c->idf[t] = Idf(c->postings_begin[t + 1] - c->postings_begin[t], n);
+  c->unseen_idf = Idf(0, n);
+  c->postings.resize(raw.size());
+  std::vector<uint32_t> fill(c->postings_begin.begin(), c->postings_begin.end() - 1);
+  c->entry_bound.assign(n, 0.0f);
+  for (const Raw& r : raw) {
+    const float sat = r.tf * (kK1 + 1) / (r.tf + kK1);
+    c->postings[fill[r.term]++] = {r.entry, c->idf[r.term] * sat};
+    if (r.primary) c->entry_bound[r.entry] += c->idf[r.term] * sat;
+  }
+  c->bytes = sizeof(Compiled) + c->postings.size() * sizeof(Posting) +
+             terms * (sizeof(float) + sizeof(uint32_t) + 48) + n * 3 * sizeof(uint32_t);
+  return c;
+}
+
+std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query, ItemKind kind,
+                                                        size_t max_results) const {
+  std::vector<SearchHit> hits;
+  const size_t n = entry_document.size();
+  if (n == 0 || max_results == 0) return hits;
+  thread_local std::vector<float> scores;
+  thread_local std::vector<uint32_t> touched;
+  if (scores.size() < n) scores.resize(n, 0.0f);
+  touched.clear();
+  float max_score = 0;
+  for (const auto& [term, weight] : query.terms) {
+    auto it = term_ids.find(term);
+    if (it == term_ids.end()) {
+      max_score += weight * unseen_idf * (kK1 + 1);
+      continue;
+    }
+    const uint32_t t = it->second;
+    max_score += weight * idf[t] * (kK1 + 1);
+    for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
+      const Posting& posting = postings[p];
+      if (scores[posting.entry] == 0.0f) touched.push_back(posting.entry);
+      scores[posting.entry] += weight * posting.value;
+    }
+  }
+  // Best first; ties by document id (documents are sorted), then entry.
+  auto better = [&](uint32_t a, uint32_t b) {
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
+    return a < b;
+  };
+  auto hit = [&](uint32_t e) {
+    SearchHit h;
+    h.document = documents[entry_document[e]];
+    h.entries.push_back(static_cast<int>(entry_item[e]));
+    h.score = scores[e];
+    h.query_coverage = std::min(1.0f, scores[e] / max_score);
+    h.entry_coverage = entry_bound[e] > 0 ? std::min(1.0f, scores[e] / entry_bound[e]) : 0.0f;
+    h.confidence = Confidence(h.query_coverage, h.entry_coverage);
+    return h;
+  };
+  auto take = [&](size_t k) {
+    if (k < touched.size()) {
+      std::nth_element(touched.begin(), touched.begin() + static_cast<ptrdiff_t>(k), touched.end(), better);
+      std::sort(touched.begin(), touched.begin() + static_cast<ptrdiff_t>(k), better);
+    } else {
+      std::sort(touched.begin(), touched.end(), better);
+    }
+  };
+  if (kind == ItemKind::kFaq) {
+    const size_t k = std::min(max_results, touched.size());
+    take(k);
+    for (size_t i = 0; i < k; ++i) {
+      const uint32_t e = touched[i];
+      hits.push_back(hit(e));
+    }
+  } else {
+    // Articles: group passages by document in score order. Look at a few
+    // passages per wanted article first, everything if that is not enough.
+    size_t k = std::min(touched.size(), max_results * 8);
+    take(k);
+    absl::flat_hash_map<uint32_t, size_t> hit_of_document;
+    for (size_t i = 0; i < touched.size(); ++i) {
+      if (i == k) {
+        if (hits.size() >= max_results) break;
+        std::sort(touched.begin() + static_cast<ptrdiff_t>(k), touched.end(), better);
+        k = touched.size();
+      }
+      const uint32_t e = touched[i];
+      const uint32_t d = entry_document[e];
+      auto it = hit_of_document.find(d);
+      if (it == hit_of_document.end()) {
+        if (hits.size() == max_results) continue;
+        hit_of_document.emplace(d, hits.size());
+        hits.push_back(hit(e));
+      } else if (hits[it->second].entries.size() < kMaxSnippets) {
+        hits[it->second].entries.push_back(static_cast<int>(entry_item[e]));
+      }
+    }
+  }
+  for (uint32_t e : touched) scores[e] = 0.0f;
+  return hits;
+}
+
+KnowledgeIndex::KnowledgeIndex() = default;
+KnowledgeIndex::~KnowledgeIndex() = default;
+
+void KnowledgeIndex::Put(std::shared_ptr<const IndexedDocument> document) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = documents_[document->id];
+  if (slot != nullptr) document_bytes_ -= slot->bytes;
+  document_bytes_ += document->bytes;
+  slot = std::move(document);
+  ++generation_;
+}
+
+bool KnowledgeIndex::Remove(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = documents_.find(Sv(id));
+  if (it == documents_.end()) return false;
+  document_bytes_ -= it->second->bytes;
+  documents_.erase(it);
+  ++generation_;
+  return true;
+}
+
+std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Current(ItemKind kind,
+                                                                        bool may_be_stale) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  Snapshot& snapshot = snapshots_[static_cast<int>(kind)];
+  if (snapshot.compiled != nullptr &&
+      (snapshot.generation == generation_ || (may_be_stale && snapshot.compiling))) {
+    return snapshot.compiled;  // current, or the previous one while another thread compiles
+  }
+  const bool owns_flag = !snapshot.compiling;
+  snapshot.compiling = true;
+  const uint64_t generation = generation_;
+  std::vector<std::shared_ptr<const IndexedDocument>> docs;
+  for (const auto& [id, doc] : documents_) {
+    if (doc->kind == kind) docs.push_back(doc);
+  }
+  lock.unlock();
+  std::shared_ptr<const Compiled> built = Compiled::Build(std::move(docs), kind);
+  lock.lock();
+  if (owns_flag) snapshot.compiling = false;
+  if (snapshot.compiled == nullptr || generation > snapshot.generation) {
+    snapshot.compiled = built;
+    snapshot.generation = generation;
+  }
+  return built;
+}
+
+void KnowledgeIndex::Warm() const {
+  Current(ItemKind::kFaq, false);
+  Current(ItemKind::kArticle, false);
+}
+
+std::vector<SearchHit> KnowledgeIndex::Search(const QueryTerms& query, ItemKind kind,
+                                              size_t max_results) const {
+  return Current(kind, true)->Search(query, kind, max_results);
+}
+
+size_t KnowledgeIndex::document_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return documents_.size();
+}
+
+size_t KnowledgeIndex::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = document_bytes_;
+  for (const Snapshot& s : snapshots_) n += s.compiled ? s.compiled->bytes : 0;
+  return n;
+}
+
+}  // namespace parley::analysis::knowledge

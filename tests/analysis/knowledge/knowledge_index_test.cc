@@ -1,0 +1,179 @@
+// KnowledgeIndex: BM25F ranking of FAQ entries and article passages.
+#include "analysis/knowledge/knowledge_index.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analysis/knowledge/terms.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace parley::analysis::knowledge {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::shared_ptr<const IndexedDocument> Faqs() {
+  return AnalyzeFaq("faq", {{"How do I reset my password?", "Open settings and choose reset."},
+                            {"Where can I see my card balance?", "The balance is on the home screen."},
+                            {"How long does a refund take?", "Refunds take five days."},
+                            {"Can I order a new card?", "Yes, order one in the app."}});
+}
+
+TEST(TermsTest, StemsAndDropsFunctionWords) {
+  std::vector<std::string> terms;
+  AppendTerms("Refunds were REFUNDED to the cards, please!", &terms);
+  EXPECT_THAT(terms, ElementsAre("refund", "refund", "card"));
+}
+
+TEST(KnowledgeIndexTest, RanksTheMatchingFaqFirst) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  auto hits = index.Search(AnalyzeQuery({"I forgot my password, how can I reset it"}), ItemKind::kFaq, 3);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].document->id, "faq");
+  EXPECT_THAT(hits[0].entries, ElementsAre(0));
+  EXPECT_GT(hits[0].confidence, 0.5f);
+  EXPECT_LE(hits[0].confidence, 1.0f);
+  for (size_t i = 1; i < hits.size(); ++i) EXPECT_LE(hits[i].score, hits[i - 1].score);
+
+  // Stems meet: "refunded" finds "refund".
+  hits = index.Search(AnalyzeQuery({"when will I be refunded"}), ItemKind::kFaq, 1);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_THAT(hits[0].entries, ElementsAre(2));
+}
+
+TEST(KnowledgeIndexTest, EntryCoverageFallsWithWhatTheQueryLeavesOut) {
+  KnowledgeIndex index;
+  index.Put(AnalyzeFaq("f", {{"card fees abroad in euros", "x"}, {"card fees", "y"}}));
+  auto hits = index.Search(AnalyzeQuery({"card fees"}), ItemKind::kFaq, 2);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_THAT(hits[0].entries, ElementsAre(1));  // the short question matches whole
+  EXPECT_NEAR(hits[0].entry_coverage, 1.0f, 0.02f);
+  EXPECT_LT(hits[1].entry_coverage, 0.7f);
+  EXPECT_GT(hits[0].confidence, hits[1].confidence);
+}
+
+TEST(KnowledgeIndexTest, AnswersWeighLessThanQuestions) {
+  KnowledgeIndex index;
+  index.Put(AnalyzeFaq("f", {{"Opening hours", "We close at noon on holidays"},
+                             {"Holidays schedule", "See the calendar"}}));
+  auto hits = index.Search(AnalyzeQuery({"holidays"}), ItemKind::kFaq, 2);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_THAT(hits[0].entries, ElementsAre(1));  // question match beats answer match
+  EXPECT_GT(hits[0].score, hits[1].score);
+}
+
+TEST(KnowledgeIndexTest, MostRecentMessageWeighsMost) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  auto hits = index.Search(AnalyzeQuery({"my password is broken", "and what about my card balance"}),
+                           ItemKind::kFaq, 2);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_THAT(hits[0].entries, ElementsAre(1));
+  hits = index.Search(AnalyzeQuery({"what about my card balance", "my password is broken reset"}),
+                      ItemKind::kFaq, 2);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_THAT(hits[0].entries, ElementsAre(0));
+}
+
+TEST(KnowledgeIndexTest, UnrelatedQueryMatchesNothingAndConfidenceFallsWithCoverage) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  EXPECT_TRUE(index.Search(AnalyzeQuery({"zebra giraffe"}), ItemKind::kFaq, 5).empty());
+  EXPECT_TRUE(index.Search(AnalyzeQuery({"password"}), ItemKind::kArticle, 5).empty());
+  auto full = index.Search(AnalyzeQuery({"reset password"}), ItemKind::kFaq, 1);
+  auto partial = index.Search(AnalyzeQuery({"reset password zebra giraffe elephant"}), ItemKind::kFaq, 1);
+  ASSERT_EQ(full.size(), 1u);
+  ASSERT_EQ(partial.size(), 1u);
+  EXPECT_GT(full[0].confidence, partial[0].confidence);
+  EXPECT_GT(full[0].query_coverage, partial[0].query_coverage);
+  EXPECT_FLOAT_EQ(full[0].entry_coverage, partial[0].entry_coverage);
+  EXPECT_GT(full[0].query_coverage, 0.0f);
+  EXPECT_LE(full[0].query_coverage, 1.0f);
+  EXPECT_LE(full[0].entry_coverage, 1.0f);
+  EXPECT_EQ(Confidence(0, 0.5f), 0.0f);
+  EXPECT_EQ(Confidence(0.5f, 0), 0.0f);
+  EXPECT_EQ(Confidence(5, 5), Confidence(1, 1));
+  EXPECT_LE(Confidence(1, 1), 1.0f);
+  EXPECT_LT(Confidence(0.2f, 0.5f), Confidence(0.6f, 0.5f));
+  EXPECT_LT(Confidence(0.5f, 0.2f), Confidence(0.5f, 0.6f));
+}
+
+TEST(KnowledgeIndexTest, ArticlesOnePerDocumentWithSnippets) {
+  KnowledgeIndex index;
+  index.Put(AnalyzeArticle("travel", "Travel insurance",
+                           {"Our travel insurance covers lost luggage.", "Claims for luggage take a week.",
+                            "Unrelated passage about weather.", "Luggage limits are 23 kg."}));
+  index.Put(AnalyzeArticle("cards", "Cards", {"Lost your card? Freeze it in the app."}));
+  index.Put(Faqs());
+  auto hits = index.Search(AnalyzeQuery({"I lost my luggage"}), ItemKind::kArticle, 5);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].document->id, "travel");
+  EXPECT_EQ(hits[0].entries.size(), 3u);  // the three luggage passages, best first
+  EXPECT_THAT(hits[0].entries, ::testing::UnorderedElementsAre(0, 1, 3));
+  EXPECT_EQ(hits[0].entries[0], 0);       // "lost" and "luggage" both
+  EXPECT_EQ(hits[1].document->id, "cards");
+  EXPECT_TRUE(hits[1].entries == std::vector<int>{0});
+  // max_results bounds documents, not passages.
+  EXPECT_EQ(index.Search(AnalyzeQuery({"I lost my luggage"}), ItemKind::kArticle, 1).size(), 1u);
+}
+
+TEST(KnowledgeIndexTest, PutReplacesAndRemoveDrops) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  EXPECT_EQ(index.document_count(), 1u);
+  const size_t before = index.bytes();
+  EXPECT_GT(before, 0u);
+  ASSERT_FALSE(index.Search(AnalyzeQuery({"password"}), ItemKind::kFaq, 1).empty());
+  index.Put(AnalyzeFaq("faq", {{"Opening hours", "Nine to five"}}));
+  EXPECT_EQ(index.document_count(), 1u);
+  EXPECT_TRUE(index.Search(AnalyzeQuery({"password"}), ItemKind::kFaq, 1).empty());
+  EXPECT_EQ(index.Search(AnalyzeQuery({"opening hours"}), ItemKind::kFaq, 1).size(), 1u);
+  EXPECT_TRUE(index.Remove("faq"));
+  EXPECT_FALSE(index.Remove("faq"));
+  EXPECT_TRUE(index.Search(AnalyzeQuery({"opening hours"}), ItemKind::kFaq, 1).empty());
+  EXPECT_EQ(index.document_count(), 0u);
+}
+
+TEST(KnowledgeIndexTest, TiesBreakByDocumentIdThenEntry) {
+  KnowledgeIndex index;
+  index.Put(AnalyzeFaq("b", {{"fees", "x"}}));
+  index.Put(AnalyzeFaq("a", {{"fees", "x"}, {"fees", "x"}}));
+  auto hits = index.Search(AnalyzeQuery({"fees"}), ItemKind::kFaq, 3);
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].document->id, "a");
+  EXPECT_THAT(hits[0].entries, ElementsAre(0));
+  EXPECT_EQ(hits[1].document->id, "a");
+  EXPECT_THAT(hits[1].entries, ElementsAre(1));
+  EXPECT_EQ(hits[2].document->id, "b");
+}
+
+TEST(KnowledgeIndexTest, ConcurrentSearchesWhileDocumentsChange) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      const QueryTerms q = AnalyzeQuery({"reset my password"});
+      while (!stop) {
+        auto hits = index.Search(q, ItemKind::kFaq, 1);
+        if (hits.empty() || hits[0].document->id != "faq" || hits[0].entries[0] != 0) ++wrong;
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    index.Put(AnalyzeFaq("other" + std::to_string(i % 7), {{"card fees", "none"}}));
+    if (i % 3 == 0) index.Remove("other" + std::to_string((i + 1) % 7));
+  }
+  stop = true;
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace parley::analysis::knowledge
