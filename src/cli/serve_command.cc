@@ -50,6 +50,7 @@ struct ServeFlags {
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
+  int64_t analysis_time_budget_ms = 30'000;
   std::vector<std::string> intent_models;  // [PROJECT=]PATH
   float intent_threshold = 0.5f;
   std::string export_dir = "var/exports";
@@ -131,6 +132,7 @@ int Serve(const ServeFlags& flags) {
   parley::jobs::JobQueue jobs(store->get(), flags.workers, flags.max_pending_operations);
   parley::service::AnalysisLimits analysis_limits;
   analysis_limits.max_messages = flags.max_analysis_messages;
+  analysis_limits.time_budget_ms = flags.analysis_time_budget_ms;
   parley::service::AnalysisService analysis(store->get(), &conversations, analysis_limits);
   analysis.RegisterRunners(&jobs);
   for (const std::string& spec : flags.intent_models) {
@@ -294,6 +296,11 @@ void AddServeCommand(CLI::App& app) {
                         "Most transcript segments a conversation may have to be analyzed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--analysis-time-budget-ms", serve->analysis_time_budget_ms,
+                        "Wall time one conversation's analysis may take; past it the analysis "
+                        "stops and fails with DEADLINE_EXCEEDED (0 = no budget)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
   serve_cmd->add_option("--intent-model", serve->intent_models,
                         "[PROJECT=]PATH of a model from `parley intents train`: analyses of that "
                         "project (or, without PROJECT=, of every project) report intents; repeatable");

@@ -1,10 +1,12 @@
 #include "service/analysis_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/deadline.h"
 #include "analysis/default_pipeline.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
 #include "core/condition_proto.h"
@@ -180,7 +182,19 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
   absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> pipeline =
       PipelineFor(c.tenant(), c.scope());
   if (!pipeline.ok()) return pipeline.status();
-  absl::StatusOr<core::AnalysisResult> result = (*pipeline)->Run(c);
+  absl::StatusOr<core::AnalysisResult> result;
+  if (limits_.time_budget_ms > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    analysis::ScopedDeadline deadline(start + std::chrono::milliseconds(limits_.time_budget_ms));
+    result = (*pipeline)->Run(c);
+    if (result.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the analysis of conversation \"", c.id(), "\" took longer than its time budget of ",
+          limits_.time_budget_ms, " ms (--analysis-time-budget-ms) and was stopped; nothing was stored"));
+    }
+  } else {
+    result = (*pipeline)->Run(c);
+  }
   if (!result.ok()) return result.status();
   ApplySelection(selection, &*result);
   core::Analysis a;

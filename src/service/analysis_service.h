@@ -39,6 +39,10 @@ inline constexpr std::string_view kPhraseMatcherKind = "phrase_matcher";
 struct AnalysisLimits {
   int max_messages = 5'000;                    // per analysed conversation
   size_t max_text_bytes = size_t{4} << 20;     // all messages' text together
+  // Wall time one conversation's analysis may take (`--analysis-time-budget-ms`);
+  // past it the analysis stops and fails with DEADLINE_EXCEEDED, storing
+  // nothing. 0: no budget.
+  int64_t time_budget_ms = 30'000;
 };
 
 class AnalysisService {
@@ -53,6 +57,8 @@ class AnalysisService {
   // Analyses `conversation` (not stored): the selected analyzers with the
   // phrase matchers of its tenant and scope. The Analysis gets a new id and
   // the conversation's key (tenant, scope, conversation_id).
+  // DEADLINE_EXCEEDED, naming the budget, when it runs past
+  // limits.time_budget_ms: then there is no partial result.
   absl::StatusOr<core::Analysis> Analyze(const core::Conversation& conversation,
                                          const core::AnalyzerSelection& selection,
                                          int64_t request_time_us);

@@ -2,6 +2,7 @@
 #include "service/analysis_service.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include <chrono>
 #include <filesystem>
@@ -179,6 +180,97 @@ TEST_F(BulkAnalyzeResumeTest, StartsAfterTheStoredPositionAndSkipsLaterConversat
   EXPECT_EQ(Analyses("conv-6"), 0);
   // The stored position is the last conversation handled.
   EXPECT_EQ(done->bulk_analyze().resume_after_id(), "conv-5");
+}
+
+}  // namespace
+}  // namespace parley::service
+
+namespace parley::service {
+namespace {
+
+// Issue 9 #11: an analysis gets a time budget; past it the analysis stops
+// with DEADLINE_EXCEEDED and gives nothing back.
+class AnalysisBudgetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "parley_budget_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = store::OpenSqliteStore(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    conversations_ = std::make_unique<ConversationService>(
+        store_.get(), core::PageTokenCodec(std::string(32, 'k')));
+  }
+  void TearDown() override {
+    conversations_.reset();
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The probe's input: 63 segments of 64 KiB of "1 1 1 ...".
+  static core::Conversation Probe() {
+    std::string text;
+    while (text.size() + 2 <= 64 * 1024) text += "1 ";
+    core::Conversation c;
+    c.set_tenant("t1");
+    c.set_scope("us");
+    c.set_id("probe");
+    for (int i = 0; i < 63; ++i) c.add_messages()->set_text(text);
+    return c;
+  }
+
+  static core::AnalyzerSelection All() {
+    core::AnalyzerSelection all;
+    all.set_all(true);
+    return all;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> conversations_;
+};
+
+TEST_F(AnalysisBudgetTest, ATinyBudgetStopsTheAnalysis) {
+  AnalysisLimits limits;
+  limits.time_budget_ms = 1;
+  AnalysisService analysis(store_.get(), conversations_.get(), limits);
+  const auto start = std::chrono::steady_clock::now();
+  auto a = analysis.Analyze(Probe(), All(), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kDeadlineExceeded) << a.status();
+  EXPECT_NE(a.status().message().find("--analysis-time-budget-ms"), std::string::npos) << a.status();
+  // It stopped within a message or so of the budget, not after the whole run
+  // (which takes about a second here).
+  EXPECT_LT(seconds, 0.5);
+}
+
+TEST_F(AnalysisBudgetTest, TheProbeFitsWellInTheDefaultBudget) {
+  AnalysisService analysis(store_.get(), conversations_.get());
+  EXPECT_EQ(AnalysisLimits().time_budget_ms, 30'000);
+  // CPU time of this thread: other work on a busy machine does not count.
+  auto cpu_seconds = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+  };
+  const double start = cpu_seconds();
+  auto a = analysis.Analyze(Probe(), All(), 0);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_GT(a->result().entities_size(), 0);
+  EXPECT_LT(cpu_seconds() - start, 5.0);  // was 48.7 s; about 2 s now
+}
+
+TEST_F(AnalysisBudgetTest, NoBudgetWhenZero) {
+  AnalysisLimits limits;
+  limits.time_budget_ms = 0;
+  AnalysisService analysis(store_.get(), conversations_.get(), limits);
+  core::Conversation c = Probe();
+  c.mutable_messages()->DeleteSubrange(1, c.messages_size() - 1);
+  auto a = analysis.Analyze(c, All(), 0);
+  EXPECT_TRUE(a.ok()) << a.status();
 }
 
 }  // namespace

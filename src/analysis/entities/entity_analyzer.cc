@@ -1,3 +1,4 @@
+#include "analysis/deadline.h"
 #include "analysis/entities/entity_analyzer.h"
 
 #include <algorithm>
@@ -139,6 +140,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
   std::vector<Group> groups;
   absl::flat_hash_map<std::string, int> by_key;
   for (int i = 0; i < conversation.messages_size(); ++i) {
+    if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const std::string& text = conversation.messages(i).text();
     for (EntityFinding& f : recognizer_->Find(text)) {
       std::string_view span = std::string_view(text).substr(f.start, f.end - f.start);
