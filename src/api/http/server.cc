@@ -652,6 +652,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (!self->Guarded("response", [&] { response = make(); })) response = self->InternalError();
         self->WriteResponse(std::move(response));
       });
+    }, [core = core_](absl::AnyInvocable<void()> work) {
+      // Responder::ContinueBlocking: on the blocking pool, as kBlocking
+      // handlers run; what `work` throws is logged (its Responder, which it
+      // owns, may already have answered).
+      net::post(*core->blocking_pool, [work = std::move(work)]() mutable {
+        try {
+          work();
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "parley: blocking continuation threw: %s\n", e.what());
+        } catch (...) {
+          std::fprintf(stderr, "parley: blocking continuation threw a non-exception\n");
+        }
+      });
     });
     if (!Guarded("handler", [&] { handler(req_, params, std::move(responder)); }) &&
         !answered->load(std::memory_order_relaxed)) {

@@ -208,6 +208,19 @@ class ServerTest : public ::testing::Test {
                                               Responder responder) {
       std::move(responder).Send(Text("right away"));
     });
+    // Starts on the network thread, then waits (a slow disk) on the
+    // blocking pool through Responder::ContinueBlocking.
+    router_.AddAsync(Method::kPost, "/continue-blocking",
+                     [this](const Request&, const PathParams&, Responder responder) {
+                       const std::thread::id network = std::this_thread::get_id();
+                       std::move(responder).ContinueBlocking([this, network](Responder r) {
+                         slow_started_.fetch_add(1);
+                         const bool off = std::this_thread::get_id() != network;
+                         std::this_thread::sleep_for(milliseconds(300));
+                         slow_finished_.fetch_add(1);
+                         std::move(r).Send(Text(off ? "off the network thread" : "ON the network thread"));
+                       });
+                     });
     router_.AddAsync(Method::kGet, "/async-throws",
                      [](const Request&, const PathParams&, Responder) { throw std::runtime_error("x"); });
   }
@@ -613,6 +626,36 @@ TEST_F(ServerTest, BlockingHandlersRunConcurrentlyAndDoNotStallInlineOnes) {
   // The three 300 ms handlers ran side by side, not one after another.
   EXPECT_EQ(slow_max_running_.load(), 3);
   EXPECT_LT(ElapsedMs(start), 850);
+}
+
+// Issue 9 #6: an async handler that must wait (create reading a transcript
+// file) continues on the blocking pool; the one network thread stays free.
+TEST_F(ServerTest, AsyncHandlersContinueOnTheBlockingPool) {
+  options_.network_threads = 1;
+  options_.blocking_threads = 4;
+  StartServer();
+  Clock::time_point start = Clock::now();
+  std::vector<std::future<std::optional<ClientResponse>>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::async(std::launch::async, [port = server_->port()] {
+      Client c(port);
+      c.Send("POST /continue-blocking HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+      return c.Read();
+    }));
+  }
+  ASSERT_TRUE(WaitForSlowStarted(3));
+  Client health(server_->port());
+  auto fast = health.Get("/healthz");
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->status, 200);
+  EXPECT_EQ(slow_finished_.load(), 0);  // answered while all three still waited
+  for (auto& f : slow) {
+    auto r = f.get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "off the network thread");
+  }
+  EXPECT_LT(ElapsedMs(start), 850);  // side by side
 }
 
 TEST_F(ServerTest, ThirtyTwoClientsCanBlockAtOnce) {
