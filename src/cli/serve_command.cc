@@ -46,6 +46,7 @@ struct ServeFlags {
   int network_threads = 2;
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
+  size_t max_conversation_mb = 32;
   int sweep_seconds = 60;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
@@ -119,7 +120,10 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: " << key.status().message() << "\n";
     return 1;
   }
-  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
+  parley::service::ConversationLimits conversation_limits;
+  conversation_limits.max_conversation_bytes = flags.max_conversation_mb << 20;
+  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key),
+                                                     conversation_limits);
 
   parley::http::Router router;
   router.Add(parley::http::Method::kGet, "/healthz",
@@ -152,6 +156,8 @@ int Serve(const ServeFlags& flags) {
   parley::api::ServerConfig config;
   config.blobs.bucket_dir = flags.bucket_dir;
   config.blobs.file_root = flags.file_root;
+  // A transcript file larger than a conversation may be is refused unread.
+  config.blobs.max_bytes = flags.max_conversation_mb << 20;
   config.export_dir = flags.export_dir;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
@@ -274,6 +280,11 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--max-inflight-body-mb", serve->max_inflight_body_mb,
                         "Request-body MiB held by all connections together (more get 503); 0 = no limit")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-conversation-mb", serve->max_conversation_mb,
+                        "Largest conversation stored, MiB, whatever its source (request body, "
+                        "transcript file, upload, update); larger ones get 400")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 12))
       ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")

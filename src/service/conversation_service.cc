@@ -27,6 +27,12 @@ size_t CharCount(std::string_view s) {
   return n;
 }
 
+// "32 MiB" for whole MiB, else "N bytes".
+std::string SizeText(size_t bytes) {
+  if (bytes % (size_t{1} << 20) == 0) return absl::StrCat(bytes >> 20, " MiB");
+  return absl::StrCat(bytes, " bytes");
+}
+
 }  // namespace
 
 ConversationService::ConversationService(store::Store* store, PageTokenCodec tokens,
@@ -55,6 +61,14 @@ absl::Status ConversationService::Validate(const Conversation& c) const {
     return absl::InvalidArgumentError(absl::StrCat("too many transcript segments: ",
                                                    c.messages_size(), " (at most ",
                                                    limits_.max_messages, ")"));
+  }
+  if (limits_.max_conversation_bytes > 0) {
+    // The other limits together still allow 640 MB (10,000 segments of 64 KiB).
+    if (const size_t bytes = c.ByteSizeLong(); bytes > limits_.max_conversation_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the conversation is ", bytes, " bytes, larger than the limit of ",
+          SizeText(limits_.max_conversation_bytes), " (--max-conversation-mb)"));
+    }
   }
   for (int i = 0; i < c.messages_size(); ++i) {
     const Message& m = c.messages(i);

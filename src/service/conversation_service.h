@@ -36,6 +36,10 @@ struct ConversationLimits {
   int max_messages = 10'000;
   size_t max_message_text_bytes = 64 * 1024;
   int max_words_per_message = 10'000;
+  // The whole conversation as stored (its serialized size), whatever it
+  // came from: a request body, a transcript file, an upload, an update
+  // (`--max-conversation-mb`). 0: no limit.
+  size_t max_conversation_bytes = size_t{32} << 20;
   int default_page_size = 100;
   int max_page_size = 1000;
 };
