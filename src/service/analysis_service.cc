@@ -211,7 +211,8 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
 }
 
 absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversations(
-    std::string_view tenant, const core::ConversationSelector& selector) {
+    std::string_view tenant, const core::ConversationSelector& selector,
+    const std::function<bool()>& stop) {
   core::ConversationQuery query;
   query.tenant = std::string(tenant);
   query.scope = selector.location();  // a selector's location is a scope
@@ -226,6 +227,7 @@ absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversation
   query.now_us = core::NowMicros();
   std::vector<ConversationKey> keys;
   for (;;) {
+    if (stop && stop()) return absl::CancelledError("the operation is stopping");
     absl::StatusOr<store::ConversationPage> page = store_->ListConversations(query);
     if (!page.ok()) return page.status();
     for (const core::Conversation& c : page->conversations) {
@@ -266,7 +268,9 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
   core::Operation& op = ctx.operation();
   const core::BulkAnalyzeJob job = op.bulk_analyze();
-  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  absl::StatusOr<std::vector<ConversationKey>> keys =
+      SelectConversations(op.tenant(), job.selector(), [&ctx] { return ctx.should_stop(); });
+  if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
   if (!keys.ok()) return keys.status();
   // The conversations that existed when the operation was created, sampled;
   // in creation order, so that a resumed run sees the same sequence.
@@ -321,7 +325,9 @@ absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
   const core::Operation& op = ctx.operation();
   const core::BulkDeleteJob job = op.bulk_delete();
-  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  absl::StatusOr<std::vector<ConversationKey>> keys =
+      SelectConversations(op.tenant(), job.selector(), [&ctx] { return ctx.should_stop(); });
+  if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
   if (!keys.ok()) return keys.status();
   if (job.max_delete_count() > 0 && keys->size() > static_cast<size_t>(job.max_delete_count())) {
     keys->resize(static_cast<size_t>(job.max_delete_count()));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -117,8 +118,14 @@ class AnalysisService {
 
   // The keys of the conversations a selector matches (in its location, or
   // in every scope when it has none), in creation order (for bulk work).
+  // The scan reads pages of 1000, each bounded by the store's list query
+  // step budget (FAILED_PRECONDITION when a page's filter costs more, as for
+  // a list); `stop`, when given, is asked between pages: once it answers
+  // true the scan ends with CANCELLED (the job is cancelled or the server
+  // stops).
   absl::StatusOr<std::vector<ConversationKey>> SelectConversations(
-      std::string_view tenant, const core::ConversationSelector& selector);
+      std::string_view tenant, const core::ConversationSelector& selector,
+      const std::function<bool()>& stop = nullptr);
 
  private:
   struct Compiled {
