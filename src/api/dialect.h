@@ -46,6 +46,9 @@ struct Services {
 struct ServerConfig {
   core::BlobOptions blobs;  // where gs:// and file:// URIs are read from
   std::string export_dir;   // where exports are written (empty: export refused)
+  // A list response stops adding items before it would exceed this many
+  // bytes and continues on the next page (`--max-response-mb`); 0: no cap.
+  size_t max_response_bytes = size_t{64} << 20;
 };
 
 // Who is asking, as a dialect reads it from a request: the credential it

@@ -181,7 +181,8 @@ absl::Status ConversationService::Read(std::string_view tenant, std::string_view
 }
 
 absl::StatusOr<ConversationService::Page> ConversationService::List(
-    ConversationQuery query, std::string_view page_token, std::string_view query_fingerprint) {
+    ConversationQuery query, std::string_view page_token, std::string_view query_fingerprint,
+    const std::function<bool(const Conversation&)>& take) {
   if (query.page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
   if (query.page_size == 0) query.page_size = limits_.default_page_size;
   query.page_size = std::min(query.page_size, limits_.max_page_size);
@@ -194,6 +195,15 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
   query.now_us = NowMicros();
   auto rows = store_->ListConversations(query);
   if (!rows.ok()) return rows.status();
+  if (take && rows->sort_values.size() == rows->conversations.size()) {
+    for (size_t i = 0; i < rows->conversations.size(); ++i) {
+      if (take(rows->conversations[i]) || i == 0) continue;
+      // The page ends before conversation i: continue after i - 1.
+      rows->next = core::ListCursor{rows->sort_values[i - 1], rows->conversations[i - 1].id()};
+      rows->conversations.resize(i);
+      break;
+    }
+  }
   Page page;
   page.conversations = std::move(rows->conversations);
   if (rows->next) page.next_page_token = tokens_.Encode(*rows->next, fingerprint);

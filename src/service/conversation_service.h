@@ -109,8 +109,13 @@ class ConversationService {
   // from a list with the same `query_fingerprint` (the caller's canonical
   // text of the filter and order); page_size 0 means the default, larger
   // than the maximum is clamped, negative is INVALID_ARGUMENT.
+  // `take`, when given, sees each conversation of the page in order (a
+  // dialect rendering it, say) and returns false to end the page before that
+  // one, which the next page token then starts with; the first conversation
+  // is always kept. Dialects bound a response's size with it.
   absl::StatusOr<Page> List(ConversationQuery query, std::string_view page_token,
-                            std::string_view query_fingerprint);
+                            std::string_view query_fingerprint,
+                            const std::function<bool(const Conversation&)>& take = nullptr);
 
   // Visits every conversation `query` matches, in its order, reading
   // query.page_size at a time (from query.after); stops early when `visit`

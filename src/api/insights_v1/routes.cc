@@ -227,11 +227,32 @@ class Handlers {
     query.order = ordering->order;
     std::string fingerprint = absl::StrCat(filter_text, "\x1f", static_cast<int>(ordering->column),
                                            ordering->order == core::SortOrder::kAscending ? "a" : "d");
-    auto page = service_->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
-                               fingerprint);
-    if (!page.ok()) return Error(page.status());
+    // Items are rendered as the page is read, and the page ends before the
+    // item that would take the response over --max-response-mb (issue 9 #8:
+    // pageSize=10&view=FULL once answered 601 MB); the next page starts with
+    // it. One item always fits: a conversation is at most --max-conversation-mb.
     ListConversationsResponse out;
-    for (const core::Conversation& c : page->conversations) ToWire(c, *full, out.add_conversations());
+    const size_t cap = options_.max_response_bytes;
+    size_t total = 64;  // the envelope and the next page token
+    auto take = [&](const core::Conversation& c) {
+      Conversation* item = out.add_conversations();
+      ToWire(c, *full, item);
+      if (cap == 0) return true;
+      // JSON is far under 32 bytes per byte of the binary form (names of
+      // fields, escapes) plus a little per item; it is rendered to be measured
+      // only when that bound does not fit.
+      size_t bytes = 32 * item->ByteSizeLong() + 64;
+      if (total + bytes > cap) bytes = protojson::ToJson(*item).size() + 1;
+      if (total + bytes > cap && out.conversations_size() > 1) {
+        out.mutable_conversations()->RemoveLast();
+        return false;
+      }
+      total += bytes;
+      return true;
+    };
+    auto page = service_->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
+                               fingerprint, take);
+    if (!page.ok()) return Error(page.status());
     out.set_next_page_token(page->next_page_token);
     return Json(out, *q);
   }
