@@ -47,6 +47,8 @@ struct ServeFlags {
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
   size_t max_conversation_mb = 32;
+  size_t max_response_mb = 64;
+  size_t max_inflight_response_mb = 512;
   int sweep_seconds = 60;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
@@ -97,6 +99,7 @@ int Serve(const ServeFlags& flags) {
   options.network_threads = flags.network_threads;
   options.max_connections = flags.max_connections;
   options.max_inflight_body_bytes = flags.max_inflight_body_mb << 20;
+  options.max_inflight_response_bytes = flags.max_inflight_response_mb << 20;
   if (options.max_inflight_body_bytes != 0 && options.max_inflight_body_bytes < options.max_body_bytes) {
     std::cerr << "parley: --max-inflight-body-mb must be 0 or at least --max-body-bytes\n";
     return 2;
@@ -158,6 +161,12 @@ int Serve(const ServeFlags& flags) {
   config.blobs.file_root = flags.file_root;
   // A transcript file larger than a conversation may be is refused unread.
   config.blobs.max_bytes = flags.max_conversation_mb << 20;
+  config.max_response_bytes = flags.max_response_mb << 20;
+  if (flags.max_response_mb < flags.max_conversation_mb) {
+    // A page always holds one item, so a smaller cap could not hold.
+    std::cerr << "parley: --max-response-mb must be at least --max-conversation-mb\n";
+    return 2;
+  }
   config.export_dir = flags.export_dir;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
@@ -285,6 +294,16 @@ void AddServeCommand(CLI::App& app) {
                         "Largest conversation stored, MiB, whatever its source (request body, "
                         "transcript file, upload, update); larger ones get 400")
       ->check(CLI::Range(size_t{1}, size_t{1} << 12))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-response-mb", serve->max_response_mb,
+                        "Largest list response, MiB: a page stops adding items before it would "
+                        "exceed it and continues on the next page; at least --max-conversation-mb")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 12))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-inflight-response-mb", serve->max_inflight_response_mb,
+                        "Response-body MiB being written to all connections together (responses "
+                        "over 64 KiB beyond it get 503); 0 = no limit")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
       ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")

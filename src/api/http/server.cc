@@ -133,6 +133,18 @@ struct Core {
   }
   void ReleaseBody(uint64_t n) { inflight_body.fetch_sub(n, std::memory_order_relaxed); }
 
+  // The same for response bodies being written (max_inflight_response_bytes).
+  bool ReserveResponse(uint64_t n) {
+    const uint64_t cap = options.max_inflight_response_bytes;
+    if (cap == 0) return true;
+    uint64_t current = inflight_response.load(std::memory_order_relaxed);
+    do {
+      if (n > cap || current > cap - n) return false;
+    } while (!inflight_response.compare_exchange_weak(current, current + n, std::memory_order_relaxed));
+    return true;
+  }
+  void ReleaseResponse(uint64_t n) { inflight_response.fetch_sub(n, std::memory_order_relaxed); }
+
   void ConnectionOpened() {
     std::lock_guard lock(mu);
     ++open_connections;
@@ -156,6 +168,7 @@ struct Core {
   std::atomic<int> refusing{0};
   size_t max_connections = 0;  // the effective limit, set by Start
   std::atomic<uint64_t> inflight_body{0};  // request-body bytes, see ReserveBody
+  std::atomic<uint64_t> inflight_response{0};  // response-body bytes, see ReserveResponse
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;           // runs on workers[0]
@@ -262,6 +275,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ec;
     socket_.close(ec);
     ReleaseBody();
+    ReleaseResponse();
     if (refused_) {
       core_->refusing.fetch_sub(1);
     } else {
@@ -544,6 +558,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     reserved_ = 0;
   }
 
+  // The response's body is written (or dropped): its bytes stop counting.
+  void ReleaseResponse() {
+    if (response_reserved_ == 0) return;
+    core_->ReleaseResponse(response_reserved_);
+    response_reserved_ = 0;
+  }
+
   void FillRequest(bhttp::request<bhttp::string_body>& msg) {
     req_.method = MethodFromVerb(msg.method());
     req_.target.assign(msg.target().data(), msg.target().size());
@@ -675,6 +696,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteResponse(Response response) {
     if (state_ == State::kClosed) return;
     res_ = std::move(response);
+    // Large bodies count against the server's response budget while they
+    // are written, so that slow readers cannot pin unbounded memory.
+    constexpr size_t kSmallResponse = 64 * 1024;
+    if (res_.body.size() > kSmallResponse && core_->options.max_inflight_response_bytes != 0) {
+      if (core_->ReserveResponse(res_.body.size())) {
+        response_reserved_ = res_.body.size();
+      } else {
+        res_ = core_->RenderError(req_.path, 503,
+                                  "The server is writing too many large responses; retry later.");
+        res_.headers.emplace_back("Retry-After", "1");
+        keep_alive_ = false;
+      }
+    }
     if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
     bool no_body = status < 200 || status == 204 || status == 304;
@@ -722,6 +756,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWritten(error_code ec) {
     if (state_ == State::kClosed) return;
     ReleaseBody();
+    ReleaseResponse();
     if (ec) {
       CloseNow();
       return;
@@ -781,6 +816,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Socket socket_;
   const bool refused_;
   uint64_t reserved_ = 0;  // bytes counted in Core::inflight_body
+  uint64_t response_reserved_ = 0;  // bytes counted in Core::inflight_response
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
   bool linked_ = false;

@@ -221,6 +221,9 @@ class ServerTest : public ::testing::Test {
                          std::move(r).Send(Text(off ? "off the network thread" : "ON the network thread"));
                        });
                      });
+    router_.Add(Method::kGet, "/big", [](const Request&, const PathParams&) {
+      return Text(std::string(size_t{32} << 20, 'b'));
+    });
     router_.AddAsync(Method::kGet, "/async-throws",
                      [](const Request&, const PathParams&, Responder) { throw std::runtime_error("x"); });
   }
@@ -656,6 +659,35 @@ TEST_F(ServerTest, AsyncHandlersContinueOnTheBlockingPool) {
     EXPECT_EQ(r->body, "off the network thread");
   }
   EXPECT_LT(ElapsedMs(start), 850);  // side by side
+}
+
+// Issue 9 #8: responses being written count against
+// max_inflight_response_bytes, so slow readers of big responses cannot pin
+// unbounded memory: a big response over it is a 503 (Retry-After: 1), small
+// ones still go out, and the budget frees once the slow reader has read.
+TEST_F(ServerTest, BigResponsesOverTheInFlightLimitGet503) {
+  options_.max_inflight_response_bytes = size_t{40} << 20;  // one 32 MiB body at a time
+  StartServer();
+  Client slow(server_->port());
+  ASSERT_TRUE(slow.Send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));  // and does not read yet
+  std::this_thread::sleep_for(milliseconds(200));  // its write is under way, held by the socket
+  Client other(server_->port());
+  auto refused = other.Get("/big");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "1");
+  Client small(server_->port());
+  auto health = small.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto first = slow.Read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body.size(), size_t{32} << 20);
+  Client again(server_->port());
+  auto served = again.Get("/big");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
 }
 
 TEST_F(ServerTest, ThirtyTwoClientsCanBlockAtOnce) {
