@@ -167,6 +167,11 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: --max-response-mb must be at least --max-conversation-mb\n";
     return 2;
   }
+  if (flags.max_inflight_response_mb != 0 && flags.max_inflight_response_mb < flags.max_response_mb) {
+    // Else the largest list response could never be written.
+    std::cerr << "parley: --max-inflight-response-mb must be 0 or at least --max-response-mb\n";
+    return 2;
+  }
   config.export_dir = flags.export_dir;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
