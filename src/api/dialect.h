@@ -52,6 +52,9 @@ struct ServerConfig {
   // Live conversations (Dialogflow) with no activity for this long complete
   // by themselves (service::MessageService::CompleteIfIdle); 0 = never.
   int64_t idle_complete_us = int64_t{24} * 3600 * 1'000'000;
+  // A list response stops adding items before it would exceed this many
+  // bytes and continues on the next page (`--max-response-mb`); 0: no cap.
+  size_t max_response_bytes = size_t{64} << 20;
 };
 
 // Who is asking, as a dialect reads it from a request: the credential it

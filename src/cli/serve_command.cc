@@ -48,11 +48,15 @@ struct ServeFlags {
   int network_threads = 2;
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
+  size_t max_conversation_mb = 32;
+  size_t max_response_mb = 64;
+  size_t max_inflight_response_mb = 512;
   int sweep_seconds = 60;
   int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
+  int64_t analysis_time_budget_ms = 30'000;
   std::vector<std::string> intent_models;  // [PROJECT=]PATH
   float intent_threshold = 0.5f;
   std::string export_dir = "var/exports";
@@ -104,6 +108,7 @@ int Serve(const ServeFlags& flags) {
   options.network_threads = flags.network_threads;
   options.max_connections = flags.max_connections;
   options.max_inflight_body_bytes = flags.max_inflight_body_mb << 20;
+  options.max_inflight_response_bytes = flags.max_inflight_response_mb << 20;
   if (options.max_inflight_body_bytes != 0 && options.max_inflight_body_bytes < options.max_body_bytes) {
     std::cerr << "parley: --max-inflight-body-mb must be 0 or at least --max-body-bytes\n";
     return 2;
@@ -148,7 +153,10 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: " << key.status().message() << "\n";
     return 1;
   }
-  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key));
+  parley::service::ConversationLimits conversation_limits;
+  conversation_limits.max_conversation_bytes = flags.max_conversation_mb << 20;
+  parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key),
+                                                     conversation_limits);
 
   parley::http::Router router;
   router.Add(parley::http::Method::kGet, "/healthz",
@@ -161,6 +169,7 @@ int Serve(const ServeFlags& flags) {
   parley::jobs::JobQueue jobs(store->get(), flags.workers, flags.max_pending_operations);
   parley::service::AnalysisLimits analysis_limits;
   analysis_limits.max_messages = flags.max_analysis_messages;
+  analysis_limits.time_budget_ms = flags.analysis_time_budget_ms;
   parley::service::AnalysisService analysis(store->get(), &conversations, analysis_limits);
   analysis.RegisterRunners(&jobs);
   for (const std::string& spec : flags.intent_models) {
@@ -180,6 +189,19 @@ int Serve(const ServeFlags& flags) {
   parley::api::ServerConfig config;
   config.blobs.bucket_dir = flags.bucket_dir;
   config.blobs.file_root = flags.file_root;
+  // A transcript file larger than a conversation may be is refused unread.
+  config.blobs.max_bytes = flags.max_conversation_mb << 20;
+  config.max_response_bytes = flags.max_response_mb << 20;
+  if (flags.max_response_mb < flags.max_conversation_mb) {
+    // A page always holds one item, so a smaller cap could not hold.
+    std::cerr << "parley: --max-response-mb must be at least --max-conversation-mb\n";
+    return 2;
+  }
+  if (flags.max_inflight_response_mb != 0 && flags.max_inflight_response_mb < flags.max_response_mb) {
+    // Else the largest list response could never be written.
+    std::cerr << "parley: --max-inflight-response-mb must be 0 or at least --max-response-mb\n";
+    return 2;
+  }
   config.export_dir = flags.export_dir;
   config.idle_complete_us = flags.idle_complete_seconds * 1'000'000;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
@@ -314,6 +336,21 @@ void AddServeCommand(CLI::App& app) {
                         "Request-body MiB held by all connections together (more get 503); 0 = no limit")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20))
       ->capture_default_str();
+  serve_cmd->add_option("--max-conversation-mb", serve->max_conversation_mb,
+                        "Largest conversation stored, MiB, whatever its source (request body, "
+                        "transcript file, upload, update); larger ones get 400")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 12))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-response-mb", serve->max_response_mb,
+                        "Largest list response, MiB: a page stops adding items before it would "
+                        "exceed it and continues on the next page; at least --max-conversation-mb")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 12))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-inflight-response-mb", serve->max_inflight_response_mb,
+                        "Response-body MiB being written to all connections together (responses "
+                        "over 64 KiB beyond it get 503); 0 = no limit")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")
       ->check(CLI::Range(0, 1 << 20))
@@ -341,6 +378,11 @@ void AddServeCommand(CLI::App& app) {
                         "Most transcript segments a conversation may have to be analyzed")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--analysis-time-budget-ms", serve->analysis_time_budget_ms,
+                        "Wall time one conversation's analysis may take; past it the analysis "
+                        "stops and fails with DEADLINE_EXCEEDED (0 = no budget)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
   serve_cmd->add_option("--intent-model", serve->intent_models,
                         "[PROJECT=]PATH of a model from `parley intents train`: analyses of that "
                         "project (or, without PROJECT=, of every project) report intents; repeatable");

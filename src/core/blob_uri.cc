@@ -105,7 +105,8 @@ absl::StatusOr<std::string> ReadConfined(const std::string& root, const std::str
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return CannotRead(uri);
   auto too_large = [&] {
     return absl::InvalidArgumentError(
-        absl::StrCat("transcript URI \"", Sv(uri), "\" is larger than ", max_bytes, " bytes"));
+        absl::StrCat("transcript URI \"", Sv(uri), "\" is larger than ", max_bytes,
+                     " bytes, the size limit of a conversation"));
   };
   if (static_cast<uint64_t>(st.st_size) > max_bytes) return too_large();
   std::string data;

@@ -16,7 +16,10 @@ namespace parley::core {
 struct BlobOptions {
   std::string bucket_dir;            // empty: gs:// URIs are refused
   std::string file_root;             // empty: file:// URIs are refused; else they must lie under it
-  size_t max_bytes = 64u << 20;      // larger objects are refused
+  // Larger objects are refused before any byte is read (the size is taken
+  // from fstat, and the read stops past it should the file grow). The server
+  // sets it to the conversation size limit (--max-conversation-mb).
+  size_t max_bytes = 32u << 20;
 };
 
 // Returns the contents of `uri`. INVALID_ARGUMENT, with a message saying

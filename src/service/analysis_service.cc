@@ -1,10 +1,12 @@
 #include "service/analysis_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/deadline.h"
 #include "analysis/default_pipeline.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
 #include "analysis/sentiment/sentiment_scorer.h"
@@ -181,7 +183,19 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
   absl::StatusOr<std::shared_ptr<const analysis::Pipeline>> pipeline =
       PipelineFor(c.tenant(), c.scope());
   if (!pipeline.ok()) return pipeline.status();
-  absl::StatusOr<core::AnalysisResult> result = (*pipeline)->Run(c);
+  absl::StatusOr<core::AnalysisResult> result;
+  if (limits_.time_budget_ms > 0) {
+    const auto start = std::chrono::steady_clock::now();
+    analysis::ScopedDeadline deadline(start + std::chrono::milliseconds(limits_.time_budget_ms));
+    result = (*pipeline)->Run(c);
+    if (result.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the analysis of conversation \"", c.id(), "\" took longer than its time budget of ",
+          limits_.time_budget_ms, " ms (--analysis-time-budget-ms) and was stopped; nothing was stored"));
+    }
+  } else {
+    result = (*pipeline)->Run(c);
+  }
   if (!result.ok()) return result.status();
   ApplySelection(selection, &*result);
   core::Analysis a;
@@ -198,7 +212,8 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
 }
 
 absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversations(
-    std::string_view tenant, const core::ConversationSelector& selector) {
+    std::string_view tenant, const core::ConversationSelector& selector,
+    const std::function<bool()>& stop) {
   core::ConversationQuery query;
   query.tenant = std::string(tenant);
   query.scope = selector.location();  // a selector's location is a scope
@@ -213,6 +228,7 @@ absl::StatusOr<std::vector<ConversationKey>> AnalysisService::SelectConversation
   query.now_us = core::NowMicros();
   std::vector<ConversationKey> keys;
   for (;;) {
+    if (stop && stop()) return absl::CancelledError("the operation is stopping");
     absl::StatusOr<store::ConversationPage> page = store_->ListConversations(query);
     if (!page.ok()) return page.status();
     for (const core::Conversation& c : page->conversations) {
@@ -253,7 +269,9 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
   core::Operation& op = ctx.operation();
   const core::BulkAnalyzeJob job = op.bulk_analyze();
-  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  absl::StatusOr<std::vector<ConversationKey>> keys =
+      SelectConversations(op.tenant(), job.selector(), [&ctx] { return ctx.should_stop(); });
+  if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
   if (!keys.ok()) return keys.status();
   // The conversations that existed when the operation was created, sampled;
   // in creation order, so that a resumed run sees the same sequence.
@@ -308,7 +326,9 @@ absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
 absl::Status AnalysisService::RunBulkDelete(JobContext& ctx) {
   const core::Operation& op = ctx.operation();
   const core::BulkDeleteJob job = op.bulk_delete();
-  absl::StatusOr<std::vector<ConversationKey>> keys = SelectConversations(op.tenant(), job.selector());
+  absl::StatusOr<std::vector<ConversationKey>> keys =
+      SelectConversations(op.tenant(), job.selector(), [&ctx] { return ctx.should_stop(); });
+  if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
   if (!keys.ok()) return keys.status();
   if (job.max_delete_count() > 0 && keys->size() > static_cast<size_t>(job.max_delete_count())) {
     keys->resize(static_cast<size_t>(job.max_delete_count()));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ inline constexpr std::string_view kPhraseMatcherKind = "phrase_matcher";
 struct AnalysisLimits {
   int max_messages = 5'000;                    // per analysed conversation
   size_t max_text_bytes = size_t{4} << 20;     // all messages' text together
+  // Wall time one conversation's analysis may take (`--analysis-time-budget-ms`);
+  // past it the analysis stops and fails with DEADLINE_EXCEEDED, storing
+  // nothing. 0: no budget.
+  int64_t time_budget_ms = 30'000;
 };
 
 class AnalysisService {
@@ -53,6 +58,8 @@ class AnalysisService {
   // Analyses `conversation` (not stored): the selected analyzers with the
   // phrase matchers of its tenant and scope. The Analysis gets a new id and
   // the conversation's key (tenant, scope, conversation_id).
+  // DEADLINE_EXCEEDED, naming the budget, when it runs past
+  // limits.time_budget_ms: then there is no partial result.
   absl::StatusOr<core::Analysis> Analyze(const core::Conversation& conversation,
                                          const core::AnalyzerSelection& selection,
                                          int64_t request_time_us);
@@ -122,8 +129,14 @@ class AnalysisService {
 
   // The keys of the conversations a selector matches (in its location, or
   // in every scope when it has none), in creation order (for bulk work).
+  // The scan reads pages of 1000, each bounded by the store's list query
+  // step budget (FAILED_PRECONDITION when a page's filter costs more, as for
+  // a list); `stop`, when given, is asked between pages: once it answers
+  // true the scan ends with CANCELLED (the job is cancelled or the server
+  // stops).
   absl::StatusOr<std::vector<ConversationKey>> SelectConversations(
-      std::string_view tenant, const core::ConversationSelector& selector);
+      std::string_view tenant, const core::ConversationSelector& selector,
+      const std::function<bool()>& stop = nullptr);
 
  private:
   struct Compiled {

@@ -27,6 +27,12 @@ size_t CharCount(std::string_view s) {
   return n;
 }
 
+// "32 MiB" for whole MiB, else "N bytes".
+std::string SizeText(size_t bytes) {
+  if (bytes % (size_t{1} << 20) == 0) return absl::StrCat(bytes >> 20, " MiB");
+  return absl::StrCat(bytes, " bytes");
+}
+
 }  // namespace
 
 ConversationService::ConversationService(store::Store* store, PageTokenCodec tokens,
@@ -55,6 +61,14 @@ absl::Status ConversationService::Validate(const Conversation& c) const {
     return absl::InvalidArgumentError(absl::StrCat("too many transcript segments: ",
                                                    c.messages_size(), " (at most ",
                                                    limits_.max_messages, ")"));
+  }
+  if (limits_.max_conversation_bytes > 0) {
+    // The other limits together still allow 640 MB (10,000 segments of 64 KiB).
+    if (const size_t bytes = c.ByteSizeLong(); bytes > limits_.max_conversation_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the conversation is ", bytes, " bytes, larger than the limit of ",
+          SizeText(limits_.max_conversation_bytes), " (--max-conversation-mb)"));
+    }
   }
   for (int i = 0; i < c.messages_size(); ++i) {
     const Message& m = c.messages(i);
@@ -167,7 +181,8 @@ absl::Status ConversationService::Read(std::string_view tenant, std::string_view
 }
 
 absl::StatusOr<ConversationService::Page> ConversationService::List(
-    ConversationQuery query, std::string_view page_token, std::string_view query_fingerprint) {
+    ConversationQuery query, std::string_view page_token, std::string_view query_fingerprint,
+    const std::function<bool(const Conversation&)>& take) {
   if (query.page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
   if (query.page_size == 0) query.page_size = limits_.default_page_size;
   query.page_size = std::min(query.page_size, limits_.max_page_size);
@@ -180,6 +195,15 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
   query.now_us = NowMicros();
   auto rows = store_->ListConversations(query);
   if (!rows.ok()) return rows.status();
+  if (take && rows->sort_values.size() == rows->conversations.size()) {
+    for (size_t i = 0; i < rows->conversations.size(); ++i) {
+      if (take(rows->conversations[i]) || i == 0) continue;
+      // The page ends before conversation i: continue after i - 1.
+      rows->next = core::ListCursor{rows->sort_values[i - 1], rows->conversations[i - 1].id()};
+      rows->conversations.resize(i);
+      break;
+    }
+  }
   Page page;
   page.conversations = std::move(rows->conversations);
   if (rows->next) page.next_page_token = tokens_.Encode(*rows->next, fingerprint);

@@ -36,6 +36,10 @@ struct ConversationLimits {
   int max_messages = 10'000;
   size_t max_message_text_bytes = 64 * 1024;
   int max_words_per_message = 10'000;
+  // The whole conversation as stored (its serialized size), whatever it
+  // came from: a request body, a transcript file, an upload, an update
+  // (`--max-conversation-mb`). 0: no limit.
+  size_t max_conversation_bytes = size_t{32} << 20;
   int default_page_size = 100;
   int max_page_size = 1000;
 };
@@ -105,8 +109,13 @@ class ConversationService {
   // from a list with the same `query_fingerprint` (the caller's canonical
   // text of the filter and order); page_size 0 means the default, larger
   // than the maximum is clamped, negative is INVALID_ARGUMENT.
+  // `take`, when given, sees each conversation of the page in order (a
+  // dialect rendering it, say) and returns false to end the page before that
+  // one, which the next page token then starts with; the first conversation
+  // is always kept. Dialects bound a response's size with it.
   absl::StatusOr<Page> List(ConversationQuery query, std::string_view page_token,
-                            std::string_view query_fingerprint);
+                            std::string_view query_fingerprint,
+                            const std::function<bool(const Conversation&)>& take = nullptr);
 
   // Visits every conversation `query` matches, in its order, reading
   // query.page_size at a time (from query.after); stops early when `visit`

@@ -75,6 +75,10 @@ struct ConversationPage {
   std::vector<core::Conversation> conversations;
   // Set when more rows follow the last one returned.
   std::optional<core::ListCursor> next;
+  // The sort key of each conversation (query.order_by as stored), so that a
+  // caller may end the page early: ListCursor{sort_values[i],
+  // conversations[i].id()} continues after conversation i.
+  std::vector<int64_t> sort_values;
 };
 
 // Newest first (create time, then id, descending).

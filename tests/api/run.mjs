@@ -55,7 +55,7 @@ function parseCaseFile(file) {
       const uri = line.slice(6).trim();
       const at = i + 1;
       i++;
-      parsed.files.push({ uri, line: at, content: takeBlock().join('\n') + '\n' });
+      parsed.files.push({ uri, line: at, content: expandRepeats(takeBlock().join('\n')) + '\n' });
     } else if (line.startsWith('===')) {
       const c = { title: line.slice(3).trim(), line: i + 1 };
       i++;

@@ -2,6 +2,7 @@
 #include "service/analysis_service.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include <chrono>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/condition_proto.h"
 #include "jobs/job_queue.h"
 #include "store/store.h"
 
@@ -222,6 +224,203 @@ TEST_F(BulkAnalyzeResumeTest, StartsAfterTheStoredPositionAndSkipsLaterConversat
   EXPECT_EQ(Analyses("conv-6"), 0);
   // The stored position is the last conversation handled.
   EXPECT_EQ(done->bulk_analyze().resume_after_id(), "conv-5");
+}
+
+}  // namespace
+}  // namespace parley::service
+
+namespace parley::service {
+namespace {
+
+// Issue 9 #11: an analysis gets a time budget; past it the analysis stops
+// with DEADLINE_EXCEEDED and gives nothing back.
+class AnalysisBudgetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "parley_budget_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = store::OpenSqliteStore(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    conversations_ = std::make_unique<ConversationService>(
+        store_.get(), core::PageTokenCodec(std::string(32, 'k')));
+  }
+  void TearDown() override {
+    conversations_.reset();
+    store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The probe's input: 63 segments of 64 KiB of "1 1 1 ...".
+  static core::Conversation Probe() {
+    std::string text;
+    while (text.size() + 2 <= 64 * 1024) text += "1 ";
+    core::Conversation c;
+    c.set_tenant("t1");
+    c.set_scope("us");
+    c.set_id("probe");
+    for (int i = 0; i < 63; ++i) c.add_messages()->set_text(text);
+    return c;
+  }
+
+  static core::AnalyzerSelection All() {
+    core::AnalyzerSelection all;
+    all.set_all(true);
+    return all;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> conversations_;
+};
+
+TEST_F(AnalysisBudgetTest, ATinyBudgetStopsTheAnalysis) {
+  AnalysisLimits limits;
+  limits.time_budget_ms = 1;
+  AnalysisService analysis(store_.get(), conversations_.get(), limits);
+  const auto start = std::chrono::steady_clock::now();
+  auto a = analysis.Analyze(Probe(), All(), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kDeadlineExceeded) << a.status();
+  EXPECT_NE(a.status().message().find("--analysis-time-budget-ms"), std::string::npos) << a.status();
+  // It stopped within a message or so of the budget, not after the whole run
+  // (which takes about a second here).
+  EXPECT_LT(seconds, 0.5);
+}
+
+TEST_F(AnalysisBudgetTest, TheProbeFitsWellInTheDefaultBudget) {
+  AnalysisService analysis(store_.get(), conversations_.get());
+  EXPECT_EQ(AnalysisLimits().time_budget_ms, 30'000);
+  // CPU time of this thread: other work on a busy machine does not count.
+  auto cpu_seconds = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+  };
+  const double start = cpu_seconds();
+  auto a = analysis.Analyze(Probe(), All(), 0);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_GT(a->result().entities_size(), 0);
+  EXPECT_LT(cpu_seconds() - start, 5.0);  // was 48.7 s; about 2 s now
+}
+
+TEST_F(AnalysisBudgetTest, NoBudgetWhenZero) {
+  AnalysisLimits limits;
+  limits.time_budget_ms = 0;
+  AnalysisService analysis(store_.get(), conversations_.get(), limits);
+  core::Conversation c = Probe();
+  c.mutable_messages()->DeleteSubrange(1, c.messages_size() - 1);
+  auto a = analysis.Analyze(c, All(), 0);
+  EXPECT_TRUE(a.ok()) << a.status();
+}
+
+}  // namespace
+}  // namespace parley::service
+
+namespace parley::service {
+namespace {
+
+// Issue 9 #7: the filter of bulk work (bulkAnalyze, bulkDelete, export) is
+// bounded like a list's: each page of the scan has the store's step budget,
+// so a costly filter fails its operation (FAILED_PRECONDITION, nothing done)
+// on a worker instead of scanning on; and the scan stops between pages when
+// the operation is cancelled.
+class BulkSelectionTest : public ::testing::Test {
+ protected:
+  void Open(int64_t max_steps) {
+    std::string tmpl = ::testing::TempDir() + "parley_bulksel_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    store::StoreOptions options;
+    options.list_query_max_steps = max_steps;
+    auto store = store::OpenSqliteStore(dir_, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    conversations_ = std::make_unique<ConversationService>(
+        store_.get(), core::PageTokenCodec(std::string(32, 'k')));
+    analysis_ = std::make_unique<AnalysisService>(store_.get(), conversations_.get());
+    for (int i = 0; i < 300; ++i) {
+      core::Conversation c;
+      c.set_tenant("t1");
+      c.set_scope("us");
+      c.set_id("conv-" + std::to_string(i));
+      (*c.mutable_labels())["queue"] = "q" + std::to_string(i % 7);
+      c.add_messages()->set_text("hello");
+      ASSERT_TRUE(conversations_->Create(std::move(c)).ok());
+    }
+  }
+  void TearDown() override {
+    analysis_.reset();
+    conversations_.reset();
+    if (store_) store_->Close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // labels.queue = "value-0" OR ... OR labels.queue = "q3": no index answers it.
+  static core::ConversationSelector Costly() {
+    core::Condition any;
+    any.kind = core::Condition::Kind::kOr;
+    for (int k = 0; k < 60; ++k) {
+      core::Condition c;
+      c.column = core::ConversationColumn::kLabel;
+      c.label_key = "queue";
+      c.string_value = k == 59 ? "q3" : "value-" + std::to_string(k);
+      any.children.push_back(std::move(c));
+    }
+    core::ConversationSelector selector;
+    selector.set_location("us");
+    *selector.mutable_condition() = core::ConditionToProto(any);
+    return selector;
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConversationService> conversations_;
+  std::unique_ptr<AnalysisService> analysis_;
+};
+
+TEST_F(BulkSelectionTest, ACostlyFilterFailsTheBulkDeleteAndDeletesNothing) {
+  Open(/*max_steps=*/2000);
+  core::Operation op;
+  op.set_tenant("t1");
+  op.set_location("us");
+  *op.mutable_bulk_delete()->mutable_selector() = Costly();
+  op.mutable_bulk_delete()->set_force(true);
+  jobs::JobQueue queue(store_.get(), 1);
+  analysis_->RegisterRunners(&queue);
+  ASSERT_TRUE(queue.Start().ok());
+  auto submitted = queue.Submit(op);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  absl::StatusOr<core::Operation> done;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    done = store_->GetOperation("t1", submitted->id());
+    ASSERT_TRUE(done.ok()) << done.status();
+  } while (done->state() != core::OPERATION_SUCCEEDED && done->state() != core::OPERATION_FAILED &&
+           std::chrono::steady_clock::now() < deadline);
+  queue.Shutdown();
+  ASSERT_EQ(done->state(), core::OPERATION_FAILED);
+  EXPECT_EQ(done->error().code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(conversations_->Get("t1", "us", "conv-3").ok());  // nothing deleted
+}
+
+TEST_F(BulkSelectionTest, TheDefaultBudgetLetsTheSameFilterThrough) {
+  Open(store::kDefaultListQueryMaxSteps);
+  auto keys = analysis_->SelectConversations("t1", Costly());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 43u);  // i % 7 == 3 for i < 300
+}
+
+TEST_F(BulkSelectionTest, TheScanStopsBetweenPagesWhenTheOperationStops) {
+  Open(store::kDefaultListQueryMaxSteps);
+  int asked = 0;
+  auto keys = analysis_->SelectConversations("t1", Costly(), [&] { return ++asked > 0; });
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kCancelled) << keys.status();
+  EXPECT_EQ(asked, 1);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "analysis/deadline.h"
 #include "analysis/entities/entity_analyzer.h"
 
 #include <algorithm>
@@ -139,6 +140,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
   std::vector<Group> groups;
   absl::flat_hash_map<std::string, int> by_key;
   for (int i = 0; i < conversation.messages_size(); ++i) {
+    if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const std::string& text = conversation.messages(i).text();
     for (EntityFinding& f : recognizer_->Find(text)) {
       std::string_view span = std::string_view(text).substr(f.start, f.end - f.start);
@@ -157,24 +159,33 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
   if (groups.empty()) return absl::OkStatus();
 
   // A lone first or last name joins the single full name that holds it.
+  // Full names are indexed by their first and last word, so this is linear
+  // in the number of groups (comparing every pair was quadratic).
+  struct Holders {
+    int count = 0;
+    int target = -1;
+  };
+  absl::flat_hash_map<std::string, Holders> holders;
+  for (size_t o = 0; o < groups.size(); ++o) {
+    const Group& h = groups[o];
+    if (h.type != EntityType::kPerson) continue;
+    std::string full = NormalName(h.display);
+    size_t sp = full.find(' ');
+    if (sp == std::string::npos) continue;
+    std::string first = full.substr(0, sp), last = full.substr(full.rfind(' ') + 1);
+    for (const std::string* part : {&first, &last}) {
+      if (part == &last && last == first) break;  // one holder counts once
+      Holders& e = holders[*part];
+      ++e.count;
+      e.target = static_cast<int>(o);
+    }
+  }
   for (size_t s = 0; s < groups.size(); ++s) {
     Group& g = groups[s];
     if (g.type != EntityType::kPerson || g.display.find(' ') != std::string::npos) continue;
-    std::string name = NormalName(g.display);
-    int target = -1, matches = 0;
-    for (size_t o = 0; o < groups.size(); ++o) {
-      const Group& h = groups[o];
-      if (o == s || h.type != EntityType::kPerson || h.merged_into >= 0) continue;
-      std::string full = NormalName(h.display);
-      size_t sp = full.find(' ');
-      if (sp == std::string::npos) continue;
-      if (full.compare(0, sp, name) == 0 && sp == name.size()) {
-        target = static_cast<int>(o), ++matches;
-      } else if (size_t last = full.rfind(' ');
-                 full.size() - last - 1 == name.size() && full.compare(last + 1, name.size(), name) == 0) {
-        target = static_cast<int>(o), ++matches;
-      }
-    }
+    auto found = holders.find(NormalName(g.display));
+    if (found == holders.end()) continue;
+    const int target = found->second.target, matches = found->second.count;
     if (matches != 1) continue;
     Group& h = groups[target];
     for (auto& m : g.mentions) h.mentions.push_back(std::move(m));
@@ -266,6 +277,7 @@ absl::Status EntitiesAnalyzer::Analyze(const core::Conversation& conversation,
     std::stable_sort(g.mentions.begin(), g.mentions.end(), [](const MentionAt& a, const MentionAt& b) {
       return a.message != b.message ? a.message < b.message : a.start < b.start;
     });
+    if (g.mentions.size() > kMaxMentionsPerEntity) g.mentions.resize(kMaxMentionsPerEntity);
     e->mutable_mentions()->Reserve(static_cast<int>(g.mentions.size()));
     for (const MentionAt& m : g.mentions) {
       core::Mention* out = e->add_mentions();

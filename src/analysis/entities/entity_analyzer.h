@@ -11,6 +11,10 @@ namespace parley::analysis::entities {
 
 class EntitiesAnalyzer : public Analyzer {
  public:
+  // Mentions reported per entity: a conversation of one number said a
+  // million times stays a result of bounded size (issue 9 #11).
+  static constexpr size_t kMaxMentionsPerEntity = 1000;
+
   // `recognizer` must outlive the analyzer.
   explicit EntitiesAnalyzer(const EntityRecognizer* recognizer);
 
@@ -30,7 +34,8 @@ class EntitiesAnalyzer : public Analyzer {
   //    "day" (the parts stated); PRICE "value" and "currency" (ISO 4217, when
   //    stated); NUMBER "value"; PHONE_NUMBER "number" (digits, "+" for
   //    international) and "extension";
-  //  * mentions in message order: message index, byte span in the message's
+  //  * mentions in message order (the first kMaxMentionsPerEntity of them;
+  //    salience counts them all): message index, byte span in the message's
   //    UTF-8 text, the text, and the index of its first word (in the
   //    message's words when they align with the text, else its
   //    whitespace-separated tokens).

@@ -42,17 +42,20 @@ void Resolve(std::vector<EntityFinding>* candidates) {
               if (a.confidence != b.confidence) return a.confidence > b.confidence;
               return a.start < b.start;
             });
+  // Kept spans never overlap, so ordered by start they are ordered by end
+  // too: a candidate overlaps a kept span iff the last one starting before
+  // the candidate's end ends after its start. O(n log n) in all; comparing
+  // each candidate with every kept span was quadratic (issue 9 #11: a
+  // 64 KiB segment of "1 1 1 ..." took a second).
   std::vector<EntityFinding> kept;
   kept.reserve(candidates->size());
+  std::map<uint32_t, uint32_t> spans;  // kept start -> end
   for (EntityFinding& c : *candidates) {
-    bool overlaps = false;
-    for (const EntityFinding& k : kept) {
-      if (c.start < k.end && k.start < c.end) {
-        overlaps = true;
-        break;
-      }
-    }
-    if (!overlaps) kept.push_back(std::move(c));
+    auto next = spans.lower_bound(c.end);  // first kept span starting at or after c.end
+    if (next != spans.begin() && std::prev(next)->second > c.start) continue;
+    // Empty spans come last (longest first) and overlap no other empty one.
+    if (c.end > c.start) spans.emplace(c.start, c.end);
+    kept.push_back(std::move(c));
   }
   std::sort(kept.begin(), kept.end(),
             [](const EntityFinding& a, const EntityFinding& b) { return a.start < b.start; });

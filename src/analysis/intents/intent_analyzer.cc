@@ -1,3 +1,4 @@
+#include "analysis/deadline.h"
 #include "analysis/intents/intent_analyzer.h"
 
 #include <string>
@@ -16,6 +17,7 @@ absl::Status IntentAnalyzer::Analyze(const core::Conversation& conversation,
     if (p.role() == core::END_USER) customers.insert(p.id());
   }
   for (int i = 0; i < conversation.messages_size(); ++i) {
+    if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const core::Message& m = conversation.messages(i);
     if (m.state() == core::MESSAGE_DELETED || m.text().empty()) continue;
     if (!customers.empty() && !customers.contains(m.participant_id())) continue;

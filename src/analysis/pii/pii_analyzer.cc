@@ -1,3 +1,4 @@
+#include "analysis/deadline.h"
 #include "analysis/pii/pii_analyzer.h"
 
 #include <string>
@@ -12,6 +13,7 @@ PiiAnalyzer::PiiAnalyzer(const PiiDetector* detector, InfoTypeSet types)
 absl::Status PiiAnalyzer::Analyze(const core::Conversation& conversation,
                                   core::AnalysisResult* result) const {
   for (int i = 0; i < conversation.messages_size(); ++i) {
+    if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const core::Message& message = conversation.messages(i);
     const std::string& text = message.text();
     for (const Finding& f : detector_->Find(text, types_)) {

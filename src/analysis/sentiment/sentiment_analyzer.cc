@@ -1,3 +1,4 @@
+#include "analysis/deadline.h"
 #include "analysis/sentiment/sentiment_analyzer.h"
 
 #include <string>
@@ -50,6 +51,7 @@ absl::Status SentimentAnalyzer::Analyze(const core::Conversation& conversation, 
   std::vector<core::SentimentContribution> contributions;
 
   for (int i = 0; i < conversation.messages_size(); ++i) {
+    if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const core::Message& m = conversation.messages(i);
     if (m.state() == core::MESSAGE_DELETED || m.text().empty()) continue;
 

@@ -49,7 +49,10 @@ enum class Dispatch { kInline, kBlocking, kAsync };
 class Responder {
  public:
   using Make = absl::AnyInvocable<Response()>;
-  explicit Responder(absl::AnyInvocable<void(Make)> send) : send_(std::move(send)) {}
+  // Runs a task on the server's blocking pool (the one of Dispatch::kBlocking).
+  using Offload = std::function<void(absl::AnyInvocable<void()>)>;
+  explicit Responder(absl::AnyInvocable<void(Make)> send, Offload offload = nullptr)
+      : send_(std::move(send)), offload_(std::move(offload)) {}
   Responder(Responder&&) = default;
   Responder& operator=(Responder&&) = default;
 
@@ -60,8 +63,19 @@ class Responder {
     std::move(*this).Send([r = std::move(response)]() mutable { return std::move(r); });
   }
 
+  // Continues the request on the blocking pool, for the occasional request
+  // of a kAsync route that must wait on something (a file on disk): `work`
+  // gets this Responder there and must Send through it. A Responder made
+  // without a pool (tests) runs `work` at once on the calling thread.
+  void ContinueBlocking(absl::AnyInvocable<void(Responder)> work) && {
+    if (!offload_) return work(std::move(*this));
+    Offload offload = std::move(offload_);
+    offload([self = std::move(*this), work = std::move(work)]() mutable { work(std::move(self)); });
+  }
+
  private:
   absl::AnyInvocable<void(Make)> send_;
+  Offload offload_;
 };
 
 // Starts handling a request and passes `responder` the answer, now or later.

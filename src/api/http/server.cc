@@ -187,6 +187,18 @@ struct Core {
   }
   void ReleaseBody(uint64_t n) { inflight_body.fetch_sub(n, std::memory_order_relaxed); }
 
+  // The same for response bodies being written (max_inflight_response_bytes).
+  bool ReserveResponse(uint64_t n) {
+    const uint64_t cap = options.max_inflight_response_bytes;
+    if (cap == 0) return true;
+    uint64_t current = inflight_response.load(std::memory_order_relaxed);
+    do {
+      if (n > cap || current > cap - n) return false;
+    } while (!inflight_response.compare_exchange_weak(current, current + n, std::memory_order_relaxed));
+    return true;
+  }
+  void ReleaseResponse(uint64_t n) { inflight_response.fetch_sub(n, std::memory_order_relaxed); }
+
   void ConnectionOpened() {
     std::lock_guard lock(mu);
     ++open_connections;
@@ -213,6 +225,7 @@ struct Core {
   std::atomic<int> refusing{0};
   size_t max_connections = 0;  // the effective limit, set by Start
   std::atomic<uint64_t> inflight_body{0};  // request-body bytes, see ReserveBody
+  std::atomic<uint64_t> inflight_response{0};  // response-body bytes, see ReserveResponse
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;           // runs on workers[0]
@@ -320,6 +333,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     error_code ec;
     socket_.close(ec);
     ReleaseBody();
+    ReleaseResponse();
     if (refused_) {
       core_->refusing.fetch_sub(1);
     } else {
@@ -641,6 +655,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     reserved_ = 0;
   }
 
+  // The response's body is written (or dropped): its bytes stop counting.
+  void ReleaseResponse() {
+    if (response_reserved_ == 0) return;
+    core_->ReleaseResponse(response_reserved_);
+    response_reserved_ = 0;
+  }
+
   void FillRequest(bhttp::request<bhttp::string_body>& msg) {
     req_.method = MethodFromVerb(msg.method());
     req_.target.assign(msg.target().data(), msg.target().size());
@@ -795,6 +816,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (!self->Guarded("response", [&] { response = make(); })) response = self->InternalError();
         self->WriteResponse(std::move(response));
       });
+    }, [core = core_](absl::AnyInvocable<void()> work) {
+      // Responder::ContinueBlocking: on the blocking pool, as kBlocking
+      // handlers run; what `work` throws is logged (its Responder, which it
+      // owns, may already have answered).
+      net::post(*core->blocking_pool, [work = std::move(work)]() mutable {
+        try {
+          work();
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "parley: blocking continuation threw: %s\n", e.what());
+        } catch (...) {
+          std::fprintf(stderr, "parley: blocking continuation threw a non-exception\n");
+        }
+      });
     });
     if (!Guarded("handler", [&] { handler(req_, params, std::move(responder)); }) &&
         !answered->load(std::memory_order_relaxed)) {
@@ -805,6 +839,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteResponse(Response response) {
     if (state_ == State::kClosed) return;
     res_ = std::move(response);
+    // Large bodies count against the server's response budget while they
+    // are written, so that slow readers cannot pin unbounded memory.
+    constexpr size_t kSmallResponse = 64 * 1024;
+    if (res_.body.size() > kSmallResponse && core_->options.max_inflight_response_bytes != 0) {
+      if (core_->ReserveResponse(res_.body.size())) {
+        response_reserved_ = res_.body.size();
+      } else {
+        res_ = core_->RenderError(req_.path, 503,
+                                  "The server is writing too many large responses; retry later.");
+        res_.headers.emplace_back("Retry-After", "1");
+        keep_alive_ = false;
+      }
+    }
     if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
     bool no_body = status < 200 || status == 204 || status == 304;
@@ -855,6 +902,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWritten(error_code ec) {
     if (state_ == State::kClosed) return;
     ReleaseBody();
+    ReleaseResponse();
     if (ec) {
       CloseNow();
       return;
@@ -915,6 +963,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<TlsStream> tls_;  // over socket_, with TLS
   const bool refused_;
   uint64_t reserved_ = 0;  // bytes counted in Core::inflight_body
+  uint64_t response_reserved_ = 0;  // bytes counted in Core::inflight_response
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
   bool linked_ = false;

@@ -52,6 +52,12 @@ struct ServerOptions {
   // request carrying any other Origin gets 403 and reaches no handler;
   // requests without Origin (non-browser clients) are not affected.
   std::vector<std::string> cors_origins;
+  // Response-body bytes held by all connections together, from the moment a
+  // response is handed to the connection until it is written (a slow reader
+  // holds its response that long, at most body_timeout_ms). A response over
+  // 64 KiB that would exceed it is replaced by `503` with `Retry-After: 1`
+  // and the connection is closed; smaller ones always go out. 0: no limit.
+  size_t max_inflight_response_bytes = size_t{512} << 20;
 };
 
 // Renders an error response for failures the server detects itself (unknown

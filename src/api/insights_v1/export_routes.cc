@@ -113,7 +113,9 @@ class Exporter {
     if (!writer.ok()) return writer.status();
     auto revisions = Revisions(op.tenant());
     if (!revisions.ok()) return revisions.status();
-    auto keys = s_.analysis->SelectConversations(op.tenant(), job.selector());
+    auto keys = s_.analysis->SelectConversations(op.tenant(), job.selector(),
+                                                 [&ctx] { return ctx.should_stop(); });
+    if (ctx.should_stop()) return absl::OkStatus();  // the writer's temporaries are dropped
     if (!keys.ok()) return keys.status();
     op.set_total(static_cast<int64_t>(keys->size()));
     op.set_succeeded(0);

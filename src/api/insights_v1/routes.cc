@@ -66,19 +66,6 @@ absl::StatusOr<bool> ParseView(const Query& q, bool default_full) {
                    *v, "\""));
 }
 
-// Reads the transcript a create request points at, replacing any inline one.
-absl::Status LoadTranscript(const Options& options, Conversation* wire) {
-  const std::string& uri = wire->data_source().gcs_source().transcript_uri();
-  if (uri.empty()) return absl::OkStatus();
-  auto data = core::ReadBlobUri(uri, options.blobs);
-  if (!data.ok()) return data.status();
-  auto loaded = ParseTranscriptFile(*data, wire->call_metadata());
-  if (!loaded.ok()) return loaded.status();
-  *wire->mutable_transcript() = std::move(loaded->transcript);
-  if (wire->medium() == Conversation::MEDIUM_UNSPECIFIED) wire->set_medium(loaded->medium);
-  return absl::OkStatus();
-}
-
 // Name of the stored FULL-view JSON of a conversation (enums as names).
 constexpr std::string_view kFullView = "insights_v1/full";
 
@@ -95,8 +82,9 @@ class Handlers {
         settings_(services.settings) {}
 
   // Runs on a network thread up to the store write; the response is sent
-  // once the group commit holding it is durable. (A transcript file named
-  // by gcsSource is read here: it is local disk, not network.)
+  // once the group commit holding it is durable. A transcript file named by
+  // gcsSource is read on the blocking pool instead: a slow disk or a file
+  // that blocks must not hold a network thread (issue 9 #6).
   void Create(const Request& req, const PathParams& p, http::Responder responder) {
     auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
     if (!q.ok()) return std::move(responder).Send(Error(q.status()));
@@ -104,13 +92,29 @@ class Handlers {
     if (auto s = CheckFields(*q, Conversation::default_instance()); !s.ok()) return std::move(responder).Send(Error(s));
     Conversation wire;
     if (auto s = ParseConversationBody(req, &wire); !s.ok()) return std::move(responder).Send(Error(s));
-    if (auto s = LoadTranscript(options_, &wire); !s.ok()) return std::move(responder).Send(Error(s));
+    if (wire.data_source().gcs_source().transcript_uri().empty()) {
+      return Store(std::move(*q), std::move(wire), p.Get("project"), p.Get("location"),
+                   std::move(responder));
+    }
+    std::move(responder).ContinueBlocking(
+        [this, q = std::move(*q), wire = std::move(wire), project = std::string(p.Get("project")),
+         location = std::string(p.Get("location"))](http::Responder responder) mutable {
+          if (auto s = LoadTranscriptFile(options_.blobs, &wire); !s.ok()) {
+            return std::move(responder).Send(Error(s));
+          }
+          Store(std::move(q), std::move(wire), project, location, std::move(responder));
+        });
+  }
+
+  // The rest of Create, from the wire conversation (its transcript file read).
+  void Store(Query q, Conversation wire, std::string_view project, std::string_view location,
+             http::Responder responder) {
     core::Conversation c;
-    c.set_tenant(std::string(p.Get("project")));
-    c.set_scope(std::string(p.Get("location")));  // an Insights location is a scope
+    c.set_tenant(std::string(project));
+    c.set_scope(std::string(location));  // an Insights location is a scope
     c.set_source(core::IMPORTED);
     c.set_lifecycle(core::COMPLETED);
-    if (const std::string* id = q->Get("conversation_id")) c.set_id(*id);
+    if (const std::string* id = q.Get("conversation_id")) c.set_id(*id);
     if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return std::move(responder).Send(Error(s));
     // Insights: "MEDIUM_UNSPECIFIED: if unspecified will default to PHONE_CALL".
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
@@ -128,7 +132,7 @@ class Handlers {
       if (auto s = CheckClientConversationId(c.id()); !s.ok()) return std::move(responder).Send(Error(s));
     }
     service_->CreateAsync(
-        std::move(c), [q = std::move(*q), responder = std::move(responder)](
+        std::move(c), [q = std::move(q), responder = std::move(responder)](
                           absl::StatusOr<std::unique_ptr<service::ConversationService::Created>>
                               created) mutable {
           std::move(responder).Send([q = std::move(q), created = std::move(created)]() -> Response {
@@ -224,11 +228,32 @@ class Handlers {
     query.order = ordering->order;
     std::string fingerprint = absl::StrCat(filter_text, "\x1f", static_cast<int>(ordering->column),
                                            ordering->order == core::SortOrder::kAscending ? "a" : "d");
-    auto page = service_->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
-                               fingerprint);
-    if (!page.ok()) return Error(page.status());
+    // Items are rendered as the page is read, and the page ends before the
+    // item that would take the response over --max-response-mb (issue 9 #8:
+    // pageSize=10&view=FULL once answered 601 MB); the next page starts with
+    // it. One item always fits: a conversation is at most --max-conversation-mb.
     ListConversationsResponse out;
-    for (const core::Conversation& c : page->conversations) ToWire(c, *full, out.add_conversations());
+    const size_t cap = options_.max_response_bytes;
+    size_t total = 64;  // the envelope and the next page token
+    auto take = [&](const core::Conversation& c) {
+      Conversation* item = out.add_conversations();
+      ToWire(c, *full, item);
+      if (cap == 0) return true;
+      // JSON is far under 32 bytes per byte of the binary form (names of
+      // fields, escapes) plus a little per item; it is rendered to be measured
+      // only when that bound does not fit.
+      size_t bytes = 32 * item->ByteSizeLong() + 64;
+      if (total + bytes > cap) bytes = protojson::ToJson(*item).size() + 1;
+      if (total + bytes > cap && out.conversations_size() > 1) {
+        out.mutable_conversations()->RemoveLast();
+        return false;
+      }
+      total += bytes;
+      return true;
+    };
+    auto page = service_->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
+                               fingerprint, take);
+    if (!page.ok()) return Error(page.status());
     out.set_next_page_token(page->next_page_token);
     return Json(out, *q);
   }
@@ -262,7 +287,7 @@ class Handlers {
           if (!patch.data_source().gcs_source().transcript_uri().empty() &&
               std::find(paths.begin(), paths.end(), "data_source") != paths.end()) {
             Conversation wire = patch;
-            if (auto s = LoadTranscript(options_, &wire); !s.ok()) return s;
+            if (auto s = LoadTranscriptFile(options_.blobs, &wire); !s.ok()) return s;
             return TranscriptFromWire(wire.transcript(), &target);
           }
           return absl::OkStatus();

@@ -1,5 +1,8 @@
 #include "api/insights_v1/transcript_file.h"
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "api/protojson/protojson.h"
 
@@ -94,6 +97,18 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
   }
   return absl::InvalidArgumentError(
       "malformed transcript file: expected Speech-to-Text \"results\" or chat \"entries\"");
+}
+
+absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wire) {
+  const std::string& uri = wire->data_source().gcs_source().transcript_uri();
+  if (uri.empty()) return absl::OkStatus();
+  auto data = core::ReadBlobUri(uri, blobs);
+  if (!data.ok()) return data.status();
+  auto loaded = ParseTranscriptFile(*data, wire->call_metadata());
+  if (!loaded.ok()) return loaded.status();
+  *wire->mutable_transcript() = std::move(loaded->transcript);
+  if (wire->medium() == Conversation::MEDIUM_UNSPECIFIED) wire->set_medium(loaded->medium);
+  return absl::OkStatus();
 }
 
 }  // namespace parley::insights_v1

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "core/blob_uri.h"
 #include "insights_v1/insights.pb.h"
 
 namespace parley::insights_v1 {
@@ -18,5 +19,12 @@ struct LoadedTranscript {
 // format (`entries[]`). INVALID_ARGUMENT if it is not JSON of either shape.
 absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
                                                      const Conversation::CallMetadata& channels);
+
+// Reads the transcript file `wire`'s dataSource names (gcsSource.transcriptUri;
+// nothing to do without one), replacing any inline transcript, and takes the
+// medium the file's shape implies when `wire` has none. The file is refused
+// before it is read when larger than blobs.max_bytes. It blocks on disk: call
+// it off the network threads.
+absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wire);
 
 }  // namespace parley::insights_v1

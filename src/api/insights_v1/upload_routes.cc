@@ -86,7 +86,7 @@ class UploadHandlers {
       return Error(st);
     }
     Conversation conversation = wire.conversation();
-    if (auto st = LoadTranscript(&conversation); !st.ok()) return Error(st);
+    if (auto st = LoadTranscriptFile(options_.blobs, &conversation); !st.ok()) return Error(st);
     service::UploadRequest upload;
     core::Conversation& c = upload.conversation;
     c.set_tenant(std::string(p.Get("project")));
@@ -111,20 +111,6 @@ class UploadHandlers {
   }
 
  private:
-  // Reads the transcript file a dataSource names, replacing any inline one
-  // (as create does).
-  absl::Status LoadTranscript(Conversation* wire) const {
-    const std::string& uri = wire->data_source().gcs_source().transcript_uri();
-    if (uri.empty()) return absl::OkStatus();
-    auto data = core::ReadBlobUri(uri, options_.blobs);
-    if (!data.ok()) return data.status();
-    auto loaded = ParseTranscriptFile(*data, wire->call_metadata());
-    if (!loaded.ok()) return loaded.status();
-    *wire->mutable_transcript() = std::move(loaded->transcript);
-    if (wire->medium() == Conversation::MEDIUM_UNSPECIFIED) wire->set_medium(loaded->medium);
-    return absl::OkStatus();
-  }
-
   Options options_;
   Services s_;
 };

@@ -80,7 +80,8 @@ absl::StatusOr<ConversationPage> SqliteStore::ListConversations(
   // connection to the pool.
   sqlite::StepBudget budget(lease.conn(), options_.list_query_max_steps);
   absl::Status read =
-      sqlite::ReadPage(s, query.page_size, "conversation", &page.conversations, &page.next);
+      sqlite::ReadPage(s, query.page_size, "conversation", &page.conversations, &page.next,
+                       &page.sort_values);
   if (budget.exceeded()) {
     // FAILED_PRECONDITION, not DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED: the
     // cost is the same for the same filter over the same data, so a retry

@@ -105,7 +105,8 @@ absl::StatusOr<M> ParseMessage(absl::string_view bytes, absl::string_view what) 
 // if any, means more follow after the last one returned (`next`).
 template <typename M>
 absl::Status ReadPage(Stmt& s, int page_size, absl::string_view what, std::vector<M>* items,
-                      std::optional<core::ListCursor>* next) {
+                      std::optional<core::ListCursor>* next,
+                      std::vector<int64_t>* sort_values = nullptr) {
   int64_t last_sort_value = 0;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, s.Next());
@@ -115,6 +116,7 @@ absl::Status ReadPage(Stmt& s, int page_size, absl::string_view what, std::vecto
       return absl::OkStatus();
     }
     last_sort_value = s.Int(0);
+    if (sort_values != nullptr) sort_values->push_back(last_sort_value);
     ASSIGN_OR_RETURN(M m, ParseMessage<M>(s.Blob(2), what));
     items->push_back(std::move(m));
   }

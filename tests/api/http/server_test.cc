@@ -209,6 +209,22 @@ class ServerTest : public ::testing::Test {
                                               Responder responder) {
       std::move(responder).Send(Text("right away"));
     });
+    // Starts on the network thread, then waits (a slow disk) on the
+    // blocking pool through Responder::ContinueBlocking.
+    router_.AddAsync(Method::kPost, "/continue-blocking",
+                     [this](const Request&, const PathParams&, Responder responder) {
+                       const std::thread::id network = std::this_thread::get_id();
+                       std::move(responder).ContinueBlocking([this, network](Responder r) {
+                         slow_started_.fetch_add(1);
+                         const bool off = std::this_thread::get_id() != network;
+                         std::this_thread::sleep_for(milliseconds(300));
+                         slow_finished_.fetch_add(1);
+                         std::move(r).Send(Text(off ? "off the network thread" : "ON the network thread"));
+                       });
+                     });
+    router_.Add(Method::kGet, "/big", [](const Request&, const PathParams&) {
+      return Text(std::string(size_t{32} << 20, 'b'));
+    });
     router_.AddAsync(Method::kGet, "/async-throws",
                      [](const Request&, const PathParams&, Responder) { throw std::runtime_error("x"); });
   }
@@ -614,6 +630,65 @@ TEST_F(ServerTest, BlockingHandlersRunConcurrentlyAndDoNotStallInlineOnes) {
   // The three 300 ms handlers ran side by side, not one after another.
   EXPECT_EQ(slow_max_running_.load(), 3);
   EXPECT_LT(ElapsedMs(start), 850);
+}
+
+// Issue 9 #6: an async handler that must wait (create reading a transcript
+// file) continues on the blocking pool; the one network thread stays free.
+TEST_F(ServerTest, AsyncHandlersContinueOnTheBlockingPool) {
+  options_.network_threads = 1;
+  options_.blocking_threads = 4;
+  StartServer();
+  Clock::time_point start = Clock::now();
+  std::vector<std::future<std::optional<ClientResponse>>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::async(std::launch::async, [port = server_->port()] {
+      Client c(port);
+      c.Send("POST /continue-blocking HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+      return c.Read();
+    }));
+  }
+  ASSERT_TRUE(WaitForSlowStarted(3));
+  Client health(server_->port());
+  auto fast = health.Get("/healthz");
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(fast->status, 200);
+  EXPECT_EQ(slow_finished_.load(), 0);  // answered while all three still waited
+  for (auto& f : slow) {
+    auto r = f.get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "off the network thread");
+  }
+  EXPECT_LT(ElapsedMs(start), 850);  // side by side
+}
+
+// Issue 9 #8: responses being written count against
+// max_inflight_response_bytes, so slow readers of big responses cannot pin
+// unbounded memory: a big response over it is a 503 (Retry-After: 1), small
+// ones still go out, and the budget frees once the slow reader has read.
+TEST_F(ServerTest, BigResponsesOverTheInFlightLimitGet503) {
+  options_.max_inflight_response_bytes = size_t{40} << 20;  // one 32 MiB body at a time
+  StartServer();
+  Client slow(server_->port());
+  ASSERT_TRUE(slow.Send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));  // and does not read yet
+  std::this_thread::sleep_for(milliseconds(200));  // its write is under way, held by the socket
+  Client other(server_->port());
+  auto refused = other.Get("/big");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "1");
+  Client small(server_->port());
+  auto health = small.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto first = slow.Read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body.size(), size_t{32} << 20);
+  Client again(server_->port());
+  auto served = again.Get("/big");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
 }
 
 TEST_F(ServerTest, ThirtyTwoClientsCanBlockAtOnce) {
