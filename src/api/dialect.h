@@ -24,6 +24,7 @@ namespace parley::service {
 class AnalysisService;
 class ConversationService;
 class IngestService;
+class MessageService;
 class OperationService;
 class ResourceService;
 class SettingsService;
@@ -40,6 +41,7 @@ struct Services {
   service::ResourceService* resources = nullptr;
   service::SettingsService* settings = nullptr;
   service::IngestService* ingest = nullptr;
+  service::MessageService* messages = nullptr;
 };
 
 // Server configuration a dialect may need.

@@ -29,6 +29,7 @@
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
+#include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
 #include "service/settings_service.h"
@@ -177,6 +178,7 @@ int Serve(const ServeFlags& flags) {
   }
   parley::service::SettingsService settings(&resources);
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
+  parley::service::MessageService messages(&conversations);
   parley::api::Services services;
   services.conversations = &conversations;
   services.analysis = &analysis;
@@ -184,6 +186,7 @@ int Serve(const ServeFlags& flags) {
   services.resources = &resources;
   services.settings = &settings;
   services.ingest = &ingest;
+  services.messages = &messages;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key (/healthz, added
