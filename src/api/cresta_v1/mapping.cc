@@ -98,6 +98,7 @@ Conversation ToWire(const core::Conversation& c, std::string_view profile) {
   google_api::SetTimestamp(c.create_time_us(), w.mutable_create_time());
   google_api::SetTimestamp(c.update_time_us(), w.mutable_update_time());
   if (c.has_end_time_us()) google_api::SetTimestamp(c.end_time_us(), w.mutable_end_time());
+  if (c.skip_annotations()) w.mutable_feature_override()->set_skip_annotations(true);
   return w;
 }
 

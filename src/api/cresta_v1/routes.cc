@@ -131,6 +131,7 @@ Response CreateConversation(const Ctx& ctx, const Request& req, const PathParams
   c.set_skill(w.skill());
   c.set_shared(w.shared());
   c.set_audio_persistence(static_cast<core::AudioPersistence>(w.audio_persistence()));
+  c.set_skip_annotations(w.feature_override().skip_annotations());
   c.set_start_time_us(core::NowMicros());
   for (const auto& [key, values] : w.metadata_values()) {
     *c.add_metadata() = ToCoreMetadata(key, values);
@@ -563,9 +564,11 @@ Response UpsertMetadata(const Ctx& ctx, const Request& req, const PathParams& p)
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
   service::MessageService::UpsertOptions options;
   options.annotate_completed = body.index_closed_conversations();
-  // skipAnnotations: none, unless saveConversationMetadataAnnotation asks
-  // for the CONVERSATION_METADATA ones (the only kind this call makes).
-  if (!body.skip_annotations() || body.save_conversation_metadata_annotation()) {
+  // skipAnnotations (in the call, or in the conversation's feature override
+  // at its start): none, unless saveConversationMetadataAnnotation asks for
+  // the CONVERSATION_METADATA ones (the only kind this call makes).
+  const bool skip = body.skip_annotations() || c->skip_annotations();
+  if (!skip || body.save_conversation_metadata_annotation()) {
     const std::string profile = c->profile().empty() ? std::string(p.Get("profile")) : c->profile();
     auto scanned = ctx.resources->Scan(
         p.Get("customer"), kMomentKind, MomentScope(profile), "", 100,
