@@ -63,6 +63,7 @@ Response CreateConversation(const Ctx& ctx, const Request& req, const PathParams
   c.set_skip_annotations(w.feature_override().skip_annotations());
   c.set_start_time_us(core::NowMicros());
   for (const auto& [key, values] : w.metadata_values()) {
+    if (absl::Status s = CheckMetadataValues(key, values); !s.ok()) return ErrorResponse(s);
     *c.add_metadata() = ToCoreMetadata(key, values);
   }
   std::sort(c.mutable_metadata()->begin(), c.mutable_metadata()->end(),
@@ -199,6 +200,9 @@ Response UpdateConversation(const Ctx& ctx, const Request& req, const PathParams
   if (absl::Status s = ParseBody(req, &w); !s.ok()) return ErrorResponse(s);
   if (!w.name().empty() && w.name() != NameOf(p)) {
     return ErrorResponse(absl::InvalidArgumentError("conversation.name does not match the URL"));
+  }
+  for (const auto& [key, values] : w.metadata_values()) {
+    if (absl::Status s = CheckMetadataValues(key, values); !s.ok()) return ErrorResponse(s);
   }
   std::vector<std::string> paths;
   std::map<std::string, std::string> as_given;  // snake_case path -> as the request spelt it

@@ -54,6 +54,16 @@ std::string MetadataSourceName(core::MetadataSource s) {
   }
 }
 
+absl::Status CheckMetadataValues(const std::string& key, const MetadataValues& values) {
+  for (const MetadataValue& v : values.values()) {
+    if (v.value_case() == MetadataValue::VALUE_NOT_SET) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metadata key \"", key, "\": each value needs stringValue, numberValue or booleanValue"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 core::MetadataEntry ToCoreMetadata(const std::string& key, const MetadataValues& values) {
   core::MetadataEntry e;
   e.set_key(key);

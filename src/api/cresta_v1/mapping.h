@@ -25,6 +25,10 @@ ConversationSource ToWireSource(core::Source s);
 absl::StatusOr<core::MetadataSource> ParseMetadataSource(std::string_view s);
 std::string MetadataSourceName(core::MetadataSource s);
 
+// INVALID_ARGUMENT naming `key` when a value sets none of stringValue,
+// numberValue, booleanValue (setting two is refused by the JSON parser).
+absl::Status CheckMetadataValues(const std::string& key, const MetadataValues& values);
+
 core::MetadataEntry ToCoreMetadata(const std::string& key, const MetadataValues& values);
 void ToWireMetadata(const core::MetadataEntry& entry, MetadataValues* out);
 

@@ -32,7 +32,10 @@ Response UpsertMetadata(const Ctx& ctx, const Request& req, const PathParams& p)
   auto c = Load(ctx, p);
   if (!c.ok()) return ErrorResponse(c.status());
   std::vector<core::MetadataEntry> entries;
-  for (const auto& [key, values] : body.metadata_values()) entries.push_back(ToCoreMetadata(key, values));
+  for (const auto& [key, values] : body.metadata_values()) {
+    if (absl::Status s = CheckMetadataValues(key, values); !s.ok()) return ErrorResponse(s);
+    entries.push_back(ToCoreMetadata(key, values));
+  }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
   service::MessageService::UpsertOptions options;
   options.annotate_completed = body.index_closed_conversations();
