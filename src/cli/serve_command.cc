@@ -232,13 +232,13 @@ int Serve(const ServeFlags& flags) {
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::service::MessageService messages(&conversations);
   parley::api::Services services;
-  services.messages = &messages;
   services.conversations = &conversations;
   services.analysis = &analysis;
   services.operations = &operations;
   services.resources = &resources;
   services.settings = &settings;
   services.ingest = &ingest;
+  services.messages = &messages;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key (/healthz, added

@@ -417,7 +417,9 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
   store::ScrubUpdate scrub;
   scrub.rewrite_analysis = [&subs](core::Analysis& a) { return SubstituteInStrings(a, subs); };
   scrub.scrub_files = true;
-  return UpdateReturning<Message>(
+  const absl::Status already_redacted(absl::StatusCode::kCancelled, "parley: already redacted");
+  Message unchanged;
+  auto redacted = UpdateReturning<Message>(
       *conversations_, tenant, scope, conversation_id,
       [&](Conversation& c, Message& out) -> absl::Status {
         Message* m = FindMessage(c, message_id);
@@ -425,6 +427,19 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
         if (m->state() == core::MESSAGE_DELETED) {
           return absl::FailedPreconditionError(
               absl::StrCat("message \"", Sv(message_id), "\" is deleted"));
+        }
+        // Idempotent: when every range is already recorded (same offsets,
+        // info type and moment), the text no longer holds what they named
+        // and nothing is written.
+        if (std::all_of(ranges.begin(), ranges.end(), [&](const ByteRange& r) {
+              return std::any_of(m->redactions().begin(), m->redactions().end(),
+                                 [&](const core::Redaction& d) {
+                                   return d.start_byte() == r.start && d.end_byte() == r.end &&
+                                          d.info_type() == r.info_type && d.moment() == moment;
+                                 });
+            })) {
+          unchanged = *m;
+          return already_redacted;
         }
         const std::string original = m->text();
         for (const ByteRange& r : ranges) {
@@ -462,6 +477,17 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
           red->set_moment(std::string(moment));
           red->set_time_us(now);
           *e->mutable_message_redacted()->add_redactions() = *red;
+          if (!moment.empty()) {
+            core::MomentAnnotation* a = c.add_moment_annotations();
+            a->set_id(NewId());
+            a->set_moment_id(std::string(moment));
+            a->set_type(core::Moment::ENTITY);
+            a->set_message_id(m->id());
+            a->set_start_byte(red->start_byte());
+            a->set_end_byte(red->end_byte());
+            a->set_event_id(e->id());
+            a->set_create_time_us(now);
+          }
         }
         m->set_state(core::MESSAGE_REDACTED);
         m->set_update_time_us(now);
@@ -469,6 +495,8 @@ absl::StatusOr<Message> MessageService::RedactMessage(std::string_view tenant,
         return absl::OkStatus();
       },
       scrub);
+  if (!redacted.ok() && redacted.status() == already_redacted) return unchanged;
+  return redacted;
 }
 
 absl::StatusOr<Participant> MessageService::AddParticipant(std::string_view tenant,
@@ -521,7 +549,8 @@ absl::StatusOr<Participant> MessageService::UpdateParticipant(
 
 absl::StatusOr<MessageService::MetadataUpsert> MessageService::UpsertMetadata(
     std::string_view tenant, std::string_view scope, std::string_view conversation_id,
-    const std::vector<MetadataEntry>& entries, core::MetadataSource source) {
+    const std::vector<MetadataEntry>& entries, core::MetadataSource source,
+    const UpsertOptions& options) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   if (entries.empty()) return absl::InvalidArgumentError("no metadata to upsert");
   std::set<std::string_view> keys;
@@ -560,6 +589,19 @@ absl::StatusOr<MessageService::MetadataUpsert> MessageService::UpsertMetadata(
         }
         changed.set_source(source);
         Event* e = AddEvent(c, core::EVENT_METADATA_CHANGED, now);
+        for (const MetadataEntry& set : changed.set()) {
+          auto moment = options.annotate.find(set.key());
+          if (moment == options.annotate.end()) continue;
+          if (c.lifecycle() == core::COMPLETED && !options.annotate_completed) continue;
+          core::MomentAnnotation* a = c.add_moment_annotations();
+          a->set_id(NewId());
+          a->set_moment_id(moment->second);
+          a->set_type(core::Moment::CONVERSATION_METADATA);
+          a->set_metadata_key(set.key());
+          *a->mutable_values() = set.values();
+          a->set_event_id(e->id());
+          a->set_create_time_us(now);
+        }
         *e->mutable_metadata_changed() = std::move(changed);
         event = *e;
         return absl::OkStatus();

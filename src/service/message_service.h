@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -147,6 +148,10 @@ class MessageService {
   // returns OK the store also scrubs its files (secure_delete, then a
   // TRUNCATE checkpoint of the WAL: it holds up other writes while it runs),
   // so the original bytes are in neither the database nor its -wal file.
+  // When `moment` is not empty each range also becomes a MomentAnnotation of
+  // type ENTITY (moment id `moment`, the message, the range, the event).
+  // Idempotent: when every range is already recorded with the same info type
+  // and moment, nothing is written and the message is returned as stored.
   // INVALID_ARGUMENT when `ranges` is empty, a range is empty, outside the
   // text, does not start and end on a UTF-8 character boundary, or overlaps
   // another (after sorting by start), or an info type is malformed.
@@ -200,10 +205,28 @@ class MessageService {
   // Works on COMPLETED conversations too (Cresta indexes closed ones).
   // INVALID_ARGUMENT when `entries` is empty, a key is empty, or a key is
   // given twice.
+  //
+  // Moment annotations (Cresta): each key of `options.annotate` that this
+  // call changes gets a MomentAnnotation of type CONVERSATION_METADATA naming
+  // the mapped moment id, the key, its new values and the event, written with
+  // the event. A COMPLETED conversation is annotated only with
+  // `options.annotate_completed` (Cresta indexClosedConversations); keys that
+  // did not change are not annotated again.
+  struct UpsertOptions {
+    std::map<std::string, std::string> annotate;  // metadata key -> moment id
+    bool annotate_completed = false;
+  };
   absl::StatusOr<MetadataUpsert> UpsertMetadata(std::string_view tenant, std::string_view scope,
                                                 std::string_view conversation_id,
                                                 const std::vector<core::MetadataEntry>& entries,
-                                                core::MetadataSource source);
+                                                core::MetadataSource source,
+                                                const UpsertOptions& options);
+  absl::StatusOr<MetadataUpsert> UpsertMetadata(std::string_view tenant, std::string_view scope,
+                                                std::string_view conversation_id,
+                                                const std::vector<core::MetadataEntry>& entries,
+                                                core::MetadataSource source) {
+    return UpsertMetadata(tenant, scope, conversation_id, entries, source, UpsertOptions{});
+  }
 
   // ---- lifecycle ----
 

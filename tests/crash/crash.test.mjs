@@ -15,7 +15,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -371,6 +371,121 @@ test('kill -9 never loses an acknowledged analysis operation', { timeout: 120000
     assert.equal(code, 0);
     assert.equal(integrityCheck(dataDir), 'ok');
     t.diagnostic(`${acked.length} analysis operations acknowledged before kill -9; all found and done after restart (${resumed} polls for resumed ones)`);
+  } finally {
+    for (const child of running) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+// Cresta :redact (issue 12): a 200 to RedactConversationMessage means the
+// original text is gone for good. Under concurrent redactions, kill -9 the
+// server; after the restart every acknowledged redaction still holds, through
+// Cresta and through Insights, and the acknowledged secrets are in neither
+// the database nor its WAL.
+test('kill -9 never undoes an acknowledged Cresta redaction', { timeout: 120000 }, async (t) => {
+  if (server.error) assert.fail(server.error);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-crash-redact-'));
+  const CUSTOMER = 'crashco';
+  const PROFILE = `/v1/customers/${CUSTOMER}/profiles/p1`;
+  const CONVERSATIONS = 24;
+  const MESSAGES = 8;
+  const secret = (c, m) => `SECRET${String(c).padStart(3, '0')}x${String(m).padStart(2, '0')}Q`;
+  const textOf = (c, m) => `my card is ${secret(c, m)} thanks`;
+  const START = 'my card is '.length;
+  const END = START + secret(0, 0).length;
+  const CONTROL = 'CONTROLTEXTzz';
+  const acked = [];
+  // Which acknowledged secrets the data directory's files (database, WAL)
+  // still hold; and whether they hold the never-redacted control text.
+  const scanFiles = () => {
+    const files = readdirSync(dataDir).map((f) => path.join(dataDir, f));
+    const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    return {
+      files,
+      left: acked.filter(([c, m]) => bytes.includes(Buffer.from(secret(c, m)))),
+      control: bytes.includes(Buffer.from(`${CONTROL}0`)),
+    };
+  };
+  try {
+    const loaded = await startServer(server.bin, dataDir);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    let r = await request(agent, loaded.port, 'POST', `${PROFILE}/moments?momentId=card`, '{"type": "ENTITY"}');
+    assert.equal(r.status, 200, r.body);
+    for (let c = 0; c < CONVERSATIONS; c++) {
+      r = await request(agent, loaded.port, 'POST', `${PROFILE}/conversations?conversationId=rc-${c}`, '{"source": "LIVE"}');
+      assert.equal(r.status, 200, r.body);
+      const messages = [];
+      for (let m = 0; m < MESSAGES; m++) {
+        messages.push({ name: `customers/${CUSTOMER}/profiles/p1/conversations/rc-${c}/messages/m${m}`, text: textOf(c, m), speaker: 'VISITOR' });
+      }
+      // A message never redacted: its text must be found in the files, so the
+      // search below can see stored text at all.
+      messages.push({ name: `customers/${CUSTOMER}/profiles/p1/conversations/rc-${c}/messages/keep`, text: `control ${CONTROL}${c}`, speaker: 'AGENT' });
+      r = await request(agent, loaded.port, 'POST', `${PROFILE}/conversations/rc-${c}/messages:batchCreate`, JSON.stringify({ messages }));
+      assert.equal(r.status, 200, r.body);
+    }
+    const queue = [];
+    for (let m = 0; m < MESSAGES; m++) for (let c = 0; c < CONVERSATIONS; c++) queue.push([c, m]);
+    let killed = false;
+    let inFlight = 0;
+    let inFlightAtKill = 0;
+    const unexpected = [];
+    async function worker() {
+      while (!killed && queue.length > 0) {
+        const [c, m] = queue.shift();
+        inFlight++;
+        try {
+          const res = await request(agent, loaded.port, 'POST', `${PROFILE}/conversations/rc-${c}/messages/m${m}:redact`,
+            JSON.stringify({ moment: `customers/${CUSTOMER}/profiles/p1/moments/card`, startIndex: START, endIndex: END }));
+          if (res.status === 200) acked.push([c, m]);
+          else if (!killed) unexpected.push(`redact rc-${c}/m${m} -> ${res.status} ${res.body.slice(0, 300)}`);
+        } catch (e) {
+          if (e.status === 200) acked.push([c, m]);
+        } finally {
+          inFlight--;
+        }
+      }
+    }
+    const workers = Array.from({ length: 8 }, worker);
+    // Kill once some redactions are acknowledged and more are under way.
+    for (let waited = 0; acked.length < 30 && waited < 20000; waited += 10) await new Promise((res) => setTimeout(res, 10));
+    inFlightAtKill = inFlight;
+    killed = true;
+    await loaded.kill9();
+    await Promise.allSettled(workers);
+    agent.destroy();
+    assert.deepEqual(unexpected, [], unexpected.join('\n'));
+    assert.ok(acked.length >= 30, `only ${acked.length} redactions acknowledged before the kill`);
+    assert.ok(inFlightAtKill > 0, 'no redaction was in flight at the kill');
+    // Straight after the kill (the WAL as the dead server left it), then
+    // after a restart and a clean stop.
+    const killedScan = scanFiles();
+    assert.ok(killedScan.control, `the control text is in none of ${killedScan.files.join(', ')}`);
+    assert.deepEqual(killedScan.left.slice(0, 5), [], `${killedScan.left.length} acknowledged secrets still in ${killedScan.files.join(', ')} after kill -9`);
+
+    const restarted = await startServer(server.bin, dataDir);
+    const reader = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const stars = '*'.repeat(END - START);
+    for (const [c, m] of acked) {
+      const res = await request(reader, restarted.port, 'GET', `${PROFILE}/conversations/rc-${c}/messages/m${m}`);
+      assert.equal(res.status, 200, res.body);
+      const msg = JSON.parse(res.body);
+      assert.equal(msg.text, `my card is ${stars} thanks`, `redaction of rc-${c}/m${m} undone after kill -9`);
+      assert.equal(msg.state, 'REDACTED');
+      assert.equal(msg.redaction?.length, 1);
+      const g = await request(reader, restarted.port, 'GET', `/v1/projects/${CUSTOMER}/locations/global/conversations/rc-${c}`);
+      assert.equal(g.status, 200, g.body);
+      assert.ok(!g.body.includes(secret(c, m)), `Insights still shows ${secret(c, m)}`);
+    }
+    reader.destroy();
+    const { code } = await restarted.stop();
+    assert.equal(code, 0);
+    assert.equal(integrityCheck(dataDir), 'ok');
+    const stoppedScan = scanFiles();
+    assert.ok(stoppedScan.control, `the control text is in none of ${stoppedScan.files.join(', ')}`);
+    assert.deepEqual(stoppedScan.left.slice(0, 5), [], `${stoppedScan.left.length} acknowledged secrets still in ${stoppedScan.files.join(', ')}`);
+    t.diagnostic(`${acked.length} redactions acknowledged before kill -9 (${inFlightAtKill} in flight); all held after restart; ` +
+      `no acknowledged secret in ${killedScan.files.map((f) => path.basename(f)).join(', ')} after the kill nor after the restart`);
   } finally {
     for (const child of running) child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

@@ -353,6 +353,43 @@ TEST_F(MessageServiceTest, RedactReplacesRangesInTextChunksAndWords) {
   EXPECT_EQ(Get("conv-1").events_size(), 2);
 }
 
+TEST_F(MessageServiceTest, RedactWithMomentAnnotatesEachRangeAndIsIdempotent) {
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("ssn 123-45-6789 and 987", "m1")});
+  auto red = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{4, 15, ""}, {20, 23, ""}},
+                                      "ssn");
+  ASSERT_TRUE(red.ok()) << red.status();
+  EXPECT_EQ(red->text(), "ssn *********** and ***");
+  Conversation c = Get("conv-1");
+  ASSERT_EQ(c.moment_annotations_size(), 2);
+  const MomentAnnotation& a = c.moment_annotations(0);
+  EXPECT_EQ(a.type(), Moment::ENTITY);
+  EXPECT_EQ(a.moment_id(), "ssn");
+  EXPECT_EQ(a.message_id(), "m1");
+  EXPECT_EQ(a.start_byte(), 4);
+  EXPECT_EQ(a.end_byte(), 15);
+  EXPECT_EQ(a.event_id(), c.events(0).id());
+  EXPECT_FALSE(a.id().empty());
+  EXPECT_NE(a.id(), c.moment_annotations(1).id());
+  EXPECT_EQ(c.moment_annotations(1).start_byte(), 20);
+
+  // The same ranges with the same moment again: the message as stored,
+  // nothing written (no new redaction record, event or annotation).
+  const std::string before = Snapshot("conv-1");
+  auto again = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{20, 23, ""}, {4, 15, ""}},
+                                        "ssn");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->SerializeAsString(), red->SerializeAsString());
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  // One of them with another moment is a new redaction.
+  auto other = messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{4, 15, ""}}, "pii");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->redactions_size(), 3);
+  EXPECT_EQ(Get("conv-1").moment_annotations_size(), 3);
+  // No moment: no annotation.
+  ASSERT_TRUE(messages_->RedactMessage("t1", "profiles/p1", "conv-1", "m1", {{0, 3, ""}}, "").ok());
+  EXPECT_EQ(Get("conv-1").moment_annotations_size(), 3);
+}
+
 TEST_F(MessageServiceTest, RedactedTextIsGoneFromEveryRead) {
   const std::string secret = "4111-1111-1111-1111";
   Message m = Text("my card is " + secret + " thanks", "m1");
@@ -654,6 +691,48 @@ TEST_F(MessageServiceTest, UpsertMetadataWithoutChangeWritesNothing) {
   auto moved = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("a", {"1"})}, FILE);
   ASSERT_TRUE(moved.ok());
   EXPECT_TRUE(moved->event.has_value());
+}
+
+TEST_F(MessageServiceTest, UpsertMetadataAnnotatesChangedMappedKeys) {
+  Create("conv-1");
+  MessageService::UpsertOptions options;
+  options.annotate = {{"geo.country", "m-country"}, {"never.given", "m-other"}};
+  auto first = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1",
+                                         {Entry("geo.country", {"US"}), Entry("geo.state", {"CA"})},
+                                         CCAAS, options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(first->event.has_value());
+  const Conversation& c = first->conversation;
+  ASSERT_EQ(c.moment_annotations_size(), 1);  // only the mapped key
+  const MomentAnnotation& a = c.moment_annotations(0);
+  EXPECT_EQ(a.type(), Moment::CONVERSATION_METADATA);
+  EXPECT_EQ(a.moment_id(), "m-country");
+  EXPECT_EQ(a.metadata_key(), "geo.country");
+  ASSERT_EQ(a.values_size(), 1);
+  EXPECT_EQ(a.values(0).string_value(), "US");
+  EXPECT_EQ(a.event_id(), first->event->id());
+  EXPECT_EQ(c.SerializeAsString(), Snapshot("conv-1"));
+
+  // Unchanged key: no event, no annotation.
+  auto same = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("geo.country", {"US"})},
+                                        CCAAS, options);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->event.has_value());
+  EXPECT_EQ(Get("conv-1").moment_annotations_size(), 1);
+
+  // A completed conversation is annotated only with annotate_completed.
+  ASSERT_TRUE(messages_->Complete("t1", "profiles/p1", "conv-1", std::nullopt, "close").ok());
+  auto closed = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("geo.country", {"MX"})},
+                                          CCAAS, options);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_TRUE(closed->event.has_value());
+  EXPECT_EQ(closed->conversation.moment_annotations_size(), 1);
+  options.annotate_completed = true;
+  auto indexed = messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {Entry("geo.country", {"FR"})},
+                                           CCAAS, options);
+  ASSERT_TRUE(indexed.ok());
+  ASSERT_EQ(indexed->conversation.moment_annotations_size(), 2);
+  EXPECT_EQ(indexed->conversation.moment_annotations(1).values(0).string_value(), "FR");
 }
 
 TEST_F(MessageServiceTest, UpsertMetadataRefusalsChangeNothing) {
