@@ -249,7 +249,7 @@ test(`crash loop: ${CYCLES} cycles of mixed writes and kill -9`, { timeout: 6000
       totals.cycles++;
       t.diagnostic(
         `cycle ${cycle}: kill -9 after ${load.loadMs} ms; acknowledged ${JSON.stringify(load.acked)}; ` +
-          `after restart checked ${seen.checked} conversations and ${seen.ops} operations (${seen.resumed} still running), integrity ${integrity}`,
+          `after restart checked ${seen.checked} conversations and ${seen.ops} operations (${seen.resumed} not done yet at the first poll), integrity ${integrity}`,
       );
       assert.deepEqual(seen.problems.slice(0, 20), [], `cycle ${cycle}: ${seen.problems.length} problems after kill -9 and restart`);
       assert.equal(integrity, 'ok', `PRAGMA integrity_check after cycle ${cycle}`);
