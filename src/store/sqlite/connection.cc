@@ -16,13 +16,13 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
       absl::StrCat("sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
                    " (code ", rc, ")");
   switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
     case SQLITE_FULL: {
       absl::Status full = absl::UnavailableError(msg);
       full.SetPayload(kDiskFullPayload, absl::Cord("1"));
       return full;
     }
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
