@@ -45,6 +45,7 @@ struct ServeFlags {
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
   int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
+  int disk_reserve_mb = static_cast<int>(parley::store::kDefaultDiskReserveBytes >> 20);
   int network_threads = 2;
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
@@ -137,6 +138,7 @@ int Serve(const ServeFlags& flags) {
 
   parley::store::StoreOptions store_options;
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
+  store_options.disk_reserve_bytes = static_cast<int64_t>(flags.disk_reserve_mb) << 20;
   auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
@@ -353,6 +355,11 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--disk-reserve-mb", serve->disk_reserve_mb,
+                        "Disk space kept in DATA_DIR/parley.reserve and released when the disk is "
+                        "full, so that deletes still work, MiB (0 = off)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve_cmd->add_option("--sweep-seconds", serve->sweep_seconds,

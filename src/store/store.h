@@ -292,6 +292,10 @@ inline constexpr size_t kDefaultViewCacheBytes = size_t{32} << 20;
 // 15 ns), so about half a second.
 inline constexpr int64_t kDefaultListQueryMaxSteps = 30'000'000;
 
+// Bytes `parley serve` keeps free for deletes when the disk fills up
+// (`--disk-reserve-mb`).
+inline constexpr int64_t kDefaultDiskReserveBytes = int64_t{64} << 20;
+
 // What a server may tune in any backend.
 struct StoreOptions {
   // Memory for recently read conversation views (store/view_cache.h);
@@ -301,6 +305,9 @@ struct StoreOptions {
   // steps: a list whose filter costs more fails with FAILED_PRECONDITION
   // ("narrow it") instead of running for seconds. 0 = no bound.
   int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
+  // Disk space a backend keeps in reserve so that deletes work on a full
+  // disk; 0 = none (tools and tests; the server passes its flag).
+  int64_t disk_reserve_bytes = 0;
 };
 
 // Opens (creating if needed) the SQLite store in directory `data_dir`,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "store/sqlite/connection.h"
 #include "store/sqlite/query_sql.h"
 #include "store/sqlite/wal_buffer_vfs.h"
 #include "store/store_conformance.h"
@@ -309,6 +310,47 @@ TEST_F(SqliteStoreTest, CommittedWritesAreInTheWalFileWhenTheCallReturns) {
         << "conversation " << id << " committed but not in the -wal file (" << wal.size()
         << " bytes)";
   }
+}
+
+// SQLITE_FULL is UNAVAILABLE (a 503) and marked as disk full, which is what
+// sends the writer into low-space mode; other errors are not marked.
+TEST(SqliteErrorTest, DiskFullIsUnavailableAndMarked) {
+  absl::Status full = sqlite::SqliteError(nullptr, SQLITE_FULL, "COMMIT");
+  EXPECT_EQ(full.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sqlite::IsDiskFull(full));
+  absl::Status busy = sqlite::SqliteError(nullptr, SQLITE_BUSY, "BEGIN");
+  EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(sqlite::IsDiskFull(busy));
+  EXPECT_FALSE(sqlite::IsDiskFull(sqlite::SqliteError(nullptr, SQLITE_IOERR_WRITE, "write")));
+  EXPECT_FALSE(sqlite::IsDiskFull(sqlite::SqliteError(nullptr, SQLITE_CONSTRAINT, "insert")));
+}
+
+// With disk_reserve_bytes the store keeps DATA_DIR/parley.reserve, owner-only,
+// with its blocks allocated (not a sparse file, which would hold nothing),
+// and works as usual; without it there is no reserve file.
+TEST_F(SqliteStoreTest, DiskReserveFileHoldsAllocatedBlocks) {
+  const std::string reserve = dir_ + "/parley.reserve";
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_FALSE(std::filesystem::exists(reserve));
+  }
+  SqliteStoreOptions options;
+  options.disk_reserve_bytes = int64_t{3} << 20;
+  for (int open = 0; open < 2; ++open) {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    struct stat st {};
+    ASSERT_EQ(::stat(reserve.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, options.disk_reserve_bytes);
+    EXPECT_GE(static_cast<int64_t>(st.st_blocks) * 512, options.disk_reserve_bytes);
+    EXPECT_EQ(st.st_mode & 077, 0u);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE((*store)->CreateConversation(Conv("t", "r" + std::to_string(open) + "-" + std::to_string(i))).ok());
+    }
+    ASSERT_TRUE((*store)->DeleteConversation("t", "", "r" + std::to_string(open) + "-0", true).ok());
+  }
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations"), "98");
 }
 
 // Writes queued while the writer is paused land in one transaction; a

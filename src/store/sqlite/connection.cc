@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "store/sqlite/wal_buffer_vfs.h"
 
@@ -15,10 +16,14 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
       absl::StrCat("sqlite: ", what, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
                    " (code ", rc, ")");
   switch (rc & 0xff) {
+    case SQLITE_FULL: {
+      absl::Status full = absl::UnavailableError(msg);
+      full.SetPayload(kDiskFullPayload, absl::Cord("1"));
+      return full;
+    }
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_PROTOCOL:
     case SQLITE_READONLY:
@@ -26,6 +31,10 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
     default:
       return absl::InternalError(msg);
   }
+}
+
+bool IsDiskFull(const absl::Status& status) {
+  return status.GetPayload(kDiskFullPayload).has_value();
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode,

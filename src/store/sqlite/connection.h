@@ -44,6 +44,11 @@ inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.dat
 // INTERNAL otherwise.
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
 
+// The payload SqliteError puts on the status of SQLITE_FULL (the disk or
+// the file system is full), and whether `status` carries it.
+inline constexpr absl::string_view kDiskFullPayload = "parley.store/disk-full";
+bool IsDiskFull(const absl::Status& status);
+
 class Connection;
 
 // A cached prepared statement in use; resets it when destroyed.

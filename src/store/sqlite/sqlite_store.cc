@@ -65,6 +65,7 @@ absl::Status SqliteStore::Start(std::unique_ptr<Connection> writer) {
   // Check a reader can open before accepting traffic.
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReleaseReader(std::move(reader));
+  StartDiskSpace();
   writer_thread_ = std::thread([this] { WriterLoop(); });
   return absl::OkStatus();
 }
@@ -138,6 +139,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_d
   SqliteStoreOptions sqlite_options;
   sqlite_options.view_cache_bytes = options.view_cache_bytes;
   sqlite_options.list_query_max_steps = options.list_query_max_steps;
+  sqlite_options.disk_reserve_bytes = options.disk_reserve_bytes;
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir, sqlite_options));
   return std::unique_ptr<Store>(std::move(store));
 }

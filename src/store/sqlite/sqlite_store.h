@@ -21,6 +21,8 @@
 #include "store/store.h"
 #include "store/view_cache.h"
 
+struct sqlite3;
+
 namespace parley::store {
 
 namespace sqlite {
@@ -50,6 +52,11 @@ struct SqliteStoreOptions {
   // Most SQLite virtual-machine steps one ListConversations query may run;
   // beyond, it fails with FAILED_PRECONDITION. 0 = no bound.
   int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
+  // Bytes of the reserve file (DATA_DIR/parley.reserve) released when the
+  // disk fills up, so that deletes keep working (docs/RELIABILITY.md,
+  // "Disk full"). 0 = no reserve and no low-space mode (SQLite's own
+  // autocheckpoint).
+  int64_t disk_reserve_bytes = 0;
 };
 
 class SqliteStore final : public Store {
@@ -176,6 +183,43 @@ class SqliteStore final : public Store {
   // writer tries again after every later batch.
   bool scrub_pending_ = false;
   std::thread writer_thread_;
+
+  // Disk space (writer thread only; docs/RELIABILITY.md, "Disk full").
+  // Checkpoints when the pages the WAL may add to the database file no
+  // longer fit in free space plus the reserve, or at the autocheckpoint
+  // size; enters low-space mode when SQLite reports SQLITE_FULL (or
+  // `hit_full`). Returns after leaving low-space mode if space came back.
+  void ManageDiskSpace(bool hit_full);
+  // PASSIVE checkpoint; remembers how far it got. Returns SQLite's code.
+  int Checkpoint();
+  // Releases the reserve, checkpoints, and from now on refuses writes that
+  // would grow the database file.
+  void EnterLowSpace();
+  // Leaves low-space mode if the file system has room for the reserve again
+  // (and some more), re-creating the reserve.
+  void MaybeLeaveLowSpace();
+  // Free bytes of the data dir's file system for an unprivileged writer;
+  // -1 if unknown.
+  int64_t FreeBytes() const;
+  // Creates (or completes) the reserve file; false if the space is not there.
+  bool EnsureReserve();
+  // In low-space mode, after a write ran inside the batch: UNAVAILABLE if it
+  // made the database larger than low_space_max_pages_ (RunBatch then rolls
+  // it back).
+  absl::Status CheckNoGrowth(sqlite::Connection& conn);
+  // Sets up the above at Start (nothing if disk_reserve_bytes is 0).
+  void StartDiskSpace();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
+
+  std::string data_dir_;
+  std::string reserve_path_;
+  bool low_space_ = false;
+  // In low-space mode: the most pages the database may have (its size when
+  // the mode began); a write that needs more is rolled back.
+  int64_t low_space_max_pages_ = 0;
+  int wal_frames_ = 0;       // frames in the WAL after the last commit
+  int wal_backfilled_ = 0;   // of those, copied to the database by the last checkpoint
+  int64_t page_size_ = 4096;
 
   // Reader pool.
   mutable absl::Mutex pool_mu_;

@@ -71,7 +71,14 @@ void SqliteStore::WriterLoop() {
     queue_.erase(queue_.begin(), queue_.begin() + n);
     mu_.Unlock();
 
+    const bool manage_space = options_.disk_reserve_bytes > 0;
+    if (manage_space && low_space_) MaybeLeaveLowSpace();
     RunBatch(batch);
+    if (manage_space) {
+      bool hit_full = false;
+      for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
+      ManageDiskSpace(hit_full);
+    }
     // A scrub runs after the commit and before any callback, so the write
     // that asked for it returns with the -wal file already truncated.
     for (const WriteOp* op : batch) {
@@ -116,6 +123,7 @@ void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
       fail_all(result.ok() ? absl::UnavailableError("sqlite: transaction rolled back") : result);
       return;
     }
+    if (result.ok() && low_space_) result = CheckNoGrowth(conn);
     if (!result.ok()) s = conn.Exec("ROLLBACK TO op");
     if (s.ok()) s = conn.Exec("RELEASE op");
     if (!s.ok()) {
@@ -129,6 +137,14 @@ void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
     if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
     fail_all(s);
   }
+}
+
+absl::Status SqliteStore::CheckNoGrowth(Connection& conn) {
+  ASSIGN_OR_RETURN(int64_t pages, conn.QueryInt("PRAGMA page_count"));
+  if (low_space_max_pages_ < 0) low_space_max_pages_ = pages;  // first write since EnterLowSpace
+  if (pages <= low_space_max_pages_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the disk is full: this write needs more space than deletes have freed");
 }
 
 bool SqliteStore::ScrubWal() {
