@@ -196,6 +196,7 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
                            "DROP INDEX conversations_key;"
                            "ALTER TABLE conversations RENAME COLUMN scope TO location;"
                            "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
+                           "DROP TABLE audit_log;"
                            "PRAGMA user_version = 3;",
                            nullptr, nullptr, &err),
               SQLITE_OK)
@@ -209,6 +210,8 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
   EXPECT_EQ(RawQuery("SELECT group_concat(name) FROM pragma_index_info('conversations_key')"),
             "tenant,scope,id");
+  // v5 added the (empty) audit log.
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM audit_log"), "0");
   absl::StatusOr<core::Conversation> c1 = (*store)->GetConversation("t", "us", "c1", 0);
   ASSERT_TRUE(c1.ok()) << c1.status();
   EXPECT_EQ(c1->scope(), "us");

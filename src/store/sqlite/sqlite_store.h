@@ -29,7 +29,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 4;
+inline constexpr int kSqliteSchemaVersion = 5;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -111,6 +111,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
   absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,
                                                  std::string_view default_value) override;
+  absl::Status AppendAudit(const AuditEntry& entry) override;
+  void AppendAuditAsync(AuditEntry entry, WriteDone done) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) override;
   void Close() override;
 
   struct WriterStats {
