@@ -7,6 +7,7 @@
 
 #include "api/dialect.h"
 #include "api/http/router.h"
+#include "api/rate_limit.h"
 #include "parley/auth.pb.h"
 
 namespace parley::service {
@@ -23,8 +24,11 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
 // request's credential (Dialect::FindCaller) must be a valid key (else 401)
 // for the request's tenant with the route's role (else 403), both rendered
 // by Dialect::RenderError. A 403 for a tenant does not depend on what exists
-// in it. `dialect` and `keys` must outlive the router.
-http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, http::Method method,
-                          std::string_view pattern);
+// in it. Then, with `limits` (null: no limit), the request takes a token
+// from the bucket of its key (in development mode, of the client's address):
+// without one it is answered 429 RESOURCE_EXHAUSTED with Retry-After.
+// `dialect`, `keys` and `limits` must outlive the router.
+http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimiter* limits,
+                          http::Method method, std::string_view pattern);
 
 }  // namespace parley::api

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "api/auth.h"
+#include "api/rate_limit.h"
 #include "api/dialect.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
@@ -55,6 +56,8 @@ struct ServeFlags {
   std::string export_dir = "var/exports";
   std::string auth_file;
   bool insecure = false;
+  double rate_limit = 200;  // requests a second per key (0 = off)
+  double rate_burst = 400;
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -186,11 +189,16 @@ int Serve(const ServeFlags& flags) {
   services.ingest = &ingest;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
-  // Every route a dialect adds checks the caller's key (/healthz, added
-  // above, stays open).
+  // Every route a dialect adds checks the caller's key and its rate
+  // (/healthz, added above, stays open).
+  std::unique_ptr<parley::api::RateLimiter> limits;
+  if (flags.rate_limit > 0) {
+    limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+  }
   for (const auto& dialect : dialects) {
-    router.PushGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
-      return parley::api::MakeAuthGuard(d, &keys, method, pattern);
+    router.PushGuard([d = dialect.get(), &keys, l = limits.get()](parley::http::Method method,
+                                                                  std::string_view pattern) {
+      return parley::api::MakeAuthGuard(d, &keys, l, method, pattern);
     });
     dialect->AddRoutes(config, services, &router);
     router.PopGuard();
@@ -308,6 +316,15 @@ void AddServeCommand(CLI::App& app) {
                         "turns authentication on");
   serve_cmd->add_flag("--insecure", serve->insecure,
                       "Allow --listen beyond loopback without any API key (development mode)");
+  serve_cmd->add_option("--rate-limit", serve->rate_limit,
+                        "Requests a second each API key (in development mode, each client address) "
+                        "may make on average; more get 429 with Retry-After (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--rate-burst", serve->rate_burst,
+                        "Requests a key may make at once before --rate-limit applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -284,6 +284,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    // Kept for every request of the connection (per-address rate limits).
+    tcp::endpoint peer = socket_.remote_endpoint(ec);
+    if (!ec) req_.remote_address = peer.address().to_string();
     if (refused_) {
       state_ = State::kHandling;
       RespondAndClose(503, "Too many connections; retry later.", /*retry_after=*/true);
