@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/audit.h"
 #include "api/auth.h"
 #include "api/rate_limit.h"
 #include "api/dialect.h"
@@ -27,6 +28,7 @@
 #include "core/page_token.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
+#include "service/audit_service.h"
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
@@ -190,18 +192,25 @@ int Serve(const ServeFlags& flags) {
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate
-  // (/healthz, added above, stays open).
+  // (/healthz, added above, stays open); destructive and admin ones are
+  // audited, refusals included.
   std::unique_ptr<parley::api::RateLimiter> limits;
   if (flags.rate_limit > 0) {
     limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
   }
+  parley::service::AuditService audit(store->get());
   for (const auto& dialect : dialects) {
+    router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
+                                                          std::string_view pattern) {
+      return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
+    });
     router.PushGuard([d = dialect.get(), &keys, l = limits.get()](parley::http::Method method,
                                                                   std::string_view pattern) {
       return parley::api::MakeAuthGuard(d, &keys, l, method, pattern);
     });
     dialect->AddRoutes(config, services, &router);
     router.PopGuard();
+    router.PopTracker();
   }
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
