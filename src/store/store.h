@@ -300,7 +300,8 @@ class Store {
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   // AppendAudit without waiting: `done` gets its result once the entry is
   // durable (or failed), on another thread or before this returns; it must
-  // be quick.
+  // be quick. A backend may hold the entry briefly (SQLite: up to 100 ms) to
+  // commit it with other writes rather than alone.
   virtual void AppendAuditAsync(AuditEntry entry, WriteDone done) { done(AppendAudit(entry)); }
   // Up to query.limit entries matching `query`, oldest first (by seq).
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) = 0;

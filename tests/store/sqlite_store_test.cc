@@ -229,6 +229,37 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
   EXPECT_EQ((*store)->CreateConversation(dup).code(), absl::StatusCode::kAlreadyExists);
 }
 
+// An audit entry appended without waiting does not cost a transaction of its
+// own: it joins the next write's group commit, and alone it is committed
+// after the lazy-write delay.
+TEST_F(SqliteStoreTest, AsyncAuditEntriesRideWithTheNextWrite) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AuditEntry e;
+  e.time_us = 1;
+  e.key = "k";
+  e.action = "DELETE";
+  std::atomic<int> done{0};
+  const int64_t batches_before = (*store)->writer_stats().batches;
+  (*store)->AppendAuditAsync(e, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    done++;
+  });
+  ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c1")).ok());
+  EXPECT_EQ(done.load(), 1);  // committed with the conversation...
+  EXPECT_EQ((*store)->writer_stats().batches, batches_before + 1);  // ...in one transaction
+
+  // Alone, it is committed within the delay (100 ms), not held forever.
+  const absl::Time start = absl::Now();
+  (*store)->AppendAuditAsync(e, [&](absl::Status) { done++; });
+  while (done.load() < 2 && absl::Now() - start < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(90));
+  auto entries = (*store)->ListAudit(AuditQuery{});
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 2u);
+}
+
 // The WAL-buffering VFS is correct only if every commit syncs the WAL
 // (docs/adr/0009-wal-buffer-vfs.md): a connection through it cannot lower
 // PRAGMA synchronous below FULL.

@@ -1,5 +1,6 @@
 // The audit log (ADR 0013): appended through the writer's group commit, so
-// an entry costs a row in the next transaction, not a transaction of its own.
+// an entry costs a row in the next transaction, not a transaction of its own;
+// AppendAuditAsync waits up to lazy_write_delay_ms for that transaction.
 #include <memory>
 
 #include "store/sqlite/sqlite_internal.h"
@@ -29,7 +30,10 @@ void SqliteStore::AppendAuditAsync(AuditEntry entry, WriteDone done) {
     return;
   }
   auto owned = std::make_shared<const AuditEntry>(std::move(entry));
-  WriteAsync([owned](sqlite::Connection& conn) { return InsertAudit(conn, *owned); }, std::move(done));
+  // Lazy: the entry rides in the next group commit (typically the next
+  // request's write) instead of costing an fsync of its own.
+  WriteAsync([owned](sqlite::Connection& conn) { return InsertAudit(conn, *owned); }, std::move(done),
+             /*scrub_files=*/false, /*lazy=*/true);
 }
 
 absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery& query) {
