@@ -35,19 +35,18 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
   return core::EDITOR;
 }
 
-http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimiter* limits,
+http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimits limits,
                           http::Method method, std::string_view pattern) {
   const core::ApiKeyRole needed = RoleNeeded(*dialect, method, pattern);
   return [dialect, keys, limits, needed](const http::Request& req,
                                          const http::PathParams& params) -> std::optional<http::Response> {
     if (!keys->Required()) {
-      // Development mode: no key to count by, so the client's address
-      // ("addr:" keeps it apart from key ids).
-      return Throttle(*dialect, limits, "addr:" + req.remote_address);
+      // Development mode: no key to count by, so the client's address.
+      return Throttle(*dialect, limits.per_address, req.remote_address);
     }
     const Caller caller = dialect->FindCaller(req, params);
     auto authorized = keys->Authorize(caller.credential, caller.tenant, needed);
-    if (authorized.ok()) return Throttle(*dialect, limits, authorized->key_id);
+    if (authorized.ok()) return Throttle(*dialect, limits.per_key, authorized->key_id);
     const absl::Status& s = authorized.status();
     const int status = absl::IsUnauthenticated(s) ? 401 : absl::IsPermissionDenied(s) ? 403 : 500;
     http::Response r = dialect->RenderError(status, std::string(s.message()));

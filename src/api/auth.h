@@ -24,11 +24,16 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
 // request's credential (Dialect::FindCaller) must be a valid key (else 401)
 // for the request's tenant with the route's role (else 403), both rendered
 // by Dialect::RenderError. A 403 for a tenant does not depend on what exists
-// in it. Then, with `limits` (null: no limit), the request takes a token
-// from the bucket of its key (in development mode, of the client's address):
-// without one it is answered 429 RESOURCE_EXHAUSTED with Retry-After.
-// `dialect`, `keys` and `limits` must outlive the router.
-http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimiter* limits,
+// in it. Then the request takes a token from the bucket of its key
+// (`limits.per_key`), or in development mode of the client's address
+// (`limits.per_address`); null: no limit. Without a token it is answered 429
+// RESOURCE_EXHAUSTED with Retry-After. `dialect`, `keys` and the limiters
+// must outlive the router.
+struct RateLimits {
+  RateLimiter* per_key = nullptr;
+  RateLimiter* per_address = nullptr;
+};
+http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimits limits,
                           http::Method method, std::string_view pattern);
 
 }  // namespace parley::api

@@ -60,6 +60,7 @@ struct ServeFlags {
   bool insecure = false;
   double rate_limit = 200;  // requests a second per key (0 = off)
   double rate_burst = 400;
+  bool rate_limit_given = false;  // --rate-limit on the command line
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -194,19 +195,26 @@ int Serve(const ServeFlags& flags) {
   // Every route a dialect adds checks the caller's key and its rate
   // (/healthz, added above, stays open); destructive and admin ones are
   // audited, refusals included.
-  std::unique_ptr<parley::api::RateLimiter> limits;
+  // Per key; per client address in development mode only when --rate-limit
+  // is given (on loopback every client is this machine, and the default
+  // would throttle local tests and benchmarks).
+  std::unique_ptr<parley::api::RateLimiter> key_limits, address_limits;
   if (flags.rate_limit > 0) {
-    limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+    key_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+    if (flags.rate_limit_given) {
+      address_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+    }
   }
+  const parley::api::RateLimits limits{key_limits.get(), address_limits.get()};
   parley::service::AuditService audit(store->get());
   for (const auto& dialect : dialects) {
     router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
                                                           std::string_view pattern) {
       return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
     });
-    router.PushGuard([d = dialect.get(), &keys, l = limits.get()](parley::http::Method method,
-                                                                  std::string_view pattern) {
-      return parley::api::MakeAuthGuard(d, &keys, l, method, pattern);
+    router.PushGuard([d = dialect.get(), &keys, limits](parley::http::Method method,
+                                                        std::string_view pattern) {
+      return parley::api::MakeAuthGuard(d, &keys, limits, method, pattern);
     });
     dialect->AddRoutes(config, services, &router);
     router.PopGuard();
@@ -325,11 +333,16 @@ void AddServeCommand(CLI::App& app) {
                         "turns authentication on");
   serve_cmd->add_flag("--insecure", serve->insecure,
                       "Allow --listen beyond loopback without any API key (development mode)");
-  serve_cmd->add_option("--rate-limit", serve->rate_limit,
-                        "Requests a second each API key (in development mode, each client address) "
-                        "may make on average; more get 429 with Retry-After (0 = no limit)")
+  serve_cmd->add_option_function<double>(
+                 "--rate-limit",
+                 [serve](double rps) {
+                   serve->rate_limit = rps;
+                   serve->rate_limit_given = true;
+                 },
+                 "Requests a second each API key may make on average; more get 429 with Retry-After "
+                 "(0 = no limit). Given explicitly, it also limits each client address in development mode")
       ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+      ->default_str("200");
   serve_cmd->add_option("--rate-burst", serve->rate_burst,
                         "Requests a key may make at once before --rate-limit applies")
       ->check(CLI::Range(1.0, 1e9))
