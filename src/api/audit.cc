@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "service/audit_service.h"
 #include "service/key_service.h"
-#include "store/store.h"
 
 namespace parley::api {
 
@@ -21,7 +20,7 @@ http::Tracker MakeAuditTracker(const Dialect* dialect, service::KeyService* keys
   std::string action = std::string(http::MethodName(method)) + " " + std::string(pattern);
   return [dialect, keys, audit, action = std::move(action)](
              const http::Request& req, const http::PathParams& params) -> http::Completion {
-    store::AuditEntry entry;
+    service::AuditEntry entry;
     entry.action = action;
     if (!http::PercentDecode(req.path, &entry.resource)) entry.resource = req.path;
     const Caller caller = dialect->FindCaller(req, params);

@@ -13,6 +13,10 @@
 
 namespace parley::service {
 
+// One line of the log, as callers above the store (the API's audit tracker,
+// the CLI) build it.
+using AuditEntry = store::AuditEntry;
+
 class AuditService {
  public:
   // `store` must outlive the service. Thread-safe.
