@@ -9,6 +9,7 @@
 
 #include "api/dialect.h"
 #include "api/http/router.h"
+#include "api/rate_limit.h"
 #include "parley/auth.pb.h"
 
 namespace parley::service {
@@ -25,9 +26,17 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
 // request's credential (Dialect::FindCaller) must be a valid key (else 401)
 // for the request's tenant with the route's role (else 403), both rendered
 // by Dialect::RenderError. A 403 for a tenant does not depend on what exists
-// in it. `dialect` and `keys` must outlive the router.
-http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, http::Method method,
-                          std::string_view pattern);
+// in it. Then the request takes a token from the bucket of its key
+// (`limits.per_key`), or in development mode of the client's address
+// (`limits.per_address`); null: no limit. Without a token it is answered 429
+// RESOURCE_EXHAUSTED with Retry-After. `dialect`, `keys` and the limiters
+// must outlive the router.
+struct RateLimits {
+  RateLimiter* per_key = nullptr;
+  RateLimiter* per_address = nullptr;
+};
+http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimits limits,
+                          http::Method method, std::string_view pattern);
 
 // The guard of requests that match no route (http::Router::SetUnmatchedGuard):
 // while `keys` requires a key, a request without a valid one gets 401 in the

@@ -8,6 +8,8 @@
 // line (the only time it is shown; the store keeps a hash). `list` prints id,
 // name, tenants, role, created and revoked times, never a secret or hash. A
 // server on the same data dir sees new keys and revocations within seconds.
+// `create` and `revoke` are recorded in the audit log (key "cli", one entry
+// per tenant of the key; `parley audit`).
 // Exit codes: 0 done, 2 bad arguments, 1 store errors or no such key.
 #include <sys/stat.h>
 
@@ -20,6 +22,7 @@
 
 #include "cli/command.h"
 #include "core/time_format.h"
+#include "service/audit_service.h"
 #include "service/key_service.h"
 #include "service/resource_service.h"
 #include "store/store.h"
@@ -41,8 +44,30 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return out;
 }
 
+// Records `action` on key `id` of `tenants` ("_system" when unknown) with
+// `result`; 1 when the entry could not be stored (the action stands).
+int Audit(service::AuditService& audit, std::string_view action, const std::string& id,
+          const std::vector<std::string>& tenants, const absl::Status& result) {
+  int rc = 0;
+  const std::vector<std::string> system = {std::string(service::kSystemTenant)};
+  for (const std::string& tenant : tenants.empty() ? system : tenants) {
+    store::AuditEntry e;
+    e.key = "cli";
+    e.tenant = tenant;
+    e.action = std::string(action);
+    e.resource = "keys/" + (id.empty() ? std::string("-") : id);
+    e.result = result.ok() ? "OK" : absl::StatusCodeToString(result.code());
+    if (absl::Status s = audit.RecordNow(std::move(e)); !s.ok()) {
+      std::cerr << "parley keys: cannot write the audit log: " << s.message() << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
 // Opens the store and runs `body` with a KeyService over it.
-int WithKeys(const KeysFlags& flags, const std::function<int(service::KeyService&)>& body) {
+int WithKeys(const KeysFlags& flags,
+             const std::function<int(service::KeyService&, service::AuditService&)>& body) {
   ::umask(077);  // whatever the store creates is the owner's alone
   auto store = store::OpenSqliteStore(flags.data_dir);
   if (!store.ok()) {
@@ -52,7 +77,8 @@ int WithKeys(const KeysFlags& flags, const std::function<int(service::KeyService
   }
   service::ResourceService resources(store->get());
   service::KeyService keys(&resources);
-  int rc = body(keys);
+  service::AuditService audit(store->get());
+  int rc = body(keys, audit);
   (*store)->Close();
   return rc;
 }
@@ -70,12 +96,15 @@ int Create(const KeysFlags& flags) {
       return 2;
     }
   }
-  return WithKeys(flags, [&](service::KeyService& keys) {
+  return WithKeys(flags, [&](service::KeyService& keys, service::AuditService& audit) {
     auto created = keys.Create(flags.name, flags.tenants, *role);
     if (!created.ok()) {
       std::cerr << "parley keys create: " << created.status().message() << "\n";
+      (void)Audit(audit, "keys.create", "", flags.tenants, created.status());
       return 1;
     }
+    // The secret is printed only once the creation is in the audit log.
+    if (Audit(audit, "keys.create", created->key.id(), flags.tenants, absl::OkStatus()) != 0) return 1;
     const core::ApiKey& k = created->key;
     std::cout << "created key " << k.id() << " (name \"" << k.name() << "\", role "
               << service::RoleName(k.role()) << ", tenants " << Join(k.tenants())
@@ -86,7 +115,7 @@ int Create(const KeysFlags& flags) {
 }
 
 int List(const KeysFlags& flags) {
-  return WithKeys(flags, [](service::KeyService& keys) {
+  return WithKeys(flags, [](service::KeyService& keys, service::AuditService&) {
     auto list = keys.List();
     if (!list.ok()) {
       std::cerr << "parley keys list: " << list.status().message() << "\n";
@@ -104,11 +133,21 @@ int List(const KeysFlags& flags) {
 }
 
 int Revoke(const KeysFlags& flags) {
-  return WithKeys(flags, [&](service::KeyService& keys) {
-    if (absl::Status s = keys.Revoke(flags.id); !s.ok()) {
+  return WithKeys(flags, [&](service::KeyService& keys, service::AuditService& audit) {
+    // The entries name the tenants of the key, when there is one.
+    std::vector<std::string> tenants;
+    if (auto list = keys.List(); list.ok()) {
+      for (const core::ApiKey& k : *list) {
+        if (k.id() == flags.id) tenants.assign(k.tenants().begin(), k.tenants().end());
+      }
+    }
+    absl::Status s = keys.Revoke(flags.id);
+    const int audited = Audit(audit, "keys.revoke", flags.id, tenants, s);
+    if (!s.ok()) {
       std::cerr << "parley keys revoke: " << s.message() << "\n";
       return 1;
     }
+    if (audited != 0) return 1;
     std::cout << "revoked key " << flags.id << "\n";
     return 0;
   });

@@ -17,7 +17,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/audit.h"
 #include "api/auth.h"
+#include "api/rate_limit.h"
 #include "api/dialect.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
@@ -27,6 +29,7 @@
 #include "core/page_token.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
+#include "service/audit_service.h"
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
@@ -69,6 +72,9 @@ struct ServeFlags {
   int header_timeout_ms = 10'000, idle_timeout_ms = 60'000, body_timeout_ms = 60'000;
   int max_json_depth = 64;
   std::vector<std::string> allowed_hosts, cors_origins;
+  double rate_limit = 200;  // requests a second per key (0 = off)
+  double rate_burst = 400;
+  bool rate_limit_given = false;  // --rate-limit on the command line
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -243,12 +249,30 @@ int Serve(const ServeFlags& flags) {
   services.messages = &messages;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
-  // Every route a dialect adds checks the caller's key (/healthz, added
-  // above, stays open).
-  // Then the body's Content-Type (415, against cross-site form posts).
+  // Every route a dialect adds checks the caller's key and its rate
+  // (/healthz, added above, stays open); destructive and admin ones are
+  // audited, refusals included. Then the body's Content-Type (415, against
+  // cross-site form posts).
+  // Per key; per client address in development mode only when --rate-limit
+  // is given (on loopback every client is this machine, and the default
+  // would throttle local tests and benchmarks).
+  std::unique_ptr<parley::api::RateLimiter> key_limits, address_limits;
+  if (flags.rate_limit > 0) {
+    key_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+    if (flags.rate_limit_given) {
+      address_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
+    }
+  }
+  const parley::api::RateLimits limits{key_limits.get(), address_limits.get()};
+  parley::service::AuditService audit(store->get());
   for (const auto& dialect : dialects) {
-    router.PushGuard([d = dialect.get(), &keys](parley::http::Method method, std::string_view pattern) {
-      return parley::api::MakeAuthGuard(d, &keys, method, pattern);
+    router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
+                                                          std::string_view pattern) {
+      return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
+    });
+    router.PushGuard([d = dialect.get(), &keys, limits](parley::http::Method method,
+                                                        std::string_view pattern) {
+      return parley::api::MakeAuthGuard(d, &keys, limits, method, pattern);
     });
     router.PushGuard([d = dialect.get()](parley::http::Method method, std::string_view pattern) {
       return parley::api::MakeBodyTypeGuard(d, method, pattern);
@@ -256,6 +280,7 @@ int Serve(const ServeFlags& flags) {
     dialect->AddRoutes(config, services, &router);
     router.PopGuard();
     router.PopGuard();
+    router.PopTracker();
   }
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
   router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
@@ -426,6 +451,20 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--cors-origin", serve->cors_origins,
                         "A browser origin (scheme://host[:port]) allowed to call; other Origins get "
                         "403; repeatable");
+  serve_cmd->add_option_function<double>(
+                 "--rate-limit",
+                 [serve](double rps) {
+                   serve->rate_limit = rps;
+                   serve->rate_limit_given = true;
+                 },
+                 "Requests a second each API key may make on average; more get 429 with Retry-After "
+                 "(0 = no limit). Given explicitly, it also limits each client address in development mode")
+      ->check(CLI::NonNegativeNumber)
+      ->default_str("200");
+  serve_cmd->add_option("--rate-burst", serve->rate_burst,
+                        "Requests a key may make at once before --rate-limit applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
   });

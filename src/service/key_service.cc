@@ -286,8 +286,8 @@ absl::StatusOr<core::ApiKey> KeyService::Verify(std::string_view secret) {
   return key;
 }
 
-absl::StatusOr<std::string> KeyService::Authorize(std::string_view secret, std::string_view tenant,
-                                                  core::ApiKeyRole needed) {
+absl::StatusOr<Authorized> KeyService::Authorize(std::string_view secret, std::string_view tenant,
+                                                 core::ApiKeyRole needed) {
   auto key = Verify(secret);
   if (!key.ok()) return key.status();
   if (tenant.empty()) {
@@ -306,7 +306,7 @@ absl::StatusOr<std::string> KeyService::Authorize(std::string_view secret, std::
                                                     Sv(RoleName(needed)), " role; the API key has ",
                                                     Sv(RoleName(key->role())), "."));
   }
-  return std::string(tenant);
+  return Authorized{std::string(tenant), key->id(), key->name()};
 }
 
 }  // namespace parley::service

@@ -52,6 +52,15 @@ std::optional<core::ApiKeyRole> ParseRole(std::string_view name);
 // [A-Za-z0-9._-], not starting with '_' (reserved) or '.'.
 bool IsValidKeyTenant(std::string_view tenant);
 
+// What KeyService::Authorize found: the tenant the request acts for, and
+// the key (its id is what rate limits count by; its name is what the audit
+// log shows).
+struct Authorized {
+  std::string tenant;
+  std::string key_id;
+  std::string key_name;
+};
+
 class KeyService {
  public:
   // PBKDF2 iterations of new keys (stored per key, so it can change). The
@@ -100,9 +109,9 @@ class KeyService {
   // first tenant) at role `needed`. UNAUTHENTICATED as Verify; then
   // PERMISSION_DENIED, with a message that depends only on the request (not
   // on what is stored for the tenant), when the key lacks the tenant or the
-  // role. Returns the tenant the request acts for.
-  absl::StatusOr<std::string> Authorize(std::string_view secret, std::string_view tenant,
-                                        core::ApiKeyRole needed);
+  // role. Returns the tenant the request acts for and the key.
+  absl::StatusOr<Authorized> Authorize(std::string_view secret, std::string_view tenant,
+                                       core::ApiKeyRole needed);
 
  private:
   struct Cached {

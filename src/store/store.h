@@ -109,6 +109,25 @@ struct ResourcePage {
   std::optional<std::string> next_after_id;
 };
 
+// One line of the audit log (ADR 0013): who did what to which resource of
+// which tenant, and how it ended.
+struct AuditEntry {
+  int64_t seq = 0;      // assigned by the store, increasing; 0 on append
+  int64_t time_us = 0;  // when the action was answered
+  std::string key;      // the API key's name (its id when unnamed), "dev" or "cli"
+  std::string tenant;
+  std::string action;   // e.g. "DELETE /v1/projects/{project}/.../conversations/{conversation}", "keys.create"
+  std::string resource; // e.g. the request path, "keys/3f9c0a1b2c3d4e5f"
+  std::string result;   // the HTTP status ("200", "403") or "OK" / a canonical error code
+};
+
+struct AuditQuery {
+  int64_t since_us = 0;  // entries at or after this time
+  std::string tenant;    // empty: every tenant
+  int64_t after_seq = 0; // paging: entries after this seq
+  int limit = 1000;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -279,6 +298,17 @@ class Store {
   // (page-token key) that must persist with the data.
   virtual absl::StatusOr<std::string> GetOrCreateSetting(
       std::string_view key, std::string_view default_value) = 0;
+
+  // ---- audit log ----
+  // Appends `entry` (seq is assigned). Entries are never changed or removed.
+  virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
+  // AppendAudit without waiting: `done` gets its result once the entry is
+  // durable (or failed), on another thread or before this returns; it must
+  // be quick. A backend may hold the entry briefly (SQLite: up to 100 ms) to
+  // commit it with other writes rather than alone.
+  virtual void AppendAuditAsync(AuditEntry entry, WriteDone done) { done(AppendAudit(entry)); }
+  // Up to query.limit entries matching `query`, oldest first (by seq).
+  virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) = 0;
 
   // Flushes and closes. After Close every method returns UNAVAILABLE.
   virtual void Close() = 0;

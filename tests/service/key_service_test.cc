@@ -116,11 +116,14 @@ TEST_F(KeyServiceTest, AuthorizesTenantsAndRoles) {
   auto viewer = keys_->Create("", {"acme", "beta"}, core::VIEWER);
   auto editor = keys_->Create("", {"acme"}, core::EDITOR);
   ASSERT_TRUE(viewer.ok() && editor.ok());
-  EXPECT_EQ(*keys_->Authorize(viewer->secret, "beta", core::VIEWER), "beta");
+  EXPECT_EQ(keys_->Authorize(viewer->secret, "beta", core::VIEWER)->tenant, "beta");
   // No tenant in the path: the key's first.
-  EXPECT_EQ(*keys_->Authorize(viewer->secret, "", core::VIEWER), "acme");
+  EXPECT_EQ(keys_->Authorize(viewer->secret, "", core::VIEWER)->tenant, "acme");
   EXPECT_TRUE(absl::IsPermissionDenied(keys_->Authorize(viewer->secret, "acme", core::EDITOR).status()));
-  EXPECT_TRUE(keys_->Authorize(editor->secret, "acme", core::EDITOR).ok());
+  auto authorized = keys_->Authorize(editor->secret, "acme", core::EDITOR);
+  ASSERT_TRUE(authorized.ok());
+  EXPECT_EQ(authorized->key_id, editor->key.id());  // what rate limits count by
+  EXPECT_EQ(authorized->key_name, "");
   EXPECT_TRUE(absl::IsPermissionDenied(keys_->Authorize(editor->secret, "acme", core::ADMIN).status()));
   auto other = keys_->Authorize(editor->secret, "beta", core::VIEWER);
   EXPECT_TRUE(absl::IsPermissionDenied(other.status()));

@@ -197,6 +197,7 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
                            "DROP INDEX conversations_key;"
                            "ALTER TABLE conversations RENAME COLUMN scope TO location;"
                            "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
+                           "DROP TABLE audit_log;"
                            "PRAGMA user_version = 3;",
                            nullptr, nullptr, &err),
               SQLITE_OK)
@@ -210,6 +211,8 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
   EXPECT_EQ(RawQuery("SELECT group_concat(name) FROM pragma_index_info('conversations_key')"),
             "tenant,scope,id");
+  // v5 added the (empty) audit log.
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM audit_log"), "0");
   absl::StatusOr<core::Conversation> c1 = (*store)->GetConversation("t", "us", "c1", 0);
   ASSERT_TRUE(c1.ok()) << c1.status();
   EXPECT_EQ(c1->scope(), "us");
@@ -225,6 +228,37 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
   core::Conversation dup = Conv("t", "c1");
   dup.set_scope("us");
   EXPECT_EQ((*store)->CreateConversation(dup).code(), absl::StatusCode::kAlreadyExists);
+}
+
+// An audit entry appended without waiting does not cost a transaction of its
+// own: it joins the next write's group commit, and alone it is committed
+// after the lazy-write delay.
+TEST_F(SqliteStoreTest, AsyncAuditEntriesRideWithTheNextWrite) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  AuditEntry e;
+  e.time_us = 1;
+  e.key = "k";
+  e.action = "DELETE";
+  std::atomic<int> done{0};
+  const int64_t batches_before = (*store)->writer_stats().batches;
+  (*store)->AppendAuditAsync(e, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    done++;
+  });
+  ASSERT_TRUE((*store)->CreateConversation(Conv("t", "c1")).ok());
+  EXPECT_EQ(done.load(), 1);  // committed with the conversation...
+  EXPECT_EQ((*store)->writer_stats().batches, batches_before + 1);  // ...in one transaction
+
+  // Alone, it is committed within the delay (100 ms), not held forever.
+  const absl::Time start = absl::Now();
+  (*store)->AppendAuditAsync(e, [&](absl::Status) { done++; });
+  while (done.load() < 2 && absl::Now() - start < absl::Seconds(5)) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(done.load(), 2);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(90));
+  auto entries = (*store)->ListAudit(AuditQuery{});
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 2u);
 }
 
 // The WAL-buffering VFS is correct only if every commit syncs the WAL

@@ -24,6 +24,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // The client's address (IP, no port) as the server's socket sees it; empty
+  // when unknown (tests that build requests by hand).
+  std::string remote_address;
 
   // The last value of query parameter `name`, or nullptr.
   const std::string* QueryParam(std::string_view name) const;

@@ -110,6 +110,38 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
       };
     }
   }
+  std::vector<Tracker> trackers;
+  for (const TrackerFactory& factory : tracker_factories_) {
+    if (Tracker t = factory(method, pattern)) trackers.push_back(std::move(t));
+  }
+  for (Tracker& tracker : trackers) {
+    if (handler) {
+      handler = [tracker, h = std::move(handler)](const Request& req, const PathParams& p) {
+        Completion done = tracker(req, p);
+        Response r = h(req, p);
+        if (done) std::move(done)(r);
+        return r;
+      };
+    }
+    if (async_handler) {
+      async_handler = [tracker, h = std::move(async_handler)](const Request& req, const PathParams& p,
+                                                              Responder responder) {
+        Completion done = tracker(req, p);
+        if (!done) {
+          h(req, p, std::move(responder));
+          return;
+        }
+        h(req, p,
+          Responder([inner = std::move(responder), done = std::move(done)](Responder::Make make) mutable {
+            std::move(inner).Send([make = std::move(make), done = std::move(done)]() mutable {
+              Response r = make();
+              std::move(done)(r);
+              return r;
+            });
+          }));
+      };
+    }
+  }
   std::vector<std::string> capture_names;
   Node* node = root_.get();
   std::string_view verb;

@@ -89,6 +89,17 @@ using Guard = std::function<std::optional<Response>(const Request&, const PathPa
 // pattern; a null Guard leaves the route unguarded.
 using GuardFactory = std::function<Guard(Method method, std::string_view pattern)>;
 
+// Follows a request through to its answer (the audit log): a Tracker runs on
+// the handler's thread before the guards, sees the request, and returns what
+// to call with the response — whoever produced it, a guard or the handler —
+// or null to follow nothing. The completion runs once, on the thread that
+// produced the response (for kAsync routes, the connection's network
+// thread, as the response is made); it must be quick.
+using Completion = absl::AnyInvocable<void(const Response&) &&>;
+using Tracker = std::function<Completion(const Request&, const PathParams&)>;
+// Makes the tracker of each route as it is added; a null Tracker: none.
+using TrackerFactory = std::function<Tracker(Method method, std::string_view pattern)>;
+
 class Router {
  public:
   Router();
@@ -120,6 +131,11 @@ class Router {
   void SetUnmatchedGuard(Guard guard) { unmatched_guard_ = std::move(guard); }
   const Guard& unmatched_guard() const { return unmatched_guard_; }
 
+  // Trackers are a stack too: each route gets the tracker of every pushed
+  // factory, started before any guard.
+  void PushTracker(TrackerFactory factory) { tracker_factories_.push_back(std::move(factory)); }
+  void PopTracker() { tracker_factories_.pop_back(); }
+
   struct Found {
     // One of the two is set when a route matched: `async_handler` when
     // dispatch is kAsync, else `handler`.
@@ -143,6 +159,7 @@ class Router {
   std::unique_ptr<Node> root_;
   std::vector<GuardFactory> guard_factories_;
   Guard unmatched_guard_;
+  std::vector<TrackerFactory> tracker_factories_;
 };
 
 }  // namespace parley::http

@@ -356,6 +356,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    // Kept for every request of the connection (per-address rate limits).
+    tcp::endpoint peer = socket_.remote_endpoint(ec);
+    if (!ec) req_.remote_address = peer.address().to_string();
     // The first request's head (after the TLS handshake, if any) must arrive
     // within the header timeout of connecting; later ones may wait for the
     // idle timeout first.

@@ -1,12 +1,13 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 4 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 5 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
 // and the analyses index; v4 keyed conversations by (tenant, scope, id)
 // (ADR 0010): the `location` column became `scope` (a row's scope is the
-// location it was stored with) and the unique key took it.
+// location it was stored with) and the unique key took it; v5 added
+// audit_log (ADR 0013).
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -42,6 +43,9 @@
 //                        and a partial one on create_time of the unfinished.
 //   resources            (tenant, kind, id) -> location, create_time,
 //                        update_time, body BLOB.
+//   audit_log            seq INTEGER PRIMARY KEY (append order) -> time, key,
+//                        tenant, action, resource, result. Only ever
+//                        inserted into. Indexes (time) and (tenant, time).
 //
 // Child rows reference conversations(pk) ON DELETE CASCADE, so deleting a
 // conversation row removes its body, labels, agents, views and analyses in
@@ -171,6 +175,21 @@ ALTER TABLE conversations RENAME COLUMN location TO scope;
 CREATE UNIQUE INDEX conversations_key ON conversations (tenant, scope, id);
 )sql";
 
+// Version 5: the audit log of destructive and admin actions (ADR 0013).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_time ON audit_log (time);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant, time);
+)sql";
+
 struct Migration {
   int version;  // user_version after it ran
   const char* sql;
@@ -182,6 +201,7 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
+    {5, kSchemaV5},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

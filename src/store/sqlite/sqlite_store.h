@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "store/store.h"
 #include "store/view_cache.h"
 
@@ -31,7 +32,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 4;
+inline constexpr int kSqliteSchemaVersion = 5;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -46,6 +47,9 @@ struct SqliteStoreOptions {
   // Larger means index pages rewritten by many transactions reach the main
   // file once per checkpoint instead of once per transaction.
   int wal_autocheckpoint_pages = 10000;
+  // Longest a lazy write (an audit entry) waits for another write to share
+  // its transaction before it is committed alone.
+  int lazy_write_delay_ms = 100;
   // Memory for recently read conversation views (see store/view_cache.h);
   // 0 = no cache.
   size_t view_cache_bytes = kDefaultViewCacheBytes;
@@ -118,6 +122,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
   absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,
                                                  std::string_view default_value) override;
+  absl::Status AppendAudit(const AuditEntry& entry) override;
+  void AppendAuditAsync(AuditEntry entry, WriteDone done) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) override;
   void Close() override;
 
   struct WriterStats {
@@ -156,8 +163,12 @@ class SqliteStore final : public Store {
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
   // The same without waiting: `done` gets the result on the writer thread.
+  // A `lazy` write does not start a transaction of its own: it joins the
+  // next group commit, or after options_.lazy_write_delay_ms is committed
+  // alone, so a write nobody waits for costs the writer no extra fsync
+  // while others are writing.
   void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
-                  bool scrub_files = false);
+                  bool scrub_files = false, bool lazy = false);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
   // On the writer thread, outside a transaction: PRAGMA
@@ -175,6 +186,8 @@ class SqliteStore final : public Store {
   // Writer queue.
   mutable absl::Mutex mu_;
   std::vector<WriteOp*> queue_ ABSL_GUARDED_BY(mu_);
+  size_t lazy_queued_ ABSL_GUARDED_BY(mu_) = 0;  // lazy ops in queue_
+  absl::Time lazy_deadline_ ABSL_GUARDED_BY(mu_);  // when the oldest must be committed
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
   WriterStats stats_ ABSL_GUARDED_BY(mu_);

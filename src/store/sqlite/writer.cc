@@ -23,6 +23,7 @@ struct SqliteStore::WriteOp {
   WriteDone done;
   absl::Status status;
   bool scrub_files = false;
+  bool lazy = false;
 };
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
@@ -40,12 +41,15 @@ absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
 }
 
 void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done,
-                             bool scrub_files) {
+                             bool scrub_files, bool lazy) {
   auto op = std::make_unique<WriteOp>(
-      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files});
+      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy});
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
+      if (lazy && lazy_queued_++ == 0) {
+        lazy_deadline_ = absl::Now() + absl::Milliseconds(options_.lazy_write_delay_ms);
+      }
       queue_.push_back(op.release());
       return;
     }
@@ -57,11 +61,22 @@ void SqliteStore::WriterLoop() {
   std::vector<WriteOp*> batch;
   for (;;) {
     mu_.Lock();
-    mu_.Await(absl::Condition(
-        +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-          return (!s->paused_ && !s->queue_.empty()) || (s->stopping_ && s->queue_.empty());
-        },
-        this));
+    for (;;) {
+      mu_.Await(absl::Condition(
+          +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return (!s->paused_ && !s->queue_.empty()) || (s->stopping_ && s->queue_.empty());
+          },
+          this));
+      // Only lazy writes queued: wait for another write to join, for their
+      // deadline, or for the store to close.
+      if (stopping_ || paused_ || queue_.size() > lazy_queued_ || absl::Now() >= lazy_deadline_) break;
+      mu_.AwaitWithDeadline(absl::Condition(
+                                +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  return s->stopping_ || s->queue_.size() > s->lazy_queued_;
+                                },
+                                this),
+                            lazy_deadline_);
+    }
     if (queue_.empty()) {  // stopping and drained
       mu_.Unlock();
       return;
@@ -69,6 +84,9 @@ void SqliteStore::WriterLoop() {
     const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, options_.max_batch)));
     batch.assign(queue_.begin(), queue_.begin() + n);
     queue_.erase(queue_.begin(), queue_.begin() + n);
+    for (const WriteOp* op : batch) lazy_queued_ -= op->lazy ? 1 : 0;
+    // Lazy writes left behind by a full batch go with the next one.
+    if (lazy_queued_ > 0) lazy_deadline_ = absl::InfinitePast();
     mu_.Unlock();
 
     const bool manage_space = options_.disk_reserve_bytes > 0;

@@ -332,3 +332,74 @@ TEST(RouterGuardTest, PushedGuardsRunInOrderUntilPopped) {
 
 }  // namespace
 }  // namespace parley::http
+
+namespace parley::http {
+namespace {
+
+// A tracker starts before the guards and gets the response whoever made it
+// (a guard's denial or the handler's answer), sync and async alike, and for
+// async routes only when the response is made; a null tracker or a popped
+// factory follows nothing.
+TEST(RouterTrackerTest, SeesEveryAnswerOfTrackedRoutes) {
+  Router router;
+  std::vector<std::string> log;
+  router.PushTracker([&log](Method m, std::string_view pattern) -> Tracker {
+    if (m == Method::kGet) return nullptr;  // only writes are followed
+    std::string action = std::string(MethodName(m)) + " " + std::string(pattern);
+    return [&log, action](const Request& req, const PathParams& p) -> Completion {
+      std::string start = action + " " + std::string(p.Get("thing")) + (req.Header("x-key") ? " keyed" : "");
+      return [&log, start](const Response& r) { log.push_back(start + " -> " + std::to_string(r.status)); };
+    };
+  });
+  router.PushGuard([](Method, std::string_view) -> Guard {
+    return [](const Request& req, const PathParams&) -> std::optional<Response> {
+      if (req.Header("x-key") != nullptr) return std::nullopt;
+      Response r;
+      r.status = 403;
+      return r;
+    };
+  });
+  router.Add(Method::kDelete, "/v1/things/{thing}", [](const Request&, const PathParams&) {
+    Response r;
+    r.status = 204;
+    return r;
+  });
+  router.Add(Method::kGet, "/v1/things/{thing}", Named("thing"));
+  Responder::Make* parked = nullptr;
+  Responder::Make held;
+  router.AddAsync(Method::kPost, "/v1/things/{thing}:run",
+                  [](const Request&, const PathParams&, Responder responder) {
+                    Response r;
+                    r.status = 202;
+                    std::move(responder).Send(std::move(r));
+                  });
+  router.PopGuard();
+  router.PopTracker();
+  router.Add(Method::kDelete, "/untracked/{thing}", [](const Request&, const PathParams&) { return Response(); });
+
+  Request anonymous, keyed;
+  keyed.headers = {{"x-key", "k"}};
+  auto del = router.Find(Method::kDelete, "/v1/things/t1");
+  ASSERT_NE(del.handler, nullptr);
+  EXPECT_EQ((*del.handler)(anonymous, del.params).status, 403);
+  EXPECT_EQ((*del.handler)(keyed, del.params).status, 204);
+  auto get = router.Find(Method::kGet, "/v1/things/t1");
+  EXPECT_EQ((*get.handler)(keyed, get.params).body, "thing");
+  auto run = router.Find(Method::kPost, "/v1/things/t2:run");
+  ASSERT_NE(run.async_handler, nullptr);
+  (*run.async_handler)(keyed, run.params, Responder([&](Responder::Make make) {
+                         held = std::move(make);
+                         parked = &held;
+                       }));
+  // Not made yet: not logged yet.
+  EXPECT_THAT(log, ElementsAre("DELETE /v1/things/{thing} t1 -> 403", "DELETE /v1/things/{thing} t1 keyed -> 204"));
+  ASSERT_NE(parked, nullptr);
+  EXPECT_EQ((*parked)().status, 202);
+  auto untracked = router.Find(Method::kDelete, "/untracked/x");
+  (*untracked.handler)(anonymous, untracked.params);
+  EXPECT_THAT(log, ElementsAre("DELETE /v1/things/{thing} t1 -> 403", "DELETE /v1/things/{thing} t1 keyed -> 204",
+                               "POST /v1/things/{thing}:run t2 keyed -> 202"));
+}
+
+}  // namespace
+}  // namespace parley::http
