@@ -30,6 +30,7 @@
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
+#include "service/knowledge_service.h"
 #include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
@@ -209,6 +210,7 @@ int Serve(const ServeFlags& flags) {
   parley::service::SettingsService settings(&resources);
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::service::MessageService messages(&conversations);
+  parley::service::KnowledgeService knowledge(&resources, config.blobs);
   parley::api::Services services;
   services.messages = &messages;
   services.conversations = &conversations;
@@ -217,6 +219,7 @@ int Serve(const ServeFlags& flags) {
   services.resources = &resources;
   services.settings = &settings;
   services.ingest = &ingest;
+  services.knowledge = &knowledge;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key (/healthz, added
