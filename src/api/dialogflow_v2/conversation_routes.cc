@@ -774,13 +774,14 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile"});
+      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
   });
   AddProfileRoutes(config, services, router);
   AddConversationRoutes(config, services, router);
+  AddKnowledgeRoutes(config, services, router);
   router->PopGuard();
 }
 
