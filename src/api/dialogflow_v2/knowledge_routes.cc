@@ -1,6 +1,6 @@
 // knowledgeBases (create, get, list, patch, delete with force) and their
 // documents (create, get, list, patch, delete, :reload), and the operations
-// document writes return. Knowledge bases and documents are
+// document writes return (get, list). Knowledge bases and documents are
 // service::KnowledgeService's (core::KnowledgeBase, core::KnowledgeDocument).
 //
 // Document create, patch, delete and reload are long-running operations, as
@@ -15,6 +15,7 @@
 // asynchronously. A failed create stores no document.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -389,6 +390,36 @@ class KnowledgeHandlers {
     return JsonText(Render(*op, place, *q), *q);
   }
 
+  // Newest first; only Dialogflow's (knowledge-document) operations, so a
+  // page may hold fewer than pageSize while nextPageToken continues.
+  Response ListOperations(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
+    if (!q.ok()) return Error(q.status());
+    if (const std::string* filter = q->Get("filter"); filter != nullptr && !filter->empty()) {
+      return Error(absl::InvalidArgumentError("filter is not supported on operations"));
+    }
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    const Place place = PlaceOf(p);
+    const std::string* token = q->Get("page_token");
+    auto page = s_.operations->List(place.project, place.scope, std::nullopt, PageSize(*size), token ? *token : "",
+                                    "dialogflow_v2/operations");
+    if (!page.ok()) return Error(page.status());
+    std::string body = "{\"operations\":[";
+    bool first = true;
+    for (const core::Operation& op : page->operations) {
+      if (!op.has_knowledge_document()) continue;
+      if (!first) body += ",";
+      first = false;
+      body += Render(op, place, *q);
+    }
+    body += "]";
+    if (!page->next_page_token.empty()) absl::StrAppend(&body, ",\"nextPageToken\":\"", page->next_page_token, "\"");
+    body += "}";
+    if (first && page->next_page_token.empty()) body = "{}";
+    return JsonText(std::move(body), *q);
+  }
+
  private:
   absl::StatusOr<std::string> After(const Query& q, std::string_view fingerprint) {
     const std::string* token = q.Get("page_token");
@@ -488,6 +519,7 @@ void AddKnowledgeRoutes(const api::ServerConfig&, const api::Services& services,
           bind(&KnowledgeHandlers::ReloadDoc), Dispatch::kBlocking);
   AddBoth(router, Method::kGet, "/operations/{operation}", bind(&KnowledgeHandlers::GetOperation),
           Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/operations", bind(&KnowledgeHandlers::ListOperations), Dispatch::kBlocking);
 }
 
 }  // namespace parley::dialogflow_v2
