@@ -39,6 +39,13 @@ std::string ScopePrefix(std::string_view project, std::string_view scope) {
   return absl::StrCat("projects/", Sv(project), "/locations/", Sv(scope));
 }
 
+// Names under the knowledge base's scope, in the request's form when it is
+// the request's scope.
+std::string PrefixFor(const Place& place, std::string_view scope) {
+  if (scope == place.scope) return place.prefix;
+  return ScopePrefix(place.project, scope);
+}
+
 std::vector<std::string> SortedTerms(std::string_view text) {
   std::vector<std::string> terms;
   analysis::knowledge::AppendTerms(text, &terms);
@@ -133,7 +140,7 @@ std::optional<SuggestionResult> Suggester::Compute(const Place& place, const cor
           a->set_answer(f.answer);
           a->set_confidence(f.confidence);
           a->set_question(f.question);
-          a->set_source(absl::StrCat(ScopePrefix(place.project, f.scope), "/knowledgeBases/", f.knowledge_base_id,
+          a->set_source(absl::StrCat(PrefixFor(place, f.scope), "/knowledgeBases/", f.knowledge_base_id,
                                      "/documents/", f.document_id));
           for (const auto& [k, v] : f.metadata) (*a->mutable_metadata())[k] = v;
           a->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
@@ -148,7 +155,7 @@ std::optional<SuggestionResult> Suggester::Compute(const Place& place, const cor
           a->set_title(f.title);
           // Raw-content articles have no URI of their own: their document's name.
           a->set_uri(!f.uri.empty() ? f.uri
-                                    : absl::StrCat(ScopePrefix(place.project, f.scope), "/knowledgeBases/",
+                                    : absl::StrCat(PrefixFor(place, f.scope), "/knowledgeBases/",
                                                    f.knowledge_base_id, "/documents/", f.document_id));
           for (const std::string& s : f.snippets) a->add_snippets(s);
           a->set_confidence(f.confidence);
