@@ -25,6 +25,7 @@ namespace parley::service {
 class AnalysisService;
 class ConversationService;
 class IngestService;
+class KnowledgeService;
 class MessageService;
 class OperationService;
 class ResourceService;
@@ -43,6 +44,7 @@ struct Services {
   service::SettingsService* settings = nullptr;
   service::IngestService* ingest = nullptr;
   service::MessageService* messages = nullptr;
+  service::KnowledgeService* knowledge = nullptr;
 };
 
 // Server configuration a dialect may need.

@@ -33,6 +33,7 @@
 #include "service/conversation_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
+#include "service/knowledge_service.h"
 #include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
@@ -239,6 +240,7 @@ int Serve(const ServeFlags& flags) {
   parley::service::SettingsService settings(&resources);
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::service::MessageService messages(&conversations);
+  parley::service::KnowledgeService knowledge(&resources, config.blobs);
   parley::api::Services services;
   services.conversations = &conversations;
   services.analysis = &analysis;
@@ -247,6 +249,7 @@ int Serve(const ServeFlags& flags) {
   services.settings = &settings;
   services.ingest = &ingest;
   services.messages = &messages;
+  services.knowledge = &knowledge;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate

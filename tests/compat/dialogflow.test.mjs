@@ -1,7 +1,8 @@
 // Drives Google's official Dialogflow ES Node client (@google-cloud/dialogflow,
 // v2, REST transport) against a live Parley server: conversation profiles,
 // conversations, participants, analyzeContent, messages, the conversation
-// summary and complete. The client is used exactly as an application would use
+// summary and complete; knowledge bases and FAQ documents (awaiting the
+// document operation) and the FAQ suggestion analyzeContent then returns. The client is used exactly as an application would use
 // it against Google; only its endpoint and credentials differ.
 //
 //   PARLEY_BIN=build/parley node --test tests/compat/dialogflow.test.mjs
@@ -114,6 +115,8 @@ if (deps.error || server.error) {
     let profiles;
     let conversations;
     let participants;
+    let knowledgeBases;
+    let documents;
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-df-'));
@@ -133,10 +136,12 @@ if (deps.error || server.error) {
       profiles = new deps.dialogflow.v2.ConversationProfilesClient(options);
       conversations = new deps.dialogflow.v2.ConversationsClient(options);
       participants = new deps.dialogflow.v2.ParticipantsClient(options);
+      knowledgeBases = new deps.dialogflow.v2.KnowledgeBasesClient(options);
+      documents = new deps.dialogflow.v2.DocumentsClient(options);
     });
 
     after(async () => {
-      for (const c of [profiles, conversations, participants]) if (c) await c.close();
+      for (const c of [profiles, conversations, participants, knowledgeBases, documents]) if (c) await c.close();
       if (proxy) await proxy.close();
       if (parley) {
         const { code, signal } = await parley.stop();
@@ -299,7 +304,10 @@ if (deps.error || server.error) {
       assert.ok(seconds(m.createTime) > 0);
       assert.ok(m.sentimentAnalysis.queryTextSentiment.score < 0, 'an angry message scores below 0');
       assert.ok(m.sentimentAnalysis.queryTextSentiment.magnitude > 0);
-      assert.deepEqual(first.humanAgentSuggestionResults, []);
+      // The profile's ARTICLE_SUGGESTION names a knowledge base that does not
+      // exist: that feature fails alone, with its error in its result.
+      assert.equal(first.humanAgentSuggestionResults.length, 1);
+      assert.equal(first.humanAgentSuggestionResults[0].error.code, 5);
       firstMessage = m.name;
 
       const [retry] = await participants.analyzeContent({
@@ -357,6 +365,79 @@ if (deps.error || server.error) {
       assert.match(response.summary.textSections.situation, /charged twice/);
       assert.match(response.summary.textSections.resolution, /refunded/);
       assert.match(response.summary.answerRecord, new RegExp(`^${parent}/answerRecords/[0-9]+$`));
+    });
+
+    test('knowledge base and FAQ document through the client; analyzeContent suggests the FAQ answer', async () => {
+      const [kb] = await knowledgeBases.createKnowledgeBase({
+        parent,
+        knowledgeBase: { displayName: 'Billing FAQ', languageCode: 'en' },
+      });
+      assert.match(kb.name, new RegExp(`^${parent}/knowledgeBases/[0-9]+$`));
+      assert.equal(kb.displayName, 'Billing FAQ');
+      const csv =
+        'How do I reset my password?,Open Settings and choose Reset password.\n' +
+        'Where is my refund?,Refunds reach your card within five business days.\n' +
+        'Can I change my delivery address?,Open the order and choose Change address.\n';
+      const [operation] = await documents.createDocument({
+        parent: kb.name,
+        document: { displayName: 'faq', mimeType: 'text/csv', knowledgeTypes: ['FAQ'], rawContent: Buffer.from(csv) },
+      });
+      assert.match(operation.name, new RegExp(`^${parent}/operations/[0-9]+$`));
+      const [doc] = await operation.promise();
+      assert.match(doc.name, new RegExp(`^${kb.name}/documents/[0-9]+$`));
+      assert.equal(doc.displayName, 'faq');
+      // The operation's result is decoded from its Any: enums as numbers.
+      assert.equal(doc.state, 2, 'Document.State ACTIVE');
+      assert.deepEqual(doc.knowledgeTypes, [1], 'KnowledgeType FAQ');
+      const [got] = await documents.getDocument({ name: doc.name });
+      assert.equal(got.state, 'ACTIVE');
+      assert.deepEqual(got.knowledgeTypes, ['FAQ']);
+      assert.equal(Buffer.from(got.rawContent).toString(), csv);
+      const [listed] = await documents.listDocuments({ parent: kb.name });
+      assert.deepEqual(listed.map((d) => d.name), [doc.name]);
+
+      const [profile] = await profiles.createConversationProfile({
+        parent,
+        conversationProfile: {
+          displayName: 'FAQ assist',
+          humanAgentAssistantConfig: {
+            humanAgentSuggestionConfig: {
+              featureConfigs: [
+                {
+                  suggestionFeature: { type: 'FAQ' },
+                  queryConfig: { knowledgeBaseQuerySource: { knowledgeBases: [kb.name] }, maxResults: 2 },
+                },
+              ],
+            },
+          },
+        },
+      });
+      const [conv] = await conversations.createConversation({
+        parent,
+        conversation: { conversationProfile: profile.name },
+      });
+      const [user] = await participants.createParticipant({ parent: conv.name, participant: { role: 'END_USER' } });
+      const [res] = await participants.analyzeContent({
+        participant: user.name,
+        textInput: { text: 'Hello, where is my refund? It has been a week.', languageCode: 'en-US' },
+      });
+      assert.equal(res.humanAgentSuggestionResults.length, 1);
+      const faq = res.humanAgentSuggestionResults[0].suggestFaqAnswersResponse;
+      assert.ok(faq, 'an FAQ suggestion');
+      assert.ok(faq.faqAnswers.length >= 1 && faq.faqAnswers.length <= 2);
+      assert.equal(faq.faqAnswers[0].question, 'Where is my refund?');
+      assert.equal(faq.faqAnswers[0].answer, 'Refunds reach your card within five business days.');
+      assert.equal(faq.faqAnswers[0].source, doc.name);
+      assert.ok(faq.faqAnswers[0].confidence > 0 && faq.faqAnswers[0].confidence <= 1);
+      assert.match(faq.faqAnswers[0].answerRecord, new RegExp(`^${parent}/answerRecords/[0-9]+$`));
+      assert.equal(faq.latestMessage, res.message.name);
+      assert.equal(faq.contextSize, 1);
+
+      const [deleting] = await documents.deleteDocument({ name: doc.name });
+      await deleting.promise();
+      const gone = rpcCode(await rejection(documents.getDocument({ name: doc.name })), deps);
+      assert.equal(gone.code, 5);
+      await knowledgeBases.deleteKnowledgeBase({ name: kb.name, force: true });
     });
 
     test('completeConversation ends it; content is then refused', async () => {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
+#include "api/dialogflow_v2/suggestions.h"
 #include "api/google/timestamps.h"
 #include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
@@ -184,8 +186,8 @@ std::string_view SectionKey(core::SummarySection s) {
 
 class Handlers {
  public:
-  Handlers(const api::ServerConfig& config, const api::Services& services)
-      : config_(config), s_(services) {}
+  Handlers(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Suggester> suggester)
+      : config_(config), s_(services), suggester_(std::move(suggester)) {}
 
   // ---- conversations ----
 
@@ -496,7 +498,8 @@ class Handlers {
       return Error(absl::FailedPreconditionError(absl::StrCat(
           "conversation \"", c->id(), "\" is completed; no content can be added")));
     }
-    const bool sentiment = SentimentEnabled(place, *c);
+    auto profile = LoadProfile(s_, place, c->profile());  // a deleted profile asks for nothing
+    const bool sentiment = profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
     AnalyzeContentResponse out;
     if (body.has_text_input()) {
       std::optional<core::Message> stored =
@@ -515,7 +518,7 @@ class Handlers {
         auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one));
         if (appended.ok()) {
           stored = std::move(appended->front());
-          // Re-read for the participants the rendering names.
+          *c->add_messages() = *stored;  // the context of its suggestions
         } else if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty()) {
           // A retry that raced the first call: answer with what it stored.
           auto again = s_.conversations->Get(place.project, place.scope, c->id());
@@ -528,11 +531,33 @@ class Handlers {
         }
       }
       MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
+      // Suggestions for the human agent are computed on end-user messages,
+      // suggestions for the end user on human-agent messages, each list in
+      // the order of the profile's feature configs, with the analysed
+      // message as the latest.
+      int end = 0;
+      for (int i = 0; i < c->messages_size(); ++i) {
+        if (c->messages(i).id() == stored->id()) end = i + 1;
+      }
+      if (profile.ok() && end > 0) {
+        const core::HumanAgentAssistConfig& assist = profile->human_agent_assist();
+        if (stored->role() == core::END_USER) {
+          for (SuggestionResult& r : suggester_->ForLatest(place, *c, end, assist.human_agent_suggestions())) {
+            *out.add_human_agent_suggestion_results() = std::move(r);
+          }
+        } else if (stored->role() == core::HUMAN_AGENT) {
+          for (SuggestionResult& r : suggester_->ForLatest(place, *c, end, assist.end_user_suggestions())) {
+            *out.add_end_user_suggestion_results() = std::move(r);
+          }
+        }
+      }
+      if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
     }
     Response r = Json(out, *q);
-    // Suggestions come with the knowledge service (a later part); the list
-    // is there, empty, as Dialogflow sends it for a profile without features.
-    if (r.status == 200 && q->fields().empty() && !r.body.empty() && r.body.back() == '}') {
+    // The list is there even when empty, as Dialogflow sends it for a
+    // profile without features.
+    if (out.human_agent_suggestion_results_size() == 0 && r.status == 200 && q->fields().empty() &&
+        !r.body.empty() && r.body.back() == '}') {
       r.body.pop_back();
       r.body += r.body.size() > 1 ? ",\"humanAgentSuggestionResults\":[]}" : "\"humanAgentSuggestionResults\":[]}";
     }
@@ -725,7 +750,98 @@ class Handlers {
     return Json(out, *q);
   }
 
+  // participants/{p}/suggestions:suggestArticles, :suggestFaqAnswers,
+  // :suggestSmartReplies: the feature of that type the profile configures
+  // for the participant's role (human agent: human_agent_suggestion_config;
+  // end user: end_user_suggestion_config).
+  template <typename Req, typename Resp>
+  Response Suggest(const Request& req, const PathParams& p, core::SuggestionFeature::Type type,
+                   Resp* (SuggestionResult::*pick)()) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    Req body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    const std::string conversation = ConversationName(place, p.Get("conversation"));
+    if (auto st = CheckNameMatchesUrl("parent", body.parent(),
+                                      ParticipantName(place, p.Get("conversation"), p.Get("participant")));
+        !st.ok()) {
+      return Error(st);
+    }
+    if (body.context_size() < 0) return Error(absl::InvalidArgumentError("context_size must not be negative"));
+    const int context_size = body.context_size() == 0 ? kDefaultSuggestionContext
+                                                      : std::min(body.context_size(), kMaxSuggestionContext);
+    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
+    if (!c.ok()) return Error(c.status());
+    const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
+    if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
+    auto profile = LoadProfile(s_, place, c->profile());
+    if (!profile.ok()) return Error(profile.status());
+    const auto& features = participant->role() == core::END_USER
+                               ? profile->human_agent_assist().end_user_suggestions()
+                               : profile->human_agent_assist().human_agent_suggestions();
+    const core::SuggestionFeature* feature = nullptr;
+    for (const core::SuggestionFeature& f : features) {
+      if (f.type() == type && feature == nullptr) feature = &f;
+    }
+    if (feature == nullptr) {
+      return Error(absl::FailedPreconditionError(absl::StrCat(
+          "conversation profile \"", c->profile(), "\" has no ",
+          Sv(HAAC_FeatureName(type)), " feature for ",
+          participant->role() == core::END_USER ? "end-user" : "human-agent", " participants")));
+    }
+    int end = c->messages_size();
+    if (!body.latest_message().empty()) {
+      const std::string id = MessageIdOf(place, c->id(), body.latest_message());
+      if (id.empty()) {
+        return Error(absl::InvalidArgumentError(absl::StrCat(
+            "latest_message \"", body.latest_message(), "\" is not a message of ", conversation)));
+      }
+      end = -1;
+      for (int i = 0; i < c->messages_size(); ++i) {
+        if (c->messages(i).id() == id) end = i + 1;
+      }
+      if (end < 0) {
+        return Error(absl::NotFoundError(absl::StrCat("message \"", body.latest_message(), "\" not found")));
+      }
+    }
+    std::string typed;
+    if constexpr (std::is_same_v<Req, SuggestSmartRepliesRequest>) typed = body.current_text_input().text();
+    auto result = suggester_->Compute(place, *c, *feature, Suggester::Context(*c, end, context_size), typed);
+    if (!result) return Error(absl::UnimplementedError("suggestion type not supported"));
+    if (result->has_error()) {
+      return Error(absl::Status(static_cast<absl::StatusCode>(result->error().code()), result->error().message()));
+    }
+    return Json(*((*result).*pick)(), *q);
+  }
+
+  Response SuggestArticles(const Request& req, const PathParams& p) {
+    return Suggest<SuggestArticlesRequest, SuggestArticlesResponse>(
+        req, p, core::SuggestionFeature::ARTICLE_SUGGESTION, &SuggestionResult::mutable_suggest_articles_response);
+  }
+  Response SuggestFaqAnswers(const Request& req, const PathParams& p) {
+    return Suggest<SuggestFaqAnswersRequest, SuggestFaqAnswersResponse>(
+        req, p, core::SuggestionFeature::FAQ, &SuggestionResult::mutable_suggest_faq_answers_response);
+  }
+  Response SuggestSmartReplies(const Request& req, const PathParams& p) {
+    return Suggest<SuggestSmartRepliesRequest, SuggestSmartRepliesResponse>(
+        req, p, core::SuggestionFeature::SMART_REPLY, &SuggestionResult::mutable_suggest_smart_replies_response);
+  }
+
  private:
+  static std::string_view HAAC_FeatureName(core::SuggestionFeature::Type type) {
+    switch (type) {
+      case core::SuggestionFeature::ARTICLE_SUGGESTION:
+        return "ARTICLE_SUGGESTION";
+      case core::SuggestionFeature::FAQ:
+        return "FAQ";
+      case core::SuggestionFeature::SMART_REPLY:
+        return "SMART_REPLY";
+      default:
+        return "such";
+    }
+  }
+
   // Whether the conversation's profile asks for sentiment analysis of
   // messages (a deleted profile asks for nothing).
   bool SentimentEnabled(const Place& place, const core::Conversation& c) {
@@ -735,13 +851,14 @@ class Handlers {
 
   api::ServerConfig config_;
   api::Services s_;
+  std::shared_ptr<Suggester> suggester_;
 };
 
 }  // namespace
 
 void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
                            http::Router* router) {
-  auto h = std::make_shared<Handlers>(config, services);
+  auto h = std::make_shared<Handlers>(config, services, std::make_shared<Suggester>(services));
   auto bind = [h](Response (Handlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
   };
@@ -767,6 +884,14 @@ void AddConversationRoutes(const api::ServerConfig& config, const api::Services&
           bind(&Handlers::BatchCreateMessages), Dispatch::kBlocking);
   AddBoth(router, Method::kPost, "/conversations/{conversation}/suggestions:suggestConversationSummary",
           bind(&Handlers::SuggestSummary), Dispatch::kBlocking);
+  for (const auto& [suffix, fn] : std::vector<std::pair<std::string_view, Response (Handlers::*)(const Request&, const PathParams&)>>{
+           {":suggestArticles", &Handlers::SuggestArticles},
+           {":suggestFaqAnswers", &Handlers::SuggestFaqAnswers},
+           {":suggestSmartReplies", &Handlers::SuggestSmartReplies}}) {
+    AddBoth(router, Method::kPost,
+            absl::StrCat("/conversations/{conversation}/participants/{participant}/suggestions", Sv(suffix)), bind(fn),
+            Dispatch::kBlocking);
+  }
 }
 
 void AddRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router) {
@@ -774,13 +899,14 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile"});
+      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
   });
   AddProfileRoutes(config, services, router);
   AddConversationRoutes(config, services, router);
+  AddKnowledgeRoutes(config, services, router);
   router->PopGuard();
 }
 

@@ -14,5 +14,6 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
 void AddProfileRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
                            http::Router* router);
+void AddKnowledgeRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 
 }  // namespace parley::dialogflow_v2

@@ -129,6 +129,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       if (conversation != nullptr) response = AnyJson(*conversation, print);
       break;
     }
+    case core::Operation::kKnowledgeDocument:  // Dialogflow's; rendered bare
     case core::Operation::JOB_NOT_SET:
       break;
   }
