@@ -25,6 +25,7 @@
 #include "api/http/server.h"
 #include "api/protojson/protojson.h"
 #include "cli/command.h"
+#include "core/filter.h"
 #include "core/ids.h"
 #include "core/page_token.h"
 #include "jobs/job_queue.h"
@@ -54,6 +55,14 @@ struct ServeFlags {
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
   size_t max_conversation_mb = 32;
+  // Per conversation, whichever dialect writes it (service::ConversationLimits).
+  int max_labels = 20;
+  int max_segments = 10'000;
+  size_t max_segment_kb = 64;
+  int max_words_per_segment = 10'000;
+  // Filters, every dialect (core::FilterLimits).
+  size_t max_filter_bytes = 4096;
+  int max_filter_depth = parley::core::kMaxFilterDepth;
   size_t max_response_mb = 64;
   size_t max_inflight_response_mb = 512;
   int sweep_seconds = 60;
@@ -164,6 +173,11 @@ int Serve(const ServeFlags& flags) {
   }
   parley::service::ConversationLimits conversation_limits;
   conversation_limits.max_conversation_bytes = flags.max_conversation_mb << 20;
+  conversation_limits.max_labels = flags.max_labels;
+  conversation_limits.max_messages = flags.max_segments;
+  conversation_limits.max_message_text_bytes = flags.max_segment_kb << 10;
+  conversation_limits.max_words_per_message = flags.max_words_per_segment;
+  parley::core::SetFilterLimits({flags.max_filter_bytes, flags.max_filter_depth});
   parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key),
                                                      conversation_limits);
 
@@ -371,6 +385,23 @@ void AddServeCommand(CLI::App& app) {
                         "transcript file, upload, update); larger ones get 400")
       ->check(CLI::Range(size_t{1}, size_t{1} << 12))
       ->capture_default_str();
+  serve_cmd->add_option("--max-labels", serve->max_labels, "Labels per conversation (more get 400)")
+      ->check(CLI::Range(0, 10'000))->capture_default_str();
+  serve_cmd->add_option("--max-segments", serve->max_segments,
+                        "Transcript segments (messages) per conversation (more get 400)")
+      ->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  serve_cmd->add_option("--max-segment-kb", serve->max_segment_kb,
+                        "Text of one segment (message), KiB (more get 400)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 14))->capture_default_str();
+  serve_cmd->add_option("--max-words-per-segment", serve->max_words_per_segment,
+                        "Word timings of one segment (more get 400)")
+      ->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  serve_cmd->add_option("--max-filter-bytes", serve->max_filter_bytes,
+                        "Longest AIP-160 filter, bytes (longer get 400)")
+      ->check(CLI::Range(size_t{16}, size_t{1} << 16))->capture_default_str();
+  serve_cmd->add_option("--max-filter-depth", serve->max_filter_depth,
+                        "Deepest parenthesis nesting of a filter (deeper get 400)")
+      ->check(CLI::Range(1, parley::core::kMaxFilterDepth))->capture_default_str();
   serve_cmd->add_option("--max-response-mb", serve->max_response_mb,
                         "Largest list response, MiB: a page stops adding items before it would "
                         "exceed it and continues on the next page; at least --max-conversation-mb")

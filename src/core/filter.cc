@@ -1,5 +1,7 @@
 #include "core/filter.h"
 
+#include <algorithm>
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,8 +16,8 @@ namespace {
 
 // Bounds on hostile input: the parser recurses once per parenthesis level, so
 // the depth limit is what keeps deep nesting from exhausting the stack.
-constexpr size_t kMaxFilterBytes = 4096;
-constexpr int kMaxDepth = 32;
+std::atomic<size_t> max_filter_bytes{FilterLimits{}.max_bytes};
+std::atomic<int> max_filter_depth{FilterLimits{}.max_depth};
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -243,8 +245,8 @@ class Parser {
   absl::StatusOr<FilterExpr> Simple() {
     if (Peek() != '(') return Restriction();
     const size_t open = pos_;
-    if (depth_ >= kMaxDepth) {
-      return Error(absl::StrCat("parentheses nested deeper than ", kMaxDepth,
+    if (const int max_depth = max_filter_depth.load(std::memory_order_relaxed); depth_ >= max_depth) {
+      return Error(absl::StrCat("parentheses nested deeper than ", max_depth,
                                 " levels"),
                    open);
     }
@@ -365,11 +367,22 @@ class Parser {
 
 }  // namespace
 
+void SetFilterLimits(FilterLimits limits) {
+  max_filter_bytes.store(limits.max_bytes, std::memory_order_relaxed);
+  max_filter_depth.store(std::clamp(limits.max_depth, 1, kMaxFilterDepth),
+                         std::memory_order_relaxed);
+}
+
+FilterLimits GetFilterLimits() {
+  return {max_filter_bytes.load(std::memory_order_relaxed),
+          max_filter_depth.load(std::memory_order_relaxed)};
+}
+
 absl::StatusOr<FilterExpr> ParseFilter(std::string_view text) {
-  if (text.size() > kMaxFilterBytes) {
+  if (const size_t max_bytes = max_filter_bytes.load(std::memory_order_relaxed);
+      text.size() > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "Invalid filter: filter is ", text.size(), " bytes long; the limit is ",
-        kMaxFilterBytes));
+        "Invalid filter: filter is ", text.size(), " bytes long; the limit is ", max_bytes));
   }
   return Parser(text).Parse();
 }

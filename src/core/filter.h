@@ -35,6 +35,18 @@ struct FilterExpr {
   size_t position = 0;
 };
 
+// Bounds on filters, for every dialect (README, Limits). Process-wide: set
+// once at start (`parley serve --max-filter-bytes/--max-filter-depth`) before
+// any parse. The depth cannot exceed kMaxFilterDepth: the parser recurses once
+// per level and the store's query builder has its own bound above it.
+inline constexpr int kMaxFilterDepth = 32;
+struct FilterLimits {
+  size_t max_bytes = 4096;
+  int max_depth = kMaxFilterDepth;  // parenthesis levels, 1..kMaxFilterDepth
+};
+void SetFilterLimits(FilterLimits limits);
+FilterLimits GetFilterLimits();
+
 // Parses `text` (AIP-160). An empty or all-blank text yields an error; callers
 // treat an empty filter as "no filter" before calling. On a syntax error returns
 // INVALID_ARGUMENT whose message names the problem and its position.
