@@ -383,7 +383,8 @@ absl::StatusOr<AnalysisService::Found> AnalysisService::GetAnalysis(
 
 absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
     std::string_view tenant, std::string_view scope, std::string_view conversation_id,
-    int page_size, std::string_view page_token) {
+    int page_size, std::string_view page_token,
+    const std::function<bool(const core::Analysis&)>& take) {
   auto c = conversations_->Get(tenant, scope, conversation_id);
   if (!c.ok()) return c.status();
   const std::string fingerprint = absl::StrCat("analyses\x1f", c->id());
@@ -397,6 +398,16 @@ absl::StatusOr<AnalysisService::AnalysisPage> AnalysisService::ListAnalyses(
   if (!stored.ok()) return stored.status();
   AnalysisPage page;
   page.analyses = std::move(stored->analyses);
+  if (take) {
+    for (size_t i = 0; i < page.analyses.size(); ++i) {
+      if (take(page.analyses[i]) || i == 0) continue;
+      // The store orders by (create_time, id): the cursor of the last one kept.
+      const core::Analysis& last = page.analyses[i - 1];
+      stored->next = core::ListCursor{last.create_time_us(), last.id()};
+      page.analyses.resize(i);
+      break;
+    }
+  }
   if (stored->next) page.next_page_token = conversations_->tokens().Encode(*stored->next, fingerprint);
   page.conversation = std::move(*c);
   return page;

@@ -116,9 +116,14 @@ class AnalysisService {
     std::string next_page_token;           // empty on the last page
   };
   // `page_size` must already be clamped; `page_token` from an earlier page.
-  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view scope,
-                                            std::string_view conversation_id, int page_size,
-                                            std::string_view page_token);
+  // `take`, when given, sees each analysis in page order; when it returns
+  // false the page ends before that analysis (the first is always kept) and
+  // the next page token starts with it: a dialect bounds its response size
+  // this way (--max-response-mb).
+  absl::StatusOr<AnalysisPage> ListAnalyses(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id,
+      int page_size, std::string_view page_token,
+      const std::function<bool(const core::Analysis&)>& take = nullptr);
 
   // Deletes one analysis; the newest remaining one becomes the latest.
   absl::Status DeleteAnalysis(std::string_view tenant, std::string_view scope,

@@ -180,6 +180,43 @@ class BulkAnalyzeResumeTest : public ::testing::Test {
   std::unique_ptr<AnalysisService> analysis_;
 };
 
+// A list page may end early (a dialect's response-size cap): the next page
+// token continues with the first analysis left out, none skipped or repeated.
+TEST_F(BulkAnalyzeResumeTest, AListPageEndsWhereTakeStopsAndTheTokenContinuesThere) {
+  Add("c1");
+  for (int i = 1; i <= 5; ++i) {
+    core::Analysis a;
+    a.set_tenant("t1");
+    a.set_scope("us");
+    a.set_conversation_id("c1");
+    a.set_id("a" + std::to_string(i));
+    a.set_create_time_us(1000 * i);
+    ASSERT_TRUE(store_->PutAnalysis(a).ok());
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    int taken = 0;
+    auto page = analysis_->ListAnalyses("t1", "us", "c1", 100, token,
+                                        [&](const core::Analysis&) { return ++taken <= 2; });
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->analyses.size(), 2u);
+    for (const core::Analysis& a : page->analyses) seen.push_back(a.id());
+    token = page->next_page_token;
+    ASSERT_LT(++pages, 10);
+  } while (!token.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a5", "a4", "a3", "a2", "a1"}));
+  EXPECT_EQ(pages, 3);
+  // A take that refuses everything still gets the first one.
+  auto one = analysis_->ListAnalyses("t1", "us", "c1", 100, "",
+                                     [](const core::Analysis&) { return false; });
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->analyses.size(), 1u);
+  EXPECT_EQ(one->analyses[0].id(), "a5");
+  EXPECT_FALSE(one->next_page_token.empty());
+}
+
 TEST_F(BulkAnalyzeResumeTest, StartsAfterTheStoredPositionAndSkipsLaterConversations) {
   std::vector<core::Conversation> made;
   for (int i = 1; i <= 5; ++i) made.push_back(Add("conv-" + std::to_string(i)));

@@ -47,7 +47,8 @@ Response JsonText(std::string body, const Query& q) {
 
 class AnalysisHandlers {
  public:
-  explicit AnalysisHandlers(const Services& services) : s_(services) {}
+  AnalysisHandlers(const Options& options, const Services& services)
+      : s_(services), max_response_bytes_(options.max_response_bytes) {}
 
   Response Create(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {});
@@ -81,8 +82,19 @@ class AnalysisHandlers {
       return Error(absl::InvalidArgumentError("filter is not supported when listing analyses"));
     }
     const std::string* token = q->Get("page_token");
+    // Like conversation lists, the page ends before the analysis that would
+    // take the response over --max-response-mb (issue 9 #8).
+    const size_t cap = max_response_bytes_;
+    size_t total = 64;  // the envelope and the next page token
+    auto take = [&](const core::Analysis& a) {
+      if (cap == 0) return true;
+      const size_t bytes = 32 * a.ByteSizeLong() + 64;  // JSON is far under 32x the binary form
+      if (total + bytes > cap) return false;
+      total += bytes;
+      return true;
+    };
     auto page = s_.analysis->ListAnalyses(p.Get("project"), p.Get("location"), p.Get("conversation"),
-                                          PageSize(*size), token ? *token : "");
+                                          PageSize(*size), token ? *token : "", take);
     if (!page.ok()) return Error(page.status());
     ListAnalysesResponse out;
     for (const core::Analysis& a : page->analyses) AnalysisToWire(a, page->conversation, out.add_analyses());
@@ -230,12 +242,13 @@ class AnalysisHandlers {
   }
 
   Services s_;
+  size_t max_response_bytes_;
 };
 
 }  // namespace
 
-void AddAnalysisRoutes(const Services& services, http::Router* router) {
-  auto h = std::make_shared<AnalysisHandlers>(services);
+void AddAnalysisRoutes(const Options& options, const Services& services, http::Router* router) {
+  auto h = std::make_shared<AnalysisHandlers>(options, services);
   const std::string loc(kLocation);
   const std::string conv = loc + "/conversations/{conversation}";
   auto bind = [h](Response (AnalysisHandlers::*fn)(const Request&, const PathParams&)) {

@@ -332,7 +332,7 @@ void AddRoutes(const Options& options, const Services& services, http::Router* r
     };
   });
   AddConversationRoutes(options, services, router);
-  AddAnalysisRoutes(services, router);
+  AddAnalysisRoutes(options, services, router);
   AddPhraseMatcherRoutes(services, router);
   AddSettingsRoutes(services, router);
   AddUploadRoutes(options, services, router);

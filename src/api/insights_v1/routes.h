@@ -25,7 +25,7 @@ void AddRoutes(const Options& options, const Services& services, http::Router* r
 
 // The parts, each in its own file.
 void AddConversationRoutes(const Options& options, const Services& services, http::Router* router);
-void AddAnalysisRoutes(const Services& services, http::Router* router);
+void AddAnalysisRoutes(const Options& options, const Services& services, http::Router* router);
 void AddPhraseMatcherRoutes(const Services& services, http::Router* router);
 void AddSettingsRoutes(const Services& services, http::Router* router);
 void AddUploadRoutes(const Options& options, const Services& services, http::Router* router);
