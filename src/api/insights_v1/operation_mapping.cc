@@ -129,6 +129,10 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       if (conversation != nullptr) response = AnyJson(*conversation, print);
       break;
     }
+    case core::Operation::kApp:  // CES's: rendered when accepted (AppJob)
+      metadata = op.app().metadata_json();
+      if (op.state() == core::OPERATION_SUCCEEDED) response = op.app().response_json();
+      break;
     case core::Operation::kKnowledgeDocument:  // Dialogflow's; rendered bare
     case core::Operation::JOB_NOT_SET:
       break;
