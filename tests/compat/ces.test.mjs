@@ -1,0 +1,213 @@
+// Drives Google's discovery-based client for Customer Engagement Suite
+// (npm `googleapis`, `google.ces({version: 'v1'})`, REST) against a live
+// Parley server: apps create (polling the long-running operation), get, list,
+// patch, delete; conversations loaded through Parley's own import route
+// (plain fetch), then get, list (sources, filter, paging), delete and
+// batchDelete (awaiting its operation) through the client, unchanged.
+//
+//   PARLEY_BIN=build/parley node --test tests/compat/ces.test.mjs
+//
+// Set PARLEY_COMPAT_TRACE=1 to route the client through a logging proxy.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer, startTracingProxy } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
+
+function loadDependencies() {
+  const marker = path.join(here, 'node_modules', 'googleapis', 'package.json');
+  if (!existsSync(marker)) {
+    return {
+      error:
+        `The googleapis client is not installed (${marker} is missing).\n` +
+        'Run:  bash scripts/install-deps.sh --with-test-clients',
+    };
+  }
+  const require = createRequire(path.join(here, 'package.json'));
+  try {
+    const { google } = require('googleapis');
+    return { google, clientVersion: require('googleapis/package.json').version };
+  } catch (e) {
+    return { error: `Loading googleapis failed: ${e.message}` };
+  }
+}
+
+function findParleyBinary() {
+  const fromEnv = process.env.PARLEY_BIN;
+  if (fromEnv) {
+    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
+  }
+  const fallback = path.join(repoRoot, 'build', 'parley');
+  if (existsSync(fallback)) return { bin: fallback };
+  return { error: 'Set PARLEY_BIN to the parley server binary (ctest does this).' };
+}
+
+// The HTTP status and google.rpc.Status of a rejected googleapis call.
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.equal(typeof e.status, 'number', `expected an HTTP error, got ${e.message}`);
+    return { status: e.status, error: e.response?.data?.error };
+  }
+  assert.fail('expected the call to be rejected, but it succeeded');
+}
+
+const deps = loadDependencies();
+const server = findParleyBinary();
+
+if (deps.error || server.error) {
+  test('prerequisites for the CES client compatibility test', () => {
+    assert.fail([deps.error, server.error].filter(Boolean).join('\n\n'));
+  });
+} else {
+  describe(`googleapis@${deps.clientVersion} ces v1 (REST) against parley`, () => {
+    const parent = 'projects/acme/locations/us';
+    const app = `${parent}/apps/support`;
+    let dataDir;
+    let parley;
+    let proxy;
+    let port;
+    let ces;
+
+    // Polls an operation through the client until it is done.
+    async function awaitOperation(op) {
+      for (let i = 0; i < 500 && !op.done; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        op = (await ces.projects.locations.operations.get({ name: op.name })).data;
+      }
+      assert.equal(op.done, true, `operation ${op.name} did not finish`);
+      assert.equal(op.error, undefined, JSON.stringify(op.error));
+      return op;
+    }
+
+    before(async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-ces-'));
+      parley = await startServer(server.bin, dataDir);
+      port = parley.port;
+      if (TRACE) {
+        proxy = await startTracingProxy(parley.port);
+        port = proxy.port;
+      }
+      ces = deps.google.ces({ version: 'v1', rootUrl: `http://127.0.0.1:${port}/`, auth: 'test-key' });
+    });
+
+    after(async () => {
+      if (proxy) await proxy.close();
+      if (parley) {
+        const { code, signal } = await parley.stop();
+        assert.equal(signal, null, `parley was killed by ${signal}`);
+        assert.equal(code, 0, `parley exited with ${code}`);
+      }
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('apps: create (operation), get, list, patch', async () => {
+      const created = await ces.projects.locations.apps.create({
+        parent,
+        appId: 'support',
+        requestBody: { displayName: 'Support bot', languageSettings: { defaultLanguageCode: 'en-US' } },
+      });
+      assert.match(created.data.name, /^projects\/acme\/locations\/us\/operations\//);
+      const op = await awaitOperation(created.data);
+      assert.equal(op.response['@type'], 'type.googleapis.com/google.cloud.ces.v1.App');
+      assert.equal(op.response.name, app);
+      assert.equal(op.response.displayName, 'Support bot');
+
+      const got = await ces.projects.locations.apps.get({ name: app });
+      assert.equal(got.data.languageSettings.defaultLanguageCode, 'en-US');
+
+      const patched = await ces.projects.locations.apps.patch({
+        name: app,
+        updateMask: 'description',
+        requestBody: { description: 'billing' },
+      });
+      assert.equal(patched.data.description, 'billing');
+      assert.equal(patched.data.displayName, 'Support bot');
+
+      const listed = await ces.projects.locations.apps.list({ parent });
+      assert.deepEqual(listed.data.apps.map((a) => a.name), [app]);
+
+      const missing = await rejection(ces.projects.locations.apps.get({ name: `${parent}/apps/nosuch` }));
+      assert.equal(missing.status, 404);
+      assert.equal(missing.error.status, 'NOT_FOUND');
+    });
+
+    test('conversations: import (native), get, list, delete, batchDelete', async () => {
+      const body = {
+        conversations: [
+          { name: `${app}/conversations/live-1`, source: 'LIVE', startTime: '2025-01-02T10:00:00Z',
+            turns: [{ messages: [
+              { role: 'user', chunks: [{ text: 'My bill is wrong' }], eventTime: '2025-01-02T10:00:01Z' },
+              { role: 'agent', chunks: [{ text: 'Let me check.' }], eventTime: '2025-01-02T10:00:02Z' }] }] },
+          { name: `${app}/conversations/live-2`, source: 'LIVE', startTime: '2025-01-03T10:00:00Z',
+            turns: [{ messages: [{ role: 'user', chunks: [{ transcript: 'hello' }] }] }] },
+          { name: `${app}/conversations/eval-1`, source: 'EVAL', startTime: '2025-01-04T10:00:00Z',
+            turns: [{ messages: [{ role: 'user', chunks: [{ text: 'test' }] }] }] },
+        ],
+      };
+      const res = await fetch(`http://127.0.0.1:${port}/v1/${app}/conversations:import`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal((await res.json()).conversations.length, 3);
+
+      const conv = (await ces.projects.locations.apps.conversations.get({ name: `${app}/conversations/live-1` })).data;
+      assert.equal(conv.source, 'LIVE');
+      assert.equal(conv.turnCount, 1);
+      assert.equal(conv.channelType, 'TEXT');
+      assert.deepEqual(conv.inputTypes, ['INPUT_TYPE_TEXT']);
+      assert.equal(conv.turns[0].messages[1].chunks[0].text, 'Let me check.');
+      assert.equal(conv.turns[0].messages[0].eventTime, '2025-01-02T10:00:01Z');
+
+      const wrongSource = await rejection(
+        ces.projects.locations.apps.conversations.get({ name: `${app}/conversations/eval-1`, source: 'LIVE' }));
+      assert.equal(wrongSource.status, 404);
+
+      const all = (await ces.projects.locations.apps.conversations.list({ parent: app })).data;
+      assert.deepEqual(all.conversations.map((c) => c.name.split('/').pop()), ['eval-1', 'live-2', 'live-1']);
+
+      const some = (await ces.projects.locations.apps.conversations.list({ parent: app, sources: ['EVAL', 'LIVE'],
+        filter: 'input_types:INPUT_TYPE_AUDIO' })).data;
+      assert.deepEqual(some.conversations.map((c) => c.name.split('/').pop()), ['live-2']);
+
+      const page1 = (await ces.projects.locations.apps.conversations.list({ parent: app, pageSize: 2 })).data;
+      assert.equal(page1.conversations.length, 2);
+      const page2 = (await ces.projects.locations.apps.conversations.list({ parent: app, pageSize: 2,
+        pageToken: page1.nextPageToken })).data;
+      assert.deepEqual(page2.conversations.map((c) => c.name.split('/').pop()), ['live-1']);
+      assert.equal(page2.nextPageToken, undefined);
+
+      // Delete: LIVE unless a source is given.
+      const notLive = await rejection(
+        ces.projects.locations.apps.conversations.delete({ name: `${app}/conversations/eval-1` }));
+      assert.equal(notLive.status, 404);
+      await ces.projects.locations.apps.conversations.delete({ name: `${app}/conversations/eval-1`, source: 'EVAL' });
+
+      const started = await ces.projects.locations.apps.conversations.batchDelete({
+        parent: app,
+        requestBody: { conversations: [`${app}/conversations/live-1`, `${app}/conversations/live-2`] },
+      });
+      const op = await awaitOperation(started.data);
+      assert.deepEqual(op.response.deletedConversations, [`${app}/conversations/live-1`, `${app}/conversations/live-2`]);
+      const left = (await ces.projects.locations.apps.conversations.list({ parent: app })).data;
+      assert.equal(left.conversations, undefined);
+
+      const deleted = await ces.projects.locations.apps.delete({ name: app });
+      await awaitOperation(deleted.data);
+      const gone = await rejection(ces.projects.locations.apps.get({ name: app }));
+      assert.equal(gone.status, 404);
+    });
+  });
+}
