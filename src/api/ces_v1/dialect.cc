@@ -5,8 +5,10 @@
 // operations are polled at .../locations/{location}/operations/{op}, a route
 // Insights owns (one operations collection per location).
 #include <memory>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "api/ces_v1/routes.h"
 #include "api/dialect.h"
 #include "api/google/errors.h"
@@ -21,7 +23,11 @@ class CesDialect : public api::Dialect {
   std::string_view name() const override { return "ces_v1"; }
 
   bool Owns(std::string_view path) const override {
-    return absl::StartsWith(Sv(path), "/v1/projects/") && absl::StrContains(Sv(path), "/apps");
+    // projects/P/locations/L/apps[/...]: the segment after the location.
+    if (!absl::StartsWith(Sv(path), "/v1/projects/")) return false;
+    const std::vector<absl::string_view> segments = absl::StrSplit(Sv(path), '/');
+    // "", "v1", "projects", P, "locations", L, "apps", ...
+    return segments.size() >= 7 && segments[4] == "locations" && absl::StartsWith(segments[6], "apps");
   }
 
   void AddRoutes(const api::ServerConfig& config, const api::Services& services,
