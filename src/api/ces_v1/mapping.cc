@@ -242,6 +242,23 @@ absl::Status ConversationFromWire(const Conversation& in, const AppPlace& place,
   }
   // The deprecated flat form: messages outside any turn.
   for (const Message& m : in.messages()) MessageFromWire(m, out->add_messages());
+  // One participant per speaker role, so that analyses tell the end user from
+  // the agent (per-speaker sentiment) as they do for other dialects.
+  for (core::Message& m : *out->mutable_messages()) {
+    const char* id = m.role() == core::END_USER          ? "end-user"
+                     : m.role() == core::AUTOMATED_AGENT ? "virtual-agent"
+                     : m.role() == core::HUMAN_AGENT     ? "human-agent"
+                                                         : nullptr;
+    if (id == nullptr) continue;
+    m.set_participant_id(id);
+    bool known = false;
+    for (const core::Participant& p : out->participants()) known |= p.id() == id;
+    if (!known) {
+      core::Participant* p = out->add_participants();
+      p->set_id(id);
+      p->set_role(m.role());
+    }
+  }
   std::set<int> types;
   for (int t : in.input_types()) {
     if (t != Conversation::INPUT_TYPE_UNSPECIFIED) types.insert(t);
