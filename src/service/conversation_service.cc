@@ -212,9 +212,16 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 
 absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
-    const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub) {
+    const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub,
+    const Conversation* snapshot) {
+  // A snapshot of another key would be written over that key: refuse it.
+  if (snapshot != nullptr &&
+      (snapshot->tenant() != tenant || snapshot->scope() != scope || snapshot->id() != id)) {
+    return absl::InvalidArgumentError("the snapshot is of another conversation");
+  }
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto current = Get(tenant, scope, id);
+    absl::StatusOr<Conversation> current =
+        attempt == 0 && snapshot != nullptr ? absl::StatusOr<Conversation>(*snapshot) : Get(tenant, scope, id);
     if (!current.ok()) return current.status();
     Conversation next = *current;
     if (absl::Status s = mutate(next); !s.ok()) return s;
