@@ -220,9 +220,13 @@ absl::StatusOr<Conversation> ConversationService::Update(
     return absl::InvalidArgumentError("the snapshot is of another conversation");
   }
   for (int attempt = 0; attempt < 16; ++attempt) {
-    absl::StatusOr<Conversation> current =
-        attempt == 0 && snapshot != nullptr ? absl::StatusOr<Conversation>(*snapshot) : Get(tenant, scope, id);
-    if (!current.ok()) return current.status();
+    // The snapshot is used in place (not copied): only `next` is a copy.
+    absl::StatusOr<Conversation> read;
+    if (attempt > 0 || snapshot == nullptr) {
+      read = Get(tenant, scope, id);
+      if (!read.ok()) return read.status();
+    }
+    const Conversation* current = attempt == 0 && snapshot != nullptr ? snapshot : &*read;
     Conversation next = *current;
     if (absl::Status s = mutate(next); !s.ok()) return s;
     if (next.tenant() != current->tenant() || next.id() != current->id() ||
