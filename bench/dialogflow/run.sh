@@ -30,8 +30,16 @@ PARTICIPANTS_FILE="$dir/participants.txt" "${WRK[@]}" -c16 -d2s -s bench/dialogf
 echo "== healthz, 16 connections, ${SECS}s"
 "${WRK[@]}" -c16 -d${SECS}s -s bench/server/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | tee "$dir/healthz.txt"
 echo "== analyzeContent (sentiment + articles + FAQ), 16 connections over 256 conversations, ${SECS}s"
+# Server CPU (user + system, all threads) over the phase, per call: on a
+# shared machine the calls/s follow the CPU share the server gets, this does not.
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+c0=$(cpu)
 PARTICIPANTS_FILE="$dir/participants.txt" "${WRK[@]}" -c16 -d${SECS}s -s bench/dialogflow/analyze.lua \
   "http://127.0.0.1:$PORT" | grep RESULT | tee "$dir/analyze.txt"
+c1=$(cpu)
+n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/analyze.txt")
+echo "server CPU per analyzeContent call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
+  'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
 h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
 a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/analyze.txt")
 echo "analyzeContent/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"

@@ -212,10 +212,21 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 
 absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
-    const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub) {
+    const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub,
+    const Conversation* snapshot) {
+  // A snapshot of another key would be written over that key: refuse it.
+  if (snapshot != nullptr &&
+      (snapshot->tenant() != tenant || snapshot->scope() != scope || snapshot->id() != id)) {
+    return absl::InvalidArgumentError("the snapshot is of another conversation");
+  }
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto current = Get(tenant, scope, id);
-    if (!current.ok()) return current.status();
+    // The snapshot is used in place (not copied): only `next` is a copy.
+    absl::StatusOr<Conversation> read;
+    if (attempt > 0 || snapshot == nullptr) {
+      read = Get(tenant, scope, id);
+      if (!read.ok()) return read.status();
+    }
+    const Conversation* current = attempt == 0 && snapshot != nullptr ? snapshot : &*read;
     Conversation next = *current;
     if (absl::Status s = mutate(next); !s.ok()) return s;
     if (next.tenant() != current->tenant() || next.id() != current->id() ||

@@ -130,10 +130,16 @@ class ConversationService {
   // `scrub` goes to the store with the write (store::ScrubUpdate): its
   // analysis rewrite runs in the same transaction, after the `mutate` of the
   // attempt being stored, and only for an attempt that is stored.
+  // `snapshot`, when not null, is a read of (tenant, scope, id) the caller
+  // just made: the first attempt starts from it instead of reading again.
+  // It needs no care: the store refuses the write if the conversation
+  // changed since (its update time is the optimistic check), and the next
+  // attempt reads the stored one.
   absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
                                       const std::function<absl::Status(Conversation&)>& mutate,
-                                      const store::ScrubUpdate& scrub = store::ScrubUpdate{});
+                                      const store::ScrubUpdate& scrub = store::ScrubUpdate{},
+                                      const Conversation* snapshot = nullptr);
 
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.

@@ -581,7 +581,19 @@ absl::StatusOr<std::vector<KnowledgeSearchResult>> KnowledgeService::Search(
     std::string_view tenant, const std::vector<std::string>& knowledge_base_ids,
     const std::vector<std::string>& query_messages, int max_results, KnowledgeKind kind) {
   if (max_results < 1) return absl::InvalidArgumentError("max_results must be at least 1");
-  const kn::QueryTerms query = kn::AnalyzeQuery(query_messages);
+  // A call's features (FAQ, articles) usually search the same context one
+  // after the other on the same thread: analyse it once. AnalyzeQuery is a
+  // pure function of the messages, so reusing the last result for equal
+  // messages cannot change an answer.
+  thread_local std::vector<std::string> last_messages;
+  thread_local kn::QueryTerms last_query;
+  thread_local bool have_last = false;
+  if (!have_last || last_messages != query_messages) {
+    last_query = kn::AnalyzeQuery(query_messages);
+    last_messages = query_messages;
+    have_last = true;
+  }
+  const kn::QueryTerms& query = last_query;
   const kn::ItemKind item_kind = kind == KnowledgeKind::kFaq ? kn::ItemKind::kFaq : kn::ItemKind::kArticle;
   std::vector<KnowledgeSearchResult> results;
   for (const std::string& kb_id : knowledge_base_ids) {

@@ -63,11 +63,12 @@ template <typename T>
 absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::string_view tenant,
                                   std::string_view scope, std::string_view id,
                                   const std::function<absl::Status(Conversation&, T&)>& mutate,
-                                  const store::ScrubUpdate& scrub = store::ScrubUpdate{}) {
+                                  const store::ScrubUpdate& scrub = store::ScrubUpdate{},
+                                  const Conversation* snapshot = nullptr) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
   auto updated = conversations.Update(
-      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub);
+      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot);
   if (!updated.ok()) return updated.status();
   return out;
 }
@@ -334,7 +335,8 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
           stored.push_back(std::move(m));
         }
         return absl::OkStatus();
-      });
+      },
+      store::ScrubUpdate{}, options.snapshot);
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,

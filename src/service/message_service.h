@@ -60,6 +60,10 @@ class MessageService {
     // late transcripts). Without it a COMPLETED conversation refuses new
     // messages (Dialogflow: no content after `complete`).
     bool allow_closed = false;
+    // The conversation as the caller just read it (not null): the append
+    // starts from it instead of reading it again (ConversationService::Update's
+    // snapshot; a stale one costs a retry, never a lost write).
+    const core::Conversation* snapshot = nullptr;
   };
 
   // Appends `messages`, in order, after the conversation's last message and

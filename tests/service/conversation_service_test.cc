@@ -160,6 +160,50 @@ TEST_F(ConversationServiceTest, UpdateKeepsImmutablesAndAdvancesUpdateTime) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(ConversationServiceTest, UpdateFromASnapshotRereadsWhenItIsStale) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  auto snapshot = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(snapshot.ok());
+  // A fresh snapshot: one attempt, starting from it.
+  int calls = 0;
+  auto first = service_->Update(
+      "t1", "us", "conv-1",
+      [&](Conversation& x) {
+        ++calls;
+        x.add_agent_ids("a1");
+        return absl::OkStatus();
+      },
+      store::ScrubUpdate{}, &*snapshot);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(calls, 1);
+  // The same snapshot is now stale: the store refuses the write and the
+  // next attempt reads the stored conversation, so "a1" is not lost.
+  calls = 0;
+  auto second = service_->Update(
+      "t1", "us", "conv-1",
+      [&](Conversation& x) {
+        ++calls;
+        x.add_agent_ids("a2");
+        return absl::OkStatus();
+      },
+      store::ScrubUpdate{}, &*snapshot);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(calls, 2);
+  auto got = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->agent_ids_size(), 2);
+  EXPECT_EQ(got->agent_ids(0), "a1");
+  EXPECT_EQ(got->agent_ids(1), "a2");
+  // A snapshot of another conversation is refused, nothing written.
+  ASSERT_TRUE(service_->Create(New("conv-2")).ok());
+  auto other = service_->Update(
+      "t1", "us", "conv-2", [](Conversation& x) { x.add_agent_ids("x"); return absl::OkStatus(); },
+      store::ScrubUpdate{}, &*got);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Get("t1", "us", "conv-2")->agent_ids_size(), 0);
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->agent_ids_size(), 2);
+}
+
 TEST_F(ConversationServiceTest, DeleteNeedsForceWhenAnalysesExist) {
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   Analysis a;

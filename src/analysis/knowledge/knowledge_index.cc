@@ -237,10 +237,26 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     h.confidence = Confidence(h.query_coverage, h.entry_coverage);
     return h;
   };
+  // Puts the best k entries first, in order. k is small (a few results)
+  // and touched is most of the index, so one pass keeping the best k seen
+  // (most entries lose the first comparison) then a partition around the
+  // k-th beats nth_element's swaps over the whole list.
   auto take = [&](size_t k) {
+    if (k == 0) return;
     if (k < touched.size()) {
-      std::nth_element(touched.begin(), touched.begin() + static_cast<ptrdiff_t>(k), touched.end(), better);
-      std::sort(touched.begin(), touched.begin() + static_cast<ptrdiff_t>(k), better);
+      thread_local std::vector<uint32_t> best;
+      best.clear();
+      for (uint32_t e : touched) {
+        if (best.size() == k) {
+          if (!better(e, best.back())) continue;
+          best.pop_back();
+        }
+        best.insert(std::upper_bound(best.begin(), best.end(), e, better), e);
+      }
+      const uint32_t kth = best.back();
+      // The order is total (ties by entry), so exactly k entries are not worse.
+      std::partition(touched.begin(), touched.end(), [&](uint32_t e) { return !better(kth, e); });
+      std::copy(best.begin(), best.end(), touched.begin());
     } else {
       std::sort(touched.begin(), touched.end(), better);
     }

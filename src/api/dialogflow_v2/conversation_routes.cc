@@ -515,7 +515,12 @@ class Handlers {
         m.set_request_id(body.request_id());
         std::vector<core::Message> one;
         one.push_back(std::move(m));
-        auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one));
+        // The conversation just read is the append's starting point (no
+        // second read; a concurrent write makes the store refuse it and the
+        // append reads again).
+        service::MessageService::AppendOptions append;
+        append.snapshot = &*c;
+        auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
         if (appended.ok()) {
           stored = std::move(appended->front());
           *c->add_messages() = *stored;  // the context of its suggestions

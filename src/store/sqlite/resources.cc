@@ -1,13 +1,28 @@
 // Tenants' configuration resources (phrase matchers, ...).
+#include "absl/cleanup/cleanup.h"
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
+
+std::string SqliteStore::ResourceCacheKey(std::string_view tenant, std::string_view kind,
+                                          std::string_view id) {
+  return absl::StrCat(sqlite::Sv(tenant), "\x1f", sqlite::Sv(kind), "\x1f", sqlite::Sv(id));
+}
+
+void SqliteStore::InvalidateResource(std::string_view tenant, std::string_view kind,
+                                     std::string_view id) {
+  const std::string key = ResourceCacheKey(tenant, kind, id);
+  absl::MutexLock lock(&resource_cache_mu_);
+  ++resource_cache_generation_;
+  resource_cache_.erase(key);
+}
 
 absl::Status SqliteStore::CreateResource(const Resource& r) {
   if (closed_) return sqlite::Closed();
   if (r.tenant.empty() || r.kind.empty() || r.id.empty()) {
     return absl::InvalidArgumentError("a resource needs a tenant, a kind and an id");
   }
+  absl::Cleanup invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO resources (tenant, kind, id, location,"
                                             " create_time, update_time, body)"
@@ -26,6 +41,14 @@ absl::Status SqliteStore::CreateResource(const Resource& r) {
 absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,
                                                   std::string_view id) {
   if (closed_) return sqlite::Closed();
+  const std::string cache_key = ResourceCacheKey(tenant, kind, id);
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&resource_cache_mu_);
+    auto it = resource_cache_.find(cache_key);
+    if (it != resource_cache_.end()) return it->second;
+    generation = resource_cache_generation_;
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReadLease lease(this, std::move(reader));
   ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
@@ -36,12 +59,19 @@ absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::
   if (!row) {
     return absl::NotFoundError(absl::StrCat(sqlite::Sv(kind), " ", sqlite::Sv(id), " not found"));
   }
-  return Resource{std::string(tenant), std::string(kind), std::string(id), std::string(s.Text(0)),
-                  s.Int(1), s.Int(2), std::string(s.Blob(3))};
+  Resource found{std::string(tenant), std::string(kind), std::string(id), std::string(s.Text(0)),
+                 s.Int(1), s.Int(2), std::string(s.Blob(3))};
+  absl::MutexLock lock(&resource_cache_mu_);
+  if (generation == resource_cache_generation_) {
+    if (resource_cache_.size() >= kResourceCacheEntries) resource_cache_.clear();
+    resource_cache_.emplace(cache_key, found);
+  }
+  return found;
 }
 
 absl::Status SqliteStore::UpdateResource(const Resource& r, int64_t expected_update_time_us) {
   if (closed_) return sqlite::Closed();
+  absl::Cleanup invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
   return Write([&](Connection& conn) -> absl::Status {
     {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT update_time FROM resources"
@@ -67,6 +97,7 @@ absl::Status SqliteStore::DeleteResource(std::string_view tenant_sv, std::string
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), kind = sqlite::Sv(kind_sv),
                           id = sqlite::Sv(id_sv);
+  absl::Cleanup invalidate = [&] { InvalidateResource(tenant_sv, kind_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement(
                                  "DELETE FROM resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -241,6 +242,19 @@ class SqliteStore final : public Store {
   bool readers_closed_ ABSL_GUARDED_BY(pool_mu_) = false;
 
   ViewCache view_cache_;
+
+  // Resources recently read (profiles, knowledge bases: read on every
+  // analyzeContent), by tenant/kind/id. The same consistency rule as the
+  // view cache (ADR 0007): every resource write invalidates its key after the
+  // write returns and before the caller sees the result; a read inserts only
+  // if no invalidation happened since it began, so a read racing a write
+  // never re-inserts the old body. Bounded by count (cleared when full).
+  static constexpr size_t kResourceCacheEntries = 4096;
+  static std::string ResourceCacheKey(std::string_view tenant, std::string_view kind, std::string_view id);
+  void InvalidateResource(std::string_view tenant, std::string_view kind, std::string_view id);
+  mutable absl::Mutex resource_cache_mu_;
+  absl::flat_hash_map<std::string, Resource> resource_cache_ ABSL_GUARDED_BY(resource_cache_mu_);
+  uint64_t resource_cache_generation_ ABSL_GUARDED_BY(resource_cache_mu_) = 0;
 
   std::atomic<bool> closed_{false};
 };

@@ -151,6 +151,32 @@ TEST(KnowledgeIndexTest, TiesBreakByDocumentIdThenEntry) {
   EXPECT_EQ(hits[2].document->id, "b");
 }
 
+TEST(KnowledgeIndexTest, TheBestKAreThePrefixOfTheWholeRanking) {
+  // Many entries, many equal scores: whatever k, the k hits are the first k
+  // of the full ranking, in its order (the top-k selection must agree with
+  // a full sort, ties included).
+  KnowledgeIndex index;
+  std::vector<FaqPair> rows;
+  const char* words[] = {"card", "refund", "password", "balance", "order", "fee"};
+  for (int i = 0; i < 60; ++i) {
+    rows.push_back({std::string(words[i % 6]) + " " + words[(i / 6) % 6] + " question",
+                    std::string("answer ") + words[(i * 7) % 6]});
+  }
+  index.Put(AnalyzeFaq("f", rows));
+  const QueryTerms query = AnalyzeQuery({"card refund fee question"});
+  auto all = index.Search(query, ItemKind::kFaq, 1000);
+  ASSERT_GT(all.size(), 20u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LE(all[i].score, all[i - 1].score);
+  for (size_t k : {1u, 2u, 3u, 7u, 20u}) {
+    auto some = index.Search(query, ItemKind::kFaq, k);
+    ASSERT_EQ(some.size(), k);
+    for (size_t i = 0; i < k; ++i) {
+      EXPECT_EQ(some[i].entries, all[i].entries) << "k=" << k << " i=" << i;
+      EXPECT_EQ(some[i].score, all[i].score);
+    }
+  }
+}
+
 TEST(KnowledgeIndexTest, ConcurrentSearchesWhileDocumentsChange) {
   KnowledgeIndex index;
   index.Put(Faqs());
