@@ -41,9 +41,13 @@ absl::Status SqliteStore::CreateResource(const Resource& r) {
 absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,
                                                   std::string_view id) {
   if (closed_) return sqlite::Closed();
+  // API keys are not cached: `parley keys revoke` writes them from another
+  // process, whose writes this process's invalidation never sees, and a
+  // revoked key must stop working at once.
+  const bool cacheable = sqlite::Sv(kind) != "api_key";
   const std::string cache_key = ResourceCacheKey(tenant, kind, id);
-  uint64_t generation;
-  {
+  uint64_t generation = 0;
+  if (cacheable) {
     absl::MutexLock lock(&resource_cache_mu_);
     auto it = resource_cache_.find(cache_key);
     if (it != resource_cache_.end()) return it->second;
@@ -61,6 +65,7 @@ absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::
   }
   Resource found{std::string(tenant), std::string(kind), std::string(id), std::string(s.Text(0)),
                  s.Int(1), s.Int(2), std::string(s.Blob(3))};
+  if (!cacheable) return found;
   absl::MutexLock lock(&resource_cache_mu_);
   if (generation == resource_cache_generation_) {
     if (resource_cache_.size() >= kResourceCacheEntries) resource_cache_.clear();
