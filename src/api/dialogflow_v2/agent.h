@@ -34,7 +34,9 @@ inline constexpr std::string_view kIntentKind = "dialogflow_intent";
 // The lowest confidence a matched intent is answered with; below it the
 // agent's fallback intent (is_fallback) answers, or no intent when it has
 // none. The model's confidences average a softmax and one-vs-all sigmoids
-// (ADR 0006: useful thresholds ~0.3-0.5).
+// (ADR 0006: useful thresholds ~0.3-0.5). A query that shares no word
+// with any training phrase is below it whatever the model says: with a
+// handful of intents the softmax alone is confident about anything.
 inline constexpr float kIntentThreshold = 0.3f;
 
 std::string IntentName(const Place& place, std::string_view id);

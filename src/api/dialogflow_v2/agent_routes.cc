@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_split.h"
 #include "analysis/intents/intent_model.h"
+#include "analysis/intents/text_normalizer.h"
 #include "api/dialogflow_v2/agent.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
@@ -52,6 +55,19 @@ struct Agent::Model {
   std::optional<analysis::intents::IntentModel> model;
   std::map<std::string, Intent> intents;  // by id
   std::string fallback_id;
+  // Every token of the training phrases (normalised as the model sees
+  // them): a query sharing none is out of scope whatever its confidence,
+  // since a softmax over a few intents is confident about anything.
+  absl::flat_hash_set<std::string> vocabulary;
+
+  bool Known(std::string_view text) const {
+    const std::string tokens =
+        analysis::intents::NormalizeText(text, analysis::intents::TextNormalization::kDefault);
+    for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
+      if (vocabulary.contains(t)) return true;
+    }
+    return false;
+  }
 };
 
 absl::Status Agent::Train(std::string_view project, std::string_view scope, core::AgentTrainJob* stats) {
@@ -71,6 +87,11 @@ absl::Status Agent::Train(std::string_view project, std::string_view scope, core
                                       for (const auto& phrase : intent.training_phrases()) {
                                         std::string text = PhraseText(phrase);
                                         if (text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+                                        const std::string tokens = analysis::intents::NormalizeText(
+                                            text, analysis::intents::TextNormalization::kDefault);
+                                        for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
+                                          m->vocabulary.emplace(std::string(t));
+                                        }
                                         examples.push_back({std::move(text), std::string(id)});
                                         ++phrases;
                                       }
@@ -116,7 +137,7 @@ absl::StatusOr<Agent::Detection> Agent::Detect(std::string_view project, std::st
     m = models_[key];
   }
   Detection d;
-  if (m->model) {
+  if (m->model && m->Known(text)) {
     const analysis::intents::Prediction top = m->model->Top(text, kIntentThreshold);
     d.confidence = top.confidence;
     if (!top.label.empty()) {
@@ -215,7 +236,8 @@ class AgentHandlers {
         !st.ok()) {
       return Error(st);
     }
-    return Json(ToWire(std::move(wire), place, id, *full), *q);
+    Intent out = ToWire(std::move(wire), place, id, *full);
+    return Json(out, *q);
   }
 
   Response Get(const Request& req, const PathParams& p) {
@@ -226,7 +248,8 @@ class AgentHandlers {
     const Place place = PlaceOf(p);
     Intent stored;
     if (auto st = Load(place, p.Get("intent"), &stored); !st.ok()) return Error(st);
-    return Json(ToWire(std::move(stored), place, p.Get("intent"), *full), *q);
+    Intent out = ToWire(std::move(stored), place, p.Get("intent"), *full);
+    return Json(out, *q);
   }
 
   Response List(const Request& req, const PathParams& p) {
@@ -321,7 +344,8 @@ class AgentHandlers {
         });
     if (absl::IsNotFound(st)) return Error(IntentNotFound(id));
     if (!st.ok()) return Error(st);
-    return Json(ToWire(std::move(scratch), place, id, *full), *q);
+    Intent out = ToWire(std::move(scratch), place, id, *full);
+    return Json(out, *q);
   }
 
   Response Delete(const Request& req, const PathParams& p) {
