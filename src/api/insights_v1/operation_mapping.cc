@@ -130,6 +130,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       break;
     }
     case core::Operation::kKnowledgeDocument:  // Dialogflow's; rendered bare
+    case core::Operation::kAgentTrain:         // Dialogflow's too
     case core::Operation::JOB_NOT_SET:
       break;
   }
