@@ -643,6 +643,36 @@ absl::StatusOr<Conversation> MessageService::Complete(std::string_view tenant,
       });
 }
 
+absl::StatusOr<Conversation> MessageService::ChangeStage(std::string_view tenant,
+                                                         std::string_view scope,
+                                                         std::string_view conversation_id,
+                                                         core::Stage stage,
+                                                         std::string_view participant_id) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  const absl::Status kUnchanged = absl::CancelledError("same stage");
+  bool unchanged = false;
+  auto updated = conversations_->Update(
+      tenant, scope, conversation_id, [&](Conversation& c) -> absl::Status {
+        unchanged = false;
+        if (c.lifecycle() == core::COMPLETED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("conversation \"", c.id(), "\" is completed"));
+        }
+        if (c.stage() == stage) {
+          unchanged = true;
+          return kUnchanged;
+        }
+        Event* e = AddEvent(c, core::EVENT_STAGE_CHANGED, NowMicros());
+        e->set_participant_id(std::string(participant_id));
+        e->mutable_stage_changed()->set_from(c.stage());
+        e->mutable_stage_changed()->set_to(stage);
+        c.set_stage(stage);
+        return absl::OkStatus();
+      });
+  if (!updated.ok() && unchanged) return conversations_->Get(tenant, scope, conversation_id);
+  return updated;
+}
+
 bool MessageService::IsIdle(const Conversation& conversation, int64_t idle_us, int64_t now_us) {
   return idle_us > 0 && conversation.lifecycle() == core::IN_PROGRESS &&
          conversation.update_time_us() <= now_us - idle_us;

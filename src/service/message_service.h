@@ -234,6 +234,15 @@ class MessageService {
 
   // ---- lifecycle ----
 
+  // Moves the conversation to `stage` (Dialogflow: a virtual agent hands
+  // off to a human agent) and records an EVENT_STAGE_CHANGED event (from,
+  // to; `participant_id` as the cause, if given). Returns the stored
+  // conversation; when it already is in `stage`, returns it unchanged and
+  // records nothing. FAILED_PRECONDITION when it is COMPLETED.
+  absl::StatusOr<core::Conversation> ChangeStage(std::string_view tenant, std::string_view scope,
+                                                 std::string_view conversation_id, core::Stage stage,
+                                                 std::string_view participant_id = "");
+
   // Completes the conversation (Dialogflow :complete, Cresta close, CES end
   // of session): lifecycle COMPLETED, end_time_us = `end_time_us` or now,
   // duration recomputed, and an EVENT_CONVERSATION_COMPLETED event with the

@@ -117,6 +117,8 @@ if (deps.error || server.error) {
     let participants;
     let knowledgeBases;
     let documents;
+    let intents;
+    let agents;
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-df-'));
@@ -138,10 +140,12 @@ if (deps.error || server.error) {
       participants = new deps.dialogflow.v2.ParticipantsClient(options);
       knowledgeBases = new deps.dialogflow.v2.KnowledgeBasesClient(options);
       documents = new deps.dialogflow.v2.DocumentsClient(options);
+      intents = new deps.dialogflow.v2.IntentsClient(options);
+      agents = new deps.dialogflow.v2.AgentsClient(options);
     });
 
     after(async () => {
-      for (const c of [profiles, conversations, participants, knowledgeBases, documents]) if (c) await c.close();
+      for (const c of [profiles, conversations, participants, knowledgeBases, documents, intents, agents]) if (c) await c.close();
       if (proxy) await proxy.close();
       if (parley) {
         const { code, signal } = await parley.stop();
@@ -438,6 +442,60 @@ if (deps.error || server.error) {
       const gone = rpcCode(await rejection(documents.getDocument({ name: doc.name })), deps);
       assert.equal(gone.code, 5);
       await knowledgeBases.deleteKnowledgeBase({ name: kb.name, force: true });
+    });
+
+    test('IntentsClient creates intents, AgentsClient trains, analyzeContent answers as the virtual agent', async () => {
+      const agent = `${parent}/agent`;
+      const phrases = (texts) => texts.map((text) => ({ type: 'EXAMPLE', parts: [{ text }] }));
+      const [track] = await intents.createIntent({
+        parent: agent,
+        intent: {
+          displayName: 'track_order',
+          trainingPhrases: phrases(['where is my order', 'track my parcel', 'when will my package arrive', 'has my order shipped yet']),
+          messages: [{ text: { text: ['Your order is on its way.'] } }],
+        },
+      });
+      assert.match(track.name, new RegExp(`^${agent}/intents/[0-9]+$`));
+      assert.equal(track.trainingPhrases.length, 0);
+      await intents.createIntent({
+        parent: agent,
+        intent: {
+          displayName: 'refund',
+          trainingPhrases: phrases(['I want my money back', 'can I get a refund', 'refund this purchase please', 'how do I get reimbursed']),
+          messages: [{ text: { text: ['I can help with a refund.'] } }],
+        },
+      });
+      const [full] = await intents.getIntent({ name: track.name, intentView: 'INTENT_VIEW_FULL' });
+      assert.equal(full.trainingPhrases.length, 4);
+      const [training] = await agents.trainAgent({ parent });
+      await training.promise();
+      assert.equal(training.done, true);
+
+      const [profile] = await profiles.createConversationProfile({
+        parent,
+        conversationProfile: { displayName: 'bot first', languageCode: 'en-US', automatedAgentConfig: { agent } },
+      });
+      const [conv] = await conversations.createConversation({ parent, conversation: { conversationProfile: profile.name } });
+      assert.equal(conv.conversationStage, 'VIRTUAL_AGENT_STAGE');
+      const [user] = await participants.createParticipant({ parent: conv.name, participant: { role: 'END_USER' } });
+      const [res] = await participants.analyzeContent({
+        participant: user.name,
+        textInput: { text: 'where is my package', languageCode: 'en-US' },
+      });
+      const reply = res.automatedAgentReply;
+      assert.equal(reply.automatedAgentReplyType, 'FINAL');
+      const qr = reply.detectIntentResponse.queryResult;
+      assert.equal(qr.queryText, 'where is my package');
+      assert.equal(qr.intent.name, track.name);
+      assert.equal(qr.intent.displayName, 'track_order');
+      assert.equal(qr.fulfillmentText, 'Your order is on its way.');
+      assert.ok(qr.intentDetectionConfidence > 0 && qr.intentDetectionConfidence <= 1);
+      assert.equal(res.replyText, 'Your order is on its way.');
+      const [messages] = await conversations.listMessages({ parent: conv.name });
+      assert.deepEqual(messages.map((m) => [m.participantRole, m.content]), [
+        ['AUTOMATED_AGENT', 'Your order is on its way.'],
+        ['END_USER', 'where is my package'],
+      ]);
     });
 
     test('completeConversation ends it; content is then refused', async () => {

@@ -753,6 +753,27 @@ TEST_F(MessageServiceTest, UpsertMetadataRefusalsChangeNothing) {
 
 // ---- lifecycle ----
 
+TEST_F(MessageServiceTest, ChangeStageRecordsEventOnceAndRefusesCompleted) {
+  Create("conv-1");
+  auto moved = messages_->ChangeStage("t1", "profiles/p1", "conv-1", HUMAN_ASSIST_STAGE, "p-user");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->stage(), HUMAN_ASSIST_STAGE);
+  ASSERT_EQ(moved->events_size(), 1);
+  EXPECT_EQ(moved->events(0).type(), EVENT_STAGE_CHANGED);
+  EXPECT_EQ(moved->events(0).participant_id(), "p-user");
+  EXPECT_EQ(moved->events(0).stage_changed().to(), HUMAN_ASSIST_STAGE);
+  EXPECT_EQ(Get("conv-1").stage(), HUMAN_ASSIST_STAGE);
+  // Already there: nothing is written.
+  const std::string before = Snapshot("conv-1");
+  auto again = messages_->ChangeStage("t1", "profiles/p1", "conv-1", HUMAN_ASSIST_STAGE);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->events_size(), 1);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  Create("conv-2", LIVE, COMPLETED);
+  EXPECT_EQ(messages_->ChangeStage("t1", "profiles/p1", "conv-2", HUMAN_ASSIST_STAGE).status().code(),
+            kPrecondition);
+}
+
 TEST_F(MessageServiceTest, CompleteSetsLifecycleEndTimeAndEvent) {
   Conversation created = Create("conv-1");
   ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/dialogflow_v2/agent.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
 #include "api/dialogflow_v2/suggestions.h"
@@ -186,8 +187,9 @@ std::string_view SectionKey(core::SummarySection s) {
 
 class Handlers {
  public:
-  Handlers(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Suggester> suggester)
-      : config_(config), s_(services), suggester_(std::move(suggester)) {}
+  Handlers(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Suggester> suggester,
+           std::shared_ptr<Agent> agent)
+      : config_(config), s_(services), suggester_(std::move(suggester)), agent_(std::move(agent)) {}
 
   // ---- conversations ----
 
@@ -536,6 +538,13 @@ class Handlers {
         }
       }
       MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
+      // In VIRTUAL_AGENT_STAGE the profile's agent answers the end user and
+      // no human agent is assisted yet.
+      const bool virtual_agent = c->stage() == core::VIRTUAL_AGENT_STAGE && profile.ok() &&
+                                 HasAutomatedAgent(*profile) && stored->role() == core::END_USER;
+      if (virtual_agent) {
+        if (auto st = VirtualAgentReply(place, &*c, *stored, &out); !st.ok()) return Error(st);
+      }
       // Suggestions for the human agent are computed on end-user messages,
       // suggestions for the end user on human-agent messages, each list in
       // the order of the profile's feature configs, with the analysed
@@ -544,7 +553,7 @@ class Handlers {
       for (int i = 0; i < c->messages_size(); ++i) {
         if (c->messages(i).id() == stored->id()) end = i + 1;
       }
-      if (profile.ok() && end > 0) {
+      if (profile.ok() && end > 0 && !virtual_agent) {
         const core::HumanAgentAssistConfig& assist = profile->human_agent_assist();
         if (stored->role() == core::END_USER) {
           for (SuggestionResult& r : suggester_->ForLatest(place, *c, end, assist.human_agent_suggestions())) {
@@ -854,16 +863,85 @@ class Handlers {
     return profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
   }
 
+  // The virtual agent's turn (VIRTUAL_AGENT_STAGE, an END_USER message):
+  // the intent the profile's agent detects answers. Its reply is stored as a
+  // message of the conversation's AUTOMATED_AGENT participant (one is added
+  // when the client created none, which Dialogflow's integrations do first);
+  // an intent with live_agent_handoff moves the conversation to
+  // HUMAN_ASSIST_STAGE. `*c` is updated to what was stored.
+  absl::Status VirtualAgentReply(const Place& place, core::Conversation* c, const core::Message& said,
+                                 AnalyzeContentResponse* out) {
+    auto detected = agent_->Detect(place.project, place.scope, said.text());
+    if (!detected.ok()) return detected.status();
+    QueryResult* qr = out->mutable_automated_agent_reply()->mutable_detect_intent_response()->mutable_query_result();
+    out->mutable_automated_agent_reply()->mutable_detect_intent_response()->set_response_id(core::NewId());
+    out->mutable_automated_agent_reply()->set_automated_agent_reply_type(AutomatedAgentReply::FINAL);
+    qr->set_query_text(said.text());
+    qr->set_language_code(said.language_code());
+    qr->set_all_required_params_present(true);
+    std::string reply;
+    bool handoff = false;
+    if (detected->intent) {
+      const Intent& intent = *detected->intent;
+      qr->mutable_intent()->set_name(IntentName(place, intent.name()));
+      qr->mutable_intent()->set_display_name(intent.display_name());
+      if (intent.is_fallback()) qr->mutable_intent()->set_is_fallback(true);
+      qr->set_intent_detection_confidence(detected->confidence);
+      for (const Intent::Message& m : intent.messages()) {
+        *qr->add_fulfillment_messages() = m;
+        if (reply.empty() && m.has_text() && m.text().text_size() > 0) reply = m.text().text(0);
+      }
+      qr->set_fulfillment_text(reply);
+      handoff = intent.live_agent_handoff();
+    }
+    out->set_reply_text(reply);
+    if (!reply.empty()) {
+      std::string agent_id;
+      for (const core::Participant& p : c->participants()) {
+        if (p.role() == core::AUTOMATED_AGENT && agent_id.empty()) agent_id = p.id();
+      }
+      if (agent_id.empty()) {
+        core::Participant participant;
+        participant.set_id(core::NewId());
+        participant.set_role(core::AUTOMATED_AGENT);
+        participant.set_external_participant_name(ParticipantName(place, c->id(), participant.id()));
+        auto added = s_.messages->AddParticipant(place.project, place.scope, c->id(), std::move(participant));
+        if (!added.ok()) return added.status();
+        agent_id = added->id();
+        *c->add_participants() = *added;
+      }
+      core::Message m;
+      m.set_participant_id(agent_id);
+      m.set_role(core::AUTOMATED_AGENT);
+      m.set_text(reply);
+      m.set_language_code(said.language_code());
+      m.set_time_us(core::NowMicros());
+      std::vector<core::Message> one;
+      one.push_back(std::move(m));
+      auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one));
+      if (!appended.ok()) return appended.status();
+      *c->add_messages() = appended->front();
+    }
+    if (handoff) {
+      auto changed = s_.messages->ChangeStage(place.project, place.scope, c->id(), core::HUMAN_ASSIST_STAGE,
+                                              said.participant_id());
+      if (!changed.ok()) return changed.status();
+      c->set_stage(changed->stage());
+    }
+    return absl::OkStatus();
+  }
+
   api::ServerConfig config_;
   api::Services s_;
   std::shared_ptr<Suggester> suggester_;
+  std::shared_ptr<Agent> agent_;
 };
 
 }  // namespace
 
 void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
-                           http::Router* router) {
-  auto h = std::make_shared<Handlers>(config, services, std::make_shared<Suggester>(services));
+                           std::shared_ptr<Agent> agent, http::Router* router) {
+  auto h = std::make_shared<Handlers>(config, services, std::make_shared<Suggester>(services), std::move(agent));
   auto bind = [h](Response (Handlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
   };
@@ -904,14 +982,16 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation"});
+      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
   });
   AddProfileRoutes(config, services, router);
-  AddConversationRoutes(config, services, router);
+  auto agent = std::make_shared<Agent>(services);
+  AddConversationRoutes(config, services, agent, router);
   AddKnowledgeRoutes(config, services, router);
+  AddAgentRoutes(config, services, agent, router);
   router->PopGuard();
 }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/dialogflow_v2/agent.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
 #include "api/google/operation.h"
@@ -383,7 +384,7 @@ class KnowledgeHandlers {
     const Place place = PlaceOf(p);
     auto op = s_.operations->Get(place.project, place.scope, p.Get("operation"));
     // Other dialects' operations (Insights' analyses) are not Dialogflow's.
-    if (op.ok() && !op->has_knowledge_document()) {
+    if (op.ok() && !op->has_knowledge_document() && !op->has_agent_train()) {
       op = absl::NotFoundError(absl::StrCat("operation \"", Sv(p.Get("operation")), "\" not found"));
     }
     if (!op.ok()) return Error(op.status());
@@ -408,7 +409,7 @@ class KnowledgeHandlers {
     std::string body = "{\"operations\":[";
     bool first = true;
     for (const core::Operation& op : page->operations) {
-      if (!op.has_knowledge_document()) continue;
+      if (!op.has_knowledge_document() && !op.has_agent_train()) continue;
       if (!first) body += ",";
       first = false;
       body += Render(op, place, *q);
@@ -447,6 +448,7 @@ class KnowledgeHandlers {
   }
 
   std::string Render(const core::Operation& op, const Place& place, const Query& q) {
+    if (op.has_agent_train()) return AgentOperationJson(op, place, q.print());
     const core::KnowledgeDocumentJob& job = op.knowledge_document();
     KnowledgeOperationMetadata m;
     const bool finished = core::IsFinished(op);

@@ -134,6 +134,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       if (op.state() == core::OPERATION_SUCCEEDED) response = op.app().response_json();
       break;
     case core::Operation::kKnowledgeDocument:  // Dialogflow's; rendered bare
+    case core::Operation::kAgentTrain:         // Dialogflow's too
     case core::Operation::JOB_NOT_SET:
       break;
   }

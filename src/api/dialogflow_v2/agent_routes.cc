@@ -1,0 +1,424 @@
+// The ES agent: agent/intents (create, get, list, patch, delete) and
+// agent:train, a long-running operation served at the dialect's
+// .../operations/{operation} routes (knowledge_routes.cc). See agent.h for
+// where intents and models live.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_split.h"
+#include "analysis/intents/intent_model.h"
+#include "analysis/intents/text_normalizer.h"
+#include "api/dialogflow_v2/agent.h"
+#include "api/dialogflow_v2/common.h"
+#include "api/dialogflow_v2/routes.h"
+#include "api/google/operation.h"
+#include "core/absl_compat.h"
+#include "core/ids.h"
+#include "core/operation_state.h"
+#include "core/time_format.h"
+#include "service/conversation_service.h"
+#include "service/operation_service.h"
+#include "service/resource_service.h"
+
+namespace parley::dialogflow_v2 {
+
+using http::Method;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+namespace {
+
+// CreateIntentRequest.intent.priority: "If the supplied value is
+// unspecified or 0, the service translates the value to 500,000".
+constexpr int kDefaultPriority = 500000;
+
+std::string PhraseText(const Intent::TrainingPhrase& phrase) {
+  std::string text;
+  for (const auto& part : phrase.parts()) text += part.text();
+  return text;
+}
+
+}  // namespace
+
+std::string AgentName(const Place& place) { return absl::StrCat(place.prefix, "/agent"); }
+std::string IntentName(const Place& place, std::string_view id) {
+  return absl::StrCat(place.prefix, "/agent/intents/", Sv(id));
+}
+
+struct Agent::Model {
+  std::optional<analysis::intents::IntentModel> model;
+  std::map<std::string, Intent> intents;  // by id
+  std::string fallback_id;
+  // Every token of the training phrases (normalised as the model sees
+  // them): a query sharing none is out of scope whatever its confidence,
+  // since a softmax over a few intents is confident about anything.
+  absl::flat_hash_set<std::string> vocabulary;
+
+  bool Known(std::string_view text) const {
+    const std::string tokens =
+        analysis::intents::NormalizeText(text, analysis::intents::TextNormalization::kDefault);
+    for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
+      if (vocabulary.contains(t)) return true;
+    }
+    return false;
+  }
+};
+
+absl::Status Agent::Train(std::string_view project, std::string_view scope, core::AgentTrainJob* stats) {
+  auto m = std::make_shared<Model>();
+  std::vector<analysis::intents::Example> examples;
+  int phrases = 0;
+  auto scanned = s_.resources->Scan(project, kIntentKind, scope, "", 200,
+                                    [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
+                                      Intent intent;
+                                      if (!intent.ParseFromString(body)) {
+                                        return absl::InternalError("a stored intent does not parse");
+                                      }
+                                      if (intent.priority() < 0) return true;  // ignored, as Google's
+                                      if (intent.is_fallback() && m->fallback_id.empty()) {
+                                        m->fallback_id = std::string(id);
+                                      }
+                                      for (const auto& phrase : intent.training_phrases()) {
+                                        std::string text = PhraseText(phrase);
+                                        if (text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+                                        const std::string tokens = analysis::intents::NormalizeText(
+                                            text, analysis::intents::TextNormalization::kDefault);
+                                        for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
+                                          m->vocabulary.emplace(std::string(t));
+                                        }
+                                        examples.push_back({std::move(text), std::string(id)});
+                                        ++phrases;
+                                      }
+                                      intent.set_name(std::string(id));
+                                      m->intents.emplace(std::string(id), std::move(intent));
+                                      return true;
+                                    });
+  if (!scanned.ok()) return scanned.status();
+  std::vector<std::string> labels;
+  for (const auto& e : examples) labels.push_back(e.label);
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  if (labels.size() >= 2) {
+    analysis::intents::TrainOptions options;
+    options.min_count = 1;  // tens of phrases, not thousands: keep every feature
+    auto trained = analysis::intents::IntentModel::Train(examples, options);
+    if (!trained.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("training failed: ", trained.status().message()));
+    }
+    m->model = std::move(*trained);
+  }
+  if (stats != nullptr) {
+    stats->set_intents(static_cast<int>(m->intents.size()));
+    stats->set_training_phrases(phrases);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  models_[absl::StrCat(Sv(project), "\x1f", Sv(scope))] = std::move(m);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Agent::Detection> Agent::Detect(std::string_view project, std::string_view scope,
+                                               std::string_view text) {
+  const std::string key = absl::StrCat(Sv(project), "\x1f", Sv(scope));
+  std::shared_ptr<const Model> m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = models_.find(key);
+    if (it != models_.end()) m = it->second;
+  }
+  if (m == nullptr) {
+    if (auto st = Train(project, scope, nullptr); !st.ok()) return st;
+    std::lock_guard<std::mutex> lock(mu_);
+    m = models_[key];
+  }
+  Detection d;
+  if (m->model && m->Known(text)) {
+    const analysis::intents::Prediction top = m->model->Top(text, kIntentThreshold);
+    d.confidence = top.confidence;
+    if (!top.label.empty()) {
+      auto it = m->intents.find(top.label);
+      if (it != m->intents.end()) d.intent = it->second;
+    }
+  }
+  if (!d.intent && !m->fallback_id.empty()) {
+    d.intent = m->intents.at(m->fallback_id);
+    d.confidence = 1.0f - d.confidence;
+  }
+  if (!d.intent) d.confidence = 0;
+  return d;
+}
+
+void Agent::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  models_.clear();
+}
+
+std::string AgentOperationJson(const core::Operation& op, const Place& place,
+                               const protojson::PrintOptions& print) {
+  constexpr char kStruct[] = R"({"@type":"type.googleapis.com/google.protobuf.Struct","value":{}})";
+  constexpr char kEmpty[] = R"({"@type":"type.googleapis.com/google.protobuf.Empty"})";
+  return google_api::OperationJson(op, absl::StrCat(place.prefix, "/operations/", op.id()), kStruct,
+                                   op.state() == core::OPERATION_SUCCEEDED ? kEmpty : "", print);
+}
+
+namespace {
+
+// INTENT_VIEW_UNSPECIFIED (the default) leaves training phrases out.
+absl::StatusOr<bool> FullView(const Query& q) {
+  const std::string* v = q.Get("intent_view");
+  if (v == nullptr || v->empty() || *v == "INTENT_VIEW_UNSPECIFIED" || *v == "0") return false;
+  if (*v == "INTENT_VIEW_FULL" || *v == "1") return true;
+  return absl::InvalidArgumentError(
+      absl::StrCat("intent_view \"", *v, "\" is not INTENT_VIEW_UNSPECIFIED or INTENT_VIEW_FULL"));
+}
+
+absl::Status CheckIntent(const Intent& in) {
+  if (in.display_name().empty()) return absl::InvalidArgumentError("intent.display_name is required");
+  for (int i = 0; i < in.training_phrases_size(); ++i) {
+    const auto& phrase = in.training_phrases(i);
+    if (phrase.type() == Intent::TrainingPhrase::TEMPLATE) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("intent.training_phrases[", i, "].type: TEMPLATE is deprecated; use EXAMPLE"));
+    }
+    if (phrase.parts_size() == 0 || PhraseText(phrase).find_first_not_of(" \t\r\n") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("intent.training_phrases[", i, "].parts must hold text"));
+    }
+  }
+  for (int i = 0; i < in.messages_size(); ++i) {
+    if (in.messages(i).message_case() == Intent::Message::MESSAGE_NOT_SET) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("intent.messages[", i, "]: one of text, payload is required"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Fills what the service sets: phrase names and types, the priority.
+void Normalize(Intent* intent) {
+  for (auto& phrase : *intent->mutable_training_phrases()) {
+    if (phrase.name().empty()) phrase.set_name(core::NewId());
+    if (phrase.type() == Intent::TrainingPhrase::TYPE_UNSPECIFIED) phrase.set_type(Intent::TrainingPhrase::EXAMPLE);
+  }
+  if (intent->priority() == 0) intent->set_priority(kDefaultPriority);
+}
+
+Intent ToWire(Intent stored, const Place& place, std::string_view id, bool full) {
+  stored.set_name(IntentName(place, id));
+  if (!full) stored.clear_training_phrases();
+  return stored;
+}
+
+class AgentHandlers {
+ public:
+  AgentHandlers(const api::Services& services, std::shared_ptr<Agent> agent)
+      : s_(services), agent_(std::move(agent)) {}
+
+  Response Create(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"intent_view", "intentView"}, {"language_code", "languageCode"}});
+    if (!q.ok()) return Error(q.status());
+    auto full = FullView(*q);
+    if (!full.ok()) return Error(full.status());
+    Intent wire;
+    if (auto st = ParseBody(req, "intent", &wire); !st.ok()) return Error(st);
+    if (auto st = CheckIntent(wire); !st.ok()) return Error(st);
+    if (!wire.name().empty()) {
+      return Error(absl::InvalidArgumentError("intent.name must be empty: the service assigns it"));
+    }
+    const Place place = PlaceOf(p);
+    Normalize(&wire);
+    const std::string id = core::NewId();
+    if (auto st = s_.resources->Create({place.project, kIntentKind, place.scope, id}, core::NowMicros(), wire);
+        !st.ok()) {
+      return Error(st);
+    }
+    Intent out = ToWire(std::move(wire), place, id, *full);
+    return Json(out, *q);
+  }
+
+  Response Get(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"intent_view", "intentView"}, {"language_code", "languageCode"}});
+    if (!q.ok()) return Error(q.status());
+    auto full = FullView(*q);
+    if (!full.ok()) return Error(full.status());
+    const Place place = PlaceOf(p);
+    Intent stored;
+    if (auto st = Load(place, p.Get("intent"), &stored); !st.ok()) return Error(st);
+    Intent out = ToWire(std::move(stored), place, p.Get("intent"), *full);
+    return Json(out, *q);
+  }
+
+  Response List(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"intent_view", "intentView"},
+                                {"language_code", "languageCode"},
+                                {"page_size", "pageSize"},
+                                {"page_token", "pageToken"}});
+    if (!q.ok()) return Error(q.status());
+    auto full = FullView(*q);
+    if (!full.ok()) return Error(full.status());
+    auto size = ParsePageSize(*q);
+    if (!size.ok()) return Error(size.status());
+    const Place place = PlaceOf(p);
+    const std::string fingerprint = absl::StrCat("dialogflow_v2/intents\x1f", place.scope);
+    std::string after;
+    if (const std::string* token = q->Get("page_token"); token != nullptr && !token->empty()) {
+      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
+      if (!cursor.ok()) return Error(cursor.status());
+      after = cursor->id;
+    }
+    const int page_size = PageSize(*size);
+    ListIntentsResponse out;
+    std::string last;
+    auto stopped = s_.resources->Scan(
+        place.project, kIntentKind, place.scope, after, page_size + 1,
+        [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
+          if (out.intents_size() >= page_size) return false;
+          Intent stored;
+          if (!stored.ParseFromString(body)) return absl::InternalError("a stored intent does not parse");
+          *out.add_intents() = ToWire(std::move(stored), place, id, *full);
+          last = std::string(id);
+          return true;
+        });
+    if (!stopped.ok()) return Error(stopped.status());
+    if (stopped->has_value()) {
+      out.set_next_page_token(s_.conversations->tokens().Encode(core::ListCursor{0, last}, fingerprint));
+    }
+    return Json(out, *q);
+  }
+
+  Response Patch(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {{"update_mask", "updateMask"},
+                                {"intent_view", "intentView"},
+                                {"language_code", "languageCode"}});
+    if (!q.ok()) return Error(q.status());
+    auto full = FullView(*q);
+    if (!full.ok()) return Error(full.status());
+    Intent wire;
+    if (auto st = ParseBody(req, "intent", &wire); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    const std::string id(p.Get("intent"));
+    if (auto st = CheckNameMatchesUrl("intent.name", wire.name(), IntentName(place, id)); !st.ok()) {
+      return Error(st);
+    }
+    static const std::vector<std::string> kAll = {"display_name",       "priority",      "is_fallback",
+                                                  "live_agent_handoff", "end_interaction", "training_phrases",
+                                                  "messages"};
+    std::vector<std::string> paths;
+    for (const std::string& path : PatchPaths(*q, wire, kAll)) {
+      if (path == "name") continue;
+      if (std::find(kAll.begin(), kAll.end(), path) == kAll.end()) {
+        return Error(absl::InvalidArgumentError(
+            absl::StrCat("update_mask: \"", path, "\" is not an updatable field of Intent")));
+      }
+      paths.push_back(path);
+    }
+    Intent scratch;
+    absl::Status st = s_.resources->Update(
+        {place.project, kIntentKind, place.scope, id}, false, &scratch,
+        [&](google::protobuf::Message& message, int64_t stored_us) -> absl::StatusOr<int64_t> {
+          auto& target = static_cast<Intent&>(message);
+          const google::protobuf::Descriptor* d = Intent::descriptor();
+          const google::protobuf::Reflection* r = Intent::GetReflection();
+          for (const std::string& path : paths) {
+            const google::protobuf::FieldDescriptor* f = d->FindFieldByName(path);
+            r->ClearField(&target, f);
+            if (f->is_repeated()) {
+              for (int i = 0; i < r->FieldSize(wire, f); ++i) {
+                r->AddMessage(&target, f)->CopyFrom(r->GetRepeatedMessage(wire, f, i));
+              }
+            } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+              r->SetString(&target, f, r->GetString(wire, f));
+            } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT32) {
+              r->SetInt32(&target, f, r->GetInt32(wire, f));
+            } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
+              r->SetBool(&target, f, r->GetBool(wire, f));
+            }
+          }
+          if (auto st = CheckIntent(target); !st.ok()) return st;
+          Normalize(&target);
+          return std::max(core::NowMicros(), stored_us + 1);
+        });
+    if (absl::IsNotFound(st)) return Error(IntentNotFound(id));
+    if (!st.ok()) return Error(st);
+    Intent out = ToWire(std::move(scratch), place, id, *full);
+    return Json(out, *q);
+  }
+
+  Response Delete(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    const Place place = PlaceOf(p);
+    absl::Status st = s_.resources->Delete({place.project, kIntentKind, place.scope, p.Get("intent")});
+    if (absl::IsNotFound(st)) return Error(IntentNotFound(p.Get("intent")));
+    if (!st.ok()) return Error(st);
+    Response r;
+    r.body = "{}";
+    return r;
+  }
+
+  Response Train(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    TrainAgentRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const Place place = PlaceOf(p);
+    if (auto st = CheckNameMatchesUrl("parent", body.parent(), place.prefix); !st.ok()) return Error(st);
+    core::Operation op;
+    op.set_tenant(place.project);
+    op.set_location(place.scope);
+    op.mutable_agent_train()->set_name_prefix(place.prefix);
+    auto started = s_.operations->Start(std::move(op));
+    if (!started.ok()) return Error(started.status());
+    Response r;
+    r.body = AgentOperationJson(*started, place, q->print());
+    return r;
+  }
+
+ private:
+  static absl::Status IntentNotFound(std::string_view id) {
+    return absl::NotFoundError(absl::StrCat("intent \"", Sv(id), "\" not found"));
+  }
+
+  absl::Status Load(const Place& place, std::string_view id, Intent* out) {
+    auto got = s_.resources->Get({place.project, kIntentKind, place.scope, id}, out);
+    if (absl::IsNotFound(got.status())) return IntentNotFound(id);
+    return got.status();
+  }
+
+  api::Services s_;
+  std::shared_ptr<Agent> agent_;
+};
+
+}  // namespace
+
+void AddAgentRoutes(const api::ServerConfig&, const api::Services& services, std::shared_ptr<Agent> agent,
+                    http::Router* router) {
+  services.operations->SetRunner(core::Operation::kAgentTrain, [agent](jobs::JobContext& ctx) -> absl::Status {
+    core::Operation& op = ctx.operation();
+    op.set_total(1);
+    absl::Status st = agent->Train(op.tenant(), op.location(), op.mutable_agent_train());
+    if (st.ok()) {
+      op.set_succeeded(1);
+    } else {
+      op.set_failed(1);
+    }
+    return st;
+  });
+  auto h = std::make_shared<AgentHandlers>(services, agent);
+  auto bind = [h](Response (AgentHandlers::*fn)(const Request&, const PathParams&)) {
+    return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
+  };
+  using http::Dispatch;
+  AddBoth(router, Method::kPost, "/agent/intents", bind(&AgentHandlers::Create), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/agent/intents", bind(&AgentHandlers::List), Dispatch::kBlocking);
+  AddBoth(router, Method::kGet, "/agent/intents/{intent}", bind(&AgentHandlers::Get), Dispatch::kBlocking);
+  AddBoth(router, Method::kPatch, "/agent/intents/{intent}", bind(&AgentHandlers::Patch), Dispatch::kBlocking);
+  AddBoth(router, Method::kDelete, "/agent/intents/{intent}", bind(&AgentHandlers::Delete), Dispatch::kBlocking);
+  AddBoth(router, Method::kPost, "/agent:train", bind(&AgentHandlers::Train), Dispatch::kBlocking);
+}
+
+}  // namespace parley::dialogflow_v2
