@@ -17,10 +17,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startServer, startTracingProxy } from './harness.mjs';
+import { findParleyBinary, startServer, startTracingProxy } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
 const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
 
 function loadDependencies() {
@@ -41,15 +40,6 @@ function loadDependencies() {
   }
 }
 
-function findParleyBinary() {
-  const fromEnv = process.env.PARLEY_BIN;
-  if (fromEnv) {
-    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
-  }
-  const fallback = path.join(repoRoot, 'build', 'parley');
-  if (existsSync(fallback)) return { bin: fallback };
-  return { error: 'Set PARLEY_BIN to the parley server binary (ctest does this).' };
-}
 
 // The HTTP status and google.rpc.Status of a rejected googleapis call.
 async function rejection(promise) {
@@ -63,7 +53,7 @@ async function rejection(promise) {
 }
 
 const deps = loadDependencies();
-const server = findParleyBinary();
+const server = findParleyBinary('ces.test.mjs');
 
 if (deps.error || server.error) {
   test('prerequisites for the CES client compatibility test', () => {

@@ -18,10 +18,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startServer, startTracingProxy } from './harness.mjs';
+import { findParleyBinary, rejection, startServer, startTracingProxy } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
 const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
 
 // ---------------------------------------------------------------------------
@@ -53,28 +52,7 @@ function loadDependencies() {
   }
 }
 
-function findParleyBinary() {
-  const fromEnv = process.env.PARLEY_BIN;
-  if (fromEnv) {
-    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
-  }
-  const fallback = path.join(repoRoot, 'build', 'parley');
-  if (existsSync(fallback)) return { bin: fallback };
-  return {
-    error:
-      'Set PARLEY_BIN to the parley server binary (ctest does this), e.g.\n' +
-      '  PARLEY_BIN=build/parley node --test tests/compat/dialogflow.test.mjs',
-  };
-}
 
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the call to be rejected, but it succeeded');
-}
 
 // The gRPC code of a rejection. google-gax 5.x's REST transport lets gaxios
 // reject non-2xx replies (the application sees the HTTP status and the raw
@@ -98,7 +76,7 @@ function seconds(ts) {
 // ---------------------------------------------------------------------------
 
 const deps = loadDependencies();
-const server = findParleyBinary();
+const server = findParleyBinary('dialogflow.test.mjs');
 
 if (deps.error || server.error) {
   test('prerequisites for the official-client compatibility test', () => {

@@ -1,9 +1,40 @@
-// What the official-client compatibility tests share: a `parley serve` child
-// process on a free port, and a transparent logging proxy
-// (PARLEY_COMPAT_TRACE=1). The same code as in insights.test.mjs, as a module
-// for the tests added since.
+// What the official-client compatibility tests share: finding the server
+// binary, a `parley serve` child process on a free port, a transparent
+// logging proxy (PARLEY_COMPAT_TRACE=1), and the rejection of a call.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// The parley binary: $PARLEY_BIN (ctest sets it), else build/parley.
+// `{bin}` or `{error}` naming how to run `testFile` by hand.
+export function findParleyBinary(testFile) {
+  const fromEnv = process.env.PARLEY_BIN;
+  if (fromEnv) {
+    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
+  }
+  const fallback = path.join(repoRoot, 'build', 'parley');
+  if (existsSync(fallback)) return { bin: fallback };
+  return {
+    error:
+      'Set PARLEY_BIN to the parley server binary (ctest does this), e.g.\n' +
+      `  PARLEY_BIN=build/parley node --test tests/compat/${testFile}`,
+  };
+}
+
+// The error `promise` is rejected with; fails the test if it resolves.
+export async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the call to be rejected, but it succeeded');
+}
 
 // ---------------------------------------------------------------------------
 // Server process.

@@ -11,16 +11,15 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { findParleyBinary, rejection, startServer, startTracingProxy } from './harness.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
 const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
 
 // ---------------------------------------------------------------------------
@@ -53,109 +52,6 @@ function loadDependencies() {
   }
 }
 
-function findParleyBinary() {
-  const fromEnv = process.env.PARLEY_BIN;
-  if (fromEnv) {
-    return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
-  }
-  const fallback = path.join(repoRoot, 'build', 'parley');
-  if (existsSync(fallback)) return { bin: fallback };
-  return {
-    error:
-      'Set PARLEY_BIN to the parley server binary (ctest does this), e.g.\n' +
-      '  PARLEY_BIN=build/parley node --test tests/compat/insights.test.mjs',
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Server process.
-
-async function startServer(bin, dataDir) {
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`parley did not report its port within 20 s; stderr:\n${stderr}`));
-    }, 20000);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const m = /parley: listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`parley exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`));
-    });
-  });
-  return {
-    port,
-    child,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        return { code: child.exitCode, signal: child.signalCode };
-      }
-      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
-}
-
-// A transparent HTTP proxy that logs every exchange (PARLEY_COMPAT_TRACE=1).
-async function startTracingProxy(targetPort) {
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const headers = { ...req.headers };
-      delete headers.host;
-      const up = http.request(
-        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers },
-        (upRes) => {
-          const out = [];
-          upRes.on('data', (c) => out.push(c));
-          upRes.on('end', () => {
-            const resBody = Buffer.concat(out);
-            process.stderr.write(
-              `\n>>> ${req.method} ${req.url}\n` +
-                (body.length ? `${body.toString('utf8')}\n` : '') +
-                `<<< ${upRes.statusCode}\n${resBody.toString('utf8')}\n`,
-            );
-            const resHeaders = { ...upRes.headers };
-            delete resHeaders['transfer-encoding'];
-            delete resHeaders.connection;
-            resHeaders['content-length'] = String(resBody.length);
-            res.writeHead(upRes.statusCode, resHeaders);
-            res.end(resBody);
-          });
-        },
-      );
-      up.on('error', (e) => {
-        process.stderr.write(`\n>>> ${req.method} ${req.url}\n!!! upstream error: ${e.message}\n`);
-        res.destroy(e);
-      });
-      up.end(body);
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: server.address().port, close: () => new Promise((r) => server.close(r)) };
-}
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -168,14 +64,6 @@ function seconds(ts) {
   return ts == null ? null : Number(ts.seconds);
 }
 
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected the call to be rejected, but it succeeded');
-}
 
 // google.rpc.Code -> the HTTP status Google's REST APIs answer with.
 const HTTP_FOR_CODE = { 3: 400, 5: 404, 6: 409, 9: 400, 16: 401, 7: 403, 8: 429, 13: 500, 14: 503 };
@@ -265,7 +153,7 @@ function callTranscript(n) {
 // ---------------------------------------------------------------------------
 
 const deps = loadDependencies();
-const server = findParleyBinary();
+const server = findParleyBinary('insights.test.mjs');
 
 if (deps.error || server.error) {
   test('prerequisites for the official-client compatibility test', () => {
