@@ -10,19 +10,16 @@
 // conversations as were acknowledged and nothing that was never sent, stop it
 // cleanly and run `PRAGMA integrity_check`.
 //
-// Node built-ins only.
+// Node built-ins only (and ./harness.mjs).
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
+import { conversationBody, findParleyBinary, integrityCheck, killAll, request, startServer } from './harness.mjs';
 
 const CYCLES = 3;
 const CLIENTS = 32;
@@ -34,123 +31,7 @@ const SEGMENTS = 10;
 const MIN_ACKED_PER_CYCLE = 100;
 const MIN_ACKED_TOTAL = 300;
 
-function findParleyBinary() {
-  const fromEnv = process.env.PARLEY_BIN;
-  if (fromEnv) return existsSync(fromEnv) ? { bin: fromEnv } : { error: `PARLEY_BIN=${fromEnv} does not exist; build it first.` };
-  const fallback = path.join(repoRoot, 'build', 'parley');
-  if (existsSync(fallback)) return { bin: fallback };
-  return { error: 'Set PARLEY_BIN to the parley server binary (ctest does this).' };
-}
-
-const running = new Set();
-
-async function startServer(bin, dataDir) {
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let stderr = '';
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`parley did not report its port within 20 s; stderr:\n${stderr}`));
-    }, 20000);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (stderr.length > 200000) stderr = stderr.slice(-100000);
-      const m = /parley: listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`parley exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`));
-    });
-  });
-  return {
-    port,
-    child,
-    exited,
-    stderr: () => stderr,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-    async kill9() {
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
-
-after(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-// One HTTP exchange; resolves {status, body} once the whole reply is read.
-function request(agent, port, method, urlPath, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : Buffer.from(body);
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: urlPath,
-        agent,
-        headers: payload
-          ? { 'content-type': 'application/json', 'content-length': payload.length }
-          : {},
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-        // The status line alone is the server's answer: keep it if the body is cut off.
-        const fail = (e) => reject(Object.assign(e ?? new Error('reply cut off'), { status: res.statusCode }));
-        res.on('error', fail);
-        res.on('aborted', () => fail(new Error('reply cut off')));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-// About 2 KB of JSON: a chat with 10 segments.
-function conversationBody(id, cycle, worker) {
-  const segments = [];
-  for (let i = 0; i < SEGMENTS; i++) {
-    const agent = i % 2 === 0;
-    segments.push({
-      text:
-        (agent ? 'Agent: ' : 'Customer: ') +
-        `message ${i} of ${id}. ` +
-        'I would like to check the status of my refund for the order placed last week.'.slice(0, 60 + (i % 3) * 10),
-      messageTime: new Date(Date.UTC(2026, 0, 1, 10, 0, i * 7)).toISOString(),
-      segmentParticipant: { role: agent ? 'HUMAN_AGENT' : 'END_USER', userId: agent ? 'agent-1' : 'customer-1' },
-    });
-  }
-  return JSON.stringify({
-    medium: 'CHAT',
-    agentId: `agent-${worker % 8}`,
-    languageCode: 'en-US',
-    labels: { cycle: String(cycle), worker: String(worker), suite: 'crash' },
-    transcript: { transcriptSegments: segments },
-  });
-}
+after(killAll);
 
 // Runs CLIENTS concurrent create loops; kill -9s the server after LOAD_MS.
 async function loadAndKill(server, cycle, acked, attempted) {
@@ -168,7 +49,7 @@ async function loadAndKill(server, cycle, acked, attempted) {
       attempted.add(id);
       inFlight++;
       try {
-        const res = await request(agent, server.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, cycle, w));
+        const res = await request(agent, server.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { cycle: String(cycle), worker: String(w), suite: 'crash' }, SEGMENTS));
         if (res.status >= 200 && res.status < 300) {
           // Whatever the server acknowledged before it died must be durable,
           // even if we only read the reply after sending the kill.
@@ -267,12 +148,6 @@ async function verify(server, acked, attempted) {
   }
 }
 
-function integrityCheck(dataDir) {
-  const db = path.join(dataDir, 'parley.db');
-  assert.ok(existsSync(db), `${db} does not exist`);
-  return execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
-}
-
 const server = findParleyBinary();
 
 test('kill -9 never loses an acknowledged create', { timeout: 120000 }, async (t) => {
@@ -307,7 +182,7 @@ test('kill -9 never loses an acknowledged create', { timeout: 120000 }, async (t
     }
     assert.ok(acked.size >= MIN_ACKED_TOTAL, `only ${acked.size} creates acknowledged in total (need ${MIN_ACKED_TOTAL})`);
   } finally {
-    for (const child of running) child.kill('SIGKILL');
+    killAll();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
@@ -325,7 +200,7 @@ test('kill -9 never loses an acknowledged analysis operation', { timeout: 120000
     const ids = [];
     for (let i = 0; i < 8; i++) {
       const id = `op-conv-${i}`;
-      const r = await request(agent, loaded.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, 0, i));
+      const r = await request(agent, loaded.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { cycle: '0', worker: String(i), suite: 'crash' }, SEGMENTS));
       assert.equal(r.status, 200, r.body);
       ids.push(id);
     }
@@ -372,7 +247,7 @@ test('kill -9 never loses an acknowledged analysis operation', { timeout: 120000
     assert.equal(integrityCheck(dataDir), 'ok');
     t.diagnostic(`${acked.length} analysis operations acknowledged before kill -9; all found and done after restart (${resumed} polls for resumed ones)`);
   } finally {
-    for (const child of running) child.kill('SIGKILL');
+    killAll();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
@@ -487,7 +362,7 @@ test('kill -9 never undoes an acknowledged Cresta redaction', { timeout: 120000 
     t.diagnostic(`${acked.length} redactions acknowledged before kill -9 (${inFlightAtKill} in flight); all held after restart; ` +
       `no acknowledged secret in ${killedScan.files.map((f) => path.basename(f)).join(', ')} after the kill nor after the restart`);
   } finally {
-    for (const child of running) child.kill('SIGKILL');
+    killAll();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
