@@ -13,6 +13,25 @@ void OperationService::SetRunner(core::Operation::JobCase job_case, jobs::Runner
   jobs_->SetRunner(job_case, std::move(runner));
 }
 
+void OperationService::SetReplayRunner(core::Operation::JobCase job_case, OutcomeOf outcome_of) {
+  SetRunner(job_case, [outcome_of](jobs::JobContext& ctx) -> absl::Status {
+    core::Operation& op = ctx.operation();
+    const core::OperationError& outcome = outcome_of(op);
+    op.set_total(1);
+    if (outcome.code() == 0) {
+      op.set_succeeded(1);
+      return absl::OkStatus();
+    }
+    op.set_failed(1);
+    return absl::Status(static_cast<absl::StatusCode>(outcome.code()), outcome.message());
+  });
+}
+
+void OperationService::SetOutcome(const absl::Status& s, core::OperationError* outcome) {
+  outcome->set_code(static_cast<int>(s.code()));
+  outcome->set_message(std::string(s.message()));
+}
+
 absl::StatusOr<core::Operation> OperationService::Start(core::Operation operation) {
   return jobs_->Submit(std::move(operation));
 }

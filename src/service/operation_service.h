@@ -31,6 +31,15 @@ class OperationService {
   // work, e.g. Insights' export). Before the queue starts.
   void SetRunner(core::Operation::JobCase job_case, jobs::Runner runner);
 
+  // Work a dialect does when it accepts the request (its services answer at
+  // once) but reports as a long-running operation, as the vendor's API does
+  // (Dialogflow documents, CES apps): the dialect records the outcome in the
+  // job (SetOutcome) and starts the operation; the runner set here for
+  // `job_case` replays it, so the operation ends as the work did.
+  using OutcomeOf = const core::OperationError& (*)(const core::Operation&);
+  void SetReplayRunner(core::Operation::JobCase job_case, OutcomeOf outcome_of);
+  static void SetOutcome(const absl::Status& s, core::OperationError* outcome);
+
   // Stores `operation` as pending and queues it (jobs::JobQueue::Submit).
   absl::StatusOr<core::Operation> Start(core::Operation operation);
 

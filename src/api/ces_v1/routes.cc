@@ -615,8 +615,7 @@ class Handlers {
     job->set_app_id(app_id);
     for (const std::string& id : ids) job->add_conversation_ids(id);
     job->set_name_prefix(LocationPrefix(p));
-    job->mutable_outcome()->set_code(static_cast<int>(outcome.code()));
-    job->mutable_outcome()->set_message(std::string(outcome.message()));
+    service::OperationService::SetOutcome(outcome, job->mutable_outcome());
     job->set_response_json(std::move(response_json));
     OperationMetadata m;
     google_api::SetTimestamp(core::NowMicros(), m.mutable_create_time());
@@ -639,17 +638,9 @@ class Handlers {
 
 void AddRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router) {
   // The outcome was decided when the request was accepted: replay it.
-  services.operations->SetRunner(core::Operation::kApp, [](jobs::JobContext& ctx) -> absl::Status {
-    core::Operation& op = ctx.operation();
-    const core::OperationError& outcome = op.app().outcome();
-    op.set_total(1);
-    if (outcome.code() == 0) {
-      op.set_succeeded(1);
-      return absl::OkStatus();
-    }
-    op.set_failed(1);
-    return absl::Status(static_cast<absl::StatusCode>(outcome.code()), outcome.message());
-  });
+  services.operations->SetReplayRunner(
+      core::Operation::kApp,
+      [](const core::Operation& op) -> const core::OperationError& { return op.app().outcome(); });
   auto h = std::make_shared<Handlers>(config, services);
   auto bind = [h](Response (Handlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };

@@ -440,8 +440,7 @@ class KnowledgeHandlers {
     job->set_knowledge_base_id(kb_id);
     job->set_document_id(doc_id);
     job->set_name_prefix(place.prefix);
-    job->mutable_outcome()->set_code(static_cast<int>(outcome.code()));
-    job->mutable_outcome()->set_message(std::string(outcome.message()));
+    service::OperationService::SetOutcome(outcome, job->mutable_outcome());
     auto started = s_.operations->Start(std::move(op));
     if (!started.ok()) return Error(started.status());
     return JsonText(Render(*started, place, q), q);
@@ -485,17 +484,9 @@ class KnowledgeHandlers {
 
 void AddKnowledgeRoutes(const api::ServerConfig&, const api::Services& services, http::Router* router) {
   // The outcome was decided when the request was accepted: replay it.
-  services.operations->SetRunner(core::Operation::kKnowledgeDocument, [](jobs::JobContext& ctx) -> absl::Status {
-    core::Operation& op = ctx.operation();
-    const core::OperationError& outcome = op.knowledge_document().outcome();
-    op.set_total(1);
-    if (outcome.code() == 0) {
-      op.set_succeeded(1);
-      return absl::OkStatus();
-    }
-    op.set_failed(1);
-    return absl::Status(static_cast<absl::StatusCode>(outcome.code()), outcome.message());
-  });
+  services.operations->SetReplayRunner(
+      core::Operation::kKnowledgeDocument,
+      [](const core::Operation& op) -> const core::OperationError& { return op.knowledge_document().outcome(); });
   auto h = std::make_shared<KnowledgeHandlers>(services);
   auto bind = [h](Response (KnowledgeHandlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
