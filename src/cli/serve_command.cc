@@ -155,6 +155,7 @@ int Serve(const ServeFlags& flags) {
   parley::store::StoreOptions store_options;
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
   store_options.disk_reserve_bytes = static_cast<int64_t>(flags.disk_reserve_mb) << 20;
+  store_options.uncached_resource_kinds = {std::string(parley::service::kApiKeyKind)};
   auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "

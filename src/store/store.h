@@ -338,6 +338,10 @@ struct StoreOptions {
   // Disk space a backend keeps in reserve so that deletes work on a full
   // disk; 0 = none (tools and tests; the server passes its flag).
   int64_t disk_reserve_bytes = 0;
+  // Resource kinds that another process writes while the server runs (API
+  // keys: `parley keys`): always read from the database, never from the
+  // in-process resource cache, which only this process's writes invalidate.
+  std::vector<std::string> uncached_resource_kinds;
 };
 
 // Opens (creating if needed) the SQLite store in directory `data_dir`,

@@ -789,5 +789,34 @@ TEST_F(SqliteStoreTest, CachedResourcesSeeEveryWriteUnderConcurrentReads) {
   store->Close();
 }
 
+// Kinds another process writes (API keys: `parley keys revoke`) are read
+// from the database every time: a second store on the same directory stands
+// for that process, and its write is seen at once for such a kind, while a
+// cached kind keeps the value this process read.
+TEST_F(SqliteStoreTest, UncachedKindsSeeAnotherProcesssWrites) {
+  StoreOptions options;
+  options.uncached_resource_kinds = {"api_key"};
+  auto server = OpenSqliteStore(dir_, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto cli = OpenSqliteStore(dir_);
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  Resource key{"_system", "api_key", "k1", "", 1, 1, "active"};
+  Resource profile{"t", "profile", "p1", "us", 1, 1, "v1"};
+  ASSERT_TRUE((*server)->CreateResource(key).ok());
+  ASSERT_TRUE((*server)->CreateResource(profile).ok());
+  ASSERT_EQ((*server)->GetResource("_system", "api_key", "k1")->body, "active");
+  ASSERT_EQ((*server)->GetResource("t", "profile", "p1")->body, "v1");
+  key.body = "revoked";
+  key.update_time_us = 2;
+  ASSERT_TRUE((*cli)->UpdateResource(key, 1).ok());
+  profile.body = "v2";
+  profile.update_time_us = 2;
+  ASSERT_TRUE((*cli)->UpdateResource(profile, 1).ok());
+  EXPECT_EQ((*server)->GetResource("_system", "api_key", "k1")->body, "revoked");
+  EXPECT_EQ((*server)->GetResource("t", "profile", "p1")->body, "v1");  // cached
+  (*cli)->Close();
+  (*server)->Close();
+}
+
 }  // namespace
 }  // namespace parley::store

@@ -1,4 +1,6 @@
 // Tenants' configuration resources (phrase matchers, ...).
+#include <algorithm>
+
 #include "absl/cleanup/cleanup.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -41,10 +43,11 @@ absl::Status SqliteStore::CreateResource(const Resource& r) {
 absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,
                                                   std::string_view id) {
   if (closed_) return sqlite::Closed();
-  // API keys are not cached: `parley keys revoke` writes them from another
-  // process, whose writes this process's invalidation never sees, and a
-  // revoked key must stop working at once.
-  const bool cacheable = sqlite::Sv(kind) != "api_key";
+  // Kinds another process writes are not cached: its writes never
+  // invalidate this process's cache.
+  const auto& uncached = options_.uncached_resource_kinds;
+  const bool cacheable =
+      std::find(uncached.begin(), uncached.end(), kind) == uncached.end();
   const std::string cache_key = ResourceCacheKey(tenant, kind, id);
   uint64_t generation = 0;
   if (cacheable) {

@@ -140,6 +140,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_d
   sqlite_options.view_cache_bytes = options.view_cache_bytes;
   sqlite_options.list_query_max_steps = options.list_query_max_steps;
   sqlite_options.disk_reserve_bytes = options.disk_reserve_bytes;
+  sqlite_options.uncached_resource_kinds = options.uncached_resource_kinds;
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(data_dir, sqlite_options));
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -62,6 +62,8 @@ struct SqliteStoreOptions {
   // "Disk full"). 0 = no reserve and no low-space mode (SQLite's own
   // autocheckpoint).
   int64_t disk_reserve_bytes = 0;
+  // Resource kinds never served from the resource cache (StoreOptions).
+  std::vector<std::string> uncached_resource_kinds;
 };
 
 class SqliteStore final : public Store {
