@@ -30,6 +30,7 @@ class MessageService;
 class OperationService;
 class ResourceService;
 class SettingsService;
+class VirtualAgentService;
 }  // namespace parley::service
 
 namespace parley::api {
@@ -45,6 +46,8 @@ struct Services {
   service::IngestService* ingest = nullptr;
   service::MessageService* messages = nullptr;
   service::KnowledgeService* knowledge = nullptr;
+  // The local virtual agent (Dialogflow ES intents, CES sessions).
+  service::VirtualAgentService* agent = nullptr;
 };
 
 // Server configuration a dialect may need.

@@ -39,6 +39,7 @@
 #include "service/operation_service.h"
 #include "service/resource_service.h"
 #include "service/settings_service.h"
+#include "service/virtual_agent_service.h"
 #include "store/store.h"
 
 namespace {
@@ -256,6 +257,7 @@ int Serve(const ServeFlags& flags) {
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::service::MessageService messages(&conversations);
   parley::service::KnowledgeService knowledge(&resources, config.blobs);
+  parley::service::VirtualAgentService agent(&resources, &knowledge);
   parley::api::Services services;
   services.conversations = &conversations;
   services.analysis = &analysis;
@@ -265,6 +267,7 @@ int Serve(const ServeFlags& flags) {
   services.ingest = &ingest;
   services.messages = &messages;
   services.knowledge = &knowledge;
+  services.agent = &agent;
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate

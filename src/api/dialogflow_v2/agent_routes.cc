@@ -1,7 +1,7 @@
 // The ES agent: agent/intents (create, get, list, patch, delete) and
 // agent:train, a long-running operation served at the dialect's
-// .../operations/{operation} routes (knowledge_routes.cc). See agent.h for
-// where intents and models live.
+// .../operations/{operation} routes (knowledge_routes.cc). Intents are the
+// shared virtual agent's (service::VirtualAgentService), mapped in agent.h.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -9,10 +9,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/str_split.h"
-#include "analysis/intents/intent_model.h"
-#include "analysis/intents/text_normalizer.h"
 #include "api/dialogflow_v2/agent.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
@@ -24,6 +20,7 @@
 #include "service/conversation_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
+#include "service/virtual_agent_service.h"
 
 namespace parley::dialogflow_v2 {
 
@@ -51,111 +48,67 @@ std::string IntentName(const Place& place, std::string_view id) {
   return absl::StrCat(place.prefix, "/agent/intents/", Sv(id));
 }
 
-struct Agent::Model {
-  std::optional<analysis::intents::IntentModel> model;
-  std::map<std::string, Intent> intents;  // by id
-  std::string fallback_id;
-  // Every token of the training phrases (normalised as the model sees
-  // them): a query sharing none is out of scope whatever its confidence,
-  // since a softmax over a few intents is confident about anything.
-  absl::flat_hash_set<std::string> vocabulary;
-
-  bool Known(std::string_view text) const {
-    const std::string tokens =
-        analysis::intents::NormalizeText(text, analysis::intents::TextNormalization::kDefault);
-    for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
-      if (vocabulary.contains(t)) return true;
+core::AgentIntent IntentToCore(const Intent& in) {
+  core::AgentIntent out;
+  out.set_display_name(in.display_name());
+  out.set_priority(in.priority());
+  out.set_is_fallback(in.is_fallback());
+  out.set_live_agent_handoff(in.live_agent_handoff());
+  out.set_end_interaction(in.end_interaction());
+  for (const Intent::TrainingPhrase& p : in.training_phrases()) {
+    core::AgentIntent::TrainingPhrase* q = out.add_training_phrases();
+    q->set_name(p.name());
+    q->set_type(p.type());
+    q->set_times_added_count(p.times_added_count());
+    for (const Intent::TrainingPhrase::Part& part : p.parts()) {
+      core::AgentIntent::TrainingPhrase::Part* r = q->add_parts();
+      r->set_text(part.text());
+      r->set_entity_type(part.entity_type());
+      r->set_alias(part.alias());
+      r->set_user_defined(part.user_defined());
     }
-    return false;
   }
-};
-
-absl::Status Agent::Train(std::string_view project, std::string_view scope, core::AgentTrainJob* stats) {
-  auto m = std::make_shared<Model>();
-  std::vector<analysis::intents::Example> examples;
-  int phrases = 0;
-  auto scanned = s_.resources->Scan(project, kIntentKind, scope, "", 200,
-                                    [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
-                                      Intent intent;
-                                      if (!intent.ParseFromString(body)) {
-                                        return absl::InternalError("a stored intent does not parse");
-                                      }
-                                      if (intent.priority() < 0) return true;  // ignored, as Google's
-                                      if (intent.is_fallback() && m->fallback_id.empty()) {
-                                        m->fallback_id = std::string(id);
-                                      }
-                                      for (const auto& phrase : intent.training_phrases()) {
-                                        std::string text = PhraseText(phrase);
-                                        if (text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-                                        const std::string tokens = analysis::intents::NormalizeText(
-                                            text, analysis::intents::TextNormalization::kDefault);
-                                        for (absl::string_view t : absl::StrSplit(tokens, ' ', absl::SkipEmpty())) {
-                                          m->vocabulary.emplace(std::string(t));
-                                        }
-                                        examples.push_back({std::move(text), std::string(id)});
-                                        ++phrases;
-                                      }
-                                      intent.set_name(std::string(id));
-                                      m->intents.emplace(std::string(id), std::move(intent));
-                                      return true;
-                                    });
-  if (!scanned.ok()) return scanned.status();
-  std::vector<std::string> labels;
-  for (const auto& e : examples) labels.push_back(e.label);
-  std::sort(labels.begin(), labels.end());
-  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
-  if (labels.size() >= 2) {
-    analysis::intents::TrainOptions options;
-    options.min_count = 1;  // tens of phrases, not thousands: keep every feature
-    auto trained = analysis::intents::IntentModel::Train(examples, options);
-    if (!trained.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("training failed: ", trained.status().message()));
+  for (const Intent::Message& m : in.messages()) {
+    core::AgentIntent::Response* r = out.add_responses();
+    if (m.has_text()) {
+      *r->mutable_texts()->mutable_text() = m.text().text();
+    } else if (m.has_payload()) {
+      r->set_payload_json(protojson::ToJson(m.payload()));
     }
-    m->model = std::move(*trained);
   }
-  if (stats != nullptr) {
-    stats->set_intents(static_cast<int>(m->intents.size()));
-    stats->set_training_phrases(phrases);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  models_[absl::StrCat(Sv(project), "\x1f", Sv(scope))] = std::move(m);
-  return absl::OkStatus();
+  return out;
 }
 
-absl::StatusOr<Agent::Detection> Agent::Detect(std::string_view project, std::string_view scope,
-                                               std::string_view text) {
-  const std::string key = absl::StrCat(Sv(project), "\x1f", Sv(scope));
-  std::shared_ptr<const Model> m;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = models_.find(key);
-    if (it != models_.end()) m = it->second;
-  }
-  if (m == nullptr) {
-    if (auto st = Train(project, scope, nullptr); !st.ok()) return st;
-    std::lock_guard<std::mutex> lock(mu_);
-    m = models_[key];
-  }
-  Detection d;
-  if (m->model && m->Known(text)) {
-    const analysis::intents::Prediction top = m->model->Top(text, kIntentThreshold);
-    d.confidence = top.confidence;
-    if (!top.label.empty()) {
-      auto it = m->intents.find(top.label);
-      if (it != m->intents.end()) d.intent = it->second;
+Intent IntentFromCore(const core::AgentIntent& in) {
+  Intent out;
+  out.set_display_name(in.display_name());
+  out.set_priority(in.priority());
+  out.set_is_fallback(in.is_fallback());
+  out.set_live_agent_handoff(in.live_agent_handoff());
+  out.set_end_interaction(in.end_interaction());
+  for (const core::AgentIntent::TrainingPhrase& p : in.training_phrases()) {
+    Intent::TrainingPhrase* q = out.add_training_phrases();
+    q->set_name(p.name());
+    q->set_type(static_cast<Intent::TrainingPhrase::Type>(p.type()));
+    q->set_times_added_count(p.times_added_count());
+    for (const auto& part : p.parts()) {
+      Intent::TrainingPhrase::Part* r = q->add_parts();
+      r->set_text(part.text());
+      r->set_entity_type(part.entity_type());
+      r->set_alias(part.alias());
+      r->set_user_defined(part.user_defined());
     }
   }
-  if (!d.intent && !m->fallback_id.empty()) {
-    d.intent = m->intents.at(m->fallback_id);
-    d.confidence = 1.0f - d.confidence;
+  for (const core::AgentIntent::Response& r : in.responses()) {
+    Intent::Message* m = out.add_messages();
+    if (r.has_texts()) {
+      *m->mutable_text()->mutable_text() = r.texts().text();
+    } else {
+      // Stored by IntentToCore from a parsed Struct: always parses.
+      (void)protojson::Parse(r.payload_json(), m->mutable_payload());
+    }
   }
-  if (!d.intent) d.confidence = 0;
-  return d;
-}
-
-void Agent::Clear() {
-  std::lock_guard<std::mutex> lock(mu_);
-  models_.clear();
+  return out;
 }
 
 std::string AgentOperationJson(const core::Operation& op, const Place& place,
@@ -215,8 +168,7 @@ Intent ToWire(Intent stored, const Place& place, std::string_view id, bool full)
 
 class AgentHandlers {
  public:
-  AgentHandlers(const api::Services& services, std::shared_ptr<Agent> agent)
-      : s_(services), agent_(std::move(agent)) {}
+  explicit AgentHandlers(const api::Services& services) : s_(services) {}
 
   Response Create(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {{"intent_view", "intentView"}, {"language_code", "languageCode"}});
@@ -232,7 +184,8 @@ class AgentHandlers {
     const Place place = PlaceOf(p);
     Normalize(&wire);
     const std::string id = core::NewId();
-    if (auto st = s_.resources->Create({place.project, kIntentKind, place.scope, id}, core::NowMicros(), wire);
+    if (auto st = s_.resources->Create({place.project, service::kAgentIntentKind, place.scope, id},
+                                       core::NowMicros(), IntentToCore(wire));
         !st.ok()) {
       return Error(st);
     }
@@ -274,12 +227,12 @@ class AgentHandlers {
     ListIntentsResponse out;
     std::string last;
     auto stopped = s_.resources->Scan(
-        place.project, kIntentKind, place.scope, after, page_size + 1,
+        place.project, service::kAgentIntentKind, place.scope, after, page_size + 1,
         [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
           if (out.intents_size() >= page_size) return false;
-          Intent stored;
+          core::AgentIntent stored;
           if (!stored.ParseFromString(body)) return absl::InternalError("a stored intent does not parse");
-          *out.add_intents() = ToWire(std::move(stored), place, id, *full);
+          *out.add_intents() = ToWire(IntentFromCore(stored), place, id, *full);
           last = std::string(id);
           return true;
         });
@@ -316,11 +269,11 @@ class AgentHandlers {
       }
       paths.push_back(path);
     }
-    Intent scratch;
+    core::AgentIntent scratch;
     absl::Status st = s_.resources->Update(
-        {place.project, kIntentKind, place.scope, id}, false, &scratch,
+        {place.project, service::kAgentIntentKind, place.scope, id}, false, &scratch,
         [&](google::protobuf::Message& message, int64_t stored_us) -> absl::StatusOr<int64_t> {
-          auto& target = static_cast<Intent&>(message);
+          Intent target = IntentFromCore(static_cast<core::AgentIntent&>(message));
           const google::protobuf::Descriptor* d = Intent::descriptor();
           const google::protobuf::Reflection* r = Intent::GetReflection();
           for (const std::string& path : paths) {
@@ -340,11 +293,12 @@ class AgentHandlers {
           }
           if (auto st = CheckIntent(target); !st.ok()) return st;
           Normalize(&target);
+          static_cast<core::AgentIntent&>(message) = IntentToCore(target);
           return std::max(core::NowMicros(), stored_us + 1);
         });
     if (absl::IsNotFound(st)) return Error(IntentNotFound(id));
     if (!st.ok()) return Error(st);
-    Intent out = ToWire(std::move(scratch), place, id, *full);
+    Intent out = ToWire(IntentFromCore(scratch), place, id, *full);
     return Json(out, *q);
   }
 
@@ -352,7 +306,7 @@ class AgentHandlers {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
     const Place place = PlaceOf(p);
-    absl::Status st = s_.resources->Delete({place.project, kIntentKind, place.scope, p.Get("intent")});
+    absl::Status st = s_.resources->Delete({place.project, service::kAgentIntentKind, place.scope, p.Get("intent")});
     if (absl::IsNotFound(st)) return Error(IntentNotFound(p.Get("intent")));
     if (!st.ok()) return Error(st);
     Response r;
@@ -384,19 +338,21 @@ class AgentHandlers {
   }
 
   absl::Status Load(const Place& place, std::string_view id, Intent* out) {
-    auto got = s_.resources->Get({place.project, kIntentKind, place.scope, id}, out);
+    core::AgentIntent stored;
+    auto got = s_.resources->Get({place.project, service::kAgentIntentKind, place.scope, id}, &stored);
     if (absl::IsNotFound(got.status())) return IntentNotFound(id);
-    return got.status();
+    if (!got.ok()) return got.status();
+    *out = IntentFromCore(stored);
+    return absl::OkStatus();
   }
 
   api::Services s_;
-  std::shared_ptr<Agent> agent_;
 };
 
 }  // namespace
 
-void AddAgentRoutes(const api::ServerConfig&, const api::Services& services, std::shared_ptr<Agent> agent,
-                    http::Router* router) {
+void AddAgentRoutes(const api::ServerConfig&, const api::Services& services, http::Router* router) {
+  service::VirtualAgentService* agent = services.agent;
   services.operations->SetRunner(core::Operation::kAgentTrain, [agent](jobs::JobContext& ctx) -> absl::Status {
     core::Operation& op = ctx.operation();
     op.set_total(1);
@@ -408,7 +364,7 @@ void AddAgentRoutes(const api::ServerConfig&, const api::Services& services, std
     }
     return st;
   });
-  auto h = std::make_shared<AgentHandlers>(services, agent);
+  auto h = std::make_shared<AgentHandlers>(services);
   auto bind = [h](Response (AgentHandlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
   };

@@ -28,6 +28,7 @@
 #include "service/analysis_service.h"
 #include "service/conversation_service.h"
 #include "service/message_service.h"
+#include "service/virtual_agent_service.h"
 
 namespace parley::dialogflow_v2 {
 namespace {
@@ -187,9 +188,8 @@ std::string_view SectionKey(core::SummarySection s) {
 
 class Handlers {
  public:
-  Handlers(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Suggester> suggester,
-           std::shared_ptr<Agent> agent)
-      : config_(config), s_(services), suggester_(std::move(suggester)), agent_(std::move(agent)) {}
+  Handlers(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Suggester> suggester)
+      : config_(config), s_(services), suggester_(std::move(suggester)) {}
 
   // ---- conversations ----
 
@@ -864,14 +864,18 @@ class Handlers {
   }
 
   // The virtual agent's turn (VIRTUAL_AGENT_STAGE, an END_USER message):
-  // the intent the profile's agent detects answers. Its reply is stored as a
+  // the shared virtual agent of the location (service::VirtualAgentService,
+  // without knowledge answers: Dialogflow's knowledge connectors are not
+  // modelled) answers with the intent it detects. Its reply is stored as a
   // message of the conversation's AUTOMATED_AGENT participant (one is added
   // when the client created none, which Dialogflow's integrations do first);
   // an intent with live_agent_handoff moves the conversation to
   // HUMAN_ASSIST_STAGE. `*c` is updated to what was stored.
   absl::Status VirtualAgentReply(const Place& place, core::Conversation* c, const core::Message& said,
                                  AnalyzeContentResponse* out) {
-    auto detected = agent_->Detect(place.project, place.scope, said.text());
+    service::ReplyOptions options;
+    options.knowledge = false;
+    auto detected = s_.agent->Reply(place.project, place.scope, said.text(), options);
     if (!detected.ok()) return detected.status();
     QueryResult* qr = out->mutable_automated_agent_reply()->mutable_detect_intent_response()->mutable_query_result();
     out->mutable_automated_agent_reply()->mutable_detect_intent_response()->set_response_id(core::NewId());
@@ -881,9 +885,9 @@ class Handlers {
     qr->set_all_required_params_present(true);
     std::string reply;
     bool handoff = false;
-    if (detected->intent) {
-      const Intent& intent = *detected->intent;
-      qr->mutable_intent()->set_name(IntentName(place, intent.name()));
+    if (!detected->intent_id.empty()) {
+      const Intent intent = IntentFromCore(detected->intent);
+      qr->mutable_intent()->set_name(IntentName(place, detected->intent_id));
       qr->mutable_intent()->set_display_name(intent.display_name());
       if (intent.is_fallback()) qr->mutable_intent()->set_is_fallback(true);
       qr->set_intent_detection_confidence(detected->confidence);
@@ -934,14 +938,12 @@ class Handlers {
   api::ServerConfig config_;
   api::Services s_;
   std::shared_ptr<Suggester> suggester_;
-  std::shared_ptr<Agent> agent_;
 };
 
 }  // namespace
 
-void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
-                           std::shared_ptr<Agent> agent, http::Router* router) {
-  auto h = std::make_shared<Handlers>(config, services, std::make_shared<Suggester>(services), std::move(agent));
+void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router) {
+  auto h = std::make_shared<Handlers>(config, services, std::make_shared<Suggester>(services));
   auto bind = [h](Response (Handlers::*fn)(const Request&, const PathParams&)) {
     return [h, fn](const Request& r, const PathParams& p) { return ((*h).*fn)(r, p); };
   };
@@ -988,10 +990,9 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
     };
   });
   AddProfileRoutes(config, services, router);
-  auto agent = std::make_shared<Agent>(services);
-  AddConversationRoutes(config, services, agent, router);
+  AddConversationRoutes(config, services, router);
   AddKnowledgeRoutes(config, services, router);
-  AddAgentRoutes(config, services, agent, router);
+  AddAgentRoutes(config, services, router);
   router->PopGuard();
 }
 

@@ -1,8 +1,6 @@
 // The Dialogflow ES v2 dialect: its routes on the shared router.
 #pragma once
 
-#include <memory>
-
 #include "api/dialect.h"
 #include "api/http/router.h"
 
@@ -14,11 +12,8 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
 
 // The parts, each in its own file.
 void AddProfileRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
-class Agent;
-void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services,
-                           std::shared_ptr<Agent> agent, http::Router* router);
-void AddAgentRoutes(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Agent> agent,
-                    http::Router* router);
+void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
+void AddAgentRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 void AddKnowledgeRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 
 }  // namespace parley::dialogflow_v2
