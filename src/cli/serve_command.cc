@@ -257,7 +257,7 @@ int Serve(const ServeFlags& flags) {
   parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
   parley::service::MessageService messages(&conversations);
   parley::service::KnowledgeService knowledge(&resources, config.blobs);
-  parley::service::VirtualAgentService agent(&resources, &knowledge);
+  parley::service::VirtualAgentService agent(&resources, &knowledge, &conversations, &messages);
   parley::api::Services services;
   services.conversations = &conversations;
   services.analysis = &analysis;

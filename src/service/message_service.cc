@@ -334,6 +334,14 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
           *c.add_messages() = m;
           stored.push_back(std::move(m));
         }
+        if (options.turn_root_span != nullptr) {
+          core::Turn* turn = c.add_turns();
+          for (size_t i = 0; i < stored.size(); ++i) {
+            turn->add_message_indices(c.messages_size() - static_cast<int>(stored.size() - i));
+          }
+          *turn->mutable_root_span() = *options.turn_root_span;
+        }
+        if (options.also) return options.also(c);
         return absl::OkStatus();
       },
       store::ScrubUpdate{}, options.snapshot);

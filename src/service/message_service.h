@@ -64,6 +64,12 @@ class MessageService {
     // starts from it instead of reading it again (ConversationService::Update's
     // snapshot; a stale one costs a retry, never a lost write).
     const core::Conversation* snapshot = nullptr;
+    // When not null, the appended messages form one new Turn of the
+    // conversation with this root span (a virtual agent's session turn).
+    const core::Span* turn_root_span = nullptr;
+    // When set, also applied to the conversation in the same write, after
+    // the messages (and turn) are added; an error from it stores nothing.
+    std::function<absl::Status(core::Conversation&)> also;
   };
 
   // Appends `messages`, in order, after the conversation's last message and

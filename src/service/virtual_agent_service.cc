@@ -12,6 +12,8 @@
 #include "core/time_format.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "service/conversation_service.h"
+#include "service/message_service.h"
 #include "service/resource_service.h"
 
 namespace parley::service {
@@ -62,8 +64,9 @@ struct VirtualAgentService::Model {
   }
 };
 
-VirtualAgentService::VirtualAgentService(ResourceService* resources, KnowledgeService* knowledge)
-    : resources_(resources), knowledge_(knowledge) {}
+VirtualAgentService::VirtualAgentService(ResourceService* resources, KnowledgeService* knowledge,
+                                         ConversationService* conversations, MessageService* messages)
+    : resources_(resources), knowledge_(knowledge), conversations_(conversations), messages_(messages) {}
 VirtualAgentService::~VirtualAgentService() = default;
 
 absl::Status VirtualAgentService::Train(std::string_view tenant, std::string_view scope, core::AgentTrainJob* stats) {
@@ -228,6 +231,158 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
   }
   if (reply.intent_id.empty() && !reply.knowledge) reply.confidence = 0;
   return reply;
+}
+
+namespace {
+
+constexpr char kEndUserId[] = "end-user";
+constexpr char kVirtualAgentId[] = "virtual-agent";
+
+void AddParticipant(core::Conversation& c, const char* id, core::Role role) {
+  for (const core::Participant& p : c.participants()) {
+    if (p.id() == id) return;
+  }
+  core::Participant* p = c.add_participants();
+  p->set_id(id);
+  p->set_role(role);
+}
+
+// The input types a message's chunks carry.
+void AddInputTypes(const core::Message& m, core::Conversation& c) {
+  auto add = [&c](core::InputType t) {
+    for (int have : c.input_types()) {
+      if (have == t) return;
+    }
+    c.add_input_types(t);
+  };
+  for (const core::Chunk& k : m.chunks()) {
+    if (k.has_text()) add(core::INPUT_TYPE_TEXT);
+    if (k.has_transcript()) add(core::INPUT_TYPE_AUDIO);
+    if (k.has_image()) add(core::INPUT_TYPE_IMAGE);
+    if (k.has_blob()) add(core::INPUT_TYPE_BLOB);
+  }
+}
+
+core::Span StepSpan(const AgentStep& step) {
+  core::Span span;
+  span.set_name(step.name);
+  span.set_start_time_us(step.start_us);
+  span.set_end_time_us(step.end_us);
+  span.set_duration_us(step.end_us - step.start_us);
+  span.set_attributes_json(step.attributes_json);
+  return span;
+}
+
+}  // namespace
+
+absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSessionTurn(
+    const core::Conversation& session, core::Message said, const ReplyOptions& options,
+    const std::function<absl::Status(const core::Conversation&)>& check) {
+  if (conversations_ == nullptr || messages_ == nullptr) {
+    return absl::InternalError("the virtual agent has no conversation service");
+  }
+  const int64_t start = core::NowMicros();
+  auto existing = conversations_->Get(session.tenant(), session.scope(), session.id());
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+  auto admit = [&](const core::Conversation& c) -> absl::Status {
+    if (check) {
+      if (auto st = check(c); !st.ok()) return st;
+    }
+    if (c.lifecycle() == core::COMPLETED) {
+      return absl::FailedPreconditionError(absl::StrCat("session \"", c.id(), "\" has ended"));
+    }
+    return absl::OkStatus();
+  };
+  if (existing.ok()) {
+    if (auto st = admit(*existing); !st.ok()) return st;
+  }
+
+  SessionTurn out;
+  auto reply = Reply(session.tenant(), session.scope(), said.text(), options);
+  if (!reply.ok()) return reply.status();
+  out.reply = std::move(*reply);
+  const AgentReply& r = out.reply;
+
+  std::vector<core::Message> messages;
+  said.set_role(core::END_USER);
+  said.set_participant_id(kEndUserId);
+  if (said.role_name().empty()) said.set_role_name("user");
+  if (!said.has_time_us()) said.set_time_us(start);
+  messages.push_back(said);
+  if (!r.text.empty()) {
+    core::Message m;
+    m.set_role(core::AUTOMATED_AGENT);
+    m.set_role_name("agent");
+    m.set_participant_id(kVirtualAgentId);
+    m.set_text(r.text);
+    m.add_chunks()->set_text(r.text);
+    m.set_language_code(said.language_code());
+    m.set_time_us(core::NowMicros());
+    messages.push_back(std::move(m));
+  }
+  const int64_t end = core::NowMicros();
+  core::Span& root = out.root_span;
+  root.set_name("turn");
+  root.set_start_time_us(start);
+  root.set_end_time_us(end);
+  root.set_duration_us(end - start);
+  {
+    google::protobuf::Struct attributes;
+    SetString(&attributes, "session", session.id());
+    if (!r.intent_id.empty()) SetString(&attributes, "intent", r.intent.display_name());
+    SetNumber(&attributes, "confidence", r.confidence);
+    root.set_attributes_json(AttributesJson(attributes));
+  }
+  for (const AgentStep& step : r.steps) *root.add_children() = StepSpan(step);
+
+  auto finish = [&](core::Conversation& c) {
+    AddParticipant(c, kEndUserId, core::END_USER);
+    if (!r.text.empty()) AddParticipant(c, kVirtualAgentId, core::AUTOMATED_AGENT);
+    AddInputTypes(said, c);
+    if (r.end_interaction) {
+      c.set_lifecycle(core::COMPLETED);
+      c.set_end_time_us(end);
+    }
+  };
+
+  if (!existing.ok()) {
+    core::Conversation c = session;
+    c.set_medium(core::CHAT);
+    c.set_channel_type(core::CHANNEL_TEXT);
+    c.set_stage(core::VIRTUAL_AGENT_STAGE);
+    c.set_lifecycle(core::IN_PROGRESS);
+    c.set_start_time_us(start);
+    core::Turn* turn = c.add_turns();
+    for (core::Message& m : messages) {
+      m.set_state(core::MESSAGE_ACTIVE);
+      turn->add_message_indices(c.messages_size());
+      m.set_sequence_position(c.messages_size());
+      *c.add_messages() = m;
+    }
+    *turn->mutable_root_span() = root;
+    finish(c);
+    auto created = conversations_->Create(std::move(c));
+    if (created.ok()) {
+      out.turn_index = 1;
+      for (int i : created->turns(0).message_indices()) out.messages.push_back(created->messages(i));
+      return out;
+    }
+    // Another call of the same session created it first: append to it.
+    if (!absl::IsAlreadyExists(created.status())) return created.status();
+  }
+  MessageService::AppendOptions append;
+  append.turn_root_span = &root;
+  append.also = [&](core::Conversation& c) -> absl::Status {
+    if (auto st = admit(c); !st.ok()) return st;
+    finish(c);
+    out.turn_index = c.turns_size();
+    return absl::OkStatus();
+  };
+  auto appended = messages_->AppendMessages(session.tenant(), session.scope(), session.id(), std::move(messages),
+                                            append);
+  if (!appended.ok()) return appended.status();
+  out.messages = std::move(*appended);
+  return out;
 }
 
 void VirtualAgentService::Clear() {

@@ -46,12 +46,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
 #include "parley/virtual_agent.pb.h"
 #include "service/knowledge_service.h"
 
 namespace parley::service {
 
+class ConversationService;
+class MessageService;
 class ResourceService;
 
 inline constexpr std::string_view kAgentIntentKind = "agent_intent";
@@ -101,8 +104,10 @@ using ReplyGenerator = std::function<absl::StatusOr<std::optional<std::string>>(
 
 class VirtualAgentService {
  public:
-  // Both must outlive the service; `knowledge` may be null (no step 2).
-  VirtualAgentService(ResourceService* resources, KnowledgeService* knowledge);
+  // All must outlive the service; `knowledge` may be null (no step 2),
+  // `conversations` and `messages` too (then RunSessionTurn is not usable).
+  VirtualAgentService(ResourceService* resources, KnowledgeService* knowledge,
+                      ConversationService* conversations = nullptr, MessageService* messages = nullptr);
   ~VirtualAgentService();
   VirtualAgentService(const VirtualAgentService&) = delete;
   VirtualAgentService& operator=(const VirtualAgentService&) = delete;
@@ -116,6 +121,32 @@ class VirtualAgentService {
   absl::StatusOr<AgentReply> Reply(std::string_view tenant, std::string_view scope, std::string_view text,
                                    const ReplyOptions& options);
 
+  // ---- sessions (CES runSession) ----
+
+  // What a session turn records and returns.
+  struct SessionTurn {
+    int turn_index = 0;               // 1-based
+    std::vector<core::Message> messages;  // the turn's, as stored
+    AgentReply reply;
+    core::Span root_span;  // the turn's trace, as stored
+  };
+  // Records one turn of a virtual-agent session in the conversation
+  // (session.tenant, session.scope, session.id): the end user's message
+  // `said` (role END_USER, participant "end-user"; its text is what the agent
+  // answers), the agent's reply (role AUTOMATED_AGENT, participant
+  // "virtual-agent"; none when nothing answered), and one Turn whose root
+  // span "turn" has the reply's steps as children. On the first turn the
+  // conversation is created from `session` (app, source, entry agent,
+  // deployment, language...; medium CHAT, VIRTUAL_AGENT_STAGE, IN_PROGRESS);
+  // later turns keep those. `check`, when set, sees an existing conversation
+  // first and may refuse it (another app's). A reply from an intent with
+  // end_interaction completes the conversation. FAILED_PRECONDITION when the
+  // conversation is COMPLETED. Durable when returned; an error stores
+  // nothing.
+  absl::StatusOr<SessionTurn> RunSessionTurn(const core::Conversation& session, core::Message said,
+                                             const ReplyOptions& options,
+                                             const std::function<absl::Status(const core::Conversation&)>& check);
+
   // Set before the service is used (not synchronised with Reply).
   void SetReplyGenerator(ReplyGenerator generator) { generator_ = std::move(generator); }
 
@@ -128,6 +159,8 @@ class VirtualAgentService {
 
   ResourceService* resources_;
   KnowledgeService* knowledge_;
+  ConversationService* conversations_;
+  MessageService* messages_;
   ReplyGenerator generator_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Model>> models_;  // tenant \x1f scope

@@ -23,7 +23,8 @@ void JsonToStruct(const std::string& json, google::protobuf::Struct* out) {
   (void)protojson::Parse(json, out);
 }
 
-// The last id of `name` if it is `prefix/collection/ID`; error otherwise.
+}  // namespace
+
 absl::Status ChildId(std::string_view field, const std::string& name, const AppPlace& place,
                      std::string_view collection, std::string* id) {
   if (name.empty()) return absl::OkStatus();
@@ -35,6 +36,8 @@ absl::Status ChildId(std::string_view field, const std::string& name, const AppP
   *id = name.substr(want.size());
   return absl::OkStatus();
 }
+
+namespace {
 
 void ToolRefFromWire(const std::string& tool, const ToolsetTool& tt, const std::string& display,
                      core::ToolRef* out) {
@@ -91,6 +94,8 @@ void MessageFromWire(const Message& in, core::Message* out) {
   }
   out->set_text(text);
 }
+
+}  // namespace
 
 void MessageToWire(const core::Message& in, Message* out) {
   out->set_role(in.role_name());
@@ -151,6 +156,8 @@ void MessageToWire(const core::Message& in, Message* out) {
   if (in.chunks().empty() && !in.text().empty()) out->add_chunks()->set_text(in.text());
 }
 
+namespace {
+
 void SpanFromWire(const Span& in, core::Span* out) {
   out->set_name(in.name());
   if (in.has_start_time()) out->set_start_time_us(google_api::Micros(in.start_time()));
@@ -159,6 +166,8 @@ void SpanFromWire(const Span& in, core::Span* out) {
   if (in.has_attributes()) out->set_attributes_json(StructJson(in.attributes()));
   for (const Span& c : in.child_spans()) SpanFromWire(c, out->add_children());
 }
+
+}  // namespace
 
 void SpanToWire(const core::Span& in, Span* out) {
   out->set_name(in.name());
@@ -171,6 +180,8 @@ void SpanToWire(const core::Span& in, Span* out) {
   if (!in.attributes_json().empty()) JsonToStruct(in.attributes_json(), out->mutable_attributes());
   for (const core::Span& c : in.children()) SpanToWire(c, out->add_child_spans());
 }
+
+namespace {
 
 // What the end user's messages carried: the CES input types.
 void DeriveInputTypes(const core::Conversation& c, std::set<int>* types) {

@@ -22,6 +22,11 @@ struct AppPlace {
   std::string prefix() const;  // "projects/P/locations/L/apps/A"
 };
 
+// The id of `name` when it is "{place}/{collection}/{id}" (empty name: no
+// id); INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ChildId(std::string_view field, const std::string& name, const AppPlace& place,
+                     std::string_view collection, std::string* id);
+
 core::Source SourceToCore(Conversation::Source s);
 Conversation::Source SourceFromCore(core::Source s);
 // "user" -> END_USER, "human_agent"/"human" -> HUMAN_AGENT, empty or "system"
@@ -34,6 +39,9 @@ core::Role RoleToCore(std::string_view role);
 absl::Status ConversationFromWire(const Conversation& in, const AppPlace& place,
                                   core::Conversation* out);
 void ConversationToWire(const core::Conversation& in, const AppPlace& place, Conversation* out);
+
+void MessageToWire(const core::Message& in, Message* out);
+void SpanToWire(const core::Span& in, Span* out);
 
 void AppToWire(const core::App& in, std::string_view location_prefix, App* out);
 

@@ -1,7 +1,8 @@
 // CES v1 routes: apps (create, get, list, patch, delete — create and delete
 // are long-running operations) and their conversations (get, list with
 // filter and sources, delete, batchDelete as an operation), plus Parley's
-// own `conversations:import`.
+// own `conversations:import`, and sessions (runSession), answered by the
+// shared virtual agent and recorded as the session's conversation.
 //
 // Apps are core::App resources (kind "app", scope = the location); their
 // conversations are core conversations of scope = the location with
@@ -39,6 +40,7 @@
 #include "service/conversation_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
+#include "service/virtual_agent_service.h"
 
 namespace parley::ces_v1 {
 namespace {
@@ -173,6 +175,79 @@ absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c
   }
   return FilterError(e, absl::StrCat("unknown field \"", e.field[0],
                                      "\" (start_time, source, input_types, entry_agent, deployment)"));
+}
+
+// Where audio input would be transcribed: Parley's speech engine plugs in
+// here (its text then answers as a text input does, recorded as a
+// transcript chunk). Until it exists, audio is refused.
+absl::Status TranscribeAudio(const SessionInput& in, int index, core::Chunk* out) {
+  (void)in;
+  (void)out;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "inputs[", index, "].audio: audio input is not supported yet (no speech engine); send text or dtmf"));
+}
+
+// The end user's message of a turn: a chunk per input, its text the text and
+// DTMF inputs joined (or the event's name when there is neither, so an
+// event can match an intent named by its phrases).
+absl::Status InputsToMessage(const RunSessionRequest& body, core::Message* said) {
+  std::string text, event;
+  auto join = [&text](const std::string& piece) {
+    if (!text.empty()) text += ' ';
+    text += piece;
+  };
+  for (int i = 0; i < body.inputs_size(); ++i) {
+    const SessionInput& in = body.inputs(i);
+    bool any = false;
+    if (!in.text().empty()) {
+      said->add_chunks()->set_text(in.text());
+      join(in.text());
+      any = true;
+    }
+    if (!in.dtmf().empty()) {
+      if (in.dtmf().find_first_not_of("0123456789*#ABCDabcd") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("inputs[", i, "].dtmf: \"", in.dtmf(),
+                                                       "\" holds a character that is not a DTMF digit"));
+      }
+      said->add_chunks()->set_text(in.dtmf());
+      join(in.dtmf());
+      any = true;
+    }
+    if (!in.audio().empty()) {
+      if (auto st = TranscribeAudio(in, i, said->add_chunks()); !st.ok()) return st;
+      any = true;
+    }
+    if (in.has_image()) {
+      said->add_chunks()->mutable_image()->set_mime_type(in.image().mime_type());
+      said->mutable_chunks()->rbegin()->mutable_image()->set_data(in.image().data());
+      any = true;
+    }
+    if (in.has_blob()) {
+      said->add_chunks()->mutable_blob()->set_mime_type(in.blob().mime_type());
+      said->mutable_chunks()->rbegin()->mutable_blob()->set_data(in.blob().data());
+      any = true;
+    }
+    if (in.has_event()) {
+      if (in.event().event().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("inputs[", i, "].event.event is required"));
+      }
+      google::protobuf::Struct payload;
+      (*payload.mutable_fields())["event"].set_string_value(in.event().event());
+      said->add_chunks()->set_payload_json(protojson::ToJson(payload));
+      if (event.empty()) event = in.event().event();
+      any = true;
+    }
+    if (in.has_variables()) {
+      said->add_chunks()->set_updated_variables_json(protojson::ToJson(in.variables()));
+      any = true;
+    }
+    if (!any) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs[", i, "]: one of text, dtmf, audio, image, blob, event, variables is required"));
+    }
+  }
+  said->set_text(text.empty() ? event : text);
+  return absl::OkStatus();
 }
 
 // ---- handlers ----
@@ -531,6 +606,99 @@ class Handlers {
     return Json(out, *q);
   }
 
+  // ---- sessions ----
+
+  // One turn of a session with the app's agent: the shared local virtual
+  // agent of the app's project and location (service::VirtualAgentService;
+  // docs/dialect-mapping.md). The conversation whose id is the session id
+  // records the turn: SIMULATOR without a deployment, LIVE with one.
+  Response RunSession(const Request& req, const PathParams& p) {
+    auto q = Query::Parse(req, {});
+    if (!q.ok()) return Error(q.status());
+    if (auto st = CheckPathIds(p, {"app", "session"}); !st.ok()) return Error(st);
+    RunSessionRequest body;
+    if (auto st = ParseBody(req, "", &body); !st.ok()) return Error(st);
+    const AppPlace place = PlaceOf(p);
+    const std::string session_id(p.Get("session"));
+    const std::string session_name = absl::StrCat(place.prefix(), "/sessions/", session_id);
+    const SessionConfig& config = body.config();
+    if (!config.session().empty() && config.session() != session_name) {
+      return Error(absl::InvalidArgumentError(absl::StrCat("config.session \"", config.session(),
+                                                           "\" does not match the URL's \"", session_name, "\"")));
+    }
+    if (body.inputs().empty()) return Error(absl::InvalidArgumentError("inputs is required"));
+    std::string entry_agent, deployment;
+    if (auto st = ChildId("config.entry_agent", config.entry_agent(), place, "agents", &entry_agent); !st.ok()) {
+      return Error(st);
+    }
+    if (auto st = ChildId("config.deployment", config.deployment(), place, "deployments", &deployment); !st.ok()) {
+      return Error(st);
+    }
+    auto app = LoadApp(p);
+    if (!app.ok()) return Error(app.status());
+    // The app's one agent is its root agent (Parley keeps no other agents).
+    const std::string root_agent(app->root_agent().substr(app->root_agent().rfind('/') + 1));
+    if (!entry_agent.empty() && entry_agent != root_agent) {
+      return Error(absl::NotFoundError(absl::StrCat("Agent \"", config.entry_agent(), "\" not found")));
+    }
+    if (entry_agent.empty()) entry_agent = root_agent;
+    core::Message said;
+    if (auto st = InputsToMessage(body, &said); !st.ok()) return Error(st);
+    said.set_language_code(app->default_language_code());
+
+    core::Conversation session;
+    session.set_tenant(place.project);
+    session.set_scope(place.location);
+    session.set_id(session_id);
+    session.set_app(place.app);
+    session.set_source(deployment.empty() ? core::SIMULATOR : core::LIVE);
+    session.set_entry_agent(entry_agent);
+    session.set_deployment(deployment);
+    session.set_language_code(app->default_language_code());
+    service::ReplyOptions options;
+    options.instruction = app->global_instruction();
+    auto turn = s_.agent->RunSessionTurn(
+        session, std::move(said), options, [&](const core::Conversation& c) -> absl::Status {
+          if (c.app() != place.app) {
+            return absl::InvalidArgumentError(absl::StrCat("session \"", session_name,
+                                                           "\": its id names a conversation of another app"));
+          }
+          if (c.source() != core::LIVE && c.source() != core::SIMULATOR) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("session \"", session_name, "\": conversation ", c.id(), " is not a session (source ",
+                             Conversation::Source_Name(SourceFromCore(c.source())), ")"));
+          }
+          return absl::OkStatus();
+        });
+    if (!turn.ok()) return Error(turn.status());
+
+    RunSessionResponse out;
+    SessionOutput* o = out.add_outputs();
+    const service::AgentReply& reply = turn->reply;
+    if (!reply.text.empty()) o->set_text(reply.text);
+    if (!reply.knowledge) {
+      for (const core::AgentIntent::Response& r : reply.intent.responses()) {
+        if (r.has_payload_json()) {
+          (void)protojson::Parse(r.payload_json(), o->mutable_payload());  // stored from a parsed Struct
+          break;
+        }
+      }
+    }
+    if (reply.end_interaction || reply.live_agent_handoff) {
+      google::protobuf::Value reason;
+      reason.set_string_value(reply.live_agent_handoff ? "LIVE_AGENT_HANDOFF" : "END_INTERACTION");
+      (*o->mutable_end_session()->mutable_metadata()->mutable_fields())["reason"] = reason;
+    }
+    o->set_turn_index(turn->turn_index);
+    o->set_turn_completed(true);
+    if (!config.exclude_diagnostic_info()) {
+      SessionOutputDiagnosticInfo* d = o->mutable_diagnostic_info();
+      for (const core::Message& m : turn->messages) MessageToWire(m, d->add_messages());
+      SpanToWire(turn->root_span, d->mutable_root_span());
+    }
+    return Json(out, *q);
+  }
+
  private:
   static absl::Status AppNotFound(std::string_view id) {
     return absl::NotFoundError(absl::StrCat("App \"", Sv(id), "\" not found"));
@@ -657,6 +825,8 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   router->Add(Method::kGet, convs, bind(&Handlers::ListConversations), Dispatch::kBlocking);
   router->Add(Method::kPost, convs + ":batchDelete", bind(&Handlers::BatchDelete), Dispatch::kBlocking);
   router->Add(Method::kPost, convs + ":import", bind(&Handlers::Import), Dispatch::kBlocking);
+  router->Add(Method::kPost, app + "/sessions/{session}:runSession", bind(&Handlers::RunSession),
+              Dispatch::kBlocking);
   router->Add(Method::kGet, convs + "/{conversation}", bind(&Handlers::GetConversation), Dispatch::kBlocking);
   router->Add(Method::kDelete, convs + "/{conversation}", bind(&Handlers::DeleteConversation),
               Dispatch::kBlocking);
