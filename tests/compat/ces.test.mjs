@@ -3,7 +3,8 @@
 // Parley server: apps create (polling the long-running operation), get, list,
 // patch, delete; conversations loaded through Parley's own import route
 // (plain fetch), then get, list (sources, filter, paging), delete and
-// batchDelete (awaiting its operation) through the client, unchanged.
+// batchDelete (awaiting its operation) through the client, unchanged; and
+// sessions.runSession turns answered by the local agent.
 //
 //   PARLEY_BIN=build/parley node --test tests/compat/ces.test.mjs
 //
@@ -130,6 +131,71 @@ if (deps.error || server.error) {
       const missing = await rejection(ces.projects.locations.apps.get({ name: `${parent}/apps/nosuch` }));
       assert.equal(missing.status, 404);
       assert.equal(missing.error.status, 'NOT_FOUND');
+    });
+
+    test('sessions: runSession turns with the local agent, recorded as the conversation', async () => {
+      const shop = `${parent}/apps/shop`;
+      const created = await ces.projects.locations.apps.create({
+        parent,
+        appId: 'shop',
+        requestBody: { displayName: 'Shop', rootAgent: `${shop}/agents/root` },
+      });
+      await awaitOperation(created.data);
+      // The agent's intents are the location's Dialogflow agent's.
+      for (const intent of [
+        { displayName: 'track_order', messages: [{ text: { text: ['Your order is on its way.'] } }],
+          trainingPhrases: [{ parts: [{ text: 'where is my order' }] }, { parts: [{ text: 'track my parcel' }] }] },
+        { displayName: 'fallback', isFallback: true, messages: [{ text: { text: ['Sorry?'] } }] },
+      ]) {
+        const res = await fetch(`http://127.0.0.1:${port}/v2/${parent}/agent/intents`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(intent),
+        });
+        assert.equal(res.status, 200, await res.clone().text());
+      }
+
+      const session = `${shop}/sessions/web-1`;
+      const first = (await ces.projects.locations.apps.sessions.runSession({
+        session,
+        requestBody: { config: { session }, inputs: [{ text: 'where is my parcel' }] },
+      })).data;
+      assert.equal(first.outputs.length, 1);
+      const out = first.outputs[0];
+      assert.equal(out.text, 'Your order is on its way.');
+      assert.equal(out.turnIndex, 1);
+      assert.equal(out.turnCompleted, true);
+      const root = out.diagnosticInfo.rootSpan;
+      assert.deepEqual(root.childSpans.map((s) => s.name), ['intent_detection', 'response']);
+      assert.equal(root.childSpans[0].attributes.intent, 'track_order');
+      assert.ok(root.childSpans[0].attributes.confidence > 0);
+      assert.match(root.duration, /^[0-9.]+s$/);
+
+      const second = (await ces.projects.locations.apps.sessions.runSession({
+        session,
+        requestBody: { config: { excludeDiagnosticInfo: true }, inputs: [{ text: 'zebras quantum violin' }] },
+      })).data;
+      assert.deepEqual(second.outputs, [{ text: 'Sorry?', turnIndex: 2, turnCompleted: true }]);
+
+      const conv = (await ces.projects.locations.apps.conversations.get({ name: `${shop}/conversations/web-1` })).data;
+      assert.equal(conv.source, 'SIMULATOR');
+      assert.equal(conv.turnCount, 2);
+      assert.equal(conv.entryAgent, `${shop}/agents/root`);
+      assert.deepEqual(conv.turns.map((t) => t.messages.map((m) => m.chunks[0].text)),
+        [['where is my parcel', 'Your order is on its way.'], ['zebras quantum violin', 'Sorry?']]);
+      assert.equal(conv.turns[0].rootSpan.childSpans[0].name, 'intent_detection');
+
+      const empty = await rejection(ces.projects.locations.apps.sessions.runSession({
+        session, requestBody: { config: {}, inputs: [] } }));
+      assert.equal(empty.status, 400);
+      assert.equal(empty.error.status, 'INVALID_ARGUMENT');
+      const agent = await rejection(ces.projects.locations.apps.sessions.runSession({
+        session, requestBody: { config: { entryAgent: `${shop}/agents/nosuch` }, inputs: [{ text: 'hi' }] } }));
+      assert.equal(agent.status, 404);
+      const after = (await ces.projects.locations.apps.conversations.get({ name: `${shop}/conversations/web-1` })).data;
+      assert.equal(after.turnCount, 2);
+
+      await ces.projects.locations.apps.delete({ name: shop, force: true });
     });
 
     test('conversations: import (native), get, list, delete, batchDelete', async () => {
