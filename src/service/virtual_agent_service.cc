@@ -6,12 +6,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "analysis/intents/intent_model.h"
 #include "analysis/knowledge/terms.h"
 #include "core/absl_compat.h"
 #include "core/time_format.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "service/conversation_service.h"
 #include "service/message_service.h"
 #include "service/resource_service.h"
@@ -31,18 +30,51 @@ std::vector<std::string> Terms(std::string_view text) {
   return terms;
 }
 
-std::string AttributesJson(const google::protobuf::Struct& s) {
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(s, &out);
-  return out;
-}
+// A span's attributes: a flat JSON object of strings, numbers and booleans,
+// written directly (protobuf's Struct printer costs more than the step).
+class Attributes {
+ public:
+  Attributes& Set(std::string_view key, std::string_view value) {
+    Key(key);
+    Quote(value);
+    return *this;
+  }
+  // (Without it a string literal would take the bool overload.)
+  Attributes& Set(std::string_view key, const char* value) { return Set(key, std::string_view(value)); }
+  Attributes& Set(std::string_view key, double value) {
+    Key(key);
+    absl::StrAppend(&json_, value);
+    return *this;
+  }
+  Attributes& Set(std::string_view key, bool value) {
+    Key(key);
+    json_ += value ? "true" : "false";
+    return *this;
+  }
+  std::string Json() const { return json_ + "}"; }
 
-void SetString(google::protobuf::Struct* s, const std::string& key, std::string_view value) {
-  (*s->mutable_fields())[key].set_string_value(std::string(value));
-}
-void SetNumber(google::protobuf::Struct* s, const std::string& key, double value) {
-  (*s->mutable_fields())[key].set_number_value(value);
-}
+ private:
+  void Key(std::string_view key) {
+    json_ += json_.size() == 1 ? "" : ",";
+    Quote(key);
+    json_ += ':';
+  }
+  void Quote(std::string_view text) {
+    json_ += '"';
+    for (char c : text) {
+      if (c == '"' || c == '\\') {
+        json_ += '\\';
+        json_ += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        absl::StrAppend(&json_, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+      } else {
+        json_ += c;
+      }
+    }
+    json_ += '"';
+  }
+  std::string json_ = "{";
+};
 
 }  // namespace
 
@@ -149,12 +181,11 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
     confidence = m.Coverage(query, only);
     if (confidence >= kIntentThreshold) label = only;
   }
-  {
-    google::protobuf::Struct attributes;
-    SetString(&attributes, "intent", label.empty() ? "" : m.intents.at(label).display_name());
-    SetNumber(&attributes, "confidence", label.empty() ? 0 : confidence);
-    reply.steps.push_back({"intent_detection", start, core::NowMicros(), AttributesJson(attributes)});
-  }
+  reply.steps.push_back({"intent_detection", start, core::NowMicros(),
+                         Attributes()
+                             .Set("intent", label.empty() ? "" : m.intents.at(label).display_name())
+                             .Set("confidence", label.empty() ? 0.0 : confidence)
+                             .Json()});
   if (!label.empty()) {
     reply.intent_id = label;
     reply.intent = m.intents.at(label);
@@ -171,20 +202,20 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
       for (const core::KnowledgeBase& kb : page->items) kbs.push_back(kb.id());
       after = page->next_after_id;
     } while (!after.empty());
-    google::protobuf::Struct attributes;
-    SetNumber(&attributes, "knowledge_bases", static_cast<double>(kbs.size()));
+    Attributes attributes;
+    attributes.Set("knowledge_bases", static_cast<double>(kbs.size()));
     if (!kbs.empty()) {
       auto found = knowledge_->Search(tenant, kbs, {std::string(text)}, 1, KnowledgeKind::kFaq);
       if (!found.ok()) return found.status();
       if (!found->empty() && found->front().confidence >= kKnowledgeThreshold) {
         reply.knowledge = std::move(found->front());
         reply.confidence = reply.knowledge->confidence;
-        SetString(&attributes, "document", reply.knowledge->document_id);
-        SetString(&attributes, "question", reply.knowledge->question);
-        SetNumber(&attributes, "confidence", reply.knowledge->confidence);
+        attributes.Set("document", reply.knowledge->document_id)
+            .Set("question", reply.knowledge->question)
+            .Set("confidence", static_cast<double>(reply.knowledge->confidence));
       }
     }
-    reply.steps.push_back({"knowledge_retrieval", start, core::NowMicros(), AttributesJson(attributes)});
+    reply.steps.push_back({"knowledge_retrieval", start, core::NowMicros(), attributes.Json()});
   }
   // 3. the response
   start = core::NowMicros();
@@ -206,14 +237,14 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
     reply.end_interaction = reply.intent.end_interaction();
   }
   {
-    google::protobuf::Struct attributes;
-    SetString(&attributes, "source", reply.knowledge            ? "knowledge"
+    Attributes attributes;
+    attributes.Set("source", reply.knowledge            ? "knowledge"
                                      : reply.intent.is_fallback() ? "fallback"
                                      : !reply.intent_id.empty()   ? "intent"
                                                                   : "none");
-    if (!reply.intent_id.empty()) SetString(&attributes, "intent", reply.intent.display_name());
-    if (reply.live_agent_handoff) (*attributes.mutable_fields())["live_agent_handoff"].set_bool_value(true);
-    reply.steps.push_back({"response", start, core::NowMicros(), AttributesJson(attributes)});
+    if (!reply.intent_id.empty()) attributes.Set("intent", reply.intent.display_name());
+    if (reply.live_agent_handoff) attributes.Set("live_agent_handoff", true);
+    reply.steps.push_back({"response", start, core::NowMicros(), attributes.Json()});
   }
   // The seam for a generated reply: a configured generator may replace the
   // local agent's text.
@@ -221,13 +252,13 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
     start = core::NowMicros();
     auto generated = generator_(options.instruction, text, reply);
     if (!generated.ok()) return generated.status();
-    google::protobuf::Struct attributes;
-    (*attributes.mutable_fields())["replaced"].set_bool_value(generated->has_value());
+    Attributes attributes;
+    attributes.Set("replaced", generated->has_value());
     if (generated->has_value()) {
       reply.text = std::move(**generated);
       reply.generated = true;
     }
-    reply.steps.push_back({"generation", start, core::NowMicros(), AttributesJson(attributes)});
+    reply.steps.push_back({"generation", start, core::NowMicros(), attributes.Json()});
   }
   if (reply.intent_id.empty() && !reply.knowledge) reply.confidence = 0;
   return reply;
@@ -327,11 +358,10 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   root.set_end_time_us(end);
   root.set_duration_us(end - start);
   {
-    google::protobuf::Struct attributes;
-    SetString(&attributes, "session", session.id());
-    if (!r.intent_id.empty()) SetString(&attributes, "intent", r.intent.display_name());
-    SetNumber(&attributes, "confidence", r.confidence);
-    root.set_attributes_json(AttributesJson(attributes));
+    Attributes attributes;
+    attributes.Set("session", session.id());
+    if (!r.intent_id.empty()) attributes.Set("intent", r.intent.display_name());
+    root.set_attributes_json(attributes.Set("confidence", static_cast<double>(r.confidence)).Json());
   }
   for (const AgentStep& step : r.steps) *root.add_children() = StepSpan(step);
 
@@ -372,6 +402,7 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   }
   MessageService::AppendOptions append;
   append.turn_root_span = &root;
+  if (existing.ok()) append.snapshot = &*existing;  // spares a read of the whole conversation
   append.also = [&](core::Conversation& c) -> absl::Status {
     if (auto st = admit(c); !st.ok()) return st;
     finish(c);
