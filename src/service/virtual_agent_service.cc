@@ -10,6 +10,7 @@
 #include "analysis/intents/intent_model.h"
 #include "analysis/knowledge/terms.h"
 #include "core/absl_compat.h"
+#include "core/ids.h"
 #include "core/time_format.h"
 #include "service/conversation_service.h"
 #include "service/message_service.h"
@@ -383,11 +384,16 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
     c.set_lifecycle(core::IN_PROGRESS);
     c.set_start_time_us(start);
     core::Turn* turn = c.add_turns();
-    for (core::Message& m : messages) {
-      m.set_state(core::MESSAGE_ACTIVE);
+    for (const core::Message& m : messages) {
       turn->add_message_indices(c.messages_size());
-      m.set_sequence_position(c.messages_size());
-      *c.add_messages() = m;
+      core::Message* stored = c.add_messages();
+      *stored = m;  // `messages` stay as given, for the append below if this create loses a race
+      // What AppendMessages would set.
+      stored->set_id(core::NewId());
+      stored->set_state(core::MESSAGE_ACTIVE);
+      stored->set_sequence_position(c.messages_size() - 1);
+      stored->set_create_time_us(start);
+      stored->set_update_time_us(start);
     }
     *turn->mutable_root_span() = root;
     finish(c);
