@@ -213,7 +213,7 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
     const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub,
-    const Conversation* snapshot) {
+    const Conversation* snapshot, Views views) {
   // A snapshot of another key would be written over that key: refuse it.
   if (snapshot != nullptr &&
       (snapshot->tenant() != tenant || snapshot->scope() != scope || snapshot->id() != id)) {
@@ -243,8 +243,9 @@ absl::StatusOr<Conversation> ConversationService::Update(
     // a concurrent writer even within one clock tick.
     next.set_update_time_us(std::max(NowMicros(), current->update_time_us() + 1));
     Derive(next);
-    absl::Status s = store_->UpdateConversation(next, current->update_time_us(), RenderViews(next),
-                                                scrub);
+    absl::Status s = store_->UpdateConversation(
+        next, current->update_time_us(),
+        views == Views::kRender ? RenderViews(next) : store::ConversationViews{}, scrub);
     if (s.ok()) return next;
     if (s.code() != absl::StatusCode::kAborted) return s;
   }

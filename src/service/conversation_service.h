@@ -135,11 +135,19 @@ class ConversationService {
   // It needs no care: the store refuses the write if the conversation
   // changed since (its update time is the optimistic check), and the next
   // attempt reads the stored one.
+  // `views` says what happens to the registered views (AddView): rendered
+  // and stored with the write, or dropped (kDrop) — then ReadView returns
+  // none and a reader renders from the conversation until a later write
+  // renders them again. Rendering is O(conversation) per write, so writes
+  // that come often and are rarely followed by a read of a view (a message
+  // appended to a live conversation) drop them.
+  enum class Views { kRender, kDrop };
   absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
                                       const std::function<absl::Status(Conversation&)>& mutate,
                                       const store::ScrubUpdate& scrub = store::ScrubUpdate{},
-                                      const Conversation* snapshot = nullptr);
+                                      const Conversation* snapshot = nullptr,
+                                      Views views = Views::kRender);
 
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.

@@ -64,11 +64,13 @@ absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::strin
                                   std::string_view scope, std::string_view id,
                                   const std::function<absl::Status(Conversation&, T&)>& mutate,
                                   const store::ScrubUpdate& scrub = store::ScrubUpdate{},
-                                  const Conversation* snapshot = nullptr) {
+                                  const Conversation* snapshot = nullptr,
+                                  ConversationService::Views views =
+                                      ConversationService::Views::kRender) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
   auto updated = conversations.Update(
-      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot);
+      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot, views);
   if (!updated.ok()) return updated.status();
   return out;
 }
@@ -344,7 +346,10 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
         if (options.also) return options.also(c);
         return absl::OkStatus();
       },
-      store::ScrubUpdate{}, options.snapshot);
+      // The views are dropped, not re-rendered: rendering the whole
+      // conversation for each message made a live conversation's appends
+      // O(n^2); a reader of a view renders it from the conversation.
+      store::ScrubUpdate{}, options.snapshot, ConversationService::Views::kDrop);
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,

@@ -92,6 +92,10 @@ class MessageService {
   //   answers the retry with FindByRequestId.
   // INVALID_ARGUMENT when `messages` is empty; FAILED_PRECONDITION when the
   // conversation is COMPLETED and !options.allow_closed.
+  // The conversation's stored views are dropped, not re-rendered
+  // (ConversationService::Views::kDrop): a live conversation gets a message
+  // at a time, and rendering it whole for each one costs O(n) per message; a
+  // reader of a view renders it from the conversation instead.
   absl::StatusOr<std::vector<core::Message>> AppendMessages(
       std::string_view tenant, std::string_view scope, std::string_view conversation_id,
       std::vector<core::Message> messages, const AppendOptions& options);

@@ -48,6 +48,12 @@ class ViewCache {
   // keeps nothing).
   explicit ViewCache(size_t capacity_bytes);
 
+  // The name under which a store keeps a conversation's serialized body
+  // next to its views (no view is named so: view names are printable), with
+  // the same invalidation rule. The SQLite store also writes it through on
+  // each update, from the writer thread in commit order.
+  static constexpr std::string_view kBodyView = "\x01body";
+
   // True, setting *body, if view `view` of (tenant, scope, id) is cached and
   // the conversation has not expired at `now_us` (0 = ignore expiry). An
   // expired entry is dropped and misses: the database decides (its id may

@@ -116,6 +116,28 @@ TEST_F(MessageServiceTest, AppendAssignsIdsPositionsAndTimes) {
   EXPECT_EQ((*more)[1].sequence_position(), 11);
 }
 
+// An append drops the stored views instead of rendering the whole
+// conversation again (O(n) per message); the next write that renders them
+// (here a metadata upsert) stores them again, with every message.
+TEST_F(MessageServiceTest, AppendDropsStoredViewsUntilTheNextRenderingWrite) {
+  Create("conv-1", LIVE, IN_PROGRESS, {Text("hello", "m0")});
+  ASSERT_NE(conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all")->find("hello"),
+            std::string::npos);
+  ASSERT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("second")}).ok());
+  auto view = conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(*view, "");  // none stored: a reader renders from the conversation
+  EXPECT_EQ(Get("conv-1").messages_size(), 2);
+
+  MetadataEntry entry;
+  entry.set_key("k");
+  entry.add_values()->set_string_value("v");
+  ASSERT_TRUE(messages_->UpsertMetadata("t1", "profiles/p1", "conv-1", {entry}, core::CRM).ok());
+  view = conversations_->ReadView("t1", "profiles/p1", "conv-1", "test/all");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_NE(view->find("second"), std::string::npos);
+}
+
 TEST_F(MessageServiceTest, AppendToCompletedNeedsAllowClosed) {
   Create("conv-1", LIVE, COMPLETED);
   const std::string before = Snapshot("conv-1");

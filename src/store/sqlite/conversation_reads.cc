@@ -51,6 +51,15 @@ absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::stri
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
                           id = sqlite::Sv(id_sv);
+  // The body through the view cache (its kBodyView entry; updates write it
+  // through), with the view cache's rule for reads that race a write. A
+  // read that ignores expiry (now_us 0) goes to the database: a cached body
+  // of an expired conversation may name a key that a new one has taken.
+  thread_local std::string cached;
+  if (now_us != 0 && view_cache_.Lookup(tenant_sv, scope_sv, id_sv, ViewCache::kBodyView, now_us, &cached)) {
+    return sqlite::ParseBodyInto(cached, id, out);
+  }
+  const uint64_t generation = view_cache_.generation();  // before the read transaction
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReadLease lease(this, std::move(reader));
   ASSIGN_OR_RETURN(Stmt s,
@@ -59,10 +68,15 @@ absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::stri
                                           " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3"));
   s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
   ASSIGN_OR_RETURN(bool row, s.Next());
-  if (!row || (now_us != 0 && s.Int(0) != 0 && s.Int(0) <= now_us)) {
+  const int64_t expire_time = row ? s.Int(0) : 0;
+  if (!row || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
   }
-  return sqlite::ParseBodyInto(s.Blob(1), id, out);
+  const absl::string_view body = s.Blob(1);
+  RETURN_IF_ERROR(sqlite::ParseBodyInto(body, id, out));
+  view_cache_.Insert(generation, tenant_sv, scope_sv, id_sv, ViewCache::kBodyView, expire_time,
+                     std::string_view(body.data(), body.size()));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ConversationPage> SqliteStore::ListConversations(

@@ -102,10 +102,21 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     return absl::InternalError("cannot serialize conversation");
   }
   const ConversationViews packed = sqlite::PackViews(views);
-  absl::Cleanup invalidate = [&] {
-    view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
-  };
-  return Write([&](Connection& conn) -> absl::Status {
+  // What the row's body became (`body`, or `patched_body` below).
+  const std::string* stored_body = &body;
+  std::string patched_body;
+  // The cache is brought up to date in the write's completion, which the
+  // writer thread runs after the commit, in commit order, before the caller
+  // returns: the old body and views are dropped and the body just committed
+  // is kept (the next read of a live conversation, the next message's, is a
+  // hit). Commit order is what makes the write-through safe: a later write
+  // of the same conversation completes after this one, so the cache never
+  // ends with an older body than the database; a reader that raced either is
+  // refused by the generation rule (ADR 0007).
+  absl::Notification finished;
+  absl::Status result;
+  WriteAsync(
+      [&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, conversation.tenant(), conversation.scope(),
                                               conversation.id()));
@@ -121,7 +132,7 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     const core::Conversation* row = &conversation;
     absl::string_view row_body = body;
     core::Conversation patched;
-    std::string patched_body;
+    stored_body = &body;
     if (key.latest_analysis_id != conversation.latest_analysis_id()) {
       patched = conversation;
       patched.set_latest_analysis_id(key.latest_analysis_id);
@@ -130,6 +141,7 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       }
       row = &patched;
       row_body = patched_body;
+      stored_body = &patched_body;
     }
     {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
@@ -147,7 +159,20 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
     }
     return absl::OkStatus();
-  }, scrub.scrub_files);
+      },
+      [&](absl::Status s) {
+        view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
+        if (s.ok()) {
+          view_cache_.Insert(view_cache_.generation(), conversation.tenant(), conversation.scope(),
+                             conversation.id(), ViewCache::kBodyView,
+                             conversation.expire_time_us(), *stored_body);
+        }
+        result = std::move(s);
+        finished.Notify();
+      },
+      scrub.scrub_files);
+  finished.WaitForNotification();
+  return result;
 }
 
 absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::string_view scope_sv,
