@@ -135,11 +135,17 @@ class ConversationService {
   // It needs no care: the store refuses the write if the conversation
   // changed since (its update time is the optimistic check), and the next
   // attempt reads the stored one.
+  // The text limit of one message (limits().max_message_text_bytes) applies
+  // to the messages `mutate` adds or whose text it changes, so a message
+  // stored under a larger per-call limit stays valid: `max_new_text_bytes`,
+  // when not 0, is that call's limit instead (a dialect whose vendor allows
+  // longer messages, e.g. Dialogflow's 256 KiB text input).
   absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
                                       const std::function<absl::Status(Conversation&)>& mutate,
                                       const store::ScrubUpdate& scrub = store::ScrubUpdate{},
-                                      const Conversation* snapshot = nullptr);
+                                      const Conversation* snapshot = nullptr,
+                                      size_t max_new_text_bytes = 0);
 
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.
@@ -149,8 +155,12 @@ class ConversationService {
   // Removes conversations whose expire time has passed; returns the count.
   absl::StatusOr<int64_t> SweepExpired();
 
-  // Checks every limit; INVALID_ARGUMENT naming the first one broken.
-  absl::Status Validate(const Conversation& conversation) const;
+  // Checks every limit; INVALID_ARGUMENT naming the first one broken. With
+  // `before` (the stored conversation being updated), the text limit checks
+  // only messages that are new or whose text changed, against
+  // `max_new_text_bytes` when not 0 (see Update).
+  absl::Status Validate(const Conversation& conversation, const Conversation* before = nullptr,
+                        size_t max_new_text_bytes = 0) const;
 
  private:
   void Derive(Conversation& conversation) const;

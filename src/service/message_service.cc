@@ -64,11 +64,12 @@ absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::strin
                                   std::string_view scope, std::string_view id,
                                   const std::function<absl::Status(Conversation&, T&)>& mutate,
                                   const store::ScrubUpdate& scrub = store::ScrubUpdate{},
-                                  const Conversation* snapshot = nullptr) {
+                                  const Conversation* snapshot = nullptr, size_t max_new_text_bytes = 0) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
   auto updated = conversations.Update(
-      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot);
+      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot,
+      max_new_text_bytes);
   if (!updated.ok()) return updated.status();
   return out;
 }
@@ -336,7 +337,7 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
         }
         return absl::OkStatus();
       },
-      store::ScrubUpdate{}, options.snapshot);
+      store::ScrubUpdate{}, options.snapshot, options.max_text_bytes);
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,

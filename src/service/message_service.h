@@ -64,6 +64,10 @@ class MessageService {
     // starts from it instead of reading it again (ConversationService::Update's
     // snapshot; a stale one costs a retry, never a lost write).
     const core::Conversation* snapshot = nullptr;
+    // The text limit of the appended messages; 0: the server's
+    // (ConversationLimits::max_message_text_bytes). A dialect whose vendor
+    // documents a larger one (Dialogflow's text input: 256 KiB) passes it.
+    size_t max_text_bytes = 0;
   };
 
   // Appends `messages`, in order, after the conversation's last message and

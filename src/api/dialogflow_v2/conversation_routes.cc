@@ -168,6 +168,14 @@ const core::Participant* FindParticipant(const core::Conversation& c, std::strin
   return nullptr;
 }
 
+// Nothing is added to a completed conversation (participants, messages,
+// suggestions): FAILED_PRECONDITION, as Dialogflow answers.
+absl::Status CheckNotCompleted(const core::Conversation& c, std::string_view what) {
+  if (c.lifecycle() != core::COMPLETED) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("conversation \"", c.id(), "\" is completed; no ", Sv(what), " can be added"));
+}
+
 absl::Status ParticipantNotFound(std::string_view id) {
   return absl::NotFoundError(absl::StrCat("participant \"", Sv(id), "\" not found"));
 }
@@ -350,6 +358,7 @@ class Handlers {
     const Place place = PlaceOf(p);
     auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
     if (!c.ok()) return Error(c.status());
+    if (auto st = CheckNotCompleted(*c, "participants"); !st.ok()) return Error(st);
     core::Participant participant;
     participant.set_id(core::NewId());
     participant.set_role(RoleFromWire(wire.role()));
@@ -480,14 +489,6 @@ class Handlers {
         return Error(absl::InvalidArgumentError(absl::StrCat(
             "text_input.text is ", body.text_input().text().size(), " bytes; at most 256 KiB is allowed")));
       }
-      // The core's limit on one message (ConversationLimits, every dialect)
-      // is lower than Dialogflow's: say so in Dialogflow's terms.
-      if (const size_t core_max = s_.conversations->limits().max_message_text_bytes;
-          body.text_input().text().size() > core_max) {
-        return Error(absl::InvalidArgumentError(absl::StrCat(
-            "text_input.text is ", body.text_input().text().size(), " bytes; this server stores at most ",
-            core_max, " bytes per message")));
-      }
     } else if (body.event_input().name().empty()) {
       return Error(absl::InvalidArgumentError("event_input.name is required"));
     }
@@ -496,10 +497,7 @@ class Handlers {
     const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
     if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
     const std::string participant_id = participant->id();
-    if (c->lifecycle() == core::COMPLETED) {
-      return Error(absl::FailedPreconditionError(absl::StrCat(
-          "conversation \"", c->id(), "\" is completed; no content can be added")));
-    }
+    if (auto st = CheckNotCompleted(*c, "content"); !st.ok()) return Error(st);
     auto profile = LoadProfile(s_, place, c->profile());  // a deleted profile asks for nothing
     const bool sentiment = profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
     AnalyzeContentResponse out;
@@ -522,6 +520,8 @@ class Handlers {
         // append reads again).
         service::MessageService::AppendOptions append;
         append.snapshot = &*c;
+        // Dialogflow's limit, not the core's (--max-segment-kb, 64 KiB).
+        append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
         auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
         if (appended.ok()) {
           stored = std::move(appended->front());
@@ -638,6 +638,7 @@ class Handlers {
     }
     auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
     if (!c.ok()) return Error(c.status());
+    if (auto st = CheckNotCompleted(*c, "messages"); !st.ok()) return Error(st);
     const std::string participant_prefix = absl::StrCat(name, "/participants/");
     // Messages of one participant with the same send time are one message
     // (the later one is ignored), within the batch and against those stored.
@@ -682,11 +683,7 @@ class Handlers {
     }
     BatchCreateMessagesResponse out;
     if (!messages.empty()) {
-      // Importing history: allowed on completed conversations too.
-      service::MessageService::AppendOptions options;
-      options.allow_closed = true;
-      auto stored = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(messages),
-                                                options);
+      auto stored = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(messages));
       if (!stored.ok()) return Error(stored.status());
       const bool sentiment = SentimentEnabled(place, *c);
       for (const core::Message& m : *stored) MessageToWire(m, *c, place, sentiment, out.add_messages());
@@ -789,6 +786,7 @@ class Handlers {
     if (!c.ok()) return Error(c.status());
     const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
     if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
+    if (auto st = CheckNotCompleted(*c, "suggestions"); !st.ok()) return Error(st);
     auto profile = LoadProfile(s_, place, c->profile());
     if (!profile.ok()) return Error(profile.status());
     const auto& features = participant->role() == core::END_USER
