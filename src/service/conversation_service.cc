@@ -270,6 +270,10 @@ absl::StatusOr<int64_t> ConversationService::SweepExpired() {
   return store_->DeleteExpiredConversations(NowMicros());
 }
 
+absl::StatusOr<std::vector<store::ConversationKey>> ConversationService::ListIdle(int64_t idle_us, int limit) {
+  return store_->ListIdleConversations(NowMicros() - idle_us, limit);
+}
+
 absl::Status ConversationService::ForEach(ConversationQuery query,
                                           const std::function<bool(const Conversation&)>& visit) {
   for (;;) {

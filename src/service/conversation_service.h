@@ -155,6 +155,10 @@ class ConversationService {
   // Removes conversations whose expire time has passed; returns the count.
   absl::StatusOr<int64_t> SweepExpired();
 
+  // Keys of live assisted conversations (store::Store::ListIdleConversations)
+  // of every tenant with no write for `idle_us`, oldest first, at most `limit`.
+  absl::StatusOr<std::vector<store::ConversationKey>> ListIdle(int64_t idle_us, int limit);
+
   // Checks every limit; INVALID_ARGUMENT naming the first one broken. With
   // `before` (the stored conversation being updated), the text limit checks
   // only messages that are new or whose text changed, against

@@ -675,8 +675,9 @@ absl::StatusOr<Conversation> MessageService::ChangeStage(std::string_view tenant
 }
 
 bool MessageService::IsIdle(const Conversation& conversation, int64_t idle_us, int64_t now_us) {
+  // The rule of Store::ListIdleConversations (and its index).
   return idle_us > 0 && conversation.lifecycle() == core::IN_PROGRESS &&
-         conversation.update_time_us() <= now_us - idle_us;
+         conversation.stage() != core::STAGE_UNSPECIFIED && conversation.update_time_us() <= now_us - idle_us;
 }
 
 absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view tenant,
@@ -703,6 +704,25 @@ absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view ten
       });
   if (!updated.ok() && updated.status() == kNotIdle) return conversations_->Get(tenant, scope, conversation_id);
   return updated;
+}
+
+absl::StatusOr<int64_t> MessageService::CompleteIdle(int64_t idle_us) {
+  if (idle_us <= 0) return 0;
+  constexpr int kBatch = 500;
+  int64_t completed = 0;
+  for (;;) {
+    auto keys = conversations_->ListIdle(idle_us, kBatch);
+    if (!keys.ok()) return keys.status();
+    int64_t now_completed = 0;
+    for (const store::ConversationKey& k : *keys) {
+      auto c = CompleteIfIdle(k.tenant, k.scope, k.id, idle_us);
+      if (c.ok() && c->lifecycle() == core::COMPLETED) ++now_completed;
+    }
+    completed += now_completed;
+    // A batch that completed none (each written meanwhile, or failing) would
+    // come back the same: the next sweep retries it.
+    if (static_cast<int>(keys->size()) < kBatch || now_completed == 0) return completed;
+  }
 }
 
 }  // namespace parley::service

@@ -259,7 +259,9 @@ class MessageService {
                                               std::string_view reason = "complete");
 
   // Idle conversations complete by themselves (Dialogflow: after a time
-  // without activity). When the conversation is IN_PROGRESS and nothing was
+  // without activity). When the conversation is a live assisted one
+  // (IN_PROGRESS with a stage set: Dialogflow's; other dialects' open
+  // conversations have no stage and never idle out) and nothing was
   // written to it for `idle_us` (update_time_us + idle_us <= now), completes
   // it as Complete does, with end time update_time_us + idle_us and reason
   // "idle". Returns the conversation as stored after the call, completed or
@@ -267,6 +269,11 @@ class MessageService {
   absl::StatusOr<core::Conversation> CompleteIfIdle(std::string_view tenant, std::string_view scope,
                                                     std::string_view conversation_id,
                                                     int64_t idle_us);
+  // The idle sweep: completes, as CompleteIfIdle, every live assisted
+  // conversation (IN_PROGRESS with a stage: Dialogflow's) of every tenant
+  // that is idle now, so they complete whether or not anyone reads them.
+  // Returns how many it completed. `idle_us` <= 0: none.
+  absl::StatusOr<int64_t> CompleteIdle(int64_t idle_us);
   // Whether `conversation` is idle by that rule now.
   static bool IsIdle(const core::Conversation& conversation, int64_t idle_us, int64_t now_us);
 

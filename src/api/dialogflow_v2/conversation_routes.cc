@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/dialogflow_v2/agent.h"
+#include "api/dialogflow_v2/answer_records.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
 #include "api/dialogflow_v2/suggestions.h"
@@ -565,6 +566,12 @@ class Handlers {
           }
         }
       }
+      // The answers' records are named after the message, so a retry names
+      // the same ones.
+      std::vector<SuggestionResult*> suggested;
+      for (auto& r : *out.mutable_human_agent_suggestion_results()) suggested.push_back(&r);
+      for (auto& r : *out.mutable_end_user_suggestion_results()) suggested.push_back(&r);
+      if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), suggested); !st.ok()) return Error(st);
       if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
     }
     Response r = Json(out, *q);
@@ -752,10 +759,8 @@ class Handlers {
       sorted->set_section(key);
       sorted->set_summary(text);
     }
-    // Answer records are not stored yet (a later part): the name is unique,
-    // for the client's feedback to refer to.
-    summary->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
     summary->set_baseline_model_version("parley-extractive-1");
+    if (auto st = RecordAnswers(s_, place, c->id(), core::NewId(), {}, summary); !st.ok()) return Error(st);
     if (!used.empty()) out.set_latest_message(MessageName(place, c->id(), used.back()->id()));
     out.set_context_size(static_cast<int>(used.size()));
     return Json(out, *q);
@@ -824,6 +829,7 @@ class Handlers {
     if (result->has_error()) {
       return Error(absl::Status(static_cast<absl::StatusCode>(result->error().code()), result->error().message()));
     }
+    if (auto st = RecordAnswers(s_, place, c->id(), core::NewId(), {&*result}); !st.ok()) return Error(st);
     return Json(*((*result).*pick)(), *q);
   }
 
@@ -980,7 +986,8 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent"});
+      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent",
+                                                            "answer_record"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
@@ -990,6 +997,7 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   AddConversationRoutes(config, services, agent, router);
   AddKnowledgeRoutes(config, services, router);
   AddAgentRoutes(config, services, agent, router);
+  AddAnswerRecordRoutes(config, services, router);
   router->PopGuard();
 }
 

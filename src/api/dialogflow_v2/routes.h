@@ -20,5 +20,6 @@ void AddConversationRoutes(const api::ServerConfig& config, const api::Services&
 void AddAgentRoutes(const api::ServerConfig& config, const api::Services& services, std::shared_ptr<Agent> agent,
                     http::Router* router);
 void AddKnowledgeRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
+void AddAnswerRecordRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 
 }  // namespace parley::dialogflow_v2
