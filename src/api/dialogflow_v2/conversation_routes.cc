@@ -986,8 +986,8 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent",
-                                                            "answer_record"});
+      absl::Status s = google_api::CheckPathIds(
+          p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent", "answer_record"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
