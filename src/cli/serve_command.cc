@@ -333,7 +333,8 @@ int Serve(const ServeFlags& flags) {
             << (options.tls_cert_file.empty() ? "" : " (HTTPS)") << ", data in "
             << flags.data_dir << std::endl;
 
-  // Expired conversations are removed in the background.
+  // Expired conversations are removed in the background, and idle live ones
+  // (Dialogflow's) completed.
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
@@ -343,6 +344,8 @@ int Serve(const ServeFlags& flags) {
       lock.unlock();
       auto swept = conversations.SweepExpired();
       if (!swept.ok()) std::cerr << "parley: expiry sweep failed: " << swept.status().message() << "\n";
+      auto idle = messages.CompleteIdle(config.idle_complete_us);
+      if (!idle.ok()) std::cerr << "parley: idle sweep failed: " << idle.status().message() << "\n";
       lock.lock();
     }
   });
@@ -426,13 +429,14 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve_cmd->add_option("--sweep-seconds", serve->sweep_seconds,
-                        "How often expired conversations are removed")
+                        "How often expired conversations are removed and idle ones completed "
+                        "(--idle-complete-seconds)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
   serve_cmd->add_option("--idle-complete-seconds", serve->idle_complete_seconds,
                         "Live conversations (Dialogflow) with no activity for this long are "
-                        "completed (0 = never)")
+                        "completed, by the sweep (--sweep-seconds) or when read first (0 = never)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 24 * 3600));
 

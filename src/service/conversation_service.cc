@@ -39,7 +39,9 @@ ConversationService::ConversationService(store::Store* store, PageTokenCodec tok
                                          ConversationLimits limits)
     : store_(store), tokens_(std::move(tokens)), limits_(limits) {}
 
-absl::Status ConversationService::Validate(const Conversation& c) const {
+absl::Status ConversationService::Validate(const Conversation& c, const Conversation* before,
+                                           size_t max_new_text_bytes) const {
+  const size_t max_text = max_new_text_bytes != 0 ? max_new_text_bytes : limits_.max_message_text_bytes;
   if (c.labels_size() > limits_.max_labels) {
     return absl::InvalidArgumentError(absl::StrCat("too many labels: ", c.labels_size(),
                                                    " (at most ", limits_.max_labels, ")"));
@@ -72,9 +74,12 @@ absl::Status ConversationService::Validate(const Conversation& c) const {
   }
   for (int i = 0; i < c.messages_size(); ++i) {
     const Message& m = c.messages(i);
-    if (m.text().size() > limits_.max_message_text_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat("transcript segment ", i, " text is longer than ",
-                                                     limits_.max_message_text_bytes, " bytes"));
+    const bool unchanged = before != nullptr && i < before->messages_size() &&
+                           before->messages(i).text().size() == m.text().size() &&
+                           before->messages(i).text() == m.text();
+    if (m.text().size() > max_text && !unchanged) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("transcript segment ", i, " text is longer than ", max_text, " bytes"));
     }
     if (m.words_size() > limits_.max_words_per_message) {
       return absl::InvalidArgumentError(absl::StrCat("transcript segment ", i, " has more than ",
@@ -213,7 +218,7 @@ absl::StatusOr<ConversationService::Page> ConversationService::List(
 absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
     const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub,
-    const Conversation* snapshot, Views views) {
+    const Conversation* snapshot, Views views, size_t max_new_text_bytes) {
   // A snapshot of another key would be written over that key: refuse it.
   if (snapshot != nullptr &&
       (snapshot->tenant() != tenant || snapshot->scope() != scope || snapshot->id() != id)) {
@@ -238,7 +243,7 @@ absl::StatusOr<Conversation> ConversationService::Update(
     }
     next.set_create_time_us(current->create_time_us());
     next.set_latest_analysis_id(current->latest_analysis_id());
-    if (absl::Status s = Validate(next); !s.ok()) return s;
+    if (absl::Status s = Validate(next, current, max_new_text_bytes); !s.ok()) return s;
     // Strictly increasing, so that the optimistic check below always detects
     // a concurrent writer even within one clock tick.
     next.set_update_time_us(std::max(NowMicros(), current->update_time_us() + 1));
@@ -264,6 +269,10 @@ absl::Status ConversationService::Delete(std::string_view tenant, std::string_vi
 
 absl::StatusOr<int64_t> ConversationService::SweepExpired() {
   return store_->DeleteExpiredConversations(NowMicros());
+}
+
+absl::StatusOr<std::vector<store::ConversationKey>> ConversationService::ListIdle(int64_t idle_us, int limit) {
+  return store_->ListIdleConversations(NowMicros() - idle_us, limit);
 }
 
 absl::Status ConversationService::ForEach(ConversationQuery query,

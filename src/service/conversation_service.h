@@ -142,12 +142,18 @@ class ConversationService {
   // that come often and are rarely followed by a read of a view (a message
   // appended to a live conversation) drop them.
   enum class Views { kRender, kDrop };
+  // The text limit of one message (limits().max_message_text_bytes) applies
+  // to the messages `mutate` adds or whose text it changes, so a message
+  // stored under a larger per-call limit stays valid: `max_new_text_bytes`,
+  // when not 0, is that call's limit instead (a dialect whose vendor allows
+  // longer messages, e.g. Dialogflow's 256 KiB text input).
   absl::StatusOr<Conversation> Update(std::string_view tenant, std::string_view scope,
                                       std::string_view id,
                                       const std::function<absl::Status(Conversation&)>& mutate,
                                       const store::ScrubUpdate& scrub = store::ScrubUpdate{},
                                       const Conversation* snapshot = nullptr,
-                                      Views views = Views::kRender);
+                                      Views views = Views::kRender,
+                                      size_t max_new_text_bytes = 0);
 
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.
@@ -157,8 +163,16 @@ class ConversationService {
   // Removes conversations whose expire time has passed; returns the count.
   absl::StatusOr<int64_t> SweepExpired();
 
-  // Checks every limit; INVALID_ARGUMENT naming the first one broken.
-  absl::Status Validate(const Conversation& conversation) const;
+  // Keys of live assisted conversations (store::Store::ListIdleConversations)
+  // of every tenant with no write for `idle_us`, oldest first, at most `limit`.
+  absl::StatusOr<std::vector<store::ConversationKey>> ListIdle(int64_t idle_us, int limit);
+
+  // Checks every limit; INVALID_ARGUMENT naming the first one broken. With
+  // `before` (the stored conversation being updated), the text limit checks
+  // only messages that are new or whose text changed, against
+  // `max_new_text_bytes` when not 0 (see Update).
+  absl::Status Validate(const Conversation& conversation, const Conversation* before = nullptr,
+                        size_t max_new_text_bytes = 0) const;
 
  private:
   void Derive(Conversation& conversation) const;

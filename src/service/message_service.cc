@@ -66,11 +66,13 @@ absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::strin
                                   const store::ScrubUpdate& scrub = store::ScrubUpdate{},
                                   const Conversation* snapshot = nullptr,
                                   ConversationService::Views views =
-                                      ConversationService::Views::kRender) {
+                                      ConversationService::Views::kRender,
+                                  size_t max_new_text_bytes = 0) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
   auto updated = conversations.Update(
-      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot, views);
+      tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot, views,
+      max_new_text_bytes);
   if (!updated.ok()) return updated.status();
   return out;
 }
@@ -349,7 +351,8 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
       // The views are dropped, not re-rendered: rendering the whole
       // conversation for each message made a live conversation's appends
       // O(n^2); a reader of a view renders it from the conversation.
-      store::ScrubUpdate{}, options.snapshot, ConversationService::Views::kDrop);
+      store::ScrubUpdate{}, options.snapshot, ConversationService::Views::kDrop,
+      options.max_text_bytes);
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,
@@ -687,8 +690,9 @@ absl::StatusOr<Conversation> MessageService::ChangeStage(std::string_view tenant
 }
 
 bool MessageService::IsIdle(const Conversation& conversation, int64_t idle_us, int64_t now_us) {
+  // The rule of Store::ListIdleConversations (and its index).
   return idle_us > 0 && conversation.lifecycle() == core::IN_PROGRESS &&
-         conversation.update_time_us() <= now_us - idle_us;
+         conversation.stage() != core::STAGE_UNSPECIFIED && conversation.update_time_us() <= now_us - idle_us;
 }
 
 absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view tenant,
@@ -715,6 +719,25 @@ absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view ten
       });
   if (!updated.ok() && updated.status() == kNotIdle) return conversations_->Get(tenant, scope, conversation_id);
   return updated;
+}
+
+absl::StatusOr<int64_t> MessageService::CompleteIdle(int64_t idle_us) {
+  if (idle_us <= 0) return 0;
+  constexpr int kBatch = 500;
+  int64_t completed = 0;
+  for (;;) {
+    auto keys = conversations_->ListIdle(idle_us, kBatch);
+    if (!keys.ok()) return keys.status();
+    int64_t now_completed = 0;
+    for (const store::ConversationKey& k : *keys) {
+      auto c = CompleteIfIdle(k.tenant, k.scope, k.id, idle_us);
+      if (c.ok() && c->lifecycle() == core::COMPLETED) ++now_completed;
+    }
+    completed += now_completed;
+    // A batch that completed none (each written meanwhile, or failing) would
+    // come back the same: the next sweep retries it.
+    if (static_cast<int>(keys->size()) < kBatch || now_completed == 0) return completed;
+  }
 }
 
 }  // namespace parley::service

@@ -70,6 +70,10 @@ class MessageService {
     // When set, also applied to the conversation in the same write, after
     // the messages (and turn) are added; an error from it stores nothing.
     std::function<absl::Status(core::Conversation&)> also;
+    // The text limit of the appended messages; 0: the server's
+    // (ConversationLimits::max_message_text_bytes). A dialect whose vendor
+    // documents a larger one (Dialogflow's text input: 256 KiB) passes it.
+    size_t max_text_bytes = 0;
   };
 
   // Appends `messages`, in order, after the conversation's last message and
@@ -265,7 +269,9 @@ class MessageService {
                                               std::string_view reason = "complete");
 
   // Idle conversations complete by themselves (Dialogflow: after a time
-  // without activity). When the conversation is IN_PROGRESS and nothing was
+  // without activity). When the conversation is a live assisted one
+  // (IN_PROGRESS with a stage set: Dialogflow's; other dialects' open
+  // conversations have no stage and never idle out) and nothing was
   // written to it for `idle_us` (update_time_us + idle_us <= now), completes
   // it as Complete does, with end time update_time_us + idle_us and reason
   // "idle". Returns the conversation as stored after the call, completed or
@@ -273,6 +279,11 @@ class MessageService {
   absl::StatusOr<core::Conversation> CompleteIfIdle(std::string_view tenant, std::string_view scope,
                                                     std::string_view conversation_id,
                                                     int64_t idle_us);
+  // The idle sweep: completes, as CompleteIfIdle, every live assisted
+  // conversation (IN_PROGRESS with a stage: Dialogflow's) of every tenant
+  // that is idle now, so they complete whether or not anyone reads them.
+  // Returns how many it completed. `idle_us` <= 0: none.
+  absl::StatusOr<int64_t> CompleteIdle(int64_t idle_us);
   // Whether `conversation` is idle by that rule now.
   static bool IsIdle(const core::Conversation& conversation, int64_t idle_us, int64_t now_us);
 

@@ -47,14 +47,16 @@ absl::StatusOr<core::Operation> OperationService::Get(std::string_view tenant,
 
 absl::StatusOr<OperationService::Page> OperationService::List(
     std::string_view tenant, std::string_view location, std::optional<bool> done, int page_size,
-    std::string_view page_token, std::string_view fingerprint) {
+    std::string_view page_token, std::string_view fingerprint,
+    const std::vector<core::Operation::JobCase>& jobs) {
   std::optional<core::ListCursor> after;
   if (!page_token.empty()) {
     auto cursor = tokens_->Decode(page_token, fingerprint);
     if (!cursor.ok()) return cursor.status();
     after = *cursor;
   }
-  auto stored = store_->ListOperations(tenant, location, done, page_size, after);
+  const std::vector<int> job_numbers(jobs.begin(), jobs.end());
+  auto stored = store_->ListOperations(tenant, location, done, page_size, after, job_numbers);
   if (!stored.ok()) return stored.status();
   Page page;
   page.operations = std::move(stored->operations);

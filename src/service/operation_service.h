@@ -56,9 +56,12 @@ class OperationService {
   // finished (done = true) or unfinished (false) ones when `done` is set.
   // `page_size` must already be clamped; `page_token` continues a list made
   // with the same `fingerprint` (the caller's canonical text of its filter).
+  // `jobs` not empty: only operations of those kinds (a dialect's own), in
+  // full pages.
   absl::StatusOr<Page> List(std::string_view tenant, std::string_view location,
                             std::optional<bool> done, int page_size, std::string_view page_token,
-                            std::string_view fingerprint);
+                            std::string_view fingerprint,
+                            const std::vector<core::Operation::JobCase>& jobs = {});
 
   // Asks to cancel (see jobs::JobQueue::Cancel); NOT_FOUND as Get.
   absl::StatusOr<core::Operation> Cancel(std::string_view tenant, std::string_view location,

@@ -81,6 +81,13 @@ struct ConversationPage {
   std::vector<int64_t> sort_values;
 };
 
+// The key of one conversation (ADR 0010).
+struct ConversationKey {
+  std::string tenant;
+  std::string scope;
+  std::string id;
+};
+
 // Newest first (create time, then id, descending).
 struct AnalysisPage {
   std::vector<core::Analysis> analyses;
@@ -259,11 +266,14 @@ class Store {
   // Replaces the stored operation; NOT_FOUND if absent.
   virtual absl::Status UpdateOperation(const core::Operation& operation) = 0;
   // Newest first. `location` empty: every location; `done`: only finished
-  // (true) or unfinished (false) ones.
+  // (true) or unfinished (false) ones; `jobs` not empty: only operations
+  // whose job case (core::Operation::JobCase) is one of them, so that a
+  // dialect pages through its own kinds of work without gaps.
   virtual absl::StatusOr<OperationPage> ListOperations(std::string_view tenant,
                                                        std::string_view location,
                                                        std::optional<bool> done, int page_size,
-                                                       const std::optional<core::ListCursor>& after) = 0;
+                                                       const std::optional<core::ListCursor>& after,
+                                                       const std::vector<int>& jobs = {}) = 0;
   // Every tenant's operations that are pending or running, oldest first
   // (to resume them after a restart).
   virtual absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() = 0;
@@ -292,6 +302,14 @@ class Store {
   // Deletes every conversation whose expire time is set and at or before
   // `now_us`; returns how many were deleted.
   virtual absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) = 0;
+
+  // Keys of live assisted conversations (IN_PROGRESS, with a conversation
+  // stage set: Dialogflow's) of every tenant whose update time is at or
+  // before `updated_before_us`, oldest update first, at most `limit`. For
+  // the idle sweep (service::MessageService::CompleteIdle); answered from an
+  // index of those conversations only.
+  virtual absl::StatusOr<std::vector<ConversationKey>> ListIdleConversations(int64_t updated_before_us,
+                                                                             int limit) = 0;
 
   // Returns a value stored under `key` in the store's settings table,
   // creating it with `default_value` first if absent. Used for server secrets

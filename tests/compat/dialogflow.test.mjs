@@ -2,7 +2,9 @@
 // v2, REST transport) against a live Parley server: conversation profiles,
 // conversations, participants, analyzeContent, messages, the conversation
 // summary and complete; knowledge bases and FAQ documents (awaiting the
-// document operation) and the FAQ suggestion analyzeContent then returns. The client is used exactly as an application would use
+// document operation) and the FAQ suggestion analyzeContent then returns,
+// whose answer record AnswerRecordsClient lists and annotates with feedback.
+// The client is used exactly as an application would use
 // it against Google; only its endpoint and credentials differ.
 //
 //   PARLEY_BIN=build/parley node --test tests/compat/dialogflow.test.mjs
@@ -97,6 +99,7 @@ if (deps.error || server.error) {
     let documents;
     let intents;
     let agents;
+    let answerRecords;
 
     before(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), 'parley-compat-df-'));
@@ -120,10 +123,11 @@ if (deps.error || server.error) {
       documents = new deps.dialogflow.v2.DocumentsClient(options);
       intents = new deps.dialogflow.v2.IntentsClient(options);
       agents = new deps.dialogflow.v2.AgentsClient(options);
+      answerRecords = new deps.dialogflow.v2.AnswerRecordsClient(options);
     });
 
     after(async () => {
-      for (const c of [profiles, conversations, participants, knowledgeBases, documents, intents, agents]) if (c) await c.close();
+      for (const c of [profiles, conversations, participants, knowledgeBases, documents, intents, agents, answerRecords]) if (c) await c.close();
       if (proxy) await proxy.close();
       if (parley) {
         const { code, signal } = await parley.stop();
@@ -346,7 +350,7 @@ if (deps.error || server.error) {
       assert.match(response.summary.text, /charged twice/);
       assert.match(response.summary.textSections.situation, /charged twice/);
       assert.match(response.summary.textSections.resolution, /refunded/);
-      assert.match(response.summary.answerRecord, new RegExp(`^${parent}/answerRecords/[0-9]+$`));
+      assert.match(response.summary.answerRecord, new RegExp(`^${parent}/answerRecords/[^/]+$`));
     });
 
     test('knowledge base and FAQ document through the client; analyzeContent suggests the FAQ answer', async () => {
@@ -411,9 +415,36 @@ if (deps.error || server.error) {
       assert.equal(faq.faqAnswers[0].answer, 'Refunds reach your card within five business days.');
       assert.equal(faq.faqAnswers[0].source, doc.name);
       assert.ok(faq.faqAnswers[0].confidence > 0 && faq.faqAnswers[0].confidence <= 1);
-      assert.match(faq.faqAnswers[0].answerRecord, new RegExp(`^${parent}/answerRecords/[0-9]+$`));
+      assert.match(faq.faqAnswers[0].answerRecord, new RegExp(`^${parent}/answerRecords/[^/]+$`));
       assert.equal(faq.latestMessage, res.message.name);
       assert.equal(faq.contextSize, 1);
+
+      // The answer's record: listed for its conversation, then given feedback.
+      const conversationId = conv.name.split('/').pop();
+      const [records] = await answerRecords.listAnswerRecords({ parent, filter: `conversation_id=${conversationId}` });
+      assert.deepEqual(records.map((r) => r.name), faq.faqAnswers.map((a) => a.answerRecord));
+      assert.equal(records[0].agentAssistantRecord.faqAnswer.answer, faq.faqAnswers[0].answer);
+      const [updated] = await answerRecords.updateAnswerRecord({
+        answerRecord: {
+          name: records[0].name,
+          answerFeedback: { correctnessLevel: 'FULLY_CORRECT', clicked: true, displayed: true },
+        },
+        updateMask: { paths: ['answer_feedback.correctness_level', 'answer_feedback.clicked', 'answer_feedback.displayed'] },
+      });
+      assert.equal(updated.name, records[0].name);
+      assert.equal(updated.answerFeedback.correctnessLevel, 'FULLY_CORRECT');
+      assert.equal(updated.answerFeedback.clicked, true);
+      assert.equal(updated.answerFeedback.displayed, true);
+      const [again] = await answerRecords.listAnswerRecords({ parent, filter: `conversation_id=${conversationId}` });
+      assert.equal(again[0].answerFeedback.correctnessLevel, 'FULLY_CORRECT');
+      const missing = rpcCode(
+        await rejection(answerRecords.updateAnswerRecord({
+          answerRecord: { name: `${records[0].name}9`, answerFeedback: { clicked: true } },
+          updateMask: { paths: ['answer_feedback.clicked'] },
+        })),
+        deps,
+      );
+      assert.equal(missing.code, 5);
 
       const [deleting] = await documents.deleteDocument({ name: doc.name });
       await deleting.promise();
@@ -485,6 +516,11 @@ if (deps.error || server.error) {
         deps,
       );
       assert.equal(err.code, 9);
+      const joining = rpcCode(
+        await rejection(participants.createParticipant({ parent: conversation, participant: { role: 'HUMAN_AGENT' } })),
+        deps,
+      );
+      assert.equal(joining.code, 9);
       const [done] = await conversations.listConversations({ parent, filter: 'lifecycle_state = "COMPLETED"' });
       assert.deepEqual(done.map((c) => c.name), [conversation]);
     });

@@ -838,6 +838,11 @@ TEST_F(MessageServiceTest, CompleteDefaultsToNowAndChecksStart) {
 
 TEST_F(MessageServiceTest, CompleteIfIdleCompletesOnlyIdleConversationsInProgress) {
   Create("conv-1");
+  Create("open-1");  // no stage: another dialect's open conversation, never idle
+  ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {
+    c.set_stage(HUMAN_ASSIST_STAGE);
+    return absl::OkStatus();
+  }).ok());
   const std::string before = Snapshot("conv-1");
   // Written just now: not idle for an hour, and never with 0.
   auto active = messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", int64_t{3600} * 1'000'000);
@@ -866,6 +871,59 @@ TEST_F(MessageServiceTest, CompleteIfIdleCompletesOnlyIdleConversationsInProgres
   ASSERT_TRUE(messages_->CompleteIfIdle("t1", "profiles/p1", "conv-1", 1'000).ok());
   EXPECT_EQ(Snapshot("conv-1"), completed);
   EXPECT_EQ(messages_->CompleteIfIdle("t1", "profiles/p1", "nope", 1'000).status().code(), kNotFound);
+  EXPECT_FALSE(MessageService::IsIdle(Get("open-1"), 1'000, NowMicros()));
+  EXPECT_EQ(messages_->CompleteIfIdle("t1", "profiles/p1", "open-1", 1'000)->lifecycle(), IN_PROGRESS);
+}
+
+TEST_F(MessageServiceTest, AnAppendMayCarryItsOwnTextLimitAndStoredTextStaysValid) {
+  TearDown();
+  Open({.max_message_text_bytes = 10});
+  Create("conv-1");
+  const std::string before = Snapshot("conv-1");
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text(std::string(20, 'x'))}).status().code(),
+            kInvalid);
+  EXPECT_EQ(Snapshot("conv-1"), before);
+  MessageService::AppendOptions options;
+  options.max_text_bytes = 32;  // a dialect's own limit (Dialogflow: 256 KiB)
+  ASSERT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text(std::string(20, 'x'))}, options).ok());
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text(std::string(33, 'y'))}, options)
+                .status().code(),
+            kInvalid);
+  // Later writes under the server's limit keep the longer message; new text
+  // over it is still refused.
+  ASSERT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text("short")}).ok());
+  EXPECT_EQ(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {Text(std::string(11, 'z'))}).status().code(),
+            kInvalid);
+  EXPECT_EQ(Get("conv-1").messages_size(), 2);
+}
+
+TEST_F(MessageServiceTest, CompleteIdleSweepsLiveConversationsOfEveryTenant) {
+  auto live = [&](const std::string& tenant, const std::string& id, Stage stage) {
+    Conversation c;
+    c.set_tenant(tenant);
+    c.set_scope("global");
+    c.set_id(id);
+    c.set_source(LIVE);
+    c.set_lifecycle(IN_PROGRESS);
+    c.set_stage(stage);
+    ASSERT_TRUE(conversations_->Create(c).ok());
+  };
+  live("t1", "a", HUMAN_ASSIST_STAGE);
+  live("t2", "b", VIRTUAL_AGENT_STAGE);
+  live("t1", "open", STAGE_UNSPECIFIED);
+  EXPECT_EQ(*messages_->CompleteIdle(int64_t{3600} * 1'000'000), 0);  // written just now
+  EXPECT_EQ(*messages_->CompleteIdle(0), 0);                           // 0: never
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(*messages_->CompleteIdle(1'000), 2);
+  auto a = conversations_->Get("t1", "global", "a");
+  auto b = conversations_->Get("t2", "global", "b");
+  auto open = conversations_->Get("t1", "global", "open");
+  ASSERT_TRUE(a.ok() && b.ok() && open.ok());
+  EXPECT_EQ(a->lifecycle(), COMPLETED);
+  EXPECT_EQ(a->events(0).completed().reason(), "idle");
+  EXPECT_EQ(b->lifecycle(), COMPLETED);
+  EXPECT_EQ(open->lifecycle(), IN_PROGRESS);
+  EXPECT_EQ(*messages_->CompleteIdle(1'000), 0);
 }
 
 TEST_F(MessageServiceTest, ExpiredConversationsAreNotFound) {

@@ -187,6 +187,12 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
     core::Conversation global = Conv("t", "c2");
     global.set_scope("global");
     ASSERT_TRUE((*store)->CreateConversation(global).ok());
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id("op-1");
+    op.set_location("us");
+    op.mutable_knowledge_document()->set_knowledge_base_id("kb");
+    ASSERT_TRUE((*store)->CreateOperation(op).ok());
   }
   // Back to what v3 wrote (the same rows, the v3 key and column name).
   {
@@ -198,6 +204,9 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
                            "ALTER TABLE conversations RENAME COLUMN scope TO location;"
                            "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
                            "DROP TABLE audit_log;"
+                           "DROP INDEX conversations_idle;"
+                           "DROP INDEX operations_by_job;"
+                           "ALTER TABLE operations DROP COLUMN job;"
                            "PRAGMA user_version = 3;",
                            nullptr, nullptr, &err),
               SQLITE_OK)
@@ -213,6 +222,9 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
             "tenant,scope,id");
   // v5 added the (empty) audit log.
   EXPECT_EQ(RawQuery("SELECT count(*) FROM audit_log"), "0");
+  // v6 filled in the job case of the operations stored before.
+  EXPECT_EQ(RawQuery("SELECT job FROM operations WHERE id = 'op-1'"),
+            std::to_string(core::Operation::kKnowledgeDocument));
   absl::StatusOr<core::Conversation> c1 = (*store)->GetConversation("t", "us", "c1", 0);
   ASSERT_TRUE(c1.ok()) << c1.status();
   EXPECT_EQ(c1->scope(), "us");

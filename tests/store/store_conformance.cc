@@ -958,6 +958,32 @@ TEST_P(StoreConformanceTest, SweepsManyExpired) {
   EXPECT_EQ(ListAll(store(), Query("t1"))->ids, std::vector<std::string>{"keep"});
 }
 
+TEST_P(StoreConformanceTest, ListsIdleLiveConversationsOfEveryTenantOldestFirst) {
+  auto live = [](const std::string& tenant, const std::string& id, int64_t updated) {
+    core::Conversation c = Conv(tenant, id, updated);
+    c.set_lifecycle(core::IN_PROGRESS);
+    c.set_stage(core::HUMAN_ASSIST_STAGE);
+    return c;
+  };
+  core::Conversation done = live("t1", "done", 100);
+  done.set_lifecycle(core::COMPLETED);
+  core::Conversation stageless = Conv("t1", "stageless", 100);  // another dialect's open conversation
+  stageless.set_lifecycle(core::IN_PROGRESS);
+  core::Conversation eu = live("t2", "b", 300);
+  eu.set_scope("eu");
+  for (const core::Conversation& c : {live("t1", "a", 200), eu, live("t1", "c", 100), live("t1", "fresh", 900), done,
+                                      stageless}) {
+    ASSERT_TRUE(store().CreateConversation(c).ok());
+  }
+  absl::StatusOr<std::vector<ConversationKey>> idle = store().ListIdleConversations(500, 10);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  std::vector<std::string> keys;
+  for (const ConversationKey& k : *idle) keys.push_back(k.tenant + "/" + k.scope + "/" + k.id);
+  EXPECT_EQ(keys, (std::vector<std::string>{"t1/global/c", "t1/global/a", "t2/eu/b"}));
+  EXPECT_EQ(store().ListIdleConversations(500, 2)->size(), 2u);
+  EXPECT_EQ(store().ListIdleConversations(50, 10)->size(), 0u);
+}
+
 // ---- settings, persistence, concurrency, close --------------------------------------------
 
 TEST_P(StoreConformanceTest, SettingsAreCreatedOnceAndPersist) {
@@ -1320,6 +1346,37 @@ core::Operation UploadOperation(const std::string& tenant, const std::string& id
   op.set_state(core::OPERATION_SUCCEEDED);
   op.mutable_upload()->set_conversation_id(conversation_id);
   return op;
+}
+
+TEST_P(StoreConformanceTest, ListsOperationsOfTheGivenJobsInFullPages) {
+  // Newest first: k0 (oldest) .. k4, with an upload between each.
+  for (int i = 0; i < 5; ++i) {
+    core::Operation upload = UploadOperation("t1", "u" + std::to_string(i), "c");
+    upload.set_create_time_us(10 * i);
+    ASSERT_TRUE(store().CreateOperation(upload).ok());
+    core::Operation doc = UploadOperation("t1", "k" + std::to_string(i), "c");
+    doc.set_create_time_us(10 * i + 5);
+    doc.mutable_knowledge_document()->set_knowledge_base_id("kb");
+    ASSERT_TRUE(store().CreateOperation(doc).ok());
+  }
+  const std::vector<int> jobs = {core::Operation::kKnowledgeDocument, core::Operation::kAgentTrain};
+  absl::StatusOr<OperationPage> first = store().ListOperations("t1", "global", std::nullopt, 2, std::nullopt, jobs);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->operations.size(), 2u);
+  EXPECT_EQ(first->operations[0].id(), "k4");
+  EXPECT_EQ(first->operations[1].id(), "k3");
+  ASSERT_TRUE(first->next.has_value());
+  absl::StatusOr<OperationPage> second = store().ListOperations("t1", "global", std::nullopt, 3, first->next, jobs);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->operations.size(), 3u);
+  EXPECT_EQ(second->operations[2].id(), "k0");
+  EXPECT_FALSE(second->next.has_value());
+  // A job that changes kind moves with it; no jobs: every operation.
+  core::Operation moved = *store().GetOperation("t1", "u4");
+  moved.mutable_agent_train();
+  ASSERT_TRUE(store().UpdateOperation(moved).ok());
+  EXPECT_EQ(store().ListOperations("t1", "global", std::nullopt, 10, std::nullopt, jobs)->operations.size(), 6u);
+  EXPECT_EQ(store().ListOperations("t1", "global", std::nullopt, 20, std::nullopt)->operations.size(), 10u);
 }
 
 TEST_P(StoreConformanceTest, CreateWithAnOperationStoresBoth) {

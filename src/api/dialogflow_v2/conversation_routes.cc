@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/dialogflow_v2/agent.h"
+#include "api/dialogflow_v2/answer_records.h"
 #include "api/dialogflow_v2/common.h"
 #include "api/dialogflow_v2/routes.h"
 #include "api/dialogflow_v2/suggestions.h"
@@ -167,6 +168,14 @@ const core::Participant* FindParticipant(const core::Conversation& c, std::strin
     if (p.id() == id) return &p;
   }
   return nullptr;
+}
+
+// Nothing is added to a completed conversation (participants, messages,
+// suggestions): FAILED_PRECONDITION, as Dialogflow answers.
+absl::Status CheckNotCompleted(const core::Conversation& c, std::string_view what) {
+  if (c.lifecycle() != core::COMPLETED) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("conversation \"", c.id(), "\" is completed; no ", Sv(what), " can be added"));
 }
 
 absl::Status ParticipantNotFound(std::string_view id) {
@@ -350,6 +359,7 @@ class Handlers {
     const Place place = PlaceOf(p);
     auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
     if (!c.ok()) return Error(c.status());
+    if (auto st = CheckNotCompleted(*c, "participants"); !st.ok()) return Error(st);
     core::Participant participant;
     participant.set_id(core::NewId());
     participant.set_role(RoleFromWire(wire.role()));
@@ -480,14 +490,6 @@ class Handlers {
         return Error(absl::InvalidArgumentError(absl::StrCat(
             "text_input.text is ", body.text_input().text().size(), " bytes; at most 256 KiB is allowed")));
       }
-      // The core's limit on one message (ConversationLimits, every dialect)
-      // is lower than Dialogflow's: say so in Dialogflow's terms.
-      if (const size_t core_max = s_.conversations->limits().max_message_text_bytes;
-          body.text_input().text().size() > core_max) {
-        return Error(absl::InvalidArgumentError(absl::StrCat(
-            "text_input.text is ", body.text_input().text().size(), " bytes; this server stores at most ",
-            core_max, " bytes per message")));
-      }
     } else if (body.event_input().name().empty()) {
       return Error(absl::InvalidArgumentError("event_input.name is required"));
     }
@@ -496,10 +498,7 @@ class Handlers {
     const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
     if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
     const std::string participant_id = participant->id();
-    if (c->lifecycle() == core::COMPLETED) {
-      return Error(absl::FailedPreconditionError(absl::StrCat(
-          "conversation \"", c->id(), "\" is completed; no content can be added")));
-    }
+    if (auto st = CheckNotCompleted(*c, "content"); !st.ok()) return Error(st);
     auto profile = LoadProfile(s_, place, c->profile());  // a deleted profile asks for nothing
     const bool sentiment = profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
     AnalyzeContentResponse out;
@@ -522,6 +521,8 @@ class Handlers {
         // append reads again).
         service::MessageService::AppendOptions append;
         append.snapshot = &*c;
+        // Dialogflow's limit, not the core's (--max-segment-kb, 64 KiB).
+        append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
         auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
         if (appended.ok()) {
           stored = std::move(appended->front());
@@ -565,6 +566,12 @@ class Handlers {
           }
         }
       }
+      // The answers' records are named after the message, so a retry names
+      // the same ones.
+      std::vector<SuggestionResult*> suggested;
+      for (auto& r : *out.mutable_human_agent_suggestion_results()) suggested.push_back(&r);
+      for (auto& r : *out.mutable_end_user_suggestion_results()) suggested.push_back(&r);
+      if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), suggested); !st.ok()) return Error(st);
       if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
     }
     Response r = Json(out, *q);
@@ -638,6 +645,7 @@ class Handlers {
     }
     auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
     if (!c.ok()) return Error(c.status());
+    if (auto st = CheckNotCompleted(*c, "messages"); !st.ok()) return Error(st);
     const std::string participant_prefix = absl::StrCat(name, "/participants/");
     // Messages of one participant with the same send time are one message
     // (the later one is ignored), within the batch and against those stored.
@@ -682,11 +690,7 @@ class Handlers {
     }
     BatchCreateMessagesResponse out;
     if (!messages.empty()) {
-      // Importing history: allowed on completed conversations too.
-      service::MessageService::AppendOptions options;
-      options.allow_closed = true;
-      auto stored = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(messages),
-                                                options);
+      auto stored = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(messages));
       if (!stored.ok()) return Error(stored.status());
       const bool sentiment = SentimentEnabled(place, *c);
       for (const core::Message& m : *stored) MessageToWire(m, *c, place, sentiment, out.add_messages());
@@ -755,10 +759,8 @@ class Handlers {
       sorted->set_section(key);
       sorted->set_summary(text);
     }
-    // Answer records are not stored yet (a later part): the name is unique,
-    // for the client's feedback to refer to.
-    summary->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
     summary->set_baseline_model_version("parley-extractive-1");
+    if (auto st = RecordAnswers(s_, place, c->id(), core::NewId(), {}, summary); !st.ok()) return Error(st);
     if (!used.empty()) out.set_latest_message(MessageName(place, c->id(), used.back()->id()));
     out.set_context_size(static_cast<int>(used.size()));
     return Json(out, *q);
@@ -789,6 +791,7 @@ class Handlers {
     if (!c.ok()) return Error(c.status());
     const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
     if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
+    if (auto st = CheckNotCompleted(*c, "suggestions"); !st.ok()) return Error(st);
     auto profile = LoadProfile(s_, place, c->profile());
     if (!profile.ok()) return Error(profile.status());
     const auto& features = participant->role() == core::END_USER
@@ -826,6 +829,7 @@ class Handlers {
     if (result->has_error()) {
       return Error(absl::Status(static_cast<absl::StatusCode>(result->error().code()), result->error().message()));
     }
+    if (auto st = RecordAnswers(s_, place, c->id(), core::NewId(), {&*result}); !st.ok()) return Error(st);
     return Json(*((*result).*pick)(), *q);
   }
 
@@ -984,7 +988,8 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   // authentication guard): a malformed name is INVALID_ARGUMENT.
   router->PushGuard([](Method, std::string_view) -> http::Guard {
     return [](const Request&, const PathParams& p) -> std::optional<http::Response> {
-      absl::Status s = google_api::CheckPathIds(p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent"});
+      absl::Status s = google_api::CheckPathIds(
+          p, {"conversation", "participant", "profile", "kb", "doc", "operation", "intent", "answer_record"});
       if (s.ok()) return std::nullopt;
       return Error(s);
     };
@@ -993,6 +998,7 @@ void AddRoutes(const api::ServerConfig& config, const api::Services& services, h
   AddConversationRoutes(config, services, router);
   AddKnowledgeRoutes(config, services, router);
   AddAgentRoutes(config, services, router);
+  AddAnswerRecordRoutes(config, services, router);
   router->PopGuard();
 }
 

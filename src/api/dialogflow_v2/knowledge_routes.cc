@@ -391,8 +391,8 @@ class KnowledgeHandlers {
     return JsonText(Render(*op, place, *q), *q);
   }
 
-  // Newest first; only Dialogflow's (knowledge-document) operations, so a
-  // page may hold fewer than pageSize while nextPageToken continues.
+  // Newest first; only Dialogflow's operations (knowledge documents, agent
+  // training), selected by the store, so pages are full.
   Response ListOperations(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {{"page_size", "pageSize"}, {"page_token", "pageToken"}, {"filter", "filter"}});
     if (!q.ok()) return Error(q.status());
@@ -404,7 +404,8 @@ class KnowledgeHandlers {
     const Place place = PlaceOf(p);
     const std::string* token = q->Get("page_token");
     auto page = s_.operations->List(place.project, place.scope, std::nullopt, PageSize(*size), token ? *token : "",
-                                    "dialogflow_v2/operations");
+                                    "dialogflow_v2/operations",
+                                    {core::Operation::kKnowledgeDocument, core::Operation::kAgentTrain});
     if (!page.ok()) return Error(page.status());
     std::string body = "{\"operations\":[";
     bool first = true;

@@ -15,5 +15,6 @@ void AddProfileRoutes(const api::ServerConfig& config, const api::Services& serv
 void AddConversationRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 void AddAgentRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 void AddKnowledgeRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
+void AddAnswerRecordRoutes(const api::ServerConfig& config, const api::Services& services, http::Router* router);
 
 }  // namespace parley::dialogflow_v2

@@ -143,7 +143,6 @@ std::optional<SuggestionResult> Suggester::Compute(const Place& place, const cor
           a->set_source(absl::StrCat(PrefixFor(place, f.scope), "/knowledgeBases/", f.knowledge_base_id,
                                      "/documents/", f.document_id));
           for (const auto& [k, v] : f.metadata) (*a->mutable_metadata())[k] = v;
-          a->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
         }
         resp->set_latest_message(latest);
         resp->set_context_size(context_size);
@@ -160,7 +159,6 @@ std::optional<SuggestionResult> Suggester::Compute(const Place& place, const cor
           for (const std::string& s : f.snippets) a->add_snippets(s);
           a->set_confidence(f.confidence);
           for (const auto& [k, v] : f.metadata) (*a->mutable_metadata())[k] = v;
-          a->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
         }
         resp->set_latest_message(latest);
         resp->set_context_size(context_size);
@@ -187,7 +185,6 @@ std::optional<SuggestionResult> Suggester::Compute(const Place& place, const cor
         SmartReplyAnswer* a = resp->add_smart_reply_answers();
         a->set_reply(reply);
         a->set_confidence(confidence);
-        a->set_answer_record(absl::StrCat(place.prefix, "/answerRecords/", core::NewId()));
       }
       resp->set_latest_message(latest);
       resp->set_context_size(context_size);

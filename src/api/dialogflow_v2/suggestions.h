@@ -50,7 +50,8 @@ class Suggester {
   // The result of one feature for `context` (messages of `c`, oldest first,
   // the last being the latest). `typed_text`: smart replies for a text the
   // agent is typing (SuggestSmartReplies' current_text_input), else empty.
-  // A feature this server does not compute gives nullopt.
+  // A feature this server does not compute gives nullopt. Answers carry no
+  // answer record yet: the caller names and stores them (RecordAnswers).
   std::optional<SuggestionResult> Compute(const Place& place, const core::Conversation& c,
                                           const core::SuggestionFeature& feature,
                                           const std::vector<const core::Message*>& context,

@@ -222,4 +222,24 @@ absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) 
   }
 }
 
+absl::StatusOr<std::vector<ConversationKey>> SqliteStore::ListIdleConversations(int64_t updated_before_us,
+                                                                                int limit) {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  static_assert(core::IN_PROGRESS == 1, "conversations_idle is on lifecycle = 1");
+  // The WHERE repeats conversations_idle's, so SQLite walks that index.
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT tenant, scope, id FROM conversations WHERE lifecycle = 1 AND stage != 0"
+                               " AND update_time <= ?1 ORDER BY update_time LIMIT ?2"));
+  s.Bind(1, updated_before_us).Bind(2, int64_t{limit});
+  std::vector<ConversationKey> keys;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    keys.push_back({std::string(s.Text(0)), std::string(s.Text(1)), std::string(s.Text(2))});
+  }
+  return keys;
+}
+
 }  // namespace parley::store

@@ -1,4 +1,5 @@
 // Long-running operations.
+#include "absl/strings/str_join.h"
 #include "core/operation_state.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -9,9 +10,10 @@ namespace sqlite {
 // Replaces a stored operation; NOT_FOUND if absent.
 absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
   ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE operations SET location = ?3, create_time = ?4,"
-                                          " done = ?5, body = ?6 WHERE tenant = ?1 AND id = ?2"));
+                                          " done = ?5, body = ?6, job = ?7 WHERE tenant = ?1 AND id = ?2"));
   s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
   s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
+  s.Bind(7, int64_t{op.job_case()});
   RETURN_IF_ERROR(s.Exec());
   if (sqlite3_changes64(conn.db()) == 0) {
     return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
@@ -22,9 +24,10 @@ absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::s
 // Inserts a new operation; ALREADY_EXISTS if (tenant, id) is taken.
 absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::string_view body) {
   ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO operations (tenant, id, location,"
-                                          " create_time, done, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                                          " create_time, done, body, job) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   s.BindText(1, op.tenant()).BindText(2, op.id()).BindText(3, op.location());
   s.Bind(4, op.create_time_us()).Bind(5, int64_t{core::IsFinished(op)}).BindBlobStatic(6, body);
+  s.Bind(7, int64_t{op.job_case()});
   int rc = s.StepRaw();
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
     return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
@@ -72,9 +75,13 @@ absl::Status SqliteStore::UpdateOperation(const core::Operation& op) {
 
 absl::StatusOr<OperationPage> SqliteStore::ListOperations(
     std::string_view tenant, std::string_view location, std::optional<bool> done, int page_size,
-    const std::optional<core::ListCursor>& after) {
+    const std::optional<core::ListCursor>& after, const std::vector<int>& jobs) {
   if (closed_) return sqlite::Closed();
   std::string sql = "SELECT create_time, id, body FROM operations WHERE tenant = ?1";
+  if (!jobs.empty()) {
+    // Numbers only (the enum's values), so they are written into the SQL.
+    absl::StrAppend(&sql, " AND job IN (", absl::StrJoin(jobs, ","), ")");
+  }
   if (!location.empty()) absl::StrAppend(&sql, " AND location = ?2");
   if (done.has_value()) absl::StrAppend(&sql, " AND done = ?3");
   if (after) absl::StrAppend(&sql, " AND (create_time, id) < (?4, ?5)");

@@ -1,13 +1,14 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 5 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 6 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
 // and the analyses index; v4 keyed conversations by (tenant, scope, id)
 // (ADR 0010): the `location` column became `scope` (a row's scope is the
 // location it was stored with) and the unique key took it; v5 added
-// audit_log (ADR 0013).
+// audit_log (ADR 0013); v6 added the idle index of conversations and the
+// `job` column of operations (filled in from the stored bodies).
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -18,8 +19,11 @@
 //                        (start_time, duration) are stored as INT64_MIN so the
 //                        sort order is total and keyset paging needs no NULL
 //                        handling (see query_sql.h).
-//                        Indexes (tenant, <col>, id) for every orderable column
-//                        and a partial index on expire_time for the sweeper.
+//                        Indexes (tenant, <col>, id) for every orderable column,
+//                        a partial index on expire_time for the sweeper and
+//                        one on update_time of the live assisted ones
+//                        (IN_PROGRESS with a stage: Dialogflow's) for the
+//                        idle sweep.
 //   conversation_bodies  conv -> body BLOB, the serialized core::Conversation.
 //                        Kept out of `conversations` so that the rows a
 //                        filtered list walks stay small (~30 per page instead
@@ -38,9 +42,12 @@
 //   analyses             (conv, id) UNIQUE -> create_time, body BLOB. Index
 //                        (conv, create_time, id) for listing, newest first.
 //   settings             key -> value BLOB.
-//   operations           (tenant, id) -> location, create_time, done, body
-//                        BLOB. Indexes (tenant, create_time, id) for listing
-//                        and a partial one on create_time of the unfinished.
+//   operations           (tenant, id) -> location, create_time, done, job
+//                        (the body's Operation.job case number), body BLOB.
+//                        Indexes (tenant, create_time, id) for listing,
+//                        (tenant, job, create_time, id) for listing one
+//                        dialect's kinds and a partial one on create_time of
+//                        the unfinished.
 //   resources            (tenant, kind, id) -> location, create_time,
 //                        update_time, body BLOB.
 //   audit_log            seq INTEGER PRIMARY KEY (append order) -> time, key,
@@ -51,6 +58,9 @@
 // conversation row removes its body, labels, agents, views and analyses in
 // the same statement.
 #include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "store/sqlite/sqlite_internal.h"
@@ -190,9 +200,39 @@ CREATE INDEX audit_log_by_time ON audit_log (time);
 CREATE INDEX audit_log_by_tenant ON audit_log (tenant, time);
 )sql";
 
+// Version 6: the idle sweep's index (IN_PROGRESS = 1, a stage set) and
+// operations' job case, so that a dialect lists its own kinds of operations
+// from an index (the rows stored before are filled in by FillOperationJobs).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE INDEX conversations_idle ON conversations (update_time) WHERE lifecycle = 1 AND stage != 0;
+ALTER TABLE operations ADD COLUMN job INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX operations_by_job ON operations (tenant, job, create_time, id);
+)sql";
+
+absl::Status FillOperationJobs(Connection& conn) {
+  std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> jobs;
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT tenant, id, body FROM operations"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) break;
+      ASSIGN_OR_RETURN(core::Operation op, ParseMessage<core::Operation>(s.Blob(2), "operation"));
+      jobs.push_back({{std::string(s.Text(0)), std::string(s.Text(1))}, int64_t{op.job_case()}});
+    }
+  }
+  for (const auto& [key, job] : jobs) {
+    ASSIGN_OR_RETURN(Stmt u, conn.Statement("UPDATE operations SET job = ?3 WHERE tenant = ?1 AND id = ?2"));
+    u.BindText(1, key.first).BindText(2, key.second).Bind(3, job);
+    RETURN_IF_ERROR(u.Exec());
+  }
+  return absl::OkStatus();
+}
+
 struct Migration {
   int version;  // user_version after it ran
   const char* sql;
+  // Run after `sql`, in the same transaction, when rows need code to move.
+  absl::Status (*fill)(Connection&) = nullptr;
 };
 
 // Append only; never edit a migration that has shipped.
@@ -202,6 +242,7 @@ constexpr Migration kMigrations[] = {
     {3, kSchemaV3},
     {4, kSchemaV4},
     {5, kSchemaV5},
+    {6, kSchemaV6, FillOperationJobs},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
@@ -235,6 +276,7 @@ absl::Status Migrate(Connection& conn, const std::string& path) {
     absl::Status s = current.status();
     if (s.ok() && *current < m.version) {
       s = conn.ExecScript(m.sql);
+      if (s.ok() && m.fill != nullptr) s = m.fill(conn);
       if (s.ok()) {
         s = conn.ExecScript(absl::StrCat("PRAGMA user_version=", m.version,
                                          "; PRAGMA application_id=", kApplicationId, ";"));

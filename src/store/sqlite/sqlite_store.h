@@ -33,7 +33,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 5;
+inline constexpr int kSqliteSchemaVersion = 6;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
@@ -110,7 +110,8 @@ class SqliteStore final : public Store {
   absl::Status UpdateOperation(const core::Operation& operation) override;
   absl::StatusOr<OperationPage> ListOperations(std::string_view tenant, std::string_view location,
                                                std::optional<bool> done, int page_size,
-                                               const std::optional<core::ListCursor>& after) override;
+                                               const std::optional<core::ListCursor>& after,
+                                               const std::vector<int>& jobs) override;
   absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() override;
   absl::Status CreateResource(const Resource& resource) override;
   absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
@@ -123,6 +124,8 @@ class SqliteStore final : public Store {
                                              std::string_view after_id) override;
   absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
+  absl::StatusOr<std::vector<ConversationKey>> ListIdleConversations(int64_t updated_before_us,
+                                                                     int limit) override;
   absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,
                                                  std::string_view default_value) override;
   absl::Status AppendAudit(const AuditEntry& entry) override;
