@@ -30,6 +30,7 @@ class MessageService;
 class OperationService;
 class ResourceService;
 class SettingsService;
+class SpeechService;
 }  // namespace parley::service
 
 namespace parley::api {
@@ -45,6 +46,9 @@ struct Services {
   service::IngestService* ingest = nullptr;
   service::MessageService* messages = nullptr;
   service::KnowledgeService* knowledge = nullptr;
+  // Audio to words (blocking: call it from a job, never a network thread);
+  // null when speech recognition is disabled (`--no-asr`).
+  service::SpeechService* speech = nullptr;
 };
 
 // Server configuration a dialect may need.
