@@ -20,8 +20,8 @@ namespace parley::audio {
 struct PocketsphinxOptions {
   // Holds en-us/ (acoustic model), cmudict-en-us.dict and en-us.lm.bin.
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
-  // Extra decoder arguments, e.g. "-ds 2 -topn 2"; they override the speed
-  // settings kDefaultDecoderOptions chooses.
+  // Decoder arguments as "-name value" pairs, e.g. "-topn 4"; each replaces
+  // the setting of that name in kDefaultDecoderOptions.
   std::string decoder_options;
 };
 
