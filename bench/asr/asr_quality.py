@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speech recognition quality and speed of `parley transcribe` (docs/QUALITY.md).
 
-  python3 bench/asr/asr_quality.py [--parley build/parley] [--decoder-options "..."]
+  python3 bench/asr/asr_quality.py [--parley build/parley] [--decoder-options "..."] [--core N]
 
 - WER on Debian's pocketsphinx-testdata LibriVox utterances (5 files, their
   `transcription` file as reference);
@@ -29,8 +29,8 @@ def edit_distance(ref, hyp):
     return d[len(hyp)]
 
 
-def transcribe(parley, files, options):
-    cmd = ["taskset", "-c", "0", parley, "transcribe"]
+def transcribe(parley, files, options, core):
+    cmd = ["taskset", "-c", str(core), parley, "transcribe"]
     if options:
         cmd += ["--asr-decoder-options", options]
     out = subprocess.run(cmd + files, check=True, capture_output=True, text=True).stdout
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--parley", default="build/parley")
     ap.add_argument("--decoder-options", default="")
     ap.add_argument("--fsdd", default=FSDD)
+    ap.add_argument("--core", default=0, type=int, help="the one CPU core to run on")
     args = ap.parse_args()
     audio_s = cpu_s = 0.0
 
@@ -53,7 +54,7 @@ def main():
     for line in open(os.path.join(LIBRIVOX, "transcription")):
         m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
         refs[os.path.join(LIBRIVOX, m.group(2) + ".wav")] = m.group(1).split()
-    rows = transcribe(args.parley, sorted(refs), args.decoder_options)
+    rows = transcribe(args.parley, sorted(refs), args.decoder_options, args.core)
     errors = words = 0
     for f, ref in refs.items():
         a, c, hyp = rows[f]
@@ -62,7 +63,7 @@ def main():
     print(f"librivox: {len(refs)} files, {words} words, WER {100 * errors / words:.1f}%")
 
     files = sorted(os.path.join(args.fsdd, f) for f in os.listdir(args.fsdd) if f.endswith(".wav"))
-    rows = transcribe(args.parley, files, args.decoder_options)
+    rows = transcribe(args.parley, files, args.decoder_options, args.core)
     exact = first = 0
     for f in files:
         a, c, hyp = rows[f]

@@ -4,7 +4,8 @@
 // lower case, as recognised, channels interleaved by time), or with --json
 // the transcript with per-word times, confidences and channels.
 //
-//   parley transcribe [--mono] [--json] [--asr-endpoint URL] [--asr-decoder-options "..."] FILE...
+//   parley transcribe [--mono] [--json] [--asr-endpoint URL [--asr-timeout-ms MS]]
+//                     [--asr-decoder-options "..."] FILE...
 //
 // Exit codes: 0 done, 1 a file could not be read or transcribed.
 #include <ctime>
@@ -100,6 +101,7 @@ void AddTranscribe(CLI::App& app) {
   sub->add_flag("--json", flags.json, "Write JSON lines with word times, confidences and channels");
   sub->add_option("--asr-endpoint", flags.config.endpoint, "OpenAI-compatible speech-to-text server");
   sub->add_option("--asr-model", flags.config.endpoint_model, "Model name sent to --asr-endpoint");
+  sub->add_option("--asr-timeout-ms", flags.config.endpoint_timeout_ms, "Timeout of one --asr-endpoint request");
   sub->add_option("--asr-model-dir", flags.config.model_dir, "Embedded recogniser's model directory");
   sub->add_option("--asr-decoder-options", flags.config.decoder_options,
                   "Extra pocketsphinx decoder arguments, e.g. \"-topn 2\"");

@@ -14,11 +14,10 @@
 namespace parley::audio {
 
 // Chosen on pocketsphinx-testdata's cards/ and goforward/numbers/something
-// recordings (not the measured LibriVox and FSDD sets): about 5x faster than
-// pocketsphinx's own defaults with the same words on all but one of them.
-const char* const kDefaultDecoderOptions =
-    "-ds 2 -topn 2 -maxhmmpf 1500 -maxwpf 3 -pl_window 10 -fwdflat no -beam 1e-35 -wbeam 1e-25 "
-    "-pbeam 1e-35 -lpbeam 1e-30 -lponlybeam 1e-25";
+// recordings (not the measured LibriVox and FSDD sets): the same words as
+// pocketsphinx's own defaults there, about 2.5x faster (docs/QUALITY.md).
+// Narrower beams are faster still but drop words.
+const char* const kDefaultDecoderOptions = "-ds 2 -topn 2 -maxhmmpf 3000 -maxwpf 5 -pl_window 10 -fwdflat no";
 
 namespace {
 
