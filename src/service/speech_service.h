@@ -69,7 +69,7 @@ class SpeechService {
   SpeechService(const SpeechService&) = delete;
   SpeechService& operator=(const SpeechService&) = delete;
 
-  // Blocking (about 1/20 of the audio's length on one core with the embedded
+  // Blocking (about 1/7 of the audio's length on one core with the embedded
   // engine, or up to the endpoint timeout): call it on the job queue or a
   // blocking pool, never on a network thread. Thread-safe.
   // Errors: INVALID_ARGUMENT for audio that cannot be decoded or exceeds the

@@ -14,10 +14,11 @@
 namespace parley::audio {
 
 // Chosen on pocketsphinx-testdata's cards/ and goforward/numbers/something
-// recordings (not the measured LibriVox and FSDD sets): the same words as
-// pocketsphinx's own defaults there, about 2.5x faster (docs/QUALITY.md).
-// Narrower beams are faster still but drop words.
-const char* const kDefaultDecoderOptions = "-ds 2 -topn 2 -maxhmmpf 3000 -maxwpf 5 -pl_window 10 -fwdflat no";
+// recordings, at 16 kHz and decimated to 8 kHz (not the measured LibriVox and
+// FSDD sets): the same or better words than pocketsphinx's own defaults
+// there, 2 to 3 times faster (docs/QUALITY.md). Narrower beams and frame
+// skipping (-ds 2) are faster still but drop words, worst on 8 kHz calls.
+const char* const kDefaultDecoderOptions = "-topn 2 -maxhmmpf 3000 -maxwpf 5 -pl_window 10 -fwdflat no";
 
 namespace {
 
@@ -142,6 +143,9 @@ ps_decoder_s* PocketsphinxRecognizer::Borrow() const {
       return ps;
     }
   }
+  // ps_init takes a reference to the shared configuration (not atomically).
+  static std::mutex init_mu;
+  std::lock_guard<std::mutex> lock(init_mu);
   return ps_init(config_);
 }
 
