@@ -283,6 +283,8 @@ int Serve(const ServeFlags& flags) {
     speech_config.decoder_options = flags.asr_decoder_options;
     speech_config.max_audio_bytes = static_cast<int64_t>(flags.max_audio_mb) << 20;
     speech_config.max_duration_us = flags.max_audio_seconds * 1'000'000;
+    // Loaded on the first recording: a server that never sees audio never pays for it.
+    speech_config.preload_model = false;
     auto created = parley::service::SpeechService::Create(std::move(speech_config));
     if (!created.ok()) {
       std::cerr << "parley: speech recognition: " << created.status().message() << "\n";

@@ -92,6 +92,7 @@ absl::StatusOr<std::unique_ptr<SpeechService>> SpeechService::Create(SpeechConfi
   audio::PocketsphinxOptions o;
   o.model_dir = s->config_.model_dir;
   o.decoder_options = s->config_.decoder_options;
+  o.preload = s->config_.preload_model;
   auto r = audio::PocketsphinxRecognizer::Create(std::move(o));
   if (!r.ok()) return r.status();
   s->recognizer_ = std::move(*r);

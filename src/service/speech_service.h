@@ -48,8 +48,10 @@ struct SpeechConfig {
   // Embedded engine: pocketsphinx model directory (acoustic model, dictionary
   // and language model as Debian's pocketsphinx-en-us lays them out).
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
-  // Extra pocketsphinx arguments ("-topn 2 -ds 2"), over the defaults.
+  // Extra pocketsphinx arguments ("-topn 4"), over the defaults.
   std::string decoder_options;
+  // Load the embedded model in Create (about 2 s) rather than on first use.
+  bool preload_model = true;
   // Non-empty: the OpenAI-compatible endpoint base or full URL
   // (`http://host:port` or `.../v1/audio/transcriptions`) used instead.
   std::string endpoint;
@@ -62,8 +64,9 @@ struct SpeechConfig {
 
 class SpeechService {
  public:
-  // Fails (FAILED_PRECONDITION) when the embedded model cannot be loaded. The
-  // model is loaded once; Transcribe may be called from several threads.
+  // Fails (FAILED_PRECONDITION) when the embedded model's files are missing
+  // (or, with preload_model, cannot be loaded). Transcribe may be called from
+  // several threads; each concurrent call uses a decoder of its own.
   static absl::StatusOr<std::unique_ptr<SpeechService>> Create(SpeechConfig config);
   ~SpeechService();
   SpeechService(const SpeechService&) = delete;

@@ -123,9 +123,11 @@ absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::
         absl::StrCat("pocketsphinx rejected the decoder options \"", options.decoder_options, "\""));
   }
   std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config));
-  ps_decoder_t* ps = ps_init(config);
-  if (ps == nullptr) return absl::FailedPreconditionError("pocketsphinx could not load the speech model");
-  r->Return(ps);
+  if (options.preload) {
+    ps_decoder_t* ps = r->Borrow();
+    if (ps == nullptr) return absl::FailedPreconditionError("pocketsphinx could not load the speech model");
+    r->Return(ps);
+  }
   return r;
 }
 
@@ -157,7 +159,7 @@ void PocketsphinxRecognizer::Return(ps_decoder_s* ps) const {
 absl::StatusOr<std::vector<RecognizedWord>> PocketsphinxRecognizer::Recognize(
     const std::vector<int16_t>& pcm) const {
   ps_decoder_t* ps = Borrow();
-  if (ps == nullptr) return absl::InternalError("pocketsphinx could not start a decoder");
+  if (ps == nullptr) return absl::InternalError("pocketsphinx could not load the speech model");
   std::vector<RecognizedWord> words;
   absl::Status status;
   logmath_t* lmath = ps_get_logmath(ps);

@@ -23,6 +23,8 @@ struct PocketsphinxOptions {
   // Decoder arguments as "-name value" pairs, e.g. "-topn 4"; each replaces
   // the setting of that name in kDefaultDecoderOptions.
   std::string decoder_options;
+  // Load the model (about 2 s) in Create rather than on the first Recognize.
+  bool preload = true;
 };
 
 // The settings measured in docs/QUALITY.md (speed against accuracy).
@@ -30,7 +32,8 @@ extern const char* const kDefaultDecoderOptions;
 
 class PocketsphinxRecognizer final : public Recognizer {
  public:
-  // FAILED_PRECONDITION when the model files are missing or rejected.
+  // FAILED_PRECONDITION when the model files are missing or the options
+  // rejected (or, with preload, the model cannot be loaded).
   static absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> Create(PocketsphinxOptions options);
   ~PocketsphinxRecognizer() override;
 
