@@ -76,7 +76,8 @@ class SpeechService {
   // engine, or up to the endpoint timeout): call it on the job queue or a
   // blocking pool, never on a network thread. Thread-safe.
   // Errors: INVALID_ARGUMENT for audio that cannot be decoded or exceeds the
-  // limits (the message says which), UNAVAILABLE / DEADLINE_EXCEEDED when the
+  // limits (the message says which) and, with the embedded engine, for a
+  // language other than English; UNAVAILABLE / DEADLINE_EXCEEDED when the
   // endpoint cannot be reached or does not answer in time, INTERNAL for an
   // endpoint answer that cannot be read.
   absl::StatusOr<SpeechResult> Transcribe(std::string_view audio_bytes,
@@ -97,8 +98,10 @@ class SpeechService {
 // channel or a pause of 1.5 s or more), channel = speaker, one participant per
 // channel with the role `out->call_channels()` gives it (agent_channel /
 // customer_channel; otherwise unspecified), per-word times and confidences,
-// the message text with sentence casing and final punctuation restored, and
-// sets duration_us (the recording's length).
+// the message text with sentence casing and final punctuation restored (an
+// endpoint's own casing and punctuation are kept), and sets duration_us (the
+// recording's length; ConversationService keeps it rather than the last
+// word's end only when data_source.audio_uri is set).
 void TranscriptFromSpeech(const SpeechResult& result, core::Conversation* out);
 
 }  // namespace parley::service
