@@ -31,6 +31,7 @@ class OperationService;
 class ResourceService;
 class SettingsService;
 class VirtualAgentService;
+class SpeechService;
 }  // namespace parley::service
 
 namespace parley::api {
@@ -48,6 +49,9 @@ struct Services {
   service::KnowledgeService* knowledge = nullptr;
   // The local virtual agent (Dialogflow ES intents, CES sessions).
   service::VirtualAgentService* agent = nullptr;
+  // Audio to words (blocking: call it from a job, never a network thread);
+  // null when speech recognition is disabled (`--no-asr`).
+  service::SpeechService* speech = nullptr;
 };
 
 // Server configuration a dialect may need.

@@ -1,6 +1,7 @@
 // Issue 9 #6: create with a gs:// (or file://) transcript URI reads the file on
 // the blocking pool (Responder::ContinueBlocking), not on the network thread
 // that parsed the request; a create without one stays on the network thread.
+// Issue 13: so is a recording (audio URI), transcribed there.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "service/conversation_service.h"
 #include "service/resource_service.h"
 #include "service/settings_service.h"
+#include "service/speech_service.h"
 #include "store/store.h"
 
 namespace parley::insights_v1 {
@@ -46,6 +48,11 @@ class CreateTranscriptFileTest : public ::testing::Test {
     services.analysis = analysis_.get();
     services.resources = resources_.get();
     services.settings = settings_.get();
+    // The model loads once for all the tests (2 s).
+    static auto* speech = new absl::StatusOr<std::unique_ptr<service::SpeechService>>(
+        service::SpeechService::Create(service::SpeechConfig{}));
+    ASSERT_TRUE(speech->ok()) << speech->status();
+    services.speech = speech->value().get();
     Options options;
     options.blobs.bucket_dir = (dir_ / "buckets").string();
     AddConversationRoutes(options, services, &router_);
@@ -128,6 +135,15 @@ TEST_F(CreateTranscriptFileTest, AFifoIsRefusedOnThePoolWithoutWaiting) {
   EXPECT_NE(a.body.find("cannot be read"), std::string::npos) << a.body;
   EXPECT_EQ(a.offloaded, 1);
   EXPECT_TRUE(a.read_off_caller);
+}
+
+TEST_F(CreateTranscriptFileTest, ARecordingIsTranscribedOnTheBlockingPool) {
+  fs::copy_file("/usr/share/pocketsphinx/test/data/cards/003.wav", dir_ / "buckets" / "b" / "call.wav");
+  Answer a = Create("from-audio", R"({"dataSource": {"gcsSource": {"audioUri": "gs://b/call.wav"}}})");
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.offloaded, 1);
+  EXPECT_TRUE(a.read_off_caller);
+  EXPECT_NE(a.body.find("Seven of clubs."), std::string::npos) << a.body;
 }
 
 TEST_F(CreateTranscriptFileTest, AnInlineTranscriptStaysOnTheNetworkThread) {
