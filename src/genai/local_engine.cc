@@ -61,7 +61,8 @@ bool IsPastAction(const Sentence& s) {
   return HasAny(s.lower, {"i have ", "i've ", "i went ahead and", "i just ", "i already ", "we have ",
                           "we've ", "i've gone ahead", "has been ", "have been "}) &&
          !HasAny(s.lower, {"have you", "have a great", "have a nice", "have a good", "i have a question",
-                           "i have no ", "i've got a question", "?"});
+                           "i have no ", "i've got a question", "?", "unfortunately", "cannot", "can't",
+                           "more than", "has been more", "has been a "});
 }
 
 // "I will send ...", "I'll ...", "I am going to ...", "let me ...": to do.
@@ -69,7 +70,8 @@ bool IsCommitment(const Sentence& s) {
   return HasAny(s.lower, {"i will ", "i'll ", "i am going to ", "i'm going to ", "we will ", "we'll ",
                           "you will receive", "you'll receive", "you will get", "you'll get",
                           "i can send", "i'll be sending", "will be sent", "will be refunded",
-                          "will be processed", "follow up", "call you back"}) &&
+                          "will be processed", "follow up", "call you back", "will give you a call",
+                          "will call you", "will contact you", "will get back to you", "will reach out"}) &&
          !HasAny(s.lower, {"?"});
 }
 
@@ -217,7 +219,14 @@ Insights LocalInsights(const Conversation& c, const core::AnalysisResult& a) {
       agent_open = true;
     }
   }
-  out.is_resolved = !negative_close && (positive_close || !out.actions_taken.empty()) &&
+  bool agent_refused = false;  // the agent says the request cannot be met
+  for (const Sentence& s : sentences) {
+    if (s.agent && HasAny(s.lower, {"unfortunately", "we cannot", "we can't", "i couldn't", "i could not",
+                                    "we are unable", "we're unable", "not eligible", "cannot accept"})) {
+      agent_refused = true;
+    }
+  }
+  out.is_resolved = !negative_close && !agent_refused && (positive_close || !out.actions_taken.empty()) &&
                     !(agent_open && out.actions_taken.empty());
 
   // Topics: key phrases, then entity names.

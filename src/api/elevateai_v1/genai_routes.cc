@@ -4,6 +4,7 @@
 // gen-ai/{summary, summary/details, action-items, topics, ask}. Audio must
 // be processed first (409); chats and transcripts answer at once. The engine
 // is service::GenAiService (local, or an LLM with --llm-endpoint).
+#include <algorithm>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -151,7 +152,9 @@ void AddGenAiRoutes(const Ctx& ctx, http::Router* router) {
   // What the agent did and committed to.
   add("/cx/agent/action-items", genai::Kind::kActionItems, [](const genai::Insights& g) {
     std::vector<std::string> items = g.actions_taken;
-    items.insert(items.end(), g.action_items.begin(), g.action_items.end());
+    for (const std::string& a : g.action_items) {
+      if (std::find(items.begin(), items.end(), a) == items.end()) items.push_back(a);
+    }
     Struct s;
     Strings(items, &(*s.mutable_fields())["actionItems"]);
     return s;
