@@ -32,6 +32,7 @@ class MessageService;
 class OperationService;
 class ResourceService;
 class SettingsService;
+class SpeechService;
 }  // namespace parley::service
 
 namespace parley::api {
@@ -51,6 +52,9 @@ struct Services {
   // whose paths name no tenant: the key's first tenant applies).
   service::GenAiService* genai = nullptr;
   service::KeyService* keys = nullptr;
+  // Audio to words (blocking: call it from a job, never a network thread);
+  // null when speech recognition is disabled (`--no-asr`).
+  service::SpeechService* speech = nullptr;
 };
 
 // Server configuration a dialect may need.

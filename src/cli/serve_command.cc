@@ -40,6 +40,7 @@
 #include "service/ingest_service.h"
 #include "service/key_service.h"
 #include "service/knowledge_service.h"
+#include "service/speech_service.h"
 #include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
@@ -87,6 +88,13 @@ struct ServeFlags {
   int header_timeout_ms = 10'000, idle_timeout_ms = 60'000, body_timeout_ms = 60'000;
   int max_json_depth = 64;
   std::vector<std::string> allowed_hosts, cors_origins;
+  // Speech recognition (service::SpeechService): embedded, or an endpoint.
+  std::string asr_endpoint, asr_model = "whisper-1", asr_model_dir = "/usr/share/pocketsphinx/model/en-us";
+  std::string asr_decoder_options;
+  int64_t asr_timeout_ms = 120'000;
+  size_t max_audio_mb = 100;
+  int64_t max_audio_seconds = 4 * 3600;
+  bool no_asr = false;
   double rate_limit = 200;  // requests a second per key (0 = off)
   double rate_burst = 400;
   bool rate_limit_given = false;  // --rate-limit on the command line
@@ -305,6 +313,24 @@ int Serve(const ServeFlags& flags) {
   parley::service::GenAiService genai(&conversations, std::move(llm), genai_limits);
   services.genai = &genai;
   services.keys = &keys;
+  std::unique_ptr<parley::service::SpeechService> speech;
+  if (!flags.no_asr) {
+    parley::service::SpeechConfig speech_config;
+    speech_config.endpoint = flags.asr_endpoint;
+    speech_config.endpoint_model = flags.asr_model;
+    speech_config.endpoint_timeout_ms = flags.asr_timeout_ms;
+    speech_config.model_dir = flags.asr_model_dir;
+    speech_config.decoder_options = flags.asr_decoder_options;
+    speech_config.max_audio_bytes = static_cast<int64_t>(flags.max_audio_mb) << 20;
+    speech_config.max_duration_us = flags.max_audio_seconds * 1'000'000;
+    auto created = parley::service::SpeechService::Create(std::move(speech_config));
+    if (!created.ok()) {
+      std::cerr << "parley: speech recognition: " << created.status().message() << "\n";
+      return 1;
+    }
+    speech = std::move(*created);
+  }
+  services.speech = speech.get();
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate
@@ -452,6 +478,23 @@ void AddServeCommand(CLI::App& app) {
                         "Response-body MiB being written to all connections together (responses "
                         "over 64 KiB beyond it get 503); 0 = no limit")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--asr-endpoint", serve->asr_endpoint,
+                        "OpenAI-compatible speech-to-text server (http://HOST:PORT[/v1/audio/transcriptions]) "
+                        "used instead of the embedded recogniser");
+  serve_cmd->add_option("--asr-model", serve->asr_model, "Model name sent to --asr-endpoint")
+      ->capture_default_str();
+  serve_cmd->add_option("--asr-timeout-ms", serve->asr_timeout_ms, "Timeout of one --asr-endpoint request")
+      ->capture_default_str();
+  serve_cmd->add_option("--asr-model-dir", serve->asr_model_dir,
+                        "Embedded recogniser's model (pocketsphinx-en-us layout)")
+      ->capture_default_str();
+  serve_cmd->add_option("--asr-decoder-options", serve->asr_decoder_options,
+                        "Extra pocketsphinx decoder arguments, e.g. \"-topn 2\"");
+  serve_cmd->add_flag("--no-asr", serve->no_asr, "Disable speech recognition (audio is refused)");
+  serve_cmd->add_option("--max-audio-mb", serve->max_audio_mb, "Largest recording transcribed")
+      ->capture_default_str();
+  serve_cmd->add_option("--max-audio-seconds", serve->max_audio_seconds, "Longest recording transcribed")
       ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")

@@ -349,6 +349,9 @@ std::string LocalAnswer(const Conversation& c, std::string_view question) {
   const std::string lq = absl::AsciiStrToLower(Sv(question));
   const bool wants_number = HasAny(lq, {"how much", "how many", "amount", "price", "cost", "number", "total"});
   const bool wants_time = HasAny(lq, {"when", "how long", "what time", "what day", "date"});
+  // Whose words the question asks about.
+  const bool about_customer = HasAny(lq, {"customer", "caller", "client"});
+  const bool about_agent = HasAny(lq, {"agent", "representative"});
   int best = -1;
   size_t best_score = 0;
   for (size_t i = 0; i < sentences.size(); ++i) {
@@ -366,6 +369,8 @@ std::string LocalAnswer(const Conversation& c, std::string_view question) {
                                                                   "thursday", "friday", "saturday", "sunday"}))) {
       score += 3;
     }
+    if (about_customer && !sentences[i].agent) score += 2;
+    if (about_agent && sentences[i].agent) score += 2;
     if (sentences[i].agent) score += 1;  // answers are mostly the agent's statements
     if (score > best_score) {
       best_score = score;

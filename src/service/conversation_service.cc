@@ -88,6 +88,9 @@ void ConversationService::Derive(Conversation& c) const {
   c.set_turn_count(c.turns_size() > 0 ? c.turns_size() : CountTurns(c));
   if (c.has_start_time_us() && c.has_end_time_us()) {
     c.set_duration_us(std::max<int64_t>(0, c.end_time_us() - c.start_time_us()));
+  } else if (c.has_duration_us() && !c.data_source().audio_uri().empty()) {
+    // The recording's length (service::TranscriptFromSpeech): longer than
+    // its last word by the silence after it.
   } else if (auto d = TranscriptDurationMicros(c)) {
     c.set_duration_us(*d);
   }

@@ -18,9 +18,45 @@ const STOP_TIMEOUT_MS = 10_000;
 const HEADER = /^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$/;
 
 // Returns {server: [flags], files: [{uri, line, content}], cases: [...]}.
+// The samples of a 16-bit PCM mono WAV file and its rate.
+function readMonoWav(file) {
+  const b = fs.readFileSync(file);
+  if (b.toString('ascii', 0, 4) !== 'RIFF' || b.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${file}: not a WAV file`);
+  let rate = 0, at = 12;
+  while (at + 8 <= b.length) {
+    const id = b.toString('ascii', at, at + 4), size = b.readUInt32LE(at + 4);
+    if (id === 'fmt ') {
+      if (b.readUInt16LE(at + 8) !== 1 || b.readUInt16LE(at + 10) !== 1 || b.readUInt16LE(at + 22) !== 16) {
+        throw new Error(`${file}: not 16-bit PCM mono`);
+      }
+      rate = b.readUInt32LE(at + 12);
+    }
+    if (id === 'data') return { rate, samples: new Int16Array(b.buffer.slice(b.byteOffset + at + 8, b.byteOffset + at + 8 + (size & ~1))) };
+    at += 8 + size + (size & 1);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+
+// A two-channel WAV: `left` speaks first, then `right` starts `gap` seconds
+// after `left` ends (a negative gap: before it ends, so they overlap).
+function stereoWav(left, right, gap = 0.5) {
+  const l = readMonoWav(left), r = readMonoWav(right);
+  if (l.rate !== r.rate) throw new Error(`${left} and ${right} have different rates`);
+  const rightStart = Math.max(0, l.samples.length + Math.round(gap * l.rate));
+  const frames = Math.max(l.samples.length, rightStart + r.samples.length);
+  const out = Buffer.alloc(44 + frames * 4);
+  out.write('RIFF', 0); out.writeUInt32LE(36 + frames * 4, 4); out.write('WAVEfmt ', 8);
+  out.writeUInt32LE(16, 16); out.writeUInt16LE(1, 20); out.writeUInt16LE(2, 22);
+  out.writeUInt32LE(l.rate, 24); out.writeUInt32LE(l.rate * 4, 28); out.writeUInt16LE(4, 32); out.writeUInt16LE(16, 34);
+  out.write('data', 36); out.writeUInt32LE(frames * 4, 40);
+  l.samples.forEach((v, i) => out.writeInt16LE(v, 44 + i * 4));
+  r.samples.forEach((v, i) => out.writeInt16LE(v, 44 + (rightStart + i) * 4 + 2));
+  return out;
+}
+
 function parseCaseFile(file) {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const parsed = { server: [], files: [], cases: [] };
+  const parsed = { server: [], files: [], audio: [], cases: [] };
   let i = 0;
   const atBlockEnd = (l) => l.startsWith('===') || l.startsWith('@');
   const fail = (msg) => { throw new Error(`${file}:${i + 1}: ${msg}`); };
@@ -50,6 +86,14 @@ function parseCaseFile(file) {
     if (line.trim() === '' || line.startsWith('#')) { i++; continue; }
     if (line.startsWith('@server ')) {
       parsed.server.push(...line.slice(8).trim().split(/\s+/));
+      i++;
+    } else if (line.startsWith('@audio ')) {
+      // @audio gs://BUCKET/OBJECT FILE [FILE2 [GAP]]: FILE copied (a recording
+      // from a system package, never committed); with FILE2 a stereo WAV, FILE
+      // on the left channel, then FILE2 on the right GAP seconds (default 0.5,
+      // negative: overlapping) after FILE ends (16-bit mono WAVs, one rate).
+      const [uri, ...sources] = line.slice(7).trim().split(/\s+/);
+      parsed.audio.push({ uri, line: i + 1, sources });
       i++;
     } else if (line.startsWith('@file ')) {
       const uri = line.slice(6).trim();
@@ -364,6 +408,19 @@ async function runFile(file, binary, label) {
     const dest = path.join(bucketDir, m[1], m[2]);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, f.content);
+  }
+  for (const a of parsed.audio) {
+    const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(a.uri);
+    if (!m || a.sources.length < 1 || a.sources.length > 3) {
+      say(false, `${label}:${a.line}`, '@audio', [`expected @audio gs://BUCKET/OBJECT FILE [FILE2 [GAP]]: ${a.uri}`]);
+      continue;
+    }
+    const dest = path.join(bucketDir, m[1], m[2]);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    try {
+      fs.writeFileSync(dest, a.sources.length === 1 ? fs.readFileSync(a.sources[0])
+        : stereoWav(a.sources[0], a.sources[1], a.sources[2] === undefined ? 0.5 : Number(a.sources[2])));
+    } catch (e) { say(false, `${label}:${a.line}`, '@audio', [e.message]); }
   }
   // `""` is an empty argument; ${tmp_dir} is this file's temporary directory.
   const serverFlags = parsed.server.map((f) => (f === '""' ? '' : f.replaceAll('${tmp_dir}', tmp)));

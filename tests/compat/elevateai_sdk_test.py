@@ -6,9 +6,7 @@ declared transcript and chat. Needs python3-requests (Debian).
 Run: PARLEY_BIN=build/parley ELEVATEAI_SDK_DIR=../shared/clients/elevateai-python-sdk \
      python3 tests/compat/elevateai_sdk_test.py
 """
-import io
 import json
-import math
 import os
 import re
 import struct
@@ -23,18 +21,27 @@ SDK_DIR = os.environ.get("ELEVATEAI_SDK_DIR", "")
 PARLEY_BIN = os.environ.get("PARLEY_BIN", "build/parley")
 
 
-def make_wav(path, seconds=1.0, rate=8000):
-    """A stereo 16-bit PCM WAV: a tone on each channel."""
+CARDS = "/usr/share/pocketsphinx/test/data/cards"  # Debian's pocketsphinx-testdata
+
+
+def make_wav(path):
+    """A stereo 16 kHz WAV made here from two mono recordings: "ten of clubs"
+    on channel 1 (the agent), then "seven of clubs" on channel 2."""
+    chans = []
+    for name in ("001.wav", "003.wav"):
+        with wave.open(os.path.join(CARDS, name), "rb") as w:
+            assert w.getnchannels() == 1 and w.getsampwidth() == 2
+            rate = w.getframerate()
+            chans.append(struct.unpack("<%dh" % w.getnframes(), w.readframes(w.getnframes())))
+    one, two = chans
+    gap = [0] * (rate // 2)
+    left = list(one) + gap + [0] * len(two)
+    right = [0] * (len(one) + len(gap)) + list(two)
     with wave.open(path, "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(rate)
-        frames = bytearray()
-        for i in range(int(seconds * rate)):
-            a = int(8000 * math.sin(2 * math.pi * 440 * i / rate))
-            b = int(8000 * math.sin(2 * math.pi * 660 * i / rate))
-            frames += struct.pack("<hh", a, b)
-        w.writeframes(bytes(frames))
+        w.writeframes(b"".join(struct.pack("<hh", a, b) for a, b in zip(left, right)))
 
 
 class ElevateAiSdkTest(unittest.TestCase):
@@ -67,18 +74,25 @@ class ElevateAiSdkTest(unittest.TestCase):
         cls.proc.wait(timeout=10)
         cls.tmp.cleanup()
 
-    def test_audio_declare_upload_status(self):
+    def test_audio_declare_upload_status_transcripts_ai(self):
         wav = os.path.join(self.tmp.name, "call.wav")
         make_wav(wav)
         entry = self.client.declare(languageTag="en-us", transcriptionMode="highAccuracy", mediafile=wav)
         self.assertRegex(entry["interactionIdentifier"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-        # declare() uploaded the file and read the status. Without a speech
-        # recogniser in this build the upload ends in processingFailed.
-        self.assertIn(entry["status"], ("processed", "processingFailed"))
-        if entry["status"] == "processed":
-            tx = self.client.transcripts(entry)
-            self.assertIn("sentenceSegments", tx)
-            self.assertIn("allParticipants", self.client.ai(entry))
+        # declare() uploaded the file (multipart, part name "") and read the
+        # status; the upload answers once the audio is transcribed.
+        self.assertEqual(entry["status"], "processed")
+        self.assertEqual(self.client.status(entry), "processed")
+        tx = self.client.transcripts(entry)
+        self.assertEqual([(s["participant"], s["phrase"]) for s in tx["sentenceSegments"]],
+                         [("participantOne", "Ten of clubs."), ("participantTwo", "Seven of clubs.")])
+        words = self.client.transcripts(entry, punctuated=False)
+        first = words["participantOne"]["phraseSegments"][0]["words"]
+        self.assertEqual([w["phrase"] for w in first], ["ten", "of", "clubs"])
+        self.assertLess(first[0]["startTimeOffset"], first[-1]["endTimeOffset"])
+        ai = self.client.ai(entry)
+        self.assertEqual(ai["participantOne"]["role"], "agent")
+        self.assertEqual(ai["participantTwo"]["messageCount"], 1)
 
     def declare(self, body):
         rsp = self.client.session.post(self.client.declareUri, data=json.dumps(body))

@@ -20,6 +20,7 @@
 #include "core/time_format.h"
 #include "genai/local_engine.h"
 #include "service/conversation_service.h"
+#include "service/speech_service.h"
 
 namespace parley::elevateai_v1 {
 
@@ -106,13 +107,41 @@ absl::StatusOr<core::Conversation> SetState(const Ctx& ctx, std::string_view ten
   });
 }
 
-// The seam of speech recognition: an uploaded file becomes the transcript.
-// This build has no speech recogniser wired in (branch `asr` brings
-// service::SpeechService), so processing fails with a clear reason.
-void StartTranscription(const Ctx& ctx, std::string_view tenant, std::string_view id) {
-  (void)SetState(ctx, tenant, id, core::Processing::FAILED,
-                 "speech recognition is not available in this server: declare the interaction as a "
-                 "transcript instead");
+// Transcribes the stored upload of (tenant, id) with the speech service:
+// processing, then processed with the transcript (participantOne = channel 1
+// = agent, participantTwo = channel 2 = customer), or processingFailed with
+// the reason. Runs on the calling (blocking-pool) thread, so the upload or
+// declaration answers once the audio is processed.
+void Transcribe(const Ctx& ctx, std::string_view tenant, std::string_view id, std::string_view audio) {
+  service::SpeechService* speech = ctx.services.speech;
+  if (speech == nullptr) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   "speech recognition is disabled on this server (--no-asr): declare the interaction as a "
+                   "transcript instead");
+    return;
+  }
+  if (!SetState(ctx, tenant, id, core::Processing::PROCESSING, "").ok()) return;
+  service::SpeechOptions options;
+  options.separate_channels = true;
+  auto result = speech->Transcribe(audio, options);
+  if (!result.ok()) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   absl::StrCat("speech recognition failed: ", result.status().message()));
+    return;
+  }
+  auto stored = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& c) {
+    c.mutable_call_channels()->set_agent_channel(1);
+    c.mutable_call_channels()->set_customer_channel(2);
+    service::TranscriptFromSpeech(*result, &c);
+    c.mutable_processing()->set_state(core::Processing::PROCESSED);
+    c.mutable_processing()->clear_error();
+    c.mutable_processing()->set_update_time_us(core::NowMicros());
+    return absl::OkStatus();
+  });
+  if (!stored.ok()) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   absl::StrCat("the transcript could not be stored: ", stored.status().message()));
+  }
 }
 
 Response Declare(const Ctx& ctx, const Request& req) {
@@ -165,7 +194,7 @@ Response Declare(const Ctx& ctx, const Request& req) {
   }
   auto created = ctx.services.conversations->Create(std::move(c));
   if (!created.ok()) return ErrorResponse(created.status());
-  if (!audio.empty()) StartTranscription(ctx, *tenant, *id);
+  if (!audio.empty()) Transcribe(ctx, *tenant, *id, audio);
   google::protobuf::Struct out;
   (*out.mutable_fields())["interactionIdentifier"].set_string_value(*id);
   return Json(out, 201);
@@ -220,7 +249,7 @@ Response Upload(const Ctx& ctx, const Request& req, const PathParams& p) {
     return absl::OkStatus();
   });
   if (!updated.ok()) return ErrorResponse(updated.status());
-  StartTranscription(ctx, tenant, id);
+  Transcribe(ctx, tenant, id, audio);
   Response r;
   r.status = 201;
   r.body = "{}";

@@ -79,12 +79,13 @@ class Handlers {
  public:
   Handlers(const Options& options, const Services& services)
       : options_(options), service_(services.conversations), analysis_(services.analysis),
-        settings_(services.settings) {}
+        settings_(services.settings), speech_(services.speech) {}
 
   // Runs on a network thread up to the store write; the response is sent
   // once the group commit holding it is durable. A transcript file named by
   // gcsSource is read on the blocking pool instead: a slow disk or a file
-  // that blocks must not hold a network thread (issue 9 #6).
+  // that blocks must not hold a network thread (issue 9 #6); so is a
+  // recording named by gcsSource.audioUri, which is transcribed there.
   void Create(const Request& req, const PathParams& p, http::Responder responder) {
     auto q = Query::Parse(req, {{"conversation_id", "conversationId"}});
     if (!q.ok()) return std::move(responder).Send(Error(q.status()));
@@ -92,7 +93,8 @@ class Handlers {
     if (auto s = CheckFields(*q, Conversation::default_instance()); !s.ok()) return std::move(responder).Send(Error(s));
     Conversation wire;
     if (auto s = ParseConversationBody(req, &wire); !s.ok()) return std::move(responder).Send(Error(s));
-    if (wire.data_source().gcs_source().transcript_uri().empty()) {
+    if (wire.data_source().gcs_source().transcript_uri().empty() &&
+        wire.data_source().gcs_source().audio_uri().empty()) {
       return Store(std::move(*q), std::move(wire), p.Get("project"), p.Get("location"),
                    std::move(responder));
     }
@@ -130,6 +132,10 @@ class Handlers {
     // Insights' own id rule, then the core's (in the service).
     if (!c.id().empty()) {
       if (auto s = CheckClientConversationId(c.id()); !s.ok()) return std::move(responder).Send(Error(s));
+    }
+    // Only reached with an audio URI on the blocking pool (Create), after every check.
+    if (auto s = TranscribeAudioFile(options_.blobs, speech_, &c); !s.ok()) {
+      return std::move(responder).Send(Error(s));
     }
     service_->CreateAsync(
         std::move(c), [q = std::move(q), responder = std::move(responder)](
@@ -315,6 +321,7 @@ class Handlers {
   service::ConversationService* service_;
   service::AnalysisService* analysis_;
   service::SettingsService* settings_;
+  const service::SpeechService* speech_;
 };
 
 }  // namespace

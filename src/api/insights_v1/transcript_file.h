@@ -6,6 +6,8 @@
 #include "absl/status/statusor.h"
 #include "core/blob_uri.h"
 #include "insights_v1/insights.pb.h"
+#include "parley/conversation.pb.h"
+#include "service/speech_service.h"
 
 namespace parley::insights_v1 {
 
@@ -26,5 +28,16 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
 // before it is read when larger than blobs.max_bytes. It blocks on disk: call
 // it off the network threads.
 absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wire);
+
+// Transcribes the recording `c`'s dataSource names (gcsSource.audioUri) when
+// `c` has no transcript of its own (neither inline nor a transcriptUri): one
+// speaker per channel (callMetadata's agentChannel / customerChannel give the
+// roles), per-word times and confidences, and `duration` from the recording.
+// Nothing to do without an audio URI. FAILED_PRECONDITION when the server
+// runs without speech recognition (`speech` null); the file is refused
+// before it is read when larger than the speech service's limit. Blocks for
+// the whole recognition: call it off the network threads.
+absl::Status TranscribeAudioFile(const core::BlobOptions& blobs, const service::SpeechService* speech,
+                                 core::Conversation* c);
 
 }  // namespace parley::insights_v1

@@ -97,6 +97,8 @@ class UploadHandlers {
     if (!c.id().empty()) {
       if (auto st = CheckClientConversationId(c.id()); !st.ok()) return Error(st);
     }
+    // Upload runs on the blocking pool: the recording is transcribed here.
+    if (auto st = TranscribeAudioFile(options_.blobs, s_.speech, &c); !st.ok()) return Error(st);
     upload.deidentify_template = asked.deidentify_template();
     upload.inspect_template = asked.inspect_template();
     upload.speech_recognizer = wire.speech_config().speech_recognizer();

@@ -1,0 +1,119 @@
+// SpeechService over the embedded recogniser (Debian's pocketsphinx-en-us and
+// a pocketsphinx-testdata recording), and TranscriptFromSpeech: turns,
+// speakers, roles, casing and punctuation, duration.
+#include "service/speech_service.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace parley::service {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SpeechServiceTest, EmbeddedRecogniserGivesTimedWords) {
+  auto speech = SpeechService::Create(SpeechConfig{});
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  auto result = (*speech)->Transcribe(ReadFile("/usr/share/pocketsphinx/test/data/cards/003.wav"), {});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->engine, "pocketsphinx");
+  EXPECT_EQ(result->channels, 1);
+  ASSERT_EQ(result->words.size(), 3u);
+  EXPECT_EQ(result->words[0].text, "seven");
+  EXPECT_EQ(result->words[2].text, "clubs");
+  int64_t previous_end = 0;
+  for (const SpeechWord& w : result->words) {
+    EXPECT_GE(w.start_us, previous_end);
+    EXPECT_GT(w.end_us, w.start_us);
+    EXPECT_LE(w.end_us, result->duration_us);
+    EXPECT_GT(w.confidence, 0.0f);
+    EXPECT_LE(w.confidence, 1.0f);
+    EXPECT_EQ(w.channel, 1);
+    previous_end = w.end_us;
+  }
+}
+
+TEST(SpeechServiceTest, RefusesOtherLanguagesAndBadAudio) {
+  auto speech = SpeechService::Create(SpeechConfig{});
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  SpeechOptions french;
+  french.language = "fr-FR";
+  auto r = (*speech)->Transcribe(ReadFile("/usr/share/pocketsphinx/test/data/cards/003.wav"), french);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--asr-endpoint"), std::string::npos);
+  EXPECT_EQ((*speech)->Transcribe("garbage", {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SpeechServiceTest, MissingModelIsAClearError) {
+  SpeechConfig config;
+  config.model_dir = "/nonexistent";
+  auto speech = SpeechService::Create(config);
+  EXPECT_EQ(speech.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(speech.status().message().find("pocketsphinx-en-us"), std::string::npos);
+}
+
+SpeechWord W(const char* text, double start, double end, int channel, float confidence = 0.5f) {
+  return SpeechWord{text, static_cast<int64_t>(start * 1e6), static_cast<int64_t>(end * 1e6), confidence, channel};
+}
+
+TEST(TranscriptFromSpeechTest, OneMessagePerTurnWithRolesAndPunctuation) {
+  SpeechResult result;
+  result.channels = 2;
+  result.duration_us = 12'000'000;
+  result.words = {W("hello", 0.1, 0.4, 1, 1.0f),
+                  W("how", 1.1, 1.3, 1, 0.0f),  // a 0.7 s pause: a new sentence, the same message
+                  W("are", 1.3, 1.4, 1), W("you", 1.4, 1.6, 1),
+                  W("i", 1.9, 2.0, 2), W("think", 2.0, 2.2, 2), W("i'm", 2.2, 2.4, 2), W("fine", 2.4, 2.6, 2),
+                  W("thanks", 3.4, 3.8, 2),
+                  W("good", 5.6, 5.9, 2)};  // a 1.8 s pause: a new message
+  core::Conversation c;
+  c.mutable_call_channels()->set_agent_channel(1);
+  c.mutable_call_channels()->set_customer_channel(2);
+  c.set_start_time_us(1'000'000'000);
+  TranscriptFromSpeech(result, &c);
+  EXPECT_EQ(c.duration_us(), 12'000'000);
+  ASSERT_EQ(c.participants_size(), 2);
+  EXPECT_EQ(c.participants(0).role(), core::HUMAN_AGENT);
+  EXPECT_EQ(c.participants(0).channel(), 1);
+  EXPECT_EQ(c.participants(1).role(), core::END_USER);
+  ASSERT_EQ(c.messages_size(), 3);
+  EXPECT_EQ(c.messages(0).text(), "Hello. How are you?");
+  EXPECT_EQ(c.messages(0).participant_id(), c.participants(0).id());
+  EXPECT_EQ(c.messages(0).channel(), 1);
+  EXPECT_EQ(c.messages(0).audio_start_us(), 100'000);
+  EXPECT_EQ(c.messages(0).audio_end_us(), 1'600'000);
+  EXPECT_EQ(c.messages(0).time_us(), 1'000'100'000);
+  EXPECT_FLOAT_EQ(c.messages(0).confidence(), 0.5f);
+  ASSERT_EQ(c.messages(0).words_size(), 4);
+  EXPECT_EQ(c.messages(0).words(1).word(), "how");
+  EXPECT_EQ(c.messages(0).words(1).start_offset_us(), 1'100'000);
+  EXPECT_EQ(c.messages(0).words(1).channel(), 1);
+  EXPECT_EQ(c.messages(1).text(), "I think I'm fine. Thanks.");
+  EXPECT_EQ(c.messages(1).participant_id(), c.participants(1).id());
+  EXPECT_EQ(c.messages(2).text(), "Good.");
+  EXPECT_EQ(c.messages(2).participant_id(), c.participants(1).id());
+}
+
+TEST(TranscriptFromSpeechTest, KeepsAnEnginesOwnPunctuationAndLeavesRolesUnsetWithoutChannels) {
+  SpeechResult result;
+  result.duration_us = 2'000'000;
+  result.words = {W("Hello,", 0.1, 0.4, 1), W("world.", 0.5, 0.9, 1)};
+  core::Conversation c;
+  c.add_messages()->set_text("replaced");
+  TranscriptFromSpeech(result, &c);
+  ASSERT_EQ(c.messages_size(), 1);
+  EXPECT_EQ(c.messages(0).text(), "Hello, world.");
+  ASSERT_EQ(c.participants_size(), 1);
+  EXPECT_EQ(c.participants(0).role(), core::ROLE_UNSPECIFIED);
+  EXPECT_FALSE(c.messages(0).has_time_us());
+}
+
+}  // namespace
+}  // namespace parley::service
