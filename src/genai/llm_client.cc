@@ -1,12 +1,11 @@
 #include "genai/llm_client.h"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -19,41 +18,16 @@
 namespace parley::genai {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-int RemainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
+// libcurl's write callback: appends to `text`, failing the transfer past `max` bytes.
+struct Sink {
+  std::string text;
+  size_t max = 0;
 };
-
-// Decodes a chunked body; false when malformed or incomplete.
-bool Dechunk(std::string_view in, std::string* out) {
-  size_t pos = 0;
-  while (true) {
-    size_t eol = in.find("\r\n", pos);
-    if (eol == std::string_view::npos) return false;
-    std::string_view size_text = in.substr(pos, eol - pos);
-    size_text = size_text.substr(0, size_text.find(';'));
-    uint64_t n = 0;
-    if (!absl::SimpleHexAtoi(Sv(size_text), &n)) return false;
-    pos = eol + 2;
-    if (n == 0) return true;
-    if (pos + n > in.size()) return false;
-    out->append(in.substr(pos, n));
-    pos += n + 2;
-  }
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  auto* sink = static_cast<Sink*>(out);
+  if (sink->text.size() + size * n > sink->max) return 0;
+  sink->text.append(data, size * n);
+  return size * n;
 }
 
 }  // namespace
@@ -74,112 +48,55 @@ std::string ToJsonText(const google::protobuf::Message& message) {
 }
 
 absl::StatusOr<LlmClient> LlmClient::Create(LlmOptions options) {
-  std::string_view url = options.endpoint;
-  if (!absl::StartsWith(Sv(url), "http://")) {
-    return absl::InvalidArgumentError("--llm-endpoint must be an http:// URL");
+  std::string url = options.endpoint;
+  if (!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) {
+    return absl::InvalidArgumentError("--llm-endpoint must be an http:// or https:// URL");
   }
-  url.remove_prefix(7);
-  size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  std::string path = slash == std::string_view::npos ? "" : std::string(url.substr(slash));
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (absl::EndsWith(Sv(path), "/v1")) path.resize(path.size() - 3);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (!absl::EndsWith(url, "/v1/chat/completions")) {
+    if (absl::EndsWith(url, "/v1")) url.resize(url.size() - 3);
+    url += "/v1/chat/completions";
+  }
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   LlmClient client(std::move(options));
-  size_t colon = authority.rfind(':');
-  if (colon == std::string_view::npos || authority.find(']') > colon && authority.front() == '[') {
-    client.host_ = std::string(authority);
-    client.port_ = "80";
-  } else {
-    client.host_ = std::string(authority.substr(0, colon));
-    client.port_ = std::string(authority.substr(colon + 1));
-  }
-  if (client.host_.size() > 2 && client.host_.front() == '[') client.host_ = client.host_.substr(1, client.host_.size() - 2);
-  if (client.host_.empty()) return absl::InvalidArgumentError("--llm-endpoint has no host");
-  client.path_ = path + "/v1/chat/completions";
+  client.url_ = std::move(url);
   if (client.options_.model.empty()) client.options_.model = "default";
   return client;
 }
 
 absl::StatusOr<std::string> LlmClient::PostOnce(const std::string& body, int* http_status) const {
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host_.c_str(), port_.c_str(), &hints, &found); rc != 0) {
-    return absl::UnavailableError(absl::StrCat("LLM endpoint: cannot resolve ", host_, ": ", gai_strerror(rc)));
+  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (curl == nullptr) return absl::InternalError("LLM endpoint: cannot start a request");
+  CURL* c = curl.get();
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Accept: application/json");
+  const std::string auth = absl::StrCat("Authorization: Bearer ", options_.api_key);
+  if (!options_.api_key.empty()) headers = curl_slist_append(headers, auth.c_str());
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, curl_slist_free_all);
+  Sink reply;
+  reply.max = options_.max_reply_bytes;
+  curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(options_.timeout_ms, 10'000)));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OPERATION_TIMEDOUT) return absl::DeadlineExceededError("LLM endpoint: no complete reply in time");
+  if (rc == CURLE_WRITE_ERROR) return absl::UnavailableError("LLM endpoint: reply too large");
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("LLM endpoint ", url_, " cannot be reached: ", curl_easy_strerror(rc)));
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addrs(found, freeaddrinfo);
-  int fd = -1;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    int s = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (s < 0) continue;
-    if (connect(s, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
-      pollfd p{s, POLLOUT, 0};
-      int err = 0;
-      socklen_t len = sizeof(err);
-      if (poll(&p, 1, RemainingMs(deadline)) == 1 && getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
-          err == 0) {
-        fd = s;
-        break;
-      }
-      if (RemainingMs(deadline) == 0) {
-        close(s);
-        return absl::DeadlineExceededError("LLM endpoint: connect timed out");
-      }
-    }
-    close(s);
-  }
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("LLM endpoint: cannot connect to ", host_, ":", port_));
-  Fd closer(fd);
-  std::string request = absl::StrCat("POST ", path_, " HTTP/1.1\r\nHost: ", host_, ":", port_,
-                                     "\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
-                                     "Connection: close\r\nContent-Length: ",
-                                     body.size(), "\r\n");
-  if (!options_.api_key.empty()) absl::StrAppend(&request, "Authorization: Bearer ", options_.api_key, "\r\n");
-  absl::StrAppend(&request, "\r\n", body);
-  size_t sent = 0;
-  while (sent < request.size()) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, RemainingMs(deadline)) != 1) return absl::DeadlineExceededError("LLM endpoint: send timed out");
-    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return absl::UnavailableError("LLM endpoint: send failed");
-    if (n > 0) sent += static_cast<size_t>(n);
-  }
-  std::string reply;
-  char buf[16384];
-  while (true) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = poll(&p, 1, RemainingMs(deadline));
-    if (ready == 0) return absl::DeadlineExceededError("LLM endpoint: no complete reply in time");
-    if (ready < 0 && errno == EINTR) continue;
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return absl::UnavailableError("LLM endpoint: connection reset");
-    }
-    reply.append(buf, static_cast<size_t>(n));
-    if (reply.size() > options_.max_reply_bytes) return absl::UnavailableError("LLM endpoint: reply too large");
-  }
-  size_t header_end = reply.find("\r\n\r\n");
-  if (header_end == std::string::npos || !absl::StartsWith(reply, "HTTP/1.")) {
-    return absl::UnavailableError("LLM endpoint: not an HTTP reply");
-  }
-  std::string_view head(reply.data(), header_end);
-  int status = 0;
-  if (head.size() < 12 || !absl::SimpleAtoi(Sv(head.substr(9, 3)), &status)) {
-    return absl::UnavailableError("LLM endpoint: bad status line");
-  }
-  *http_status = status;
-  std::string lower_head = absl::AsciiStrToLower(Sv(head));
-  std::string_view payload(reply.data() + header_end + 4, reply.size() - header_end - 4);
-  if (absl::StrContains(lower_head, "transfer-encoding: chunked")) {
-    std::string body_out;
-    if (!Dechunk(payload, &body_out)) return absl::UnavailableError("LLM endpoint: bad chunked reply");
-    return body_out;
-  }
-  return std::string(payload);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  *http_status = static_cast<int>(status);
+  return std::move(reply.text);
 }
 
 absl::StatusOr<std::string> LlmClient::Complete(std::string_view system, std::string_view user,

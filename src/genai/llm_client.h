@@ -2,7 +2,7 @@
 // server, vLLM, Ollama, ...): POST {endpoint}/v1/chat/completions with a
 // system and a user message, and, when a JSON schema is given,
 // `response_format: {"type": "json_schema", ...}` so that the reply is that
-// JSON. Plain http:// only (run it on the same host or behind a TLS proxy).
+// JSON. Through libcurl (http:// and https://).
 // Reusable by every caller that needs generated text (genai summaries,
 // CES replies). Thread-safe: each call opens its own connection.
 #pragma once
@@ -16,7 +16,7 @@
 namespace parley::genai {
 
 struct LlmOptions {
-  std::string endpoint;  // http://host:port[/prefix]; "/v1/chat/completions" is appended
+  std::string endpoint;  // http(s)://host:port[/prefix][/v1]; "/v1/chat/completions" is appended
   std::string model;     // sent as "model"; empty: "default"
   std::string api_key;   // sent as "Authorization: Bearer KEY" when not empty
   int timeout_ms = 30'000;  // per attempt: connect, send and the whole reply
@@ -26,7 +26,7 @@ struct LlmOptions {
 
 class LlmClient {
  public:
-  // INVALID_ARGUMENT when the endpoint is not an http:// URL.
+  // INVALID_ARGUMENT when the endpoint is not an http:// or https:// URL.
   static absl::StatusOr<LlmClient> Create(LlmOptions options);
 
   // The assistant message's content. DEADLINE_EXCEEDED when an attempt timed
@@ -48,9 +48,7 @@ class LlmClient {
   absl::StatusOr<std::string> PostOnce(const std::string& body, int* http_status) const;
 
   LlmOptions options_;
-  std::string host_;
-  std::string port_;
-  std::string path_;
+  std::string url_;  // the full chat completions URL
 };
 
 // JSON text <-> Struct helpers (google::protobuf::util JSON).
