@@ -24,7 +24,9 @@
 namespace parley::service {
 class AnalysisService;
 class ConversationService;
+class GenAiService;
 class IngestService;
+class KeyService;
 class KnowledgeService;
 class MessageService;
 class OperationService;
@@ -49,6 +51,10 @@ struct Services {
   service::KnowledgeService* knowledge = nullptr;
   // The local virtual agent (Dialogflow ES intents, CES sessions).
   service::VirtualAgentService* agent = nullptr;
+  // Generative insights (local or an LLM) and the API keys (for dialects
+  // whose paths name no tenant: the key's first tenant applies).
+  service::GenAiService* genai = nullptr;
+  service::KeyService* keys = nullptr;
   // Audio to words (blocking: call it from a job, never a network thread);
   // null when speech recognition is disabled (`--no-asr`).
   service::SpeechService* speech = nullptr;
@@ -64,6 +70,8 @@ struct ServerConfig {
   // A list response stops adding items before it would exceed this many
   // bytes and continues on the next page (`--max-response-mb`); 0: no cap.
   size_t max_response_bytes = size_t{64} << 20;
+  // Where uploaded audio files are kept (ElevateAI upload); empty: uploads refused.
+  std::string upload_dir;
 };
 
 // Who is asking, as a dialect reads it from a request: the credential it

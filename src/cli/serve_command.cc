@@ -8,15 +8,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/ascii.h"
 #include "api/audit.h"
 #include "api/auth.h"
 #include "api/rate_limit.h"
@@ -28,10 +31,12 @@
 #include "core/filter.h"
 #include "core/ids.h"
 #include "core/page_token.h"
+#include "genai/llm_client.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
 #include "service/audit_service.h"
 #include "service/conversation_service.h"
+#include "service/genai_service.h"
 #include "service/ingest_service.h"
 #include "service/key_service.h"
 #include "service/knowledge_service.h"
@@ -94,6 +99,11 @@ struct ServeFlags {
   double rate_limit = 200;  // requests a second per key (0 = off)
   double rate_burst = 400;
   bool rate_limit_given = false;  // --rate-limit on the command line
+  // Generative AI (service::GenAiService): an OpenAI-compatible server, or local.
+  std::string llm_endpoint, llm_model, llm_key_file;
+  int llm_timeout_ms = 30'000;
+  int llm_attempts = 2;
+  int genai_concurrency = 10;
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -236,6 +246,7 @@ int Serve(const ServeFlags& flags) {
     return 2;
   }
   config.export_dir = flags.export_dir;
+  config.upload_dir = flags.data_dir + "/uploads";
   config.idle_complete_us = flags.idle_complete_seconds * 1'000'000;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
@@ -276,6 +287,35 @@ int Serve(const ServeFlags& flags) {
   services.messages = &messages;
   services.knowledge = &knowledge;
   services.agent = &agent;
+  std::unique_ptr<parley::genai::LlmClient> llm;
+  if (!flags.llm_endpoint.empty()) {
+    parley::genai::LlmOptions llm_options;
+    llm_options.endpoint = flags.llm_endpoint;
+    llm_options.model = flags.llm_model;
+    llm_options.timeout_ms = flags.llm_timeout_ms;
+    llm_options.attempts = flags.llm_attempts;
+    if (!flags.llm_key_file.empty()) {
+      std::ifstream key_in(flags.llm_key_file);
+      std::stringstream key_text;
+      key_text << key_in.rdbuf();
+      if (!key_in) {
+        std::cerr << "parley: cannot read --llm-key-file " << flags.llm_key_file << "\n";
+        return 1;
+      }
+      llm_options.api_key = std::string(absl::StripAsciiWhitespace(key_text.str()));
+    }
+    auto client = parley::genai::LlmClient::Create(std::move(llm_options));
+    if (!client.ok()) {
+      std::cerr << "parley: " << client.status().message() << "\n";
+      return 1;
+    }
+    llm = std::make_unique<parley::genai::LlmClient>(*std::move(client));
+  }
+  parley::service::GenAiLimits genai_limits;
+  genai_limits.max_concurrent_per_tenant = flags.genai_concurrency;
+  parley::service::GenAiService genai(&conversations, std::move(llm), genai_limits);
+  services.genai = &genai;
+  services.keys = &keys;
   std::unique_ptr<parley::service::SpeechService> speech;
   if (!flags.no_asr) {
     parley::service::SpeechConfig speech_config;
@@ -551,6 +591,23 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--rate-burst", serve->rate_burst,
                         "Requests a key may make at once before --rate-limit applies")
       ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve_cmd->add_option("--llm-endpoint", serve->llm_endpoint,
+                        "OpenAI-compatible server (http://HOST:PORT) for generative AI; empty: local engine");
+  serve_cmd->add_option("--llm-model", serve->llm_model, "Model name sent to --llm-endpoint");
+  serve_cmd->add_option("--llm-key-file", serve->llm_key_file,
+                        "File holding the bearer key for --llm-endpoint");
+  serve_cmd->add_option("--llm-timeout-ms", serve->llm_timeout_ms,
+                        "Per attempt; past it generative requests answer 408")
+      ->check(CLI::Range(100, 600'000))
+      ->capture_default_str();
+  serve_cmd->add_option("--llm-attempts", serve->llm_attempts,
+                        "Attempts on connection errors, 429 and 5xx before the local answer")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
+  serve_cmd->add_option("--genai-concurrency", serve->genai_concurrency,
+                        "Generative AI requests at once per tenant (more get 429)")
+      ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);

@@ -39,8 +39,8 @@ export async function rejection(promise) {
 // ---------------------------------------------------------------------------
 // Server process.
 
-export async function startServer(bin, dataDir) {
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+export async function startServer(bin, dataDir, extraArgs = []) {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -46,3 +46,4 @@ parley_fuzzer(http_server SOURCES ${FUZZ_DIR}/http_server_fuzzer.cc LIBS parley_
 # `ninja -C build-fuzz fuzzers` builds every target above and nothing else.
 get_property(all_fuzzers GLOBAL PROPERTY PARLEY_FUZZERS)
 add_custom_target(fuzzers DEPENDS ${all_fuzzers})
+parley_fuzzer(multipart SOURCES ${FUZZ_DIR}/multipart_fuzzer.cc LIBS parley_core)

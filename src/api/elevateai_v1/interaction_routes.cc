@@ -1,0 +1,335 @@
+// Interactions: declare, upload, status, transcripts, CX AI, delete.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/elevateai_v1/mapping.h"
+#include "api/elevateai_v1/routes.h"
+#include "api/protojson/protojson.h"
+#include "core/absl_compat.h"
+#include "core/ids.h"
+#include "core/multipart.h"
+#include "core/time_format.h"
+#include "genai/local_engine.h"
+#include "service/conversation_service.h"
+#include "service/speech_service.h"
+
+namespace parley::elevateai_v1 {
+
+using http::Method;
+using http::PathParams;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr char kLabelPrefix[] = "elevateai_";
+
+absl::StatusOr<std::string> NewGuid() {
+  auto bytes = core::SecureRandomBytes(16);
+  if (!bytes.ok()) return bytes.status();
+  std::string b = *bytes;
+  b[6] = static_cast<char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  const std::string hex = absl::BytesToHexString(b);
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-", hex.substr(16, 4),
+                      "-", hex.substr(20));
+}
+
+std::string Label(const core::Conversation& c, std::string_view key) {
+  auto it = c.labels().find(absl::StrCat(kLabelPrefix, Sv(key)));
+  return it == c.labels().end() ? "" : it->second;
+}
+
+bool IsAudio(const core::Conversation& c) { return Label(c, "type") == "audio"; }
+
+absl::StatusOr<google::protobuf::Struct> ParseObject(const Request& req) {
+  google::protobuf::Struct body;
+  if (req.body.empty()) return absl::InvalidArgumentError("the request body is empty: a JSON object is required");
+  if (absl::Status s = protojson::Parse(req.body, &body); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("the request body is not a JSON object: ", s.message()));
+  }
+  return body;
+}
+
+// Writes `data` to `path` durably (temporary file, fsync, rename, fsync of the folder).
+absl::Status WriteDurably(const std::string& path, std::string_view data) {
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  std::filesystem::create_directories(p.parent_path(), ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create the upload folder: ", ec.message()));
+  const std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write the upload: errno ", errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      close(fd);
+      return absl::InternalError(absl::StrCat("cannot write the upload: errno ", errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) {
+    close(fd);
+    return absl::InternalError("cannot sync the upload");
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) return absl::InternalError("cannot store the upload");
+  int dir = open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+  return absl::OkStatus();
+}
+
+std::string UploadPath(const Ctx& ctx, std::string_view tenant, std::string_view id) {
+  return absl::StrCat(ctx.config.upload_dir, "/", Sv(tenant), "/", Sv(id), ".audio");
+}
+
+absl::StatusOr<core::Conversation> SetState(const Ctx& ctx, std::string_view tenant, std::string_view id,
+                                            core::Processing::State state, std::string_view error) {
+  return ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& c) {
+    c.mutable_processing()->set_state(state);
+    c.mutable_processing()->set_error(std::string(error));
+    c.mutable_processing()->set_update_time_us(core::NowMicros());
+    return absl::OkStatus();
+  });
+}
+
+// Transcribes the stored upload of (tenant, id) with the speech service:
+// processing, then processed with the transcript (participantOne = channel 1
+// = agent, participantTwo = channel 2 = customer), or processingFailed with
+// the reason. Runs on the calling (blocking-pool) thread, so the upload or
+// declaration answers once the audio is processed.
+void Transcribe(const Ctx& ctx, std::string_view tenant, std::string_view id, std::string_view audio) {
+  service::SpeechService* speech = ctx.services.speech;
+  if (speech == nullptr) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   "speech recognition is disabled on this server (--no-asr): declare the interaction as a "
+                   "transcript instead");
+    return;
+  }
+  if (!SetState(ctx, tenant, id, core::Processing::PROCESSING, "").ok()) return;
+  service::SpeechOptions options;
+  options.separate_channels = true;
+  auto result = speech->Transcribe(audio, options);
+  if (!result.ok()) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   absl::StrCat("speech recognition failed: ", result.status().message()));
+    return;
+  }
+  auto stored = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& c) {
+    c.mutable_call_channels()->set_agent_channel(1);
+    c.mutable_call_channels()->set_customer_channel(2);
+    service::TranscriptFromSpeech(*result, &c);
+    c.mutable_processing()->set_state(core::Processing::PROCESSED);
+    c.mutable_processing()->clear_error();
+    c.mutable_processing()->set_update_time_us(core::NowMicros());
+    return absl::OkStatus();
+  });
+  if (!stored.ok()) {
+    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
+                   absl::StrCat("the transcript could not be stored: ", stored.status().message()));
+  }
+}
+
+Response Declare(const Ctx& ctx, const Request& req) {
+  auto body = ParseObject(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto tenant = TenantOf(ctx, req);
+  if (!tenant.ok()) return ErrorResponse(tenant.status());
+  Declaration d;
+  core::Conversation c;
+  if (absl::Status s = ParseDeclaration(*body, &d, &c); !s.ok()) return ErrorResponse(s);
+  auto id = NewGuid();
+  if (!id.ok()) return ErrorResponse(id.status());
+  c.set_tenant(*tenant);
+  c.set_scope(std::string(kScope));
+  c.set_id(*id);
+  c.set_source(core::IMPORTED);
+  c.set_lifecycle(core::COMPLETED);
+  c.set_display_name(d.original_filename);
+  auto& labels = *c.mutable_labels();
+  labels[absl::StrCat(kLabelPrefix, "type")] = d.type;
+  labels[absl::StrCat(kLabelPrefix, "vertical")] = d.vertical;
+  labels[absl::StrCat(kLabelPrefix, "transcription_mode")] = d.transcription_mode;
+  labels[absl::StrCat(kLabelPrefix, "include_ai_results")] = d.include_ai_results ? "true" : "false";
+  if (!d.original_filename.empty()) labels[absl::StrCat(kLabelPrefix, "original_filename")] = d.original_filename;
+  if (!d.external_identifier.empty()) {
+    labels[absl::StrCat(kLabelPrefix, "external_identifier")] = d.external_identifier;
+  }
+  const int64_t now = core::NowMicros();
+  c.set_start_time_us(now);
+  c.mutable_processing()->set_update_time_us(now);
+  std::string audio;
+  if (d.type != "audio") {
+    c.mutable_processing()->set_state(core::Processing::PROCESSED);
+  } else if (d.download_uri.empty()) {
+    c.mutable_processing()->set_state(core::Processing::FILE_PENDING_UPLOAD);
+  } else {
+    c.mutable_data_source()->set_audio_uri(d.download_uri);
+    c.mutable_data_source()->set_kind(core::DataSource::GCS);
+    auto read = core::ReadBlobUri(d.download_uri, ctx.config.blobs);
+    if (!read.ok()) {
+      c.mutable_processing()->set_state(core::Processing::DOWNLOAD_FAILED);
+      c.mutable_processing()->set_error(absl::StrCat("cannot download ", d.download_uri, ": ", read.status().message()));
+    } else {
+      audio = *std::move(read);
+      c.mutable_processing()->set_state(core::Processing::UPLOADED);
+    }
+  }
+  if (!audio.empty()) {
+    if (absl::Status s = WriteDurably(UploadPath(ctx, *tenant, *id), audio); !s.ok()) return ErrorResponse(s);
+  }
+  auto created = ctx.services.conversations->Create(std::move(c));
+  if (!created.ok()) return ErrorResponse(created.status());
+  if (!audio.empty()) Transcribe(ctx, *tenant, *id, audio);
+  google::protobuf::Struct out;
+  (*out.mutable_fields())["interactionIdentifier"].set_string_value(*id);
+  return Json(out, 201);
+}
+
+Response Upload(const Ctx& ctx, const Request& req, const PathParams& p) {
+  std::string tenant;
+  auto c = Load(ctx, req, p, &tenant);
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (!IsAudio(*c)) return ErrorResponse(409, "Only audio interactions take an upload.");
+  const auto state = c->processing().state();
+  if (state != core::Processing::FILE_PENDING_UPLOAD && state != core::Processing::DECLARED &&
+      state != core::Processing::UPLOAD_FAILED) {
+    return ErrorResponse(409, absl::StrCat("The interaction already has its file (status ", StatusName(*c), ")."));
+  }
+  if (ctx.config.upload_dir.empty()) return ErrorResponse(503, "This server keeps no uploads.");
+  std::string_view audio = req.body;
+  std::string filename;
+  const std::string* type = req.Header("content-type");
+  if (type != nullptr && absl::StartsWith(absl::AsciiStrToLower(Sv(*type)), "multipart/")) {
+    auto boundary = core::MultipartBoundary(*type);
+    if (!boundary.ok()) return ErrorResponse(boundary.status());
+    auto parts = core::ParseMultipart(req.body, *boundary);
+    if (!parts.ok()) return ErrorResponse(parts.status());
+    audio = {};
+    for (const core::MultipartPart& part : *parts) {
+      if (!part.data.empty()) {
+        audio = part.data;
+        filename = part.filename;
+        break;
+      }
+    }
+  }
+  if (audio.empty()) return ErrorResponse(400, "The upload carries no file.");
+  const std::string id = c->id();
+  if (absl::Status s = WriteDurably(UploadPath(ctx, tenant, id), audio); !s.ok()) {
+    (void)SetState(ctx, tenant, id, core::Processing::UPLOAD_FAILED, std::string(s.message()));
+    return ErrorResponse(s);
+  }
+  auto updated = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& u) {
+    const auto now_state = u.processing().state();
+    if (now_state != core::Processing::FILE_PENDING_UPLOAD && now_state != core::Processing::DECLARED &&
+        now_state != core::Processing::UPLOAD_FAILED) {
+      return absl::FailedPreconditionError("The interaction already has its file.");
+    }
+    u.mutable_processing()->set_state(core::Processing::UPLOADED);
+    u.mutable_processing()->clear_error();
+    u.mutable_processing()->set_update_time_us(core::NowMicros());
+    if (!filename.empty() && Label(u, "original_filename").empty() && filename.size() <= 256) {
+      (*u.mutable_labels())[absl::StrCat(kLabelPrefix, "original_filename")] = filename;
+    }
+    return absl::OkStatus();
+  });
+  if (!updated.ok()) return ErrorResponse(updated.status());
+  Transcribe(ctx, tenant, id, audio);
+  Response r;
+  r.status = 201;
+  r.body = "{}";
+  return r;
+}
+
+Response Status(const Ctx& ctx, const Request& req, const PathParams& p) {
+  auto c = Load(ctx, req, p);
+  if (!c.ok()) return ErrorResponse(c.status());
+  google::protobuf::Struct out;
+  auto& f = *out.mutable_fields();
+  f["interactionIdentifier"].set_string_value(c->id());
+  f["status"].set_string_value(StatusName(*c));
+  if (!c->processing().error().empty()) f["errorMessage"].set_string_value(c->processing().error());
+  return Json(out);
+}
+
+// The interaction, when its results can be read (processed).
+absl::StatusOr<core::Conversation> Processed(const Ctx& ctx, const Request& req, const PathParams& p) {
+  auto c = Load(ctx, req, p);
+  if (!c.ok()) return c.status();
+  if (StatusName(*c) != "processed") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("The interaction is not processed yet (status ", StatusName(*c), ")."));
+  }
+  return c;
+}
+
+Response Transcript(const Ctx& ctx, const Request& req, const PathParams& p, bool punctuated) {
+  auto c = Processed(ctx, req, p);
+  if (!c.ok()) return ErrorResponse(c.status());
+  return Json(punctuated ? PunctuatedTranscript(*c) : WordByWordTranscript(*c));
+}
+
+Response Ai(const Ctx& ctx, const Request& req, const PathParams& p) {
+  auto c = Processed(ctx, req, p);
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (Label(*c, "include_ai_results") == "false") {
+    return ErrorResponse(409, "The interaction was declared with includeAiResults false.");
+  }
+  auto analysis = genai::AnalyzeForGenAi(*c);
+  if (!analysis.ok()) return ErrorResponse(analysis.status());
+  return Json(CxAi(*c, *analysis));
+}
+
+Response Delete(const Ctx& ctx, const Request& req, const PathParams& p) {
+  std::string tenant;
+  auto c = Load(ctx, req, p, &tenant);
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (absl::Status s = ctx.services.conversations->Delete(tenant, kScope, c->id(), /*force=*/true); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  if (!ctx.config.upload_dir.empty()) std::remove(UploadPath(ctx, tenant, c->id()).c_str());
+  Response r;
+  r.status = 200;
+  r.body = "{}";
+  return r;
+}
+
+}  // namespace
+
+void AddInteractionRoutes(const Ctx& ctx, http::Router* router) {
+  const auto blocking = http::Dispatch::kBlocking;
+  const std::string base(kInteraction);
+  router->Add(Method::kPost, "/v1/interactions",
+              [ctx](const Request& r, const PathParams&) { return Declare(ctx, r); }, blocking);
+  router->Add(Method::kPost, base + "/upload",
+              [ctx](const Request& r, const PathParams& p) { return Upload(ctx, r, p); }, blocking);
+  router->Add(Method::kGet, base + "/status",
+              [ctx](const Request& r, const PathParams& p) { return Status(ctx, r, p); }, blocking);
+  for (const char* path : {"/transcript", "/transcripts"}) {
+    router->Add(Method::kGet, base + path,
+                [ctx](const Request& r, const PathParams& p) { return Transcript(ctx, r, p, false); }, blocking);
+  }
+  router->Add(Method::kGet, base + "/transcripts/punctuated",
+              [ctx](const Request& r, const PathParams& p) { return Transcript(ctx, r, p, true); }, blocking);
+  router->Add(Method::kGet, base + "/ai",
+              [ctx](const Request& r, const PathParams& p) { return Ai(ctx, r, p); }, blocking);
+  router->Add(Method::kDelete, base,
+              [ctx](const Request& r, const PathParams& p) { return Delete(ctx, r, p); }, blocking);
+}
+
+}  // namespace parley::elevateai_v1

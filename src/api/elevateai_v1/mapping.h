@@ -1,0 +1,55 @@
+// ElevateAI wire <-> core model (docs/dialect-mapping.md, "ElevateAI").
+// Request bodies are read as JSON objects whose property names match
+// case-insensitively (and ignoring ' ', '_' and '-', as the chat format's
+// "participant id" shows), as ElevateAI's own service does.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "genai/insights.h"
+#include "google/protobuf/struct.pb.h"
+#include "parley/analysis.pb.h"
+#include "parley/conversation.pb.h"
+
+namespace parley::elevateai_v1 {
+
+// The value of property `name` of `object`, matched loosely; null when absent.
+const google::protobuf::Value* Prop(const google::protobuf::Struct& object, std::string_view name);
+// The string value of `name`; empty when absent or not a string.
+std::string StrProp(const google::protobuf::Struct& object, std::string_view name);
+
+// What a declare body asks for.
+struct Declaration {
+  std::string type;  // "audio", "transcript" or "chat"
+  std::string language_tag;
+  std::string vertical;
+  std::string transcription_mode;
+  bool include_ai_results = true;
+  std::string download_uri;
+  std::string original_filename;
+  std::string external_identifier;
+};
+
+// Parses and checks a declare body into `declaration` and, for chats and
+// transcripts, the messages and participants of `conversation`.
+// INVALID_ARGUMENT naming the property on bad input.
+absl::Status ParseDeclaration(const google::protobuf::Struct& body, Declaration* declaration,
+                              core::Conversation* conversation);
+
+// ElevateAI's status name of a conversation ("processed" for conversations
+// created whole, e.g. through Insights).
+std::string StatusName(const core::Conversation& conversation);
+
+// GET .../transcript(s): word by word; GET .../transcripts/punctuated.
+google::protobuf::Struct WordByWordTranscript(const core::Conversation& conversation);
+google::protobuf::Struct PunctuatedTranscript(const core::Conversation& conversation);
+
+// GET .../ai: sentiment and behaviours per participant.
+google::protobuf::Struct CxAi(const core::Conversation& conversation, const core::AnalysisResult& analysis);
+
+// participantOne is the agent side, participantTwo the customer side.
+bool IsParticipantOne(const core::Conversation& conversation, const core::Message& message);
+
+}  // namespace parley::elevateai_v1

@@ -1,0 +1,72 @@
+// Generative insights about a stored conversation (ElevateAI gen-ai today;
+// the Insights, Dialogflow and CES summaries can call the same methods): the
+// local engine by default (genai/local_engine.h), an OpenAI-compatible server
+// when one is configured (genai/llm_client.h), with the local answer as
+// fallback when the server fails — except on a timeout, which is reported
+// (DEADLINE_EXCEEDED) so the caller may retry. At most N requests at once
+// per tenant (RESOURCE_EXHAUSTED beyond). Questions asked of a conversation
+// are kept on it (Conversation.qa_history), failed ones too, with limits.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "genai/insights.h"
+#include "genai/llm_client.h"
+#include "parley/conversation.pb.h"
+
+namespace parley::service {
+
+class ConversationService;
+
+struct GenAiLimits {
+  int max_concurrent_per_tenant = 10;
+  size_t max_question_chars = 250;
+  int max_answered_questions = 5;  // per conversation and variant
+  int max_failed_questions = 5;
+};
+
+class GenAiService {
+ public:
+  // `conversations` must outlive the service; `llm` may be null (local only).
+  GenAiService(ConversationService* conversations, std::unique_ptr<genai::LlmClient> llm,
+               GenAiLimits limits = {});
+
+  // The insights of `kind` about `conversation`. RESOURCE_EXHAUSTED when the
+  // tenant has max_concurrent_per_tenant requests running; DEADLINE_EXCEEDED
+  // when the LLM timed out; INVALID_ARGUMENT when the conversation has no
+  // messages to work on.
+  absl::StatusOr<genai::Insights> Generate(const core::Conversation& conversation, genai::Kind kind);
+
+  // Asks `question` of (tenant, scope, id) through `variant` ("cx" or "").
+  // The exchange is stored on the conversation whether it succeeds or not.
+  // INVALID_ARGUMENT (stored, counts as failed) when the question is empty
+  // or longer than max_question_chars; FAILED_PRECONDITION (not stored) once
+  // max_answered_questions succeeded or max_failed_questions failed;
+  // RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED as Generate (stored as failed).
+  // NOT_FOUND when the conversation is absent.
+  absl::StatusOr<core::QaExchange> Ask(std::string_view tenant, std::string_view scope, std::string_view id,
+                                       std::string_view question, std::string_view variant);
+
+  bool has_llm() const { return llm_ != nullptr; }
+  const genai::LlmClient* llm() const { return llm_.get(); }
+
+ private:
+  // A slot of the tenant's concurrency budget, released on destruction.
+  class Slot;
+  absl::StatusOr<std::unique_ptr<Slot>> Acquire(std::string_view tenant);
+  absl::StatusOr<std::string> Answer(const core::Conversation& conversation, std::string_view question,
+                                     std::string* backend);
+
+  ConversationService* conversations_;
+  std::unique_ptr<genai::LlmClient> llm_;
+  GenAiLimits limits_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int> running_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace parley::service
