@@ -729,9 +729,9 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   serve_cmd->add_flag("--insecure", serve->insecure,
                       "Allow --listen beyond loopback without any API key (development mode)");
-  serve_cmd->add_option("--tls-cert", serve->tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)")
-      ->check(CLI::ExistingFile);
-  serve_cmd->add_option("--tls-key", serve->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  // Missing or unreadable TLS files are refused by Server::Start, naming the file.
+  serve_cmd->add_option("--tls-cert", serve->tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
+  serve_cmd->add_option("--tls-key", serve->tls_key, "PEM private key of --tls-cert");
   serve_cmd->add_option("--max-header-kb", serve->max_header_kb, "Largest request head, KiB (more get 431)")
       ->check(CLI::Range(size_t{1}, size_t{4096}))->capture_default_str();
   serve_cmd->add_option("--header-timeout-ms", serve->header_timeout_ms,

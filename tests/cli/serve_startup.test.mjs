@@ -65,7 +65,7 @@ test('every flag is checked: ports, counts, directories, files', () => {
     [['--export-dir', file], /--export-dir.*Not a directory/],
     [['--data-dir', file], /--data-dir.*Not a directory/],
     [['--auth-file', path.join(dir, 'missing.json')], /--auth-file/],
-    [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', file], /--tls-cert/],
+    [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', file], /cannot use the TLS certificate .*missing\.pem/],
     [['--log-level', 'loud'], /--log-level/],
   ];
   for (const [args, message] of refused) {
