@@ -25,6 +25,8 @@ class RequestTelemetry : public http::RequestObserver {
   void OnDone(const http::RequestRecord& record) override;
 
  private:
+  void Record(const http::RequestRecord& record, const Dialect* dialect, telemetry::Counter* requests,
+              telemetry::Histogram* duration, telemetry::Counter* bytes);
   const std::vector<std::unique_ptr<Dialect>>* dialects_;
   telemetry::Family<telemetry::Counter>* requests_;
   telemetry::Family<telemetry::Histogram>* duration_;

@@ -293,7 +293,8 @@ int Serve(const ServeFlags& flags) {
       std::cerr << "parley: --log-level must be debug|info|warn|error|off and --log-format json|text\n";
       return 2;
     }
-    parley::telemetry::Log().Configure(level, format);
+    // Buffered: a request's line costs no system call (docs/PERFORMANCE.md).
+    parley::telemetry::Log().Configure(level, format, 2, /*buffered=*/true);
   }
   std::string metrics_host;
   uint16_t metrics_port = 0;
@@ -602,6 +603,7 @@ int Serve(const ServeFlags& flags) {
   if (metrics_server) metrics_server->Shutdown();
   jobs.Shutdown();  // unfinished operations resume after a restart
   (*store)->Close();
+  parley::telemetry::Log().Flush();
   std::cerr << "parley: stopped" << std::endl;
   return 0;
 }

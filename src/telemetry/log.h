@@ -39,12 +39,13 @@ struct LogField {
 
 class Logger {
  public:
+  ~Logger();
   // Before the threads that log start (not synchronized with Log).
-  void Configure(LogLevel level, LogFormat format, int fd = 2) {
-    level_ = level;
-    format_ = format;
-    fd_ = fd;
-  }
+  // `buffered`: info and debug lines collect in a buffer per thread that a
+  // background thread writes out every 50 ms (or when it holds 64 KiB), so
+  // that a request's line costs no system call; warn and error lines go out
+  // at once, after what their thread buffered. Flush() writes everything.
+  void Configure(LogLevel level, LogFormat format, int fd = 2, bool buffered = false);
   bool Enabled(LogLevel level) const { return level >= level_ && level_ != LogLevel::kOff; }
   LogFormat format() const { return format_; }
 
@@ -52,10 +53,20 @@ class Logger {
   // `TIME LEVEL EVENT key=value…`) if `level` is enabled.
   void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) const;
 
+  // Writes out every buffered line (before exit).
+  void Flush() const;
+
  private:
+  struct Buffer;
+  Buffer* ThreadBuffer() const;
+  void WriteAll(std::string_view data) const;
+
   LogLevel level_ = LogLevel::kInfo;
   LogFormat format_ = LogFormat::kJson;
   int fd_ = 2;
+  bool buffered_ = false;
+  struct Flusher;
+  Flusher* flusher_ = nullptr;
 };
 
 // The process's logger.

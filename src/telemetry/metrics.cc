@@ -132,29 +132,45 @@ void AppendSample(std::string_view name, const Labels& labels, double value, std
   out->push_back('\n');
 }
 
+size_t ThreadShard() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
+  return shard;
+}
+
 Histogram::Histogram(const std::vector<double>* bounds)
-    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds->size() + 1]) {
-  for (size_t i = 0; i <= bounds_->size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
+    : bounds_(bounds), cells_(new std::atomic<uint64_t>[stride() * kShards]) {
+  for (size_t i = 0; i < stride() * kShards; ++i) cells_[i].store(0, std::memory_order_relaxed);
 }
 
 void Histogram::Observe(double value) {
   size_t i = 0;
   while (i < bounds_->size() && value > (*bounds_)[i]) ++i;
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  if (value > 0) sum_nanos_.fetch_add(static_cast<uint64_t>(value * 1e9), std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
+  std::atomic<uint64_t>* shard = &cells_[ThreadShard() * stride()];
+  shard[i].fetch_add(1, std::memory_order_relaxed);
+  if (value > 0) {
+    shard[bounds_->size() + 1].fetch_add(static_cast<uint64_t>(value * 1e9), std::memory_order_relaxed);
+  }
 }
 
 void Histogram::Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const {
-  cumulative->assign(bounds_->size() + 1, 0);
+  const size_t n = bounds_->size() + 1;
+  std::vector<uint64_t> buckets(n, 0);
+  uint64_t nanos = 0;
+  for (size_t s = 0; s < kShards; ++s) {
+    const std::atomic<uint64_t>* shard = &cells_[s * stride()];
+    for (size_t i = 0; i < n; ++i) buckets[i] += shard[i].load(std::memory_order_relaxed);
+    nanos += shard[n].load(std::memory_order_relaxed);
+  }
+  cumulative->assign(n, 0);
   uint64_t running = 0;
-  for (size_t i = 0; i <= bounds_->size(); ++i) {
-    running += buckets_[i].load(std::memory_order_relaxed);
+  for (size_t i = 0; i < n; ++i) {
+    running += buckets[i];
     (*cumulative)[i] = running;
   }
   // The count is the +Inf bucket, so that the two always agree.
   *count = running;
-  *sum = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  *sum = static_cast<double>(nanos) / 1e9;
 }
 
 template <typename T>

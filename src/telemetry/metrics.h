@@ -32,23 +32,47 @@ void AppendFamilyHeader(std::string_view name, std::string_view help, std::strin
 // Appends one sample line `name{k="v",...} value` (label values escaped).
 void AppendSample(std::string_view name, const Labels& labels, double value, std::string* out);
 
+// Updates go to one of kShards cache lines, chosen per thread, so that the
+// network threads counting the same series do not contend for one line;
+// reads add the shards up.
+inline constexpr size_t kShards = 8;
+size_t ThreadShard();  // this thread's shard, fixed on first use
+
 class Counter {
  public:
-  void Add(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
-  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+  void Add(uint64_t n = 1) { shards_[ThreadShard()].v.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const {
+    uint64_t sum = 0;
+    for (const auto& s : shards_) sum += s.v.load(std::memory_order_relaxed);
+    return sum;
+  }
 
  private:
-  std::atomic<uint64_t> value_{0};
+  struct alignas(64) Shard {
+    std::atomic<uint64_t> v{0};
+  };
+  Shard shards_[kShards];
 };
 
 class Gauge {
  public:
-  void Set(int64_t v) { value_.store(v, std::memory_order_relaxed); }
-  void Add(int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
-  int64_t value() const { return value_.load(std::memory_order_relaxed); }
+  // Set is for gauges only ever set (not added to).
+  void Set(int64_t v) {
+    for (auto& s : shards_) s.v.store(0, std::memory_order_relaxed);
+    shards_[0].v.store(v, std::memory_order_relaxed);
+  }
+  void Add(int64_t n) { shards_[ThreadShard()].v.fetch_add(n, std::memory_order_relaxed); }
+  int64_t value() const {
+    int64_t sum = 0;
+    for (const auto& s : shards_) sum += s.v.load(std::memory_order_relaxed);
+    return sum;
+  }
 
  private:
-  std::atomic<int64_t> value_{0};
+  struct alignas(64) Shard {
+    std::atomic<int64_t> v{0};
+  };
+  Shard shards_[kShards];
 };
 
 // Observations in seconds (or any unit) against fixed upper bounds.
@@ -60,10 +84,11 @@ class Histogram {
   void Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const;
 
  private:
+  // Per shard: bounds_->size() + 1 bucket counts (not cumulative), then the
+  // sum in nanoseconds (kept as an integer); each shard on its own lines.
+  size_t stride() const { return (bounds_->size() + 2 + 7) / 8 * 8; }
   const std::vector<double>* bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_->size() + 1, not cumulative
-  std::atomic<uint64_t> sum_nanos_{0};  // sum * 1e9, kept as an integer
-  std::atomic<uint64_t> count_{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> cells_;
 };
 
 // A family of series of one kind, by label values.

@@ -107,7 +107,7 @@ test('one JSON line per request, request ids, operation states, no secret or con
     assert.equal(byId.tenant, 'acme');
     assert.equal(byId.dialect, 'insights_v1');
     assert.equal(byId.status, 200);
-    assert.ok(byId.bytes > 0 && typeof byId.latency_ms === 'number' && byId.latency_ms >= 0);
+    assert.ok(byId.bytes > 0 && Number.isInteger(byId.latency_us) && byId.latency_us >= 0);
     assert.match(byId.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const getLine = requests.find((l) => l.request_id === get.headers['x-request-id']);
     assert.equal(getLine.route, '/v1/projects/{project}/locations/{location}/conversations/{conversation}');
