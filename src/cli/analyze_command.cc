@@ -1,6 +1,8 @@
 // `parley analyze`: batch analysis without a server. Reads newline-delimited
 // Insights Conversation JSON on stdin, writes one Insights Analysis JSON per
 // line on stdout, in input order, with the same pipeline as the server.
+#include <sys/stat.h>
+
 #include <atomic>
 #include <iostream>
 #include <string>
@@ -17,6 +19,7 @@
 #include "api/insights_v1/mapping.h"
 #include "api/protojson/protojson.h"
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "core/time_format.h"
 
 namespace parley::cli {
@@ -95,6 +98,12 @@ int RunAnalyze(const AnalyzeFlags& flags) {
   std::string line;
   bool eof = false;
   std::ios::sync_with_stdio(false);
+  // On a terminal, a progress bar; its share is of stdin's bytes when stdin
+  // is a file (`parley analyze < big.ndjson`), else only count and rate.
+  struct stat in;
+  const int64_t input_bytes = ::fstat(0, &in) == 0 && S_ISREG(in.st_mode) ? in.st_size : 0;
+  Progress progress("analyze", "conversations", input_bytes);
+  std::atomic<int64_t> bytes_done{0}, lines_done{0};
   while (!eof) {
     lines.clear();
     while (lines.size() < kBatch) {
@@ -112,6 +121,7 @@ int RunAnalyze(const AnalyzeFlags& flags) {
         bool bad = false;
         outputs[i] = AnalyzeLine(**pipeline, lines[i], first_line_no + static_cast<int64_t>(i), &bad);
         if (bad) failed = true;
+        progress.Update(bytes_done += static_cast<int64_t>(lines[i].size() + 1), ++lines_done);
       }
     };
     std::vector<std::thread> pool;
@@ -122,6 +132,7 @@ int RunAnalyze(const AnalyzeFlags& flags) {
     first_line_no += static_cast<int64_t>(lines.size());
   }
   std::cout.flush();
+  progress.Finish();
   return failed ? 1 : 0;
 }
 

@@ -24,6 +24,7 @@
 #include "analysis/intents/examples_csv.h"
 #include "analysis/intents/intent_model.h"
 #include "cli/command.h"
+#include "cli/progress.h"
 
 namespace {
 
@@ -55,7 +56,12 @@ void Train(const TrainFlags& flags) {
       parley::analysis::intents::ReadExamplesCsv(flags.examples);
   if (!examples.ok()) Fail(examples.status());
   auto start = std::chrono::steady_clock::now();
+  const int passes = options.epochs + (options.dim > 0 ? options.embedding_epochs : 0);
+  parley::cli::Progress progress("intents train", "passes", passes);
+  options.on_epoch = [&progress](int done, int) { progress.Update(done, done); };
   absl::StatusOr<IntentModel> model = IntentModel::Train(*examples, options);
+  progress.Update(passes, passes);
+  progress.Finish();
   if (!model.ok()) Fail(model.status());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (absl::Status s = model->Save(flags.model); !s.ok()) Fail(s);

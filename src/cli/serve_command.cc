@@ -1,8 +1,15 @@
 // `parley serve`: the HTTP server with every registered dialect
 // (api::RegisteredDialects(), from the registry the program links), the
 // service layer over the embedded store, the job queue and the expiry sweep.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +21,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,7 +34,9 @@
 #include "api/dialect.h"
 #include "api/http/router.h"
 #include "api/http/server.h"
+#include "api/openapi.h"
 #include "api/protojson/protojson.h"
+#include "api/request_telemetry.h"
 #include "cli/command.h"
 #include "core/filter.h"
 #include "core/ids.h"
@@ -47,6 +57,8 @@
 #include "service/settings_service.h"
 #include "service/virtual_agent_service.h"
 #include "store/store.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
 
 namespace {
 
@@ -104,6 +116,11 @@ struct ServeFlags {
   int llm_timeout_ms = 30'000;
   int llm_attempts = 2;
   int genai_concurrency = 10;
+  // Operations (issue 15): logs, metrics, OpenAPI.
+  std::string log_format = "json";
+  std::string log_level = "info";
+  std::string metrics_listen;  // HOST:PORT of an unauthenticated /metrics listener
+  bool no_request_telemetry = false;
 };
 
 // 127.0.0.0/8, ::1 and localhost: where a server without keys may listen.
@@ -113,6 +130,166 @@ bool IsLoopback(const std::string& host) {
   char rest;
   return std::sscanf(host.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &rest) == 4 && a == 127 &&
          b >= 0 && b <= 255 && c >= 0 && c <= 255 && d >= 0 && d <= 255;
+}
+
+// HOST:PORT, PORT decimal digits from 0 to 65535 (no sign, no wrap-around).
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string_view digits = std::string_view(listen).substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return false;
+  uint32_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 65535) return false;
+  *host = listen.substr(0, colon);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+// Takes DATA_DIR/parley.lock (flock, exclusive) for the life of the process,
+// so that a second `parley serve` on the same data dir, which would run the
+// same pending operations, refuses to start. `parley keys` and `parley audit`
+// do not take it: they work beside a running server. Returns the descriptor
+// (kept open, never closed: the lock goes with the process), or -1 after
+// printing why.
+int LockDataDir(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    std::cerr << "parley: cannot create --data-dir " << data_dir << ": " << ec.message() << "\n";
+    return -1;
+  }
+  std::string path = data_dir + "/parley.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::cerr << "parley: cannot open " << path << ": " << std::strerror(errno) << "\n";
+    return -1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      std::cerr << "parley: another `parley serve` is using --data-dir " << data_dir
+                << " (" << path << " is locked); stop it first, or give this one another --data-dir\n";
+    } else {
+      std::cerr << "parley: cannot lock " << path << ": " << std::strerror(errno) << "\n";
+    }
+    ::close(fd);
+    return -1;
+  }
+  // The holder's pid, for whoever wonders which process it is.
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return fd;
+}
+
+parley::http::Response TextResponse(int status, std::string body, std::string content_type) {
+  parley::http::Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+// Bytes of the store's files (database, WAL, reserve) in the data dir.
+int64_t StoreBytes(const std::string& data_dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
+    std::error_code size_ec;
+    if (entry.is_regular_file(size_ec)) {
+      uintmax_t n = entry.file_size(size_ec);
+      if (!size_ec) total += static_cast<int64_t>(n);
+    }
+  }
+  return total;
+}
+
+// The metrics read when scraped: operations queued and running, store size,
+// conversations per tenant (a COUNT over an index, so cached for a minute),
+// and the process.
+void AddServerCollectors(parley::jobs::JobQueue* jobs, parley::store::Store* store, std::string data_dir) {
+  using parley::telemetry::AppendFamilyHeader;
+  using parley::telemetry::AppendSample;
+  parley::telemetry::Metrics().AddCollector([jobs](std::string* out) {
+    parley::jobs::JobQueue::Depth d = jobs->depth();
+    AppendFamilyHeader("parley_operations_queued", "Long-running operations waiting for a worker (queue depth)",
+                       "gauge", out);
+    AppendSample("parley_operations_queued", {}, static_cast<double>(d.queued), out);
+    AppendFamilyHeader("parley_operations_running", "Long-running operations being run", "gauge", out);
+    AppendSample("parley_operations_running", {}, static_cast<double>(d.running), out);
+  });
+  parley::telemetry::Metrics().AddCollector([data_dir](std::string* out) {
+    AppendFamilyHeader("parley_store_size_bytes", "Bytes of the embedded store's files (database, WAL)",
+                       "gauge", out);
+    AppendSample("parley_store_size_bytes", {}, static_cast<double>(StoreBytes(data_dir)), out);
+  });
+  struct Cached {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point at;
+    std::vector<std::pair<std::string, int64_t>> counts;
+    bool valid = false;
+  };
+  auto cached = std::make_shared<Cached>();
+  parley::telemetry::Metrics().AddCollector([store, cached](std::string* out) {
+    std::lock_guard<std::mutex> lock(cached->mu);
+    auto now = std::chrono::steady_clock::now();
+    if (!cached->valid || now - cached->at > std::chrono::seconds(60)) {
+      auto counts = store->CountConversationsByTenant();
+      if (counts.ok()) {
+        cached->counts = std::move(*counts);
+        cached->at = now;
+        cached->valid = true;
+      }
+    }
+    AppendFamilyHeader("parley_conversations_stored",
+                       "Conversations stored, by tenant (counted at most once a minute)", "gauge", out);
+    for (const auto& [tenant, n] : cached->counts) {
+      AppendSample("parley_conversations_stored", {{"tenant", tenant}}, static_cast<double>(n), out);
+    }
+  });
+  parley::telemetry::Metrics().AddCollector(&parley::telemetry::AppendProcessMetrics);
+}
+
+// GET /metrics, /readyz: the admin routes of the server itself. /metrics
+// needs an admin API key while keys are required, unless served on the
+// --metrics-listen listener (`open_metrics`).
+void AddServerRoutes(parley::http::Router* router, parley::service::KeyService* keys,
+                     const std::atomic<bool>* ready, bool open_metrics) {
+  using parley::http::Method;
+  using parley::http::PathParams;
+  using parley::http::Request;
+  router->Add(Method::kGet, "/readyz", [ready](const Request&, const PathParams&) {
+    return ready->load() ? TextResponse(200, "{\"status\":\"ready\"}", "application/json")
+                         : TextResponse(503, "{\"status\":\"starting or stopping\"}", "application/json");
+  });
+  router->Add(
+      Method::kGet, "/metrics",
+      [keys, open_metrics](const Request& req, const PathParams&) {
+        if (!open_metrics && keys->Required()) {
+          std::string_view secret;
+          if (const std::string* auth = req.Header("authorization");
+              auth && auth->size() > 7 && (auth->compare(0, 7, "Bearer ") == 0 || auth->compare(0, 7, "bearer ") == 0)) {
+            secret = std::string_view(*auth).substr(7);
+          } else if (const std::string* key = req.Header("x-goog-api-key")) {
+            secret = *key;
+          }
+          auto key = keys->Verify(secret);
+          if (!key.ok()) {
+            auto r = TextResponse(401, "An admin API key is required for /metrics (or use --metrics-listen).\n",
+                                  "text/plain; charset=utf-8");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return r;
+          }
+          if (key->role() != parley::core::ADMIN) {
+            return TextResponse(403, "/metrics needs an admin API key.\n", "text/plain; charset=utf-8");
+          }
+        }
+        return TextResponse(200, parley::telemetry::Metrics().Render(),
+                            "text/plain; version=0.0.4; charset=utf-8");
+      },
+      parley::http::Dispatch::kBlocking);
 }
 
 int Serve(const ServeFlags& flags) {
@@ -127,17 +304,28 @@ int Serve(const ServeFlags& flags) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  size_t colon = flags.listen.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "parley: --listen must be HOST:PORT\n";
+  {
+    parley::telemetry::LogLevel level;
+    parley::telemetry::LogFormat format;
+    if (!parley::telemetry::ParseLogLevel(flags.log_level, &level) ||
+        !parley::telemetry::ParseLogFormat(flags.log_format, &format)) {
+      std::cerr << "parley: --log-level must be debug|info|warn|error|off and --log-format json|text\n";
+      return 2;
+    }
+    // Buffered: a request's line costs no system call (docs/PERFORMANCE.md).
+    parley::telemetry::Log().Configure(level, format, 2, /*buffered=*/true);
+  }
+  std::string metrics_host;
+  uint16_t metrics_port = 0;
+  if (!flags.metrics_listen.empty() && !ParseListen(flags.metrics_listen, &metrics_host, &metrics_port)) {
+    std::cerr << "parley: --metrics-listen " << flags.metrics_listen
+              << ": must be HOST:PORT with PORT a number from 0 to 65535\n";
     return 2;
   }
   parley::http::ServerOptions options;
-  options.host = flags.listen.substr(0, colon);
-  try {
-    options.port = static_cast<uint16_t>(std::stoi(flags.listen.substr(colon + 1)));
-  } catch (...) {
-    std::cerr << "parley: bad port in --listen " << flags.listen << "\n";
+  if (!ParseListen(flags.listen, &options.host, &options.port)) {
+    std::cerr << "parley: --listen " << flags.listen
+              << ": must be HOST:PORT with PORT a number from 0 to 65535 (0: any free port)\n";
     return 2;
   }
   options.max_body_bytes = flags.max_body_bytes;
@@ -171,6 +359,7 @@ int Serve(const ServeFlags& flags) {
   }
   options.cors_origins = flags.cors_origins;
 
+  if (LockDataDir(flags.data_dir) < 0) return 1;
   parley::store::StoreOptions store_options;
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
   store_options.disk_reserve_bytes = static_cast<int64_t>(flags.disk_reserve_mb) << 20;
@@ -354,7 +543,11 @@ int Serve(const ServeFlags& flags) {
   }
   const parley::api::RateLimits limits{key_limits.get(), address_limits.get()};
   parley::service::AuditService audit(store->get());
-  for (const auto& dialect : dialects) {
+  std::vector<parley::api::DialectRoutes> dialect_routes(dialects.size());
+  for (size_t i = 0; i < dialects.size(); ++i) {
+    const auto& dialect = dialects[i];
+    dialect_routes[i].dialect = dialect.get();
+    router.PushTracker(parley::api::RouteRecorder(&dialect_routes[i]));
     router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
                                                           std::string_view pattern) {
       return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
@@ -370,7 +563,28 @@ int Serve(const ServeFlags& flags) {
     router.PopGuard();
     router.PopGuard();
     router.PopTracker();
+    router.PopTracker();
   }
+  // The server's own routes: readiness, metrics, OpenAPI documents.
+  std::atomic<bool> ready{false};
+  AddServerRoutes(&router, &keys, &ready, /*open_metrics=*/false);
+  AddServerCollectors(&jobs, store->get(), flags.data_dir);
+  router.Add(parley::http::Method::kGet, "/openapi",
+             [&dialect_routes](const parley::http::Request&, const parley::http::PathParams&) {
+               return TextResponse(200, parley::api::OpenApiIndexPage(dialect_routes), "text/html; charset=utf-8");
+             });
+  // Rendered once: the route tables do not change while serving.
+  auto openapi = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  for (const auto& d : dialect_routes) {
+    openapi->emplace_back(std::string(d.dialect->name()) + ".json", parley::api::OpenApiDocument(d));
+  }
+  router.Add(parley::http::Method::kGet, "/openapi/{document}",
+             [openapi](const parley::http::Request& req, const parley::http::PathParams& params) {
+               for (const auto& [file, json] : *openapi) {
+                 if (params.Get("document") == file) return TextResponse(200, json, "application/json");
+               }
+               return TextResponse(404, "No such OpenAPI document; see /openapi.\n", "text/plain; charset=utf-8");
+             });
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
   router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
   if (absl::Status s = jobs.Start(); !s.ok()) {
@@ -378,6 +592,9 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
 
+  // One log line and metrics per request (unless turned off, for benchmarks).
+  parley::api::RequestTelemetry request_telemetry(&dialects);
+  if (!flags.no_request_telemetry) options.observer = &request_telemetry;
   // Errors the server detects itself come in the shape of the dialect whose
   // path was asked for.
   parley::http::Server server(
@@ -397,9 +614,37 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "parley: " << s.message() << "\n";
     return 1;
   }
-  std::cerr << "parley: listening on " << options.host << ":" << server.port()
-            << (options.tls_cert_file.empty() ? "" : " (HTTPS)") << ", data in "
-            << flags.data_dir << std::endl;
+  // One write: request log lines may already be written from other threads.
+  std::cerr << ("parley: listening on " + options.host + ":" + std::to_string(server.port()) +
+                (options.tls_cert_file.empty() ? "" : " (HTTPS)") + ", data in " + flags.data_dir + "\n")
+            << std::flush;
+  // --metrics-listen: /metrics, /healthz and /readyz without a key, for
+  // Prometheus scrapers, on an address of the operator's choosing.
+  parley::http::Router metrics_router;
+  std::unique_ptr<parley::http::Server> metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    AddServerRoutes(&metrics_router, &keys, &ready, /*open_metrics=*/true);
+    metrics_router.Add(parley::http::Method::kGet, "/healthz",
+                       [](const parley::http::Request&, const parley::http::PathParams&) {
+                         return TextResponse(200, "{\"status\":\"ok\"}", "application/json");
+                       });
+    parley::http::ServerOptions metrics_options;
+    metrics_options.host = metrics_host;
+    metrics_options.port = metrics_port;
+    metrics_options.network_threads = 1;
+    metrics_options.blocking_threads = 2;
+    metrics_options.max_connections = 64;
+    metrics_server = std::make_unique<parley::http::Server>(metrics_options, &metrics_router, nullptr);
+    if (absl::Status s = metrics_server->Start(); !s.ok()) {
+      std::cerr << "parley: --metrics-listen: " << s.message() << "\n";
+      server.Shutdown();
+      jobs.Shutdown();
+      return 1;
+    }
+    std::cerr << ("parley: metrics on " + metrics_host + ":" + std::to_string(metrics_server->port()) + "\n")
+              << std::flush;
+  }
+  ready.store(true);
 
   // Expired conversations are removed in the background, and idle live ones
   // (Dialogflow's) completed.
@@ -420,7 +665,8 @@ int Serve(const ServeFlags& flags) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "parley: signal " << sig << ", draining" << std::endl;
+  std::cerr << ("parley: signal " + std::to_string(sig) + ", draining\n") << std::flush;
+  ready.store(false);
   {
     std::lock_guard<std::mutex> lock(mu);
     stopping = true;
@@ -428,25 +674,43 @@ int Serve(const ServeFlags& flags) {
   cv.notify_all();
   sweeper.join();
   server.Shutdown();
+  if (metrics_server) metrics_server->Shutdown();
   jobs.Shutdown();  // unfinished operations resume after a restart
   (*store)->Close();
+  parley::telemetry::Log().Flush();
   std::cerr << "parley: stopped" << std::endl;
   return 0;
 }
+
+// A directory, or a path where nothing is yet (the server creates it).
+const CLI::Validator kDirectoryOrAbsent(
+    [](std::string& path) -> std::string {
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "" : "Cannot use path: " + path;
+      return S_ISDIR(st.st_mode) ? "" : "Not a directory: " + path;
+    },
+    "DIR");
 
 void AddServeCommand(CLI::App& app) {
   auto serve = std::make_shared<ServeFlags>();
   CLI::App* serve_cmd = app.add_subcommand("serve", "Run the HTTP server");
   serve_cmd->add_option("--listen", serve->listen, "HOST:PORT to listen on")->capture_default_str();
-  serve_cmd->add_option("--data-dir", serve->data_dir, "Directory of the embedded store")
+  serve_cmd->add_option("--data-dir", serve->data_dir,
+                        "Directory of the embedded store (created if missing; one server at a time)")
+      ->check(kDirectoryOrAbsent)
       ->capture_default_str();
   serve_cmd->add_option("--bucket-dir", serve->bucket_dir,
-                        "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory)");
+                        "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory); must exist")
+      ->check(CLI::ExistingDirectory);
   serve_cmd->add_option("--file-root", serve->file_root,
-                        "Read file:// URIs of regular files under this directory (default: file:// refused)");
+                        "Read file:// URIs of regular files under this directory (default: file:// refused); must exist")
+      ->check(CLI::ExistingDirectory);
   serve_cmd->add_option("--max-body-bytes", serve->max_body_bytes, "Largest request body accepted")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 32))
       ->capture_default_str();
-  serve_cmd->add_option("--threads", serve->network_threads, "Network threads")->capture_default_str();
+  serve_cmd->add_option("--threads", serve->network_threads, "Network threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve_cmd->add_option("--max-connections", serve->max_connections,
                         "Connections served at once (more get 503); lowered to the descriptor limit")
       ->check(CLI::Range(size_t{1}, size_t{1} << 24))
@@ -547,15 +811,19 @@ void AddServeCommand(CLI::App& app) {
                         "project (or, without PROJECT=, of every project) report intents; repeatable");
   serve_cmd->add_option("--intent-threshold", serve->intent_threshold,
                         "Lowest confidence an analysis reports an intent with")
+      ->check(CLI::Range(0.0f, 1.0f))
       ->capture_default_str();
   serve_cmd->add_option("--export-dir", serve->export_dir,
-                        "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*)")
+                        "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*); created on the first export")
+      ->check(kDirectoryOrAbsent)
       ->capture_default_str();
   serve_cmd->add_option("--auth-file", serve->auth_file,
                         "JSON file of API keys with plain secrets, mode 0600 (README, Authentication); "
-                        "turns authentication on");
+                        "turns authentication on")
+      ->check(CLI::ExistingFile);
   serve_cmd->add_flag("--insecure", serve->insecure,
                       "Allow --listen beyond loopback without any API key (development mode)");
+  // Missing or unreadable TLS files are refused by Server::Start, naming the file.
   serve_cmd->add_option("--tls-cert", serve->tls_cert, "PEM certificate chain: serve HTTPS (with --tls-key)");
   serve_cmd->add_option("--tls-key", serve->tls_key, "PEM private key of --tls-cert");
   serve_cmd->add_option("--max-header-kb", serve->max_header_kb, "Largest request head, KiB (more get 431)")
@@ -609,6 +877,20 @@ void AddServeCommand(CLI::App& app) {
                         "Generative AI requests at once per tenant (more get 429)")
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
+  // Operations (issue 15): logs, metrics.
+  serve_cmd->add_option("--log-format", serve->log_format,
+                        "Log lines as json (one object a line) or text (key=value)")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--log-level", serve->log_level,
+                        "Least severe log lines written: debug|info (one a request)|warn|error|off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--metrics-listen", serve->metrics_listen,
+                        "HOST:PORT of a second listener serving /metrics, /healthz and /readyz without "
+                        "an API key, for Prometheus (on --listen, /metrics needs an admin key once keys exist)");
+  serve_cmd->add_flag("--no-request-telemetry", serve->no_request_telemetry,
+                      "Neither log nor count requests (for benchmarks comparing their cost)");
   serve_cmd->callback([serve] {
     if (int rc = Serve(*serve); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -8,6 +8,8 @@
 #include "core/ids.h"
 #include "core/public_error.h"
 #include "core/time_format.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
 
 namespace parley::jobs {
 namespace {
@@ -21,6 +23,40 @@ void MarkCancelled(core::Operation& op) {
   op.mutable_error()->set_message("Operation was cancelled.");
   op.set_end_time_us(core::NowMicros());
   op.set_update_time_us(op.end_time_us());
+}
+
+// The operation's kind: the name of its `job` field ("analysis", "export", ...).
+std::string_view KindOf(const core::Operation& op) {
+  const auto* field = core::Operation::descriptor()->FindFieldByNumber(static_cast<int>(op.job_case()));
+  return field ? std::string_view(field->name()) : std::string_view("unknown");
+}
+
+std::string_view StateName(core::OperationState state) {
+  switch (state) {
+    case core::OPERATION_PENDING: return "pending";
+    case core::OPERATION_RUNNING: return "running";
+    case core::OPERATION_SUCCEEDED: return "succeeded";
+    case core::OPERATION_FAILED: return "failed";
+    case core::OPERATION_CANCELLED: return "cancelled";
+    default: return "unspecified";
+  }
+}
+
+// One log line and one count per state an operation reaches; a failure
+// carries its cause (the error the client sees, never the input).
+void RecordState(const core::Operation& op, const absl::Status& cause = absl::OkStatus()) {
+  std::string_view kind = KindOf(op), state = StateName(op.state());
+  telemetry::Core().operation_transitions->Cell({kind, state})->Add();
+  if (op.state() == core::OPERATION_FAILED) {
+    std::string message = cause.ok() ? op.error().message() : std::string(cause.message());
+    telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation",
+                         {{"tenant", op.tenant()}, {"operation", op.id()}, {"kind", kind},
+                          {"state", state}, {"code", cause.ok() ? static_cast<int64_t>(op.error().code()) : static_cast<int64_t>(cause.code())},
+                          {"cause", message}});
+  } else {
+    telemetry::Log().Log(telemetry::LogLevel::kInfo, "operation",
+                         {{"tenant", op.tenant()}, {"operation", op.id()}, {"kind", kind}, {"state", state}});
+  }
 }
 
 }  // namespace
@@ -119,6 +155,7 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
   } else {
     EnqueueLocked(op);
   }
+  RecordState(op);
   return op;
 }
 
@@ -144,6 +181,7 @@ absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::s
       ReleaseLocked(op.tenant());
       MarkCancelled(op);
       if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
+      RecordState(op);
       return op;
     }
   }
@@ -185,6 +223,7 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
   op.set_state(core::OPERATION_RUNNING);
   op.set_update_time_us(core::NowMicros());
   (void)store_->UpdateOperation(op);
+  RecordState(op);
   JobContext ctx(store_, std::move(op), cancel, &stopping_);
   absl::Status result;
   auto runner = runners_.find(static_cast<int>(ctx.operation().job_case()));
@@ -200,7 +239,10 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
   absl::MutexLock lock(&mu_);
   running_.erase(key);
   ReleaseLocked(ctx.operation().tenant());
-  if (ctx.stored_) return;
+  if (ctx.stored_) {
+    RecordState(ctx.operation(), result);
+    return;
+  }
   core::Operation& done = ctx.operation();
   if (stopping_.load() && !cancel->load()) return;  // resumed after a restart
   if (cancel->load()) {
@@ -216,9 +258,11 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
     }
   }
   if (absl::Status s = store_->UpdateOperation(done); !s.ok()) {
-    std::fprintf(stderr, "parley: cannot store the end of operation %s: %s\n", done.id().c_str(),
-                 s.ToString().c_str());
+    telemetry::Log().Log(telemetry::LogLevel::kError, "operation_store_failed",
+                         {{"tenant", done.tenant()}, {"operation", done.id()}, {"kind", KindOf(done)},
+                          {"cause", s.ToString()}});
   }
+  RecordState(done, result);
 }
 
 void JobQueue::Shutdown() {
@@ -233,10 +277,16 @@ void JobQueue::Shutdown() {
 }
 
 size_t JobQueue::active() const {
+  Depth d = depth();
+  return d.queued + d.running;
+}
+
+JobQueue::Depth JobQueue::depth() const {
   absl::MutexLock lock(&mu_);
-  size_t queued = 0;
-  for (const auto& [tenant, q] : queued_) queued += q.size();
-  return queued + running_.size();
+  Depth d;
+  for (const auto& [tenant, q] : queued_) d.queued += q.size();
+  d.running = running_.size();
+  return d;
 }
 
 }  // namespace parley::jobs

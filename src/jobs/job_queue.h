@@ -105,6 +105,12 @@ class JobQueue {
 
   // Operations queued or running (for tests and drain).
   size_t active() const;
+  // The same, apart (metrics: queue depth and busy workers).
+  struct Depth {
+    size_t queued = 0;
+    size_t running = 0;
+  };
+  Depth depth() const;
 
  private:
   void WorkerLoop();

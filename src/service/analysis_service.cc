@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "analysis/deadline.h"
 #include "analysis/default_pipeline.h"
+#include "telemetry/metrics.h"
 #include "analysis/phrases/phrase_matcher_proto.h"
 #include "analysis/sentiment/sentiment_scorer.h"
 #include "analysis/summary/summary_analyzer.h"
@@ -189,6 +190,7 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
     analysis::ScopedDeadline deadline(start + std::chrono::milliseconds(limits_.time_budget_ms));
     result = (*pipeline)->Run(c);
     if (result.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      telemetry::Core().analyses->Cell({"deadline_exceeded"})->Add();
       return absl::DeadlineExceededError(absl::StrCat(
           "the analysis of conversation \"", c.id(), "\" took longer than its time budget of ",
           limits_.time_budget_ms, " ms (--analysis-time-budget-ms) and was stopped; nothing was stored"));
@@ -196,7 +198,12 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
   } else {
     result = (*pipeline)->Run(c);
   }
-  if (!result.ok()) return result.status();
+  if (!result.ok()) {
+    telemetry::Core().analyses->Cell({"failed"})->Add();
+    return result.status();
+  }
+  telemetry::Core().analyses->Cell({"ok"})->Add();
+  telemetry::Core().analysis_segments->Cell({})->Add(static_cast<uint64_t>(c.messages_size()));
   ApplySelection(selection, &*result);
   core::Analysis a;
   a.set_tenant(c.tenant());

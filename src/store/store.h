@@ -299,6 +299,10 @@ class Store {
   virtual absl::StatusOr<ConversationPage> ListConversations(
       const core::ConversationQuery& query) = 0;
 
+  // How many conversations each tenant has, by tenant (tenants with none
+  // absent). Reads an index whole: for metrics, cached by the caller.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountConversationsByTenant() = 0;
+
   // Deletes every conversation whose expire time is set and at or before
   // `now_us`; returns how many were deleted.
   virtual absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) = 0;

@@ -681,7 +681,9 @@ absl::StatusOr<IntentModel> IntentModel::Train(const std::vector<Example>& examp
   uint64_t rng = static_cast<uint64_t>(options.seed);
   const double total_steps = static_cast<double>(options.epochs) * data.size();
   double step_count = 0;
+  const int passes = options.epochs + (options.dim > 0 ? options.embedding_epochs : 0);
   for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    if (epoch > 0 && options.on_epoch) options.on_epoch(epoch, passes);
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[NextRandom(&rng) % i]);
     for (size_t i : order) {
       const Encoded& d = data[i];
@@ -722,6 +724,7 @@ absl::StatusOr<IntentModel> IntentModel::Train(const std::vector<Example>& examp
     const double steps = static_cast<double>(options.embedding_epochs) * data.size();
     double step = 0;
     for (int epoch = 0; epoch < options.embedding_epochs; ++epoch) {
+      if (options.on_epoch) options.on_epoch(options.epochs + epoch, passes);
       for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[NextRandom(&rng) % i]);
       for (size_t i : order) {
         const Encoded& d = data[i];

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,9 @@ struct TrainOptions {
   TextNormalization normalization = TextNormalization::kDefault;
   // The same examples, options and seed give a bit-identical model.
   int seed = 1;
+  // Called after each training pass with the passes done and the passes in
+  // all (epochs, plus embedding_epochs when dim > 0): a progress bar.
+  std::function<void(int done, int total)> on_epoch;
 };
 
 struct Prediction {

@@ -24,6 +24,7 @@ struct Endpoint {
   AsyncHandler async_handler;
   Dispatch dispatch;
   std::vector<std::string> capture_names;  // in pattern order
+  std::string pattern;                     // as added
 };
 
 // The routes that end at one node (or one node plus a verb), by method.
@@ -206,7 +207,8 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
   auto& slot = table->by_method[static_cast<size_t>(method)];
   if (slot) BadPattern(pattern, "route already added for this method");
   slot = std::make_unique<Endpoint>(
-      Endpoint{std::move(handler), std::move(async_handler), dispatch, std::move(capture_names)});
+      Endpoint{std::move(handler), std::move(async_handler), dispatch, std::move(capture_names),
+               std::string(pattern)});
   table->any = true;
 }
 
@@ -299,6 +301,7 @@ Router::Found Router::Find(Method method, std::string_view path) const {
       found.handler = &e.handler;
     }
     found.dispatch = e.dispatch;
+    found.pattern = e.pattern;
     // Segments were matched still percent-encoded; each capture is decoded
     // only now, so an escaped '/' or ':' cannot make or split a segment.
     for (size_t i = 0; i < search.capture_count; ++i) {

@@ -25,6 +25,7 @@ class PathParams {
  public:
   // The captured value of `name`; an empty view if not captured.
   std::string_view Get(std::string_view name) const;
+  bool empty() const { return items_.empty(); }
   void Add(std::string name, std::string value) {
     items_.emplace_back(std::move(name), std::move(value));
   }
@@ -142,6 +143,9 @@ class Router {
     const Handler* handler = nullptr;
     const AsyncHandler* async_handler = nullptr;
     Dispatch dispatch = Dispatch::kInline;
+    // The matched route's pattern as added (`/v1/{parent}/conversations`),
+    // valid as long as the router: what request logs and metrics name.
+    std::string_view pattern;
     PathParams params;
     // When nothing matched: true if the path matched with another method.
     bool method_not_allowed = false;

@@ -44,6 +44,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -65,6 +66,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "telemetry/log.h"
 
 namespace parley::http {
 namespace {
@@ -304,6 +306,31 @@ bool HandlerHeaderAllowed(const std::string& name, const std::string& value) {
          !beast::iequals(name, "transfer-encoding");
 }
 
+// Whether a client's X-Request-Id may be echoed and logged as it is.
+bool SaneRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=';
+  });
+}
+
+// A new request id: 16 hex digits from a per-thread splitmix64 sequence
+// seeded at random (unique enough to find a request in the logs).
+void NewRequestId(std::string* out) {
+  thread_local uint64_t state = [] {
+    std::random_device rd;
+    return (uint64_t{rd()} << 32) ^ rd();
+  }();
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  static const char kHex[] = "0123456789abcdef";
+  out->resize(16);
+  for (int i = 15; i >= 0; --i, z >>= 4) (*out)[static_cast<size_t>(i)] = kHex[z & 15];
+}
+
 void ToLower(std::string* s) {
   for (char& c : *s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -334,6 +361,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.close(ec);
     ReleaseBody();
     ReleaseResponse();
+    if (observed_) {  // a request that never got its response (in-flight count)
+      Response none;
+      none.status = 0;
+      ReportDone(none);
+    }
     if (refused_) {
       core_->refusing.fetch_sub(1);
     } else {
@@ -680,11 +712,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_.body = std::move(msg.body());
   }
 
+  // A request is read whole (`read`), or refused before: it gets its id,
+  // its start time and its OnStart.
+  void BeginRequest(bool read) {
+    started_ = Clock::now();
+    observed_ = true;
+    request_read_ = read;
+    route_ = {};
+    params_ = PathParams();
+    const std::string* incoming = read ? req_.Header("x-request-id") : nullptr;
+    if (incoming && SaneRequestId(*incoming)) {
+      request_id_ = *incoming;
+    } else {
+      NewRequestId(&request_id_);
+    }
+    if (core_->options.observer) core_->options.observer->OnStart();
+  }
+
+  // The OnDone of the request begun last.
+  void ReportDone(const Response& response) {
+    observed_ = false;
+    RequestObserver* observer = core_->options.observer;
+    if (!observer) return;
+    RequestRecord record;
+    record.request = request_read_ ? &req_ : nullptr;
+    record.route = route_;
+    record.params = &params_;
+    record.request_id = request_id_;
+    record.status = response.status;
+    record.response_bytes = response.body.size();
+    record.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    observer->OnDone(record);
+  }
+
   void HandleRequest() {
     state_ = State::kHandling;
     deadline_ = Clock::time_point::max();
     auto& msg = parser_->get();
     FillRequest(msg);
+    BeginRequest(/*read=*/true);
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() < 11;
     head_request_ = req_.method == Method::kHead;
@@ -719,20 +785,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       return;
     }
+    route_ = found.pattern;
+    params_ = std::move(found.params);
     if (found.dispatch == http::Dispatch::kInline) {
-      WriteResponse(Invoke(*found.handler, found.params));
+      WriteResponse(Invoke(*found.handler, params_));
       return;
     }
     if (found.dispatch == http::Dispatch::kAsync) {
-      InvokeAsync(*found.async_handler, found.params);
+      InvokeAsync(*found.async_handler, params_);
       return;
     }
     // The request stays in this connection, untouched until the response is
     // posted back: no read is pending while a handler runs.
     net::post(*core_->blocking_pool,
-              [self = shared_from_this(), handler = found.handler,
-               params = std::move(found.params)]() mutable {
-                Response response = self->Invoke(*handler, params);
+              [self = shared_from_this(), handler = found.handler]() mutable {
+                Response response = self->Invoke(*handler, self->params_);
                 Executor ex = self->socket_.get_executor();
                 // Moving `self` makes the connection's last owner (if any)
                 // the network thread, never this pool thread.
@@ -783,16 +850,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // and response renderers run through here, so an exception becomes a 500.
   template <typename Fn>
   bool Guarded(const char* what, Fn&& fn) {
+    std::string cause;
     try {
       fn();
       return true;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "parley: %s for %s %s threw: %s\n", what,
-                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str(), e.what());
+      cause = e.what();
     } catch (...) {
-      std::fprintf(stderr, "parley: %s for %s %s threw a non-exception\n", what,
-                   std::string(MethodName(req_.method)).c_str(), req_.path.c_str());
+      cause = "a non-exception was thrown";
     }
+    // The request's id and route name it; its path and body are not logged.
+    telemetry::Log().Log(telemetry::LogLevel::kError, "handler_failed",
+                         {{"request_id", request_id_}, {"stage", what},
+                          {"method", MethodName(req_.method)}, {"route", route_}, {"cause", cause}});
     return false;
   }
 
@@ -840,7 +910,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void WriteResponse(Response response) {
-    if (state_ == State::kClosed) return;
+    if (!observed_) BeginRequest(/*read=*/false);
+    if (state_ == State::kClosed) {
+      ReportDone(response);
+      return;
+    }
     res_ = std::move(response);
     // Large bodies count against the server's response budget while they
     // are written, so that slow readers cannot pin unbounded memory.
@@ -856,6 +930,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
+    ReportDone(res_);
     int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
     bool no_body = status < 200 || status == 204 || status == 304;
 
@@ -878,6 +953,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_ += ": ";
       head_ += value;
     }
+    head_ += "\r\nX-Request-Id: ";
+    head_ += request_id_;
     if (!cors_origin_.empty()) {
       head_ += "\r\nAccess-Control-Allow-Origin: ";
       head_ += cors_origin_;
@@ -985,6 +1062,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool head_request_ = false;
   bool linger_after_ = false;
   std::string cors_origin_;  // the request's allowed Origin, echoed in CORS headers
+  // The request being answered: its id, route, captures (what handlers see,
+  // kept here until the response is written) and start, for the observer.
+  std::string request_id_;
+  std::string_view route_;
+  PathParams params_;
+  Clock::time_point started_;
+  bool observed_ = false;      // begun, not yet reported done
+  bool request_read_ = false;  // read whole (else refused before)
   Response res_;
   std::string head_;
 };

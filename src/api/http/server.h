@@ -14,6 +14,31 @@
 
 namespace parley::http {
 
+// What the server tells a RequestObserver about one answered request.
+struct RequestRecord {
+  // The request as read; null when it could not be read whole (malformed,
+  // too large, refused for a limit before its body was read).
+  const Request* request = nullptr;
+  std::string_view route;   // the matched route's pattern; empty: none matched
+  const PathParams* params = nullptr;  // its captures (never null)
+  std::string_view request_id;         // as sent back in X-Request-Id
+  int status = 0;
+  size_t response_bytes = 0;  // the response body
+  double seconds = 0;         // from the request read whole to its response ready to write
+};
+
+// Follows every request the server answers (request log, metrics). Calls
+// come from the network threads, so they must be quick and thread-safe.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // A request is read and about to be routed (in-flight requests).
+  virtual void OnStart() = 0;
+  // Its response is about to be written; exactly once after each OnStart
+  // (a request refused before it was read whole gets both at once).
+  virtual void OnDone(const RequestRecord& record) = 0;
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;             // 0: pick a free port (see Server::port)
@@ -58,6 +83,11 @@ struct ServerOptions {
   // 64 KiB that would exceed it is replaced by `503` with `Retry-After: 1`
   // and the connection is closed; smaller ones always go out. 0: no limit.
   size_t max_inflight_response_bytes = size_t{512} << 20;
+  // Every response carries `X-Request-Id`: the request's own when it sends
+  // a sane one (1 to 128 characters of [A-Za-z0-9._:/+=-]), else a new id.
+  // With an observer, each request is reported to it; null: none. Must
+  // outlive the server.
+  RequestObserver* observer = nullptr;
 };
 
 // Renders an error response for failures the server detects itself (unknown

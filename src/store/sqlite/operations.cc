@@ -115,4 +115,19 @@ absl::StatusOr<std::vector<core::Operation>> SqliteStore::ListUnfinishedOperatio
   return ops;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountConversationsByTenant() {
+  if (closed_) return sqlite::Closed();
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
+  ReadLease lease(this, std::move(reader));
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(
+                               "SELECT tenant, COUNT(*) FROM conversations GROUP BY tenant"));
+  std::vector<std::pair<std::string, int64_t>> counts;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    counts.emplace_back(std::string(s.Text(0)), s.Int(1));
+  }
+  return counts;
+}
+
 }  // namespace parley::store

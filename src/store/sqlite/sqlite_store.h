@@ -123,6 +123,7 @@ class SqliteStore final : public Store {
                                              std::string_view location, int page_size,
                                              std::string_view after_id) override;
   absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountConversationsByTenant() override;
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
   absl::StatusOr<std::vector<ConversationKey>> ListIdleConversations(int64_t updated_before_us,
                                                                      int limit) override;

@@ -1,0 +1,83 @@
+// The server's structured log: one line per event on stderr, JSON (default)
+// or `key=value` text, filtered by level (`--log-level`, `--log-format`).
+//
+// Events carry fields the caller names; callers log identifiers, routes,
+// codes and causes, never a credential, a header value or conversation text
+// (tests/api/http/telemetry.test.mjs checks the request log for that).
+// Thread-safe: each line goes out in one write(2).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace parley::telemetry {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
+enum class LogFormat { kJson, kText };
+
+// One field of an event: a string, an integer, a real number or a boolean.
+struct LogField {
+  enum class Kind { kString, kInt, kDouble, kBool };
+  LogField(std::string_view k, std::string_view v) : key(k), kind(Kind::kString), str(v) {}
+  LogField(std::string_view k, const char* v) : key(k), kind(Kind::kString), str(v) {}
+  LogField(std::string_view k, const std::string& v) : key(k), kind(Kind::kString), str(v) {}
+  LogField(std::string_view k, int v) : key(k), kind(Kind::kInt), num(v) {}
+  LogField(std::string_view k, int64_t v) : key(k), kind(Kind::kInt), num(v) {}
+  LogField(std::string_view k, uint64_t v) : key(k), kind(Kind::kInt), num(static_cast<int64_t>(v)) {}
+  LogField(std::string_view k, double v) : key(k), kind(Kind::kDouble), real(v) {}
+  LogField(std::string_view k, bool v) : key(k), kind(Kind::kBool), flag(v) {}
+
+  std::string_view key;
+  Kind kind;
+  std::string_view str;
+  int64_t num = 0;
+  double real = 0;
+  bool flag = false;
+};
+
+class Logger {
+ public:
+  ~Logger();
+  // Before the threads that log start (not synchronized with Log).
+  // `buffered`: info and debug lines collect in a buffer per thread that a
+  // background thread writes out every 50 ms (or when it holds 64 KiB), so
+  // that a request's line costs no system call; warn and error lines go out
+  // at once, after what their thread buffered. Flush() writes everything.
+  void Configure(LogLevel level, LogFormat format, int fd = 2, bool buffered = false);
+  bool Enabled(LogLevel level) const { return level >= level_ && level_ != LogLevel::kOff; }
+  LogFormat format() const { return format_; }
+
+  // Writes `{"time":"…","level":"info","event":EVENT,FIELDS…}` (or
+  // `TIME LEVEL EVENT key=value…`) if `level` is enabled.
+  void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) const;
+
+  // Writes out every buffered line (before exit).
+  void Flush() const;
+
+ private:
+  struct Buffer;
+  Buffer* ThreadBuffer() const;
+  void WriteAll(std::string_view data) const;
+
+  LogLevel level_ = LogLevel::kInfo;
+  LogFormat format_ = LogFormat::kJson;
+  int fd_ = 2;
+  bool buffered_ = false;
+  struct Flusher;
+  Flusher* flusher_ = nullptr;
+};
+
+// The process's logger.
+Logger& Log();
+
+// "debug" | "info" | "warn" | "error" | "off"; false if none.
+bool ParseLogLevel(std::string_view name, LogLevel* level);
+// "json" | "text"; false if neither.
+bool ParseLogFormat(std::string_view name, LogFormat* format);
+
+// Appends `s` as a JSON string (quotes included) to `out`.
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace parley::telemetry

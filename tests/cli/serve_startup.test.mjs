@@ -1,0 +1,83 @@
+// Safe start-up of `parley serve` (issue 15): one server per data dir (a
+// second exits with a clear message while `parley keys` and `parley audit`
+// still work beside the first), and every flag checked before anything
+// starts, with a clear error and a non-zero exit.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../crash/harness.mjs';
+
+const bin = process.env.PARLEY_BIN;
+assert.ok(bin, 'PARLEY_BIN must point at build/parley');
+const dir = mkdtempSync(path.join(tmpdir(), 'parley-startup-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const parley = (...args) => spawnSync(bin, args, { encoding: 'utf8', timeout: 10_000 });
+
+test('a second server on the same data dir refuses to start; keys and audit work beside it', async () => {
+  const data = path.join(dir, 'locked');
+  const first = await startServer(bin, data);
+  try {
+    const second = parley('serve', '--listen', '127.0.0.1:0', '--data-dir', data);
+    assert.notEqual(second.status, 0);
+    assert.match(second.stderr, /another `parley serve` is using --data-dir .*locked/);
+    assert.doesNotMatch(second.stderr, /listening on/);
+
+    const created = parley('keys', 'create', '--data-dir', data, '--tenant', 'acme', '--role', 'admin');
+    assert.equal(created.status, 0, created.stderr);
+    const listed = parley('keys', 'list', '--data-dir', data);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /acme/);
+    const audit = parley('audit', '--data-dir', data);
+    assert.equal(audit.status, 0, audit.stderr);
+  } finally {
+    assert.equal((await first.stop()).code, 0);
+  }
+  // The lock goes with the process: a new server starts.
+  const again = await startServer(bin, data);
+  assert.equal((await again.stop()).code, 0);
+});
+
+test('every flag is checked: ports, counts, directories, files', () => {
+  const data = path.join(dir, 'flags');
+  const file = path.join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  mkdirSync(path.join(dir, 'a-dir'));
+  const refused = [
+    [['--listen', '127.0.0.1:99999'], /--listen 127\.0\.0\.1:99999: .*0 to 65535/],
+    [['--listen', ':-1'], /--listen :-1: .*0 to 65535/],
+    [['--listen', '127.0.0.1:80x'], /--listen/],
+    [['--listen', '127.0.0.1'], /HOST:PORT/],
+    [['--listen', '127.0.0.1:'], /HOST:PORT/],
+    [['--metrics-listen', '127.0.0.1:65536'], /--metrics-listen/],
+    [['--threads', '0'], /--threads/],
+    [['--threads', '-2'], /--threads/],
+    [['--workers', '0'], /--workers/],
+    [['--max-body-bytes', '0'], /--max-body-bytes/],
+    [['--sweep-seconds', '0'], /--sweep-seconds/],
+    [['--intent-threshold', '1.5'], /--intent-threshold/],
+    [['--bucket-dir', path.join(dir, 'missing')], /--bucket-dir.*(not exist|missing)/i],
+    [['--bucket-dir', file], /--bucket-dir/],
+    [['--file-root', path.join(dir, 'missing')], /--file-root/],
+    [['--export-dir', file], /--export-dir.*Not a directory/],
+    [['--data-dir', file], /--data-dir.*Not a directory/],
+    [['--auth-file', path.join(dir, 'missing.json')], /--auth-file/],
+    [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', file], /cannot use the TLS certificate .*missing\.pem/],
+    [['--log-level', 'loud'], /--log-level/],
+  ];
+  for (const [args, message] of refused) {
+    const r = parley('serve', '--data-dir', data, ...args);
+    assert.notEqual(r.status, 0, `${args.join(' ')} is refused`);
+    assert.notEqual(r.status, null, `${args.join(' ')} exits (does not start serving)`);
+    assert.match(r.stderr, message, `${args.join(' ')}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /listening on/);
+  }
+});
+
+test('boundary values are accepted: port 0 and an existing --bucket-dir', async () => {
+  const s = await startServer(bin, path.join(dir, 'ok'), ['--bucket-dir', path.join(dir, 'a-dir'), '--threads', '1']);
+  assert.equal((await s.stop()).code, 0);
+});
