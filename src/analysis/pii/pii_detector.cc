@@ -8,6 +8,7 @@
 #include "analysis/pii/name_lists.h"
 #include "analysis/pii/scan_util.h"
 #include "analysis/pii/scanners.h"
+#include "analysis/pii/speech_form.h"
 #include "analysis/pii/tokens.h"
 
 namespace parley::analysis::pii {
@@ -114,8 +115,28 @@ absl::StatusOr<InfoTypeSet> ParseInfoTypes(const std::vector<std::string>& names
 PiiDetector::PiiDetector() : names_(&NameGazetteer::Default()) {}
 
 std::vector<Finding> PiiDetector::Find(std::string_view text) const {
+  if (text.empty()) return {};
+  // Speech-recognition text: scan a view with digits and capitals.
+  thread_local SpeechView view;
+  if (!view.Build(text, *names_)) return FindWritten(text);
+  std::vector<Finding> found = FindWritten(view.text());
+  std::vector<Finding> out;
+  out.reserve(found.size());
+  for (Finding f : found) {
+    f.start = view.OriginalStart(f.start);
+    f.end = view.OriginalEnd(f.end);
+    // Two findings inside one spoken-number run map onto the same words.
+    if (!out.empty() && f.start < out.back().end) {
+      out.back().end = std::max(out.back().end, f.end);
+      continue;
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<Finding> PiiDetector::FindWritten(std::string_view text) const {
   std::vector<Finding> candidates;
-  if (text.empty()) return candidates;
   const Shape shape = ShapeOf(text);
   if (shape.at) FindEmailAddresses(text, &candidates);
   if (shape.digit) {

@@ -84,7 +84,9 @@ class PiiDetector {
   // Every piece of personal data in `text` (UTF-8), sorted by start, never
   // overlapping: where candidates overlap the longest wins, and of equal
   // spans the more specific type (checksummed identifiers first, names
-  // last). Thread-safe. Empty text gives no findings.
+  // last). Thread-safe. Empty text gives no findings. Speech-recognition
+  // text (all lower case, numbers as words) is read through a SpeechView
+  // (speech_form.h); offsets are always into `text`.
   std::vector<Finding> Find(std::string_view text) const;
 
   // As Find(text), keeping only `types`. Overlaps are resolved among all
@@ -97,6 +99,9 @@ class PiiDetector {
   std::string Redact(std::string_view text, InfoTypeSet types = InfoTypeSet::All()) const;
 
  private:
+  // Find over written text (capitals, digits); Find adds speech-form text.
+  std::vector<Finding> FindWritten(std::string_view text) const;
+
   const class NameGazetteer* names_;
 };
 
