@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk libicu-dev iso-codes liblz4-dev libjemalloc-dev libstemmer-dev
-  python3-fake-factory wamerican tzdata
+  python3-fake-factory wamerican tzdata libre2-dev
   clang llvm
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

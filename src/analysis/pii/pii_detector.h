@@ -35,6 +35,10 @@ enum class InfoType : uint8_t {
   kDateOfBirth,
   kStreetAddress,
   kPersonName,
+  // A custom info type of an inspect template (inspect_templates.h); the
+  // finding's custom_name names it. Not one of the kInfoTypeCount built-in
+  // types: never in an InfoTypeSet, never parsed from a name.
+  kCustom,
 };
 inline constexpr int kInfoTypeCount = 9;
 
@@ -69,9 +73,18 @@ struct Finding {
   size_t start;      // byte offsets into the text: [start, end)
   size_t end;
   float likelihood;  // (0, 1]; about 0.5 possible, 0.75 likely, 0.9 very likely
+  std::string_view custom_name = {};  // kCustom only: the custom type's name
 
   bool operator==(const Finding&) const = default;
 };
+
+// The name a finding is reported and redacted under: the DLP name of its
+// type, or its custom type's name.
+std::string_view FindingTypeName(const Finding& f);
+
+// Keeps the best of overlapping findings: longest first, then the most
+// specific type (a custom type first), then the most likely. Sorted by start.
+std::vector<Finding> ResolveOverlaps(std::vector<Finding> candidates);
 
 class PiiDetector {
  public:
