@@ -11,14 +11,32 @@ namespace {
 enum class NumKind : uint8_t { kNone, kUnit, kTeen, kTens, kHundred, kThousand, kRepeat, kAnd };
 
 struct NumWord {
-  NumKind kind;
-  int value;  // the unit, teen or tens value; the repeat count
-  bool zero_letter;  // "oh", "o": zero only inside a run
+  NumKind kind = NumKind::kNone;
+  int value = 0;  // the unit, teen or tens value; the repeat count
+  bool zero_letter = false;  // "oh", "o": zero only inside a run
 };
 
 // Classifies a word (any case) without allocating.
+// Bit (len) of kNumberLengths[letter]: some number word starts with that
+// letter and has that length ("t": two/ten 3, three 5, twelve/twenty/
+// thirty/triple 6, thirteen/thousand 8). Most words fail this test.
+constexpr uint16_t kNumberLengths[26] = {
+    /*a*/ 1 << 3, 0, 0, /*d*/ 1 << 6, /*e*/ (1 << 5) | (1 << 6) | (1 << 8), /*f*/ (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8),
+    0, /*h*/ 1 << 7, 0, 0, 0, 0, 0, /*n*/ (1 << 4) | (1 << 6) | (1 << 8),
+    /*o*/ (1 << 1) | (1 << 2) | (1 << 3), 0, 0, 0,
+    /*s*/ (1 << 3) | (1 << 5) | (1 << 7) | (1 << 9), /*t*/ (1 << 3) | (1 << 5) | (1 << 6) | (1 << 8),
+    0, 0, 0, 0, 0, /*z*/ 1 << 4};
+
+// Whether `w` may be a number word (by first letter and length): inline,
+// so that the common case costs a few instructions.
+inline bool MaybeNumberWord(std::string_view w) {
+  if (w.empty() || w.size() > 9) return false;
+  const char first = ToLowerAscii(w[0]);
+  return IsAsciiLower(first) && (kNumberLengths[first - 'a'] & (1u << w.size()));
+}
+
 NumWord ClassifyNumber(std::string_view w) {
-  if (w.size() < 1 || w.size() > 9) return {NumKind::kNone, 0, false};
+  if (!MaybeNumberWord(w)) return {NumKind::kNone, 0, false};
   char buf[9];
   for (size_t i = 0; i < w.size(); ++i) buf[i] = ToLowerAscii(w[i]);
   std::string_view s(buf, w.size());
@@ -45,20 +63,16 @@ NumWord ClassifyNumber(std::string_view w) {
       {"hundred", NumKind::kHundred, 0}, {"thousand", NumKind::kThousand, 0},
       {"double", NumKind::kRepeat, 2},   {"triple", NumKind::kRepeat, 3},
       {"and", NumKind::kAnd, 0}};
-  // Number words start with one of these letters; most words are out after
-  // one comparison.
-  switch (s[0]) {
-    case 'z': case 'o': case 't': case 'f': case 's': case 'e': case 'n': case 'h':
-    case 'd': case 'a':
-      break;
-    default:
-      return {NumKind::kNone, 0, false};
-  }
+  // Entries by first letter, so that most words are out after one switch.
+  static const auto* by_letter = [] {
+    auto* t = new std::vector<Entry>[26];
+    for (const Entry& e : kWords) t[e.word[0] - 'a'].push_back(e);
+    return t;
+  }();
+  if (!IsAsciiLower(s[0])) return {NumKind::kNone, 0, false};
   if (s == "oh" || s == "o") return {NumKind::kUnit, 0, true};
-  for (const Entry& e : kWords) {
-    if (e.word.size() == s.size() && e.word[0] == s[0] && e.word == s) {
-      return {e.kind, e.value, false};
-    }
+  for (const Entry& e : by_letter[s[0] - 'a']) {
+    if (e.word.size() == s.size() && e.word == s) return {e.kind, e.value, false};
   }
   return {NumKind::kNone, 0, false};
 }
@@ -75,6 +89,7 @@ struct Word {
   uint32_t start, end;
   bool number;       // starts with a digit
   bool plain_gap;    // only spaces (or one hyphen) since the previous word
+  bool glued;        // part of an address or name joined by '.', '@' or '_' ("jane.doe@x.com")
 };
 
 // Whether a letter (of any script) starts at byte i; sets *len.
@@ -132,8 +147,11 @@ void Words(std::string_view text, std::vector<Word>* out) {
         plain = false;
       }
     }
+    auto joiner = [](char ch) { return ch == '.' || ch == '@' || ch == '_'; };
+    const bool glued = (j + 1 < n && joiner(text[j]) && IsAsciiAlnum(text[j + 1])) ||
+                       (i >= 2 && joiner(text[i - 1]) && IsAsciiAlnum(text[i - 2]));
     out->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j), digit,
-                    plain && hyphens <= 1 && !out->empty()});
+                    plain && hyphens <= 1 && !out->empty(), glued});
     prev_end = i = j;
   }
 }
@@ -323,6 +341,15 @@ const WordSet& Particles() {
   static const WordSet* set = new WordSet(kParticles);
   return *set;
 }
+// The last words of the naming cues of Truecaser::NameCue.
+constexpr std::string_view kCueEnds[] = {
+    "is", "name's", "names", "named", "called", "mr", "mrs", "ms", "miss", "dr", "doctor",
+    "surname", "name", "i'm", "im", "am", "hi", "hello", "hey", "thanks", "you", "bye", "with",
+    "to", "speaking", "dear"};
+const WordSet& CueEnds() {
+  static const WordSet* set = new WordSet(kCueEnds);
+  return *set;
+}
 const WordSet& StreetSuffixes() {
   static const WordSet* set = new WordSet(kStreetSuffixes);
   return *set;
@@ -374,17 +401,23 @@ class Truecaser {
   void Run() {
     const size_t n = w_.size();
     for (size_t k = 0; k < n; ++k) {
+      if (w_[k].glued) continue;  // inside an email address, a host name, an id
       if (w_[k].number) {
         if (!Street(k)) EuropeanStreet(k + 1, 4);
         continue;
       }
       if (Upper(k)) continue;  // capitalised by an earlier rule
-      if (LeadingStreetTypes().Contains(Text(k)) && EuropeanStreet(k, 5)) continue;
       int cue = NameCue(k);
       if (cue > 0) {
         Name(k, cue == 2);
         continue;
       }
+      if (NumberAhead(k) && LeadingStreetTypes().Contains(Text(k)) && EuropeanStreet(k, 5)) {
+        continue;
+      }
+      // Most words of lower-case text are no rare name: a cached filter
+      // spares the gazetteer lookup.
+      if (!names_.MaybeRareName(Text(k))) continue;
       uint8_t f = FlagsOf(text_, w_[k], names_);
       // A known name that is not an English word or a city: "maria".
       if ((f & kNameFlags) && !(f & (NameGazetteer::kCommonWord | NameGazetteer::kPlace)) &&
@@ -425,17 +458,34 @@ class Truecaser {
     return k >= 1 && w_[k].plain_gap && IsWord(k - 1, a);
   }
   bool Upper(size_t k) const { return IsUpperAt(text_, w_[k].start); }
+  bool NumberAhead(size_t k) const {
+    for (size_t j = k + 1; j < w_.size() && j <= k + 5; ++j) {
+      if (w_[j].number) return true;
+    }
+    return false;
+  }
   // Neither a known name nor an English word ("tomomi", "allika").
   bool Unknown(size_t k) const {
     return !w_[k].number && w_[k].end - w_[k].start >= 3 && FlagsOf(text_, w_[k], names_) == 0 &&
            !NotNames().Contains(Text(k));
   }
-  void Cap(size_t k) { UpperFirst(&text_[w_[k].start], w_[k].end - w_[k].start); }
+  void Cap(size_t k) {
+    UpperFirst(&text_[w_[k].start], w_[k].end - w_[k].start);
+    changed_ = true;
+  }
+
+ public:
+  bool changed() const { return changed_; }
+
+ private:
 
   // 2: a naming phrase ("name is", "name's", "called"); 1: a greeting or
   // introduction ("hi", "this is", "i'm", "speaking with"); 0: none.
   int NameCue(size_t k) const {
-    if (k == 0) return 0;
+    if (k == 0 || !w_[k].plain_gap || w_[k - 1].number || w_[k - 1].end - w_[k - 1].start > 8 ||
+        !CueEnds().Contains(Text(k - 1))) {
+      return 0;
+    }
     if (Before(k, "name", "is") || Before(k, "name's") || Before(k, "names") ||
         Before(k, "named") || Before(k, "called") || Before(k, "mr") || Before(k, "mrs") ||
         Before(k, "ms") || Before(k, "miss") || Before(k, "dr") || Before(k, "doctor") ||
@@ -545,6 +595,7 @@ class Truecaser {
                    (f == 0 && t.size() >= 3);
       if (t.size() == 2 && UsStates().Contains(t) && j + 1 < w_.size() && w_[j + 1].number) {
         text_[w_[j].start] = ToUpperAscii(text_[w_[j].start]);
+        changed_ = true;
         text_[w_[j].start + 1] = ToUpperAscii(text_[w_[j].start + 1]);
         break;
       }
@@ -566,38 +617,42 @@ class Truecaser {
   std::string& text_;
   const std::vector<Word>& w_;
   const NameGazetteer& names_;
+  bool changed_ = false;
 };
 
 }  // namespace
 
 bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
+  // One pass over the words decides whether a view is needed: is the
+  // text lower case but for "I", and does a number word follow a number
+  // word or digits?
   thread_local std::vector<Word> words;
   Words(text, &words);
-  bool lower = true;
-  bool numbers = false;
+  bool lower = true, numbers = false;
+  int prev = 0;  // the previous word, if joined plainly: 1 a number word, 2 digits
   for (const Word& w : words) {
-    if (!w.number) {
-      char c = text[w.start];
-      if (IsAsciiUpper(c)) {
+    if (!w.plain_gap) prev = 0;
+    if (w.number) {
+      if (prev == 1) numbers = true;
+      prev = 2;
+      continue;
+    }
+    if (lower) {
+      for (uint32_t i = w.start; i < w.end; ++i) {
         // "I", "I'm", "I'll": not evidence of written text.
-        bool pronoun = c == 'I' && (w.end - w.start == 1 || text[w.start + 1] == '\'');
-        if (!pronoun) lower = false;
+        if (IsAsciiUpper(text[i]) &&
+            !(i == w.start && text[i] == 'I' && (w.end == i + 1 || text[i + 1] == '\''))) {
+          lower = false;
+          break;
+        }
       }
-      if (!numbers) {
-        NumWord nw = ClassifyNumber(text.substr(w.start, w.end - w.start));
-        numbers = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd && !nw.zero_letter;
-      }
-    } else {
-      for (uint32_t i = w.start; i < w.end; ++i) lower &= !IsAsciiUpper(text[i]);
     }
-    if (!lower && numbers) break;
-  }
-  for (size_t i = 0; lower && i < text.size(); ++i) {
-    if (IsAsciiUpper(text[i])) {
-      bool pronoun = text[i] == 'I' && (i == 0 || !IsAsciiAlpha(text[i - 1])) &&
-                     (i + 1 == text.size() || !IsAsciiAlpha(text[i + 1]));
-      if (!pronoun) lower = false;
-    }
+    const std::string_view word = text.substr(w.start, w.end - w.start);
+    NumWord nw;
+    if (MaybeNumberWord(word)) nw = ClassifyNumber(word);
+    const bool num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
+    if (num && prev != 0) numbers = true;
+    prev = num ? 1 : 0;
   }
   if (!lower && !numbers) return false;
 
@@ -611,6 +666,7 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
       // A run: number words and digit groups joined by spaces or a hyphen,
       // starting with a number word or digits (not "oh", "and").
       auto starts = [&](size_t m) {
+        if (words[m].glued) return false;
         std::string_view s = text.substr(words[m].start, words[m].end - words[m].start);
         if (AllDigits(s)) return true;
         NumWord nw = ClassifyNumber(s);
@@ -621,7 +677,7 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
         continue;
       }
       size_t e = k + 1;
-      while (e < words.size() && words[e].plain_gap) {
+      while (e < words.size() && words[e].plain_gap && !words[e].glued) {
         std::string_view s = text.substr(words[e].start, words[e].end - words[e].start);
         if (!AllDigits(s) && ClassifyNumber(s).kind == NumKind::kNone) break;
         ++e;
@@ -662,7 +718,10 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
   text_.append(text.substr(copied));
   if (lower) {
     if (!runs_.empty()) Words(text_, &words);
-    Truecaser(&text_, words, names).Run();
+    Truecaser truecaser(&text_, words, names);
+    truecaser.Run();
+    // Nothing capitalised and no number replaced: the text reads as it is.
+    if (!truecaser.changed() && runs_.empty()) return false;
   }
   return true;
 }
