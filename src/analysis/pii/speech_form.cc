@@ -620,41 +620,74 @@ class Truecaser {
   bool changed_ = false;
 };
 
+// Whether a number word follows a number word or digits, joined by spaces
+// or a hyphen ("four one", "415 five"): a byte scan, no allocation.
+bool HasSpokenNumberRun(std::string_view text) {
+  int prev = 0;  // 1 a number word, 2 digits
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const char c = text[i];
+    if (IsAsciiAlpha(c)) {
+      size_t j = i + 1;
+      while (j < n && IsAsciiAlpha(text[j])) ++j;
+      const std::string_view w = text.substr(i, j - i);
+      bool num = false;
+      if (MaybeNumberWord(w)) {
+        const NumWord nw = ClassifyNumber(w);
+        num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
+      }
+      if (num && prev != 0) return true;
+      prev = num ? 1 : 0;
+      i = j;
+    } else if (IsDigit(c)) {
+      while (i < n && IsAsciiAlnum(text[i])) ++i;
+      if (prev == 1) return true;
+      prev = 2;
+    } else {
+      if (c != ' ' && c != '-') prev = 0;
+      ++i;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
-  // One pass over the words decides whether a view is needed: is the
-  // text lower case but for "I", and does a number word follow a number
-  // word or digits?
+  // Written text (capitals) needs a view only for spoken-number runs; a
+  // byte scan tells it, without collecting words.
+  bool lower = true;
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
+    // "I", "I'm", "I'll": not evidence of written text.
+    if (IsAsciiUpper(text[i]) &&
+        !(text[i] == 'I' && (i == 0 || !IsAsciiAlpha(text[i - 1])) &&
+          (i + 1 == n || !IsAsciiAlpha(text[i + 1]) ))) {
+      lower = false;
+      break;
+    }
+  }
+  if (!lower && !HasSpokenNumberRun(text)) return false;
   thread_local std::vector<Word> words;
   Words(text, &words);
-  bool lower = true, numbers = false;
-  int prev = 0;  // the previous word, if joined plainly: 1 a number word, 2 digits
-  for (const Word& w : words) {
-    if (!w.plain_gap) prev = 0;
-    if (w.number) {
-      if (prev == 1) numbers = true;
-      prev = 2;
-      continue;
-    }
-    if (lower) {
-      for (uint32_t i = w.start; i < w.end; ++i) {
-        // "I", "I'm", "I'll": not evidence of written text.
-        if (IsAsciiUpper(text[i]) &&
-            !(i == w.start && text[i] == 'I' && (w.end == i + 1 || text[i + 1] == '\''))) {
-          lower = false;
-          break;
-        }
+  bool numbers = !lower;  // HasSpokenNumberRun said so
+  if (lower) {
+    int prev = 0;  // the previous word, if joined plainly: 1 a number word, 2 digits
+    for (const Word& w : words) {
+      if (!w.plain_gap) prev = 0;
+      if (w.number) {
+        if (prev == 1) numbers = true;
+        prev = 2;
+        continue;
       }
+      const std::string_view word = text.substr(w.start, w.end - w.start);
+      NumWord nw;
+      if (MaybeNumberWord(word)) nw = ClassifyNumber(word);
+      const bool num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
+      if (num && prev != 0) numbers = true;
+      prev = num ? 1 : 0;
     }
-    const std::string_view word = text.substr(w.start, w.end - w.start);
-    NumWord nw;
-    if (MaybeNumberWord(word)) nw = ClassifyNumber(word);
-    const bool num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
-    if (num && prev != 0) numbers = true;
-    prev = num ? 1 : 0;
   }
-  if (!lower && !numbers) return false;
 
   text_.clear();
   runs_.clear();
