@@ -38,6 +38,7 @@
 #include <rapidjson/document.h>
 
 #include "analysis/pii/checksums.h"
+#include "analysis/pii/inspect_templates.h"
 #include "analysis/pii/name_lists.h"
 #include "analysis/pii/scan_util.h"
 #include "analysis/pii/speech_form.h"
@@ -351,6 +352,85 @@ void Report(const char* title, const std::map<std::string, Counts>& counts, cons
               Ratio(kept.kept, kept.words));
 }
 
+// ABCD chats with hand labels (bench/pii/abcd_labels.tsv): recall per type
+// over every non-action turn, in the chosen form, with an inspect template
+// for the custom types; every turn's non-PII words count for "kept".
+int EvaluateAbcd(const std::string& data, const std::string& labels_path,
+                 const std::string& template_path, const std::string& form) {
+  rapidjson::Document doc;
+  if (!ReadJsonArray(data, "eval_pii", &doc)) return 1;
+  std::ifstream tf(template_path);
+  std::stringstream ts;
+  ts << tf.rdbuf();
+  auto tmpl = parley::analysis::pii::InspectTemplate::Parse(ts.str());
+  if (!tmpl.ok()) {
+    std::fprintf(stderr, "eval_pii: %s: %s\n", template_path.c_str(),
+                 std::string(tmpl.status().message()).c_str());
+    return 1;
+  }
+  std::map<std::pair<int, int>, Record> turns;  // (convo, turn) -> record
+  for (const auto& c : doc.GetArray()) {
+    int id = c["convo_id"].GetInt();
+    const auto& original = c["original"].GetArray();
+    for (rapidjson::SizeType i = 0; i < original.Size(); ++i) {
+      if (std::string(original[i][0].GetString()) == "action") continue;
+      turns[{id, static_cast<int>(i)}].text = original[i][1].GetString();
+    }
+  }
+  std::ifstream lf(labels_path);
+  std::string line;
+  while (std::getline(lf, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    int id, turn;
+    std::string type;
+    size_t a, b;
+    ls >> id >> turn >> type >> a >> b;
+    turns[{id, turn}].gold.push_back({type, a, b});
+  }
+  const parley::analysis::pii::PiiDetector detector;
+  std::map<std::string, std::pair<int, int>> recall;  // type -> (found, gold)
+  Kept kept;
+  int predicted = 0, wrong = 0;
+  for (auto& [key, rec0] : turns) {
+    Record rec = form == "written" ? rec0 : SpeechForm(rec0, form == "spoken");
+    std::vector<Finding> found = tmpl->Find(detector, rec.text);
+    for (const Span& g : rec.gold) {
+      bool hit = false;
+      for (const Finding& f : found) {
+        hit |= std::string(parley::analysis::pii::FindingTypeName(f)) == g.type &&
+               Overlaps(f.start, f.end, g.start, g.end);
+      }
+      recall[g.type].first += hit;
+      recall[g.type].second += 1;
+    }
+    for (const Finding& f : found) {
+      ++predicted;
+      bool ok = false;
+      for (const Span& g : rec.gold) ok |= Overlaps(f.start, f.end, g.start, g.end);
+      if (!ok) {
+        ++wrong;
+        std::printf("FP    %s: \"%s\" in: %s\n",
+                    std::string(parley::analysis::pii::FindingTypeName(f)).c_str(),
+                    rec.text.substr(f.start, f.end - f.start).c_str(), rec.text.c_str());
+      }
+    }
+    // Gold types are targets here whatever their name.
+    Record any = rec;
+    for (Span& g : any.gold) g.type = "PERSON_NAME";
+    CountKept(any, found, &kept);
+  }
+  std::printf("\n### ABCD chats, %s form (%zu turns)\n\n| type | gold | found | recall |\n|---|---:|---:|---:|\n",
+              form.c_str(), turns.size());
+  for (const auto& [type, fg] : recall) {
+    std::printf("| %s | %d | %d | %.3f |\n", type.c_str(), fg.second, fg.first,
+                Ratio(fg.first, fg.second));
+  }
+  std::printf("\nPredictions: %d, on no gold span: %d. Non-PII words kept: %d of %d = %.3f.\n",
+              predicted, wrong, kept.kept, kept.words, Ratio(kept.kept, kept.words));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -370,6 +450,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "eval_pii: --form is written, speech or spoken\n");
         return 2;
       }
+    } else if (a == "--abcd" && i + 3 < argc) {
+      // --abcd DATA LABELS TEMPLATE [--form F] must come last but for --form.
+      std::string data = argv[i + 1], labels = argv[i + 2], tmpl = argv[i + 3];
+      for (int k = i + 4; k + 1 < argc; ++k) {
+        if (std::string(argv[k]) == "--form") form = argv[k + 1];
+      }
+      return EvaluateAbcd(data, labels, tmpl, form);
     } else if (a == "--max-errors" && i + 1 < argc) {
       max_errors = std::stoi(argv[++i]);
     } else if (a == "--lines") {  // each stdin line: its findings, for checking a dev set
