@@ -406,18 +406,21 @@ class Truecaser {
         if (!Street(k)) EuropeanStreet(k + 1, 4);
         continue;
       }
-      if (Upper(k)) continue;  // capitalised by an earlier rule
+      const unsigned char first = static_cast<unsigned char>(text_[w_[k].start]);
+      if (first >= 0x80 ? Upper(k) : IsAsciiUpper(static_cast<char>(first))) {
+        continue;  // capitalised by an earlier rule
+      }
       int cue = NameCue(k);
       if (cue > 0) {
         Name(k, cue == 2);
         continue;
       }
-      if (NumberAhead(k) && LeadingStreetTypes().Contains(Text(k)) && EuropeanStreet(k, 5)) {
+      if (LeadingStreetTypes().Contains(Text(k)) && NumberAhead(k) && EuropeanStreet(k, 5)) {
         continue;
       }
-      // Most words of lower-case text are no rare name: a cached filter
-      // spares the gazetteer lookup.
-      if (!names_.MaybeRareName(Text(k))) continue;
+      // Most words of lower-case text are no rare name (and names have
+      // three letters or more): a cached filter spares the gazetteer lookup.
+      if (w_[k].end - w_[k].start < 3 || !names_.MaybeRareName(Text(k))) continue;
       uint8_t f = FlagsOf(text_, w_[k], names_);
       // A known name that is not an English word or a city: "maria".
       if ((f & kNameFlags) && !(f & (NameGazetteer::kCommonWord | NameGazetteer::kPlace)) &&
