@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev rapidjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk libicu-dev iso-codes liblz4-dev libjemalloc-dev libstemmer-dev
-  python3-fake-factory wamerican tzdata python3-requests
+  python3-fake-factory wamerican tzdata python3-requests libre2-dev
   libsndfile1-dev libsoxr-dev libcurl4-openssl-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata
   clang llvm

@@ -7,7 +7,11 @@
 // [375, 750) the held-out half, whose figures are the honest ones. Both
 // halves and the whole file are reported.
 //
-//   eval_pii [--data PATH] [--errors TYPE] [--max-errors N]
+//   eval_pii [--data PATH] [--form written|speech|spoken] [--errors TYPE] [--max-errors N]
+//
+// --form speech evaluates the recogniser-style form of every sentence
+// (lower case, punctuation removed); --form spoken also spells digits out
+// ("four one five"). See SpeechForm.
 //   eval_pii --show TEXT      (the findings in TEXT)
 //   eval_pii --lines < FILE   (each line with its findings, tab-separated)
 //
@@ -20,6 +24,7 @@
 // date-of-birth label: DATE_OF_BIRTH predictions are checked against the
 // DATE_TIME spans (precision only). Other labels (ORGANIZATION, GPE, ...)
 // have no DLP type here; a prediction on one counts as a false positive.
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -33,6 +38,10 @@
 #include <rapidjson/document.h>
 
 #include "analysis/pii/checksums.h"
+#include "analysis/pii/inspect_templates.h"
+#include "analysis/pii/name_lists.h"
+#include "analysis/pii/scan_util.h"
+#include "analysis/pii/speech_form.h"
 #include "bench/common/eval_data.h"
 #include "analysis/pii/pii_detector.h"
 
@@ -90,6 +99,90 @@ bool Load(const std::string& path, std::vector<Record>* records) {
   return true;
 }
 
+// The speech form of a record, as a recogniser would write it: lower case,
+// punctuation gone (kept only inside words: "don't", "a.b@c.de", "10.0.0.1"),
+// digit separators ("-", "/") as spaces; with `spell`, every all-digit word
+// spelled out ("415" -> "four one five"). Gold spans move with their text.
+Record SpeechForm(const Record& in, bool spell) {
+  static const char* kDigitWords[] = {"zero", "one", "two", "three", "four",
+                                      "five", "six", "seven", "eight", "nine"};
+  const std::string& t = in.text;
+  const size_t n = t.size();
+  auto alnum = [&](size_t i) {
+    return i < n && (std::isalnum(static_cast<unsigned char>(t[i])) ||
+                     static_cast<unsigned char>(t[i]) >= 0x80);
+  };
+  auto digit = [&](size_t i) { return i < n && t[i] >= '0' && t[i] <= '9'; };
+  std::string out;
+  std::vector<size_t> map(n + 1);  // output size before byte i
+  auto space = [&] {
+    if (!out.empty() && out.back() != ' ') out.push_back(' ');
+  };
+  for (size_t i = 0; i < n; ++i) {
+    map[i] = out.size();
+    unsigned char c = t[i];
+    bool between = i > 0 && alnum(i - 1) && alnum(i + 1);
+    if (c >= 0x80) {
+      // Lower-case Latin-1, Latin Extended-A and Cyrillic capitals.
+      size_t len;
+      uint32_t cp = parley::analysis::pii::DecodeUtf8(t, i, &len);
+      uint32_t lo = cp;
+      if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x410 && cp <= 0x42F)) lo = cp + 0x20;
+      if ((cp >= 0x100 && cp <= 0x137 && cp % 2 == 0) || (cp >= 0x139 && cp <= 0x148 && cp % 2) ||
+          (cp >= 0x14A && cp <= 0x177 && cp % 2 == 0) || (cp >= 0x179 && cp <= 0x17E && cp % 2)) {
+        lo = cp + 1;
+      }
+      if (len == 2 && lo != cp) {
+        out.push_back(static_cast<char>(0xC0 | (lo >> 6)));
+        out.push_back(static_cast<char>(0x80 | (lo & 0x3F)));
+      } else {
+        out.append(t, i, len);
+      }
+      for (size_t k = 1; k < len && i + k <= n; ++k) map[i + k] = out.size();
+      i += len - 1;
+    } else if (std::isalpha(c)) {
+      out.push_back(static_cast<char>(std::tolower(c)));
+    } else if (std::isdigit(c)) {
+      bool word_start = i == 0 || !alnum(i - 1);
+      size_t j = i;
+      while (digit(j)) ++j;
+      bool whole = word_start && !alnum(j) && !(j < n && (t[j] == '.' || t[j] == '@') && alnum(j + 1));
+      if (spell && whole) {
+        // Spell the whole digit run out; its bytes map to the spelled words.
+        for (size_t k = i; k < j; ++k) {
+          map[k] = out.size();
+          if (k > i) out.push_back(' ');
+          out += kDigitWords[t[k] - '0'];
+        }
+        i = j - 1;
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    } else if (std::isspace(c)) {
+      space();
+    } else if (between && (c == '.' || c == '@' || c == '_' || c == '\'' || c == ':')) {
+      out.push_back(static_cast<char>(c));
+    } else if (between && (c == '-' || c == '/') && digit(i - 1) && digit(i + 1)) {
+      space();
+    } else if (between && c == '-') {
+      out.push_back('-');
+    } else if (between) {
+      space();
+    }
+    // Any other punctuation is dropped.
+  }
+  map[n] = out.size();
+  Record r;
+  r.text = out;
+  for (const Span& g : in.gold) {
+    size_t a = map[g.start], b = map[g.end];
+    while (a < b && out[a] == ' ') ++a;
+    while (b > a && out[b - 1] == ' ') --b;
+    if (a < b) r.gold.push_back({g.type, a, b});
+  }
+  return r;
+}
+
 struct Counts {
   int gold = 0, pred = 0;
   int exact_tp = 0;
@@ -134,14 +227,49 @@ const char* kTypes[] = {"EMAIL_ADDRESS", "PHONE_NUMBER",  "CREDIT_CARD_NUMBER",
                         "US_SOCIAL_SECURITY_NUMBER", "IBAN_CODE", "IP_ADDRESS",
                         "STREET_ADDRESS", "PERSON_NAME"};
 
+bool IsTarget(const std::string& type) {
+  for (const char* t : kTypes) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+// Words (runs of non-space) outside every gold PII span, and how many of
+// them no prediction touches.
+struct Kept {
+  int words = 0, kept = 0;
+};
+void CountKept(const Record& rec, const std::vector<Finding>& found, Kept* k) {
+  const std::string& t = rec.text;
+  size_t i = 0;
+  while (i < t.size()) {
+    if (std::isspace(static_cast<unsigned char>(t[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < t.size() && !std::isspace(static_cast<unsigned char>(t[j]))) ++j;
+    bool pii = false;
+    for (const Span& g : rec.gold) pii |= IsTarget(g.type) && Overlaps(i, j, g.start, g.end);
+    if (!pii) {
+      ++k->words;
+      bool touched = false;
+      for (const Finding& f : found) touched |= Overlaps(i, j, f.start, f.end);
+      k->kept += !touched;
+    }
+    i = j;
+  }
+}
+
 void Evaluate(const parley::analysis::pii::PiiDetector& detector,
               const std::vector<Record>& records, size_t from, size_t to,
               std::map<std::string, Counts>* counts, Counts* dob, const std::string& errors_type,
-              int max_errors) {
+              int max_errors, Kept* kept) {
   int printed = 0;
   for (size_t r = from; r < to; ++r) {
     const Record& rec = records[r];
     std::vector<Finding> found = detector.Find(rec.text);
+    CountKept(rec, found, kept);
     for (const Span& g : rec.gold) {
       if (!counts->count(g.type)) continue;
       Counts& c = (*counts)[g.type];
@@ -193,7 +321,8 @@ void Evaluate(const parley::analysis::pii::PiiDetector& detector,
 
 double Ratio(int a, int b) { return b == 0 ? 0.0 : static_cast<double>(a) / b; }
 
-void Report(const char* title, const std::map<std::string, Counts>& counts, const Counts& dob) {
+void Report(const char* title, const std::map<std::string, Counts>& counts, const Counts& dob,
+            const Kept& kept) {
   std::printf("\n### %s\n\n", title);
   std::printf("| type | gold | predicted | P exact | R exact | P overlap | R overlap | gold invalid | R on valid gold |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -219,6 +348,87 @@ void Report(const char* title, const std::map<std::string, Counts>& counts, cons
   std::printf("\nGold card numbers failing the Luhn check: %d; with no known issuer prefix for "
               "their length: %d.\n",
               cards.card_luhn_fail, cards.card_prefix_fail);
+  std::printf("Non-PII words kept: %d of %d = %.3f.\n", kept.kept, kept.words,
+              Ratio(kept.kept, kept.words));
+}
+
+// ABCD chats with hand labels (bench/pii/abcd_labels.tsv): recall per type
+// over every non-action turn, in the chosen form, with an inspect template
+// for the custom types; every turn's non-PII words count for "kept".
+int EvaluateAbcd(const std::string& data, const std::string& labels_path,
+                 const std::string& template_path, const std::string& form) {
+  rapidjson::Document doc;
+  if (!ReadJsonArray(data, "eval_pii", &doc)) return 1;
+  std::ifstream tf(template_path);
+  std::stringstream ts;
+  ts << tf.rdbuf();
+  auto tmpl = parley::analysis::pii::InspectTemplate::Parse(ts.str());
+  if (!tmpl.ok()) {
+    std::fprintf(stderr, "eval_pii: %s: %s\n", template_path.c_str(),
+                 std::string(tmpl.status().message()).c_str());
+    return 1;
+  }
+  std::map<std::pair<int, int>, Record> turns;  // (convo, turn) -> record
+  for (const auto& c : doc.GetArray()) {
+    int id = c["convo_id"].GetInt();
+    const auto& original = c["original"].GetArray();
+    for (rapidjson::SizeType i = 0; i < original.Size(); ++i) {
+      if (std::string(original[i][0].GetString()) == "action") continue;
+      turns[{id, static_cast<int>(i)}].text = original[i][1].GetString();
+    }
+  }
+  std::ifstream lf(labels_path);
+  std::string line;
+  while (std::getline(lf, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    int id, turn;
+    std::string type;
+    size_t a, b;
+    ls >> id >> turn >> type >> a >> b;
+    turns[{id, turn}].gold.push_back({type, a, b});
+  }
+  const parley::analysis::pii::PiiDetector detector;
+  std::map<std::string, std::pair<int, int>> recall;  // type -> (found, gold)
+  Kept kept;
+  int predicted = 0, wrong = 0;
+  for (auto& [key, rec0] : turns) {
+    Record rec = form == "written" ? rec0 : SpeechForm(rec0, form == "spoken");
+    std::vector<Finding> found = tmpl->Find(detector, rec.text);
+    for (const Span& g : rec.gold) {
+      bool hit = false;
+      for (const Finding& f : found) {
+        hit |= std::string(parley::analysis::pii::FindingTypeName(f)) == g.type &&
+               Overlaps(f.start, f.end, g.start, g.end);
+      }
+      recall[g.type].first += hit;
+      recall[g.type].second += 1;
+    }
+    for (const Finding& f : found) {
+      ++predicted;
+      bool ok = false;
+      for (const Span& g : rec.gold) ok |= Overlaps(f.start, f.end, g.start, g.end);
+      if (!ok) {
+        ++wrong;
+        std::printf("FP    %s: \"%s\" in: %s\n",
+                    std::string(parley::analysis::pii::FindingTypeName(f)).c_str(),
+                    rec.text.substr(f.start, f.end - f.start).c_str(), rec.text.c_str());
+      }
+    }
+    // Gold types are targets here whatever their name.
+    Record any = rec;
+    for (Span& g : any.gold) g.type = "PERSON_NAME";
+    CountKept(any, found, &kept);
+  }
+  std::printf("\n### ABCD chats, %s form (%zu turns)\n\n| type | gold | found | recall |\n|---|---:|---:|---:|\n",
+              form.c_str(), turns.size());
+  for (const auto& [type, fg] : recall) {
+    std::printf("| %s | %d | %d | %.3f |\n", type.c_str(), fg.second, fg.first,
+                Ratio(fg.first, fg.second));
+  }
+  std::printf("\nPredictions: %d, on no gold span: %d. Non-PII words kept: %d of %d = %.3f.\n",
+              predicted, wrong, kept.kept, kept.words, Ratio(kept.kept, kept.words));
+  return 0;
 }
 
 }  // namespace
@@ -226,6 +436,7 @@ void Report(const char* title, const std::map<std::string, Counts>& counts, cons
 int main(int argc, char** argv) {
   std::string path = PARLEY_PII_DATA;
   std::string errors_type;
+  std::string form = "written";
   int max_errors = 50;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -233,6 +444,19 @@ int main(int argc, char** argv) {
       path = argv[++i];
     } else if (a == "--errors" && i + 1 < argc) {
       errors_type = argv[++i];
+    } else if (a == "--form" && i + 1 < argc) {
+      form = argv[++i];
+      if (form != "written" && form != "speech" && form != "spoken") {
+        std::fprintf(stderr, "eval_pii: --form is written, speech or spoken\n");
+        return 2;
+      }
+    } else if (a == "--abcd" && i + 3 < argc) {
+      // --abcd DATA LABELS TEMPLATE [--form F] must come last but for --form.
+      std::string data = argv[i + 1], labels = argv[i + 2], tmpl = argv[i + 3];
+      for (int k = i + 4; k + 1 < argc; ++k) {
+        if (std::string(argv[k]) == "--form") form = argv[k + 1];
+      }
+      return EvaluateAbcd(data, labels, tmpl, form);
     } else if (a == "--max-errors" && i + 1 < argc) {
       max_errors = std::stoi(argv[++i]);
     } else if (a == "--lines") {  // each stdin line: its findings, for checking a dev set
@@ -250,6 +474,10 @@ int main(int argc, char** argv) {
     } else if (a == "--show" && i + 1 < argc) {  // findings in one text, for debugging
       const parley::analysis::pii::PiiDetector detector;
       std::string text = argv[++i];
+      parley::analysis::pii::SpeechView view;
+      if (view.Build(text, parley::analysis::pii::NameGazetteer::Default())) {
+        std::printf("speech view: %s\n", view.text().c_str());
+      }
       for (const Finding& f : detector.Find(text)) {
         std::printf("%s [%zu, %zu) %.2f \"%s\"\n", std::string(InfoTypeName(f.type)).c_str(),
                     f.start, f.end, f.likelihood, text.substr(f.start, f.end - f.start).c_str());
@@ -270,6 +498,9 @@ int main(int argc, char** argv) {
                  path.c_str());
     return 1;
   }
+  if (form != "written") {
+    for (Record& r : records) r = SpeechForm(r, form == "spoken");
+  }
   const parley::analysis::pii::PiiDetector detector;
   const size_t half = records.size() / 2;
   auto fresh = [] {
@@ -277,13 +508,14 @@ int main(int argc, char** argv) {
     for (const char* t : kTypes) m[t];
     return m;
   };
-  std::printf("eval_pii: %s, %zu records; tuning half [0, %zu), held-out half [%zu, %zu)\n",
-              path.c_str(), records.size(), half, half, records.size());
+  std::printf("eval_pii: %s, %zu records, %s form; tuning half [0, %zu), held-out half [%zu, %zu)\n",
+              path.c_str(), records.size(), form.c_str(), half, half, records.size());
   if (!errors_type.empty()) {
     // Errors are shown for the tuning half only: the held-out half stays unseen.
     auto c = fresh();
     Counts dob;
-    Evaluate(detector, records, 0, half, &c, &dob, errors_type, max_errors);
+    Kept kept;
+    Evaluate(detector, records, 0, half, &c, &dob, errors_type, max_errors, &kept);
     return 0;
   }
   struct Part {
@@ -298,8 +530,9 @@ int main(int argc, char** argv) {
   for (const Part& p : parts) {
     auto c = fresh();
     Counts dob;
-    Evaluate(detector, records, p.from, p.to, &c, &dob, "", 0);
-    Report(p.title.c_str(), c, dob);
+    Kept kept;
+    Evaluate(detector, records, p.from, p.to, &c, &dob, "", 0, &kept);
+    Report(p.title.c_str(), c, dob, kept);
   }
   return 0;
 }

@@ -94,6 +94,7 @@ struct ServeFlags {
   float intent_threshold = 0.5f;
   std::string export_dir = "var/exports";
   std::string auth_file;
+  std::string inspect_templates;  // JSON file of DLP-shaped inspect templates
   bool insecure = false;
   // HTTP hardening (issue 9): TLS, limits, Host and Origin checks.
   std::string tls_cert, tls_key;
@@ -462,7 +463,18 @@ int Serve(const ServeFlags& flags) {
               << "; `parley keys create` turns authentication on" << std::endl;
   }
   parley::service::SettingsService settings(&resources);
-  parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings);
+  parley::analysis::pii::InspectTemplates inspect_templates;
+  if (!flags.inspect_templates.empty()) {
+    auto loaded = parley::analysis::pii::InspectTemplates::Load(flags.inspect_templates);
+    if (!loaded.ok()) {
+      std::cerr << "parley: --inspect-templates " << flags.inspect_templates << ": "
+                << loaded.status().message() << "\n";
+      return 2;
+    }
+    inspect_templates = std::move(*loaded);
+  }
+  parley::service::IngestService ingest(&conversations, &analysis, &operations, &settings,
+                                        &inspect_templates);
   parley::service::MessageService messages(&conversations);
   parley::service::KnowledgeService knowledge(&resources, config.blobs);
   parley::service::VirtualAgentService agent(&resources, &knowledge, &conversations, &messages);
@@ -813,6 +825,10 @@ void AddServeCommand(CLI::App& app) {
                         "Lowest confidence an analysis reports an intent with")
       ->check(CLI::Range(0.0f, 1.0f))
       ->capture_default_str();
+  serve_cmd->add_option("--inspect-templates", serve->inspect_templates,
+                        "JSON file of DLP-shaped inspect templates ({\"inspectTemplates\": [...]}) "
+                        "that an Insights redactionConfig.inspectTemplate may name: built-in and "
+                        "custom info types (regex, word list, hotwords) per project");
   serve_cmd->add_option("--export-dir", serve->export_dir,
                         "Directory insightsdata:export writes to (PROJECT/DATASET/TABLE.*); created on the first export")
       ->check(kDirectoryOrAbsent)

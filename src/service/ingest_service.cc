@@ -47,10 +47,12 @@ absl::StatusOr<Uploaded> IngestService::Upload(UploadRequest request) {
     inspect = settings->inspect_template();
   }
   if (!deidentify.empty() || !inspect.empty()) {
+    const analysis::pii::InspectTemplate* tmpl =
+        templates_ != nullptr && !inspect.empty() ? templates_->Get(inspect) : nullptr;
     int spans = 0;
     for (core::Message& m : *c.mutable_messages()) {
       const int before = m.redactions_size();
-      spans += analysis::pii::RedactMessage(detector_, analysis::pii::InfoTypeSet::All(), &m);
+      spans += analysis::pii::RedactMessage(detector_, tmpl, &m);
       // The new redactions are the ones without a moment.
       if (m.redactions_size() != before) {
         for (core::Redaction& r : *m.mutable_redactions()) {

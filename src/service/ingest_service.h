@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "analysis/pii/inspect_templates.h"
 #include "analysis/pii/pii_detector.h"
 #include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
@@ -38,10 +39,14 @@ struct Uploaded {
 class IngestService {
  public:
   // Everything must outlive the service.
+  // `templates` (may be null): the deployment's inspect templates; when the
+  // redaction config's inspectTemplate names one, its built-in and custom
+  // info types are what is redacted, otherwise every built-in type.
   IngestService(ConversationService* conversations, AnalysisService* analysis,
-                OperationService* operations, SettingsService* settings)
+                OperationService* operations, SettingsService* settings,
+                const analysis::pii::InspectTemplates* templates = nullptr)
       : conversations_(conversations), analysis_(analysis), operations_(operations),
-        settings_(settings) {}
+        settings_(settings), templates_(templates) {}
 
   // Stores the conversation (redacted when a template applies) and its done
   // UploadJob operation in one store transaction (both or neither; the
@@ -54,6 +59,7 @@ class IngestService {
   AnalysisService* analysis_;
   OperationService* operations_;
   SettingsService* settings_;
+  const analysis::pii::InspectTemplates* templates_;
   analysis::pii::PiiDetector detector_;
 };
 

@@ -64,6 +64,17 @@ def tokens(names):
                 yield token
 
 
+def folded(token):
+    """The ASCII spelling of a name as speech recognisers and keyboards often
+    write it ("Górski" -> "Gorski", "Łukasz" -> "Lukasz"), or None."""
+    import unicodedata
+    t = token.translate(str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d",
+                                       "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "Ae", "ð": "d",
+                                       "þ": "th", "ı": "i"}))
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+    return t if t != token and t.isascii() and t.isalpha() else None
+
+
 def load_common_words():
     try:
         with open(DICT_PATH, encoding="utf-8", errors="replace") as f:
@@ -101,8 +112,12 @@ def main():
     flags = {}
     for token in tokens(first):
         flags.setdefault(token, set()).add("F")
+        if folded(token):
+            flags.setdefault(folded(token), set()).add("F")
     for token in tokens(last):
         flags.setdefault(token, set()).add("L")
+        if folded(token):
+            flags.setdefault(folded(token), set()).add("L")
     for word in words:
         if word.isalpha() and len(word) >= 2:
             flags.setdefault(word[0].upper() + word[1:], set()).add("C")

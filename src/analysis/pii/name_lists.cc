@@ -29,6 +29,40 @@ NameGazetteer::NameGazetteer(std::string_view data) {
     std::string_view name = line.substr(tab + 1);
     flags_[absl::string_view(name.data(), name.size())] |= f;
   }
+  bloom_.assign(kBloomBits / 64, 0);
+  for (const auto& [token, f] : flags_) {
+    if ((f & (kFirstName | kLastName)) && !(f & (kCommonWord | kPlace))) {
+      BloomAdd(std::string_view(token.data(), token.size()));
+    }
+  }
+}
+
+uint64_t NameGazetteer::BloomHash(std::string_view lower_word) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (char c : lower_word) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h ^ (h >> 29);
+}
+
+void NameGazetteer::BloomAdd(std::string_view token) {
+  if (token.empty() || static_cast<uint8_t>(token[0]) >= 0x80 || token.size() > 32) return;
+  char buf[32];
+  for (size_t k = 0; k < token.size(); ++k) buf[k] = ToLowerAscii(token[k]);
+  const uint64_t h = BloomHash(std::string_view(buf, token.size()));
+  for (uint64_t bit : {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)}) {
+    bloom_[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+}
+
+bool NameGazetteer::MaybeRareName(std::string_view lower_word) const {
+  if (lower_word.empty() || static_cast<uint8_t>(lower_word[0]) >= 0x80) return true;
+  const uint64_t h = BloomHash(lower_word);
+  for (uint64_t bit : {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)}) {
+    if (!(bloom_[bit / 64] & (uint64_t{1} << (bit % 64)))) return false;
+  }
+  return true;
 }
 
 uint8_t NameGazetteer::Lookup(std::string_view token) const {

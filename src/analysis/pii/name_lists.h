@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -42,8 +43,21 @@ class NameGazetteer {
 
   size_t size() const { return flags_.size(); }
 
+  // False when the lower-case ASCII word ("maria") is certainly not a name
+  // that is neither a common word nor a place (kFirstName or kLastName
+  // without kCommonWord and kPlace); true when it may be. A 128 KiB Bloom
+  // filter that stays in cache, so lower-case text is not looked up word
+  // by word in the whole map. Words starting with a non-ASCII letter always
+  // get true.
+  bool MaybeRareName(std::string_view lower_word) const;
+
  private:
+  static constexpr size_t kBloomBits = size_t{1} << 20;
+  static uint64_t BloomHash(std::string_view lower_word);
+  void BloomAdd(std::string_view token);
+
   absl::flat_hash_map<absl::string_view, uint8_t> flags_;
+  std::vector<uint64_t> bloom_;
 };
 
 }  // namespace parley::analysis::pii

@@ -15,8 +15,8 @@
 //  * it is a known name alone at the start of a line followed by ':' (a
 //    speaker label).
 // It is not a name when an organisation word follows or ends it ("Russell
-// Investments", "Aunt Bertha Inc") or a street word ends it ("Mathias
-// Pass"). Known names and English words come from the gazetteer
+// Investments", "Aunt Bertha Inc"), a street word ends it ("Mathias
+// Pass") or a place word starts it ("San Francisco", "Fort Worth"). Known names and English words come from the gazetteer
 // (name_lists.h). Capitalised words that are never names on their own
 // (days, months, pronouns) break chains. A lone first name that is also a
 // city ("Paris") needs a cue.
@@ -71,6 +71,11 @@ constexpr std::string_view kStopWords[] = {
     "http",      "https",    "faq",      "eta",      "id",       "pin",      "ssn",
     "dob",       "iban",     "swift",    "bic",      "ok",       "website",  "ip"};
 constexpr std::string_view kPlaceCues[] = {"in", "near", "from", "via"};
+// First words of multi-word place names ("San Francisco", "Los Angeles",
+// "Fort Worth"): such a chain is a place unless a naming cue precedes it.
+constexpr std::string_view kPlacePrefixes[] = {"san", "santa", "santo", "são", "los", "las",
+                                               "fort", "port", "mount", "saint", "lake", "palo",
+                                               "baton", "des", "porto", "puerto", "rio"};
 // Words after a chain that make it an organisation ("Russell Investments",
 // "Aunt Bertha Inc") or a street ("Mathias Pass", "Gordon Terrace").
 constexpr std::string_view kOrgWords[] = {
@@ -119,6 +124,10 @@ const WordSet& OrgWords() {
 }
 const WordSet& StreetEnds() {
   static const WordSet* set = new WordSet(kStreetEnds);
+  return *set;
+}
+const WordSet& PlacePrefixes() {
+  static const WordSet* set = new WordSet(kPlacePrefixes);
   return *set;
 }
 const WordSet& Particles() {
@@ -298,6 +307,7 @@ class NameScanner {
       return true;
     }
     if (len < 2) return false;
+    if (PlacePrefixes().Contains(Text(chain[0].tok))) return true;
     std::string_view last = Text(chain[len - 1].tok);
     return StreetEnds().Contains(last) || OrgWords().Contains(last);
   }

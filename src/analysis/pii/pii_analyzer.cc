@@ -18,7 +18,7 @@ absl::Status PiiAnalyzer::Analyze(const core::Conversation& conversation,
     const std::string& text = message.text();
     for (const Finding& f : detector_->Find(text, types_)) {
       core::PiiFinding* out = result->add_pii();
-      out->set_info_type(std::string(InfoTypeName(f.type)));
+      out->set_info_type(std::string(FindingTypeName(f)));
       out->set_likelihood(f.likelihood);
       core::Mention* m = out->mutable_mention();
       m->set_message_index(i);

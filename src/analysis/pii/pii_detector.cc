@@ -8,20 +8,22 @@
 #include "analysis/pii/name_lists.h"
 #include "analysis/pii/scan_util.h"
 #include "analysis/pii/scanners.h"
+#include "analysis/pii/speech_form.h"
 #include "analysis/pii/tokens.h"
 
 namespace parley::analysis::pii {
 namespace {
 
-constexpr std::string_view kNames[kInfoTypeCount] = {
+constexpr std::string_view kNames[kInfoTypeCount + 1] = {
     "EMAIL_ADDRESS", "PHONE_NUMBER",  "CREDIT_CARD_NUMBER", "US_SOCIAL_SECURITY_NUMBER",
     "IBAN_CODE",     "IP_ADDRESS",    "DATE_OF_BIRTH",      "STREET_ADDRESS",
-    "PERSON_NAME"};
+    "PERSON_NAME",   "CUSTOM"};
 
 // Of two candidates with the same span, the more specific type wins:
 // checksummed identifiers, then fixed formats, then names.
 int Specificity(InfoType t) {
   switch (t) {
+    case InfoType::kCustom: return 10;  // asked for by name in a template
     case InfoType::kCreditCardNumber: return 9;
     case InfoType::kIbanCode: return 9;
     case InfoType::kUsSocialSecurityNumber: return 8;
@@ -56,10 +58,9 @@ Shape ShapeOf(std::string_view text) {
   return s;
 }
 
-// Keeps the best of overlapping candidates: longest first, then the most
-// specific type, then the most likely, then the earliest. Returns them
-// sorted by start.
-std::vector<Finding> Resolve(std::vector<Finding> candidates) {
+}  // namespace
+
+std::vector<Finding> ResolveOverlaps(std::vector<Finding> candidates) {
   if (candidates.size() <= 1) return candidates;
   std::sort(candidates.begin(), candidates.end(), [](const Finding& a, const Finding& b) {
     size_t la = a.end - a.start, lb = b.end - b.start;
@@ -84,12 +85,14 @@ std::vector<Finding> Resolve(std::vector<Finding> candidates) {
   return out;
 }
 
-}  // namespace
+std::string_view FindingTypeName(const Finding& f) {
+  return f.type == InfoType::kCustom ? f.custom_name : InfoTypeName(f.type);
+}
 
 std::string_view InfoTypeName(InfoType type) { return kNames[static_cast<int>(type)]; }
 
 std::optional<InfoType> InfoTypeFromName(std::string_view name) {
-  for (int i = 0; i < kInfoTypeCount; ++i) {
+  for (int i = 0; i < kInfoTypeCount; ++i) {  // built-in types only
     if (kNames[i] == name) return static_cast<InfoType>(i);
   }
   return std::nullopt;
@@ -114,8 +117,28 @@ absl::StatusOr<InfoTypeSet> ParseInfoTypes(const std::vector<std::string>& names
 PiiDetector::PiiDetector() : names_(&NameGazetteer::Default()) {}
 
 std::vector<Finding> PiiDetector::Find(std::string_view text) const {
+  if (text.empty()) return {};
+  // Speech-recognition text: scan a view with digits and capitals.
+  thread_local SpeechView view;
+  if (!view.Build(text, *names_)) return FindWritten(text);
+  std::vector<Finding> found = FindWritten(view.text());
+  std::vector<Finding> out;
+  out.reserve(found.size());
+  for (Finding f : found) {
+    f.start = view.OriginalStart(f.start);
+    f.end = view.OriginalEnd(f.end);
+    // Two findings inside one spoken-number run map onto the same words.
+    if (!out.empty() && f.start < out.back().end) {
+      out.back().end = std::max(out.back().end, f.end);
+      continue;
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<Finding> PiiDetector::FindWritten(std::string_view text) const {
   std::vector<Finding> candidates;
-  if (text.empty()) return candidates;
   const Shape shape = ShapeOf(text);
   if (shape.at) FindEmailAddresses(text, &candidates);
   if (shape.digit) {
@@ -134,7 +157,7 @@ std::vector<Finding> PiiDetector::Find(std::string_view text) const {
     if (shape.digit) FindStreetAddresses(text, tokens, &candidates);
     if (shape.upper) FindPersonNames(text, tokens, *names_, &candidates);
   }
-  return Resolve(std::move(candidates));
+  return ResolveOverlaps(std::move(candidates));
 }
 
 std::vector<Finding> PiiDetector::Find(std::string_view text, InfoTypeSet types) const {
@@ -157,7 +180,7 @@ std::string ApplyRedactions(std::string_view text, const std::vector<Finding>& f
   for (const Finding& f : findings) {
     out.append(text.substr(pos, f.start - pos));
     out.push_back('[');
-    out.append(InfoTypeName(f.type));
+    out.append(FindingTypeName(f));
     out.push_back(']');
     pos = f.end;
   }

@@ -35,6 +35,10 @@ enum class InfoType : uint8_t {
   kDateOfBirth,
   kStreetAddress,
   kPersonName,
+  // A custom info type of an inspect template (inspect_templates.h); the
+  // finding's custom_name names it. Not one of the kInfoTypeCount built-in
+  // types: never in an InfoTypeSet, never parsed from a name.
+  kCustom,
 };
 inline constexpr int kInfoTypeCount = 9;
 
@@ -69,9 +73,18 @@ struct Finding {
   size_t start;      // byte offsets into the text: [start, end)
   size_t end;
   float likelihood;  // (0, 1]; about 0.5 possible, 0.75 likely, 0.9 very likely
+  std::string_view custom_name = {};  // kCustom only: the custom type's name
 
   bool operator==(const Finding&) const = default;
 };
+
+// The name a finding is reported and redacted under: the DLP name of its
+// type, or its custom type's name.
+std::string_view FindingTypeName(const Finding& f);
+
+// Keeps the best of overlapping findings: longest first, then the most
+// specific type (a custom type first), then the most likely. Sorted by start.
+std::vector<Finding> ResolveOverlaps(std::vector<Finding> candidates);
 
 class PiiDetector {
  public:
@@ -84,7 +97,9 @@ class PiiDetector {
   // Every piece of personal data in `text` (UTF-8), sorted by start, never
   // overlapping: where candidates overlap the longest wins, and of equal
   // spans the more specific type (checksummed identifiers first, names
-  // last). Thread-safe. Empty text gives no findings.
+  // last). Thread-safe. Empty text gives no findings. Speech-recognition
+  // text (all lower case, numbers as words) is read through a SpeechView
+  // (speech_form.h); offsets are always into `text`.
   std::vector<Finding> Find(std::string_view text) const;
 
   // As Find(text), keeping only `types`. Overlaps are resolved among all
@@ -97,6 +112,9 @@ class PiiDetector {
   std::string Redact(std::string_view text, InfoTypeSet types = InfoTypeSet::All()) const;
 
  private:
+  // Find over written text (capitals, digits); Find adds speech-form text.
+  std::vector<Finding> FindWritten(std::string_view text) const;
+
   const class NameGazetteer* names_;
 };
 

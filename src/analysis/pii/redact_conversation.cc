@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "analysis/pii/word_spans.h"
 
 namespace parley::analysis::pii {
 namespace {
 
-size_t PlaceholderSize(InfoType t) { return InfoTypeName(t).size() + 2; }
+size_t PlaceholderSize(const Finding& f) { return FindingTypeName(f).size() + 2; }
 
 // Where byte `pos` of the old text lands in the redacted text. A position
 // inside a replaced span maps to the start of its placeholder (or to its end
@@ -17,11 +18,11 @@ size_t MapOffset(size_t pos, const std::vector<Finding>& findings, bool is_end) 
   long long delta = 0;
   for (const Finding& f : findings) {
     if (f.end <= pos) {
-      delta += static_cast<long long>(PlaceholderSize(f.type)) -
+      delta += static_cast<long long>(PlaceholderSize(f)) -
                static_cast<long long>(f.end - f.start);
     } else if (f.start < pos) {
       size_t start = static_cast<size_t>(static_cast<long long>(f.start) + delta);
-      return is_end ? start + PlaceholderSize(f.type) : start;
+      return is_end ? start + PlaceholderSize(f) : start;
     } else {
       break;
     }
@@ -84,11 +85,12 @@ void RedactWords(std::string_view source, const std::vector<ByteSpan>& spans,
   words->Swap(&out);
 }
 
-}  // namespace
 
-int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message) {
+// RedactMessage with `find` giving the findings of a text.
+int RedactWith(absl::FunctionRef<std::vector<Finding>(std::string_view)> find,
+               core::Message* message) {
   const std::string text = message->text();
-  std::vector<Finding> findings = detector.Find(text, types);
+  std::vector<Finding> findings = find(text);
 
   if (message->words_size() > 0) {
     if (auto spans = WordSpans(text, message->words()); spans && !text.empty()) {
@@ -102,7 +104,7 @@ int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message*
         word_spans.emplace_back(joined.size(), joined.size() + w.word().size());
         joined += w.word();
       }
-      RedactWords(joined, word_spans, detector.Find(joined, types), message->mutable_words());
+      RedactWords(joined, word_spans, find(joined), message->mutable_words());
     }
   }
   if (findings.empty()) return 0;
@@ -116,9 +118,9 @@ int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message*
     core::Redaction* r = message->add_redactions();
     size_t start = static_cast<size_t>(static_cast<long long>(f.start) + delta);
     r->set_start_byte(static_cast<int32_t>(start));
-    r->set_end_byte(static_cast<int32_t>(start + PlaceholderSize(f.type)));
-    r->set_info_type(std::string(InfoTypeName(f.type)));
-    delta += static_cast<long long>(PlaceholderSize(f.type)) - static_cast<long long>(f.end - f.start);
+    r->set_end_byte(static_cast<int32_t>(start + PlaceholderSize(f)));
+    r->set_info_type(std::string(FindingTypeName(f)));
+    delta += static_cast<long long>(PlaceholderSize(f)) - static_cast<long long>(f.end - f.start);
   }
   std::stable_sort(message->mutable_redactions()->begin(), message->mutable_redactions()->end(),
                    [](const core::Redaction& a, const core::Redaction& b) {
@@ -126,6 +128,18 @@ int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message*
                    });
   message->set_text(ApplyRedactions(text, findings));
   return static_cast<int>(findings.size());
+}
+
+}  // namespace
+
+int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message) {
+  return RedactWith([&](std::string_view t) { return detector.Find(t, types); }, message);
+}
+
+int RedactMessage(const PiiDetector& detector, const InspectTemplate* inspect,
+                  core::Message* message) {
+  if (inspect == nullptr) return RedactMessage(detector, InfoTypeSet::All(), message);
+  return RedactWith([&](std::string_view t) { return inspect->Find(detector, t); }, message);
 }
 
 absl::Status RedactConversation(const PiiDetector& detector,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "analysis/pii/inspect_templates.h"
 #include "analysis/pii/pii_detector.h"
 #include "parley/conversation.pb.h"
 
@@ -27,6 +28,11 @@ namespace parley::analysis::pii {
 //    shifted to stay on their placeholders.
 // Message state is left unchanged. Redacting again finds nothing new.
 int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message);
+
+// RedactMessage with an inspect template's built-in and custom types
+// (inspect_templates.h); nullptr means every built-in type.
+int RedactMessage(const PiiDetector& detector, const InspectTemplate* inspect,
+                  core::Message* message);
 
 // RedactMessage over every message. `info_types` holds DLP names; empty
 // means every type. INVALID_ARGUMENT, with the conversation untouched, when

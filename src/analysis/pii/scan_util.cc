@@ -136,6 +136,11 @@ std::string_view LowerInto(std::string_view word, char* buf) {
 
 bool WordSet::Contains(std::string_view word) const {
   if (word.empty() || word.size() > max_) return false;
+  const char c = ToLowerAscii(word[0]);
+  if (!lengths_all_ && c >= 'a' && c <= 'z' &&
+      !(lengths_[c - 'a'] & (1u << std::min<size_t>(word.size(), 31)))) {
+    return false;
+  }
   char buf[64];
   if (word.size() > sizeof(buf)) return false;
   std::string_view lower = LowerInto(word, buf);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -80,6 +81,12 @@ class WordSet {
     for (std::string_view w : words) {
       set_.insert(absl::string_view(w.data(), w.size()));
       if (w.size() > max_) max_ = w.size();
+      const char c = w.empty() ? 0 : w[0];
+      if (c >= 'a' && c <= 'z') {
+        lengths_[c - 'a'] |= 1u << std::min<size_t>(w.size(), 31);
+      } else {
+        lengths_all_ = true;  // a word not starting with a-z: no prefilter
+      }
     }
   }
   WordSet(const WordSet&) = delete;
@@ -90,6 +97,10 @@ class WordSet {
  private:
   absl::flat_hash_set<absl::string_view> set_;
   size_t max_ = 0;
+  // By first letter, the lengths (bit n; 31: 31 or more) of the words:
+  // most words are out before any hashing.
+  uint32_t lengths_[26] = {};
+  bool lengths_all_ = false;
 };
 
 // Lower-cases ASCII and Latin-1 capitals of `word` into `buf` (which must

@@ -1,0 +1,787 @@
+#include "analysis/pii/speech_form.h"
+
+#include <cstring>
+
+#include "analysis/pii/name_lists.h"
+#include "analysis/pii/scan_util.h"
+
+namespace parley::analysis::pii {
+namespace {
+
+enum class NumKind : uint8_t { kNone, kUnit, kTeen, kTens, kHundred, kThousand, kRepeat, kAnd };
+
+struct NumWord {
+  NumKind kind = NumKind::kNone;
+  int value = 0;  // the unit, teen or tens value; the repeat count
+  bool zero_letter = false;  // "oh", "o": zero only inside a run
+};
+
+// Classifies a word (any case) without allocating.
+// Bit (len) of kNumberLengths[letter]: some number word starts with that
+// letter and has that length ("t": two/ten 3, three 5, twelve/twenty/
+// thirty/triple 6, thirteen/thousand 8). Most words fail this test.
+constexpr uint16_t kNumberLengths[26] = {
+    /*a*/ 1 << 3, 0, 0, /*d*/ 1 << 6, /*e*/ (1 << 5) | (1 << 6) | (1 << 8), /*f*/ (1 << 4) | (1 << 5) | (1 << 7) | (1 << 8),
+    0, /*h*/ 1 << 7, 0, 0, 0, 0, 0, /*n*/ (1 << 4) | (1 << 6) | (1 << 8),
+    /*o*/ (1 << 1) | (1 << 2) | (1 << 3), 0, 0, 0,
+    /*s*/ (1 << 3) | (1 << 5) | (1 << 7) | (1 << 9), /*t*/ (1 << 3) | (1 << 5) | (1 << 6) | (1 << 8),
+    0, 0, 0, 0, 0, /*z*/ 1 << 4};
+
+// Whether `w` may be a number word (by first letter and length): inline,
+// so that the common case costs a few instructions.
+inline bool MaybeNumberWord(std::string_view w) {
+  if (w.empty() || w.size() > 9) return false;
+  const char first = ToLowerAscii(w[0]);
+  return IsAsciiLower(first) && (kNumberLengths[first - 'a'] & (1u << w.size()));
+}
+
+NumWord ClassifyNumber(std::string_view w) {
+  if (!MaybeNumberWord(w)) return {NumKind::kNone, 0, false};
+  char buf[9];
+  for (size_t i = 0; i < w.size(); ++i) buf[i] = ToLowerAscii(w[i]);
+  std::string_view s(buf, w.size());
+  struct Entry {
+    std::string_view word;
+    NumKind kind;
+    int value;
+  };
+  static constexpr Entry kWords[] = {
+      {"zero", NumKind::kUnit, 0},       {"one", NumKind::kUnit, 1},
+      {"two", NumKind::kUnit, 2},        {"three", NumKind::kUnit, 3},
+      {"four", NumKind::kUnit, 4},       {"five", NumKind::kUnit, 5},
+      {"six", NumKind::kUnit, 6},        {"seven", NumKind::kUnit, 7},
+      {"eight", NumKind::kUnit, 8},      {"nine", NumKind::kUnit, 9},
+      {"ten", NumKind::kTeen, 10},       {"eleven", NumKind::kTeen, 11},
+      {"twelve", NumKind::kTeen, 12},    {"thirteen", NumKind::kTeen, 13},
+      {"fourteen", NumKind::kTeen, 14},  {"fifteen", NumKind::kTeen, 15},
+      {"sixteen", NumKind::kTeen, 16},   {"seventeen", NumKind::kTeen, 17},
+      {"eighteen", NumKind::kTeen, 18},  {"nineteen", NumKind::kTeen, 19},
+      {"twenty", NumKind::kTens, 20},    {"thirty", NumKind::kTens, 30},
+      {"forty", NumKind::kTens, 40},     {"fifty", NumKind::kTens, 50},
+      {"sixty", NumKind::kTens, 60},     {"seventy", NumKind::kTens, 70},
+      {"eighty", NumKind::kTens, 80},    {"ninety", NumKind::kTens, 90},
+      {"hundred", NumKind::kHundred, 0}, {"thousand", NumKind::kThousand, 0},
+      {"double", NumKind::kRepeat, 2},   {"triple", NumKind::kRepeat, 3},
+      {"and", NumKind::kAnd, 0}};
+  // Entries by first letter, so that most words are out after one switch.
+  static const auto* by_letter = [] {
+    auto* t = new std::vector<Entry>[26];
+    for (const Entry& e : kWords) t[e.word[0] - 'a'].push_back(e);
+    return t;
+  }();
+  if (!IsAsciiLower(s[0])) return {NumKind::kNone, 0, false};
+  if (s == "oh" || s == "o") return {NumKind::kUnit, 0, true};
+  for (const Entry& e : by_letter[s[0] - 'a']) {
+    if (e.word.size() == s.size() && e.word == s) return {e.kind, e.value, false};
+  }
+  return {NumKind::kNone, 0, false};
+}
+
+bool AllDigits(std::string_view w) {
+  if (w.empty()) return false;
+  for (char c : w) {
+    if (!IsDigit(c)) return false;
+  }
+  return true;
+}
+
+struct Word {
+  uint32_t start, end;
+  bool number;       // starts with a digit
+  bool plain_gap;    // only spaces (or one hyphen) since the previous word
+  bool glued;        // part of an address or name joined by '.', '@' or '_' ("jane.doe@x.com")
+};
+
+// Whether a letter (of any script) starts at byte i; sets *len.
+bool LetterAt(std::string_view text, size_t i, size_t* len) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) {
+    *len = 1;
+    return IsAsciiAlpha(static_cast<char>(c));
+  }
+  return IsWordCodePoint(DecodeUtf8(text, i, len));
+}
+
+// Words and numbers of `text`: letters (any script) with inner
+// apostrophes, or a digit followed by letters and digits. Everything else
+// separates; a word glued to digits ("abc123") is neither.
+void Words(std::string_view text, std::vector<Word>* out) {
+  out->clear();
+  size_t i = 0, prev_end = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    size_t len;
+    const bool digit = IsDigit(text[i]);
+    if (!digit && !LetterAt(text, i, &len)) {
+      i += len;
+      continue;
+    }
+    size_t j = i;
+    bool mixed = false;
+    if (digit) {
+      while (j < n && IsAsciiAlnum(text[j])) ++j;
+    } else {
+      while (j < n) {
+        if (IsDigit(text[j])) {
+          mixed = true;
+          ++j;
+        } else if (text[j] == '\'' && j + 1 < n && IsAsciiAlpha(text[j + 1])) {
+          ++j;
+        } else if (LetterAt(text, j, &len)) {
+          j += len;
+        } else {
+          break;
+        }
+      }
+    }
+    if (mixed) {
+      prev_end = i = j;
+      continue;
+    }
+    bool plain = true;
+    int hyphens = 0;
+    for (size_t k = prev_end; k < i; ++k) {
+      if (text[k] == '-') {
+        ++hyphens;
+      } else if (!IsSpaceOrTab(text[k])) {
+        plain = false;
+      }
+    }
+    auto joiner = [](char ch) { return ch == '.' || ch == '@' || ch == '_'; };
+    const bool glued = (j + 1 < n && joiner(text[j]) && IsAsciiAlnum(text[j + 1])) ||
+                       (i >= 2 && joiner(text[i - 1]) && IsAsciiAlnum(text[i - 2]));
+    out->push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j), digit,
+                    plain && hyphens <= 1 && !out->empty(), glued});
+    prev_end = i = j;
+  }
+}
+
+// Upper-cases the letter at p[0..n) in place when its capital has the same
+// UTF-8 length: ASCII, Latin-1, Latin Extended-A, Cyrillic.
+void UpperFirst(char* p, size_t n) {
+  const unsigned char c = static_cast<unsigned char>(p[0]);
+  if (c < 0x80) {
+    p[0] = ToUpperAscii(p[0]);
+    return;
+  }
+  if (n < 2) return;
+  size_t len;
+  uint32_t cp = DecodeUtf8(std::string_view(p, n), 0, &len);
+  if (len != 2) return;
+  uint32_t up = cp;
+  if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) {
+    up = cp - 0x20;
+  } else if ((cp >= 0x101 && cp <= 0x137 && cp % 2 == 1) ||
+             (cp >= 0x13A && cp <= 0x148 && cp % 2 == 0) ||
+             (cp >= 0x14B && cp <= 0x177 && cp % 2 == 1) ||
+             (cp >= 0x17A && cp <= 0x17E && cp % 2 == 0)) {
+    up = cp - 1;
+  } else if (cp >= 0x430 && cp <= 0x44F) {
+    up = cp - 0x20;
+  }
+  p[0] = static_cast<char>(0xC0 | (up >> 6));
+  p[1] = static_cast<char>(0x80 | (up & 0x3F));
+}
+
+}  // namespace
+
+std::string SpokenDigits(const std::vector<std::string_view>& words) {
+  struct Chunk {
+    long long value;
+    bool literal;      // digits as written
+    std::string digits;
+    int open_below;    // after "hundred"/"thousand": an addend below this joins
+  };
+  std::vector<Chunk> chunks;
+  size_t i = 0;
+  int number_words = 0;
+  auto add_value = [&](long long v) {
+    if (!chunks.empty() && chunks.back().open_below > v) {
+      chunks.back().value += v;
+      chunks.back().open_below = 0;
+      return;
+    }
+    chunks.push_back({v, false, "", 0});
+  };
+  while (i < words.size()) {
+    std::string_view w = words[i];
+    if (AllDigits(w)) {
+      chunks.push_back({0, true, std::string(w), 0});
+      ++i;
+      continue;
+    }
+    NumWord nw = ClassifyNumber(w);
+    ++number_words;
+    switch (nw.kind) {
+      case NumKind::kNone:
+        return "";
+      case NumKind::kUnit:
+      case NumKind::kTeen:
+        add_value(nw.value);
+        ++i;
+        break;
+      case NumKind::kTens: {
+        int v = nw.value;
+        ++i;
+        if (i < words.size()) {
+          NumWord next = ClassifyNumber(words[i]);
+          if (next.kind == NumKind::kUnit && next.value > 0 && !next.zero_letter) {
+            v += next.value;
+            ++i;
+          }
+        }
+        add_value(v);
+        break;
+      }
+      case NumKind::kHundred:
+      case NumKind::kThousand: {
+        const int mult = nw.kind == NumKind::kHundred ? 100 : 1000;
+        const long long limit = mult == 100 ? 99 : 999;
+        if (!chunks.empty() && !chunks.back().literal && chunks.back().value >= 1 &&
+            chunks.back().value <= limit && chunks.back().open_below == 0) {
+          chunks.back().value *= mult;
+        } else {
+          chunks.push_back({mult, false, "", 0});
+        }
+        chunks.back().open_below = mult;
+        ++i;
+        break;
+      }
+      case NumKind::kRepeat: {
+        if (i + 1 >= words.size()) return "";
+        NumWord next = ClassifyNumber(words[i + 1]);
+        if (next.kind != NumKind::kUnit) return "";
+        for (int k = 0; k < nw.value; ++k) chunks.push_back({next.value, false, "", 0});
+        i += 2;
+        break;
+      }
+      case NumKind::kAnd:
+        // Only inside "one hundred and five".
+        if (chunks.empty() || chunks.back().open_below == 0) return "";
+        ++i;
+        break;
+    }
+  }
+  if (number_words == 0) return "";
+  std::string out;
+  for (const Chunk& c : chunks) {
+    if (c.literal) {
+      out += c.digits;
+    } else {
+      out += std::to_string(c.value);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kStreetSuffixes[] = {
+    "street", "st",      "avenue",  "ave",     "av",     "road",    "rd",      "boulevard",
+    "blvd",   "lane",    "ln",      "drive",   "dr",     "court",   "ct",      "way",
+    "place",  "pl",      "terrace", "parkway", "pkwy",   "circle",  "cir",     "highway",
+    "hwy",    "square",  "sq",      "trail",   "alley",  "plaza",   "crescent", "close",
+    "row",    "loop",    "pike",    "path",    "run",    "point",   "ridge",   "heights",
+    "gardens", "grove",  "hill",    "hills",   "park",   "view",    "walk",    "expressway",
+    "freeway", "turnpike", "crossing", "cove",  "creek", "estates", "glen",    "harbor",
+    "landing", "meadows", "mews",   "pass",    "pines",  "springs", "summit",  "valley",
+    "village", "vista",  "woods"};
+// Words that may open a place name after a street ("san francisco").
+constexpr std::string_view kPlaceStarts[] = {
+    "san",  "santa", "santo", "los",  "las",   "la",    "el",    "new",  "fort", "port",
+    "mount", "saint", "st",   "lake", "north", "south", "east",  "west", "palo", "salt",
+    "des",  "baton", "grand", "long", "palm",  "little", "rock", "city", "beach", "falls",
+    "springs", "island", "york", "jersey", "carolina", "dakota", "hampshire", "mexico",
+    "virginia", "alto", "diego", "jose", "angeles", "vegas", "francisco", "orleans"};
+constexpr std::string_view kUsStates[] = {
+    "alabama",   "alaska",    "arizona",   "arkansas",  "california", "colorado", "connecticut",
+    "delaware",  "florida",   "georgia",   "hawaii",    "idaho",      "illinois", "indiana",
+    "iowa",      "kansas",    "kentucky",  "louisiana", "maine",      "maryland", "massachusetts",
+    "michigan",  "minnesota", "mississippi", "missouri", "montana",   "nebraska", "nevada",
+    "ohio",      "oklahoma",  "oregon",    "pennsylvania", "tennessee", "texas",  "utah",
+    "vermont",   "washington", "wisconsin", "wyoming", "ca", "ny", "tx", "fl", "wa", "il",
+    "pa", "oh", "ga", "nc", "mi", "nj", "va", "az", "ma", "tn", "md", "co", "mn", "mo", "wi",
+    "or", "ut", "nv", "ia", "ar", "ks", "ky", "la", "ms", "nm", "ne", "wv", "id", "hi", "nh",
+    "me", "ri", "mt", "de", "sd", "nd", "ak", "vt", "wy", "dc", "al", "ok", "ct", "sc", "in"};
+// Units after a street: "apartment 4", "suite 200".
+constexpr std::string_view kUnits[] = {"apartment", "apt", "suite", "unit", "floor", "room",
+                                       "building", "flat", "number"};
+// Phrases after which the next words are a name whatever they are (unless
+// one of kNotNames): "my name is", "name's", "called".
+constexpr std::string_view kNotNames[] = {
+    "a",      "an",     "the",    "and",    "or",    "but",    "i",      "i'm",   "is",
+    "it",     "its",    "it's",   "my",     "your",  "not",    "just",   "so",    "uh",
+    "um",     "uhm",    "er",     "erm",    "hmm",   "yeah",   "yes",    "no",    "ok",
+    "okay",   "well",   "like",   "calling", "from", "with",   "here",   "speaking", "on",
+    "in",     "at",     "to",     "for",    "of",    "and",    "spelled", "that",  "this",
+    "was",    "also",   "actually", "still", "going", "gonna",  "wanna",  "right", "sorry",
+    "please", "thanks", "thank",  "you",    "we",    "he",     "she",    "they",  "me",
+    "hello",  "hi",     "hey",    "good",   "correct", "be",   "have",   "has",   "had",
+    "do",     "does",   "did",    "will",   "would", "can",    "could",  "should", "about",
+    "what",   "who",    "how",    "why",    "when",  "where",  "there",  "their", "our",
+    "his",    "her",    "as",     "by",     "if",    "then",   "than",   "because", "again",
+    "one",    "two",    "three",  "four",   "five",  "six",    "seven",  "eight", "nine",
+    "zero",   "name",   "last",   "first",  "full",  "number", "account", "order", "email",
+    "address", "phone", "very",   "really", "great", "fine",   "glad",   "happy", "sure",
+    "having", "trying", "looking", "getting", "wondering", "having", "an", "all", "some"};
+
+// Street types before the name ("rue gafsa", "via franscini").
+constexpr std::string_view kLeadingStreetTypes[] = {
+    "rue",   "rua",    "via",   "viale", "vicolo", "calle", "avenida", "avda", "carrer",
+    "rambla", "camino", "plaza", "piazza", "largo",  "ul",    "ulica",   "str",  "strada",
+    "avenue", "boulevard", "chemin", "allée", "place", "travessa", "praça", "alameda"};
+constexpr std::string_view kParticles[] = {"do", "da", "de", "del", "della", "di", "du", "des",
+                                           "la", "le", "al", "el", "van", "von", "der", "den",
+                                           "dos", "das", "y", "e"};
+const WordSet& LeadingStreetTypes() {
+  static const WordSet* set = new WordSet(kLeadingStreetTypes);
+  return *set;
+}
+const WordSet& Particles() {
+  static const WordSet* set = new WordSet(kParticles);
+  return *set;
+}
+// The last words of the naming cues of Truecaser::NameCue.
+constexpr std::string_view kCueEnds[] = {
+    "is", "name's", "names", "named", "called", "mr", "mrs", "ms", "miss", "dr", "doctor",
+    "surname", "name", "i'm", "im", "am", "hi", "hello", "hey", "thanks", "you", "bye", "with",
+    "to", "speaking", "dear"};
+const WordSet& CueEnds() {
+  static const WordSet* set = new WordSet(kCueEnds);
+  return *set;
+}
+const WordSet& StreetSuffixes() {
+  static const WordSet* set = new WordSet(kStreetSuffixes);
+  return *set;
+}
+const WordSet& PlaceStarts() {
+  static const WordSet* set = new WordSet(kPlaceStarts);
+  return *set;
+}
+const WordSet& UsStates() {
+  static const WordSet* set = new WordSet(kUsStates);
+  return *set;
+}
+const WordSet& Units() {
+  static const WordSet* set = new WordSet(kUnits);
+  return *set;
+}
+const WordSet& NotNames() {
+  static const WordSet* set = new WordSet(kNotNames);
+  return *set;
+}
+
+bool Is(std::string_view text, const Word& w, std::string_view lower) {
+  std::string_view s = text.substr(w.start, w.end - w.start);
+  if (s.size() != lower.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (ToLowerAscii(s[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// Gazetteer flags of a lower-case word, looked up capitalised.
+uint8_t FlagsOf(std::string_view text, const Word& w, const NameGazetteer& names) {
+  char buf[32];
+  size_t n = w.end - w.start;
+  if (n == 0 || n > sizeof buf) return 0;
+  std::memcpy(buf, text.data() + w.start, n);
+  UpperFirst(buf, n);
+  return names.Lookup(std::string_view(buf, n));
+}
+
+constexpr uint8_t kNameFlags = NameGazetteer::kFirstName | NameGazetteer::kLastName;
+
+// Capitalises names and streets in lower-case text (offsets unchanged).
+class Truecaser {
+ public:
+  Truecaser(std::string* text, const std::vector<Word>& words, const NameGazetteer& names)
+      : text_(*text), w_(words), names_(names) {}
+
+  void Run() {
+    const size_t n = w_.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (w_[k].glued) continue;  // inside an email address, a host name, an id
+      if (w_[k].number) {
+        if (!Street(k)) EuropeanStreet(k + 1, 4);
+        continue;
+      }
+      const unsigned char first = static_cast<unsigned char>(text_[w_[k].start]);
+      if (first >= 0x80 ? Upper(k) : IsAsciiUpper(static_cast<char>(first))) {
+        continue;  // capitalised by an earlier rule
+      }
+      int cue = NameCue(k);
+      if (cue > 0) {
+        Name(k, cue == 2);
+        continue;
+      }
+      if (LeadingStreetTypes().Contains(Text(k)) && NumberAhead(k) && EuropeanStreet(k, 5)) {
+        continue;
+      }
+      // Most words of lower-case text are no rare name (and names have
+      // three letters or more): a cached filter spares the gazetteer lookup.
+      if (w_[k].end - w_[k].start < 3 || !names_.MaybeRareName(Text(k))) continue;
+      uint8_t f = FlagsOf(text_, w_[k], names_);
+      // A known name that is not an English word or a city: "maria".
+      if ((f & kNameFlags) && !(f & (NameGazetteer::kCommonWord | NameGazetteer::kPlace)) &&
+          w_[k].end - w_[k].start >= 3 && !NotNames().Contains(Text(k))) {
+        Cap(k);
+        // "tomomi nishiyama": an unknown word just before a known name.
+        if (k > 0 && w_[k].plain_gap && Unknown(k - 1) && !Upper(k - 1)) Cap(k - 1);
+        // "crystal minh": an unknown word just after a first name.
+        if (k + 1 < n && w_[k + 1].plain_gap && (f & NameGazetteer::kFirstName) &&
+            Unknown(k + 1)) {
+          Cap(k + 1);
+          ++k;
+        }
+      }
+    }
+    // Middle initials: "szabina j gelencsér".
+    for (size_t k = 1; k + 1 < n; ++k) {
+      if (w_[k].end - w_[k].start == 1 && !w_[k].number && w_[k].plain_gap &&
+          w_[k + 1].plain_gap && Upper(k - 1) && Upper(k + 1) && text_[w_[k].start] != 'a' &&
+          text_[w_[k].start] != 'i') {
+        Cap(k);
+      }
+    }
+  }
+
+ private:
+  std::string_view Text(size_t k) const {
+    return std::string_view(text_).substr(w_[k].start, w_[k].end - w_[k].start);
+  }
+  bool IsWord(size_t k, std::string_view lower) const {
+    return k < w_.size() && !w_[k].number && Is(text_, w_[k], lower);
+  }
+  // Whether words k-2, k-1 (joined plainly to k) are `a b`.
+  bool Before(size_t k, std::string_view a, std::string_view b) const {
+    return k >= 2 && w_[k].plain_gap && w_[k - 1].plain_gap && IsWord(k - 2, a) && IsWord(k - 1, b);
+  }
+  bool Before(size_t k, std::string_view a) const {
+    return k >= 1 && w_[k].plain_gap && IsWord(k - 1, a);
+  }
+  bool Upper(size_t k) const { return IsUpperAt(text_, w_[k].start); }
+  bool NumberAhead(size_t k) const {
+    for (size_t j = k + 1; j < w_.size() && j <= k + 5; ++j) {
+      if (w_[j].number) return true;
+    }
+    return false;
+  }
+  // Neither a known name nor an English word ("tomomi", "allika").
+  bool Unknown(size_t k) const {
+    return !w_[k].number && w_[k].end - w_[k].start >= 3 && FlagsOf(text_, w_[k], names_) == 0 &&
+           !NotNames().Contains(Text(k));
+  }
+  void Cap(size_t k) {
+    UpperFirst(&text_[w_[k].start], w_[k].end - w_[k].start);
+    changed_ = true;
+  }
+
+ public:
+  bool changed() const { return changed_; }
+
+ private:
+
+  // 2: a naming phrase ("name is", "name's", "called"); 1: a greeting or
+  // introduction ("hi", "this is", "i'm", "speaking with"); 0: none.
+  int NameCue(size_t k) const {
+    if (k == 0 || !w_[k].plain_gap || w_[k - 1].number || w_[k - 1].end - w_[k - 1].start > 8 ||
+        !CueEnds().Contains(Text(k - 1))) {
+      return 0;
+    }
+    if (Before(k, "name", "is") || Before(k, "name's") || Before(k, "names") ||
+        Before(k, "named") || Before(k, "called") || Before(k, "mr") || Before(k, "mrs") ||
+        Before(k, "ms") || Before(k, "miss") || Before(k, "dr") || Before(k, "doctor") ||
+        Before(k, "surname") || Before(k, "name")) {
+      return 2;
+    }
+    if (Before(k, "this", "is") || Before(k, "i'm") || Before(k, "im") || Before(k, "i", "am") ||
+        Before(k, "hi") || Before(k, "hello") || Before(k, "hey") || Before(k, "thanks") ||
+        Before(k, "thank", "you") || Before(k, "bye") || Before(k, "speaking", "with") ||
+        Before(k, "speak", "to") || Before(k, "talking", "to") || Before(k, "speaking") ||
+        Before(k, "dear")) {
+      return 1;
+    }
+    return 0;
+  }
+
+  // Capitalises the name starting at word k after a cue; `strong` takes
+  // any word that is not a function word.
+  void Name(size_t k, bool strong) {
+    size_t taken = 0;
+    for (size_t j = k; j < w_.size() && taken < 3; ++j) {
+      if (j > k && !w_[j].plain_gap) break;
+      if (w_[j].number || NotNames().Contains(Text(j))) break;
+      uint8_t f = FlagsOf(text_, w_[j], names_);
+      bool name = (f & kNameFlags) != 0;
+      bool unknown = f == 0 && w_[j].end - w_[j].start >= 2;
+      bool ok;
+      if (taken == 0) {
+        ok = strong ? true : (name || unknown);
+        // "this is" and "i'm" precede many words: a known name only there.
+        if (!strong && (f & NameGazetteer::kCommonWord) && !name) ok = false;
+      } else {
+        ok = (name && !(f & NameGazetteer::kCommonWord)) || unknown ||
+             (strong && name);
+      }
+      if (!ok) break;
+      Cap(j);
+      ++taken;
+    }
+  }
+
+  // A house number at word k: "1200 market street", "6821 1st ave".
+  bool Street(size_t k) {
+    size_t j = k + 1;
+    size_t suffix = 0;
+    for (; j < w_.size() && j <= k + 4; ++j) {
+      if (!w_[j].plain_gap) return false;
+      if (j > k + 1 && !w_[j].number && StreetSuffixes().Contains(Text(j))) {
+        suffix = j;
+        break;
+      }
+      if (!w_[j].number && NotNames().Contains(Text(j))) return false;
+    }
+    if (suffix == 0) return false;
+    for (size_t m = k + 1; m <= suffix; ++m) {
+      if (!w_[m].number) Cap(m);
+    }
+    Tail(suffix + 1);
+    return true;
+  }
+
+  // A European street from word k: up to `max_words` words then a house
+  // number ("allika 46", "rua do arenque 1634", "villacher strasse 89"),
+  // when the words are not English or a unit follows ("edeby 55 apt 297").
+  bool EuropeanStreet(size_t k, size_t max_words) {
+    size_t j = k;
+    bool foreign = false, english = false;
+    for (; j < w_.size() && j < k + max_words; ++j) {
+      if (j > k && !w_[j].plain_gap) return false;
+      if (w_[j].number) break;
+      std::string_view t = Text(j);
+      if (NotNames().Contains(t) && !Particles().Contains(t)) return false;
+      uint8_t f = FlagsOf(text_, w_[j], names_);
+      if (f == 0 || LeadingStreetTypes().Contains(t) || EuropeanStreetWord(t)) {
+        foreign = true;
+      } else if (f & NameGazetteer::kCommonWord) {
+        english = true;
+      }
+    }
+    if (j == k || j >= w_.size() || !w_[j].number || !w_[j].plain_gap) return false;
+    if (j - k == 1 && Particles().Contains(Text(k))) return false;
+    bool unit = j + 2 < w_.size() && !w_[j + 1].number && Units().Contains(Text(j + 1)) &&
+                w_[j + 2].number;
+    if (!unit && (english || !foreign)) return false;
+    for (size_t m = k; m < j; ++m) {
+      if (!Particles().Contains(Text(m))) Cap(m);
+    }
+    Tail(j + 1);
+    return true;
+  }
+
+  // After a street: a unit ("apartment 4"), then city and state.
+  void Tail(size_t j) {
+    // A unit: "apartment 4b".
+    if (j + 1 < w_.size() && w_[j].plain_gap && !w_[j].number && Units().Contains(Text(j)) &&
+        w_[j + 1].number) {
+      Cap(j);
+      j += 2;
+    }
+    // City and state: place words, names, unknown words.
+    for (int taken = 0; j < w_.size() && taken < 4; ++j, ++taken) {
+      if (w_[j].number) break;
+      std::string_view t = Text(j);
+      uint8_t f = FlagsOf(text_, w_[j], names_);
+      bool place = PlaceStarts().Contains(t) || (t.size() > 2 && UsStates().Contains(t)) ||
+                   ((f & (NameGazetteer::kPlace | kNameFlags)) && !(f & NameGazetteer::kCommonWord)) ||
+                   (f == 0 && t.size() >= 3);
+      if (t.size() == 2 && UsStates().Contains(t) && j + 1 < w_.size() && w_[j + 1].number) {
+        text_[w_[j].start] = ToUpperAscii(text_[w_[j].start]);
+        changed_ = true;
+        text_[w_[j].start + 1] = ToUpperAscii(text_[w_[j].start + 1]);
+        break;
+      }
+      if (!place || NotNames().Contains(t)) break;
+      Cap(j);
+    }
+  }
+
+  // "kiannonkatu", "søndergade", "passauer strasse": a street word or ending.
+  static bool EuropeanStreetWord(std::string_view t) {
+    for (std::string_view end : {"strasse", "straße", "straat", "gasse", "katu", "tie", "vej",
+                                 "gade", "gatan", "vägen", "veien", "weg", "allee", "platz",
+                                 "utca", "tér", "ulica", "cesta", "iela", "gatve", "tänav"}) {
+      if (t.size() >= end.size() && t.substr(t.size() - end.size()) == end) return true;
+    }
+    return false;
+  }
+
+  std::string& text_;
+  const std::vector<Word>& w_;
+  const NameGazetteer& names_;
+  bool changed_ = false;
+};
+
+// Whether a number word follows a number word or digits, joined by spaces
+// or a hyphen ("four one", "415 five"): a byte scan, no allocation.
+bool HasSpokenNumberRun(std::string_view text) {
+  int prev = 0;  // 1 a number word, 2 digits
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const char c = text[i];
+    if (IsAsciiAlpha(c)) {
+      size_t j = i + 1;
+      while (j < n && IsAsciiAlpha(text[j])) ++j;
+      const std::string_view w = text.substr(i, j - i);
+      bool num = false;
+      if (MaybeNumberWord(w)) {
+        const NumWord nw = ClassifyNumber(w);
+        num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
+      }
+      if (num && prev != 0) return true;
+      prev = num ? 1 : 0;
+      i = j;
+    } else if (IsDigit(c)) {
+      while (i < n && IsAsciiAlnum(text[i])) ++i;
+      if (prev == 1) return true;
+      prev = 2;
+    } else {
+      if (c != ' ' && c != '-') prev = 0;
+      ++i;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
+  // Written text (capitals) needs a view only for spoken-number runs; a
+  // byte scan tells it, without collecting words.
+  bool lower = true;
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
+    // "I", "I'm", "I'll": not evidence of written text.
+    if (IsAsciiUpper(text[i]) &&
+        !(text[i] == 'I' && (i == 0 || !IsAsciiAlpha(text[i - 1])) &&
+          (i + 1 == n || !IsAsciiAlpha(text[i + 1]) ))) {
+      lower = false;
+      break;
+    }
+  }
+  if (!lower && !HasSpokenNumberRun(text)) return false;
+  thread_local std::vector<Word> words;
+  Words(text, &words);
+  bool numbers = !lower;  // HasSpokenNumberRun said so
+  if (lower) {
+    int prev = 0;  // the previous word, if joined plainly: 1 a number word, 2 digits
+    for (const Word& w : words) {
+      if (!w.plain_gap) prev = 0;
+      if (w.number) {
+        if (prev == 1) numbers = true;
+        prev = 2;
+        continue;
+      }
+      const std::string_view word = text.substr(w.start, w.end - w.start);
+      NumWord nw;
+      if (MaybeNumberWord(word)) nw = ClassifyNumber(word);
+      const bool num = nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd;
+      if (num && prev != 0) numbers = true;
+      prev = num ? 1 : 0;
+    }
+  }
+
+  text_.clear();
+  runs_.clear();
+  size_t copied = 0;
+  if (numbers) {
+    std::vector<std::string_view> run;
+    size_t k = 0;
+    while (k < words.size()) {
+      // A run: number words and digit groups joined by spaces or a hyphen,
+      // starting with a number word or digits (not "oh", "and").
+      auto starts = [&](size_t m) {
+        if (words[m].glued) return false;
+        std::string_view s = text.substr(words[m].start, words[m].end - words[m].start);
+        if (AllDigits(s)) return true;
+        NumWord nw = ClassifyNumber(s);
+        return nw.kind != NumKind::kNone && nw.kind != NumKind::kAnd && !nw.zero_letter;
+      };
+      if (!starts(k)) {
+        ++k;
+        continue;
+      }
+      size_t e = k + 1;
+      while (e < words.size() && words[e].plain_gap && !words[e].glued) {
+        std::string_view s = text.substr(words[e].start, words[e].end - words[e].start);
+        if (!AllDigits(s) && ClassifyNumber(s).kind == NumKind::kNone) break;
+        ++e;
+      }
+      // Trailing "and", "double", "oh" belong to the text, not the number.
+      while (e > k + 1) {
+        NumWord last = ClassifyNumber(
+            text.substr(words[e - 1].start, words[e - 1].end - words[e - 1].start));
+        if (last.kind == NumKind::kAnd || last.kind == NumKind::kRepeat) {
+          --e;
+        } else {
+          break;
+        }
+      }
+      run.clear();
+      bool any_word = false;
+      for (size_t m = k; m < e; ++m) {
+        std::string_view s = text.substr(words[m].start, words[m].end - words[m].start);
+        any_word |= !AllDigits(s);
+        run.push_back(s);
+      }
+      std::string digits = (e - k >= 2 && any_word) ? SpokenDigits(run) : "";
+      if (digits.size() >= 2) {
+        text_.append(text.substr(copied, words[k].start - copied));
+        Run r;
+        r.orig_start = words[k].start;
+        r.orig_end = words[e - 1].end;
+        r.view_start = static_cast<uint32_t>(text_.size());
+        text_.append(digits);
+        r.view_end = static_cast<uint32_t>(text_.size());
+        runs_.push_back(r);
+        copied = r.orig_end;
+      }
+      k = e;
+    }
+  }
+  if (!lower && runs_.empty()) return false;
+  text_.append(text.substr(copied));
+  if (lower) {
+    if (!runs_.empty()) Words(text_, &words);
+    Truecaser truecaser(&text_, words, names);
+    truecaser.Run();
+    // Nothing capitalised and no number replaced: the text reads as it is.
+    if (!truecaser.changed() && runs_.empty()) return false;
+  }
+  return true;
+}
+
+size_t SpeechView::OriginalStart(size_t v) const {
+  size_t shift_from_view = 0, shift_from_orig = 0;
+  for (const Run& r : runs_) {
+    if (v < r.view_start) break;
+    if (v < r.view_end) return r.orig_start;
+    shift_from_view = r.view_end;
+    shift_from_orig = r.orig_end;
+  }
+  return v - shift_from_view + shift_from_orig;
+}
+
+size_t SpeechView::OriginalEnd(size_t v) const {
+  size_t shift_from_view = 0, shift_from_orig = 0;
+  for (const Run& r : runs_) {
+    if (v <= r.view_start) break;
+    if (v <= r.view_end) return r.orig_end;
+    shift_from_view = r.view_end;
+    shift_from_orig = r.orig_end;
+  }
+  return v - shift_from_view + shift_from_orig;
+}
+
+}  // namespace parley::analysis::pii

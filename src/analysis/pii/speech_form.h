@@ -1,0 +1,59 @@
+// Speech-recognition text ("hi maria my name is john peterson i live at
+// twelve hundred market street my number is four one five five five five
+// one two one two") reads differently from written text: no capitals, little
+// punctuation, numbers spoken as words. The scanners reason about capitals
+// (names, streets) and digits (phones, cards, SSNs), so PiiDetector runs
+// them over a *view* of such text:
+//
+//  * spoken-number runs become digit strings: "four one five" -> "415",
+//    "twelve hundred" -> "1200", "double five" -> "55", "oh" is zero inside
+//    a run; a run needs two words or more;
+//  * in text with no capital letters (other than "I"), words are
+//    capitalised where the evidence says name or street: a gazetteer name
+//    that is not an English word ("maria", "peterson"), any name or unknown
+//    word after a naming phrase ("my name is", "this is", "speaking with"),
+//    the words between a house number and a street suffix ("1200 market
+//    street") and the place words after it ("san francisco").
+//
+// Capitalising keeps byte offsets; number runs change them, so the view
+// keeps the replaced runs to map findings back to the original text.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::analysis::pii {
+
+class NameGazetteer;
+
+class SpeechView {
+ public:
+  // Builds the view of `text`; returns false (and leaves the view unusable)
+  // when the text needs none: it has capitals and no spoken-number run.
+  bool Build(std::string_view text, const NameGazetteer& names);
+
+  const std::string& text() const { return text_; }
+  // Maps a [start, end) span of the view back to the original text; a span
+  // touching a replaced run covers the whole run.
+  size_t OriginalStart(size_t view_pos) const;
+  size_t OriginalEnd(size_t view_pos) const;
+
+ private:
+  struct Run {
+    uint32_t view_start, view_end;  // the digits in the view
+    uint32_t orig_start, orig_end;  // the words in the original
+  };
+  std::string text_;
+  std::vector<Run> runs_;
+};
+
+// The digits a run of number words stands for, or "" when `words` is not
+// one: {"four", "one", "five"} -> "415", {"twelve", "hundred"} -> "1200",
+// {"one", "hundred", "and", "five"} -> "105", {"double", "five"} -> "55".
+// Exposed for tests.
+std::string SpokenDigits(const std::vector<std::string_view>& words);
+
+}  // namespace parley::analysis::pii
