@@ -297,6 +297,7 @@ TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
   auto* intent = r->add_intents();
   intent->set_intent_id("card_lost");
   intent->set_display_name("card_lost");
+  intent->set_confidence(0.75f);
   intent->set_message_index(0);
   auto* pm = r->add_phrase_matches();
   pm->set_matcher_id("m1");
@@ -328,6 +329,7 @@ TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
   EXPECT_EQ(meta.annotations(1).entity_mention_data().type(), EntityMentionData::PROPER);
   EXPECT_EQ(meta.annotations(1).annotation_start_boundary().word_index(), 3);
   EXPECT_EQ(meta.annotations(2).intent_match_data().intent_unique_id(), "card_lost");
+  EXPECT_FLOAT_EQ(meta.annotations(2).intent_match_data().confidence(), 0.75f);
   EXPECT_EQ(meta.annotations(3).annotation_end_boundary().word_index(), 1);
 }
 
