@@ -124,6 +124,34 @@ constexpr std::string_view kPlaceCues[] = {
     "reach", "arrive", "arrived", "flight", "fly", "flew", "flying", "moved", "move",
     "trip", "travel", "travelling", "traveling", "based", "born", "live", "lives", "living",
     "city", "state", "country"};
+// Pronouns and question words that take a clitic ("There's", "Who'll").
+constexpr std::string_view kFunctionWords[] = {"there", "here", "who", "where", "how", "what",
+                                               "that", "it", "he", "she", "they", "we", "you",
+                                               "i", "let", "when", "why", "this", "somebody",
+                                               "someone", "everyone", "nobody", "everything"};
+// Last words of a street address after a house number ("1200 market street").
+constexpr std::string_view kStreetWords[] = {
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive",
+    "dr", "way", "court", "ct", "place", "pl", "parkway", "pkwy", "highway", "hwy", "terrace",
+    "circle", "cir", "square", "sq", "trail", "plaza", "alley", "crescent", "close"};
+// Words after a number that make it a quantity, not a house number ("5 minutes drive").
+constexpr std::string_view kNotStreetWords[] = {
+    "minute", "minutes", "min", "mins", "hour", "hours", "hrs", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "second", "seconds", "mile", "miles", "km", "block",
+    "blocks", "more", "times", "percent", "dollars", "bucks", "people", "items", "orders"};
+// Company words that make "WORD bank" an organisation in lower-case text,
+// and words that do not ("food bank", "my bank", "online bank").
+constexpr std::string_view kCompanyWords[] = {
+    "bank", "inc", "ltd", "llc", "corp", "corporation", "insurance", "airlines", "airways",
+    "bancorp", "telecom", "wireless", "financial", "motors", "pharmacy", "mobile", "energy"};
+constexpr std::string_view kGenericModifiers[] = {
+    "the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "a", "an", "any",
+    "some", "another", "other", "same", "different", "new", "old", "big", "small", "local",
+    "online", "central", "national", "food", "blood", "piggy", "river", "data", "sperm",
+    "savings", "investment", "commercial", "retail", "private", "public", "mobile", "life",
+    "car", "auto", "health", "home", "travel", "pet", "renters", "dental", "medical", "which",
+    "what", "whose", "and", "or", "with", "from", "at", "in", "on", "to", "for", "of", "by",
+    "is", "was", "are", "not", "no", "own", "main", "first", "second", "good", "best", "one"};
 // Words before a lower-case payee name.
 constexpr std::string_view kPayeeCues[] = {"to", "from", "for", "pay", "paid", "paying",
                                            "named", "name", "payee", "beneficiary"};
@@ -164,6 +192,26 @@ const WordSet& PlaceCues() {
   static const WordSet* s = new WordSet(kPlaceCues);
   return *s;
 }
+const WordSet& FunctionWords() {
+  static const WordSet* s = new WordSet(kFunctionWords);
+  return *s;
+}
+const WordSet& StreetWords() {
+  static const WordSet* s = new WordSet(kStreetWords);
+  return *s;
+}
+const WordSet& NotStreetWords() {
+  static const WordSet* s = new WordSet(kNotStreetWords);
+  return *s;
+}
+const WordSet& CompanyWords() {
+  static const WordSet* s = new WordSet(kCompanyWords);
+  return *s;
+}
+const WordSet& GenericModifiers() {
+  static const WordSet* s = new WordSet(kGenericModifiers);
+  return *s;
+}
 const WordSet& PayeeCues() {
   static const WordSet* s = new WordSet(kPayeeCues);
   return *s;
@@ -186,6 +234,10 @@ class ProperNounScanner {
     const size_t n = tok_.size();
     size_t t = 0;
     while (t < n) {
+      if (size_t e = Address(t); e > t) {
+        t = e;
+        continue;
+      }
       if (!IsCapWord(t)) {
         size_t e = caps_informative_ ? LowerCase(t) : 0;
         t = e > t ? e : t + 1;
@@ -245,7 +297,27 @@ class ProperNounScanner {
     std::string_view w = Text(t);
     if (!tok_[t].upper_initial && !IsCamel(w)) return false;
     if (w.size() == 1) return IsPunct(t + 1, '&') && Glued(t + 1);  // "M&S"
-    return !StopWords().Contains(w);
+    return !StopWords().Contains(w) && !IsContraction(w);
+  }
+  // "Don't", "Can't", "It's", "You'll", "We're": a function word with a
+  // clitic, never a name. ("McDonald's" is a name with a possessive: its
+  // base is no function word.)
+  static bool IsContraction(std::string_view w) {
+    size_t q = w.rfind('\'');
+    size_t qlen = 1;
+    if (q == std::string_view::npos) {
+      q = w.rfind("\xE2\x80\x99");
+      qlen = 3;
+    }
+    if (q == std::string_view::npos || q == 0) return false;
+    std::string_view suffix = w.substr(q + qlen);
+    std::string_view base = w.substr(0, q);
+    char sbuf[4];
+    if (suffix.size() > sizeof sbuf) return false;
+    std::string_view sl = LowerAsciiInto(suffix, sbuf);
+    if (sl == "t" && base.size() >= 2 && pii::ToLowerAscii(base.back()) == 'n') return true;  // n't
+    if (sl != "s" && sl != "re" && sl != "ll" && sl != "ve" && sl != "d" && sl != "m") return false;
+    return StopWords().Contains(base) || FunctionWords().Contains(base);
   }
   // Names-gazetteer flags of a word, looked up capitalised, without a possessive.
   uint8_t NameFlags(size_t t) const {
@@ -546,6 +618,56 @@ class ProperNounScanner {
     }
   }
 
+  // Whether the words before t introduce a person's name: "hi", "hello",
+  // "thanks", "dear", "my name is", "this is", "thank you", "speaking with".
+  bool NameCue(size_t t) const {
+    if (t == 0 || tok_[t - 1].kind != TokenKind::kWord) return false;
+    const size_t p = t - 1;
+    if (WordIs(p, "hi") || WordIs(p, "hello") || WordIs(p, "hey") || WordIs(p, "thanks") ||
+        WordIs(p, "dear") || WordIs(p, "bye") || WordIs(p, "goodbye") || WordIs(p, "mr") ||
+        WordIs(p, "mrs") || WordIs(p, "ms") || WordIs(p, "miss")) {
+      return true;
+    }
+    if (p == 0) return false;
+    return (WordIs(p, "is") && (WordIs(p - 1, "name") || WordIs(p - 1, "this"))) ||
+           (WordIs(p, "you") && WordIs(p - 1, "thank")) ||
+           (WordIs(p, "with") && (WordIs(p - 1, "speaking") || WordIs(p - 1, "talking")));
+  }
+
+  // A street address at t: a house number, one to three words, a street
+  // word ("1200 market street", "12 Baker St"), and a city after it when the
+  // gazetteer knows one ("1200 market street san francisco"). Returns the end
+  // token, or 0.
+  size_t Address(size_t t) {
+    if (t >= tok_.size() || tok_[t].kind != TokenKind::kNumber || covered_[t] > 1 ||
+        Text(t).size() > 6) {
+      return 0;
+    }
+    size_t e = t + 1;
+    for (int words = 0; words < 4 && IsWord(e) && SameLine(e); ++words, ++e) {
+      if (words > 0 && InSet(e, StreetWords())) {
+        ++e;
+        if (IsPunct(e, '.') && Glued(e)) ++e;  // "St."
+        // A known city right after: "san francisco", "Austin".
+        size_t c = IsPunct(e, ',') ? e + 1 : e;
+        for (size_t k = std::min(tok_.size(), c + 3); k > c; --k) {
+          bool words_only = true;
+          for (size_t m = c; m < k; ++m) words_only &= IsWord(m) && SameLine(m);
+          if (words_only && (Lookup(c, k) & EntityGazetteer::kPlace) &&
+              !(Lookup(c, k) & EntityGazetteer::kCommonWord)) {
+            e = k;
+            break;
+          }
+        }
+        Emit(EntityType::kAddress, t, e, 0.7f);
+        return e;
+      }
+      if (StopWords().Contains(Text(e)) || InSet(e, StreetWords()) || InSet(e, NotStreetWords()))
+        return 0;
+    }
+    return 0;
+  }
+
   // Lower-case proper nouns at t: payee names and known brands and places.
   // Returns the end token, or 0.
   size_t LowerCase(size_t t) {
@@ -570,6 +692,34 @@ class ProperNounScanner {
           Emit(EntityType::kPerson, t, e, 0.5f);
           return e;
         }
+      }
+    }
+    // A first name that is no English word, and a surname after it:
+    // "maria", "john peterson" (speech-recognition text is lower case).
+    if (!StopWords().Contains(Text(t)) && !IsContraction(Text(t))) {
+      const uint8_t f = NameFlags(t);
+      char lower[40];
+      const bool known = Text(t).size() <= sizeof lower &&
+                         (gaz_.Lookup(LowerAsciiInto(Text(t), lower)) & kEntityBits);
+      // A name cue ("hi maria", "my name is john") admits first names that
+      // are also English words ("maria", "john"); without one they must not be.
+      const bool cue = NameCue(t);
+      if ((f & NameGazetteer::kFirstName) && (cue || (!(f & NameGazetteer::kCommonWord) && !known))) {
+        size_t e = t + 1;
+        const uint8_t g = IsWord(e) ? NameFlags(e) : 0;
+        if (IsWord(e) && SameLine(e) && IsAsciiLower(Text(e)[0]) && !StopWords().Contains(Text(e)) &&
+            !(g & NameGazetteer::kCommonWord) && ((g & NameGazetteer::kLastName) || (cue && g == 0))) {
+          ++e;
+        }
+        Emit(EntityType::kPerson, t, e, cue ? 0.55f : 0.45f);
+        return e;
+      }
+      // "acme bank", "zenith insurance": a word that is no function or
+      // generic word, then a company word.
+      if (Text(t).size() >= 3 && !InSet(t, GenericModifiers()) && IsWord(t + 1) &&
+          SameLine(t + 1) && IsAsciiLower(Text(t + 1)[0]) && InSet(t + 1, CompanyWords())) {
+        Emit(EntityType::kOrganization, t, t + 2, 0.45f);
+        return t + 2;
       }
     }
     // A known name that is not an English word: "netflix", "london".
