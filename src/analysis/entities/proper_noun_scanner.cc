@@ -32,6 +32,7 @@
 // ("netflix", "london").
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "analysis/entities/scanners.h"
 #include "analysis/pii/scan_util.h"
@@ -216,6 +217,52 @@ const WordSet& PayeeCues() {
   static const WordSet* s = new WordSet(kPayeeCues);
   return *s;
 }
+
+// First names that are no English word ("maria", "priya"), as a Bloom
+// filter over the lower-case name (262,144 bits, two probes: under 1 % false
+// positives), so that scanning lower-case text asks the names gazetteer about
+// few words.
+class FirstNameFilter {
+ public:
+  static const FirstNameFilter& Get() {
+    static const FirstNameFilter* f = new FirstNameFilter();
+    return *f;
+  }
+  bool MayContain(std::string_view word) const {
+    const uint64_t h = Hash(word);
+    return Bit(h) && Bit(h >> 32);
+  }
+
+ private:
+  FirstNameFilter() : bits_(kWords, 0) {
+    std::string_view data(pii::kNameListData);  // NUL-terminated lines
+    while (!data.empty()) {
+      size_t nl = data.find('\n');
+      std::string_view line = data.substr(0, nl);
+      data = nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1);
+      size_t tab = line.find('\t');
+      if (tab == std::string_view::npos) continue;
+      std::string_view flags = line.substr(0, tab);
+      if (flags.find('F') == std::string_view::npos || flags.find('C') != std::string_view::npos)
+        continue;
+      const uint64_t h = Hash(line.substr(tab + 1));
+      Set(h);
+      Set(h >> 32);
+    }
+  }
+  static constexpr size_t kWords = 4096;  // of 64 bits
+  static uint64_t Hash(std::string_view w) {  // FNV-1a over the lower-cased bytes
+    uint64_t h = 1469598103934665603ull;
+    for (char c : w) {
+      h ^= static_cast<unsigned char>(pii::ToLowerAscii(c));
+      h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+  }
+  bool Bit(uint64_t h) const { return (bits_[(h >> 6) % kWords] >> (h & 63)) & 1; }
+  void Set(uint64_t h) { bits_[(h >> 6) % kWords] |= uint64_t{1} << (h & 63); }
+  std::vector<uint64_t> bits_;
+};
 
 constexpr uint16_t kEntityBits = EntityGazetteer::kPlace | EntityGazetteer::kOrganization |
                                  EntityGazetteer::kProduct | EntityGazetteer::kEvent |
@@ -622,16 +669,33 @@ class ProperNounScanner {
   // "thanks", "dear", "my name is", "this is", "thank you", "speaking with".
   bool NameCue(size_t t) const {
     if (t == 0 || tok_[t - 1].kind != TokenKind::kWord) return false;
-    const size_t p = t - 1;
-    if (WordIs(p, "hi") || WordIs(p, "hello") || WordIs(p, "hey") || WordIs(p, "thanks") ||
-        WordIs(p, "dear") || WordIs(p, "bye") || WordIs(p, "goodbye") || WordIs(p, "mr") ||
-        WordIs(p, "mrs") || WordIs(p, "ms") || WordIs(p, "miss")) {
-      return true;
+    // Cheap first: the word before must be 2 to 8 letters.
+    std::string_view p = Text(t - 1);
+    if (p.size() < 2 || p.size() > 8) return false;
+    char buf[8];
+    std::string_view w = LowerAsciiInto(p, buf);
+    switch (w.size()) {
+      case 2:
+        if (w == "hi" || w == "mr" || w == "ms") return true;
+        if (w == "is") return t >= 2 && (WordIs(t - 2, "name") || WordIs(t - 2, "this"));
+        return false;
+      case 3:
+        if (w == "hey" || w == "bye" || w == "mrs") return true;
+        if (w == "you") return t >= 2 && WordIs(t - 2, "thank");
+        return false;
+      case 4:
+        if (w == "dear" || w == "miss") return true;
+        if (w == "with") return t >= 2 && (WordIs(t - 2, "speaking") || WordIs(t - 2, "talking"));
+        return false;
+      case 5:
+        return w == "hello";
+      case 6:
+        return w == "thanks";
+      case 7:
+        return w == "goodbye";
+      default:
+        return false;
     }
-    if (p == 0) return false;
-    return (WordIs(p, "is") && (WordIs(p - 1, "name") || WordIs(p - 1, "this"))) ||
-           (WordIs(p, "you") && WordIs(p - 1, "thank")) ||
-           (WordIs(p, "with") && (WordIs(p - 1, "speaking") || WordIs(p - 1, "talking")));
   }
 
   // A street address at t: a house number, one to three words, a street
@@ -694,41 +758,42 @@ class ProperNounScanner {
         }
       }
     }
-    // A first name that is no English word, and a surname after it:
-    // "maria", "john peterson" (speech-recognition text is lower case).
-    if (!StopWords().Contains(Text(t)) && !IsContraction(Text(t))) {
-      const uint8_t f = NameFlags(t);
-      char lower[40];
-      const bool known = Text(t).size() <= sizeof lower &&
-                         (gaz_.Lookup(LowerAsciiInto(Text(t), lower)) & kEntityBits);
-      // A name cue ("hi maria", "my name is john") admits first names that
-      // are also English words ("maria", "john"); without one they must not be.
-      const bool cue = NameCue(t);
-      if ((f & NameGazetteer::kFirstName) && (cue || (!(f & NameGazetteer::kCommonWord) && !known))) {
-        size_t e = t + 1;
-        const uint8_t g = IsWord(e) ? NameFlags(e) : 0;
-        if (IsWord(e) && SameLine(e) && IsAsciiLower(Text(e)[0]) && !StopWords().Contains(Text(e)) &&
-            !(g & NameGazetteer::kCommonWord) && ((g & NameGazetteer::kLastName) || (cue && g == 0))) {
-          ++e;
-        }
-        Emit(EntityType::kPerson, t, e, cue ? 0.55f : 0.45f);
-        return e;
+    std::string_view w = StripPossessive(Text(t));
+    if (w.size() < 2 || w.size() > 40) return 0;
+    char buf[40];
+    const uint16_t known = w.size() >= 3 ? gaz_.Lookup(LowerAsciiInto(w, buf)) : 0;
+    // "acme bank", "zenith insurance": a word that is no function or
+    // generic word, then a company word.
+    if (w.size() >= 3 && MaybeCompanyWord(t + 1) && IsWord(t + 1) && SameLine(t + 1) &&
+        IsAsciiLower(Text(t + 1)[0]) && InSet(t + 1, CompanyWords()) &&
+        !InSet(t, GenericModifiers())) {
+      Emit(EntityType::kOrganization, t, t + 2, 0.45f);
+      return t + 2;
+    }
+    // A first name after a name cue ("hi maria", "my name is john
+    // peterson"), or one that is no English word, and a surname after it
+    // (speech-recognition text is lower case).
+    // (The names gazetteer is asked only after a cue or when the filter
+    // says the word may be a first name that is no English word.)
+    const bool cue = NameCue(t);
+    const uint8_t f = cue || (!(known & kEntityBits) && FirstNameFilter::Get().MayContain(w))
+                          ? NameFlags(t)
+                          : 0;
+    if ((f & NameGazetteer::kFirstName) &&
+        (cue || (!(f & NameGazetteer::kCommonWord) && !(known & kEntityBits))) &&
+        !StopWords().Contains(w) && !IsContraction(w)) {
+      size_t e = t + 1;
+      const uint8_t g = IsWord(e) ? NameFlags(e) : 0;
+      if (IsWord(e) && SameLine(e) && IsAsciiLower(Text(e)[0]) && !StopWords().Contains(Text(e)) &&
+          !(g & NameGazetteer::kCommonWord) && ((g & NameGazetteer::kLastName) || (cue && g == 0))) {
+        ++e;
       }
-      // "acme bank", "zenith insurance": a word that is no function or
-      // generic word, then a company word.
-      if (Text(t).size() >= 3 && !InSet(t, GenericModifiers()) && IsWord(t + 1) &&
-          SameLine(t + 1) && IsAsciiLower(Text(t + 1)[0]) && InSet(t + 1, CompanyWords())) {
-        Emit(EntityType::kOrganization, t, t + 2, 0.45f);
-        return t + 2;
-      }
+      Emit(EntityType::kPerson, t, e, cue ? 0.55f : 0.45f);
+      return e;
     }
     // A known name that is not an English word: "netflix", "london".
-    std::string_view w = StripPossessive(Text(t));
-    if (w.size() < 3 || w.size() > 40) return 0;
-    char buf[40];
-    uint16_t f = gaz_.Lookup(LowerAsciiInto(w, buf));
-    if (!(f & kEntityBits) || (f & EntityGazetteer::kCommonWord) || IsCommonWord(t) ||
-        StopWords().Contains(w)) {
+    if (w.size() < 3 || !(known & kEntityBits) || (known & EntityGazetteer::kCommonWord) ||
+        IsCommonWord(t) || StopWords().Contains(w)) {
       return 0;
     }
     // Two-word names: "amazon prime", "new york".
@@ -739,8 +804,22 @@ class ProperNounScanner {
         return t + 2;
       }
     }
-    Emit(FromFlags(f), t, t + 1, 0.5f);
+    Emit(FromFlags(known), t, t + 1, 0.5f);
     return t + 1;
+  }
+
+  // A cheap test before the set lookup: whether a company word has the
+  // first letter and length of token t.
+  bool MaybeCompanyWord(size_t t) const {
+    if (t >= tok_.size()) return false;
+    static const uint64_t mask = [] {
+      uint64_t m = 0;
+      for (std::string_view c : kCompanyWords) m |= uint64_t{1} << ((c[0] * 7u + c.size()) & 63);
+      return m;
+    }();
+    std::string_view x = Text(t);
+    if (x.empty()) return false;
+    return (mask >> ((static_cast<unsigned char>(pii::ToLowerAscii(x[0])) * 7u + x.size()) & 63)) & 1;
   }
 
   std::string_view text_;
