@@ -665,24 +665,30 @@ bool Sarcastic(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     while (pos < text.size() && (text[pos] == ' ' || text[pos] == '"')) ++pos;
-    if (StartsWithCI(text, pos, "thanks for nothing") || StartsWithCI(text, pos, "thanks a lot for nothing")) {
+    // Every pattern starts with one of these letters.
+    const char first = pos < text.size() ? LowerAscii(text[pos]) : 0;
+    if (first != 'j' && first != 'o' && first != 'w' && first != 't' && first != 'g' && first != 'p' &&
+        first != 'f' && first != 'l' && first != 'b' && first != 'a') {
+      // Not a pattern: on to the next sentence.
+    } else if (StartsWithCI(text, pos, "thanks for nothing") || StartsWithCI(text, pos, "thanks a lot for nothing")) {
       return true;
-    }
-    for (std::string_view opener : kOpeners) {
-      if (!StartsWithCI(text, pos, opener)) continue;
-      for (std::string_view praise : kPraise) {
-        size_t after = pos + opener.size();
-        if (!StartsWithCI(text, after, praise)) continue;
-        after += praise.size();
-        // Alone: the sentence ends here ("Just great.").
-        const bool ends = after == text.size() || text[after] == '.' || text[after] == '!';
-        if (ends && !opener.empty()) return true;
-        // Introducing a complaint: "Great, another hour on hold".
-        if (after < text.size() && text[after] == ',') {
-          size_t w = after + 1;
-          while (w < text.size() && text[w] == ' ') ++w;
-          for (std::string_view c : kComplaints) {
-            if (StartsWithCI(text, w, c) && (w + c.size() == text.size() || text[w + c.size()] == ' ')) return true;
+    } else {
+      for (std::string_view opener : kOpeners) {
+        if (!StartsWithCI(text, pos, opener)) continue;
+        for (std::string_view praise : kPraise) {
+          size_t after = pos + opener.size();
+          if (!StartsWithCI(text, after, praise)) continue;
+          after += praise.size();
+          // Alone: the sentence ends here ("Just great.").
+          const bool ends = after == text.size() || text[after] == '.' || text[after] == '!';
+          if (ends && !opener.empty()) return true;
+          // Introducing a complaint: "Great, another hour on hold".
+          if (after < text.size() && text[after] == ',') {
+            size_t w = after + 1;
+            while (w < text.size() && text[w] == ' ') ++w;
+            for (std::string_view c : kComplaints) {
+              if (StartsWithCI(text, w, c) && (w + c.size() == text.size() || text[w + c.size()] == ' ')) return true;
+            }
           }
         }
       }
@@ -741,7 +747,10 @@ SentimentScorer::Result SentimentScorer::Compute(std::string_view text,
   ScoreUnits(&s, caps_differential);
 
   const std::vector<Unit>& units = s.units;
-  const bool sarcastic = Sarcastic(text);  // praise turns to blame
+  // Praise turns to blame; looked for only when the text has praise.
+  bool positive = false;
+  for (const Unit& u : units) positive = positive || u.final_valence > 0;
+  const bool sarcastic = positive && Sarcastic(text);
   for (size_t k = 0; k < s.sentences.size(); ++k) {
     const Sentence& sen = s.sentences[k];
     size_t end = k + 1 < s.sentences.size() ? s.sentences[k + 1].first_unit : units.size();
