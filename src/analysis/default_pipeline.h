@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "analysis/intents/intent_analyzer.h"
 #include "analysis/intents/intent_model.h"
 #include "analysis/phrases/phrase_matcher.h"
 #include "analysis/pipeline.h"
@@ -16,7 +17,7 @@ struct PipelineOptions {
   std::shared_ptr<const phrases::PhraseMatcherSet> phrase_matchers;
   // The intent model to name customers' intents with; null: no intents.
   std::shared_ptr<const intents::IntentModel> intent_model;
-  float intent_threshold = 0.5f;  // lower confidences are out of scope
+  float intent_threshold = intents::kDefaultIntentThreshold;  // lower confidences are out of scope
 };
 
 // Sentiment, timing (silence, overtalk, hold), PII, entities, intents (with a

@@ -29,7 +29,7 @@ struct AnalyzeFlags {
   int threads = 1;
   bool explain = false;
   std::string intent_model;  // path; empty: no intents
-  float intent_threshold = 0.5f;
+  float intent_threshold = analysis::intents::kDefaultIntentThreshold;
 };
 
 // Analyses one input line; on bad input returns an error line in Google's

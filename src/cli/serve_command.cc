@@ -28,6 +28,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/ascii.h"
+#include "analysis/intents/intent_analyzer.h"
 #include "api/audit.h"
 #include "api/auth.h"
 #include "api/rate_limit.h"
@@ -91,7 +92,7 @@ struct ServeFlags {
   int max_analysis_messages = 5'000;
   int64_t analysis_time_budget_ms = 30'000;
   std::vector<std::string> intent_models;  // [PROJECT=]PATH
-  float intent_threshold = 0.5f;
+  float intent_threshold = parley::analysis::intents::kDefaultIntentThreshold;
   std::string export_dir = "var/exports";
   std::string auth_file;
   std::string inspect_templates;  // JSON file of DLP-shaped inspect templates

@@ -80,6 +80,10 @@ async function analyse(project) {
       { text: 'I lost my card yesterday, please block it', segmentParticipant: { role: 'END_USER' } },
       { text: 'Done. Anything else?', segmentParticipant: { role: 'HUMAN_AGENT' } },
       { text: 'Yes, I also want a refund for a charge', segmentParticipant: { role: 'END_USER' } },
+      { text: 'Refunded.', segmentParticipant: { role: 'HUMAN_AGENT' } },
+      // Small talk names no intent, whatever the model would say.
+      { text: "great that's a relief thank you so much", segmentParticipant: { role: 'END_USER' } },
+      { text: 'hello', segmentParticipant: { role: 'END_USER' } },
     ] },
   });
   assert.equal(created.status, 200);
@@ -103,6 +107,25 @@ test("a tenant's attached model names its customers' intents", async () => {
   const matches = meta.annotations.filter((a) => a.intentMatchData);
   assert.deepEqual(matches.map((a) => [a.annotationStartBoundary.transcriptIndex, a.intentMatchData.intentUniqueId]),
     [[1, 'card_lost'], [3, 'refund_request']]);
+  // Every intent annotation carries its confidence, at least the threshold (0.3).
+  for (const a of matches) {
+    assert.equal(typeof a.intentMatchData.confidence, 'number');
+    assert.ok(a.intentMatchData.confidence >= 0.3 && a.intentMatchData.confidence <= 1, JSON.stringify(a));
+  }
+});
+
+test('greetings and thanks get no intent even at threshold 0', () => {
+  const line = JSON.stringify({ transcript: { transcriptSegments: [
+    { text: 'hello', segmentParticipant: { role: 'END_USER' } },
+    { text: "great that's a relief thank you so much", segmentParticipant: { role: 'END_USER' } },
+    { text: 'thanks, and I lost my card', segmentParticipant: { role: 'END_USER' } }] } });
+  const r = spawnSync(bin, ['analyze', '--intent-model', model, '--intent-threshold', '0'],
+    { input: line + '\n', encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const meta = JSON.parse(r.stdout).analysisResult.callAnalysisMetadata;
+  const matches = meta.annotations.filter((a) => a.intentMatchData);
+  assert.deepEqual(matches.map((a) => [a.annotationStartBoundary.transcriptIndex ?? 0, a.intentMatchData.intentUniqueId]),
+    [[2, 'card_lost']]);
 });
 
 test('a tenant without a model gets no intents', async () => {

@@ -32,6 +32,7 @@
 // ("netflix", "london").
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "analysis/entities/scanners.h"
 #include "analysis/pii/scan_util.h"
@@ -124,6 +125,34 @@ constexpr std::string_view kPlaceCues[] = {
     "reach", "arrive", "arrived", "flight", "fly", "flew", "flying", "moved", "move",
     "trip", "travel", "travelling", "traveling", "based", "born", "live", "lives", "living",
     "city", "state", "country"};
+// Pronouns and question words that take a clitic ("There's", "Who'll").
+constexpr std::string_view kFunctionWords[] = {"there", "here", "who", "where", "how", "what",
+                                               "that", "it", "he", "she", "they", "we", "you",
+                                               "i", "let", "when", "why", "this", "somebody",
+                                               "someone", "everyone", "nobody", "everything"};
+// Last words of a street address after a house number ("1200 market street").
+constexpr std::string_view kStreetWords[] = {
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive",
+    "dr", "way", "court", "ct", "place", "pl", "parkway", "pkwy", "highway", "hwy", "terrace",
+    "circle", "cir", "square", "sq", "trail", "plaza", "alley", "crescent", "close"};
+// Words after a number that make it a quantity, not a house number ("5 minutes drive").
+constexpr std::string_view kNotStreetWords[] = {
+    "minute", "minutes", "min", "mins", "hour", "hours", "hrs", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "second", "seconds", "mile", "miles", "km", "block",
+    "blocks", "more", "times", "percent", "dollars", "bucks", "people", "items", "orders"};
+// Company words that make "WORD bank" an organisation in lower-case text,
+// and words that do not ("food bank", "my bank", "online bank").
+constexpr std::string_view kCompanyWords[] = {
+    "bank", "inc", "ltd", "llc", "corp", "corporation", "insurance", "airlines", "airways",
+    "bancorp", "telecom", "wireless", "financial", "motors", "pharmacy", "mobile", "energy"};
+constexpr std::string_view kGenericModifiers[] = {
+    "the", "my", "your", "our", "their", "his", "her", "its", "this", "that", "a", "an", "any",
+    "some", "another", "other", "same", "different", "new", "old", "big", "small", "local",
+    "online", "central", "national", "food", "blood", "piggy", "river", "data", "sperm",
+    "savings", "investment", "commercial", "retail", "private", "public", "mobile", "life",
+    "car", "auto", "health", "home", "travel", "pet", "renters", "dental", "medical", "which",
+    "what", "whose", "and", "or", "with", "from", "at", "in", "on", "to", "for", "of", "by",
+    "is", "was", "are", "not", "no", "own", "main", "first", "second", "good", "best", "one"};
 // Words before a lower-case payee name.
 constexpr std::string_view kPayeeCues[] = {"to", "from", "for", "pay", "paid", "paying",
                                            "named", "name", "payee", "beneficiary"};
@@ -164,10 +193,76 @@ const WordSet& PlaceCues() {
   static const WordSet* s = new WordSet(kPlaceCues);
   return *s;
 }
+const WordSet& FunctionWords() {
+  static const WordSet* s = new WordSet(kFunctionWords);
+  return *s;
+}
+const WordSet& StreetWords() {
+  static const WordSet* s = new WordSet(kStreetWords);
+  return *s;
+}
+const WordSet& NotStreetWords() {
+  static const WordSet* s = new WordSet(kNotStreetWords);
+  return *s;
+}
+const WordSet& CompanyWords() {
+  static const WordSet* s = new WordSet(kCompanyWords);
+  return *s;
+}
+const WordSet& GenericModifiers() {
+  static const WordSet* s = new WordSet(kGenericModifiers);
+  return *s;
+}
 const WordSet& PayeeCues() {
   static const WordSet* s = new WordSet(kPayeeCues);
   return *s;
 }
+
+// First names that are no English word ("maria", "priya"), as a Bloom
+// filter over the lower-case name (262,144 bits, two probes: under 1 % false
+// positives), so that scanning lower-case text asks the names gazetteer about
+// few words.
+class FirstNameFilter {
+ public:
+  static const FirstNameFilter& Get() {
+    static const FirstNameFilter* f = new FirstNameFilter();
+    return *f;
+  }
+  bool MayContain(std::string_view word) const {
+    const uint64_t h = Hash(word);
+    return Bit(h) && Bit(h >> 32);
+  }
+
+ private:
+  FirstNameFilter() : bits_(kWords, 0) {
+    std::string_view data(pii::kNameListData);  // NUL-terminated lines
+    while (!data.empty()) {
+      size_t nl = data.find('\n');
+      std::string_view line = data.substr(0, nl);
+      data = nl == std::string_view::npos ? std::string_view() : data.substr(nl + 1);
+      size_t tab = line.find('\t');
+      if (tab == std::string_view::npos) continue;
+      std::string_view flags = line.substr(0, tab);
+      if (flags.find('F') == std::string_view::npos || flags.find('C') != std::string_view::npos)
+        continue;
+      const uint64_t h = Hash(line.substr(tab + 1));
+      Set(h);
+      Set(h >> 32);
+    }
+  }
+  static constexpr size_t kWords = 4096;  // of 64 bits
+  static uint64_t Hash(std::string_view w) {  // FNV-1a over the lower-cased bytes
+    uint64_t h = 1469598103934665603ull;
+    for (char c : w) {
+      h ^= static_cast<unsigned char>(pii::ToLowerAscii(c));
+      h *= 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+  }
+  bool Bit(uint64_t h) const { return (bits_[(h >> 6) % kWords] >> (h & 63)) & 1; }
+  void Set(uint64_t h) { bits_[(h >> 6) % kWords] |= uint64_t{1} << (h & 63); }
+  std::vector<uint64_t> bits_;
+};
 
 constexpr uint16_t kEntityBits = EntityGazetteer::kPlace | EntityGazetteer::kOrganization |
                                  EntityGazetteer::kProduct | EntityGazetteer::kEvent |
@@ -186,6 +281,10 @@ class ProperNounScanner {
     const size_t n = tok_.size();
     size_t t = 0;
     while (t < n) {
+      if (size_t e = Address(t); e > t) {
+        t = e;
+        continue;
+      }
       if (!IsCapWord(t)) {
         size_t e = caps_informative_ ? LowerCase(t) : 0;
         t = e > t ? e : t + 1;
@@ -245,7 +344,27 @@ class ProperNounScanner {
     std::string_view w = Text(t);
     if (!tok_[t].upper_initial && !IsCamel(w)) return false;
     if (w.size() == 1) return IsPunct(t + 1, '&') && Glued(t + 1);  // "M&S"
-    return !StopWords().Contains(w);
+    return !StopWords().Contains(w) && !IsContraction(w);
+  }
+  // "Don't", "Can't", "It's", "You'll", "We're": a function word with a
+  // clitic, never a name. ("McDonald's" is a name with a possessive: its
+  // base is no function word.)
+  static bool IsContraction(std::string_view w) {
+    size_t q = w.rfind('\'');
+    size_t qlen = 1;
+    if (q == std::string_view::npos) {
+      q = w.rfind("\xE2\x80\x99");
+      qlen = 3;
+    }
+    if (q == std::string_view::npos || q == 0) return false;
+    std::string_view suffix = w.substr(q + qlen);
+    std::string_view base = w.substr(0, q);
+    char sbuf[4];
+    if (suffix.size() > sizeof sbuf) return false;
+    std::string_view sl = LowerAsciiInto(suffix, sbuf);
+    if (sl == "t" && base.size() >= 2 && pii::ToLowerAscii(base.back()) == 'n') return true;  // n't
+    if (sl != "s" && sl != "re" && sl != "ll" && sl != "ve" && sl != "d" && sl != "m") return false;
+    return StopWords().Contains(base) || FunctionWords().Contains(base);
   }
   // Names-gazetteer flags of a word, looked up capitalised, without a possessive.
   uint8_t NameFlags(size_t t) const {
@@ -546,6 +665,73 @@ class ProperNounScanner {
     }
   }
 
+  // Whether the words before t introduce a person's name: "hi", "hello",
+  // "thanks", "dear", "my name is", "this is", "thank you", "speaking with".
+  bool NameCue(size_t t) const {
+    if (t == 0 || tok_[t - 1].kind != TokenKind::kWord) return false;
+    // Cheap first: the word before must be 2 to 8 letters.
+    std::string_view p = Text(t - 1);
+    if (p.size() < 2 || p.size() > 8) return false;
+    char buf[8];
+    std::string_view w = LowerAsciiInto(p, buf);
+    switch (w.size()) {
+      case 2:
+        if (w == "hi" || w == "mr" || w == "ms") return true;
+        if (w == "is") return t >= 2 && (WordIs(t - 2, "name") || WordIs(t - 2, "this"));
+        return false;
+      case 3:
+        if (w == "hey" || w == "bye" || w == "mrs") return true;
+        if (w == "you") return t >= 2 && WordIs(t - 2, "thank");
+        return false;
+      case 4:
+        if (w == "dear" || w == "miss") return true;
+        if (w == "with") return t >= 2 && (WordIs(t - 2, "speaking") || WordIs(t - 2, "talking"));
+        return false;
+      case 5:
+        return w == "hello";
+      case 6:
+        return w == "thanks";
+      case 7:
+        return w == "goodbye";
+      default:
+        return false;
+    }
+  }
+
+  // A street address at t: a house number, one to three words, a street
+  // word ("1200 market street", "12 Baker St"), and a city after it when the
+  // gazetteer knows one ("1200 market street san francisco"). Returns the end
+  // token, or 0.
+  size_t Address(size_t t) {
+    if (t >= tok_.size() || tok_[t].kind != TokenKind::kNumber || covered_[t] > 1 ||
+        Text(t).size() > 6) {
+      return 0;
+    }
+    size_t e = t + 1;
+    for (int words = 0; words < 4 && IsWord(e) && SameLine(e); ++words, ++e) {
+      if (words > 0 && InSet(e, StreetWords())) {
+        ++e;
+        if (IsPunct(e, '.') && Glued(e)) ++e;  // "St."
+        // A known city right after: "san francisco", "Austin".
+        size_t c = IsPunct(e, ',') ? e + 1 : e;
+        for (size_t k = std::min(tok_.size(), c + 3); k > c; --k) {
+          bool words_only = true;
+          for (size_t m = c; m < k; ++m) words_only &= IsWord(m) && SameLine(m);
+          if (words_only && (Lookup(c, k) & EntityGazetteer::kPlace) &&
+              !(Lookup(c, k) & EntityGazetteer::kCommonWord)) {
+            e = k;
+            break;
+          }
+        }
+        Emit(EntityType::kAddress, t, e, 0.7f);
+        return e;
+      }
+      if (StopWords().Contains(Text(e)) || InSet(e, StreetWords()) || InSet(e, NotStreetWords()))
+        return 0;
+    }
+    return 0;
+  }
+
   // Lower-case proper nouns at t: payee names and known brands and places.
   // Returns the end token, or 0.
   size_t LowerCase(size_t t) {
@@ -572,13 +758,42 @@ class ProperNounScanner {
         }
       }
     }
-    // A known name that is not an English word: "netflix", "london".
     std::string_view w = StripPossessive(Text(t));
-    if (w.size() < 3 || w.size() > 40) return 0;
+    if (w.size() < 2 || w.size() > 40) return 0;
     char buf[40];
-    uint16_t f = gaz_.Lookup(LowerAsciiInto(w, buf));
-    if (!(f & kEntityBits) || (f & EntityGazetteer::kCommonWord) || IsCommonWord(t) ||
-        StopWords().Contains(w)) {
+    const uint16_t known = w.size() >= 3 ? gaz_.Lookup(LowerAsciiInto(w, buf)) : 0;
+    // "acme bank", "zenith insurance": a word that is no function or
+    // generic word, then a company word.
+    if (w.size() >= 3 && MaybeCompanyWord(t + 1) && IsWord(t + 1) && SameLine(t + 1) &&
+        IsAsciiLower(Text(t + 1)[0]) && InSet(t + 1, CompanyWords()) &&
+        !InSet(t, GenericModifiers())) {
+      Emit(EntityType::kOrganization, t, t + 2, 0.45f);
+      return t + 2;
+    }
+    // A first name after a name cue ("hi maria", "my name is john
+    // peterson"), or one that is no English word, and a surname after it
+    // (speech-recognition text is lower case).
+    // (The names gazetteer is asked only after a cue or when the filter
+    // says the word may be a first name that is no English word.)
+    const bool cue = NameCue(t);
+    const uint8_t f = cue || (!(known & kEntityBits) && FirstNameFilter::Get().MayContain(w))
+                          ? NameFlags(t)
+                          : 0;
+    if ((f & NameGazetteer::kFirstName) &&
+        (cue || (!(f & NameGazetteer::kCommonWord) && !(known & kEntityBits))) &&
+        !StopWords().Contains(w) && !IsContraction(w)) {
+      size_t e = t + 1;
+      const uint8_t g = IsWord(e) ? NameFlags(e) : 0;
+      if (IsWord(e) && SameLine(e) && IsAsciiLower(Text(e)[0]) && !StopWords().Contains(Text(e)) &&
+          !(g & NameGazetteer::kCommonWord) && ((g & NameGazetteer::kLastName) || (cue && g == 0))) {
+        ++e;
+      }
+      Emit(EntityType::kPerson, t, e, cue ? 0.55f : 0.45f);
+      return e;
+    }
+    // A known name that is not an English word: "netflix", "london".
+    if (w.size() < 3 || !(known & kEntityBits) || (known & EntityGazetteer::kCommonWord) ||
+        IsCommonWord(t) || StopWords().Contains(w)) {
       return 0;
     }
     // Two-word names: "amazon prime", "new york".
@@ -589,8 +804,22 @@ class ProperNounScanner {
         return t + 2;
       }
     }
-    Emit(FromFlags(f), t, t + 1, 0.5f);
+    Emit(FromFlags(known), t, t + 1, 0.5f);
     return t + 1;
+  }
+
+  // A cheap test before the set lookup: whether a company word has the
+  // first letter and length of token t.
+  bool MaybeCompanyWord(size_t t) const {
+    if (t >= tok_.size()) return false;
+    static const uint64_t mask = [] {
+      uint64_t m = 0;
+      for (std::string_view c : kCompanyWords) m |= uint64_t{1} << ((c[0] * 7u + c.size()) & 63);
+      return m;
+    }();
+    std::string_view x = Text(t);
+    if (x.empty()) return false;
+    return (mask >> ((static_cast<unsigned char>(pii::ToLowerAscii(x[0])) * 7u + x.size()) & 63)) & 1;
   }
 
   std::string_view text_;

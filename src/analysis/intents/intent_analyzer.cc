@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "analysis/intents/small_talk.h"
 
 namespace parley::analysis::intents {
 
@@ -21,6 +22,7 @@ absl::Status IntentAnalyzer::Analyze(const core::Conversation& conversation,
     const core::Message& m = conversation.messages(i);
     if (m.state() == core::MESSAGE_DELETED || m.text().empty()) continue;
     if (!customers.empty() && !customers.contains(m.participant_id())) continue;
+    if (IsSmallTalk(m.text())) continue;  // greetings and thanks name no intent
     Prediction p = model_->Top(m.text(), threshold_);
     if (p.label.empty()) continue;
     core::IntentMatch* match = result->add_intents();

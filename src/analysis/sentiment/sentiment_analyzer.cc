@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 
 namespace parley::analysis {
 namespace {
@@ -41,8 +42,12 @@ absl::Status SentimentAnalyzer::Analyze(const core::Conversation& conversation, 
   result->clear_overall_sentiment();
 
   absl::flat_hash_map<std::string, int32_t> participant_channel;
+  absl::flat_hash_set<std::string> agents;  // their apologies are politeness
   for (const core::Participant& p : conversation.participants()) {
     if (p.channel() != 0) participant_channel[p.id()] = p.channel();
+    if (p.role() == core::HUMAN_AGENT || p.role() == core::AUTOMATED_AGENT || p.role() == core::ANY_AGENT) {
+      agents.insert(p.id());
+    }
   }
 
   std::vector<Speaker> speakers;
@@ -57,7 +62,8 @@ absl::Status SentimentAnalyzer::Analyze(const core::Conversation& conversation, 
 
     core::MessageSentiment* ms = result->add_message_sentiments();
     ms->set_message_index(i);
-    *ms->mutable_sentiment() = scorer_.Score(m.text(), explain_ ? &contributions : nullptr);
+    *ms->mutable_sentiment() =
+        scorer_.Score(m.text(), explain_ ? &contributions : nullptr, agents.contains(m.participant_id()));
     if (explain_) {
       for (core::SentimentContribution& c : contributions) *ms->add_contributions() = std::move(c);
     }

@@ -641,12 +641,88 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
   }
 }
 
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether `text` at `pos` starts with the lower-case ASCII `pattern`,
+// ignoring case.
+bool StartsWithCI(std::string_view text, size_t pos, std::string_view pattern) {
+  if (pos + pattern.size() > text.size()) return false;
+  for (size_t k = 0; k < pattern.size(); ++k) {
+    if (LowerAscii(text[pos + k]) != pattern[k]) return false;
+  }
+  return true;
+}
+
+// Sarcasm: praise that opens a sentence and stands alone or introduces a
+// complaint — "Just great.", "Oh wonderful!", "Great, another hour on hold",
+// "Thanks for nothing". Praise inside a sentence ("works just great") is
+// not sarcasm.
+bool Sarcastic(std::string_view text) {
+  static constexpr std::string_view kPraise[] = {"great", "perfect", "wonderful", "fantastic",
+                                                 "lovely", "brilliant", "awesome", "terrific"};
+  static constexpr std::string_view kOpeners[] = {"just ", "oh ", "oh, ", "well ", "well, ", ""};
+  static constexpr std::string_view kComplaints[] = {"another", "more", "again", "now"};
+  size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '"')) ++pos;
+    // Every pattern starts with one of these letters.
+    const char first = pos < text.size() ? LowerAscii(text[pos]) : 0;
+    if (first != 'j' && first != 'o' && first != 'w' && first != 't' && first != 'g' && first != 'p' &&
+        first != 'f' && first != 'l' && first != 'b' && first != 'a') {
+      // Not a pattern: on to the next sentence.
+    } else if (StartsWithCI(text, pos, "thanks for nothing") || StartsWithCI(text, pos, "thanks a lot for nothing")) {
+      return true;
+    } else {
+      for (std::string_view opener : kOpeners) {
+        if (!StartsWithCI(text, pos, opener)) continue;
+        for (std::string_view praise : kPraise) {
+          size_t after = pos + opener.size();
+          if (!StartsWithCI(text, after, praise)) continue;
+          after += praise.size();
+          // Alone: the sentence ends here ("Just great.").
+          const bool ends = after == text.size() || text[after] == '.' || text[after] == '!';
+          if (ends && !opener.empty()) return true;
+          // Introducing a complaint: "Great, another hour on hold".
+          if (after < text.size() && text[after] == ',') {
+            size_t w = after + 1;
+            while (w < text.size() && text[w] == ' ') ++w;
+            for (std::string_view c : kComplaints) {
+              if (StartsWithCI(text, w, c) && (w + c.size() == text.size() || text[w + c.size()] == ' ')) return true;
+            }
+          }
+        }
+      }
+    }
+    // The next sentence.
+    while (pos < text.size() && text[pos] != '.' && text[pos] != '!' && text[pos] != '?') ++pos;
+    while (pos < text.size() && (text[pos] == '.' || text[pos] == '!' || text[pos] == '?')) ++pos;
+  }
+  return false;
+}
+
+// An apology as politeness: in an agent's message these words express no
+// sentiment of the speaker ("I'm sorry to hear that", "I apologise for the
+// inconvenience").
+bool ApologyWord(std::string_view w) {
+  static constexpr std::string_view kWords[] = {"sorry", "apologize", "apologise", "apologies",
+                                                "apology", "apologizing", "apologising", "regret",
+                                                "inconvenience", "afraid"};
+  for (std::string_view a : kWords) {
+    if (w.size() != a.size()) continue;
+    bool same = true;
+    for (size_t k = 0; k < w.size() && same; ++k) same = LowerAscii(w[k]) == a[k];
+    if (same) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SentimentScorer::SentimentScorer(const Lexicon& lexicon) : lexicon_(lexicon) {}
 
 SentimentScorer::Result SentimentScorer::Compute(std::string_view text,
-                                                 std::vector<core::SentimentContribution>* explain) const {
+                                                 std::vector<core::SentimentContribution>* explain,
+                                                 bool agent) const {
   if (explain != nullptr) explain->clear();
   Result r;
   if (text.empty()) return r;
@@ -671,12 +747,18 @@ SentimentScorer::Result SentimentScorer::Compute(std::string_view text,
   ScoreUnits(&s, caps_differential);
 
   const std::vector<Unit>& units = s.units;
+  // Praise turns to blame; looked for only when the text has praise.
+  bool positive = false;
+  for (const Unit& u : units) positive = positive || u.final_valence > 0;
+  const bool sarcastic = positive && Sarcastic(text);
   for (size_t k = 0; k < s.sentences.size(); ++k) {
     const Sentence& sen = s.sentences[k];
     size_t end = k + 1 < s.sentences.size() ? s.sentences[k + 1].first_unit : units.size();
     for (size_t i = sen.first_unit; i < end; ++i) {
       float v = units[i].final_valence;
       if (v == 0) continue;
+      if (sarcastic && v > 0) v = -v;
+      if (agent && v < 0 && ApologyWord(text.substr(units[i].begin, units[i].end - units[i].begin))) continue;
       r.sum += v;
       r.abs_sum += std::fabs(v);
       if (explain != nullptr) {
@@ -686,14 +768,14 @@ SentimentScorer::Result SentimentScorer::Compute(std::string_view text,
       }
     }
     if (sen.emphasis != 0) {
-      r.sum += sen.emphasis;
+      r.sum += sarcastic ? -std::fabs(sen.emphasis) : sen.emphasis;
       r.abs_sum += std::fabs(sen.emphasis);
       if (explain != nullptr) {
         std::string mark(std::min<int>(sen.exclamations, kMaxExclamations), '!');
         if (sen.questions > 1) mark.append(std::min<int>(sen.questions, 4), '?');
         core::SentimentContribution& c = explain->emplace_back();
         c.set_token(std::move(mark));
-        c.set_valence(sen.emphasis);
+        c.set_valence(sarcastic ? -std::fabs(sen.emphasis) : sen.emphasis);
       }
     }
   }
@@ -702,8 +784,8 @@ SentimentScorer::Result SentimentScorer::Compute(std::string_view text,
 }
 
 core::Sentiment SentimentScorer::Score(std::string_view text,
-                                       std::vector<core::SentimentContribution>* explain) const {
-  Result r = Compute(text, explain);
+                                       std::vector<core::SentimentContribution>* explain, bool agent) const {
+  Result r = Compute(text, explain, agent);
   core::Sentiment out;
   float score = r.sum / std::sqrt(r.sum * r.sum + kScoreAlpha);
   out.set_score(std::clamp(score, -1.0f, 1.0f));
@@ -711,6 +793,6 @@ core::Sentiment SentimentScorer::Score(std::string_view text,
   return out;
 }
 
-float SentimentScorer::RawSum(std::string_view text) const { return Compute(text, nullptr).sum; }
+float SentimentScorer::RawSum(std::string_view text) const { return Compute(text, nullptr, false).sum; }
 
 }  // namespace parley::analysis

@@ -50,11 +50,18 @@ class SentimentScorer {
   // contributing token (its text as written, its final valence) plus one per
   // sentence whose "!"/"?" emphasis counted (token "!", "!!", "??", ...).
   //
+  // Sarcasm — praise that opens a sentence and stands alone or introduces a
+  // complaint ("Great, another hour on hold. Just great.", "Oh wonderful!")
+  // — turns the text's positive valences negative. With `agent`, apologies
+  // are politeness: "sorry", "apologise", "inconvenience", "afraid" carry
+  // no negative valence ("I'm sorry to hear that").
+  //
   // Thread-safe: any number of threads may call Score on one scorer. Does no
   // allocation in steady state unless `explain` is given (each thread reuses
   // its own scratch buffers).
   core::Sentiment Score(std::string_view text,
-                        std::vector<core::SentimentContribution>* explain = nullptr) const;
+                        std::vector<core::SentimentContribution>* explain = nullptr,
+                        bool agent = false) const;
 
   // The raw valence sum S behind Score(text).score, for evaluations that
   // want an unbounded value.
@@ -65,7 +72,7 @@ class SentimentScorer {
     float sum = 0;
     float abs_sum = 0;
   };
-  Result Compute(std::string_view text, std::vector<core::SentimentContribution>* explain) const;
+  Result Compute(std::string_view text, std::vector<core::SentimentContribution>* explain, bool agent) const;
 
   const Lexicon& lexicon_;
 };

@@ -46,6 +46,18 @@ const StemSet& ActionStems() {
       "reserved", "arrange", "arranged", "change", "changed", "remove", "removed", "add", "added",
       "reverse", "reversed", "deliver", "delivered", "receive", "expect", "approve", "approved",
       "transfer", "submit", "submitted", "file", "filed", "open", "opened", "create", "created",
+      "call", "notify", "notified", "inform", "informed", "expire", "expires",
+  }));
+  return *stems;
+}
+
+// Words of an identity check or a request for details ("may I have your
+// name, email and order ID?"): an agent sentence with one of them and a
+// request form is no answer and no outcome.
+const StemSet& DetailStems() {
+  static const StemSet* const stems = new StemSet(Stems({
+      "name", "username", "email", "address", "id", "account", "phone", "number", "verify",
+      "confirm", "membership", "level", "zip", "code", "password", "pin", "birth", "security",
   }));
   return *stems;
 }
@@ -55,6 +67,8 @@ struct Scored {
   double score;     // centrality
   bool issue;       // problem or request wording
   bool resolution;  // outcome wording
+  bool request;     // an agent asks for details or checks identity
+  bool action;      // an outcome verb
   double position;  // [0, 1] over the conversation's sentences
 };
 
@@ -144,9 +158,13 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   for (size_t t = 0; t < cue.size(); ++t) {
     if (IssueStems().contains(text.terms()[t])) cue[t] |= 1;
     if (ActionStems().contains(text.terms()[t])) cue[t] |= 2;
+    if (DetailStems().contains(text.terms()[t])) cue[t] |= 4;
   }
+  const int32_t w_your = text.FindWord("your");
+  const int32_t w_you = text.FindWord("you");
 
   std::vector<Scored> scored;
+  bool asked_details = false;  // the last agent sentence asked for details
   for (int i = 0; i < n; ++i) {
     const Sentence& s = sentences[i];
     if (s.small_talk || terms(i).empty()) continue;
@@ -179,6 +197,23 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
     }
     x.issue = issue_word || (first_person && (wish || negated));
     x.resolution = marker && action_word;
+    x.action = action_word;
+    if (s.role == SpeakerRole::kAgent || s.role == SpeakerRole::kVirtualAgent) {
+      bool detail = false, you = false;
+      for (uint32_t k = s.token_begin; k < s.token_end; ++k) {
+        detail = detail || (cue[tokens[k].term] & 4);
+        you = you || tokens[k].word == w_your || tokens[k].word == w_you;
+      }
+      // "may I have your username, email address and order ID?", "you would
+      // give me the order ID and email", "just to verify …?"
+      x.request = detail && (s.question || (you && !x.resolution));
+      if (x.request) x.resolution = false;
+      asked_details = x.request;
+    } else if (s.role == SpeakerRole::kCustomer) {
+      // The customer's short replies to such a request ("Order ID: 3348917502",
+      // an email address, a name) are details, not the issue.
+      x.request = asked_details && !x.issue && s.token_end - s.token_begin <= 8;
+    }
     scored.push_back(x);
   }
   if (scored.empty()) return {};
@@ -193,7 +228,11 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   std::vector<SummaryPick> picks;
   auto duplicate = [&](int sentence) {
     for (const SummaryPick& p : picks) {
-      if (p.sentence == sentence || Cosine(terms(p.sentence), terms(sentence)) > o.max_similarity) return true;
+      if (p.sentence == sentence) return true;
+      // An answer repeats the question's words: only the same speaker role
+      // can repeat a chosen sentence.
+      if (text.has_roles() && sentences[p.sentence].role != sentences[sentence].role) continue;
+      if (Cosine(terms(p.sentence), terms(sentence)) > o.max_similarity) return true;
     }
     return false;
   };
@@ -212,25 +251,65 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
     return best_index;
   };
 
+  // Content terms the situation states: the agent's answer shares them.
+  std::span<const int32_t> issue_terms;
+  auto overlap = [&](const Scored& x) {
+    std::span<const int32_t> t = terms(x.sentence);
+    size_t i = 0, j = 0, common = 0;
+    while (i < t.size() && j < issue_terms.size()) {
+      if (t[i] < issue_terms[j]) {
+        ++i;
+      } else if (issue_terms[j] < t[i]) {
+        ++j;
+      } else {
+        ++common, ++i, ++j;
+      }
+    }
+    return static_cast<double>(common);
+  };
   if (text.has_roles()) {
     const int situation = best([&](const Scored& x) {
-      if (sentences[x.sentence].role != SpeakerRole::kCustomer) return 0.0;
+      if (sentences[x.sentence].role != SpeakerRole::kCustomer || x.request) return 0.0;
       return x.score * (x.issue ? 1 + o.issue_boost : 1.0) / (1 + 3 * x.position);
     });
     if (situation >= 0) picks.push_back({scored[situation].sentence, core::SUMMARY_SITUATION});
     const int after = situation >= 0 ? scored[situation].sentence : -1;
+    if (situation >= 0) issue_terms = terms(scored[situation].sentence);
+    auto agent_statement = [&](const Scored& x) {
+      const Sentence& s = sentences[x.sentence];
+      return (s.role == SpeakerRole::kAgent || s.role == SpeakerRole::kVirtualAgent) &&
+             x.sentence > after && !x.request && !(s.question && !x.resolution);
+    };
+    // The outcome: an agent's statement with outcome wording, late.
     const int outcome = best([&](const Scored& x) {
-      const SpeakerRole r = sentences[x.sentence].role;
-      if ((r != SpeakerRole::kAgent && r != SpeakerRole::kVirtualAgent) || x.sentence <= after) return 0.0;
-      return x.score * (x.resolution ? 1 + o.resolution_boost : 1.0) * (0.25 + x.position);
+      if (!agent_statement(x) || !x.resolution) return 0.0;
+      return x.score * (1 + o.answer_relevance * overlap(x)) * (0.25 + x.position);
     });
-    if (outcome >= 0 && static_cast<int>(picks.size()) < k) {
-      picks.push_back({scored[outcome].sentence,
-                       scored[outcome].resolution ? core::SUMMARY_RESOLUTION : core::SUMMARY_ACTION});
+    // The answer or action: the agent's statement that best answers the
+    // situation (shares its words), not an identity check or small talk.
+    const int answer = best([&](const Scored& x) {
+      if (!agent_statement(x) || (outcome >= 0 && x.sentence == scored[outcome].sentence)) return 0.0;
+      return x.score * (1 + o.answer_relevance * overlap(x)) * (x.resolution ? 1 + o.resolution_boost : 1.0);
+    });
+    if (answer >= 0 && static_cast<int>(picks.size()) < k) {
+      picks.push_back({scored[answer].sentence, core::SUMMARY_ACTION});
+    }
+    if (outcome >= 0 && static_cast<int>(picks.size()) < k && !duplicate(scored[outcome].sentence)) {
+      picks.push_back({scored[outcome].sentence, core::SUMMARY_RESOLUTION});
     }
   }
   while (static_cast<int>(picks.size()) < k) {
-    const int c = best([&](const Scored& x) { return x.score * (1 + o.early_bias * (1 - x.position)); });
+    const int c = best([&](const Scored& x) {
+      if (x.request) return 0.0;  // identity checks are never summary
+      // An agent's remark that neither acts nor touches the issue is small
+      // talk ("cats deserve to look good too").
+      const SpeakerRole r = sentences[x.sentence].role;
+      if (text.has_roles() && (r == SpeakerRole::kAgent || r == SpeakerRole::kVirtualAgent) && !x.action &&
+          !x.resolution && overlap(x) == 0) {
+        return 0.0;
+      }
+      return x.score * (1 + o.early_bias * (1 - x.position));
+    });
     if (c < 0) break;
     core::SummarySection section = core::SUMMARY_SECTION_UNSPECIFIED;
     if (text.has_roles()) {

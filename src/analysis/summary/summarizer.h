@@ -7,14 +7,19 @@
 // length; agents' questions are discounted.
 //
 // When the conversation has both customer and agent sentences, the summary
-// tells the call: the customer sentence that best states the issue
-// (centrality, favouring early sentences and problem or request wording:
-// "charged twice", "I want to cancel") is the situation; the agent sentence
-// after it that best states the outcome (centrality, favouring late
-// sentences and "I have refunded", "you will receive") is the resolution, or
-// an action without such wording; longer calls get more sentences by
-// centrality. Otherwise the most central sentences are taken, favouring
-// early ones. Near-duplicates of a chosen sentence are skipped.
+// tells the call by role and dialogue act: the customer sentence that best
+// states the issue (centrality, favouring early sentences and problem or
+// request wording: "charged twice", "I want to cancel") is the situation;
+// the agent statement after it that best answers it (centrality times the
+// content words it shares with the situation) is the action; the agent
+// statement with outcome wording ("I have refunded", "they will give you a
+// call", "codes expire after 7 days"), favouring late ones, is the
+// resolution. Agents' identity checks and requests for details ("may I have
+// your name, email and order ID?") and agents' questions are never the
+// action or the resolution; identity checks are never picked at all. Longer
+// calls get more sentences by centrality. Otherwise the most central
+// sentences are taken, favouring early ones. Near-duplicates of a chosen
+// sentence are skipped.
 #pragma once
 
 #include <vector>
@@ -45,6 +50,7 @@ struct SummaryOptions {
   double resolution_boost = 0.5;       // agent: "I have …", "you will …" with an action
   double early_bias = 2.0;             // score * (1 + early_bias * (1 - position))
   double max_similarity = 0.6;         // cosine over content words; above it a sentence is a duplicate
+  double answer_relevance = 1.0;       // agent answer: score * (1 + this * words shared with the situation)
 };
 
 struct SummaryPick {

@@ -58,6 +58,13 @@ bool MentionsHold(const std::string& text) {
 }  // namespace
 
 absl::Status TimingAnalyzer::Analyze(const core::Conversation& c, core::AnalysisResult* result) const {
+  // A chat's gaps are typing and reading time, not dead air, and its messages
+  // cannot overlap as speech does: no silence, overtalk or hold for chats.
+  if (c.medium() == core::CHAT) {
+    result->set_silence_duration_us(0);
+    result->set_silence_percentage(0.0f);
+    return absl::OkStatus();
+  }
   const int n = c.messages_size();
   int64_t silence_total = 0;
   std::optional<int64_t> first, last;

@@ -26,6 +26,8 @@ class TimingAnalyzer final : public Analyzer {
   // previous message ends (word offsets only).
   // Hold: a silence of at least min_hold_us right after an agent message
   // that mentions holding ("hold", "on hold", "bear with me").
+  // Chats (medium CHAT) get none of the three: the time between chat
+  // messages is typing and reading, not silence.
   absl::Status Analyze(const core::Conversation& conversation,
                        core::AnalysisResult* result) const override;
 

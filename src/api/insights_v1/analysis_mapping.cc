@@ -70,9 +70,10 @@ void AnalysisToWire(const core::Analysis& analysis, const core::Conversation& c,
     Intent& wi = (*meta->mutable_intents())[i.intent_id()];
     wi.set_id(i.intent_id());
     wi.set_display_name(i.display_name());
-    Annotate(c, i.message_index(), -1, i.message_index(), -1, out)
-        ->mutable_intent_match_data()
-        ->set_intent_unique_id(i.intent_id());
+    IntentMatchData* d =
+        Annotate(c, i.message_index(), -1, i.message_index(), -1, out)->mutable_intent_match_data();
+    d->set_intent_unique_id(i.intent_id());
+    d->set_confidence(i.confidence());
   }
   for (const core::PhraseMatch& p : r.phrase_matches()) {
     std::string matcher = PhraseMatcherName(c.tenant(), c.scope(), p.matcher_id());

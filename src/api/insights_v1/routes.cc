@@ -101,16 +101,17 @@ class Handlers {
     std::move(responder).ContinueBlocking(
         [this, q = std::move(*q), wire = std::move(wire), project = std::string(p.Get("project")),
          location = std::string(p.Get("location"))](http::Responder responder) mutable {
-          if (auto s = LoadTranscriptFile(options_.blobs, &wire); !s.ok()) {
+          SegmentEnds ends;
+          if (auto s = LoadTranscriptFile(options_.blobs, &wire, &ends); !s.ok()) {
             return std::move(responder).Send(Error(s));
           }
-          Store(std::move(q), std::move(wire), project, location, std::move(responder));
+          Store(std::move(q), std::move(wire), project, location, std::move(responder), ends);
         });
   }
 
   // The rest of Create, from the wire conversation (its transcript file read).
   void Store(Query q, Conversation wire, std::string_view project, std::string_view location,
-             http::Responder responder) {
+             http::Responder responder, const SegmentEnds& ends = {}) {
     core::Conversation c;
     c.set_tenant(std::string(project));
     c.set_scope(std::string(location));  // an Insights location is a scope
@@ -118,6 +119,7 @@ class Handlers {
     c.set_lifecycle(core::COMPLETED);
     if (const std::string* id = q.Get("conversation_id")) c.set_id(*id);
     if (auto s = FromWire(wire, core::NowMicros(), &c); !s.ok()) return std::move(responder).Send(Error(s));
+    ApplySegmentEnds(ends, &c);
     // Insights: "MEDIUM_UNSPECIFIED: if unspecified will default to PHONE_CALL".
     if (c.medium() == core::MEDIUM_UNSPECIFIED) c.set_medium(core::PHONE_CALL);
     // Settings.conversationTtl: "the default TTL for newly-created conversations".
@@ -293,8 +295,11 @@ class Handlers {
           if (!patch.data_source().gcs_source().transcript_uri().empty() &&
               std::find(paths.begin(), paths.end(), "data_source") != paths.end()) {
             Conversation wire = patch;
-            if (auto s = LoadTranscriptFile(options_.blobs, &wire); !s.ok()) return s;
-            return TranscriptFromWire(wire.transcript(), &target);
+            SegmentEnds ends;
+            if (auto s = LoadTranscriptFile(options_.blobs, &wire, &ends); !s.ok()) return s;
+            if (auto s = TranscriptFromWire(wire.transcript(), &target); !s.ok()) return s;
+            ApplySegmentEnds(ends, &target);
+            return absl::OkStatus();
           }
           return absl::OkStatus();
         });

@@ -1,9 +1,12 @@
 #include "api/insights_v1/transcript_file.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/google/timestamps.h"
 #include "api/protojson/protojson.h"
 
 namespace parley::insights_v1 {
@@ -15,6 +18,9 @@ ConversationParticipant::Role ChatRole(const std::string& role) {
   if (role == "CUSTOMER" || role == "END_USER") return ConversationParticipant::END_USER;
   return ConversationParticipant::ROLE_UNSPECIFIED;
 }
+
+// A segment's end; a negative offset (no recorder writes one) counts as 0.
+int64_t EndMicros(const google::protobuf::Duration& d) { return std::max<int64_t>(0, google_api::Micros(d)); }
 
 }  // namespace
 
@@ -70,6 +76,13 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
       if (r.alternatives_size() == 0) continue;
       const auto& alt = r.alternatives(0);
       auto* seg = out.transcript.add_transcript_segments();
+      if (r.has_result_end_offset()) {
+        out.segment_ends.push_back(EndMicros(r.result_end_offset()));
+      } else if (r.has_result_end_time()) {
+        out.segment_ends.push_back(EndMicros(r.result_end_time()));
+      } else {
+        out.segment_ends.push_back(std::nullopt);
+      }
       seg->set_text(alt.transcript());
       seg->set_confidence(alt.confidence());
       seg->set_channel_tag(r.channel_tag());
@@ -99,7 +112,8 @@ absl::StatusOr<LoadedTranscript> ParseTranscriptFile(std::string_view json,
       "malformed transcript file: expected Speech-to-Text \"results\" or chat \"entries\"");
 }
 
-absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wire) {
+absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wire,
+                                SegmentEnds* ends) {
   const std::string& uri = wire->data_source().gcs_source().transcript_uri();
   if (uri.empty()) return absl::OkStatus();
   auto data = core::ReadBlobUri(uri, blobs);
@@ -107,6 +121,7 @@ absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wi
   auto loaded = ParseTranscriptFile(*data, wire->call_metadata());
   if (!loaded.ok()) return loaded.status();
   *wire->mutable_transcript() = std::move(loaded->transcript);
+  if (ends != nullptr) *ends = std::move(loaded->segment_ends);
   if (wire->medium() == Conversation::MEDIUM_UNSPECIFIED) wire->set_medium(loaded->medium);
   return absl::OkStatus();
 }
@@ -135,6 +150,21 @@ absl::Status TranscribeAudioFile(const core::BlobOptions& blobs, const service::
   }
   service::TranscriptFromSpeech(*result, c);
   return absl::OkStatus();
+}
+
+void ApplySegmentEnds(const SegmentEnds& ends, core::Conversation* c) {
+  if (ends.empty() || static_cast<int>(ends.size()) != c->messages_size()) return;
+  std::map<int32_t, int64_t> channel_end;  // where the last segment of each channel ended
+  for (int i = 0; i < c->messages_size(); ++i) {
+    if (!ends[i]) continue;
+    core::Message* m = c->mutable_messages(i);
+    const int64_t end = *ends[i];
+    int64_t start = channel_end.count(m->channel()) ? channel_end[m->channel()] : 0;
+    if (m->words_size() > 0 && m->words(0).has_start_offset_us()) start = m->words(0).start_offset_us();
+    m->set_audio_start_us(std::min(start, end));
+    m->set_audio_end_us(end);
+    channel_end[m->channel()] = end;
+  }
 }
 
 }  // namespace parley::insights_v1

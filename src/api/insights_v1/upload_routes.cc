@@ -86,13 +86,15 @@ class UploadHandlers {
       return Error(st);
     }
     Conversation conversation = wire.conversation();
-    if (auto st = LoadTranscriptFile(options_.blobs, &conversation); !st.ok()) return Error(st);
+    SegmentEnds ends;
+    if (auto st = LoadTranscriptFile(options_.blobs, &conversation, &ends); !st.ok()) return Error(st);
     service::UploadRequest upload;
     core::Conversation& c = upload.conversation;
     c.set_tenant(std::string(p.Get("project")));
     c.set_scope(std::string(p.Get("location")));  // an Insights location is a scope
     c.set_id(wire.conversation_id());
     if (auto st = FromWire(conversation, core::NowMicros(), &c); !st.ok()) return Error(st);
+    ApplySegmentEnds(ends, &c);
     // Insights' own id rule, then the core's (in the service).
     if (!c.id().empty()) {
       if (auto st = CheckClientConversationId(c.id()); !st.ok()) return Error(st);

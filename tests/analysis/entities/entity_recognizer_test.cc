@@ -55,6 +55,34 @@ TEST(EntityRecognizer, EmptyAndPlainText) {
   EXPECT_TRUE(FindAll(plain).empty()) << ::testing::PrintToString(FindAll(plain));
 }
 
+TEST(EntityRecognizer, ContractionsAndFunctionWordsAreNoEntities) {
+  for (const char* text : {"Don't worry about it.", "I can't log in. Don't know why.",
+                           "It's fine. There's a charge. We're done. You'll see.",
+                           "Won't it work? Isn't it there? They've gone."}) {
+    EXPECT_TRUE(FindAll(text).empty()) << text << ": " << ::testing::PrintToString(FindAll(text));
+  }
+  // A name with a possessive is still a name.
+  EXPECT_FALSE(FindAll("I ate at McDonald's yesterday").empty());
+}
+
+TEST(EntityRecognizer, LowerCaseSpeechText) {
+  const std::string stt = "hi maria my name is john peterson and i bank with acme bank";
+  EXPECT_TRUE(Has(stt, {"PERSON", "maria"})) << ::testing::PrintToString(FindAll(stt));
+  EXPECT_TRUE(Has(stt, {"PERSON", "john peterson"})) << ::testing::PrintToString(FindAll(stt));
+  EXPECT_TRUE(Has(stt, {"ORGANIZATION", "acme bank"})) << ::testing::PrintToString(FindAll(stt));
+}
+
+TEST(EntityRecognizer, StreetAddressIsNotANumber) {
+  const std::string a = "send it to 1200 market street san francisco please";
+  EXPECT_TRUE(Has(a, {"ADDRESS", "1200 market street san francisco"}))
+      << ::testing::PrintToString(FindAll(a));
+  EXPECT_FALSE(Has(a, {"NUMBER", "1200"}));
+  EXPECT_TRUE(Has("I live at 12 Baker St. in London", {"ADDRESS", "12 Baker St."}))
+      << ::testing::PrintToString(FindAll("I live at 12 Baker St. in London"));
+  const std::string q = "it is a 5 minutes drive from here";
+  for (const Found& f : FindAll(q)) EXPECT_NE(f.type, "ADDRESS") << f;
+}
+
 TEST(EntityRecognizer, Person) {
   EXPECT_TRUE(Has("Hi, this is Sarah Connor calling about my card.", {"PERSON", "Sarah Connor"}));
   EXPECT_TRUE(Has("I transferred 700 pounds to guy kephart yesterday", {"PERSON", "guy kephart"}));

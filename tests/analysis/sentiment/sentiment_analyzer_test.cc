@@ -51,8 +51,9 @@ TEST(SentimentAnalyzerTest, FillsMessageChannelAndOverallSentiment) {
   SentimentScorer scorer;
   for (const auto& ms : result.message_sentiments()) {
     const std::string& text = c.messages(ms.message_index()).text();
-    EXPECT_EQ(ms.sentiment().score(), scorer.Score(text).score()) << text;
-    EXPECT_EQ(ms.sentiment().magnitude(), scorer.Score(text).magnitude()) << text;
+    const bool agent = c.messages(ms.message_index()).participant_id() == "agent-1";
+    EXPECT_EQ(ms.sentiment().score(), scorer.Score(text, nullptr, agent).score()) << text;
+    EXPECT_EQ(ms.sentiment().magnitude(), scorer.Score(text, nullptr, agent).magnitude()) << text;
     float abs_sum = 0;
     for (const auto& contribution : ms.contributions()) abs_sum += std::fabs(contribution.valence());
     EXPECT_NEAR(abs_sum / kMagnitudeUnit, ms.sentiment().magnitude(), 1e-5) << text;
@@ -88,6 +89,20 @@ TEST(SentimentAnalyzerTest, FillsMessageChannelAndOverallSentiment) {
   EXPECT_NEAR(result.overall_sentiment().magnitude(), total, 1e-4);
   EXPECT_GE(result.overall_sentiment().score(), -1.0f);
   EXPECT_LE(result.overall_sentiment().score(), 1.0f);
+}
+
+TEST(SentimentAnalyzerTest, AgentApologiesArePolitenessCustomersAreNot) {
+  core::Conversation c = SupportCall();
+  core::AnalysisResult r;
+  ASSERT_TRUE(SentimentAnalyzer().Analyze(c, &r).ok());
+  // "I'm so sorry about that. Let me check your line." from the agent.
+  ASSERT_EQ(r.message_sentiments(1).message_index(), 1);
+  EXPECT_GE(r.message_sentiments(1).sentiment().score(), 0);
+  // The same words from the customer are regret.
+  c.mutable_messages(1)->set_participant_id("customer-1");
+  core::AnalysisResult as_customer;
+  ASSERT_TRUE(SentimentAnalyzer().Analyze(c, &as_customer).ok());
+  EXPECT_LT(as_customer.message_sentiments(1).sentiment().score(), 0);
 }
 
 TEST(SentimentAnalyzerTest, EmptyConversationHasNoFindings) {

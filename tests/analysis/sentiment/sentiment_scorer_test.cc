@@ -272,3 +272,29 @@ TEST(LexiconTest, EmbedsVaderAndEmojiLexicons) {
 
 }  // namespace
 }  // namespace parley::analysis
+
+namespace parley::analysis {
+namespace {
+
+TEST(SentimentSarcasm, PraiseThatOpensAComplaintIsNegative) {
+  SentimentScorer scorer;
+  EXPECT_LT(scorer.Score("Great, another hour on hold. Just great.").score(), 0);
+  EXPECT_LT(scorer.Score("Oh wonderful! The app crashed again.").score(), 0);
+  EXPECT_LT(scorer.Score("Perfect, more fees.").score(), 0);
+  // Sincere praise stays positive.
+  EXPECT_GT(scorer.Score("It works just great!").score(), 0);
+  EXPECT_GT(scorer.Score("Great, thank you so much!").score(), 0);
+  EXPECT_GT(scorer.Score("Great service, another happy year.").score(), 0);
+}
+
+TEST(SentimentPoliteness, AnAgentsApologyIsNotNegative) {
+  SentimentScorer scorer;
+  const char* apology = "I'm so sorry for the inconvenience, I apologise.";
+  EXPECT_LT(scorer.Score(apology).score(), 0);  // from anyone else: regret
+  EXPECT_GE(scorer.Score(apology, nullptr, /*agent=*/true).score(), 0);
+  // Other negative words of an agent still count.
+  EXPECT_LT(scorer.Score("Sorry, your card was stolen and the payment failed.", nullptr, true).score(), 0);
+}
+
+}  // namespace
+}  // namespace parley::analysis

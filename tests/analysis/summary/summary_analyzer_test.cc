@@ -98,6 +98,37 @@ TEST(SummaryAnalyzer, SupportCallStatesTheIssueAndTheResolutionNotTheGreetings) 
   EXPECT_EQ(r.summary_message_indices(0), 1);
 }
 
+// The issue 14 complaint: the action was small talk, the answer left out.
+TEST(SummaryAnalyzer, ActionIsTheAgentsAnswerNotSmallTalkOrAnIdentityCheck) {
+  const core::Conversation c = Call({
+      {"customer", "Hello there!"},
+      {"agent", "Good morning, how can I help you?"},
+      {"customer", "I have a gift voucher and I want to know when the voucher expires."},
+      {"customer", "I would like to spend it on a sweater for my dog."},
+      {"agent", "Sure, may I have your name and email address please?"},
+      {"customer", "Tom Baker, tom@example.com"},
+      {"customer", "My dog gets cold in the winter, you know."},
+      {"agent", "Dogs deserve a warm sweater too."},
+      {"agent", "Every gift voucher expires one year after it was bought."},
+      {"customer", "Perfect, thanks."},
+      {"agent", "Have a nice day!"},
+  });
+  const core::AnalysisResult r = Analyze(c);
+  EXPECT_THAT(r.summary(), HasSubstr("Every gift voucher expires one year after it was bought."));
+  EXPECT_THAT(r.summary(), HasSubstr("when the voucher expires"));
+  for (const char* no : {"Dogs deserve", "may I have your name", "Have a nice day", "how can I help"}) {
+    EXPECT_THAT(r.summary(), Not(HasSubstr(no))) << r.summary();
+  }
+  bool answer = false;
+  for (const core::SummarySentence& s : r.summary_sentences()) {
+    if (s.message_index() == 8) {
+      answer = true;
+      EXPECT_NE(s.section(), core::SUMMARY_SITUATION);
+    }
+  }
+  EXPECT_TRUE(answer);
+}
+
 TEST(SummaryAnalyzer, TopicsAreTheCallsSubjectBestFirst) {
   const core::AnalysisResult r = Analyze(BillingCall());
   ASSERT_GE(r.topics_size(), 3) << r.DebugString();

@@ -71,6 +71,28 @@ TEST(TimingAnalyzer, ChatsUseMessageTimesAndEmptyIsEmpty) {
   EXPECT_EQ(empty.silence_percentage(), 0.0f);
 }
 
+TEST(TimingAnalyzer, ChatMediumGetsNoSilenceOvertalkOrHold) {
+  core::Conversation chat = Call();
+  chat.set_medium(core::CHAT);
+  Said(chat, "agent", "please hold while I look", 0, 3);
+  Said(chat, "user", "ok", 1, 2);               // would be overtalk in a call
+  Said(chat, "agent", "found it", 60, 61);      // would be a hold in a call
+  core::AnalysisResult r;
+  ASSERT_TRUE(TimingAnalyzer().Analyze(chat, &r).ok());
+  EXPECT_EQ(r.silences_size(), 0);
+  EXPECT_EQ(r.interruptions_size(), 0);
+  EXPECT_EQ(r.holds_size(), 0);
+  EXPECT_EQ(r.silence_duration_us(), 0);
+  EXPECT_EQ(r.silence_percentage(), 0.0f);
+
+  chat.set_medium(core::PHONE_CALL);  // the same messages as a call
+  core::AnalysisResult call;
+  ASSERT_TRUE(TimingAnalyzer().Analyze(chat, &call).ok());
+  EXPECT_EQ(call.silences_size(), 1);
+  EXPECT_EQ(call.interruptions_size(), 1);
+  EXPECT_EQ(call.holds_size(), 1);
+}
+
 TEST(TimingAnalyzer, SameSpeakerOverlapIsNotAnInterruption) {
   core::Conversation c = Call();
   Said(c, "user", "a", 0, 4);

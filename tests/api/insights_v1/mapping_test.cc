@@ -4,6 +4,7 @@
 #include "api/insights_v1/mapping.h"
 #include "api/insights_v1/transcript_file.h"
 #include "core/filter.h"
+#include "core/transcript.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -248,6 +249,9 @@ TEST(TranscriptFile, ReadsSpeechToTextAndChatShapes) {
             ConversationParticipant::END_USER);
   EXPECT_EQ(stt->transcript.transcript_segments(0).words(0).end_offset().seconds(), 1);
 
+  ASSERT_EQ(stt->segment_ends.size(), 2u);
+  EXPECT_FALSE(stt->segment_ends[0].has_value());
+
   auto chat = ParseTranscriptFile(
       R"({"entries":[{"text":"hi","role":"CUSTOMER","user_id":1,"start_timestamp_usec":1700000000000000},
                      {"text":"hello","role":"AGENT","user_id":2,"start_timestamp_usec":1700000005000000}]})",
@@ -293,6 +297,7 @@ TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
   auto* intent = r->add_intents();
   intent->set_intent_id("card_lost");
   intent->set_display_name("card_lost");
+  intent->set_confidence(0.75f);
   intent->set_message_index(0);
   auto* pm = r->add_phrase_matches();
   pm->set_matcher_id("m1");
@@ -324,7 +329,44 @@ TEST(AnalysisMapping, ReportsFindingsAsInsightsDoes) {
   EXPECT_EQ(meta.annotations(1).entity_mention_data().type(), EntityMentionData::PROPER);
   EXPECT_EQ(meta.annotations(1).annotation_start_boundary().word_index(), 3);
   EXPECT_EQ(meta.annotations(2).intent_match_data().intent_unique_id(), "card_lost");
+  EXPECT_FLOAT_EQ(meta.annotations(2).intent_match_data().confidence(), 0.75f);
   EXPECT_EQ(meta.annotations(3).annotation_end_boundary().word_index(), 1);
+}
+
+TEST(TranscriptFile, ResultEndOffsetsPlaceSegmentsInTheRecording) {
+  Conversation::CallMetadata channels;
+  auto stt = ParseTranscriptFile(
+      R"({"results":[
+          {"alternatives":[{"transcript":"hello"}],"channelTag":1,"resultEndOffset":"4s"},
+          {"alternatives":[{"transcript":"hi there",
+             "words":[{"word":"hi","startOffset":"5.5s","endOffset":"6s"},
+                      {"word":"there","startOffset":"6s","endOffset":"6.5s"}]}],
+           "channelTag":2,"resultEndOffset":"7s"},
+          {"alternatives":[{"transcript":"bye"}],"channelTag":1,"resultEndTime":"35s"},
+          {"alternatives":[{"transcript":"?"}],"channelTag":1}]})",
+      channels);
+  ASSERT_TRUE(stt.ok()) << stt.status();
+  ASSERT_EQ(stt->segment_ends.size(), 4u);
+  EXPECT_EQ(stt->segment_ends[0], 4'000'000);
+  EXPECT_EQ(stt->segment_ends[2], 35'000'000);
+  EXPECT_FALSE(stt->segment_ends[3].has_value());
+
+  core::Conversation c;
+  ASSERT_TRUE(TranscriptFromWire(stt->transcript, &c).ok());
+  ApplySegmentEnds(stt->segment_ends, &c);
+  EXPECT_EQ(c.messages(0).audio_start_us(), 0);
+  EXPECT_EQ(c.messages(0).audio_end_us(), 4'000'000);
+  EXPECT_EQ(c.messages(1).audio_start_us(), 5'500'000);  // its first word
+  EXPECT_EQ(c.messages(1).audio_end_us(), 7'000'000);
+  EXPECT_EQ(c.messages(2).audio_start_us(), 4'000'000);  // where channel 1 stopped
+  EXPECT_EQ(c.messages(2).audio_end_us(), 35'000'000);
+  EXPECT_FALSE(c.messages(3).has_audio_end_us());
+  EXPECT_EQ(core::TranscriptDurationMicros(c), 35'000'000);
+
+  core::Conversation other;  // a different number of messages: nothing is set
+  other.add_messages();
+  ApplySegmentEnds(stt->segment_ends, &other);
+  EXPECT_FALSE(other.messages(0).has_audio_end_us());
 }
 
 }  // namespace
