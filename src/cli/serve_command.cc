@@ -24,6 +24,7 @@
 #include "api/http/router.h"
 #include "api/http/server.h"
 #include "api/protojson/protojson.h"
+#include "api/web_ui.h"
 #include "cli/command.h"
 #include "core/filter.h"
 #include "core/ids.h"
@@ -190,6 +191,8 @@ int Serve(const ServeFlags& flags) {
                r.body = "{\"status\":\"ok\"}";
                return r;
              });
+  // The web UI's static files (no key needed: the page asks for one).
+  parley::http::AddStaticFiles(&router, "/ui", parley::api::WebUiFiles());
   // Long-running operations (analyses, bulk work, exports) run on workers.
   parley::jobs::JobQueue jobs(store->get(), flags.workers, flags.max_pending_operations);
   parley::service::AnalysisLimits analysis_limits;
