@@ -78,6 +78,13 @@ before(async () => {
     seg('HUMAN_AGENT', 'I am sorry to hear that. I have blocked the card.', 30),
     seg('END_USER', 'Great, thanks a lot, that was quick.', 33),
   ]);
+  // Uploaded with redaction: the stored text holds [EMAIL_ADDRESS], [PHONE_NUMBER].
+  await call('POST', `${L}/conversations:upload`, {
+    conversationId: 'chat-redacted',
+    conversation: { medium: 'CHAT', agentId: 'agent-7', startTime: t(0), languageCode: 'en-US', labels: { queue: 'billing' },
+      transcript: { transcriptSegments: [seg('END_USER', 'Write to jane.doe@example.com or call +1 415 555 0134 please.', 3)] } },
+    redactionConfig: { deidentifyTemplate: 'projects/acme/locations/us/deidentifyTemplates/default' },
+  });
   const big = [];
   for (let i = 0; i < 500; i++) {
     big.push(i % 2
@@ -162,7 +169,7 @@ test('key, list, paging and filters', async () => {
   assert.equal(await page.$eval('#next', (b) => b.disabled), false);
   await page.click('#next');
   ids = await waitRows(() => document.querySelector('#page-no').textContent === 'page 2' && document.querySelectorAll('#rows tr[data-id]').length > 0);
-  assert.equal(ids.length, 27 - 25);
+  assert.equal(ids.length, 28 - 25);
   assert.equal(await page.$eval('#next', (b) => b.disabled), true);
   await page.screenshot({ path: path.join(SHOTS, '1-list.png'), fullPage: true });
 
@@ -182,13 +189,24 @@ test('key, list, paging and filters', async () => {
   await page.$eval('input[name=minTurns]', (el) => { el.value = ''; });
   await page.type('input[name=agent]', 'agent-7');
   await page.click('#apply');
-  ids = await waitRows(() => document.querySelector('#filter-text').textContent.includes('agent-7') && document.querySelectorAll('#rows tr[data-id]').length === 1);
-  assert.deepEqual(ids, ['chat-billing']);
+  ids = await waitRows(() => document.querySelector('#filter-text').textContent.includes('agent-7') && document.querySelectorAll('#rows tr[data-id]').length === 2);
+  assert.deepEqual(ids.sort(), ['chat-billing', 'chat-redacted']);
+  // Dates: every conversation started on 2024-05-01 (big-call's start is too).
+  await page.$eval('input[name=from]', (el) => { el.value = '2024-05-02'; });
+  await page.click('#apply');
+  await waitRows(() => document.querySelector('#filter-text').textContent.includes('start_time>="2024-05-02T00:00:00Z"') && document.querySelector('#rows').textContent.includes('No conversations match'));
+  await page.$eval('input[name=from]', (el) => { el.value = '2024-05-01'; });
+  await page.$eval('input[name=to]', (el) => { el.value = '2024-05-01'; });
+  await page.click('#apply');
+  ids = await waitRows(() => document.querySelector('#filter-text').textContent.includes('start_time<"2024-05-02T00:00:00.000Z"') && document.querySelectorAll('#rows tr[data-id]').length === 2);
+  assert.deepEqual(ids.sort(), ['chat-billing', 'chat-redacted']);
   await page.screenshot({ path: path.join(SHOTS, '2-filtered.png'), fullPage: true });
 });
 
 test('a conversation: analyse, see the operation finish and the sentiment chart', async () => {
   await page.$eval('input[name=agent]', (el) => { el.value = ''; });
+  await page.$eval('input[name=from]', (el) => { el.value = ''; });
+  await page.$eval('input[name=to]', (el) => { el.value = ''; });
   await page.type('input[name=labels]', 'queue=fraud');
   await page.click('#apply');
   await waitRows(() => document.querySelectorAll('#rows tr[data-id="call-fraud"]').length === 1 && document.querySelectorAll('#rows tr[data-id]').length === 1);
@@ -210,6 +228,14 @@ test('a conversation: analyse, see the operation finish and the sentiment chart'
   assert.doesNotMatch(await page.$eval('#summary', (e) => e.textContent), /^Summary—$/);
   assert.ok(await page.$('#time-bar'));
   await page.screenshot({ path: path.join(SHOTS, '3-conversation.png'), fullPage: true });
+});
+
+test('redacted values are shown as their info type', async () => {
+  await page.goto(`${base}/ui/#/c/chat-redacted`);
+  await page.waitForSelector('body[data-rendered="chat-redacted"]');
+  const marks = await page.$$eval('#transcript mark.pii', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(marks, ['EMAIL_ADDRESS', 'PHONE_NUMBER']);
+  assert.doesNotMatch(await page.$eval('#transcript', (e) => e.textContent), /jane\.doe|555/);
 });
 
 test('an API error is shown as the API returned it', async () => {
@@ -236,7 +262,7 @@ test('dashboard from calculateStats', async () => {
   await page.evaluate(() => sessionStorage.removeItem('parley.filters'));
   await page.goto(`${base}/ui/#/dashboard`);
   await page.waitForSelector('body[data-dashboard="ready"]');
-  assert.equal(await page.$eval('#kpi-count', (e) => e.textContent), '27');
+  assert.equal(await page.$eval('#kpi-count', (e) => e.textContent), '28');
   assert.ok(await page.$('#series-chart rect'));
   assert.match(await page.$eval('#matches-chart', (e) => e.textContent), /Refund/);
   await page.screenshot({ path: path.join(SHOTS, '5-dashboard.png'), fullPage: true });
