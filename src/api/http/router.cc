@@ -155,7 +155,7 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
     bool last = slash == std::string_view::npos;
     rest = last ? std::string_view() : rest.substr(slash + 1);
     // A trailing '/' (`/ui/`) is an empty last segment: it matches only
-    // a path that ends in '/' too (router.h's pattern rules otherwise hold).
+    // a path that ends in '/' too.
     if (!last && rest.empty()) trailing_slash = true;
 
     if (last) {
