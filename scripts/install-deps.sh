@@ -33,8 +33,15 @@ fi
 
 [ -d third_party/npm/node_modules ] && [ ! third_party/npm/package-lock.json -nt third_party/npm/node_modules ] || (cd third_party/npm && npm ci --no-audit --no-fund --loglevel=error)  # sentiment lexicons the build embeds
 
-# The official client libraries used by tests/compat (versions pinned in its lock file).
+# The official client libraries used by tests/compat (versions pinned in its lock file),
+# and the headless Chromium that tests/compat/ui.test.mjs drives with puppeteer-core.
 if [ "${1:-}" = "--with-test-clients" ]; then
+  if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    echo "install-deps: installing chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
   if [ ! -d tests/compat/node_modules ] || [ tests/compat/package-lock.json -nt tests/compat/node_modules ]; then
     (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -38,6 +38,7 @@
 #include "api/openapi.h"
 #include "api/protojson/protojson.h"
 #include "api/request_telemetry.h"
+#include "api/web_ui.h"
 #include "cli/command.h"
 #include "core/filter.h"
 #include "core/ids.h"
@@ -399,6 +400,8 @@ int Serve(const ServeFlags& flags) {
                r.body = "{\"status\":\"ok\"}";
                return r;
              });
+  // The web UI's static files (no key needed: the page asks for one).
+  parley::http::AddStaticFiles(&router, "/ui", parley::api::WebUiFiles());
   // Long-running operations (analyses, bulk work, exports) run on workers.
   parley::jobs::JobQueue jobs(store->get(), flags.workers, flags.max_pending_operations);
   parley::service::AnalysisLimits analysis_limits;

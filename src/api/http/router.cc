@@ -147,6 +147,7 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
   Node* node = root_.get();
   std::string_view verb;
   bool has_verb = false;
+  bool trailing_slash = false;
 
   std::string_view rest = pattern.substr(1);
   while (!rest.empty()) {
@@ -154,7 +155,9 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
     std::string_view segment = rest.substr(0, slash);
     bool last = slash == std::string_view::npos;
     rest = last ? std::string_view() : rest.substr(slash + 1);
-    if (!last && rest.empty()) BadPattern(pattern, "trailing '/'");
+    // A trailing '/' (`/ui/`) is an empty last segment: it matches only
+    // a path that ends in '/' too.
+    if (!last && rest.empty()) trailing_slash = true;
 
     if (last) {
       // The verb follows the last ':' (after the closing brace of a capture).
@@ -196,6 +199,14 @@ void Router::AddEndpoint(Method method, std::string_view pattern, Handler handle
     }
   }
 
+  if (trailing_slash) {
+    Node* child = const_cast<Node*>(node->FindLiteral(""));
+    if (child == nullptr) {
+      node->literals.emplace_back(std::string(), std::make_unique<Node>());
+      child = node->literals.back().second.get();
+    }
+    node = child;
+  }
   MethodTable* table = &node->here;
   if (has_verb) {
     table = const_cast<MethodTable*>(node->FindVerb(verb));

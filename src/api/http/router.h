@@ -3,7 +3,8 @@
 // A pattern is a path of literal segments and `{name}` captures, each capture
 // matching one non-empty segment; the last segment may carry a custom verb
 // (`/v1/{a}/things:bulkDelete`, `/v1/{a}/things/{t}:complete`), the Google
-// style. Literal segments win over captures. Routes are added before the
+// style. A pattern ending in '/' (`/ui/`) matches only paths ending in '/'.
+// Literal segments win over captures. Routes are added before the
 // server starts; Find is then thread-safe.
 #pragma once
 

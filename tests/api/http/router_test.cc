@@ -150,6 +150,22 @@ TEST_F(RouterTest, WrongMethodIsNotAllowedNotNotFound) {
   EXPECT_EQ(Call(router_.Find(Method::kDelete, "/nowhere")), "<404>");
 }
 
+TEST(RouterTrailingSlashTest, TrailingSlashIsItsOwnRoute) {
+  Router router;
+  router.Add(Method::kGet, "/ui", Named("bare"));
+  router.Add(Method::kGet, "/ui/", Named("slash"));
+  router.Add(Method::kGet, "/ui/{file}", Named("file"));
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/ui")), "bare");
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/ui/")), "slash");
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/ui/app.js")), "file");
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/ui//")), "<404>");
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/ui/app.js/")), "<404>");
+  EXPECT_EQ(Call(router.Find(Method::kPost, "/ui/")), "<405>");
+  // Without a trailing-slash route, a trailing slash matches nothing.
+  router.Add(Method::kGet, "/x/{a}", Named("x"));
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/x/1/")), "<404>");
+}
+
 TEST(RouterDeathTest, RejectsDuplicateAndMalformedPatterns) {
   Router router;
   router.Add(Method::kGet, "/x/{a}", Named("x"));

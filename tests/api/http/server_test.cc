@@ -1112,6 +1112,30 @@ TEST_F(ServerTest, WithoutCorsOriginsEveryOriginIsRefused) {
   EXPECT_EQ(r->status, 403);
 }
 
+TEST_F(ServerTest, SameOriginRequestsAreNotCrossOrigin) {
+  // The web UI (/ui/) calls the API from the server's own origin: the
+  // Origin is this server's scheme and Host, allowed without --cors-origin
+  // and without CORS headers.
+  StartServer();
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: http://127.0.0.1:8080\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: LocalHost:9\r\nOrigin: http://localhost:9\r\n\r\n"}) {
+    auto r = Exchange(server_->port(), request);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << request;
+    EXPECT_EQ(r->Header("access-control-allow-origin"), "<none>");
+  }
+  // Another port, another scheme or another host is another origin.
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: http://127.0.0.1:8081\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nOrigin: https://127.0.0.1:8080\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: a\r\nOrigin: http://b\r\n\r\n"}) {
+    auto r = Exchange(server_->port(), request);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << request;
+  }
+}
+
 TEST_F(ServerTest, UnmatchedGuardAnswersUnknownRoutesAndWrongMethods) {
   router_.SetUnmatchedGuard([](const Request& req, const PathParams&) -> std::optional<Response> {
     if (req.Header("authorization")) return std::nullopt;
