@@ -25,7 +25,10 @@ dpkg-deb -x "$deb" "$tmp/root"
 grep -q '^ExecStart=/usr/bin/parley serve \$PARLEY_SERVE_ARGS$' "$tmp/root/lib/systemd/system/parley.service" || fail "ExecStart"
 grep -q '^EnvironmentFile=/etc/parley/parley.conf$' "$tmp/root/lib/systemd/system/parley.service" || fail "EnvironmentFile"
 grep -q '^PARLEY_SERVE_ARGS=".*--data-dir /var/lib/parley' "$tmp/root/etc/parley/parley.conf" || fail "default flags"
-"$tmp/root/usr/bin/parley" serve --help | grep -q -- '--metrics-listen' || fail "the packaged binary does not run"
+# Captured first: `grep -q` stops reading at its match, and the rest of the
+# help text would then end the binary with SIGPIPE (a failure under pipefail).
+help=$("$tmp/root/usr/bin/parley" serve --help) || fail "the packaged binary does not run"
+grep -q -- '--metrics-listen' <<<"$help" || fail "the packaged binary's help lacks --metrics-listen"
 if command -v systemd-analyze >/dev/null; then
   # verify needs the ExecStart binary where the unit says; point it at the extracted one.
   sed "s#/usr/bin/parley#$tmp/root/usr/bin/parley#; s#/etc/parley/parley.conf#$tmp/root/etc/parley/parley.conf#" \
