@@ -520,6 +520,8 @@ int Serve(const ServeFlags& flags) {
   genai_limits.max_concurrent_per_tenant = flags.genai_concurrency;
   parley::service::GenAiService genai(&conversations, std::move(llm), genai_limits);
   services.genai = &genai;
+  // CES runSession's replies come from the same LLM when one is configured.
+  if (genai.has_llm()) agent.SetReplyGenerator(genai.AgentReplyGenerator());
   services.keys = &keys;
   std::unique_ptr<parley::service::SpeechService> speech;
   if (!flags.no_asr) {

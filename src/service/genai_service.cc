@@ -1,5 +1,6 @@
 #include "service/genai_service.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/time_format.h"
@@ -144,6 +145,27 @@ absl::StatusOr<core::QaExchange> GenAiService::Ask(std::string_view tenant, std:
   if (!stored.ok()) return stored.status();
   if (!failure.ok()) return failure;
   return qa;
+}
+
+ReplyGenerator GenAiService::AgentReplyGenerator() const {
+  if (llm_ == nullptr) return nullptr;
+  const genai::LlmClient* llm = llm_.get();
+  return [llm](std::string_view instruction, std::string_view user_text,
+               const AgentReply& local) -> absl::StatusOr<std::optional<std::string>> {
+    std::string system =
+        "You are a contact center's virtual agent. Answer the customer's last message in one to "
+        "three short sentences, in the customer's language.";
+    if (!instruction.empty()) absl::StrAppend(&system, "\n\nInstructions: ", std::string(instruction));
+    if (!local.text.empty()) {
+      absl::StrAppend(&system, "\n\nThe answer the knowledge base or intent gives (use it when it fits): ",
+                      local.text);
+    }
+    auto text = llm->Complete(system, user_text);
+    if (!text.ok()) return std::optional<std::string>();  // the local reply stands
+    std::string trimmed(absl::StripAsciiWhitespace(*text));
+    if (trimmed.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(trimmed));
+  };
 }
 
 }  // namespace parley::service

@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "genai/insights.h"
 #include "genai/llm_client.h"
+#include "service/virtual_agent_service.h"
 #include "parley/conversation.pb.h"
 
 namespace parley::service {
@@ -51,6 +52,14 @@ class GenAiService {
   // NOT_FOUND when the conversation is absent.
   absl::StatusOr<core::QaExchange> Ask(std::string_view tenant, std::string_view scope, std::string_view id,
                                        std::string_view question, std::string_view variant);
+
+  // The virtual agent's generated replies (VirtualAgentService::
+  // SetReplyGenerator; CES runSession) from the same LLM: the app's
+  // instruction as the system prompt, the local agent's reply offered as
+  // grounding, the end user's text as the user message. When the LLM fails
+  // or times out the local reply stands (the turn is not failed). Null
+  // without an LLM (the local agent answers alone).
+  ReplyGenerator AgentReplyGenerator() const;
 
   bool has_llm() const { return llm_ != nullptr; }
   const genai::LlmClient* llm() const { return llm_.get(); }

@@ -249,7 +249,7 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
   }
   // The seam for a generated reply: a configured generator may replace the
   // local agent's text.
-  if (generator_) {
+  if (generator_ && options.generate) {
     start = core::NowMicros();
     auto generated = generator_(options.instruction, text, reply);
     if (!generated.ok()) return generated.status();

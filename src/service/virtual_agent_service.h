@@ -91,6 +91,9 @@ struct AgentReply {
 
 struct ReplyOptions {
   bool knowledge = true;  // step 2
+  // Whether a ReplyGenerator (when set) may replace the text: CES sessions
+  // yes; Dialogflow ES answers with its intents' own fulfillment text.
+  bool generate = true;
   // For a ReplyGenerator: the app's instruction (CES globalInstruction).
   std::string instruction;
 };

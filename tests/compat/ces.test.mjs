@@ -12,7 +12,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -194,6 +194,20 @@ if (deps.error || server.error) {
       assert.equal(agent.status, 404);
       const after = (await ces.projects.locations.apps.conversations.get({ name: `${shop}/conversations/web-1` })).data;
       assert.equal(after.turnCount, 2);
+
+      // Audio input: headerless LINEAR16 samples (Debian's pocketsphinx-testdata
+      // recording of "go forward ten meters") transcribed by Parley's speech
+      // engine; the words answer like text and are kept as the chunk's transcript.
+      const raw = '/usr/share/pocketsphinx/test/data/goforward.raw';
+      const spoken = (await ces.projects.locations.apps.sessions.runSession({
+        session: `${shop}/sessions/voice-1`,
+        requestBody: { config: { inputAudioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: 16000 } },
+                       inputs: [{ audio: readFileSync(raw).toString('base64') }] },
+      })).data;
+      const heard = spoken.outputs[0].diagnosticInfo.messages[0].chunks[0].transcript;
+      assert.match(heard, /go forward/, `heard: ${heard}`);
+      const voice = (await ces.projects.locations.apps.conversations.get({ name: `${shop}/conversations/voice-1` })).data;
+      assert.deepEqual(voice.inputTypes, ['INPUT_TYPE_AUDIO']);
 
       await ces.projects.locations.apps.delete({ name: shop, force: true });
     });

@@ -3,6 +3,8 @@
 // (model, bearer key, a JSON-schema response_format, the transcript), what
 // it makes of the reply, the local fallback when the server fails, 408 when
 // it is too slow, and 429 past 10 generative requests at once per account.
+// The same backend answers CES runSession turns (the app's globalInstruction
+// as the system prompt), with the local agent's reply when it fails.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,6 +18,11 @@ const found = findParleyBinary('elevateai_llm.test.mjs');
 // The fake LLM: `mode` decides each reply; every request is recorded.
 const fake = { mode: 'ok', requests: [], held: [] };
 function replyFor(body) {
+  if (!body.response_format) {  // a free-text chat turn (CES runSession)
+    const user = body.messages.find((m) => m.role === 'user')?.content ?? '';
+    return { id: 'x', object: 'chat.completion', model: body.model,
+             choices: [{ index: 0, message: { role: 'assistant', content: `  LLM REPLY to: ${user}\n` }, finish_reason: 'stop' }] };
+  }
   const name = body.response_format?.json_schema?.name;
   const content = {
     summary: { summary: 'LLM SUMMARY' },
@@ -145,4 +152,39 @@ test('more than 10 generative requests at once for one account: 429', { skip: fo
   assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
   // The slots are free again.
   assert.equal((await call('GET', `${base}/${id}/gen-ai/cx/topics`)).status, 200);
+});
+
+test('CES runSession: the reply comes from the LLM with the app\'s instruction; the local one when it fails', { skip: found.error }, async () => {
+  const root = `http://127.0.0.1:${server.port}/v1/projects/p1/locations/us`;
+  const app = await call('POST', `${root}/apps?appId=llmshop`, {
+    displayName: 'LLM shop', rootAgent: `projects/p1/locations/us/apps/llmshop/agents/root`,
+    globalInstruction: 'Always mention the shop is called Parley Goods.' });
+  assert.equal(app.status, 200, JSON.stringify(app.json));
+  fake.mode = 'ok';
+  fake.requests = [];
+  const turn = await call('POST', `${root}/apps/llmshop/sessions/s-llm:runSession`,
+                          { config: {}, inputs: [{ text: 'do you sell umbrellas' }] });
+  assert.equal(turn.status, 200, JSON.stringify(turn.json));
+  assert.equal(turn.json.outputs[0].text, 'LLM REPLY to: do you sell umbrellas');
+  assert.equal(fake.requests.length, 1);
+  const sent = fake.requests[0].body;
+  assert.equal(sent.model, 'test-model');
+  assert.equal(fake.requests[0].auth, 'Bearer sk-test-123');
+  assert.match(sent.messages.find((m) => m.role === 'system').content, /Parley Goods/);
+  const spans = turn.json.outputs[0].diagnosticInfo.rootSpan.childSpans.map((c) => c.name);
+  assert.ok(spans.includes('generation'), `spans: ${spans}`);
+  // Stored as the agent's message of the turn.
+  const conv = await call('GET', `${root}/apps/llmshop/conversations/s-llm`);
+  assert.equal(conv.status, 200);
+  assert.deepEqual(conv.json.turns[0].messages.map((m) => m.chunks[0].text),
+                   ['do you sell umbrellas', 'LLM REPLY to: do you sell umbrellas']);
+  // The LLM failing does not fail the turn: the local agent's (empty: no
+  // intents here) reply stands, and the turn is stored.
+  fake.mode = 'fail';
+  const second = await call('POST', `${root}/apps/llmshop/sessions/s-llm:runSession`,
+                            { config: {}, inputs: [{ text: 'and raincoats' }] });
+  fake.mode = 'ok';
+  assert.equal(second.status, 200, JSON.stringify(second.json));
+  assert.notEqual(second.json.outputs[0].text ?? '', 'LLM REPLY to: and raincoats');
+  assert.equal(second.json.outputs[0].turnIndex, 2);
 });

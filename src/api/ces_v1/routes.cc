@@ -40,6 +40,7 @@
 #include "service/conversation_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
+#include "service/speech_service.h"
 #include "service/virtual_agent_service.h"
 
 namespace parley::ces_v1 {
@@ -177,20 +178,71 @@ absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c
                                      "\" (start_time, source, input_types, entry_agent, deployment)"));
 }
 
-// Where audio input would be transcribed: Parley's speech engine plugs in
-// here (its text then answers as a text input does, recorded as a
-// transcript chunk). Until it exists, audio is refused.
-absl::Status TranscribeAudio(const SessionInput& in, int index, core::Chunk* out) {
-  (void)in;
-  (void)out;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "inputs[", index, "].audio: audio input is not supported yet (no speech engine); send text or dtmf"));
+// Raw audio bytes as a WAV file the speech engine decodes: a container the
+// decoder knows (WAV, FLAC, Ogg, MP3) is passed as it is; headerless
+// samples are wrapped per config.inputAudioConfig (LINEAR16 16-bit PCM,
+// MULAW, ALAW; mono; sampleRateHertz, default 16000).
+std::string AudioForDecoder(const std::string& audio, const InputAudioConfig& config) {
+  auto starts = [&audio](std::string_view magic) { return audio.compare(0, magic.size(), magic) == 0; };
+  if (starts("RIFF") || starts("fLaC") || starts("OggS") || starts("ID3") ||
+      (audio.size() > 1 && static_cast<unsigned char>(audio[0]) == 0xFF &&
+       (static_cast<unsigned char>(audio[1]) & 0xE0) == 0xE0)) {
+    return audio;
+  }
+  const uint32_t rate = config.sample_rate_hertz() > 0 ? static_cast<uint32_t>(config.sample_rate_hertz()) : 16000;
+  uint16_t format = 1, bits = 16;  // PCM
+  if (config.audio_encoding() == MULAW) format = 7, bits = 8;
+  if (config.audio_encoding() == ALAW) format = 6, bits = 8;
+  const uint16_t block = bits / 8;
+  std::string wav;
+  auto u32 = [&wav](uint32_t v) { for (int i = 0; i < 4; ++i) wav.push_back(static_cast<char>(v >> (8 * i))); };
+  auto u16 = [&wav](uint16_t v) { for (int i = 0; i < 2; ++i) wav.push_back(static_cast<char>(v >> (8 * i))); };
+  const uint32_t data_size = static_cast<uint32_t>(audio.size() - audio.size() % block);
+  wav += "RIFF";
+  u32(36 + data_size);
+  wav += "WAVEfmt ";
+  u32(16);
+  u16(format);
+  u16(1);
+  u32(rate);
+  u32(rate * block);
+  u16(block);
+  u16(bits);
+  wav += "data";
+  u32(data_size);
+  wav.append(audio, 0, data_size);
+  return wav;
+}
+
+// Audio input, transcribed by Parley's speech engine (the blocking pool runs
+// runSession); its words answer as a text input does and are recorded as
+// the chunk's transcript.
+absl::Status TranscribeAudio(const service::SpeechService* speech, const InputAudioConfig& config,
+                             const SessionInput& in, int index, core::Chunk* out, std::string* text) {
+  if (speech == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "inputs[", index, "].audio: this server runs without speech recognition (--no-asr); send text or dtmf"));
+  }
+  service::SpeechOptions options;
+  options.separate_channels = false;
+  auto result = speech->Transcribe(AudioForDecoder(in.audio(), config), options);
+  if (!result.ok()) {
+    return absl::Status(result.status().code(),
+                        absl::StrCat("inputs[", index, "].audio: ", result.status().message()));
+  }
+  for (const service::SpeechWord& w : result->words) {
+    if (!text->empty()) *text += ' ';
+    *text += w.text;
+  }
+  out->set_transcript(*text);
+  return absl::OkStatus();
 }
 
 // The end user's message of a turn: a chunk per input, its text the text and
 // DTMF inputs joined (or the event's name when there is neither, so an
 // event can match an intent named by its phrases).
-absl::Status InputsToMessage(const RunSessionRequest& body, core::Message* said) {
+absl::Status InputsToMessage(const service::SpeechService* speech, const RunSessionRequest& body,
+                             core::Message* said) {
   std::string text, event;
   auto join = [&text](const std::string& piece) {
     if (!text.empty()) text += ' ';
@@ -214,7 +266,12 @@ absl::Status InputsToMessage(const RunSessionRequest& body, core::Message* said)
       any = true;
     }
     if (!in.audio().empty()) {
-      if (auto st = TranscribeAudio(in, i, said->add_chunks()); !st.ok()) return st;
+      std::string heard;
+      if (auto st = TranscribeAudio(speech, body.config().input_audio_config(), in, i, said->add_chunks(), &heard);
+          !st.ok()) {
+        return st;
+      }
+      if (!heard.empty()) join(heard);
       any = true;
     }
     if (in.has_image()) {
@@ -643,7 +700,7 @@ class Handlers {
     }
     if (entry_agent.empty()) entry_agent = root_agent;
     core::Message said;
-    if (auto st = InputsToMessage(body, &said); !st.ok()) return Error(st);
+    if (auto st = InputsToMessage(s_.speech, body, &said); !st.ok()) return Error(st);
     said.set_language_code(app->default_language_code());
 
     core::Conversation session;

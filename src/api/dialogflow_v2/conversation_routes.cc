@@ -879,6 +879,7 @@ class Handlers {
                                  AnalyzeContentResponse* out) {
     service::ReplyOptions options;
     options.knowledge = false;
+    options.generate = false;
     auto detected = s_.agent->Reply(place.project, place.scope, said.text(), options);
     if (!detected.ok()) return detected.status();
     QueryResult* qr = out->mutable_automated_agent_reply()->mutable_detect_intent_response()->mutable_query_result();
