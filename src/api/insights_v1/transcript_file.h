@@ -10,7 +10,10 @@
 #include "core/blob_uri.h"
 #include "insights_v1/insights.pb.h"
 #include "parley/conversation.pb.h"
-#include "service/speech_service.h"
+
+namespace parley::service {
+class SpeechService;
+}  // namespace parley::service
 
 namespace parley::insights_v1 {
 
