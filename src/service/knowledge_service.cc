@@ -276,6 +276,22 @@ absl::Status KnowledgeService::ParseInto(KnowledgeDocument* doc) {
   return absl::OkStatus();
 }
 
+absl::Status KnowledgeService::CheckContent(std::string_view mime_type, std::string_view raw_content) const {
+  if (raw_content.size() > limits_.max_document_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raw_content is larger than ", limits_.max_document_bytes, " bytes"));
+  }
+  if (mime_type == "text/csv") {
+    kn::FaqCsvLimits limits;
+    limits.max_rows = limits_.max_faq_rows;
+    return kn::ParseFaqCsv(raw_content, limits).status();
+  }
+  kn::ArticleLimits limits;
+  limits.max_passages = limits_.max_passages;
+  limits.max_passage_bytes = limits_.max_passage_bytes;
+  return kn::ParseArticle(raw_content, mime_type, limits).status();
+}
+
 absl::StatusOr<KnowledgeBase> KnowledgeService::BumpRevision(std::string_view tenant,
                                                              std::string_view scope,
                                                              std::string_view knowledge_base_id) {

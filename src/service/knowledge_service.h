@@ -135,6 +135,12 @@ class KnowledgeService {
 
   // ---- documents ----
 
+  // Parses inline document content as CreateDocument would, without storing
+  // anything: INVALID_ARGUMENT with the parser's message (e.g. the CSV row)
+  // when it is over-size or malformed. For refusing a request before an
+  // operation is created for it.
+  absl::Status CheckContent(std::string_view mime_type, std::string_view raw_content) const;
+
   // Reads the content of `doc` (exactly one of content_uri, read through the
   // BlobOptions, and raw_content must be set), parses it by mime_type
   // (text/csv: an FAQ; text/html, text/plain: an article), and stores it

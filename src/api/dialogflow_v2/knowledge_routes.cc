@@ -243,6 +243,12 @@ class KnowledgeHandlers {
     Document wire;
     if (auto st = ParseBody(req, "document", &wire); !st.ok()) return Error(st);
     if (auto st = CheckDocument(wire, true); !st.ok()) return Error(st);
+    // Inline content is parsed before the operation exists: a malformed
+    // CSV row is a 400 naming it, and nothing is stored. (A content_uri is
+    // read by the operation, which then fails naming the row.)
+    if (wire.source_case() == Document::kRawContent) {
+      if (auto st = s_.knowledge->CheckContent(wire.mime_type(), wire.raw_content()); !st.ok()) return Error(st);
+    }
     const Place place = PlaceOf(p);
     const std::string kb_id(p.Get("kb"));
     if (auto kb = s_.knowledge->GetKnowledgeBase(place.project, place.scope, kb_id); !kb.ok()) {
@@ -323,6 +329,12 @@ class KnowledgeHandlers {
         if (path == "raw_content") merged.set_raw_content(wire.raw_content());
       }
       if (auto st = CheckDocument(merged, false); !st.ok()) return Error(st);
+      if (merged.source_case() == Document::kRawContent &&
+          std::find(paths.begin(), paths.end(), "raw_content") != paths.end()) {
+        if (auto st = s_.knowledge->CheckContent(merged.mime_type(), merged.raw_content()); !st.ok()) {
+          return Error(st);
+        }
+      }
       // One source: the one given replaces the other.
       bool uri = false, raw = false;
       for (const std::string& path : paths) {
