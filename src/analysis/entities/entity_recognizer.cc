@@ -4,6 +4,7 @@
 #include <iterator>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "analysis/entities/gazetteer.h"
 #include "analysis/entities/scanners.h"
 #include "analysis/pii/name_lists.h"
@@ -13,6 +14,25 @@
 
 namespace parley::analysis::entities {
 namespace {
+
+// Whether [start, end) overlaps a redaction placeholder of `text`: "[" then
+// upper-case letters, digits and underscores, then "]" ("[STREET_ADDRESS]",
+// "[PERSON_NAME]"). A placeholder stands for a removed value; the words of
+// its info type are not an entity ("STREET" as a LOCATION).
+bool InPlaceholder(std::string_view text, uint32_t start, uint32_t end) {
+  for (size_t open = text.find('['); open != std::string_view::npos && open < end;
+       open = text.find('[', open + 1)) {
+    size_t close = open + 1;
+    while (close < text.size() && (absl::ascii_isupper(static_cast<unsigned char>(text[close])) ||
+                                   absl::ascii_isdigit(static_cast<unsigned char>(text[close])) ||
+                                   text[close] == '_')) {
+      ++close;
+    }
+    if (close == open + 1 || close >= text.size() || text[close] != ']') continue;
+    if (start <= close && open < end) return true;
+  }
+  return false;
+}
 
 // Of two candidates with the same span, the more specific wins: fixed
 // formats, then names found with cues, then capitalised chains.
@@ -190,8 +210,12 @@ std::vector<EntityFinding> EntityRecognizer::Find(std::string_view text) const {
     }
   }
   Resolve(&found);
+  const bool placeholders = text.find('[') != std::string_view::npos;
   found.erase(std::remove_if(found.begin(), found.end(),
-                             [](const EntityFinding& f) { return f.type == kTimeOfDay; }),
+                             [&](const EntityFinding& f) {
+                               return f.type == kTimeOfDay ||
+                                      (placeholders && InPlaceholder(text, f.start, f.end));
+                             }),
               found.end());
   return found;
 }

@@ -235,5 +235,18 @@ TEST(EntityRecognizer, LinearOnHostileInput) {
   EXPECT_FALSE(Recognizer().Find(text).empty());
 }
 
+TEST(EntityRecognizer, RedactionPlaceholdersAreNoEntities) {
+  // What a redacted transcript reads like: the placeholders' info-type words
+  // ("STREET", "PERSON") are not places or names; the rest still is.
+  const std::string redacted = "Hi, this is [PERSON_NAME], I live at [STREET_ADDRESS] near Paris.";
+  for (const Found& f : FindAll(redacted)) {
+    EXPECT_EQ(f.text.find_first_of("[]_"), std::string::npos) << f;
+    EXPECT_EQ(f.text.find("STREET"), std::string::npos) << f;
+  }
+  EXPECT_TRUE(Has(redacted, {"LOCATION", "Paris"})) << ::testing::PrintToString(FindAll(redacted));
+  // Brackets around ordinary words are not placeholders.
+  EXPECT_TRUE(Has("We met [in Paris] last year", {"LOCATION", "Paris"}));
+}
+
 }  // namespace
 }  // namespace parley::analysis::entities
