@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/filter_tree.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -363,6 +364,42 @@ TEST(FilterTest, RandomInputsNeverCrash) {
   }
   // Guard against a generator that only ever produces garbage.
   EXPECT_GT(ok, 0);
+}
+
+// The tree walkers every dialect uses: the combinators are theirs, each
+// comparison the caller's.
+TEST(FilterTree, EvalFilterCombinesLeavesAndReportsAnyError) {
+  auto leaf = [](const FilterExpr& e) -> absl::StatusOr<bool> {
+    if (e.value == "bad") return absl::InvalidArgumentError("bad value");
+    return e.value == "yes";
+  };
+  EXPECT_EQ(*EvalFilter(MustParse("a = yes AND b = yes"), leaf), true);
+  EXPECT_EQ(*EvalFilter(MustParse("a = yes AND b = no"), leaf), false);
+  EXPECT_EQ(*EvalFilter(MustParse("a = no OR b = yes"), leaf), true);
+  EXPECT_EQ(*EvalFilter(MustParse("NOT a = yes"), leaf), false);
+  EXPECT_EQ(*EvalFilter(MustParse("NOT (a = no OR b = no)"), leaf), true);
+  // No short cut: an error after a deciding comparison is still reported.
+  EXPECT_FALSE(EvalFilter(MustParse("a = no AND b = bad"), leaf).ok());
+  EXPECT_FALSE(EvalFilter(MustParse("a = yes OR b = bad"), leaf).ok());
+}
+
+TEST(FilterTree, ConditionFromFilterKeepsTheTreeAndMapsLeaves) {
+  auto leaf = [](const FilterExpr& e) -> absl::StatusOr<Condition> {
+    if (e.field[0] != "agent_id") return absl::InvalidArgumentError("unknown field");
+    Condition c;
+    c.string_value = e.value;
+    c.op = e.op;
+    return c;
+  };
+  auto c = ConditionFromFilter(MustParse("agent_id = a OR NOT agent_id = b"), leaf);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kind, Condition::Kind::kOr);
+  ASSERT_EQ(c->children.size(), 2u);
+  EXPECT_EQ(c->children[0].string_value, "a");
+  EXPECT_EQ(c->children[1].kind, Condition::Kind::kNot);
+  ASSERT_EQ(c->children[1].children.size(), 1u);
+  EXPECT_EQ(c->children[1].children[0].string_value, "b");
+  EXPECT_FALSE(ConditionFromFilter(MustParse("agent_id = a AND medium = CHAT"), leaf).ok());
 }
 
 }  // namespace

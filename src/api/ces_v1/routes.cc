@@ -34,6 +34,7 @@
 #include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
+#include "core/filter_tree.h"
 #include "core/ids.h"
 #include "core/operation_state.h"
 #include "core/time_format.h"
@@ -110,27 +111,8 @@ absl::StatusOr<bool> CompareString(const core::FilterExpr& e, const std::string&
   }
 }
 
-absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c, const AppPlace& place) {
-  switch (e.kind) {
-    case core::FilterExpr::Kind::kAnd:
-    case core::FilterExpr::Kind::kOr: {
-      const bool is_and = e.kind == core::FilterExpr::Kind::kAnd;
-      bool result = is_and;
-      for (const auto& child : e.children) {
-        auto v = Eval(child, c, place);
-        if (!v.ok()) return v;
-        result = is_and ? (result && *v) : (result || *v);
-      }
-      return result;
-    }
-    case core::FilterExpr::Kind::kNot: {
-      auto v = Eval(e.children.at(0), c, place);
-      if (!v.ok()) return v;
-      return !*v;
-    }
-    case core::FilterExpr::Kind::kCompare:
-      break;
-  }
+absl::StatusOr<bool> EvalCompare(const core::FilterExpr& e, const core::Conversation& c,
+                                 const AppPlace& place) {
   if (e.field.size() != 1) return FilterError(e, "unknown field");
   const std::string field = google_api::SnakeCase(e.field[0]);
   if (field == "start_time" || field == "create_time") {
@@ -176,6 +158,10 @@ absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c
   }
   return FilterError(e, absl::StrCat("unknown field \"", e.field[0],
                                      "\" (start_time, source, input_types, entry_agent, deployment)"));
+}
+
+absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c, const AppPlace& place) {
+  return core::EvalFilter(e, [&](const core::FilterExpr& leaf) { return EvalCompare(leaf, c, place); });
 }
 
 // Raw audio bytes as a WAV file the speech engine decodes: a container the

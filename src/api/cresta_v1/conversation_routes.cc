@@ -18,6 +18,7 @@
 #include "api/google/timestamps.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
+#include "core/filter_tree.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "cresta_v1/cresta.pb.h"
@@ -83,24 +84,8 @@ Response GetConversation(const Ctx& ctx, const PathParams& p) {
   return Json(ToWire(*c, p.Get("profile")));
 }
 
-absl::StatusOr<core::Condition> ToCondition(const core::FilterExpr& e) {
+absl::StatusOr<core::Condition> CompareCondition(const core::FilterExpr& e) {
   core::Condition c;
-  switch (e.kind) {
-    case core::FilterExpr::Kind::kAnd:
-    case core::FilterExpr::Kind::kOr:
-    case core::FilterExpr::Kind::kNot:
-      c.kind = e.kind == core::FilterExpr::Kind::kAnd  ? core::Condition::Kind::kAnd
-               : e.kind == core::FilterExpr::Kind::kOr ? core::Condition::Kind::kOr
-                                                       : core::Condition::Kind::kNot;
-      for (const core::FilterExpr& child : e.children) {
-        auto cc = ToCondition(child);
-        if (!cc.ok()) return cc.status();
-        c.children.push_back(*std::move(cc));
-      }
-      return c;
-    case core::FilterExpr::Kind::kCompare:
-      break;
-  }
   const std::string field = absl::StrJoin(e.field, ".");
   c.op = e.op;
   if (e.op == core::CompareOp::kHas) {
@@ -144,6 +129,10 @@ absl::StatusOr<core::Condition> ToCondition(const core::FilterExpr& e) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("filter: unknown field \"", field, "\" (state, source, createTime)"));
+}
+
+absl::StatusOr<core::Condition> ToCondition(const core::FilterExpr& e) {
+  return core::ConditionFromFilter(e, CompareCondition);
 }
 
 Response ListConversations(const Ctx& ctx, const Request& req, const PathParams& p) {

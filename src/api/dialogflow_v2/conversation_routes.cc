@@ -24,6 +24,7 @@
 #include "core/absl_compat.h"
 #include "core/conversation_query.h"
 #include "core/filter.h"
+#include "core/filter_tree.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "service/analysis_service.h"
@@ -60,26 +61,10 @@ absl::Status CheckConversationId(std::string_view id) {
       "\" is invalid: it must match ^[a-zA-Z][a-zA-Z0-9_-]*$ and be 3 to 64 characters long"));
 }
 
-// lifecycle_state = "IN_PROGRESS" | "COMPLETED" (or the numbers), combined
-// with AND, OR, NOT.
-absl::StatusOr<core::Condition> LifecycleCondition(const core::FilterExpr& e) {
+// One comparison of a conversations filter: lifecycle_state = "IN_PROGRESS"
+// | "COMPLETED" (or the numbers).
+absl::StatusOr<core::Condition> LifecycleCompare(const core::FilterExpr& e) {
   core::Condition c;
-  switch (e.kind) {
-    case core::FilterExpr::Kind::kAnd:
-    case core::FilterExpr::Kind::kOr:
-    case core::FilterExpr::Kind::kNot:
-      c.kind = e.kind == core::FilterExpr::Kind::kAnd   ? core::Condition::Kind::kAnd
-               : e.kind == core::FilterExpr::Kind::kOr ? core::Condition::Kind::kOr
-                                                        : core::Condition::Kind::kNot;
-      for (const core::FilterExpr& child : e.children) {
-        auto cc = LifecycleCondition(child);
-        if (!cc.ok()) return cc.status();
-        c.children.push_back(std::move(*cc));
-      }
-      return c;
-    case core::FilterExpr::Kind::kCompare:
-      break;
-  }
   const std::string field = absl::StrJoin(e.field, ".");
   if (field != "lifecycle_state" && field != "lifecycleState") {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -104,15 +89,14 @@ absl::StatusOr<core::Condition> LifecycleCondition(const core::FilterExpr& e) {
   return c;
 }
 
+// Those comparisons combined with AND, OR, NOT.
+absl::StatusOr<core::Condition> LifecycleCondition(const core::FilterExpr& e) {
+  return core::ConditionFromFilter(e, LifecycleCompare);
+}
+
 // Messages filter: create_time compared with RFC 3339 timestamps, combined
 // with AND, OR, NOT; evaluated on each message.
-absl::Status CheckMessageFilter(const core::FilterExpr& e) {
-  if (e.kind != core::FilterExpr::Kind::kCompare) {
-    for (const core::FilterExpr& child : e.children) {
-      if (auto s = CheckMessageFilter(child); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
+absl::Status CheckMessageCompare(const core::FilterExpr& e) {
   const std::string field = absl::StrJoin(e.field, ".");
   if (field != "create_time" && field != "createTime") {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -129,19 +113,15 @@ absl::Status CheckMessageFilter(const core::FilterExpr& e) {
   return absl::OkStatus();
 }
 
-bool MatchesMessage(const core::FilterExpr& e, const core::Message& m) {
-  switch (e.kind) {
-    case core::FilterExpr::Kind::kAnd:
-      return std::all_of(e.children.begin(), e.children.end(),
-                         [&](const core::FilterExpr& c) { return MatchesMessage(c, m); });
-    case core::FilterExpr::Kind::kOr:
-      return std::any_of(e.children.begin(), e.children.end(),
-                         [&](const core::FilterExpr& c) { return MatchesMessage(c, m); });
-    case core::FilterExpr::Kind::kNot:
-      return !MatchesMessage(e.children[0], m);
-    case core::FilterExpr::Kind::kCompare:
-      break;
-  }
+absl::Status CheckMessageFilter(const core::FilterExpr& e) {
+  return core::EvalFilter(e, [](const core::FilterExpr& leaf) -> absl::StatusOr<bool> {
+           if (auto st = CheckMessageCompare(leaf); !st.ok()) return st;
+           return true;
+         })
+      .status();
+}
+
+bool MessageCompare(const core::FilterExpr& e, const core::Message& m) {
   const int64_t v = *core::ParseTimestampMicros(e.value);  // checked by CheckMessageFilter
   const int64_t t = m.create_time_us();
   switch (e.op) {
@@ -161,6 +141,13 @@ bool MatchesMessage(const core::FilterExpr& e, const core::Message& m) {
       break;
   }
   return false;
+}
+
+// Whether `m` passes a filter CheckMessageFilter accepted.
+bool MatchesMessage(const core::FilterExpr& e, const core::Message& m) {
+  return *core::EvalFilter(e, [&m](const core::FilterExpr& leaf) -> absl::StatusOr<bool> {
+    return MessageCompare(leaf, m);
+  });
 }
 
 const core::Participant* FindParticipant(const core::Conversation& c, std::string_view id) {

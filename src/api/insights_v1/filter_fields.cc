@@ -10,6 +10,7 @@
 #include "core/condition_proto.h"
 #include "api/insights_v1/mapping.h"
 #include "core/absl_compat.h"
+#include "core/filter_tree.h"
 #include "core/time_format.h"
 #include "parley/conversation.pb.h"
 
@@ -128,17 +129,7 @@ absl::StatusOr<Condition> Compare(const FilterExpr& e) {
 }  // namespace
 
 absl::StatusOr<core::Condition> ConversationCondition(const core::FilterExpr& expr) {
-  if (expr.kind == FilterExpr::Kind::kCompare) return Compare(expr);
-  Condition c;
-  c.kind = expr.kind == FilterExpr::Kind::kAnd   ? Condition::Kind::kAnd
-           : expr.kind == FilterExpr::Kind::kOr ? Condition::Kind::kOr
-                                                : Condition::Kind::kNot;
-  for (const FilterExpr& child : expr.children) {
-    auto cc = ConversationCondition(child);
-    if (!cc.ok()) return cc.status();
-    c.children.push_back(std::move(*cc));
-  }
-  return c;
+  return core::ConditionFromFilter(expr, Compare);
 }
 
 absl::StatusOr<Ordering> ParseOrderBy(std::string_view order_by) {

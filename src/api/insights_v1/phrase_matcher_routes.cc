@@ -28,6 +28,7 @@
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
 #include "core/filter.h"
+#include "core/filter_tree.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -227,23 +228,7 @@ absl::Status CheckFilter(const core::FilterExpr& e) {
   return absl::OkStatus();
 }
 
-bool Matches(const core::FilterExpr& e, const core::PhraseMatcher& m) {
-  switch (e.kind) {
-    case core::FilterExpr::Kind::kAnd:
-      for (const auto& c : e.children) {
-        if (!Matches(c, m)) return false;
-      }
-      return true;
-    case core::FilterExpr::Kind::kOr:
-      for (const auto& c : e.children) {
-        if (Matches(c, m)) return true;
-      }
-      return false;
-    case core::FilterExpr::Kind::kNot:
-      return !Matches(e.children[0], m);
-    case core::FilterExpr::Kind::kCompare:
-      break;
-  }
+bool MatchesCompare(const core::FilterExpr& e, const core::PhraseMatcher& m) {
   const std::string field = SnakeCase(e.field[0]);
   const std::string v = absl::AsciiStrToUpper(e.value);
   if (e.op == core::CompareOp::kHas) return m.display_name().find(e.value) != std::string::npos;
@@ -262,6 +247,12 @@ bool Matches(const core::FilterExpr& e, const core::PhraseMatcher& m) {
     eq = m.version_tag() == e.value;
   }
   return e.op == core::CompareOp::kNe ? !eq : eq;
+}
+
+bool Matches(const core::FilterExpr& e, const core::PhraseMatcher& m) {
+  return *core::EvalFilter(e, [&m](const core::FilterExpr& leaf) -> absl::StatusOr<bool> {
+    return MatchesCompare(leaf, m);
+  });
 }
 
 class PhraseMatcherHandlers {
