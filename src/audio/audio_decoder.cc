@@ -143,24 +143,56 @@ absl::StatusOr<DecodedAudio> DecodeAudio(std::string_view bytes, const DecodeLim
   return out;
 }
 
-std::string EncodeWav(const std::vector<int16_t>& pcm) {
+namespace {
+
+// A canonical 44-byte WAV header: one channel, `format` 1 (PCM), 6 (A-law)
+// or 7 (u-law).
+std::string WavHeader(uint16_t format, uint32_t rate, uint16_t bits, uint32_t data_bytes) {
   std::string out;
   auto put32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) out.push_back(char((v >> (8 * i)) & 0xff)); };
   auto put16 = [&](uint16_t v) { for (int i = 0; i < 2; ++i) out.push_back(char((v >> (8 * i)) & 0xff)); };
-  uint32_t data_bytes = static_cast<uint32_t>(pcm.size() * 2);
+  const uint16_t block = bits / 8;
   out += "RIFF";
   put32(36 + data_bytes);
   out += "WAVEfmt ";
   put32(16);
-  put16(1);  // PCM
+  put16(format);
   put16(1);  // mono
-  put32(kRecognizerRate);
-  put32(kRecognizerRate * 2);
-  put16(2);
-  put16(16);
+  put32(rate);
+  put32(rate * block);
+  put16(block);
+  put16(bits);
   out += "data";
   put32(data_bytes);
-  for (int16_t s : pcm) put16(static_cast<uint16_t>(s));
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeWav(const std::vector<int16_t>& pcm) {
+  std::string out = WavHeader(1, kRecognizerRate, 16, static_cast<uint32_t>(pcm.size() * 2));
+  for (int16_t s : pcm) {
+    out.push_back(char(static_cast<uint16_t>(s) & 0xff));
+    out.push_back(char(static_cast<uint16_t>(s) >> 8));
+  }
+  return out;
+}
+
+bool HasContainerHeader(std::string_view bytes) {
+  auto starts = [bytes](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
+  return starts("RIFF") || starts("fLaC") || starts("OggS") || starts("ID3") ||
+         (bytes.size() > 1 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+          (static_cast<unsigned char>(bytes[1]) & 0xE0) == 0xE0);  // an MPEG frame sync
+}
+
+std::string WrapRawAudio(std::string_view samples, const RawFormat& format) {
+  uint16_t code = 1, bits = 16;
+  if (format.encoding == RawEncoding::kMulaw) code = 7, bits = 8;
+  if (format.encoding == RawEncoding::kAlaw) code = 6, bits = 8;
+  const size_t block = bits / 8;
+  const auto data_bytes = static_cast<uint32_t>(samples.size() - samples.size() % block);
+  std::string out = WavHeader(code, static_cast<uint32_t>(format.sample_rate), bits, data_bytes);
+  out.append(samples.data(), data_bytes);
   return out;
 }
 

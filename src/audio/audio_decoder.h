@@ -40,4 +40,20 @@ absl::StatusOr<DecodedAudio> DecodeAudio(std::string_view bytes, const DecodeLim
 // sent to a speech endpoint as).
 std::string EncodeWav(const std::vector<int16_t>& pcm);
 
+// Headerless mono samples, as a client that streams raw audio sends them
+// (CES inputAudioConfig): their encoding and rate.
+enum class RawEncoding { kLinear16, kMulaw, kAlaw };
+struct RawFormat {
+  RawEncoding encoding = RawEncoding::kLinear16;
+  int sample_rate = kRecognizerRate;
+};
+
+// Whether `bytes` start like a file DecodeAudio reads (RIFF/WAV, FLAC, Ogg,
+// MP3 with or without an ID3 tag) rather than headerless samples.
+bool HasContainerHeader(std::string_view bytes);
+
+// A WAV file around headerless samples (cut to whole samples), for
+// DecodeAudio.
+std::string WrapRawAudio(std::string_view samples, const RawFormat& format);
+
 }  // namespace parley::audio

@@ -104,6 +104,11 @@ absl::StatusOr<SpeechResult> SpeechService::Transcribe(std::string_view audio_by
   audio::DecodeLimits limits;
   limits.max_bytes = config_.max_audio_bytes;
   limits.max_duration_us = config_.max_duration_us;
+  std::string wrapped;
+  if (options.raw_format && !audio::HasContainerHeader(audio_bytes)) {
+    wrapped = audio::WrapRawAudio(audio_bytes, *options.raw_format);
+    audio_bytes = wrapped;
+  }
   auto decoded = audio::DecodeAudio(audio_bytes, limits, !options.separate_channels);
   if (!decoded.ok()) return decoded.status();
   SpeechResult result;

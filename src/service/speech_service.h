@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "audio/audio_decoder.h"
 #include "parley/conversation.pb.h"
 
 namespace parley::audio {
@@ -42,6 +44,9 @@ struct SpeechOptions {
   // Stereo: one recognition per channel, channel = speaker. False: the
   // channels are mixed to mono first.
   bool separate_channels = true;
+  // Set when a client may send headerless samples: bytes that do not start
+  // like a recording file are read as mono samples of this format.
+  std::optional<audio::RawFormat> raw_format;
 };
 
 struct SpeechConfig {

@@ -164,42 +164,6 @@ absl::StatusOr<bool> Eval(const core::FilterExpr& e, const core::Conversation& c
   return core::EvalFilter(e, [&](const core::FilterExpr& leaf) { return EvalCompare(leaf, c, place); });
 }
 
-// Raw audio bytes as a WAV file the speech engine decodes: a container the
-// decoder knows (WAV, FLAC, Ogg, MP3) is passed as it is; headerless
-// samples are wrapped per config.inputAudioConfig (LINEAR16 16-bit PCM,
-// MULAW, ALAW; mono; sampleRateHertz, default 16000).
-std::string AudioForDecoder(const std::string& audio, const InputAudioConfig& config) {
-  auto starts = [&audio](std::string_view magic) { return audio.compare(0, magic.size(), magic) == 0; };
-  if (starts("RIFF") || starts("fLaC") || starts("OggS") || starts("ID3") ||
-      (audio.size() > 1 && static_cast<unsigned char>(audio[0]) == 0xFF &&
-       (static_cast<unsigned char>(audio[1]) & 0xE0) == 0xE0)) {
-    return audio;
-  }
-  const uint32_t rate = config.sample_rate_hertz() > 0 ? static_cast<uint32_t>(config.sample_rate_hertz()) : 16000;
-  uint16_t format = 1, bits = 16;  // PCM
-  if (config.audio_encoding() == MULAW) format = 7, bits = 8;
-  if (config.audio_encoding() == ALAW) format = 6, bits = 8;
-  const uint16_t block = bits / 8;
-  std::string wav;
-  auto u32 = [&wav](uint32_t v) { for (int i = 0; i < 4; ++i) wav.push_back(static_cast<char>(v >> (8 * i))); };
-  auto u16 = [&wav](uint16_t v) { for (int i = 0; i < 2; ++i) wav.push_back(static_cast<char>(v >> (8 * i))); };
-  const uint32_t data_size = static_cast<uint32_t>(audio.size() - audio.size() % block);
-  wav += "RIFF";
-  u32(36 + data_size);
-  wav += "WAVEfmt ";
-  u32(16);
-  u16(format);
-  u16(1);
-  u32(rate);
-  u32(rate * block);
-  u16(block);
-  u16(bits);
-  wav += "data";
-  u32(data_size);
-  wav.append(audio, 0, data_size);
-  return wav;
-}
-
 // Audio input, transcribed by Parley's speech engine (the blocking pool runs
 // runSession); its words answer as a text input does and are recorded as
 // the chunk's transcript.
@@ -211,7 +175,14 @@ absl::Status TranscribeAudio(const service::SpeechService* speech, const InputAu
   }
   service::SpeechOptions options;
   options.separate_channels = false;
-  auto result = speech->Transcribe(AudioForDecoder(in.audio(), config), options);
+  // Headerless samples per config.inputAudioConfig (LINEAR16, MULAW, ALAW;
+  // sampleRateHertz, default 16000); a WAV/FLAC/Ogg/MP3 file as it is.
+  audio::RawFormat raw;
+  if (config.audio_encoding() == MULAW) raw.encoding = audio::RawEncoding::kMulaw;
+  if (config.audio_encoding() == ALAW) raw.encoding = audio::RawEncoding::kAlaw;
+  if (config.sample_rate_hertz() > 0) raw.sample_rate = config.sample_rate_hertz();
+  options.raw_format = raw;
+  auto result = speech->Transcribe(in.audio(), options);
   if (!result.ok()) {
     return absl::Status(result.status().code(),
                         absl::StrCat("inputs[", index, "].audio: ", result.status().message()));
