@@ -12,33 +12,16 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { findParleyBinary, startServer, startTracingProxy } from './harness.mjs';
+import { findParleyBinary, loadClient, startServer, startTracingProxy } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
 
 function loadDependencies() {
-  const marker = path.join(here, 'node_modules', 'googleapis', 'package.json');
-  if (!existsSync(marker)) {
-    return {
-      error:
-        `The googleapis client is not installed (${marker} is missing).\n` +
-        'Run:  bash scripts/install-deps.sh --with-test-clients',
-    };
-  }
-  const require = createRequire(path.join(here, 'package.json'));
-  try {
-    const { google } = require('googleapis');
-    return { google, clientVersion: require('googleapis/package.json').version };
-  } catch (e) {
-    return { error: `Loading googleapis failed: ${e.message}` };
-  }
+  return loadClient('googleapis', (require) => ({ google: require('googleapis').google }));
 }
 
 

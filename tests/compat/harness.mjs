@@ -1,14 +1,36 @@
 // What the official-client compatibility tests share: finding the server
 // binary, a `parley serve` child process on a free port, a transparent
-// logging proxy (PARLEY_COMPAT_TRACE=1), and the rejection of a call.
+// logging proxy (PARLEY_COMPAT_TRACE=1), the rejection of a call, and
+// loading a client library installed in tests/compat.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const compatDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(compatDir, '..', '..');
+
+// A client library from tests/compat/node_modules: `load(require)` picks what
+// the test uses, and `clientVersion` is added. `{error}` saying how to
+// install it when it is missing or does not load: tests fail (never skip)
+// with that message.
+export function loadClient(pkg, load) {
+  const marker = path.join(compatDir, 'node_modules', ...pkg.split('/'), 'package.json');
+  const install = 'Run:  bash scripts/install-deps.sh --with-test-clients\n' +
+    '(it runs `npm ci` in tests/compat, using the versions pinned in package-lock.json).';
+  if (!existsSync(marker)) {
+    return { error: `The client library ${pkg} is not installed (${marker} is missing).\n${install}` };
+  }
+  const require = createRequire(path.join(compatDir, 'package.json'));
+  try {
+    return { ...load(require), clientVersion: require(`${pkg}/package.json`).version };
+  } catch (e) {
+    return { error: `Loading the client library ${pkg} failed: ${e.message}\n${install}` };
+  }
+}
 
 // The parley binary: $PARLEY_BIN (ctest sets it), else build/parley.
 // `{bin}` or `{error}` naming how to run `testFile` by hand.

@@ -11,45 +11,26 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { findParleyBinary, rejection, startServer, startTracingProxy } from './harness.mjs';
+import { findParleyBinary, loadClient, rejection, startServer, startTracingProxy } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const TRACE = process.env.PARLEY_COMPAT_TRACE === '1';
 
 // ---------------------------------------------------------------------------
 // Prerequisites: fail (never skip) with a message saying how to fix them.
 
 function loadDependencies() {
-  const marker = path.join(here, 'node_modules', '@google-cloud', 'contact-center-insights', 'package.json');
-  if (!existsSync(marker)) {
-    return {
-      error:
-        `The official client library is not installed (${marker} is missing).\n` +
-        'Run:  bash scripts/install-deps.sh --with-test-clients\n' +
-        '(it runs `npm ci` in tests/compat, using the versions pinned in package-lock.json).',
-    };
-  }
-  const require = createRequire(path.join(here, 'package.json'));
-  try {
-    const insights = require('@google-cloud/contact-center-insights');
-    const { OAuth2Client } = require('google-auth-library');
-    const clientVersion = require('@google-cloud/contact-center-insights/package.json').version;
+  return loadClient('@google-cloud/contact-center-insights', (require) => {
     // google-gax exactly as the client resolves it (for its GoogleError).
     const gax = createRequire(require.resolve('@google-cloud/contact-center-insights'))('google-gax');
-    return { insights, OAuth2Client, GoogleError: gax.GoogleError, clientVersion, gaxVersion: gax.version };
-  } catch (e) {
-    return {
-      error:
-        `Loading the official client library failed: ${e.message}\n` +
-        'Run:  bash scripts/install-deps.sh --with-test-clients',
-    };
-  }
+    return { insights: require('@google-cloud/contact-center-insights'),
+             OAuth2Client: require('google-auth-library').OAuth2Client,
+             GoogleError: gax.GoogleError, gaxVersion: gax.version };
+  });
 }
 
 
