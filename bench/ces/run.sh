@@ -11,34 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
 PORT=${PORT:-18091}
-BIN=${BIN:-build/parley}
-dir=$(mktemp -d /tmp/parley-bench-ces.XXXXXX)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$dir/data" --sweep-seconds 3600 \
-  $([ "${PIN:-0}" = 1 ] && echo --threads 1) 2>"$dir/server.log" &
-pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
-node bench/ces/setup.mjs "http://127.0.0.1:$PORT" > "$dir/sessions.txt"
-WRK=(wrk -t2)
-if [ "${PIN:-0}" = 1 ]; then
-  taskset -a -p -c 0 $pid >/dev/null
-  WRK=(taskset -c 1 wrk -t1)
-fi
-run() { SESSIONS_FILE="$dir/sessions.txt" "${WRK[@]}" -c16 "$@" -s bench/ces/session.lua "http://127.0.0.1:$PORT"; }
-run -d2s >/dev/null  # warm up: the FAQ index is built on its first search
-echo "== healthz, 16 connections, ${SECS}s"
-"${WRK[@]}" -c16 -d${SECS}s -s bench/server/report.lua "http://127.0.0.1:$PORT/healthz" | grep RESULT | tee "$dir/healthz.txt"
+source bench/common/endpoint_bench.sh
+bench_start ces
+node bench/ces/setup.mjs "$base" > "$dir/sessions.txt"
+bench_wrk 2 bench/ces/session.lua SESSIONS_FILE="$dir/sessions.txt" >/dev/null  # warm up: the FAQ index is built on its first search
+bench_healthz "$SECS"
 echo "== runSession (local agent), 16 connections over ${SESSIONS:-256} sessions, ${SECS}s"
-cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
-c0=$(cpu)
-run -d${SECS}s | grep RESULT | tee "$dir/session.txt"
-c1=$(cpu)
-n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/session.txt")
-echo "server CPU per runSession call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
-  'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
-h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
-a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/session.txt")
-echo "runSession/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"
-echo "turns per session at the end: $(curl -s "http://127.0.0.1:$PORT/v1/$(head -1 "$dir/sessions.txt" | sed 's|/sessions/|/conversations/|')?fields=turnCount")"
-echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
+bench_measure runSession "$SECS" bench/ces/session.lua SESSIONS_FILE="$dir/sessions.txt"
+echo "turns per session at the end: $(curl -s "$base/v1/$(head -1 "$dir/sessions.txt" | sed 's|/sessions/|/conversations/|')?fields=turnCount")"
+bench_rss
