@@ -51,6 +51,7 @@ using google_api::CheckPathIds;
 using google_api::Error;
 using google_api::Json;
 using google_api::ParseBody;
+using google_api::PageCursor;
 using google_api::ParsePageSize;
 using google_api::Query;
 using http::Method;
@@ -333,11 +334,9 @@ class Handlers {
     const std::string fingerprint = absl::StrCat("ces_v1/apps\x1f", location);
     // Store ids of the location start with "LOCATION/", which sorts after "LOCATION".
     std::string after = location;
-    if (q->Get("page_token") && !q->Get("page_token")->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*q->Get("page_token"), fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = AppStoreId(location, cursor->id);
-    }
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    if (*cursor) after = AppStoreId(location, (*cursor)->id);
     ListAppsResponse out;
     const std::string prefix = LocationPrefix(p);
     std::string last;
@@ -503,11 +502,9 @@ class Handlers {
       both.children = {*query.condition, any};
       query.condition = both;
     }
-    if (q->Get("page_token") && !q->Get("page_token")->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*q->Get("page_token"), fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      query.after = *cursor;
-    }
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    query.after = *std::move(cursor);
     ListConversationsResponse out;
     absl::Status eval_error;
     core::ListCursor last;

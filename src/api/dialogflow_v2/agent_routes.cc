@@ -217,12 +217,9 @@ class AgentHandlers {
     if (!size.ok()) return Error(size.status());
     const Place place = PlaceOf(p);
     const std::string fingerprint = absl::StrCat("dialogflow_v2/intents\x1f", place.scope);
-    std::string after;
-    if (const std::string* token = q->Get("page_token"); token != nullptr && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = cursor->id;
-    }
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    const std::string after = *cursor ? (*cursor)->id : std::string();
     const int page_size = PageSize(*size);
     ListIntentsResponse out;
     std::string last;

@@ -215,10 +215,10 @@ class AnswerRecordHandlers {
     // The token is the last record returned: the next page starts after it.
     std::string after_set;
     int after_index = -1;
-    if (const std::string* token = q->Get("page_token"); token != nullptr && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      if (!SplitRecordId(cursor->id, &after_set, &after_index)) {
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    if (*cursor) {
+      if (!SplitRecordId((*cursor)->id, &after_set, &after_index)) {
         return Error(absl::InvalidArgumentError("page_token is invalid"));
       }
     }

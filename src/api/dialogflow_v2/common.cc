@@ -31,12 +31,11 @@ void AddBoth(http::Router* router, http::Method method, std::string_view suffix,
 
 absl::StatusOr<int64_t> DecodeOffset(const core::PageTokenCodec& tokens, const Query& q,
                                      std::string_view fingerprint) {
-  const std::string* token = q.Get("page_token");
-  if (token == nullptr || token->empty()) return 0;
-  auto cursor = tokens.Decode(*token, fingerprint);
+  auto cursor = PageCursor(q, tokens, fingerprint);
   if (!cursor.ok()) return cursor.status();
-  if (cursor->sort_value < 0) return absl::InvalidArgumentError("invalid page token");
-  return cursor->sort_value;
+  if (!*cursor) return 0;
+  if ((*cursor)->sort_value < 0) return absl::InvalidArgumentError("invalid page token");
+  return (*cursor)->sort_value;
 }
 
 std::string EncodeOffset(const core::PageTokenCodec& tokens, int64_t offset, std::string_view fingerprint) {

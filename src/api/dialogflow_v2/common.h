@@ -25,6 +25,7 @@ using google_api::IsEmptyBody;
 using google_api::Json;
 using google_api::ParseBody;
 using google_api::ParsePageSize;
+using google_api::PageCursor;
 using google_api::PatchPaths;
 using google_api::Query;
 using google_api::UpdateMaskPaths;

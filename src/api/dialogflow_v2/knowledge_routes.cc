@@ -436,11 +436,9 @@ class KnowledgeHandlers {
 
  private:
   absl::StatusOr<std::string> After(const Query& q, std::string_view fingerprint) {
-    const std::string* token = q.Get("page_token");
-    if (token == nullptr || token->empty()) return std::string();
-    auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
+    auto cursor = PageCursor(q, s_.conversations->tokens(), fingerprint);
     if (!cursor.ok()) return cursor.status();
-    return cursor->id;
+    return *cursor ? (*cursor)->id : std::string();
   }
 
   Response Start(const Place& place, core::KnowledgeDocumentJob::Kind kind, const std::string& kb_id,

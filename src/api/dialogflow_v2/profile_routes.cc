@@ -100,22 +100,17 @@ class ProfileHandlers {
     const int page_size = PageSize(*size);
     const Place place = PlaceOf(p);
     const std::string fingerprint = absl::StrCat("dialogflow_v2/conversationProfiles\x1f", place.scope);
-    std::string after;
-    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = cursor->id;
-    }
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    const std::string after = *cursor ? (*cursor)->id : std::string();
     ListConversationProfilesResponse out;
-    std::string last;
     auto next = s_.resources->Scan(
         place.project, kProfileKind, place.scope, after, page_size + 1,
-        [&](std::string_view id, const std::string& body) -> absl::StatusOr<bool> {
+        [&](std::string_view, const std::string& body) -> absl::StatusOr<bool> {
           if (out.conversation_profiles_size() == page_size) return false;  // more remain
           core::Profile profile;
           if (!profile.ParseFromString(body)) return absl::InternalError("stored profile is corrupt");
           ProfileToWire(profile, place, out.add_conversation_profiles());
-          last = std::string(id);
           return true;
         });
     if (!next.ok()) return Error(next.status());

@@ -171,6 +171,15 @@ int EffectivePageSize(int requested, int default_size, int max_size) {
   return requested > max_size ? max_size : requested;
 }
 
+absl::StatusOr<std::optional<core::ListCursor>> PageCursor(const Query& q, const core::PageTokenCodec& tokens,
+                                                           std::string_view fingerprint) {
+  const std::string* token = q.Get("page_token");
+  if (token == nullptr || token->empty()) return std::nullopt;
+  auto cursor = tokens.Decode(*token, fingerprint);
+  if (!cursor.ok()) return cursor.status();
+  return std::optional<core::ListCursor>(*std::move(cursor));
+}
+
 bool IsEmptyBody(std::string_view body) {
   size_t b = body.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return true;

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "api/http/message.h"
 #include "api/http/router.h"
 #include "api/protojson/protojson.h"
+#include "core/page_token.h"
 #include "google/protobuf/message.h"
 
 namespace parley::google_api {
@@ -75,6 +77,12 @@ absl::StatusOr<int> ParsePageSize(const Query& q);
 // AIP-158: a page size of 0 means `default_size`; larger than `max_size` is
 // clamped to it.
 int EffectivePageSize(int requested, int default_size, int max_size);
+
+// The cursor of the request's pageToken, nullopt without one (the first
+// page). A token of another query (`fingerprint`) or a forged one is
+// INVALID_ARGUMENT (core::PageTokenCodec::Decode).
+absl::StatusOr<std::optional<core::ListCursor>> PageCursor(const Query& q, const core::PageTokenCodec& tokens,
+                                                           std::string_view fingerprint);
 
 // Whether a request body stands for an empty message: nothing, `""` (what
 // the official clients send for an empty body message) or `null`.

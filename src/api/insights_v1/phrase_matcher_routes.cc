@@ -321,12 +321,9 @@ class PhraseMatcherHandlers {
     }
     const std::string fingerprint =
         absl::StrCat("phraseMatchers\x1f", Sv(p.Get("location")), "\x1f", filter_text);
-    std::string after;
-    if (const std::string* token = q->Get("page_token"); token && !token->empty()) {
-      auto cursor = s_.conversations->tokens().Decode(*token, fingerprint);
-      if (!cursor.ok()) return Error(cursor.status());
-      after = cursor->id;
-    }
+    auto cursor = PageCursor(*q, s_.conversations->tokens(), fingerprint);
+    if (!cursor.ok()) return Error(cursor.status());
+    const std::string after = *cursor ? (*cursor)->id : std::string();
     const std::string_view location = p.Get("location") == "-" ? std::string_view() : p.Get("location");
     ListPhraseMatchersResponse out;
     auto next = s_.resources->Scan(
