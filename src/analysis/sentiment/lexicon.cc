@@ -304,6 +304,7 @@ Lexicon::Lexicon() {
   for (std::string_view w : kClauseCues) Entry(w).flags |= kClauseCue;
   for (std::string_view w : kSubjects) Entry(w).flags |= kSubject;
   for (std::string_view w : kRaisingVerbs) Entry(w).flags |= kRaising;
+  for (std::string_view w : {"so", "way", "same"}) Entry(w).flags |= kAnaphor;
   for (std::string_view w : {"if", "wish", "wished", "wishes", "wishing"}) Entry(w).flags |= kIrrealis;
 
   for (auto& [word, info] : words_) {

@@ -45,6 +45,8 @@ enum WordFlag : uint16_t {
   kRaising = 1 << 12,          // "think", "believe", "feel": "I don't think it's great"
                                // negates the clause that follows
   kAtAll = 1 << 13,            // "at all": emphasises the negation around it
+  kAnaphor = 1 << 14,          // "so", "way", "same" ending "I don't think so", "I do not
+                               // feel that way": the sentence negates the one before it
 };
 
 // A multi-word unit recognised before scoring: an idiom with a valence of its

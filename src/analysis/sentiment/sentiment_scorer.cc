@@ -674,6 +674,26 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
     i = k - 1;
   }
 
+  // A sentence that only disowns the one before it — "I do not feel that
+  // way.", "I don't think so." (a negator, a raising verb, and an anaphor
+  // at its end, no sentiment of its own) — negates that sentence.
+  for (size_t k = 1; k < s->sentences.size(); ++k) {
+    const size_t first = s->sentences[k].first_unit;
+    const size_t end = k + 1 < s->sentences.size() ? s->sentences[k + 1].first_unit : n;
+    if (end <= first || end - first > 8 || !(units[end - 1].flags & kAnaphor)) continue;
+    bool negator = false, disowns = false, own_sentiment = false;
+    for (size_t i = first; i < end; ++i) {
+      own_sentiment = own_sentiment || units[i].final_valence != 0;
+      if (units[i].flags & kNegator) negator = true;
+      if (negator && (units[i].flags & kRaising)) disowns = true;
+    }
+    if (!disowns || own_sentiment) continue;
+    for (size_t i = s->sentences[k - 1].first_unit; i < first; ++i) {
+      float& v = units[i].final_valence;
+      v *= v < 0 ? kNegatedNegativeScalar : kNegationScalar;
+    }
+  }
+
   // "but": within a sentence, what comes before weighs half, what comes after
   // half again as much. A sentence that opens with "But" contrasts with the
   // sentence before it.

@@ -10,7 +10,9 @@
 //     subject pronoun ("i", "it's") ends it, so unpunctuated speech is scoped
 //     too; after a raising verb ("I don't think it's great") it runs on six
 //     words; a negated negative word is weak praise ("not bad": x -0.3, a
-//     positive one x -0.74); "at all" strengthens the negation;
+//     positive one x -0.74); "at all" strengthens the negation; a sentence
+//     that only disowns the one before it ("I do not feel that way.")
+//     negates that sentence;
 //   - degree adverbs before it: intensifiers ("very", "extremely") raise
 //     |valence|, dampeners ("slightly", "kind of") lower it;
 //   - "least" negates ("the least helpful"), "at least" does not;

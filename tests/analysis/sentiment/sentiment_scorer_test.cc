@@ -94,6 +94,11 @@ TEST_F(SentimentScorerTest, NegationScopeInSpeechAndChat) {
   EXPECT_LT(ScoreOf("i don't believe it's great"), 0);
   // "issued" is not a form of "issue".
   EXPECT_EQ(ScoreOf("the card was not issued"), 0);
+  // A sentence that disowns the one before it negates it.
+  EXPECT_LT(ScoreOf("Everyone says the new app is funny and easy. I do not feel that way."), 0);
+  EXPECT_LT(ScoreOf("They said it was great. I don't think so."), 0);
+  EXPECT_GT(ScoreOf("They said it was great. I think so."), 0);
+  EXPECT_GT(ScoreOf("It was awful. I don't think so."), 0);
 }
 
 TEST_F(SentimentScorerTest, WordsThatOnlyMatterWhenNegated) {
