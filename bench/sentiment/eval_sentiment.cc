@@ -4,6 +4,7 @@
 // texts), and prints the figures recorded in docs/quality/sentiment.md.
 //
 //   eval_sentiment [--data DIR] [--vader SCRIPT] [--node NODE] [--no-vader] [--tuning-only]
+//                  [--form speech]
 //
 // Sets and what is measured:
 //   amazon   vader_amazon_reviews_groundtruth.txt, mean human rating in [-4, 4]:
@@ -19,6 +20,9 @@
 //            neutral otherwise (choosing a band cannot change a Pearson r).
 // --tuning-only prints the custrev figures alone: the only ones to look at
 // while changing the scorer.
+// --form speech scores every set (both systems) as a speech recogniser would
+// give it: lower case, every character other than a letter, digit, apostrophe
+// or space removed (emoticons go too; emoji stay), spaces collapsed.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -303,6 +307,24 @@ std::optional<std::vector<double>> VaderScores(const std::string& node, const st
   return out;
 }
 
+// Speech-recognition form of `text`: see --form above.
+std::string SpeechForm(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    char k = 0;
+    if (c >= 0x80 || std::isalnum(c) || c == '\'') {
+      k = static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    } else {
+      k = ' ';
+    }
+    if (k == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(k);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 struct System {
   std::string name;
   std::vector<double> amazon, custrev, sst2, meld;
@@ -316,6 +338,7 @@ int main(int argc, char** argv) {
   std::string node = "node";
   bool run_vader = true;
   bool tuning_only = false;
+  bool speech = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--data" && i + 1 < argc) {
@@ -328,8 +351,12 @@ int main(int argc, char** argv) {
       run_vader = false;
     } else if (a == "--tuning-only") {
       tuning_only = true;
+    } else if (a == "--form" && i + 1 < argc && std::string(argv[i + 1]) == "speech") {
+      speech = true;
+      ++i;
     } else {
-      std::cerr << "usage: eval_sentiment [--data DIR] [--vader SCRIPT] [--node NODE] [--no-vader] [--tuning-only]\n";
+      std::cerr << "usage: eval_sentiment [--data DIR] [--vader SCRIPT] [--node NODE] [--no-vader] [--tuning-only] "
+                   "[--form speech]\n";
       return 2;
     }
   }
@@ -350,6 +377,11 @@ int main(int argc, char** argv) {
   std::vector<Example> custrev;
   for (const Example& e : custrev_all) {
     if (!amazon_norm.count(Normalize(e.text))) custrev.push_back(e);
+  }
+  if (speech) {
+    for (std::vector<Example>* set : {&amazon, &custrev, &sst2, &meld}) {
+      for (Example& e : *set) e.text = SpeechForm(e.text);
+    }
   }
 
   SentimentScorer scorer;
@@ -381,7 +413,7 @@ int main(int argc, char** argv) {
   }
   for (const Example& e : meld) meld_gold.push_back(e.gold);
 
-  std::printf("data: %s\n", dir.c_str());
+  std::printf("data: %s%s\n", dir.c_str(), speech ? " (speech form: lower case, no punctuation)" : "");
   std::printf("tuning set: custrev.all minus %zu sentences shared with the amazon file = %zu sentences\n",
               custrev_all.size() - custrev.size(), custrev.size());
   std::printf("binary: positive when score > threshold; 3-class: neutral inside the band\n\n");

@@ -9,6 +9,8 @@
 //   eval_summary [--data PATH]          the tables
 //   eval_summary --show N               one tuning-half dialogue, its summaries and topics
 //   eval_summary --grid                 the parameter grid, on the tuning half
+//   eval_summary --tuning-only          the tables of the tuning half alone
+//   eval_summary --no-speaker-labels    no speaker labels for any system (see below)
 //
 // ROUGE (our implementation, following Google's rouge-score package):
 // lower-case, every run of characters other than [a-z0-9] separates tokens,
@@ -17,8 +19,12 @@
 // subsequence of the two whole token sequences (not the per-sentence
 // "Lsum"). Scores are averaged over dialogues and printed x100.
 //
-// Summaries compared, all built from the same messages (speaker tags
-// removed, so no system gets "#Person1#" for free):
+// Summaries compared, all built from the same messages. Each dialogue keeps
+// its speaker labels ("#Person1#" becomes participant "Person1" with that
+// role_name) and every system's lines start with the speaker's label as
+// Parley's summary lines do ("Person1: …"), so all get the same credit for
+// naming speakers; --no-speaker-labels drops the labels for every system
+// (the setup before issue 14).
 //   parley     SummaryAnalyzer (roles unknown: DialogSum names no agent or customer)
 //   lead-2     the first two messages
 //   lead-3 sentences  the first three sentences (Parley's unit and count)
@@ -59,6 +65,18 @@ namespace {
 using namespace parley;
 
 constexpr size_t kTuningEnd = 250;
+
+// Whether the dialogues keep their speaker labels ("Person1") as the
+// participants' role_name, and the baselines' lines start with them as
+// Parley's summary lines do ("Person1: …"). Off (--no-speaker-labels) gives
+// the setup before issue 14: no system sees a speaker label.
+bool g_speaker_labels = true;
+
+// "Person1: " for a labelled message, "" otherwise.
+std::string SpeakerPrefix(const core::Conversation& c, int message) {
+  if (!g_speaker_labels || c.messages(message).participant_id().empty()) return "";
+  return c.messages(message).participant_id() + ": ";
+}
 
 struct Record {
   std::string id;
@@ -108,7 +126,11 @@ bool Load(const std::string& path, std::vector<Record>* out) {
     for (const core::Message& m : r.conversation.messages()) {
       if (std::find(ids.begin(), ids.end(), m.participant_id()) == ids.end()) ids.push_back(m.participant_id());
     }
-    for (const std::string& id : ids) r.conversation.add_participants()->set_id(id);  // roles unknown
+    for (const std::string& id : ids) {  // roles unknown
+      core::Participant* p = r.conversation.add_participants();
+      p->set_id(id);
+      if (g_speaker_labels) p->set_role_name(id);
+    }
     out->push_back(std::move(r));
   }
   return true;
@@ -194,7 +216,7 @@ std::string JoinMessages(const core::Conversation& c, std::vector<int> indices) 
   std::string out;
   for (int i : indices) {
     if (!out.empty()) out += '\n';
-    out += c.messages(i).text();
+    out += SpeakerPrefix(c, i) + c.messages(i).text();
   }
   return out;
 }
@@ -212,7 +234,7 @@ std::string Lead3Sentences(const core::Conversation& c) {
   std::string out;
   for (size_t i = 0; i < text.sentences().size() && i < 3; ++i) {
     if (!out.empty()) out += '\n';
-    out += text.Text(text.sentences()[i]);
+    out += SpeakerPrefix(c, text.sentences()[i].message_index) + std::string(text.Text(text.sentences()[i]));
   }
   return out;
 }
@@ -480,6 +502,7 @@ int main(int argc, char** argv) {
   std::string path = PARLEY_DIALOGSUM_DATA;
   int show = -1;
   bool grid = false;
+  bool tuning_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--data" && i + 1 < argc) {
@@ -488,10 +511,15 @@ int main(int argc, char** argv) {
       show = std::atoi(argv[++i]);
     } else if (a == "--grid") {
       grid = true;
+    } else if (a == "--no-speaker-labels") {
+      g_speaker_labels = false;
+    } else if (a == "--tuning-only") {
+      tuning_only = true;
     } else if (a == "--abcd" && i + 1 < argc) {
       return Abcd(argv[++i]);
     } else {
-      std::cerr << "usage: eval_summary [--data PATH] [--show N | --grid | --abcd ABCD_SAMPLE_JSON]\n";
+      std::cerr << "usage: eval_summary [--data PATH] [--no-speaker-labels] [--tuning-only] "
+                   "[--show N | --grid | --abcd ABCD_SAMPLE_JSON]\n";
       return 2;
     }
   }
@@ -553,7 +581,10 @@ int main(int argc, char** argv) {
                         {"Tuning half (records 0-249)", 0, kTuningEnd},
                         {"Whole file", 0, records.size()}};
   std::printf("DialogSum dev: %zu dialogues from %s\n", records.size(), path.c_str());
+  if (!g_speaker_labels) std::printf("(--no-speaker-labels: no system sees the speakers' labels)\n");
   for (const Part& p : parts) {
+    if (tuning_only && p.begin != 0) continue;
+    if (tuning_only && p.end != kTuningEnd) continue;
     std::printf("\n## %s\n\n", p.name);
     PrintRouge(Evaluate(records, p.begin, p.end, analyzer, true));
   }

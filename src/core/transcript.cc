@@ -18,6 +18,31 @@ int32_t CountTurns(const Conversation& conversation) {
   return turns;
 }
 
+int32_t SpeakerChannel(const Conversation& conversation, const Message& message) {
+  if (message.channel() != 0) return message.channel();
+  if (message.participant_id().empty()) return 0;
+  const Participant* participant = nullptr;
+  for (const Participant& p : conversation.participants()) {  // a handful: a scan beats a map
+    if (p.id() == message.participant_id()) {
+      participant = &p;
+      break;
+    }
+  }
+  if (participant == nullptr) return 0;
+  if (participant->channel() != 0) return participant->channel();
+  const CallChannels& channels = conversation.call_channels();
+  switch (participant->role()) {
+    case HUMAN_AGENT:
+    case AUTOMATED_AGENT:
+    case ANY_AGENT:
+      return channels.agent_channel() != 0 ? channels.agent_channel() : 1;
+    case END_USER:
+      return channels.customer_channel() != 0 ? channels.customer_channel() : 2;
+    default:
+      return 0;
+  }
+}
+
 std::optional<int64_t> TranscriptDurationMicros(const Conversation& conversation) {
   std::optional<int64_t> first_time, last_time, last_offset;
   for (const Message& m : conversation.messages()) {

@@ -65,6 +65,31 @@ constexpr std::string_view kLikeSubjects[] = {
     "dont",  "doesnt",  "wouldnt", "very",  "much",  "personally", "genuinely", "strongly",
 };
 
+// Clause cues: where a negation's scope ends when speech-recognition text has
+// no punctuation ("it's not the price and the service was great"). "but" and
+// "however" end it as contrasts.
+constexpr std::string_view kClauseCues[] = {
+    "and",    "because", "cause",  "'cause", "since", "although", "though", "while",  "whereas",
+    "when",   "then",    "which",  "until",  "unless", "thanks",  "thank",  "okay",   "ok",
+    "yes",    "yeah",    "anyway", "anyways",
+};
+
+// Subject pronouns: in unpunctuated speech a new clause starts with them
+// ("that's not true it's great"), so they end a negation's scope.
+constexpr std::string_view kSubjects[] = {
+    "i",      "i'm",    "im",      "i've",   "ive",     "i'll",  "i'd",    "we",     "we're",
+    "we've",  "we'll",  "we'd",    "you",    "you're",  "you've", "you'll", "they",  "they're",
+    "they've", "they'll", "he",    "he's",   "she",     "she's", "it's",   "that's", "thats",
+    "there's", "theres",
+};
+
+// Verbs that pass their negation on to the clause they introduce ("neg
+// raising"): "I don't think it's great" means "I think it isn't great".
+constexpr std::string_view kRaisingVerbs[] = {
+    "think", "believe", "feel", "suppose", "expect", "guess", "imagine", "reckon", "seem", "seems",
+    "seemed", "appear", "appears", "appeared", "say", "mean",
+};
+
 struct Valence {
   std::string_view word;
   float valence;
@@ -115,6 +140,9 @@ constexpr Valence kNegatedOnly[] = {
     {"plays", -1.2f},      {"played", -1.2f},      {"playing", -1.2f},    {"support", -1.2f},
     {"supports", -1.2f},   {"supported", -1.2f},   {"fit", -1.0f},        {"fits", -1.0f},
     {"care", -1.3f},
+    // customer talk: "no issues", "never had an issue" are praise; "I have an
+    // issue" states a case, and "issued" is no sentiment at all
+    {"issue", 0.8f},       {"issues", 0.8f},
 };
 
 struct PhraseSpec {
@@ -162,6 +190,7 @@ constexpr PhraseSpec kPhrases[] = {
     {"nothing but", 0, 0, 0},
     {"not only", 0, 0, 0},
     {"not just", 0, 0, 0},
+    {"at all", 0, 0, kAtAll},
     {"second to none", 2.5f, 0, 0},
     {"can't go wrong", 2.0f, 0, 0},
     {"cannot go wrong", 2.0f, 0, 0},
@@ -258,6 +287,8 @@ Lexicon::Lexicon() {
     w.negated_valence = v.valence;
   }
 
+  // Known, so not read as a form of "issue" ("the card was not issued").
+  for (std::string_view w : {"issued", "issuing", "issuer"}) Entry(w);
   for (std::string_view w : kNegators) Entry(w).flags |= kNegator;
   for (std::string_view w : kIntensifiers) Entry(w).booster = kBoosterStep;
   for (std::string_view w : kDampeners) Entry(w).booster = -kBoosterStep;
@@ -270,6 +301,10 @@ Lexicon::Lexicon() {
   Entry("this").flags |= kSoThis;
   Entry("like").flags |= kLikeVerb;
   Entry("too").flags |= kToo;
+  for (std::string_view w : kClauseCues) Entry(w).flags |= kClauseCue;
+  for (std::string_view w : kSubjects) Entry(w).flags |= kSubject;
+  for (std::string_view w : kRaisingVerbs) Entry(w).flags |= kRaising;
+  for (std::string_view w : {"so", "way", "same"}) Entry(w).flags |= kAnaphor;
   for (std::string_view w : {"if", "wish", "wished", "wishes", "wishing"}) Entry(w).flags |= kIrrealis;
 
   for (auto& [word, info] : words_) {

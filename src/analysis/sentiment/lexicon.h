@@ -37,6 +37,16 @@ enum WordFlag : uint16_t {
   kIrrealis = 1 << 8,          // what follows in the clause is hypothetical ("if",
                                // "would have been", "wish")
   kToo = 1 << 9,               // "too" before a word: excess, a complaint ("too small")
+  kClauseCue = 1 << 10,        // starts a new clause even without punctuation ("and",
+                               // "because", "thanks", "okay"): ends a negation's scope
+  kSubject = 1 << 11,          // a subject pronoun ("i", "it's", "they"): in unpunctuated
+                               // speech the start of a new clause, so it ends a negation's
+                               // scope unless a raising verb came first
+  kRaising = 1 << 12,          // "think", "believe", "feel": "I don't think it's great"
+                               // negates the clause that follows
+  kAtAll = 1 << 13,            // "at all": emphasises the negation around it
+  kAnaphor = 1 << 14,          // "so", "way", "same" ending "I don't think so", "I do not
+                               // feel that way": the sentence negates the one before it
 };
 
 // A multi-word unit recognised before scoring: an idiom with a valence of its

@@ -4,11 +4,17 @@
 //   - message_sentiments: one per message with text, in message order, with
 //     the contributions that explain its score;
 //   - channel_sentiments: one per speaker (the message's participant, or its
-//     channel when it names none), in order of first appearance;
+//     channel when it names none), in order of first appearance, with the
+//     speaker's channel by core::SpeakerChannel (chats: by role);
 //   - overall_sentiment: the whole conversation.
-// Aggregates (per speaker and overall) add up the magnitudes of their
-// messages; their score is the magnitude-weighted mean of the messages'
-// scores, so "ok", "account 1234" and other neutral lines do not dilute it.
+// Aggregates add up the magnitudes of their messages; their score is a
+// magnitude-weighted mean of the messages' scores, so "ok", "account 1234"
+// and other neutral lines do not dilute it. A speaker's call-level score
+// (ChannelSentiment.sentiment) also weights each message by 1 + 2 x its
+// position in the conversation (0 first, 1 last): how the customer leaves
+// the call counts three times as much as how they opened it (a complaint
+// that ends the call is not hidden by an earlier "thank you", and a
+// complaint that was resolved weighs less than the thanks that closed it).
 // Deleted messages are skipped.
 #pragma once
 

@@ -11,12 +11,13 @@ namespace parley::analysis {
 namespace {
 
 // Rule constants. The caps, negation, "!", "?", "but" and distance constants
-// are VADER's published, empirically derived values. The negation window (4
-// instead of VADER's 3), irrealis blocking (as in Taboada et al.'s SO-CAL)
+// are VADER's published, empirically derived values. The negation scope (up
+// to 4 words instead of VADER's 3, ended early by clause cues), irrealis blocking (as in Taboada et al.'s SO-CAL)
 // and "too" are Parley's, chosen on the tuning split of custrev.all (see
 // docs/quality/sentiment.md).
 constexpr float kCapsStep = 0.733f;              // ALL CAPS word among mixed case
 constexpr float kNegationScalar = -0.74f;        // valence multiplier per negation
+constexpr float kNegatedNegativeScalar = -0.3f;  // ... of a negative word ("not bad")
 constexpr float kExclamationStep = 0.292f;       // per "!", up to kMaxExclamations
 constexpr int kMaxExclamations = 4;
 constexpr float kQuestionStep = 0.18f;           // per "?" when there are 2 or 3
@@ -25,7 +26,8 @@ constexpr float kBeforeContrast = 0.5f;          // "good, but ..." : before "bu
 constexpr float kAfterContrast = 1.5f;           // after "but"
 constexpr float kDistanceScale[3] = {1.0f, 0.95f, 0.9f};  // modifier 1, 2, 3 words back
 constexpr int kWindow = 3;                       // words a modifier reaches forward
-constexpr int kNegationWindow = 4;               // words a negator reaches forward
+constexpr int kNegationScope = 4;                // words a negator reaches forward at most
+constexpr int kRaisedScope = 6;                  // ... counted from a raising verb ("don't think")
 constexpr float kIrrealisScale = 0.0f;           // sentiment after "if", "would have"
 constexpr float kTooValence = -1.0f;             // "too" + a word: "too small"
 
@@ -149,6 +151,8 @@ struct Unit {
   float booster;
   uint16_t flags;
   bool caps;
+  uint8_t negations;      // negators whose scope covers this unit
+  int32_t negator;        // the nearest of them, -1 if none
   float final_valence;
 };
 
@@ -536,9 +540,62 @@ void BuildUnits(const Lexicon& lexicon, Scratch* s) {
 
 // ---- rules ------------------------------------------------------------------
 
+// Negation scope. A negator covers the words after it up to kNegationScope
+// words, and less where a clause ends: punctuation, a contrast ("but"), a
+// clause cue ("and", "because", "thanks", "okay"), or a subject pronoun
+// ("i", "it's", "they") — in speech-recognition text, which has no
+// punctuation, the words are all there is to tell clauses apart. After a
+// raising verb ("I don't think it's great", "I don't feel they helped") the
+// scope runs on through the next clause's subject, kRaisedScope words past
+// the verb. Sets each unit's `negations` and `negator`.
+void ScopeNegations(std::vector<Unit>* all) {
+  std::vector<Unit>& units = *all;
+  struct Scope {
+    uint32_t start;
+    uint32_t limit;  // last unit covered
+    bool raised;
+  };
+  constexpr int kMaxScopes = 4;
+  Scope scopes[kMaxScopes];
+  int active = 0;
+  for (size_t i = 0; i < units.size(); ++i) {
+    Unit& u = units[i];
+    u.negations = 0;
+    u.negator = -1;
+    if (active > 0) {
+      if ((i > 0 && units[i - 1].clause != u.clause) || (u.flags & (kContrast | kClauseCue))) {
+        active = 0;
+      } else {
+        int kept = 0;
+        for (int k = 0; k < active; ++k) {
+          const bool ended = scopes[k].limit < i || ((u.flags & kSubject) && !scopes[k].raised);
+          if (!ended) scopes[kept++] = scopes[k];
+        }
+        active = kept;
+      }
+      for (int k = 0; k < active; ++k) {
+        ++u.negations;
+        u.negator = std::max<int32_t>(u.negator, static_cast<int32_t>(scopes[k].start));
+        if ((u.flags & kRaising) && !scopes[k].raised) {
+          scopes[k].raised = true;
+          scopes[k].limit = static_cast<uint32_t>(i + kRaisedScope);
+        }
+      }
+    }
+    if (u.flags & kNegator) {
+      if (active == kMaxScopes) {
+        for (int k = 1; k < active; ++k) scopes[k - 1] = scopes[k];
+        --active;
+      }
+      scopes[active++] = Scope{static_cast<uint32_t>(i), static_cast<uint32_t>(i + kNegationScope), false};
+    }
+  }
+}
+
 void ScoreUnits(Scratch* s, bool caps_differential) {
   std::vector<Unit>& units = s->units;
   const size_t n = units.size();
+  ScopeNegations(&units);
   for (size_t i = 0; i < n; ++i) {
     Unit& u = units[i];
     float base = u.valence;
@@ -555,23 +612,32 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
     }
     if (base == 0 && u.negated_valence == 0) continue;
 
-    // Modifiers up to kWindow units back (negators kNegationWindow), within
-    // the same clause.
+    // Negators whose scope covers it (ScopeNegations); other modifiers up to
+    // kWindow units back, within the same clause.
     float boost = 0;
-    int negations = 0;
+    int negations = u.negations;
     float emphasis = 1;
-    static_assert(kNegationWindow >= kWindow);
-    for (int d = 1; d <= kNegationWindow && static_cast<int>(i) - d >= 0; ++d) {
+    if (u.negator >= 0 && (units[u.negator].flags & kNever)) {
+      const int d = static_cast<int>(i) - u.negator;
+      if (d >= 2 && d <= kWindow && (units[u.negator + 1].flags & kSoThis)) {
+        emphasis *= d == 2 ? 1.5f : 1.25f;  // "never so good"
+        --negations;
+      }
+    }
+    if (negations > 0) {
+      // "not happy at all", "not at all happy", "no problem at all"
+      for (size_t k = u.negator + 1; k < n && k <= i + 2 && units[k].clause == u.clause; ++k) {
+        if (units[k].flags & kAtAll) {
+          boost += kBoosterStep;
+          break;
+        }
+      }
+    }
+    for (int d = 1; d <= kWindow && static_cast<int>(i) - d >= 0; ++d) {
       const Unit& m = units[i - d];
       if (m.clause != u.clause || (m.flags & kContrast)) break;
-      if (d > kWindow && !(m.flags & kNegator)) continue;
       if (m.flags & kNegator) {
-        bool so_this = d >= 2 && (units[i - d + 1].flags & kSoThis);
-        if ((m.flags & kNever) && so_this) {
-          emphasis *= d == 2 ? 1.5f : 1.25f;  // "never so good"
-        } else {
-          ++negations;
-        }
+        continue;  // counted by its scope
       } else if (m.flags & kLeast) {
         ++negations;  // "the least helpful" ("at least" is a neutral phrase)
       } else if (m.booster != 0) {
@@ -595,7 +661,7 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
     if (u.caps && caps_differential) magnitude += kCapsStep;
     magnitude = std::max(0.0f, magnitude + boost);
     v = Sign(v) * magnitude * emphasis;
-    for (int k = 0; k < negations; ++k) v *= kNegationScalar;
+    for (int k = 0; k < negations; ++k) v *= v < 0 ? kNegatedNegativeScalar : kNegationScalar;
     u.final_valence = v;
   }
   // Irrealis: what follows "if", "would have", "could be", "wish" in the same
@@ -606,6 +672,26 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
     size_t k = i + 1;
     for (; k < n && units[k].clause == units[i].clause; ++k) units[k].final_valence *= kIrrealisScale;
     i = k - 1;
+  }
+
+  // A sentence that only disowns the one before it — "I do not feel that
+  // way.", "I don't think so." (a negator, a raising verb, and an anaphor
+  // at its end, no sentiment of its own) — negates that sentence.
+  for (size_t k = 1; k < s->sentences.size(); ++k) {
+    const size_t first = s->sentences[k].first_unit;
+    const size_t end = k + 1 < s->sentences.size() ? s->sentences[k + 1].first_unit : n;
+    if (end <= first || end - first > 8 || !(units[end - 1].flags & kAnaphor)) continue;
+    bool negator = false, disowns = false, own_sentiment = false;
+    for (size_t i = first; i < end; ++i) {
+      own_sentiment = own_sentiment || units[i].final_valence != 0;
+      if (units[i].flags & kNegator) negator = true;
+      if (negator && (units[i].flags & kRaising)) disowns = true;
+    }
+    if (!disowns || own_sentiment) continue;
+    for (size_t i = s->sentences[k - 1].first_unit; i < first; ++i) {
+      float& v = units[i].final_valence;
+      v *= v < 0 ? kNegatedNegativeScalar : kNegationScalar;
+    }
   }
 
   // "but": within a sentence, what comes before weighs half, what comes after

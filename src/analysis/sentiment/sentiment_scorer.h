@@ -4,8 +4,15 @@
 //
 // Each word or emoji/emoticon the lexicon knows gets a valence on [-4, 4],
 // then the rules around it adjust that valence:
-//   - negation within the three words before it ("not good", "didn't work",
-//     "never", "without", "no longer"), not across a clause boundary or "but";
+//   - negation by a negator up to four words before it ("not good", "didn't
+//     work", "never", "without", "no longer") whose scope has not ended: a
+//     clause boundary, "but", a clause cue ("and", "because", "thanks") or a
+//     subject pronoun ("i", "it's") ends it, so unpunctuated speech is scoped
+//     too; after a raising verb ("I don't think it's great") it runs on six
+//     words; a negated negative word is weak praise ("not bad": x -0.3, a
+//     positive one x -0.74); "at all" strengthens the negation; a sentence
+//     that only disowns the one before it ("I do not feel that way.")
+//     negates that sentence;
 //   - degree adverbs before it: intensifiers ("very", "extremely") raise
 //     |valence|, dampeners ("slightly", "kind of") lower it;
 //   - "least" negates ("the least helpful"), "at least" does not;

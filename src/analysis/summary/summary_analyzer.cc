@@ -32,6 +32,18 @@ absl::Status SummaryAnalyzer::Analyze(const core::Conversation& conversation, co
 
   const summary::ConversationText text(conversation);
   const std::vector<summary::SummaryPick> picks = summary::Summarize(text, summary_options_);
+  // A speaker whose role is unknown is named by its speaker label when the
+  // transcript gives one ("Maria: …", DialogSum's "Person1: …").
+  auto label = [&](const summary::Sentence& s) -> std::string {
+    std::string_view role = RoleLabel(s.role);
+    if (!role.empty()) return std::string(role);
+    const std::string& id = conversation.messages(s.message_index).participant_id();
+    if (id.empty()) return "";
+    for (const core::Participant& p : conversation.participants()) {
+      if (p.id() == id) return p.role_name().empty() ? "" : p.role_name() + ": ";
+    }
+    return "";
+  };
   std::string out;
   int32_t line_message = -1;
   for (const summary::SummaryPick& pick : picks) {
@@ -46,7 +58,7 @@ absl::Status SummaryAnalyzer::Analyze(const core::Conversation& conversation, co
     } else {
       result->add_summary_message_indices(s.message_index);
       if (!out.empty()) out += '\n';
-      out += RoleLabel(s.role);
+      out += label(s);
       line_message = s.message_index;
     }
     out += text.Text(s);

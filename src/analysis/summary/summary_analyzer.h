@@ -10,7 +10,8 @@
 //   - summary_message_indices: the messages holding them, ascending;
 //   - summary: one line per message holding chosen sentences, prefixed with
 //     the speaker's role when known ("Customer: …", "Agent: …",
-//     "Virtual agent: …");
+//     "Virtual agent: …"), else with the participant's speaker label
+//     (Participant.role_name: "Maria: …") when the transcript gives one;
 //   - topics: up to 8 key phrases, best first, the best scoring 1.
 // An empty conversation, or one of small talk only, gets an empty summary
 // and no topics. Deleted messages are skipped.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/insights_v1/mapping.h"
+#include "core/transcript.h"
 
 namespace parley::insights_v1 {
 namespace {
@@ -11,9 +12,12 @@ void SetSentiment(const core::Sentiment& in, SentimentData* out) {
   out->set_magnitude(in.magnitude());
 }
 
+// The annotation's channelTag: the speaker's channel, by role in chats
+// (core::SpeakerChannel, docs/adr/0029).
 int32_t ChannelOf(const core::Conversation& c, int message_index) {
-  return message_index >= 0 && message_index < c.messages_size() ? c.messages(message_index).channel()
-                                                                 : 0;
+  return message_index >= 0 && message_index < c.messages_size()
+             ? core::SpeakerChannel(c, c.messages(message_index))
+             : 0;
 }
 
 CallAnnotation* Annotate(const core::Conversation& c, int start_message, int start_word,

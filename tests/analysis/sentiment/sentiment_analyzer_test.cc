@@ -76,12 +76,13 @@ TEST(SentimentAnalyzerTest, FillsMessageChannelAndOverallSentiment) {
   float customer_magnitude =
       result.message_sentiments(0).sentiment().magnitude() + result.message_sentiments(3).sentiment().magnitude();
   EXPECT_NEAR(customer.sentiment().magnitude(), customer_magnitude, 1e-5);
-  // Magnitude-weighted mean of the customer's two messages.
-  float weighted = result.message_sentiments(0).sentiment().score() *
-                       result.message_sentiments(0).sentiment().magnitude() +
-                   result.message_sentiments(3).sentiment().score() *
-                       result.message_sentiments(3).sentiment().magnitude();
-  EXPECT_NEAR(customer.sentiment().score(), weighted / customer_magnitude, 1e-5);
+  // The call-level score: the magnitude-weighted mean of the customer's two
+  // messages, the last message of the call (4 of 0..4) weighing 1 + 2 = 3
+  // times as much as the first.
+  const core::Sentiment& first = result.message_sentiments(0).sentiment();
+  const core::Sentiment& last = result.message_sentiments(3).sentiment();
+  float end_weighted = first.score() * first.magnitude() + 3 * last.score() * last.magnitude();
+  EXPECT_NEAR(customer.sentiment().score(), end_weighted / (first.magnitude() + 3 * last.magnitude()), 1e-5);
 
   float total = 0;
   for (const auto& ms : result.message_sentiments()) total += ms.sentiment().magnitude();
@@ -89,6 +90,59 @@ TEST(SentimentAnalyzerTest, FillsMessageChannelAndOverallSentiment) {
   EXPECT_NEAR(result.overall_sentiment().magnitude(), total, 1e-4);
   EXPECT_GE(result.overall_sentiment().score(), -1.0f);
   EXPECT_LE(result.overall_sentiment().score(), 1.0f);
+}
+
+// Issue 14: chats have no audio channels; speakers get their role's channel
+// (the conversation's call_channels, else agent 1 and customer 2).
+TEST(SentimentAnalyzerTest, ChatSpeakersGetTheirRolesChannel) {
+  core::Conversation c = SupportCall();
+  for (core::Participant& p : *c.mutable_participants()) p.clear_channel();
+  core::AnalysisResult result;
+  ASSERT_TRUE(SentimentAnalyzer().Analyze(c, &result).ok());
+  ASSERT_EQ(result.channel_sentiments_size(), 2);
+  EXPECT_EQ(result.channel_sentiments(0).participant_id(), "customer-1");
+  EXPECT_EQ(result.channel_sentiments(0).channel(), 2);
+  EXPECT_EQ(result.channel_sentiments(1).channel(), 1);
+
+  c.mutable_call_channels()->set_agent_channel(2);
+  c.mutable_call_channels()->set_customer_channel(1);
+  ASSERT_TRUE(SentimentAnalyzer().Analyze(c, &result).ok());
+  EXPECT_EQ(result.channel_sentiments(0).channel(), 1);
+  EXPECT_EQ(result.channel_sentiments(1).channel(), 2);
+}
+
+// The call-level score tells a call that ends in a complaint from one that
+// starts with it, though both have the same messages.
+TEST(SentimentAnalyzerTest, CallLevelScoreWeightsHowTheCustomerLeaves) {
+  auto call = [](bool complaint_last) {
+    core::Conversation c;
+    core::Participant* agent = c.add_participants();
+    agent->set_id("a");
+    agent->set_role(core::HUMAN_AGENT);
+    core::Participant* customer = c.add_participants();
+    customer->set_id("c");
+    customer->set_role(core::END_USER);
+    const char* complaint = "this is terrible, I was charged twice and nobody helps";
+    const char* thanks = "thank you, that is great";
+    const char* lines[][2] = {{"c", complaint_last ? thanks : complaint},
+                              {"a", "let me look at that"},
+                              {"c", "ok"},
+                              {"a", "I have refunded the second charge"},
+                              {"c", complaint_last ? complaint : thanks}};
+    for (const auto& line : lines) {
+      core::Message* m = c.add_messages();
+      m->set_participant_id(line[0]);
+      m->set_text(line[1]);
+    }
+    core::AnalysisResult result;
+    EXPECT_TRUE(SentimentAnalyzer().Analyze(c, &result).ok());
+    return result.channel_sentiments(0);
+  };
+  const core::ChannelSentiment happy_end = call(false);
+  const core::ChannelSentiment angry_end = call(true);
+  EXPECT_NEAR(happy_end.sentiment().magnitude(), angry_end.sentiment().magnitude(), 1e-5);  // same messages
+  EXPECT_GT(happy_end.sentiment().score(), 0);
+  EXPECT_LT(angry_end.sentiment().score(), 0);
 }
 
 TEST(SentimentAnalyzerTest, AgentApologiesArePolitenessCustomersAreNot) {

@@ -67,6 +67,40 @@ TEST_F(SentimentScorerTest, NegationFlips) {
   EXPECT_GT(ScoreOf("At least the agent was helpful."), 0);
 }
 
+// Issue 14: negation scope in chats and in speech-recognition text (lower
+// case, no punctuation), where the scope must end at clause cues.
+TEST_F(SentimentScorerTest, NegationScopeInSpeechAndChat) {
+  for (std::string_view text : {"not bad", "it was not bad at all", "never had a problem with them",
+                                "no issues", "no issues at all", "we had no problems", "i can't complain"}) {
+    EXPECT_GT(ScoreOf(text), 0) << text;
+  }
+  for (std::string_view text : {"i'm not happy at all", "i don't think it's great",
+                                "i don't think the new plan is great", "not helpful",
+                                "I don't feel they were very helpful."}) {
+    EXPECT_LT(ScoreOf(text), 0) << text;
+  }
+  // "at all" makes a negation stronger.
+  EXPECT_LT(ScoreOf("i'm not happy at all"), ScoreOf("i'm not happy"));
+  // A negated negative word is weaker praise than the plain positive one.
+  EXPECT_LT(ScoreOf("not bad"), ScoreOf("good"));
+  // The scope ends at a clause cue or a new subject, without punctuation.
+  for (std::string_view text : {"that was not the issue and the agent was great",
+                                "i did not call them it's great", "no that's fine thanks so much",
+                                "it didn't load thanks it works great now"}) {
+    EXPECT_GT(ScoreOf(text), 0) << text;
+  }
+  // Without a raising verb the subject ends the scope; with one it does not.
+  EXPECT_GT(ScoreOf("i don't know it's great"), 0);
+  EXPECT_LT(ScoreOf("i don't believe it's great"), 0);
+  // "issued" is not a form of "issue".
+  EXPECT_EQ(ScoreOf("the card was not issued"), 0);
+  // A sentence that disowns the one before it negates it.
+  EXPECT_LT(ScoreOf("Everyone says the new app is funny and easy. I do not feel that way."), 0);
+  EXPECT_LT(ScoreOf("They said it was great. I don't think so."), 0);
+  EXPECT_GT(ScoreOf("They said it was great. I think so."), 0);
+  EXPECT_GT(ScoreOf("It was awful. I don't think so."), 0);
+}
+
 TEST_F(SentimentScorerTest, WordsThatOnlyMatterWhenNegated) {
   EXPECT_EQ(ScoreOf("It works."), 0);
   EXPECT_LT(ScoreOf("It doesn't work."), 0);

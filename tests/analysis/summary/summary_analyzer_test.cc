@@ -213,6 +213,33 @@ TEST(SummaryAnalyzer, WithoutRolesPicksCentralSentencesWithoutLabels) {
   EXPECT_EQ(r.topics(0).text(), "library");
 }
 
+// Issue 14: speakers whose role is unknown are named by their speaker label
+// when the transcript gives one (DialogSum's "#Person1#", a chat's display
+// name); without one the line has no prefix.
+TEST(SummaryAnalyzer, SpeakersWithoutRolesAreNamedByTheirLabel) {
+  core::Conversation c;
+  for (const char* id : {"maria", "sam"}) {
+    core::Participant* p = c.add_participants();
+    p->set_id(id);
+    if (std::string_view(id) == "maria") p->set_role_name("Maria");
+  }
+  const char* lines[][2] = {
+      {"maria", "Did you hear the library is closing early this week?"},
+      {"sam", "No, why is the library closing early?"},
+      {"maria", "They are repairing the heating in the library, so it closes at five until Friday."},
+      {"sam", "That is bad, my exam is on Monday and I study at the library."},
+  };
+  for (const auto& l : lines) {
+    core::Message* m = c.add_messages();
+    m->set_participant_id(l[0]);
+    m->set_text(l[1]);
+  }
+  const core::AnalysisResult r = Analyze(c);
+  EXPECT_THAT(r.summary(), HasSubstr("Maria: They are repairing the heating"));
+  EXPECT_THAT(r.summary(), HasSubstr("\nThat is bad, my exam is on Monday"));  // sam: no label
+  EXPECT_THAT(r.summary(), Not(HasSubstr("sam:")));
+}
+
 TEST(SummaryAnalyzer, Utf8TextKeepsCharactersWhole) {
   core::Conversation c = Call({
       {"agent", "Bonjour, merci d'avoir appelé. Comment puis-je vous aider ?"},
