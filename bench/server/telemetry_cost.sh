@@ -14,6 +14,7 @@
 #   bash bench/server/telemetry_cost.sh [BIN=build/parley]
 #   ROUNDS=7 PIN=1 bash bench/server/telemetry_cost.sh   # server on CPU 0, wrk on CPU 1
 #   CONFIGS="off json" bash bench/server/telemetry_cost.sh   # a subset
+#   BASE_BIN=/tmp/old-parley CONFIGS="off json json:base" bash ...   # ":base": served by BASE_BIN
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build/parley}
@@ -29,12 +30,15 @@ pid=
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi; }
 trap 'stop; rm -rf "$d"' EXIT
 start() {
-  "${SERVER_PIN[@]}" "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$d/data" --sweep-seconds 3600 $PIN_FLAGS "$@" 2>>"$d/log" &
+  local bin=$BIN
+  if [ "${1:-}" = --base ]; then bin=$BASE_BIN; shift; fi
+  "${SERVER_PIN[@]}" "$bin" serve --listen 127.0.0.1:$PORT --data-dir "$d/data" --sweep-seconds 3600 $PIN_FLAGS "$@" 2>>"$d/log" &
   pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
   echo "server did not start"; cat "$d/log"; exit 1
 }
 flags() {
+  case "$1" in *:base) echo -n "--base "; set -- "${1%:base}" ;; esac
   case "$1" in
     off) echo "--no-request-telemetry --log-level off" ;;
     metrics) echo "--log-level off" ;;
