@@ -1,7 +1,9 @@
 // Parley's web UI: plain JavaScript over the public Insights v1 API
-// (/v1/projects/P/locations/L/...). No framework, no network beyond the
-// server that served this file. Routes (location.hash):
-//   #/            conversation list with filters and paging
+// (/v1/projects/P/locations/L/...) and Parley's documented extensions to it
+// (ADR 0020: intent confidence; ADR 0030: calculateStats' sentiment and
+// intents). No framework, no network beyond the server that served this
+// file. Routes (location.hash):
+//   #/            conversation list with filters, text search and paging
 //   #/c/ID        one conversation: transcript, sentiment, analysis
 //   #/dashboard   calculateStats with charts
 'use strict';
@@ -76,6 +78,7 @@ function fmtDuration(d) {
 const fmtTime = (t) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '');
 const idOf = (name) => String(name).split('/').pop();
 const isAgent = (role) => role === 'HUMAN_AGENT' || role === 'AUTOMATED_AGENT' || role === 'AGENT' || role === 1 || role === 2;
+const fmtConfidence = (x) => Number(x).toFixed(2);
 const fmtScore = (x) => (x === undefined ? '' : (x > 0 ? '+' : '') + x.toFixed(2));
 const scoreClass = (x) => (x > 0.05 ? 'pos' : x < -0.05 ? 'neg' : '');
 
@@ -87,6 +90,63 @@ const stale = (ticket) => ticket !== latestTicket;
 
 // ---- conversation list ----
 const listState = { tokens: [''], page: 0 };
+const PAGE = 25;
+
+// Text search (ADR 0030): the Insights filter has no transcript field and
+// the store no text index, so the page searches itself: it reads the
+// filtered list with view=FULL, SEARCH_BATCH conversations a request, keeps
+// those whose transcript holds every word of the query (case-insensitive),
+// and stops at a page of matches or after SEARCH_SCAN conversations a click
+// ("Next" scans on).
+const SEARCH_BATCH = 100, SEARCH_SCAN = 1000;
+let search = null; // {key, words, hits: [{conv, snippet}], token, scanned, done}
+
+function searchWords(text) {
+  return String(text || '').toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+// The first segment holding a query word, shortened around it and marked.
+function snippetOf(conv, words) {
+  for (const seg of conv.transcript?.transcriptSegments || []) {
+    const lower = String(seg.text || '').toLowerCase();
+    const at = Math.min(...words.map((w) => lower.indexOf(w)).filter((i) => i >= 0));
+    if (!Number.isFinite(at)) continue;
+    const from = Math.max(0, at - 40);
+    let html = esc((from > 0 ? '…' : '') + seg.text.slice(from, at + 80) + (at + 80 < seg.text.length ? '…' : ''));
+    for (const w of words) {
+      html = html.replace(new RegExp(esc(w).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), (m) => `<mark class="found">${m}</mark>`);
+    }
+    return html;
+  }
+  return '';
+}
+
+function matchesAll(conv, words) {
+  const text = (conv.transcript?.transcriptSegments || []).map((seg) => String(seg.text || '')).join('\n').toLowerCase();
+  return words.every((w) => text.includes(w));
+}
+
+// Scans on until `want` matches are held, the list ends or SEARCH_SCAN
+// more conversations were read.
+async function scanFor(want, params, ticket) {
+  let read = 0;
+  while (!search.done && search.hits.length < want && read < SEARCH_SCAN) {
+    const p = new URLSearchParams(params);
+    p.set('view', 'FULL');
+    p.set('pageSize', String(SEARCH_BATCH));
+    if (search.token) p.set('pageToken', search.token);
+    const res = await api('GET', `${scope.base()}/conversations?${p}`);
+    if (stale(ticket)) return;
+    const convs = res.conversations || [];
+    read += convs.length;
+    search.scanned += convs.length;
+    for (const c of convs) {
+      if (matchesAll(c, search.words)) search.hits.push({ conv: c, snippet: snippetOf(c, search.words) });
+    }
+    search.token = res.nextPageToken || '';
+    search.done = !search.token;
+  }
+}
 
 function buildFilter(f) {
   const parts = [];
@@ -129,6 +189,7 @@ function renderListShell() {
       <option>start_time desc</option><option>start_time asc</option>
       <option>turn_count desc</option><option>duration desc</option></select></label>
     <label><span><input name="analyzed" type="checkbox"> analysed only</span></label>
+    <label>Text in transcript <input name="text" type="search" placeholder="words, all required"></label>
     <button class="primary" id="apply">Apply</button>
     <code id="filter-text"></code>
   </form></div>
@@ -136,7 +197,7 @@ function renderListShell() {
     <th>Duration</th><th>Turns</th><th>Labels</th><th>Analysed</th></tr></thead>
     <tbody id="rows"></tbody></table>
   <div class="pager"><button id="prev">‹ Previous</button><span id="page-no" class="muted"></span>
-    <button id="next">Next ›</button></div>`;
+    <button id="next">Next ›</button><span id="search-status" class="muted"></span></div>`;
   const form = $('#filters');
   for (const [k, v] of Object.entries(saved)) {
     if (!form.elements[k]) continue;
@@ -148,6 +209,7 @@ function renderListShell() {
     sessionStorage.setItem('parley.filters', JSON.stringify(readFilters()));
     listState.tokens = [''];
     listState.page = 0;
+    search = null;
     loadPage();
   });
   $('#prev').addEventListener('click', () => { listState.page--; loadPage(); });
@@ -155,33 +217,50 @@ function renderListShell() {
   loadPage();
 }
 
+const rowHtml = (c, snippet) => `<tr data-id="${esc(idOf(c.name))}">
+  <td><a href="#/c/${encodeURIComponent(idOf(c.name))}">${esc(idOf(c.name))}</a>${snippet ? `<div class="snippet">${snippet}</div>` : ''}</td>
+  <td>${esc(c.medium)}</td><td>${esc(c.agentId)}</td><td>${esc(fmtTime(c.startTime))}</td>
+  <td>${esc(fmtDuration(c.duration))}</td><td>${esc(c.turnCount ?? '')}</td>
+  <td>${Object.entries(c.labels || {}).map(([k, v]) => `<span class="chip">${esc(k)}=${esc(v)}</span>`).join('')}</td>
+  <td>${c.latestAnalysis ? '✓' : ''}</td></tr>`;
+
 async function loadPage() {
   const f = readFilters();
   const filter = buildFilter(f);
-  $('#filter-text').textContent = filter ? `filter: ${filter}` : '';
-  const params = new URLSearchParams({ pageSize: '25', view: 'BASIC' });
+  const words = searchWords(f.text);
+  $('#filter-text').textContent = [filter ? `filter: ${filter}` : '', words.length ? `text: ${words.join(' ')}` : ''].filter(Boolean).join(' · ');
+  const params = new URLSearchParams({ pageSize: String(PAGE), view: 'BASIC' });
   if (filter) params.set('filter', filter);
   if (f.order) params.set('orderBy', f.order);
   const token = listState.tokens[listState.page];
   if (token) params.set('pageToken', token);
   $('#rows').innerHTML = '<tr><td colspan="8" class="muted">Loading…</td></tr>';
+  $('#search-status').textContent = words.length ? 'searching…' : '';
   const ticket = takeTicket();
   try {
-    const res = await api('GET', `${scope.base()}/conversations?${params}`);
-    if (stale(ticket)) return;
+    let rows, more;
+    if (words.length) {
+      const key = `${scope.base()}?${filter}&${f.order}&${words.join(' ')}`;
+      if (!search || search.key !== key) search = { key, words, hits: [], token: '', scanned: 0, done: false };
+      params.delete('pageToken');
+      await scanFor((listState.page + 1) * PAGE, params, ticket);
+      if (stale(ticket)) return;
+      const shown = search.hits.slice(listState.page * PAGE, (listState.page + 1) * PAGE);
+      rows = shown.map((h) => rowHtml(h.conv, h.snippet));
+      more = !search.done || search.hits.length > (listState.page + 1) * PAGE;
+      $('#search-status').textContent = `${search.hits.length} match${search.hits.length === 1 ? '' : 'es'} in ${search.scanned} conversations searched${search.done ? ' (all that the filter matches)' : ' so far: Next searches on'}`;
+    } else {
+      const res = await api('GET', `${scope.base()}/conversations?${params}`);
+      if (stale(ticket)) return;
+      listState.tokens[listState.page + 1] = res.nextPageToken || '';
+      rows = (res.conversations || []).map((c) => rowHtml(c));
+      more = Boolean(res.nextPageToken);
+      $('#search-status').textContent = '';
+    }
     showError(null);
-    const convs = res.conversations || [];
-    listState.tokens[listState.page + 1] = res.nextPageToken || '';
-    $('#rows').innerHTML = convs.length
-      ? convs.map((c) => `<tr data-id="${esc(idOf(c.name))}">
-        <td><a href="#/c/${encodeURIComponent(idOf(c.name))}">${esc(idOf(c.name))}</a></td>
-        <td>${esc(c.medium)}</td><td>${esc(c.agentId)}</td><td>${esc(fmtTime(c.startTime))}</td>
-        <td>${esc(fmtDuration(c.duration))}</td><td>${esc(c.turnCount ?? '')}</td>
-        <td>${Object.entries(c.labels || {}).map(([k, v]) => `<span class="chip">${esc(k)}=${esc(v)}</span>`).join('')}</td>
-        <td>${c.latestAnalysis ? '✓' : ''}</td></tr>`).join('')
-      : '<tr><td colspan="8" class="muted">No conversations match.</td></tr>';
+    $('#rows').innerHTML = rows.length ? rows.join('') : '<tr><td colspan="8" class="muted">No conversations match.</td></tr>';
     $('#prev').disabled = listState.page === 0;
-    $('#next').disabled = !res.nextPageToken;
+    $('#next').disabled = !more;
     $('#page-no').textContent = `page ${listState.page + 1}`;
   } catch (e) {
     if (stale(ticket)) return;
@@ -288,7 +367,7 @@ function drawConversation(conv) {
   const analysis = conv.latestAnalysis;
   const meta = analysis?.analysisResult?.callAnalysisMetadata || {};
   const annotations = meta.annotations || [];
-  const perTurn = new Map(); // index -> {score, entities:Set, hits:[], intents:[]}
+  const perTurn = new Map(); // index -> {score, entities:Set, hits:[], intents:[{name, confidence}]}
   const turn = (i) => perTurn.get(i) || (perTurn.set(i, { entities: new Set(), hits: [], intents: [] }), perTurn.get(i));
   const spans = [];
   for (const a of annotations) {
@@ -300,7 +379,10 @@ function drawConversation(conv) {
       if (e) turn(i).entities.add(e.displayName);
     }
     if (a.phraseMatchData) turn(i).hits.push(a.phraseMatchData.displayName || idOf(a.phraseMatchData.phraseMatcher));
-    if (a.intentMatchData) turn(i).intents.push(meta.intents?.[a.intentMatchData.intentUniqueId]?.displayName || a.intentMatchData.intentUniqueId);
+    if (a.intentMatchData) {
+      turn(i).intents.push({ name: meta.intents?.[a.intentMatchData.intentUniqueId]?.displayName || a.intentMatchData.intentUniqueId,
+        confidence: a.intentMatchData.confidence });
+    }
     if (a.silenceData) spans.push({ kind: 'silence', start: i, end });
     if (a.interruptionData) spans.push({ kind: 'overtalk', start: i, end });
   }
@@ -313,13 +395,15 @@ function drawConversation(conv) {
     const who = s.segmentParticipant?.role ? String(s.segmentParticipant.role).replace('_', ' ').toLowerCase() : `channel ${s.channelTag ?? '?'}`;
     const when = offsets[i] !== null ? fmtDuration(`${offsets[i]}s`) : '';
     return `<div class="turn${agent ? ' agent' : ''}" id="t${i}"><div class="who"><span>${esc(who)}${s.segmentParticipant?.userId ? ` · ${esc(s.segmentParticipant.userId)}` : ''}</span><span>${esc(when)}</span>${t?.score !== undefined ? `<span class="s ${scoreClass(t.score)}">${fmtScore(t.score)}</span>` : ''}</div>
-      <div>${highlight(s.text, t ? t.entities : [])}</div>${t ? t.hits.map((h) => `<span class="hit">≈ ${esc(h)}</span>`).join('') + t.intents.map((h) => `<span class="hit">intent: ${esc(h)}</span>`).join('') : ''}</div>`;
+      <div>${highlight(s.text, t ? t.entities : [])}</div>${t ? t.hits.map((h) => `<span class="hit">≈ ${esc(h)}</span>`).join('') + t.intents.map((h) => `<span class="hit intent">intent: ${esc(h.name)}${h.confidence !== undefined ? ` <b class="conf">${fmtConfidence(h.confidence)}</b>` : ''}</span>`).join('') : ''}</div>`;
   }).join('');
   const channels = (meta.sentiments || []).map((s) => `<span class="chip">channel ${esc(s.channelTag ?? 0)}: <b class="s ${scoreClass(s.sentimentData?.score ?? 0)}">${fmtScore(s.sentimentData?.score ?? 0)}</b></span>`).join('');
+  // Confidence: the highest of the intent's annotations (ADR 0020 puts it on
+  // intentMatchData; Insights' intents map has none).
   const intents = Object.entries(meta.intents || {}).map(([k, v]) => {
-    const count = annotations.filter((a) => a.intentMatchData?.intentUniqueId === k).length;
-    const conf = v.confidence ?? v.confidenceScore;
-    return `<tr><td>${esc(v.displayName || k)}</td><td>${conf !== undefined ? Number(conf).toFixed(2) : '—'}</td><td>${count}</td></tr>`;
+    const own = annotations.filter((a) => a.intentMatchData?.intentUniqueId === k);
+    const confs = own.map((a) => a.intentMatchData.confidence).filter((c) => c !== undefined);
+    return `<tr><td>${esc(v.displayName || k)}</td><td class="conf">${confs.length ? fmtConfidence(Math.max(...confs)) : '—'}</td><td>${own.length}</td></tr>`;
   }).join('');
   const entities = Object.values(meta.entities || {}).sort((a, b) => (b.salience || 0) - (a.salience || 0))
     .map((e) => `<span class="chip" title="${esc(e.type)}">${esc(e.displayName)} <span class="muted">${esc(e.type)}</span></span>`).join('');
@@ -347,7 +431,7 @@ function drawConversation(conv) {
     <div class="card"><h2>Transcript</h2><div class="chat" id="transcript">${chat || '<p class="muted">No transcript.</p>'}</div></div>
   </div><div>
     <div class="card" id="summary"><h2>Summary</h2>${summary ? `<p>${esc(summary.text)}</p>${sections}` : '<p class="muted">—</p>'}</div>
-    <div class="card" id="intents"><h2>Intents</h2>${intents ? `<table><thead><tr><th>Intent</th><th>Confidence</th><th>Turns</th></tr></thead><tbody>${intents}</tbody></table>` : '<p class="muted">—</p>'}</div>
+    <div class="card" id="intents"><h2>Intents</h2>${intents ? `<table><thead><tr><th>Intent</th><th>Confidence (highest)</th><th>Turns</th></tr></thead><tbody>${intents}</tbody></table>` : '<p class="muted">—</p>'}</div>
     <div class="card" id="entities"><h2>Entities</h2>${entities || '<p class="muted">—</p>'}</div>
     <div class="card" id="matchers"><h2>Phrase matcher hits</h2>${matchers || '<p class="muted">—</p>'}</div>
   </div></div>`;
@@ -407,6 +491,24 @@ function seriesSvg(points) {
   return `${svg}</svg>`;
 }
 
+function sentimentSeriesSvg(points) {
+  // The intervals' average sentiment in [-1, 1]; intervals without an
+  // analysed conversation are gaps.
+  const W = 760, H = 160, L = 34, R = 10, T = 10, B = 24;
+  const x = (i) => L + (points.length <= 1 ? (W - L - R) / 2 : (i / (points.length - 1)) * (W - L - R));
+  const y = (v) => T + ((1 - v) / 2) * (H - T - B);
+  let svg = `<svg id="sentiment-series" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Average sentiment by interval">`;
+  for (const v of [1, 0, -1]) {
+    svg += `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="${v === 0 ? '#98a2b3' : '#eaecf0'}"/><text x="${L - 4}" y="${y(v) + 3}" text-anchor="end">${v}</text>`;
+  }
+  points.forEach((p, i) => {
+    if (p.averageSentiment === undefined) return;
+    const v = Number(p.averageSentiment);
+    svg += `<circle class="pt" cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="4" fill="${v > 0.05 ? '#1a9d5b' : v < -0.05 ? '#d0393e' : '#667085'}"><title>${esc(fmtTime(p.startTime))}: ${fmtScore(v)}</title></circle>`;
+  });
+  return `${svg}</svg>`;
+}
+
 async function renderDashboard() {
   const saved = JSON.parse(sessionStorage.getItem('parley.filters') || '{}');
   const filter = buildFilter(saved);
@@ -424,7 +526,9 @@ async function renderDashboard() {
     const names = new Map((pm.phraseMatchers || []).map((m) => [m.name, m.displayName || idOf(m.name)]));
     const matches = { ...(s.customHighlighterMatches || {}), ...(s.phraseMatcherMatches || {}) };
     const matchRows = Object.entries(matches).map(([k, n]) => [names.get(k) || idOf(k), Number(n)]).sort((a, b) => b[1] - a[1]).slice(0, 10);
-    const intentRows = Object.entries(s.intentMatches || {}).map(([k, n]) => [idOf(k), Number(n)]).sort((a, b) => b[1] - a[1]).slice(0, 10);
+    // Parley's extensions to calculateStats (ADR 0030): intents by display
+    // name, the average sentiment overall and per interval.
+    const intentRows = Object.entries(s.intentMatches || {}).map(([k, n]) => [k, Number(n)]).sort((a, b) => b[1] - a[1]).slice(0, 10);
     const points = s.conversationCountTimeSeries?.points || [];
     $('#main').innerHTML = `
     ${filter ? `<p class="muted">filter (from the list page): <code>${esc(filter)}</code></p>` : ''}
@@ -432,11 +536,13 @@ async function renderDashboard() {
       <div class="kpi">Conversations<b id="kpi-count">${esc(s.conversationCount ?? 0)}</b></div>
       <div class="kpi">Average duration<b>${esc(fmtDuration(s.averageDuration))}</b></div>
       <div class="kpi">Average turns<b>${esc((s.averageTurnCount ?? 0).toFixed ? s.averageTurnCount.toFixed(1) : s.averageTurnCount ?? 0)}</b></div>
-      ${s.averageSentiment !== undefined ? `<div class="kpi">Average sentiment<b>${esc(fmtScore(Number(s.averageSentiment)))}</b></div>` : ''}
+      <div class="kpi">Analysed<b id="kpi-analyzed">${esc(s.analyzedConversationCount ?? 0)}</b></div>
+      <div class="kpi">Average sentiment<b id="kpi-sentiment" class="s ${scoreClass(Number(s.averageSentiment ?? 0))}">${s.averageSentiment !== undefined ? esc(fmtScore(Number(s.averageSentiment))) : '—'}</b></div>
     </div>
     <div class="card"><h2>Conversations by ${esc(s.conversationCountTimeSeries?.intervalDuration === '3600s' ? 'hour' : 'interval')}</h2>${points.length ? seriesSvg(points) : '<p class="muted">—</p>'}</div>
     <div class="card"><h2>Top phrase matches</h2>${matchRows.length ? barsSvg(matchRows, 'matches-chart') : '<p class="muted">—</p>'}</div>
-    ${intentRows.length ? `<div class="card"><h2>Top intents</h2>${barsSvg(intentRows, 'intents-chart')}</div>` : ''}`;
+    <div class="card"><h2>Average sentiment by ${esc(s.conversationCountTimeSeries?.intervalDuration === '3600s' ? 'hour' : 'interval')}</h2>${points.some((p) => p.averageSentiment !== undefined) ? sentimentSeriesSvg(points) : '<p class="muted" id="no-sentiment-series">No analysed conversations.</p>'}</div>
+    <div class="card"><h2>Top intents</h2>${intentRows.length ? barsSvg(intentRows, 'intents-chart') : '<p class="muted">— (intents need an intent model: <code>--intent-model</code>)</p>'}</div>`;
     document.body.dataset.dashboard = 'ready';
   } catch (e) {
     if (stale(ticket)) return;

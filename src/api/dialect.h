@@ -21,6 +21,10 @@
 #include "api/http/router.h"
 #include "core/blob_uri.h"
 
+namespace google::protobuf {
+class Descriptor;
+}  // namespace google::protobuf
+
 namespace parley::service {
 class AnalysisService;
 class ConversationService;
@@ -126,6 +130,19 @@ class Dialect {
     (void)method;
     (void)pattern;
     return media_type == "application/json";
+  }
+  // The messages a route's JSON request body is parsed into and its 200
+  // response printed from, for its OpenAPI document (/openapi/{dialect}.json
+  // describes them field by field); null: a JSON object the vendor's
+  // reference describes. Default: none.
+  struct BodyTypes {
+    const google::protobuf::Descriptor* request = nullptr;
+    const google::protobuf::Descriptor* response = nullptr;
+  };
+  virtual BodyTypes BodyTypesOf(http::Method method, std::string_view pattern) const {
+    (void)method;
+    (void)pattern;
+    return {};
   }
 };
 

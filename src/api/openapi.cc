@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
+
+#include "google/protobuf/descriptor.h"
 
 #include "api/auth.h"
 #include "telemetry/log.h"
@@ -65,6 +68,120 @@ std::string OperationId(http::Method method, std::string_view pattern) {
   return id;
 }
 
+// JSON Schemas (draft 2020-12, as OpenAPI 3.1 uses) of protobuf messages
+// in the proto3 JSON form the dialects parse and print (ADR 0008):
+// lowerCamel names, 64-bit integers as strings (numbers accepted), enums
+// by name (numbers accepted), well-known types in their JSON forms.
+// Messages go to components/schemas under their full names, once each.
+class SchemaWriter {
+ public:
+  using Descriptor = google::protobuf::Descriptor;
+  using FieldDescriptor = google::protobuf::FieldDescriptor;
+
+  // A schema referring to `d`'s (writing it, and what it uses, first).
+  std::string Ref(const Descriptor* d) {
+    if (std::string wkt = WellKnown(d); !wkt.empty()) return wkt;
+    const std::string& name = d->full_name();
+    if (!components_.count(name)) {
+      components_[name];  // reserved: recursive messages refer to it
+      components_[name] = Message(d);
+    }
+    std::string out = "{\"$ref\":";
+    AppendJsonString("#/components/schemas/" + name, &out);
+    return out + "}";
+  }
+
+  // `"name":schema,...` of every message referred to.
+  void AppendComponents(std::string* out) const {
+    for (const auto& [name, schema] : components_) {
+      out->push_back(',');
+      AppendJsonString(name, out);
+      out->push_back(':');
+      out->append(schema);
+    }
+  }
+
+ private:
+  static std::string WellKnown(const Descriptor* d) {
+    const std::string& n = d->full_name();
+    if (n == "google.protobuf.Timestamp") return "{\"type\":\"string\",\"format\":\"date-time\"}";
+    if (n == "google.protobuf.Duration") return "{\"type\":\"string\",\"pattern\":\"^-?[0-9]+(\\\\.[0-9]{1,9})?s$\"}";
+    if (n == "google.protobuf.FieldMask") return "{\"type\":\"string\",\"description\":\"comma-separated lowerCamel field paths\"}";
+    if (n == "google.protobuf.Struct") return "{\"type\":\"object\"}";
+    if (n == "google.protobuf.Value") return "{}";
+    if (n == "google.protobuf.ListValue") return "{\"type\":\"array\"}";
+    if (n == "google.protobuf.Empty") return "{\"type\":\"object\",\"maxProperties\":0}";
+    if (n == "google.protobuf.Any") {
+      return "{\"type\":\"object\",\"properties\":{\"@type\":{\"type\":\"string\"}},\"required\":[\"@type\"]}";
+    }
+    if (d->file()->name() == "google/protobuf/wrappers.proto") {
+      return std::string("{\"type\":[") + (n == "google.protobuf.BoolValue" ? "\"boolean\"" :
+                                           n == "google.protobuf.StringValue" || n == "google.protobuf.BytesValue" ? "\"string\"" :
+                                           n == "google.protobuf.Int64Value" || n == "google.protobuf.UInt64Value" ? "\"string\",\"integer\"" :
+                                           "\"number\"") + ",\"null\"]}";
+    }
+    return "";
+  }
+
+  std::string Scalar(const FieldDescriptor* f) {
+    switch (f->type()) {
+      case FieldDescriptor::TYPE_STRING: return "{\"type\":\"string\"}";
+      case FieldDescriptor::TYPE_BYTES: return "{\"type\":\"string\",\"contentEncoding\":\"base64\"}";
+      case FieldDescriptor::TYPE_BOOL: return "{\"type\":\"boolean\"}";
+      case FieldDescriptor::TYPE_FLOAT:
+      case FieldDescriptor::TYPE_DOUBLE: return "{\"type\":\"number\"}";
+      case FieldDescriptor::TYPE_INT32:
+      case FieldDescriptor::TYPE_SINT32:
+      case FieldDescriptor::TYPE_SFIXED32: return "{\"type\":\"integer\",\"format\":\"int32\"}";
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32: return "{\"type\":\"integer\",\"format\":\"uint32\",\"minimum\":0}";
+      case FieldDescriptor::TYPE_INT64:
+      case FieldDescriptor::TYPE_SINT64:
+      case FieldDescriptor::TYPE_SFIXED64: return "{\"type\":[\"string\",\"integer\"],\"format\":\"int64\"}";
+      case FieldDescriptor::TYPE_UINT64:
+      case FieldDescriptor::TYPE_FIXED64: return "{\"type\":[\"string\",\"integer\"],\"format\":\"uint64\"}";
+      case FieldDescriptor::TYPE_ENUM: {
+        std::string out = "{\"anyOf\":[{\"type\":\"string\",\"enum\":[";
+        for (int i = 0; i < f->enum_type()->value_count(); ++i) {
+          if (i) out.push_back(',');
+          AppendJsonString(f->enum_type()->value(i)->name(), &out);
+        }
+        return out + "]},{\"type\":\"integer\"}]}";
+      }
+      case FieldDescriptor::TYPE_MESSAGE:
+      case FieldDescriptor::TYPE_GROUP: return Ref(f->message_type());
+    }
+    return "{}";
+  }
+
+  std::string Field(const FieldDescriptor* f) {
+    std::string schema;
+    if (f->is_map()) {
+      schema = "{\"type\":\"object\",\"additionalProperties\":" + Scalar(f->message_type()->map_value()) + "}";
+    } else if (f->is_repeated()) {
+      schema = "{\"type\":\"array\",\"items\":" + Scalar(f) + "}";
+    } else {
+      schema = Scalar(f);
+    }
+    if (f->number() < 1001) return schema;
+    // Our additions (ADR 0020, 0030) beside the vendor's fields.
+    return "{\"allOf\":[" + schema + "],\"description\":\"Parley extension, not in the vendor's API\"}";
+  }
+
+  std::string Message(const Descriptor* d) {
+    std::string out = "{\"type\":\"object\",\"properties\":{";
+    for (int i = 0; i < d->field_count(); ++i) {
+      if (i) out.push_back(',');
+      AppendJsonString(d->field(i)->json_name(), &out);
+      out.push_back(':');
+      out += Field(d->field(i));
+    }
+    return out + "}}";
+  }
+
+  std::map<std::string, std::string> components_;
+};
+
 }  // namespace
 
 http::TrackerFactory RouteRecorder(DialectRoutes* into) {
@@ -94,6 +211,7 @@ std::string OpenApiDocument(const DialectRoutes& d) {
     if (std::find(patterns.begin(), patterns.end(), r.pattern) == patterns.end()) patterns.push_back(r.pattern);
   }
   std::set<std::string> ids;
+  SchemaWriter schemas;
   bool first_path = true;
   for (const std::string& pattern : patterns) {
     if (!first_path) out += ',';
@@ -125,20 +243,27 @@ std::string OpenApiDocument(const DialectRoutes& d) {
       AppendJsonString(std::string(http::MethodName(r.method)) + " " + pattern, &out);
       out += ",\"x-parley-role\":";
       AppendJsonString(RoleName(RoleNeeded(*d.dialect, r.method, pattern)), &out);
+      const Dialect::BodyTypes bodies = d.dialect->BodyTypesOf(r.method, pattern);
       if (r.method == http::Method::kPost || r.method == http::Method::kPut ||
           r.method == http::Method::kPatch) {
         out += ",\"requestBody\":{\"required\":false,\"content\":{\"application/json\":"
-               "{\"schema\":{\"type\":\"object\"}}}}";
+               "{\"schema\":";
+        out += bodies.request ? schemas.Ref(bodies.request) : "{\"type\":\"object\"}";
+        out += "}}}";
       }
       out += ",\"responses\":{\"200\":{\"description\":\"Success\",\"content\":{\"application/json\":"
-             "{\"schema\":{\"type\":\"object\"}}}},\"default\":{\"description\":\"An error in the "
+             "{\"schema\":";
+      out += bodies.response ? schemas.Ref(bodies.response) : "{\"type\":\"object\"}";
+      out += "}}},\"default\":{\"description\":\"An error in the "
              "dialect's shape\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
              "\"#/components/schemas/Error\"}}}}}}";
     }
     out += '}';
   }
   out += "},\"components\":{\"schemas\":{\"Error\":{\"type\":\"object\",\"description\":"
-         "\"The dialect's error body (Google dialects: google.rpc.Status under `error`)\"}},"
+         "\"The dialect's error body (Google dialects: google.rpc.Status under `error`)\"}";
+  schemas.AppendComponents(&out);
+  out += "},"
          "\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\","
          "\"description\":\"A Parley API key (parley keys create)\"},\"apiKey\":{\"type\":\"apiKey\","
          "\"in\":\"header\",\"name\":\"x-goog-api-key\"}}},"

@@ -5,9 +5,10 @@
 // What the route table knows is described exactly: every path (Google
 // custom verbs included, `/v1/{name}:cancel`), its methods, its path
 // parameters, the role an API key needs (`x-parley-role`), a JSON request
-// body for POST/PUT/PATCH and the error shape of the dialect. Request and
-// response bodies are described as JSON objects without their fields: the
-// vendor's own reference documents them (docs/dialect-mapping.md).
+// body for POST/PUT/PATCH and the error shape of the dialect. The bodies a
+// dialect names (Dialect::BodyTypesOf) are described field by field from the
+// messages it parses and prints (proto3 JSON); others as JSON objects that
+// the vendor's reference documents (docs/dialect-mapping.md).
 #pragma once
 
 #include <string>

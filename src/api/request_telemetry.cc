@@ -97,7 +97,7 @@ void RequestTelemetry::Record(const http::RequestRecord& record, const Dialect* 
   // also finds is not logged).
   std::string tenant;
   if (dialect != nullptr && !record.route.empty()) tenant = dialect->FindCaller(*req, *record.params).tenant;
-  log.Log(level, "request",
+  log.LogAt(record.done, level, "request",
           {{"request_id", record.request_id},
            {"tenant", tenant},
            {"dialect", dialect ? dialect->name() : std::string_view("server")},

@@ -1,12 +1,20 @@
 #include "telemetry/log.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -17,9 +25,13 @@ namespace parley::telemetry {
 
 namespace {
 
-constexpr size_t kFlushBytes = 64 * 1024;
+// Each thread's ring of formatted lines; a line longer than half of it is
+// written at once.
+constexpr size_t kRingBytes = 256 * 1024;
+// A line is formatted into a thread's own array when it surely fits.
+constexpr size_t kLineBytes = 8 * 1024;
 
-const char* LevelName(LogLevel level) {
+std::string_view LevelName(LogLevel level) {
   switch (level) {
     case LogLevel::kDebug: return "debug";
     case LogLevel::kInfo: return "info";
@@ -30,132 +42,304 @@ const char* LevelName(LogLevel level) {
   return "off";
 }
 
-// RFC 3339 UTC with milliseconds; the part up to the second is formatted
-// once a second per thread.
-void AppendTime(std::string* out) {
-  auto now = std::chrono::system_clock::now();
-  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  thread_local int64_t cached_second = -1;
-  thread_local char prefix[32];
-  thread_local size_t prefix_size = 0;
-  if (ms / 1000 != cached_second) {
-    cached_second = ms / 1000;
-    time_t secs = static_cast<time_t>(cached_second);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    prefix_size = static_cast<size_t>(std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.",
-                                                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                                                    tm.tm_hour, tm.tm_min, tm.tm_sec));
+// Bytes that a JSON string must escape (and that make a text value quoted,
+// with the space, '=' beside them).
+struct EscapeTable {
+  bool json[256] = {};
+  bool text[256] = {};
+  constexpr EscapeTable() {
+    for (int c = 0; c < 256; ++c) {
+      json[c] = c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+      text[c] = json[c] || c == ' ' || c == '=';
+    }
   }
-  out->append(prefix, prefix_size);
-  int milli = static_cast<int>(ms % 1000);
-  out->push_back(static_cast<char>('0' + milli / 100));
-  out->push_back(static_cast<char>('0' + milli / 10 % 10));
-  out->push_back(static_cast<char>('0' + milli % 10));
-  out->push_back('Z');
+};
+constexpr EscapeTable kEscape;
+
+// The length of the longest prefix of `s` that JSON needs no escape in,
+// 16 bytes at a time (at least: the caller goes on byte by byte from there).
+size_t CleanPrefix(std::string_view s) {
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i below = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'),
+                del = _mm_set1_epi8(0x7f);
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, below), x), _mm_cmpeq_epi8(x, quote)),
+                               _mm_or_si128(_mm_cmpeq_epi8(x, backslash), _mm_cmpeq_epi8(x, del)));
+    if (_mm_movemask_epi8(bad) != 0) break;
+  }
+#endif
+  return i;
 }
 
-void AppendValue(const LogField& f, bool json, std::string* out) {
-  char buf[32];
-  switch (f.kind) {
-    case LogField::Kind::kString:
-      if (json) {
-        AppendJsonString(f.str, out);
-      } else if (f.str.empty() || f.str.find_first_of(" \"=\n\r\t\\") != std::string_view::npos) {
-        AppendJsonString(f.str, out);  // quoted and escaped, one line
+// Writes into memory reserved beforehand for the line's largest size: no
+// bounds checks, no allocation.
+struct Writer {
+  char* p;
+  void Put(char c) { *p++ = c; }
+  void Put(std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  // At most 6 bytes a byte of `s`, plus the quotes.
+  void Json(std::string_view s) {
+    static const char kHex[] = "0123456789abcdef";
+    Put('"');
+    size_t run = 0;
+    const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+    for (size_t i = CleanPrefix(s); i < s.size(); ++i) {
+      if (!kEscape.json[u[i]]) continue;
+      Put(s.substr(run, i - run));
+      run = i + 1;
+      if (u[i] == '"' || u[i] == '\\') {
+        Put('\\');
+        Put(static_cast<char>(u[i]));
       } else {
-        out->append(f.str);
+        Put("\\u00");
+        Put(kHex[u[i] >> 4]);
+        Put(kHex[u[i] & 15]);
       }
-      return;
-    case LogField::Kind::kInt: {
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f.num);
-      out->append(buf, static_cast<size_t>(end - buf));
-      return;
     }
-    case LogField::Kind::kDouble:
-      out->append(buf, static_cast<size_t>(std::snprintf(buf, sizeof buf, "%.6g", f.real)));
-      return;
-    case LogField::Kind::kBool:
-      out->append(f.flag ? "true" : "false");
-      return;
+    Put(s.substr(run));
+    Put('"');
+  }
+  void Int(int64_t v) { p = std::to_chars(p, p + 20, v).ptr; }
+  void Value(const LogField& f, bool json) {
+    switch (f.kind) {
+      case LogField::Kind::kString: {
+        if (json) return Json(f.str);
+        bool quote = f.str.empty();
+        for (unsigned char c : f.str) quote = quote || kEscape.text[c];
+        if (quote) return Json(f.str);  // quoted and escaped, one line
+        return Put(f.str);
+      }
+      case LogField::Kind::kInt: return Int(f.num);
+      case LogField::Kind::kDouble: {
+        char buf[32];
+        int n = std::snprintf(buf, sizeof buf, "%.6g", f.real);
+        return Put(std::string_view(buf, static_cast<size_t>(std::clamp(n, 0, 31))));
+      }
+      case LogField::Kind::kBool: return Put(f.flag ? "true" : "false");
+    }
+  }
+  // RFC 3339 UTC with milliseconds; the part up to the second is formatted
+  // once a second per thread.
+  void Time(int64_t ms) {
+    thread_local int64_t cached_second = INT64_MIN;
+    thread_local char prefix[32];
+    thread_local size_t prefix_size = 0;
+    int64_t second = ms / 1000 - (ms % 1000 < 0);
+    if (second != cached_second) {
+      cached_second = second;
+      time_t secs = static_cast<time_t>(second);
+      struct tm tm;
+      gmtime_r(&secs, &tm);
+      int n = std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      prefix_size = static_cast<size_t>(std::clamp(n, 0, 31));
+    }
+    Put(std::string_view(prefix, prefix_size));
+    int milli = static_cast<int>(ms - second * 1000);
+    Put(static_cast<char>('0' + milli / 100));
+    Put(static_cast<char>('0' + milli / 10 % 10));
+    Put(static_cast<char>('0' + milli % 10));
+    Put('Z');
+  }
+};
+
+// The largest size a line of these fields can take.
+size_t LineBound(std::string_view event, std::initializer_list<LogField> fields) {
+  size_t n = 96 + 6 * event.size();
+  for (const LogField& f : fields) n += 8 + 6 * f.key.size() + (f.kind == LogField::Kind::kString ? 6 * f.str.size() : 32);
+  return n;
+}
+
+int64_t UnixMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void WriteAllV(int fd, struct iovec* iov, int count) {
+  while (count > 0) {
+    ssize_t n = ::writev(fd, iov, std::min(count, IOV_MAX));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to
+    size_t left = static_cast<size_t>(n);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
   }
 }
 
 }  // namespace
 
+// One thread's ring of whole lines: the thread appends and publishes `head`;
+// whoever holds the flusher's drain lock writes [tail, head) out and
+// publishes `tail`. Positions count bytes since the start, never wrapping.
 struct Logger::Buffer {
-  std::mutex mu;
-  std::string data;  // whole lines
+  std::unique_ptr<char[]> data{new char[kRingBytes]};
+  alignas(64) std::atomic<uint64_t> head{0};
+  alignas(64) std::atomic<uint64_t> tail{0};
+
+  // The unwritten bytes as at most two pieces; returns how many.
+  int Pieces(uint64_t t, uint64_t h, struct iovec* iov) {
+    size_t from = static_cast<size_t>(t % kRingBytes);
+    size_t n = static_cast<size_t>(h - t);
+    size_t first = std::min(n, kRingBytes - from);
+    iov[0] = {data.get() + from, first};
+    if (first == n) return 1;
+    iov[1] = {data.get(), n - first};
+    return 2;
+  }
+};
+
+// The rings of every thread that logged (kept until exit: the server's
+// threads live as long as it), and the thread writing them out.
+struct Logger::Flusher {
+  std::mutex mu;  // buffers, stop
+  std::vector<std::unique_ptr<Buffer>> buffers;
+  std::condition_variable cv;
+  bool stop = false;
+  std::mutex drain_mu;  // held by whoever writes rings out (the consumer side)
+  std::thread thread;
+
+  // Writes out the given rings, in one writev where it can. Holds drain_mu.
+  // Returns the bytes written.
+  size_t Drain(int fd, Buffer* const* rings, size_t count) {
+    std::vector<struct iovec> iov;
+    std::vector<uint64_t> heads(count);
+    iov.reserve(2 * count);
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; ++i) {
+      Buffer* b = rings[i];
+      uint64_t t = b->tail.load(std::memory_order_relaxed);
+      heads[i] = b->head.load(std::memory_order_acquire);
+      if (heads[i] == t) continue;
+      struct iovec pieces[2];
+      int n = b->Pieces(t, heads[i], pieces);
+      iov.insert(iov.end(), pieces, pieces + n);
+      bytes += static_cast<size_t>(heads[i] - t);
+    }
+    if (!iov.empty()) WriteAllV(fd, iov.data(), static_cast<int>(iov.size()));
+    for (size_t i = 0; i < count; ++i) rings[i]->tail.store(heads[i], std::memory_order_release);
+    return bytes;
+  }
+  size_t DrainAll(int fd) {
+    std::vector<Buffer*> rings;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& b : buffers) rings.push_back(b.get());
+    }
+    std::lock_guard<std::mutex> lock(drain_mu);
+    return Drain(fd, rings.data(), rings.size());
+  }
 };
 
 void AppendJsonString(std::string_view s, std::string* out) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  // Runs of characters that need no escape are appended whole.
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char u = static_cast<unsigned char>(s[i]);
-    if (u >= 0x20 && u != 0x7f && u != '"' && u != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    char c = s[i];
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (u < 0x20 || u == 0x7f) {
-      out->append("\\u00");
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 15]);
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
+  size_t at = out->size();
+  out->resize(at + 2 + 6 * s.size());
+  Writer w{out->data() + at};
+  w.Json(s);
+  out->resize(static_cast<size_t>(w.p - out->data()));
 }
 
 void Logger::Log(LogLevel level, std::string_view event,
                  std::initializer_list<LogField> fields) const {
   if (!Enabled(level)) return;
-  thread_local std::string line;
-  line.clear();
-  const bool json = format_ == LogFormat::kJson;
-  if (json) {
-    line += "{\"time\":\"";
-    AppendTime(&line);
-    line += "\",\"level\":\"";
-    line += LevelName(level);
-    line += "\",\"event\":";
-    AppendJsonString(event, &line);
-    for (const LogField& f : fields) {
-      line += ',';
-      AppendJsonString(f.key, &line);
-      line += ':';
-      AppendValue(f, true, &line);
-    }
-    line += "}\n";
-  } else {
-    AppendTime(&line);
-    line += ' ';
-    line += LevelName(level);
-    line += ' ';
-    line += event;
-    for (const LogField& f : fields) {
-      line += ' ';
-      line += f.key;
-      line += '=';
-      AppendValue(f, false, &line);
-    }
-    line += '\n';
+  Write(level, UnixMillis(std::chrono::system_clock::now()), event, fields);
+}
+
+void Logger::LogAt(std::chrono::steady_clock::time_point at, LogLevel level, std::string_view event,
+                   std::initializer_list<LogField> fields) const {
+  if (!Enabled(level)) return;
+  // Wall time minus steady time, re-read when `at` is a second past the
+  // last reading (or before it: another thread's older stamp).
+  thread_local std::chrono::steady_clock::time_point calibrated{};
+  thread_local std::chrono::system_clock::duration offset{};
+  if (at - calibrated >= std::chrono::seconds(1) || at < calibrated) {
+    auto steady = std::chrono::steady_clock::now();
+    offset = std::chrono::system_clock::now().time_since_epoch() -
+             std::chrono::duration_cast<std::chrono::system_clock::duration>(steady.time_since_epoch());
+    calibrated = steady;
   }
+  auto wall = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(at.time_since_epoch()) + offset);
+  Write(level, UnixMillis(wall), event, fields);
+}
+
+void Logger::Write(LogLevel level, int64_t unix_ms, std::string_view event,
+                   std::initializer_list<LogField> fields) const {
+  thread_local char local[kLineBytes];
+  std::string large;  // only for a line that may not fit `local`
+  char* begin = local;
+  if (size_t bound = LineBound(event, fields); bound > kLineBytes) {
+    large.resize(bound);
+    begin = large.data();
+  }
+  Writer w{begin};
+  if (format_ == LogFormat::kJson) {
+    w.Put("{\"time\":\"");
+    w.Time(unix_ms);
+    w.Put("\",\"level\":\"");
+    w.Put(LevelName(level));
+    w.Put("\",\"event\":");
+    w.Json(event);
+    for (const LogField& f : fields) {
+      w.Put(",\"");
+      w.Put(f.key);  // an identifier: nothing to escape
+      w.Put("\":");
+      w.Value(f, true);
+    }
+    w.Put("}\n");
+  } else {
+    w.Time(unix_ms);
+    w.Put(' ');
+    w.Put(LevelName(level));
+    w.Put(' ');
+    w.Put(event);
+    for (const LogField& f : fields) {
+      w.Put(' ');
+      w.Put(f.key);
+      w.Put('=');
+      w.Value(f, false);
+    }
+    w.Put('\n');
+  }
+  std::string_view line(begin, static_cast<size_t>(w.p - begin));
   if (!buffered_) {
     WriteAll(line);
     return;
   }
-  Buffer* b = ThreadBuffer();
-  std::lock_guard<std::mutex> lock(b->mu);
-  b->data += line;
-  if (level >= LogLevel::kWarn || b->data.size() >= kFlushBytes) {
-    WriteAll(b->data);
-    b->data.clear();
+  Push(ThreadBuffer(), line, level >= LogLevel::kWarn);
+}
+
+void Logger::Push(Buffer* b, std::string_view line, bool now) const {
+  uint64_t h = b->head.load(std::memory_order_relaxed);
+  if (line.size() > kRingBytes / 2) {
+    std::lock_guard<std::mutex> lock(flusher_->drain_mu);
+    flusher_->Drain(fd_, &b, 1);
+    WriteAll(line);
+    return;
+  }
+  if (kRingBytes - (h - b->tail.load(std::memory_order_acquire)) < line.size()) {
+    // Full: this thread writes its ring out itself.
+    std::lock_guard<std::mutex> lock(flusher_->drain_mu);
+    flusher_->Drain(fd_, &b, 1);
+  }
+  size_t at = static_cast<size_t>(h % kRingBytes);
+  size_t first = std::min(line.size(), kRingBytes - at);
+  std::memcpy(b->data.get() + at, line.data(), first);
+  std::memcpy(b->data.get(), line.data() + first, line.size() - first);
+  b->head.store(h + line.size(), std::memory_order_release);
+  if (now) {
+    std::lock_guard<std::mutex> lock(flusher_->drain_mu);
+    flusher_->Drain(fd_, &b, 1);
   }
 }
 
@@ -170,16 +354,6 @@ void Logger::WriteAll(std::string_view data) const {
     left -= static_cast<size_t>(n);
   }
 }
-
-// The buffers of every thread that logged (kept until exit: the server's
-// threads live as long as it), and the thread writing them out.
-struct Logger::Flusher {
-  std::mutex mu;
-  std::vector<std::unique_ptr<Buffer>> buffers;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread thread;
-};
 
 Logger::Buffer* Logger::ThreadBuffer() const {
   thread_local Buffer* mine = nullptr;
@@ -201,28 +375,19 @@ void Logger::Configure(LogLevel level, LogFormat format, int fd, bool buffered) 
   if (!buffered || flusher_ != nullptr) return;
   flusher_ = new Flusher();
   flusher_->thread = std::thread([this] {
+    // Every 10 ms while lines come, every 50 ms when none came.
+    auto wait = std::chrono::milliseconds(50);
     std::unique_lock<std::mutex> lock(flusher_->mu);
-    while (!flusher_->cv.wait_for(lock, std::chrono::milliseconds(50), [this] { return flusher_->stop; })) {
+    while (!flusher_->cv.wait_for(lock, wait, [this] { return flusher_->stop; })) {
       lock.unlock();
-      Flush();
+      wait = std::chrono::milliseconds(flusher_->DrainAll(fd_) > 0 ? 10 : 50);
       lock.lock();
     }
   });
 }
 
 void Logger::Flush() const {
-  if (flusher_ == nullptr) return;
-  std::vector<Buffer*> buffers;
-  {
-    std::lock_guard<std::mutex> lock(flusher_->mu);
-    for (const auto& b : flusher_->buffers) buffers.push_back(b.get());
-  }
-  for (Buffer* b : buffers) {
-    std::lock_guard<std::mutex> lock(b->mu);
-    if (b->data.empty()) continue;
-    WriteAll(b->data);
-    b->data.clear();
-  }
+  if (flusher_ != nullptr) flusher_->DrainAll(fd_);
 }
 
 Logger::~Logger() {

@@ -4,9 +4,10 @@
 // Events carry fields the caller names; callers log identifiers, routes,
 // codes and causes, never a credential, a header value or conversation text
 // (tests/api/http/telemetry.test.mjs checks the request log for that).
-// Thread-safe: each line goes out in one write(2).
+// Thread-safe: each line goes out whole, never interleaved with another.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -18,6 +19,7 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 enum class LogFormat { kJson, kText };
 
 // One field of an event: a string, an integer, a real number or a boolean.
+// The key is an identifier ([a-z_]), written as given.
 struct LogField {
   enum class Kind { kString, kInt, kDouble, kBool };
   LogField(std::string_view k, std::string_view v) : key(k), kind(Kind::kString), str(v) {}
@@ -41,10 +43,11 @@ class Logger {
  public:
   ~Logger();
   // Before the threads that log start (not synchronized with Log).
-  // `buffered`: info and debug lines collect in a buffer per thread that a
-  // background thread writes out every 50 ms (or when it holds 64 KiB), so
-  // that a request's line costs no system call; warn and error lines go out
-  // at once, after what their thread buffered. Flush() writes everything.
+  // `buffered`: info and debug lines go to a ring buffer of the thread's own
+  // (no lock, no allocation, no system call) that a background thread writes
+  // out every 10 to 50 ms; a thread whose ring is full writes it out itself.
+  // Warn and error lines go out at once, after what their thread buffered.
+  // Flush() writes everything. Unbuffered: one write(2) a line.
   void Configure(LogLevel level, LogFormat format, int fd = 2, bool buffered = false);
   bool Enabled(LogLevel level) const { return level >= level_ && level_ != LogLevel::kOff; }
   LogFormat format() const { return format_; }
@@ -52,6 +55,11 @@ class Logger {
   // Writes `{"time":"…","level":"info","event":EVENT,FIELDS…}` (or
   // `TIME LEVEL EVENT key=value…`) if `level` is enabled.
   void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) const;
+  // The same, stamped with `at`, a steady_clock reading the caller already
+  // has (the end of a request), so that the line reads no clock of its own:
+  // the wall time is `at` plus an offset each thread re-reads once a second.
+  void LogAt(std::chrono::steady_clock::time_point at, LogLevel level, std::string_view event,
+             std::initializer_list<LogField> fields) const;
 
   // Writes out every buffered line (before exit).
   void Flush() const;
@@ -59,6 +67,9 @@ class Logger {
  private:
   struct Buffer;
   Buffer* ThreadBuffer() const;
+  void Write(LogLevel level, int64_t unix_ms, std::string_view event,
+             std::initializer_list<LogField> fields) const;
+  void Push(Buffer* b, std::string_view line, bool now) const;
   void WriteAll(std::string_view data) const;
 
   LogLevel level_ = LogLevel::kInfo;

@@ -9,6 +9,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { intentTrainingCsv } from './intent_training.mjs';
+
 const bin = process.env.PARLEY_BIN;
 assert.ok(bin, 'PARLEY_BIN must point at build/parley');
 const dir = mkdtempSync(path.join(tmpdir(), 'parley-intents-serve-'));
@@ -29,27 +31,8 @@ function request(method, p, body) {
   });
 }
 
-// Small synthetic training set: three intents, varied phrasings.
-function trainingCsv() {
-  const rows = ['text,label'];
-  const intents = {
-    card_lost: ['i lost my card', 'my card is missing', 'cannot find my card anywhere', 'my card was stolen',
-      'someone stole my card', 'lost card please block it', 'i misplaced my bank card', 'block my lost card'],
-    refund_request: ['i want a refund', 'please refund my money', 'refund the charge', 'give me my money back',
-      'i need a refund for this order', 'how do i get a refund', 'can you refund me', 'refund please'],
-    change_address: ['i moved and need to change my address', 'update my home address', 'change my postal address',
-      'my address changed', 'new address for my account', 'how do i update my address', 'edit my address', 'address update'],
-  };
-  for (let round = 0; round < 4; round++) {
-    for (const [label, texts] of Object.entries(intents)) {
-      for (const t of texts) rows.push(`${round ? t + ' ' + ['now', 'today', 'thanks', 'asap'][round] : t},${label}`);
-    }
-  }
-  return rows.join('\n') + '\n';
-}
-
 before(async () => {
-  writeFileSync(path.join(dir, 'train.csv'), trainingCsv());
+  writeFileSync(path.join(dir, 'train.csv'), intentTrainingCsv());
   const trained = spawnSync(bin, ['intents', 'train', '--examples', path.join(dir, 'train.csv'), '--model', model],
     { encoding: 'utf8' });
   assert.equal(trained.status, 0, trained.stderr);

@@ -1,16 +1,19 @@
 // The web UI (/ui/) in a real headless Chromium (Debian's `chromium`, driven
 // by puppeteer-core) against a live `parley serve` with authentication on:
 // type the key, filter and page the list, open a conversation, analyse it and
-// see the operation finish and the sentiment chart, see an API error as the
-// API returned it, the dashboard; times the 500-turn conversation page.
+// see the operation finish and the sentiment chart and the intents with their
+// confidence, search transcripts for text, see an API error as the API
+// returned it, the dashboard with sentiment and top intents; times the
+// 500-turn conversation page.
 // Screenshots go to $UI_SCREENSHOT_DIR (ctest: build/ui-screenshots).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
+import { intentTrainingCsv } from '../cli/intent_training.mjs';
 import { findParleyBinary, startServer } from './harness.mjs';
 
 const found = findParleyBinary('ui.test.mjs');
@@ -59,7 +62,12 @@ before(async () => {
   const out = execFileSync(found.bin, ['keys', 'create', '--data-dir', dataDir, '--tenant', 'acme', '--role', 'admin'], { encoding: 'utf8' });
   key = out.trim().split('\n').pop().trim();
   assert.match(key, /^prly_/);
-  server = await startServer(found.bin, dataDir);
+  // A small intent model for the tenant, so that analyses report intents
+  // (with their confidence) for the conversation page and the dashboard.
+  const model = path.join(dataDir, 'intents.model');
+  writeFileSync(path.join(dataDir, 'train.csv'), intentTrainingCsv());
+  execFileSync(found.bin, ['intents', 'train', '--examples', path.join(dataDir, 'train.csv'), '--model', model]);
+  server = await startServer(found.bin, dataDir, ['--intent-model', `acme=${model}`, '--intent-threshold', '0.3']);
   base = `http://127.0.0.1:${server.port}`;
 
   await call('POST', `${L}/phraseMatchers`, {
@@ -203,7 +211,39 @@ test('key, list, paging and filters', async () => {
   await page.screenshot({ path: path.join(SHOTS, '2-filtered.png'), fullPage: true });
 });
 
-test('a conversation: analyse, see the operation finish and the sentiment chart', async () => {
+test('text search over transcripts, within the filter, with marked snippets', async () => {
+  const search = async (text, predicate) => {
+    await page.$eval('input[name=text]', (el) => { el.value = ''; });
+    await page.type('input[name=text]', text);
+    await page.click('#apply');
+    return waitRows(predicate);
+  };
+  await page.$eval('input[name=from]', (el) => { el.value = ''; });
+  await page.$eval('input[name=to]', (el) => { el.value = ''; });
+  await page.$eval('input[name=agent]', (el) => { el.value = ''; });
+  let ids = await search('paris', () => document.querySelector('#filter-text').textContent.includes('text: paris') && document.querySelector('#search-status').textContent.includes('match'));
+  assert.deepEqual(ids, ['call-fraud']);
+  assert.match(await page.$eval('#rows tr[data-id="call-fraud"] .snippet', (e) => e.innerHTML), /used my card in <mark class="found">Paris<\/mark>/);
+  assert.match(await page.$eval('#search-status', (e) => e.textContent), /^1 match in 28 conversations searched \(all that the filter matches\)/);
+  // Every word is required, in any case; a 500-turn call is searched too.
+  ids = await search('REFUND want', () => document.querySelector('#filter-text').textContent.includes('text: refund want') && document.querySelector('#search-status').textContent.includes('match'));
+  assert.deepEqual(ids.sort(), ['big-call', 'call-fraud']);
+  // The stored text is searched: a redacted address is not found.
+  ids = await search('jane.doe', () => document.querySelector('#filter-text').textContent.includes('text: jane.doe') && document.querySelector('#search-status').textContent.includes('match'));
+  assert.deepEqual(ids, ['chat-billing']);
+  // Within the Insights filter: the search only reads what it matches.
+  await page.type('input[name=labels]', 'queue=fraud');
+  ids = await search('refund', () => document.querySelector('#filter-text').textContent.includes('fraud') && document.querySelector('#search-status').textContent.includes('match'));
+  assert.deepEqual(ids, ['call-fraud']);
+  assert.match(await page.$eval('#search-status', (e) => e.textContent), /^1 match in 1 conversations searched/);
+  await page.screenshot({ path: path.join(SHOTS, '2b-search.png'), fullPage: true });
+  await page.$eval('input[name=labels]', (el) => { el.value = ''; });
+  await page.$eval('input[name=text]', (el) => { el.value = ''; });
+  await page.click('#apply');
+  await waitRows(() => document.querySelector('#search-status').textContent === '' && document.querySelectorAll('#rows tr[data-id]').length === 25);
+});
+
+test('a conversation: analyse, see the operation finish, the sentiment chart and intents with confidence', async () => {
   await page.$eval('input[name=agent]', (el) => { el.value = ''; });
   await page.$eval('input[name=from]', (el) => { el.value = ''; });
   await page.$eval('input[name=to]', (el) => { el.value = ''; });
@@ -227,6 +267,17 @@ test('a conversation: analyse, see the operation finish and the sentiment chart'
   assert.match(await page.$eval('#transcript', (e) => e.innerHTML), /<span class="hit">≈ Refund<\/span>/);
   assert.doesNotMatch(await page.$eval('#summary', (e) => e.textContent), /^Summary—$/);
   assert.ok(await page.$('#time-bar'));
+  // "I want a refund" gets the model's intent, with its confidence on the
+  // turn (from intentMatchData.confidence, ADR 0020) and in the table.
+  const turnIntent = await page.$eval('#transcript #t1 .hit.intent', (e) => e.textContent);
+  const m = /^intent: refund_request (0\.\d\d|1\.00)$/.exec(turnIntent);
+  assert.ok(m, turnIntent);
+  const row = await page.$$eval('#intents tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  const onTurns = await page.$$eval('#transcript .hit.intent', (els) => els.map((e) => e.textContent));
+  assert.ok(onTurns.every((t) => t.startsWith('intent: refund_request ')), onTurns.join());
+  const highest = Math.max(...onTurns.map((t) => Number(t.split(' ').pop()))).toFixed(2);
+  assert.deepEqual(row, [['refund_request', highest, String(onTurns.length)]]);
+  assert.ok(Number(m[1]) >= 0.3, 'at or above the threshold');
   await page.screenshot({ path: path.join(SHOTS, '3-conversation.png'), fullPage: true });
 });
 
@@ -260,11 +311,28 @@ test('an API error is shown as the API returned it', async () => {
 
 test('dashboard from calculateStats', async () => {
   await page.evaluate(() => sessionStorage.removeItem('parley.filters'));
+  // chat-billing's analysis (started by the first test) has finished.
+  for (let i = 0; (await call('GET', `${L}/conversations:calculateStats`)).analyzedConversationCount !== 3; i++) {
+    assert.ok(i < 100, 'three analysed conversations');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await page.goto(`${base}/ui/#/dashboard`);
   await page.waitForSelector('body[data-dashboard="ready"]');
   assert.equal(await page.$eval('#kpi-count', (e) => e.textContent), '28');
   assert.ok(await page.$('#series-chart rect'));
   assert.match(await page.$eval('#matches-chart', (e) => e.textContent), /Refund/);
+  // Parley's calculateStats extensions (ADR 0030): analysed conversations
+  // (big-call, call-fraud, chat-billing), their average sentiment, the
+  // average per interval, intents by conversations.
+  const stats = await call('GET', `${L}/conversations:calculateStats`);
+  assert.equal(stats.analyzedConversationCount, 3);
+  assert.equal(await page.$eval('#kpi-analyzed', (e) => e.textContent), '3');
+  const shown = await page.$eval('#kpi-sentiment', (e) => e.textContent);
+  assert.match(shown, /^[+-]?\d\.\d\d$/);
+  assert.equal(Number(shown), Number(stats.averageSentiment.toFixed(2)));
+  assert.ok(await page.$('#sentiment-series circle.pt'));
+  assert.ok(stats.intentMatches.refund_request >= 2, JSON.stringify(stats.intentMatches));
+  assert.match(await page.$eval('#intents-chart', (e) => e.textContent), new RegExp(`refund_request\\s*${stats.intentMatches.refund_request}`));
   await page.screenshot({ path: path.join(SHOTS, '5-dashboard.png'), fullPage: true });
 });
 

@@ -11,6 +11,7 @@
 #include "api/google/errors.h"
 #include "api/google/request.h"
 #include "core/absl_compat.h"
+#include "dialogflow_v2/dialogflow.pb.h"
 
 namespace parley::dialogflow_v2 {
 namespace {
@@ -34,6 +35,13 @@ class DialogflowDialect : public api::Dialect {
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
     return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+  }
+  // analyzeContent (with and without a location).
+  BodyTypes BodyTypesOf(http::Method method, std::string_view pattern) const override {
+    if (method == http::Method::kPost && absl::EndsWith(Sv(pattern), ":analyzeContent")) {
+      return {AnalyzeContentRequest::descriptor(), AnalyzeContentResponse::descriptor()};
+    }
+    return {};
   }
   // No admin routes: every route reads (viewer) or writes one tenant's
   // conversations and profiles (editor).

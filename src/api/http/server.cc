@@ -741,7 +741,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     record.request_id = request_id_;
     record.status = response.status;
     record.response_bytes = response.body.size();
-    record.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    record.done = Clock::now();
+    record.seconds = std::chrono::duration<double>(record.done - started_).count();
     observer->OnDone(record);
   }
 

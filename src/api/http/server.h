@@ -1,6 +1,7 @@
 // The HTTP/1.1 server: keep-alive connections, limits, graceful drain.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,9 @@ struct RequestRecord {
   int status = 0;
   size_t response_bytes = 0;  // the response body
   double seconds = 0;         // from the request read whole to its response ready to write
+  // When the response was ready (the reading `seconds` ends at), for
+  // stamping a log line without reading the clock again.
+  std::chrono::steady_clock::time_point done;
 };
 
 // Follows every request the server answers (request log, metrics). Calls

@@ -9,6 +9,7 @@
 #include "api/google/request.h"
 #include "api/insights_v1/routes.h"
 #include "core/absl_compat.h"
+#include "insights_v1/insights.pb.h"
 
 namespace parley::insights_v1 {
 namespace {
@@ -32,6 +33,27 @@ class InsightsDialect : public api::Dialect {
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
     return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+  }
+
+  // Conversations (create, list, get, update), upload and statistics.
+  BodyTypes BodyTypesOf(http::Method method, std::string_view pattern) const override {
+    using http::Method;
+    const auto p = Sv(pattern);
+    if (absl::EndsWith(p, "/conversations")) {
+      if (method == Method::kPost) return {Conversation::descriptor(), Conversation::descriptor()};
+      if (method == Method::kGet) return {nullptr, ListConversationsResponse::descriptor()};
+    }
+    if (absl::EndsWith(p, "/conversations/{conversation}")) {
+      if (method == Method::kPatch) return {Conversation::descriptor(), Conversation::descriptor()};
+      if (method == Method::kGet) return {nullptr, Conversation::descriptor()};
+    }
+    if (method == Method::kPost && absl::EndsWith(p, "/conversations:upload")) {
+      return {UploadConversationRequest::descriptor(), nullptr};
+    }
+    if (method == Method::kGet && absl::EndsWith(p, "/conversations:calculateStats")) {
+      return {nullptr, CalculateStatsResponse::descriptor()};
+    }
+    return {};
   }
 
   // Bulk delete and settings changes (the default TTL, redaction and analysis

@@ -2,7 +2,8 @@
 //   GET .../conversations:calculateStats?filter=...   CalculateStatsResponse
 // Computed on request by paging through the matching conversations (1000 a
 // page, in creation order); a conversation's latest analysis is read only
-// when it has one (for the phrase matcher counts). Semantics in
+// when it has one (for the phrase matcher counts and Parley's extensions:
+// average sentiment, intent counts; ADR 0030). Semantics in
 // docs/insights-export.md.
 #include <algorithm>
 #include <cmath>
@@ -73,13 +74,17 @@ class StatsHandler {
     query.page_size = 1000;
     query.now_us = core::NowMicros();
 
-    int64_t count = 0, with_duration = 0, duration_sum_us = 0, turns = 0;
+    int64_t count = 0, with_duration = 0, duration_sum_us = 0, turns = 0, analyzed = 0;
+    double sentiment_sum = 0;
     std::vector<int64_t> created;  // ascending (the query's order)
+    std::vector<float> sentiment;  // beside `created`: the latest analysis's overall score, or NaN
     std::map<std::string, int64_t> matcher_counts;  // resource name -> conversations
+    std::map<std::string, int64_t> intent_counts;   // display name -> conversations
     absl::flat_hash_set<std::string> seen;
     absl::Status scanned = s_.conversations->ForEach(query, [&](const core::Conversation& c) {
       ++count;
       created.push_back(c.create_time_us());
+      sentiment.push_back(std::nanf(""));
       if (c.has_duration_us()) {
         ++with_duration;
         duration_sum_us += c.duration_us();
@@ -93,6 +98,14 @@ class StatsHandler {
         if (!seen.insert(m.matcher_id()).second) continue;
         ++matcher_counts[PhraseMatcherName(c.tenant(), c.scope(), m.matcher_id())];
       }
+      seen.clear();
+      for (const core::IntentMatch& m : a->result().intents()) {
+        const std::string& name = m.display_name().empty() ? m.intent_id() : m.display_name();
+        if (seen.insert(name).second) ++intent_counts[name];
+      }
+      ++analyzed;
+      sentiment.back() = a->result().overall_sentiment().score();
+      sentiment_sum += sentiment.back();
       return true;
     });
     if (!scanned.ok()) return Error(scanned);
@@ -108,6 +121,9 @@ class StatsHandler {
           Clamp32(static_cast<int64_t>(std::llround(static_cast<double>(turns) / count))));
     }
     for (const auto& [name, n] : matcher_counts) (*out.mutable_custom_highlighter_matches())[name] = Clamp32(n);
+    out.set_analyzed_conversation_count(Clamp32(analyzed));
+    if (analyzed > 0) out.set_average_sentiment(static_cast<float>(sentiment_sum / static_cast<double>(analyzed)));
+    for (const auto& [name, n] : intent_counts) (*out.mutable_intent_matches())[name] = Clamp32(n);
     // Smart highlighters and issue models do not exist in Parley: those maps stay empty.
     if (!created.empty()) {
       const int64_t step = IntervalFor(created.back() - created.front());
@@ -117,11 +133,18 @@ class StatsHandler {
       const int64_t last = FloorTo(created.back(), step);
       size_t i = 0;
       for (int64_t start = first; start <= last; start += step) {
-        int64_t n = 0;
-        while (i < created.size() && created[i] < start + step) ++n, ++i;
+        int64_t n = 0, scored = 0;
+        double sum = 0;
+        for (; i < created.size() && created[i] < start + step; ++i) {
+          ++n;
+          if (std::isnan(sentiment[i])) continue;
+          ++scored;
+          sum += sentiment[i];
+        }
         auto* point = series->add_points();
         SetTimestamp(start, point->mutable_start_time());
         point->set_conversation_count(Clamp32(n));
+        if (scored > 0) point->set_average_sentiment(static_cast<float>(sum / static_cast<double>(scored)));
       }
     }
     return Json(out, *q);

@@ -56,6 +56,13 @@ async function stop(server) {
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
 }
 
+// Request lines are written by a background thread every 10-50 ms: waits
+// (up to 10 s, for a loaded machine) until the log holds what `done` wants.
+async function logHas(server, done) {
+  for (let i = 0; i < 500 && !done(server.log()); i++) await new Promise((r) => setTimeout(r, 20));
+  return server.log();
+}
+
 const jsonLines = (text) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 
 const SECRET_TEXT = 'my card number is 4111 and I am furious about Zanzibar';
@@ -97,7 +104,8 @@ test('one JSON line per request, request ids, operation states, no secret or con
       if (JSON.parse(o.body).done) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await logHas(server, (log) => log.includes(`"request_id":"${get.headers['x-request-id']}"`) &&
+      jsonLines(log).filter((l) => l.event === 'operation').length >= 3);
     const lines = jsonLines(server.log());
     const requests = lines.filter((l) => l.event === 'request');
     const byId = requests.find((l) => l.request_id === 'client-id-42');
@@ -128,15 +136,20 @@ test('one JSON line per request, request ids, operation states, no secret or con
 
 test('--log-format text and --log-level warn', async () => {
   const server = await serve(path.join(tmp, 'text'), '--log-format', 'text');
-  await request(server.port, 'GET', '/healthz');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.match(server.log(), /^\S+Z info request request_id=[0-9a-f]{16} .*route=\/healthz status=200 /m);
-  await stop(server);
+  try {
+    await request(server.port, 'GET', '/healthz');
+    const log = await logHas(server, (text) => text.includes(' info request '));
+    assert.match(log, /^\S+Z info request request_id=[0-9a-f]{16} .*route=\/healthz status=200 /m);
+  } finally {
+    await stop(server);
+  }
   const quiet = await serve(path.join(tmp, 'quiet'), '--log-level', 'warn');
-  await request(quiet.port, 'GET', '/healthz');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(!/"event":"request"/.test(quiet.log()));
-  await stop(quiet);
+  try {
+    await request(quiet.port, 'GET', '/healthz');
+  } finally {
+    await stop(quiet);  // writes out whatever was buffered
+  }
+  assert.ok(!/request/.test(quiet.log().replace(/^parley: .*$/gm, '')), quiet.log());
   const bad = spawnSync(BIN, ['serve', '--log-format', 'xml', '--data-dir', path.join(tmp, 'bad')], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--log-format/);
@@ -301,6 +314,98 @@ test('/openapi/{dialect}.json: a valid OpenAPI 3.1 document per dialect, listed 
     const insights = JSON.parse((await request(server.port, 'GET', '/openapi/insights_v1.json')).body);
     assert.ok(insights.paths['/v1/projects/{project}/locations/{location}/conversations'].post);
     assert.equal((await request(server.port, 'GET', '/openapi/nope.json')).status, 404);
+  } finally {
+    await stop(server);
+  }
+});
+
+// A small JSON Schema check of what the OpenAPI documents use ($ref, type,
+// properties, items, additionalProperties, enum, anyOf, allOf, pattern),
+// strict about properties: every key of a body must be declared, so that a
+// schema missing a field the server prints (or takes) fails.
+function schemaErrors(doc, schema, value, at = '$') {
+  if (schema.$ref) return schemaErrors(doc, doc.components.schemas[schema.$ref.split('/').pop()], value, at);
+  if (schema.allOf) return schema.allOf.flatMap((s) => schemaErrors(doc, s, value, at));
+  if (schema.anyOf) {
+    const each = schema.anyOf.map((s) => schemaErrors(doc, s, value, at));
+    return each.some((e) => e.length === 0) ? [] : each.flat();
+  }
+  const kind = Array.isArray(value) ? 'array' : value === null ? 'null'
+    : Number.isInteger(value) ? 'integer' : typeof value;
+  const types = schema.type === undefined ? null : [].concat(schema.type);
+  if (types && !types.includes(kind) && !(kind === 'integer' && types.includes('number'))) {
+    return [`${at}: ${kind}, want ${types}`];
+  }
+  if (schema.enum && !schema.enum.includes(value)) return [`${at}: ${value} not in the enum`];
+  if (schema.pattern && !new RegExp(schema.pattern).test(value)) return [`${at}: ${value} !~ ${schema.pattern}`];
+  if (kind === 'array' && schema.items) return value.flatMap((v, i) => schemaErrors(doc, schema.items, v, `${at}[${i}]`));
+  if (kind !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const sub = schema.properties?.[k] ?? schema.additionalProperties;
+    if (sub === undefined) return schema.properties ? [`${at}.${k}: not in the schema`] : [];
+    return schemaErrors(doc, sub, v, `${at}.${k}`);
+  });
+}
+
+test('OpenAPI body schemas: Insights conversations and Dialogflow analyzeContent, field by field, match what the server takes and prints', async () => {
+  const server = await serve(path.join(tmp, 'openapi-bodies'));
+  const call = async (method, p, body) => {
+    const res = await request(server.port, method, p, { body });
+    assert.equal(res.status, 200, `${method} ${p}: ${res.body}`);
+    return JSON.parse(res.body);
+  };
+  try {
+    const insights = JSON.parse((await request(server.port, 'GET', '/openapi/insights_v1.json')).body);
+    const conversations = insights.paths['/v1/projects/{project}/locations/{location}/conversations'];
+    const one = insights.paths['/v1/projects/{project}/locations/{location}/conversations/{conversation}'];
+    const bodyOf = (op) => op.requestBody.content['application/json'].schema;
+    const okOf = (op) => op.responses['200'].content['application/json'].schema;
+    assert.deepEqual(bodyOf(conversations.post), { $ref: '#/components/schemas/parley.insights_v1.Conversation' });
+    assert.deepEqual(okOf(one.get), { $ref: '#/components/schemas/parley.insights_v1.Conversation' });
+    assert.deepEqual(okOf(conversations.get), { $ref: '#/components/schemas/parley.insights_v1.ListConversationsResponse' });
+    const conv = insights.components.schemas['parley.insights_v1.Conversation'];
+    assert.deepEqual(conv.properties.startTime, { type: 'string', format: 'date-time' });
+    assert.deepEqual(conv.properties.labels, { type: 'object', additionalProperties: { type: 'string' } });
+    assert.ok(conv.properties.medium.anyOf[0].enum.includes('PHONE_CALL'));
+    assert.match(conv.properties.duration.pattern, /s\$$/);
+    // Parley's additions are marked (ADR 0020, 0030).
+    const stats = insights.paths['/v1/projects/{project}/locations/{location}/conversations:calculateStats'];
+    const statsSchema = insights.components.schemas[okOf(stats.get).$ref.split('/').pop()];
+    assert.match(statsSchema.properties.intentMatches.description, /Parley extension/);
+    assert.equal(statsSchema.properties.conversationCount.type, 'integer');
+
+    const L = '/v1/projects/p/locations/us';
+    const sent = { medium: 'CHAT', agentId: 'a-1', labels: { queue: 'x' }, startTime: '2024-05-01T10:00:00Z',
+      languageCode: 'en-US', transcript: { transcriptSegments: [
+        { text: 'I want a refund', messageTime: '2024-05-01T10:00:05Z', segmentParticipant: { role: 'END_USER', userId: 'c' } },
+        { text: 'Sure', segmentParticipant: { role: 'HUMAN_AGENT' }, channelTag: 2 }] } };
+    assert.deepEqual(schemaErrors(insights, bodyOf(conversations.post), sent), []);
+    const created = await call('POST', `${L}/conversations?conversationId=conv-0001`, sent);
+    assert.deepEqual(schemaErrors(insights, okOf(conversations.post), created), []);
+    assert.ok(Object.keys(created).length >= 8, Object.keys(created).join());
+    assert.deepEqual(schemaErrors(insights, okOf(one.get), await call('GET', `${L}/conversations/conv-0001`)), []);
+    assert.deepEqual(schemaErrors(insights, okOf(conversations.get), await call('GET', `${L}/conversations?view=FULL`)), []);
+    assert.deepEqual(schemaErrors(insights, okOf(stats.get), await call('GET', `${L}/conversations:calculateStats`)), []);
+    // The check can fail: an undeclared field or a wrong type is reported.
+    assert.deepEqual(schemaErrors(insights, bodyOf(conversations.post), { nope: 1, turnCount: 'x' }).length, 2);
+
+    const df = JSON.parse((await request(server.port, 'GET', '/openapi/dialogflow_v2.json')).body);
+    const analyze = Object.entries(df.paths).filter(([p]) => p.endsWith(':analyzeContent')).map(([, item]) => item.post);
+    assert.equal(analyze.length, 2, 'with and without a location');
+    for (const op of analyze) {
+      assert.deepEqual(bodyOf(op), { $ref: '#/components/schemas/parley.dialogflow_v2.AnalyzeContentRequest' });
+      assert.deepEqual(okOf(op), { $ref: '#/components/schemas/parley.dialogflow_v2.AnalyzeContentResponse' });
+    }
+    const D = '/v2/projects/p/locations/us-central1';
+    const profile = await call('POST', `${D}/conversationProfiles`, { displayName: 'p',
+      humanAgentAssistantConfig: { messageAnalysisConfig: { enableSentimentAnalysis: true } } });
+    await call('POST', `${D}/conversations?conversationId=chat-0001`, { conversationProfile: profile.name });
+    const user = await call('POST', `${D}/conversations/chat-0001/participants`, { role: 'END_USER' });
+    const ask = { textInput: { text: 'I was charged twice', languageCode: 'en-US' }, requestId: 'r-1' };
+    assert.deepEqual(schemaErrors(df, bodyOf(analyze[0]), ask), []);
+    const answer = await call('POST', `/v2/${user.name}:analyzeContent`, ask);
+    assert.ok(answer.message.sentimentAnalysis, JSON.stringify(answer));
+    assert.deepEqual(schemaErrors(df, okOf(analyze[0]), answer), []);
   } finally {
     await stop(server);
   }
