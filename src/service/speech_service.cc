@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<SpeechService>> SpeechService::Create(SpeechConfi
   }
   audio::PocketsphinxOptions o;
   o.model_dir = s->config_.model_dir;
+  o.mode = s->config_.asr_mode;
   o.decoder_options = s->config_.decoder_options;
   o.preload = s->config_.preload_model;
   auto r = audio::PocketsphinxRecognizer::Create(std::move(o));

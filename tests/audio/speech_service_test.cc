@@ -40,6 +40,45 @@ TEST(SpeechServiceTest, EmbeddedRecogniserGivesTimedWords) {
   }
 }
 
+// Both modes of the embedded engine read the same card, with word times.
+TEST(SpeechServiceTest, FastAndAccurateModesBothRecognise) {
+  std::string card = ReadFile("/usr/share/pocketsphinx/test/data/cards/005.wav");
+  std::vector<std::string> expected = {"eight", "of", "spades", "four", "of", "clubs", "seven", "of", "hearts"};
+  for (const char* mode : {"fast", "accurate"}) {
+    SCOPED_TRACE(mode);
+    SpeechConfig config;
+    config.asr_mode = mode;
+    auto speech = SpeechService::Create(config);
+    ASSERT_TRUE(speech.ok()) << speech.status();
+    auto result = (*speech)->Transcribe(card, {});
+    ASSERT_TRUE(result.ok()) << result.status();
+    std::vector<std::string> words;
+    for (const SpeechWord& w : result->words) words.push_back(w.text);
+    EXPECT_EQ(words, expected);
+    ASSERT_FALSE(result->words.empty());
+    EXPECT_GT(result->words.back().end_us, result->words.front().start_us);
+  }
+}
+
+// An unknown mode, or a decoder option pocketsphinx does not know (over
+// either mode), fails Create with a message that names it.
+TEST(SpeechServiceTest, BadModeOrDecoderOptionIsAClearError) {
+  struct Case {
+    const char* mode;
+    const char* options;
+    const char* message;
+  };
+  for (const Case& c : {Case{"turbo", "", "\"turbo\" (fast or accurate)"},
+                        Case{"fast", "-maxhmmpf 2000 -nosuchoption 1", "-nosuchoption"}}) {
+    SpeechConfig config;
+    config.asr_mode = c.mode;
+    config.decoder_options = c.options;
+    auto speech = SpeechService::Create(config);
+    EXPECT_EQ(speech.status().code(), absl::StatusCode::kFailedPrecondition) << c.mode;
+    EXPECT_NE(speech.status().message().find(c.message), std::string::npos) << speech.status();
+  }
+}
+
 TEST(SpeechServiceTest, RefusesOtherLanguagesAndBadAudio) {
   auto speech = SpeechService::Create(SpeechConfig{});
   ASSERT_TRUE(speech.ok()) << speech.status();
