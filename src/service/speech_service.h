@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,10 @@ struct SpeechOptions {
   // Set when a client may send headerless samples: bytes that do not start
   // like a recording file are read as mono samples of this format.
   std::optional<audio::RawFormat> raw_format;
+  // Embedded engine: "fast" or "accurate" for this recording (a dialect's
+  // own setting, e.g. a high-speed transcription mode); empty = the
+  // server's SpeechConfig::asr_mode. Ignored by an endpoint.
+  std::string asr_mode;
 };
 
 struct SpeechConfig {
@@ -98,8 +103,14 @@ class SpeechService {
  private:
   explicit SpeechService(SpeechConfig config);
 
+  // The embedded recogniser of `mode` (the configured one, or the other one
+  // made on first use); INVALID_ARGUMENT for an unknown mode.
+  absl::StatusOr<const audio::Recognizer*> RecognizerFor(const std::string& mode) const;
+
   SpeechConfig config_;
-  std::unique_ptr<audio::Recognizer> recognizer_;      // embedded engine
+  std::unique_ptr<audio::Recognizer> recognizer_;      // embedded engine, config_.asr_mode
+  mutable std::mutex other_mode_mu_;
+  mutable std::unique_ptr<audio::Recognizer> other_mode_;  // the other mode, made on first use
   std::unique_ptr<audio::TranscriptionClient> client_;  // endpoint, when configured
 };
 
