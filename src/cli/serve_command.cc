@@ -106,7 +106,7 @@ struct ServeFlags {
   std::vector<std::string> allowed_hosts, cors_origins;
   // Speech recognition (service::SpeechService): embedded, or an endpoint.
   std::string asr_endpoint, asr_model = "whisper-1", asr_model_dir = "/usr/share/pocketsphinx/model/en-us";
-  std::string asr_decoder_options;
+  std::string asr_mode = "accurate", asr_decoder_options;
   int64_t asr_timeout_ms = 120'000;
   size_t max_audio_mb = 100;
   int64_t max_audio_seconds = 4 * 3600;
@@ -530,6 +530,7 @@ int Serve(const ServeFlags& flags) {
     speech_config.endpoint_model = flags.asr_model;
     speech_config.endpoint_timeout_ms = flags.asr_timeout_ms;
     speech_config.model_dir = flags.asr_model_dir;
+    speech_config.asr_mode = flags.asr_mode;
     speech_config.decoder_options = flags.asr_decoder_options;
     speech_config.max_audio_bytes = static_cast<int64_t>(flags.max_audio_mb) << 20;
     speech_config.max_duration_us = flags.max_audio_seconds * 1'000'000;
@@ -779,8 +780,12 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--asr-model-dir", serve->asr_model_dir,
                         "Embedded recogniser's model (pocketsphinx-en-us layout)")
       ->capture_default_str();
+  serve_cmd->add_option("--asr-mode", serve->asr_mode,
+                        "Embedded recogniser: accurate, or fast (2x the speed, more word errors)")
+      ->check(CLI::IsMember({"fast", "accurate"}))
+      ->capture_default_str();
   serve_cmd->add_option("--asr-decoder-options", serve->asr_decoder_options,
-                        "Extra pocketsphinx decoder arguments, e.g. \"-topn 2\"");
+                        "Extra pocketsphinx decoder arguments over --asr-mode's, e.g. \"-topn 2\"");
   serve_cmd->add_flag("--no-asr", serve->no_asr, "Disable speech recognition (audio is refused)");
   serve_cmd->add_option("--max-audio-mb", serve->max_audio_mb, "Largest recording transcribed")
       ->capture_default_str();

@@ -5,7 +5,7 @@
 // the transcript with per-word times, confidences and channels.
 //
 //   parley transcribe [--mono] [--json] [--asr-endpoint URL [--asr-timeout-ms MS]]
-//                     [--asr-decoder-options "..."] FILE...
+//                     [--asr-mode fast|accurate] [--asr-decoder-options "..."] FILE...
 //
 // Exit codes: 0 done, 1 a file could not be read or transcribed.
 #include <ctime>
@@ -103,8 +103,12 @@ void AddTranscribe(CLI::App& app) {
   sub->add_option("--asr-model", flags.config.endpoint_model, "Model name sent to --asr-endpoint");
   sub->add_option("--asr-timeout-ms", flags.config.endpoint_timeout_ms, "Timeout of one --asr-endpoint request");
   sub->add_option("--asr-model-dir", flags.config.model_dir, "Embedded recogniser's model directory");
+  sub->add_option("--asr-mode", flags.config.asr_mode,
+                  "Embedded recogniser: accurate, or fast (2x the speed, more word errors)")
+      ->check(CLI::IsMember({"fast", "accurate"}))
+      ->capture_default_str();
   sub->add_option("--asr-decoder-options", flags.config.decoder_options,
-                  "Extra pocketsphinx decoder arguments, e.g. \"-topn 2\"");
+                  "Extra pocketsphinx decoder arguments over --asr-mode's, e.g. \"-topn 2\"");
   sub->callback([] {
     int code = RunTranscribe(flags);
     if (code != 0) throw CLI::RuntimeError(code);

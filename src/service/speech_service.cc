@@ -74,6 +74,17 @@ std::string PunctuatedText(const std::vector<const SpeechWord*>& words) {
   return absl::StrJoin(parts, " ");
 }
 
+absl::StatusOr<std::unique_ptr<audio::PocketsphinxRecognizer>> MakeRecognizer(const SpeechConfig& config,
+                                                                             const std::string& mode,
+                                                                             bool preload) {
+  audio::PocketsphinxOptions o;
+  o.model_dir = config.model_dir;
+  o.mode = mode;
+  o.decoder_options = config.decoder_options;
+  o.preload = preload;
+  return audio::PocketsphinxRecognizer::Create(std::move(o));
+}
+
 }  // namespace
 
 SpeechService::SpeechService(SpeechConfig config) : config_(std::move(config)) {}
@@ -89,14 +100,27 @@ absl::StatusOr<std::unique_ptr<SpeechService>> SpeechService::Create(SpeechConfi
     s->client_ = std::make_unique<audio::TranscriptionClient>(std::move(o));
     return s;
   }
-  audio::PocketsphinxOptions o;
-  o.model_dir = s->config_.model_dir;
-  o.decoder_options = s->config_.decoder_options;
-  o.preload = s->config_.preload_model;
-  auto r = audio::PocketsphinxRecognizer::Create(std::move(o));
+  auto r = MakeRecognizer(s->config_, s->config_.asr_mode, s->config_.preload_model);
   if (!r.ok()) return r.status();
   s->recognizer_ = std::move(*r);
   return s;
+}
+
+absl::StatusOr<const audio::Recognizer*> SpeechService::RecognizerFor(const std::string& mode) const {
+  if (mode.empty() || mode == config_.asr_mode) return recognizer_.get();
+  if (audio::DecoderOptionsOfMode(mode) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown speech recognition mode \"", mode, "\" (fast or accurate)"));
+  }
+  std::lock_guard<std::mutex> lock(other_mode_mu_);
+  if (other_mode_ == nullptr) {
+    // Two modes only: the other one is `mode`. Its model loads on its first
+    // recording, as the configured one's may.
+    auto r = MakeRecognizer(config_, mode, /*preload=*/false);
+    if (!r.ok()) return r.status();
+    other_mode_ = std::move(*r);
+  }
+  return other_mode_.get();
 }
 
 absl::StatusOr<SpeechResult> SpeechService::Transcribe(std::string_view audio_bytes,
@@ -131,9 +155,11 @@ absl::StatusOr<SpeechResult> SpeechService::Transcribe(std::string_view audio_by
           "the embedded speech recogniser knows English (en-US) only, not \"", options.language,
           "\"; run parley with --asr-endpoint for other languages"));
     }
-    result.engine = recognizer_->name();
+    auto recognizer = RecognizerFor(options.asr_mode);
+    if (!recognizer.ok()) return recognizer.status();
+    result.engine = (*recognizer)->name();
     for (size_t c = 0; c < decoded->channels.size(); ++c) {
-      auto words = recognizer_->Recognize(decoded->channels[c]);
+      auto words = (*recognizer)->Recognize(decoded->channels[c]);
       if (!words.ok()) return words.status();
       AddWords(*words, static_cast<int>(c) + 1, &result);
     }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,13 +48,20 @@ struct SpeechOptions {
   // Set when a client may send headerless samples: bytes that do not start
   // like a recording file are read as mono samples of this format.
   std::optional<audio::RawFormat> raw_format;
+  // Embedded engine: "fast" or "accurate" for this recording (a dialect's
+  // own setting, e.g. a high-speed transcription mode); empty = the
+  // server's SpeechConfig::asr_mode. Ignored by an endpoint.
+  std::string asr_mode;
 };
 
 struct SpeechConfig {
   // Embedded engine: pocketsphinx model directory (acoustic model, dictionary
   // and language model as Debian's pocketsphinx-en-us lays them out).
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
-  // Extra pocketsphinx arguments ("-topn 4"), over the defaults.
+  // Embedded engine's speed against accuracy: "accurate" (the default) or
+  // "fast" (docs/quality/speech.md); anything else fails Create.
+  std::string asr_mode = "accurate";
+  // Extra pocketsphinx arguments ("-topn 4"), over the mode's settings.
   std::string decoder_options;
   // Load the embedded model in Create (about 2 s) rather than on first use.
   bool preload_model = true;
@@ -69,16 +77,18 @@ struct SpeechConfig {
 
 class SpeechService {
  public:
-  // Fails (FAILED_PRECONDITION) when the embedded model's files are missing
-  // (or, with preload_model, cannot be loaded). Transcribe may be called from
+  // Fails (FAILED_PRECONDITION) when the embedded model's files are missing,
+  // the mode or decoder options are not valid (or, with preload_model, the
+  // model cannot be loaded). Transcribe may be called from
   // several threads; each concurrent call uses a decoder of its own.
   static absl::StatusOr<std::unique_ptr<SpeechService>> Create(SpeechConfig config);
   ~SpeechService();
   SpeechService(const SpeechService&) = delete;
   SpeechService& operator=(const SpeechService&) = delete;
 
-  // Blocking (about 1/7 of the audio's length on one core with the embedded
-  // engine, or up to the endpoint timeout): call it on the job queue or a
+  // Blocking (with the embedded engine about 1/7 to 1/12 of the audio's
+  // length on one core, 1/17 to 1/25 in the fast mode, less the more of it is
+  // silence; or up to the endpoint timeout): call it on the job queue or a
   // blocking pool, never on a network thread. Thread-safe.
   // Errors: INVALID_ARGUMENT for audio that cannot be decoded or exceeds the
   // limits (the message says which) and, with the embedded engine, for a
@@ -93,8 +103,14 @@ class SpeechService {
  private:
   explicit SpeechService(SpeechConfig config);
 
+  // The embedded recogniser of `mode` (the configured one, or the other one
+  // made on first use); INVALID_ARGUMENT for an unknown mode.
+  absl::StatusOr<const audio::Recognizer*> RecognizerFor(const std::string& mode) const;
+
   SpeechConfig config_;
-  std::unique_ptr<audio::Recognizer> recognizer_;      // embedded engine
+  std::unique_ptr<audio::Recognizer> recognizer_;      // embedded engine, config_.asr_mode
+  mutable std::mutex other_mode_mu_;
+  mutable std::unique_ptr<audio::Recognizer> other_mode_;  // the other mode, made on first use
   std::unique_ptr<audio::TranscriptionClient> client_;  // endpoint, when configured
 };
 

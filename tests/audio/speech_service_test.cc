@@ -1,11 +1,15 @@
 // SpeechService over the embedded recogniser (Debian's pocketsphinx-en-us and
-// a pocketsphinx-testdata recording), and TranscriptFromSpeech: turns,
+// pocketsphinx-testdata recordings) in both modes, and TranscriptFromSpeech: turns,
 // speakers, roles, casing and punctuation, duration.
 #include "service/speech_service.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace parley::service {
@@ -37,6 +41,104 @@ TEST(SpeechServiceTest, EmbeddedRecogniserGivesTimedWords) {
     EXPECT_LE(w.confidence, 1.0f);
     EXPECT_EQ(w.channel, 1);
     previous_end = w.end_us;
+  }
+}
+
+// Both modes of the embedded engine read the same card, with word times,
+// whether the mode is the server's or asked for by one recording; an unknown
+// mode asked for by a recording is INVALID_ARGUMENT.
+TEST(SpeechServiceTest, FastAndAccurateModesBothRecognise) {
+  std::string card = ReadFile("/usr/share/pocketsphinx/test/data/cards/005.wav");
+  std::vector<std::string> expected = {"eight", "of", "spades", "four", "of", "clubs", "seven", "of", "hearts"};
+  for (const char* server_mode : {"accurate", "fast"}) {
+    SpeechConfig config;
+    config.asr_mode = server_mode;
+    auto speech = SpeechService::Create(config);
+    ASSERT_TRUE(speech.ok()) << speech.status();
+    for (const char* mode : {"", "fast", "accurate"}) {
+      SCOPED_TRACE(absl::StrCat(server_mode, " server, recording mode \"", mode, "\""));
+      SpeechOptions options;
+      options.asr_mode = mode;
+      auto result = (*speech)->Transcribe(card, options);
+      ASSERT_TRUE(result.ok()) << result.status();
+      std::vector<std::string> words;
+      for (const SpeechWord& w : result->words) words.push_back(w.text);
+      EXPECT_EQ(words, expected);
+      ASSERT_FALSE(result->words.empty());
+      EXPECT_GT(result->words.back().end_us, result->words.front().start_us);
+    }
+    SpeechOptions turbo;
+    turbo.asr_mode = "turbo";
+    auto refused = (*speech)->Transcribe(card, turbo);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("\"turbo\" (fast or accurate)"), std::string::npos)
+        << refused.status();
+  }
+}
+
+// `pcm` (16 kHz) as headerless 8 kHz samples, telephone band: a 63-tap
+// windowed-sinc low-pass at 3.6 kHz, every second sample (as
+// bench/asr/asr_quality.py makes its 8 kHz copies).
+std::string TelephoneBand(const std::vector<int16_t>& pcm) {
+  constexpr int kTaps = 63;
+  constexpr double kPi = 3.14159265358979323846;
+  double h[kTaps];
+  for (int n = 0; n < kTaps; ++n) {
+    double t = n - (kTaps - 1) / 2.0;
+    double sinc = t == 0 ? 2 * 0.225 : std::sin(2 * kPi * 0.225 * t) / (kPi * t);
+    h[n] = sinc * (0.54 - 0.46 * std::cos(2 * kPi * n / (kTaps - 1)));
+  }
+  std::string out;
+  for (size_t i = 0; i < pcm.size(); i += 2) {
+    double acc = 0;
+    for (int n = 0; n < kTaps; ++n) {
+      int64_t j = static_cast<int64_t>(i) + n - kTaps / 2;
+      if (j >= 0 && j < static_cast<int64_t>(pcm.size())) acc += h[n] * pcm[j];
+    }
+    auto v = static_cast<int16_t>(std::clamp(std::lround(acc), -32768L, 32767L));
+    out.append(reinterpret_cast<const char*>(&v), 2);  // little-endian host
+  }
+  return out;
+}
+
+// The modes are different decoders: on an 8 kHz copy of a card the fast
+// mode's narrower search loses words that the accurate one finds.
+TEST(SpeechServiceTest, FastModePrunesHarderThanAccurate) {
+  auto card = audio::DecodeAudio(ReadFile("/usr/share/pocketsphinx/test/data/cards/001.wav"), {}, true);
+  ASSERT_TRUE(card.ok()) << card.status();
+  std::string telephone = TelephoneBand(card->channels[0]);
+  auto speech = SpeechService::Create(SpeechConfig{});
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  std::map<std::string, std::vector<std::string>> words;
+  for (const char* mode : {"accurate", "fast"}) {
+    SpeechOptions options;
+    options.raw_format = audio::RawFormat{audio::RawEncoding::kLinear16, 8000};
+    options.asr_mode = mode;
+    auto result = (*speech)->Transcribe(telephone, options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    for (const SpeechWord& w : result->words) words[mode].push_back(w.text);
+  }
+  EXPECT_EQ(words["accurate"], (std::vector<std::string>{"ten", "of", "clubs"}));
+  EXPECT_NE(words["fast"], words["accurate"]);
+  EXPECT_FALSE(words["fast"].empty());
+}
+
+// An unknown mode, or a decoder option pocketsphinx does not know (over
+// either mode), fails Create with a message that names it.
+TEST(SpeechServiceTest, BadModeOrDecoderOptionIsAClearError) {
+  struct Case {
+    const char* mode;
+    const char* options;
+    const char* message;
+  };
+  for (const Case& c : {Case{"turbo", "", "\"turbo\" (fast or accurate)"},
+                        Case{"fast", "-maxhmmpf 2000 -nosuchoption 1", "-nosuchoption"}}) {
+    SpeechConfig config;
+    config.asr_mode = c.mode;
+    config.decoder_options = c.options;
+    auto speech = SpeechService::Create(config);
+    EXPECT_EQ(speech.status().code(), absl::StatusCode::kFailedPrecondition) << c.mode;
+    EXPECT_NE(speech.status().message().find(c.message), std::string::npos) << speech.status();
   }
 }
 

@@ -67,6 +67,7 @@ test('every flag is checked: ports, counts, directories, files', () => {
     [['--auth-file', path.join(dir, 'missing.json')], /--auth-file/],
     [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', file], /cannot use the TLS certificate .*missing\.pem/],
     [['--log-level', 'loud'], /--log-level/],
+    [['--asr-mode', 'turbo'], /--asr-mode: turbo not in \{fast,accurate\}/],
   ];
   for (const [args, message] of refused) {
     const r = parley('serve', '--data-dir', data, ...args);

@@ -13,12 +13,28 @@
 
 namespace parley::audio {
 
-// Chosen on pocketsphinx-testdata's cards/ and goforward/numbers/something
-// recordings, at 16 kHz and decimated to 8 kHz (not the measured LibriVox and
-// FSDD sets): the same or better words than pocketsphinx's own defaults
-// there, 2 to 3 times faster (docs/QUALITY.md). Narrower beams and frame
-// skipping (-ds 2) are faster still but drop words, worst on 8 kHz calls.
-const char* const kDefaultDecoderOptions = "-topn 2 -maxhmmpf 3000 -maxwpf 5 -pl_window 10 -fwdflat no";
+// Both chosen on pocketsphinx-testdata's cards/, goforward and something
+// recordings at 16 kHz and decimated to 8 kHz (bench/asr/asr_quality.py
+// --sets tune), never on the LibriVox, FSDD or call sets measured in
+// docs/quality/speech.md.
+// accurate (the default): the same or better words than pocketsphinx's own
+// defaults there, 2 to 3 times faster.
+const char* const kAccurateDecoderOptions = "-topn 2 -maxhmmpf 3000 -maxwpf 5 -pl_window 10 -fwdflat no";
+// fast: at most 800 active HMMs a frame (the search, not the Gaussians, is
+// most of the time), narrower word-exit beams, and a phone-loop lookahead of
+// 5 frames with tighter beams. Twice the accurate mode's speed (17 to 20x real
+// time on one core, 25x on a call with pauses), but on read speech nearly
+// twice the word errors. Frame skipping (-ds 2) loses half the words of 8 kHz
+// audio.
+const char* const kFastDecoderOptions =
+    "-topn 2 -maxhmmpf 800 -maxwpf 3 -wbeam 1e-20 -lponlybeam 1e-20 -pl_window 5 -pl_beam 1e-5 "
+    "-pl_pbeam 1e-5 -fwdflat no";
+
+const char* DecoderOptionsOfMode(std::string_view mode) {
+  if (mode == "fast") return kFastDecoderOptions;
+  if (mode == "accurate") return kAccurateDecoderOptions;
+  return nullptr;
+}
 
 namespace {
 
@@ -94,10 +110,15 @@ absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::
           "speech model file ", p, " is missing (install pocketsphinx-en-us or set --asr-model-dir)"));
     }
   }
-  // "-name value" pairs, the caller's replacing the defaults of the same name.
+  const char* mode_options = DecoderOptionsOfMode(options.mode);
+  if (mode_options == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("unknown speech recognition mode \"", options.mode, "\" (fast or accurate)"));
+  }
+  // "-name value" pairs, the caller's replacing the mode's of the same name.
   std::vector<std::pair<std::string, std::string>> pairs = {
       {"-hmm", hmm}, {"-dict", dict}, {"-lm", lm}, {"-logfn", "/dev/null"}};
-  for (const std::string& given : {std::string(kDefaultDecoderOptions), options.decoder_options}) {
+  for (const std::string& given : {std::string(mode_options), options.decoder_options}) {
     std::vector<std::string> tokens = absl::StrSplit(given, ' ', absl::SkipEmpty());
     if (tokens.size() % 2 != 0) {
       return absl::FailedPreconditionError(

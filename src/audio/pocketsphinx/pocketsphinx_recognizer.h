@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -20,15 +21,20 @@ namespace parley::audio {
 struct PocketsphinxOptions {
   // Holds en-us/ (acoustic model), cmudict-en-us.dict and en-us.lm.bin.
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
+  // "fast" or "accurate": the decoder settings to start from
+  // (DecoderOptionsOfMode).
+  std::string mode = "accurate";
   // Decoder arguments as "-name value" pairs, e.g. "-topn 4"; each replaces
-  // the setting of that name in kDefaultDecoderOptions.
+  // the mode's setting of that name.
   std::string decoder_options;
   // Load the model (about 2 s) in Create rather than on the first Recognize.
   bool preload = true;
 };
 
-// The settings measured in docs/QUALITY.md (speed against accuracy).
-extern const char* const kDefaultDecoderOptions;
+// The pocketsphinx settings of a mode, measured in docs/quality/speech.md:
+// "accurate" (the default) or "fast" (twice the speed, up to twice the word
+// errors); nullptr for any other name.
+const char* DecoderOptionsOfMode(std::string_view mode);
 
 class PocketsphinxRecognizer final : public Recognizer {
  public:
