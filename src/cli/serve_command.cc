@@ -53,6 +53,7 @@
 #include "service/key_service.h"
 #include "service/knowledge_service.h"
 #include "service/speech_service.h"
+#include "service/transcription_service.h"
 #include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
@@ -440,7 +441,6 @@ int Serve(const ServeFlags& flags) {
     return 2;
   }
   config.export_dir = flags.export_dir;
-  config.upload_dir = flags.data_dir + "/uploads";
   config.idle_complete_us = flags.idle_complete_seconds * 1'000'000;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
@@ -543,6 +543,13 @@ int Serve(const ServeFlags& flags) {
     speech = std::move(*created);
   }
   services.speech = speech.get();
+  // Uploaded recordings are kept as files and transcribed on the job queue.
+  parley::service::TranscriptionService transcription(&conversations, &operations, speech.get(),
+                                                      flags.data_dir + "/uploads");
+  transcription.RegisterRunner();
+  services.transcription = &transcription;
+  // Insights uploads of a recording: transcribed, then stored, by a job.
+  ingest.RegisterRunner(&transcription, config.blobs);
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate
