@@ -520,6 +520,13 @@ int Serve(const ServeFlags& flags) {
   genai_limits.max_concurrent_per_tenant = flags.genai_concurrency;
   parley::service::GenAiService genai(&conversations, std::move(llm), genai_limits);
   services.genai = &genai;
+  // The Insights analysis summary comes from the same engine (the LLM when
+  // one is configured, the local summary as fallback).
+  if (genai.has_llm()) {
+    analysis.SetSummaryWriter([&genai](const parley::core::Conversation& c, parley::core::AnalysisResult* r) {
+      genai.Summarize(c, r);
+    });
+  }
   // CES runSession's replies come from the same LLM when one is configured.
   if (genai.has_llm()) agent.SetReplyGenerator(genai.AgentReplyGenerator());
   services.keys = &keys;
