@@ -132,6 +132,8 @@ absl::StatusOr<core::Operation> IngestService::StartUpload(UploadRequest request
   if (transcription_ == nullptr) {
     return absl::FailedPreconditionError("dataSource.gcsSource.audioUri: this server transcribes no recordings");
   }
+  // Refused at once, as a synchronous upload would be.
+  if (!transcription_->recognizes_speech()) return TranscriptionService::NoSpeechRecognition();
   core::Conversation& c = request.conversation;
   if (c.id().empty()) c.set_id(core::NewId());
   // The id must be free now (a later clash fails the operation).

@@ -38,6 +38,12 @@ absl::StatusOr<std::string> ReadRecording(const std::string& path) {
 
 }  // namespace
 
+absl::Status TranscriptionService::NoSpeechRecognition() {
+  return absl::FailedPreconditionError(
+      "dataSource.gcsSource.audioUri: this server runs without speech recognition (--no-asr); "
+      "send a transcript instead");
+}
+
 void TranscriptionService::RegisterRunner() {
   operations_->SetRunner(core::Operation::kTranscribe, [this](jobs::JobContext& ctx) { return Run(ctx); });
 }
@@ -93,11 +99,7 @@ absl::Status TranscriptionService::TranscribeFromUri(const core::BlobOptions& bl
   if (uri.empty() || c->data_source().kind() != core::DataSource::GCS || c->messages_size() > 0) {
     return absl::OkStatus();
   }
-  if (speech_ == nullptr) {
-    return absl::FailedPreconditionError(
-        "dataSource.gcsSource.audioUri: this server runs without speech recognition (--no-asr); "
-        "send a transcript instead");
-  }
+  if (speech_ == nullptr) return NoSpeechRecognition();
   core::BlobOptions audio_blobs = blobs;
   audio_blobs.max_bytes = static_cast<size_t>(speech_->config().max_audio_bytes);
   auto bytes = core::ReadBlobUri(uri, audio_blobs);

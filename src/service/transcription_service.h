@@ -41,6 +41,8 @@ class TranscriptionService {
   void RegisterRunner();
 
   bool keeps_recordings() const { return !recording_dir_.empty(); }
+  // False when speech recognition is disabled (every transcription fails).
+  bool recognizes_speech() const { return speech_ != nullptr; }
 
   // Writes `audio` as the recording of conversation (tenant, id), durably
   // (a temporary file synced, renamed, the folder synced), replacing an
@@ -61,6 +63,8 @@ class TranscriptionService {
   // without speech recognition, the blob read's and the speech service's
   // errors. Blocking for the whole recognition: a job or a blocking pool.
   absl::Status TranscribeFromUri(const core::BlobOptions& blobs, core::Conversation* c) const;
+  // The error TranscribeFromUri gives without speech recognition.
+  static absl::Status NoSpeechRecognition();
 
   // Starts transcribing the stored recording of (tenant, scope,
   // job.conversation_id()) into that conversation; job.audio_path is set
