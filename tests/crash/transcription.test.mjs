@@ -1,7 +1,9 @@
-// An acknowledged ElevateAI upload is transcribed even if the server dies
-// while transcribing it: the upload answers 201 once the recording and its
-// transcription job are stored, the job queue transcribes it afterwards, and
-// a job cut off by kill -9 runs again when the server restarts.
+// An acknowledged upload is transcribed even if the server dies while
+// transcribing it: an ElevateAI upload answers 201 once the recording and
+// its transcription job are stored, an Insights conversations:upload of a
+// recording answers its pending operation; the job queue transcribes them
+// afterwards, and a job cut off by kill -9 runs again when the server
+// restarts.
 //
 //   PARLEY_BIN=build/parley node --test tests/crash/transcription.test.mjs
 //
@@ -12,7 +14,7 @@
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,4 +100,48 @@ test('kill -9 mid-transcription: the acknowledged upload is transcribed after th
   const { code } = await parley.stop();
   assert.equal(code, 0);
   assert.equal(integrityCheck(dataDir), 'ok');
+});
+
+test('kill -9 mid-transcription: an Insights upload operation finishes after the restart', { timeout: 90000 }, async (t) => {
+  if (found.error) return t.skip(found.error);
+  const { server, state } = await startFakeRecogniser();
+  const buckets = path.join(tmp, 'buckets');
+  mkdirSync(path.join(buckets, 'calls'), { recursive: true });
+  copyFileSync(CARD, path.join(buckets, 'calls', 'card.wav'));
+  const dataDir = path.join(tmp, 'data-insights');
+  const args = ['--asr-endpoint', `http://127.0.0.1:${server.address().port}`, '--asr-timeout-ms', '60000',
+                '--bucket-dir', buckets];
+  const base = '/v1/projects/p1/locations/us';
+  try {
+    let parley = await startServer(found.bin, dataDir, args);
+    const received = new Promise((resolve) => state.waiting.push(resolve));
+    const started = await request(undefined, parley.port, 'POST', `${base}/conversations:upload`,
+      JSON.stringify({ conversationId: 'call-1', conversation: { dataSource: { gcsSource: { audioUri: 'gs://calls/card.wav' } } } }));
+    assert.equal(started.status, 200, started.body);
+    const op = JSON.parse(started.body);
+    assert.notEqual(op.done, true, 'answered before the transcription');
+    await received;
+    const missing = await request(undefined, parley.port, 'GET', `${base}/conversations/call-1`);
+    assert.equal(missing.status, 404, 'not stored until transcribed');
+
+    await parley.kill9();
+    state.answering = true;
+    parley = await startServer(found.bin, dataDir, args);
+    let now;
+    const deadline = Date.now() + 30000;
+    do {
+      await new Promise((r) => setTimeout(r, 50));
+      now = JSON.parse((await request(undefined, parley.port, 'GET', `/v1/${op.name}`)).body);
+    } while (!now.done && Date.now() < deadline);
+    assert.equal(now.done, true, JSON.stringify(now));
+    assert.equal(now.error, undefined, JSON.stringify(now.error));
+    assert.equal(now.response.name, `projects/p1/locations/us/conversations/call-1`);
+    assert.deepEqual(now.response.transcript.transcriptSegments.map((s) => s.text), ['Resumed after the crash.']);
+    const c = await request(undefined, parley.port, 'GET', `${base}/conversations/call-1`);
+    assert.equal(c.status, 200, c.body);
+    assert.equal((await parley.stop()).code, 0);
+    assert.equal(integrityCheck(dataDir), 'ok');
+  } finally {
+    server.close();
+  }
 });
