@@ -38,6 +38,7 @@ class ResourceService;
 class SettingsService;
 class VirtualAgentService;
 class SpeechService;
+class TranscriptionService;
 }  // namespace parley::service
 
 namespace parley::api {
@@ -62,6 +63,9 @@ struct Services {
   // Audio to words (blocking: call it from a job, never a network thread);
   // null when speech recognition is disabled (`--no-asr`).
   service::SpeechService* speech = nullptr;
+  // Recordings kept for conversations that wait for their transcript, and
+  // their transcription on the job queue (ElevateAI uploads).
+  service::TranscriptionService* transcription = nullptr;
 };
 
 // Server configuration a dialect may need.
@@ -74,8 +78,6 @@ struct ServerConfig {
   // A list response stops adding items before it would exceed this many
   // bytes and continues on the next page (`--max-response-mb`); 0: no cap.
   size_t max_response_bytes = size_t{64} << 20;
-  // Where uploaded audio files are kept (ElevateAI upload); empty: uploads refused.
-  std::string upload_dir;
 };
 
 // Who is asking, as a dialect reads it from a request: the credential it

@@ -53,6 +53,7 @@
 #include "service/key_service.h"
 #include "service/knowledge_service.h"
 #include "service/speech_service.h"
+#include "service/transcription_service.h"
 #include "service/message_service.h"
 #include "service/operation_service.h"
 #include "service/resource_service.h"
@@ -440,7 +441,6 @@ int Serve(const ServeFlags& flags) {
     return 2;
   }
   config.export_dir = flags.export_dir;
-  config.upload_dir = flags.data_dir + "/uploads";
   config.idle_complete_us = flags.idle_complete_seconds * 1'000'000;
   parley::service::OperationService operations(store->get(), &jobs, &conversations.tokens());
   parley::service::ResourceService resources(store->get());
@@ -520,6 +520,13 @@ int Serve(const ServeFlags& flags) {
   genai_limits.max_concurrent_per_tenant = flags.genai_concurrency;
   parley::service::GenAiService genai(&conversations, std::move(llm), genai_limits);
   services.genai = &genai;
+  // The Insights analysis summary comes from the same engine (the LLM when
+  // one is configured, the local summary as fallback).
+  if (genai.has_llm()) {
+    analysis.SetSummaryWriter([&genai](const parley::core::Conversation& c, parley::core::AnalysisResult* r) {
+      genai.Summarize(c, r);
+    });
+  }
   // CES runSession's replies come from the same LLM when one is configured.
   if (genai.has_llm()) agent.SetReplyGenerator(genai.AgentReplyGenerator());
   services.keys = &keys;
@@ -544,6 +551,13 @@ int Serve(const ServeFlags& flags) {
     speech = std::move(*created);
   }
   services.speech = speech.get();
+  // Uploaded recordings are kept as files and transcribed on the job queue.
+  parley::service::TranscriptionService transcription(&conversations, &operations, speech.get(),
+                                                      flags.data_dir + "/uploads");
+  transcription.RegisterRunner();
+  services.transcription = &transcription;
+  // Insights uploads of a recording: transcribed, then stored, by a job.
+  ingest.RegisterRunner(&transcription, config.blobs);
   const std::vector<std::unique_ptr<parley::api::Dialect>> dialects =
       parley::api::RegisteredDialects();
   // Every route a dialect adds checks the caller's key and its rate

@@ -205,6 +205,9 @@ absl::StatusOr<core::Analysis> AnalysisService::Analyze(const core::Conversation
   telemetry::Core().analyses->Cell({"ok"})->Add();
   telemetry::Core().analysis_segments->Cell({})->Add(static_cast<uint64_t>(c.messages_size()));
   ApplySelection(selection, &*result);
+  // Asked for (ApplySelection keeps it only then) and found: the generative
+  // engine may write it instead.
+  if (summary_writer_ && !result->summary().empty()) summary_writer_(c, &*result);
   core::Analysis a;
   a.set_tenant(c.tenant());
   a.set_scope(c.scope());

@@ -87,6 +87,13 @@ class AnalysisService {
   // and starts analyses on `queue` from then on (StartAnalysis).
   void RegisterRunners(JobQueue* queue);
 
+  // Writes the summary of every analysis that asks for one, over the local
+  // extractive summary already in the result (GenAiService::Summarize, when
+  // an LLM is configured). Called on the job's worker. Before the queue
+  // starts; `writer` must be thread-safe.
+  using SummaryWriter = std::function<void(const core::Conversation&, core::AnalysisResult*)>;
+  void SetSummaryWriter(SummaryWriter writer) { summary_writer_ = std::move(writer); }
+
   // Starts analysing the conversation (tenant, scope, id) with `selection`:
   // NOT_FOUND when absent, INVALID_ARGUMENT when too large to analyse (the
   // limits), else the AnalyzeJob operation is stored (pending) and queued.
@@ -157,6 +164,7 @@ class AnalysisService {
   store::Store* store_;
   service::ConversationService* conversations_;
   JobQueue* queue_ = nullptr;  // set by RegisterRunners
+  SummaryWriter summary_writer_;
   AnalysisLimits limits_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generation_ ABSL_GUARDED_BY(mu_);  // by tenant

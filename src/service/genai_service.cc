@@ -147,6 +147,18 @@ absl::StatusOr<core::QaExchange> GenAiService::Ask(std::string_view tenant, std:
   return qa;
 }
 
+void GenAiService::Summarize(const core::Conversation& conversation, core::AnalysisResult* result) const {
+  if (llm_ == nullptr || conversation.messages_size() == 0) return;
+  auto generated = genai::LlmInsights(*llm_, conversation, genai::Kind::kSummary);
+  if (!generated.ok()) return;  // the local summary stands
+  std::string text(absl::StripAsciiWhitespace(generated->summary));
+  if (text.empty()) return;
+  result->set_summary(std::move(text));
+  result->clear_summary_sentences();
+  result->clear_summary_message_indices();
+  result->set_summary_model(absl::StrCat("llm:", llm_->options().model));
+}
+
 ReplyGenerator GenAiService::AgentReplyGenerator() const {
   if (llm_ == nullptr) return nullptr;
   const genai::LlmClient* llm = llm_.get();

@@ -1,5 +1,5 @@
-// Generative insights about a stored conversation (ElevateAI gen-ai today;
-// the Insights, Dialogflow and CES summaries can call the same methods): the
+// Generative insights about a stored conversation (ElevateAI gen-ai, and the
+// Insights and Dialogflow summaries through Summarize): the
 // local engine by default (genai/local_engine.h), an OpenAI-compatible server
 // when one is configured (genai/llm_client.h), with the local answer as
 // fallback when the server fails — except on a timeout, which is reported
@@ -18,6 +18,7 @@
 #include "genai/insights.h"
 #include "genai/llm_client.h"
 #include "service/virtual_agent_service.h"
+#include "parley/analysis.pb.h"
 #include "parley/conversation.pb.h"
 
 namespace parley::service {
@@ -52,6 +53,17 @@ class GenAiService {
   // NOT_FOUND when the conversation is absent.
   absl::StatusOr<core::QaExchange> Ask(std::string_view tenant, std::string_view scope, std::string_view id,
                                        std::string_view question, std::string_view variant);
+
+  // The Insights analysis summary and the Dialogflow conversation summary,
+  // over the local extractive one already in `*result`: with an LLM, its
+  // summary replaces result->summary (summary_sentences and
+  // summary_message_indices, which locate extractive sentences, cleared;
+  // summary_model = "llm:MODEL"). Without an LLM, or when it fails or times
+  // out, `*result` is left as it is: a summary never fails for the LLM's
+  // sake. Not counted against the per-tenant cap (which is ElevateAI's).
+  // Blocking up to the LLM's timeout and retries: call it from a job or a
+  // blocking-pool handler. Thread-safe.
+  void Summarize(const core::Conversation& conversation, core::AnalysisResult* result) const;
 
   // The virtual agent's generated replies (VirtualAgentService::
   // SetReplyGenerator; CES runSession) from the same LLM: the app's

@@ -1,8 +1,9 @@
 // IngestService: conversations recorded after the fact (Insights
-// conversations:upload, and next ElevateAI uploads): the location's settings
-// apply (default TTL, redaction, analysis sampling), personal data is redacted
-// before anything is written, and the upload is recorded as a finished
-// long-running operation that names the stored conversation.
+// conversations:upload): the location's settings apply (default TTL,
+// redaction, analysis sampling), personal data is redacted before anything is
+// written, and the upload is recorded as a long-running operation that names
+// the stored conversation — finished at once for a transcript, finished by
+// the job queue for a recording it must transcribe first (StartUpload).
 #pragma once
 
 #include <string>
@@ -16,6 +17,7 @@
 #include "service/conversation_service.h"
 #include "service/operation_service.h"
 #include "service/settings_service.h"
+#include "service/transcription_service.h"
 
 namespace parley::service {
 
@@ -54,13 +56,37 @@ class IngestService {
   // analysis operation started right after).
   absl::StatusOr<Uploaded> Upload(UploadRequest request);
 
+  // The same for a conversation whose transcript is its recording
+  // (data_source.audio_uri, no messages): stores a pending UploadJob
+  // operation holding the conversation (its id settled; ALREADY_EXISTS now
+  // if a live conversation has it) and returns it. The job transcribes the
+  // recording (TranscriptionService::TranscribeFromUri), then does what
+  // Upload does; it fails with the transcription's error, storing nothing.
+  // A job interrupted by a crash runs again after the restart.
+  absl::StatusOr<core::Operation> StartUpload(UploadRequest request);
+
+  // Registers the runner of the UploadJob operations StartUpload starts;
+  // recordings are read through `blobs`. Before the job queue starts.
+  void RegisterRunner(const TranscriptionService* transcription, core::BlobOptions blobs);
+
  private:
+  // Fills `op`'s UploadJob and redacts `c` as the settings and request say;
+  // settles the id. Returns whether an analysis is to start after the write.
+  bool Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
+               core::Conversation& c, core::Operation& op);
+  // Starts the analysis `op` names for the stored `c`, if it names one.
+  absl::Status StartAnalysis(const core::Conversation& c, const core::TenantSettings& settings,
+                             const core::Operation& op);
+  absl::Status RunUpload(jobs::JobContext& ctx);
+
   ConversationService* conversations_;
   AnalysisService* analysis_;
   OperationService* operations_;
   SettingsService* settings_;
   const analysis::pii::InspectTemplates* templates_;
   analysis::pii::PiiDetector detector_;
+  const TranscriptionService* transcription_ = nullptr;
+  core::BlobOptions blobs_;
 };
 
 }  // namespace parley::service

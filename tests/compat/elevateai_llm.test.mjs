@@ -4,7 +4,9 @@
 // it makes of the reply, the local fallback when the server fails, 408 when
 // it is too slow, and 429 past 10 generative requests at once per account.
 // The same backend answers CES runSession turns (the app's globalInstruction
-// as the system prompt), with the local agent's reply when it fails.
+// as the system prompt), with the local agent's reply when it fails, and
+// writes the Insights analysis summary and the Dialogflow conversation
+// summary, with the local summary when it fails or times out.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -187,4 +189,79 @@ test('CES runSession: the reply comes from the LLM with the app\'s instruction; 
   assert.equal(second.status, 200, JSON.stringify(second.json));
   assert.notEqual(second.json.outputs[0].text ?? '', 'LLM REPLY to: and raincoats');
   assert.equal(second.json.outputs[0].turnIndex, 2);
+});
+
+// An Insights conversation analysed with the summarization annotator: its
+// latestSummary, once the analysis operation is done.
+async function insightsSummary(root, id) {
+  const created = await call('POST', `${root}/conversations?conversationId=${id}`, {
+    medium: 'CHAT',
+    transcript: { transcriptSegments: [
+      { text: 'My invoice shows a late fee of $10 that I did not expect.', segmentParticipant: { role: 'END_USER' } },
+      { text: 'I have removed the late fee from your invoice.', segmentParticipant: { role: 'HUMAN_AGENT' } }] } });
+  assert.equal(created.status, 200, JSON.stringify(created.json));
+  const op = await call('POST', `${root}/conversations/${id}/analyses`,
+                        { annotatorSelector: { runSummarizationAnnotator: true } });
+  assert.equal(op.status, 200, JSON.stringify(op.json));
+  let done;
+  for (let i = 0; i < 300 && !done?.json.done; i++) {
+    done = await call('GET', `http://127.0.0.1:${server.port}/v1/${op.json.name}`);
+    if (!done.json.done) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(done.json.done, true, JSON.stringify(done.json));
+  const c = await call('GET', `${root}/conversations/${id}`);
+  assert.equal(c.status, 200);
+  return c.json.latestSummary;
+}
+
+test('Insights analysis summary: from the LLM; the local one when it fails or times out', { skip: found.error }, async () => {
+  const root = `http://127.0.0.1:${server.port}/v1/projects/p1/locations/us-central1`;
+  fake.mode = 'ok';
+  fake.requests = [];
+  const llmSummary = await insightsSummary(root, 'sum-llm');
+  assert.equal(llmSummary.text, 'LLM SUMMARY');
+  assert.equal(llmSummary.metadata.model, 'llm:test-model');
+  assert.equal(fake.requests.length, 1);
+  assert.equal(fake.requests[0].body.response_format.json_schema.name, 'summary');
+  assert.match(fake.requests[0].body.messages[1].content, /Customer: My invoice shows a late fee/);
+  for (const mode of ['fail', 'slow']) {
+    fake.mode = mode;
+    const local = await insightsSummary(root, `sum-${mode}`);
+    assert.notEqual(local.text, 'LLM SUMMARY');
+    assert.match(local.text, /late fee/);
+    assert.equal(local.metadata.model, 'parley-extractive');
+  }
+  fake.mode = 'ok';
+});
+
+test('Dialogflow suggestConversationSummary: from the LLM; the local one when it fails', { skip: found.error }, async () => {
+  const root = `http://127.0.0.1:${server.port}/v2/projects/p1/locations/global`;
+  const conv = `${root}/conversations/sum-df`;
+  const profile = await call('POST', `${root}/conversationProfiles`, {
+    displayName: 'assist', languageCode: 'en-US',
+    humanAgentAssistantConfig: { humanAgentSuggestionConfig: { featureConfigs: [
+      { suggestionFeature: { type: 'CONVERSATION_SUMMARIZATION' } }] } } });
+  assert.equal(profile.status, 200, JSON.stringify(profile.json));
+  const created = await call('POST', `${root}/conversations?conversationId=sum-df`,
+                             { conversationProfile: profile.json.name });
+  assert.equal(created.status, 200, JSON.stringify(created.json));
+  const user = await call('POST', `${conv}/participants`, { role: 'END_USER' });
+  const agent = await call('POST', `${conv}/participants`, { role: 'HUMAN_AGENT' });
+  const batch = await call('POST', `${conv}/messages:batchCreate`, { requests: [
+    { message: { participant: user.json.name, content: 'I was charged twice for my internet bill.', sendTime: '2024-05-01T10:00:00Z' } },
+    { message: { participant: agent.json.name, content: 'I have refunded the duplicate charge.', sendTime: '2024-05-01T10:00:20Z' } }] });
+  assert.equal(batch.status, 200, JSON.stringify(batch.json));
+  fake.mode = 'ok';
+  fake.requests = [];
+  const s = await call('POST', `${conv}/suggestions:suggestConversationSummary`, {});
+  assert.equal(s.status, 200, JSON.stringify(s.json));
+  assert.equal(s.json.summary.text, 'LLM SUMMARY');
+  assert.equal(s.json.summary.baselineModelVersion, 'llm:test-model');
+  assert.equal(fake.requests.length, 1);
+  fake.mode = 'fail';
+  const local = await call('POST', `${conv}/suggestions:suggestConversationSummary`, {});
+  fake.mode = 'ok';
+  assert.equal(local.status, 200);
+  assert.match(local.json.summary.text, /charged twice/);
+  assert.equal(local.json.summary.baselineModelVersion, 'parley-extractive-1');
 });

@@ -81,8 +81,9 @@ export async function startServer(bin, dataDir, extraArgs = []) {
 }
 
 // One HTTP exchange; resolves {status, body} once the whole reply is read.
-// A reply cut off after its status line rejects with e.status set.
-export function request(agent, port, method, urlPath, body) {
+// A reply cut off after its status line rejects with e.status set. A body is
+// sent as JSON unless `headers` names another content-type.
+export function request(agent, port, method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(body);
     const req = http.request(
@@ -92,7 +93,7 @@ export function request(agent, port, method, urlPath, body) {
         method,
         path: urlPath,
         agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length, ...headers } : headers,
       },
       (res) => {
         const chunks = [];

@@ -29,6 +29,7 @@
 #include "core/time_format.h"
 #include "service/analysis_service.h"
 #include "service/conversation_service.h"
+#include "service/genai_service.h"
 #include "service/message_service.h"
 #include "service/virtual_agent_service.h"
 
@@ -723,7 +724,9 @@ class Handlers {
     }
     std::reverse(used.begin(), used.end());
     for (const core::Message* m : used) *context.add_messages() = *m;
-    const core::AnalysisResult result = service::AnalysisService::Summarize(context);
+    core::AnalysisResult result = service::AnalysisService::Summarize(context);
+    // The generative engine's summary when an LLM is configured (the local one otherwise).
+    if (s_.genai != nullptr) s_.genai->Summarize(context, &result);
     SuggestConversationSummaryResponse out;
     auto* summary = out.mutable_summary();
     summary->set_text(result.summary());
@@ -746,7 +749,8 @@ class Handlers {
       sorted->set_section(key);
       sorted->set_summary(text);
     }
-    summary->set_baseline_model_version("parley-extractive-1");
+    summary->set_baseline_model_version(result.summary_model().empty() ? "parley-extractive-1"
+                                                                        : result.summary_model());
     if (auto st = RecordAnswers(s_, place, c->id(), core::NewId(), {}, summary); !st.ok()) return Error(st);
     if (!used.empty()) out.set_latest_message(MessageName(place, c->id(), used.back()->id()));
     out.set_context_size(static_cast<int>(used.size()));

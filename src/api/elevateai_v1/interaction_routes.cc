@@ -1,16 +1,13 @@
 // Interactions: declare, upload, status, transcripts, CX AI, delete.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <memory>
 
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
-
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "api/elevateai_v1/mapping.h"
 #include "api/elevateai_v1/routes.h"
 #include "api/protojson/protojson.h"
@@ -20,7 +17,7 @@
 #include "core/time_format.h"
 #include "genai/local_engine.h"
 #include "service/conversation_service.h"
-#include "service/speech_service.h"
+#include "service/transcription_service.h"
 
 namespace parley::elevateai_v1 {
 
@@ -60,43 +57,6 @@ absl::StatusOr<google::protobuf::Struct> ParseObject(const Request& req) {
   return body;
 }
 
-// Writes `data` to `path` durably (temporary file, fsync, rename, fsync of the folder).
-absl::Status WriteDurably(const std::string& path, std::string_view data) {
-  std::error_code ec;
-  const std::filesystem::path p(path);
-  std::filesystem::create_directories(p.parent_path(), ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create the upload folder: ", ec.message()));
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write the upload: errno ", errno));
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      return absl::InternalError(absl::StrCat("cannot write the upload: errno ", errno));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) {
-    close(fd);
-    return absl::InternalError("cannot sync the upload");
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return absl::InternalError("cannot store the upload");
-  int dir = open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-  return absl::OkStatus();
-}
-
-std::string UploadPath(const Ctx& ctx, std::string_view tenant, std::string_view id) {
-  return absl::StrCat(ctx.config.upload_dir, "/", Sv(tenant), "/", Sv(id), ".audio");
-}
-
 absl::StatusOr<core::Conversation> SetState(const Ctx& ctx, std::string_view tenant, std::string_view id,
                                             core::Processing::State state, std::string_view error) {
   return ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& c) {
@@ -107,42 +67,51 @@ absl::StatusOr<core::Conversation> SetState(const Ctx& ctx, std::string_view ten
   });
 }
 
-// Transcribes the stored upload of (tenant, id) with the speech service:
-// processing, then processed with the transcript (participantOne = channel 1
-// = agent, participantTwo = channel 2 = customer), or processingFailed with
-// the reason. Runs on the calling (blocking-pool) thread, so the upload or
-// declaration answers once the audio is processed.
-void Transcribe(const Ctx& ctx, std::string_view tenant, std::string_view id, std::string_view audio) {
-  service::SpeechService* speech = ctx.services.speech;
-  if (speech == nullptr) {
-    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
-                   "speech recognition is disabled on this server (--no-asr): declare the interaction as a "
-                   "transcript instead");
-    return;
-  }
-  if (!SetState(ctx, tenant, id, core::Processing::PROCESSING, "").ok()) return;
-  service::SpeechOptions options;
-  options.separate_channels = true;
-  auto result = speech->Transcribe(audio, options);
-  if (!result.ok()) {
-    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
-                   absl::StrCat("speech recognition failed: ", result.status().message()));
-    return;
-  }
-  auto stored = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& c) {
-    c.mutable_call_channels()->set_agent_channel(1);
-    c.mutable_call_channels()->set_customer_channel(2);
-    service::TranscriptFromSpeech(*result, &c);
-    c.mutable_processing()->set_state(core::Processing::PROCESSED);
-    c.mutable_processing()->clear_error();
-    c.mutable_processing()->set_update_time_us(core::NowMicros());
-    return absl::OkStatus();
-  });
-  if (!stored.ok()) {
-    (void)SetState(ctx, tenant, id, core::Processing::FAILED,
-                   absl::StrCat("the transcript could not be stored: ", stored.status().message()));
-  }
+// Queues the transcription of the stored recording of (tenant, id):
+// participantOne = channel 1 = agent, participantTwo = channel 2 = customer.
+// The job moves the interaction to processing, then processed or
+// processingFailed (service::TranscriptionService).
+absl::Status StartTranscription(const Ctx& ctx, std::string_view tenant, std::string_view id) {
+  core::TranscribeJob job;
+  job.set_conversation_id(std::string(id));
+  job.set_separate_channels(true);
+  job.set_agent_channel(1);
+  job.set_customer_channel(2);
+  auto started = ctx.services.transcription->Start(tenant, kScope, std::move(job));
+  return started.status();
 }
+
+bool AwaitsFile(core::Processing::State state) {
+  return state == core::Processing::FILE_PENDING_UPLOAD || state == core::Processing::DECLARED ||
+         state == core::Processing::UPLOAD_FAILED;
+}
+
+// Interactions whose upload is being stored right now (fileUploading), by
+// tenant and id. In memory: an upload cut off by a crash was never
+// acknowledged, and the interaction still awaits its file after a restart.
+class UploadsInFlight {
+ public:
+  // False if (tenant, id) is being uploaded already.
+  bool Claim(std::string_view tenant, std::string_view id) {
+    absl::MutexLock lock(&mu_);
+    return ids_.insert(Key(tenant, id)).second;
+  }
+  void Release(std::string_view tenant, std::string_view id) {
+    absl::MutexLock lock(&mu_);
+    ids_.erase(Key(tenant, id));
+  }
+  bool Contains(std::string_view tenant, std::string_view id) const {
+    absl::MutexLock lock(&mu_);
+    return ids_.contains(Key(tenant, id));
+  }
+
+ private:
+  static std::string Key(std::string_view tenant, std::string_view id) {
+    return absl::StrCat(tenant.size(), ":", Sv(tenant), Sv(id));
+  }
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> ids_ ABSL_GUARDED_BY(mu_);
+};
 
 Response Declare(const Ctx& ctx, const Request& req) {
   auto body = ParseObject(req);
@@ -190,27 +159,38 @@ Response Declare(const Ctx& ctx, const Request& req) {
     }
   }
   if (!audio.empty()) {
-    if (absl::Status s = WriteDurably(UploadPath(ctx, *tenant, *id), audio); !s.ok()) return ErrorResponse(s);
+    if (ctx.services.transcription == nullptr) return ErrorResponse(503, "This server keeps no uploads.");
+    if (absl::Status s = ctx.services.transcription->StoreRecording(*tenant, *id, audio); !s.ok()) {
+      return ErrorResponse(s);
+    }
   }
   auto created = ctx.services.conversations->Create(std::move(c));
   if (!created.ok()) return ErrorResponse(created.status());
-  if (!audio.empty()) Transcribe(ctx, *tenant, *id, audio);
+  // Stored (fileUploaded) before its transcription is queued: a crash in
+  // between leaves a declaration that was never acknowledged.
+  if (!audio.empty()) {
+    if (absl::Status s = StartTranscription(ctx, *tenant, *id); !s.ok()) return ErrorResponse(s);
+  }
   google::protobuf::Struct out;
   (*out.mutable_fields())["interactionIdentifier"].set_string_value(*id);
   return Json(out, 201);
 }
 
-Response Upload(const Ctx& ctx, const Request& req, const PathParams& p) {
+// The upload is stored, its transcription queued, and then acknowledged:
+// status is fileUploading while the file is written, fileUploaded once it is
+// stored, then processing and processed (or processingFailed) as the job runs.
+Response Upload(const Ctx& ctx, UploadsInFlight& uploading, const Request& req, const PathParams& p) {
   std::string tenant;
   auto c = Load(ctx, req, p, &tenant);
   if (!c.ok()) return ErrorResponse(c.status());
   if (!IsAudio(*c)) return ErrorResponse(409, "Only audio interactions take an upload.");
-  const auto state = c->processing().state();
-  if (state != core::Processing::FILE_PENDING_UPLOAD && state != core::Processing::DECLARED &&
-      state != core::Processing::UPLOAD_FAILED) {
+  if (!AwaitsFile(c->processing().state())) {
     return ErrorResponse(409, absl::StrCat("The interaction already has its file (status ", StatusName(*c), ")."));
   }
-  if (ctx.config.upload_dir.empty()) return ErrorResponse(503, "This server keeps no uploads.");
+  service::TranscriptionService* transcription = ctx.services.transcription;
+  if (transcription == nullptr || !transcription->keeps_recordings()) {
+    return ErrorResponse(503, "This server keeps no uploads.");
+  }
   std::string_view audio = req.body;
   std::string filename;
   const std::string* type = req.Header("content-type");
@@ -230,39 +210,50 @@ Response Upload(const Ctx& ctx, const Request& req, const PathParams& p) {
   }
   if (audio.empty()) return ErrorResponse(400, "The upload carries no file.");
   const std::string id = c->id();
-  if (absl::Status s = WriteDurably(UploadPath(ctx, tenant, id), audio); !s.ok()) {
+  if (!uploading.Claim(tenant, id)) return ErrorResponse(409, "The interaction's file is being uploaded.");
+  absl::Cleanup release = [&] { uploading.Release(tenant, id); };
+  // Read again under the claim: an upload that finished meanwhile has moved it on.
+  auto claimed = ctx.services.conversations->Get(tenant, kScope, id);
+  if (!claimed.ok()) return ErrorResponse(claimed.status());
+  if (!AwaitsFile(claimed->processing().state())) {
+    return ErrorResponse(409, absl::StrCat("The interaction already has its file (status ", StatusName(*claimed), ")."));
+  }
+  if (absl::Status s = transcription->StoreRecording(tenant, id, audio); !s.ok()) {
     (void)SetState(ctx, tenant, id, core::Processing::UPLOAD_FAILED, std::string(s.message()));
     return ErrorResponse(s);
   }
+  // Queued before the interaction shows fileUploaded, so that an
+  // acknowledged upload is always transcribed, a crash in between included
+  // (the job takes any state that awaits the file).
+  if (absl::Status s = StartTranscription(ctx, tenant, id); !s.ok()) return ErrorResponse(s);
   auto updated = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& u) {
-    const auto now_state = u.processing().state();
-    if (now_state != core::Processing::FILE_PENDING_UPLOAD && now_state != core::Processing::DECLARED &&
-        now_state != core::Processing::UPLOAD_FAILED) {
-      return absl::FailedPreconditionError("The interaction already has its file.");
+    // The job may have started already: leave its state.
+    if (AwaitsFile(u.processing().state())) {
+      u.mutable_processing()->set_state(core::Processing::UPLOADED);
+      u.mutable_processing()->clear_error();
+      u.mutable_processing()->set_update_time_us(core::NowMicros());
     }
-    u.mutable_processing()->set_state(core::Processing::UPLOADED);
-    u.mutable_processing()->clear_error();
-    u.mutable_processing()->set_update_time_us(core::NowMicros());
     if (!filename.empty() && Label(u, "original_filename").empty() && filename.size() <= 256) {
       (*u.mutable_labels())[absl::StrCat(kLabelPrefix, "original_filename")] = filename;
     }
     return absl::OkStatus();
   });
   if (!updated.ok()) return ErrorResponse(updated.status());
-  Transcribe(ctx, tenant, id, audio);
   Response r;
   r.status = 201;
   r.body = "{}";
   return r;
 }
 
-Response Status(const Ctx& ctx, const Request& req, const PathParams& p) {
-  auto c = Load(ctx, req, p);
+Response Status(const Ctx& ctx, const UploadsInFlight& uploading, const Request& req, const PathParams& p) {
+  std::string tenant;
+  auto c = Load(ctx, req, p, &tenant);
   if (!c.ok()) return ErrorResponse(c.status());
   google::protobuf::Struct out;
   auto& f = *out.mutable_fields();
   f["interactionIdentifier"].set_string_value(c->id());
-  f["status"].set_string_value(StatusName(*c));
+  const bool being_uploaded = AwaitsFile(c->processing().state()) && uploading.Contains(tenant, c->id());
+  f["status"].set_string_value(being_uploaded ? "fileUploading" : StatusName(*c));
   if (!c->processing().error().empty()) f["errorMessage"].set_string_value(c->processing().error());
   return Json(out);
 }
@@ -302,7 +293,7 @@ Response Delete(const Ctx& ctx, const Request& req, const PathParams& p) {
   if (absl::Status s = ctx.services.conversations->Delete(tenant, kScope, c->id(), /*force=*/true); !s.ok()) {
     return ErrorResponse(s);
   }
-  if (!ctx.config.upload_dir.empty()) std::remove(UploadPath(ctx, tenant, c->id()).c_str());
+  if (ctx.services.transcription != nullptr) ctx.services.transcription->DeleteRecording(tenant, c->id());
   Response r;
   r.status = 200;
   r.body = "{}";
@@ -314,12 +305,13 @@ Response Delete(const Ctx& ctx, const Request& req, const PathParams& p) {
 void AddInteractionRoutes(const Ctx& ctx, http::Router* router) {
   const auto blocking = http::Dispatch::kBlocking;
   const std::string base(kInteraction);
+  auto uploading = std::make_shared<UploadsInFlight>();
   router->Add(Method::kPost, "/v1/interactions",
               [ctx](const Request& r, const PathParams&) { return Declare(ctx, r); }, blocking);
   router->Add(Method::kPost, base + "/upload",
-              [ctx](const Request& r, const PathParams& p) { return Upload(ctx, r, p); }, blocking);
+              [ctx, uploading](const Request& r, const PathParams& p) { return Upload(ctx, *uploading, r, p); }, blocking);
   router->Add(Method::kGet, base + "/status",
-              [ctx](const Request& r, const PathParams& p) { return Status(ctx, r, p); }, blocking);
+              [ctx, uploading](const Request& r, const PathParams& p) { return Status(ctx, *uploading, r, p); }, blocking);
   for (const char* path : {"/transcript", "/transcripts"}) {
     router->Add(Method::kGet, base + path,
                 [ctx](const Request& r, const PathParams& p) { return Transcript(ctx, r, p, false); }, blocking);

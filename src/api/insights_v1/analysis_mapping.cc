@@ -137,7 +137,9 @@ bool SummaryToWire(const core::Analysis& analysis, const core::Conversation& c,
     text.append(message, s.start_byte(), s.end_byte() - s.start_byte());
   }
   out->set_confidence(1.0f);
-  (*out->mutable_metadata())["model"] = "parley-extractive";
+  // The generative engine's model when it wrote the summary (then there are
+  // no extractive sentences to make sections of).
+  (*out->mutable_metadata())["model"] = r.summary_model().empty() ? "parley-extractive" : r.summary_model();
   return true;
 }
 

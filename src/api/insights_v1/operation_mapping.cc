@@ -135,6 +135,7 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       break;
     case core::Operation::kKnowledgeDocument:  // Dialogflow's; rendered bare
     case core::Operation::kAgentTrain:         // Dialogflow's too
+    case core::Operation::kTranscribe:         // a recording transcribed (ElevateAI uploads)
     case core::Operation::JOB_NOT_SET:
       break;
   }

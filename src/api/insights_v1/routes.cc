@@ -28,6 +28,7 @@
 #include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "insights_v1/insights.pb.h"
+#include "service/transcription_service.h"
 
 namespace parley::insights_v1 {
 namespace {
@@ -79,7 +80,7 @@ class Handlers {
  public:
   Handlers(const Options& options, const Services& services)
       : options_(options), service_(services.conversations), analysis_(services.analysis),
-        settings_(services.settings), speech_(services.speech) {}
+        settings_(services.settings), transcription_(services.transcription) {}
 
   // Runs on a network thread up to the store write; the response is sent
   // once the group commit holding it is durable. A transcript file named by
@@ -135,10 +136,10 @@ class Handlers {
     if (!c.id().empty()) {
       if (auto s = CheckClientConversationId(c.id()); !s.ok()) return std::move(responder).Send(Error(s));
     }
-    // Only reached with an audio URI on the blocking pool (Create), after every check.
-    if (auto s = TranscribeAudioFile(options_.blobs, speech_, &c); !s.ok()) {
-      return std::move(responder).Send(Error(s));
-    }
+    // Only reached with an audio URI on the blocking pool (Create), after
+    // every check: create is synchronous in Insights, so the recording is
+    // transcribed before the reply, off the network threads (ADR 0025).
+    if (auto s = TranscribeAudio(c); !s.ok()) return std::move(responder).Send(Error(s));
     service_->CreateAsync(
         std::move(c), [q = std::move(q), responder = std::move(responder)](
                           absl::StatusOr<std::unique_ptr<service::ConversationService::Created>>
@@ -326,7 +327,17 @@ class Handlers {
   service::ConversationService* service_;
   service::AnalysisService* analysis_;
   service::SettingsService* settings_;
-  const service::SpeechService* speech_;
+  // The recording `c` names, transcribed into its transcript (nothing to do
+  // without one).
+  absl::Status TranscribeAudio(core::Conversation& c) const {
+    if (c.data_source().audio_uri().empty() || c.messages_size() > 0) return absl::OkStatus();
+    if (transcription_ == nullptr) {
+      return absl::FailedPreconditionError("dataSource.gcsSource.audioUri: this server transcribes no recordings");
+    }
+    return transcription_->TranscribeFromUri(options_.blobs, &c);
+  }
+
+  const service::TranscriptionService* transcription_;
 };
 
 }  // namespace

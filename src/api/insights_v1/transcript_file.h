@@ -11,10 +11,6 @@
 #include "insights_v1/insights.pb.h"
 #include "parley/conversation.pb.h"
 
-namespace parley::service {
-class SpeechService;
-}  // namespace parley::service
-
 namespace parley::insights_v1 {
 
 // Where each transcript segment ends in the recording, one entry per segment:
@@ -48,16 +44,5 @@ absl::Status LoadTranscriptFile(const core::BlobOptions& blobs, Conversation* wi
 // segment on the same channel ended (0 for the first). Nothing when `ends`
 // does not have one entry per message.
 void ApplySegmentEnds(const SegmentEnds& ends, core::Conversation* c);
-
-// Transcribes the recording `c`'s dataSource names (gcsSource.audioUri) when
-// `c` has no transcript of its own (neither inline nor a transcriptUri): one
-// speaker per channel (callMetadata's agentChannel / customerChannel give the
-// roles), per-word times and confidences, and `duration` from the recording.
-// Nothing to do without an audio URI. FAILED_PRECONDITION when the server
-// runs without speech recognition (`speech` null); the file is refused
-// before it is read when larger than the speech service's limit. Blocks for
-// the whole recognition: call it off the network threads.
-absl::Status TranscribeAudioFile(const core::BlobOptions& blobs, const service::SpeechService* speech,
-                                 core::Conversation* c);
 
 }  // namespace parley::insights_v1

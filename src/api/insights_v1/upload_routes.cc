@@ -9,9 +9,13 @@
 // info type it knows (see analysis/pii/pii_detector.h); the name is checked
 // for shape and echoed back as metadata.appliedRedactionConfig.
 //
-// The upload is done before the reply: the Operation comes back done, with
-// UploadConversationMetadata and the Conversation as its response, and is
-// stored so that operations.get finds it. When the settings ask for it
+// A transcript is uploaded before the reply: the Operation comes back done,
+// with UploadConversationMetadata and the Conversation as its response, and
+// is stored so that operations.get finds it. A recording
+// (dataSource.gcsSource.audioUri without a transcript) is transcribed by the
+// job queue: the Operation comes back pending and is done, with the
+// Conversation, once the transcript is stored (or failed with the reason).
+// When the settings ask for it
 // (analysisConfig.uploadConversationAnalysisPercentage), an analysis is
 // started for the conversation and named in metadata.analysisOperation.
 #include <memory>
@@ -99,11 +103,19 @@ class UploadHandlers {
     if (!c.id().empty()) {
       if (auto st = CheckClientConversationId(c.id()); !st.ok()) return Error(st);
     }
-    // Upload runs on the blocking pool: the recording is transcribed here.
-    if (auto st = TranscribeAudioFile(options_.blobs, s_.speech, &c); !st.ok()) return Error(st);
     upload.deidentify_template = asked.deidentify_template();
     upload.inspect_template = asked.inspect_template();
     upload.speech_recognizer = wire.speech_config().speech_recognizer();
+    if (!c.data_source().audio_uri().empty() && c.data_source().kind() == core::DataSource::GCS &&
+        c.messages_size() == 0) {
+      // A recording: transcribed by the job queue; the operation completes
+      // once the conversation is stored.
+      auto started = s_.ingest->StartUpload(std::move(upload));
+      if (!started.ok()) return Error(started.status());
+      Response r;
+      r.body = OperationToJson(*started, nullptr, nullptr, q->print());
+      return r;
+    }
     auto uploaded = s_.ingest->Upload(std::move(upload));
     if (!uploaded.ok()) return Error(uploaded.status());
 

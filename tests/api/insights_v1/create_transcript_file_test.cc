@@ -20,6 +20,7 @@
 #include "service/resource_service.h"
 #include "service/settings_service.h"
 #include "service/speech_service.h"
+#include "service/transcription_service.h"
 #include "store/store.h"
 
 namespace parley::insights_v1 {
@@ -53,11 +54,15 @@ class CreateTranscriptFileTest : public ::testing::Test {
         service::SpeechService::Create(service::SpeechConfig{}));
     ASSERT_TRUE(speech->ok()) << speech->status();
     services.speech = speech->value().get();
+    transcription_ = std::make_unique<service::TranscriptionService>(conversations_.get(), nullptr,
+                                                                     services.speech, "");
+    services.transcription = transcription_.get();
     Options options;
     options.blobs.bucket_dir = (dir_ / "buckets").string();
     AddConversationRoutes(options, services, &router_);
   }
   void TearDown() override {
+    transcription_.reset();
     settings_.reset();
     resources_.reset();
     analysis_.reset();
@@ -113,6 +118,7 @@ class CreateTranscriptFileTest : public ::testing::Test {
   std::unique_ptr<service::AnalysisService> analysis_;
   std::unique_ptr<service::ResourceService> resources_;
   std::unique_ptr<service::SettingsService> settings_;
+  std::unique_ptr<service::TranscriptionService> transcription_;
   http::Router router_;
 };
 
