@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace parley::analysis::pii {
@@ -40,6 +41,9 @@ class SpeechView {
   // touching a replaced run covers the whole run.
   size_t OriginalStart(size_t view_pos) const;
   size_t OriginalEnd(size_t view_pos) const;
+  // Names found from the words alone in lower-case text ([start, end) of
+  // the view): PiiDetector reports them as PERSON_NAME candidates.
+  const std::vector<std::pair<uint32_t, uint32_t>>& names() const { return names_; }
 
  private:
   struct Run {
@@ -48,6 +52,7 @@ class SpeechView {
   };
   std::string text_;
   std::vector<Run> runs_;
+  std::vector<std::pair<uint32_t, uint32_t>> names_;
 };
 
 // The digits a run of number words stands for, or "" when `words` is not
