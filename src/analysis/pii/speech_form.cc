@@ -417,7 +417,7 @@ constexpr uint8_t kNameFlags = NameGazetteer::kFirstName | NameGazetteer::kLastN
 class Truecaser {
  public:
   Truecaser(std::string* text, const std::vector<Word>& words, const NameGazetteer& names)
-      : text_(*text), w_(words), names_(names) {}
+      : text_(*text), w_(words), names_(names), bloom_(BloomStorage()) {}
 
   void Run() {
     const size_t n = w_.size();
@@ -888,7 +888,12 @@ class Truecaser {
   // NameGazetteer::BloomBits of each word, with kProbed (a word of three
   // letters or more, not a number).
   static constexpr uint8_t kProbed = 0x80;
-  std::vector<uint8_t> bloom_;
+  // Reused across texts of a thread: no allocation per message.
+  static std::vector<uint8_t>& BloomStorage() {
+    thread_local std::vector<uint8_t> storage;
+    return storage;
+  }
+  std::vector<uint8_t>& bloom_;
   bool changed_ = false;
 };
 
