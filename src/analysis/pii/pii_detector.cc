@@ -269,7 +269,9 @@ std::vector<Finding> PiiDetector::Find(std::string_view text, InfoTypeSet types,
     off = i = j;
   }
   while (off < text.size() && !IsAsciiAlnum(text[off]) && static_cast<unsigned char>(text[off]) < 0x80) ++off;
-  const std::string_view cue = asked == Asked::kName ? "my name is " : "my phone number is ";
+  // "this is", not "my name is": a known name or an unknown word follows,
+  // not any word ("hold on", "maybe later").
+  const std::string_view cue = asked == Asked::kName ? "this is " : "my phone number is ";
   std::string cued;
   cued.reserve(text.size() + cue.size());
   cued.append(text.substr(0, off));

@@ -110,8 +110,9 @@ class PiiDetector {
 
   // As Find(text, types), for a reply to a turn that asked for `asked`
   // (turn_context.h): the reply reads as if it began, after any leading
-  // filler ("yes", "sure it's", "um"), with "my name is" or "my phone
-  // number is", so that a bare "crystal minh" or "415 555 0132" is found.
+  // filler ("yes", "sure it's", "um"), with "this is" (so a known name or
+  // an unknown word counts, not "hold on") or "my phone number is", so
+  // that a bare "crystal minh" or "9472 7916" is found.
   std::vector<Finding> Find(std::string_view text, InfoTypeSet types, Asked asked) const;
 
   // `text` with each finding of `types` replaced by "[TYPE]", for example

@@ -63,6 +63,9 @@ TEST(FindAsked, BareAnswers) {
               ElementsAre("PHONE_NUMBER:nine four seven two seven nine one six"));
   // A reply that gives no name gets none.
   EXPECT_THAT(Spans("sorry what", Asked::kName), IsEmpty());
+  EXPECT_THAT(Spans("hold on", Asked::kName), IsEmpty());
+  EXPECT_THAT(Spans("Maybe later", Asked::kName), IsEmpty());
+  EXPECT_THAT(Spans("Sure, it's John Smith", Asked::kName), ElementsAre("PERSON_NAME:John Smith"));
   EXPECT_THAT(Spans("", Asked::kName), IsEmpty());
 }
 
