@@ -12,6 +12,10 @@
 // --form speech evaluates the recogniser-style form of every sentence
 // (lower case, punctuation removed); --form spoken also spells digits out
 // ("four one five"). See SpeechForm.
+//   eval_pii --abcd DATA LABELS TEMPLATE [--form F] [--no-context]
+//                             (hand-labelled ABCD chats; each turn read as the
+//                             reply to the other speaker's turn before, unless
+//                             --no-context)
 //   eval_pii --show TEXT      (the findings in TEXT)
 //   eval_pii --lines < FILE   (each line with its findings, tab-separated)
 //
@@ -356,7 +360,7 @@ void Report(const char* title, const std::map<std::string, Counts>& counts, cons
 // over every non-action turn, in the chosen form, with an inspect template
 // for the custom types; every turn's non-PII words count for "kept".
 int EvaluateAbcd(const std::string& data, const std::string& labels_path,
-                 const std::string& template_path, const std::string& form) {
+                 const std::string& template_path, const std::string& form, bool context) {
   rapidjson::Document doc;
   if (!ReadJsonArray(data, "eval_pii", &doc)) return 1;
   std::ifstream tf(template_path);
@@ -369,12 +373,26 @@ int EvaluateAbcd(const std::string& data, const std::string& labels_path,
     return 1;
   }
   std::map<std::pair<int, int>, Record> turns;  // (convo, turn) -> record
+  // What each turn answers (the other speaker's turn before), unless
+  // --no-context: read from a core::Conversation of the chat's turns.
+  std::map<std::pair<int, int>, parley::analysis::pii::Asked> asked;
   for (const auto& c : doc.GetArray()) {
     int id = c["convo_id"].GetInt();
     const auto& original = c["original"].GetArray();
+    parley::core::Conversation convo;
+    std::vector<int> index;
     for (rapidjson::SizeType i = 0; i < original.Size(); ++i) {
-      if (std::string(original[i][0].GetString()) == "action") continue;
+      const std::string speaker = original[i][0].GetString();
+      if (speaker == "action") continue;
       turns[{id, static_cast<int>(i)}].text = original[i][1].GetString();
+      parley::core::Message* m = convo.add_messages();
+      m->set_text(original[i][1].GetString());
+      m->set_role(speaker == "agent" ? parley::core::HUMAN_AGENT : parley::core::END_USER);
+      index.push_back(static_cast<int>(i));
+    }
+    for (int k = 0; k < convo.messages_size(); ++k) {
+      asked[{id, index[k]}] = context ? parley::analysis::pii::AskedBefore(convo, k)
+                                      : parley::analysis::pii::Asked::kNothing;
     }
   }
   std::ifstream lf(labels_path);
@@ -394,7 +412,7 @@ int EvaluateAbcd(const std::string& data, const std::string& labels_path,
   int predicted = 0, wrong = 0;
   for (auto& [key, rec0] : turns) {
     Record rec = form == "written" ? rec0 : SpeechForm(rec0, form == "spoken");
-    std::vector<Finding> found = tmpl->Find(detector, rec.text);
+    std::vector<Finding> found = tmpl->Find(detector, rec.text, asked[key]);
     for (const Span& g : rec.gold) {
       bool hit = false;
       for (const Finding& f : found) {
@@ -453,10 +471,12 @@ int main(int argc, char** argv) {
     } else if (a == "--abcd" && i + 3 < argc) {
       // --abcd DATA LABELS TEMPLATE [--form F] must come last but for --form.
       std::string data = argv[i + 1], labels = argv[i + 2], tmpl = argv[i + 3];
-      for (int k = i + 4; k + 1 < argc; ++k) {
-        if (std::string(argv[k]) == "--form") form = argv[k + 1];
+      bool context = true;
+      for (int k = i + 4; k < argc; ++k) {
+        if (std::string(argv[k]) == "--form" && k + 1 < argc) form = argv[k + 1];
+        if (std::string(argv[k]) == "--no-context") context = false;
       }
-      return EvaluateAbcd(data, labels, tmpl, form);
+      return EvaluateAbcd(data, labels, tmpl, form, context);
     } else if (a == "--max-errors" && i + 1 < argc) {
       max_errors = std::stoi(argv[++i]);
     } else if (a == "--lines") {  // each stdin line: its findings, for checking a dev set

@@ -46,9 +46,14 @@ bool IngestService::Prepare(const UploadRequest& request, const core::TenantSett
     const analysis::pii::InspectTemplate* tmpl =
         templates_ != nullptr && !inspect.empty() ? templates_->Get(inspect) : nullptr;
     int spans = 0;
-    for (core::Message& m : *c.mutable_messages()) {
+    // Each message is read as the reply to the turn before ("may I have
+    // your name?" -> "crystal minh"), asked before anything is redacted.
+    std::vector<analysis::pii::Asked> asked(static_cast<size_t>(c.messages_size()));
+    for (int i = 0; i < c.messages_size(); ++i) asked[i] = analysis::pii::AskedBefore(c, i);
+    for (int i = 0; i < c.messages_size(); ++i) {
+      core::Message& m = *c.mutable_messages(i);
       const int before = m.redactions_size();
-      spans += analysis::pii::RedactMessage(detector_, tmpl, &m);
+      spans += analysis::pii::RedactMessage(detector_, tmpl, &m, asked[i]);
       // The new redactions are the ones without a moment.
       if (m.redactions_size() != before) {
         for (core::Redaction& r : *m.mutable_redactions()) {

@@ -8,14 +8,18 @@ repository):
   * the English word list of Debian's wamerican package (/usr/share/dict/
     american-english), to flag names that are also common lowercase English
     words ("Will", "Grant", "Young"), which need more evidence;
+  * the capitalised words of that list ("Hungary", "Angeles", "Netflix"):
+    proper nouns that a reader knows, so that a lower-case word that is in
+    no list at all ("tomomi", "gorski") can be told apart from them;
   * the city names of the time zone database (tzdata, zone.tab), to flag
     names that are also well-known places ("Paris", "Florence").
 
 Writes a C++ source defining `parley::analysis::pii::kNameListData`: one
 "<flags>\t<Token>" line per capitalised token, flags being F (first name),
 L (last name), C (a common lowercase English word; "C" alone for words that
-are not names, so the scanner can tell "Credit" from "Tomomi") and P (a
-city). When a
+are not names, so the scanner can tell "Credit" from "Tomomi"), P (a
+city) and W (a capitalised word of the English word list: a known proper
+noun). When a
 source is missing the list is shorter and the detector leans on context
 cues; the build says so.
 
@@ -85,6 +89,15 @@ def load_common_words():
         return set()
 
 
+def load_proper_nouns():
+    try:
+        with open(DICT_PATH, encoding="utf-8", errors="replace") as f:
+            return {w.strip() for w in f
+                    if w.strip() and w[0].isupper() and w.strip().isalpha() and len(w.strip()) >= 2}
+    except OSError:
+        return set()
+
+
 def load_cities():
     cities = set()
     try:
@@ -121,6 +134,8 @@ def main():
     for word in words:
         if word.isalpha() and len(word) >= 2:
             flags.setdefault(word[0].upper() + word[1:], set()).add("C")
+    for noun in load_proper_nouns():
+        flags.setdefault(noun, set()).add("W")
     for city in load_cities():
         flags.setdefault(city, set()).add("P")
     lines = []

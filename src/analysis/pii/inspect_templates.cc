@@ -281,9 +281,9 @@ absl::StatusOr<InspectTemplate> InspectTemplate::Parse(std::string_view json) {
   return t;
 }
 
-std::vector<Finding> InspectTemplate::Find(const PiiDetector& detector,
-                                           std::string_view text) const {
-  std::vector<Finding> all = detector.Find(text, builtin_);
+std::vector<Finding> InspectTemplate::Find(const PiiDetector& detector, std::string_view text,
+                                           Asked asked) const {
+  std::vector<Finding> all = detector.Find(text, builtin_, asked);
   if (custom_.empty()) return all;
   const size_t builtin = all.size();
   for (const CustomInfoType& c : custom_) c.Find(text, &all);

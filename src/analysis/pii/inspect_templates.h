@@ -93,7 +93,8 @@ class InspectTemplate {
   // minLikelihood, overlaps resolved (longest first; a custom type wins a
   // tie), sorted by start. Custom findings have type kCustom and name their
   // type in `custom_name`.
-  std::vector<Finding> Find(const PiiDetector& detector, std::string_view text) const;
+  std::vector<Finding> Find(const PiiDetector& detector, std::string_view text,
+                            Asked asked = Asked::kNothing) const;
 
  private:
   friend class InspectTemplates;

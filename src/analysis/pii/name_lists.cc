@@ -25,15 +25,17 @@ NameGazetteer::NameGazetteer(std::string_view data) {
       if (c == 'L') f |= kLastName;
       if (c == 'C') f |= kCommonWord;
       if (c == 'P') f |= kPlace;
+      if (c == 'W') f |= kProperNoun;
     }
     std::string_view name = line.substr(tab + 1);
     flags_[absl::string_view(name.data(), name.size())] |= f;
   }
   bloom_.assign(kBloomBits / 64, 0);
+  known_bloom_.assign(kBloomBits / 64, 0);
   for (const auto& [token, f] : flags_) {
-    if ((f & (kFirstName | kLastName)) && !(f & (kCommonWord | kPlace))) {
-      BloomAdd(std::string_view(token.data(), token.size()));
-    }
+    const std::string_view t(token.data(), token.size());
+    if ((f & (kFirstName | kLastName)) && !(f & (kCommonWord | kPlace))) BloomAdd(t, &bloom_);
+    BloomAdd(t, &known_bloom_);
   }
 }
 
@@ -46,26 +48,50 @@ uint64_t NameGazetteer::BloomHash(std::string_view lower_word) {
   return h ^ (h >> 29);
 }
 
-void NameGazetteer::BloomAdd(std::string_view token) {
+void NameGazetteer::BloomAdd(std::string_view token, std::vector<uint64_t>* bloom) {
   if (token.empty() || static_cast<uint8_t>(token[0]) >= 0x80 || token.size() > 32) return;
   char buf[32];
   for (size_t k = 0; k < token.size(); ++k) buf[k] = ToLowerAscii(token[k]);
   const uint64_t h = BloomHash(std::string_view(buf, token.size()));
   for (uint64_t bit : {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)}) {
-    bloom_[bit / 64] |= uint64_t{1} << (bit % 64);
+    (*bloom)[bit / 64] |= uint64_t{1} << (bit % 64);
   }
 }
 
-bool NameGazetteer::MaybeRareName(std::string_view lower_word) const {
+bool NameGazetteer::BloomHas(std::string_view lower_word, const std::vector<uint64_t>& bloom) {
   if (lower_word.empty() || static_cast<uint8_t>(lower_word[0]) >= 0x80) return true;
   const uint64_t h = BloomHash(lower_word);
   for (uint64_t bit : {h & (kBloomBits - 1), (h >> 32) & (kBloomBits - 1)}) {
-    if (!(bloom_[bit / 64] & (uint64_t{1} << (bit % 64)))) return false;
+    if (!(bloom[bit / 64] & (uint64_t{1} << (bit % 64)))) return false;
   }
   return true;
 }
 
+bool NameGazetteer::MaybeRareName(std::string_view lower_word) const {
+  return BloomHas(lower_word, bloom_);
+}
+
+bool NameGazetteer::MaybeKnown(std::string_view lower_word) const {
+  return BloomHas(lower_word, known_bloom_);
+}
+
+uint8_t NameGazetteer::BloomBits(std::string_view lower_word) const {
+  if (lower_word.empty() || static_cast<uint8_t>(lower_word[0]) >= 0x80) {
+    return kMaybeRareName | kMaybeKnown;
+  }
+  const uint64_t h = BloomHash(lower_word);
+  const uint64_t a = h & (kBloomBits - 1), b = (h >> 32) & (kBloomBits - 1);
+  auto has = [&](const std::vector<uint64_t>& bloom) {
+    return (bloom[a / 64] >> (a % 64) & 1) && (bloom[b / 64] >> (b % 64) & 1);
+  };
+  return (has(bloom_) ? kMaybeRareName : 0) | (has(known_bloom_) ? kMaybeKnown : 0);
+}
+
 uint8_t NameGazetteer::Lookup(std::string_view token) const {
+  return LookupAll(token) & ~kProperNoun;
+}
+
+uint8_t NameGazetteer::LookupAll(std::string_view token) const {
   auto it = flags_.find(absl::string_view(token.data(), token.size()));
   if (it != flags_.end()) return it->second;
   // "ANNA" -> "Anna" (ASCII only; longer tokens are not names).

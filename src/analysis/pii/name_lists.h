@@ -27,6 +27,9 @@ class NameGazetteer {
     kLastName = 2,
     kCommonWord = 4,  // "Will", "Young", "Credit": a lowercase English word
     kPlace = 8,       // "Paris", "Sydney": a city of the time zone database
+    // "Hungary", "Netflix": a capitalised word of the English word list.
+    // Only LookupAll reports it.
+    kProperNoun = 16,
   };
 
   // The process-wide gazetteer over the compiled-in list.
@@ -40,6 +43,8 @@ class NameGazetteer {
   // Flags of a token as written ("Anna"); an all-capitals ASCII token
   // ("ANNA") is looked up capitalised. 0 when unknown.
   uint8_t Lookup(std::string_view token) const;
+  // As Lookup, with kProperNoun.
+  uint8_t LookupAll(std::string_view token) const;
 
   size_t size() const { return flags_.size(); }
 
@@ -51,13 +56,26 @@ class NameGazetteer {
   // get true.
   bool MaybeRareName(std::string_view lower_word) const;
 
+  // False when the lower-case ASCII word ("tomomi") is certainly in no list
+  // (no flag at all, kProperNoun included); true when it may be in one
+  // (about 3 % of unknown words are). A Bloom filter like MaybeRareName's,
+  // probed with the same hash. Words starting with a non-ASCII letter
+  // always get true.
+  bool MaybeKnown(std::string_view lower_word) const;
+
+  // Both filters with one hash: kMaybeRareName | kMaybeKnown.
+  enum BloomBit : uint8_t { kMaybeRareName = 1, kMaybeKnown = 2 };
+  uint8_t BloomBits(std::string_view lower_word) const;
+
  private:
   static constexpr size_t kBloomBits = size_t{1} << 20;
   static uint64_t BloomHash(std::string_view lower_word);
-  void BloomAdd(std::string_view token);
+  static void BloomAdd(std::string_view token, std::vector<uint64_t>* bloom);
+  static bool BloomHas(std::string_view lower_word, const std::vector<uint64_t>& bloom);
 
   absl::flat_hash_map<absl::string_view, uint8_t> flags_;
-  std::vector<uint64_t> bloom_;
+  std::vector<uint64_t> bloom_;        // rare names
+  std::vector<uint64_t> known_bloom_;  // every token
 };
 
 }  // namespace parley::analysis::pii

@@ -29,7 +29,8 @@ namespace {
 constexpr std::string_view kStrongCues[] = {
     "phone",  "phones",    "tel",       "telephone", "mobile", "mob",   "cell",    "cellphone",
     "fax",    "call",      "calling",   "called",    "text",   "texts", "sms",     "whatsapp",
-    "dial",   "voicemail", "landline",  "hotline",   "ph",     "cel",   "phoned", "ring"};
+    "dial",   "voicemail", "landline",  "hotline",   "ph",     "cel",   "phoned", "ring",
+    "area"};  // "area code", which "code" alone would veto
 constexpr std::string_view kWeakCues[] = {
     "number", "no",      "nr",      "contact", "reach",   "office",   "desk",     "home",
     "work",   "message", "messages", "answer", "answering", "extension", "ext", "direct",
@@ -189,6 +190,45 @@ size_t ExtensionEnd(std::string_view text, size_t end) {
   return i;
 }
 
+// How likely candidate `c` is a phone number, from its shape and the words
+// around it; 0 when it is not one.
+float Judge(std::string_view text, const Candidate& c) {
+  const int d = c.digits;
+  const bool intl00 = !c.plus && GroupLen(c, 0) >= 3 && GroupLen(c, 0) <= 5 &&
+                      text[c.gs[0]] == '0' && text[c.gs[0] + 1] == '0' && c.groups >= 2;
+  if (d < 7 || d > (intl00 ? 17 : 15)) return 0;
+  if (LooksLikeDate(text, c)) return 0;
+
+  const bool strong_cue = BeforeHasCue(text, c.start, 5, 48, kStrongCues);
+  const bool weak_cue = !strong_cue && BeforeHasCue(text, c.start, 4, 40, kWeakCues);
+  const bool after_cue = AfterHasCue(text, c.end, 1, 12, kAfterCues);
+  const bool veto = !strong_cue && !c.plus && BeforeHasCue(text, c.start, 4, 40, kVetoCues);
+  if (veto) return 0;
+
+  float likelihood = 0;
+  if (c.plus && d >= 8) {
+    likelihood = 0.8f;
+  } else if (intl00 && d >= 10) {
+    likelihood = 0.7f;
+  } else if (IsNorthAmerican(text, c)) {
+    likelihood = c.groups >= 3 && c.sep[c.groups - 1] == ' ' && !c.paren[0] ? 0.5f : 0.7f;
+  } else if (c.paren[0] && c.groups >= 2) {
+    likelihood = 0.6f;
+  } else if (text[c.gs[0]] == '0' && !intl00 &&
+             ((c.groups >= 3 && d >= 8 && d <= 11) || (c.groups == 2 && d >= 9 && d <= 11))) {
+    likelihood = 0.5f;  // trunk prefix and groups: "0490 75 40 81", "08-15 00 08"
+  } else if (text[c.gs[0]] == '0' && text[c.gs[0] + 1] != '0' && c.groups == 1 && d >= 10 &&
+             d <= 11) {
+    likelihood = 0.4f;  // "0386756508": national numbers written without spaces
+  }
+  if (strong_cue || after_cue) {
+    likelihood = likelihood > 0 ? 0.9f : 0.75f;
+  } else if (weak_cue) {
+    likelihood = likelihood > 0 ? 0.85f : 0.6f;
+  }
+  return likelihood;
+}
+
 }  // namespace
 
 void FindPhoneNumbers(std::string_view text, std::vector<Finding>* out) {
@@ -222,41 +262,29 @@ void FindPhoneNumbers(std::string_view text, std::vector<Finding>* out) {
         IsDigit(text[c.end + 1])) {
       continue;  // a time or a list of numbers
     }
-    const int d = c.digits;
-    const bool intl00 = !c.plus && GroupLen(c, 0) >= 3 && GroupLen(c, 0) <= 5 &&
-                        text[c.gs[0]] == '0' && text[c.gs[0] + 1] == '0' && c.groups >= 2;
-    if (d < 7 || d > (intl00 ? 17 : 15)) continue;
-    if (LooksLikeDate(text, c)) continue;
-
-    const bool strong_cue = BeforeHasCue(text, c.start, 5, 48, kStrongCues);
-    const bool weak_cue = !strong_cue && BeforeHasCue(text, c.start, 4, 40, kWeakCues);
-    const bool after_cue = AfterHasCue(text, c.end, 1, 12, kAfterCues);
-    const bool veto = !strong_cue && !c.plus && BeforeHasCue(text, c.start, 4, 40, kVetoCues);
-    if (veto) continue;
-
-    float likelihood = 0;
-    if (c.plus && d >= 8) {
-      likelihood = 0.8f;
-    } else if (intl00 && d >= 10) {
-      likelihood = 0.7f;
-    } else if (IsNorthAmerican(text, c)) {
-      likelihood = c.groups >= 3 && c.sep[c.groups - 1] == ' ' && !c.paren[0] ? 0.5f : 0.7f;
-    } else if (c.paren[0] && c.groups >= 2) {
-      likelihood = 0.6f;
-    } else if (text[c.gs[0]] == '0' && !intl00 &&
-               ((c.groups >= 3 && d >= 8 && d <= 11) || (c.groups == 2 && d >= 9 && d <= 11))) {
-      likelihood = 0.5f;  // trunk prefix and groups: "0490 75 40 81", "08-15 00 08"
-    } else if (text[c.gs[0]] == '0' && text[c.gs[0] + 1] != '0' && c.groups == 1 && d >= 10 &&
-               d <= 11) {
-      likelihood = 0.4f;  // "0386756508": national numbers written without spaces
+    float likelihood = Judge(text, c);
+    if (likelihood > 0) out->push_back({InfoType::kPhoneNumber, c.start, c.end, likelihood});
+    // Without punctuation a number may run into the one before it: a postal
+    // code ("... ca 94103 415 555 0132") or another list item. The number
+    // without its first group is a candidate too, a little less likely; the
+    // longer one wins when both stand (ResolveOverlaps), the shorter one
+    // when the first group belongs to a longer finding (a street address).
+    while (c.groups >= 3 && !c.plus && !c.paren[0] && c.sep[1] == ' ') {
+      c.digits -= GroupLen(c, 0);
+      for (int k = 1; k < c.groups; ++k) {
+        c.gs[k - 1] = c.gs[k];
+        c.ge[k - 1] = c.ge[k];
+        c.paren[k - 1] = c.paren[k];
+        c.sep[k - 1] = k == 1 ? 0 : c.sep[k];
+      }
+      --c.groups;
+      c.start = c.gs[0];
+      likelihood = Judge(text, c);
+      if (likelihood > 0) {
+        out->push_back({InfoType::kPhoneNumber, c.start, c.end, likelihood * 0.9f});
+        break;
+      }
     }
-    if (strong_cue || after_cue) {
-      likelihood = likelihood > 0 ? 0.9f : 0.75f;
-    } else if (weak_cue) {
-      likelihood = likelihood > 0 ? 0.85f : 0.6f;
-    }
-    if (likelihood == 0) continue;
-    out->push_back({InfoType::kPhoneNumber, c.start, c.end, likelihood});
   }
 }
 

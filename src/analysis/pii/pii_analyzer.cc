@@ -16,7 +16,7 @@ absl::Status PiiAnalyzer::Analyze(const core::Conversation& conversation,
     if (absl::Status s = CheckDeadline(); !s.ok()) return s;  // analysis/deadline.h
     const core::Message& message = conversation.messages(i);
     const std::string& text = message.text();
-    for (const Finding& f : detector_->Find(text, types_)) {
+    for (const Finding& f : detector_->Find(text, types_, AskedBefore(conversation, i))) {
       core::PiiFinding* out = result->add_pii();
       out->set_info_type(std::string(FindingTypeName(f)));
       out->set_likelihood(f.likelihood);

@@ -58,6 +58,83 @@ Shape ShapeOf(std::string_view text) {
   return s;
 }
 
+// A word of a name found once is a name wherever else it stands in the
+// text: "asya spent a year ... as the assistant to asya godina", "mijail c
+// adomo asc partners mijail c adomo 935 69 gordon terrace". Only words of
+// three letters or more that are not common English words ("will" of "Will
+// Smith" stays a word elsewhere), outside every other finding, and not
+// glued to an email address or id.
+void PropagateNames(std::string_view text, const NameGazetteer& names,
+                    std::vector<Finding>* found) {
+  bool any = false;
+  for (const Finding& f : *found) any |= f.type == InfoType::kPersonName;
+  if (!any) return;
+  thread_local std::vector<Token> tokens;
+  Tokenize(text, &tokens);
+  auto stem = [&](const Token& t) {
+    std::string_view w = t.text(text);
+    if (w.size() > 3 && w[w.size() - 2] == '\'' && ToLowerAscii(w.back()) == 's') {
+      w.remove_suffix(2);  // a possessive
+    }
+    return w;
+  };
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (ToLowerAscii(a[i]) != ToLowerAscii(b[i])) return false;
+    }
+    return true;
+  };
+  auto glued = [&](const Token& t) {
+    auto joiner = [](char c) { return c == '@' || c == '.' || c == '_'; };
+    return (t.start > 0 && joiner(text[t.start - 1]) && t.start > 1 &&
+            IsAsciiAlnum(text[t.start - 2])) ||
+           (t.end + 1 < text.size() && joiner(text[t.end]) && IsAsciiAlnum(text[t.end + 1]));
+  };
+  std::vector<std::string_view> words;  // of the names found
+  for (const Token& t : tokens) {
+    if (t.kind != TokenKind::kWord) continue;
+    std::string_view w = stem(t);
+    if (w.size() < 3 || w.size() > 32) continue;
+    bool inside = false;
+    for (const Finding& f : *found) {
+      inside |= f.type == InfoType::kPersonName && t.start >= f.start && t.end <= f.end;
+    }
+    if (!inside) continue;
+    char buf[32];
+    for (size_t i = 0; i < w.size(); ++i) buf[i] = i == 0 ? ToUpperAscii(w[0]) : w[i];
+    if (names.Lookup(std::string_view(buf, w.size())) & NameGazetteer::kCommonWord) continue;
+    words.push_back(w);
+  }
+  if (words.empty()) return;
+  std::vector<Finding> added;
+  size_t next = 0;  // the first finding not ending before the token
+  for (const Token& t : tokens) {
+    while (next < found->size() && (*found)[next].end <= t.start) ++next;
+    if (t.kind != TokenKind::kWord) continue;
+    if (next < found->size() && (*found)[next].start < t.end) continue;  // inside a finding
+    std::string_view w = stem(t);
+    if (glued(t)) continue;
+    for (std::string_view name : words) {
+      if (same(w, name)) {
+        added.push_back({InfoType::kPersonName, t.start, t.start + w.size(), 0.5f});
+        break;
+      }
+    }
+  }
+  if (added.empty()) return;
+  found->insert(found->end(), added.begin(), added.end());
+  std::sort(found->begin(), found->end(),
+            [](const Finding& a, const Finding& b) { return a.start < b.start; });
+}
+
+// Words a reply may open with before the answer itself.
+constexpr std::string_view kReplyFillers[] = {
+    "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "um", "uh", "uhm", "er", "erm", "so",
+    "well", "it's", "its", "it", "is", "that's", "thats", "my", "name", "names", "name's",
+    "phone", "number", "the", "sorry", "right", "of", "course", "absolutely", "hi", "hello",
+    "hey", "certainly", "this", "i'm", "im", "i", "am", "mhm", "and"};
+
 }  // namespace
 
 std::vector<Finding> ResolveOverlaps(std::vector<Finding> candidates) {
@@ -120,8 +197,16 @@ std::vector<Finding> PiiDetector::Find(std::string_view text) const {
   if (text.empty()) return {};
   // Speech-recognition text: scan a view with digits and capitals.
   thread_local SpeechView view;
-  if (!view.Build(text, *names_)) return FindWritten(text);
-  std::vector<Finding> found = FindWritten(view.text());
+  if (!view.Build(text, *names_)) {
+    std::vector<Finding> found = FindWritten(text);
+    PropagateNames(text, *names_, &found);
+    return found;
+  }
+  std::vector<Finding> names;
+  for (const auto& [start, end] : view.names()) {
+    names.push_back({InfoType::kPersonName, start, end, 0.6f});
+  }
+  std::vector<Finding> found = FindWritten(view.text(), std::move(names));
   std::vector<Finding> out;
   out.reserve(found.size());
   for (Finding f : found) {
@@ -134,11 +219,12 @@ std::vector<Finding> PiiDetector::Find(std::string_view text) const {
     }
     out.push_back(f);
   }
+  PropagateNames(text, *names_, &out);
   return out;
 }
 
-std::vector<Finding> PiiDetector::FindWritten(std::string_view text) const {
-  std::vector<Finding> candidates;
+std::vector<Finding> PiiDetector::FindWritten(std::string_view text,
+                                              std::vector<Finding> candidates) const {
   const Shape shape = ShapeOf(text);
   if (shape.at) FindEmailAddresses(text, &candidates);
   if (shape.digit) {
@@ -167,6 +253,38 @@ std::vector<Finding> PiiDetector::Find(std::string_view text, InfoTypeSet types)
                            [&](const Finding& f) { return !types.Contains(f.type); }),
             all.end());
   return all;
+}
+
+std::vector<Finding> PiiDetector::Find(std::string_view text, InfoTypeSet types,
+                                       Asked asked) const {
+  if (asked == Asked::kNothing || text.empty()) return Find(text, types);
+  // Leading filler words, then the cue.
+  static const WordSet* fillers = new WordSet(kReplyFillers);
+  size_t off = 0, i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !IsAsciiAlnum(text[i])) ++i;
+    size_t j = i;
+    while (j < text.size() && (IsAsciiAlpha(text[j]) || text[j] == '\'')) ++j;
+    if (j == i || j - i > 10 || !fillers->Contains(text.substr(i, j - i))) break;
+    off = i = j;
+  }
+  while (off < text.size() && !IsAsciiAlnum(text[off]) && static_cast<unsigned char>(text[off]) < 0x80) ++off;
+  // "this is", not "my name is": a known name or an unknown word follows,
+  // not any word ("hold on", "maybe later").
+  const std::string_view cue = asked == Asked::kName ? "this is " : "my phone number is ";
+  std::string cued;
+  cued.reserve(text.size() + cue.size());
+  cued.append(text.substr(0, off));
+  cued.append(cue);
+  cued.append(text.substr(off));
+  std::vector<Finding> out;
+  for (Finding f : Find(cued, types)) {
+    auto back = [&](size_t pos) { return pos < off ? pos : pos < off + cue.size() ? off : pos - cue.size(); };
+    f.start = back(f.start);
+    f.end = back(f.end);
+    if (f.end > f.start) out.push_back(f);
+  }
+  return out;
 }
 
 std::string PiiDetector::Redact(std::string_view text, InfoTypeSet types) const {

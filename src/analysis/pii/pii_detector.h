@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "analysis/pii/turn_context.h"
 
 namespace parley::analysis::pii {
 
@@ -107,13 +108,22 @@ class PiiDetector {
   // because CREDIT_CARD_NUMBER was not asked for.
   std::vector<Finding> Find(std::string_view text, InfoTypeSet types) const;
 
+  // As Find(text, types), for a reply to a turn that asked for `asked`
+  // (turn_context.h): the reply reads as if it began, after any leading
+  // filler ("yes", "sure it's", "um"), with "this is" (so a known name or
+  // an unknown word counts, not "hold on") or "my phone number is", so
+  // that a bare "crystal minh" or "9472 7916" is found.
+  std::vector<Finding> Find(std::string_view text, InfoTypeSet types, Asked asked) const;
+
   // `text` with each finding of `types` replaced by "[TYPE]", for example
   // "mail me at [EMAIL_ADDRESS]".
   std::string Redact(std::string_view text, InfoTypeSet types = InfoTypeSet::All()) const;
 
  private:
-  // Find over written text (capitals, digits); Find adds speech-form text.
-  std::vector<Finding> FindWritten(std::string_view text) const;
+  // Find over written text (capitals, digits), with `candidates` found
+  // before (names of a speech view); Find adds speech-form text.
+  std::vector<Finding> FindWritten(std::string_view text,
+                                   std::vector<Finding> candidates = {}) const;
 
   const class NameGazetteer* names_;
 };

@@ -132,14 +132,16 @@ int RedactWith(absl::FunctionRef<std::vector<Finding>(std::string_view)> find,
 
 }  // namespace
 
-int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message) {
-  return RedactWith([&](std::string_view t) { return detector.Find(t, types); }, message);
+int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message,
+                  Asked asked) {
+  return RedactWith([&](std::string_view t) { return detector.Find(t, types, asked); }, message);
 }
 
 int RedactMessage(const PiiDetector& detector, const InspectTemplate* inspect,
-                  core::Message* message) {
-  if (inspect == nullptr) return RedactMessage(detector, InfoTypeSet::All(), message);
-  return RedactWith([&](std::string_view t) { return inspect->Find(detector, t); }, message);
+                  core::Message* message, Asked asked) {
+  if (inspect == nullptr) return RedactMessage(detector, InfoTypeSet::All(), message, asked);
+  return RedactWith([&](std::string_view t) { return inspect->Find(detector, t, asked); },
+                    message);
 }
 
 absl::Status RedactConversation(const PiiDetector& detector,
@@ -147,8 +149,11 @@ absl::Status RedactConversation(const PiiDetector& detector,
                                 core::Conversation* conversation) {
   absl::StatusOr<InfoTypeSet> types = ParseInfoTypes(info_types);
   if (!types.ok()) return types.status();
-  for (core::Message& message : *conversation->mutable_messages()) {
-    RedactMessage(detector, *types, &message);
+  // The questions are read before any message is redacted.
+  std::vector<Asked> asked(static_cast<size_t>(conversation->messages_size()));
+  for (int i = 0; i < conversation->messages_size(); ++i) asked[i] = AskedBefore(*conversation, i);
+  for (int i = 0; i < conversation->messages_size(); ++i) {
+    RedactMessage(detector, *types, conversation->mutable_messages(i), asked[i]);
   }
   return absl::OkStatus();
 }

@@ -27,14 +27,17 @@ namespace parley::analysis::pii {
 //    (moment and time_us are left for the caller). Existing redactions are
 //    shifted to stay on their placeholders.
 // Message state is left unchanged. Redacting again finds nothing new.
-int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message);
+// `asked` is what the turn before asked for (turn_context.h).
+int RedactMessage(const PiiDetector& detector, InfoTypeSet types, core::Message* message,
+                  Asked asked = Asked::kNothing);
 
 // RedactMessage with an inspect template's built-in and custom types
 // (inspect_templates.h); nullptr means every built-in type.
 int RedactMessage(const PiiDetector& detector, const InspectTemplate* inspect,
-                  core::Message* message);
+                  core::Message* message, Asked asked = Asked::kNothing);
 
-// RedactMessage over every message. `info_types` holds DLP names; empty
+// RedactMessage over every message, each read as the reply to the turn
+// before (AskedBefore). `info_types` holds DLP names; empty
 // means every type. INVALID_ARGUMENT, with the conversation untouched, when
 // a name is unknown.
 absl::Status RedactConversation(const PiiDetector& detector,

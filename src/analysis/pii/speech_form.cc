@@ -323,7 +323,17 @@ constexpr std::string_view kNotNames[] = {
     "one",    "two",    "three",  "four",   "five",  "six",    "seven",  "eight", "nine",
     "zero",   "name",   "last",   "first",  "full",  "number", "account", "order", "email",
     "address", "phone", "very",   "really", "great", "fine",   "glad",   "happy", "sure",
-    "having", "trying", "looking", "getting", "wondering", "having", "an", "all", "some"};
+    "having", "trying", "looking", "getting", "wondering", "having", "an", "all", "some",
+    // Contractions typed or transcribed without the apostrophe, and chat
+    // shorthand: in no word list, yet no name.
+    "im",     "ive",    "id",     "ill",    "dont",  "doesnt", "didnt",  "cant",  "couldnt",
+    "wont",   "wouldnt", "shouldnt", "isnt", "arent", "wasnt",  "werent", "havent", "hasnt",
+    "hadnt",  "youre",  "youve",  "youll",  "theyre", "thats", "whats",  "lets",  "theres",
+    "heres",  "ur",     "pls",    "plz",   "thx",    "ty",     "lol",   "idk",
+    "btw",    "omg",    "tbh",    "asap",   "fyi",   "gotta",  "kinda",  "sorta", "ya",
+    "yep",    "nope",   "nah",    "mhm",    "uhh",   "umm",    "ahh",    "ohh",   "hmmm",
+    "http",   "https",  "www",    "com",    "rly",   "cus",    "cuz",    "coz",   "tho",
+    "wtf",    "smh",    "lmao",   "ftw",    "irl"};
 
 // Street types before the name ("rue gafsa", "via franscini").
 constexpr std::string_view kLeadingStreetTypes[] = {
@@ -345,7 +355,7 @@ const WordSet& Particles() {
 constexpr std::string_view kCueEnds[] = {
     "is", "name's", "names", "named", "called", "mr", "mrs", "ms", "miss", "dr", "doctor",
     "surname", "name", "i'm", "im", "am", "hi", "hello", "hey", "thanks", "you", "bye", "with",
-    "to", "speaking", "dear"};
+    "to", "speaking", "dear", "me"};
 const WordSet& CueEnds() {
   static const WordSet* set = new WordSet(kCueEnds);
   return *set;
@@ -380,14 +390,25 @@ bool Is(std::string_view text, const Word& w, std::string_view lower) {
   return true;
 }
 
-// Gazetteer flags of a lower-case word, looked up capitalised.
-uint8_t FlagsOf(std::string_view text, const Word& w, const NameGazetteer& names) {
+// The end of word `w` without a possessive "'s" ("matej's" -> "matej").
+uint32_t StemEnd(std::string_view text, const Word& w) {
+  if (w.end - w.start > 3 && text[w.end - 2] == '\'' && ToLowerAscii(text[w.end - 1]) == 's') {
+    return w.end - 2;
+  }
+  return w.end;
+}
+
+// Gazetteer flags of a lower-case word (without a possessive "'s"), looked
+// up capitalised; with `all`, kProperNoun too.
+uint8_t FlagsOf(std::string_view text, const Word& w, const NameGazetteer& names,
+                bool all = false) {
   char buf[32];
-  size_t n = w.end - w.start;
+  size_t n = StemEnd(text, w) - w.start;
   if (n == 0 || n > sizeof buf) return 0;
   std::memcpy(buf, text.data() + w.start, n);
   UpperFirst(buf, n);
-  return names.Lookup(std::string_view(buf, n));
+  const std::string_view token(buf, n);
+  return all ? names.LookupAll(token) : names.Lookup(token);
 }
 
 constexpr uint8_t kNameFlags = NameGazetteer::kFirstName | NameGazetteer::kLastName;
@@ -396,10 +417,21 @@ constexpr uint8_t kNameFlags = NameGazetteer::kFirstName | NameGazetteer::kLastN
 class Truecaser {
  public:
   Truecaser(std::string* text, const std::vector<Word>& words, const NameGazetteer& names)
-      : text_(*text), w_(words), names_(names) {}
+      : text_(*text), w_(words), names_(names), bloom_(BloomStorage()) {}
 
   void Run() {
     const size_t n = w_.size();
+    // Both Bloom filters for every word of three letters or more (without
+    // a possessive), with one hash each: most words of lower-case text are
+    // out after this.
+    bloom_.assign(n, 0);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t len = StemEnd(text_, w_[k]) - w_[k].start;
+      if (w_[k].number || len < 3 || len > 24) continue;
+      char buf[24];
+      for (size_t i = 0; i < len; ++i) buf[i] = ToLowerAscii(text_[w_[k].start + i]);
+      bloom_[k] = kProbed | names_.BloomBits(std::string_view(buf, len));
+    }
     for (size_t k = 0; k < n; ++k) {
       if (w_[k].glued) continue;  // inside an email address, a host name, an id
       if (w_[k].number) {
@@ -420,11 +452,13 @@ class Truecaser {
       }
       // Most words of lower-case text are no rare name (and names have
       // three letters or more): a cached filter spares the gazetteer lookup.
-      if (w_[k].end - w_[k].start < 3 || !names_.MaybeRareName(Text(k))) continue;
+      if (!(bloom_[k] & NameGazetteer::kMaybeRareName)) continue;
       uint8_t f = FlagsOf(text_, w_[k], names_);
-      // A known name that is not an English word or a city: "maria".
+      // A known name that is not an English word or a city: "maria",
+      // "steve's account"; not a shop or restaurant ("at wendy's").
+      const bool shop = StemEnd(text_, w_[k]) != w_[k].end && Before(k, "at");
       if ((f & kNameFlags) && !(f & (NameGazetteer::kCommonWord | NameGazetteer::kPlace)) &&
-          w_[k].end - w_[k].start >= 3 && !NotNames().Contains(Text(k))) {
+          w_[k].end - w_[k].start >= 3 && !NotNames().Contains(Text(k)) && !shop) {
         Cap(k);
         // "tomomi nishiyama": an unknown word just before a known name.
         if (k > 0 && w_[k].plain_gap && Unknown(k - 1) && !Upper(k - 1)) Cap(k - 1);
@@ -450,6 +484,10 @@ class Truecaser {
   std::string_view Text(size_t k) const {
     return std::string_view(text_).substr(w_[k].start, w_[k].end - w_[k].start);
   }
+  // Without a possessive "'s".
+  std::string_view Stem(size_t k) const {
+    return std::string_view(text_).substr(w_[k].start, StemEnd(text_, w_[k]) - w_[k].start);
+  }
   bool IsWord(size_t k, std::string_view lower) const {
     return k < w_.size() && !w_[k].number && Is(text_, w_[k], lower);
   }
@@ -469,8 +507,13 @@ class Truecaser {
   }
   // Neither a known name nor an English word ("tomomi", "allika").
   bool Unknown(size_t k) const {
-    return !w_[k].number && w_[k].end - w_[k].start >= 3 && FlagsOf(text_, w_[k], names_) == 0 &&
-           !NotNames().Contains(Text(k));
+    return !w_[k].number && w_[k].end - w_[k].start >= 3 && !Contraction(k) &&
+           FlagsOf(text_, w_[k], names_) == 0 && !NotNames().Contains(Text(k));
+  }
+  // "doesn't", "we'll": an apostrophe other than a possessive "'s".
+  bool Contraction(size_t k) const {
+    const std::string_view stem(text_.data() + w_[k].start, StemEnd(text_, w_[k]) - w_[k].start);
+    return stem.find('\'') != std::string_view::npos;
   }
   void Cap(size_t k) {
     UpperFirst(&text_[w_[k].start], w_[k].end - w_[k].start);
@@ -499,12 +542,234 @@ class Truecaser {
         Before(k, "hi") || Before(k, "hello") || Before(k, "hey") || Before(k, "thanks") ||
         Before(k, "thank", "you") || Before(k, "bye") || Before(k, "speaking", "with") ||
         Before(k, "speak", "to") || Before(k, "talking", "to") || Before(k, "speaking") ||
-        Before(k, "dear")) {
+        Before(k, "dear") || Before(k, "call", "me") || Before(k, "calls", "me")) {
       return 1;
     }
     return 0;
   }
 
+  // Names with no cue, from the words alone: two or three words in a row
+  // of which one is in no list at all ("eustachy gorski", "tomomi
+  // nishiyama", "crystal minh") or with a middle initial between them
+  // ("faina d yefremova", "sari j paavolainen"); a word of a common first
+  // name that is also an English word ("crystal") needs a cue instead.
+  // Speech-recognition and chat text has few words that no list knows;
+  // most are names. Text where many words are unknown is another language
+  // or noise, and gets no such names. A chain
+  // next to a number or holding a street word is left to the street rules
+  // ("brucker bundesstrasse 31"); a chain after "in", "at" is a place.
+  enum class Kind : uint8_t { kOther, kUnknown, kRareName, kInitial };
+
+  Kind KindOf(size_t k) const {
+    const Word& w = w_[k];
+    if (w.number || w.glued) return Kind::kOther;
+    const size_t len = StemEnd(text_, w) - w.start;
+    const std::string_view t(text_.data() + w.start, len);
+    if (len == 1) {
+      const char c = ToLowerAscii(t[0]);
+      return IsAsciiLower(c) && c != 'a' && c != 'i' && c != 'o' ? Kind::kInitial : Kind::kOther;
+    }
+    if (len < 3 || len > 24 || Contraction(k) || NotNames().Contains(t)) return Kind::kOther;
+    if (StreetSuffixes().Contains(t) || LeadingStreetTypes().Contains(t) || Units().Contains(t) ||
+        EuropeanStreetWord(t)) {
+      return Kind::kOther;
+    }
+    if (static_cast<unsigned char>(t[0]) < 0x80) {
+      char buf[24];
+      for (size_t i = 0; i < len; ++i) buf[i] = ToLowerAscii(t[i]);
+      if (!names_.MaybeKnown(std::string_view(buf, len))) return UnknownKind(t);
+    }
+    const uint8_t f = FlagsOf(text_, w, names_, /*all=*/true);
+    if (f == 0) return UnknownKind(t);
+    if ((f & kNameFlags) && !(f & (NameGazetteer::kCommonWord | NameGazetteer::kPlace))) {
+      return Kind::kRareName;
+    }
+    return Kind::kOther;
+  }
+
+  // A word in no list is a name candidate when it is shaped like one: Latin
+  // script (lower-case text with Greek capitals, "ΜΟΝΗ", says nothing), a
+  // vowel ("ttg", "ntv" are abbreviations), no letter three times in a row
+  // ("gwooood"), at most 14 bytes ("frieswithicecream" is a hashtag), and
+  // not the plural of a known word ("bots").
+  Kind UnknownKind(std::string_view t) const {
+    if (t.size() > 14) return Kind::kOther;
+    bool vowel = false;
+    int run = 1;
+    for (size_t i = 0; i < t.size();) {
+      const unsigned char c = static_cast<unsigned char>(t[i]);
+      size_t len = 1;
+      if (c >= 0x80) {
+        if (DecodeUtf8(t, i, &len) >= 0x250) return Kind::kOther;
+        vowel = true;  // accented letters are mostly vowels
+      } else {
+        const char l = ToLowerAscii(static_cast<char>(c));
+        vowel |= l == 'a' || l == 'e' || l == 'i' || l == 'o' || l == 'u' || l == 'y';
+        run = i > 0 && ToLowerAscii(t[i - 1]) == l ? run + 1 : 1;
+        if (run >= 3) return Kind::kOther;
+      }
+      i += len;
+    }
+    if (!vowel) return Kind::kOther;
+    if (t.size() >= 4 && ToLowerAscii(t.back()) == 's') {
+      char buf[24];
+      const size_t n = t.size() - 1;
+      for (size_t i = 0; i < n; ++i) buf[i] = i == 0 ? ToUpperAscii(t[0]) : t[i];
+      if (names_.LookupAll(std::string_view(buf, n)) != 0) return Kind::kOther;
+    }
+    if (Typo(t)) return Kind::kOther;
+    return Kind::kUnknown;
+  }
+
+  // Whether an ASCII word is one typing slip from a known word: chats
+  // misspell ("withdrawl", "wtih", "brittish") or run words together
+  // ("limitfor"), and a misspelt word is no name. Two letters swapped;
+  // from seven letters on also one letter deleted, inserted or replaced,
+  // or a split into two known words. Shorter names are one letter from
+  // some word too often ("faina": "fain", "gyala": "gala").
+  bool Typo(std::string_view t) const {
+    const size_t n = t.size();
+    if (n < 4 || n > 13) return false;
+    char w[16], c[16];
+    for (size_t i = 0; i < n; ++i) {
+      if (static_cast<unsigned char>(t[i]) >= 0x80) return false;
+      w[i] = ToLowerAscii(t[i]);
+    }
+    // An English word or a proper noun that is no name (the Bloom filter
+    // first: most edits are no word at all).
+    auto known = [&](const char* p, size_t len) {
+      if (len < 2 || len > 16 || !names_.MaybeKnown(std::string_view(p, len))) return false;
+      char cap[16];
+      std::memcpy(cap, p, len);
+      cap[0] = ToUpperAscii(cap[0]);
+      const uint8_t f = names_.LookupAll(std::string_view(cap, len));
+      return (f & NameGazetteer::kCommonWord) ||
+             ((f & NameGazetteer::kProperNoun) && !(f & kNameFlags));
+    };
+    for (size_t i = 0; i + 1 < n; ++i) {  // swaps
+      std::memcpy(c, w, n);
+      std::swap(c[i], c[i + 1]);
+      if (c[i] != c[i + 1] && known(c, n)) return true;
+    }
+    if (n < 7) return false;
+    for (size_t i = 0; i < n; ++i) {  // deletions
+      std::memcpy(c, w, i);
+      std::memcpy(c + i, w + i + 1, n - i - 1);
+      if (known(c, n - 1)) return true;
+    }
+    for (size_t i = 0; i < n; ++i) {  // replacements
+      std::memcpy(c, w, n);
+      for (char l = 'a'; l <= 'z'; ++l) {
+        if (l == w[i]) continue;
+        c[i] = l;
+        if (known(c, n)) return true;
+      }
+    }
+    for (size_t i = 0; i <= n; ++i) {  // insertions
+      std::memcpy(c, w, i);
+      std::memcpy(c + i + 1, w + i, n - i);
+      for (char l = 'a'; l <= 'z'; ++l) {
+        c[i] = l;
+        if (known(c, n + 1)) return true;
+      }
+    }
+    for (size_t i = 3; i + 3 <= n; ++i) {  // two words run together
+      if (known(w, i) && known(w + i, n - i)) return true;
+    }
+    return false;
+  }
+
+  // An unknown word or an initial: where a chain may be (cheap: a Bloom
+  // probe for most words).
+  bool Anchor(size_t k) const {
+    const Word& w = w_[k];
+    if (w.number || w.glued) return false;
+    const size_t len = w.end - w.start;
+    if (len == 1) return KindOf(k) == Kind::kInitial;
+    // Most words are known (the Bloom bits of Run), before any other test;
+    // a word starting with a non-ASCII letter is looked up.
+    if (!(bloom_[k] & kProbed)) return false;
+    if (static_cast<unsigned char>(text_[w.start]) < 0x80 &&
+        (bloom_[k] & NameGazetteer::kMaybeKnown)) {
+      return false;
+    }
+    return KindOf(k) == Kind::kUnknown;
+  }
+
+ public:
+  void SpeechNames(std::vector<std::pair<uint32_t, uint32_t>>* out) {
+    const size_t n = w_.size();
+    thread_local std::vector<uint8_t> anchor;
+    anchor.assign(n, 0);
+    int words = 0, anchors = 0, unknown = 0;
+    for (size_t k = 0; k < n; ++k) {
+      words += !w_[k].number;
+      anchor[k] = Anchor(k);
+      anchors += anchor[k];
+      unknown += anchor[k] && w_[k].end - w_[k].start > 1;  // not an initial
+    }
+    if (anchors == 0 || (words >= 6 && unknown * 3 > words)) return;
+    for (size_t k = 0; k < n; ++k) {
+      if (!anchor[k]) continue;
+      auto member = [&](size_t j) { return KindOf(j) != Kind::kOther; };
+      auto possessive = [&](size_t j) { return StemEnd(text_, w_[j]) != w_[j].end; };
+      size_t a = k;
+      while (a > 0 && k - a < 4 && w_[a].plain_gap && !possessive(a - 1) && member(a - 1)) --a;
+      size_t b = k + 1;
+      while (b < n && b - a < 7 && w_[b].plain_gap && !possessive(b - 1) && member(b)) ++b;
+      const size_t next = b;
+      // No initial at either end.
+      while (a < b && KindOf(a) == Kind::kInitial) ++a;
+      while (b > a && KindOf(b - 1) == Kind::kInitial) --b;
+      int words = 0, unknown = 0, initials = 0;
+      for (size_t j = a; j < b; ++j) {
+        const Kind kind = KindOf(j);
+        words += kind != Kind::kInitial;
+        unknown += kind == Kind::kUnknown;
+        initials += kind == Kind::kInitial;
+      }
+      // A house number after the words ("brucker bundesstrasse 31"; a
+      // postal code of five digits or more is no house number) or before
+      // them ("233 erzsébet tér"): a street.
+      const bool street = (a > 0 && w_[a].plain_gap && w_[a - 1].number) ||
+                          (b < n && w_[b].plain_gap && w_[b].number &&
+                           w_[b].end - w_[b].start <= 4) ||
+                          (a > 0 && w_[a].plain_gap && (IsWord(a - 1, "in") || IsWord(a - 1, "at")));
+      if (words >= 2 && words <= 4 && (unknown >= 1 || initials >= 1) && !street) {
+        for (size_t j = a; j < b; ++j) Cap(j);
+        out->push_back({w_[a].start, StemEnd(text_, w_[b - 1])});
+      }
+      k = next > k ? next - 1 : k;
+    }
+  }
+
+  // A name spelled out letter by letter ("crystal c r y s t a l", "my name
+  // is c r y s t a l", "spelled m i n h"): three single letters or more in a
+  // row, after a name or a spelling or naming word within three words.
+  void SpelledNames(std::vector<std::pair<uint32_t, uint32_t>>* out) {
+    const size_t n = w_.size();
+    auto letter = [&](size_t j) {
+      return !w_[j].number && !w_[j].glued && w_[j].end - w_[j].start == 1;
+    };
+    for (size_t k = 0; k < n; ++k) {
+      if (!letter(k)) continue;
+      size_t e = k + 1;
+      while (e < n && w_[e].plain_gap && letter(e)) ++e;
+      if (e - k >= 3) {
+        bool cue = false;
+        for (size_t j = k; j > 0 && k - j < 3 && !cue; --j) {
+          cue = (Upper(j - 1) && !w_[j - 1].number) || IsWord(j - 1, "spelled") ||
+                IsWord(j - 1, "spell") || IsWord(j - 1, "spelling") || IsWord(j - 1, "spelt") ||
+                IsWord(j - 1, "name");
+          if (!cue && IsWord(j - 1, "is") && j >= 2 && IsWord(j - 2, "name")) cue = true;
+        }
+        if (cue) out->push_back({w_[k].start, w_[e - 1].end});
+      }
+      k = e - 1;
+    }
+  }
+
+ private:
   // Capitalises the name starting at word k after a cue; `strong` takes
   // any word that is not a function word.
   void Name(size_t k, bool strong) {
@@ -620,6 +885,15 @@ class Truecaser {
   std::string& text_;
   const std::vector<Word>& w_;
   const NameGazetteer& names_;
+  // NameGazetteer::BloomBits of each word, with kProbed (a word of three
+  // letters or more, not a number).
+  static constexpr uint8_t kProbed = 0x80;
+  // Reused across texts of a thread: no allocation per message.
+  static std::vector<uint8_t>& BloomStorage() {
+    thread_local std::vector<uint8_t> storage;
+    return storage;
+  }
+  std::vector<uint8_t>& bloom_;
   bool changed_ = false;
 };
 
@@ -694,6 +968,7 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
 
   text_.clear();
   runs_.clear();
+  names_.clear();
   size_t copied = 0;
   if (numbers) {
     std::vector<std::string_view> run;
@@ -736,6 +1011,14 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
         run.push_back(s);
       }
       std::string digits = (e - k >= 2 && any_word) ? SpokenDigits(run) : "";
+      // A North American number said digit by digit, grouped as written
+      // (3-3-4, after an optional 1), so that its shape counts.
+      const size_t nanp = digits.size() == 11 && digits[0] == '1' ? 1 : 0;
+      if (digits.size() == 10 + nanp && digits[nanp] >= '2' && digits[nanp + 3] >= '2') {
+        digits.insert(nanp + 6, " ");
+        digits.insert(nanp + 3, " ");
+        if (nanp) digits.insert(1, " ");
+      }
       if (digits.size() >= 2) {
         text_.append(text.substr(copied, words[k].start - copied));
         Run r;
@@ -756,8 +1039,10 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
     if (!runs_.empty()) Words(text_, &words);
     Truecaser truecaser(&text_, words, names);
     truecaser.Run();
+    truecaser.SpeechNames(&names_);
+    truecaser.SpelledNames(&names_);
     // Nothing capitalised and no number replaced: the text reads as it is.
-    if (!truecaser.changed() && runs_.empty()) return false;
+    if (!truecaser.changed() && runs_.empty() && names_.empty()) return false;
   }
   return true;
 }

@@ -13,7 +13,13 @@
 //    that is not an English word ("maria", "peterson"), any name or unknown
 //    word after a naming phrase ("my name is", "this is", "speaking with"),
 //    the words between a house number and a street suffix ("1200 market
-//    street") and the place words after it ("san francisco").
+//    street") and the place words after it ("san francisco");
+//  * names from the words alone: two to four words in a row of which one
+//    is in no word or name list ("tomasz wierzbicki") or with a middle
+//    initial ("ravil g yefimov"), and names spelled letter by letter after
+//    a name or "spelled" ("c r y s t a l"), are kept as name candidates
+//    (names()); a North American number said digit by digit is grouped
+//    3-3-4 ("415 555 0132").
 //
 // Capitalising keeps byte offsets; number runs change them, so the view
 // keeps the replaced runs to map findings back to the original text.
@@ -23,6 +29,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace parley::analysis::pii {
@@ -40,6 +47,9 @@ class SpeechView {
   // touching a replaced run covers the whole run.
   size_t OriginalStart(size_t view_pos) const;
   size_t OriginalEnd(size_t view_pos) const;
+  // Names found from the words alone in lower-case text ([start, end) of
+  // the view): PiiDetector reports them as PERSON_NAME candidates.
+  const std::vector<std::pair<uint32_t, uint32_t>>& names() const { return names_; }
 
  private:
   struct Run {
@@ -48,6 +58,7 @@ class SpeechView {
   };
   std::string text_;
   std::vector<Run> runs_;
+  std::vector<std::pair<uint32_t, uint32_t>> names_;
 };
 
 // The digits a run of number words stands for, or "" when `words` is not

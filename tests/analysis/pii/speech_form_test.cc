@@ -10,6 +10,7 @@
 
 #include "analysis/pii/name_lists.h"
 #include "analysis/pii/pii_detector.h"
+#include "typed_spans.h"
 
 namespace parley::analysis::pii {
 namespace {
@@ -18,13 +19,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 std::vector<std::string> AllSpans(std::string_view text) {
-  static const PiiDetector* d = new PiiDetector();
-  std::vector<std::string> out;
-  for (const Finding& f : d->Find(text)) {
-    out.push_back(std::string(InfoTypeName(f.type)) + ":" +
-                  std::string(text.substr(f.start, f.end - f.start)));
-  }
-  return out;
+  return TypedSpans(text, SharedDetector().Find(text));
 }
 
 TEST(SpokenDigits, Forms) {
@@ -85,6 +80,43 @@ TEST(SpeechForm, OrdinaryWordsAndNumbersStay) {
 TEST(SpeechForm, PlaceIsNotAPersonInWrittenText) {
   EXPECT_THAT(AllSpans("I moved to San Francisco last year."), IsEmpty());
   EXPECT_THAT(AllSpans("We met in Los Angeles with Anna."), ElementsAre("PERSON_NAME:Anna"));
+}
+
+TEST(SpeechForm, NamesFromTheWordsAlone) {
+  // Two words no list knows, or a middle initial: a name with no cue.
+  EXPECT_THAT(AllSpans("the form was signed by ravil g yefimov"),
+              ElementsAre("PERSON_NAME:ravil g yefimov"));
+  // A name spelled out after it, and a name said again elsewhere.
+  EXPECT_THAT(AllSpans("my name is crystal c r y s t a l"),
+              ElementsAre("PERSON_NAME:crystal", "PERSON_NAME:c r y s t a l"));
+  EXPECT_THAT(AllSpans("asya spent a year there as the assistant to asya godina"),
+              ElementsAre("PERSON_NAME:asya", "PERSON_NAME:asya godina"));
+  // A possessive: the name without its "'s"; a shop is no person.
+  EXPECT_THAT(AllSpans("please dial christie's number"), ElementsAre("PERSON_NAME:christie"));
+  EXPECT_THAT(AllSpans("we ate at wendy's"), IsEmpty());
+}
+
+TEST(SpeechForm, UnknownWordsThatAreNoNames) {
+  // Typing slips, contractions without the apostrophe, another language, a
+  // street of a European address.
+  EXPECT_THAT(AllSpans("there was an atm withdrawl i didnt make"), IsEmpty());
+  EXPECT_THAT(AllSpans("no i havent made this wtih my card"), IsEmpty());
+  EXPECT_THAT(AllSpans("zoo saib kawg dab laug kuj ua ib qhov zoo kawm thiab"), IsEmpty());
+  EXPECT_THAT(AllSpans("brucker bundesstrasse 31"),
+              ElementsAre("STREET_ADDRESS:bundesstrasse 31"));
+}
+
+TEST(SpeechForm, SpokenPhoneNumbers) {
+  // A North American number said digit by digit needs no cue.
+  EXPECT_THAT(AllSpans("four one five five five five zero one three two"),
+              ElementsAre("PHONE_NUMBER:four one five five five five zero one three two"));
+  // A postal code just before the number is not part of it.
+  EXPECT_THAT(AllSpans("send it to 12 main street san francisco ca 94103 415 555 0132"),
+              ElementsAre("STREET_ADDRESS:12 main street san francisco ca 94103",
+                          "PHONE_NUMBER:415 555 0132"));
+  // "area code" is a phone cue although "code" alone vetoes one.
+  EXPECT_THAT(AllSpans("the area code 9472 7916"), ElementsAre("PHONE_NUMBER:9472 7916"));
+  EXPECT_THAT(AllSpans("the discount code 9472 7916"), IsEmpty());
 }
 
 TEST(SpeechView, OffsetsMapBackAcrossRuns) {
