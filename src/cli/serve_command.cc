@@ -114,6 +114,8 @@ struct ServeFlags {
   double rate_limit = 200;  // requests a second per key (0 = off)
   double rate_burst = 400;
   bool rate_limit_given = false;  // --rate-limit on the command line
+  double auth_failure_limit = 1;  // failed authentications a second per address (0 = off)
+  double auth_failure_burst = 30;
   // Generative AI (service::GenAiService): an OpenAI-compatible server, or local.
   std::string llm_endpoint, llm_model, llm_key_file;
   int llm_timeout_ms = 30'000;
@@ -559,16 +561,23 @@ int Serve(const ServeFlags& flags) {
       address_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
     }
   }
-  const parley::api::RateLimits limits{key_limits.get(), address_limits.get()};
+  // Failed authentications (401, 403) per client address, so that guessing
+  // keys costs the guesser, not the key lookups and the audit log.
+  std::unique_ptr<parley::api::RateLimiter> failure_limits;
+  if (flags.auth_failure_limit > 0) {
+    failure_limits =
+        std::make_unique<parley::api::RateLimiter>(flags.auth_failure_limit, flags.auth_failure_burst);
+  }
+  const parley::api::RateLimits limits{key_limits.get(), address_limits.get(), failure_limits.get()};
   parley::service::AuditService audit(store->get());
   std::vector<parley::api::DialectRoutes> dialect_routes(dialects.size());
   for (size_t i = 0; i < dialects.size(); ++i) {
     const auto& dialect = dialects[i];
     dialect_routes[i].dialect = dialect.get();
     router.PushTracker(parley::api::RouteRecorder(&dialect_routes[i]));
-    router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
-                                                          std::string_view pattern) {
-      return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
+    router.PushTracker([d = dialect.get(), &keys, &audit, limits](parley::http::Method method,
+                                                                  std::string_view pattern) {
+      return parley::api::MakeAuditTracker(d, &keys, &audit, limits.failed_auth, method, pattern);
     });
     router.PushGuard([d = dialect.get(), &keys, limits](parley::http::Method method,
                                                         std::string_view pattern) {
@@ -604,7 +613,7 @@ int Serve(const ServeFlags& flags) {
                return TextResponse(404, "No such OpenAPI document; see /openapi.\n", "text/plain; charset=utf-8");
              });
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
-  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
+  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys, limits.failed_auth));
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -880,6 +889,17 @@ void AddServeCommand(CLI::App& app) {
       ->default_str("200");
   serve_cmd->add_option("--rate-burst", serve->rate_burst,
                         "Requests a key may make at once before --rate-limit applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve_cmd->add_option("--auth-failure-limit", serve->auth_failure_limit,
+                        "Failed authentications (401, 403) a second each client address may cause on "
+                        "average; beyond them its requests get 429 with Retry-After, unchecked and "
+                        "unaudited (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--auth-failure-burst", serve->auth_failure_burst,
+                        "Failed authentications a client address may cause at once before "
+                        "--auth-failure-limit applies")
       ->check(CLI::Range(1.0, 1e9))
       ->capture_default_str();
   serve_cmd->add_option("--llm-endpoint", serve->llm_endpoint,
