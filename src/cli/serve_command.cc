@@ -15,11 +15,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -43,6 +41,7 @@
 #include "core/filter.h"
 #include "core/ids.h"
 #include "core/page_token.h"
+#include "core/read_file.h"
 #include "genai/llm_client.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
@@ -502,14 +501,13 @@ int Serve(const ServeFlags& flags) {
     llm_options.timeout_ms = flags.llm_timeout_ms;
     llm_options.attempts = flags.llm_attempts;
     if (!flags.llm_key_file.empty()) {
-      std::ifstream key_in(flags.llm_key_file);
-      std::stringstream key_text;
-      key_text << key_in.rdbuf();
-      if (!key_in) {
-        std::cerr << "parley: cannot read --llm-key-file " << flags.llm_key_file << "\n";
+      // A bearer key is a line, not a file of any size.
+      auto key_text = parley::core::ReadFile(flags.llm_key_file, 64 << 10);
+      if (!key_text.ok()) {
+        std::cerr << "parley: --llm-key-file: " << key_text.status().message() << "\n";
         return 1;
       }
-      llm_options.api_key = std::string(absl::StripAsciiWhitespace(key_text.str()));
+      llm_options.api_key = std::string(absl::StripAsciiWhitespace(*key_text));
     }
     auto client = parley::genai::LlmClient::Create(std::move(llm_options));
     if (!client.ok()) {
