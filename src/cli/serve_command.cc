@@ -86,6 +86,7 @@ struct ServeFlags {
   size_t max_response_mb = 64;
   size_t max_inflight_response_mb = 512;
   int sweep_seconds = 60;
+  double audit_retention_days = 90;  // audit entries older are pruned by the sweep (0 = kept)
   int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
@@ -671,8 +672,10 @@ int Serve(const ServeFlags& flags) {
   }
   ready.store(true);
 
-  // Expired conversations are removed in the background, and idle live ones
-  // (Dialogflow's) completed.
+  // Expired conversations are removed in the background, idle live ones
+  // (Dialogflow's) completed, and audit entries past their retention pruned.
+  const int64_t audit_retention_us =
+      static_cast<int64_t>(flags.audit_retention_days * 24 * 3600 * 1e6);
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
@@ -684,6 +687,10 @@ int Serve(const ServeFlags& flags) {
       if (!swept.ok()) std::cerr << "parley: expiry sweep failed: " << swept.status().message() << "\n";
       auto idle = messages.CompleteIdle(config.idle_complete_us);
       if (!idle.ok()) std::cerr << "parley: idle sweep failed: " << idle.status().message() << "\n";
+      if (audit_retention_us > 0) {
+        auto pruned = audit.Prune(audit_retention_us);
+        if (!pruned.ok()) std::cerr << "parley: audit log prune failed: " << pruned.status().message() << "\n";
+      }
       lock.lock();
     }
   });
@@ -808,6 +815,11 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  serve_cmd->add_option("--audit-retention-days", serve->audit_retention_days,
+                        "Audit log entries older than this are removed by the sweep (--sweep-seconds); "
+                        "0 = kept for ever")
+      ->check(CLI::Range(0.0, 100.0 * 365))
+      ->capture_default_str();
   serve_cmd->add_option("--idle-complete-seconds", serve->idle_complete_seconds,
                         "Live conversations (Dialogflow) with no activity for this long are "
                         "completed, by the sweep (--sweep-seconds) or when read first (0 = never)")

@@ -182,3 +182,19 @@ test('requests refused for too many failed authentications are not audited', asy
     `- DELETE ${P}/conversations/{conversation} 401`,
   ]);
 });
+
+test('the sweep prunes audit entries past --audit-retention-days', async () => {
+  const data = path.join(dir, 'data-retention');
+  const ed = createKey(data, 'ed', 'acme', 'editor');  // an entry that will age out
+  // 0.00002 days = 1.728 s, swept every second.
+  const server = await serve('--data-dir', data, '--audit-retention-days', '0.00002', '--sweep-seconds', '1');
+  after(() => server.proc.kill('SIGKILL'));
+  const target = (id) => `/v1/projects/acme/locations/us/conversations/${id}`;
+  assert.equal((await request(server.port, 'DELETE', target('old'), ed.secret)).status, 404);
+  await sleep(3500);
+  assert.equal((await request(server.port, 'DELETE', target('new'), ed.secret)).status, 404);
+  await stop(server);
+  assert.deepEqual(audit(data).map((e) => `${e.key} ${e.resource} ${e.result}`), [
+    `ed ${target('new')} 404`,
+  ]);
+});
