@@ -43,11 +43,12 @@ std::optional<http::Response> RefuseFailing(const Dialect& dialect, RateLimiter*
                  failed_auth->Check(address, MonotonicMicros()));
 }
 
-// The 401 or 403 of `refusal`, counted against `address`.
+// The 401 or 403 of `refusal`, counted against `address` (a 500, the
+// server's own failure, is not the caller's).
 http::Response RefuseCaller(const Dialect& dialect, RateLimiter* failed_auth,
                             std::string_view address, const absl::Status& refusal) {
-  if (failed_auth != nullptr) failed_auth->Take(address, MonotonicMicros());
   const int status = absl::IsUnauthenticated(refusal) ? 401 : absl::IsPermissionDenied(refusal) ? 403 : 500;
+  if (failed_auth != nullptr && status != 500) failed_auth->Take(address, MonotonicMicros());
   return dialect.RenderError(status, std::string(refusal.message()));
 }
 
