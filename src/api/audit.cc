@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/auth.h"
 #include "service/audit_service.h"
 #include "service/key_service.h"
 
@@ -14,12 +15,13 @@ bool IsAuditedRoute(const Dialect& dialect, http::Method method, std::string_vie
 }
 
 http::Tracker MakeAuditTracker(const Dialect* dialect, service::KeyService* keys,
-                               service::AuditService* audit, http::Method method,
-                               std::string_view pattern) {
+                               service::AuditService* audit, RateLimiter* failed_auth,
+                               http::Method method, std::string_view pattern) {
   if (!IsAuditedRoute(*dialect, method, pattern)) return nullptr;
   std::string action = std::string(http::MethodName(method)) + " " + std::string(pattern);
-  return [dialect, keys, audit, action = std::move(action)](
+  return [dialect, keys, audit, failed_auth, action = std::move(action)](
              const http::Request& req, const http::PathParams& params) -> http::Completion {
+    if (keys->Required() && FailuresExhausted(failed_auth, req.remote_address)) return nullptr;
     service::AuditEntry entry;
     entry.action = action;
     if (!http::PercentDecode(req.path, &entry.resource)) entry.resource = req.path;

@@ -8,6 +8,7 @@
 
 #include "api/dialect.h"
 #include "api/http/router.h"
+#include "api/rate_limit.h"
 
 namespace parley::service {
 class AuditService;
@@ -25,9 +26,12 @@ bool IsAuditedRoute(const Dialect& dialect, http::Method method, std::string_vie
 // each request appends {time answered, key name ("dev" in development mode,
 // "-" without a valid key), tenant, action "METHOD PATTERN", resource (the
 // decoded request path), result (the HTTP status)} through `audit`, without
-// waiting for it to be durable. All three must outlive the router.
+// waiting for it to be durable. A request from an address refused for its
+// failed authentications (FailuresExhausted with `failed_auth`; null: none)
+// is not recorded: a client hammering with wrong keys costs no audit entry.
+// All must outlive the router.
 http::Tracker MakeAuditTracker(const Dialect* dialect, service::KeyService* keys,
-                               service::AuditService* audit, http::Method method,
-                               std::string_view pattern);
+                               service::AuditService* audit, RateLimiter* failed_auth,
+                               http::Method method, std::string_view pattern);
 
 }  // namespace parley::api

@@ -29,11 +29,15 @@ core::ApiKeyRole RoleNeeded(const Dialect& dialect, http::Method method, std::st
 // in it. Then the request takes a token from the bucket of its key
 // (`limits.per_key`), or in development mode of the client's address
 // (`limits.per_address`); null: no limit. Without a token it is answered 429
-// RESOURCE_EXHAUSTED with Retry-After. `dialect`, `keys` and the limiters
-// must outlive the router.
+// RESOURCE_EXHAUSTED with Retry-After. Each 401 or 403 takes a token from
+// the client address's bucket of failures (`limits.failed_auth`); while
+// that bucket is empty the address's requests are answered 429 before any
+// key is looked up. `dialect`, `keys` and the limiters must outlive the
+// router.
 struct RateLimits {
   RateLimiter* per_key = nullptr;
   RateLimiter* per_address = nullptr;
+  RateLimiter* failed_auth = nullptr;
 };
 http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, RateLimits limits,
                           http::Method method, std::string_view pattern);
@@ -41,9 +45,15 @@ http::Guard MakeAuthGuard(const Dialect* dialect, service::KeyService* keys, Rat
 // The guard of requests that match no route (http::Router::SetUnmatchedGuard):
 // while `keys` requires a key, a request without a valid one gets 401 in the
 // shape of the dialect owning the path, so that routes are not revealed to
-// unauthenticated callers; with a valid key the 404 or 405 follows.
+// unauthenticated callers; with a valid key the 404 or 405 follows. Such a
+// 401 counts in `failed_auth` (null: not counted) as in MakeAuthGuard.
 http::Guard MakeUnmatchedAuthGuard(const std::vector<std::unique_ptr<Dialect>>* dialects,
-                                   service::KeyService* keys);
+                                   service::KeyService* keys, RateLimiter* failed_auth);
+
+// Whether the client at `address` is refused for failed authentications now
+// (its bucket in `failed_auth` is empty; null: never): then its request is
+// answered 429 without a key lookup, and not audited.
+bool FailuresExhausted(RateLimiter* failed_auth, std::string_view address);
 
 // The guard of one route checking its request body's Content-Type
 // (Dialect::TakesBodyType): a non-empty body of a type the route does not

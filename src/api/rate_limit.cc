@@ -23,14 +23,32 @@ std::optional<int> RateLimiter::Take(std::string_view caller, int64_t now_us) {
     it = shard.buckets.emplace(std::string(caller), Bucket{burst_, now_us}).first;
   }
   Bucket& b = it->second;
-  if (now_us > b.last_us) {
-    b.tokens = std::min(burst_, b.tokens + static_cast<double>(now_us - b.last_us) * rate_per_us_);
-    b.last_us = now_us;
-  }
+  Refill(b, now_us);
   if (b.tokens >= 1.0) {
     b.tokens -= 1.0;
     return std::nullopt;
   }
+  return RetryAfter(b);
+}
+
+std::optional<int> RateLimiter::Check(std::string_view caller, int64_t now_us) {
+  Shard& shard = shards_[absl::HashOf(Sv(caller)) % kShards];
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.buckets.find(Sv(caller));
+  if (it == shard.buckets.end()) return std::nullopt;
+  Bucket& b = it->second;
+  Refill(b, now_us);
+  if (b.tokens >= 1.0) return std::nullopt;
+  return RetryAfter(b);
+}
+
+void RateLimiter::Refill(Bucket& b, int64_t now_us) const {
+  if (now_us <= b.last_us) return;
+  b.tokens = std::min(burst_, b.tokens + static_cast<double>(now_us - b.last_us) * rate_per_us_);
+  b.last_us = now_us;
+}
+
+int RateLimiter::RetryAfter(const Bucket& b) const {
   const double wait_s = (1.0 - b.tokens) / (rate_per_us_ * 1e6);
   return std::max(1, static_cast<int>(std::ceil(wait_s)));
 }

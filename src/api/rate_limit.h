@@ -33,6 +33,12 @@ class RateLimiter {
   // whole seconds (>= 1) after which a token will be there (Retry-After).
   std::optional<int> Take(std::string_view caller, int64_t now_us);
 
+  // Whether `caller` has a token at `now_us`, without taking it: nullopt
+  // when it has (or has no bucket yet), else the Retry-After seconds as
+  // Take. For buckets that count failures: check before the work, Take after
+  // a failure.
+  std::optional<int> Check(std::string_view caller, int64_t now_us);
+
   // Buckets held now (tests).
   size_t size() const;
 
@@ -49,6 +55,10 @@ class RateLimiter {
   // (every caller active), drops them all: they start again full, which is
   // the generous side, and memory stays bounded.
   void Prune(Shard& shard, int64_t now_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Adds the tokens `b` earned since its last use.
+  void Refill(Bucket& b, int64_t now_us) const;
+  // Whole seconds (>= 1) until `b` holds a token.
+  int RetryAfter(const Bucket& b) const;
 
   const double rate_per_us_;
   const double burst_;

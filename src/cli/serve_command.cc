@@ -15,11 +15,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -43,6 +41,7 @@
 #include "core/filter.h"
 #include "core/ids.h"
 #include "core/page_token.h"
+#include "core/read_file.h"
 #include "genai/llm_client.h"
 #include "jobs/job_queue.h"
 #include "service/analysis_service.h"
@@ -88,6 +87,7 @@ struct ServeFlags {
   size_t max_response_mb = 64;
   size_t max_inflight_response_mb = 512;
   int sweep_seconds = 60;
+  double audit_retention_days = 90;  // audit entries older are pruned by the sweep (0 = kept)
   int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
@@ -115,6 +115,8 @@ struct ServeFlags {
   double rate_limit = 200;  // requests a second per key (0 = off)
   double rate_burst = 400;
   bool rate_limit_given = false;  // --rate-limit on the command line
+  double auth_failure_limit = 1;  // failed authentications a second per address (0 = off)
+  double auth_failure_burst = 30;
   // Generative AI (service::GenAiService): an OpenAI-compatible server, or local.
   std::string llm_endpoint, llm_model, llm_key_file;
   int llm_timeout_ms = 30'000;
@@ -500,14 +502,13 @@ int Serve(const ServeFlags& flags) {
     llm_options.timeout_ms = flags.llm_timeout_ms;
     llm_options.attempts = flags.llm_attempts;
     if (!flags.llm_key_file.empty()) {
-      std::ifstream key_in(flags.llm_key_file);
-      std::stringstream key_text;
-      key_text << key_in.rdbuf();
-      if (!key_in) {
-        std::cerr << "parley: cannot read --llm-key-file " << flags.llm_key_file << "\n";
+      // A bearer key is a line, not a file of any size.
+      auto key_text = parley::core::ReadFile(flags.llm_key_file, 64 << 10);
+      if (!key_text.ok()) {
+        std::cerr << "parley: --llm-key-file: " << key_text.status().message() << "\n";
         return 1;
       }
-      llm_options.api_key = std::string(absl::StripAsciiWhitespace(key_text.str()));
+      llm_options.api_key = std::string(absl::StripAsciiWhitespace(*key_text));
     }
     auto client = parley::genai::LlmClient::Create(std::move(llm_options));
     if (!client.ok()) {
@@ -574,16 +575,23 @@ int Serve(const ServeFlags& flags) {
       address_limits = std::make_unique<parley::api::RateLimiter>(flags.rate_limit, flags.rate_burst);
     }
   }
-  const parley::api::RateLimits limits{key_limits.get(), address_limits.get()};
+  // Failed authentications (401, 403) per client address, so that guessing
+  // keys costs the guesser, not the key lookups and the audit log.
+  std::unique_ptr<parley::api::RateLimiter> failure_limits;
+  if (flags.auth_failure_limit > 0) {
+    failure_limits =
+        std::make_unique<parley::api::RateLimiter>(flags.auth_failure_limit, flags.auth_failure_burst);
+  }
+  const parley::api::RateLimits limits{key_limits.get(), address_limits.get(), failure_limits.get()};
   parley::service::AuditService audit(store->get());
   std::vector<parley::api::DialectRoutes> dialect_routes(dialects.size());
   for (size_t i = 0; i < dialects.size(); ++i) {
     const auto& dialect = dialects[i];
     dialect_routes[i].dialect = dialect.get();
     router.PushTracker(parley::api::RouteRecorder(&dialect_routes[i]));
-    router.PushTracker([d = dialect.get(), &keys, &audit](parley::http::Method method,
-                                                          std::string_view pattern) {
-      return parley::api::MakeAuditTracker(d, &keys, &audit, method, pattern);
+    router.PushTracker([d = dialect.get(), &keys, &audit, limits](parley::http::Method method,
+                                                                  std::string_view pattern) {
+      return parley::api::MakeAuditTracker(d, &keys, &audit, limits.failed_auth, method, pattern);
     });
     router.PushGuard([d = dialect.get(), &keys, limits](parley::http::Method method,
                                                         std::string_view pattern) {
@@ -619,7 +627,7 @@ int Serve(const ServeFlags& flags) {
                return TextResponse(404, "No such OpenAPI document; see /openapi.\n", "text/plain; charset=utf-8");
              });
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
-  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
+  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys, limits.failed_auth));
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -679,8 +687,10 @@ int Serve(const ServeFlags& flags) {
   }
   ready.store(true);
 
-  // Expired conversations are removed in the background, and idle live ones
-  // (Dialogflow's) completed.
+  // Expired conversations are removed in the background, idle live ones
+  // (Dialogflow's) completed, and audit entries past their retention pruned.
+  const int64_t audit_retention_us =
+      static_cast<int64_t>(flags.audit_retention_days * 24 * 3600 * 1e6);
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
@@ -692,6 +702,10 @@ int Serve(const ServeFlags& flags) {
       if (!swept.ok()) std::cerr << "parley: expiry sweep failed: " << swept.status().message() << "\n";
       auto idle = messages.CompleteIdle(config.idle_complete_us);
       if (!idle.ok()) std::cerr << "parley: idle sweep failed: " << idle.status().message() << "\n";
+      if (audit_retention_us > 0) {
+        auto pruned = audit.Prune(audit_retention_us);
+        if (!pruned.ok()) std::cerr << "parley: audit log prune failed: " << pruned.status().message() << "\n";
+      }
       lock.lock();
     }
   });
@@ -820,6 +834,11 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  serve_cmd->add_option("--audit-retention-days", serve->audit_retention_days,
+                        "Audit log entries older than this are removed by the sweep (--sweep-seconds); "
+                        "0 = kept for ever")
+      ->check(CLI::Range(0.0, 100.0 * 365))
+      ->capture_default_str();
   serve_cmd->add_option("--idle-complete-seconds", serve->idle_complete_seconds,
                         "Live conversations (Dialogflow) with no activity for this long are "
                         "completed, by the sweep (--sweep-seconds) or when read first (0 = never)")
@@ -899,6 +918,17 @@ void AddServeCommand(CLI::App& app) {
       ->default_str("200");
   serve_cmd->add_option("--rate-burst", serve->rate_burst,
                         "Requests a key may make at once before --rate-limit applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve_cmd->add_option("--auth-failure-limit", serve->auth_failure_limit,
+                        "Failed authentications (401, 403) a second each client address may cause on "
+                        "average; beyond them its requests get 429 with Retry-After, unchecked and "
+                        "unaudited (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve_cmd->add_option("--auth-failure-burst", serve->auth_failure_burst,
+                        "Failed authentications a client address may cause at once before "
+                        "--auth-failure-limit applies")
       ->check(CLI::Range(1.0, 1e9))
       ->capture_default_str();
   serve_cmd->add_option("--llm-endpoint", serve->llm_endpoint,

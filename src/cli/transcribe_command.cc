@@ -9,15 +9,14 @@
 //
 // Exit codes: 0 done, 1 a file could not be read or transcribed.
 #include <ctime>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/command.h"
+#include "core/read_file.h"
 #include "service/speech_service.h"
 
 namespace parley::cli {
@@ -56,16 +55,15 @@ int RunTranscribe(const TranscribeFlags& flags) {
   options.separate_channels = !flags.mono;
   int code = 0;
   for (const std::string& file : flags.files) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) {
-      std::cerr << "parley transcribe: cannot read " << file << "\n";
+    // The recogniser refuses more than max_audio_bytes anyway: never hold more.
+    auto bytes = core::ReadFile(file, static_cast<size_t>(flags.config.max_audio_bytes));
+    if (!bytes.ok()) {
+      std::cerr << "parley transcribe: " << bytes.status().message() << "\n";
       code = 1;
       continue;
     }
     double cpu = CpuSeconds();
-    auto result = (*speech)->Transcribe(bytes.str(), options);
+    auto result = (*speech)->Transcribe(*bytes, options);
     cpu = CpuSeconds() - cpu;
     if (!result.ok()) {
       std::cerr << "parley transcribe: " << file << ": " << result.status().message() << "\n";

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/absl_compat.h"
+#include "core/read_file.h"
 
 namespace parley::core {
 namespace {
@@ -101,30 +102,13 @@ absl::StatusOr<std::string> ReadConfined(const std::string& root, const std::str
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return CannotRead(uri);
-  auto too_large = [&] {
+  absl::StatusOr<std::string> data = ReadOpenFile(fd, real, max_bytes);
+  if (absl::IsOutOfRange(data.status())) {
     return absl::InvalidArgumentError(
         absl::StrCat("transcript URI \"", Sv(uri), "\" is larger than ", max_bytes,
                      " bytes, the size limit of a conversation"));
-  };
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) return too_large();
-  std::string data;
-  data.resize(static_cast<size_t>(st.st_size) + 1);
-  size_t got = 0;
-  while (true) {
-    if (got == data.size()) {
-      if (data.size() > max_bytes) return too_large();  // it grew after fstat
-      data.resize(data.size() * 2);
-    }
-    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return CannotRead(uri);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
   }
-  if (got > max_bytes) return too_large();
-  data.resize(got);
+  if (!data.ok()) return CannotRead(uri);
   return data;
 }
 

@@ -261,6 +261,7 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
   if (!a.ok()) return a.status();
   if (ctx.should_stop()) return absl::OkStatus();  // the queue settles the state
   op.set_analysis_id(a->id());
+  a->SerializeToString(op.mutable_analysis_snapshot());
   op.set_total(1);
   op.set_succeeded(1);
   op.set_state(core::OPERATION_SUCCEEDED);
@@ -270,6 +271,7 @@ absl::Status AnalysisService::RunAnalyze(JobContext& ctx) {
   if (absl::Status s = store_->PutAnalysis(*a, &op); !s.ok()) {
     op.set_state(core::OPERATION_RUNNING);
     op.clear_analysis_id();
+    op.clear_analysis_snapshot();
     return s;
   }
   ctx.MarkStored();

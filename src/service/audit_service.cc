@@ -20,6 +20,10 @@ absl::Status AuditService::RecordNow(store::AuditEntry entry) {
   return store_->AppendAudit(entry);
 }
 
+absl::StatusOr<int64_t> AuditService::Prune(int64_t retention_us) {
+  return store_->PruneAudit(core::NowMicros() - retention_us);
+}
+
 absl::StatusOr<std::vector<store::AuditEntry>> AuditService::List(int64_t since_us,
                                                                   const std::string& tenant) {
   std::vector<store::AuditEntry> all;

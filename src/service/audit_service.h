@@ -29,6 +29,10 @@ class AuditService {
   // Appends `entry` (time_us 0: now) and returns once it is durable.
   absl::Status RecordNow(store::AuditEntry entry);
 
+  // Removes the entries older than `retention_us` (answered before now -
+  // retention_us); returns how many.
+  absl::StatusOr<int64_t> Prune(int64_t retention_us);
+
   // Every entry at or after `since_us` (of `tenant`, when not empty), oldest first.
   absl::StatusOr<std::vector<store::AuditEntry>> List(int64_t since_us, const std::string& tenant);
 

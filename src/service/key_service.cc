@@ -3,8 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <openssl/crypto.h>
@@ -15,12 +13,16 @@
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
 #include "core/ids.h"
+#include "core/read_file.h"
 #include "core/time_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "service/resource_service.h"
 
 namespace parley::service {
 namespace {
+
+// An auth file lists keys; a larger file is a mistake, not a key list.
+constexpr size_t kMaxAuthFileBytes = 1u << 20;
 
 constexpr std::string_view kPrefix = "prly_";
 constexpr std::string_view kScope = "global";
@@ -178,12 +180,10 @@ absl::Status KeyService::LoadAuthFile(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, " holds secrets and is readable or writable by others: chmod 600 it"));
   }
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  absl::StatusOr<std::string> text = core::ReadFile(path, kMaxAuthFileBytes);
+  if (!text.ok()) return absl::InvalidArgumentError(text.status().message());
   core::AuthFile file;
-  auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &file);
+  auto parsed = google::protobuf::util::JsonStringToMessage(*text, &file);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a key file: ", parsed.ToString()));
   }

@@ -75,10 +75,26 @@ absl::StatusOr<OperationService::AnalysisResult> OperationService::AnalysisOf(
     const core::Operation& op) {
   // The operation's location is its conversation's scope.
   auto c = store_->GetConversation(op.tenant(), op.location(), op.analyze().conversation_id(), 0);
-  if (!c.ok()) return c.status();
-  auto a = store_->GetAnalysis(op.tenant(), c->scope(), c->id(), op.analysis_id());
-  if (!a.ok()) return a.status();
-  return AnalysisResult{std::move(*c), std::move(*a)};
+  if (op.analysis_snapshot().empty()) {  // finished before analyses were kept
+    if (!c.ok()) return c.status();
+    auto a = store_->GetAnalysis(op.tenant(), c->scope(), c->id(), op.analysis_id());
+    if (!a.ok()) return a.status();
+    return AnalysisResult{std::move(*c), std::move(*a)};
+  }
+  AnalysisResult result;
+  if (!result.analysis.ParseFromString(op.analysis_snapshot())) {
+    return absl::DataLossError(absl::StrCat("operation ", op.id(), " holds an unreadable analysis"));
+  }
+  if (c.ok()) {
+    result.conversation = std::move(*c);  // its messages' channels, which annotations show
+  } else if (absl::IsNotFound(c.status())) {
+    result.conversation.set_tenant(op.tenant());
+    result.conversation.set_scope(op.location());
+    result.conversation.set_id(op.analyze().conversation_id());
+  } else {
+    return c.status();
+  }
+  return result;
 }
 
 absl::StatusOr<core::Conversation> OperationService::UploadedConversation(

@@ -67,9 +67,14 @@ class OperationService {
   absl::StatusOr<core::Operation> Cancel(std::string_view tenant, std::string_view location,
                                          std::string_view id);
 
-  // What a finished analysis operation produced: the analysed conversation
-  // (even if expired since; its scope is the operation's location) and the
-  // analysis. NOT_FOUND when either is gone.
+  // What a finished analysis operation produced: the analysis as it was
+  // made (kept in the operation, so even if the conversation or the
+  // analysis was deleted since) and the analysed conversation as stored
+  // (even if expired since; its scope is the operation's location), or,
+  // once deleted, only its key (tenant, scope, id): its messages' channels,
+  // which annotations show, are then unknown. Operations finished before
+  // the analysis was kept in them read both from the store: NOT_FOUND when
+  // either is gone.
   struct AnalysisResult {
     core::Conversation conversation;
     core::Analysis analysis;

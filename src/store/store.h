@@ -322,7 +322,8 @@ class Store {
       std::string_view key, std::string_view default_value) = 0;
 
   // ---- audit log ----
-  // Appends `entry` (seq is assigned). Entries are never changed or removed.
+  // Appends `entry` (seq is assigned). Entries are never changed, and
+  // removed only by PruneAudit.
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   // AppendAudit without waiting: `done` gets its result once the entry is
   // durable (or failed), on another thread or before this returns; it must
@@ -331,6 +332,15 @@ class Store {
   virtual void AppendAuditAsync(AuditEntry entry, WriteDone done) { done(AppendAudit(entry)); }
   // Up to query.limit entries matching `query`, oldest first (by seq).
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) = 0;
+  // Removes the entries answered before `before_us` (time_us < before_us);
+  // returns how many. Runs in bounded transactions, so writers are not held
+  // up for long; entries at or after `before_us` are untouched. The
+  // retention sweep of `parley serve` (--audit-retention-days) calls it.
+  // A backend without it answers UNIMPLEMENTED.
+  virtual absl::StatusOr<int64_t> PruneAudit(int64_t before_us) {
+    (void)before_us;
+    return absl::UnimplementedError("this store cannot prune its audit log");
+  }
 
   // Flushes and closes. After Close every method returns UNAVAILABLE.
   virtual void Close() = 0;

@@ -163,3 +163,38 @@ test('destructive and admin actions are audited, refusals included; --since and 
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--since must be/);
 });
+
+test('requests refused for too many failed authentications are not audited', async () => {
+  const data = path.join(dir, 'data-failures');
+  const ed = createKey(data, 'ed', 'acme', 'editor');
+  const server = await serve('--data-dir', data, '--auth-failure-limit', '0.01', '--auth-failure-burst', '2');
+  after(() => server.proc.kill('SIGKILL'));
+  const target = '/v1/projects/acme/locations/us/conversations/chat-1';
+  const statuses = [];
+  for (let i = 0; i < 6; ++i) statuses.push((await request(server.port, 'DELETE', target, 'prly_nosuch1_xxxxxxxxxxxxxxxxxxxxxxxx')).status);
+  assert.deepEqual(statuses, [401, 401, 429, 429, 429, 429]);
+  // The valid key from the same address waits as well, unaudited.
+  assert.equal((await request(server.port, 'DELETE', target, ed.secret)).status, 429);
+  await stop(server);
+  assert.deepEqual(audit(data).map((e) => `${e.key} ${e.action} ${e.result}`), [
+    'cli keys.create OK',
+    `- DELETE ${P}/conversations/{conversation} 401`,
+    `- DELETE ${P}/conversations/{conversation} 401`,
+  ]);
+});
+
+test('the sweep prunes audit entries past --audit-retention-days', async () => {
+  const data = path.join(dir, 'data-retention');
+  const ed = createKey(data, 'ed', 'acme', 'editor');  // an entry that will age out
+  // 0.00002 days = 1.728 s, swept every second.
+  const server = await serve('--data-dir', data, '--audit-retention-days', '0.00002', '--sweep-seconds', '1');
+  after(() => server.proc.kill('SIGKILL'));
+  const target = (id) => `/v1/projects/acme/locations/us/conversations/${id}`;
+  assert.equal((await request(server.port, 'DELETE', target('old'), ed.secret)).status, 404);
+  await sleep(3500);
+  assert.equal((await request(server.port, 'DELETE', target('new'), ed.secret)).status, 404);
+  await stop(server);
+  assert.deepEqual(audit(data).map((e) => `${e.key} ${e.resource} ${e.result}`), [
+    `ed ${target('new')} 404`,
+  ]);
+});

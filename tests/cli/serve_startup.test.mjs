@@ -46,6 +46,11 @@ test('every flag is checked: ports, counts, directories, files', () => {
   const file = path.join(dir, 'a-file');
   writeFileSync(file, 'x');
   mkdirSync(path.join(dir, 'a-dir'));
+  // Small files are read with a cap (core::ReadFile), and the error names them.
+  const bigKey = path.join(dir, 'big-key');
+  writeFileSync(bigKey, 'k'.repeat(65537), { mode: 0o600 });
+  const bigAuth = path.join(dir, 'big-auth.json');
+  writeFileSync(bigAuth, `{"keys": []}${' '.repeat(1 << 20)}`, { mode: 0o600 });
   const refused = [
     [['--listen', '127.0.0.1:99999'], /--listen 127\.0\.0\.1:99999: .*0 to 65535/],
     [['--listen', ':-1'], /--listen :-1: .*0 to 65535/],
@@ -65,6 +70,9 @@ test('every flag is checked: ports, counts, directories, files', () => {
     [['--export-dir', file], /--export-dir.*Not a directory/],
     [['--data-dir', file], /--data-dir.*Not a directory/],
     [['--auth-file', path.join(dir, 'missing.json')], /--auth-file/],
+    [['--auth-file', bigAuth], /big-auth\.json is larger than 1048576 bytes/],
+    [['--llm-endpoint', 'http://127.0.0.1:9', '--llm-key-file', bigKey], /--llm-key-file: .*big-key is larger than 65536 bytes/],
+    [['--llm-endpoint', 'http://127.0.0.1:9', '--llm-key-file', path.join(dir, 'a-dir')], /--llm-key-file: cannot read .*a-dir: not a regular file/],
     [['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', file], /cannot use the TLS certificate .*missing\.pem/],
     [['--log-level', 'loud'], /--log-level/],
     [['--asr-mode', 'turbo'], /--asr-mode: turbo not in \{fast,accurate\}/],

@@ -1485,4 +1485,53 @@ TEST_P(StoreConformanceTest, AuditLogAppendsFiltersAndPersists) {
   EXPECT_EQ(reopened->size(), 3u);
 }
 
+// Pruning the audit log removes exactly the entries answered before the
+// cut (any number of them, across its chunks), keeps the rest with their
+// seqs, and is a no-op when repeated.
+TEST_P(StoreConformanceTest, AuditLogPrunesOlderEntries) {
+  AuditEntry e;
+  e.key = "ci";
+  e.tenant = "acme";
+  e.action = "DELETE /v1/{x}";
+  e.result = "200";
+  // 12000 entries at times 1000..12999, appended in group commits.
+  std::atomic<int> pending{12000};
+  std::atomic<int> failed{0};
+  absl::Notification appended;
+  for (int i = 0; i < 12000; ++i) {
+    e.time_us = 1000 + i;
+    e.resource = std::to_string(e.time_us);
+    store().AppendAuditAsync(e, [&](absl::Status s) {
+      if (!s.ok()) failed.fetch_add(1);
+      if (pending.fetch_sub(1) == 1) appended.Notify();
+    });
+  }
+  appended.WaitForNotification();
+  ASSERT_EQ(failed.load(), 0);
+  e.time_us = 20000;
+  e.resource = "last";
+  ASSERT_TRUE(store().AppendAudit(e).ok());  // after the lazy ones
+  auto before = store().ListAudit(AuditQuery{.since_us = 11000, .limit = 100000});
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->size(), 2001u);
+
+  auto pruned = store().PruneAudit(11000);  // entries with time < 11000
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 10000);
+  auto left = store().ListAudit(AuditQuery{.limit = 100000});
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2001u);
+  EXPECT_EQ(left->front().time_us, 11000);
+  EXPECT_EQ(left->front().seq, before->front().seq);
+  EXPECT_EQ(left->back().resource, "last");
+
+  auto again = store().PruneAudit(11000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  Reopen();
+  auto reopened = store().ListAudit(AuditQuery{.limit = 100000});
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->size(), 2001u);
+}
+
 }  // namespace parley::store::testing

@@ -6,11 +6,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "analysis/pii/scan_util.h"
+#include "core/read_file.h"
 
 namespace parley::analysis::pii {
 namespace {
@@ -322,11 +321,9 @@ absl::StatusOr<InspectTemplates> InspectTemplates::Parse(std::string_view json) 
 }
 
 absl::StatusOr<InspectTemplates> InspectTemplates::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return Parse(ss.str());
+  absl::StatusOr<std::string> text = core::ReadFile(path, kMaxFileBytes);
+  if (!text.ok()) return text.status();
+  return Parse(*text);
 }
 
 const InspectTemplate* InspectTemplates::Get(std::string_view name) const {

@@ -109,7 +109,8 @@ class InspectTemplates {
  public:
   // Parses {"inspectTemplates": [...]}; errors name the template.
   static absl::StatusOr<InspectTemplates> Parse(std::string_view json);
-  // Reads and parses a file.
+  // Reads (at most kMaxFileBytes; core::ReadFile's errors) and parses a file.
+  static constexpr size_t kMaxFileBytes = 8u << 20;
   static absl::StatusOr<InspectTemplates> Load(const std::string& path);
 
   // The template with that name, or nullptr.

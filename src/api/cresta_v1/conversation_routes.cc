@@ -17,6 +17,7 @@
 #include "api/google/request.h"
 #include "api/google/timestamps.h"
 #include "core/absl_compat.h"
+#include "core/conversation_origin.h"
 #include "core/filter.h"
 #include "core/filter_tree.h"
 #include "core/ids.h"
@@ -140,15 +141,17 @@ Response ListConversations(const Ctx& ctx, const Request& req, const PathParams&
   core::ConversationQuery q;
   q.tenant = std::string(p.Get("customer"));
   q.scope = std::string(kScope);
-  // This profile's conversations and those without a profile.
+  // This profile's conversations and those of no dialect's profile or app
+  // (Insights, ElevateAI), as Load reads them.
   core::Condition mine;
   mine.kind = core::Condition::Kind::kOr;
-  for (std::string_view v : {p.Get("profile"), std::string_view()}) {
-    core::Condition eq;
-    eq.column = core::ConversationColumn::kProfile;
-    eq.string_value = std::string(v);
-    mine.children.push_back(std::move(eq));
-  }
+  core::Condition profile;
+  profile.column = core::ConversationColumn::kProfile;
+  profile.string_value = std::string(p.Get("profile"));
+  core::Condition cresta;
+  cresta.kind = core::Condition::Kind::kAnd;
+  cresta.children = {core::OriginIs(core::ConversationOrigin::kCresta), std::move(profile)};
+  mine.children = {std::move(cresta), core::OriginIs(core::ConversationOrigin::kOther)};
   std::string filter;
   if (const std::string* f = req.QueryParam("filter"); f != nullptr) filter = *f;
   if (!absl::StripAsciiWhitespace(filter).empty()) {

@@ -5,6 +5,7 @@
 #include "api/google/request.h"
 #include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
+#include "core/conversation_origin.h"
 #include "core/ids.h"
 #include "service/conversation_service.h"
 #include "service/resource_service.h"
@@ -54,7 +55,11 @@ absl::StatusOr<core::Conversation> Load(const Ctx& ctx, const PathParams& p) {
   if (absl::Status s = CheckIds(p, {"customer", "profile", "conversation"}); !s.ok()) return s;
   auto c = ctx.conversations->Get(p.Get("customer"), kScope, p.Get("conversation"));
   if (!c.ok()) return c.status();
-  if (!c->profile().empty() && c->profile() != p.Get("profile")) {
+  // Cresta's conversations of this profile, and those of no dialect's
+  // profile or app (Insights, ElevateAI): docs/dialect-mapping.md.
+  const core::ConversationOrigin origin = core::OriginOf(*c);
+  if (!(origin == core::ConversationOrigin::kOther ||
+        (origin == core::ConversationOrigin::kCresta && c->profile() == p.Get("profile")))) {
     return absl::NotFoundError(
         absl::StrCat("conversation \"", Sv(p.Get("conversation")), "\" not found"));
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
+#include "core/conversation_origin.h"
 #include "service/conversation_service.h"
 #include "service/message_service.h"
 #include "service/resource_service.h"
@@ -54,7 +55,7 @@ absl::StatusOr<core::Conversation> LoadConversation(const api::ServerConfig& con
     if (absl::IsNotFound(c.status())) return ConversationNotFound(id);
     return c.status();
   }
-  if (c->profile().empty()) return ConversationNotFound(id);
+  if (core::OriginOf(*c) != core::ConversationOrigin::kDialogflow) return ConversationNotFound(id);
   return c;
 }
 

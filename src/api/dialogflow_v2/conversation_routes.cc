@@ -22,6 +22,7 @@
 #include "api/google/timestamps.h"
 #include "api/protojson/protojson.h"
 #include "core/absl_compat.h"
+#include "core/conversation_origin.h"
 #include "core/conversation_query.h"
 #include "core/filter.h"
 #include "core/filter_tree.h"
@@ -275,11 +276,8 @@ class Handlers {
     query.tenant = place.project;
     query.scope = place.scope;
     query.page_size = *size;
-    // Dialogflow's conversations are those with a profile.
-    core::Condition has_profile;
-    has_profile.column = core::ConversationColumn::kProfile;
-    has_profile.op = core::CompareOp::kHas;
-    has_profile.string_value = "*";
+    // Dialogflow's conversations only (not Cresta's, which have a profile too).
+    core::Condition dialogflow = core::OriginIs(core::ConversationOrigin::kDialogflow);
     const std::string filter_text =
         q->Get("filter") ? std::string(absl::StripAsciiWhitespace(*q->Get("filter"))) : "";
     if (!filter_text.empty()) {
@@ -289,10 +287,10 @@ class Handlers {
       if (!condition.ok()) return Error(condition.status());
       core::Condition both;
       both.kind = core::Condition::Kind::kAnd;
-      both.children = {has_profile, std::move(*condition)};
+      both.children = {std::move(dialogflow), std::move(*condition)};
       query.condition = std::move(both);
     } else {
-      query.condition = has_profile;
+      query.condition = std::move(dialogflow);
     }
     auto page = s_.conversations->List(std::move(query), q->Get("page_token") ? *q->Get("page_token") : "",
                                        absl::StrCat("dialogflow_v2/conversations\x1f", filter_text));

@@ -852,7 +852,16 @@ using internal::ValidUtf8;
 
 namespace {
 std::atomic<int> default_max_depth{64};
+
+// In-situ parsing needs a mutable, NUL-terminated copy; each thread keeps
+// one for the next parse, but only up to kKeptBufferBytes: a larger body's
+// copy is freed after its parse, so a pool thread does not hold its largest
+// request's copy for ever (an allocation is cheap beside parsing that much).
+constexpr size_t kKeptBufferBytes = 64 * 1024;
+thread_local std::string parse_buffer;
 }  // namespace
+
+size_t ThreadParseBufferBytes() { return parse_buffer.capacity(); }
 
 void SetDefaultMaxDepth(int depth) {
   default_max_depth.store(std::clamp(depth, 1, kMaxJsonDepth), std::memory_order_relaxed);
@@ -863,10 +872,9 @@ int DefaultMaxDepth() { return default_max_depth.load(std::memory_order_relaxed)
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options) {
   message->Clear();
-  // In-situ parsing needs a mutable, NUL-terminated copy; keep one per thread.
   // RapidJSON's SSE2 scans read aligned 16-byte blocks, up to 15 bytes past
   // the terminating NUL: keep that inside the allocation.
-  thread_local std::string buffer;
+  std::string& buffer = parse_buffer;
   if (buffer.capacity() < json.size() + 64) buffer.reserve(json.size() + 64);
   buffer.assign(json.data(), json.size());
   // Strings need their own UTF-8 check only if the input is not valid UTF-8
@@ -888,7 +896,7 @@ absl::Status Parse(std::string_view json, google::protobuf::Message* message,
     result = reader.Parse<kFlags | rj::kParseIterativeFlag>(stream, handler);
   }
   size_t consumed = stream.Tell();
-  if (buffer.capacity() > (size_t{1} << 20)) std::string().swap(buffer);
+  if (buffer.capacity() > kKeptBufferBytes) std::string().swap(buffer);
   if (result.Code() == rj::kParseErrorNumberTooBig && result.Offset() < json.size()) {
     size_t end = json.find_first_not_of("+-.0123456789eE", result.Offset());
     handler.NumberTooBig(json.substr(result.Offset(), std::min(end, json.size()) - result.Offset()));

@@ -51,6 +51,10 @@ struct ParseOptions {
 absl::Status Parse(std::string_view json, google::protobuf::Message* message,
                    const ParseOptions& options = {});
 
+// The bytes this thread's Parse keeps allocated between calls (its in-situ
+// copy of the input): at most 64 KiB plus a little, whatever was parsed.
+size_t ThreadParseBufferBytes();
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or
 // code points above U+10FFFF).
 bool IsValidUtf8(std::string_view text);

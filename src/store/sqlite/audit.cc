@@ -66,4 +66,13 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery&
   return out;
 }
 
+absl::StatusOr<int64_t> SqliteStore::PruneAudit(int64_t before_us) {
+  if (closed_) return sqlite::Closed();
+  // By the time index, in chunks: a first prune of a long log does not hold
+  // the writer for long.
+  return DeleteInChunks(
+      "DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE time < ?1 LIMIT ?2)",
+      before_us, 5000);
+}
+
 }  // namespace parley::store

@@ -200,25 +200,26 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
 
 absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) {
   if (closed_) return sqlite::Closed();
-  // In chunks, each its own transaction, so a large sweep does not hold up
-  // other writers. Each chunk is atomic; a failure leaves earlier chunks
-  // deleted (they were expired anyway).
-  constexpr int64_t kChunk = 1000;
+  // A failure leaves earlier chunks deleted (they were expired anyway).
+  return DeleteInChunks(
+      "DELETE FROM conversations WHERE pk IN (SELECT pk FROM conversations"
+      " WHERE expire_time != 0 AND expire_time <= ?1 LIMIT ?2)",
+      now_us, 1000);
+}
+
+absl::StatusOr<int64_t> SqliteStore::DeleteInChunks(const char* sql, int64_t bound, int64_t chunk) {
   int64_t total = 0;
   for (;;) {
     int64_t deleted = 0;
     RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
-      ASSIGN_OR_RETURN(Stmt s,
-                       conn.Statement("DELETE FROM conversations WHERE pk IN (SELECT pk FROM"
-                                      " conversations WHERE expire_time != 0 AND expire_time <= ?1"
-                                      " LIMIT ?2)"));
-      s.Bind(1, now_us).Bind(2, kChunk);
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
+      s.Bind(1, bound).Bind(2, chunk);
       RETURN_IF_ERROR(s.Exec());
       deleted = sqlite3_changes64(conn.db());
       return absl::OkStatus();
     }));
     total += deleted;
-    if (deleted < kChunk) return total;
+    if (deleted < chunk) return total;
   }
 }
 

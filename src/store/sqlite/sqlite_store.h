@@ -132,6 +132,7 @@ class SqliteStore final : public Store {
   absl::Status AppendAudit(const AuditEntry& entry) override;
   void AppendAuditAsync(AuditEntry entry, WriteDone done) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) override;
+  absl::StatusOr<int64_t> PruneAudit(int64_t before_us) override;
   void Close() override;
 
   struct WriterStats {
@@ -169,6 +170,12 @@ class SqliteStore final : public Store {
   // checkpoint after the commit and before returning (ScrubWal).
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
+  // Runs the DELETE `sql` (?1 = `bound`, ?2 = the chunk size, which its
+  // subquery must LIMIT) until a chunk deletes fewer rows than `chunk`, each
+  // chunk a transaction of its own so that a large purge does not hold up
+  // other writers; returns the rows deleted. A failure leaves earlier chunks
+  // deleted.
+  absl::StatusOr<int64_t> DeleteInChunks(const char* sql, int64_t bound, int64_t chunk);
   // The same without waiting: `done` gets the result on the writer thread.
   // A `lazy` write does not start a transaction of its own: it joins the
   // next group commit, or after options_.lazy_write_delay_ms is committed

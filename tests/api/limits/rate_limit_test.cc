@@ -41,6 +41,24 @@ TEST(RateLimiterTest, RetryAfterCoversASlowRate) {
   EXPECT_FALSE(limits.Take("k", 10 * kSecond).has_value());
 }
 
+// Check looks without taking: a caller with no bucket or a token left
+// passes any number of times; once Take has emptied the bucket, Check
+// refuses with the same wait as Take, until the refill.
+TEST(RateLimiterTest, CheckDoesNotTake) {
+  RateLimiter limits(/*rate=*/0.5, /*burst=*/2);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limits.Check("addr", 0).has_value()) << i;
+  EXPECT_EQ(limits.size(), 0u);  // looking creates no bucket
+  EXPECT_FALSE(limits.Take("addr", 0).has_value());
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limits.Check("addr", 0).has_value()) << i;
+  EXPECT_FALSE(limits.Take("addr", 0).has_value());
+  std::optional<int> refused = limits.Check("addr", 0);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(*refused, 2);
+  EXPECT_TRUE(limits.Check("addr", kSecond).has_value());
+  EXPECT_FALSE(limits.Check("addr", 2 * kSecond).has_value());
+  EXPECT_FALSE(limits.Check("other", 0).has_value());
+}
+
 // Memory stays bounded: buckets of callers that went idle (full again) are
 // dropped when a shard fills up, and even all-active shards do not grow.
 TEST(RateLimiterTest, DropsIdleBucketsAndStaysBounded) {

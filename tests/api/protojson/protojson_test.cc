@@ -769,6 +769,24 @@ TEST(ProtoJsonParse, DefaultDepthIsSettableAndClamped) {
   EXPECT_TRUE(Parse(nested(64), &r).ok());
 }
 
+// A thread keeps a modest copy buffer between parses, not its largest
+// input's (a pool thread would hold it for ever).
+TEST(ProtoJsonParse, LargeInputsDoNotStayInTheThreadsBuffer) {
+  std::thread([] {
+    TestAll m;
+    ASSERT_TRUE(Parse(R"({"fString": "small"})", &m).ok());
+    const size_t small = ThreadParseBufferBytes();
+    EXPECT_GT(small, 0u);  // kept for the next parse
+    std::string big = R"({"fString": ")" + std::string(900 * 1024, 'x') + R"("})";
+    ASSERT_TRUE(Parse(big, &m).ok());
+    EXPECT_EQ(m.f_string().size(), 900u * 1024);
+    EXPECT_LE(ThreadParseBufferBytes(), 64u * 1024 + 64);
+    ASSERT_TRUE(Parse(R"({"fString": "again"})", &m).ok());
+    EXPECT_EQ(m.f_string(), "again");
+    EXPECT_LE(ThreadParseBufferBytes(), 64u * 1024 + 64);
+  }).join();
+}
+
 TEST(ProtoJsonParse, NulCharactersAreRefusedOnRequest) {
   TestAll m;
   ParseOptions o;
