@@ -9,6 +9,7 @@
 // whole group), then calls every operation's callback with its own status. A
 // failed COMMIT fails every operation of the group.
 #include <algorithm>
+#include <iostream>
 #include <memory>
 
 #include "absl/synchronization/notification.h"
@@ -168,7 +169,12 @@ bool SqliteStore::ScrubWal() {
   // log; secure_delete has already zeroed what the commit freed. If it
   // cannot finish (SQLITE_BUSY, an I/O error) the commit stands: the caller
   // tries again after the next batch.
-  return CheckpointHere(SQLITE_CHECKPOINT_TRUNCATE) == SQLITE_OK;
+  const int rc = CheckpointHere(SQLITE_CHECKPOINT_TRUNCATE);
+  if (rc != SQLITE_OK) {
+    std::cerr << "parley: could not truncate the WAL after a scrub (" << sqlite3_errstr(rc)
+              << "); trying again after the next write\n";
+  }
+  return rc == SQLITE_OK;
 }
 
 SqliteStore::WriterStats SqliteStore::writer_stats() const {
