@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "store/store.h"
 
 namespace parley::service {
 
@@ -297,6 +298,12 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
       return absl::InvalidArgumentError(absl::StrCat("message id \"", m.id(), "\" is given twice"));
     }
   }
+  store::Resource resource;
+  store::ScrubUpdate extra;
+  if (options.create_resource) {
+    resource = ResourceService::Stored(*options.create_resource);
+    extra.create_resource = &resource;
+  }
   return UpdateReturning<std::vector<Message>>(
       *conversations_, tenant, scope, conversation_id,
       [&](Conversation& c, std::vector<Message>& stored) -> absl::Status {
@@ -351,8 +358,7 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
       // The views are dropped, not re-rendered: rendering the whole
       // conversation for each message made a live conversation's appends
       // O(n^2); a reader of a view renders it from the conversation.
-      store::ScrubUpdate{}, options.snapshot, ConversationService::Views::kDrop,
-      options.max_text_bytes);
+      extra, options.snapshot, ConversationService::Views::kDrop, options.max_text_bytes);
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "parley/conversation.pb.h"
 #include "service/conversation_service.h"
+#include "service/resource_service.h"
 
 namespace parley::service {
 
@@ -74,6 +75,12 @@ class MessageService {
     // (ConversationLimits::max_message_text_bytes). A dialect whose vendor
     // documents a larger one (Dialogflow's text input: 256 KiB) passes it.
     size_t max_text_bytes = 0;
+    // When set, created by the same write as the messages (what
+    // ResourceService::Create does), so that both are durable together or
+    // neither is: e.g. the answer records naming the suggestions made for
+    // the appended message. If its key is taken nothing is stored
+    // (ALREADY_EXISTS).
+    std::optional<NewResource> create_resource;
   };
 
   // Appends `messages`, in order, after the conversation's last message and

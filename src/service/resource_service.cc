@@ -26,6 +26,10 @@ store::Resource ToStored(const ResourceKey& key, int64_t create_time_us, int64_t
 
 }  // namespace
 
+store::Resource ResourceService::Stored(const NewResource& resource) {
+  return ToStored(resource.key, resource.time_us, resource.time_us, *resource.body);
+}
+
 absl::Status ResourceService::Create(const ResourceKey& key, int64_t time_us,
                                      const google::protobuf::Message& body) {
   return store_->CreateResource(ToStored(key, time_us, time_us, body));

@@ -17,6 +17,7 @@
 
 namespace parley::store {
 class Store;
+struct Resource;
 }
 
 namespace parley::service {
@@ -29,8 +30,21 @@ struct ResourceKey {
   std::string_view id;
 };
 
+// A resource to create together with another write (a message append,
+// MessageService::AppendOptions::create_resource), by the rules of
+// ResourceService::Create: created and updated at `time_us`; `body` and the
+// key's strings must outlive the write.
+struct NewResource {
+  ResourceKey key;
+  int64_t time_us = 0;
+  const google::protobuf::Message* body = nullptr;
+};
+
 class ResourceService {
  public:
+  // `resource` as the store keeps it.
+  static store::Resource Stored(const NewResource& resource);
+
   // `store` must outlive the service. Thread-safe.
   explicit ResourceService(store::Store* store) : store_(store) {}
 

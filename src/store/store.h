@@ -35,9 +35,11 @@ namespace parley::store {
 // never stale.
 using ConversationViews = std::vector<std::pair<std::string, std::string>>;
 
-// What an update that removes content (a redaction) asks of the store
-// besides replacing the conversation (Store::UpdateConversation). The
-// default asks nothing.
+struct Resource;
+
+// What an update asks of the store besides replacing the conversation
+// (Store::UpdateConversation): removing content (a redaction), creating a
+// resource with it. The default asks nothing.
 struct ScrubUpdate {
   // Rewrites one stored analysis in place; returns true if it changed it.
   using AnalysisRewrite = std::function<bool(core::Analysis&)>;
@@ -69,6 +71,13 @@ struct ScrubUpdate {
   // writer checkpoints again after later commits until one succeeds.
   // Blocks the filesystem freed are not overwritten.
   bool scrub_files = false;
+
+  // When not null, this resource is created in the same transaction as the
+  // update (what CreateResource does): a write that goes with the
+  // conversation's change and must be durable with it, e.g. the answer
+  // records of the message an update appends. If its (tenant, kind, id) is
+  // taken the update fails with ALREADY_EXISTS and nothing is written.
+  const Resource* create_resource = nullptr;
 };
 
 struct ConversationPage {

@@ -274,9 +274,12 @@ test('kill -9 never undoes an acknowledged Cresta redaction', { timeout: 120000 
   // still hold; and whether they hold the never-redacted control text.
   const scanFiles = () => {
     const files = readdirSync(dataDir).map((f) => path.join(dataDir, f));
-    const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    const contents = files.map((f) => readFileSync(f));
+    const bytes = Buffer.concat(contents);
+    const where = (c, m) => files.filter((f, i) => contents[i].includes(Buffer.from(secret(c, m)))).map((f) => path.basename(f));
     return {
       files,
+      where,
       left: acked.filter(([c, m]) => bytes.includes(Buffer.from(secret(c, m)))),
       control: bytes.includes(Buffer.from(`${CONTROL}0`)),
     };
@@ -336,7 +339,8 @@ test('kill -9 never undoes an acknowledged Cresta redaction', { timeout: 120000 
     // after a restart and a clean stop.
     const killedScan = scanFiles();
     assert.ok(killedScan.control, `the control text is in none of ${killedScan.files.join(', ')}`);
-    assert.deepEqual(killedScan.left.slice(0, 5), [], `${killedScan.left.length} acknowledged secrets still in ${killedScan.files.join(', ')} after kill -9`);
+    assert.deepEqual(killedScan.left.slice(0, 5), [], `${killedScan.left.length} acknowledged secrets still in the files after kill -9: ` +
+      `${killedScan.left.slice(0, 5).map(([c, m]) => `${secret(c, m)} in ${killedScan.where(c, m).join(', ')}`).join('; ')}\nstderr:\n${loaded.stderr().slice(-4000)}`);
 
     const restarted = await startServer(server.bin, dataDir);
     const reader = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -588,6 +588,43 @@ TEST_P(StoreConformanceTest, UpdateRewritesAnalysesInTheSameTransaction) {
   EXPECT_EQ(summary("other", "x"), "card SECRET-1234 read");
 }
 
+// ScrubUpdate::create_resource: the resource is created with the update, in
+// the same transaction: both or neither (a lost race, a taken key).
+TEST_P(StoreConformanceTest, UpdateCreatesAResourceInTheSameTransaction) {
+  core::Conversation c = Conv("t1", "u", 100);
+  (*c.mutable_labels())["v"] = "1";
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  Resource taken{"t1", "records", "taken", "global", 5, 5, "old"};
+  ASSERT_TRUE(store().CreateResource(taken).ok());
+  Resource fresh{"t1", "records", "fresh", "global", 200, 200, "answers"};
+  core::Conversation next = c;
+  next.set_update_time_us(200);
+  (*next.mutable_labels())["v"] = "2";
+  auto label = [&] { return store().GetConversation("t1", "global", "u", 0)->labels().at("v"); };
+
+  ScrubUpdate with;
+  with.create_resource = &fresh;
+  // A lost race creates nothing.
+  EXPECT_CODE(store().UpdateConversation(next, 99, {}, with), kAborted);
+  EXPECT_CODE(store().GetResource("t1", "records", "fresh").status(), kNotFound);
+  // A taken key fails the update too.
+  ScrubUpdate clash;
+  clash.create_resource = &taken;
+  EXPECT_CODE(store().UpdateConversation(next, 100, {}, clash), kAlreadyExists);
+  EXPECT_EQ(label(), "1");
+  EXPECT_EQ(store().GetResource("t1", "records", "taken")->body, "old");
+
+  ASSERT_TRUE(store().UpdateConversation(next, 100, {}, with).ok());
+  EXPECT_EQ(label(), "2");
+  Reopen();
+  absl::StatusOr<Resource> got = store().GetResource("t1", "records", "fresh");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->body, "answers");
+  EXPECT_EQ(got->location, "global");
+  EXPECT_EQ(got->create_time_us, 200);
+  EXPECT_EQ(label(), "2");
+}
+
 TEST_P(StoreConformanceTest, DeleteNeedsForceWhenAnalysesExist) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "d")).ok());
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "plain")).ok());

@@ -329,9 +329,13 @@ class AnswerRecordHandlers {
 
 }  // namespace
 
-absl::Status RecordAnswers(const api::Services& services, const Place& place, std::string_view conversation_id,
-                           std::string_view call_id, const std::vector<SuggestionResult*>& results,
-                           SuggestConversationSummaryResponse::Summary* summary) {
+service::NewResource NamedAnswers::resource() const {
+  return service::NewResource{service::ResourceKey{tenant, kAnswerRecordKind, scope, set_id}, time_us, &set};
+}
+
+std::optional<NamedAnswers> NameAnswers(const Place& place, std::string_view conversation_id,
+                                        std::string_view call_id, const std::vector<SuggestionResult*>& results,
+                                        SuggestConversationSummaryResponse::Summary* summary) {
   std::vector<std::pair<core::AnswerRecord, std::string*>> answers;
   for (SuggestionResult* r : results) Collect(r, &answers);
   if (summary != nullptr) {
@@ -340,19 +344,29 @@ absl::Status RecordAnswers(const api::Services& services, const Place& place, st
     rec.set_answer(summary->text());
     answers.emplace_back(std::move(rec), summary->mutable_answer_record());
   }
-  if (answers.empty()) return absl::OkStatus();
-  const std::string set_id = absl::StrCat(Sv(conversation_id), "~", Sv(call_id));
-  core::AnswerRecordSet set;
-  set.set_conversation_id(std::string(conversation_id));
-  const int64_t now = core::NowMicros();
-  set.set_create_time_us(now);
+  if (answers.empty()) return std::nullopt;
+  NamedAnswers named;
+  named.tenant = place.project;
+  named.scope = place.scope;
+  named.set_id = absl::StrCat(Sv(conversation_id), "~", Sv(call_id));
+  named.time_us = core::NowMicros();
+  named.set.set_conversation_id(std::string(conversation_id));
+  named.set.set_create_time_us(named.time_us);
   for (size_t i = 0; i < answers.size(); ++i) {
-    *answers[i].second = RecordName(place, absl::StrCat(set_id, "~", i));
-    answers[i].first.set_update_time_us(now);
-    *set.add_records() = std::move(answers[i].first);
+    *answers[i].second = RecordName(place, absl::StrCat(named.set_id, "~", i));
+    answers[i].first.set_update_time_us(named.time_us);
+    *named.set.add_records() = std::move(answers[i].first);
   }
-  absl::Status s = services.resources->Create(
-      service::ResourceKey{place.project, kAnswerRecordKind, place.scope, set_id}, now, set);
+  return named;
+}
+
+absl::Status RecordAnswers(const api::Services& services, const Place& place, std::string_view conversation_id,
+                           std::string_view call_id, const std::vector<SuggestionResult*>& results,
+                           SuggestConversationSummaryResponse::Summary* summary) {
+  std::optional<NamedAnswers> named = NameAnswers(place, conversation_id, call_id, results, summary);
+  if (!named) return absl::OkStatus();
+  const service::NewResource r = named->resource();
+  absl::Status s = services.resources->Create(r.key, r.time_us, *r.body);
   // A retry of the same call (analyzeContent's requestId): its records exist.
   if (absl::IsAlreadyExists(s)) return absl::OkStatus();
   return s;

@@ -4,6 +4,8 @@
 // that `answerRecords` list and patch (the client's feedback) find it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,8 @@
 #include "api/dialect.h"
 #include "api/dialogflow_v2/mapping.h"
 #include "dialogflow_v2/dialogflow.pb.h"
+#include "parley/knowledge.pb.h"
+#include "service/resource_service.h"
 
 namespace parley::dialogflow_v2 {
 
@@ -25,6 +29,24 @@ inline constexpr std::string_view kAnswerRecordKind = "answer_records";
 // identifies the suggesting call: the same call id (an analyzeContent retry,
 // whose call id is its message's) names the same records and stores no
 // second set. Nothing to name: nothing stored.
+// The answer records of one suggesting call, named but not stored: the
+// names are already written into the results; resource() is what stores
+// them, with another write (MessageService::AppendOptions::create_resource).
+struct NamedAnswers {
+  std::string tenant;
+  std::string scope;
+  std::string set_id;
+  int64_t time_us = 0;
+  core::AnswerRecordSet set;
+  service::NewResource resource() const;
+};
+
+// Names the answers as RecordAnswers does, without storing them; nullopt when
+// there is nothing to name.
+std::optional<NamedAnswers> NameAnswers(const Place& place, std::string_view conversation_id,
+                                        std::string_view call_id, const std::vector<SuggestionResult*>& results,
+                                        SuggestConversationSummaryResponse::Summary* summary = nullptr);
+
 absl::Status RecordAnswers(const api::Services& services, const Place& place, std::string_view conversation_id,
                            std::string_view call_id, const std::vector<SuggestionResult*>& results,
                            SuggestConversationSummaryResponse::Summary* summary = nullptr);

@@ -491,8 +491,15 @@ class Handlers {
     if (body.has_text_input()) {
       std::optional<core::Message> stored =
           service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
+      // In VIRTUAL_AGENT_STAGE the profile's agent answers the end user and
+      // no human agent is assisted yet.
+      const bool virtual_agent = c->stage() == core::VIRTUAL_AGENT_STAGE && profile.ok() &&
+                                 HasAutomatedAgent(*profile) && participant->role() == core::END_USER;
+      // Whether the suggestions are in `out` and their answer records stored.
+      bool recorded = false;
       if (!stored) {
         core::Message m;
+        m.set_id(core::NewId());
         m.set_participant_id(participant_id);
         m.set_role(participant->role());
         m.set_text(body.text_input().text());
@@ -500,6 +507,17 @@ class Handlers {
                                                                          : body.text_input().language_code());
         m.set_time_us(core::NowMicros());
         m.set_request_id(body.request_id());
+        // The suggestions are computed first, on the conversation with the
+        // message added, so that their answer records (named after the
+        // message) are stored by the same write as the message: one durable
+        // write per call.
+        std::optional<NamedAnswers> records;
+        if (!virtual_agent) {
+          *c->add_messages() = m;
+          Suggest(place, *c, profile, c->messages_size(), &out);
+          c->mutable_messages()->RemoveLast();
+          records = NameAnswers(place, c->id(), m.id(), SuggestedResults(&out));
+        }
         std::vector<core::Message> one;
         one.push_back(std::move(m));
         // The conversation just read is the append's starting point (no
@@ -509,10 +527,12 @@ class Handlers {
         append.snapshot = &*c;
         // Dialogflow's limit, not the core's (--max-segment-kb, 64 KiB).
         append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
+        if (records) append.create_resource = records->resource();
         auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
         if (appended.ok()) {
           stored = std::move(appended->front());
           *c->add_messages() = *stored;  // the context of its suggestions
+          recorded = true;
         } else if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty()) {
           // A retry that raced the first call: answer with what it stored.
           auto again = s_.conversations->Get(place.project, place.scope, c->id());
@@ -520,44 +540,29 @@ class Handlers {
           *c = std::move(*again);
           stored = service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
           if (!stored) return Error(appended.status());
+          out.clear_human_agent_suggestion_results();
+          out.clear_end_user_suggestion_results();
         } else {
           return Error(appended.status());
         }
       }
       MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
-      // In VIRTUAL_AGENT_STAGE the profile's agent answers the end user and
-      // no human agent is assisted yet.
-      const bool virtual_agent = c->stage() == core::VIRTUAL_AGENT_STAGE && profile.ok() &&
-                                 HasAutomatedAgent(*profile) && stored->role() == core::END_USER;
       if (virtual_agent) {
         if (auto st = VirtualAgentReply(place, &*c, *stored, &out); !st.ok()) return Error(st);
       }
-      // Suggestions for the human agent are computed on end-user messages,
-      // suggestions for the end user on human-agent messages, each list in
-      // the order of the profile's feature configs, with the analysed
-      // message as the latest.
-      int end = 0;
-      for (int i = 0; i < c->messages_size(); ++i) {
-        if (c->messages(i).id() == stored->id()) end = i + 1;
-      }
-      if (profile.ok() && end > 0 && !virtual_agent) {
-        const core::HumanAgentAssistConfig& assist = profile->human_agent_assist();
-        if (stored->role() == core::END_USER) {
-          for (SuggestionResult& r : suggester_->ForLatest(place, *c, end, assist.human_agent_suggestions())) {
-            *out.add_human_agent_suggestion_results() = std::move(r);
-          }
-        } else if (stored->role() == core::HUMAN_AGENT) {
-          for (SuggestionResult& r : suggester_->ForLatest(place, *c, end, assist.end_user_suggestions())) {
-            *out.add_end_user_suggestion_results() = std::move(r);
-          }
+      if (!recorded && !virtual_agent) {
+        // A retry of a call that stored its message: the same suggestions,
+        // whose records the first call stored (the same names: nothing new
+        // is stored).
+        int end = 0;
+        for (int i = 0; i < c->messages_size(); ++i) {
+          if (c->messages(i).id() == stored->id()) end = i + 1;
+        }
+        if (end > 0) Suggest(place, *c, profile, end, &out);
+        if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), SuggestedResults(&out)); !st.ok()) {
+          return Error(st);
         }
       }
-      // The answers' records are named after the message, so a retry names
-      // the same ones.
-      std::vector<SuggestionResult*> suggested;
-      for (auto& r : *out.mutable_human_agent_suggestion_results()) suggested.push_back(&r);
-      for (auto& r : *out.mutable_end_user_suggestion_results()) suggested.push_back(&r);
-      if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), suggested); !st.ok()) return Error(st);
       if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
     }
     Response r = Json(out, *q);
@@ -847,6 +852,34 @@ class Handlers {
       default:
         return "such";
     }
+  }
+
+  // The suggestions of `profile`'s features (none when it failed to load)
+  // for the message at index `end - 1` of `c` as the latest: for the human
+  // agent on an end user's message, for the end user on a human agent's,
+  // each list in the order of the profile's feature configs.
+  void Suggest(const Place& place, const core::Conversation& c, const absl::StatusOr<core::Profile>& profile,
+               int end, AnalyzeContentResponse* out) {
+    if (!profile.ok() || end <= 0) return;
+    const core::HumanAgentAssistConfig& assist = profile->human_agent_assist();
+    const core::Role role = c.messages(end - 1).role();
+    if (role == core::END_USER) {
+      for (SuggestionResult& r : suggester_->ForLatest(place, c, end, assist.human_agent_suggestions())) {
+        *out->add_human_agent_suggestion_results() = std::move(r);
+      }
+    } else if (role == core::HUMAN_AGENT) {
+      for (SuggestionResult& r : suggester_->ForLatest(place, c, end, assist.end_user_suggestions())) {
+        *out->add_end_user_suggestion_results() = std::move(r);
+      }
+    }
+  }
+
+  // Every suggestion result of `out`, whose answers get records.
+  static std::vector<SuggestionResult*> SuggestedResults(AnalyzeContentResponse* out) {
+    std::vector<SuggestionResult*> results;
+    for (auto& r : *out->mutable_human_agent_suggestion_results()) results.push_back(&r);
+    for (auto& r : *out->mutable_end_user_suggestion_results()) results.push_back(&r);
+    return results;
   }
 
   // Whether the conversation's profile asks for sentiment analysis of

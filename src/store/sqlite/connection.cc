@@ -61,9 +61,21 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
         absl::StrCat("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-",
                      options.writer_cache_kib, "; PRAGMA journal_size_limit=67108864;",
                      " PRAGMA wal_autocheckpoint=", options.wal_autocheckpoint_pages, ";")));
-  } else {
+  } else if (mode == Mode::kReader) {
     RETURN_IF_ERROR(conn->ExecScript(
         absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));
+  } else {
+    // A checkpoint reads frames and writes pages without the page cache.
+    // Reading the schema opens the WAL: a connection that has never read the
+    // database does not know it is in WAL mode, and would not checkpoint.
+    RETURN_IF_ERROR(conn->ExecScript(
+        "PRAGMA synchronous=FULL; PRAGMA cache_size=-256; PRAGMA wal_autocheckpoint=0;"
+        " SELECT count(*) FROM sqlite_schema;"));
+    ASSIGN_OR_RETURN(std::string journal, conn->QueryText("PRAGMA journal_mode"));
+    if (journal != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is not in WAL mode (journal mode is ", journal, ")"));
+    }
   }
   // Freed pages and deleted cells are zeroed, whatever SQLite's compiled-in
   // default (SQLITE_SECURE_DELETE): a redaction (Store::UpdateConversation

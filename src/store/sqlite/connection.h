@@ -120,7 +120,10 @@ class Stmt {
 
 class Connection {
  public:
-  enum class Mode { kWriter, kReader };
+  // kWriter: creates the database, sets WAL mode; the store's only writer.
+  // kReader: query_only. kCheckpointer: copies committed WAL frames into the
+  // database file (sqlite3_wal_checkpoint_v2) and nothing else.
+  enum class Mode { kWriter, kReader, kCheckpointer };
 
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode,
                                                           const SqliteStoreOptions& options);

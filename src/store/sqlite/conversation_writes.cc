@@ -158,10 +158,16 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     if (scrub.rewrite_analysis) {
       RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
     }
+    if (scrub.create_resource != nullptr) {
+      RETURN_IF_ERROR(sqlite::InsertResource(conn, *scrub.create_resource));
+    }
     return absl::OkStatus();
       },
       [&](absl::Status s) {
         view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
+        if (const Resource* r = scrub.create_resource; r != nullptr) {
+          InvalidateResource(r->tenant, r->kind, r->id);
+        }
         if (s.ok()) {
           view_cache_.Insert(view_cache_.generation(), conversation.tenant(), conversation.scope(),
                              conversation.id(), ViewCache::kBodyView,

@@ -12,11 +12,11 @@
 // How, on the writer thread:
 //   - A reserve file (DATA_DIR/parley.reserve, `disk_reserve_bytes`) holds
 //     space that no write uses.
-//   - After every group commit, a PASSIVE checkpoint runs when the WAL holds
-//     `wal_autocheckpoint_pages` frames (what SQLite's autocheckpoint did) or
-//     when the bytes its unchecked frames may add to the database file
-//     exceed half of free space plus the reserve, so the pages a checkpoint
-//     must add always fit in the reserve once the disk is full.
+//   - After every group commit (checkpoints.cc, ManageWal), besides the
+//     background checkpoints that keep the WAL short, the writer checkpoints
+//     itself when the bytes the WAL's uncopied frames may add to the
+//     database file exceed half of free space plus the reserve, so the pages
+//     a checkpoint must add always fit in the reserve once the disk is full.
 //   - On SQLITE_FULL (a commit or a checkpoint), low-space mode: the reserve
 //     is deleted, a checkpoint copies the WAL into the database file, and from
 //     then on a write that would make the database file larger is rolled back
@@ -38,26 +38,6 @@
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
-
-int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int frames) {
-  auto* store = static_cast<SqliteStore*>(self);
-  store->wal_frames_ = frames;
-  return SQLITE_OK;
-}
-
-int SqliteStore::Checkpoint() {
-  int log_frames = 0, checkpointed = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                           &log_frames, &checkpointed);
-  if (rc == SQLITE_OK) {
-    wal_frames_ = log_frames;
-    // Complete: the next write restarts the WAL (unless a reader still uses
-    // it, when counting every frame as pending only checkpoints more often).
-    wal_backfilled_ = checkpointed >= log_frames ? 0 : checkpointed;
-    if (checkpointed >= log_frames) wal_frames_ = 0;
-  }
-  return rc;
-}
 
 int64_t SqliteStore::FreeBytes() const {
   struct statvfs st;
@@ -86,7 +66,7 @@ bool SqliteStore::EnsureReserve() {
 void SqliteStore::EnterLowSpace() {
   low_space_ = true;
   const bool released = ::unlink(reserve_path_.c_str()) == 0;
-  const int rc = Checkpoint();
+  const int rc = CheckpointHere(SQLITE_CHECKPOINT_PASSIVE);
   absl::StatusOr<int64_t> pages = writer_->QueryInt("PRAGMA page_count");
   // Unknown: RunBatch reads it at its next transaction.
   low_space_max_pages_ = pages.ok() ? *pages : -1;
@@ -107,31 +87,11 @@ void SqliteStore::MaybeLeaveLowSpace() {
             << " MiB free); re-created the reserve, writes are accepted\n";
 }
 
-void SqliteStore::ManageDiskSpace(bool hit_full) {
-  const int64_t pending_bytes =
-      static_cast<int64_t>(std::max(0, wal_frames_ - wal_backfilled_)) * page_size_;
-  bool checkpoint = wal_frames_ >= options_.wal_autocheckpoint_pages;
-  if (low_space_) {
-    // Keep the WAL restartable in its own file.
-    checkpoint = checkpoint || pending_bytes > 0 || hit_full;
-  } else if (!checkpoint && pending_bytes > 0) {
-    const int64_t free = FreeBytes();
-    checkpoint = free >= 0 && 2 * pending_bytes > free + options_.disk_reserve_bytes;
-  }
-  if (checkpoint && (Checkpoint() & 0xff) == SQLITE_FULL) hit_full = true;
-  if (hit_full && !low_space_) EnterLowSpace();
-}
-
 void SqliteStore::StartDiskSpace() {
   if (options_.disk_reserve_bytes <= 0) return;  // SQLite's own autocheckpoint stays
   data_dir_ = std::filesystem::path(path_).parent_path().string();
   if (data_dir_.empty()) data_dir_ = ".";
   reserve_path_ = (std::filesystem::path(data_dir_) / "parley.reserve").string();
-  if (absl::StatusOr<int64_t> size = writer_->QueryInt("PRAGMA page_size"); size.ok()) {
-    page_size_ = *size;
-  }
-  // Replaces SQLite's autocheckpoint hook: ManageDiskSpace checkpoints.
-  sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
   if (!EnsureReserve()) EnterLowSpace();
 }
 

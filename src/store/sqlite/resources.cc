@@ -19,25 +19,31 @@ void SqliteStore::InvalidateResource(std::string_view tenant, std::string_view k
   resource_cache_.erase(key);
 }
 
-absl::Status SqliteStore::CreateResource(const Resource& r) {
-  if (closed_) return sqlite::Closed();
+namespace sqlite {
+
+absl::Status InsertResource(Connection& conn, const Resource& r) {
   if (r.tenant.empty() || r.kind.empty() || r.id.empty()) {
     return absl::InvalidArgumentError("a resource needs a tenant, a kind and an id");
   }
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO resources (tenant, kind, id, location,"
+                                          " create_time, update_time, body)"
+                                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id).BindText(4, r.location);
+  s.Bind(5, r.create_time_us).Bind(6, r.update_time_us).BindBlobStatic(7, r.body);
+  int rc = s.StepRaw();
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return absl::AlreadyExistsError(absl::StrCat(r.kind, " ", r.id, " already exists"));
+  }
+  if (rc != SQLITE_DONE) return s.Error(rc, "inserting resource");
+  return absl::OkStatus();
+}
+
+}  // namespace sqlite
+
+absl::Status SqliteStore::CreateResource(const Resource& r) {
+  if (closed_) return sqlite::Closed();
   absl::Cleanup invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
-  return Write([&](Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO resources (tenant, kind, id, location,"
-                                            " create_time, update_time, body)"
-                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id).BindText(4, r.location);
-    s.Bind(5, r.create_time_us).Bind(6, r.update_time_us).BindBlobStatic(7, r.body);
-    int rc = s.StepRaw();
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-      return absl::AlreadyExistsError(absl::StrCat(r.kind, " ", r.id, " already exists"));
-    }
-    if (rc != SQLITE_DONE) return s.Error(rc, "inserting resource");
-    return absl::OkStatus();
-  });
+  return Write([&](Connection& conn) { return sqlite::InsertResource(conn, r); });
 }
 
 absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,

@@ -28,6 +28,11 @@ namespace sqlite {
 // this build, and brings it to kSqliteSchemaVersion.
 absl::Status Migrate(Connection& conn, const std::string& path);
 
+// ---- resources (resources.cc) ----
+
+// Inserts `r`; ALREADY_EXISTS if its (tenant, kind, id) is taken.
+absl::Status InsertResource(Connection& conn, const Resource& r);
+
 // ---- a conversation's rows (conversation_rows.cc) ----
 
 inline constexpr absl::string_view kInsertConversation =

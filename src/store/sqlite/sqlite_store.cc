@@ -1,7 +1,8 @@
 // SQLite Store backend: opening and closing the store, and the pool of read
 // connections. The rest of SqliteStore is in this directory, one concern per
 // file: connection.{h,cc} (connections, statements), schema.cc (schema and
-// migrations), writer.cc (writer thread, group commit), conversation_rows.cc
+// migrations), writer.cc (writer thread, group commit), checkpoints.cc (WAL
+// checkpoints), disk_space.cc (reserve, low-space mode), conversation_rows.cc
 // and stored_views.cc (a conversation's rows), conversation_writes.cc,
 // conversation_reads.cc, analyses.cc, operations.cc, resources.cc,
 // settings.cc; sqlite_internal.h declares what they share.
@@ -65,6 +66,7 @@ absl::Status SqliteStore::Start(std::unique_ptr<Connection> writer) {
   // Check a reader can open before accepting traffic.
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReleaseReader(std::move(reader));
+  RETURN_IF_ERROR(StartCheckpoints());
   StartDiskSpace();
   writer_thread_ = std::thread([this] { WriterLoop(); });
   return absl::OkStatus();
@@ -80,6 +82,7 @@ void SqliteStore::Close() {
     paused_ = false;
   }
   if (writer_thread_.joinable()) writer_thread_.join();
+  StopCheckpoints();
   std::vector<std::unique_ptr<Connection>> idle;
   {
     absl::MutexLock lock(&pool_mu_);

@@ -4,12 +4,15 @@
 // Storage: one file <data_dir>/parley.db in WAL mode with synchronous=FULL.
 // Writes go through one writer thread that owns the only write connection
 // and commits queued writes in groups (see SqliteStore::Write). Reads use a
-// small pool of read connections that run concurrently with the writer.
+// small pool of read connections that run concurrently with the writer. A
+// checkpointer thread with its own connection copies the WAL into the
+// database file without stopping the writer (checkpoints.cc).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,7 +47,8 @@ struct SqliteStoreOptions {
   int busy_timeout_ms = 10000;
   // Most writes committed in one transaction.
   int max_batch = 1024;
-  // WAL pages after which a commit checkpoints (PRAGMA wal_autocheckpoint).
+  // WAL pages after which the checkpointer thread copies the WAL into the
+  // database file (what PRAGMA wal_autocheckpoint does on the writer).
   // Larger means index pages rewritten by many transactions reach the main
   // file once per checkpoint instead of once per transaction.
   int wal_autocheckpoint_pages = 10000;
@@ -139,6 +143,8 @@ class SqliteStore final : public Store {
     int64_t batches = 0;        // transactions committed or attempted
     int64_t ops = 0;            // write operations run
     int64_t largest_batch = 0;  // most operations in one transaction
+    int64_t checkpoints = 0;         // run by the checkpointer thread
+    int64_t writer_checkpoints = 0;  // run by the writer thread
   };
   WriterStats writer_stats() const;
 
@@ -211,14 +217,52 @@ class SqliteStore final : public Store {
   bool scrub_pending_ = false;
   std::thread writer_thread_;
 
+  // WAL checkpoints (checkpoints.cc, ADR 0024). The checkpointer thread runs
+  // PASSIVE checkpoints on its own connection when the writer asks; the
+  // writer thread, after every group commit, asks, or checkpoints itself
+  // (the last frames before a WAL restart, the WAL bound, disk space,
+  // low-space mode), and enters low-space mode on SQLITE_FULL (`hit_full`).
+  void ManageWal(bool hit_full);
+  // On the writer thread: a checkpoint of `mode` on the write connection,
+  // after any background checkpoint in progress. Returns SQLite's code.
+  int CheckpointHere(int mode);
+  // Records that a checkpoint of the current WAL copied `checkpointed` of
+  // its `log_frames` frames (writer thread).
+  void NoteBackfill(int log_frames, int checkpointed);
+  void CheckpointerLoop();
+  // Opens the checkpointer's connection, installs the WAL hook and starts
+  // the thread; StopCheckpoints joins it and closes the connection.
+  absl::Status StartCheckpoints();
+  void StopCheckpoints();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
+  // The WAL may hold this many times wal_autocheckpoint_pages before the
+  // writer thread checkpoints it itself with RESTART.
+  static constexpr int kWalBoundFactor = 4;
+
+  struct CheckpointResult {
+    uint64_t generation = 0;  // wal_generation_ when it was asked for
+    int rc = 0;
+    int log_frames = 0;
+    int checkpointed = 0;
+  };
+  std::unique_ptr<sqlite::Connection> checkpointer_;  // checkpointer thread only
+  std::thread checkpointer_thread_;
+  // Held while a checkpoint runs, on either connection.
+  absl::Mutex checkpoint_run_mu_;
+  absl::Mutex ckpt_mu_;
+  bool ckpt_busy_ ABSL_GUARDED_BY(ckpt_mu_) = false;  // asked for, not finished
+  bool ckpt_stopping_ ABSL_GUARDED_BY(ckpt_mu_) = false;
+  uint64_t ckpt_request_generation_ ABSL_GUARDED_BY(ckpt_mu_) = 0;
+  // The last finished background checkpoint, until the writer reads it.
+  std::optional<CheckpointResult> ckpt_result_ ABSL_GUARDED_BY(ckpt_mu_);
+
+  // The WAL as the writer thread knows it (writer thread only).
+  int wal_frames_ = 0;           // frames in the WAL after the last commit
+  int wal_backfilled_ = 0;       // of those, known copied to the database file
+  uint64_t wal_generation_ = 0;  // WAL restarts seen
+  int64_t page_size_ = 4096;
+
   // Disk space (writer thread only; docs/RELIABILITY.md, "Disk full").
-  // Checkpoints when the pages the WAL may add to the database file no
-  // longer fit in free space plus the reserve, or at the autocheckpoint
-  // size; enters low-space mode when SQLite reports SQLITE_FULL (or
-  // `hit_full`). Returns after leaving low-space mode if space came back.
-  void ManageDiskSpace(bool hit_full);
-  // PASSIVE checkpoint; remembers how far it got. Returns SQLite's code.
-  int Checkpoint();
   // Releases the reserve, checkpoints, and from now on refuses writes that
   // would grow the database file.
   void EnterLowSpace();
@@ -236,7 +280,6 @@ class SqliteStore final : public Store {
   absl::Status CheckNoGrowth(sqlite::Connection& conn);
   // Sets up the above at Start (nothing if disk_reserve_bytes is 0).
   void StartDiskSpace();
-  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
   std::string data_dir_;
   std::string reserve_path_;
@@ -244,9 +287,6 @@ class SqliteStore final : public Store {
   // In low-space mode: the most pages the database may have (its size when
   // the mode began); a write that needs more is rolled back.
   int64_t low_space_max_pages_ = 0;
-  int wal_frames_ = 0;       // frames in the WAL after the last commit
-  int wal_backfilled_ = 0;   // of those, copied to the database by the last checkpoint
-  int64_t page_size_ = 4096;
 
   // Reader pool.
   mutable absl::Mutex pool_mu_;

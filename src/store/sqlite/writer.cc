@@ -9,6 +9,7 @@
 // whole group), then calls every operation's callback with its own status. A
 // failed COMMIT fails every operation of the group.
 #include <algorithm>
+#include <iostream>
 #include <memory>
 
 #include "absl/synchronization/notification.h"
@@ -89,14 +90,11 @@ void SqliteStore::WriterLoop() {
     if (lazy_queued_ > 0) lazy_deadline_ = absl::InfinitePast();
     mu_.Unlock();
 
-    const bool manage_space = options_.disk_reserve_bytes > 0;
-    if (manage_space && low_space_) MaybeLeaveLowSpace();
+    if (options_.disk_reserve_bytes > 0 && low_space_) MaybeLeaveLowSpace();
     RunBatch(batch);
-    if (manage_space) {
-      bool hit_full = false;
-      for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
-      ManageDiskSpace(hit_full);
-    }
+    bool hit_full = false;
+    for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
+    ManageWal(hit_full);
     // A scrub runs after the commit and before any callback, so the write
     // that asked for it returns with the -wal file already truncated.
     for (const WriteOp* op : batch) {
@@ -171,9 +169,11 @@ bool SqliteStore::ScrubWal() {
   // log; secure_delete has already zeroed what the commit freed. If it
   // cannot finish (SQLITE_BUSY, an I/O error) the commit stands: the caller
   // tries again after the next batch.
-  int log_frames = 0, checkpointed = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
-                                           &log_frames, &checkpointed);
+  const int rc = CheckpointHere(SQLITE_CHECKPOINT_TRUNCATE);
+  if (rc != SQLITE_OK) {
+    std::cerr << "parley: could not truncate the WAL after a scrub (" << sqlite3_errstr(rc)
+              << "); trying again after the next write\n";
+  }
   return rc == SQLITE_OK;
 }
 

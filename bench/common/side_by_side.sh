@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Two builds of the server side by side on one benchmark, alternating, so that
+# both see the same noise of a shared machine. Prints every run's measured
+# line, then per build the medians of calls/s, p50, p99 and server CPU per
+# call, and the new/old ratio of each.
+# Usage: ROUNDS=3 bash bench/common/side_by_side.sh OLD_BIN NEW_BIN bench/dialogflow/run.sh [seconds]
+# (any environment the benchmark reads, e.g. PIN=1 or SESSIONS=N, passes through)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+old=$1 new=$2 bench=$3 secs=${4:-10}
+out=$(mktemp -d /tmp/parley-side-by-side.XXXXXX)
+for round in $(seq "${ROUNDS:-3}"); do
+  for side in old new; do
+    bin=$old; [ $side = new ] && bin=$new
+    BIN=$bin bash "$bench" "$secs" > "$out/$side.$round.txt" 2>&1 || { cat "$out/$side.$round.txt"; exit 1; }
+    load=$(sed -nE 's/^machine: .*load ([0-9.]+ [0-9.]+ [0-9.]+).*/\1/p' "$out/$side.$round.txt")
+    line=$(grep RESULT "$out/$side.$round.txt" | tail -1)
+    cpu=$(sed -nE 's/^server CPU per .* call: ([0-9]+) us/\1/p' "$out/$side.$round.txt")
+    echo "round $round $side: $line cpu_us=$cpu load=[$load]" | tee -a "$out/summary.txt"
+  done
+done
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+for key in rps p50_ms p99_ms cpu_us; do
+  o=$(grep " old: " "$out/summary.txt" | sed -E "s/.* $key=([0-9.]+).*/\1/" | median)
+  n=$(grep " new: " "$out/summary.txt" | sed -E "s/.* $key=([0-9.]+).*/\1/" | median)
+  echo "median $key: old $o, new $n, new/old $(awk -v o=$o -v n=$n 'BEGIN {printf "%.2f", n/o}')"
+done
+rm -rf "$out"
