@@ -67,6 +67,7 @@ namespace {
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "var/data";
+  std::string store;  // --store: a PostgreSQL URL (ADR 0021); empty: SQLite in data_dir
   std::string bucket_dir;
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
@@ -367,9 +368,10 @@ int Serve(const ServeFlags& flags) {
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
   store_options.disk_reserve_bytes = static_cast<int64_t>(flags.disk_reserve_mb) << 20;
   store_options.uncached_resource_kinds = {std::string(parley::service::kApiKeyKind)};
-  auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
+  auto store = flags.store.empty() ? parley::store::OpenSqliteStore(flags.data_dir, store_options)
+                                   : parley::store::OpenStore(flags.store, store_options);
   if (!store.ok()) {
-    std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
+    std::cerr << "parley: cannot open the store in " << (flags.store.empty() ? flags.data_dir : "--store") << ": "
               << store.status().message() << "\n";
     return 1;
   }
@@ -717,6 +719,8 @@ void AddServeCommand(CLI::App& app) {
                         "Directory of the embedded store (created if missing; one server at a time)")
       ->check(kDirectoryOrAbsent)
       ->capture_default_str();
+  serve_cmd->add_option("--store", serve->store,
+                        "PostgreSQL database to use instead of the embedded store: postgresql://USER@HOST:PORT/DB[?...] (docs/adr/0021)");
   serve_cmd->add_option("--bucket-dir", serve->bucket_dir,
                         "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory); must exist")
       ->check(CLI::ExistingDirectory);

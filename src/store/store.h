@@ -371,4 +371,19 @@ struct StoreOptions {
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
                                                        const StoreOptions& options = {});
 
+// Opens the PostgreSQL store in the database `url` names (a libpq URL,
+// postgresql://USER@HOST:PORT/DB?...), migrating its schema (ADR 0021).
+// UNAVAILABLE if the database cannot be reached.
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url,
+                                                         const StoreOptions& options = {});
+
+// Opens the store `spec` names: `postgresql://...` or `postgres://...` (the
+// PostgreSQL store), `sqlite:DIR` (the SQLite store in DIR).
+// INVALID_ARGUMENT for anything else.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& spec,
+                                                 const StoreOptions& options = {});
+
+// Whether `spec` names a PostgreSQL database (OpenStore).
+bool IsPostgresUrl(std::string_view spec);
+
 }  // namespace parley::store
