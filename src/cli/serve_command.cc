@@ -90,6 +90,7 @@ struct ServeFlags {
   int sweep_seconds = 60;
   int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
+  int operation_lease_seconds = 30;  // PostgreSQL: how long a node's claim lasts unrenewed
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
   int64_t analysis_time_budget_ms = 30'000;
@@ -197,6 +198,22 @@ parley::http::Response TextResponse(int status, std::string body, std::string co
 }
 
 // Bytes of the store's files (database, WAL, reserve) in the data dir.
+// This node's name for operation claims: DATA_DIR/node-id, created once.
+absl::StatusOr<std::string> NodeName(const std::string& data_dir) {
+  const std::string path = data_dir + "/node-id";
+  std::string name;
+  if (std::ifstream in(path); in) std::getline(in, name);
+  if (!name.empty()) return name;
+  auto fresh = parley::core::SecureRandomHex(8);
+  if (!fresh.ok()) return fresh.status();
+  name = "node-" + *fresh;
+  std::ofstream out(path, std::ios::trunc);
+  out << name << "\n";
+  out.flush();
+  if (!out) return absl::InternalError("cannot write " + path);
+  return name;
+}
+
 int64_t StoreBytes(const std::string& data_dir) {
   int64_t total = 0;
   std::error_code ec;
@@ -607,6 +624,17 @@ int Serve(const ServeFlags& flags) {
              });
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
   router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys));
+  if ((*store)->SharesOperations()) {
+    // Other nodes on the database run operations too (ADR 0022): this node
+    // claims what it runs, under a name kept in its data directory so that
+    // after a restart it takes its own claims back at once.
+    auto node = NodeName(flags.data_dir);
+    if (!node.ok()) {
+      std::cerr << "parley: " << node.status().message() << "\n";
+      return 1;
+    }
+    jobs.ShareOperations(*node, int64_t{flags.operation_lease_seconds} * 1'000'000);
+  }
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -814,6 +842,11 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--workers", serve->workers, "Threads running long-running operations")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--operation-lease-seconds", serve->operation_lease_seconds,
+                        "With --store postgresql://: how long a node's claim of an operation lasts "
+                        "unrenewed; a node that dies has its operations taken over after this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   serve_cmd->add_option("--max-pending-operations", serve->max_pending_operations,
                         "Most unfinished long-running operations a project may have; more "
                         "are refused with 429 RESOURCE_EXHAUSTED (0 = no cap)")

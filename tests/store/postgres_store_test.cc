@@ -214,6 +214,47 @@ TEST_F(PostgresStoreTest, ALostDatabaseIsUnavailableUntilItComesBack) {
   Admin(absl::StrCat("DROP SCHEMA ", schema_, " CASCADE; DROP ROLE ", role));
 }
 
+// Operations claimed by nodes for a lease (ADR 0022): one node holds an
+// operation until its lease ends; then another may take it, and the first
+// learns it lost it when renewing. Finished operations are never claimed.
+TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->SharesOperations());
+  for (const char* id : {"op1", "op2", "op3"}) {
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id(id);
+    op.set_create_time_us(id[2]);
+    if (std::string(id) == "op3") op.set_state(core::OPERATION_SUCCEEDED);
+    ASSERT_TRUE((*a)->CreateOperation(op).ok());
+  }
+  auto claimed = (*a)->ClaimOperation("t", "op1", "node-a", 100, 1000);
+  ASSERT_TRUE(claimed.ok() && *claimed);
+  EXPECT_FALSE(*(*b)->ClaimOperation("t", "op1", "node-b", 500, 1500));  // held until 1000
+  EXPECT_FALSE(*(*b)->ClaimOperation("t", "op3", "node-b", 500, 1500));  // finished
+  // node-b polls: only op2 is free.
+  auto polled = (*b)->ClaimOperations("node-b", 500, 1500, 10);
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  ASSERT_EQ(polled->size(), 1u);
+  EXPECT_EQ((*polled)[0].id(), "op2");
+  // node-a renews op1; node-b still cannot take it.
+  auto lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 2000);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_TRUE(lost->empty());
+  EXPECT_TRUE((*b)->ClaimOperations("node-b", 1500, 2500, 10)->size() == 1);  // its own op2 again
+  // node-a stops renewing: after 2000 node-b takes op1, and node-a hears so.
+  auto taken = (*b)->ClaimOperations("node-b", 2001, 3000, 10);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 2u);
+  lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 4000);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_EQ(lost->size(), 1u);
+  (*a)->Close();
+  (*b)->Close();
+}
+
 // Every table and index leads with the tenant (ADR 0021: distributable by
 // tenant), except `settings` (server secrets, a reference table) and the
 // migrations' bookkeeping.

@@ -31,7 +31,7 @@
 namespace parley::store {
 
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
@@ -92,6 +92,16 @@ class PostgresStore final : public Store {
                                                const std::optional<core::ListCursor>& after,
                                                const std::vector<int>& jobs) override;
   absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() override;
+  bool SharesOperations() const override { return true; }
+  absl::StatusOr<std::vector<core::Operation>> ClaimOperations(std::string_view node, int64_t now_us,
+                                                               int64_t lease_until_us,
+                                                               int limit) override;
+  absl::StatusOr<bool> ClaimOperation(std::string_view tenant, std::string_view id,
+                                      std::string_view node, int64_t now_us,
+                                      int64_t lease_until_us) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
+      std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
+      int64_t lease_until_us) override;
   absl::Status CreateResource(const Resource& resource) override;
   absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
                                        std::string_view id) override;

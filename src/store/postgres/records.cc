@@ -1,5 +1,7 @@
 // Analyses, operations, configuration resources, settings and the audit log
 // on PostgreSQL.
+#include <algorithm>
+
 #include "absl/strings/str_join.h"
 #include "core/operation_state.h"
 #include "store/postgres/postgres_internal.h"
@@ -236,6 +238,74 @@ absl::StatusOr<std::vector<core::Operation>> PostgresStore::ListUnfinishedOperat
     return absl::OkStatus();
   }));
   return ops;
+}
+
+// ---- operations claimed by nodes (ADR 0022) ----
+
+absl::StatusOr<std::vector<core::Operation>> PostgresStore::ClaimOperations(std::string_view node,
+                                                                            int64_t now_us,
+                                                                            int64_t lease_until_us,
+                                                                            int limit) {
+  std::vector<core::Operation> ops;
+  RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+    ops.clear();
+    pg::Params p;
+    p.Text(node).Int(now_us).Int(lease_until_us).Int(limit);
+    // The partial index of unfinished operations finds the candidates; SKIP
+    // LOCKED passes over rows another node is claiming right now.
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec("UPDATE operations o SET claimed_by = $1, lease_until = $3 FROM"
+                               " (SELECT tenant, id FROM operations WHERE done = 0 AND"
+                               " (claimed_by = $1 OR lease_until < $2) ORDER BY create_time, tenant, id"
+                               " LIMIT $4 FOR UPDATE SKIP LOCKED) c"
+                               " WHERE o.tenant = c.tenant AND o.id = c.id RETURNING o.create_time, o.body",
+                               p));
+    for (int i = 0; i < r.rows(); ++i) {
+      ASSIGN_OR_RETURN(core::Operation op, pg::ParseMessage<core::Operation>(r.Bytes(i, 1), "operation"));
+      ops.push_back(std::move(op));
+    }
+    return absl::OkStatus();
+  }));
+  std::sort(ops.begin(), ops.end(), [](const core::Operation& a, const core::Operation& b) {
+    return a.create_time_us() < b.create_time_us();
+  });
+  return ops;
+}
+
+absl::StatusOr<bool> PostgresStore::ClaimOperation(std::string_view tenant, std::string_view id,
+                                                   std::string_view node, int64_t now_us,
+                                                   int64_t lease_until_us) {
+  bool claimed = false;
+  RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p = pg::Key(tenant, id, node);
+    p.Int(now_us).Int(lease_until_us);
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec("UPDATE operations SET claimed_by = $3, lease_until = $5 WHERE"
+                               " tenant = $1 AND id = $2 AND done = 0 AND (claimed_by = $3 OR lease_until < $4)",
+                               p));
+    claimed = r.affected() == 1;
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PostgresStore::RenewOperationLeases(
+    std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
+    int64_t lease_until_us) {
+  std::vector<std::pair<std::string, std::string>> lost;
+  RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+    lost.clear();
+    for (const auto& [tenant, id] : operations) {
+      pg::Params p = pg::Key(tenant, id, node);
+      p.Int(lease_until_us);
+      ASSIGN_OR_RETURN(pg::Result r, conn.Exec("UPDATE operations SET lease_until = $4 WHERE tenant = $1"
+                                               " AND id = $2 AND claimed_by = $3",
+                                               p));
+      if (r.affected() == 0) lost.emplace_back(tenant, id);
+    }
+    return absl::OkStatus();
+  }));
+  return lost;
 }
 
 // ---- resources ----

@@ -145,6 +145,12 @@ CREATE TABLE settings (
 );
 )sql";
 
+// Version 2: operations claimed by a node for a lease (ADR 0022).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE operations ADD COLUMN claimed_by text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE operations ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -153,6 +159,7 @@ struct Migration {
 // Append only; never edit a migration that has shipped.
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 
