@@ -15,6 +15,8 @@ namespace parley::jobs {
 namespace {
 
 constexpr int64_t kReportEveryUs = 200'000;
+// Operations a node claims at once when polling (shared operations).
+constexpr int kClaimBatch = 32;
 
 void MarkCancelled(core::Operation& op) {
   op.set_state(core::OPERATION_CANCELLED);
@@ -191,7 +193,9 @@ void JobQueue::ClaimFree() {
     if (shut_down_) return;
     size_t queued = 0;
     for (const auto& [tenant, q] : queued_) queued += q.size();
-    free = worker_count_ - static_cast<int>(queued);
+    // A batch, so that a backlog (a dead node's, or this node's own after a
+    // restart) drains at the workers' pace, not one poll per operation.
+    free = std::max(kClaimBatch, worker_count_) - static_cast<int>(queued);
   }
   if (free <= 0) return;
   const int64_t now = core::NowMicros();
@@ -239,12 +243,22 @@ void JobQueue::RenewLeases() {
 
 void JobQueue::LeaseLoop() {
   const absl::Duration every = std::min(absl::Microseconds(lease_us_ / 3), absl::Seconds(1));
+  absl::Time renewed = absl::Now();
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&shut_down_), every)) return;
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || q->claim_now_; },
+              this),
+          every);
+      if (shut_down_) return;
+      claim_now_ = false;
     }
-    RenewLeases();
+    if (absl::Now() - renewed >= every) {
+      RenewLeases();
+      renewed = absl::Now();
+    }
     ClaimFree();
   }
 }
@@ -302,6 +316,7 @@ void JobQueue::WorkerLoop() {
       } else {
         turn_.push_back(std::move(tenant));
       }
+      if (turn_.empty() && !node_.empty()) claim_now_ = true;
       cancel = std::make_shared<std::atomic<bool>>(false);
       running_[MapKey(op.tenant(), op.id())] = cancel;
     }

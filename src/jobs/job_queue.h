@@ -127,8 +127,8 @@ class JobQueue {
  private:
   void WorkerLoop();
   // Shared operations: renews this node's leases and claims operations
-  // nobody holds while workers are free, every third of a lease (at most
-  // every second), until Shutdown.
+  // nobody holds, every third of a lease (at most every second) and
+  // whenever a worker empties the queue, until Shutdown.
   void LeaseLoop();
   void ClaimFree();
   void RenewLeases();
@@ -162,6 +162,8 @@ class JobQueue {
   int64_t lease_us_ = 0;
   std::thread lease_thread_;
   absl::flat_hash_map<std::string, std::pair<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
+  // A worker found the queue empty: claim more now rather than at the next tick.
+  bool claim_now_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The error an operation cancelled by its client carries (google.rpc.Code 1).

@@ -2,6 +2,7 @@
 // on PostgreSQL.
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_join.h"
 #include "core/operation_state.h"
 #include "store/postgres/postgres_internal.h"
@@ -292,19 +293,24 @@ absl::StatusOr<bool> PostgresStore::ClaimOperation(std::string_view tenant, std:
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PostgresStore::RenewOperationLeases(
     std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
     int64_t lease_until_us) {
-  std::vector<std::pair<std::string, std::string>> lost;
+  // One statement renews every unfinished claim of the node (a node holds
+  // all it submitted: there may be thousands); what `operations` names and
+  // the node no longer holds unfinished is lost (or finished meanwhile).
+  absl::flat_hash_set<std::pair<std::string, std::string>> held;
   RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
-    lost.clear();
-    for (const auto& [tenant, id] : operations) {
-      pg::Params p = pg::Key(tenant, id, node);
-      p.Int(lease_until_us);
-      ASSIGN_OR_RETURN(pg::Result r, conn.Exec("UPDATE operations SET lease_until = $4 WHERE tenant = $1"
-                                               " AND id = $2 AND claimed_by = $3",
-                                               p));
-      if (r.affected() == 0) lost.emplace_back(tenant, id);
-    }
+    held.clear();
+    pg::Params p;
+    p.Text(node).Int(lease_until_us);
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec("UPDATE operations SET lease_until = $2 WHERE claimed_by = $1"
+                                             " AND done = 0 RETURNING tenant, id",
+                                             p));
+    for (int i = 0; i < r.rows(); ++i) held.emplace(r.Bytes(i, 0), r.Bytes(i, 1));
     return absl::OkStatus();
   }));
+  std::vector<std::pair<std::string, std::string>> lost;
+  for (const auto& op : operations) {
+    if (!held.contains(op)) lost.push_back(op);
+  }
   return lost;
 }
 
