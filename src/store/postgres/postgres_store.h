@@ -35,9 +35,9 @@ inline constexpr int kPostgresSchemaVersion = 2;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
-  int max_connections = 8;
+  int max_connections = 16;
   // Threads that run CreateConversationAsync / AppendAuditAsync writes.
-  int async_writers = 4;
+  int async_writers = 16;
   // Bound on one list query, in SQLite steps (StoreOptions); turned into a
   // statement timeout at some 15 ns a step. 0 = none.
   int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
