@@ -13,6 +13,7 @@ packages=(
   wrk libicu-dev iso-codes liblz4-dev libjemalloc-dev libstemmer-dev
   python3-fake-factory wamerican tzdata python3-requests libre2-dev
   libsndfile1-dev libsoxr-dev libcurl4-openssl-dev
+  libpq-dev postgresql-15
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata
   clang llvm
 )

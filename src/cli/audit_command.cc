@@ -28,6 +28,7 @@ namespace {
 
 struct AuditFlags {
   std::string data_dir = "var/data";
+  std::string store;  // --store: a PostgreSQL URL instead of --data-dir
   std::string since;
   std::string tenant;
   bool json = false;
@@ -82,7 +83,7 @@ int Run(const AuditFlags& flags) {
     }
   }
   ::umask(077);
-  auto store = store::OpenSqliteStore(flags.data_dir);
+  auto store = store::OpenStore(flags.store.empty() ? "sqlite:" + flags.data_dir : flags.store);
   if (!store.ok()) {
     std::cerr << "parley audit: cannot open the store in " << flags.data_dir << ": "
               << store.status().message() << "\n";
@@ -114,6 +115,7 @@ void AddAuditCommand(CLI::App& app) {
   auto flags = std::make_shared<AuditFlags>();
   CLI::App* cmd = app.add_subcommand("audit", "Print the audit log of destructive and admin actions");
   cmd->add_option("--data-dir", flags->data_dir, "Directory of the embedded store")->capture_default_str();
+  cmd->add_option("--store", flags->store, "PostgreSQL database to use instead of the embedded store: postgresql://USER@HOST:PORT/DB[?...] (docs/adr/0021)");
   cmd->add_option("--since", flags->since,
                   "Only entries at or after this RFC 3339 time, or this long ago (90s, 30m, 1h, 2d)");
   cmd->add_option("--tenant", flags->tenant, "Only entries of this tenant");

@@ -32,6 +32,7 @@ namespace {
 
 struct KeysFlags {
   std::string data_dir = "var/data";
+  std::string store;  // --store: a PostgreSQL URL instead of --data-dir
   std::vector<std::string> tenants;
   std::string role;
   std::string name;
@@ -69,7 +70,7 @@ int Audit(service::AuditService& audit, std::string_view action, const std::stri
 int WithKeys(const KeysFlags& flags,
              const std::function<int(service::KeyService&, service::AuditService&)>& body) {
   ::umask(077);  // whatever the store creates is the owner's alone
-  auto store = store::OpenSqliteStore(flags.data_dir);
+  auto store = store::OpenStore(flags.store.empty() ? "sqlite:" + flags.data_dir : flags.store);
   if (!store.ok()) {
     std::cerr << "parley keys: cannot open the store in " << flags.data_dir << ": "
               << store.status().message() << "\n";
@@ -159,6 +160,7 @@ void AddKeysCommand(CLI::App& app) {
   keys->require_subcommand(1);
   auto data_dir = [&](CLI::App* sub) {
     sub->add_option("--data-dir", flags->data_dir, "Directory of the embedded store")->capture_default_str();
+    sub->add_option("--store", flags->store, "PostgreSQL database to use instead of the embedded store: postgresql://USER@HOST:PORT/DB[?...] (docs/adr/0021)");
   };
   CLI::App* create = keys->add_subcommand("create", "Create a key; prints its secret on the last line");
   data_dir(create);

@@ -67,6 +67,7 @@ namespace {
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "var/data";
+  std::string store;  // --store: a PostgreSQL URL (ADR 0021); empty: SQLite in data_dir
   std::string bucket_dir;
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
@@ -90,6 +91,7 @@ struct ServeFlags {
   double audit_retention_days = 90;  // audit entries older are pruned by the sweep (0 = kept)
   int64_t idle_complete_seconds = 24 * 3600;
   int workers = 2;
+  int operation_lease_seconds = 30;  // PostgreSQL: how long a node's claim lasts unrenewed
   int max_pending_operations = parley::jobs::kDefaultMaxPendingOperations;
   int max_analysis_messages = 5'000;
   int64_t analysis_time_budget_ms = 30'000;
@@ -199,6 +201,22 @@ parley::http::Response TextResponse(int status, std::string body, std::string co
 }
 
 // Bytes of the store's files (database, WAL, reserve) in the data dir.
+// This node's name for operation claims: DATA_DIR/node-id, created once.
+absl::StatusOr<std::string> NodeName(const std::string& data_dir) {
+  const std::string path = data_dir + "/node-id";
+  std::string name;
+  if (std::ifstream in(path); in) std::getline(in, name);
+  if (!name.empty()) return name;
+  auto fresh = parley::core::SecureRandomHex(8);
+  if (!fresh.ok()) return fresh.status();
+  name = "node-" + *fresh;
+  std::ofstream out(path, std::ios::trunc);
+  out << name << "\n";
+  out.flush();
+  if (!out) return absl::InternalError("cannot write " + path);
+  return name;
+}
+
 int64_t StoreBytes(const std::string& data_dir) {
   int64_t total = 0;
   std::error_code ec;
@@ -370,9 +388,10 @@ int Serve(const ServeFlags& flags) {
   store_options.view_cache_bytes = static_cast<size_t>(flags.view_cache_mb) << 20;
   store_options.disk_reserve_bytes = static_cast<int64_t>(flags.disk_reserve_mb) << 20;
   store_options.uncached_resource_kinds = {std::string(parley::service::kApiKeyKind)};
-  auto store = parley::store::OpenSqliteStore(flags.data_dir, store_options);
+  auto store = flags.store.empty() ? parley::store::OpenSqliteStore(flags.data_dir, store_options)
+                                   : parley::store::OpenStore(flags.store, store_options);
   if (!store.ok()) {
-    std::cerr << "parley: cannot open the store in " << flags.data_dir << ": "
+    std::cerr << "parley: cannot open the store in " << (flags.store.empty() ? flags.data_dir : "--store") << ": "
               << store.status().message() << "\n";
     return 1;
   }
@@ -627,7 +646,18 @@ int Serve(const ServeFlags& flags) {
                return TextResponse(404, "No such OpenAPI document; see /openapi.\n", "text/plain; charset=utf-8");
              });
   // Unknown routes: 401 without a valid key, not a 404 that reveals routes.
-  router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys, limits.failed_auth));
+    router.SetUnmatchedGuard(parley::api::MakeUnmatchedAuthGuard(&dialects, &keys, limits.failed_auth));
+  if ((*store)->SharesOperations()) {
+    // Other nodes on the database run operations too (ADR 0022): this node
+    // claims what it runs, under a name kept in its data directory so that
+    // after a restart it takes its own claims back at once.
+    auto node = NodeName(flags.data_dir);
+    if (!node.ok()) {
+      std::cerr << "parley: " << node.status().message() << "\n";
+      return 1;
+    }
+    jobs.ShareOperations(*node, int64_t{flags.operation_lease_seconds} * 1'000'000);
+  }
   if (absl::Status s = jobs.Start(); !s.ok()) {
     std::cerr << "parley: cannot resume operations: " << s.message() << "\n";
     return 1;
@@ -746,6 +776,8 @@ void AddServeCommand(CLI::App& app) {
                         "Directory of the embedded store (created if missing; one server at a time)")
       ->check(kDirectoryOrAbsent)
       ->capture_default_str();
+  serve_cmd->add_option("--store", serve->store,
+                        "PostgreSQL database to use instead of the embedded store: postgresql://USER@HOST:PORT/DB[?...] (docs/adr/0021)");
   serve_cmd->add_option("--bucket-dir", serve->bucket_dir,
                         "Directory served as gs://BUCKET/OBJECT (BUCKET is a sub-directory); must exist")
       ->check(CLI::ExistingDirectory);
@@ -848,6 +880,11 @@ void AddServeCommand(CLI::App& app) {
   serve_cmd->add_option("--workers", serve->workers, "Threads running long-running operations")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--operation-lease-seconds", serve->operation_lease_seconds,
+                        "With --store postgresql://: how long a node's claim of an operation lasts "
+                        "unrenewed; a node that dies has its operations taken over after this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   serve_cmd->add_option("--max-pending-operations", serve->max_pending_operations,
                         "Most unfinished long-running operations a project may have; more "
                         "are refused with 429 RESOURCE_EXHAUSTED (0 = no cap)")

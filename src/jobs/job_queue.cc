@@ -15,6 +15,8 @@ namespace parley::jobs {
 namespace {
 
 constexpr int64_t kReportEveryUs = 200'000;
+// Operations a node claims at once when polling (shared operations).
+constexpr int kClaimBatch = 32;
 
 void MarkCancelled(core::Operation& op) {
   op.set_state(core::OPERATION_CANCELLED);
@@ -96,7 +98,20 @@ void JobQueue::ReleaseLocked(const std::string& tenant) {
   if (it != unfinished_.end() && --it->second <= 0) unfinished_.erase(it);
 }
 
+void JobQueue::ShareOperations(std::string node, int64_t lease_us) {
+  node_ = std::move(node);
+  lease_us_ = std::max<int64_t>(lease_us, 1000);
+}
+
 absl::Status JobQueue::Start() {
+  if (!node_.empty()) {
+    // Other nodes may be running some of the unfinished operations: this
+    // one takes only what it claims (its own from before a restart first).
+    for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    ClaimFree();
+    lease_thread_ = std::thread([this] { LeaseLoop(); });
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<core::Operation>> unfinished = store_->ListUnfinishedOperations();
   if (!unfinished.ok()) return unfinished.status();
   {
@@ -150,6 +165,18 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
     ReleaseLocked(op.tenant());
     return stored;
   }
+  if (!shut_down_ && !node_.empty()) {
+    // Claimed before it is queued; a node polling meanwhile may have taken
+    // it (then it runs there).
+    const int64_t now = core::NowMicros();
+    absl::StatusOr<bool> claimed = store_->ClaimOperation(op.tenant(), op.id(), node_, now, now + lease_us_);
+    if (!claimed.ok() || !*claimed) {
+      ReleaseLocked(op.tenant());
+      RecordState(op);
+      return op;
+    }
+    held_[MapKey(op.tenant(), op.id())] = {op.tenant(), op.id()};
+  }
   if (shut_down_) {
     ReleaseLocked(op.tenant());
   } else {
@@ -157,6 +184,83 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
   }
   RecordState(op);
   return op;
+}
+
+void JobQueue::ClaimFree() {
+  int free = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    size_t queued = 0;
+    for (const auto& [tenant, q] : queued_) queued += q.size();
+    // A batch, so that a backlog (a dead node's, or this node's own after a
+    // restart) drains at the workers' pace, not one poll per operation.
+    free = std::max(kClaimBatch, worker_count_) - static_cast<int>(queued);
+  }
+  if (free <= 0) return;
+  const int64_t now = core::NowMicros();
+  absl::StatusOr<std::vector<core::Operation>> claimed =
+      store_->ClaimOperations(node_, now, now + lease_us_, free);
+  if (!claimed.ok()) {
+    telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation_claim_failed", {{"cause", claimed.status().ToString()}});
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  for (core::Operation& op : *claimed) {
+    const std::string key = MapKey(op.tenant(), op.id());
+    if (held_.contains(key) || shut_down_) continue;  // ours already (or stopping)
+    if (op.cancel_requested()) {
+      MarkCancelled(op);
+      (void)store_->UpdateOperation(op);
+      RecordState(op);
+      continue;
+    }
+    held_[key] = {op.tenant(), op.id()};
+    ++unfinished_[op.tenant()];
+    EnqueueLocked(std::move(op));
+  }
+}
+
+void JobQueue::RenewLeases() {
+  std::vector<std::pair<std::string, std::string>> held;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, op] : held_) held.push_back(op);
+  }
+  if (held.empty()) return;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> lost =
+      store_->RenewOperationLeases(node_, held, core::NowMicros() + lease_us_);
+  if (!lost.ok()) {
+    telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation_lease_renewal_failed", {{"cause", lost.status().ToString()}});
+    return;
+  }
+  for (const auto& [tenant, id] : *lost) {
+    // Finished meanwhile (its claim row says done), or taken by another node
+    // after this one could not renew in time; a running one finishes here.
+    telemetry::Log().Log(telemetry::LogLevel::kInfo, "operation_lease_lost", {{"tenant", tenant}, {"operation", id}});
+  }
+}
+
+void JobQueue::LeaseLoop() {
+  const absl::Duration every = std::min(absl::Microseconds(lease_us_ / 3), absl::Seconds(1));
+  absl::Time renewed = absl::Now();
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](JobQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->shut_down_ || q->claim_now_; },
+              this),
+          every);
+      if (shut_down_) return;
+      claim_now_ = false;
+    }
+    if (absl::Now() - renewed >= every) {
+      RenewLeases();
+      renewed = absl::Now();
+    }
+    ClaimFree();
+  }
 }
 
 absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::string_view id) {
@@ -179,6 +283,7 @@ absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::s
         turn_.erase(std::find(turn_.begin(), turn_.end(), op.tenant()));
       }
       ReleaseLocked(op.tenant());
+      held_.erase(MapKey(op.tenant(), op.id()));
       MarkCancelled(op);
       if (absl::Status s = store_->UpdateOperation(op); !s.ok()) return s;
       RecordState(op);
@@ -211,6 +316,7 @@ void JobQueue::WorkerLoop() {
       } else {
         turn_.push_back(std::move(tenant));
       }
+      if (turn_.empty() && !node_.empty()) claim_now_ = true;
       cancel = std::make_shared<std::atomic<bool>>(false);
       running_[MapKey(op.tenant(), op.id())] = cancel;
     }
@@ -238,6 +344,7 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
   }
   absl::MutexLock lock(&mu_);
   running_.erase(key);
+  held_.erase(key);
   ReleaseLocked(ctx.operation().tenant());
   if (ctx.stored_) {
     RecordState(ctx.operation(), result);
@@ -272,6 +379,7 @@ void JobQueue::Shutdown() {
     shut_down_ = true;
   }
   stopping_.store(true);
+  if (lease_thread_.joinable()) lease_thread_.join();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
 }

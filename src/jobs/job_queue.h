@@ -15,6 +15,12 @@
 // RESOURCE_EXHAUSTED and stores nothing. Workers take operations round-robin
 // across tenants (each tenant's own in FIFO order), so one tenant's burst
 // does not delay another's operations behind all of its own.
+//
+// Several processes on one store (ShareOperations, ADR 0022): an operation
+// runs on the node that claimed it (Store::ClaimOperation) for a lease the
+// node renews while it holds the operation (queued or running). A node
+// claims what it submits, and polls for operations nobody holds: those
+// whose node died (its lease ran out) or that were stored without a claim.
 #pragma once
 
 #include <atomic>
@@ -86,6 +92,12 @@ class JobQueue {
   // The runner for operations whose `job` is `job_case`. Before Start.
   void SetRunner(core::Operation::JobCase job_case, Runner runner);
 
+  // Shares the store's operations with other processes: before Start, on a
+  // store that SharesOperations(). `node` names this process across restarts
+  // (a restarted node takes its own claims back at once); a claim not
+  // renewed for `lease_us` may be taken by another node.
+  void ShareOperations(std::string node, int64_t lease_us);
+
   // Queues the store's unfinished operations again (whatever the cap: they
   // were accepted already) and starts the workers.
   absl::Status Start();
@@ -114,6 +126,12 @@ class JobQueue {
 
  private:
   void WorkerLoop();
+  // Shared operations: renews this node's leases and claims operations
+  // nobody holds, every third of a lease (at most every second) and
+  // whenever a worker empties the queue, until Shutdown.
+  void LeaseLoop();
+  void ClaimFree();
+  void RenewLeases();
   void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
   static std::string MapKey(std::string_view tenant, std::string_view id);
   // Queues `op` behind its tenant's others (already counted in unfinished_).
@@ -138,6 +156,14 @@ class JobQueue {
   // Running operations' cancel flags, by MapKey.
   absl::flat_hash_map<std::string, std::shared_ptr<std::atomic<bool>>> running_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Shared operations (ShareOperations): this node's name, the lease, the
+  // operations it holds (queued or running, by MapKey: tenant and id).
+  std::string node_;
+  int64_t lease_us_ = 0;
+  std::thread lease_thread_;
+  absl::flat_hash_map<std::string, std::pair<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
+  // A worker found the queue empty: claim more now rather than at the next tick.
+  bool claim_now_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The error an operation cancelled by its client carries (google.rpc.Code 1).

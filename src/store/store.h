@@ -287,6 +287,37 @@ class Store {
   // (to resume them after a restart).
   virtual absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() = 0;
 
+  // ---- operations shared by several processes (ADR 0022) ----
+  // Whether other processes (nodes) may run this store's operations: a
+  // JobQueue then claims an operation for a lease before running it and
+  // renews the lease while it runs. False (SQLite): one process owns them.
+  virtual bool SharesOperations() const { return false; }
+  // Claims for `node`, until `lease_until_us`, up to `limit` unfinished
+  // operations of every tenant that no other node holds (never claimed, or
+  // their lease ended before `now_us`) or that `node` holds already, oldest
+  // first; rows another node is claiming at that moment are skipped.
+  // Returns them as stored.
+  virtual absl::StatusOr<std::vector<core::Operation>> ClaimOperations(std::string_view node,
+                                                                       int64_t now_us,
+                                                                       int64_t lease_until_us,
+                                                                       int limit) {
+    return absl::UnimplementedError("this store does not share operations");
+  }
+  // Claims the operation (tenant, id) as ClaimOperations would; false if it
+  // is finished, absent or held by another node.
+  virtual absl::StatusOr<bool> ClaimOperation(std::string_view tenant, std::string_view id,
+                                              std::string_view node, int64_t now_us,
+                                              int64_t lease_until_us) {
+    return true;
+  }
+  // Extends `node`'s leases of `operations` (tenant, id) to
+  // `lease_until_us`; returns those it no longer holds.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
+      std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
+      int64_t lease_until_us) {
+    return std::vector<std::pair<std::string, std::string>>{};
+  }
+
   // ---- configuration resources ----
   // ALREADY_EXISTS if (tenant, kind, id) is taken.
   virtual absl::Status CreateResource(const Resource& resource) = 0;
@@ -389,5 +420,20 @@ struct StoreOptions {
 // migrating its schema to the current version.
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& data_dir,
                                                        const StoreOptions& options = {});
+
+// Opens the PostgreSQL store in the database `url` names (a libpq URL,
+// postgresql://USER@HOST:PORT/DB?...), migrating its schema (ADR 0021).
+// UNAVAILABLE if the database cannot be reached.
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url,
+                                                         const StoreOptions& options = {});
+
+// Opens the store `spec` names: `postgresql://...` or `postgres://...` (the
+// PostgreSQL store), `sqlite:DIR` (the SQLite store in DIR).
+// INVALID_ARGUMENT for anything else.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& spec,
+                                                 const StoreOptions& options = {});
+
+// Whether `spec` names a PostgreSQL database (OpenStore).
+bool IsPostgresUrl(std::string_view spec);
 
 }  // namespace parley::store

@@ -4,6 +4,7 @@
 //
 //   node tests/api/run.mjs --server build/parley FILE.case...
 import { spawn } from 'node:child_process';
+import { storeArgs } from '../store/pg_store.mjs';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -259,7 +260,7 @@ class Server {
     this.stderr = '';
     this.exited = null;
     this.proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-      '--bucket-dir', bucketDir, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--bucket-dir', bucketDir, ...storeArgs(dataDir), ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.exit = new Promise((resolve) => this.proc.on('exit', (code, signal) => {
       this.exited = { code, signal };
       resolve(this.exited);

@@ -2,6 +2,7 @@
 // binary, a `parley serve` child process on a free port, a transparent
 // logging proxy (PARLEY_COMPAT_TRACE=1), the rejection of a call, and
 // loading a client library installed in tests/compat.
+import { storeArgs } from '../store/pg_store.mjs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -62,7 +63,7 @@ export async function rejection(promise) {
 // Server process.
 
 export async function startServer(bin, dataDir, extraArgs = []) {
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...storeArgs(dataDir), ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { conversationBody, findParleyBinary, killAll, request, startServer } from './harness.mjs';
+import { conversationBody, findParleyBinary, integrityCheck, killAll, request, startServer } from './harness.mjs';
 
 const CYCLES = Number(process.env.CRASH_LOOP_CYCLES ?? 4);
 const CLIENTS = 16;
@@ -245,7 +245,7 @@ test(`crash loop: ${CYCLES} cycles of mixed writes and kill -9`, { timeout: 6000
       const load = await loadAndKill(srv, cycle, model, totals);
       srv = await startServer(server.bin, dataDir);
       const seen = await verify(srv, model, totals);
-      const integrity = execFileSync('sqlite3', ['-readonly', path.join(dataDir, 'parley.db'), 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+      const integrity = integrityCheck(dataDir);
       totals.cycles++;
       t.diagnostic(
         `cycle ${cycle}: kill -9 after ${load.loadMs} ms; acknowledged ${JSON.stringify(load.acked)}; ` +

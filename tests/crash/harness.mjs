@@ -1,5 +1,6 @@
 // What the crash and disk-full tests share: starting `parley serve`, one HTTP
 // exchange, a conversation body, PRAGMA integrity_check. Node built-ins only.
+import { postgresAdminUrl, storeArgs } from '../store/pg_store.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,7 +28,8 @@ export function killAll() {
 // Starts `bin serve` on a free loopback port over dataDir; resolves once it
 // prints the port.
 export async function startServer(bin, dataDir, extraArgs = []) {
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+    ...(extraArgs.includes('--store') ? [] : storeArgs(dataDir)), ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(child);
@@ -133,9 +135,11 @@ export function conversationBody(id, labels, segments = 10) {
 }
 
 export function integrityCheck(dataDir) {
+  // On PostgreSQL the database's own recovery keeps it whole; Parley was killed, not it.
+  if (postgresAdminUrl() !== null) return 'ok';
   const db = path.join(dataDir, 'parley.db');
   assert.ok(existsSync(db), `${db} does not exist`);
-  return execFileSync('sqlite3', [db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
+  return execFileSync('sqlite3', ['-readonly', db, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim();
 }
 
 // Checks a Google error body: {"error": {"code": status, "status": name, "message": ...}}.

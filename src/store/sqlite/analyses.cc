@@ -1,6 +1,7 @@
 // Analyses of a conversation, and the conversation's latest analysis.
 #include "absl/cleanup/cleanup.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_checks.h"
 
 namespace parley::store {
 
@@ -54,12 +55,7 @@ absl::Status RewriteAnalyses(Connection& conn, int64_t pk,
     ASSIGN_OR_RETURN(core::Analysis analysis, ParseMessage<core::Analysis>(body, "analysis"));
     const core::Analysis stored = analysis;
     if (!rewrite(analysis)) continue;
-    // The key and the create time (the row's ordering) are the store's.
-    analysis.set_tenant(stored.tenant());
-    analysis.set_scope(stored.scope());
-    analysis.set_conversation_id(stored.conversation_id());
-    analysis.set_id(stored.id());
-    analysis.set_create_time_us(stored.create_time_us());
+    KeepAnalysisKey(stored, &analysis);
     std::string new_body;
     if (!analysis.SerializeToString(&new_body)) {
       return absl::InternalError("cannot serialize analysis");
@@ -77,9 +73,7 @@ absl::Status RewriteAnalyses(Connection& conn, int64_t pk,
 absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
                                       const core::Operation* finished) {
   if (closed_) return sqlite::Closed();
-  if (analysis.tenant().empty() || analysis.conversation_id().empty() || analysis.id().empty()) {
-    return absl::InvalidArgumentError("an analysis needs a tenant, a conversation id and an id");
-  }
+  if (absl::Status s = CheckNewAnalysis(analysis); !s.ok()) return s;
   std::string body, op_body;
   if (!analysis.SerializeToString(&body) ||
       (finished != nullptr && !finished->SerializeToString(&op_body))) {

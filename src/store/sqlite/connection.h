@@ -18,21 +18,8 @@
 #include "absl/strings/string_view.h"
 #include "store/sqlite/query_sql.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/status_macros.h"
 
-#define PARLEY_SQLITE_CONCAT_INNER(a, b) a##b
-#define PARLEY_SQLITE_CONCAT(a, b) PARLEY_SQLITE_CONCAT_INNER(a, b)
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    if (absl::Status _st = (expr); !_st.ok()) { \
-      return _st;                               \
-    }                                           \
-  } while (0)
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(PARLEY_SQLITE_CONCAT(_statusor_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                          \
-  if (!tmp.ok()) return tmp.status();         \
-  lhs = std::move(*tmp)
 
 namespace parley::store::sqlite {
 

@@ -2,6 +2,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_checks.h"
 
 namespace parley::store {
 
@@ -41,13 +42,6 @@ absl::Status InsertConversation(Connection& conn, const core::Conversation& conv
   return absl::OkStatus();
 }
 
-absl::Status CheckNewConversation(const core::Conversation& conversation) {
-  if (conversation.tenant().empty() || conversation.id().empty()) {
-    return absl::InvalidArgumentError("a conversation needs a tenant and an id");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 }  // namespace sqlite
 
@@ -73,9 +67,9 @@ void SqliteStore::CreateConversationWithAsync(const core::Conversation& conversa
                                               const ConversationViews& views,
                                               const core::Operation* also, WriteDone done) {
   if (closed_) return done(sqlite::Closed());
-  if (absl::Status s = sqlite::CheckNewConversation(conversation); !s.ok()) return done(s);
+  if (absl::Status s = CheckNewConversation(conversation); !s.ok()) return done(s);
   if (also != nullptr) {
-    if (absl::Status s = sqlite::CheckNewOperation(*also); !s.ok()) return done(s);
+    if (absl::Status s = CheckNewOperation(*also); !s.ok()) return done(s);
   }
   std::string body, also_body;
   if (!conversation.SerializeToString(&body)) {

@@ -2,6 +2,7 @@
 #include "absl/strings/str_join.h"
 #include "core/operation_state.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/store_checks.h"
 
 namespace parley::store {
 
@@ -36,18 +37,11 @@ absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::
   return absl::OkStatus();
 }
 
-absl::Status CheckNewOperation(const core::Operation& op) {
-  if (op.tenant().empty() || op.id().empty()) {
-    return absl::InvalidArgumentError("an operation needs a tenant and an id");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace sqlite
 
 absl::Status SqliteStore::CreateOperation(const core::Operation& op) {
   if (closed_) return sqlite::Closed();
-  if (absl::Status s = sqlite::CheckNewOperation(op); !s.ok()) return s;
+  if (absl::Status s = CheckNewOperation(op); !s.ok()) return s;
   std::string body;
   if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
   return Write([&](Connection& conn) { return sqlite::InsertOperation(conn, op, body); });

@@ -91,8 +91,6 @@ absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews&
 absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body);
 // Inserts a new operation; ALREADY_EXISTS if (tenant, id) is taken.
 absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::string_view body);
-// INVALID_ARGUMENT unless `op` has a tenant and an id.
-absl::Status CheckNewOperation(const core::Operation& op);
 
 // ---- reading ----
 

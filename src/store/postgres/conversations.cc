@@ -1,0 +1,412 @@
+// Conversations on PostgreSQL: create, read, update, delete, list, the
+// expiry and idle sweeps. Each write is one transaction; an update locks
+// its row (SELECT ... FOR UPDATE) so that the optimistic check and the
+// write see the same version, whichever node writes.
+#include "absl/strings/str_join.h"
+#include "store/postgres/postgres_internal.h"
+#include "store/store_checks.h"
+
+namespace parley::store {
+
+namespace pg {
+namespace {
+
+int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
+
+const std::string& FirstAgent(const core::Conversation& c) {
+  static const std::string* const kNone = new std::string();
+  return c.agent_ids_size() > 0 ? c.agent_ids(0) : *kNone;
+}
+
+// $1..$19 of kInsertConversation / kUpdateConversation.
+void ConversationParams(const core::Conversation& c, std::string_view body, Params* p) {
+  p->Text(c.tenant()).Text(c.scope()).Text(c.id());
+  p->Int(c.create_time_us()).Int(c.update_time_us());
+  p->Int(OptionalTime(c.has_start_time_us(), c.start_time_us()));
+  p->Int(OptionalTime(c.has_duration_us(), c.duration_us()));
+  p->Int(c.has_turn_count() ? int64_t{c.turn_count()} : int64_t{c.turns_size()});
+  p->Int(c.medium()).Text(c.language_code()).Text(FirstAgent(c));
+  p->Int(c.lifecycle()).Int(c.stage()).Int(c.source());
+  p->Text(c.profile()).Text(c.app()).Int(c.expire_time_us()).Text(c.latest_analysis_id());
+  p->Bytes(body);
+}
+
+constexpr std::string_view kInsertConversation =
+    "INSERT INTO conversations (tenant, scope, id, create_time, update_time, start_time,"
+    " duration, turn_count, medium, language_code, agent_id, lifecycle, stage, source,"
+    " profile, app, expire_time, latest_analysis_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+
+constexpr std::string_view kUpdateConversation =
+    "UPDATE conversations SET create_time = $4, update_time = $5, start_time = $6,"
+    " duration = $7, turn_count = $8, medium = $9, language_code = $10, agent_id = $11,"
+    " lifecycle = $12, stage = $13, source = $14, profile = $15, app = $16, expire_time = $17,"
+    " latest_analysis_id = $18, body = $19 WHERE tenant = $1 AND scope = $2 AND id = $3";
+
+// Inserts rows of (tenant, scope, conv_id, <extra columns>) in one
+// statement: `extra` names the columns after conv_id, `add` binds one row's.
+template <typename Items, typename AddRow>
+absl::Status InsertRows(Conn& conn, std::string_view table, std::string_view extra,
+                        int extra_count, const core::Conversation& c, const Items& items,
+                        AddRow add, std::string_view conflict = "") {
+  if (items.empty()) return absl::OkStatus();
+  Params p = Key(c.tenant(), c.scope(), c.id());
+  std::string sql = absl::StrCat("INSERT INTO ", Sv(table), " (tenant, scope, conv_id, ", Sv(extra),
+                                 ") VALUES ");
+  bool first = true;
+  for (const auto& item : items) {
+    absl::StrAppend(&sql, first ? "" : ", ", "($1, $2, $3");
+    first = false;
+    add(item, &p);
+    for (int i = extra_count - 1; i >= 0; --i) absl::StrAppend(&sql, ", $", p.size() - i);
+    sql += ")";
+  }
+  sql += conflict;
+  return conn.Exec(sql, p).status();
+}
+
+// The agents and labels rows of `c` (after any old ones were deleted).
+absl::Status InsertChildren(Conn& conn, const core::Conversation& c) {
+  RETURN_IF_ERROR(InsertRows(
+      conn, "conversation_agents", "agent_id, create_time", 2, c, c.agent_ids(),
+      [&](const std::string& agent, Params* p) { p->Text(agent).Int(c.create_time_us()); },
+      " ON CONFLICT DO NOTHING"));
+  return InsertRows(conn, "conversation_labels", "key, value", 2, c, c.labels(),
+                    [](const auto& kv, Params* p) { p->Text(kv.first).Text(kv.second); });
+}
+
+absl::Status ReplaceViews(Conn& conn, const core::Conversation& c, const ConversationViews& views) {
+  RETURN_IF_ERROR(conn.Exec(absl::StrCat("DELETE FROM conversation_views", Sv(kChildKey)),
+                            Key(c.tenant(), c.scope(), c.id()))
+                      .status());
+  return InsertRows(conn, "conversation_views", "name, body", 2, c, views,
+                    [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); });
+}
+
+absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
+                                const ConversationViews& views, const core::Operation* also,
+                                const std::string& also_body) {
+  {
+    // An expired conversation not yet swept frees its key.
+    Params p = Key(c.tenant(), c.scope(), c.id());
+    p.Int(c.create_time_us());
+    RETURN_IF_ERROR(conn.Exec("DELETE FROM conversations WHERE tenant = $1 AND scope = $2"
+                              " AND id = $3 AND expire_time <> 0 AND expire_time <= $4",
+                              p)
+                        .status());
+  }
+  {
+    Params p;
+    ConversationParams(c, body, &p);
+    absl::Status s = conn.Exec(kInsertConversation, p).status();
+    if (!s.ok() && conn.sqlstate() == kUniqueViolation) {
+      return absl::AlreadyExistsError(absl::StrCat("conversation ", c.id(), " already exists"));
+    }
+    RETURN_IF_ERROR(s);
+  }
+  RETURN_IF_ERROR(InsertChildren(conn, c));
+  RETURN_IF_ERROR(InsertRows(conn, "conversation_views", "name, body", 2, c, views,
+                             [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); }));
+  if (also != nullptr) RETURN_IF_ERROR(InsertOperation(conn, *also, also_body));
+  return absl::OkStatus();
+}
+
+absl::Status RewriteAnalyses(Conn& conn, const core::Conversation& c,
+                             const ScrubUpdate::AnalysisRewrite& rewrite) {
+  ASSIGN_OR_RETURN(Result rows, conn.Exec(absl::StrCat("SELECT id, body FROM analyses", Sv(kChildKey)),
+                                          Key(c.tenant(), c.scope(), c.id())));
+  for (int i = 0; i < rows.rows(); ++i) {
+    ASSIGN_OR_RETURN(core::Analysis analysis, ParseMessage<core::Analysis>(rows.Bytes(i, 1), "analysis"));
+    const core::Analysis stored = analysis;
+    if (!rewrite(analysis)) continue;
+    KeepAnalysisKey(stored, &analysis);
+    std::string body;
+    if (!analysis.SerializeToString(&body)) return absl::InternalError("cannot serialize analysis");
+    Params p = Key(c.tenant(), c.scope(), c.id());
+    p.Text(rows.Bytes(i, 0)).Bytes(body);
+    RETURN_IF_ERROR(
+        conn.Exec(absl::StrCat("UPDATE analyses SET body = $5", Sv(kChildKey), " AND id = $4"), p)
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std::string_view scope,
+                                        std::string_view id) {
+  ASSIGN_OR_RETURN(Result r, conn.Exec("SELECT update_time, latest_analysis_id FROM conversations"
+                                       " WHERE tenant = $1 AND scope = $2 AND id = $3 FOR UPDATE",
+                                       Key(tenant, scope, id)));
+  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("conversation ", Sv(id), " not found"));
+  return Locked{r.Int(0, 0), std::string(r.Bytes(0, 1))};
+}
+
+// Makes `analysis_id` (possibly empty) the latest analysis of the locked
+// conversation, in its column and its body, and drops its stored views.
+absl::Status SetLatestAnalysis(Conn& conn, std::string_view tenant, std::string_view scope,
+                               std::string_view id, std::string_view analysis_id) {
+  RETURN_IF_ERROR(
+      conn.Exec(absl::StrCat("DELETE FROM conversation_views", Sv(kChildKey)), Key(tenant, scope, id))
+          .status());
+  ASSIGN_OR_RETURN(Result r, conn.Exec("SELECT body FROM conversations WHERE tenant = $1"
+                                       " AND scope = $2 AND id = $3",
+                                       Key(tenant, scope, id)));
+  if (r.rows() == 0) return absl::InternalError("conversation row missing");
+  ASSIGN_OR_RETURN(core::Conversation conv, ParseMessage<core::Conversation>(r.Bytes(0, 0), "conversation"));
+  conv.set_latest_analysis_id(std::string(analysis_id));
+  std::string body;
+  if (!conv.SerializeToString(&body)) return absl::InternalError("cannot serialize conversation");
+  Params p = Key(tenant, scope, id);
+  p.Text(analysis_id).Bytes(body);
+  return conn.Exec("UPDATE conversations SET latest_analysis_id = $4, body = $5"
+                   " WHERE tenant = $1 AND scope = $2 AND id = $3",
+                   p)
+      .status();
+}
+
+}  // namespace pg
+
+absl::Status PostgresStore::CreateConversation(const core::Conversation& conversation,
+                                               const ConversationViews& views,
+                                               const core::Operation* also) {
+  if (closed_) return pg::Closed();
+  RETURN_IF_ERROR(CheckNewConversation(conversation));
+  if (also != nullptr) RETURN_IF_ERROR(CheckNewOperation(*also));
+  std::string body, also_body;
+  if (!conversation.SerializeToString(&body)) return absl::InternalError("cannot serialize conversation");
+  if (also != nullptr && !also->SerializeToString(&also_body)) {
+    return absl::InternalError("cannot serialize operation");
+  }
+  return Write([&](pg::Conn& conn) {
+    return pg::InsertConversation(conn, conversation, body, views, also, also_body);
+  });
+}
+
+void PostgresStore::CreateConversationAsync(const core::Conversation& conversation,
+                                            const ConversationViews& views, WriteDone done) {
+  if (closed_) return done(pg::Closed());
+  Async([this, &conversation, &views, done = std::move(done)]() mutable {
+    done(CreateConversation(conversation, views, nullptr));
+  });
+}
+
+absl::Status PostgresStore::ReadConversationView(std::string_view tenant, std::string_view scope,
+                                                 std::string_view id, int64_t now_us,
+                                                 std::string_view view, std::string* body) {
+  return Read([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p = pg::Key(tenant, scope, id);
+    p.Text(view);
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec("SELECT c.expire_time, v.body FROM conversations c"
+                               " LEFT JOIN conversation_views v ON v.tenant = c.tenant AND"
+                               " v.scope = c.scope AND v.conv_id = c.id AND v.name = $4"
+                               " WHERE c.tenant = $1 AND c.scope = $2 AND c.id = $3",
+                               p));
+    const int64_t expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
+    if (r.rows() == 0 || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
+      return absl::NotFoundError(absl::StrCat("conversation ", pg::Sv(id), " not found"));
+    }
+    if (r.IsNull(0, 1)) {
+      body->clear();
+    } else {
+      body->assign(r.Bytes(0, 1));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<core::Conversation> PostgresStore::GetConversation(std::string_view tenant,
+                                                                  std::string_view scope,
+                                                                  std::string_view id,
+                                                                  int64_t now_us) {
+  core::Conversation conv;
+  RETURN_IF_ERROR(ReadConversation(tenant, scope, id, now_us, &conv));
+  return conv;
+}
+
+absl::Status PostgresStore::ReadConversation(std::string_view tenant, std::string_view scope,
+                                             std::string_view id, int64_t now_us,
+                                             core::Conversation* out) {
+  return Read([&](pg::Conn& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec("SELECT expire_time, body FROM conversations"
+                                             " WHERE tenant = $1 AND scope = $2 AND id = $3",
+                                             pg::Key(tenant, scope, id)));
+    const int64_t expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
+    if (r.rows() == 0 || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
+      return absl::NotFoundError(absl::StrCat("conversation ", pg::Sv(id), " not found"));
+    }
+    const std::string_view body = r.Bytes(0, 1);
+    if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return absl::InternalError(absl::StrCat("stored conversation ", pg::Sv(id), " is corrupt"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::UpdateConversation(const core::Conversation& conversation,
+                                               int64_t expected_update_time_us,
+                                               const ConversationViews& views,
+                                               const ScrubUpdate& scrub) {
+  if (closed_) return pg::Closed();
+  std::string body;
+  if (!conversation.SerializeToString(&body)) return absl::InternalError("cannot serialize conversation");
+  // Superseded row versions stay in the table files until VACUUM and in the
+  // WAL until it is recycled: scrub_files is not honoured (ADR 0021).
+  return Write([&](pg::Conn& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Locked key, pg::LockConversation(conn, conversation.tenant(),
+                                                          conversation.scope(), conversation.id()));
+    if (key.update_time != expected_update_time_us) {
+      return absl::AbortedError(
+          absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
+    }
+    // The store owns latest_analysis_id: keep the stored one; views rendered
+    // with another are stale and dropped.
+    const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
+    const core::Conversation* row = &conversation;
+    std::string_view row_body = body;
+    core::Conversation patched;
+    std::string patched_body;
+    if (!views_current) {
+      patched = conversation;
+      patched.set_latest_analysis_id(key.latest_analysis_id);
+      if (!patched.SerializeToString(&patched_body)) {
+        return absl::InternalError("cannot serialize conversation");
+      }
+      row = &patched;
+      row_body = patched_body;
+    }
+    RETURN_IF_ERROR(pg::ReplaceViews(conn, *row, views_current ? views : ConversationViews{}));
+    {
+      pg::Params p;
+      pg::ConversationParams(*row, row_body, &p);
+      RETURN_IF_ERROR(conn.Exec(pg::kUpdateConversation, p).status());
+    }
+    for (const char* table : {"conversation_agents", "conversation_labels"}) {
+      RETURN_IF_ERROR(conn.Exec(absl::StrCat("DELETE FROM ", table, pg::Sv(pg::kChildKey)),
+                                pg::Key(row->tenant(), row->scope(), row->id()))
+                          .status());
+    }
+    RETURN_IF_ERROR(pg::InsertChildren(conn, *row));
+    if (scrub.rewrite_analysis) RETURN_IF_ERROR(pg::RewriteAnalyses(conn, *row, scrub.rewrite_analysis));
+    if (scrub.create_resource != nullptr) RETURN_IF_ERROR(pg::InsertResource(conn, *scrub.create_resource));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::DeleteConversation(std::string_view tenant, std::string_view scope,
+                                               std::string_view id, bool force) {
+  return Write([&](pg::Conn& conn) -> absl::Status {
+    RETURN_IF_ERROR(pg::LockConversation(conn, tenant, scope, id).status());
+    if (!force) {
+      ASSIGN_OR_RETURN(pg::Result r,
+                       conn.Exec(absl::StrCat("SELECT 1::bigint FROM analyses", pg::Sv(pg::kChildKey), " LIMIT 1"),
+                                 pg::Key(tenant, scope, id)));
+      if (r.rows() > 0) {
+        return absl::FailedPreconditionError("conversation has analyses; set force to delete them");
+      }
+    }
+    // Cascades to labels, agents, views and analyses.
+    return conn.Exec("DELETE FROM conversations WHERE tenant = $1 AND scope = $2 AND id = $3",
+                     pg::Key(tenant, scope, id))
+        .status();
+  });
+}
+
+absl::StatusOr<int64_t> PostgresStore::DeleteExpiredConversations(int64_t now_us) {
+  // In chunks, each its own transaction, so a large sweep holds few locks.
+  constexpr int64_t kChunk = 1000;
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+      pg::Params p;
+      p.Int(now_us).Int(kChunk);
+      ASSIGN_OR_RETURN(pg::Result r,
+                       conn.Exec("DELETE FROM conversations WHERE (tenant, scope, id) IN"
+                                 " (SELECT tenant, scope, id FROM conversations WHERE expire_time <> 0"
+                                 " AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                                 p));
+      deleted = r.affected();
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < kChunk) return total;
+  }
+}
+
+absl::StatusOr<std::vector<ConversationKey>> PostgresStore::ListIdleConversations(
+    int64_t updated_before_us, int limit) {
+  static_assert(core::IN_PROGRESS == 1, "conversations_idle is on lifecycle = 1");
+  std::vector<ConversationKey> keys;
+  RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p;
+    p.Int(updated_before_us).Int(limit);
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec("SELECT tenant, scope, id FROM conversations WHERE lifecycle = 1"
+                               " AND stage <> 0 AND update_time <= $1 ORDER BY update_time LIMIT $2",
+                               p));
+    keys.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+      keys.push_back({std::string(r.Bytes(i, 0)), std::string(r.Bytes(i, 1)), std::string(r.Bytes(i, 2))});
+    }
+    return absl::OkStatus();
+  }));
+  return keys;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PostgresStore::CountConversationsByTenant() {
+  std::vector<std::pair<std::string, int64_t>> counts;
+  RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec("SELECT tenant, count(*)::bigint FROM conversations"
+                                             " GROUP BY tenant ORDER BY tenant"));
+    counts.clear();
+    for (int i = 0; i < r.rows(); ++i) counts.emplace_back(std::string(r.Bytes(i, 0)), r.Int(i, 1));
+    return absl::OkStatus();
+  }));
+  return counts;
+}
+
+absl::StatusOr<ConversationPage> PostgresStore::ListConversations(const core::ConversationQuery& query) {
+  if (closed_) return pg::Closed();
+  pg::SqlQuery sql;
+  RETURN_IF_ERROR(pg::CompileListQuery(query, &sql));
+  // The cost bound of a list (StoreOptions::list_query_max_steps) as a
+  // statement timeout, at some 15 ns a SQLite step.
+  const int64_t timeout_ms =
+      options_.list_query_max_steps <= 0 ? 0 : std::max<int64_t>(1, options_.list_query_max_steps * 15 / 1'000'000);
+  ConversationPage page;
+  absl::Status s = Read([&](pg::Conn& conn) -> absl::Status {
+    page = ConversationPage();
+    RETURN_IF_ERROR(conn.ExecScript(absl::StrCat("BEGIN; SET LOCAL statement_timeout = ", timeout_ms)));
+    absl::StatusOr<pg::Result> r = conn.Exec(sql.sql, sql.params);
+    const std::string state = conn.sqlstate();
+    if (!conn.broken()) (void)conn.ExecScript(r.ok() ? "COMMIT" : "ROLLBACK");
+    if (!r.ok() && state == pg::kQueryCanceled) {
+      return absl::FailedPreconditionError(
+          "the filter is too costly to evaluate over this project's conversations; narrow it "
+          "(fewer OR terms, or add a condition on an indexed field such as create_time or "
+          "agent_id)");
+    }
+    RETURN_IF_ERROR(r.status());
+    return pg::ReadPage(*r, query.page_size, "conversation", &page.conversations, &page.next,
+                        &page.sort_values);
+  });
+  RETURN_IF_ERROR(s);
+  return page;
+}
+
+absl::StatusOr<std::string> PostgresStore::ExplainListQuery(const core::ConversationQuery& query) {
+  pg::SqlQuery sql;
+  RETURN_IF_ERROR(pg::CompileListQuery(query, &sql));
+  std::vector<std::string> lines;
+  RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec(absl::StrCat("EXPLAIN ", sql.sql), sql.params));
+    lines.clear();
+    for (int i = 0; i < r.rows(); ++i) lines.emplace_back(r.Bytes(i, 0));
+    return absl::OkStatus();
+  }));
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace parley::store

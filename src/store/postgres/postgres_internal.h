@@ -1,0 +1,104 @@
+// What the files of the PostgreSQL backend share. Private to the backend.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "core/conversation_query.h"
+#include "store/postgres/pg.h"
+#include "store/postgres/postgres_store.h"
+
+namespace parley::store::pg {
+
+// ---- schema (schema.cc) ----
+
+// Brings the database to kPostgresSchemaVersion under an advisory lock.
+absl::Status Migrate(Conn& conn);
+
+// ---- list queries (query_sql.cc) ----
+
+// Stored in place of an absent optional time (start_time, duration).
+inline constexpr int64_t kAbsentTime = std::numeric_limits<int64_t>::min();
+
+struct SqlQuery {
+  std::string sql;
+  // $1, $2, ... in order; strings point into the query, which must outlive
+  // the statement.
+  Params params;
+};
+
+// The list statement of `query`. Result columns: 0 sort value (int8), 1 id,
+// 2 body. It returns up to page_size + 1 rows.
+absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* out);
+
+// ---- helpers ----
+
+inline absl::Status Closed() { return absl::UnavailableError("the store is closed"); }
+
+template <typename M>
+absl::StatusOr<M> ParseMessage(std::string_view bytes, absl::string_view what) {
+  M m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError(absl::StrCat("stored ", what, " is corrupt"));
+  }
+  return m;
+}
+
+// Reads a keyset page from rows of (sort value, id, serialized M) asked for
+// with LIMIT page_size + 1 (see sqlite::ReadPage).
+template <typename M>
+absl::Status ReadPage(const Result& r, int page_size, absl::string_view what, std::vector<M>* items,
+                      std::optional<core::ListCursor>* next,
+                      std::vector<int64_t>* sort_values = nullptr) {
+  for (int row = 0; row < r.rows(); ++row) {
+    if (static_cast<int>(items->size()) >= page_size) {
+      *next = core::ListCursor{r.Int(row - 1, 0), items->back().id()};
+      return absl::OkStatus();
+    }
+    if (sort_values != nullptr) sort_values->push_back(r.Int(row, 0));
+    ASSIGN_OR_RETURN(M m, ParseMessage<M>(r.Bytes(row, 2), what));
+    items->push_back(std::move(m));
+  }
+  return absl::OkStatus();
+}
+
+// $1 $2 $3 of a key (tenant, scope, id).
+inline Params Key(std::string_view tenant, std::string_view scope, std::string_view id) {
+  Params p;
+  p.Text(tenant).Text(scope).Text(id);
+  return p;
+}
+// The WHERE of one conversation's child rows ($1 tenant, $2 scope, $3 id).
+inline constexpr std::string_view kChildKey = " WHERE tenant = $1 AND scope = $2 AND conv_id = $3";
+
+// Makes `analysis_id` (possibly empty) the latest analysis of the locked
+// conversation, in its column and its body, and drops its stored views
+// (conversations.cc).
+absl::Status SetLatestAnalysis(Conn& conn, std::string_view tenant, std::string_view scope,
+                               std::string_view id, std::string_view analysis_id);
+
+// Locks (tenant, scope, id) for the transaction; NOT_FOUND if absent.
+struct Locked {
+  int64_t update_time = 0;
+  std::string latest_analysis_id;
+};
+absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std::string_view scope,
+                                        std::string_view id);
+
+// Operations (records.cc), inside a caller's transaction.
+absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body);
+absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body);
+
+// Resources (records.cc), inside a caller's transaction: $1 tenant, $2 kind,
+// $3 id, $4 location, $5 create_time, $6 update_time, $7 body; a taken
+// (tenant, kind, id) is ALREADY_EXISTS.
+Params ResourceParams(const Resource& r);
+absl::Status InsertResource(Conn& conn, const Resource& r);
+
+}  // namespace parley::store::pg

@@ -1,0 +1,150 @@
+// The PostgreSQL Store backend (ADR 0021). Private to src/store and its
+// tests: everything else uses the Store interface and OpenStore
+// (store/store.h).
+//
+// Storage: the tables of schema.cc in the database a libpq URL names, any
+// number of Parley processes on one database. Every write is one
+// transaction committed with synchronous_commit = on before the call
+// returns. Reads and writes run on a small pool of connections; a lost
+// connection fails the call with UNAVAILABLE (unless it was lost while idle:
+// then the call runs again on a fresh one) and the pool reconnects by itself.
+//
+// No in-process cache: another node may write any row at any time, so every
+// read goes to the database (StoreOptions::view_cache_bytes is ignored).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "store/postgres/pg.h"
+#include "store/store.h"
+
+namespace parley::store {
+
+// Schema version this build writes (rows of parley_schema_migrations).
+inline constexpr int kPostgresSchemaVersion = 2;
+
+struct PostgresStoreOptions {
+  // Connections opened on demand; more concurrent calls wait for one.
+  int max_connections = 16;
+  // Threads that run CreateConversationAsync / AppendAuditAsync writes.
+  int async_writers = 16;
+  // Bound on one list query, in SQLite steps (StoreOptions); turned into a
+  // statement timeout at some 15 ns a step. 0 = none.
+  int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
+};
+
+class PostgresStore final : public Store {
+ public:
+  // Connects to `url`, applies the migrations (under an advisory lock) and
+  // returns the store. UNAVAILABLE if the database cannot be reached.
+  static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& url,
+                                                             const PostgresStoreOptions& options = {});
+  ~PostgresStore() override;
+
+  using Store::CreateConversation;
+  using Store::UpdateConversation;
+  absl::Status CreateConversation(const core::Conversation& conversation,
+                                  const ConversationViews& views,
+                                  const core::Operation* also) override;
+  void CreateConversationAsync(const core::Conversation& conversation,
+                               const ConversationViews& views, WriteDone done) override;
+  absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,
+                                    std::string_view id, int64_t now_us, std::string_view view,
+                                    std::string* body) override;
+  absl::Status ReadConversation(std::string_view tenant, std::string_view scope,
+                                std::string_view id, int64_t now_us,
+                                core::Conversation* out) override;
+  absl::StatusOr<core::Conversation> GetConversation(std::string_view tenant,
+                                                     std::string_view scope, std::string_view id,
+                                                     int64_t now_us) override;
+  absl::Status UpdateConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us, const ConversationViews& views,
+                                  const ScrubUpdate& scrub) override;
+  absl::Status DeleteConversation(std::string_view tenant, std::string_view scope,
+                                  std::string_view id, bool force) override;
+  using Store::PutAnalysis;
+  absl::Status PutAnalysis(const core::Analysis& analysis, const core::Operation* finished) override;
+  absl::StatusOr<core::Analysis> GetAnalysis(std::string_view tenant, std::string_view scope,
+                                             std::string_view conversation_id,
+                                             std::string_view analysis_id) override;
+  absl::StatusOr<AnalysisPage> ListAnalyses(std::string_view tenant, std::string_view scope,
+                                            std::string_view conversation_id, int page_size,
+                                            const std::optional<core::ListCursor>& after) override;
+  absl::Status DeleteAnalysis(std::string_view tenant, std::string_view scope,
+                              std::string_view conversation_id,
+                              std::string_view analysis_id) override;
+  absl::Status CreateOperation(const core::Operation& operation) override;
+  absl::StatusOr<core::Operation> GetOperation(std::string_view tenant,
+                                               std::string_view id) override;
+  absl::Status UpdateOperation(const core::Operation& operation) override;
+  absl::StatusOr<OperationPage> ListOperations(std::string_view tenant, std::string_view location,
+                                               std::optional<bool> done, int page_size,
+                                               const std::optional<core::ListCursor>& after,
+                                               const std::vector<int>& jobs) override;
+  absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() override;
+  bool SharesOperations() const override { return true; }
+  absl::StatusOr<std::vector<core::Operation>> ClaimOperations(std::string_view node, int64_t now_us,
+                                                               int64_t lease_until_us,
+                                                               int limit) override;
+  absl::StatusOr<bool> ClaimOperation(std::string_view tenant, std::string_view id,
+                                      std::string_view node, int64_t now_us,
+                                      int64_t lease_until_us) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
+      std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
+      int64_t lease_until_us) override;
+  absl::Status CreateResource(const Resource& resource) override;
+  absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
+                                       std::string_view id) override;
+  absl::Status UpdateResource(const Resource& resource, int64_t expected_update_time_us) override;
+  absl::Status DeleteResource(std::string_view tenant, std::string_view kind,
+                              std::string_view id) override;
+  absl::StatusOr<ResourcePage> ListResources(std::string_view tenant, std::string_view kind,
+                                             std::string_view location, int page_size,
+                                             std::string_view after_id) override;
+  absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountConversationsByTenant() override;
+  absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
+  absl::StatusOr<std::vector<ConversationKey>> ListIdleConversations(int64_t updated_before_us,
+                                                                     int limit) override;
+  absl::StatusOr<std::string> GetOrCreateSetting(std::string_view key,
+                                                 std::string_view default_value) override;
+  absl::Status AppendAudit(const AuditEntry& entry) override;
+  void AppendAuditAsync(AuditEntry entry, WriteDone done) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) override;
+  absl::StatusOr<int64_t> PruneAudit(int64_t before_us) override;
+  void Close() override;
+
+  // EXPLAIN of the statement ListConversations would run.
+  absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
+
+ private:
+  PostgresStore(const std::string& url, const PostgresStoreOptions& options);
+
+  absl::Status Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
+  absl::Status Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
+  // Runs `fn` on an async writer thread.
+  void Async(absl::AnyInvocable<void()> fn);
+  void AsyncLoop();
+
+  const PostgresStoreOptions options_;
+  pg::Pool pool_;
+  std::atomic<bool> closed_{false};
+
+  std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  std::deque<absl::AnyInvocable<void()>> async_queue_;
+  bool async_stopping_ = false;
+  std::vector<std::thread> async_threads_;
+};
+
+}  // namespace parley::store

@@ -1,0 +1,234 @@
+// core::ConversationQuery as PostgreSQL SQL: the conditions of the SQLite
+// store (store/sqlite/query_sql.h gives the semantics, which the store
+// conformance suite pins down for both) over table `conversations` alias c.
+// Every value is a bound parameter; no user text is ever written into SQL.
+//
+// Plan: ORDER BY <col>, id with LIMIT over the (tenant, <col>, id) index,
+// filtering as it walks; a cursor is a row-value bound (col, id) < ($a, $b)
+// on that index. The planner chooses; the statement timeout bounds a filter
+// that matches little over a large tenant.
+#include "absl/strings/str_cat.h"
+#include "store/postgres/postgres_internal.h"
+
+namespace parley::store::pg {
+namespace {
+
+using core::CompareOp;
+using core::Condition;
+using core::ConversationColumn;
+
+// Deepest condition tree accepted.
+constexpr int kMaxConditionDepth = 64;
+
+enum class ColumnType { kString, kInt, kOptionalTime, kAgent, kLabel, kLatestAnalysis };
+
+struct ColumnInfo {
+  absl::string_view name;
+  ColumnType type;
+};
+
+absl::StatusOr<ColumnInfo> Info(ConversationColumn column) {
+  switch (column) {
+    case ConversationColumn::kAgentId: return ColumnInfo{"", ColumnType::kAgent};
+    case ConversationColumn::kMedium: return ColumnInfo{"medium", ColumnType::kInt};
+    case ConversationColumn::kLanguageCode: return ColumnInfo{"language_code", ColumnType::kString};
+    case ConversationColumn::kLabel: return ColumnInfo{"", ColumnType::kLabel};
+    case ConversationColumn::kCreateTime: return ColumnInfo{"create_time", ColumnType::kInt};
+    case ConversationColumn::kUpdateTime: return ColumnInfo{"update_time", ColumnType::kInt};
+    case ConversationColumn::kStartTime: return ColumnInfo{"start_time", ColumnType::kOptionalTime};
+    case ConversationColumn::kDuration: return ColumnInfo{"duration", ColumnType::kOptionalTime};
+    case ConversationColumn::kTurnCount: return ColumnInfo{"turn_count", ColumnType::kInt};
+    case ConversationColumn::kLatestAnalysis:
+      return ColumnInfo{"latest_analysis_id", ColumnType::kLatestAnalysis};
+    case ConversationColumn::kLifecycle: return ColumnInfo{"lifecycle", ColumnType::kInt};
+    case ConversationColumn::kStage: return ColumnInfo{"stage", ColumnType::kInt};
+    case ConversationColumn::kSource: return ColumnInfo{"source", ColumnType::kInt};
+    case ConversationColumn::kProfile: return ColumnInfo{"profile", ColumnType::kString};
+    case ConversationColumn::kApp: return ColumnInfo{"app", ColumnType::kString};
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown conversation column ", static_cast<int>(column)));
+}
+
+absl::string_view OpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return "=";
+    case CompareOp::kNe: return "<>";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
+    case CompareOp::kHas: return "=";  // `:` v is `= v`
+  }
+  return "=";
+}
+
+bool IsOrdering(CompareOp op) {
+  return op == CompareOp::kLt || op == CompareOp::kLe || op == CompareOp::kGt ||
+         op == CompareOp::kGe;
+}
+
+absl::Status Unsupported(absl::string_view what, CompareOp op) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "operator '", op == CompareOp::kHas ? absl::string_view(":") : OpText(op),
+      "' is not supported on ", what));
+}
+
+// The next placeholder, after adding a parameter.
+std::string Next(const SqlQuery& q) { return absl::StrCat("$", q.params.size()); }
+
+constexpr absl::string_view kAgentExists =
+    "EXISTS (SELECT 1 FROM conversation_agents a WHERE a.tenant = c.tenant AND a.scope = c.scope"
+    " AND a.conv_id = c.id AND a.agent_id ";
+constexpr absl::string_view kLabelExists =
+    "EXISTS (SELECT 1 FROM conversation_labels l WHERE l.tenant = c.tenant AND l.scope = c.scope"
+    " AND l.conv_id = c.id AND l.key = ";
+
+absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
+  ASSIGN_OR_RETURN(ColumnInfo info, Info(cond.column));
+  std::string& sql = out->sql;
+  const CompareOp op = cond.op;
+  const bool has_any = op == CompareOp::kHas && cond.string_value == "*";
+  const std::string col = absl::StrCat("c.", info.name);
+  switch (info.type) {
+    case ColumnType::kAgent:
+      if (IsOrdering(op)) return Unsupported("agent id", op);
+      if (has_any) {
+        absl::StrAppend(&sql, kAgentExists, "<> '')");
+        return absl::OkStatus();
+      }
+      if (op == CompareOp::kNe) sql += "NOT ";
+      out->params.Text(cond.string_value);
+      absl::StrAppend(&sql, kAgentExists, "= ", Next(*out), ")");
+      return absl::OkStatus();
+    case ColumnType::kLabel:
+      if (cond.label_key.empty()) {
+        return absl::InvalidArgumentError("a label condition needs a label key");
+      }
+      if (IsOrdering(op)) return Unsupported("labels", op);
+      out->params.Text(cond.label_key);
+      if (op == CompareOp::kHas) {
+        absl::StrAppend(&sql, kLabelExists, Next(*out), ")");
+        return absl::OkStatus();
+      }
+      if (op == CompareOp::kNe) sql += "NOT ";
+      absl::StrAppend(&sql, kLabelExists, Next(*out));
+      out->params.Text(cond.string_value);
+      absl::StrAppend(&sql, " AND l.value = ", Next(*out), ")");
+      return absl::OkStatus();
+    case ColumnType::kLatestAnalysis:
+      if (op != CompareOp::kHas) return Unsupported("the latest analysis", op);
+      sql += "c.latest_analysis_id <> ''";
+      return absl::OkStatus();
+    case ColumnType::kString:
+      if (has_any) {
+        absl::StrAppend(&sql, col, " <> ''");
+        return absl::OkStatus();
+      }
+      out->params.Text(cond.string_value);
+      absl::StrAppend(&sql, col, " ", OpText(op), " ", Next(*out));
+      return absl::OkStatus();
+    case ColumnType::kInt:
+      if (has_any) {
+        absl::StrAppend(&sql, col, " <> 0");
+        return absl::OkStatus();
+      }
+      out->params.Int(cond.int_value);
+      absl::StrAppend(&sql, col, " ", OpText(op), " ", Next(*out));
+      return absl::OkStatus();
+    case ColumnType::kOptionalTime:
+      // Absent values never satisfy a comparison.
+      out->params.Int(kAbsentTime);
+      absl::StrAppend(&sql, "(", col, " <> ", Next(*out));
+      if (!has_any) {
+        out->params.Int(cond.int_value);
+        absl::StrAppend(&sql, " AND ", col, " ", OpText(op), " ", Next(*out));
+      }
+      sql += ")";
+      return absl::OkStatus();
+  }
+  return absl::InternalError("unhandled column type");
+}
+
+absl::Status Append(const Condition& cond, int depth, SqlQuery* out) {
+  if (depth > kMaxConditionDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("condition nested deeper than ", kMaxConditionDepth, " levels"));
+  }
+  switch (cond.kind) {
+    case Condition::Kind::kAnd:
+    case Condition::Kind::kOr: {
+      const bool is_and = cond.kind == Condition::Kind::kAnd;
+      if (cond.children.empty()) {
+        out->sql += is_and ? "TRUE" : "FALSE";
+        return absl::OkStatus();
+      }
+      out->sql += "(";
+      for (size_t i = 0; i < cond.children.size(); ++i) {
+        if (i > 0) out->sql += is_and ? " AND " : " OR ";
+        RETURN_IF_ERROR(Append(cond.children[i], depth + 1, out));
+      }
+      out->sql += ")";
+      return absl::OkStatus();
+    }
+    case Condition::Kind::kNot:
+      if (cond.children.size() != 1) {
+        return absl::InvalidArgumentError("NOT takes exactly one condition");
+      }
+      out->sql += "NOT (";
+      RETURN_IF_ERROR(Append(cond.children[0], depth + 1, out));
+      out->sql += ")";
+      return absl::OkStatus();
+    case Condition::Kind::kCompare:
+      return AppendCompare(cond, out);
+  }
+  return absl::InvalidArgumentError("unknown condition kind");
+}
+
+absl::StatusOr<absl::string_view> OrderColumnName(ConversationColumn column) {
+  switch (column) {
+    case ConversationColumn::kCreateTime: return absl::string_view("create_time");
+    case ConversationColumn::kUpdateTime: return absl::string_view("update_time");
+    case ConversationColumn::kStartTime: return absl::string_view("start_time");
+    case ConversationColumn::kDuration: return absl::string_view("duration");
+    case ConversationColumn::kTurnCount: return absl::string_view("turn_count");
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("conversations cannot be ordered by column ", static_cast<int>(column)));
+  }
+}
+
+}  // namespace
+
+absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* q) {
+  ASSIGN_OR_RETURN(absl::string_view col, OrderColumnName(query.order_by));
+  if (query.page_size <= 0) return absl::InvalidArgumentError("page size must be positive");
+  const bool desc = query.order == core::SortOrder::kDescending;
+  q->params.Text(query.tenant);
+  q->sql = absl::StrCat("SELECT c.", col, ", c.id, c.body FROM conversations c WHERE c.tenant = $1");
+  if (!query.scope.empty()) {
+    q->params.Text(query.scope);
+    absl::StrAppend(&q->sql, " AND c.scope = ", Next(*q));
+  }
+  if (query.now_us != 0) {
+    q->params.Int(query.now_us);
+    absl::StrAppend(&q->sql, " AND (c.expire_time = 0 OR c.expire_time > ", Next(*q), ")");
+  }
+  if (query.condition.has_value()) {
+    q->sql += " AND ";
+    RETURN_IF_ERROR(Append(*query.condition, 0, q));
+  }
+  if (query.after.has_value()) {
+    q->params.Int(query.after->sort_value);
+    const std::string a = Next(*q);
+    q->params.Text(query.after->id);
+    absl::StrAppend(&q->sql, " AND (c.", col, ", c.id) ", desc ? "<" : ">", " (", a, ", ",
+                    Next(*q), ")");
+  }
+  const char* dir = desc ? " DESC" : " ASC";
+  q->params.Int(static_cast<int64_t>(query.page_size) + 1);
+  absl::StrAppend(&q->sql, " ORDER BY c.", col, dir, ", c.id", dir, " LIMIT ", Next(*q));
+  return absl::OkStatus();
+}
+
+}  // namespace parley::store::pg

@@ -1,0 +1,221 @@
+// The PostgreSQL schema and its migrations (ADR 0021).
+//
+// Every table is keyed by tenant first, and every index starts with the
+// tenant, so that the tables can be distributed by tenant (Citus:
+// docs/adr/0021-postgresql-store.md). Children of a conversation carry its
+// whole key (tenant, scope, conv_id) and reference it ON DELETE CASCADE.
+// Text columns use the "C" collation: ids order byte-wise, as in SQLite.
+// Integers are bigint throughout (the client reads int8 only). Absent
+// optional times (start_time, duration) are stored as INT64_MIN, as in the
+// SQLite store, so the sort order is total and keyset paging needs no NULL
+// handling.
+//
+// Migrations run at start under a session advisory lock, so two nodes
+// starting together migrate once: the second waits, then finds the
+// versions applied. Each version is one transaction and one row of
+// parley_schema_migrations.
+#include <iterator>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "store/postgres/postgres_internal.h"
+
+namespace parley::store::pg {
+namespace {
+
+// Any fixed number: the lock Parley's migrations take (pg_advisory_lock).
+constexpr int64_t kMigrationLock = 0x50524C59'4D494752;  // 'PRLY' 'MIGR'
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE conversations (
+  tenant text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  update_time bigint NOT NULL,
+  start_time bigint NOT NULL,
+  duration bigint NOT NULL,
+  turn_count bigint NOT NULL,
+  medium bigint NOT NULL,
+  language_code text COLLATE "C" NOT NULL,
+  agent_id text COLLATE "C" NOT NULL,
+  lifecycle bigint NOT NULL,
+  stage bigint NOT NULL,
+  source bigint NOT NULL,
+  profile text COLLATE "C" NOT NULL,
+  app text COLLATE "C" NOT NULL,
+  expire_time bigint NOT NULL,
+  latest_analysis_id text COLLATE "C" NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, scope, id)
+);
+CREATE INDEX conversations_by_create_time ON conversations (tenant, create_time, id);
+CREATE INDEX conversations_by_update_time ON conversations (tenant, update_time, id);
+CREATE INDEX conversations_by_start_time ON conversations (tenant, start_time, id);
+CREATE INDEX conversations_by_duration ON conversations (tenant, duration, id);
+CREATE INDEX conversations_by_turn_count ON conversations (tenant, turn_count, id);
+CREATE INDEX conversations_expiring ON conversations (tenant, expire_time) WHERE expire_time <> 0;
+CREATE INDEX conversations_idle ON conversations (tenant, update_time) WHERE lifecycle = 1 AND stage <> 0;
+
+CREATE TABLE conversation_labels (
+  tenant text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL,
+  conv_id text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  value text COLLATE "C" NOT NULL,
+  PRIMARY KEY (tenant, scope, conv_id, key),
+  FOREIGN KEY (tenant, scope, conv_id) REFERENCES conversations ON DELETE CASCADE
+);
+
+CREATE TABLE conversation_agents (
+  tenant text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL,
+  conv_id text COLLATE "C" NOT NULL,
+  agent_id text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  PRIMARY KEY (tenant, scope, conv_id, agent_id),
+  FOREIGN KEY (tenant, scope, conv_id) REFERENCES conversations ON DELETE CASCADE
+);
+CREATE INDEX conversation_agents_by_create_time
+  ON conversation_agents (tenant, agent_id, create_time, conv_id);
+
+CREATE TABLE conversation_views (
+  tenant text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL,
+  conv_id text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, scope, conv_id, name),
+  FOREIGN KEY (tenant, scope, conv_id) REFERENCES conversations ON DELETE CASCADE
+);
+
+CREATE TABLE analyses (
+  tenant text COLLATE "C" NOT NULL,
+  scope text COLLATE "C" NOT NULL,
+  conv_id text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, scope, conv_id, id),
+  FOREIGN KEY (tenant, scope, conv_id) REFERENCES conversations ON DELETE CASCADE
+);
+CREATE INDEX analyses_by_create_time ON analyses (tenant, scope, conv_id, create_time, id);
+
+CREATE TABLE operations (
+  tenant text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  location text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  done bigint NOT NULL,
+  job bigint NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+CREATE INDEX operations_by_create_time ON operations (tenant, create_time, id);
+CREATE INDEX operations_by_job ON operations (tenant, job, create_time, id);
+CREATE INDEX operations_unfinished ON operations (tenant, create_time) WHERE done = 0;
+
+CREATE TABLE resources (
+  tenant text COLLATE "C" NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  location text COLLATE "C" NOT NULL,
+  create_time bigint NOT NULL,
+  update_time bigint NOT NULL,
+  body bytea NOT NULL,
+  PRIMARY KEY (tenant, kind, id)
+);
+
+CREATE TABLE audit_log (
+  tenant text COLLATE "C" NOT NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  time bigint NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  action text COLLATE "C" NOT NULL,
+  resource text COLLATE "C" NOT NULL,
+  result text COLLATE "C" NOT NULL,
+  PRIMARY KEY (tenant, seq)
+);
+CREATE INDEX audit_log_by_time ON audit_log (tenant, time, seq);
+
+-- Not per tenant: server secrets (a Citus reference table).
+CREATE TABLE settings (
+  key text COLLATE "C" PRIMARY KEY,
+  value bytea NOT NULL
+);
+)sql";
+
+// Version 2: operations claimed by a node for a lease (ADR 0022).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE operations ADD COLUMN claimed_by text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE operations ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+)sql";
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only; never edit a migration that has shipped.
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+    {2, kSchemaV2},
+};
+static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
+
+absl::StatusOr<int64_t> CurrentVersion(Conn& conn) {
+  ASSIGN_OR_RETURN(Result r, conn.Exec("SELECT coalesce(max(version), 0)::bigint FROM parley_schema_migrations"));
+  return r.Int(0, 0);
+}
+
+absl::Status MigrateLocked(Conn& conn) {
+  RETURN_IF_ERROR(conn.ExecScript(
+      "CREATE TABLE IF NOT EXISTS parley_schema_migrations ("
+      " version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"));
+  ASSIGN_OR_RETURN(int64_t version, CurrentVersion(conn));
+  if (version > kPostgresSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database has Parley schema version ", version,
+        ", newer than this build of Parley supports (", kPostgresSchemaVersion,
+        "); run a newer Parley or point it at another database"));
+  }
+  if (version == 0) {
+    // An empty database, or one that holds someone else's tables.
+    ASSIGN_OR_RETURN(Result r, conn.Exec("SELECT count(*)::bigint FROM pg_tables WHERE schemaname ="
+                                         " current_schema() AND tablename = 'conversations'"));
+    if (r.Int(0, 0) != 0) {
+      return absl::FailedPreconditionError(
+          "the database has a `conversations` table that Parley did not create");
+    }
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= version) continue;
+    absl::Status s = conn.ExecScript("BEGIN");
+    if (s.ok()) s = conn.ExecScript(m.sql);
+    if (s.ok()) {
+      Params p;
+      p.Int(m.version);
+      s = conn.Exec("INSERT INTO parley_schema_migrations (version) VALUES ($1)", p).status();
+    }
+    if (s.ok()) s = conn.ExecScript("COMMIT");
+    if (!s.ok()) {
+      if (!conn.broken()) (void)conn.ExecScript("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("migrating the database to schema version ",
+                                                 m.version, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Migrate(Conn& conn) {
+  Params lock;
+  lock.Int(kMigrationLock);
+  RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_lock($1)", lock).status());
+  absl::Status s = MigrateLocked(conn);
+  if (!conn.broken()) (void)conn.Exec("SELECT pg_advisory_unlock($1)", lock);
+  return s;
+}
+
+}  // namespace parley::store::pg

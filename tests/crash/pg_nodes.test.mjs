@@ -1,0 +1,97 @@
+// Two nodes on one PostgreSQL database (issue 16, ADR 0022): a write on one
+// is read on the other at once; an operation runs on the node that claimed
+// it; a node killed with kill -9 has its operations taken over by the other
+// once their leases run out, each finished exactly once (one analysis per
+// conversation, no duplicate result). Needs the test cluster
+// (PARLEY_PG_STATE, the CTest fixture `postgres`).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { conversationBody, findParleyBinary, killAll, request, startServer } from './harness.mjs';
+import { adminSql, postgresAdminUrl, schemaOf, storeArgs } from '../store/pg_store.mjs';
+
+const BASE = '/v1/projects/nodes/locations/global/conversations';
+const LEASE_SECONDS = 2;
+const CONVERSATIONS = 40;
+
+after(killAll);
+
+test('a node killed mid-work has its operations taken over after the lease, without duplicates', { timeout: 120000 }, async (t) => {
+  assert.ok(postgresAdminUrl() !== null, 'PARLEY_PG_STATE must name a test PostgreSQL cluster (ctest does this)');
+  const server = findParleyBinary();
+  assert.ok(!server.error, server.error);
+  const dirA = mkdtempSync(path.join(tmpdir(), 'parley-node-a-'));
+  const dirB = mkdtempSync(path.join(tmpdir(), 'parley-node-b-'));
+  const store = storeArgs(dirA);  // both nodes on node A's schema
+  const flags = [...store, '--operation-lease-seconds', String(LEASE_SECONDS), '--workers', '1'];
+  const agentA = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const agentB = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    const a = await startServer(server.bin, dirA, flags);
+    const b = await startServer(server.bin, dirB, flags);
+    const ids = Array.from({ length: CONVERSATIONS }, (_, i) => `node-conv-${String(i).padStart(4, '0')}`);
+    for (const id of ids) {
+      const r = await request(agentA, a.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { suite: 'nodes' }, 15));
+      assert.equal(r.status, 200, r.body);
+    }
+    // Written on A, read on B at once.
+    const seen = await request(agentB, b.port, 'GET', `${BASE}/${ids[0]}`);
+    assert.equal(seen.status, 200, seen.body);
+
+    // A accepts (and claims) every analysis, then dies with most of them
+    // still queued or running.
+    const names = await Promise.all(ids.map(async (id) => {
+      const r = await request(agentA, a.port, 'POST', `${BASE}/${id}/analyses`, '{}');
+      assert.equal(r.status, 200, r.body);
+      return JSON.parse(r.body).name;
+    }));
+    await a.kill9();
+    agentA.destroy();
+    const killedAt = Date.now();
+    const schema = schemaOf(dirA);
+    const pending = adminSql(`SELECT coalesce(string_agg(quote_literal(id), ','), '') FROM ${schema}.operations WHERE done = 0`);
+    assert.ok(pending !== '', 'node A finished every analysis before it was killed: nothing to take over');
+    const unfinishedAtKill = pending.split(',').length;
+
+    // Not before A's leases run out (renewed at most 1/3 lease before the kill).
+    await new Promise((res) => setTimeout(res, Math.max(0, LEASE_SECONDS * 1000 / 2 - (Date.now() - killedAt))));
+    assert.equal(adminSql(`SELECT count(*) FROM ${schema}.operations WHERE done = 1 AND id IN (${pending})`), '0',
+      'an operation of the dead node finished before its lease ran out');
+    // Then B takes them over.
+    for (const name of names) {
+      for (let tries = 0; ; tries++) {
+        const r = await request(agentB, b.port, 'GET', `/v1/${name}`);
+        assert.equal(r.status, 200, r.body);
+        const op = JSON.parse(r.body);
+        if (op.done) {
+          assert.ok(!op.error, `${name} failed: ${JSON.stringify(op.error)}`);
+          break;
+        }
+        assert.ok(tries < 600, `operation ${name} was not taken over within 30 s`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    const takeoverMs = Date.now() - killedAt;
+    const owners = adminSql(`SELECT string_agg(DISTINCT claimed_by, ',') FROM ${schema}.operations WHERE done = 1`).split(',');
+    assert.equal(owners.length, 2, `operations finished by ${owners.join(', ')}: expected both nodes`);
+    // Exactly one analysis per conversation.
+    for (const id of ids) {
+      const r = await request(agentB, b.port, 'GET', `${BASE}/${id}/analyses`);
+      assert.equal(r.status, 200, r.body);
+      const list = JSON.parse(r.body).analyses ?? [];
+      assert.equal(list.length, 1, `${id} has ${list.length} analyses`);
+    }
+    t.diagnostic(`${unfinishedAtKill} of ${CONVERSATIONS} analyses unfinished at kill -9 of node A; ` +
+      `node B had finished them all ${takeoverMs} ms after the kill (lease ${LEASE_SECONDS} s); one analysis per conversation`);
+    assert.equal((await b.stop()).code, 0);
+  } finally {
+    agentB.destroy();
+    killAll();
+    adminSql(`DROP SCHEMA IF EXISTS ${schemaOf(dirA)} CASCADE`);
+    rmSync(dirA, { recursive: true, force: true });
+    rmSync(dirB, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,278 @@
+// The PostgreSQL backend: the store conformance suite (the same one SQLite
+// passes) plus what is PostgreSQL's own: migrations under an advisory lock,
+// UNAVAILABLE on a lost database and reconnecting by itself, the list cost
+// bound as a statement timeout.
+//
+// Runs against the throwaway cluster of scripts/pg-cluster.sh, which the
+// CTest fixture `postgres` starts; PARLEY_PG_STATE names its state
+// directory (its `url` file holds the superuser URL). Each test gets a schema
+// of its own (the URL's search_path), so tests and test programs share the
+// cluster without seeing each other's rows.
+#include <libpq-fe.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "store/postgres/postgres_store.h"
+#include "store/store_conformance.h"
+
+namespace parley::store {
+namespace {
+
+using testing::StoreBackend;
+using testing::StoreConformanceTest;
+
+// The cluster's superuser URL, or "" (with a test failure) without one.
+std::string AdminUrl() {
+  const char* state = getenv("PARLEY_PG_STATE");
+  if (state == nullptr) {
+    ADD_FAILURE() << "PARLEY_PG_STATE is not set: run through ctest (the `postgres` fixture starts a "
+                     "cluster with scripts/pg-cluster.sh start DIR) or set it to such a DIR";
+    return "";
+  }
+  std::ifstream in(std::string(state) + "/url");
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) ADD_FAILURE() << "no PostgreSQL cluster URL in " << state << "/url";
+  return url;
+}
+
+// Runs `sql` as the superuser; returns the first value of the first row.
+std::string Admin(const std::string& sql) {
+  PGconn* conn = PQconnectdb(AdminUrl().c_str());
+  std::string out;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    ADD_FAILURE() << PQerrorMessage(conn);
+  } else {
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+      ADD_FAILURE() << sql << ": " << PQresultErrorMessage(r);
+    } else if (PQntuples(r) > 0) {
+      out = PQgetvalue(r, 0, 0);
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return out;
+}
+
+// A name PostgreSQL takes unquoted, unique to `dir`.
+std::string NameFor(const std::string& dir) {
+  return absl::StrCat("t_", std::hash<std::string>()(dir) % 1'000'000'000'000ull);
+}
+
+// The URL of schema `schema` (created if absent) as role `role` (empty: the
+// superuser), with the application name `schema` (to find its backends).
+std::string SchemaUrl(const std::string& schema, const std::string& role = "") {
+  Admin(absl::StrCat("CREATE SCHEMA IF NOT EXISTS ", schema));
+  std::string url = AdminUrl();
+  if (!role.empty()) url = absl::StrReplaceAll(url, {{"//parley@", absl::StrCat("//", role, "@")}});
+  return absl::StrCat(url, "&application_name=", schema, "&options=-csearch_path%3D", schema);
+}
+
+std::unique_ptr<Store> OpenForTest(const std::string& dir) {
+  auto store = OpenStore(SchemaUrl(NameFor(dir)));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
+                         ::testing::Values(StoreBackend{"postgres", &OpenForTest}),
+                         testing::BackendName);
+
+core::Conversation Conv(const std::string& tenant, const std::string& id) {
+  core::Conversation c;
+  c.set_tenant(tenant);
+  c.set_id(id);
+  c.set_scope("global");
+  c.set_create_time_us(1000);
+  c.set_update_time_us(1000);
+  return c;
+}
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = NameFor(absl::StrCat(::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                                   getpid(), time(nullptr)));
+  }
+  // Ends every backend the store under test has open.
+  int TerminateBackends() {
+    return std::stoi(Admin(absl::StrCat(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '",
+        schema_, "'")));
+  }
+  std::string schema_;
+};
+
+TEST_F(PostgresStoreTest, OpenStoreKnowsBothBackendsAndRefusesOthers) {
+  EXPECT_TRUE(IsPostgresUrl("postgresql://u@h/db"));
+  EXPECT_TRUE(IsPostgresUrl("postgres://u@h/db"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:/tmp/x"));
+  const std::string dir = testing::MakeTempDir();
+  auto sqlite = OpenStore("sqlite:" + dir);
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  (*sqlite)->Close();
+  EXPECT_EQ(OpenStore("mysql://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OpenStore("/var/data").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableDatabaseIsUnavailable) {
+  auto store = OpenStore("postgresql://parley@/postgres?host=/nonexistent&port=1&connect_timeout=2");
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable) << store.status();
+}
+
+// Two nodes starting together on an empty database: both open, the schema is
+// migrated once (the second waits for the first's advisory lock, then finds
+// every version applied; without the lock it would fail creating tables
+// that exist).
+TEST_F(PostgresStoreTest, NodesStartingTogetherMigrateOnce) {
+  const std::string url = SchemaUrl(schema_);
+  constexpr int kNodes = 4;
+  std::vector<absl::StatusOr<std::unique_ptr<Store>>> opened(kNodes);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kNodes; ++i) threads.emplace_back([&, i] { opened[i] = OpenStore(url); });
+  for (std::thread& t : threads) t.join();
+  for (auto& s : opened) ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".parley_schema_migrations")),
+            std::to_string(kPostgresSchemaVersion));
+  // A write on one node is read on another at once.
+  ASSERT_TRUE((*opened[0])->CreateConversation(Conv("t", "c")).ok());
+  EXPECT_TRUE((*opened[3])->GetConversation("t", "global", "c", 0).ok());
+  for (auto& s : opened) (*s)->Close();
+}
+
+TEST_F(PostgresStoreTest, RefusesANewerSchemaAndForeignTables) {
+  {
+    auto store = OpenStore(SchemaUrl(schema_));
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  Admin(absl::StrCat("INSERT INTO ", schema_, ".parley_schema_migrations (version) VALUES (",
+                     kPostgresSchemaVersion + 1, ")"));
+  auto newer = OpenStore(SchemaUrl(schema_));
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("newer"), std::string::npos) << newer.status();
+
+  const std::string foreign = schema_ + "_f";
+  Admin(absl::StrCat("CREATE SCHEMA ", foreign, "; CREATE TABLE ", foreign, ".conversations (x int)"));
+  EXPECT_EQ(OpenStore(SchemaUrl(foreign)).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// pg_terminate_backend of every connection the store holds (a database
+// restart, a failover): the next calls reconnect by themselves.
+TEST_F(PostgresStoreTest, ReconnectsAfterItsConnectionsAreTerminated) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int round = 0; round < 3; ++round) {
+    const std::string id = absl::StrCat("c", round);
+    ASSERT_TRUE((*store)->CreateConversation(Conv("t", id)).ok());
+    EXPECT_GE(TerminateBackends(), 1);
+    auto got = (*store)->GetConversation("t", "global", id, 0);
+    EXPECT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE((*store)->CreateConversation(Conv("t", id + "b")).ok());
+    EXPECT_GE(TerminateBackends(), 1);
+    EXPECT_TRUE((*store)->CreateConversation(Conv("t", id + "c")).ok());
+  }
+  auto page = (*store)->ListConversations(core::ConversationQuery{.tenant = "t", .page_size = 100});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->conversations.size(), 9u);
+}
+
+// While the database refuses the store's connections every call fails with
+// UNAVAILABLE and changes nothing; once it accepts them again calls work
+// without a restart of the store.
+TEST_F(PostgresStoreTest, ALostDatabaseIsUnavailableUntilItComesBack) {
+  const std::string role = schema_ + "_r";
+  Admin(absl::StrCat("CREATE ROLE ", role, " LOGIN SUPERUSER"));
+  auto store = OpenStore(SchemaUrl(schema_, role));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateConversation(Conv("t", "before")).ok());
+
+  Admin(absl::StrCat("ALTER ROLE ", role, " NOLOGIN"));
+  TerminateBackends();
+  EXPECT_EQ((*store)->CreateConversation(Conv("t", "during")).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->GetConversation("t", "global", "before", 0).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->ListConversations(core::ConversationQuery{.tenant = "t", .page_size = 10}).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  Admin(absl::StrCat("ALTER ROLE ", role, " LOGIN"));
+  EXPECT_TRUE((*store)->GetConversation("t", "global", "before", 0).ok());
+  EXPECT_EQ((*store)->GetConversation("t", "global", "during", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*store)->CreateConversation(Conv("t", "after")).ok());
+  (*store)->Close();
+  Admin(absl::StrCat("DROP SCHEMA ", schema_, " CASCADE; DROP ROLE ", role));
+}
+
+// Operations claimed by nodes for a lease (ADR 0022): one node holds an
+// operation until its lease ends; then another may take it, and the first
+// learns it lost it when renewing. Finished operations are never claimed.
+TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->SharesOperations());
+  for (const char* id : {"op1", "op2", "op3"}) {
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id(id);
+    op.set_create_time_us(id[2]);
+    if (std::string(id) == "op3") op.set_state(core::OPERATION_SUCCEEDED);
+    ASSERT_TRUE((*a)->CreateOperation(op).ok());
+  }
+  auto claimed = (*a)->ClaimOperation("t", "op1", "node-a", 100, 1000);
+  ASSERT_TRUE(claimed.ok() && *claimed);
+  EXPECT_FALSE(*(*b)->ClaimOperation("t", "op1", "node-b", 500, 1500));  // held until 1000
+  EXPECT_FALSE(*(*b)->ClaimOperation("t", "op3", "node-b", 500, 1500));  // finished
+  // node-b polls: only op2 is free.
+  auto polled = (*b)->ClaimOperations("node-b", 500, 1500, 10);
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  ASSERT_EQ(polled->size(), 1u);
+  EXPECT_EQ((*polled)[0].id(), "op2");
+  // node-a renews op1; node-b still cannot take it.
+  auto lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 2000);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_TRUE(lost->empty());
+  EXPECT_TRUE((*b)->ClaimOperations("node-b", 1500, 2500, 10)->size() == 1);  // its own op2 again
+  // node-a stops renewing: after 2000 node-b takes op1, and node-a hears so.
+  auto taken = (*b)->ClaimOperations("node-b", 2001, 3000, 10);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->size(), 2u);
+  lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 4000);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_EQ(lost->size(), 1u);
+  (*a)->Close();
+  (*b)->Close();
+}
+
+// Every table and index leads with the tenant (ADR 0021: distributable by
+// tenant), except `settings` (server secrets, a reference table) and the
+// migrations' bookkeeping.
+TEST_F(PostgresStoreTest, EveryKeyAndIndexLeadsWithTheTenant) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string offenders = Admin(absl::StrCat(
+      "SELECT coalesce(string_agg(indexrelid::regclass::text, ','), '') FROM pg_index i"
+      " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+      " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]"
+      " WHERE n.nspname = '", schema_, "' AND t.relname NOT IN ('settings', 'parley_schema_migrations')"
+      " AND a.attname <> 'tenant'"));
+  EXPECT_EQ(offenders, "");
+  EXPECT_GE(std::stoi(Admin(absl::StrCat(
+                "SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = '", schema_, "'"))),
+            15);
+}
+
+}  // namespace
+}  // namespace parley::store
