@@ -122,6 +122,17 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     // update_time): keep the stored one. Views rendered with another one are
     // stale, so they are dropped instead of stored.
     const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
+    if (scrub.scrub_files) {
+      // B-tree rebalancing copies cells between pages and leaves the old
+      // bytes in the gap between a page's cell pointers and its content,
+      // where secure_delete never reaches: a view deleted later still has a
+      // stale copy elsewhere. Views are only a cache, so a redaction clears
+      // the whole table: DELETE without WHERE frees every page, and
+      // secure_delete zeroes freed pages. The views of other conversations
+      // are rendered again when next read.
+      ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_views"));
+      RETURN_IF_ERROR(s.Exec());
+    }
     RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? packed : ConversationViews{}));
     const core::Conversation* row = &conversation;
     absl::string_view row_body = body;
