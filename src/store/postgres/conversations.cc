@@ -263,19 +263,12 @@ absl::Status PostgresStore::UpdateConversation(const core::Conversation& convers
     // The store owns latest_analysis_id: keep the stored one; views rendered
     // with another are stale and dropped.
     const bool views_current = key.latest_analysis_id == conversation.latest_analysis_id();
-    const core::Conversation* row = &conversation;
-    std::string_view row_body = body;
     core::Conversation patched;
     std::string patched_body;
-    if (!views_current) {
-      patched = conversation;
-      patched.set_latest_analysis_id(key.latest_analysis_id);
-      if (!patched.SerializeToString(&patched_body)) {
-        return absl::InternalError("cannot serialize conversation");
-      }
-      row = &patched;
-      row_body = patched_body;
-    }
+    ASSIGN_OR_RETURN(RowToStore kept, KeepLatestAnalysis(conversation, body, key.latest_analysis_id,
+                                                         &patched, &patched_body));
+    const core::Conversation* row = kept.row;
+    const std::string_view row_body = kept.body;
     RETURN_IF_ERROR(pg::ReplaceViews(conn, *row, views_current ? views : ConversationViews{}));
     {
       pg::Params p;

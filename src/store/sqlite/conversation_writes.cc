@@ -134,20 +134,12 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       RETURN_IF_ERROR(s.Exec());
     }
     RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? packed : ConversationViews{}));
-    const core::Conversation* row = &conversation;
-    absl::string_view row_body = body;
     core::Conversation patched;
-    stored_body = &body;
-    if (key.latest_analysis_id != conversation.latest_analysis_id()) {
-      patched = conversation;
-      patched.set_latest_analysis_id(key.latest_analysis_id);
-      if (!patched.SerializeToString(&patched_body)) {
-        return absl::InternalError("cannot serialize conversation");
-      }
-      row = &patched;
-      row_body = patched_body;
-      stored_body = &patched_body;
-    }
+    ASSIGN_OR_RETURN(RowToStore kept, KeepLatestAnalysis(conversation, body, key.latest_analysis_id,
+                                                         &patched, &patched_body));
+    const core::Conversation* row = kept.row;
+    const absl::string_view row_body(kept.body.data(), kept.body.size());
+    stored_body = row == &conversation ? &body : &patched_body;
     {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
       sqlite::BindConversationColumns(s, *row);
