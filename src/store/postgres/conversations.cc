@@ -307,25 +307,10 @@ absl::Status PostgresStore::DeleteConversation(std::string_view tenant, std::str
 }
 
 absl::StatusOr<int64_t> PostgresStore::DeleteExpiredConversations(int64_t now_us) {
-  // In chunks, each its own transaction, so a large sweep holds few locks.
-  constexpr int64_t kChunk = 1000;
-  int64_t total = 0;
-  for (;;) {
-    int64_t deleted = 0;
-    RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
-      pg::Params p;
-      p.Int(now_us).Int(kChunk);
-      ASSIGN_OR_RETURN(pg::Result r,
-                       conn.Exec("DELETE FROM conversations WHERE (tenant, scope, id) IN"
-                                 " (SELECT tenant, scope, id FROM conversations WHERE expire_time <> 0"
-                                 " AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                                 p));
-      deleted = r.affected();
-      return absl::OkStatus();
-    }));
-    total += deleted;
-    if (deleted < kChunk) return total;
-  }
+  return DeleteInChunks("DELETE FROM conversations WHERE (tenant, scope, id) IN"
+                        " (SELECT tenant, scope, id FROM conversations WHERE expire_time <> 0"
+                        " AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                        now_us, /*chunk=*/1000);
 }
 
 absl::StatusOr<std::vector<ConversationKey>> PostgresStore::ListIdleConversations(

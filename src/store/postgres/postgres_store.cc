@@ -54,6 +54,22 @@ absl::Status PostgresStore::Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn) 
   return pg::WithConnection(pool_, fn);
 }
 
+absl::StatusOr<int64_t> PostgresStore::DeleteInChunks(std::string_view sql, int64_t arg, int64_t chunk) {
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+      pg::Params p;
+      p.Int(arg).Int(chunk);
+      ASSIGN_OR_RETURN(pg::Result r, conn.Exec(sql, p));
+      deleted = r.affected();
+      return absl::OkStatus();
+    }));
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
+}
+
 void PostgresStore::Async(absl::AnyInvocable<void()> fn) {
   {
     std::lock_guard<std::mutex> lock(async_mu_);

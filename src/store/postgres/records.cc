@@ -461,25 +461,9 @@ void PostgresStore::AppendAuditAsync(AuditEntry entry, WriteDone done) {
 
 absl::StatusOr<int64_t> PostgresStore::PruneAudit(int64_t before_us) {
   if (closed_) return pg::Closed();
-  // In chunks, each its own transaction: a first prune of a long log does
-  // not hold its locks for long.
-  constexpr int64_t kChunk = 5000;
-  int64_t total = 0;
-  for (;;) {
-    int64_t deleted = 0;
-    RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
-      pg::Params p;
-      p.Int(before_us).Int(kChunk);
-      ASSIGN_OR_RETURN(pg::Result r, conn.Exec("DELETE FROM audit_log WHERE (tenant, seq) IN"
-                                               " (SELECT tenant, seq FROM audit_log WHERE time < $1"
-                                               " LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                                               p));
-      deleted = r.affected();
-      return absl::OkStatus();
-    }));
-    total += deleted;
-    if (deleted < kChunk) return total;
-  }
+  return DeleteInChunks("DELETE FROM audit_log WHERE (tenant, seq) IN"
+                        " (SELECT tenant, seq FROM audit_log WHERE time < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                        before_us, /*chunk=*/5000);
 }
 
 absl::StatusOr<std::vector<AuditEntry>> PostgresStore::ListAudit(const AuditQuery& query) {
