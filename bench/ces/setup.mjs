@@ -4,6 +4,8 @@
 // synthetic support text from a fixed vocabulary (seeded); prints SESSIONS
 // session names, one a line.
 //   node bench/ces/setup.mjs http://127.0.0.1:18091 > sessions.txt
+import { jsonCaller, textFrom, waitDone as waitOperation } from '../common/setup_helpers.mjs';
+
 const host = process.argv[2];
 const parent = 'projects/bench/locations/us';
 const INTENTS = Number(process.env.INTENTS ?? 20);
@@ -19,35 +21,11 @@ const words = (
   'tracking transfer upgrade voucher wallet warranty wifi'
 ).split(' ');
 const verbs = 'activate change close fix find get open pay reset send stop track update use'.split(' ');
-let seed = 7;
-const rand = (n) => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed % n;
-};
-const pick = (a) => a[rand(a.length)];
-const sentence = (n) => Array.from({ length: n }, () => pick(words)).join(' ');
+const { pick, sentence } = textFrom(words, 7);
 
-async function call(method, path, body) {
-  const r = await fetch(`${host}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const call = jsonCaller(host);
 
-async function waitDone(op, version) {
-  for (;;) {
-    const o = await call('GET', `/${version}/${op.name}`);
-    if (o.done) {
-      if (o.error) throw new Error(JSON.stringify(o.error));
-      return o;
-    }
-    await new Promise((res) => setTimeout(res, 5));
-  }
-}
+const waitDone = (op, version) => waitOperation(call, `/${version}/${op.name}`);
 
 const t0 = Date.now();
 await waitDone(await call('POST', `/v1/${parent}/apps?appId=shop`,

@@ -5,6 +5,8 @@
 // sentiment, ARTICLE_SUGGESTION and FAQ on both; CONVERSATIONS conversations,
 // each with an END_USER participant, whose names are printed one a line.
 //   node bench/dialogflow/setup.mjs http://127.0.0.1:18090 > participants.txt
+import { jsonCaller, textFrom, waitDone as waitOperation } from '../common/setup_helpers.mjs';
+
 const base = `${process.argv[2]}/v2/projects/bench`;
 const FAQ_DOCS = Number(process.env.FAQ_DOCS ?? 500);
 const ARTICLE_DOCS = Number(process.env.ARTICLE_DOCS ?? 500);
@@ -24,35 +26,11 @@ const words = (
   'wallet warranty website wifi withdrawal'
 ).split(' ');
 const verbs = 'activate change close fix find get open pay reset send stop track update use'.split(' ');
-let seed = 42;
-const rand = (n) => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed % n;
-};
-const pick = (a) => a[rand(a.length)];
-const sentence = (n) => Array.from({ length: n }, () => pick(words)).join(' ');
+const { pick, sentence } = textFrom(words, 42);
 
-async function call(method, path, body) {
-  const r = await fetch(path.startsWith('http') ? path : `${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const call = jsonCaller(base);
 
-async function waitDone(op) {
-  for (;;) {
-    const o = await call('GET', `http://${new URL(base).host}/v2/${op.name}`);
-    if (o.done) {
-      if (o.error) throw new Error(JSON.stringify(o.error));
-      return o;
-    }
-    await new Promise((res) => setTimeout(res, 5));
-  }
-}
+const waitDone = (op) => waitOperation(call, `http://${new URL(base).host}/v2/${op.name}`);
 
 async function addDocs(kb, n, make) {
   for (let i = 0; i < n; i++) {
