@@ -76,11 +76,21 @@ bool IngestService::Prepare(const UploadRequest& request, const core::TenantSett
   // Settings.analysisConfig.uploadConversationAnalysisPercentage. Decided
   // before the write (it depends on the id and the messages only), so that
   // the upload operation names its analysis operation from the start.
-  const bool analyze = settings.upload_analysis_percentage() > 0 &&
-                       InSample(c.id(), settings.upload_analysis_percentage()) &&
-                       analysis_->CheckAnalyzable(c).ok();
-  if (analyze) job->set_analysis_operation_id(core::NewId());
+  // A pending upload reserved its analysis id when it was accepted
+  // (StartUpload), so that a job run again after a crash finds the analysis
+  // it may have started already.
+  const bool analyze = Analyzes(settings, c);
+  if (!analyze) {
+    job->clear_analysis_operation_id();
+  } else if (job->analysis_operation_id().empty()) {
+    job->set_analysis_operation_id(core::NewId());
+  }
   return analyze;
+}
+
+bool IngestService::Analyzes(const core::TenantSettings& settings, const core::Conversation& c) const {
+  return settings.upload_analysis_percentage() > 0 && InSample(c.id(), settings.upload_analysis_percentage()) &&
+         analysis_->CheckAnalyzable(c).ok();
 }
 
 absl::Status IngestService::StartAnalysis(const core::Conversation& c, const core::TenantSettings& settings,
@@ -150,6 +160,8 @@ absl::StatusOr<core::Operation> IngestService::StartUpload(UploadRequest request
   core::Operation op = NewUploadOperation(request, core::NowMicros());
   op.mutable_upload()->set_conversation_id(c.id());
   op.mutable_upload()->set_pending_conversation(c.SerializeAsString());
+  // Reserved for the analysis the job may start (Prepare keeps or clears it).
+  op.mutable_upload()->set_analysis_operation_id(core::NewId());
   return operations_->Start(std::move(op));
 }
 
@@ -174,7 +186,19 @@ absl::Status IngestService::RunUpload(jobs::JobContext& ctx) {
       stored->create_time_us() >= op.create_time_us()) {
     op.set_total(1);
     op.set_succeeded(1);
-    return absl::OkStatus();
+    // The crash may have come before the analysis was queued too: queue it
+    // under the id reserved for it, unless it is there already.
+    auto settings = settings_->Get(stored->tenant(), stored->scope());
+    if (!settings.ok()) return settings.status();
+    const std::string& reserved = op.upload().analysis_operation_id();
+    if (reserved.empty() || !Analyzes(*settings, *stored)) {
+      op.mutable_upload()->clear_analysis_operation_id();
+      return absl::OkStatus();
+    }
+    auto queued = operations_->Get(op.tenant(), op.location(), reserved);
+    if (queued.ok()) return absl::OkStatus();
+    if (!absl::IsNotFound(queued.status())) return queued.status();
+    return StartAnalysis(*stored, *settings, op);
   }
   if (absl::Status s = transcription_->TranscribeFromUri(blobs_, &c); !s.ok()) {
     op.set_total(1);

@@ -74,6 +74,9 @@ class IngestService {
   // settles the id. Returns whether an analysis is to start after the write.
   bool Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
                core::Conversation& c, core::Operation& op);
+  // Whether the settings sample `c` for an analysis after its upload
+  // (Settings.analysisConfig.uploadConversationAnalysisPercentage).
+  bool Analyzes(const core::TenantSettings& settings, const core::Conversation& c) const;
   // Starts the analysis `op` names for the stored `c`, if it names one.
   absl::Status StartAnalysis(const core::Conversation& c, const core::TenantSettings& settings,
                              const core::Operation& op);

@@ -118,7 +118,8 @@ std::string OperationToJson(const core::Operation& op, const Analysis* analysis,
       if (!job.request_speech_recognizer().empty()) {
         r->mutable_speech_config()->set_speech_recognizer(job.request_speech_recognizer());
       }
-      if (!job.analysis_operation_id().empty()) {
+      // Named once the upload is done: a pending one may still decide on none.
+      if (!job.analysis_operation_id().empty() && op.state() == core::OPERATION_SUCCEEDED) {
         m.set_analysis_operation(absl::StrCat(parent, "/operations/", job.analysis_operation_id()));
       }
       if (!job.applied_deidentify_template().empty() || !job.applied_inspect_template().empty()) {
