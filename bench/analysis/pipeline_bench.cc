@@ -7,7 +7,15 @@
 #include <vector>
 
 #include "analysis/default_pipeline.h"
+#include "analysis/entities/entity_analyzer.h"
+#include "analysis/entities/entity_recognizer.h"
 #include "analysis/intents/examples_csv.h"
+#include "analysis/phrases/phrase_analyzer.h"
+#include "analysis/pii/pii_analyzer.h"
+#include "analysis/pii/pii_detector.h"
+#include "analysis/sentiment/sentiment_analyzer.h"
+#include "analysis/summary/summary_analyzer.h"
+#include "analysis/timing/timing_analyzer.h"
 #include "benchmark/benchmark.h"
 
 namespace {
@@ -68,8 +76,7 @@ std::shared_ptr<const analysis::intents::IntentModel> Banking77Model() {
   return model;
 }
 
-void RunPipeline(benchmark::State& state, const analysis::PipelineOptions& options) {
-  auto pipeline = *analysis::BuildPipeline(options);
+core::Conversation BenchConversation() {
   std::mt19937 rng(1);
   core::Conversation c;  // 120 segments, alternating speakers
   for (int i = 0; i < 120; ++i) {
@@ -78,6 +85,12 @@ void RunPipeline(benchmark::State& state, const analysis::PipelineOptions& optio
     m->set_channel(i % 2 + 1);
     m->set_time_us(i * 4'000'000);
   }
+  return c;
+}
+
+void RunPipeline(benchmark::State& state, const analysis::PipelineOptions& options) {
+  auto pipeline = *analysis::BuildPipeline(options);
+  const core::Conversation c = BenchConversation();
   for (auto _ : state) benchmark::DoNotOptimize(pipeline->Run(c));
   state.counters["segments/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * c.messages_size(), benchmark::Counter::kIsRate);
@@ -103,6 +116,35 @@ void BM_PipelineWithIntents(benchmark::State& state) {
   RunPipeline(state, options);
 }
 BENCHMARK(BM_PipelineWithIntents)->MeasureProcessCPUTime()->UseRealTime();
+
+// One analyzer of BM_Pipeline alone over the same conversation (each writes
+// only its own fields of the result), to see where the pipeline's time goes.
+void RunStage(benchmark::State& state, const analysis::Analyzer& analyzer) {
+  const core::Conversation c = BenchConversation();
+  for (auto _ : state) {
+    core::AnalysisResult result;
+    benchmark::DoNotOptimize(analyzer.Analyze(c, &result));
+  }
+}
+
+void BM_StageSentiment(benchmark::State& state) { RunStage(state, analysis::SentimentAnalyzer(false)); }
+BENCHMARK(BM_StageSentiment)->MeasureProcessCPUTime()->UseRealTime();
+void BM_StageTiming(benchmark::State& state) { RunStage(state, analysis::TimingAnalyzer()); }
+BENCHMARK(BM_StageTiming)->MeasureProcessCPUTime()->UseRealTime();
+void BM_StagePii(benchmark::State& state) {
+  static const analysis::pii::PiiDetector detector;
+  RunStage(state, analysis::pii::PiiAnalyzer(&detector));
+}
+BENCHMARK(BM_StagePii)->MeasureProcessCPUTime()->UseRealTime();
+void BM_StageEntities(benchmark::State& state) {
+  static const analysis::entities::EntityRecognizer recognizer;
+  RunStage(state, analysis::entities::EntitiesAnalyzer(&recognizer));
+}
+BENCHMARK(BM_StageEntities)->MeasureProcessCPUTime()->UseRealTime();
+void BM_StagePhrases(benchmark::State& state) { RunStage(state, analysis::phrases::PhraseAnalyzer(Matchers())); }
+BENCHMARK(BM_StagePhrases)->MeasureProcessCPUTime()->UseRealTime();
+void BM_StageSummary(benchmark::State& state) { RunStage(state, analysis::SummaryAnalyzer()); }
+BENCHMARK(BM_StageSummary)->MeasureProcessCPUTime()->UseRealTime();
 
 }  // namespace
 

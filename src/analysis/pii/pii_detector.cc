@@ -43,17 +43,38 @@ struct Shape {
   bool at = false;
   bool dot = false;
   bool upper = false;  // an ASCII capital or any non-ASCII byte
-  int colons = 0;
+  int colons = 0;  // counted up to two per eight bytes: only ">= 2" is asked
 };
 
 Shape ShapeOf(std::string_view text) {
+  // Eight bytes at a time, then the rest.
+  const size_t n = text.size();
+  uint64_t digit = 0, at = 0, dot = 0, upper = 0;
+  int colons = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t x = LoadBytes8(text.data() + i);
+    digit |= BytesInRange8(x, '0', '9');
+    at |= BytesEqual8(x, '@');
+    dot |= BytesEqual8(x, '.');
+    // Only "two or more" matters (IPv6): up to two per eight bytes.
+    const uint64_t c = BytesEqual8(x, ':');
+    colons += (c != 0) + ((c & (c - 1)) != 0);
+    upper |= BytesInRange8(x, 'A', 'Z') | (x & kHighBits8);
+  }
   Shape s;
-  for (char c : text) {
+  s.digit = digit != 0;
+  s.at = at != 0;
+  s.dot = dot != 0;
+  s.upper = upper != 0;
+  s.colons = colons;
+  for (; i < n; ++i) {
+    const char c = text[i];
     s.digit |= IsDigit(c);
     s.at |= c == '@';
     s.dot |= c == '.';
     s.colons += c == ':';
-    s.upper |= (c >= 'A' && c <= 'Z') || static_cast<unsigned char>(c) >= 0x80;
+    s.upper |= IsAsciiUpper(c) || static_cast<unsigned char>(c) >= 0x80;
   }
   return s;
 }

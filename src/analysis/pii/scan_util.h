@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -26,6 +27,24 @@ inline bool IsHexDigit(char c) {
 inline char ToLowerAscii(char c) { return IsAsciiUpper(c) ? static_cast<char>(c + 32) : c; }
 inline char ToUpperAscii(char c) { return IsAsciiLower(c) ? static_cast<char>(c - 32) : c; }
 inline bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t'; }
+
+// Eight bytes at a time: the eight bytes at `p`, in memory order.
+inline uint64_t LoadBytes8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+inline constexpr uint64_t kHighBits8 = 0x8080808080808080ull;
+// The high bit of each byte of `x` that lies in [lo, hi] (ASCII bounds, lo
+// >= 1; a byte >= 0x80 never does), every other bit clear.
+inline uint64_t BytesInRange8(uint64_t x, unsigned char lo, unsigned char hi) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  const uint64_t low7 = x & ~kHighBits8;
+  const uint64_t at_least_lo = low7 + kOnes * (0x80u - lo);  // no carry between bytes
+  const uint64_t above_hi = low7 + kOnes * (0x7Fu - hi);
+  return at_least_lo & ~above_hi & ~x & kHighBits8;
+}
+inline uint64_t BytesEqual8(uint64_t x, unsigned char c) { return BytesInRange8(x, c, c); }
 
 // Decodes the code point starting at `i` (which must be a lead byte); sets
 // `*len` to its length in bytes. Malformed input decodes as U+FFFD, length 1.

@@ -1,5 +1,6 @@
 #include "analysis/pii/speech_form.h"
 
+#include <array>
 #include <cstring>
 
 #include "analysis/pii/name_lists.h"
@@ -72,7 +73,10 @@ NumWord ClassifyNumber(std::string_view w) {
   if (!IsAsciiLower(s[0])) return {NumKind::kNone, 0, false};
   if (s == "oh" || s == "o") return {NumKind::kUnit, 0, true};
   for (const Entry& e : by_letter[s[0] - 'a']) {
-    if (e.word.size() == s.size() && e.word == s) return {e.kind, e.value, false};
+    if (e.word.size() != s.size()) continue;
+    size_t k = 1;  // the first letter matched by bucket; no memcmp call for a few bytes
+    while (k < s.size() && e.word[k] == s[k]) ++k;
+    if (k == s.size()) return {e.kind, e.value, false};
   }
   return {NumKind::kNone, 0, false};
 }
@@ -105,29 +109,51 @@ bool LetterAt(std::string_view text, size_t i, size_t* len) {
 // Words and numbers of `text`: letters (any script) with inner
 // apostrophes, or a digit followed by letters and digits. Everything else
 // separates; a word glued to digits ("abc123") is neither.
+// Byte classes for Words: one table load per byte.
+enum : uint8_t { kOtherByte = 0, kLetterByte = 1, kDigitByte = 2, kHighByte = 4 };
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = c >= 0x80                                     ? kHighByte
+           : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? kLetterByte
+           : (c >= '0' && c <= '9')                      ? kDigitByte
+                                                         : kOtherByte;
+  }
+  return t;
+}();
+inline uint8_t ByteClass(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
 void Words(std::string_view text, std::vector<Word>* out) {
   out->clear();
   size_t i = 0, prev_end = 0;
   const size_t n = text.size();
   while (i < n) {
     size_t len;
-    const bool digit = IsDigit(text[i]);
-    if (!digit && !LetterAt(text, i, &len)) {
+    const uint8_t cls = ByteClass(text[i]);
+    if (cls == kOtherByte) {
+      ++i;
+      continue;
+    }
+    const bool digit = cls == kDigitByte;
+    if (cls == kHighByte && !LetterAt(text, i, &len)) {
       i += len;
       continue;
     }
     size_t j = i;
     bool mixed = false;
     if (digit) {
-      while (j < n && IsAsciiAlnum(text[j])) ++j;
+      while (j < n && (ByteClass(text[j]) & (kLetterByte | kDigitByte))) ++j;
     } else {
       while (j < n) {
-        if (IsDigit(text[j])) {
+        const uint8_t c = ByteClass(text[j]);
+        if (c == kLetterByte) {
+          ++j;
+        } else if (c == kDigitByte) {
           mixed = true;
           ++j;
         } else if (text[j] == '\'' && j + 1 < n && IsAsciiAlpha(text[j + 1])) {
           ++j;
-        } else if (LetterAt(text, j, &len)) {
+        } else if (c == kHighByte && LetterAt(text, j, &len)) {
           j += len;
         } else {
           break;
@@ -447,7 +473,7 @@ class Truecaser {
         Name(k, cue == 2);
         continue;
       }
-      if (LeadingStreetTypes().Contains(Text(k)) && NumberAhead(k) && EuropeanStreet(k, 5)) {
+      if (NumberAhead(k) && LeadingStreetTypes().Contains(Text(k)) && EuropeanStreet(k, 5)) {
         continue;
       }
       // Most words of lower-case text are no rare name (and names have
@@ -935,7 +961,13 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
   // byte scan tells it, without collecting words.
   bool lower = true;
   const size_t n = text.size();
-  for (size_t i = 0; i < n; ++i) {
+  // Most speech-recognition text has no capital at all: one pass that
+  // vectorises tells it; the exact test ("I" is no evidence) runs otherwise.
+  uint64_t capitals = 0;
+  size_t i8 = 0;
+  for (; i8 + 8 <= n; i8 += 8) capitals |= BytesInRange8(LoadBytes8(text.data() + i8), 'A', 'Z');
+  for (; i8 < n; ++i8) capitals |= IsAsciiUpper(text[i8]);
+  for (size_t i = 0; capitals && i < n; ++i) {
     // "I", "I'm", "I'll": not evidence of written text.
     if (IsAsciiUpper(text[i]) &&
         !(text[i] == 'I' && (i == 0 || !IsAsciiAlpha(text[i - 1])) &&

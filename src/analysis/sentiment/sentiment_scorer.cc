@@ -779,8 +779,14 @@ bool Sarcastic(std::string_view text) {
         }
       }
     }
-    // The next sentence.
-    while (pos < text.size() && text[pos] != '.' && text[pos] != '!' && text[pos] != '?') ++pos;
+    // The next sentence: the first '.', '!' or '?' from here (memchr, as
+    // most texts have few: speech-recognition text often none).
+    size_t end = text.size();
+    for (char stop : {'.', '!', '?'}) {
+      const void* at = std::memchr(text.data() + pos, stop, end - pos);
+      if (at != nullptr) end = static_cast<size_t>(static_cast<const char*>(at) - text.data());
+    }
+    pos = end;
     while (pos < text.size() && (text[pos] == '.' || text[pos] == '!' || text[pos] == '?')) ++pos;
   }
   return false;
