@@ -110,8 +110,19 @@ class Dialect {
   // itself. Thread-safe.
   virtual http::Response RenderError(int http_status, const std::string& message) const = 0;
 
-  // The caller of `request`, whose route captured `params`. Thread-safe.
+  // The caller of `request`, whose route captured `params`: its credential
+  // and, as Tenant reads it, the tenant the path names. Thread-safe.
   virtual Caller FindCaller(const http::Request& request, const http::PathParams& params) const = 0;
+
+  // The path capture that names the tenant ("project", "customer"); empty:
+  // the path names none.
+  virtual std::string_view TenantParam() const { return {}; }
+  // The tenant a route's `params` name (a view into them; empty: none), for
+  // the request log: no header is read.
+  std::string_view Tenant(const http::PathParams& params) const {
+    std::string_view name = TenantParam();
+    return name.empty() ? std::string_view() : params.Get(name);
+  }
 
   // Whether the route (`method`, `pattern` as given to the router) needs an
   // admin key (bulk delete, settings, redaction, key management). Otherwise

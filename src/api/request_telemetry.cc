@@ -49,6 +49,7 @@ void RequestTelemetry::OnDone(const http::RequestRecord& record) {
     telemetry::Counter* requests;
     telemetry::Histogram* duration;
     telemetry::Counter* bytes;
+    std::string fields;  // the log line's dialect, method, route and status, rendered once
   };
   using Key = std::tuple<const void*, const char*, uint32_t>;
   thread_local absl::flat_hash_map<Key, Cells> cache;
@@ -74,17 +75,18 @@ void RequestTelemetry::OnDone(const http::RequestRecord& record) {
     cells.bytes = response_bytes_->Cell({dialect_name});
     if (record.route.empty()) {
       it = cache.end();
-      Record(record, cells.dialect, cells.requests, cells.duration, cells.bytes);
+      Record(record, cells.dialect, cells.requests, cells.duration, cells.bytes, nullptr);
       return;
     }
-    it = cache.emplace(key, cells).first;
+    it = cache.emplace(key, std::move(cells)).first;
   }
-  Record(record, it->second.dialect, it->second.requests, it->second.duration, it->second.bytes);
+  Cells& cells = it->second;
+  Record(record, cells.dialect, cells.requests, cells.duration, cells.bytes, &cells.fields);
 }
 
 void RequestTelemetry::Record(const http::RequestRecord& record, const Dialect* dialect,
                               telemetry::Counter* requests, telemetry::Histogram* duration,
-                              telemetry::Counter* bytes) {
+                              telemetry::Counter* bytes, std::string* rendered) {
   requests->Add();
   duration->Observe(record.seconds);
   bytes->Add(record.response_bytes);
@@ -93,20 +95,28 @@ void RequestTelemetry::Record(const http::RequestRecord& record, const Dialect* 
   const telemetry::Logger& log = telemetry::Log();
   if (!log.Enabled(level)) return;
   const http::Request* req = record.request;
-  // The tenant as the dialect reads it from the path (the credential it
-  // also finds is not logged).
-  std::string tenant;
-  if (dialect != nullptr && !record.route.empty()) tenant = dialect->FindCaller(*req, *record.params).tenant;
+  // The tenant as the dialect's route captured it (no header is read).
+  std::string_view tenant;
+  if (dialect != nullptr && !record.route.empty()) tenant = dialect->Tenant(*record.params);
+  const std::initializer_list<telemetry::LogField> series = {
+      {"dialect", dialect ? dialect->name() : std::string_view("server")},
+      {"method", req ? http::MethodName(req->method) : std::string_view("unread")},
+      {"route", record.route.empty() ? std::string_view("unmatched") : record.route},
+      {"status", record.status}};
+  // The fields of the series are the same line after line: formatted once
+  // per thread and series when it has a cache entry (`rendered`).
+  std::string once;
+  if (rendered == nullptr) {
+    rendered = &once;
+  }
+  if (rendered->empty()) log.Render(series, rendered);
   log.LogAt(record.done, level, "request",
-          {{"request_id", record.request_id},
-           {"tenant", tenant},
-           {"dialect", dialect ? dialect->name() : std::string_view("server")},
-           {"method", req ? http::MethodName(req->method) : std::string_view("unread")},
-           {"route", record.route.empty() ? std::string_view("unmatched") : record.route},
-           {"status", record.status},
-           {"bytes", static_cast<uint64_t>(record.response_bytes)},
-           {"latency_us", static_cast<int64_t>(record.seconds * 1e6)},
-           {"remote", req ? std::string_view(req->remote_address) : std::string_view()}});
+            {{"request_id", record.request_id},
+             {"tenant", tenant},
+             telemetry::LogField::Rendered(*rendered),
+             {"bytes", static_cast<uint64_t>(record.response_bytes)},
+             {"latency_us", static_cast<int64_t>(record.seconds * 1e6)},
+             {"remote", req ? std::string_view(req->remote_address) : std::string_view()}});
 }
 
 }  // namespace parley::api

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "api/dialect.h"
@@ -16,7 +17,7 @@ namespace parley::api {
 
 class RequestTelemetry : public http::RequestObserver {
  public:
-  // `dialects` (whose Owns and FindCaller name a request's dialect and
+  // `dialects` (whose Owns and Tenant name a request's dialect and
   // tenant) must outlive this. Metrics go to telemetry::Metrics(); log lines
   // to telemetry::Log() at info (5xx: error).
   explicit RequestTelemetry(const std::vector<std::unique_ptr<Dialect>>* dialects);
@@ -26,7 +27,7 @@ class RequestTelemetry : public http::RequestObserver {
 
  private:
   void Record(const http::RequestRecord& record, const Dialect* dialect, telemetry::Counter* requests,
-              telemetry::Histogram* duration, telemetry::Counter* bytes);
+              telemetry::Histogram* duration, telemetry::Counter* bytes, std::string* rendered);
   const std::vector<std::unique_ptr<Dialect>>* dialects_;
   telemetry::Family<telemetry::Counter>* requests_;
   telemetry::Family<telemetry::Histogram>* duration_;

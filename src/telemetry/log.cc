@@ -3,7 +3,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -121,6 +123,26 @@ struct Writer {
         return Put(std::string_view(buf, static_cast<size_t>(std::clamp(n, 0, 31))));
       }
       case LogField::Kind::kBool: return Put(f.flag ? "true" : "false");
+      case LogField::Kind::kRendered: return;  // see Fields
+    }
+  }
+  // Each field after the event, as `,"key":value` or ` key=value`.
+  void Fields(std::initializer_list<LogField> fields, bool json) {
+    for (const LogField& f : fields) {
+      if (f.kind == LogField::Kind::kRendered) {
+        Put(f.str);
+        continue;
+      }
+      if (json) {
+        Put(",\"");
+        Put(f.key);  // an identifier: nothing to escape
+        Put("\":");
+      } else {
+        Put(' ');
+        Put(f.key);
+        Put('=');
+      }
+      Value(f, json);
     }
   }
   // RFC 3339 UTC with milliseconds; the part up to the second is formatted
@@ -151,7 +173,11 @@ struct Writer {
 // The largest size a line of these fields can take.
 size_t LineBound(std::string_view event, std::initializer_list<LogField> fields) {
   size_t n = 96 + 6 * event.size();
-  for (const LogField& f : fields) n += 8 + 6 * f.key.size() + (f.kind == LogField::Kind::kString ? 6 * f.str.size() : 32);
+  for (const LogField& f : fields) {
+    n += f.kind == LogField::Kind::kRendered
+             ? f.str.size()
+             : 8 + 6 * f.key.size() + (f.kind == LogField::Kind::kString ? 6 * f.str.size() : 32);
+  }
   return n;
 }
 
@@ -176,6 +202,53 @@ void WriteAllV(int fd, struct iovec* iov, int count) {
     }
   }
 }
+
+// Keeps a log file's pages out of the page cache once they are on disk.
+// A log is written once and rarely read back; left cached, a busy server's
+// lines (~35 MB/s at 120,000 requests/s) fill the cache, push the store's
+// pages out, and every new line needs a fresh page from the kernel (on a VM
+// with free-page reporting, ~1-3 ns a byte: more than formatting the line).
+// Every `window` bytes the new range is sent to disk
+// (sync_file_range, not waiting) and the ranges sent before it, by now
+// written, are dropped (posix_fadvise DONTNEED skips pages still dirty or
+// under writeback), so the file's few cached pages are reused warm.
+// Used by the writer thread only, outside the drain lock: waiting for the
+// disk never holds up a request thread whose ring is full.
+class CacheKeeper {
+ public:
+  CacheKeeper(int fd, off_t window) : fd_(fd), window_(window) {
+    struct stat st;
+    on_ = window > 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  }
+  // After a drain.
+  void Wrote() {
+    if (!on_) return;
+    off_t end = ::lseek(fd_, 0, SEEK_CUR);
+    if (end < 0) {
+      on_ = false;
+      return;
+    }
+    if (end - synced_ < window_) {
+      if (end < synced_) synced_ = dropped_ = 0;  // truncated
+      return;
+    }
+#ifdef __linux__
+    // Two windows back, for pages that were still being written last time.
+    off_t from = std::max<off_t>(0, dropped_ - window_);
+    if (synced_ > from) ::posix_fadvise(fd_, from, synced_ - from, POSIX_FADV_DONTNEED);
+    dropped_ = synced_;
+    ::sync_file_range(fd_, synced_, end - synced_, SYNC_FILE_RANGE_WRITE);
+#endif
+    synced_ = end;
+  }
+
+ private:
+  int fd_;
+  off_t window_;
+  bool on_ = false;
+  off_t synced_ = 0;   // written out (or being written) up to here
+  off_t dropped_ = 0;  // dropped from the cache up to here
+};
 
 }  // namespace
 
@@ -208,6 +281,7 @@ struct Logger::Flusher {
   bool stop = false;
   std::mutex drain_mu;  // held by whoever writes rings out (the consumer side)
   std::thread thread;
+  std::unique_ptr<CacheKeeper> cache;  // the writer thread's
 
   // Writes out the given rings, in one writev where it can. Holds drain_mu.
   // Returns the bytes written.
@@ -246,6 +320,14 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->resize(at + 2 + 6 * s.size());
   Writer w{out->data() + at};
   w.Json(s);
+  out->resize(static_cast<size_t>(w.p - out->data()));
+}
+
+void Logger::Render(std::initializer_list<LogField> fields, std::string* out) const {
+  size_t at = out->size();
+  out->resize(at + LineBound("", fields));
+  Writer w{out->data() + at};
+  w.Fields(fields, format_ == LogFormat::kJson);
   out->resize(static_cast<size_t>(w.p - out->data()));
 }
 
@@ -290,12 +372,7 @@ void Logger::Write(LogLevel level, int64_t unix_ms, std::string_view event,
     w.Put(LevelName(level));
     w.Put("\",\"event\":");
     w.Json(event);
-    for (const LogField& f : fields) {
-      w.Put(",\"");
-      w.Put(f.key);  // an identifier: nothing to escape
-      w.Put("\":");
-      w.Value(f, true);
-    }
+    w.Fields(fields, true);
     w.Put("}\n");
   } else {
     w.Time(unix_ms);
@@ -303,12 +380,7 @@ void Logger::Write(LogLevel level, int64_t unix_ms, std::string_view event,
     w.Put(LevelName(level));
     w.Put(' ');
     w.Put(event);
-    for (const LogField& f : fields) {
-      w.Put(' ');
-      w.Put(f.key);
-      w.Put('=');
-      w.Value(f, false);
-    }
+    w.Fields(fields, false);
     w.Put('\n');
   }
   std::string_view line(begin, static_cast<size_t>(w.p - begin));
@@ -367,20 +439,23 @@ Logger::Buffer* Logger::ThreadBuffer() const {
   return mine;
 }
 
-void Logger::Configure(LogLevel level, LogFormat format, int fd, bool buffered) {
+void Logger::Configure(LogLevel level, LogFormat format, int fd, bool buffered, int64_t cache_window) {
   level_ = level;
   format_ = format;
   fd_ = fd;
   buffered_ = buffered;
   if (!buffered || flusher_ != nullptr) return;
   flusher_ = new Flusher();
+  flusher_->cache = std::make_unique<CacheKeeper>(fd, static_cast<off_t>(cache_window));
   flusher_->thread = std::thread([this] {
     // Every 10 ms while lines come, every 50 ms when none came.
     auto wait = std::chrono::milliseconds(50);
     std::unique_lock<std::mutex> lock(flusher_->mu);
     while (!flusher_->cv.wait_for(lock, wait, [this] { return flusher_->stop; })) {
       lock.unlock();
-      wait = std::chrono::milliseconds(flusher_->DrainAll(fd_) > 0 ? 10 : 50);
+      bool wrote = flusher_->DrainAll(fd_) > 0;
+      if (wrote) flusher_->cache->Wrote();
+      wait = std::chrono::milliseconds(wrote ? 10 : 50);
       lock.lock();
     }
   });

@@ -19,9 +19,10 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 enum class LogFormat { kJson, kText };
 
 // One field of an event: a string, an integer, a real number or a boolean.
-// The key is an identifier ([a-z_]), written as given.
+// The key is an identifier ([a-z_]), written as given. Or a run of fields
+// Logger::Render rendered beforehand (LogField::Rendered), written as it is.
 struct LogField {
-  enum class Kind { kString, kInt, kDouble, kBool };
+  enum class Kind { kString, kInt, kDouble, kBool, kRendered };
   LogField(std::string_view k, std::string_view v) : key(k), kind(Kind::kString), str(v) {}
   LogField(std::string_view k, const char* v) : key(k), kind(Kind::kString), str(v) {}
   LogField(std::string_view k, const std::string& v) : key(k), kind(Kind::kString), str(v) {}
@@ -30,6 +31,12 @@ struct LogField {
   LogField(std::string_view k, uint64_t v) : key(k), kind(Kind::kInt), num(static_cast<int64_t>(v)) {}
   LogField(std::string_view k, double v) : key(k), kind(Kind::kDouble), real(v) {}
   LogField(std::string_view k, bool v) : key(k), kind(Kind::kBool), flag(v) {}
+  // What Logger::Render wrote, for a logger of the same format.
+  static LogField Rendered(std::string_view fields) {
+    LogField f("", fields);
+    f.kind = Kind::kRendered;
+    return f;
+  }
 
   std::string_view key;
   Kind kind;
@@ -48,7 +55,12 @@ class Logger {
   // out every 10 to 50 ms; a thread whose ring is full writes it out itself.
   // Warn and error lines go out at once, after what their thread buffered.
   // Flush() writes everything. Unbuffered: one write(2) a line.
-  void Configure(LogLevel level, LogFormat format, int fd = 2, bool buffered = false);
+  // Buffered into a regular file, the lines written are sent to disk and
+  // their pages dropped from the page cache every `cache_window` bytes
+  // (0: never): a log is rarely read back, and new cache pages for it cost
+  // more than the lines' formatting (see log.cc).
+  void Configure(LogLevel level, LogFormat format, int fd = 2, bool buffered = false,
+                 int64_t cache_window = int64_t{8} << 20);
   bool Enabled(LogLevel level) const { return level >= level_ && level_ != LogLevel::kOff; }
   LogFormat format() const { return format_; }
 
@@ -60,6 +72,11 @@ class Logger {
   // the wall time is `at` plus an offset each thread re-reads once a second.
   void LogAt(std::chrono::steady_clock::time_point at, LogLevel level, std::string_view event,
              std::initializer_list<LogField> fields) const;
+
+  // Appends `fields` as this logger's lines write them (`,"key":value` or
+  // ` key=value`), for a LogField::Rendered: fields that repeat line after
+  // line (a route and its status) are formatted once.
+  void Render(std::initializer_list<LogField> fields, std::string* out) const;
 
   // Writes out every buffered line (before exit).
   void Flush() const;

@@ -1,9 +1,13 @@
 // The structured log: lines whole and never interleaved when many threads
 // log through their rings at once, warn lines out at once, rings that fill
-// up, lines longer than a ring, escaping, and LogAt's wall time.
+// up, lines longer than a ring, escaping, LogAt's wall time, and a log
+// file's pages dropped from the page cache once written.
 #include "telemetry/log.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -125,6 +129,86 @@ TEST(LoggerTest, LogAtStampsTheWallTimeOfTheSteadyReading) {
   };
   EXPECT_NEAR(static_cast<double>(parse(lines[1]) - parse(lines[0])), 25 * 3600.0, 2.0);
   EXPECT_EQ(lines[0].substr(23, 9), "Z info ol");
+}
+
+TEST(LoggerTest, RenderedFieldsWriteAsTheFieldsThemselves) {
+  for (LogFormat format : {LogFormat::kJson, LogFormat::kText}) {
+    LogFile file;
+    Logger log;
+    log.Configure(LogLevel::kInfo, format, file.fd());
+    auto at = std::chrono::steady_clock::now();
+    std::string rendered;
+    log.Render({{"route", "/v1/{name=projects/*}"}, {"status", 200}, {"note", "a \"b\""}}, &rendered);
+    log.LogAt(at, LogLevel::kInfo, "request", {{"id", "x1"}, LogField::Rendered(rendered), {"bytes", 5}});
+    log.LogAt(at, LogLevel::kInfo, "request",
+              {{"id", "x1"}, {"route", "/v1/{name=projects/*}"}, {"status", 200}, {"note", "a \"b\""}, {"bytes", 5}});
+    std::vector<std::string> lines = file.Lines();
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0], lines[1]);
+    EXPECT_NE(lines[0].find(format == LogFormat::kJson ? ",\"status\":200,\"note\":\"a \\\"b\\\"\",\"bytes\":5}"
+                                                       : " status=200 note=\"a \\\"b\\\"\" bytes=5"),
+              std::string::npos)
+        << lines[0];
+  }
+}
+
+// How many of the first `bytes` of the file at `path` are in the page cache.
+size_t ResidentPages(const std::string& path, size_t bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return SIZE_MAX;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in((bytes + page - 1) / page);
+  size_t n = SIZE_MAX;
+  if (::mincore(map, bytes, in.data()) == 0) {
+    n = 0;
+    for (unsigned char c : in) n += c & 1;
+  }
+  ::munmap(map, bytes);
+  return n;
+}
+
+TEST(LoggerTest, WrittenPagesOfALogFileLeaveThePageCache) {
+  // On a disk (the test's working directory), not tmpfs, whose pages cannot
+  // be dropped.
+  std::string path = "parley-log-cache-test-" + std::to_string(::getpid());
+  struct statfs fs;
+  ASSERT_EQ(::statfs(".", &fs), 0);
+  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) GTEST_SKIP() << "working directory on tmpfs";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  ASSERT_GE(fd, 0);
+  constexpr size_t kWindow = 64 * 1024;
+  constexpr int kBatch = 2000;  // ~250 KB of lines
+  size_t resident = SIZE_MAX;
+  int lines = 0;
+  {
+    Logger log;
+    log.Configure(LogLevel::kInfo, LogFormat::kJson, fd, /*buffered=*/true, kWindow);
+    // Lines keep coming (the writer thread drops what is written while it
+    // writes more) until the file's first window has left the cache.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (int i = 0; i < kBatch; ++i, ++lines) {
+        log.Log(LogLevel::kInfo, "request", {{"i", lines}, {"route", "/v1/projects/{project}/conversations"}, {"pad", std::string(40, 'x')}});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (lines < 4 * kBatch) continue;
+      resident = ResidentPages(path, kWindow);
+      if (resident == 0) break;
+    }
+    log.Flush();
+  }
+  ::close(fd);
+  EXPECT_EQ(resident, 0u) << "pages of the first window still cached after " << lines << " lines";
+  // Every line is still there, read back from the disk.
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line); ++n) {
+    ASSERT_NE(line.find("\"i\":" + std::to_string(n) + ","), std::string::npos) << line;
+  }
+  EXPECT_EQ(n, lines);
+  std::remove(path.c_str());
 }
 
 TEST(LoggerTest, AppendJsonStringEscapes) {

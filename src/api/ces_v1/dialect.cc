@@ -40,8 +40,9 @@ class CesDialect : public api::Dialect {
   }
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
-    return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+    return api::Caller{google_api::FindCredential(request), std::string(Tenant(params))};
   }
+  std::string_view TenantParam() const override { return "project"; }
 
   // Bulk deletion (conversations:batchDelete) needs an admin key, as
   // Insights' bulkDelete does.

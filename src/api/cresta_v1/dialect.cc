@@ -31,8 +31,9 @@ class CrestaDialect : public api::Dialect {
   }
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
-    return api::Caller{BearerToken(request), std::string(params.Get("customer"))};
+    return api::Caller{BearerToken(request), std::string(Tenant(params))};
   }
+  std::string_view TenantParam() const override { return "customer"; }
 
   // "Currently only cresta admins can redact a message."
   bool IsAdminRoute(http::Method method, std::string_view pattern) const override {

@@ -34,8 +34,9 @@ class DialogflowDialect : public api::Dialect {
   }
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
-    return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+    return api::Caller{google_api::FindCredential(request), std::string(Tenant(params))};
   }
+  std::string_view TenantParam() const override { return "project"; }
   // analyzeContent (with and without a location).
   BodyTypes BodyTypesOf(http::Method method, std::string_view pattern) const override {
     if (method == http::Method::kPost && absl::EndsWith(Sv(pattern), ":analyzeContent")) {

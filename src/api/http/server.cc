@@ -364,7 +364,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (observed_) {  // a request that never got its response (in-flight count)
       Response none;
       none.status = 0;
-      ReportDone(none);
+      ReportDone(none, Clock::now());
     }
     if (refused_) {
       core_->refusing.fetch_sub(1);
@@ -729,8 +729,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (core_->options.observer) core_->options.observer->OnStart();
   }
 
-  // The OnDone of the request begun last.
-  void ReportDone(const Response& response) {
+  // The OnDone of the request begun last, whose response is ready at `now`.
+  void ReportDone(const Response& response, Clock::time_point now) {
     observed_ = false;
     RequestObserver* observer = core_->options.observer;
     if (!observer) return;
@@ -741,7 +741,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     record.request_id = request_id_;
     record.status = response.status;
     record.response_bytes = response.body.size();
-    record.done = Clock::now();
+    record.done = now;
     record.seconds = std::chrono::duration<double>(record.done - started_).count();
     observer->OnDone(record);
   }
@@ -920,7 +920,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteResponse(Response response) {
     if (!observed_) BeginRequest(/*read=*/false);
     if (state_ == State::kClosed) {
-      ReportDone(response);
+      ReportDone(response, Clock::now());
       return;
     }
     res_ = std::move(response);
@@ -938,7 +938,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
-    ReportDone(res_);
+    // One clock reading for the request's latency and the write's deadline.
+    const Clock::time_point now = Clock::now();
+    ReportDone(res_, now);
     int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
     bool no_body = status < 200 || status == 204 || status == 304;
 
@@ -983,7 +985,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         net::buffer(head_),
         no_body || head_request_ ? net::const_buffer() : net::buffer(res_.body)};
     state_ = State::kWriting;
-    deadline_ = Clock::now() + Ms(core_->options.body_timeout_ms);
+    deadline_ = now + Ms(core_->options.body_timeout_ms);
     Write(buffers, [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
   }
 

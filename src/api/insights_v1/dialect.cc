@@ -32,8 +32,9 @@ class InsightsDialect : public api::Dialect {
   }
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
-    return api::Caller{google_api::FindCredential(request), std::string(params.Get("project"))};
+    return api::Caller{google_api::FindCredential(request), std::string(Tenant(params))};
   }
+  std::string_view TenantParam() const override { return "project"; }
 
   // Conversations (create, list, get, update), upload and statistics.
   BodyTypes BodyTypesOf(http::Method method, std::string_view pattern) const override {

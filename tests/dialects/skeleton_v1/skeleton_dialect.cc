@@ -113,12 +113,13 @@ class SkeletonDialect : public api::Dialect {
 
   api::Caller FindCaller(const http::Request& request, const http::PathParams& params) const override {
     api::Caller caller;
-    caller.tenant = std::string(params.Get("tenant"));
+    caller.tenant = std::string(Tenant(params));
     for (const auto& [name, value] : request.headers) {
       if (name == "x-skeleton-key") caller.credential = value;
     }
     return caller;
   }
+  std::string_view TenantParam() const override { return "tenant"; }
 };
 
 }  // namespace

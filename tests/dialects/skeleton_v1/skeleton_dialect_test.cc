@@ -16,6 +16,7 @@ TEST(SkeletonDialect, FindsTheCredentialAndTenant) {
   api::Caller caller = dialect->FindCaller(req, params);
   EXPECT_EQ(caller.credential, "k-123");
   EXPECT_EQ(caller.tenant, "acme");
+  EXPECT_EQ(dialect->Tenant(params), "acme");  // the request log's, no header read
   EXPECT_EQ(dialect->FindCaller(http::Request(), http::PathParams()).credential, "");
 }
 
