@@ -695,7 +695,16 @@ TEST_P(StoreConformanceTest, AppendedConversationsReadBackWholeThroughEveryPath)
     if (i % 17 == 0) next.add_agent_ids("a" + std::to_string(i));        // agents
     if (i % 11 == 0) next.mutable_messages(0)->set_text("edited " + std::to_string(i));
     if (i % 5 == 0) next.mutable_turns()->Add()->mutable_root_span()->set_name("s" + std::to_string(i));
-    ASSERT_TRUE(store().UpdateConversation(next, c.update_time_us()).ok()) << i;
+    // An append that also creates a resource (Dialogflow's answer records).
+    Resource records{"t1", "records", "r" + std::to_string(i), "global", 100 + i, 100 + i, "answers"};
+    ScrubUpdate with;
+    if (i % 7 == 0) with.create_resource = &records;
+    ASSERT_TRUE(store().UpdateConversation(next, c.update_time_us(), {}, with).ok()) << i;
+    if (i % 7 == 0) {
+      absl::StatusOr<Resource> got = store().GetResource("t1", "records", records.id);
+      ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+      EXPECT_EQ(got->body, "answers");
+    }
     c = next;
     if (i % 23 == 0) {  // the store sets latest_analysis_id in the body
       const std::string id = "an" + std::to_string(i);
