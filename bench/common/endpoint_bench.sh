@@ -2,7 +2,7 @@
 # bench/ces/run.sh): a fresh `parley serve`, wrk at 16 connections, /healthz
 # in the same run for the ratio, and the server's CPU time per call (on a
 # shared machine the calls/s follow the CPU share the server gets; the CPU
-# per call does not). Environment: BIN (default build/parley), PORT, PIN=1
+# and the bytes written per call do not). Environment: BIN (default build/parley), PORT, PIN=1
 # (server on CPU 0, wrk on CPU 1), EXTRA (more serve flags), RATE (the
 # open-loop phases' offered calls/s, 2000 by default; RATE=0 skips them),
 # OPENLOOP (default build/bench/common/parley_openloop).
@@ -58,13 +58,20 @@ bench_healthz() {
 bench_measure() {
   local name=$1 c0 c1 n h a
   shift
+  local w0 w1
   cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+  written() { awk '/^wchar/ {print $2}' /proc/$pid/io; }
   c0=$(cpu)
+  w0=$(written)
   bench_wrk "$@" | tee "$dir/measured.txt"
   c1=$(cpu)
+  w1=$(written)
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
     'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
+  # Bytes the server wrote (write/pwrite: WAL frames, checkpoints, logs) a
+  # call: what an append costs the disk, whatever the CPU share.
+  echo "server bytes written per $name call: $(( (w1 - w0) / n )) B"
   h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
   a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "$name/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"
