@@ -4,7 +4,10 @@
 # over 20 intents, FAQ retrieval over 100 documents when no intent matches,
 # the reply, and one durable write appending the turn (messages + spans) to
 # the session's conversation. GET /healthz in the same run for the ratio.
-# Usage: bash bench/ces/run.sh [seconds=10]   (PIN=1: server on CPU 0, wrk on CPU 1;
+# Closed loop (wrk, saturation) then open loop at RATE calls/s, as
+# bench/dialogflow/run.sh.
+# Usage: bash bench/ces/run.sh [seconds=10]   (PIN=1: server on CPU 0, load generators on
+# CPU 1; RATE=N: the open loop's calls/s, 2000 by default, 0 skips it;
 # SESSIONS=N: round-robin over N sessions, 256 by default — fewer, longer
 # conversations cost more per turn, since each turn rewrites its conversation)
 set -euo pipefail
@@ -18,5 +21,11 @@ bench_wrk 2 bench/ces/session.lua SESSIONS_FILE="$dir/sessions.txt" >/dev/null  
 bench_healthz "$SECS"
 echo "== runSession (local agent), 16 connections over ${SESSIONS:-256} sessions, ${SECS}s"
 bench_measure runSession "$SECS" bench/ces/session.lua SESSIONS_FILE="$dir/sessions.txt"
+echo "GET /healthz" > "$dir/healthz.req"
+bench_open healthz "$SECS" "$dir/healthz.req"
+bench_requests "$dir/sessions.txt" bench/ces/texts.txt '/v1/%s:runSession' \
+  '{"config": {}, "inputs": [{"text": "%s"}]}' > "$dir/session.req"
+bench_open runSession "$SECS" "$dir/session.req"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "turns per session at the end: $(curl -s "$base/v1/$(head -1 "$dir/sessions.txt" | sed 's|/sessions/|/conversations/|')?fields=turnCount")"
 bench_rss

@@ -1,17 +1,11 @@
 -- wrk script: POST sessions/{s}:runSession, round-robin over the sessions in
--- $SESSIONS_FILE (one name a line): texts that match an intent, that only
+-- $SESSIONS_FILE (one name a line), with bench/ces/texts.txt: texts that match an intent, that only
 -- the FAQ answers, and that neither knows (the fallback), so every step of
 -- the local agent runs. Diagnostic info is returned (the default).
 local names = {}
 for line in io.lines(os.getenv("SESSIONS_FILE")) do names[#names + 1] = line end
-local texts = {
-  "I want to activate my account address please",
-  "how do I reset my password and login code",
-  "fix my billing booking it is wrong",
-  "zebras quantum violin",
-  "how do I change my router signal speed",
-  "track my cable card charge",
-}
+local texts = {}
+for line in io.lines("bench/ces/texts.txt") do texts[#texts + 1] = line end
 local counter = 0
 request = function()
   counter = counter + 1

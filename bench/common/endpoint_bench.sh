@@ -2,8 +2,10 @@
 # bench/ces/run.sh): a fresh `parley serve`, wrk at 16 connections, /healthz
 # in the same run for the ratio, and the server's CPU time per call (on a
 # shared machine the calls/s follow the CPU share the server gets; the CPU
-# per call does not). Environment: BIN (default build/parley), PORT, PIN=1
-# (server on CPU 0, wrk on CPU 1), EXTRA (more serve flags).
+# and the bytes written per call do not). Environment: BIN (default build/parley), PORT, PIN=1
+# (server on CPU 0, wrk on CPU 1), EXTRA (more serve flags), RATE (the
+# open-loop phases' offered calls/s, 2000 by default; RATE=0 skips them),
+# OPENLOOP (default build/bench/common/parley_openloop).
 #
 #   bench_start TAG                     the server; sets $dir, $pid, $base
 #   bench_wrk SECS LUA [ENV=VALUE ...]  one wrk phase; prints its RESULT line
@@ -11,6 +13,16 @@
 #   bench_measure NAME SECS LUA [ENV=VALUE ...]
 #                                       the measured phase, then CPU per call
 #                                       and the ratio to /healthz
+#   bench_open NAME SECS REQUESTS_FILE  an open-loop phase at $RATE calls/s over
+#                                       16 connections (bench/common/openloop.cc:
+#                                       latency from each request's due time, no
+#                                       coordinated omission); prints its OPEN line
+#   bench_requests NAMES TEXTS PATH_FMT BODY_FMT
+#                                       prints the open loop's requests: line i
+#                                       is POST PATH_FMT % names[i mod N] with
+#                                       BODY_FMT % texts[i mod T] (texts must not
+#                                       need JSON escaping), as the wrk scripts
+#                                       pick them
 #   bench_rss                           the server's resident memory
 
 bench_start() {
@@ -24,9 +36,11 @@ bench_start() {
   for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
   echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
   WRK=(wrk -t2)
+  OPEN=("${OPENLOOP:-build/bench/common/parley_openloop}")
   if [ "${PIN:-0}" = 1 ]; then
     taskset -a -p -c 0 $pid >/dev/null
     WRK=(taskset -c 1 wrk -t1)
+    OPEN=(taskset -c 1 "${OPEN[@]}")
   fi
 }
 
@@ -44,16 +58,36 @@ bench_healthz() {
 bench_measure() {
   local name=$1 c0 c1 n h a
   shift
+  local w0 w1
   cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+  written() { awk '/^wchar/ {print $2}' /proc/$pid/io; }
   c0=$(cpu)
+  w0=$(written)
   bench_wrk "$@" | tee "$dir/measured.txt"
   c1=$(cpu)
+  w1=$(written)
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
     'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
+  # Bytes the server wrote (write/pwrite: WAL frames, checkpoints, logs) a
+  # call: what an append costs the disk, whatever the CPU share.
+  echo "server bytes written per $name call: $(( (w1 - w0) / n )) B"
   h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
   a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "$name/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"
+}
+
+bench_open() {
+  local name=$1 secs=$2 file=$3
+  [ "${RATE:-2000}" = 0 ] && return 0
+  echo "== $name, open loop at ${RATE:-2000}/s offered, 16 connections, ${secs}s (latency from the due time)"
+  "${OPEN[@]}" --port "$PORT" --rate "${RATE:-2000}" --seconds "$secs" --connections 16 \
+    --requests "$file"
+}
+
+bench_requests() {
+  awk -v path="$3" -v body="$4" 'NR == FNR { names[n++] = $0; next } { texts[t++] = $0 }
+    END { for (i = 0; i < n * t; i++) printf "POST " path " " body "\n", names[i % n], texts[i % t] }' "$1" "$2"
 }
 
 bench_rss() { echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"; }

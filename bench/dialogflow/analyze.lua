@@ -1,16 +1,10 @@
 -- wrk script: POST participants/{p}:analyzeContent, round-robin over the
 -- participants in $PARTICIPANTS_FILE (one name a line), with end-user texts
--- that share terms with the benchmark's knowledge bases.
+-- (bench/dialogflow/texts.txt) that share terms with the benchmark's knowledge bases.
 local names = {}
 for line in io.lines(os.getenv("PARTICIPANTS_FILE")) do names[#names + 1] = line end
-local texts = {
-  "Hi, I was charged a late fee on my billing statement and I am really annoyed.",
-  "How do I reset my password? The login page shows an error.",
-  "My parcel tracking number does not work and the delivery is late.",
-  "I want a refund for the damaged router, it has no signal.",
-  "Can you change the payment card on my subscription plan?",
-  "The internet speed is terrible since the outage, please fix my modem.",
-}
+local texts = {}
+for line in io.lines("bench/dialogflow/texts.txt") do texts[#texts + 1] = line end
 local counter = 0
 request = function()
   counter = counter + 1

@@ -5,7 +5,14 @@
 # 15 rows, 500 articles of 5 paragraphs), GET /healthz in the same run for the
 # ratio. Each call stores one message (a durable write) and searches both
 # knowledge bases with the conversation's last 20 messages.
-# Usage: bash bench/dialogflow/run.sh [seconds=10]   (PIN=1: server on CPU 0, wrk on CPU 1)
+# Two measurements: wrk's closed loop at saturation (16 connections, each
+# sending its next call when the last returns), then an open loop at a fixed
+# RATE (2000 calls/s by default) over 16 connections, latency from each
+# call's due time (bench/common/openloop.cc); /healthz is measured both ways
+# in the same run. The open loop runs second, on conversations the closed
+# loop has already made long (~120 messages each).
+# Usage: bash bench/dialogflow/run.sh [seconds=10]   (PIN=1: server on CPU 0, load generators
+# on CPU 1; RATE=N: the open loop's calls/s, 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
@@ -18,4 +25,10 @@ bench_wrk 2 bench/dialogflow/analyze.lua PARTICIPANTS_FILE="$dir/participants.tx
 bench_healthz "$SECS"
 echo "== analyzeContent (sentiment + articles + FAQ), 16 connections over 256 conversations, ${SECS}s"
 bench_measure analyzeContent "$SECS" bench/dialogflow/analyze.lua PARTICIPANTS_FILE="$dir/participants.txt"
+echo "GET /healthz" > "$dir/healthz.req"
+bench_open healthz "$SECS" "$dir/healthz.req"
+bench_requests "$dir/participants.txt" bench/dialogflow/texts.txt '/v2/%s:analyzeContent' \
+  '{"textInput": {"text": "%s", "languageCode": "en-US"}}' > "$dir/analyze.req"
+bench_open analyzeContent "$SECS" "$dir/analyze.req"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_rss

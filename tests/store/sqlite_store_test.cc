@@ -13,9 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <thread>
 #include <vector>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/query_sql.h"
@@ -167,6 +169,36 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
   EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
 }
 
+// An append is stored as a delta after the body (ADR 0032): the body row is
+// not rewritten until the deltas reach kMaxTails or the body's size, or an
+// update changes what an append cannot express (here: a label).
+TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  core::Conversation c = Conv("t", "c");
+  for (int i = 0; i < 40; ++i) c.add_messages()->set_text(std::string(200, 'a'));
+  ASSERT_TRUE((*store)->CreateConversation(c).ok());
+  const std::string body_size = RawQuery("SELECT length(body) FROM conversation_bodies");
+  auto append = [&](const std::function<void(core::Conversation&)>& also = nullptr) {
+    core::Conversation next = c;
+    next.set_update_time_us(c.update_time_us() + 1);
+    next.add_messages()->set_text("one more");
+    if (also) also(next);
+    ASSERT_TRUE((*store)->UpdateConversation(next, c.update_time_us()).ok());
+    c = next;
+  };
+  for (int i = 0; i < 5; ++i) append();
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "5");
+  EXPECT_EQ(RawQuery("SELECT length(body) FROM conversation_bodies"), body_size);
+  append([](core::Conversation& n) { (*n.mutable_labels())["k"] = "v"; });
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
+  for (int i = 0; i < 40; ++i) append();  // kMaxTails (32), then whole, then deltas again
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), std::to_string(40 - 33));
+  absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", "c", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, c));
+}
+
 // Schema v4 keyed conversations by (tenant, scope, id): a database written
 // by v3 (keyed by (tenant, id), the location beside it) migrates in place and
 // its rows read back under scope = their location.
@@ -204,6 +236,7 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
                            "ALTER TABLE conversations RENAME COLUMN scope TO location;"
                            "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
                            "DROP TABLE audit_log;"
+                           "DROP TABLE conversation_tails;"
                            "DROP INDEX conversations_idle;"
                            "DROP INDEX operations_by_job;"
                            "ALTER TABLE operations DROP COLUMN job;"

@@ -668,6 +668,85 @@ TEST_P(StoreConformanceTest, PutAnalysisTracksTheNewest) {
   EXPECT_CODE(store().DeleteConversation("t1", "global", "c", false), kFailedPrecondition);
 }
 
+// A conversation that grows a message at a time (Dialogflow analyzeContent,
+// CES runSession) reads back whole through every path — get from the
+// database and through the cache, list, filters on its columns and labels,
+// after reopening — whatever mix of appends, changed fields, cleared fields,
+// label and agent changes and new latest analyses led there (a backend may
+// store appends as deltas after the body, ADR 0032).
+TEST_P(StoreConformanceTest, AppendedConversationsReadBackWholeThroughEveryPath) {
+  core::Conversation c = Conv("t1", "grow", 100);
+  (*c.mutable_labels())["env"] = "prod";
+  c.add_agent_ids("a1");
+  c.set_duration_us(5);
+  ASSERT_TRUE(store().CreateConversation(c).ok());
+  for (int i = 1; i <= 90; ++i) {
+    core::Conversation next = c;
+    next.set_update_time_us(100 + i);
+    core::Message* m = next.add_messages();
+    m->set_id("m" + std::to_string(i));
+    m->set_participant_id("p1");
+    m->set_text(std::string("turn\0", 5) + std::string(static_cast<size_t>(i * 7), 'x'));
+    m->set_time_us(1000 + i);
+    next.add_events()->set_id("e" + std::to_string(i));
+    next.set_duration_us(5 + i);                       // a changed scalar
+    if (i % 9 == 0) next.clear_duration_us();          // a cleared field
+    if (i % 13 == 0) (*next.mutable_labels())["n"] = std::to_string(i);  // labels
+    if (i % 17 == 0) next.add_agent_ids("a" + std::to_string(i));        // agents
+    if (i % 11 == 0) next.mutable_messages(0)->set_text("edited " + std::to_string(i));
+    if (i % 5 == 0) next.mutable_turns()->Add()->mutable_root_span()->set_name("s" + std::to_string(i));
+    // An append that also creates a resource (Dialogflow's answer records).
+    Resource records{"t1", "records", "r" + std::to_string(i), "global", 100 + i, 100 + i, "answers"};
+    ScrubUpdate with;
+    if (i % 7 == 0) with.create_resource = &records;
+    ASSERT_TRUE(store().UpdateConversation(next, c.update_time_us(), {}, with).ok()) << i;
+    if (i % 7 == 0) {
+      absl::StatusOr<Resource> got = store().GetResource("t1", "records", records.id);
+      ASSERT_TRUE(got.ok()) << i << ": " << got.status();
+      EXPECT_EQ(got->body, "answers");
+    }
+    c = next;
+    if (i % 23 == 0) {  // the store sets latest_analysis_id in the body
+      const std::string id = "an" + std::to_string(i);
+      ASSERT_TRUE(store().PutAnalysis(MakeAnalysis("t1", "grow", id, i)).ok());
+      c.set_latest_analysis_id(id);
+    }
+    absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "grow", 0);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(Same(*got, c)) << i << ": " << got->ShortDebugString();
+    got = store().GetConversation("t1", "global", "grow", 1);  // through the cache
+    ASSERT_TRUE(got.ok() && Same(*got, c)) << i;
+    if (i % 10 == 0) {
+      absl::StatusOr<ConversationPage> page = store().ListConversations(Query("t1"));
+      ASSERT_TRUE(page.ok() && page->conversations.size() == 1) << i;
+      ASSERT_TRUE(Same(page->conversations[0], c)) << i;
+      ConversationQuery q = Query("t1");
+      q.condition = And({Label("env", CompareOp::kEq, "prod"),
+                         CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1")});
+      page = store().ListConversations(q);  // the agent-driven plan
+      ASSERT_TRUE(page.ok() && page->conversations.size() == 1) << i;
+      ASSERT_TRUE(Same(page->conversations[0], c)) << i;
+    }
+  }
+  EXPECT_EQ(ListAll(store(), [] {
+              ConversationQuery q = Query("t1");
+              q.condition = CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a85");
+              return q;
+            }())->ids,
+            std::vector<std::string>{"grow"});
+  Reopen();
+  absl::StatusOr<core::Conversation> got = store().GetConversation("t1", "global", "grow", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(Same(*got, c)) << got->ShortDebugString();
+  // A stale expected update time is still refused, and changes nothing.
+  core::Conversation stale = c;
+  stale.add_messages()->set_id("late");
+  EXPECT_CODE(store().UpdateConversation(stale, 100), kAborted);
+  EXPECT_TRUE(Same(*store().GetConversation("t1", "global", "grow", 0), c));
+  ASSERT_TRUE(store().DeleteConversation("t1", "global", "grow", true).ok());
+  EXPECT_CODE(store().GetConversation("t1", "global", "grow", 0).status(), kNotFound);
+}
+
 // ---- listing: order and pagination ---------------------------------------------------
 
 TEST_P(StoreConformanceTest, KeysetPagesReturnEveryRowOnceInOrder) {

@@ -1,5 +1,6 @@
 // Analyses of a conversation, and the conversation's latest analysis.
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_join.h"
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store_checks.h"
 
@@ -21,19 +22,20 @@ absl::Status SetLatestAnalysis(Connection& conn, int64_t pk, absl::string_view c
   }
   std::string new_body;
   {
-    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
-    s.Bind(1, pk);
-    ASSIGN_OR_RETURN(bool row, s.Next());
-    if (!row) return absl::InternalError("conversation body missing");
-    ASSIGN_OR_RETURN(core::Conversation conv, ParseBody(s.Blob(0), conversation_id));
+    StoredBody stored;
+    RETURN_IF_ERROR(ReadStoredBody(conn, pk, &stored));
+    ASSIGN_OR_RETURN(core::Conversation conv, ParseBody(absl::StrJoin(stored.parts, ""), conversation_id));
     conv.set_latest_analysis_id(std::string(analysis_id));
     if (!conv.SerializeToString(&new_body)) {
       return absl::InternalError("cannot serialize conversation");
     }
   }
-  ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
-  s.Bind(1, pk).BindBlobStatic(2, new_body);
-  return s.Exec();
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("UPDATE conversation_bodies SET body = ?2 WHERE conv = ?1"));
+    s.Bind(1, pk).BindBlobStatic(2, new_body);
+    RETURN_IF_ERROR(s.Exec());
+  }
+  return DeleteTails(conn, pk);
 }
 
 }  // namespace

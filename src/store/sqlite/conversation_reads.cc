@@ -1,5 +1,6 @@
 // Reading conversations: one conversation (its stored view through the view
 // cache, or its body), lists, and the plan of a list statement.
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -62,10 +63,11 @@ absl::Status SqliteStore::ReadConversation(std::string_view tenant_sv, std::stri
   const uint64_t generation = view_cache_.generation();  // before the read transaction
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, AcquireReader());
   ReadLease lease(this, std::move(reader));
-  ASSIGN_OR_RETURN(Stmt s,
-                   lease.conn().Statement("SELECT c.expire_time, b.body FROM conversations c"
-                                          " CROSS JOIN conversation_bodies b ON b.conv = c.pk"
-                                          " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3"));
+  static const std::string kSelect = absl::StrCat(
+      "SELECT c.expire_time, ", sqlite::kBodyWithTails,
+      " FROM conversations c CROSS JOIN conversation_bodies b ON b.conv = c.pk"
+      " WHERE c.tenant = ?1 AND c.scope = ?2 AND c.id = ?3");
+  ASSIGN_OR_RETURN(Stmt s, lease.conn().Statement(kSelect));
   s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
   ASSIGN_OR_RETURN(bool row, s.Next());
   const int64_t expire_time = row ? s.Int(0) : 0;

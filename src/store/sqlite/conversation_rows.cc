@@ -78,6 +78,40 @@ absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_
   return ConversationKey{s.Int(0), s.Int(1), std::string(s.Text(2))};
 }
 
+absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out) {
+  out->parts.clear();
+  out->last_seq = 0;
+  {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT body FROM conversation_bodies WHERE conv = ?1"));
+    s.Bind(1, pk);
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::InternalError("conversation body missing");
+    out->parts.emplace_back(s.Blob(0));
+  }
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT seq, delta FROM conversation_tails WHERE conv = ?1"
+                                          " ORDER BY seq"));
+  s.Bind(1, pk);
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return absl::OkStatus();
+    out->parts.emplace_back(s.Blob(1));
+    out->last_seq = s.Int(0);
+  }
+}
+
+absl::Status DeleteTails(Connection& conn, int64_t pk) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_tails WHERE conv = ?1"));
+  s.Bind(1, pk);
+  return s.Exec();
+}
+
+absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_tails (conv, seq, delta)"
+                                          " VALUES (?1, ?2, ?3)"));
+  s.Bind(1, pk).Bind(2, seq).BindBlobStatic(3, delta);
+  return s.Exec();
+}
+
 absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out) {
   if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::InternalError(absl::StrCat("stored conversation ", id, " is corrupt"));

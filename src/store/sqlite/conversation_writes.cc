@@ -1,6 +1,9 @@
 // Writing conversations: create, update, delete and the expiry sweep.
+#include <algorithm>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
+#include "store/body_delta.h"
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store_checks.h"
 
@@ -145,13 +148,40 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       sqlite::BindConversationColumns(s, *row);
       RETURN_IF_ERROR(s.Exec());
     }
-    for (const char* sql : {"DELETE FROM conversation_agents WHERE conv = ?1",
-                            "DELETE FROM conversation_labels WHERE conv = ?1"}) {
-      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
-      s.Bind(1, key.pk);
-      RETURN_IF_ERROR(s.Exec());
+    // An append (new messages, events, a turn; later times) is stored as a
+    // delta after the body instead of rewriting it (ADR 0032), unless the
+    // update scrubs, or changes agents or labels, or the deltas have grown
+    // to the body's size (or kMaxTails): then the body is written whole.
+    bool appended = false;
+    if (!scrub.scrub_files && !scrub.rewrite_analysis) {
+      sqlite::StoredBody stored;
+      RETURN_IF_ERROR(sqlite::ReadStoredBody(conn, key.pk, &stored));
+      std::vector<absl::string_view> parts(stored.parts.begin(), stored.parts.end());
+      size_t tail_bytes = 0;
+      for (size_t i = 1; i < parts.size(); ++i) tail_bytes += parts[i].size();
+      std::string delta;
+      std::vector<int> changed;
+      appended = static_cast<int>(parts.size()) - 1 < sqlite::kMaxTails &&
+                 AppendDelta(core::Conversation::descriptor(), parts, row_body, &delta, &changed) &&
+                 tail_bytes + delta.size() <= parts[0].size() &&
+                 std::none_of(changed.begin(), changed.end(), [](int f) {
+                   return f == core::Conversation::kAgentIdsFieldNumber ||
+                          f == core::Conversation::kLabelsFieldNumber;
+                 });
+      if (appended && !delta.empty()) {
+        RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, stored.last_seq + 1, delta));
+      }
     }
-    RETURN_IF_ERROR(sqlite::InsertChildren(conn, key.pk, *row, row_body));
+    if (!appended) {
+      for (const char* sql : {"DELETE FROM conversation_agents WHERE conv = ?1",
+                              "DELETE FROM conversation_labels WHERE conv = ?1"}) {
+        ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
+        s.Bind(1, key.pk);
+        RETURN_IF_ERROR(s.Exec());
+      }
+      RETURN_IF_ERROR(sqlite::InsertChildren(conn, key.pk, *row, row_body));
+      RETURN_IF_ERROR(sqlite::DeleteTails(conn, key.pk));
+    }
     if (scrub.rewrite_analysis) {
       RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
     }

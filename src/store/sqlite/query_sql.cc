@@ -1,6 +1,7 @@
 #include "store/sqlite/query_sql.h"
 
 #include "absl/strings/str_cat.h"
+#include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store::sqlite {
 namespace {
@@ -306,7 +307,7 @@ absl::StatusOr<SqlQuery> CompileListQuery(const core::ConversationQuery& query) 
     ctx.order_prefix = "a.";
     ctx.skip = driver;
     q.sql = absl::StrCat(
-        "SELECT a.create_time, a.id, b.body FROM conversation_agents a"
+        "SELECT a.create_time, a.id, ", kBodyWithTails, " FROM conversation_agents a"
         " CROSS JOIN conversations c ON c.pk = a.conv"
         " CROSS JOIN conversation_bodies b ON b.conv = c.pk"
         " WHERE a.tenant = ? AND a.agent_id = ?");
@@ -314,7 +315,7 @@ absl::StatusOr<SqlQuery> CompileListQuery(const core::ConversationQuery& query) 
     q.params.emplace_back(driver->string_value);
   } else {
     q.sql = absl::StrCat("SELECT c.", *col,
-                         ", c.id, b.body FROM conversations c"
+                         ", c.id, ", kBodyWithTails, " FROM conversations c"
                          " CROSS JOIN conversation_bodies b ON b.conv = c.pk"
                          " WHERE c.tenant = ?");
     q.params.emplace_back(query.tenant);

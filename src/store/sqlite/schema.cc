@@ -1,6 +1,6 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 6 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 7 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
@@ -8,7 +8,8 @@
 // (ADR 0010): the `location` column became `scope` (a row's scope is the
 // location it was stored with) and the unique key took it; v5 added
 // audit_log (ADR 0013); v6 added the idle index of conversations and the
-// `job` column of operations (filled in from the stored bodies).
+// `job` column of operations (filled in from the stored bodies); v7 added
+// conversation_tails (ADR 0032).
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -29,6 +30,12 @@
 //                        filtered list walks stay small (~30 per page instead
 //                        of ~2 with a 2 KB body inline); only returned rows
 //                        touch a body.
+//   conversation_tails   (conv, seq) -> delta BLOB: bytes appended to the
+//                        body since it was last written whole (appends of
+//                        messages, ADR 0032; store/body_delta.h); the
+//                        conversation is the body followed by its deltas in
+//                        seq order (kBodyWithTails). A whole write of the
+//                        body deletes them.
 //   conversation_labels  (conv, key) -> value; filters use EXISTS.
 //                        Everything beside a conversation (body, labels,
 //                        agents, views, analyses) hangs off its pk, so it
@@ -209,6 +216,16 @@ ALTER TABLE operations ADD COLUMN job INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX operations_by_job ON operations (tenant, job, create_time, id);
 )sql";
 
+// Version 7: deltas appended to a conversation's body (ADR 0032).
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE conversation_tails (
+  conv INTEGER NOT NULL REFERENCES conversations (pk) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  delta BLOB NOT NULL,
+  PRIMARY KEY (conv, seq)
+) WITHOUT ROWID;
+)sql";
+
 absl::Status FillOperationJobs(Connection& conn) {
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> jobs;
   {
@@ -243,6 +260,7 @@ constexpr Migration kMigrations[] = {
     {4, kSchemaV4},
     {5, kSchemaV5},
     {6, kSchemaV6, FillOperationJobs},
+    {7, kSchemaV7},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

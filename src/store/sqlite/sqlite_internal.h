@@ -54,6 +54,32 @@ void BindConversationColumns(Stmt& s, const core::Conversation& c);
 absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversation& c,
                             absl::string_view body);
 
+// The stored conversation of the row aliased `b` (conversation_bodies) in a
+// query: its body followed by its deltas (conversation_tails, ADR 0032) in
+// seq order — group_concat walks them in the (conv, seq) primary key's
+// order — as one value to parse. `||` and group_concat copy blobs byte for
+// byte (typed TEXT; read with Stmt::Blob).
+inline constexpr absl::string_view kBodyWithTails =
+    "(b.body || ifnull((SELECT group_concat(t.delta, '') FROM conversation_tails t"
+    " WHERE t.conv = b.conv), x''))";
+
+// The body of conversation `pk` as stored: the body (parts[0]) and its
+// deltas in seq order, and the last delta's seq (0 if none).
+struct StoredBody {
+  std::vector<std::string> parts;
+  int64_t last_seq = 0;
+};
+absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out);
+
+// At most this many deltas follow a body: the next update writes it whole.
+inline constexpr int kMaxTails = 32;
+
+// Deletes the deltas of conversation `pk` (its body was written whole).
+absl::Status DeleteTails(Connection& conn, int64_t pk);
+
+// Appends `delta` to the body of conversation `pk` as delta `seq`.
+absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta);
+
 struct ConversationKey {
   int64_t pk = 0;
   int64_t update_time = 0;
