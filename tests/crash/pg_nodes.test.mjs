@@ -40,6 +40,18 @@ test('a node killed mid-work has its operations taken over after the lease, with
     // Written on A, read on B at once.
     const seen = await request(agentB, b.port, 'GET', `${BASE}/${ids[0]}`);
     assert.equal(seen.status, 200, seen.body);
+    // Also once B has it in its view cache: every update on A is read on B
+    // at once (ADR 0032), and so is the deletion.
+    for (let round = 0; round < 20; round++) {
+      const warm = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+      assert.equal(warm.status, 200, warm.body);
+      const patched = await request(agentA, a.port, 'PATCH', `${BASE}/${ids[1]}?updateMask=labels`,
+        JSON.stringify({ labels: { round: String(round) } }));
+      assert.equal(patched.status, 200, patched.body);
+      const read = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+      assert.equal(read.status, 200, read.body);
+      assert.deepEqual(JSON.parse(read.body).labels, { round: String(round) }, `round ${round}: B served a stale conversation`);
+    }
 
     // A accepts (and claims) every analysis, then dies with most of them
     // still queued or running.
