@@ -13,8 +13,9 @@
 // The fields the list filters use vary with the conversation's number i:
 // agent `agent-<i % 200>`, medium CHAT for two of three (else PHONE_CALL),
 // labels queue `(i / 7) % 8` of 8 values and site `(i / 3) % 5` of 5, 2 + i % 12
-// transcript segments (turn count). They are not independent: agent k has
-// conversations in site lisbon only if k % 5 < 3 (a third of its own).
+// transcript segments (turn count). They are not independent: agent k has no
+// conversation in queue billing if k % 8 == 7, and medium and turn count both
+// follow i % 3 (read_bench.sh picks its combined filter accordingly).
 //
 //   load_conversations --store sqlite:DIR|postgresql://... --count N
 //                      [--project bench] [--location us] [--in-flight 256]

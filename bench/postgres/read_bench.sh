@@ -6,7 +6,8 @@
 #      of the real HTTP API (pages of 100, newest first);
 #   2. GET view=FULL of random conversations (32 connections) beside GET
 #      /healthz, on SQLite, on PostgreSQL with the view cache (kept
-#      consistent across nodes, ADR 0032) and with --view-cache-mb 0.
+#      consistent across nodes, ADR 0032) and with --view-cache-mb 0, with
+#      the default 2 network threads and with 16 (pg-t16, pg0-t16).
 # Loads N Insights conversations into each store first
 # (bench/postgres/load_conversations: the dialect's mapping and the service,
 # as the API writes them) unless KEEP=DIR already holds them.
@@ -76,8 +77,9 @@ kinds = {
   'time': [f'create_time>="{ts(lo + span * k // 20)}" AND create_time<"{ts(lo + span * (k + 2) // 20)}"' for k in range(18)],
   'label': [f'labels.queue="{q}"' for q in ['billing', 'sales', 'support', 'returns', 'shipping', 'fraud', 'retention', 'general']],
   'turns': ['turn_count>=10', 'turn_count<4'],
-  # The agents with Lisbon conversations (load_conversations: k % 5 < 3).
-  'combined': [f'agent_id="agent-{k}" AND medium="CHAT" AND labels.site="lisbon" AND turn_count>=4' for k in range(200) if k % 5 < 3],
+  # Every agent but those with k % 8 == 7 has billing conversations
+  # (load_conversations); of an agent's, about 1 in 10 match.
+  'combined': [f'agent_id="agent-{k}" AND medium="CHAT" AND labels.queue="billing" AND turn_count>=4' for k in range(200) if k % 8 != 7],
 }
 for kind, filters in kinds.items():
   with open(f'{d}/paths.{kind}', 'w') as f:
@@ -126,10 +128,22 @@ stop $pid
 start pg-nocache 18483 --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
 get_phase 18483 pg-nocache "$dir/ids.pg"
 stop $pid
+# Network threads wait for the database on a miss (and for the listen
+# connection's round trip on a hit): with the default 2, two GETs are in
+# flight; PostgreSQL nodes want more.
+start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
+get_phase 18484 pg-t16 "$dir/ids.pg"
+stop $pid
+start pg0-t16 18485 --data-dir "$dir/node-pg0" --store "$url" --threads 16 --view-cache-mb 0
+get_phase 18485 pg0-t16 "$dir/ids.pg"
+stop $pid
 # The same again, so that the ratios are read beside each other.
 start sqlite 18481 --data-dir "$dir/sqlite"
 get_phase 18481 sqlite "$dir/ids.sqlite"
 stop $pid
 start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
 get_phase 18482 postgres "$dir/ids.pg"
+stop $pid
+start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
+get_phase 18484 pg-t16 "$dir/ids.pg"
 stop $pid
