@@ -15,6 +15,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url,
                                                          const StoreOptions& options) {
   PostgresStoreOptions pg_options;
   pg_options.list_query_max_steps = options.list_query_max_steps;
+  pg_options.view_cache_bytes = options.view_cache_bytes;
   auto store = PostgresStore::Open(url, pg_options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<Store>(std::move(*store));

@@ -40,6 +40,28 @@ test('a node killed mid-work has its operations taken over after the lease, with
     // Written on A, read on B at once.
     const seen = await request(agentB, b.port, 'GET', `${BASE}/${ids[0]}`);
     assert.equal(seen.status, 200, seen.body);
+    // Also once B has it in its view cache: every update on A is read on B
+    // at once (ADR 0032), and so is the deletion.
+    for (let round = 0; round < 20; round++) {
+      const warm = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+      assert.equal(warm.status, 200, warm.body);
+      const patched = await request(agentA, a.port, 'PATCH', `${BASE}/${ids[1]}?updateMask=labels`,
+        JSON.stringify({ labels: { round: String(round) } }));
+      assert.equal(patched.status, 200, patched.body);
+      const read = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+      assert.equal(read.status, 200, read.body);
+      assert.deepEqual(JSON.parse(read.body).labels, { round: String(round) }, `round ${round}: B served a stale conversation`);
+    }
+    // Cut every listen connection, then update on A at once: that update's
+    // notification reaches no node, and B must still not serve its copy.
+    assert.equal((await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`)).status, 200);
+    const cut = adminSql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '${schemaOf(dirA)}' AND query LIKE '%parley_views%'`);
+    assert.ok(Number(cut) >= 2, `terminated ${cut} listen connections, expected one per node`);
+    const patched = await request(agentA, a.port, 'PATCH', `${BASE}/${ids[1]}?updateMask=labels`, JSON.stringify({ labels: { round: 'cut' } }));
+    assert.equal(patched.status, 200, patched.body);
+    const afterCut = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+    assert.equal(afterCut.status, 200, afterCut.body);
+    assert.deepEqual(JSON.parse(afterCut.body).labels, { round: 'cut' }, 'B served a stale conversation after its listen connection was cut');
 
     // A accepts (and claims) every analysis, then dies with most of them
     // still queued or running.

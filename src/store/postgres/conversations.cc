@@ -139,6 +139,9 @@ absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std
                                        " WHERE tenant = $1 AND scope = $2 AND id = $3 FOR UPDATE",
                                        Key(tenant, scope, id)));
   if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("conversation ", Sv(id), " not found"));
+  // Every caller changes the conversation or its views: when this commits,
+  // every node drops its cached views of it (view_listener.h).
+  RETURN_IF_ERROR(NotifyChanged(conn, tenant, scope, id));
   return Locked{r.Int(0, 0), std::string(r.Bytes(0, 1))};
 }
 
@@ -191,10 +194,22 @@ void PostgresStore::CreateConversationAsync(const core::Conversation& conversati
   });
 }
 
+bool PostgresStore::CachedRead(std::string_view tenant, std::string_view scope, std::string_view id,
+                               std::string_view view, int64_t now_us, std::string* body) {
+  // A hit counts only after a round trip on the listen connection that began
+  // after it: every write acknowledged before this read began has then
+  // dropped its entries (ADR 0032).
+  return listener_ != nullptr && view_cache_.Lookup(tenant, scope, id, view, now_us, body) &&
+         listener_->Sync() && view_cache_.Lookup(tenant, scope, id, view, now_us, body);
+}
+
 absl::Status PostgresStore::ReadConversationView(std::string_view tenant, std::string_view scope,
                                                  std::string_view id, int64_t now_us,
                                                  std::string_view view, std::string* body) {
-  return Read([&](pg::Conn& conn) -> absl::Status {
+  if (CachedRead(tenant, scope, id, view, now_us, body)) return absl::OkStatus();
+  const uint64_t generation = view_cache_.generation();  // before the read
+  int64_t expire_time = 0;
+  RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
     pg::Params p = pg::Key(tenant, scope, id);
     p.Text(view);
     ASSIGN_OR_RETURN(pg::Result r,
@@ -203,7 +218,7 @@ absl::Status PostgresStore::ReadConversationView(std::string_view tenant, std::s
                                " v.scope = c.scope AND v.conv_id = c.id AND v.name = $4"
                                " WHERE c.tenant = $1 AND c.scope = $2 AND c.id = $3",
                                p));
-    const int64_t expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
+    expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
     if (r.rows() == 0 || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
       return absl::NotFoundError(absl::StrCat("conversation ", pg::Sv(id), " not found"));
     }
@@ -213,7 +228,9 @@ absl::Status PostgresStore::ReadConversationView(std::string_view tenant, std::s
       body->assign(r.Bytes(0, 1));
     }
     return absl::OkStatus();
-  });
+  }));
+  view_cache_.Insert(generation, tenant, scope, id, view, expire_time, *body);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<core::Conversation> PostgresStore::GetConversation(std::string_view tenant,
@@ -228,11 +245,20 @@ absl::StatusOr<core::Conversation> PostgresStore::GetConversation(std::string_vi
 absl::Status PostgresStore::ReadConversation(std::string_view tenant, std::string_view scope,
                                              std::string_view id, int64_t now_us,
                                              core::Conversation* out) {
-  return Read([&](pg::Conn& conn) -> absl::Status {
+  // Reads that ignore expiry (now_us 0) skip the cache, as on SQLite: a
+  // cached body of an expired conversation may name a key a new one took.
+  std::string cached;
+  if (now_us != 0 && CachedRead(tenant, scope, id, ViewCache::kBodyView, now_us, &cached)) {
+    if (out->ParseFromString(cached)) return absl::OkStatus();
+    out->Clear();
+  }
+  const uint64_t generation = view_cache_.generation();  // before the read
+  int64_t expire_time = 0;
+  RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Result r, conn.Exec("SELECT expire_time, body FROM conversations"
                                              " WHERE tenant = $1 AND scope = $2 AND id = $3",
                                              pg::Key(tenant, scope, id)));
-    const int64_t expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
+    expire_time = r.rows() > 0 ? r.Int(0, 0) : 0;
     if (r.rows() == 0 || (now_us != 0 && expire_time != 0 && expire_time <= now_us)) {
       return absl::NotFoundError(absl::StrCat("conversation ", pg::Sv(id), " not found"));
     }
@@ -240,8 +266,13 @@ absl::Status PostgresStore::ReadConversation(std::string_view tenant, std::strin
     if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return absl::InternalError(absl::StrCat("stored conversation ", pg::Sv(id), " is corrupt"));
     }
+    if (now_us != 0) cached.assign(body);
     return absl::OkStatus();
-  });
+  }));
+  if (now_us != 0) {
+    view_cache_.Insert(generation, tenant, scope, id, ViewCache::kBodyView, expire_time, cached);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PostgresStore::UpdateConversation(const core::Conversation& conversation,
@@ -253,7 +284,8 @@ absl::Status PostgresStore::UpdateConversation(const core::Conversation& convers
   if (!conversation.SerializeToString(&body)) return absl::InternalError("cannot serialize conversation");
   // Superseded row versions stay in the table files until VACUUM and in the
   // WAL until it is recycled: scrub_files is not honoured (ADR 0021).
-  return Write([&](pg::Conn& conn) -> absl::Status {
+  return WriteConversation(conversation.tenant(), conversation.scope(), conversation.id(),
+                           [&](pg::Conn& conn) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Locked key, pg::LockConversation(conn, conversation.tenant(),
                                                           conversation.scope(), conversation.id()));
     if (key.update_time != expected_update_time_us) {
@@ -289,7 +321,7 @@ absl::Status PostgresStore::UpdateConversation(const core::Conversation& convers
 
 absl::Status PostgresStore::DeleteConversation(std::string_view tenant, std::string_view scope,
                                                std::string_view id, bool force) {
-  return Write([&](pg::Conn& conn) -> absl::Status {
+  return WriteConversation(tenant, scope, id, [&](pg::Conn& conn) -> absl::Status {
     RETURN_IF_ERROR(pg::LockConversation(conn, tenant, scope, id).status());
     if (!force) {
       ASSIGN_OR_RETURN(pg::Result r,

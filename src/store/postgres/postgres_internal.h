@@ -31,6 +31,12 @@ struct SqlQuery {
   // $1, $2, ... in order; strings point into the query, which must outlive
   // the statement.
   Params params;
+  // How conditions name create_time: "c.create_time", or the driving agents
+  // row's copy, "a.create_time", which bounds that index's scan.
+  std::string create_time = "c.create_time";
+  // The driving agent condition, true of every row the join yields: written
+  // TRUE (its EXISTS would make the planner give up the index's order).
+  const core::Condition* skip = nullptr;
 };
 
 // The list statement of `query`. Result columns: 0 sort value (int8), 1 id,

@@ -13,7 +13,9 @@
 namespace parley::store {
 
 PostgresStore::PostgresStore(const std::string& url, const PostgresStoreOptions& options)
-    : options_(options), pool_(url, std::max(1, options.max_connections)) {}
+    : options_(options),
+      pool_(url, std::max(1, options.max_connections)),
+      view_cache_(options.view_cache_bytes) {}
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     const std::string& url, const PostgresStoreOptions& options) {
@@ -22,6 +24,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     RETURN_IF_ERROR(pg::Migrate(*conn));
   }
   auto store = std::unique_ptr<PostgresStore>(new PostgresStore(url, options));
+  if (options.view_cache_bytes > 0) {
+    store->listener_ = std::make_unique<pg::ViewListener>(url, &store->view_cache_);
+  }
   for (int i = 0; i < std::max(1, options.async_writers); ++i) {
     store->async_threads_.emplace_back([s = store.get()] { s->AsyncLoop(); });
   }
@@ -41,12 +46,22 @@ void PostgresStore::Close() {
   // commits its queue.
   for (std::thread& t : async_threads_) t.join();
   closed_ = true;
+  if (listener_ != nullptr) listener_->Stop();
+  view_cache_.Clear();
   pool_.Close();
 }
 
 absl::Status PostgresStore::Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn) {
   if (closed_) return pg::Closed();
   return pg::InTransaction(pool_, fn);
+}
+
+absl::Status PostgresStore::WriteConversation(std::string_view tenant, std::string_view scope,
+                                              std::string_view id,
+                                              absl::FunctionRef<absl::Status(pg::Conn&)> fn) {
+  absl::Status s = Write(fn);
+  view_cache_.Invalidate(tenant, scope, id);
+  return s;
 }
 
 absl::Status PostgresStore::Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn) {

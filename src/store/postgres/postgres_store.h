@@ -9,8 +9,10 @@
 // connection fails the call with UNAVAILABLE (unless it was lost while idle:
 // then the call runs again on a fresh one) and the pool reconnects by itself.
 //
-// No in-process cache: another node may write any row at any time, so every
-// read goes to the database (StoreOptions::view_cache_bytes is ignored).
+// Views and bodies of conversations read lately are kept in a ViewCache
+// (view_cache_bytes; 0 turns it off), which every node keeps consistent with
+// the others' writes by LISTEN/NOTIFY and serves only after a round trip on
+// its listen connection (view_listener.h, ADR 0032).
 #pragma once
 
 #include <atomic>
@@ -26,7 +28,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "store/postgres/pg.h"
+#include "store/postgres/view_listener.h"
 #include "store/store.h"
+#include "store/view_cache.h"
 
 namespace parley::store {
 
@@ -41,6 +45,9 @@ struct PostgresStoreOptions {
   // Bound on one list query, in SQLite steps (StoreOptions); turned into a
   // statement timeout at some 15 ns a step. 0 = none.
   int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
+  // Memory for recently read conversation views and bodies (ViewCache);
+  // 0 = none, and no listen connection.
+  size_t view_cache_bytes = 0;
 };
 
 class PostgresStore final : public Store {
@@ -124,6 +131,10 @@ class PostgresStore final : public Store {
   absl::StatusOr<int64_t> PruneAudit(int64_t before_us) override;
   void Close() override;
 
+  // The view cache's counters, and the listen connection's connects (tests).
+  ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
+  int64_t listener_connects() const { return listener_ ? listener_->connects() : 0; }
+
   // EXPLAIN of the statement ListConversations would run.
   absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
 
@@ -131,6 +142,15 @@ class PostgresStore final : public Store {
   PostgresStore(const std::string& url, const PostgresStoreOptions& options);
 
   absl::Status Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
+  // Write of a transaction that changes conversation (tenant, scope, id) (it
+  // takes pg::LockConversation, which notifies the other nodes); drops this
+  // node's cached views of it afterwards, whatever the outcome.
+  absl::Status WriteConversation(std::string_view tenant, std::string_view scope,
+                                 std::string_view id, absl::FunctionRef<absl::Status(pg::Conn&)> fn);
+  // A cached view (or ViewCache::kBodyView) that may be served: see
+  // view_listener.h.
+  bool CachedRead(std::string_view tenant, std::string_view scope, std::string_view id,
+                  std::string_view view, int64_t now_us, std::string* body);
   absl::Status Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
   // Runs `sql` (a DELETE taking $1 = `arg` and $2 = the chunk size) until a
   // run deletes fewer than `chunk` rows, each run its own transaction, so a
@@ -143,6 +163,8 @@ class PostgresStore final : public Store {
   const PostgresStoreOptions options_;
   pg::Pool pool_;
   std::atomic<bool> closed_{false};
+  ViewCache view_cache_;
+  std::unique_ptr<pg::ViewListener> listener_;  // null when the cache is off
 
   std::mutex async_mu_;
   std::condition_variable async_cv_;

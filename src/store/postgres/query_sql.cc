@@ -5,9 +5,11 @@
 //
 // Plan: ORDER BY <col>, id with LIMIT over the (tenant, <col>, id) index,
 // filtering as it walks; a cursor is a row-value bound (col, id) < ($a, $b)
-// on that index. The planner chooses; the statement timeout bounds a filter
+// on that index. In create_time order a top-level `agent_id = X` walks
+// conversation_agents' (tenant, agent_id, create_time, conv_id) instead. The planner chooses; the statement timeout bounds a filter
 // that matches little over a large tenant.
 #include "absl/strings/str_cat.h"
+#include "store/list_plan.h"
 #include "store/postgres/postgres_internal.h"
 
 namespace parley::store::pg {
@@ -85,11 +87,17 @@ constexpr absl::string_view kLabelExists =
     " AND l.conv_id = c.id AND l.key = ";
 
 absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
+  if (&cond == out->skip) {
+    out->sql += "TRUE";
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(ColumnInfo info, Info(cond.column));
   std::string& sql = out->sql;
   const CompareOp op = cond.op;
   const bool has_any = op == CompareOp::kHas && cond.string_value == "*";
-  const std::string col = absl::StrCat("c.", info.name);
+  const std::string col = cond.column == ConversationColumn::kCreateTime
+                              ? out->create_time
+                              : absl::StrCat("c.", info.name);
   switch (info.type) {
     case ColumnType::kAgent:
       if (IsOrdering(op)) return Unsupported("agent id", op);
@@ -204,8 +212,28 @@ absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* q)
   ASSIGN_OR_RETURN(absl::string_view col, OrderColumnName(query.order_by));
   if (query.page_size <= 0) return absl::InvalidArgumentError("page size must be positive");
   const bool desc = query.order == core::SortOrder::kDescending;
+  // A selective agent filter in the default order walks the agents index
+  // (tenant, agent_id, create_time, conv_id), newest first, instead of every
+  // conversation of the tenant: a page costs page_size rows of that agent
+  // (with the other conditions' selectivity), not a sort of all of them.
+  const core::Condition* driver = nullptr;
+  if (query.condition.has_value() && query.order_by == ConversationColumn::kCreateTime) {
+    driver = FindAgentDriver(*query.condition);
+  }
+  // The columns that give the order (and the cursor's bound).
+  std::string order_col = absl::StrCat("c.", col), order_id = "c.id";
   q->params.Text(query.tenant);
-  q->sql = absl::StrCat("SELECT c.", col, ", c.id, c.body FROM conversations c WHERE c.tenant = $1");
+  if (driver != nullptr) {
+    order_col = q->create_time = "a.create_time";
+    q->skip = driver;
+    order_id = "a.conv_id";
+    q->params.Text(driver->string_value);
+    q->sql = "SELECT a.create_time, a.conv_id, c.body FROM conversation_agents a JOIN conversations c"
+             " ON c.tenant = a.tenant AND c.scope = a.scope AND c.id = a.conv_id"
+             " WHERE a.tenant = $1 AND a.agent_id = $2";
+  } else {
+    q->sql = absl::StrCat("SELECT c.", col, ", c.id, c.body FROM conversations c WHERE c.tenant = $1");
+  }
   if (!query.scope.empty()) {
     q->params.Text(query.scope);
     absl::StrAppend(&q->sql, " AND c.scope = ", Next(*q));
@@ -222,12 +250,12 @@ absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* q)
     q->params.Int(query.after->sort_value);
     const std::string a = Next(*q);
     q->params.Text(query.after->id);
-    absl::StrAppend(&q->sql, " AND (c.", col, ", c.id) ", desc ? "<" : ">", " (", a, ", ",
-                    Next(*q), ")");
+    absl::StrAppend(&q->sql, " AND (", order_col, ", ", order_id, ") ", desc ? "<" : ">", " (", a,
+                    ", ", Next(*q), ")");
   }
   const char* dir = desc ? " DESC" : " ASC";
   q->params.Int(static_cast<int64_t>(query.page_size) + 1);
-  absl::StrAppend(&q->sql, " ORDER BY c.", col, dir, ", c.id", dir, " LIMIT ", Next(*q));
+  absl::StrAppend(&q->sql, " ORDER BY ", order_col, dir, ", ", order_id, dir, " LIMIT ", Next(*q));
   return absl::OkStatus();
 }
 

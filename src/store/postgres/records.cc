@@ -78,7 +78,7 @@ absl::Status PostgresStore::PutAnalysis(const core::Analysis& analysis,
   const std::string& tenant = analysis.tenant();
   const std::string& scope = analysis.scope();
   const std::string& conv = analysis.conversation_id();
-  return Write([&](pg::Conn& conn) -> absl::Status {
+  return WriteConversation(tenant, scope, conv, [&](pg::Conn& conn) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Locked key, pg::LockConversation(conn, tenant, scope, conv));
     bool newest = true;
     if (!key.latest_analysis_id.empty() && key.latest_analysis_id != analysis.id()) {
@@ -164,7 +164,7 @@ absl::StatusOr<AnalysisPage> PostgresStore::ListAnalyses(std::string_view tenant
 absl::Status PostgresStore::DeleteAnalysis(std::string_view tenant, std::string_view scope,
                                            std::string_view conversation_id,
                                            std::string_view analysis_id) {
-  return Write([&](pg::Conn& conn) -> absl::Status {
+  return WriteConversation(tenant, scope, conversation_id, [&](pg::Conn& conn) -> absl::Status {
     absl::StatusOr<pg::Locked> key = pg::LockConversation(conn, tenant, scope, conversation_id);
     const absl::Status missing =
         absl::NotFoundError(absl::StrCat("analysis ", pg::Sv(analysis_id), " not found"));

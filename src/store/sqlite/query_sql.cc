@@ -1,5 +1,6 @@
 #include "store/sqlite/query_sql.h"
 
+#include "store/list_plan.h"
 #include "absl/strings/str_cat.h"
 #include "store/sqlite/sqlite_internal.h"
 
@@ -243,21 +244,6 @@ absl::Status Append(const Condition& cond, const Context& ctx, bool top_level, i
   return absl::InvalidArgumentError("unknown condition kind");
 }
 
-// A top-level conjunct `agent_id = X` (every match has agent X), or null.
-const Condition* FindAgentDriver(const Condition& cond, int depth = 0) {
-  if (depth > kMaxConditionDepth) return nullptr;
-  if (cond.kind == Condition::Kind::kCompare) {
-    const bool eq =
-        cond.op == CompareOp::kEq || (cond.op == CompareOp::kHas && cond.string_value != "*");
-    return cond.column == ConversationColumn::kAgentId && eq ? &cond : nullptr;
-  }
-  if (cond.kind != Condition::Kind::kAnd) return nullptr;
-  for (const Condition& child : cond.children) {
-    if (const Condition* found = FindAgentDriver(child, depth + 1)) return found;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 absl::StatusOr<absl::string_view> OrderColumnName(ConversationColumn column) {
@@ -297,7 +283,7 @@ absl::StatusOr<SqlQuery> CompileListQuery(const core::ConversationQuery& query) 
   // (tenant, agent_id, create_time, id) instead of every conversation.
   const Condition* driver = nullptr;
   if (query.condition.has_value() && query.order_by == ConversationColumn::kCreateTime) {
-    driver = FindAgentDriver(*query.condition);
+    driver = store::FindAgentDriver(*query.condition);
   }
   // Alias of the table whose index gives the order.
   const absl::string_view o = driver != nullptr ? "a" : "c";

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Reads over a million conversations, SQLite beside PostgreSQL in one run
+# (issue 16):
+#   1. list with typical Insights filters (agent id, medium, a create_time
+#      range, a label, turn count, and those combined), one client, p50/p99
+#      of the real HTTP API (pages of 100, newest first);
+#   2. GET view=FULL of random conversations (32 connections) beside GET
+#      /healthz, on SQLite, on PostgreSQL with the view cache (kept
+#      consistent across nodes, ADR 0032) and with --view-cache-mb 0, with
+#      the default 2 network threads and with 16 (pg-t16, pg0-t16).
+# Loads N Insights conversations into each store first
+# (bench/postgres/load_conversations: the dialect's mapping and the service,
+# as the API writes them) unless KEEP=DIR already holds them.
+#
+#   bash bench/postgres/read_bench.sh [N=1000000]
+#   KEEP=DIR   keep the stores (and the PostgreSQL cluster running) in DIR and
+#              reuse them next time (stop it: scripts/pg-cluster.sh stop DIR/pg)
+#   SECS=5     seconds per measured phase
+# The PostgreSQL cluster is local (Unix socket) with fsync off: these are
+# reads; the create benchmark (create_nodes.sh) runs with fsync on.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-1000000}
+SECS=${SECS:-5}
+BIN=${BIN:-build/parley}
+LOADER=${LOADER:-build/bench/postgres/load_conversations}
+dir=${KEEP:-$(mktemp -d /tmp/parley-read-bench.XXXXXX)}
+mkdir -p "$dir"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  if [ -z "${KEEP:-}" ]; then
+    bash scripts/pg-cluster.sh stop "$dir/pg" >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  fi
+}
+trap cleanup EXIT
+if ! { [ -f "$dir/pg/url" ] && psql "$(cat "$dir/pg/url")" -XAtc 'select 1' >/dev/null 2>&1; }; then
+  bash scripts/pg-cluster.sh start "$dir/pg" >/dev/null
+fi
+url=$(cat "$dir/pg/url")
+sq() { sqlite3 "$dir/sqlite/parley.db" "$1"; }
+pq() { psql "$url" -XAtc "$1"; }
+count_sqlite() { [ -f "$dir/sqlite/parley.db" ] && sq "select count(*) from conversations" || echo 0; }
+count_pg() { pq "select count(*) from conversations" 2>/dev/null || echo 0; }
+n=$(count_sqlite)
+if [ "$n" -lt "$N" ]; then "$LOADER" --store "sqlite:$dir/sqlite" --count $((N - n)); fi
+n=$(count_pg)
+if [ "$n" -lt "$N" ]; then "$LOADER" --store "$url" --count $((N - n)); fi
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
+echo "conversations: sqlite $(count_sqlite), postgres $(count_pg)"
+
+start() {  # start NAME PORT [serve flags...]: sets $pid
+  local name=$1 port=$2
+  shift 2
+  "$BIN" serve --listen 127.0.0.1:$port --sweep-seconds 3600 --workers 1 "$@" 2>"$dir/$name.log" &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server $name did not start"; cat "$dir/$name.log"; exit 1
+}
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
+field() { sed -nE "s/.*$1=([0-9.]+).*/\1/p"; }
+base=/v1/projects/bench/locations/us/conversations
+
+# The list paths of each filter kind, into $dir/paths.KIND.
+paths() {  # paths MIN_CREATE_US MAX_CREATE_US
+  python3 - "$dir" "$base" "$1" "$2" <<'PY'
+import sys, urllib.parse, datetime
+d, base, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def ts(us): return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+span = hi - lo
+kinds = {
+  'none': [''],
+  'agent': [f'agent_id="agent-{k}"' for k in range(200)],
+  'medium': ['medium="PHONE_CALL"', 'medium="CHAT"'],
+  'time': [f'create_time>="{ts(lo + span * k // 20)}" AND create_time<"{ts(lo + span * (k + 2) // 20)}"' for k in range(18)],
+  'label': [f'labels.queue="{q}"' for q in ['billing', 'sales', 'support', 'returns', 'shipping', 'fraud', 'retention', 'general']],
+  'turns': ['turn_count>=10', 'turn_count<4'],
+  # Every agent but those with k % 8 == 7 has billing conversations
+  # (load_conversations); of an agent's, about 1 in 10 match.
+  'combined': [f'agent_id="agent-{k}" AND medium="CHAT" AND labels.queue="billing" AND turn_count>=4' for k in range(200) if k % 8 != 7],
+}
+for kind, filters in kinds.items():
+  with open(f'{d}/paths.{kind}', 'w') as f:
+    for flt in filters:
+      q = {'pageSize': '100'}
+      if flt: q['filter'] = flt
+      f.write(base + '?' + urllib.parse.urlencode(q) + '\n')
+PY
+}
+list_phase() {  # list_phase PORT LABEL
+  local kind r
+  for kind in none agent medium time label turns combined; do
+    r=$(PATHS_FILE="$dir/paths.$kind" wrk -t1 -c1 -d${SECS}s -s bench/postgres/list.lua "http://127.0.0.1:$1" | grep RESULT)
+    printf '%-9s list %-8s p50 %7s ms  p99 %7s ms  (%s/s, errors %s)\n' "$2" "$kind" \
+      "$(echo "$r" | field p50_ms)" "$(echo "$r" | field p99_ms)" "$(echo "$r" | field rps)" "$(echo "$r" | field errors)"
+  done
+}
+get_phase() {  # get_phase PORT LABEL IDS_FILE
+  local h g hr gr
+  IDS_FILE="$3" wrk -t2 -c32 -d2s -s bench/server/get_many.lua "http://127.0.0.1:$1$base/" >/dev/null  # warm
+  h=$(wrk -t2 -c32 -d${SECS}s -s bench/server/report.lua "http://127.0.0.1:$1/healthz" | grep RESULT)
+  g=$(IDS_FILE="$3" wrk -t2 -c32 -d${SECS}s -s bench/server/get_many.lua "http://127.0.0.1:$1$base/" | grep RESULT)
+  hr=$(echo "$h" | field rps); gr=$(echo "$g" | field rps)
+  printf '%-9s healthz %6s/s p99 %6s ms | GET FULL %6s/s p50 %6s ms p99 %6s ms errors %s | GET/healthz %s\n' "$2" \
+    "$hr" "$(echo "$h" | field p99_ms)" "$gr" "$(echo "$g" | field p50_ms)" "$(echo "$g" | field p99_ms)" \
+    "$(echo "$g" | field errors)" "$(awk -v g="$gr" -v h="$hr" 'BEGIN {printf "%.2f", g / h}')"
+}
+
+# SQLite
+sq "select id from conversations where tenant = 'bench' order by random() limit 10000" >"$dir/ids.sqlite"
+paths $(sq "select min(create_time) from conversations where tenant = 'bench'") \
+      $(sq "select max(create_time) from conversations where tenant = 'bench'")
+start sqlite 18481 --data-dir "$dir/sqlite"
+list_phase 18481 sqlite
+get_phase 18481 sqlite "$dir/ids.sqlite"
+stop $pid
+
+# PostgreSQL
+pq "select id from conversations where tenant = 'bench' order by random() limit 10000" >"$dir/ids.pg"
+paths $(pq "select min(create_time) from conversations where tenant = 'bench'") \
+      $(pq "select max(create_time) from conversations where tenant = 'bench'")
+start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
+list_phase 18482 postgres
+get_phase 18482 postgres "$dir/ids.pg"
+stop $pid
+start pg-nocache 18483 --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
+get_phase 18483 pg-nocache "$dir/ids.pg"
+stop $pid
+# Network threads wait for the database on a miss (and for the listen
+# connection's round trip on a hit): with the default 2, two GETs are in
+# flight; PostgreSQL nodes want more.
+start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
+get_phase 18484 pg-t16 "$dir/ids.pg"
+stop $pid
+start pg0-t16 18485 --data-dir "$dir/node-pg0" --store "$url" --threads 16 --view-cache-mb 0
+get_phase 18485 pg0-t16 "$dir/ids.pg"
+stop $pid
+# The same again, so that the ratios are read beside each other.
+start sqlite 18481 --data-dir "$dir/sqlite"
+get_phase 18481 sqlite "$dir/ids.sqlite"
+stop $pid
+start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
+get_phase 18482 postgres "$dir/ids.pg"
+stop $pid
+start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
+get_phase 18484 pg-t16 "$dir/ids.pg"
+stop $pid

@@ -1,0 +1,205 @@
+#include "store/postgres/view_listener.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace parley::store::pg {
+namespace {
+
+// The round trip: an empty statement (a comment), which PostgreSQL answers
+// without parsing anything; it names the channel so that the listen
+// connection can be told apart in pg_stat_activity.
+constexpr char kPing[] = "-- parley_views";
+// PostgreSQL refuses payloads of 8,000 bytes or more; a longer key clears
+// every cache (ids are far shorter).
+constexpr size_t kMaxPayload = 7900;
+constexpr std::string_view kClearAll = "*";
+// A round trip this slow means the connection is gone.
+constexpr int kPingTimeoutMs = 5000;
+
+// "<tenant bytes>,<scope bytes>,<tenant><scope><id>": no separator can clash
+// with a character of an id.
+std::string Payload(std::string_view tenant, std::string_view scope, std::string_view id) {
+  std::string p = absl::StrCat(tenant.size(), ",", scope.size(), ",", Sv(tenant), Sv(scope), Sv(id));
+  return p.size() > kMaxPayload ? std::string(kClearAll) : p;
+}
+
+void Apply(ViewCache* cache, std::string_view payload) {
+  std::vector<absl::string_view> parts = absl::StrSplit(Sv(payload), absl::MaxSplits(',', 2));
+  size_t tenant = 0, scope = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &tenant) || !absl::SimpleAtoi(parts[1], &scope) ||
+      tenant + scope > parts[2].size()) {
+    cache->Clear();  // "*", or not ours: forget everything
+    return;
+  }
+  const absl::string_view key = parts[2];
+  cache->Invalidate(std::string_view(key.data(), tenant), std::string_view(key.data() + tenant, scope),
+                    std::string_view(key.data() + tenant + scope, key.size() - tenant - scope));
+}
+
+void ApplyNotifies(PGconn* conn, ViewCache* cache) {
+  while (PGnotify* n = PQnotifies(conn)) {
+    Apply(cache, n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+}
+
+}  // namespace
+
+absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view scope,
+                           std::string_view id) {
+  const std::string payload = Payload(tenant, scope, id);
+  Params p;
+  p.Text(kViewChannel).Text(payload);
+  return conn.Exec("SELECT pg_notify($1, $2)", p).status();
+}
+
+ViewListener::ViewListener(std::string url, ViewCache* cache)
+    : url_(std::move(url)), cache_(cache), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+ViewListener::~ViewListener() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ViewListener::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ViewListener::Wake() {
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+bool ViewListener::Sync(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  if (!up_ || stopping_) return false;
+  // Round trips are numbered; the next to begin begins after this call.
+  const uint64_t need = started_ + 1;
+  if (wanted_ < need) {
+    wanted_ = need;
+    Wake();
+  }
+  struct Args {
+    ViewListener* self;
+    uint64_t need;
+  } args{this, need};
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                             return a->self->done_ >= a->need || !a->self->up_ || a->self->stopping_;
+                           },
+                           &args),
+                       timeout);
+  return up_ && !stopping_ && done_ >= need;
+}
+
+void ViewListener::SetDown() {
+  absl::MutexLock lock(&mu_);
+  up_ = false;
+  // A round trip that was under way never comes back: the next one gets its
+  // number, so that a Sync waiting for it is served by the next connection.
+  started_ = done_;
+}
+
+void ViewListener::Run() {
+  int backoff_ms = 20;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<std::unique_ptr<Conn>> conn = Conn::Open(url_);
+    if (conn.ok()) {
+      connects_.fetch_add(1);
+      Serve((*conn)->raw());
+      backoff_ms = 20;
+    }
+    SetDown();
+    // Entries inserted while nobody listened may be stale: gone before the
+    // next connection serves any (Serve clears again after its LISTEN).
+    cache_->Clear();
+    pollfd wake{wake_fd_, POLLIN, 0};
+    if (poll(&wake, 1, conn.ok() ? 0 : backoff_ms) > 0) {
+      uint64_t n;
+      (void)!read(wake_fd_, &n, sizeof n);
+    }
+    backoff_ms = std::min(backoff_ms * 2, 1000);
+  }
+}
+
+void ViewListener::Serve(PGconn* conn) {
+  {
+    PGresult* r = PQexec(conn, absl::StrCat("LISTEN ", Sv(kViewChannel)).c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) return;
+  }
+  // Whatever was written before the LISTEN took effect was never notified:
+  // forget it all (reads that raced with this re-read, as the clear advances
+  // the cache's generation).
+  cache_->Clear();
+  {
+    absl::MutexLock lock(&mu_);
+    up_ = true;
+  }
+  uint64_t ticket = 0;  // the round trip under way, 0 = none
+  absl::Time sent_at;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (ticket == 0 && wanted_ > started_) {
+        ticket = ++started_;
+        sent_at = absl::Now();
+        if (PQsendQuery(conn, kPing) == 0 || PQflush(conn) != 0) return;
+      }
+    }
+    pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, /*ms=*/1000) < 0) continue;  // EINTR
+    if (fds[1].revents & POLLIN) {
+      uint64_t n;
+      (void)!read(wake_fd_, &n, sizeof n);
+    }
+    if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) return;  // lost
+    ApplyNotifies(conn, cache_);
+    if (PQstatus(conn) != CONNECTION_OK) return;
+    if (ticket == 0) continue;
+    bool came_back = false;
+    while (PQisBusy(conn) == 0) {
+      PGresult* r = PQgetResult(conn);
+      if (r == nullptr) {
+        came_back = true;
+        break;
+      }
+      const ExecStatusType st = PQresultStatus(r);
+      PQclear(r);
+      if (st != PGRES_EMPTY_QUERY && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return;
+    }
+    if (came_back) {
+      // Every notification sent before the ReadyForQuery is in libpq's queue.
+      ApplyNotifies(conn, cache_);
+      absl::MutexLock lock(&mu_);
+      done_ = ticket;
+      ticket = 0;
+    } else if (absl::Now() - sent_at > absl::Milliseconds(kPingTimeoutMs)) {
+      return;  // no answer: treat the connection as lost
+    }
+  }
+}
+
+}  // namespace parley::store::pg

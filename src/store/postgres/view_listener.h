@@ -1,0 +1,85 @@
+// The view cache of a PostgreSQL node kept consistent with every other node
+// on the database (ADR 0032): writers NOTIFY the key of each conversation they
+// change inside the committing transaction; every node LISTENs on a
+// connection of its own and drops those keys from its cache; and a read
+// serves a cached entry only after a round trip on that connection that began
+// after the read did (Sync), so every write acknowledged before the read
+// began has had its notification processed. When the connection is lost the
+// cache is cleared and no entry is served until the listener is back (the
+// LISTEN, then a clear, then a successful round trip).
+//
+// Why a round trip orders it: PostgreSQL signals the listening backends when a
+// notifying transaction commits, before its COMMIT returns to the writer; a
+// backend that holds a pending notification sends it before the
+// ReadyForQuery of its next command. So once a command sent after the
+// writer's acknowledgement has come back on the listen connection, its
+// notification has come back before it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "store/postgres/pg.h"
+#include "store/view_cache.h"
+
+namespace parley::store::pg {
+
+// The channel writers notify and nodes listen on.
+inline constexpr std::string_view kViewChannel = "parley_views";
+
+// Inside a write's transaction: tells every node (this one included) to drop
+// its cached views of (tenant, scope, id) when the transaction commits.
+absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view scope,
+                           std::string_view id);
+
+class ViewListener {
+ public:
+  // Listens on `url` and keeps `cache` (which must outlive this) free of
+  // entries other nodes changed. Connects in the background; until it has,
+  // Sync fails.
+  ViewListener(std::string url, ViewCache* cache);
+  ~ViewListener();  // Stop()
+  // Closes the listen connection and ends the thread; Sync fails from then
+  // on. Idempotent.
+  void Stop();
+
+  // True once a round trip on the listen connection that began after this
+  // call has come back with every notification before it applied to the
+  // cache; false (at once) while the listener is not connected, or after
+  // `timeout`. A cached entry may be served only after a Lookup that
+  // follows a true Sync.
+  bool Sync(absl::Duration timeout = absl::Milliseconds(250));
+
+  // How often the listen connection was (re)established, and round trips
+  // completed: for tests and metrics.
+  int64_t connects() const { return connects_.load(); }
+
+ private:
+  void Run();
+  // One connection's life: LISTEN, clear, then notifications and round
+  // trips until it fails or the listener stops.
+  void Serve(PGconn* conn);
+  void Wake();
+  void SetDown();
+
+  const std::string url_;
+  ViewCache* const cache_;
+  int wake_fd_ = -1;  // eventfd: a Sync wants a round trip, or stop
+  std::atomic<int64_t> connects_{0};
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool up_ ABSL_GUARDED_BY(mu_) = false;       // connected, LISTENing, cache cleared since
+  uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;  // round trips begun (numbered from 1)
+  uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;     // the last one that came back
+  uint64_t wanted_ ABSL_GUARDED_BY(mu_) = 0;   // the highest one a Sync waits for
+  std::thread thread_;
+};
+
+}  // namespace parley::store::pg
