@@ -41,7 +41,7 @@ test('a node killed mid-work has its operations taken over after the lease, with
     const seen = await request(agentB, b.port, 'GET', `${BASE}/${ids[0]}`);
     assert.equal(seen.status, 200, seen.body);
     // Also once B has it in its view cache: every update on A is read on B
-    // at once (ADR 0032), and so is the deletion.
+    // at once (ADR 0033), and so is the deletion.
     for (let round = 0; round < 20; round++) {
       const warm = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
       assert.equal(warm.status, 200, warm.body);

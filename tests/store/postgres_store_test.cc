@@ -188,7 +188,7 @@ TEST_F(PostgresStoreTest, ReconnectsAfterItsConnectionsAreTerminated) {
   EXPECT_EQ(page->conversations.size(), 9u);
 }
 
-// Two nodes with view caches on one database (ADR 0032): every write on A is
+// Two nodes with view caches on one database (ADR 0033): every write on A is
 // read on B at once, although B served the same view from its cache just
 // before; also right after B's listen connection was cut (the notification
 // of that write is lost: B must not serve its cache until it listens again

@@ -198,7 +198,7 @@ bool PostgresStore::CachedRead(std::string_view tenant, std::string_view scope, 
                                std::string_view view, int64_t now_us, std::string* body) {
   // A hit counts only after a round trip on the listen connection that began
   // after it: every write acknowledged before this read began has then
-  // dropped its entries (ADR 0032).
+  // dropped its entries (ADR 0033).
   return listener_ != nullptr && view_cache_.Lookup(tenant, scope, id, view, now_us, body) &&
          listener_->Sync() && view_cache_.Lookup(tenant, scope, id, view, now_us, body);
 }

@@ -12,7 +12,7 @@
 // Views and bodies of conversations read lately are kept in a ViewCache
 // (view_cache_bytes; 0 turns it off), which every node keeps consistent with
 // the others' writes by LISTEN/NOTIFY and serves only after a round trip on
-// its listen connection (view_listener.h, ADR 0032).
+// its listen connection (view_listener.h, ADR 0033).
 #pragma once
 
 #include <atomic>

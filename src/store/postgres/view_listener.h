@@ -1,5 +1,5 @@
 // The view cache of a PostgreSQL node kept consistent with every other node
-// on the database (ADR 0032): writers NOTIFY the key of each conversation they
+// on the database (ADR 0033): writers NOTIFY the key of each conversation they
 // change inside the committing transaction; every node LISTENs on a
 // connection of its own and drops those keys from its cache; and a read
 // serves a cached entry only after a round trip on that connection that began
