@@ -614,22 +614,11 @@ int main(int argc, char** argv) {
         }
       }
     }
-    for (double wb : {0.18, 0.20, 0.22}) {
-      for (double fit : {0.4, 0.5, 0.6}) {
-        for (double le : {0.5, 0.7, 0.9, 1.1}) {
-          for (double eb : {1.0, 2.0, 3.0}) {
-            for (double sw : {0.25, 0.5}) {
-              analysis::summary::SummaryOptions o;
-              o.word_budget = wb;
-              o.budget_fit = fit;
-              o.length_exponent = le;
-              o.early_bias = eb;
-              o.singleton_weight = sw;
-              print(o);
-            }
-          }
-        }
-      }
+    for (double ms : {0.3, 0.45, 0.6, 0.8}) {
+      analysis::summary::SummaryOptions o;
+      o.max_similarity = ms;
+      std::printf("max_similarity %.2f ", ms);
+      print(o);
     }
     return 0;
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "analysis/summary/porter_stemmer.h"
@@ -64,12 +65,15 @@ const StemSet& DetailStems() {
 
 // Interjections and words of address that open a sentence before a comma
 // ("Well, …", "Oh, …", "Honey, …"): they say nothing a summary needs.
-constexpr std::string_view kOpeners[] = {
-    "well", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "hi", "hello", "hey",
-    "um", "uh", "er", "hmm", "so", "alright", "right", "wow", "gee", "great", "fine", "good", "now",
-    "anyway", "listen", "look", "see", "honey", "dear", "darling", "sweetheart", "sir", "madam", "mom",
-    "dad", "mum", "buddy", "man", "boy", "thanks", "really", "indeed", "certainly", "exactly", "oops",
-};
+const absl::flat_hash_set<std::string_view>& Openers() {
+  static const absl::flat_hash_set<std::string_view>* const words = new absl::flat_hash_set<std::string_view>({
+      "well", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "hi", "hello", "hey",
+      "um", "uh", "er", "hmm", "so", "alright", "right", "wow", "gee", "great", "fine", "good", "now",
+      "anyway", "listen", "look", "see", "honey", "dear", "darling", "sweetheart", "sir", "madam", "mom",
+      "dad", "mum", "buddy", "man", "boy", "thanks", "really", "indeed", "certainly", "exactly", "oops",
+  });
+  return *words;
+}
 
 struct Scored {
   int sentence;
@@ -235,17 +239,13 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   k = std::min({k, o.max_sentences, content_sentences});
 
   // The first token a chosen sentence shows: past leading interjections
-  // followed by punctuation ("Well, …"), keeping at least two tokens.
-  absl::flat_hash_set<int32_t> openers;
-  if (o.trim_openers) {
-    for (std::string_view w : kOpeners) {
-      if (int32_t id = text.FindWord(w); id >= 0) openers.insert(id);
-    }
-  }
+  // followed by punctuation ("Well, …"), keeping at least two tokens. Most
+  // sentences fail the cheap punctuation test before any word is looked up.
   auto lead = [&](int sentence) {
     const Sentence& s = sentences[sentence];
     uint32_t b = s.token_begin;
-    while (!openers.empty() && b + 2 < s.token_end && openers.contains(tokens[b].word) && tokens[b + 1].phrase_break) {
+    while (o.trim_openers && b + 2 < s.token_end && tokens[b + 1].phrase_break &&
+           Openers().contains(text.words()[tokens[b].word])) {
       ++b;
     }
     return b;
