@@ -18,8 +18,9 @@
 // your name, email and order ID?") and agents' questions are never the
 // action or the resolution; identity checks are never picked at all. Longer
 // calls get more sentences by centrality. Otherwise the most central
-// sentences are taken, favouring early ones. Near-duplicates of a chosen
-// sentence are skipped.
+// sentences are taken, favouring early ones, until a word budget that grows
+// with the conversation is spent. Near-duplicates of a chosen sentence are
+// skipped.
 #pragma once
 
 #include <cstdint>
