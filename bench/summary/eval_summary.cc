@@ -9,6 +9,7 @@
 //   eval_summary [--data PATH]          the tables
 //   eval_summary --show N               one tuning-half dialogue, its summaries and topics
 //   eval_summary --grid                 the parameter grid, on the tuning half
+//   eval_summary --budget-grid          the word budget and opener grid of issue 14, tuning half
 //   eval_summary --tuning-only          the tables of the tuning half alone
 //   eval_summary --no-speaker-labels    no speaker labels for any system (see below)
 //
@@ -502,6 +503,7 @@ int main(int argc, char** argv) {
   std::string path = PARLEY_DIALOGSUM_DATA;
   int show = -1;
   bool grid = false;
+  bool budget_grid = false;  // the length and trimming options of issue 14, on the tuning half
   bool tuning_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -511,6 +513,8 @@ int main(int argc, char** argv) {
       show = std::atoi(argv[++i]);
     } else if (a == "--grid") {
       grid = true;
+    } else if (a == "--budget-grid") {
+      budget_grid = true;
     } else if (a == "--no-speaker-labels") {
       g_speaker_labels = false;
     } else if (a == "--tuning-only") {
@@ -519,7 +523,7 @@ int main(int argc, char** argv) {
       return Abcd(argv[++i]);
     } else {
       std::cerr << "usage: eval_summary [--data PATH] [--no-speaker-labels] [--tuning-only] "
-                   "[--show N | --grid | --abcd ABCD_SAMPLE_JSON]\n";
+                   "[--show N | --grid | --budget-grid | --abcd ABCD_SAMPLE_JSON]\n";
       return 2;
     }
   }
@@ -559,6 +563,8 @@ int main(int argc, char** argv) {
           for (double qf : {0.6, 1.0}) {
             for (double sw : {0.25, 0.5, 1.0}) {
               analysis::summary::SummaryOptions o;
+              o.word_budget = 0;  // the grid of issue 8: a sentence count, no trimming
+              o.trim_openers = false;
               o.min_sentences = k;
               o.length_exponent = le;
               o.early_bias = eb;
@@ -572,6 +578,47 @@ int main(int argc, char** argv) {
           }
         }
       }
+    }
+    return 0;
+  }
+
+  if (budget_grid) {
+    // Issue 14, on the tuning half: first the word budget and the trimming
+    // of openers (the defaults were chosen from this table), then the
+    // earlier parameters again under the chosen budget.
+    auto print = [&](const analysis::summary::SummaryOptions& o) {
+      const Results res = Evaluate(records, 0, kTuningEnd, analysis::SummaryAnalyzer(o), false);
+      const Rouge& r = res.rouge.at("parley");
+      std::printf("| %.2f | %.1f | %.0f | %.0f | %d | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f |\n", o.word_budget,
+                  o.budget_fit, o.min_budget_words, o.max_budget_words, o.trim_openers, o.length_exponent,
+                  o.early_bias, o.singleton_weight, 100 * r.r1 / r.n, 100 * r.r2 / r.n, 100 * r.rl / r.n,
+                  r.words / r.n);
+    };
+    std::printf("| word_budget | budget_fit | min words | max words | trim openers | length_exponent | early_bias | "
+                "singleton_weight | R-1 | R-2 | R-L | words |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (double wb : {0.0, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.24}) {
+      for (double fit : {0.3, 0.5, 0.7, 1.0}) {
+        for (double lo : {8.0, 14.0}) {
+          for (double hi : {40.0, 60.0}) {
+            for (bool trim : {false, true}) {
+              if (wb == 0 && (fit != 0.5 || lo != 8 || hi != 40)) continue;
+              analysis::summary::SummaryOptions o;
+              o.word_budget = wb;
+              o.budget_fit = fit;
+              o.min_budget_words = lo;
+              o.max_budget_words = hi;
+              o.trim_openers = trim;
+              print(o);
+            }
+          }
+        }
+      }
+    }
+    for (double ms : {0.3, 0.45, 0.6, 0.8}) {
+      analysis::summary::SummaryOptions o;
+      o.max_similarity = ms;
+      std::printf("max_similarity %.2f ", ms);
+      print(o);
     }
     return 0;
   }

@@ -1,6 +1,7 @@
 // Cost of the summary step per conversation: SummaryAnalyzer::Analyze over a
 // 120-turn support call (alternating customer and agent, 1-3 sentences per
-// turn drawn with a fixed seed from contact-center sentences), on one core.
+// turn drawn with a fixed seed from contact-center sentences), on one core;
+// the same call with roles unknown for the role-free path.
 #include <random>
 #include <string>
 #include <vector>
@@ -95,6 +96,20 @@ void BM_SummaryAnalyzer(benchmark::State& state) {
   state.counters["words"] = words;
 }
 BENCHMARK(BM_SummaryAnalyzer)->Arg(120)->Arg(20);
+
+// The same call with the roles unknown (as DialogSum and unlabelled imports):
+// the role-free path, whose length follows a word budget (issue 14).
+void BM_SummaryAnalyzerNoRoles(benchmark::State& state) {
+  core::Conversation c = SupportCall(static_cast<int>(state.range(0)));
+  for (core::Participant& p : *c.mutable_participants()) p.clear_role();
+  const analysis::SummaryAnalyzer analyzer;
+  for (auto _ : state) {
+    core::AnalysisResult result;
+    benchmark::DoNotOptimize(analyzer.Analyze(c, &result));
+    benchmark::DoNotOptimize(result);
+  }
+}
+BENCHMARK(BM_SummaryAnalyzerNoRoles)->Arg(120)->Arg(20);
 
 // The share of the cost that is cutting the text into sentences and tokens.
 void BM_ConversationText(benchmark::State& state) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "analysis/summary/porter_stemmer.h"
@@ -60,6 +61,18 @@ const StemSet& DetailStems() {
       "confirm", "membership", "level", "zip", "code", "password", "pin", "birth", "security",
   }));
   return *stems;
+}
+
+// Interjections and words of address that open a sentence before a comma
+// ("Well, …", "Oh, …", "Honey, …"): they say nothing a summary needs.
+const absl::flat_hash_set<std::string_view>& Openers() {
+  static const absl::flat_hash_set<std::string_view>* const words = new absl::flat_hash_set<std::string_view>({
+      "well", "oh", "ah", "yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "hi", "hello", "hey",
+      "um", "uh", "er", "hmm", "so", "alright", "right", "wow", "gee", "great", "fine", "good", "now",
+      "anyway", "listen", "look", "see", "honey", "dear", "darling", "sweetheart", "sir", "madam", "mom",
+      "dad", "mum", "buddy", "man", "boy", "thanks", "really", "indeed", "certainly", "exactly", "oops",
+  });
+  return *words;
 }
 
 struct Scored {
@@ -225,6 +238,19 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
   }
   k = std::min({k, o.max_sentences, content_sentences});
 
+  // The first token a chosen sentence shows: past leading interjections
+  // followed by punctuation ("Well, …"), keeping at least two tokens. Most
+  // sentences fail the cheap punctuation test before any word is looked up.
+  auto lead = [&](int sentence) {
+    const Sentence& s = sentences[sentence];
+    uint32_t b = s.token_begin;
+    while (o.trim_openers && b + 2 < s.token_end && tokens[b + 1].phrase_break &&
+           Openers().contains(text.words()[tokens[b].word])) {
+      ++b;
+    }
+    return b;
+  };
+
   std::vector<SummaryPick> picks;
   auto duplicate = [&](int sentence) {
     for (const SummaryPick& p : picks) {
@@ -298,9 +324,19 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
       picks.push_back({scored[outcome].sentence, core::SUMMARY_RESOLUTION});
     }
   }
-  while (static_cast<int>(picks.size()) < k) {
+  // Without roles and with a word budget, the summary's length follows the
+  // conversation's.
+  const bool budgeted = o.word_budget > 0 && !text.has_roles();
+  double budget = 0, used = 0;
+  if (budgeted) {
+    k = std::min(o.max_sentences, content_sentences);
+    budget = std::clamp(o.word_budget * static_cast<double>(tokens.size()), o.min_budget_words, o.max_budget_words);
+  }
+  auto words = [&](int sentence) { return static_cast<double>(sentences[sentence].token_end - lead(sentence)); };
+  while (static_cast<int>(picks.size()) < k && (!budgeted || used < budget)) {
     const int c = best([&](const Scored& x) {
       if (x.request) return 0.0;  // identity checks are never summary
+      if (budgeted && !picks.empty() && used + o.budget_fit * words(x.sentence) > budget) return 0.0;
       // An agent's remark that neither acts nor touches the issue is small
       // talk ("cats deserve to look good too").
       const SpeakerRole r = sentences[x.sentence].role;
@@ -320,6 +356,13 @@ std::vector<SummaryPick> Summarize(const ConversationText& text, const SummaryOp
       }
     }
     picks.push_back({scored[c].sentence, section});
+    used += words(scored[c].sentence);
+  }
+  for (SummaryPick& p : picks) {
+    const Sentence& s = sentences[p.sentence];
+    const uint32_t first = lead(p.sentence);
+    p.begin = first == s.token_begin ? s.begin : tokens[first].begin;
+    p.end = s.end;
   }
   std::sort(picks.begin(), picks.end(),
             [](const SummaryPick& a, const SummaryPick& b) { return a.sentence < b.sentence; });

@@ -18,10 +18,12 @@
 // your name, email and order ID?") and agents' questions are never the
 // action or the resolution; identity checks are never picked at all. Longer
 // calls get more sentences by centrality. Otherwise the most central
-// sentences are taken, favouring early ones. Near-duplicates of a chosen
-// sentence are skipped.
+// sentences are taken, favouring early ones, until a word budget that grows
+// with the conversation is spent. Near-duplicates of a chosen sentence are
+// skipped.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "analysis/summary/conversation_text.h"
@@ -51,11 +53,28 @@ struct SummaryOptions {
   double early_bias = 2.0;             // score * (1 + early_bias * (1 - position))
   double max_similarity = 0.6;         // cosine over content words; above it a sentence is a duplicate
   double answer_relevance = 1.0;       // agent answer: score * (1 + this * words shared with the situation)
+
+  // Without roles, the summary's length follows the conversation's instead
+  // of a sentence count: sentences are taken best first while one fits in
+  // `word_budget` x the conversation's words (clamped to [min_budget_words,
+  // max_budget_words]); a sentence fits when `used + budget_fit x its
+  // words` is within the budget, the first always does. At most
+  // `max_sentences`. 0 turns this off (the sentence count above).
+  double word_budget = 0.2;
+  double min_budget_words = 14;
+  double max_budget_words = 40;
+  double budget_fit = 0.5;
+  // Leading interjections and words of address ("Well, …", "Oh, …",
+  // "Honey, …") are left out of a chosen sentence's span.
+  bool trim_openers = true;
 };
 
 struct SummaryPick {
   int sentence;  // index into ConversationText::sentences()
   core::SummarySection section;
+  // The span to show, bytes in the message text: the sentence's, without a
+  // leading interjection when trim_openers is set.
+  uint32_t begin = 0, end = 0;
 };
 
 // The chosen sentences in conversation order; empty when every sentence is

@@ -50,8 +50,8 @@ absl::Status SummaryAnalyzer::Analyze(const core::Conversation& conversation, co
     const summary::Sentence& s = text.sentences()[pick.sentence];
     core::SummarySentence* ss = result->add_summary_sentences();
     ss->set_message_index(s.message_index);
-    ss->set_start_byte(static_cast<int32_t>(s.begin));
-    ss->set_end_byte(static_cast<int32_t>(s.end));
+    ss->set_start_byte(static_cast<int32_t>(pick.begin));
+    ss->set_end_byte(static_cast<int32_t>(pick.end));
     ss->set_section(pick.section);
     if (s.message_index == line_message) {
       out += ' ';
@@ -61,7 +61,7 @@ absl::Status SummaryAnalyzer::Analyze(const core::Conversation& conversation, co
       out += label(s);
       line_message = s.message_index;
     }
-    out += text.Text(s);
+    out += text.MessageText(s).substr(pick.begin, pick.end - pick.begin);
   }
   result->set_summary(std::move(out));
 

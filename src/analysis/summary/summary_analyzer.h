@@ -5,7 +5,7 @@
 // the summary's sentences and ExtractKeyPhrases the topics. Adds to the
 // result:
 //   - summary_sentences: the chosen sentences, in conversation order, with
-//     their byte spans and, when the conversation has customer and agent
+//     their byte spans (past a leading "Well, ", "Oh, ") and, when the conversation has customer and agent
 //     roles, the section each tells (situation, action, resolution);
 //   - summary_message_indices: the messages holding them, ascending;
 //   - summary: one line per message holding chosen sentences, prefixed with

@@ -46,10 +46,41 @@ core::Conversation BillingCall() {
   });
 }
 
-core::AnalysisResult Analyze(const core::Conversation& c) {
+core::AnalysisResult Analyze(const core::Conversation& c, const summary::SummaryOptions& options = {}) {
   core::AnalysisResult r;
-  EXPECT_TRUE(SummaryAnalyzer().Analyze(c, &r).ok());
+  EXPECT_TRUE(SummaryAnalyzer(options).Analyze(c, &r).ok());
   return r;
+}
+
+// A role-free chat: speakers by channel, alternating.
+core::Conversation Chat(const std::vector<const char*>& lines) {
+  core::Conversation c;
+  for (const char* l : lines) {
+    core::Message* m = c.add_messages();
+    m->set_text(l);
+    m->set_channel(c.messages_size() % 2 + 1);
+  }
+  return c;
+}
+
+// Six short turns about the library closing early.
+core::Conversation LibraryChat() {
+  return Chat({
+      "Did you hear the library is closing early this week?",
+      "No, why is the library closing early?",
+      "They are repairing the heating in the library, so it closes at five until Friday.",
+      "That is bad, my exam is on Monday and I study at the library.",
+      "You could study at the cafe near the station instead.",
+      "Good idea, thanks.",
+  });
+}
+
+// A fixed sentence count (3) instead of the word budget: for tests that need
+// several lines of a short role-free conversation.
+summary::SummaryOptions SentenceCount() {
+  summary::SummaryOptions o;
+  o.word_budget = 0;
+  return o;
 }
 
 TEST(SummaryAnalyzer, SupportCallStatesTheIssueAndTheResolutionNotTheGreetings) {
@@ -189,20 +220,7 @@ TEST(SummaryAnalyzer, DeterministicAndSafeToShareAcrossThreads) {
 }
 
 TEST(SummaryAnalyzer, WithoutRolesPicksCentralSentencesWithoutLabels) {
-  core::Conversation c;
-  const char* lines[] = {
-      "Did you hear the library is closing early this week?",
-      "No, why is the library closing early?",
-      "They are repairing the heating in the library, so it closes at five until Friday.",
-      "That is bad, my exam is on Monday and I study at the library.",
-      "You could study at the cafe near the station instead.",
-      "Good idea, thanks.",
-  };
-  for (const char* l : lines) {
-    core::Message* m = c.add_messages();
-    m->set_text(l);
-    m->set_channel(c.messages_size() % 2 + 1);
-  }
+  const core::Conversation c = LibraryChat();
   const core::AnalysisResult r = Analyze(c);
   ASSERT_FALSE(r.summary().empty());
   EXPECT_THAT(r.summary(), Not(HasSubstr("Customer:")));
@@ -234,10 +252,87 @@ TEST(SummaryAnalyzer, SpeakersWithoutRolesAreNamedByTheirLabel) {
     m->set_participant_id(l[0]);
     m->set_text(l[1]);
   }
-  const core::AnalysisResult r = Analyze(c);
+  const core::AnalysisResult r = Analyze(c, SentenceCount());
   EXPECT_THAT(r.summary(), HasSubstr("Maria: They are repairing the heating"));
   EXPECT_THAT(r.summary(), HasSubstr("\nThat is bad, my exam is on Monday"));  // sam: no label
   EXPECT_THAT(r.summary(), Not(HasSubstr("sam:")));
+}
+
+int Words(std::string_view text) {
+  int n = 0;
+  bool in_word = false;
+  for (char ch : text) {
+    const bool letter = ch != ' ' && ch != '\n';
+    n += letter && !in_word;
+    in_word = letter;
+  }
+  return n;
+}
+
+// Issue 14: without roles the summary's length follows the conversation's
+// (DialogSum's reference summaries run about a sixth of the dialogue): a
+// short exchange gets a sentence or two, a long one more, never past the
+// budget's cap.
+TEST(SummaryAnalyzer, WithoutRolesTheSummaryLengthFollowsTheConversation) {
+  const core::Conversation short_chat = LibraryChat();
+  const core::AnalysisResult brief = Analyze(short_chat);
+  ASSERT_GE(brief.summary_sentences_size(), 1);
+  EXPECT_LT(brief.summary_sentences_size(), Analyze(short_chat, SentenceCount()).summary_sentences_size());
+  EXPECT_LE(Words(brief.summary()), 24) << brief.summary();
+
+  std::vector<const char*> lines;
+  const char* trip[] = {
+      "We are planning a trip to the mountains in July with the whole family.",
+      "Which mountains, the ones in the north near the lakes or the southern range?",
+      "The northern range, because the lakes there are warm enough for swimming in July.",
+      "The hotels near the lakes fill up early, so you should book a room this month.",
+      "We thought about camping instead of a hotel, the children love sleeping in a tent.",
+      "Camping by the lakes is cheaper too, but the nights in the mountains are cold.",
+      "Then we will pack warm sleeping bags and a second tent for the children.",
+      "Take the train to the lakes, the mountain roads are crowded with cars in July.",
+      "The train is a good idea, the station is close to the camping site.",
+      "Remember to bring boots for the mountain trails, the paths are rocky.",
+      "We will buy boots for the children before the trip, their old ones are too small.",
+      "The weather in the mountains changes fast, so bring rain jackets as well.",
+  };
+  for (int round = 0; round < 2; ++round) lines.insert(lines.end(), std::begin(trip), std::end(trip));
+  const core::AnalysisResult full = Analyze(Chat(lines));
+  EXPECT_GT(full.summary_sentences_size(), brief.summary_sentences_size());
+  EXPECT_GT(Words(full.summary()), Words(brief.summary()));
+  EXPECT_LE(Words(full.summary()), 40 + 8) << full.summary();
+}
+
+// Issue 14: a leading interjection or word of address before a comma ("Well,
+// …", "Honey, …") is left out of the chosen sentence's span and the summary
+// line; the rest of the sentence is kept, and so is an opener without a
+// comma after it.
+TEST(SummaryAnalyzer, LeadingInterjectionsAreLeftOutOfTheSpan) {
+  const core::Conversation c = Chat({
+      "Did you hear the library is closing early this week?",
+      "Well, they are repairing the heating in the library, so it closes at five until Friday.",
+      "Oh, that is bad, my exam is on Monday and I study at the library.",
+  });
+  const core::AnalysisResult r = Analyze(c, SentenceCount());
+  EXPECT_THAT(r.summary(), HasSubstr("they are repairing the heating"));
+  EXPECT_THAT(r.summary(), Not(HasSubstr("Well")));
+  EXPECT_THAT(r.summary(), Not(HasSubstr("Oh")));
+  bool found = false;
+  for (const core::SummarySentence& s : r.summary_sentences()) {
+    if (s.message_index() != 1) continue;
+    found = true;
+    EXPECT_EQ(s.start_byte(), 6);  // "they …"
+    EXPECT_EQ(s.end_byte(), static_cast<int>(c.messages(1).text().size()));
+  }
+  EXPECT_TRUE(found);
+
+  summary::SummaryOptions keep = SentenceCount();
+  keep.trim_openers = false;
+  EXPECT_THAT(Analyze(c, keep).summary(), HasSubstr("Well, they are repairing"));
+  // "Well" opens the sentence with no comma after it: it stays.
+  const core::AnalysisResult r2 = Analyze(Chat({"Well water is rationed in the village this summer.",
+                                                "The village well ran dry after the summer heat."}),
+                                          SentenceCount());
+  EXPECT_THAT(r2.summary(), HasSubstr("Well water is rationed"));
 }
 
 TEST(SummaryAnalyzer, Utf8TextKeepsCharactersWhole) {
