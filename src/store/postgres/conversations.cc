@@ -83,6 +83,8 @@ absl::Status ReplaceViews(Conn& conn, const core::Conversation& c, const Convers
                     [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); });
 }
 
+}  // namespace
+
 absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
                                 const ConversationViews& views, const core::Operation* also,
                                 const std::string& also_body) {
@@ -110,6 +112,8 @@ absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const s
   if (also != nullptr) RETURN_IF_ERROR(InsertOperation(conn, *also, also_body));
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::Status RewriteAnalyses(Conn& conn, const core::Conversation& c,
                              const ScrubUpdate::AnalysisRewrite& rewrite) {

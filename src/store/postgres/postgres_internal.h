@@ -83,6 +83,13 @@ inline constexpr std::string_view kChildKey = " WHERE tenant = $1 AND scope = $2
 absl::Status SetLatestAnalysis(Conn& conn, std::string_view tenant, std::string_view scope,
                                std::string_view id, std::string_view analysis_id);
 
+// Inserts a new conversation (Store::CreateConversation) with its serialized
+// `body`, its views and `also` (with `also_body`) when not null;
+// ALREADY_EXISTS if a live one has its key (conversations.cc).
+absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
+                                const ConversationViews& views, const core::Operation* also,
+                                const std::string& also_body);
+
 // Locks (tenant, scope, id) for the transaction; NOT_FOUND if absent.
 struct Locked {
   int64_t update_time = 0;
