@@ -18,6 +18,8 @@ const std::string& FirstAgent(const core::Conversation& c) {
   return c.agent_ids_size() > 0 ? c.agent_ids(0) : *kNone;
 }
 
+}  // namespace
+
 // $1..$19 of kInsertConversation / kUpdateConversation.
 void ConversationParams(const core::Conversation& c, std::string_view body, Params* p) {
   p->Text(c.tenant()).Text(c.scope()).Text(c.id());
@@ -30,6 +32,8 @@ void ConversationParams(const core::Conversation& c, std::string_view body, Para
   p->Text(c.profile()).Text(c.app()).Int(c.expire_time_us()).Text(c.latest_analysis_id());
   p->Bytes(body);
 }
+
+namespace {
 
 constexpr std::string_view kInsertConversation =
     "INSERT INTO conversations (tenant, scope, id, create_time, update_time, start_time,"
@@ -83,8 +87,6 @@ absl::Status ReplaceViews(Conn& conn, const core::Conversation& c, const Convers
                     [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); });
 }
 
-}  // namespace
-
 absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
                                 const ConversationViews& views, const core::Operation* also,
                                 const std::string& also_body) {
@@ -112,8 +114,6 @@ absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const s
   if (also != nullptr) RETURN_IF_ERROR(InsertOperation(conn, *also, also_body));
   return absl::OkStatus();
 }
-
-namespace {
 
 absl::Status RewriteAnalyses(Conn& conn, const core::Conversation& c,
                              const ScrubUpdate::AnalysisRewrite& rewrite) {

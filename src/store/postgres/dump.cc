@@ -2,7 +2,10 @@
 // on PostgreSQL: every tenant's rows in key order ("C" collation: byte by
 // byte, as SQLite orders them), and writing them back as they are, each
 // Load one transaction.
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "store/postgres/postgres_internal.h"
 
 namespace parley::store {
@@ -28,6 +31,27 @@ std::string ChildRange(const ConversationKey* after, const core::Conversation& l
     p->Text(after->tenant).Text(after->scope).Text(after->id);
   }
   return where;
+}
+
+// INSERT INTO `table_columns` (a table and its `columns` column names) of
+// `rows` rows, up to 500 a statement; `add(i, p)` binds row i's values.
+absl::Status InsertRows(pg::Conn& conn, std::string_view table_columns, int columns, size_t rows,
+                        absl::FunctionRef<void(size_t, pg::Params*)> add, std::string_view suffix = "") {
+  constexpr size_t kRowsPerStatement = 500;
+  for (size_t first = 0; first < rows; first += kRowsPerStatement) {
+    const size_t end = std::min(rows, first + kRowsPerStatement);
+    pg::Params p;
+    std::string sql = absl::StrCat("INSERT INTO ", pg::Sv(table_columns), " VALUES ");
+    for (size_t i = first; i < end; ++i) {
+      add(i, &p);
+      sql += i == first ? "(" : ", (";
+      for (int c = 0; c < columns; ++c) absl::StrAppend(&sql, c == 0 ? "$" : ", $", p.size() - columns + 1 + c);
+      sql += ")";
+    }
+    sql += suffix;
+    RETURN_IF_ERROR(conn.Exec(sql, p).status());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -86,32 +110,70 @@ absl::StatusOr<std::vector<ConversationDump>> PostgresStore::DumpConversations(
 }
 
 absl::Status PostgresStore::LoadConversations(const std::vector<ConversationDump>& conversations) {
+  // Every row of the batch first, then one multi-row INSERT per table: a
+  // round trip per table and 500 rows, not per row (some 20 times faster
+  // than CreateConversation's statements one by one).
   std::vector<std::string> bodies(conversations.size());
-  std::vector<std::vector<std::string>> analyses(conversations.size());
+  struct Child {
+    size_t conv;
+    std::string_view a, b;
+    int64_t n = 0;
+  };
+  std::vector<Child> agents, labels, views, analyses;
+  std::vector<std::string> analysis_bodies;
+  size_t analysis_count = 0;
+  for (const ConversationDump& d : conversations) analysis_count += d.analyses.size();
+  analysis_bodies.reserve(analysis_count);  // no reallocation: `analyses` points into it
   for (size_t i = 0; i < conversations.size(); ++i) {
-    if (!conversations[i].conversation.SerializeToString(&bodies[i])) {
-      return absl::InternalError("cannot serialize conversation");
-    }
+    const core::Conversation& c = conversations[i].conversation;
+    if (!c.SerializeToString(&bodies[i])) return absl::InternalError("cannot serialize conversation");
+    for (const std::string& agent : c.agent_ids()) agents.push_back({i, agent, {}, c.create_time_us()});
+    for (const auto& [key, value] : c.labels()) labels.push_back({i, key, value});
+    for (const auto& [name, body] : conversations[i].views) views.push_back({i, name, body});
     for (const core::Analysis& a : conversations[i].analyses) {
-      analyses[i].emplace_back();
-      if (!a.SerializeToString(&analyses[i].back())) return absl::InternalError("cannot serialize analysis");
+      analysis_bodies.emplace_back();
+      if (!a.SerializeToString(&analysis_bodies.back())) return absl::InternalError("cannot serialize analysis");
+      analyses.push_back({i, a.id(), analysis_bodies.back(), a.create_time_us()});
     }
   }
+  auto key = [&](size_t i, pg::Params* p) {
+    const core::Conversation& c = conversations[i].conversation;
+    p->Text(c.tenant()).Text(c.scope()).Text(c.id());
+  };
   return Write([&](pg::Conn& conn) -> absl::Status {
-    for (size_t i = 0; i < conversations.size(); ++i) {
-      const core::Conversation& c = conversations[i].conversation;
-      RETURN_IF_ERROR(pg::InsertConversation(conn, c, bodies[i], conversations[i].views, nullptr, ""));
-      for (size_t j = 0; j < analyses[i].size(); ++j) {
-        const core::Analysis& a = conversations[i].analyses[j];
-        pg::Params p = pg::Key(c.tenant(), c.scope(), c.id());
-        p.Text(a.id()).Int(a.create_time_us()).Bytes(analyses[i][j]);
-        RETURN_IF_ERROR(conn.Exec("INSERT INTO analyses (tenant, scope, conv_id, id, create_time, body)"
-                                  " VALUES ($1, $2, $3, $4, $5, $6)",
-                                  p)
-                            .status());
-      }
+    absl::Status s = InsertRows(
+        conn,
+        "conversations (tenant, scope, id, create_time, update_time, start_time, duration,"
+        " turn_count, medium, language_code, agent_id, lifecycle, stage, source, profile, app,"
+        " expire_time, latest_analysis_id, body)",
+        19, conversations.size(),
+        [&](size_t i, pg::Params* p) { pg::ConversationParams(conversations[i].conversation, bodies[i], p); });
+    if (!s.ok() && conn.sqlstate() == pg::kUniqueViolation) {
+      return absl::AlreadyExistsError(absl::StrCat("a conversation of the batch already exists: ", s.message()));
     }
-    return absl::OkStatus();
+    RETURN_IF_ERROR(s);
+    RETURN_IF_ERROR(InsertRows(
+        conn, "conversation_agents (tenant, scope, conv_id, agent_id, create_time)", 5, agents.size(),
+        [&](size_t i, pg::Params* p) {
+          key(agents[i].conv, p);
+          p->Text(agents[i].a).Int(agents[i].n);
+        },
+        " ON CONFLICT DO NOTHING"));
+    RETURN_IF_ERROR(InsertRows(conn, "conversation_labels (tenant, scope, conv_id, key, value)", 5, labels.size(),
+                               [&](size_t i, pg::Params* p) {
+                                 key(labels[i].conv, p);
+                                 p->Text(labels[i].a).Text(labels[i].b);
+                               }));
+    RETURN_IF_ERROR(InsertRows(conn, "conversation_views (tenant, scope, conv_id, name, body)", 5, views.size(),
+                               [&](size_t i, pg::Params* p) {
+                                 key(views[i].conv, p);
+                                 p->Text(views[i].a).Bytes(views[i].b);
+                               }));
+    return InsertRows(conn, "analyses (tenant, scope, conv_id, id, body, create_time)", 6, analyses.size(),
+                      [&](size_t i, pg::Params* p) {
+                        key(analyses[i].conv, p);
+                        p->Text(analyses[i].a).Bytes(analyses[i].b).Int(analyses[i].n);
+                      });
   });
 }
 

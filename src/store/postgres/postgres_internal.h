@@ -83,12 +83,11 @@ inline constexpr std::string_view kChildKey = " WHERE tenant = $1 AND scope = $2
 absl::Status SetLatestAnalysis(Conn& conn, std::string_view tenant, std::string_view scope,
                                std::string_view id, std::string_view analysis_id);
 
-// Inserts a new conversation (Store::CreateConversation) with its serialized
-// `body`, its views and `also` (with `also_body`) when not null;
-// ALREADY_EXISTS if a live one has its key (conversations.cc).
-absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
-                                const ConversationViews& views, const core::Operation* also,
-                                const std::string& also_body);
+// Binds the 19 columns of a conversation row: tenant, scope, id, create_time,
+// update_time, start_time, duration, turn_count, medium, language_code,
+// agent_id, lifecycle, stage, source, profile, app, expire_time,
+// latest_analysis_id and its serialized `body` (conversations.cc).
+void ConversationParams(const core::Conversation& c, std::string_view body, Params* p);
 
 // Locks (tenant, scope, id) for the transaction; NOT_FOUND if absent.
 struct Locked {
