@@ -11,9 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/message_lite.h"
+#include "core/deterministic_bytes.h"
 #include "store/status_macros.h"
 
 namespace parley::store {
@@ -116,21 +114,9 @@ void Field(std::string* out, std::string_view v) {
 }
 void Field(std::string* out, int64_t v) { Field(out, std::string_view(absl::StrCat(v))); }
 
-// The message's bytes with map entries in key order.
-std::string Deterministic(const google::protobuf::MessageLite& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 std::string Content(const core::Conversation& c) {
   std::string out;
-  Field(&out, Deterministic(c));
+  Field(&out, core::DeterministicBytes(c));
   return out;
 }
 std::string Content(const core::Conversation& c, const core::Analysis& a) {
@@ -138,7 +124,7 @@ std::string Content(const core::Conversation& c, const core::Analysis& a) {
   Field(&out, c.tenant());
   Field(&out, c.scope());
   Field(&out, c.id());
-  Field(&out, Deterministic(a));
+  Field(&out, core::DeterministicBytes(a));
   return out;
 }
 std::string Content(const core::Conversation& c, const std::pair<std::string, std::string>& view) {
@@ -152,7 +138,7 @@ std::string Content(const core::Conversation& c, const std::pair<std::string, st
 }
 std::string Content(const core::Operation& op) {
   std::string out;
-  Field(&out, Deterministic(op));
+  Field(&out, core::DeterministicBytes(op));
   return out;
 }
 std::string Content(const Resource& r) {
