@@ -144,6 +144,14 @@ struct AuditQuery {
   int limit = 1000;
 };
 
+// One conversation with everything stored beside it, as Store::DumpConversations
+// reads it and Store::LoadConversations writes it (`parley migrate`).
+struct ConversationDump {
+  core::Conversation conversation;       // as stored
+  ConversationViews views;               // by name, ascending
+  std::vector<core::Analysis> analyses;  // by id, ascending
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -380,6 +388,53 @@ class Store {
   virtual absl::StatusOr<int64_t> PruneAudit(int64_t before_us) {
     (void)before_us;
     return absl::UnimplementedError("this store cannot prune its audit log");
+  }
+
+  // ---- copying a whole store (`parley migrate`, ADR 0034) ----
+  // What the store holds, every tenant's, kind by kind, in key order with
+  // keys compared byte by byte (the order every backend shares, so that two
+  // stores' dumps can be compared record by record), a page at a time after
+  // the last key of the previous page (null: from the start). Nothing is
+  // left out: expired conversations not yet swept, unfinished operations,
+  // revoked keys. A Load writes its records as they are (bodies, times,
+  // latest analysis and views: nothing recomputed, no check of ids) in one
+  // transaction, all or none; ALREADY_EXISTS if a key is taken. A backend
+  // without them answers UNIMPLEMENTED.
+  // Conversations by (tenant, scope, id).
+  virtual absl::StatusOr<std::vector<ConversationDump>> DumpConversations(const ConversationKey* after,
+                                                                         int limit) {
+    return absl::UnimplementedError("this store cannot be dumped");
+  }
+  virtual absl::Status LoadConversations(const std::vector<ConversationDump>& conversations) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // Operations by (tenant, id); a Load leaves them unclaimed.
+  virtual absl::StatusOr<std::vector<core::Operation>> DumpOperations(const core::Operation* after,
+                                                                      int limit) {
+    return absl::UnimplementedError("this store cannot be dumped");
+  }
+  virtual absl::Status LoadOperations(const std::vector<core::Operation>& operations) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // Resources by (tenant, kind, id).
+  virtual absl::StatusOr<std::vector<Resource>> DumpResources(const Resource* after, int limit) {
+    return absl::UnimplementedError("this store cannot be dumped");
+  }
+  virtual absl::Status LoadResources(const std::vector<Resource>& resources) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // The audit log is dumped with ListAudit; a Load appends the entries in
+  // their order (each gets a new seq).
+  virtual absl::Status LoadAudit(const std::vector<AuditEntry>& entries) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // Every setting (GetOrCreateSetting), by key; a Load replaces the values
+  // of keys that exist.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpSettings() {
+    return absl::UnimplementedError("this store cannot be dumped");
+  }
+  virtual absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) {
+    return absl::UnimplementedError("this store cannot be loaded");
   }
 
   // Flushes and closes. After Close every method returns UNAVAILABLE.

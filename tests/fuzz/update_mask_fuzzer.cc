@@ -3,8 +3,7 @@
 // (protojson::ParseFieldSelector), and its two uses: ApplyFieldSelector on a
 // populated Conversation (applying it twice changes nothing more) and
 // SelectJsonFields on that conversation's JSON (which stays valid JSON).
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "core/deterministic_bytes.h"
 #include "api/google/request.h"
 #include "api/insights_v1/mapping.h"
 #include "api/protojson/field_paths.h"
@@ -36,16 +35,7 @@ const parley::insights_v1::Conversation& Sample() {
 }
 
 // Wire bytes with map entries in key order, so equal messages compare equal.
-std::string Bytes(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
+std::string Bytes(const google::protobuf::Message& m) { return parley::core::DeterministicBytes(m); }
 
 }  // namespace
 

@@ -18,6 +18,8 @@ const std::string& FirstAgent(const core::Conversation& c) {
   return c.agent_ids_size() > 0 ? c.agent_ids(0) : *kNone;
 }
 
+}  // namespace
+
 // $1..$19 of kInsertConversation / kUpdateConversation.
 void ConversationParams(const core::Conversation& c, std::string_view body, Params* p) {
   p->Text(c.tenant()).Text(c.scope()).Text(c.id());
@@ -30,6 +32,8 @@ void ConversationParams(const core::Conversation& c, std::string_view body, Para
   p->Text(c.profile()).Text(c.app()).Int(c.expire_time_us()).Text(c.latest_analysis_id());
   p->Bytes(body);
 }
+
+namespace {
 
 constexpr std::string_view kInsertConversation =
     "INSERT INTO conversations (tenant, scope, id, create_time, update_time, start_time,"

@@ -89,6 +89,12 @@ inline constexpr std::string_view kChildKey = " WHERE tenant = $1 AND scope = $2
 absl::Status SetLatestAnalysis(Conn& conn, std::string_view tenant, std::string_view scope,
                                std::string_view id, std::string_view analysis_id);
 
+// Binds the 19 columns of a conversation row: tenant, scope, id, create_time,
+// update_time, start_time, duration, turn_count, medium, language_code,
+// agent_id, lifecycle, stage, source, profile, app, expire_time,
+// latest_analysis_id and its serialized `body` (conversations.cc).
+void ConversationParams(const core::Conversation& c, std::string_view body, Params* p);
+
 // Locks (tenant, scope, id) for the transaction; NOT_FOUND if absent.
 struct Locked {
   int64_t update_time = 0;

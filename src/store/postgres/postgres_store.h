@@ -129,6 +129,18 @@ class PostgresStore final : public Store {
   void AppendAuditAsync(AuditEntry entry, WriteDone done) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& query) override;
   absl::StatusOr<int64_t> PruneAudit(int64_t before_us) override;
+  // Copying a whole store (dump.cc).
+  absl::StatusOr<std::vector<ConversationDump>> DumpConversations(const ConversationKey* after,
+                                                                 int limit) override;
+  absl::Status LoadConversations(const std::vector<ConversationDump>& conversations) override;
+  absl::StatusOr<std::vector<core::Operation>> DumpOperations(const core::Operation* after,
+                                                              int limit) override;
+  absl::Status LoadOperations(const std::vector<core::Operation>& operations) override;
+  absl::StatusOr<std::vector<Resource>> DumpResources(const Resource* after, int limit) override;
+  absl::Status LoadResources(const std::vector<Resource>& resources) override;
+  absl::Status LoadAudit(const std::vector<AuditEntry>& entries) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpSettings() override;
+  absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) override;
   void Close() override;
 
   // The view cache's counters, and the listen connection's connects (tests).

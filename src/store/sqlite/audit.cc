@@ -6,9 +6,9 @@
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
-namespace {
+namespace sqlite {
 
-absl::Status InsertAudit(sqlite::Connection& conn, const AuditEntry& e) {
+absl::Status InsertAudit(Connection& conn, const AuditEntry& e) {
   ASSIGN_OR_RETURN(sqlite::Stmt s,
                    conn.Statement("INSERT INTO audit_log (time, key, tenant, action, resource, result)"
                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -17,11 +17,11 @@ absl::Status InsertAudit(sqlite::Connection& conn, const AuditEntry& e) {
   return s.Exec();
 }
 
-}  // namespace
+}  // namespace sqlite
 
 absl::Status SqliteStore::AppendAudit(const AuditEntry& entry) {
   if (closed_) return sqlite::Closed();
-  return Write([&](sqlite::Connection& conn) { return InsertAudit(conn, entry); });
+  return Write([&](sqlite::Connection& conn) { return sqlite::InsertAudit(conn, entry); });
 }
 
 void SqliteStore::AppendAuditAsync(AuditEntry entry, WriteDone done) {
@@ -32,7 +32,7 @@ void SqliteStore::AppendAuditAsync(AuditEntry entry, WriteDone done) {
   auto owned = std::make_shared<const AuditEntry>(std::move(entry));
   // Lazy: the entry rides in the next group commit (typically the next
   // request's write) instead of costing an fsync of its own.
-  WriteAsync([owned](sqlite::Connection& conn) { return InsertAudit(conn, *owned); }, std::move(done),
+  WriteAsync([owned](sqlite::Connection& conn) { return sqlite::InsertAudit(conn, *owned); }, std::move(done),
              /*scrub_files=*/false, /*lazy=*/true);
 }
 

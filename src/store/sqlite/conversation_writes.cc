@@ -10,7 +10,6 @@
 namespace parley::store {
 
 namespace sqlite {
-namespace {
 
 // The write of a new conversation (see Store::CreateConversation), and of
 // `also` (with its serialized `also_body`) when not null: both run inside the
@@ -45,7 +44,6 @@ absl::Status InsertConversation(Connection& conn, const core::Conversation& conv
   return absl::OkStatus();
 }
 
-}  // namespace
 }  // namespace sqlite
 
 absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,

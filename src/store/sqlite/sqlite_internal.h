@@ -50,6 +50,13 @@ inline constexpr absl::string_view kUpdateConversation =
 // Binds ?1..?18 of kInsertConversation / kUpdateConversation.
 void BindConversationColumns(Stmt& s, const core::Conversation& c);
 
+// Inserts a new conversation (Store::CreateConversation) with its `body`,
+// its views already packed (PackViews) and `also` (with `also_body`) when not
+// null; ALREADY_EXISTS if a live one has its key (conversation_writes.cc).
+absl::Status InsertConversation(Connection& conn, const core::Conversation& conversation,
+                                const std::string& body, const ConversationViews& views,
+                                const core::Operation* also, const std::string& also_body);
+
 // Writes the body, agents and labels rows of conversation `pk`.
 absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversation& c,
                             absl::string_view body);
@@ -117,6 +124,11 @@ absl::Status ReplaceViews(Connection& conn, int64_t pk, const ConversationViews&
 absl::Status WriteOperation(Connection& conn, const core::Operation& op, absl::string_view body);
 // Inserts a new operation; ALREADY_EXISTS if (tenant, id) is taken.
 absl::Status InsertOperation(Connection& conn, const core::Operation& op, absl::string_view body);
+
+// ---- audit log (audit.cc) ----
+
+// Appends `e` (its seq is assigned).
+absl::Status InsertAudit(Connection& conn, const AuditEntry& e);
 
 // ---- reading ----
 
