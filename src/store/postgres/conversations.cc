@@ -153,12 +153,6 @@ absl::StatusOr<std::unique_ptr<CreateWrite>> NewCreateWrite(const core::Conversa
 void CreateStatements(const CreateWrite& w, std::vector<Statement>* out,
                       std::vector<CreateRole>* roles) {
   const core::Conversation& c = *w.conversation;
-  // An expired conversation not yet swept frees its key.
-  Params expired = Key(c.tenant(), c.scope(), c.id());
-  expired.Int(c.create_time_us());
-  out->push_back(Statement{"DELETE FROM conversations WHERE tenant = $1 AND scope = $2"
-                           " AND id = $3 AND expire_time <> 0 AND expire_time <= $4",
-                           std::move(expired)});
   Params row;
   ConversationParams(c, w.body, &row);
   out->push_back(Statement{std::string(kInsertConversation), std::move(row)});
@@ -168,6 +162,25 @@ void CreateStatements(const CreateWrite& w, std::vector<Statement>* out,
   if (w.also != nullptr) out->push_back(InsertOperationStatement(*w.also, w.also_body));
   roles->resize(out->size(), CreateRole::kOther);
   if (w.also != nullptr) roles->back() = CreateRole::kOperation;
+}
+
+std::string DeleteConversationsSql(std::string_view where) {
+  std::string sql = absl::StrCat("WITH gone AS (DELETE FROM conversations WHERE ", Sv(where),
+                                 " RETURNING tenant, scope, id)");
+  for (const char* table : {"conversation_labels", "conversation_agents", "conversation_views", "analyses"}) {
+    absl::StrAppend(&sql, ", ", table, "_gone AS (DELETE FROM ", table,
+                    " x USING gone g WHERE x.tenant = g.tenant AND x.scope = g.scope AND x.conv_id = g.id)");
+  }
+  return sql + " SELECT count(*)::bigint FROM gone";
+}
+
+absl::StatusOr<bool> SweepExpiredKey(Conn& conn, const core::Conversation& c) {
+  Params p = Key(c.tenant(), c.scope(), c.id());
+  p.Int(c.create_time_us());
+  ASSIGN_OR_RETURN(Result r, conn.Exec(DeleteConversationsSql("tenant = $1 AND scope = $2 AND id = $3"
+                                                              " AND expire_time <> 0 AND expire_time <= $4"),
+                                       p));
+  return r.Int(0, 0) > 0;
 }
 
 absl::Status CreateFailure(const CreateWrite& w, CreateRole role, const PipelineOutcome& outcome) {
@@ -345,17 +358,16 @@ absl::Status PostgresStore::DeleteConversation(std::string_view tenant, std::str
         return absl::FailedPreconditionError("conversation has analyses; set force to delete them");
       }
     }
-    // Cascades to labels, agents, views and analyses.
-    return conn.Exec("DELETE FROM conversations WHERE tenant = $1 AND scope = $2 AND id = $3",
+    return conn.Exec(pg::DeleteConversationsSql("tenant = $1 AND scope = $2 AND id = $3"),
                      pg::Key(tenant, scope, id))
         .status();
   });
 }
 
 absl::StatusOr<int64_t> PostgresStore::DeleteExpiredConversations(int64_t now_us) {
-  return DeleteInChunks("DELETE FROM conversations WHERE (tenant, scope, id) IN"
-                        " (SELECT tenant, scope, id FROM conversations WHERE expire_time <> 0"
-                        " AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+  return DeleteInChunks(pg::DeleteConversationsSql(
+                            "(tenant, scope, id) IN (SELECT tenant, scope, id FROM conversations"
+                            " WHERE expire_time <> 0 AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"),
                         now_us, /*chunk=*/1000);
 }
 

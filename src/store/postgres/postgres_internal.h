@@ -116,6 +116,8 @@ struct CreateWrite {
   std::string also_body;
   Store::WriteDone done;
   absl::Status status;
+  // Its key was found taken and an expired holder swept once.
+  bool expired_swept = false;
 };
 
 // Checks and serializes a create; `conversation`, `views` and `also` must
@@ -127,11 +129,22 @@ absl::StatusOr<std::unique_ptr<CreateWrite>> NewCreateWrite(const core::Conversa
 // What a statement of a create is, for the meaning of its failure.
 enum class CreateRole { kOther, kConversation, kOperation };
 
-// Appends the statements of `w` to `out` and their roles to `roles`: free
-// the key of an expired conversation not yet swept, insert the row, its
-// agents, labels and views, and the operation `also`.
+// Appends the statements of `w` to `out` and their roles to `roles`: insert
+// the row, its agents, labels and views, and the operation `also`. (A key
+// held by an expired conversation not yet swept fails the insert; the
+// writer then sweeps that one with SweepExpiredKey and runs it again.)
 void CreateStatements(const CreateWrite& w, std::vector<Statement>* out,
                       std::vector<CreateRole>* roles);
+
+// Deletes the conversation holding c's key if it expired by c's create time
+// (with its rows); whether there was one.
+absl::StatusOr<bool> SweepExpiredKey(Conn& conn, const core::Conversation& c);
+
+// A statement deleting the conversations `where` selects (a condition on
+// `conversations`, with the statement's parameters) and every row of theirs
+// (labels, agents, views, analyses): the schema has no foreign keys to
+// cascade (ADR 0032). Its one row is how many conversations it deleted.
+std::string DeleteConversationsSql(std::string_view where);
 
 // The status of `w` when its statement of `role` failed with `outcome`
 // (a taken key is ALREADY_EXISTS).

@@ -67,7 +67,7 @@ absl::StatusOr<int64_t> PostgresStore::DeleteInChunks(std::string_view sql, int6
       pg::Params p;
       p.Int(arg).Int(chunk);
       ASSIGN_OR_RETURN(pg::Result r, conn.Exec(sql, p));
-      deleted = r.affected();
+      deleted = r.rows() > 0 ? r.Int(0, 0) : r.affected();
       return absl::OkStatus();
     }));
     total += deleted;
@@ -170,10 +170,24 @@ void PostgresStore::RunCreates(const std::vector<pg::CreateWrite*>& batch) {
       for (pg::CreateWrite* w : pending) w->status = s;
       return;
     }
+    const size_t bad = owner[static_cast<size_t>(out.failed)];
+    pg::CreateWrite& w = *pending[bad];
+    const pg::CreateRole role = roles[static_cast<size_t>(out.failed)];
+    if (role == pg::CreateRole::kConversation && out.sqlstate == pg::kUniqueViolation &&
+        !w.expired_swept) {
+      // An expired conversation not yet swept frees its key: sweep it and
+      // run the group again.
+      w.expired_swept = true;
+      bool swept = false;
+      w.status = Write([&](pg::Conn& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(swept, pg::SweepExpiredKey(conn, *w.conversation));
+        return absl::OkStatus();
+      });
+      if (w.status.ok() && swept) continue;
+    }
     // One create failed (a taken key): it gets its error, the others (rolled
     // back with it) run again without it.
-    const size_t bad = owner[static_cast<size_t>(out.failed)];
-    pending[bad]->status = pg::CreateFailure(*pending[bad], roles[static_cast<size_t>(out.failed)], out);
+    if (w.status.ok()) w.status = pg::CreateFailure(w, role, out);
     pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(bad));
   }
 }

@@ -35,7 +35,7 @@ struct CreateWrite;
 }
 
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
@@ -142,9 +142,10 @@ class PostgresStore final : public Store {
 
   absl::Status Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
   absl::Status Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
-  // Runs `sql` (a DELETE taking $1 = `arg` and $2 = the chunk size) until a
-  // run deletes fewer than `chunk` rows, each run its own transaction, so a
-  // large sweep holds few locks at a time. Returns how many rows it deleted.
+  // Runs `sql` (a DELETE taking $1 = `arg` and $2 = the chunk size; or a
+  // statement whose one row is the count it deleted) until a run deletes
+  // fewer than `chunk` rows, each run its own transaction, so a large sweep
+  // holds few locks at a time. Returns how many rows it deleted.
   absl::StatusOr<int64_t> DeleteInChunks(std::string_view sql, int64_t arg, int64_t chunk);
   // Runs `fn` on an async writer thread.
   void Async(absl::AnyInvocable<void()> fn);
