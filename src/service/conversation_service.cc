@@ -160,14 +160,24 @@ absl::StatusOr<Conversation> ConversationService::Create(Conversation c,
 }
 
 void ConversationService::CreateAsync(Conversation c, CreateDone done) {
+  const bool generated_id = c.id().empty();
   if (absl::Status s = PrepareNew(c); !s.ok()) return done(s);
   auto created = std::make_unique<Created>();
   created->views = RenderViews(c);
   created->conversation = std::move(c);
+  StoreNew(std::move(created), generated_id ? 3 : 1, std::move(done));
+}
+
+void ConversationService::StoreNew(std::unique_ptr<Created> created, int attempts, CreateDone done) {
   Created* stored = created.get();  // stays put while `created` moves
   store_->CreateConversationAsync(
       stored->conversation, stored->views,
-      [created = std::move(created), done = std::move(done)](absl::Status s) mutable {
+      [this, attempts, created = std::move(created), done = std::move(done)](absl::Status s) mutable {
+        if (s.code() == absl::StatusCode::kAlreadyExists && attempts > 1) {
+          created->conversation.set_id(NewId());
+          created->views = RenderViews(created->conversation);
+          return StoreNew(std::move(created), attempts - 1, std::move(done));
+        }
         if (!s.ok()) return done(CreateError(s, created->conversation));
         done(std::move(created));
       });

@@ -179,6 +179,10 @@ class ConversationService {
   // Checks and completes a new conversation (id, times, derived fields).
   absl::Status PrepareNew(Conversation& conversation) const;
   static absl::Status CreateError(const absl::Status& s, const Conversation& conversation);
+  // Stores `created`; an id the service generated that another node took at
+  // the same moment (ids are unique within a process) is generated afresh,
+  // up to `attempts` times in all.
+  void StoreNew(std::unique_ptr<Created> created, int attempts, CreateDone done);
   store::ConversationViews RenderViews(const Conversation& conversation) const;
 
   store::Store* store_;

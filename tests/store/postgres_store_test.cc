@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -328,6 +329,86 @@ TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
   EXPECT_EQ(lost->size(), 1u);
   (*a)->Close();
   (*b)->Close();
+}
+
+// Creates are committed in groups (ADR 0035): a group with a taken key in
+// it fails only that create; the others of its group are stored, each once.
+TEST_F(PostgresStoreTest, ATakenKeyFailsOnlyItsOwnCreateInAGroup) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateConversation(Conv("t", "taken")).ok());
+  constexpr int kCreates = 200;
+  std::vector<core::Conversation> convs;
+  for (int i = 0; i < kCreates; ++i) convs.push_back(Conv("t", i % 50 == 7 ? "taken" : absl::StrCat("n", i)));
+  for (core::Conversation& c : convs) (*c.mutable_labels())["queue"] = "billing";
+  const ConversationViews views = {{"full", "rendered"}};
+  std::vector<absl::Status> results(kCreates);
+  std::atomic<int> finished{0};
+  for (int i = 0; i < kCreates; ++i) {
+    (*store)->CreateConversationAsync(convs[i], views, [&, i](absl::Status s) {
+      results[i] = std::move(s);
+      finished++;
+    });
+  }
+  while (finished.load() < kCreates) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < kCreates; ++i) {
+    if (convs[i].id() == "taken") {
+      EXPECT_EQ(results[i].code(), absl::StatusCode::kAlreadyExists) << results[i];
+    } else {
+      EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
+    }
+  }
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversations")), "197");
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversation_labels")), "196");
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversation_views")), "196");
+  (*store)->Close();
+}
+
+// Without foreign keys (schema version 3) the store deletes a
+// conversation's rows itself: a delete, the expiry sweep and a create over
+// an expired namesake leave no row of the old conversation behind.
+TEST_F(PostgresStoreTest, DeletesLeaveNoRowsOfTheConversationBehind) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto full = [](const std::string& id, int64_t expire) {
+    core::Conversation c = Conv("t", id);
+    c.add_agent_ids("agent-1");
+    (*c.mutable_labels())["queue"] = "billing";
+    c.set_expire_time_us(expire);
+    return c;
+  };
+  const ConversationViews views = {{"full", "rendered"}};
+  for (const char* id : {"deleted", "swept", "replaced", "kept"}) {
+    const bool kept = std::string(id) == "kept";
+    ASSERT_TRUE((*store)->CreateConversation(full(id, kept ? 0 : 5000), views).ok());
+    if (kept) continue;  // (an analysis drops the stored views: "kept" keeps them)
+    core::Analysis a;
+    a.set_tenant("t");
+    a.set_scope("global");
+    a.set_conversation_id(id);
+    a.set_id("a1");
+    a.set_create_time_us(2000);
+    ASSERT_TRUE((*store)->PutAnalysis(a, nullptr).ok()) << id;
+  }
+  ASSERT_TRUE((*store)->DeleteConversation("t", "global", "deleted", /*force=*/true).ok());
+  core::Conversation again = Conv("t", "replaced");  // no labels, agents, views
+  again.set_create_time_us(6000);
+  again.set_update_time_us(6000);
+  ASSERT_TRUE((*store)->CreateConversation(again).ok());  // the expired namesake is swept
+  auto swept = (*store)->DeleteExpiredConversations(7000);
+  ASSERT_TRUE(swept.ok()) << swept.status();
+  EXPECT_EQ(*swept, 1);  // "swept"
+  auto ids = [&](const std::string& table) {
+    const char* column = table == "conversations" ? "id" : "conv_id";
+    return Admin(absl::StrCat("SELECT string_agg(", column, ", ',' ORDER BY ", column, ") FROM ",
+                              schema_, ".", table));
+  };
+  EXPECT_EQ(ids("conversations"), "kept,replaced");
+  EXPECT_EQ(ids("conversation_labels"), "kept");
+  EXPECT_EQ(ids("conversation_agents"), "kept");
+  EXPECT_EQ(ids("conversation_views"), "kept");
+  EXPECT_EQ(ids("analyses"), "");
+  (*store)->Close();
 }
 
 // Every table and index leads with the tenant (ADR 0021: distributable by

@@ -2,7 +2,11 @@
 // expiry and idle sweeps. Each write is one transaction; an update locks
 // its row (SELECT ... FOR UPDATE) so that the optimistic check and the
 // write see the same version, whichever node writes.
+#include <memory>
+#include <optional>
+
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "store/postgres/postgres_internal.h"
 #include "store/store_checks.h"
 
@@ -47,72 +51,69 @@ constexpr std::string_view kUpdateConversation =
     " lifecycle = $12, stage = $13, source = $14, profile = $15, app = $16, expire_time = $17,"
     " latest_analysis_id = $18, body = $19 WHERE tenant = $1 AND scope = $2 AND id = $3";
 
-// Inserts rows of (tenant, scope, conv_id, <extra columns>) in one
-// statement: `extra` names the columns after conv_id, `add` binds one row's.
+// The statement that inserts rows of (tenant, scope, conv_id, <extra
+// columns>): `extra` names the columns after conv_id, `add` binds one row's.
+// Nothing when there are no items.
 template <typename Items, typename AddRow>
-absl::Status InsertRows(Conn& conn, std::string_view table, std::string_view extra,
-                        int extra_count, const core::Conversation& c, const Items& items,
-                        AddRow add, std::string_view conflict = "") {
-  if (items.empty()) return absl::OkStatus();
-  Params p = Key(c.tenant(), c.scope(), c.id());
-  std::string sql = absl::StrCat("INSERT INTO ", Sv(table), " (tenant, scope, conv_id, ", Sv(extra),
-                                 ") VALUES ");
+std::optional<Statement> RowsStatement(std::string_view table, std::string_view extra,
+                                       int extra_count, const core::Conversation& c,
+                                       const Items& items, AddRow add,
+                                       std::string_view conflict = "") {
+  if (items.empty()) return std::nullopt;
+  Statement st{absl::StrCat("INSERT INTO ", Sv(table), " (tenant, scope, conv_id, ", Sv(extra),
+                            ") VALUES "),
+               Key(c.tenant(), c.scope(), c.id())};
   bool first = true;
   for (const auto& item : items) {
-    absl::StrAppend(&sql, first ? "" : ", ", "($1, $2, $3");
+    absl::StrAppend(&st.sql, first ? "" : ", ", "($1, $2, $3");
     first = false;
-    add(item, &p);
-    for (int i = extra_count - 1; i >= 0; --i) absl::StrAppend(&sql, ", $", p.size() - i);
-    sql += ")";
+    add(item, &st.params);
+    for (int i = extra_count - 1; i >= 0; --i) absl::StrAppend(&st.sql, ", $", st.params.size() - i);
+    st.sql += ")";
   }
-  sql += conflict;
-  return conn.Exec(sql, p).status();
+  st.sql += conflict;
+  return st;
+}
+
+std::optional<Statement> ViewsStatement(const core::Conversation& c, const ConversationViews& views) {
+  return RowsStatement("conversation_views", "name, body", 2, c, views,
+                       [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); });
+}
+
+// The statements that insert the agents, labels and (optionally) views rows
+// of `c`, appended to `out`.
+void ChildStatements(const core::Conversation& c, const ConversationViews* views,
+                     std::vector<Statement>* out) {
+  auto add = [&](std::optional<Statement> st) {
+    if (st.has_value()) out->push_back(std::move(*st));
+  };
+  add(RowsStatement(
+      "conversation_agents", "agent_id, create_time", 2, c, c.agent_ids(),
+      [&](const std::string& agent, Params* p) { p->Text(agent).Int(c.create_time_us()); },
+      " ON CONFLICT DO NOTHING"));
+  add(RowsStatement("conversation_labels", "key, value", 2, c, c.labels(),
+                    [](const auto& kv, Params* p) { p->Text(kv.first).Text(kv.second); }));
+  if (views != nullptr) add(ViewsStatement(c, *views));
+}
+
+absl::Status ExecAll(Conn& conn, const std::vector<Statement>& statements) {
+  for (const Statement& st : statements) RETURN_IF_ERROR(conn.Exec(st.sql, st.params).status());
+  return absl::OkStatus();
 }
 
 // The agents and labels rows of `c` (after any old ones were deleted).
 absl::Status InsertChildren(Conn& conn, const core::Conversation& c) {
-  RETURN_IF_ERROR(InsertRows(
-      conn, "conversation_agents", "agent_id, create_time", 2, c, c.agent_ids(),
-      [&](const std::string& agent, Params* p) { p->Text(agent).Int(c.create_time_us()); },
-      " ON CONFLICT DO NOTHING"));
-  return InsertRows(conn, "conversation_labels", "key, value", 2, c, c.labels(),
-                    [](const auto& kv, Params* p) { p->Text(kv.first).Text(kv.second); });
+  std::vector<Statement> statements;
+  ChildStatements(c, nullptr, &statements);
+  return ExecAll(conn, statements);
 }
 
 absl::Status ReplaceViews(Conn& conn, const core::Conversation& c, const ConversationViews& views) {
   RETURN_IF_ERROR(conn.Exec(absl::StrCat("DELETE FROM conversation_views", Sv(kChildKey)),
                             Key(c.tenant(), c.scope(), c.id()))
                       .status());
-  return InsertRows(conn, "conversation_views", "name, body", 2, c, views,
-                    [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); });
-}
-
-absl::Status InsertConversation(Conn& conn, const core::Conversation& c, const std::string& body,
-                                const ConversationViews& views, const core::Operation* also,
-                                const std::string& also_body) {
-  {
-    // An expired conversation not yet swept frees its key.
-    Params p = Key(c.tenant(), c.scope(), c.id());
-    p.Int(c.create_time_us());
-    RETURN_IF_ERROR(conn.Exec("DELETE FROM conversations WHERE tenant = $1 AND scope = $2"
-                              " AND id = $3 AND expire_time <> 0 AND expire_time <= $4",
-                              p)
-                        .status());
-  }
-  {
-    Params p;
-    ConversationParams(c, body, &p);
-    absl::Status s = conn.Exec(kInsertConversation, p).status();
-    if (!s.ok() && conn.sqlstate() == kUniqueViolation) {
-      return absl::AlreadyExistsError(absl::StrCat("conversation ", c.id(), " already exists"));
-    }
-    RETURN_IF_ERROR(s);
-  }
-  RETURN_IF_ERROR(InsertChildren(conn, c));
-  RETURN_IF_ERROR(InsertRows(conn, "conversation_views", "name, body", 2, c, views,
-                             [](const auto& v, Params* p) { p->Text(v.first).Bytes(v.second); }));
-  if (also != nullptr) RETURN_IF_ERROR(InsertOperation(conn, *also, also_body));
-  return absl::OkStatus();
+  std::optional<Statement> st = ViewsStatement(c, views);
+  return st.has_value() ? conn.Exec(st->sql, st->params).status() : absl::OkStatus();
 }
 
 absl::Status RewriteAnalyses(Conn& conn, const core::Conversation& c,
@@ -136,6 +137,63 @@ absl::Status RewriteAnalyses(Conn& conn, const core::Conversation& c,
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<CreateWrite>> NewCreateWrite(const core::Conversation& conversation,
+                                                            const ConversationViews& views,
+                                                            const core::Operation* also) {
+  RETURN_IF_ERROR(CheckNewConversation(conversation));
+  if (also != nullptr) RETURN_IF_ERROR(CheckNewOperation(*also));
+  auto w = std::make_unique<CreateWrite>();
+  w->conversation = &conversation;
+  w->views = &views;
+  w->also = also;
+  if (!conversation.SerializeToString(&w->body)) return absl::InternalError("cannot serialize conversation");
+  if (also != nullptr && !also->SerializeToString(&w->also_body)) {
+    return absl::InternalError("cannot serialize operation");
+  }
+  return w;
+}
+
+void CreateStatements(const CreateWrite& w, std::vector<Statement>* out,
+                      std::vector<CreateRole>* roles) {
+  const core::Conversation& c = *w.conversation;
+  Params row;
+  ConversationParams(c, w.body, &row);
+  out->push_back(Statement{std::string(kInsertConversation), std::move(row)});
+  roles->resize(out->size(), CreateRole::kOther);
+  roles->back() = CreateRole::kConversation;
+  ChildStatements(c, w.views, out);
+  if (w.also != nullptr) out->push_back(InsertOperationStatement(*w.also, w.also_body));
+  roles->resize(out->size(), CreateRole::kOther);
+  if (w.also != nullptr) roles->back() = CreateRole::kOperation;
+}
+
+std::string DeleteConversationsSql(std::string_view where) {
+  std::string sql = absl::StrCat("WITH gone AS (DELETE FROM conversations WHERE ", Sv(where),
+                                 " RETURNING tenant, scope, id)");
+  for (const char* table : {"conversation_labels", "conversation_agents", "conversation_views", "analyses"}) {
+    absl::StrAppend(&sql, ", ", table, "_gone AS (DELETE FROM ", table,
+                    " x USING gone g WHERE x.tenant = g.tenant AND x.scope = g.scope AND x.conv_id = g.id)");
+  }
+  return sql + " SELECT count(*)::bigint FROM gone";
+}
+
+absl::StatusOr<bool> SweepExpiredKey(Conn& conn, const core::Conversation& c) {
+  Params p = Key(c.tenant(), c.scope(), c.id());
+  p.Int(c.create_time_us());
+  ASSIGN_OR_RETURN(Result r, conn.Exec(DeleteConversationsSql("tenant = $1 AND scope = $2 AND id = $3"
+                                                              " AND expire_time <> 0 AND expire_time <= $4"),
+                                       p));
+  return r.Int(0, 0) > 0;
+}
+
+absl::Status CreateFailure(const CreateWrite& w, CreateRole role, const PipelineOutcome& outcome) {
+  if (outcome.sqlstate == kUniqueViolation && role == CreateRole::kConversation) {
+    return absl::AlreadyExistsError(absl::StrCat("conversation ", w.conversation->id(), " already exists"));
+  }
+  if (outcome.sqlstate == kUniqueViolation && role == CreateRole::kOperation) return OperationExists(*w.also);
+  return outcome.status;
+}
 
 absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std::string_view scope,
                                         std::string_view id) {
@@ -178,24 +236,25 @@ absl::Status PostgresStore::CreateConversation(const core::Conversation& convers
                                                const ConversationViews& views,
                                                const core::Operation* also) {
   if (closed_) return pg::Closed();
-  RETURN_IF_ERROR(CheckNewConversation(conversation));
-  if (also != nullptr) RETURN_IF_ERROR(CheckNewOperation(*also));
-  std::string body, also_body;
-  if (!conversation.SerializeToString(&body)) return absl::InternalError("cannot serialize conversation");
-  if (also != nullptr && !also->SerializeToString(&also_body)) {
-    return absl::InternalError("cannot serialize operation");
-  }
-  return Write([&](pg::Conn& conn) {
-    return pg::InsertConversation(conn, conversation, body, views, also, also_body);
-  });
+  ASSIGN_OR_RETURN(std::unique_ptr<pg::CreateWrite> w, pg::NewCreateWrite(conversation, views, also));
+  absl::Notification finished;
+  absl::Status result;
+  w->done = [&](absl::Status s) {
+    result = std::move(s);
+    finished.Notify();
+  };
+  QueueCreate(std::move(w));
+  finished.WaitForNotification();
+  return result;
 }
 
 void PostgresStore::CreateConversationAsync(const core::Conversation& conversation,
                                             const ConversationViews& views, WriteDone done) {
   if (closed_) return done(pg::Closed());
-  Async([this, &conversation, &views, done = std::move(done)]() mutable {
-    done(CreateConversation(conversation, views, nullptr));
-  });
+  absl::StatusOr<std::unique_ptr<pg::CreateWrite>> w = pg::NewCreateWrite(conversation, views, nullptr);
+  if (!w.ok()) return done(w.status());
+  (*w)->done = std::move(done);
+  QueueCreate(std::move(*w));
 }
 
 bool PostgresStore::CachedRead(std::string_view tenant, std::string_view scope, std::string_view id,
@@ -335,17 +394,16 @@ absl::Status PostgresStore::DeleteConversation(std::string_view tenant, std::str
         return absl::FailedPreconditionError("conversation has analyses; set force to delete them");
       }
     }
-    // Cascades to labels, agents, views and analyses.
-    return conn.Exec("DELETE FROM conversations WHERE tenant = $1 AND scope = $2 AND id = $3",
+    return conn.Exec(pg::DeleteConversationsSql("tenant = $1 AND scope = $2 AND id = $3"),
                      pg::Key(tenant, scope, id))
         .status();
   });
 }
 
 absl::StatusOr<int64_t> PostgresStore::DeleteExpiredConversations(int64_t now_us) {
-  return DeleteInChunks("DELETE FROM conversations WHERE (tenant, scope, id) IN"
-                        " (SELECT tenant, scope, id FROM conversations WHERE expire_time <> 0"
-                        " AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+  return DeleteInChunks(pg::DeleteConversationsSql(
+                            "(tenant, scope, id) IN (SELECT tenant, scope, id FROM conversations"
+                            " WHERE expire_time <> 0 AND expire_time <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)"),
                         now_us, /*chunk=*/1000);
 }
 

@@ -1,6 +1,7 @@
 #include "store/postgres/pg.h"
 
 #include <endian.h>
+#include <poll.h>
 
 #include <cstring>
 #include <utility>
@@ -150,6 +151,123 @@ absl::Status Conn::ExecScript(std::string_view sql) {
   return absl::OkStatus();
 }
 
+PipelineOutcome Conn::RunPipeline(const std::vector<Statement>& statements) {
+  PipelineOutcome out;
+  auto fail = [&](int index, PGresult* res, std::string_view sql) {
+    out.failed = index;
+    out.status = Failure(res, sql);
+    out.sqlstate = sqlstate_;
+  };
+  if (PQenterPipelineMode(conn_) != 1) {
+    fail(0, nullptr, "pipeline");
+    out.nothing_ran = broken();
+    return out;
+  }
+  // Send: each statement, preceded by its PREPARE the first time its text is
+  // seen on this connection, then the Sync that commits.
+  std::vector<const std::string*> prepares(statements.size(), nullptr);
+  bool sent = true;
+  for (size_t i = 0; i < statements.size() && sent; ++i) {
+    const Statement& st = statements[i];
+    const Params& p = st.params;
+    auto it = prepared_.find(st.sql);
+    if (it == prepared_.end() && prepared_.size() < kMaxPreparedStatements) {
+      it = prepared_.emplace(st.sql, absl::StrCat("parley_", next_statement_++)).first;
+      prepares[i] = &it->second;
+      sent = PQsendPrepare(conn_, it->second.c_str(), st.sql.c_str(), p.size(), p.types_.data()) == 1;
+    }
+    if (!sent) break;
+    if (it != prepared_.end()) {
+      sent = PQsendQueryPrepared(conn_, it->second.c_str(), p.size(), p.values_.data(),
+                                 p.lengths_.data(), p.formats_.data(), /*resultFormat=*/1) == 1;
+    } else {
+      sent = PQsendQueryParams(conn_, st.sql.c_str(), p.size(), p.types_.data(), p.values_.data(),
+                               p.lengths_.data(), p.formats_.data(), /*resultFormat=*/1) == 1;
+    }
+  }
+  if (sent) sent = PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    // libpq could not queue or write: the connection is unusable. Whether
+    // the server saw anything is unknown unless it was lost before.
+    fail(0, nullptr, "pipeline");
+    dead_ = true;
+    return out;
+  }
+  // Read: for each PREPARE and each statement one result then NULL, then the
+  // Sync's PGRES_PIPELINE_SYNC. After a failure the server skips the rest
+  // (PGRES_PIPELINE_ABORTED) until the Sync and rolls everything back.
+  bool completed_any = false;
+  auto next = [&](int index, bool is_prepare) -> bool {
+    PGresult* res = PQgetResult(conn_);
+    if (res == nullptr) {  // lost
+      if (out.failed < 0) fail(index, nullptr, statements[index].sql);
+      return false;
+    }
+    const ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      completed_any = true;
+      PQclear(res);
+    } else if (st == PGRES_PIPELINE_ABORTED) {
+      PQclear(res);
+      if (is_prepare) prepared_.erase(statements[index].sql);
+    } else {
+      if (is_prepare) prepared_.erase(statements[index].sql);
+      if (out.failed < 0) {
+        const bool first = !completed_any;
+        fail(index, res, statements[index].sql);
+        // The server said it ends the session before completing anything:
+        // it had not run (or had rolled back) the pipeline.
+        out.nothing_ran = first && absl::StartsWith(Sv(out.sqlstate), "57P");
+      } else {
+        PQclear(res);
+      }
+      if (broken()) return false;
+    }
+    PGresult* end = PQgetResult(conn_);
+    if (end != nullptr) {  // not a pipeline answer: stop trusting the connection
+      PQclear(end);
+      if (out.failed < 0) fail(index, nullptr, statements[index].sql);
+      return false;
+    }
+    return true;
+  };
+  bool ok = true;
+  for (size_t i = 0; i < statements.size() && ok; ++i) {
+    if (prepares[i] != nullptr) ok = next(static_cast<int>(i), /*is_prepare=*/true);
+    if (ok) ok = next(static_cast<int>(i), /*is_prepare=*/false);
+  }
+  if (ok) {
+    PGresult* res = PQgetResult(conn_);
+    const ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_PIPELINE_SYNC) {
+      // The commit itself failed (or the connection was lost during it).
+      if (out.failed < 0) {
+        fail(static_cast<int>(statements.size()) - 1, res, "COMMIT");
+      } else if (res != nullptr) {
+        PQclear(res);
+      }
+      ok = false;
+    } else {
+      PQclear(res);
+    }
+  }
+  if (!ok || PQexitPipelineMode(conn_) != 1) dead_ = true;
+  if (out.failed < 0) sqlstate_.clear();
+  return out;
+}
+
+bool Conn::Stale() {
+  if (broken()) return true;
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  if (p.fd < 0) return true;
+  if (poll(&p, 1, 0) == 0) return false;
+  // An idle session is not spoken to: whatever came (an error saying the
+  // session ends, end of file) makes it one to drop.
+  (void)PQconsumeInput(conn_);
+  dead_ = true;
+  return true;
+}
+
 // ---- Pool ----
 
 Pool::~Pool() { Close(); }
@@ -239,6 +357,34 @@ absl::Status InTransaction(Pool& pool, absl::FunctionRef<absl::Status(Conn&)> fn
     if (!Retryable(state)) return s;
   }
   return last;
+}
+
+namespace {
+
+// A leased connection that is not stale. Stale ones (every one the pool
+// held, after a database restart) are dropped as their lease ends; then the
+// pool connects afresh.
+absl::StatusOr<Pool::Lease> AcquireLive(Pool& pool) {
+  for (int i = 0; i < 64; ++i) {
+    ASSIGN_OR_RETURN(Pool::Lease lease, pool.Acquire());
+    if (!lease->Stale()) return lease;
+  }
+  return absl::UnavailableError("no usable database connection");
+}
+
+}  // namespace
+
+PipelineOutcome RunPipeline(Pool& pool, const std::vector<Statement>& statements) {
+  PipelineOutcome out;
+  for (int run = 0; run < 2; ++run) {
+    absl::StatusOr<Pool::Lease> lease = AcquireLive(pool);
+    if (!lease.ok()) {
+      return PipelineOutcome{.failed = 0, .status = lease.status(), .sqlstate = "", .nothing_ran = true};
+    }
+    out = (**lease).RunPipeline(statements);
+    if (out.failed < 0 || !out.nothing_ran) return out;
+  }
+  return out;
 }
 
 absl::Status WithConnection(Pool& pool, absl::FunctionRef<absl::Status(Conn&)> fn) {

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -35,6 +37,14 @@ inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.dat
 // are not copied: they must stay alive until the statement has run.
 class Params {
  public:
+  Params() = default;
+  // Not copyable: the pointers to bound integers would point into the
+  // original. A move keeps them (the deque's elements stay where they are),
+  // so a vector of statements reallocates by moving.
+  Params(const Params&) = delete;
+  Params& operator=(const Params&) = delete;
+  Params(Params&&) = default;
+  Params& operator=(Params&&) = default;
   Params& Int(int64_t v);
   Params& Text(std::string_view v);
   Params& Bytes(std::string_view v);
@@ -70,6 +80,26 @@ class Result {
   PGresult* res_;
 };
 
+// One statement of a pipeline (Conn::RunPipeline).
+struct Statement {
+  std::string sql;
+  Params params;
+};
+
+// How a pipeline ended.
+struct PipelineOutcome {
+  // The first statement that failed (-1: all ran and were committed).
+  int failed = -1;
+  // Its failure (as Conn::Exec would return it) and SQLSTATE.
+  absl::Status status;
+  std::string sqlstate;
+  // The failure came before any statement had completed and is the server
+  // ending the session (or the connection was found dead before sending):
+  // nothing ran, so the pipeline may run again on a fresh connection.
+  // Otherwise a lost connection leaves the outcome unknown.
+  bool nothing_ran = false;
+};
+
 // SQLSTATEs the store reacts to.
 inline constexpr std::string_view kUniqueViolation = "23505";
 inline constexpr std::string_view kQueryCanceled = "57014";
@@ -90,10 +120,26 @@ class Conn {
   // Runs statements without parameters (several, separated by ';').
   absl::Status ExecScript(std::string_view sql);
 
+  // Sends `statements` in one go (libpq pipeline mode) and reads their
+  // outcomes: one round trip for all. They run as ONE implicit transaction,
+  // committed by the Sync that ends the pipeline (with this session's
+  // synchronous_commit = on, durable when this returns with failed = -1);
+  // the first failure rolls all of them back and skips the rest. Each
+  // statement text is prepared once per connection (up to
+  // kMaxPreparedStatements texts; beyond, they are parsed each time), so a
+  // repeated statement costs the server no parsing or planning. The
+  // connection must not be in a transaction.
+  PipelineOutcome RunPipeline(const std::vector<Statement>& statements);
+
+  // Whether this idle connection has heard from the server when it should
+  // not have (the server ended the session: a restart, a failover,
+  // pg_terminate_backend) or is lost; then it is dropped by the pool.
+  bool Stale();
+
   // SQLSTATE of the last failure ("" after a success).
   const std::string& sqlstate() const { return sqlstate_; }
   // The connection is unusable (lost): the pool drops it.
-  bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+  bool broken() const { return dead_ || PQstatus(conn_) != CONNECTION_OK; }
   PGconn* raw() { return conn_; }
 
  private:
@@ -101,7 +147,14 @@ class Conn {
   absl::Status Failure(PGresult* res, std::string_view sql);
   PGconn* conn_;
   std::string sqlstate_;
+  // Set when the connection is left in a state it cannot be reused in.
+  bool dead_ = false;
+  // Statement text -> name of its prepared statement on this connection.
+  absl::flat_hash_map<std::string, std::string> prepared_;
+  int64_t next_statement_ = 0;
 };
+
+inline constexpr size_t kMaxPreparedStatements = 256;
 
 // Whether a failure with this SQLSTATE means the connection or the server
 // is (for now) out of service: UNAVAILABLE, and a fresh connection may work.
@@ -159,5 +212,11 @@ absl::Status InTransaction(Pool& pool, absl::FunctionRef<absl::Status(Conn&)> fn
 // The same without BEGIN/COMMIT: for reads of one statement, or of several
 // that need no common snapshot.
 absl::Status WithConnection(Pool& pool, absl::FunctionRef<absl::Status(Conn&)> fn);
+
+// Runs `statements` as one pipeline (Conn::RunPipeline) on a leased
+// connection that is not stale; when nothing ran because the connection was
+// found lost, once more on a fresh one. Acquire failures come back as the
+// outcome's status with failed = 0.
+PipelineOutcome RunPipeline(Pool& pool, const std::vector<Statement>& statements);
 
 }  // namespace parley::store::pg

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,6 +106,9 @@ absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std
 
 // Operations (records.cc), inside a caller's transaction.
 absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body);
+// The INSERT of InsertOperation, and what its unique violation means.
+Statement InsertOperationStatement(const core::Operation& op, std::string_view body);
+absl::Status OperationExists(const core::Operation& op);
 absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body);
 
 // Resources (records.cc), inside a caller's transaction: $1 tenant, $2 kind,
@@ -112,5 +116,50 @@ absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_v
 // (tenant, kind, id) is ALREADY_EXISTS.
 Params ResourceParams(const Resource& r);
 absl::Status InsertResource(Conn& conn, const Resource& r);
+
+// ---- creates, committed in groups (conversations.cc, postgres_store.cc) ----
+
+// One CreateConversation waiting for its group commit.
+struct CreateWrite {
+  const core::Conversation* conversation = nullptr;
+  const ConversationViews* views = nullptr;
+  std::string body;
+  const core::Operation* also = nullptr;
+  std::string also_body;
+  Store::WriteDone done;
+  absl::Status status;
+  // Its key was found taken and an expired holder swept once.
+  bool expired_swept = false;
+};
+
+// Checks and serializes a create; `conversation`, `views` and `also` must
+// outlive the write.
+absl::StatusOr<std::unique_ptr<CreateWrite>> NewCreateWrite(const core::Conversation& conversation,
+                                                            const ConversationViews& views,
+                                                            const core::Operation* also);
+
+// What a statement of a create is, for the meaning of its failure.
+enum class CreateRole { kOther, kConversation, kOperation };
+
+// Appends the statements of `w` to `out` and their roles to `roles`: insert
+// the row, its agents, labels and views, and the operation `also`. (A key
+// held by an expired conversation not yet swept fails the insert; the
+// writer then sweeps that one with SweepExpiredKey and runs it again.)
+void CreateStatements(const CreateWrite& w, std::vector<Statement>* out,
+                      std::vector<CreateRole>* roles);
+
+// Deletes the conversation holding c's key if it expired by c's create time
+// (with its rows); whether there was one.
+absl::StatusOr<bool> SweepExpiredKey(Conn& conn, const core::Conversation& c);
+
+// A statement deleting the conversations `where` selects (a condition on
+// `conversations`, with the statement's parameters) and every row of theirs
+// (labels, agents, views, analyses): the schema has no foreign keys to
+// cascade (ADR 0035). Its one row is how many conversations it deleted.
+std::string DeleteConversationsSql(std::string_view where);
+
+// The status of `w` when its statement of `role` failed with `outcome`
+// (a taken key is ALREADY_EXISTS).
+absl::Status CreateFailure(const CreateWrite& w, CreateRole role, const PipelineOutcome& outcome);
 
 }  // namespace parley::store::pg

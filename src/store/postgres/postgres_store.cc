@@ -30,6 +30,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   for (int i = 0; i < std::max(1, options.async_writers); ++i) {
     store->async_threads_.emplace_back([s = store.get()] { s->AsyncLoop(); });
   }
+  for (int i = 0; i < std::max(1, options.create_writers); ++i) {
+    store->create_threads_.emplace_back([s = store.get()] { s->CreateWriterLoop(); });
+  }
   return store;
 }
 
@@ -42,8 +45,10 @@ void PostgresStore::Close() {
     async_stopping_ = true;
   }
   async_cv_.notify_all();
+  create_cv_.notify_all();
   // Queued writes run before the threads end, as a closing SQLite store
   // commits its queue.
+  for (std::thread& t : create_threads_) t.join();
   for (std::thread& t : async_threads_) t.join();
   closed_ = true;
   if (listener_ != nullptr) listener_->Stop();
@@ -77,7 +82,7 @@ absl::StatusOr<int64_t> PostgresStore::DeleteInChunks(std::string_view sql, int6
       pg::Params p;
       p.Int(arg).Int(chunk);
       ASSIGN_OR_RETURN(pg::Result r, conn.Exec(sql, p));
-      deleted = r.affected();
+      deleted = r.rows() > 0 ? r.Int(0, 0) : r.affected();
       return absl::OkStatus();
     }));
     total += deleted;
@@ -108,6 +113,97 @@ void PostgresStore::AsyncLoop() {
       async_queue_.pop_front();
     }
     fn();
+  }
+}
+
+void PostgresStore::QueueCreate(std::unique_ptr<pg::CreateWrite> w) {
+  {
+    std::lock_guard<std::mutex> lock(async_mu_);
+    if (!async_stopping_) {
+      create_queue_.push_back(std::move(w));
+      create_cv_.notify_one();
+      return;
+    }
+  }
+  w->done(pg::Closed());
+}
+
+void PostgresStore::CreateWriterLoop() {
+  std::vector<std::unique_ptr<pg::CreateWrite>> owned;
+  std::vector<pg::CreateWrite*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(async_mu_);
+      create_cv_.wait(lock, [&] { return async_stopping_ || !create_queue_.empty(); });
+      if (create_queue_.empty()) return;
+      const size_t n = std::min(create_queue_.size(),
+                                static_cast<size_t>(std::max(1, options_.max_create_batch)));
+      for (size_t i = 0; i < n; ++i) {
+        owned.push_back(std::move(create_queue_.front()));
+        create_queue_.pop_front();
+      }
+    }
+    for (const auto& w : owned) batch.push_back(w.get());
+    RunCreates(batch);
+    for (const auto& w : owned) w->done(std::move(w->status));
+    owned.clear();
+    batch.clear();
+  }
+}
+
+void PostgresStore::RunCreates(const std::vector<pg::CreateWrite*>& batch) {
+  std::vector<pg::CreateWrite*> pending = batch;
+  int conflicts = 0;
+  while (!pending.empty()) {
+    if (closed_) {
+      for (pg::CreateWrite* w : pending) w->status = pg::Closed();
+      return;
+    }
+    std::vector<pg::Statement> statements;
+    std::vector<pg::CreateRole> roles;
+    std::vector<size_t> owner;  // statement -> index in pending
+    for (size_t i = 0; i < pending.size(); ++i) {
+      pg::CreateStatements(*pending[i], &statements, &roles);
+      owner.resize(statements.size(), i);
+    }
+    const pg::PipelineOutcome out = pg::RunPipeline(pool_, statements);
+    if (out.failed < 0) {
+      for (pg::CreateWrite* w : pending) w->status = absl::OkStatus();
+      return;
+    }
+    // Serialization failures and deadlocks: the whole group again.
+    if ((out.sqlstate == "40001" || out.sqlstate == "40P01") && ++conflicts < 4) continue;
+    if (out.status.code() == absl::StatusCode::kUnavailable) {
+      // Lost connection or a server out of service: every write of the
+      // group fails; when the commit may have happened, say so.
+      const absl::Status s =
+          out.nothing_ran
+              ? out.status
+              : absl::UnavailableError(absl::StrCat(
+                    "the database connection was lost; the write may have been committed: ",
+                    out.status.message()));
+      for (pg::CreateWrite* w : pending) w->status = s;
+      return;
+    }
+    const size_t bad = owner[static_cast<size_t>(out.failed)];
+    pg::CreateWrite& w = *pending[bad];
+    const pg::CreateRole role = roles[static_cast<size_t>(out.failed)];
+    if (role == pg::CreateRole::kConversation && out.sqlstate == pg::kUniqueViolation &&
+        !w.expired_swept) {
+      // An expired conversation not yet swept frees its key: sweep it and
+      // run the group again.
+      w.expired_swept = true;
+      bool swept = false;
+      w.status = Write([&](pg::Conn& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(swept, pg::SweepExpiredKey(conn, *w.conversation));
+        return absl::OkStatus();
+      });
+      if (w.status.ok() && swept) continue;
+    }
+    // One create failed (a taken key): it gets its error, the others (rolled
+    // back with it) run again without it.
+    if (w.status.ok()) w.status = pg::CreateFailure(w, role, out);
+    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(bad));
   }
 }
 

@@ -34,14 +34,24 @@
 
 namespace parley::store {
 
+namespace pg {
+struct CreateWrite;
+}
+
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
   int max_connections = 16;
-  // Threads that run CreateConversationAsync / AppendAuditAsync writes.
-  int async_writers = 16;
+  // Threads that commit conversation creates in groups: each takes every
+  // create queued (up to max_create_batch) and sends them, as one
+  // transaction, in one round trip; several threads keep the database busy
+  // while one waits for its commit to be flushed.
+  int create_writers = 4;
+  int max_create_batch = 64;
+  // Threads that run AppendAuditAsync writes.
+  int async_writers = 2;
   // Bound on one list query, in SQLite steps (StoreOptions); turned into a
   // statement timeout at some 15 ns a step. 0 = none.
   int64_t list_query_max_steps = kDefaultListQueryMaxSteps;
@@ -164,13 +174,20 @@ class PostgresStore final : public Store {
   bool CachedRead(std::string_view tenant, std::string_view scope, std::string_view id,
                   std::string_view view, int64_t now_us, std::string* body);
   absl::Status Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
-  // Runs `sql` (a DELETE taking $1 = `arg` and $2 = the chunk size) until a
-  // run deletes fewer than `chunk` rows, each run its own transaction, so a
-  // large sweep holds few locks at a time. Returns how many rows it deleted.
+  // Runs `sql` (a DELETE taking $1 = `arg` and $2 = the chunk size; or a
+  // statement whose one row is the count it deleted) until a run deletes
+  // fewer than `chunk` rows, each run its own transaction, so a large sweep
+  // holds few locks at a time. Returns how many rows it deleted.
   absl::StatusOr<int64_t> DeleteInChunks(std::string_view sql, int64_t arg, int64_t chunk);
   // Runs `fn` on an async writer thread.
   void Async(absl::AnyInvocable<void()> fn);
   void AsyncLoop();
+  // Queues a create for a group commit (or fails it: the store is closing).
+  void QueueCreate(std::unique_ptr<pg::CreateWrite> w);
+  void CreateWriterLoop();
+  // Commits `batch` in one transaction, setting each write's status; a
+  // create that fails (a taken key) is left out and the rest run again.
+  void RunCreates(const std::vector<pg::CreateWrite*>& batch);
 
   const PostgresStoreOptions options_;
   pg::Pool pool_;
@@ -183,6 +200,9 @@ class PostgresStore final : public Store {
   std::deque<absl::AnyInvocable<void()>> async_queue_;
   bool async_stopping_ = false;
   std::vector<std::thread> async_threads_;
+  std::condition_variable create_cv_;
+  std::deque<std::unique_ptr<pg::CreateWrite>> create_queue_;  // under async_mu_
+  std::vector<std::thread> create_threads_;
 };
 
 }  // namespace parley::store

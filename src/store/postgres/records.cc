@@ -24,14 +24,20 @@ Params OperationParams(const core::Operation& op, std::string_view body) {
 
 }  // namespace
 
+Statement InsertOperationStatement(const core::Operation& op, std::string_view body) {
+  return Statement{"INSERT INTO operations (tenant, id, location, create_time, done, job, body)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                   OperationParams(op, body)};
+}
+
+absl::Status OperationExists(const core::Operation& op) {
+  return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
+}
+
 absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body) {
-  absl::Status s = conn.Exec("INSERT INTO operations (tenant, id, location, create_time, done, job,"
-                             " body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                             OperationParams(op, body))
-                       .status();
-  if (!s.ok() && conn.sqlstate() == kUniqueViolation) {
-    return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
-  }
+  const Statement st = InsertOperationStatement(op, body);
+  absl::Status s = conn.Exec(st.sql, st.params).status();
+  if (!s.ok() && conn.sqlstate() == kUniqueViolation) return OperationExists(op);
   return s;
 }
 

@@ -3,7 +3,10 @@
 // Every table is keyed by tenant first, and every index starts with the
 // tenant, so that the tables can be distributed by tenant (Citus:
 // docs/adr/0021-postgresql-store.md). Children of a conversation carry its
-// whole key (tenant, scope, conv_id) and reference it ON DELETE CASCADE.
+// whole key (tenant, scope, conv_id); since version 3 without a foreign key
+// (ADR 0035): the store deletes them with their conversation
+// (DeleteConversationsSql) and writes them only with the conversation row
+// locked or inserted in the same transaction.
 // Text columns use the "C" collation: ids order byte-wise, as in SQLite.
 // Integers are bigint throughout (the client reads int8 only). Absent
 // optional times (start_time, duration) are stored as INT64_MIN, as in the
@@ -151,6 +154,31 @@ ALTER TABLE operations ADD COLUMN claimed_by text COLLATE "C" NOT NULL DEFAULT '
 ALTER TABLE operations ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Version 3, the cost of a create (ADR 0035):
+// - no foreign keys from a conversation's rows to it. Each checked insert
+//   ran a lookup of the conversation (with a row lock) per child statement,
+//   planned once per session: planned on a small table it could scan a whole
+//   tenant's index per create. The store deletes the children itself
+//   (DeleteConversationsSql).
+// - bodies compressed with lz4 instead of pglz (a tenth of a create's
+//   database CPU went to pglz), where the server has lz4 (Debian's has).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE conversation_labels DROP CONSTRAINT conversation_labels_tenant_scope_conv_id_fkey;
+ALTER TABLE conversation_agents DROP CONSTRAINT conversation_agents_tenant_scope_conv_id_fkey;
+ALTER TABLE conversation_views DROP CONSTRAINT conversation_views_tenant_scope_conv_id_fkey;
+ALTER TABLE analyses DROP CONSTRAINT analyses_tenant_scope_conv_id_fkey;
+DO $$
+BEGIN
+  ALTER TABLE conversations ALTER COLUMN body SET COMPRESSION lz4;
+  ALTER TABLE conversation_views ALTER COLUMN body SET COMPRESSION lz4;
+  ALTER TABLE analyses ALTER COLUMN body SET COMPRESSION lz4;
+  ALTER TABLE operations ALTER COLUMN body SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+  NULL;  -- a server built without lz4 keeps pglz
+END
+$$;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -160,6 +188,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 
