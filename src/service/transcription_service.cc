@@ -159,6 +159,7 @@ absl::Status TranscriptionService::Run(jobs::JobContext& ctx) {
   SpeechOptions options;
   options.separate_channels = job.separate_channels();
   if (!job.language().empty()) options.language = job.language();
+  options.asr_mode = job.asr_mode();
   auto result = speech_->Transcribe(*audio, options);
   if (!result.ok()) {
     return fail(absl::Status(result.status().code(),
@@ -168,9 +169,12 @@ absl::Status TranscriptionService::Run(jobs::JobContext& ctx) {
     if (job.agent_channel() != 0) c.mutable_call_channels()->set_agent_channel(job.agent_channel());
     if (job.customer_channel() != 0) c.mutable_call_channels()->set_customer_channel(job.customer_channel());
     TranscriptFromSpeech(*result, &c);
+    const int64_t now = core::NowMicros();
     c.mutable_processing()->set_state(Processing::PROCESSED);
     c.mutable_processing()->clear_error();
-    c.mutable_processing()->set_update_time_us(core::NowMicros());
+    c.mutable_processing()->set_update_time_us(now);
+    c.mutable_processing()->set_processed_time_us(now);
+    c.mutable_processing()->set_engine(result->engine);
     return absl::OkStatus();
   });
   if (absl::IsNotFound(stored.status())) return absl::OkStatus();

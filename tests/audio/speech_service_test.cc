@@ -27,7 +27,7 @@ TEST(SpeechServiceTest, EmbeddedRecogniserGivesTimedWords) {
   ASSERT_TRUE(speech.ok()) << speech.status();
   auto result = (*speech)->Transcribe(ReadFile("/usr/share/pocketsphinx/test/data/cards/003.wav"), {});
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->engine, "pocketsphinx");
+  EXPECT_EQ(result->engine, "pocketsphinx/accurate");
   EXPECT_EQ(result->channels, 1);
   ASSERT_EQ(result->words.size(), 3u);
   EXPECT_EQ(result->words[0].text, "seven");
@@ -64,6 +64,7 @@ TEST(SpeechServiceTest, FastAndAccurateModesBothRecognise) {
       std::vector<std::string> words;
       for (const SpeechWord& w : result->words) words.push_back(w.text);
       EXPECT_EQ(words, expected);
+      EXPECT_EQ(result->engine, absl::StrCat("pocketsphinx/", *mode != '\0' ? mode : server_mode));
       ASSERT_FALSE(result->words.empty());
       EXPECT_GT(result->words.back().end_us, result->words.front().start_us);
     }

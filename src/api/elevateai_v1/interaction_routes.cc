@@ -70,10 +70,12 @@ absl::StatusOr<core::Conversation> SetState(const Ctx& ctx, std::string_view ten
 // Queues the transcription of the stored recording of (tenant, id):
 // participantOne = channel 1 = agent, participantTwo = channel 2 = customer.
 // The job moves the interaction to processing, then processed or
-// processingFailed (service::TranscriptionService).
-absl::Status StartTranscription(const Ctx& ctx, std::string_view tenant, std::string_view id) {
+// processingFailed (service::TranscriptionService). The recogniser's mode is
+// the declared audioTranscriptionMode's (none declared: the server's).
+absl::Status StartTranscription(const Ctx& ctx, std::string_view tenant, const core::Conversation& c) {
   core::TranscribeJob job;
-  job.set_conversation_id(std::string(id));
+  job.set_conversation_id(c.id());
+  job.set_asr_mode(AsrMode(Label(c, "transcription_mode")));
   job.set_separate_channels(true);
   job.set_agent_channel(1);
   job.set_customer_channel(2);
@@ -132,7 +134,7 @@ Response Declare(const Ctx& ctx, const Request& req) {
   auto& labels = *c.mutable_labels();
   labels[absl::StrCat(kLabelPrefix, "type")] = d.type;
   labels[absl::StrCat(kLabelPrefix, "vertical")] = d.vertical;
-  labels[absl::StrCat(kLabelPrefix, "transcription_mode")] = d.transcription_mode;
+  if (!d.transcription_mode.empty()) labels[absl::StrCat(kLabelPrefix, "transcription_mode")] = d.transcription_mode;
   labels[absl::StrCat(kLabelPrefix, "include_ai_results")] = d.include_ai_results ? "true" : "false";
   if (!d.original_filename.empty()) labels[absl::StrCat(kLabelPrefix, "original_filename")] = d.original_filename;
   if (!d.external_identifier.empty()) {
@@ -144,6 +146,7 @@ Response Declare(const Ctx& ctx, const Request& req) {
   std::string audio;
   if (d.type != "audio") {
     c.mutable_processing()->set_state(core::Processing::PROCESSED);
+    c.mutable_processing()->set_processed_time_us(now);
   } else if (d.download_uri.empty()) {
     c.mutable_processing()->set_state(core::Processing::FILE_PENDING_UPLOAD);
   } else {
@@ -156,6 +159,7 @@ Response Declare(const Ctx& ctx, const Request& req) {
     } else {
       audio = *std::move(read);
       c.mutable_processing()->set_state(core::Processing::UPLOADED);
+      c.mutable_processing()->set_download_time_us(core::NowMicros());
     }
   }
   if (!audio.empty()) {
@@ -169,7 +173,7 @@ Response Declare(const Ctx& ctx, const Request& req) {
   // Stored (fileUploaded) before its transcription is queued: a crash in
   // between leaves a declaration that was never acknowledged.
   if (!audio.empty()) {
-    if (absl::Status s = StartTranscription(ctx, *tenant, *id); !s.ok()) return ErrorResponse(s);
+    if (absl::Status s = StartTranscription(ctx, *tenant, *created); !s.ok()) return ErrorResponse(s);
   }
   google::protobuf::Struct out;
   (*out.mutable_fields())["interactionIdentifier"].set_string_value(*id);
@@ -222,11 +226,13 @@ Response Upload(const Ctx& ctx, UploadsInFlight& uploading, const Request& req, 
     (void)SetState(ctx, tenant, id, core::Processing::UPLOAD_FAILED, std::string(s.message()));
     return ErrorResponse(s);
   }
+  const int64_t uploaded = core::NowMicros();
   // Queued before the interaction shows fileUploaded, so that an
   // acknowledged upload is always transcribed, a crash in between included
   // (the job takes any state that awaits the file).
-  if (absl::Status s = StartTranscription(ctx, tenant, id); !s.ok()) return ErrorResponse(s);
+  if (absl::Status s = StartTranscription(ctx, tenant, *claimed); !s.ok()) return ErrorResponse(s);
   auto updated = ctx.services.conversations->Update(tenant, kScope, id, [&](core::Conversation& u) {
+    u.mutable_processing()->set_upload_time_us(uploaded);
     // The job may have started already: leave its state.
     if (AwaitsFile(u.processing().state())) {
       u.mutable_processing()->set_state(core::Processing::UPLOADED);
@@ -249,13 +255,8 @@ Response Status(const Ctx& ctx, const UploadsInFlight& uploading, const Request&
   std::string tenant;
   auto c = Load(ctx, req, p, &tenant);
   if (!c.ok()) return ErrorResponse(c.status());
-  google::protobuf::Struct out;
-  auto& f = *out.mutable_fields();
-  f["interactionIdentifier"].set_string_value(c->id());
   const bool being_uploaded = AwaitsFile(c->processing().state()) && uploading.Contains(tenant, c->id());
-  f["status"].set_string_value(being_uploaded ? "fileUploading" : StatusName(*c));
-  if (!c->processing().error().empty()) f["errorMessage"].set_string_value(c->processing().error());
-  return Json(out);
+  return Json(StatusReply(*c, being_uploaded ? "fileUploading" : StatusName(*c)));
 }
 
 // The interaction, when its results can be read (processed).

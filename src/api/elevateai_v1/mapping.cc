@@ -134,8 +134,7 @@ absl::Status ParseDeclaration(const Struct& body, Declaration* d, core::Conversa
   d->vertical = StrProp(body, "vertical");
   if (d->vertical.empty()) d->vertical = "default";
   d->transcription_mode = StrProp(body, "audioTranscriptionMode");
-  if (d->transcription_mode.empty()) d->transcription_mode = "highAccuracy";
-  if (d->transcription_mode != "highAccuracy" && d->transcription_mode != "highSpeed") {
+  if (!d->transcription_mode.empty() && AsrMode(d->transcription_mode).empty()) {
     return Bad("audioTranscriptionMode must be \"highAccuracy\" or \"highSpeed\"");
   }
   if (const Value* v = Prop(body, "includeAiResults"); v != nullptr && v->kind_case() != Value::kNullValue) {
@@ -237,6 +236,12 @@ absl::Status ParseDeclaration(const Struct& body, Declaration* d, core::Conversa
   return absl::OkStatus();
 }
 
+std::string AsrMode(std::string_view transcription_mode) {
+  if (transcription_mode == "highSpeed") return "fast";
+  if (transcription_mode == "highAccuracy") return "accurate";
+  return "";
+}
+
 std::string StatusName(const core::Conversation& c) {
   switch (c.processing().state()) {
     case core::Processing::DECLARED:
@@ -258,6 +263,29 @@ std::string StatusName(const core::Conversation& c) {
     default:
       return "processed";
   }
+}
+
+Struct StatusReply(const core::Conversation& c, std::string_view status) {
+  Struct out;
+  auto& f = *out.mutable_fields();
+  auto time = [&](const char* name, int64_t us) {
+    if (us > 0) f[name].set_string_value(core::FormatTimestampMicros(us));
+    else f[name].set_null_value(google::protobuf::NULL_VALUE);
+  };
+  const core::Processing& p = c.processing();
+  // Declared through ElevateAI: the declaration's time is the start time it
+  // was given (before a downloadUri is fetched); otherwise the creation's.
+  const bool created_whole = p.state() == core::Processing::STATE_UNSPECIFIED;
+  const int64_t declared = created_whole && c.create_time_us() > 0 ? c.create_time_us() : c.start_time_us();
+  f["identifier"].set_string_value(c.id());
+  f["status"].set_string_value(std::string(status));
+  time("declared", declared);
+  time("uploaded", p.upload_time_us());
+  time("downloaded", p.download_time_us());
+  time("processed", created_whole ? declared : p.processed_time_us());
+  if (p.error().empty()) f["errorMessage"].set_null_value(google::protobuf::NULL_VALUE);
+  else f["errorMessage"].set_string_value(p.error());
+  return out;
 }
 
 namespace {

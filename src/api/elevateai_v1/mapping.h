@@ -25,7 +25,7 @@ struct Declaration {
   std::string type;  // "audio", "transcript" or "chat"
   std::string language_tag;
   std::string vertical;
-  std::string transcription_mode;
+  std::string transcription_mode;  // "highAccuracy", "highSpeed", or empty: not given
   bool include_ai_results = true;
   std::string download_uri;
   std::string original_filename;
@@ -38,9 +38,20 @@ struct Declaration {
 absl::Status ParseDeclaration(const google::protobuf::Struct& body, Declaration* declaration,
                               core::Conversation* conversation);
 
+// The embedded recogniser's mode (SpeechOptions::asr_mode) of an
+// audioTranscriptionMode: highSpeed -> "fast", highAccuracy -> "accurate";
+// empty for anything else (the server's --asr-mode).
+std::string AsrMode(std::string_view transcription_mode);
+
 // ElevateAI's status name of a conversation ("processed" for conversations
 // created whole, e.g. through Insights).
 std::string StatusName(const core::Conversation& conversation);
+
+// GET .../status: {identifier, status, declared, uploaded, downloaded,
+// processed, errorMessage}, the times ISO 8601 UTC or null when they have not
+// happened (a conversation created whole was declared and processed when it
+// was created). `status` is the status name to show.
+google::protobuf::Struct StatusReply(const core::Conversation& conversation, std::string_view status);
 
 // GET .../transcript(s): word by word; GET .../transcripts/punctuated.
 google::protobuf::Struct WordByWordTranscript(const core::Conversation& conversation);

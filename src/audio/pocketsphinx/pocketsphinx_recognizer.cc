@@ -143,7 +143,7 @@ absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::
     return absl::FailedPreconditionError(
         absl::StrCat("pocketsphinx rejected the decoder options \"", options.decoder_options, "\""));
   }
-  std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config));
+  std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config, options.mode));
   if (options.preload) {
     ps_decoder_t* ps = r->Borrow();
     if (ps == nullptr) return absl::FailedPreconditionError("pocketsphinx could not load the speech model");

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,16 +45,18 @@ class PocketsphinxRecognizer final : public Recognizer {
   ~PocketsphinxRecognizer() override;
 
   absl::StatusOr<std::vector<RecognizedWord>> Recognize(const std::vector<int16_t>& pcm) const override;
-  std::string name() const override { return "pocketsphinx"; }
+  // "pocketsphinx/MODE", the mode its settings started from.
+  std::string name() const override { return "pocketsphinx/" + mode_; }
 
  private:
-  explicit PocketsphinxRecognizer(cmd_ln_s* config) : config_(config) {}
+  PocketsphinxRecognizer(cmd_ln_s* config, std::string mode) : config_(config), mode_(std::move(mode)) {}
   // A decoder is not thread-safe: each call borrows one from the pool (a new
   // one is made, sharing nothing, when all are busy).
   ps_decoder_s* Borrow() const;
   void Return(ps_decoder_s* ps) const;
 
   cmd_ln_s* config_;
+  std::string mode_;
   mutable std::mutex mu_;
   mutable std::vector<ps_decoder_s*> idle_;
 };
