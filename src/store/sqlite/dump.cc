@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<ConversationDump>> SqliteStore::DumpConversations(con
   ReadLease lease(this, std::move(reader));
   Connection& conn = lease.conn();
   ASSIGN_OR_RETURN(Stmt s, conn.Statement(absl::StrCat(
-                               "SELECT c.pk, b.body FROM conversations c JOIN conversation_bodies b"
+                               "SELECT c.pk, ", sqlite::kBodyWithTails,
+                               " FROM conversations c JOIN conversation_bodies b"
                                " ON b.conv = c.pk",
                                after != nullptr ? " WHERE (c.tenant, c.scope, c.id) > (?1, ?2, ?3)" : "",
                                " ORDER BY c.tenant, c.scope, c.id LIMIT ?4")));
