@@ -26,6 +26,8 @@ store::Resource ToStored(const ResourceKey& key, int64_t create_time_us, int64_t
 
 }  // namespace
 
+bool ResourceService::SharedWithOtherProcesses() const { return store_->SharesOperations(); }
+
 store::Resource ResourceService::Stored(const NewResource& resource) {
   return ToStored(resource.key, resource.time_us, resource.time_us, *resource.body);
 }

@@ -48,6 +48,10 @@ class ResourceService {
   // `store` must outlive the service. Thread-safe.
   explicit ResourceService(store::Store* store) : store_(store) {}
 
+  // Whether other processes (PostgreSQL nodes) write the same store, so a
+  // per-process copy of a resource can be stale.
+  bool SharedWithOtherProcesses() const;
+
   // Stores `body` as a new resource created and updated at `time_us`.
   // ALREADY_EXISTS if (tenant, kind, id) is taken.
   absl::Status Create(const ResourceKey& key, int64_t time_us, const google::protobuf::Message& body);

@@ -58,6 +58,12 @@ absl::StatusOr<core::TenantSettings> SettingsService::Get(std::string_view tenan
 
 absl::StatusOr<std::shared_ptr<const core::TenantSettings>> SettingsService::Cached(
     std::string_view tenant, std::string_view location) {
+  // Another node may have changed them: read them every time there.
+  if (resources_->SharedWithOtherProcesses()) {
+    absl::StatusOr<core::TenantSettings> loaded = Get(tenant, location);
+    if (!loaded.ok()) return loaded.status();
+    return std::make_shared<const core::TenantSettings>(std::move(*loaded));
+  }
   const std::string key = CacheKey(tenant, location);
   SettingsCache& cache = Cache();
   uint64_t generation;

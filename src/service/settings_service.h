@@ -28,9 +28,9 @@ class SettingsService {
   absl::StatusOr<core::TenantSettings> Get(std::string_view tenant, std::string_view location);
 
   // Get through a per-process cache: creates read the settings (for the
-  // default TTL) on every call. Update forgets the cached copy; with several
-  // server processes on one store a change reaches the others only when they
-  // restart (fine for the single-node store).
+  // default TTL) on every call. Update forgets the cached copy; a change
+  // another process makes would not be seen, so on a store shared by several
+  // processes (PostgreSQL nodes) there is no cache: every call reads it.
   absl::StatusOr<std::shared_ptr<const core::TenantSettings>> Cached(std::string_view tenant,
                                                                      std::string_view location);
 

@@ -6,7 +6,7 @@
 // (PARLEY_PG_STATE, the CTest fixture `postgres`).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,20 @@ test('a node killed mid-work has its operations taken over after the lease, with
     assert.equal(afterCut.status, 200, afterCut.body);
     assert.deepEqual(JSON.parse(afterCut.body).labels, { round: 'cut' }, 'B served a stale conversation after its listen connection was cut');
 
+    // Settings changed on A apply to B's next create at once (no per-node
+    // settings cache on a shared store).
+    const before = await request(agentB, b.port, 'POST', `${BASE}?conversationId=ttl-before`, conversationBody('ttl-before', { suite: 'nodes' }, 2));
+    assert.equal(before.status, 200, before.body);
+    assert.equal(JSON.parse(before.body).expireTime, undefined, before.body);
+    const ttl = await request(agentA, a.port, 'PATCH', '/v1/projects/nodes/locations/global/settings?updateMask=conversationTtl',
+      JSON.stringify({ conversationTtl: '86400s' }));
+    assert.equal(ttl.status, 200, ttl.body);
+    const withTtl = await request(agentB, b.port, 'POST', `${BASE}?conversationId=ttl-after`, conversationBody('ttl-after', { suite: 'nodes' }, 2));
+    assert.equal(withTtl.status, 200, withTtl.body);
+    assert.ok(JSON.parse(withTtl.body).expireTime, `node B ignored the TTL node A set: ${withTtl.body}`);
+    assert.equal((await request(agentA, a.port, 'DELETE', `${BASE}/ttl-before`)).status, 200);
+    assert.equal((await request(agentA, a.port, 'DELETE', `${BASE}/ttl-after`)).status, 200);
+
     // A accepts (and claims) every analysis, then dies with most of them
     // still queued or running.
     const names = await Promise.all(ids.map(async (id) => {
@@ -97,8 +111,10 @@ test('a node killed mid-work has its operations taken over after the lease, with
       }
     }
     const takeoverMs = Date.now() - killedAt;
-    const owners = adminSql(`SELECT string_agg(DISTINCT claimed_by, ',') FROM ${schema}.operations WHERE done = 1`).split(',');
-    assert.equal(owners.length, 2, `operations finished by ${owners.join(', ')}: expected both nodes`);
+    // B finished what A left (A may have finished none before the kill).
+    const owners = adminSql(`SELECT string_agg(DISTINCT claimed_by, ',') FROM ${schema}.operations WHERE done = 1 AND id IN (${pending})`).split(',');
+    const nodeB = readFileSync(path.join(dirB, 'node-id'), 'utf8').trim();
+    assert.deepEqual(owners, [nodeB], `the operations A left were finished by ${owners.join(', ')}: expected node B only`);
     // Exactly one analysis per conversation.
     for (const id of ids) {
       const r = await request(agentB, b.port, 'GET', `${BASE}/${id}/analyses`);
