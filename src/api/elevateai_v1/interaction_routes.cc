@@ -41,11 +41,6 @@ absl::StatusOr<std::string> NewGuid() {
                       "-", hex.substr(20));
 }
 
-std::string Label(const core::Conversation& c, std::string_view key) {
-  auto it = c.labels().find(absl::StrCat(kLabelPrefix, Sv(key)));
-  return it == c.labels().end() ? "" : it->second;
-}
-
 bool IsAudio(const core::Conversation& c) { return Label(c, "type") == "audio"; }
 
 absl::StatusOr<google::protobuf::Struct> ParseObject(const Request& req) {
@@ -259,6 +254,12 @@ Response Status(const Ctx& ctx, const UploadsInFlight& uploading, const Request&
   return Json(StatusReply(*c, being_uploaded ? "fileUploading" : StatusName(*c)));
 }
 
+Response Declared(const Ctx& ctx, const Request& req, const PathParams& p) {
+  auto c = Load(ctx, req, p);
+  if (!c.ok()) return ErrorResponse(c.status());
+  return Json(DeclaredParameters(*c));
+}
+
 // The interaction, when its results can be read (processed).
 absl::StatusOr<core::Conversation> Processed(const Ctx& ctx, const Request& req, const PathParams& p) {
   auto c = Load(ctx, req, p);
@@ -321,6 +322,8 @@ void AddInteractionRoutes(const Ctx& ctx, http::Router* router) {
               [ctx](const Request& r, const PathParams& p) { return Transcript(ctx, r, p, true); }, blocking);
   router->Add(Method::kGet, base + "/ai",
               [ctx](const Request& r, const PathParams& p) { return Ai(ctx, r, p); }, blocking);
+  router->Add(Method::kGet, base,
+              [ctx](const Request& r, const PathParams& p) { return Declared(ctx, r, p); }, blocking);
   router->Add(Method::kDelete, base,
               [ctx](const Request& r, const PathParams& p) { return Delete(ctx, r, p); }, blocking);
 }

@@ -265,6 +265,37 @@ std::string StatusName(const core::Conversation& c) {
   }
 }
 
+std::string Label(const core::Conversation& c, std::string_view key) {
+  auto it = c.labels().find(absl::StrCat("elevateai_", Sv(key)));
+  return it == c.labels().end() ? "" : it->second;
+}
+
+Struct DeclaredParameters(const core::Conversation& c) {
+  Struct out;
+  auto& f = *out.mutable_fields();
+  auto text_or_null = [&](const char* name, const std::string& value) {
+    if (value.empty()) f[name].set_null_value(google::protobuf::NULL_VALUE);
+    else f[name].set_string_value(value);
+  };
+  std::string type = Label(c, "type");
+  if (type.empty()) {
+    type = c.medium() == core::CHAT                   ? "chat"
+           : !c.data_source().audio_uri().empty()     ? "audio"
+                                                      : "transcript";
+  }
+  const std::string vertical = Label(c, "vertical");
+  f["identifier"].set_string_value(c.id());
+  f["type"].set_string_value(type);
+  f["languageTag"].set_string_value(c.language_code().empty() ? "en-us" : c.language_code());
+  f["vertical"].set_string_value(vertical.empty() ? "default" : vertical);
+  text_or_null("audioTranscriptionMode", type == "audio" ? Label(c, "transcription_mode") : "");
+  f["transcript"].set_null_value(google::protobuf::NULL_VALUE);
+  f["chat"].set_null_value(google::protobuf::NULL_VALUE);
+  text_or_null("downloadUri", type == "audio" ? c.data_source().audio_uri() : "");
+  f["includeAiResults"].set_bool_value(Label(c, "include_ai_results") != "false");
+  return out;
+}
+
 Struct StatusReply(const core::Conversation& c, std::string_view status) {
   Struct out;
   auto& f = *out.mutable_fields();

@@ -53,6 +53,20 @@ std::string StatusName(const core::Conversation& conversation);
 // was created). `status` is the status name to show.
 google::protobuf::Struct StatusReply(const core::Conversation& conversation, std::string_view status);
 
+// The declaration property `key` stored with the interaction (the label
+// "elevateai_<key>": type, vertical, transcription_mode,
+// include_ai_results, original_filename, external_identifier); empty when
+// absent (conversations created elsewhere).
+std::string Label(const core::Conversation& conversation, std::string_view key);
+
+// GET /v1/interactions/{id}: the declared parameters {identifier, type,
+// languageTag, vertical, audioTranscriptionMode, transcript, chat,
+// downloadUri, includeAiResults}; transcript and chat are always null (as
+// ElevateAI, which drops them once processed). A conversation created
+// elsewhere reads as what declaring it would have given: type from its
+// medium, vertical "default", includeAiResults true.
+google::protobuf::Struct DeclaredParameters(const core::Conversation& conversation);
+
 // GET .../transcript(s): word by word; GET .../transcripts/punctuated.
 google::protobuf::Struct WordByWordTranscript(const core::Conversation& conversation);
 google::protobuf::Struct PunctuatedTranscript(const core::Conversation& conversation);
