@@ -200,7 +200,6 @@ parley::http::Response TextResponse(int status, std::string body, std::string co
   return r;
 }
 
-// Bytes of the store's files (database, WAL, reserve) in the data dir.
 // This node's name for operation claims: DATA_DIR/node-id, created once.
 absl::StatusOr<std::string> NodeName(const std::string& data_dir) {
   const std::string path = data_dir + "/node-id";
@@ -217,6 +216,7 @@ absl::StatusOr<std::string> NodeName(const std::string& data_dir) {
   return name;
 }
 
+// Bytes of the store's files (database, WAL, reserve) in the data dir.
 int64_t StoreBytes(const std::string& data_dir) {
   int64_t total = 0;
   std::error_code ec;
