@@ -954,6 +954,121 @@ bool HasSpokenNumberRun(std::string_view text) {
   return false;
 }
 
+// Lower-case text whose every word is known to change nothing: a fast exit
+// from SpeechView::Build that gives the same answer as the full pass
+// (Build returns false) without collecting words or running the truecaser.
+// A word's part in that answer depends on the word alone, so it is worked
+// out once per thread and word (calls and chats repeat their vocabulary)
+// from the same tests the full pass makes:
+//  * no number word ("one", "oh", "double"), so no number run ("and"
+//    alone is none);
+//  * not the last word of a naming cue ("is", "hi", "name"...), except the
+//    second word of a two-word cue ("name is", "thank you"), which changes
+//    nothing unless its first word ("this", "thank", "i" ...) precedes it;
+//  * of three letters or more (without a possessive "'s"): no possible rare
+//    name (Bloom bit), and a possible known word (so no name anchor);
+//  * one letter: only "a" or "i" (no initial), and never three single
+//    letters in a row (a spelled name).
+// Text with a capital, a digit or a non-ASCII byte takes the full pass.
+enum WordRole : uint8_t {
+  kInertWord = 1,   // changes nothing by itself
+  kCueFirst = 2,    // the first word of a two-word naming cue
+  kCueSecond = 4,   // the second word of one
+  kSingleLetter = 8,
+};
+
+uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
+  uint8_t role = 0;
+  for (std::string_view f : {"this", "i", "thank", "speaking", "speak", "talking", "call",
+                             "calls", "name"}) {
+    if (w == f) role |= kCueFirst;
+  }
+  // "and" joins numbers only inside a run, which needs a number word.
+  const NumKind kind = ClassifyNumber(w).kind;
+  if (kind != NumKind::kNone && kind != NumKind::kAnd) return role;
+  if (w.size() == 1) {
+    return (w[0] == 'a' || w[0] == 'i') ? role | kInertWord | kSingleLetter : role;
+  }
+  if (w.size() <= 8 && CueEnds().Contains(w)) {
+    if (w == "is" || w == "am" || w == "you" || w == "with" || w == "to" || w == "me") {
+      role |= kCueSecond;
+    } else {
+      return role;
+    }
+  }
+  size_t len = w.size();  // without a possessive, as StemEnd
+  if (len > 3 && w[len - 2] == '\'' && w[len - 1] == 's') len -= 2;
+  if (len >= 3 && len <= 24) {
+    const uint8_t bits = names.BloomBits(w.substr(0, len));
+    if ((bits & NameGazetteer::kMaybeRareName) || !(bits & NameGazetteer::kMaybeKnown)) {
+      return role;
+    }
+  }
+  return role | kInertWord;
+}
+
+bool InertLowerText(std::string_view text, const NameGazetteer& names) {
+  struct Entry {
+    char word[24];
+    uint8_t len = 0;  // 0: empty
+    uint8_t role = 0;
+  };
+  struct Cache {
+    const NameGazetteer* names = nullptr;
+    std::array<Entry, 512> entries{};
+  };
+  thread_local Cache cache;
+  if (cache.names != &names) {
+    cache.entries.fill(Entry{});
+    cache.names = &names;
+  }
+  const size_t n = text.size();
+  uint8_t prev = 0;
+  int letters = 0;  // single-letter words in a row
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80 || IsDigit(static_cast<char>(c)) || IsAsciiUpper(static_cast<char>(c))) {
+      return false;
+    }
+    if (!IsAsciiLower(static_cast<char>(c))) {
+      ++i;
+      continue;
+    }
+    // A word as Words reads it: letters, and apostrophes before a letter.
+    size_t j = i + 1;
+    uint32_t h = c;
+    while (j < n) {
+      const char d = text[j];
+      if (IsAsciiLower(d) || (d == '\'' && j + 1 < n && IsAsciiLower(text[j + 1]))) {
+        h = h * 31 + static_cast<unsigned char>(d);
+        ++j;
+      } else {
+        break;
+      }
+    }
+    const std::string_view w = text.substr(i, j - i);
+    uint8_t role;
+    if (w.size() > sizeof(Entry::word)) {
+      role = RoleOf(w, names);
+    } else {
+      Entry& e = cache.entries[(h ^ (h >> 9)) & (cache.entries.size() - 1)];
+      if (e.len != w.size() || std::memcmp(e.word, w.data(), w.size()) != 0) {
+        std::memcpy(e.word, w.data(), w.size());
+        e.len = static_cast<uint8_t>(w.size());
+        e.role = RoleOf(w, names);
+      }
+      role = e.role;
+    }
+    if (!(role & kInertWord)) return false;
+    if ((role & kCueSecond) && (prev & kCueFirst)) return false;
+    letters = (role & kSingleLetter) ? letters + 1 : 0;
+    if (letters >= 3) return false;
+    prev = role;
+    i = j;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
@@ -967,6 +1082,7 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
   size_t i8 = 0;
   for (; i8 + 8 <= n; i8 += 8) capitals |= BytesInRange8(LoadBytes8(text.data() + i8), 'A', 'Z');
   for (; i8 < n; ++i8) capitals |= IsAsciiUpper(text[i8]);
+  if (!capitals && InertLowerText(text, names)) return false;
   for (size_t i = 0; capitals && i < n; ++i) {
     // "I", "I'm", "I'll": not evidence of written text.
     if (IsAsciiUpper(text[i]) &&
