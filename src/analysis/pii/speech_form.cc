@@ -1,6 +1,7 @@
 #include "analysis/pii/speech_form.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "analysis/pii/name_lists.h"
@@ -1007,10 +1008,26 @@ uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
   return role | kInertWord;
 }
 
+// Bytes [from, end) of `text`, at most eight, zero-padded into a word read
+// whole where the text allows (no store to reload: a word assembled in
+// memory byte by byte and read back as one stalls).
+inline uint64_t KeyPart(std::string_view text, size_t from, size_t end) {
+  if (from >= end) return 0;
+  const size_t len = end - from;
+  if (len >= 8) return LoadBytes8(text.data() + from);
+  if (std::endian::native == std::endian::little && from + 8 <= text.size()) {
+    return LoadBytes8(text.data() + from) & ((uint64_t{1} << (8 * len)) - 1);
+  }
+  uint64_t x = 0;
+  for (size_t k = 0; k < len; ++k) x |= uint64_t{static_cast<uint8_t>(text[from + k])} << (8 * k);
+  return x;
+}
+
 bool InertLowerText(std::string_view text, const NameGazetteer& names) {
+  // A word of up to 24 bytes is its own key, zero-padded (no word holds a
+  // zero byte), compared as three 64-bit words (KeyPart).
   struct Entry {
-    char word[24];
-    uint8_t len = 0;  // 0: empty
+    uint64_t key[3] = {0, 0, 0};  // all zero: empty
     uint8_t role = 0;
   };
   struct Cache {
@@ -1036,25 +1053,22 @@ bool InertLowerText(std::string_view text, const NameGazetteer& names) {
     }
     // A word as Words reads it: letters, and apostrophes before a letter.
     size_t j = i + 1;
-    uint32_t h = c;
-    while (j < n) {
-      const char d = text[j];
-      if (IsAsciiLower(d) || (d == '\'' && j + 1 < n && IsAsciiLower(text[j + 1]))) {
-        h = h * 31 + static_cast<unsigned char>(d);
-        ++j;
-      } else {
-        break;
-      }
+    while (j < n && (IsAsciiLower(text[j]) ||
+                     (text[j] == '\'' && j + 1 < n && IsAsciiLower(text[j + 1])))) {
+      ++j;
     }
     const std::string_view w = text.substr(i, j - i);
     uint8_t role;
-    if (w.size() > sizeof(Entry::word)) {
+    if (w.size() > 24) {
       role = RoleOf(w, names);
     } else {
-      Entry& e = cache.entries[(h ^ (h >> 9)) & (cache.entries.size() - 1)];
-      if (e.len != w.size() || std::memcmp(e.word, w.data(), w.size()) != 0) {
-        std::memcpy(e.word, w.data(), w.size());
-        e.len = static_cast<uint8_t>(w.size());
+      uint64_t key[3];
+      for (size_t k = 0; k < 3; ++k) key[k] = KeyPart(text, i + 8 * k, j);
+      const uint64_t h = (key[0] * 0x9E3779B97F4A7C15ull) ^ (key[1] * 0xC2B2AE3D27D4EB4Full) ^
+                         (key[2] * 0x165667B19E3779F9ull);
+      Entry& e = cache.entries[(h >> 40) & (cache.entries.size() - 1)];
+      if (e.key[0] != key[0] || e.key[1] != key[1] || e.key[2] != key[2]) {
+        std::memcpy(e.key, key, sizeof key);
         e.role = RoleOf(w, names);
       }
       role = e.role;
