@@ -969,13 +969,16 @@ bool HasSpokenNumberRun(std::string_view text) {
 //  * of three letters or more (without a possessive "'s"): no possible rare
 //    name (Bloom bit), and a possible known word (so no name anchor);
 //  * one letter: only "a" or "i" (no initial), and never three single
-//    letters in a row (a spelled name).
+//    letters in a row (a spelled name);
+//  * a word glued into an address or id by '.', '@' or '_' needs only the
+//    first two.
 // Text with a capital, a digit or a non-ASCII byte takes the full pass.
 enum WordRole : uint8_t {
   kInertWord = 1,   // changes nothing by itself
   kCueFirst = 2,    // the first word of a two-word naming cue
   kCueSecond = 4,   // the second word of one
   kSingleLetter = 8,
+  kGluedInert = 16,  // changes nothing inside an address or id ("jane.doe@x.com")
 };
 
 uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
@@ -988,7 +991,8 @@ uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
   const NumKind kind = ClassifyNumber(w).kind;
   if (kind != NumKind::kNone && kind != NumKind::kAnd) return role;
   if (w.size() == 1) {
-    return (w[0] == 'a' || w[0] == 'i') ? role | kInertWord | kSingleLetter : role;
+    role |= kGluedInert | kSingleLetter;
+    return (w[0] == 'a' || w[0] == 'i') ? role | kInertWord : role;
   }
   if (w.size() <= 8 && CueEnds().Contains(w)) {
     if (w == "is" || w == "am" || w == "you" || w == "with" || w == "to" || w == "me") {
@@ -997,6 +1001,9 @@ uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
       return role;
     }
   }
+  // A glued word is skipped by the truecaser and is no name anchor: only
+  // its number and cue parts count.
+  role |= kGluedInert;
   size_t len = w.size();  // without a possessive, as StemEnd
   if (len > 3 && w[len - 2] == '\'' && w[len - 1] == 's') len -= 2;
   if (len >= 3 && len <= 24) {
@@ -1073,7 +1080,10 @@ bool InertLowerText(std::string_view text, const NameGazetteer& names) {
       }
       role = e.role;
     }
-    if (!(role & kInertWord)) return false;
+    auto joiner = [](char ch) { return ch == '.' || ch == '@' || ch == '_'; };
+    const bool glued = (j + 1 < n && joiner(text[j]) && IsAsciiAlnum(text[j + 1])) ||
+                       (i >= 2 && joiner(text[i - 1]) && IsAsciiAlnum(text[i - 2]));
+    if (!(role & (glued ? kGluedInert : kInertWord))) return false;
     if ((role & kCueSecond) && (prev & kCueFirst)) return false;
     letters = (role & kSingleLetter) ? letters + 1 : 0;
     if (letters >= 3) return false;

@@ -110,6 +110,10 @@ TEST(SpeechForm, OrdinaryWordsThatACueMakesAName) {
     // of letters that are words alone.
     EXPECT_THAT(AllSpans("it is spelled a i a"), ElementsAre("PERSON_NAME:a i a"));
     EXPECT_THAT(AllSpans("i want a refund and i want it today"), IsEmpty());
+    // Words glued into an address are no names; a cue word stays a cue.
+    EXPECT_THAT(AllSpans("my email is jane.doe@example.com"),
+                ElementsAre("EMAIL_ADDRESS:jane.doe@example.com"));
+    EXPECT_THAT(AllSpans("x.hi crystal"), ElementsAre("PERSON_NAME:crystal"));
   }
 }
 
