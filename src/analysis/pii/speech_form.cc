@@ -1106,7 +1106,8 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
   size_t i8 = 0;
   for (; i8 + 8 <= n; i8 += 8) capitals |= BytesInRange8(LoadBytes8(text.data() + i8), 'A', 'Z');
   for (; i8 < n; ++i8) capitals |= IsAsciiUpper(text[i8]);
-  if (!capitals && InertLowerText(text, names)) return false;
+  plain_lower_ = !capitals && InertLowerText(text, names);
+  if (plain_lower_) return false;
   for (size_t i = 0; capitals && i < n; ++i) {
     // "I", "I'm", "I'll": not evidence of written text.
     if (IsAsciiUpper(text[i]) &&
