@@ -149,6 +149,19 @@ void PropagateNames(std::string_view text, const NameGazetteer& names,
             [](const Finding& a, const Finding& b) { return a.start < b.start; });
 }
 
+// FindWritten for lower-case ASCII text without digits, where of its
+// scanners only e-mail (an '@') and IPv6 (two colons) can match: the same
+// findings without reading the text's shape.
+std::vector<Finding> FindInPlainLower(std::string_view text) {
+  std::vector<Finding> found;
+  if (text.find('@') != std::string_view::npos) FindEmailAddresses(text, &found);
+  const size_t colon = text.find(':');
+  if (colon != std::string_view::npos && text.find(':', colon + 1) != std::string_view::npos) {
+    FindIpv6Addresses(text, &found);
+  }
+  return ResolveOverlaps(std::move(found));
+}
+
 // Words a reply may open with before the answer itself.
 constexpr std::string_view kReplyFillers[] = {
     "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "um", "uh", "uhm", "er", "erm", "so",
@@ -219,7 +232,7 @@ std::vector<Finding> PiiDetector::Find(std::string_view text) const {
   // Speech-recognition text: scan a view with digits and capitals.
   thread_local SpeechView view;
   if (!view.Build(text, *names_)) {
-    std::vector<Finding> found = FindWritten(text);
+    std::vector<Finding> found = view.plain_lower() ? FindInPlainLower(text) : FindWritten(text);
     PropagateNames(text, *names_, &found);
     return found;
   }

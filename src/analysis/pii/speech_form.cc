@@ -1,6 +1,7 @@
 #include "analysis/pii/speech_form.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 #include "analysis/pii/name_lists.h"
@@ -954,6 +955,158 @@ bool HasSpokenNumberRun(std::string_view text) {
   return false;
 }
 
+// Lower-case text whose every word is known to change nothing: a fast exit
+// from SpeechView::Build that gives the same answer as the full pass
+// (Build returns false) without collecting words or running the truecaser.
+// A word's part in that answer depends on the word alone, so it is worked
+// out once per thread and word (calls and chats repeat their vocabulary)
+// from the same tests the full pass makes:
+//  * no number word ("one", "oh", "double"), so no number run ("and"
+//    alone is none);
+//  * not the last word of a naming cue ("is", "hi", "name"...), except the
+//    second word of a two-word cue ("name is", "thank you"), which changes
+//    nothing unless its first word ("this", "thank", "i" ...) precedes it;
+//  * of three letters or more (without a possessive "'s"): no possible rare
+//    name (Bloom bit), and a possible known word (so no name anchor);
+//  * one letter: only "a" or "i" (no initial), and never three single
+//    letters in a row (a spelled name);
+//  * a word glued into an address or id by '.', '@' or '_' needs only the
+//    first two.
+// Text with a capital, a digit or a non-ASCII byte takes the full pass.
+enum WordRole : uint8_t {
+  kInertWord = 1,   // changes nothing by itself
+  kCueFirst = 2,    // the first word of a two-word naming cue
+  kCueSecond = 4,   // the second word of one
+  kSingleLetter = 8,
+  kGluedInert = 16,  // changes nothing inside an address or id ("jane.doe@x.com")
+};
+
+uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
+  uint8_t role = 0;
+  for (std::string_view f : {"this", "i", "thank", "speaking", "speak", "talking", "call",
+                             "calls", "name"}) {
+    if (w == f) role |= kCueFirst;
+  }
+  // "and" joins numbers only inside a run, which needs a number word.
+  const NumKind kind = ClassifyNumber(w).kind;
+  if (kind != NumKind::kNone && kind != NumKind::kAnd) return role;
+  if (w.size() == 1) {
+    role |= kGluedInert | kSingleLetter;
+    return (w[0] == 'a' || w[0] == 'i') ? role | kInertWord : role;
+  }
+  if (w.size() <= 8 && CueEnds().Contains(w)) {
+    if (w == "is" || w == "am" || w == "you" || w == "with" || w == "to" || w == "me") {
+      role |= kCueSecond;
+    } else {
+      return role;
+    }
+  }
+  // A glued word is skipped by the truecaser and is no name anchor: only
+  // its number and cue parts count.
+  role |= kGluedInert;
+  size_t len = w.size();  // without a possessive, as StemEnd
+  if (len > 3 && w[len - 2] == '\'' && w[len - 1] == 's') len -= 2;
+  if (len >= 3 && len <= 24) {
+    const uint8_t bits = names.BloomBits(w.substr(0, len));
+    if ((bits & NameGazetteer::kMaybeRareName) || !(bits & NameGazetteer::kMaybeKnown)) {
+      return role;
+    }
+  }
+  return role | kInertWord;
+}
+
+// Bytes [from, end) of `text`, at most eight, zero-padded into a word read
+// whole where the text allows (no store to reload: a word assembled in
+// memory byte by byte and read back as one stalls).
+inline uint64_t KeyPart(std::string_view text, size_t from, size_t end) {
+  if (from >= end) return 0;
+  const size_t len = end - from;
+  if (len >= 8) return LoadBytes8(text.data() + from);
+  if (std::endian::native == std::endian::little && from + 8 <= text.size()) {
+    return LoadBytes8(text.data() + from) & ((uint64_t{1} << (8 * len)) - 1);
+  }
+  uint64_t x = 0;
+  for (size_t k = 0; k < len; ++k) x |= uint64_t{static_cast<uint8_t>(text[from + k])} << (8 * k);
+  return x;
+}
+
+bool InertLowerText(std::string_view text, const NameGazetteer& names) {
+  // A word of up to 24 bytes is its own key, zero-padded (no word holds a
+  // zero byte), compared as three 64-bit words (KeyPart).
+  struct Entry {
+    uint64_t key[3] = {0, 0, 0};  // all zero: empty
+    uint8_t role = 0;
+  };
+  struct Cache {
+    const NameGazetteer* names = nullptr;
+    std::array<Entry, 512> entries{};
+  };
+  thread_local Cache cache;
+  if (cache.names != &names) {
+    cache.entries.fill(Entry{});
+    cache.names = &names;
+  }
+  const size_t n = text.size();
+  uint8_t prev = 0;
+  int letters = 0;  // single-letter words in a row
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80 || IsDigit(static_cast<char>(c)) || IsAsciiUpper(static_cast<char>(c))) {
+      return false;
+    }
+    if (!IsAsciiLower(static_cast<char>(c))) {
+      ++i;
+      continue;
+    }
+    // A word as Words reads it: letters, and apostrophes before a letter
+    // (the letters eight at a time).
+    size_t j = i + 1;
+    for (;;) {
+      if (std::endian::native == std::endian::little && j + 8 <= n) {
+        const uint64_t other = ~BytesInRange8(LoadBytes8(text.data() + j), 'a', 'z') & kHighBits8;
+        if (other == 0) {
+          j += 8;
+          continue;
+        }
+        j += static_cast<size_t>(std::countr_zero(other)) >> 3;
+      } else {
+        while (j < n && IsAsciiLower(text[j])) ++j;
+      }
+      if (j + 1 < n && text[j] == '\'' && IsAsciiLower(text[j + 1])) {
+        j += 2;
+        continue;
+      }
+      break;
+    }
+    const std::string_view w = text.substr(i, j - i);
+    uint8_t role;
+    if (w.size() > 24) {
+      role = RoleOf(w, names);
+    } else {
+      uint64_t key[3];
+      for (size_t k = 0; k < 3; ++k) key[k] = KeyPart(text, i + 8 * k, j);
+      const uint64_t h = (key[0] * 0x9E3779B97F4A7C15ull) ^ (key[1] * 0xC2B2AE3D27D4EB4Full) ^
+                         (key[2] * 0x165667B19E3779F9ull);
+      Entry& e = cache.entries[(h >> 40) & (cache.entries.size() - 1)];
+      if (e.key[0] != key[0] || e.key[1] != key[1] || e.key[2] != key[2]) {
+        std::memcpy(e.key, key, sizeof key);
+        e.role = RoleOf(w, names);
+      }
+      role = e.role;
+    }
+    auto joiner = [](char ch) { return ch == '.' || ch == '@' || ch == '_'; };
+    const bool glued = (j + 1 < n && joiner(text[j]) && IsAsciiAlnum(text[j + 1])) ||
+                       (i >= 2 && joiner(text[i - 1]) && IsAsciiAlnum(text[i - 2]));
+    if (!(role & (glued ? kGluedInert : kInertWord))) return false;
+    if ((role & kCueSecond) && (prev & kCueFirst)) return false;
+    letters = (role & kSingleLetter) ? letters + 1 : 0;
+    if (letters >= 3) return false;
+    prev = role;
+    i = j;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
@@ -967,6 +1120,8 @@ bool SpeechView::Build(std::string_view text, const NameGazetteer& names) {
   size_t i8 = 0;
   for (; i8 + 8 <= n; i8 += 8) capitals |= BytesInRange8(LoadBytes8(text.data() + i8), 'A', 'Z');
   for (; i8 < n; ++i8) capitals |= IsAsciiUpper(text[i8]);
+  plain_lower_ = !capitals && InertLowerText(text, names);
+  if (plain_lower_) return false;
   for (size_t i = 0; capitals && i < n; ++i) {
     // "I", "I'm", "I'll": not evidence of written text.
     if (IsAsciiUpper(text[i]) &&

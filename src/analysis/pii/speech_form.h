@@ -43,6 +43,9 @@ class SpeechView {
   bool Build(std::string_view text, const NameGazetteer& names);
 
   const std::string& text() const { return text_; }
+  // After Build returned false: whether the text is lower-case ASCII with no
+  // digit (of the written scanners only e-mail and IPv6 can match it).
+  bool plain_lower() const { return plain_lower_; }
   // Maps a [start, end) span of the view back to the original text; a span
   // touching a replaced run covers the whole run.
   size_t OriginalStart(size_t view_pos) const;
@@ -59,6 +62,7 @@ class SpeechView {
   std::string text_;
   std::vector<Run> runs_;
   std::vector<std::pair<uint32_t, uint32_t>> names_;
+  bool plain_lower_ = false;
 };
 
 // The digits a run of number words stands for, or "" when `words` is not

@@ -42,27 +42,30 @@ bool KnownSpeaker(const core::Message& m) {
 constexpr std::string_view kTriggers[] = {"ame", "pell", "umber", "who", "Who", "each", "alling",
                                           "hone"};
 
-// One pass over the turn: a rolling hash of the last three bytes tested
-// against a 4,096-bit table of the stems' first three bytes, so that most
-// positions cost a shift, a multiply and one predictable branch (a search
-// per stem costs a memchr and a memcmp per 'a', 'e', 'h' ... of the turn).
-uint32_t TrigramSlot(uint32_t trigram) { return (trigram * 0x9E3779B1u) >> 20; }
+// One pass over the turn: the last three bytes, five bits each (the low
+// bits: a letter of either case, and some other bytes, share a code), index
+// a 32,768-bit table of the stems' first three bytes, so that most
+// positions cost a shift, an or and one predictable branch (a search per
+// stem costs a memchr and a memcmp per 'a', 'e', 'h' ... of the turn). A
+// hit is checked against the stems themselves.
+constexpr uint32_t kTrigramMask = (1u << 15) - 1;
+inline uint32_t TrigramStep(uint32_t trigram, char c) {
+  return ((trigram << 5) | (static_cast<uint8_t>(c) & 31)) & kTrigramMask;
+}
 
 bool HasTrigger(std::string_view turn) {
   static const auto* table = [] {
-    auto* t = new std::array<uint64_t, 64>{};
+    auto* t = new std::array<uint64_t, (kTrigramMask + 1) / 64>{};
     for (std::string_view s : kTriggers) {
-      const uint32_t slot = TrigramSlot(static_cast<uint8_t>(s[0]) << 16 |
-                                        static_cast<uint8_t>(s[1]) << 8 | static_cast<uint8_t>(s[2]));
+      const uint32_t slot = TrigramStep(TrigramStep(TrigramStep(0, s[0]), s[1]), s[2]);
       (*t)[slot / 64] |= uint64_t{1} << (slot % 64);
     }
     return t;
   }();
   uint32_t trigram = 0;
   for (size_t i = 0; i < turn.size(); ++i) {
-    trigram = (trigram << 8 | static_cast<uint8_t>(turn[i])) & 0xFFFFFF;
-    const uint32_t slot = TrigramSlot(trigram);
-    if (i < 2 || !((*table)[slot / 64] >> (slot % 64) & 1)) continue;
+    trigram = TrigramStep(trigram, turn[i]);
+    if (i < 2 || !((*table)[trigram / 64] >> (trigram % 64) & 1)) continue;
     const std::string_view rest = turn.substr(i - 2);
     for (std::string_view s : kTriggers) {
       if (rest.starts_with(s)) return true;

@@ -96,6 +96,27 @@ TEST(SpeechForm, NamesFromTheWordsAlone) {
   EXPECT_THAT(AllSpans("we ate at wendy's"), IsEmpty());
 }
 
+// Lower-case text of ordinary words takes a fast exit (a per-word memo,
+// speech_form.cc InertLowerText); what only a word's neighbours make a name
+// must still be found, also when the words were met before in the thread.
+TEST(SpeechForm, OrdinaryWordsThatACueMakesAName) {
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_THAT(AllSpans("the crystal is from billing"), IsEmpty());
+    // "is" and "am" end a naming cue only after "this", "i".
+    EXPECT_THAT(AllSpans("this is crystal from billing"), ElementsAre("PERSON_NAME:crystal"));
+    EXPECT_THAT(AllSpans("i am crystal"), ElementsAre("PERSON_NAME:crystal"));
+    EXPECT_THAT(AllSpans("it is crystal clear"), IsEmpty());
+    // Three single letters in a row after "spelled": a spelled name, even
+    // of letters that are words alone.
+    EXPECT_THAT(AllSpans("it is spelled a i a"), ElementsAre("PERSON_NAME:a i a"));
+    EXPECT_THAT(AllSpans("i want a refund and i want it today"), IsEmpty());
+    // Words glued into an address are no names; a cue word stays a cue.
+    EXPECT_THAT(AllSpans("my email is jane.doe@example.com"),
+                ElementsAre("EMAIL_ADDRESS:jane.doe@example.com"));
+    EXPECT_THAT(AllSpans("x.hi crystal"), ElementsAre("PERSON_NAME:crystal"));
+  }
+}
+
 TEST(SpeechForm, UnknownWordsThatAreNoNames) {
   // Typing slips, contractions without the apostrophe, another language, a
   // street of a European address.
