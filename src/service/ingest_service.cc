@@ -25,7 +25,7 @@ void MarkSucceeded(core::Operation& op, int64_t since_us) {
 
 }  // namespace
 
-bool IngestService::Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
+void IngestService::Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
                             core::Conversation& c, core::Operation& op) {
   if (c.source() == core::SOURCE_UNSPECIFIED) c.set_source(core::IMPORTED);
   if (c.lifecycle() == core::LIFECYCLE_UNSPECIFIED) c.set_lifecycle(core::COMPLETED);
@@ -79,13 +79,11 @@ bool IngestService::Prepare(const UploadRequest& request, const core::TenantSett
   // A pending upload reserved its analysis id when it was accepted
   // (StartUpload), so that a job run again after a crash finds the analysis
   // it may have started already.
-  const bool analyze = Analyzes(settings, c);
-  if (!analyze) {
+  if (!Analyzes(settings, c)) {
     job->clear_analysis_operation_id();
   } else if (job->analysis_operation_id().empty()) {
     job->set_analysis_operation_id(core::NewId());
   }
-  return analyze;
 }
 
 bool IngestService::Analyzes(const core::TenantSettings& settings, const core::Conversation& c) const {

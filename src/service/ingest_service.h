@@ -71,8 +71,9 @@ class IngestService {
 
  private:
   // Fills `op`'s UploadJob and redacts `c` as the settings and request say;
-  // settles the id. Returns whether an analysis is to start after the write.
-  bool Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
+  // settles the id; names the analysis to start after the write (keeping an
+  // id reserved earlier) or clears it when the settings ask for none.
+  void Prepare(const UploadRequest& request, const core::TenantSettings& settings, int64_t now,
                core::Conversation& c, core::Operation& op);
   // Whether the settings sample `c` for an analysis after its upload
   // (Settings.analysisConfig.uploadConversationAnalysisPercentage).

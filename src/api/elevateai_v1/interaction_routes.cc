@@ -28,8 +28,6 @@ using http::Response;
 
 namespace {
 
-constexpr char kLabelPrefix[] = "elevateai_";
-
 absl::StatusOr<std::string> NewGuid() {
   auto bytes = core::SecureRandomBytes(16);
   if (!bytes.ok()) return bytes.status();

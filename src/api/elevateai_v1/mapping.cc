@@ -266,7 +266,7 @@ std::string StatusName(const core::Conversation& c) {
 }
 
 std::string Label(const core::Conversation& c, std::string_view key) {
-  auto it = c.labels().find(absl::StrCat("elevateai_", Sv(key)));
+  auto it = c.labels().find(absl::StrCat(kLabelPrefix, Sv(key)));
   return it == c.labels().end() ? "" : it->second;
 }
 

@@ -53,8 +53,11 @@ std::string StatusName(const core::Conversation& conversation);
 // was created). `status` is the status name to show.
 google::protobuf::Struct StatusReply(const core::Conversation& conversation, std::string_view status);
 
+// Declaration properties are stored as conversation labels kLabelPrefix + key.
+inline constexpr char kLabelPrefix[] = "elevateai_";
+
 // The declaration property `key` stored with the interaction (the label
-// "elevateai_<key>": type, vertical, transcription_mode,
+// kLabelPrefix + key: type, vertical, transcription_mode,
 // include_ai_results, original_filename, external_identifier); empty when
 // absent (conversations created elsewhere).
 std::string Label(const core::Conversation& conversation, std::string_view key);
