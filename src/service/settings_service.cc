@@ -1,6 +1,7 @@
 #include "service/settings_service.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -12,10 +13,14 @@
 namespace parley::service {
 namespace {
 
+struct CachedSettings {
+  std::shared_ptr<const core::TenantSettings> settings;
+  int64_t loaded_us = 0;
+};
+
 struct SettingsCache {
   absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::shared_ptr<const core::TenantSettings>> by_key
-      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, CachedSettings> by_key ABSL_GUARDED_BY(mu);
   // Bumped by every change: a load that raced with a change is not cached.
   uint64_t generation ABSL_GUARDED_BY(mu) = 0;
 };
@@ -58,19 +63,16 @@ absl::StatusOr<core::TenantSettings> SettingsService::Get(std::string_view tenan
 
 absl::StatusOr<std::shared_ptr<const core::TenantSettings>> SettingsService::Cached(
     std::string_view tenant, std::string_view location) {
-  // Another node may have changed them: read them every time there.
-  if (resources_->SharedWithOtherProcesses()) {
-    absl::StatusOr<core::TenantSettings> loaded = Get(tenant, location);
-    if (!loaded.ok()) return loaded.status();
-    return std::make_shared<const core::TenantSettings>(std::move(*loaded));
-  }
+  // Another node may have changed them: there a copy is kept only briefly.
+  const int64_t now = core::NowMicros();
+  const int64_t oldest = resources_->SharedWithOtherProcesses() ? now - kSharedStoreCacheUs : std::numeric_limits<int64_t>::min();
   const std::string key = CacheKey(tenant, location);
   SettingsCache& cache = Cache();
   uint64_t generation;
   {
     absl::MutexLock lock(&cache.mu);
     auto it = cache.by_key.find(key);
-    if (it != cache.by_key.end()) return it->second;
+    if (it != cache.by_key.end() && it->second.loaded_us >= oldest) return it->second.settings;
     generation = cache.generation;
   }
   absl::StatusOr<core::TenantSettings> loaded = Get(tenant, location);
@@ -79,7 +81,7 @@ absl::StatusOr<std::shared_ptr<const core::TenantSettings>> SettingsService::Cac
   absl::MutexLock lock(&cache.mu);
   if (cache.generation != generation) return settings;  // changed meanwhile: do not cache
   if (cache.by_key.size() > 10'000) cache.by_key.clear();  // bounded
-  cache.by_key[key] = settings;
+  cache.by_key[key] = CachedSettings{settings, now};
   return settings;
 }
 

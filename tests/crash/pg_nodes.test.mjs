@@ -63,14 +63,15 @@ test('a node killed mid-work has its operations taken over after the lease, with
     assert.equal(afterCut.status, 200, afterCut.body);
     assert.deepEqual(JSON.parse(afterCut.body).labels, { round: 'cut' }, 'B served a stale conversation after its listen connection was cut');
 
-    // Settings changed on A apply to B's next create at once (no per-node
-    // settings cache on a shared store).
+    // Settings changed on A apply to B's creates within a second (B keeps
+    // its copy of a shared store's settings that long, then reads them again).
     const before = await request(agentB, b.port, 'POST', `${BASE}?conversationId=ttl-before`, conversationBody('ttl-before', { suite: 'nodes' }, 2));
     assert.equal(before.status, 200, before.body);
     assert.equal(JSON.parse(before.body).expireTime, undefined, before.body);
     const ttl = await request(agentA, a.port, 'PATCH', '/v1/projects/nodes/locations/global/settings?updateMask=conversationTtl',
       JSON.stringify({ conversationTtl: '86400s' }));
     assert.equal(ttl.status, 200, ttl.body);
+    await new Promise((res) => setTimeout(res, 1100));
     const withTtl = await request(agentB, b.port, 'POST', `${BASE}?conversationId=ttl-after`, conversationBody('ttl-after', { suite: 'nodes' }, 2));
     assert.equal(withTtl.status, 200, withTtl.body);
     assert.ok(JSON.parse(withTtl.body).expireTime, `node B ignored the TTL node A set: ${withTtl.body}`);
