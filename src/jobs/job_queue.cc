@@ -317,8 +317,15 @@ void JobQueue::WorkerLoop() {
         turn_.push_back(std::move(tenant));
       }
       if (turn_.empty() && !node_.empty()) claim_now_ = true;
+      // Queued twice (a claim poll took it while Submit was claiming it):
+      // the copy already running is the one.
+      const std::string key = MapKey(op.tenant(), op.id());
+      if (running_.contains(key)) {
+        ReleaseLocked(op.tenant());
+        continue;
+      }
       cancel = std::make_shared<std::atomic<bool>>(false);
-      running_[MapKey(op.tenant(), op.id())] = cancel;
+      running_[key] = cancel;
     }
     RunOne(std::move(op), std::move(cancel));
   }
@@ -326,6 +333,20 @@ void JobQueue::WorkerLoop() {
 
 void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> cancel) {
   const std::string key = MapKey(op.tenant(), op.id());
+  if (!node_.empty()) {
+    // A claim poll whose query ran just before this node stored an
+    // operation's end hands back a stale, unfinished copy of it: run it only
+    // while the store still shows it unfinished and this node's.
+    const int64_t now = core::NowMicros();
+    absl::StatusOr<bool> claimed = store_->ClaimOperation(op.tenant(), op.id(), node_, now, now + lease_us_);
+    if (!claimed.ok() || !*claimed) {
+      absl::MutexLock lock(&mu_);
+      running_.erase(key);
+      held_.erase(key);
+      ReleaseLocked(op.tenant());
+      return;
+    }
+  }
   op.set_state(core::OPERATION_RUNNING);
   op.set_update_time_us(core::NowMicros());
   (void)store_->UpdateOperation(op);
