@@ -23,8 +23,8 @@
 //   call     each MELD speaker with >= 2 turns in a dialogue: Parley's
 //            call-level score (SentimentAnalyzer's channel sentiment) and
 //            simple baselines against the mean of the speaker's turn labels
-//            and against the label of their last turn (Pearson r, and
-//            3-class macro-F1 against the last turn's label).
+//            and against the label of their last turn (Pearson r, on each
+//            half).
 // --tuning-only prints the custrev figures and MELD's development half alone:
 // the only ones to look at while changing the scorer. --dump-dev prints the
 // development half's labels, Parley's scores and texts, for error analysis.
@@ -447,32 +447,28 @@ std::vector<CallSpeaker> CallLevel(const std::vector<Example>& meld, const std::
   return out;
 }
 
+// Pearson r of predictor k against a reference, over one MELD half.
+double CallR(const std::vector<CallSpeaker>& calls, size_t k, bool dev_half, bool last_turn) {
+  std::vector<double> p, ref;
+  for (const CallSpeaker& c : calls) {
+    if ((c.dialogue % 2 == 0) != dev_half) continue;
+    p.push_back(c.predicted[k]);
+    ref.push_back(last_turn ? c.ref_last : c.ref_mean);
+  }
+  return Pearson(p, ref);
+}
+
 void PrintCallLevel(const std::vector<CallSpeaker>& calls, bool with_vader) {
-  std::printf("\ncall level: MELD speakers with >= 2 turns in a dialogue (n=%zu; dev half %zu, held-out %zu)\n",
-              calls.size(),
-              static_cast<size_t>(std::count_if(calls.begin(), calls.end(),
-                                                [](const CallSpeaker& c) { return c.dialogue % 2 == 0; })),
-              static_cast<size_t>(std::count_if(calls.begin(), calls.end(),
-                                                [](const CallSpeaker& c) { return c.dialogue % 2 != 0; })));
-  std::printf("  reference A: mean of the speaker's turn labels; B: the speaker's last turn's label\n");
-  std::printf("  %-34s %9s %9s %9s %9s %14s\n", "predictor", "r(A) all", "r(A) held", "r(B) all", "r(B) held",
-              "F1(B) all/held");
+  const size_t dev = static_cast<size_t>(
+      std::count_if(calls.begin(), calls.end(), [](const CallSpeaker& c) { return c.dialogue % 2 == 0; }));
+  std::printf("\ncall level: MELD speakers with >= 2 turns in a dialogue (dev half n=%zu, held-out half n=%zu)\n",
+              dev, calls.size() - dev);
+  std::printf("  Pearson r against reference A (mean of the speaker's turn labels) and B (their last turn's label)\n");
+  std::printf("  %-34s %9s %9s %9s %9s\n", "predictor", "A dev", "A held", "B dev", "B held");
   for (size_t k = 0; k < kNumCallPredictors; ++k) {
     if (!with_vader && std::string(kCallPredictors[k]).rfind("vader", 0) == 0) continue;
-    std::vector<double> p, a, b, hp, ha, hb;
-    for (const CallSpeaker& c : calls) {
-      p.push_back(c.predicted[k]);
-      a.push_back(c.ref_mean);
-      b.push_back(c.ref_last);
-      if (c.dialogue % 2 != 0) {
-        hp.push_back(c.predicted[k]);
-        ha.push_back(c.ref_mean);
-        hb.push_back(c.ref_last);
-      }
-    }
-    std::printf("  %-34s %9.4f %9.4f %9.4f %9.4f  %.4f/%.4f\n", kCallPredictors[k], Pearson(p, a), Pearson(hp, ha),
-                Pearson(p, b), Pearson(hp, hb), Evaluate3(p, b, -0.05, 0.05).macro_f1,
-                Evaluate3(hp, hb, -0.05, 0.05).macro_f1);
+    std::printf("  %-34s %9.4f %9.4f %9.4f %9.4f\n", kCallPredictors[k], CallR(calls, k, true, false),
+                CallR(calls, k, false, false), CallR(calls, k, true, true), CallR(calls, k, false, true));
   }
 }
 
