@@ -4,7 +4,7 @@
 // texts), and prints the figures recorded in docs/quality/sentiment.md.
 //
 //   eval_sentiment [--data DIR] [--vader SCRIPT] [--node NODE] [--no-vader] [--tuning-only]
-//                  [--form speech]
+//                  [--form speech] [--dump-dev]
 //
 // Sets and what is measured:
 //   amazon   vader_amazon_reviews_groundtruth.txt, mean human rating in [-4, 4]:
@@ -18,8 +18,16 @@
 //            (-0.05, 0.05), untuned, and (b) with a neutral band chosen on the
 //            amazon file, its ratings read as positive > 0.5, negative < -0.5,
 //            neutral otherwise (choosing a band cannot change a Pearson r).
-// --tuning-only prints the custrev figures alone: the only ones to look at
-// while changing the scorer.
+//            MELD here is its dev file only, halved by dialogue: even
+//            Dialogue_IDs are the development half, odd ones held out.
+//   call     each MELD speaker with >= 2 turns in a dialogue: Parley's
+//            call-level score (SentimentAnalyzer's channel sentiment) and
+//            simple baselines against the mean of the speaker's turn labels
+//            and against the label of their last turn (Pearson r, on each
+//            half).
+// --tuning-only prints the custrev figures and MELD's development half alone:
+// the only ones to look at while changing the scorer. --dump-dev prints the
+// development half's labels, Parley's scores and texts, for error analysis.
 // --form speech scores every set (both systems) as a speech recogniser would
 // give it: lower case, every character other than a letter, digit, apostrophe
 // or space removed (emoticons go too; emoji stay), spaces collapsed.
@@ -38,6 +46,7 @@
 
 #include <unistd.h>
 
+#include "analysis/sentiment/sentiment_analyzer.h"
 #include "analysis/sentiment/sentiment_scorer.h"
 
 #ifndef PARLEY_SOURCE_DIR
@@ -46,11 +55,16 @@
 
 namespace {
 
+namespace core = parley::core;
+using parley::analysis::SentimentAnalyzer;
 using parley::analysis::SentimentScorer;
 
 struct Example {
   std::string text;
   double gold = 0;  // rating (amazon), 0/1 (binary), -1/0/1 (meld)
+  int dialogue = -1;  // meld: Dialogue_ID
+  int turn = -1;      // meld: Utterance_ID
+  std::string speaker;  // meld
 };
 
 bool ReadLines(const std::string& path, std::vector<std::string>* lines) {
@@ -80,7 +94,7 @@ bool LoadAmazon(const std::string& path, std::vector<Example>* out) {
     size_t t1 = l.find('\t');
     size_t t2 = t1 == std::string::npos ? t1 : l.find('\t', t1 + 1);
     if (t2 == std::string::npos) continue;
-    out->push_back({l.substr(t2 + 1), std::atof(l.substr(t1 + 1, t2 - t1 - 1).c_str())});
+    out->push_back({l.substr(t2 + 1), std::atof(l.substr(t1 + 1, t2 - t1 - 1).c_str()), -1, -1, {}});
   }
   return true;
 }
@@ -91,7 +105,7 @@ bool LoadBinary(const std::string& path, std::vector<Example>* out) {
   if (!ReadLines(path, &lines)) return false;
   for (const std::string& l : lines) {
     if (l.size() < 3 || (l[0] != '0' && l[0] != '1') || l[1] != ' ') continue;
-    out->push_back({l.substr(2), l[0] == '1' ? 1.0 : 0.0});
+    out->push_back({l.substr(2), l[0] == '1' ? 1.0 : 0.0, -1, -1, {}});
   }
   return true;
 }
@@ -142,18 +156,27 @@ bool LoadMeld(const std::string& path, std::vector<Example>* out) {
   ss << in.rdbuf();
   auto rows = ParseCsv(ss.str());
   if (rows.empty()) return false;
-  int text_col = -1, label_col = -1;
+  int text_col = -1, label_col = -1, dialogue_col = -1, turn_col = -1, speaker_col = -1;
   for (size_t i = 0; i < rows[0].size(); ++i) {
     if (rows[0][i] == "Utterance") text_col = static_cast<int>(i);
     if (rows[0][i] == "Sentiment") label_col = static_cast<int>(i);
+    if (rows[0][i] == "Dialogue_ID") dialogue_col = static_cast<int>(i);
+    if (rows[0][i] == "Utterance_ID") turn_col = static_cast<int>(i);
+    if (rows[0][i] == "Speaker") speaker_col = static_cast<int>(i);
   }
-  if (text_col < 0 || label_col < 0) return false;
+  if (text_col < 0 || label_col < 0 || dialogue_col < 0 || turn_col < 0 || speaker_col < 0) return false;
+  const int last_col = std::max({text_col, label_col, dialogue_col, turn_col, speaker_col});
   for (size_t r = 1; r < rows.size(); ++r) {
-    if (static_cast<int>(rows[r].size()) <= std::max(text_col, label_col)) continue;
+    if (static_cast<int>(rows[r].size()) <= last_col) continue;
     const std::string& label = rows[r][label_col];
     double gold = label == "positive" ? 1 : label == "negative" ? -1 : 0;
-    out->push_back({rows[r][text_col], gold});
+    out->push_back({rows[r][text_col], gold, std::atoi(rows[r][dialogue_col].c_str()),
+                    std::atoi(rows[r][turn_col].c_str()), rows[r][speaker_col]});
   }
+  // Dialogue order, turns in order within each.
+  std::stable_sort(out->begin(), out->end(), [](const Example& a, const Example& b) {
+    return a.dialogue != b.dialogue ? a.dialogue < b.dialogue : a.turn < b.turn;
+  });
   return true;
 }
 
@@ -330,6 +353,125 @@ struct System {
   std::vector<double> amazon, custrev, sst2, meld;
 };
 
+
+// ---- MELD halves and the call-level score ------------------------------------
+
+// MELD's dev file is the only MELD split here, so it is halved by dialogue:
+// even Dialogue_IDs are the development half (looked at while changing the
+// scorer), odd ones the held-out half (reported, never looked into).
+bool MeldDevHalf(const Example& e) { return e.dialogue % 2 == 0; }
+
+std::vector<double> Select(const std::vector<double>& v, const std::vector<Example>& ex, bool dev_half) {
+  std::vector<double> out;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    if (MeldDevHalf(ex[i]) == dev_half) out.push_back(v[i]);
+  }
+  return out;
+}
+
+// One speaker of one MELD dialogue with at least two turns: the reference
+// labels and what each system says about the speaker as a whole.
+struct CallSpeaker {
+  int dialogue = 0;
+  double ref_mean = 0;  // mean of the speaker's turn labels (-1/0/1)
+  double ref_last = 0;  // the speaker's last turn's label
+  std::vector<double> predicted;  // one per CallPredictor
+};
+
+const char* const kCallPredictors[] = {
+    "parley call-level score (end x3)",   "parley magnitude-weighted mean",
+    "parley mean of turns",               "parley last turn",
+    "parley worst turn",                  "vader mean of turns",
+    "vader last turn"};
+constexpr size_t kNumCallPredictors = sizeof(kCallPredictors) / sizeof(kCallPredictors[0]);
+
+// Each MELD dialogue becomes a conversation (one participant per speaker)
+// analysed by SentimentAnalyzer, whose channel sentiment is the call-level
+// score; the baselines come from the per-turn scores. `vader` may be empty.
+std::vector<CallSpeaker> CallLevel(const std::vector<Example>& meld, const std::vector<double>& vader) {
+  SentimentAnalyzer analyzer(false);
+  SentimentScorer scorer;
+  std::vector<CallSpeaker> out;
+  for (size_t begin = 0; begin < meld.size();) {
+    size_t end = begin;
+    while (end < meld.size() && meld[end].dialogue == meld[begin].dialogue) ++end;
+    core::Conversation conversation;
+    std::vector<std::string> speakers;
+    for (size_t i = begin; i < end; ++i) {
+      core::Message* m = conversation.add_messages();
+      m->set_participant_id(meld[i].speaker);
+      m->set_text(meld[i].text);
+      if (std::find(speakers.begin(), speakers.end(), meld[i].speaker) == speakers.end()) {
+        speakers.push_back(meld[i].speaker);
+        core::Participant* p = conversation.add_participants();
+        p->set_id(meld[i].speaker);
+        p->set_role(core::END_USER);
+      }
+    }
+    core::AnalysisResult result;
+    (void)analyzer.Analyze(conversation, &result);
+    for (const std::string& who : speakers) {
+      std::vector<size_t> turns;
+      for (size_t i = begin; i < end; ++i) {
+        if (meld[i].speaker == who) turns.push_back(i);
+      }
+      if (turns.size() < 2) continue;
+      CallSpeaker cs;
+      cs.dialogue = meld[begin].dialogue;
+      double sum = 0, weighted = 0, weight = 0, worst = 1, vsum = 0;
+      for (size_t i : turns) {
+        cs.ref_mean += meld[i].gold / turns.size();
+        core::Sentiment s = scorer.Score(meld[i].text);
+        sum += s.score();
+        weighted += s.score() * s.magnitude();
+        weight += s.magnitude();
+        worst = std::min(worst, static_cast<double>(s.score()));
+        if (!vader.empty()) vsum += vader[i];
+      }
+      cs.ref_last = meld[turns.back()].gold;
+      double call = 0;
+      for (const core::ChannelSentiment& c : result.channel_sentiments()) {
+        if (c.participant_id() == who) call = c.sentiment().score();
+      }
+      cs.predicted = {call,
+                      weight > 0 ? weighted / weight : 0,
+                      sum / turns.size(),
+                      scorer.Score(meld[turns.back()].text).score(),
+                      worst,
+                      vader.empty() ? 0 : vsum / turns.size(),
+                      vader.empty() ? 0 : vader[turns.back()]};
+      out.push_back(std::move(cs));
+    }
+    begin = end;
+  }
+  return out;
+}
+
+// Pearson r of predictor k against a reference, over one MELD half.
+double CallR(const std::vector<CallSpeaker>& calls, size_t k, bool dev_half, bool last_turn) {
+  std::vector<double> p, ref;
+  for (const CallSpeaker& c : calls) {
+    if ((c.dialogue % 2 == 0) != dev_half) continue;
+    p.push_back(c.predicted[k]);
+    ref.push_back(last_turn ? c.ref_last : c.ref_mean);
+  }
+  return Pearson(p, ref);
+}
+
+void PrintCallLevel(const std::vector<CallSpeaker>& calls, bool with_vader) {
+  const size_t dev = static_cast<size_t>(
+      std::count_if(calls.begin(), calls.end(), [](const CallSpeaker& c) { return c.dialogue % 2 == 0; }));
+  std::printf("\ncall level: MELD speakers with >= 2 turns in a dialogue (dev half n=%zu, held-out half n=%zu)\n",
+              dev, calls.size() - dev);
+  std::printf("  Pearson r against reference A (mean of the speaker's turn labels) and B (their last turn's label)\n");
+  std::printf("  %-34s %9s %9s %9s %9s\n", "predictor", "A dev", "A held", "B dev", "B held");
+  for (size_t k = 0; k < kNumCallPredictors; ++k) {
+    if (!with_vader && std::string(kCallPredictors[k]).rfind("vader", 0) == 0) continue;
+    std::printf("  %-34s %9.4f %9.4f %9.4f %9.4f\n", kCallPredictors[k], CallR(calls, k, true, false),
+                CallR(calls, k, false, false), CallR(calls, k, true, true), CallR(calls, k, false, true));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -338,6 +480,7 @@ int main(int argc, char** argv) {
   std::string node = "node";
   bool run_vader = true;
   bool tuning_only = false;
+  bool dump_dev = false;  // MELD development half: gold<TAB>score<TAB>text, nothing else
   bool speech = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -349,6 +492,8 @@ int main(int argc, char** argv) {
       node = argv[++i];
     } else if (a == "--no-vader") {
       run_vader = false;
+    } else if (a == "--dump-dev") {
+      dump_dev = true;
     } else if (a == "--tuning-only") {
       tuning_only = true;
     } else if (a == "--form" && i + 1 < argc && std::string(argv[i + 1]) == "speech") {
@@ -356,7 +501,7 @@ int main(int argc, char** argv) {
       ++i;
     } else {
       std::cerr << "usage: eval_sentiment [--data DIR] [--vader SCRIPT] [--node NODE] [--no-vader] [--tuning-only] "
-                   "[--form speech]\n";
+                   "[--form speech] [--dump-dev]\n";
       return 2;
     }
   }
@@ -385,6 +530,12 @@ int main(int argc, char** argv) {
   }
 
   SentimentScorer scorer;
+  if (dump_dev) {
+    for (const Example& e : meld) {
+      if (MeldDevHalf(e)) std::printf("%+.0f\t%+.4f\t%s\n", e.gold, scorer.Score(e.text).score(), e.text.c_str());
+    }
+    return 0;
+  }
   auto score_all = [&](const std::vector<Example>& ex) {
     std::vector<double> s;
     s.reserve(ex.size());
@@ -422,6 +573,10 @@ int main(int argc, char** argv) {
     std::printf("%s\n", sys.name.c_str());
     std::printf("  custrev (tuning, n=%zu)   accuracy %.4f at threshold %+.5f, AUC %.4f\n", custrev.size(),
                 BinaryAccuracy(sys.custrev, custrev, t), t, Auc(sys.custrev, custrev));
+    std::vector<double> dev_score = Select(sys.meld, meld, true), dev_gold = Select(meld_gold, meld, true);
+    ThreeClass dev = Evaluate3(dev_score, dev_gold, -0.05, 0.05);
+    std::printf("  meld dev half (tuning, n=%zu) accuracy %.4f, macro-F1 %.4f with band (-0.05, 0.05)\n",
+                dev_score.size(), dev.accuracy, dev.macro_f1);
     if (tuning_only) continue;
     std::printf("  amazon  (n=%zu)          Pearson r %.4f\n", amazon.size(), Pearson(sys.amazon, amazon_gold));
     std::printf("  sst2    (n=%zu)           accuracy %.4f (threshold %+.5f from custrev), AUC %.4f\n", sst2.size(),
@@ -433,6 +588,16 @@ int main(int argc, char** argv) {
                 conv.accuracy, conv.macro_f1);
     std::printf("                            accuracy %.4f, macro-F1 %.4f with band (-%.3f, %.3f) from amazon\n",
                 tuned.accuracy, tuned.macro_f1, band, band);
+    std::vector<double> held_score = Select(sys.meld, meld, false), held_gold = Select(meld_gold, meld, false);
+    ThreeClass held = Evaluate3(held_score, held_gold, -0.05, 0.05);
+    ThreeClass held_tuned = Evaluate3(held_score, held_gold, -band, band);
+    std::printf("  meld held-out half (n=%zu) accuracy %.4f, macro-F1 %.4f with band (-0.05, 0.05)\n",
+                held_score.size(), held.accuracy, held.macro_f1);
+    std::printf("                            accuracy %.4f, macro-F1 %.4f with the amazon band\n",
+                held_tuned.accuracy, held_tuned.macro_f1);
+  }
+  if (!tuning_only) {
+    PrintCallLevel(CallLevel(meld, systems.size() > 1 ? systems[1].meld : std::vector<double>{}), systems.size() > 1);
   }
   return 0;
 }

@@ -90,6 +90,26 @@ constexpr std::string_view kRaisingVerbs[] = {
     "seemed", "appear", "appears", "appeared", "say", "mean",
 };
 
+// Answers and backchannels of conversation: "okay", "yeah", "sure" say that
+// the speaker heard, not that they are pleased ("okay, my account number
+// is ..."). Their VADER valence counts only when they are a predicate,
+// after a linking verb or a negator ("it's okay", "that's not okay").
+constexpr std::string_view kDiscourseWords[] = {
+    "okay", "ok", "k", "kay", "okey", "yeah", "yes", "yep", "yup", "yea", "sure", "alright",
+};
+constexpr std::string_view kLinkingVerbs[] = {
+    "is",    "was",    "are",    "were",   "be",    "been",   "being",  "am",    "it's",  "its",
+    "that's", "thats", "i'm",    "im",     "you're", "we're", "they're", "he's", "she's", "everything's",
+    "seems", "seem",   "seemed", "looks",  "look",  "looked", "sounds", "sound", "sounded", "feel",
+    "feels", "felt",   "became", "become", "get",   "got",    "stay",   "stayed", "remains", "remained",
+};
+// Interjections and turn openers before "well" ("oh well", "yeah well I
+// ..."). Not "and" or "so": "and well made", "so well made" are adverbs.
+constexpr std::string_view kInterjections[] = {
+    "oh",     "ohh", "ah",   "ahh",  "uh",   "uhh", "um",      "umm", "er", "erm", "hmm", "mm",
+    "look", "listen", "hey", "yeah", "okay", "ok",  "alright", "yes", "no", "well",
+};
+
 struct Valence {
   std::string_view word;
   float valence;
@@ -121,6 +141,9 @@ constexpr Valence kSupplement[] = {
     {"reasonable", 0.8f},    {"crisp", 1.0f},          {"smooth", 1.0f},
     {"professional", 1.0f},  {"promptly", 1.0f},       {"fast", 0.6f},
     {"quick", 0.6f},         {"quickly", 0.6f},
+    // interjections of pain
+    {"ouch", -1.5f},         {"ow", -1.5f},            {"oww", -1.5f},
+    {"owww", -1.5f},
 };
 
 // Words that carry sentiment only when negated: "it works" is neutral, "it
@@ -149,7 +172,7 @@ struct PhraseSpec {
   std::string_view text;  // space-separated, lower case
   float valence;
   float booster;
-  uint16_t flags;
+  uint32_t flags;
 };
 
 // Multi-word units. Idioms carry a valence that replaces their words' own;
@@ -226,6 +249,25 @@ constexpr PhraseSpec kPhrases[] = {
     {"run around", -1.2f, 0, 0},
     {"runaround", -1.2f, 0, 0},
     {"never again", -2.0f, 0, 0},
+    // exclamations of surprise or exasperation, not praise of anyone ("oh my
+    // god it's been an hour"): their words are not read one by one
+    {"oh my god", 0, 0, 0},
+    {"my god", 0, 0, 0},
+    {"oh god", 0, 0, 0},
+    {"good god", 0, 0, 0},
+    {"oh my gosh", 0, 0, 0},
+    // "all right" answers like "alright"
+    {"all right", 1.0f, 0, kDiscourse | kClauseCue},
+    // greetings and farewells: ritual, not praise ("good morning", "nice to
+    // meet you", "good bye")
+    {"good morning", 0, 0, 0},
+    {"good afternoon", 0, 0, 0},
+    {"good evening", 0, 0, 0},
+    {"good night", 0, 0, 0},
+    {"good bye", 0, 0, 0},
+    {"nice to meet you", 0, 0, 0},
+    {"nice meeting you", 0, 0, 0},
+    {"pleased to meet you", 0, 0, 0},
     {"well made", 1.6f, 0, 0},
     {"well built", 1.5f, 0, 0},
     {"well worth", 2.0f, 0, 0},
@@ -243,7 +285,7 @@ WordInfo& Lexicon::Entry(std::string_view word) {
   return words_[absl::string_view(word.data(), word.size())];
 }
 
-void Lexicon::AddPhrase(std::string_view text, float valence, float booster, uint16_t flags) {
+void Lexicon::AddPhrase(std::string_view text, float valence, float booster, uint32_t flags) {
   Phrase p;
   for (size_t start = 0; start < text.size();) {
     size_t end = text.find(' ', start);
@@ -306,6 +348,12 @@ Lexicon::Lexicon() {
   for (std::string_view w : kRaisingVerbs) Entry(w).flags |= kRaising;
   for (std::string_view w : {"so", "way", "same"}) Entry(w).flags |= kAnaphor;
   for (std::string_view w : {"if", "wish", "wished", "wishes", "wishing"}) Entry(w).flags |= kIrrealis;
+  for (std::string_view w : kDiscourseWords) Entry(w).flags |= kDiscourse;
+  for (std::string_view w : kLinkingVerbs) Entry(w).flags |= kLinking;
+  for (std::string_view w : kInterjections) Entry(w).flags |= kInterjection;
+  // "well" is also an adverb ("it works well"): a discourse marker only where
+  // it opens a sentence or follows an interjection.
+  Entry("well").flags |= kOpener;
 
   for (auto& [word, info] : words_) {
     if (info.booster != 0 && info.valence != 0) info.flags |= kDropBeforeSentiment;

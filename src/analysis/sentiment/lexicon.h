@@ -24,7 +24,7 @@ inline constexpr float kBoosterStep = 0.293f;
 
 // What a word does. A word can carry several flags ("no" has a valence and
 // negates the next word).
-enum WordFlag : uint16_t {
+enum WordFlag : uint32_t {
   kNegator = 1 << 0,           // not, never, without, n't, ...
   kContrast = 1 << 1,          // but, however: the clause after it weighs more
   kLeast = 1 << 2,             // "least good" is negative; "at least" is not
@@ -47,6 +47,15 @@ enum WordFlag : uint16_t {
   kAtAll = 1 << 13,            // "at all": emphasises the negation around it
   kAnaphor = 1 << 14,          // "so", "way", "same" ending "I don't think so", "I do not
                                // feel that way": the sentence negates the one before it
+  kDiscourse = 1 << 15,        // "okay", "yeah", "yes", "sure", "alright": an answer or a
+                               // backchannel in conversation, sentiment only as a predicate
+                               // ("it's okay", "not okay", "that's alright")
+  kLinking = 1 << 16,          // "is", "it's", "seems", "sounds": makes a discourse word
+                               // after it a predicate
+  kOpener = 1 << 17,           // "well": a discourse marker (no sentiment) when it opens a
+                               // sentence or follows an interjection ("oh well", "well I ...")
+  kInterjection = 1 << 18,     // "oh", "uh", "um", "so", "look": before an opener, it is
+                               // still the opening of the turn
 };
 
 // A multi-word unit recognised before scoring: an idiom with a valence of its
@@ -56,7 +65,7 @@ struct Phrase {
   std::vector<std::string_view> words;  // lower case; words[0] is the key it is found by
   float valence = 0;   // idiom valence, 0 if none
   float booster = 0;   // degree-adverb scalar, 0 if none
-  uint16_t flags = 0;  // WordFlag bits the phrase as a whole carries
+  uint32_t flags = 0;  // WordFlag bits the phrase as a whole carries
 };
 
 struct WordInfo {
@@ -64,7 +73,7 @@ struct WordInfo {
   float negated_valence = 0;  // valence when negated, for words that carry sentiment
                               // only then ("doesn't work"); 0 if none
   float booster = 0;          // +kBoosterStep intensifier, -kBoosterStep dampener, 0 none
-  uint16_t flags = 0;         // WordFlag bits
+  uint32_t flags = 0;         // WordFlag bits
   uint16_t phrase_begin = 0;  // phrases starting with this word: phrases()[begin, begin+count)
   uint16_t phrase_count = 0;  // longest first
 };
@@ -90,7 +99,7 @@ class Lexicon {
 
  private:
   WordInfo& Entry(std::string_view word);
-  void AddPhrase(std::string_view text, float valence, float booster, uint16_t flags);
+  void AddPhrase(std::string_view text, float valence, float booster, uint32_t flags);
 
   absl::flat_hash_map<absl::string_view, WordInfo> words_;
   std::vector<Phrase> phrases_;

@@ -149,7 +149,7 @@ struct Unit {
   float valence;          // own valence before the rules
   float negated_valence;
   float booster;
-  uint16_t flags;
+  uint32_t flags;
   bool caps;
   uint8_t negations;      // negators whose scope covers this unit
   int32_t negator;        // the nearest of them, -1 if none
@@ -540,6 +540,19 @@ void BuildUnits(const Lexicon& lexicon, Scratch* s) {
 
 // ---- rules ------------------------------------------------------------------
 
+// Whether the discourse word at i ("okay", "yeah") is a predicate: a linking
+// verb or a negator comes before it in its clause, with at most degree
+// adverbs between ("it's okay", "that's not okay", "it's pretty much ok").
+bool Predicate(const std::vector<Unit>& units, size_t i) {
+  for (size_t d = 1; d <= kWindow && d <= i; ++d) {
+    const Unit& m = units[i - d];
+    if (m.clause != units[i].clause) return false;
+    if (m.flags & (kLinking | kNegator)) return true;
+    if (m.booster == 0) return false;
+  }
+  return false;
+}
+
 // Negation scope. A negator covers the words after it up to kNegationScope
 // words, and less where a clause ends: punctuation, a contrast ("but"), a
 // clause cue ("and", "because", "thanks", "okay"), or a subject pronoun
@@ -563,7 +576,9 @@ void ScopeNegations(std::vector<Unit>* all) {
     u.negations = 0;
     u.negator = -1;
     if (active > 0) {
-      if ((i > 0 && units[i - 1].clause != u.clause) || (u.flags & (kContrast | kClauseCue))) {
+      // A discourse word that is a predicate ("not okay") is no clause cue.
+      const bool cue = (u.flags & kClauseCue) && !((u.flags & kDiscourse) && Predicate(units, i));
+      if ((i > 0 && units[i - 1].clause != u.clause) || (u.flags & kContrast) || cue) {
         active = 0;
       } else {
         int kept = 0;
@@ -609,6 +624,14 @@ void ScoreUnits(Scratch* s, bool caps_differential) {
     }
     if ((u.flags & kToo) && i + 1 < n && units[i + 1].clause == u.clause) {
       base = kTooValence;  // "too small", "too long"
+    }
+    if ((u.flags & kDiscourse) && base != 0 && !Predicate(units, i)) {
+      base = 0;  // "okay", "yeah, sure": an answer, not praise
+    }
+    if ((u.flags & kOpener) && base != 0 &&
+        (s->sentences[u.sentence].first_unit == i ||
+         (units[i - 1].sentence == u.sentence && (units[i - 1].flags & kInterjection)))) {
+      base = 0;  // "well, I ...", "oh well"
     }
     if (base == 0 && u.negated_valence == 0) continue;
 

@@ -101,6 +101,29 @@ TEST_F(SentimentScorerTest, NegationScopeInSpeechAndChat) {
   EXPECT_GT(ScoreOf("It was awful. I don't think so."), 0);
 }
 
+TEST_F(SentimentScorerTest, AnswersBackchannelsAndOpenersAreNeutral) {
+  // An answer or a backchannel says the speaker heard, not that they are
+  // pleased; lower-case unpunctuated speech as well as chat.
+  for (std::string_view text : {"okay", "Yeah.", "yes yes", "ok my account number is 1234", "uh huh yeah",
+                                "okay i'm gonna put you on a short hold", "well i called yesterday",
+                                "oh well", "yeah well the bill came today", "all right", "sure",
+                                "good morning", "nice to meet you", "oh my god", "k"}) {
+    EXPECT_EQ(ScoreOf(text), 0) << text;
+  }
+  // As a predicate they keep their sentiment, and negation flips it.
+  for (std::string_view text : {"it's okay", "the dragons are okay", "that's alright", "it works well",
+                                "it was well made", "it went well", "good"}) {
+    EXPECT_GT(ScoreOf(text), 0) << text;
+  }
+  for (std::string_view text : {"that's not okay", "it is not ok", "this is not okay at all", "ow", "ouch that hurt",
+                                "yes dull"}) {
+    EXPECT_LT(ScoreOf(text), 0) << text;
+  }
+  // The sentiment around them is unchanged.
+  EXPECT_EQ(ScoreOf("okay that's great"), ScoreOf("that's great"));
+  EXPECT_EQ(ScoreOf("well this is terrible"), ScoreOf("this is terrible"));
+}
+
 TEST_F(SentimentScorerTest, WordsThatOnlyMatterWhenNegated) {
   EXPECT_EQ(ScoreOf("It works."), 0);
   EXPECT_LT(ScoreOf("It doesn't work."), 0);
