@@ -95,8 +95,14 @@ test('a node killed mid-work has its operations taken over after the lease, with
 
     // Not before A's leases run out (renewed at most 1/3 lease before the kill).
     await new Promise((res) => setTimeout(res, Math.max(0, LEASE_SECONDS * 1000 / 2 - (Date.now() - killedAt))));
-    assert.equal(adminSql(`SELECT count(*) FROM ${schema}.operations WHERE done = 1 AND id IN (${pending})`), '0',
-      'an operation of the dead node finished before its lease ran out');
+    const finishedEarly = adminSql(`SELECT count(*) FROM ${schema}.operations WHERE done = 1 AND id IN (${pending})`);
+    // The leases run at least 2/3 of a lease past the kill; a check that a
+    // loaded machine ran later than that proves nothing either way.
+    if (Date.now() - killedAt < LEASE_SECONDS * 1000 * 2 / 3) {
+      assert.equal(finishedEarly, '0', 'an operation of the dead node finished before its lease ran out');
+    } else {
+      t.diagnostic(`the early-finish check ran ${Date.now() - killedAt} ms after the kill (lease ${LEASE_SECONDS} s): not judged`);
+    }
     // Then B takes them over.
     for (const name of names) {
       for (let tries = 0; ; tries++) {
