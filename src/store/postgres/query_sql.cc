@@ -84,11 +84,18 @@ std::string Next(const SqlQuery& q) { return absl::StrCat("$", q.params.size());
 // EXISTS over a conversation's agents or labels rows, keyed by the row the
 // list walks (the driving index's row when there is one: then PostgreSQL
 // checks it on that index's entries, before it reads the conversation).
+// Closed by kChildExistsEnd: OFFSET 0 keeps it a probe per row walked (a
+// SubPlan). Without it PostgreSQL may turn it into a merge semi-join that
+// reads the label's whole index over the time span the page covers (26,478
+// entries of `labels.queue = "billing"` for a page of agent-3's rows at 1M
+// conversations, against 1,059 probes: 12,177 buffers against 4,935).
 std::string ChildExists(const SqlQuery& q, absl::string_view table, absl::string_view alias) {
   return absl::StrCat("EXISTS (SELECT 1 FROM ", table, " ", alias, " WHERE ", alias, ".tenant = ", q.key_alias,
                       ".tenant AND ", alias, ".scope = ", q.key_alias, ".scope AND ", alias,
                       ".conv_id = ", q.key_id, " AND ");
 }
+
+constexpr absl::string_view kChildExistsEnd = " OFFSET 0)";
 
 absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
   if (&cond == out->skip) {
@@ -106,12 +113,12 @@ absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
     case ColumnType::kAgent:
       if (IsOrdering(op)) return Unsupported("agent id", op);
       if (has_any) {
-        absl::StrAppend(&sql, ChildExists(*out, "conversation_agents", "xa"), "xa.agent_id <> '')");
+        absl::StrAppend(&sql, ChildExists(*out, "conversation_agents", "xa"), "xa.agent_id <> ''", kChildExistsEnd);
         return absl::OkStatus();
       }
       if (op == CompareOp::kNe) sql += "NOT ";
       out->params.Text(cond.string_value);
-      absl::StrAppend(&sql, ChildExists(*out, "conversation_agents", "xa"), "xa.agent_id = ", Next(*out), ")");
+      absl::StrAppend(&sql, ChildExists(*out, "conversation_agents", "xa"), "xa.agent_id = ", Next(*out), kChildExistsEnd);
       return absl::OkStatus();
     case ColumnType::kLabel:
       if (cond.label_key.empty()) {
@@ -120,7 +127,7 @@ absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
       if (IsOrdering(op)) return Unsupported("labels", op);
       out->params.Text(cond.label_key);
       if (op == CompareOp::kHas) {
-        absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out), ")");
+        absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out), kChildExistsEnd);
         return absl::OkStatus();
       }
       if (op == CompareOp::kNe) sql += "NOT ";
@@ -128,7 +135,8 @@ absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
       out->params.Text(cond.string_value);
       // With create_time, the probe is one entry of the label-led index
       // (tenant, key, value, create_time, conv_id) INCLUDE (scope): index-only.
-      absl::StrAppend(&sql, " AND xl.value = ", Next(*out), " AND xl.create_time = ", out->create_time, ")");
+      absl::StrAppend(&sql, " AND xl.value = ", Next(*out), " AND xl.create_time = ", out->create_time,
+                      kChildExistsEnd);
       return absl::OkStatus();
     case ColumnType::kLatestAnalysis:
       if (op != CompareOp::kHas) return Unsupported("the latest analysis", op);
