@@ -411,6 +411,80 @@ TEST_F(PostgresStoreTest, DeletesLeaveNoRowsOfTheConversationBehind) {
   (*store)->Close();
 }
 
+// Schema version 4 gave label rows their conversation's create_time and the
+// label-led index (ADR 0036): a database at version 3 with labelled
+// conversations migrates in place, and label filters (alone and with an
+// agent) then return what they returned before, page by page.
+TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
+  std::vector<std::string> billing, agent_billing;  // tenant t's, newest first
+  {
+    auto store = OpenStore(SchemaUrl(schema_));
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 30; ++i) {
+      for (const char* tenant : {"t", "u"}) {
+        core::Conversation c = Conv(tenant, absl::StrCat("c", i));
+        c.set_create_time_us(1000 + i / 2);
+        c.set_scope(i % 2 ? "us" : "eu");
+        c.add_agent_ids(i % 4 ? "ann" : "bob");
+        (*c.mutable_labels())["queue"] = i % 3 == 0 ? "billing" : "sales";
+        (*c.mutable_labels())["site"] = "pune";
+        ASSERT_TRUE((*store)->CreateConversation(c).ok());
+      }
+      if (i % 3 == 0) billing.insert(billing.begin(), absl::StrCat("c", i));
+      if (i % 3 == 0 && i % 4) agent_billing.insert(agent_billing.begin(), absl::StrCat("c", i));
+    }
+    (*store)->Close();
+  }
+  // Back to what version 3 wrote.
+  Admin(absl::StrCat("DROP INDEX ", schema_, ".conversation_labels_by_create_time; ALTER TABLE ", schema_,
+                     ".conversation_labels DROP COLUMN create_time; DELETE FROM ", schema_,
+                     ".parley_schema_migrations WHERE version = 4"));
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(Admin(absl::StrCat("SELECT max(version) FROM ", schema_, ".parley_schema_migrations")),
+            std::to_string(kPostgresSchemaVersion));
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversation_labels l JOIN ", schema_,
+                               ".conversations c ON c.tenant = l.tenant AND c.scope = l.scope AND c.id = l.conv_id"
+                               " WHERE l.create_time = c.create_time")),
+            "120");
+  auto list = [&](core::Condition cond) {
+    core::ConversationQuery q;
+    q.tenant = "t";
+    q.page_size = 3;
+    q.condition = std::move(cond);
+    std::vector<std::string> got;
+    for (int pages = 0; pages < 20; ++pages) {
+      absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (const core::Conversation& c : page->conversations) got.push_back(c.id());
+      if (!page->next.has_value()) break;
+      q.after = page->next;
+    }
+    return got;
+  };
+  core::Condition label;
+  label.column = core::ConversationColumn::kLabel;
+  label.label_key = "queue";
+  label.string_value = "billing";
+  EXPECT_EQ(list(label), billing);
+  core::Condition agent;
+  agent.column = core::ConversationColumn::kAgentId;
+  agent.string_value = "ann";
+  core::Condition both;
+  both.kind = core::Condition::Kind::kAnd;
+  both.children = {label, agent};
+  EXPECT_EQ(list(both), agent_billing);
+  // New conversations get the copy too.
+  core::Conversation later = Conv("t", "later");
+  later.set_create_time_us(5000);
+  (*later.mutable_labels())["queue"] = "billing";
+  ASSERT_TRUE((*store)->CreateConversation(later).ok());
+  billing.insert(billing.begin(), "later");
+  EXPECT_EQ(list(label), billing);
+  (*store)->Close();
+}
+
 // Every table and index leads with the tenant (ADR 0021: distributable by
 // tenant), except `settings` (server secrets, a reference table) and the
 // migrations' bookkeeping.

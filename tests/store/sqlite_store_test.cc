@@ -237,6 +237,10 @@ TEST_F(SqliteStoreTest, MigratesV3ConversationsToScopes) {
                            "CREATE UNIQUE INDEX conversations_key ON conversations (tenant, id);"
                            "DROP TABLE audit_log;"
                            "DROP TABLE conversation_tails;"
+                           "DROP INDEX conversation_labels_by_create_time;"
+                           "ALTER TABLE conversation_labels DROP COLUMN tenant;"
+                           "ALTER TABLE conversation_labels DROP COLUMN create_time;"
+                           "ALTER TABLE conversation_labels DROP COLUMN id;"
                            "DROP INDEX conversations_idle;"
                            "DROP INDEX operations_by_job;"
                            "ALTER TABLE operations DROP COLUMN job;"
@@ -530,16 +534,31 @@ Condition And(std::vector<Condition> children) {
 
 struct PlanFilter {
   std::optional<Condition> condition;
-  bool agent_eq = false;  // has a top-level agent_id = X
+  // The index a create_time-ordered list walks instead of
+  // conversations_by_create_time (store/list_plan.h), or null.
+  const char* driver = nullptr;
 };
+constexpr const char* kAgents = "conversation_agents_by_create_time";
+constexpr const char* kLabels = "conversation_labels_by_create_time";
 
 std::vector<PlanFilter> PlanFilters() {
   return {
       {std::nullopt},
-      {CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7"), true},
+      {CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7"), kAgents},
       {Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)},
-      {CmpS(ConversationColumn::kLabel, CompareOp::kEq, "prod", "env")},
+      {CmpS(ConversationColumn::kLabel, CompareOp::kEq, "prod", "env"), kLabels},
       {CmpS(ConversationColumn::kLabel, CompareOp::kHas, "", "env")},
+      {CmpS(ConversationColumn::kLabel, CompareOp::kNe, "prod", "env")},
+      {And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1000),
+            CmpS(ConversationColumn::kLabel, CompareOp::kEq, "prod", "env"),
+            CmpS(ConversationColumn::kLabel, CompareOp::kEq, "x", "team")}),
+       kLabels},
+      // read_bench.sh's combined filter: the agent drives, the rest is checked.
+      {And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7"),
+            Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2),
+            CmpS(ConversationColumn::kLabel, CompareOp::kEq, "billing", "queue"),
+            Cmp(ConversationColumn::kTurnCount, CompareOp::kGe, 4)}),
+       kAgents},
       {And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1000),
             Cmp(ConversationColumn::kCreateTime, CompareOp::kLt, 5000)})},
       {And({Cmp(ConversationColumn::kStartTime, CompareOp::kGe, 1000),
@@ -547,7 +566,7 @@ std::vector<PlanFilter> PlanFilters() {
             And({Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1000),
                  CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "agent-7")}),
             Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)}),
-       true},
+       kAgents},
       {CmpS(ConversationColumn::kLanguageCode, CompareOp::kEq, "en-US")},
       {CmpS(ConversationColumn::kAgentId, CompareOp::kNe, "agent-7")},
   };
@@ -582,8 +601,8 @@ TEST_F(SqliteStoreTest, ListPlansUseTheOrderingIndex) {
             ASSERT_TRUE(plan.ok()) << plan.status();
             absl::StatusOr<sqlite::SqlQuery> sql = sqlite::CompileListQuery(q);
             const std::string context = sql->sql + "\n" + *plan;
-            const std::string index = filter.agent_eq && col == ConversationColumn::kCreateTime
-                                          ? "conversation_agents_by_create_time"
+            const std::string index = filter.driver != nullptr && col == ConversationColumn::kCreateTime
+                                          ? filter.driver
                                           : index_name;
             EXPECT_TRUE(plan->find(std::string("USING INDEX ") + index) != std::string::npos ||
                         plan->find(std::string("USING COVERING INDEX ") + index) !=
@@ -603,6 +622,73 @@ TEST_F(SqliteStoreTest, ListPlansUseTheOrderingIndex) {
       }
     }
   }
+}
+
+// Schema v8 gave label rows copies of their conversation's tenant,
+// create_time and id and the label-led index (ADR 0036): a database written
+// by v7 migrates in place, its label rows filled in from their
+// conversations, and a label filter then walks the new index and returns
+// what it returned before, page by page.
+TEST_F(SqliteStoreTest, MigratesV7LabelsToTheLabelIndex) {
+  std::vector<std::string> billing;  // tenant t's, newest first
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 30; ++i) {
+      for (const char* tenant : {"t", "u"}) {
+        core::Conversation c = Conv(tenant, "c" + std::to_string(i), 1000 + i / 2);
+        c.set_scope(i % 2 ? "us" : "eu");
+        (*c.mutable_labels())["queue"] = i % 3 == 0 ? "billing" : "sales";
+        (*c.mutable_labels())["site"] = "pune";
+        ASSERT_TRUE((*store)->CreateConversation(c).ok());
+      }
+      if (i % 3 == 0) billing.insert(billing.begin(), "c" + std::to_string(i));
+    }
+  }
+  // Back to what v7 wrote.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db,
+                           "DROP INDEX conversation_labels_by_create_time;"
+                           "ALTER TABLE conversation_labels DROP COLUMN tenant;"
+                           "ALTER TABLE conversation_labels DROP COLUMN create_time;"
+                           "ALTER TABLE conversation_labels DROP COLUMN id;"
+                           "PRAGMA user_version = 7;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(RawQuery("SELECT count(*) FROM pragma_table_info('conversation_labels')"), "3");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels"), "120");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels l JOIN conversations c ON c.pk = l.conv"
+                     " WHERE l.tenant = c.tenant AND l.create_time = c.create_time AND l.id = c.id"),
+            "120");
+  ConversationQuery q;
+  q.tenant = "t";
+  q.page_size = 3;
+  q.condition = CmpS(ConversationColumn::kLabel, CompareOp::kEq, "billing", "queue");
+  absl::StatusOr<std::string> plan = (*store)->ExplainListQuery(q);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_NE(plan->find("conversation_labels_by_create_time"), std::string::npos) << *plan;
+  std::vector<std::string> got;
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const core::Conversation& c : page->conversations) {
+      EXPECT_EQ(c.tenant(), "t");
+      got.push_back(c.id());
+    }
+    if (!page->next.has_value()) break;
+    q.after = page->next;
+  }
+  EXPECT_EQ(got, billing);
 }
 
 TEST(QuerySqlTest, ValuesAreBoundNeverInterpolated) {

@@ -801,6 +801,58 @@ TEST_P(StoreConformanceTest, KeysetPagesReturnEveryRowOnceInOrder) {
   }
 }
 
+// Label filters, alone and combined with an agent and other columns, in
+// create_time order (where a label or agent index may drive the list,
+// store/list_plan.h): every page in order, each match once, page tokens
+// followed to the end, other tenants' rows with the same labels never seen.
+TEST_P(StoreConformanceTest, LabelAndCombinedFiltersPageInOrder) {
+  const std::vector<core::Conversation> data = MakeDataset("t1", 150);
+  for (const core::Conversation& c : data) ASSERT_TRUE(store().CreateConversation(c).ok());
+  for (const core::Conversation& c : MakeDataset("t0", 40)) ASSERT_TRUE(store().CreateConversation(c).ok());
+  for (const core::Conversation& c : MakeDataset("t2", 40)) ASSERT_TRUE(store().CreateConversation(c).ok());
+  const Condition prod = Label("env", CompareOp::kEq, "prod");
+  const Condition filters[] = {
+      prod,
+      Label("flag", CompareOp::kEq, ""),
+      And({Label("env", CompareOp::kEq, "dev"), Cmp(ConversationColumn::kCreateTime, CompareOp::kGe, 1020),
+           Cmp(ConversationColumn::kCreateTime, CompareOp::kLt, 1060)}),
+      // read_bench.sh's combined shape: agent, medium, label, turn count.
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"),
+           Cmp(ConversationColumn::kMedium, CompareOp::kNe, 0), prod,
+           Cmp(ConversationColumn::kTurnCount, CompareOp::kGe, 1)}),
+      And({prod, CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2")}),
+      And({Label("team", CompareOp::kEq, "x"), prod}),
+      And({prod, Not(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a3")),
+           Or({Label("team", CompareOp::kHas), Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)})}),
+      And({prod, Label("env", CompareOp::kEq, "dev")}),  // none
+  };
+  for (const Condition& filter : filters) {
+    for (SortOrder order : {SortOrder::kDescending, SortOrder::kAscending}) {
+      for (const std::string scope : {"", "us"}) {
+        const std::vector<std::string> want =
+            ExpectedOrder(data, ConversationColumn::kCreateTime, order, [&](const core::Conversation& c) {
+              return Matches(c, filter) && (scope.empty() || c.scope() == scope);
+            });
+        if (scope.empty() && &filter != &filters[std::size(filters) - 1]) {
+          EXPECT_GE(want.size(), 3u) << Describe(filter);  // the data discriminates
+        }
+        for (int page_size : {1, 4, 100}) {
+          ConversationQuery q = Query("t1", page_size);
+          q.order = order;
+          q.scope = scope;
+          q.condition = filter;
+          absl::StatusOr<ListResult> r = ListAll(store(), q);
+          ASSERT_TRUE(r.ok()) << Describe(filter) << ": " << r.status();
+          EXPECT_EQ(r->ids, want) << Describe(filter) << " order " << static_cast<int>(order)
+                                  << " scope '" << scope << "' page " << page_size;
+          EXPECT_EQ(r->pages, std::max<int>(1, (static_cast<int>(want.size()) + page_size - 1) / page_size))
+              << Describe(filter);
+        }
+      }
+    }
+  }
+}
+
 TEST_P(StoreConformanceTest, CursorCarriesSortValueAndId) {
   core::Conversation a = Conv("t1", "a", 10);
   core::Conversation b = Conv("t1", "b", 10);
@@ -1087,17 +1139,25 @@ TEST_P(StoreConformanceTest, ListsIdleLiveConversationsOfEveryTenantOldestFirst)
   stageless.set_lifecycle(core::IN_PROGRESS);
   core::Conversation eu = live("t2", "b", 300);
   eu.set_scope("eu");
+  core::Conversation us = live("t0", "z", 150);  // a tenant before t1, between t1's two
+  us.set_scope("us");
   for (const core::Conversation& c : {live("t1", "a", 200), eu, live("t1", "c", 100), live("t1", "fresh", 900), done,
-                                      stageless}) {
+                                      stageless, us}) {
     ASSERT_TRUE(store().CreateConversation(c).ok());
   }
-  absl::StatusOr<std::vector<ConversationKey>> idle = store().ListIdleConversations(500, 10);
-  ASSERT_TRUE(idle.ok()) << idle.status();
-  std::vector<std::string> keys;
-  for (const ConversationKey& k : *idle) keys.push_back(k.tenant + "/" + k.scope + "/" + k.id);
-  EXPECT_EQ(keys, (std::vector<std::string>{"t1/global/c", "t1/global/a", "t2/eu/b"}));
-  EXPECT_EQ(store().ListIdleConversations(500, 2)->size(), 2u);
-  EXPECT_EQ(store().ListIdleConversations(50, 10)->size(), 0u);
+  auto keys = [&](int64_t before, int limit) {
+    absl::StatusOr<std::vector<ConversationKey>> idle = store().ListIdleConversations(before, limit);
+    EXPECT_TRUE(idle.ok()) << idle.status();
+    std::vector<std::string> out;
+    for (const ConversationKey& k : idle.value_or(std::vector<ConversationKey>{})) {
+      out.push_back(k.tenant + "/" + k.scope + "/" + k.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(keys(500, 10), (std::vector<std::string>{"t1/global/c", "t0/us/z", "t1/global/a", "t2/eu/b"}));
+  EXPECT_EQ(keys(500, 2), (std::vector<std::string>{"t1/global/c", "t0/us/z"}));
+  EXPECT_EQ(keys(160, 10), (std::vector<std::string>{"t1/global/c", "t0/us/z"}));
+  EXPECT_EQ(keys(50, 10).size(), 0u);
 }
 
 // ---- settings, persistence, concurrency, close --------------------------------------------

@@ -2,6 +2,7 @@
 // expiry and idle sweeps. Each write is one transaction; an update locks
 // its row (SELECT ... FOR UPDATE) so that the optimistic check and the
 // write see the same version, whichever node writes.
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -91,8 +92,10 @@ void ChildStatements(const core::Conversation& c, const ConversationViews* views
       "conversation_agents", "agent_id, create_time", 2, c, c.agent_ids(),
       [&](const std::string& agent, Params* p) { p->Text(agent).Int(c.create_time_us()); },
       " ON CONFLICT DO NOTHING"));
-  add(RowsStatement("conversation_labels", "key, value", 2, c, c.labels(),
-                    [](const auto& kv, Params* p) { p->Text(kv.first).Text(kv.second); }));
+  add(RowsStatement("conversation_labels", "key, value, create_time", 3, c, c.labels(),
+                    [&](const auto& kv, Params* p) {
+                      p->Text(kv.first).Text(kv.second).Int(c.create_time_us());
+                    }));
   if (views != nullptr) add(ViewsStatement(c, *views));
 }
 
@@ -410,18 +413,45 @@ absl::StatusOr<int64_t> PostgresStore::DeleteExpiredConversations(int64_t now_us
 absl::StatusOr<std::vector<ConversationKey>> PostgresStore::ListIdleConversations(
     int64_t updated_before_us, int limit) {
   static_assert(core::IN_PROGRESS == 1, "conversations_idle is on lifecycle = 1");
+  // Every statement names its tenant (a distributed table is routed by it,
+  // ADR 0021): the tenants that have live assisted conversations, one probe
+  // of conversations_idle (tenant, update_time) each, then each tenant's
+  // oldest `limit` from the same index, merged oldest first.
   std::vector<ConversationKey> keys;
   RETURN_IF_ERROR(Read([&](pg::Conn& conn) -> absl::Status {
-    pg::Params p;
-    p.Int(updated_before_us).Int(limit);
-    ASSIGN_OR_RETURN(pg::Result r,
-                     conn.Exec("SELECT tenant, scope, id FROM conversations WHERE lifecycle = 1"
-                               " AND stage <> 0 AND update_time <= $1 ORDER BY update_time LIMIT $2",
-                               p));
-    keys.clear();
-    for (int i = 0; i < r.rows(); ++i) {
-      keys.push_back({std::string(r.Bytes(i, 0)), std::string(r.Bytes(i, 1)), std::string(r.Bytes(i, 2))});
+    struct Idle {
+      int64_t update_time;
+      ConversationKey key;
+    };
+    std::vector<Idle> idle;
+    std::string tenant;
+    for (bool first = true;; first = false) {
+      pg::Params t;
+      t.Text(tenant);
+      ASSIGN_OR_RETURN(pg::Result next,
+                       conn.Exec(first ? "SELECT tenant FROM conversations WHERE lifecycle = 1 AND stage <> 0"
+                                         " AND tenant >= $1 ORDER BY tenant LIMIT 1"
+                                       : "SELECT tenant FROM conversations WHERE lifecycle = 1 AND stage <> 0"
+                                         " AND tenant > $1 ORDER BY tenant LIMIT 1",
+                                 t));
+      if (next.rows() == 0) break;
+      tenant = std::string(next.Bytes(0, 0));
+      pg::Params p;
+      p.Text(tenant).Int(updated_before_us).Int(limit);
+      ASSIGN_OR_RETURN(pg::Result r,
+                       conn.Exec("SELECT scope, id, update_time FROM conversations WHERE tenant = $1"
+                                 " AND lifecycle = 1 AND stage <> 0 AND update_time <= $2"
+                                 " ORDER BY update_time LIMIT $3",
+                                 p));
+      for (int i = 0; i < r.rows(); ++i) {
+        idle.push_back({r.Int(i, 2), {tenant, std::string(r.Bytes(i, 0)), std::string(r.Bytes(i, 1))}});
+      }
     }
+    std::stable_sort(idle.begin(), idle.end(),
+                     [](const Idle& a, const Idle& b) { return a.update_time < b.update_time; });
+    if (idle.size() > static_cast<size_t>(std::max(limit, 0))) idle.resize(std::max(limit, 0));
+    keys.clear();
+    for (Idle& i : idle) keys.push_back(std::move(i.key));
     return absl::OkStatus();
   }));
   return keys;

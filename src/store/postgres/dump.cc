@@ -128,7 +128,7 @@ absl::Status PostgresStore::LoadConversations(const std::vector<ConversationDump
     const core::Conversation& c = conversations[i].conversation;
     if (!c.SerializeToString(&bodies[i])) return absl::InternalError("cannot serialize conversation");
     for (const std::string& agent : c.agent_ids()) agents.push_back({i, agent, {}, c.create_time_us()});
-    for (const auto& [key, value] : c.labels()) labels.push_back({i, key, value});
+    for (const auto& [key, value] : c.labels()) labels.push_back({i, key, value, c.create_time_us()});
     for (const auto& [name, body] : conversations[i].views) views.push_back({i, name, body});
     for (const core::Analysis& a : conversations[i].analyses) {
       analysis_bodies.emplace_back();
@@ -159,10 +159,10 @@ absl::Status PostgresStore::LoadConversations(const std::vector<ConversationDump
           p->Text(agents[i].a).Int(agents[i].n);
         },
         " ON CONFLICT DO NOTHING"));
-    RETURN_IF_ERROR(InsertRows(conn, "conversation_labels (tenant, scope, conv_id, key, value)", 5, labels.size(),
-                               [&](size_t i, pg::Params* p) {
+    RETURN_IF_ERROR(InsertRows(conn, "conversation_labels (tenant, scope, conv_id, key, value, create_time)", 6,
+                               labels.size(), [&](size_t i, pg::Params* p) {
                                  key(labels[i].conv, p);
-                                 p->Text(labels[i].a).Text(labels[i].b);
+                                 p->Text(labels[i].a).Text(labels[i].b).Int(labels[i].n);
                                }));
     RETURN_IF_ERROR(InsertRows(conn, "conversation_views (tenant, scope, conv_id, name, body)", 5, views.size(),
                                [&](size_t i, pg::Params* p) {

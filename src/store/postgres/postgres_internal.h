@@ -33,10 +33,16 @@ struct SqlQuery {
   // the statement.
   Params params;
   // How conditions name create_time: "c.create_time", or the driving agents
-  // row's copy, "a.create_time", which bounds that index's scan.
+  // or labels row's copy ("a.create_time", "l.create_time"), which bounds
+  // that index's scan.
   std::string create_time = "c.create_time";
-  // The driving agent condition, true of every row the join yields: written
-  // TRUE (its EXISTS would make the planner give up the index's order).
+  // The row whose (tenant, scope, id) agent and label checks correlate with:
+  // the conversation, or the driving agents or labels row (alias, id column).
+  std::string key_alias = "c";
+  std::string key_id = "c.id";
+  // The driving agent or label condition (store/list_plan.h), true of every
+  // row the join yields: written TRUE (its EXISTS would make the planner give
+  // up the index's order).
   const core::Condition* skip = nullptr;
 };
 

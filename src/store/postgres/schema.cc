@@ -179,6 +179,25 @@ END
 $$;
 )sql";
 
+// Version 4, label-led listing (ADR 0036): label rows carry their
+// conversation's create_time, as agent rows do, and an index (tenant, key,
+// value, create_time, conv_id) lets `labels.K = V` in create_time order walk
+// only the matching rows, newest first (store/list_plan.h); with scope
+// included, a label check on a row reached another way is an index-only probe.
+// The agents index includes scope too, so that an agent-driven list checks
+// its other agent and label conditions on index entries alone and reads a
+// conversation only for the rows that pass them.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE conversation_labels ADD COLUMN create_time bigint NOT NULL DEFAULT 0;
+UPDATE conversation_labels l SET create_time = c.create_time FROM conversations c
+  WHERE c.tenant = l.tenant AND c.scope = l.scope AND c.id = l.conv_id;
+CREATE INDEX conversation_labels_by_create_time
+  ON conversation_labels (tenant, key, value, create_time, conv_id) INCLUDE (scope);
+DROP INDEX conversation_agents_by_create_time;
+CREATE INDEX conversation_agents_by_create_time
+  ON conversation_agents (tenant, agent_id, create_time, conv_id) INCLUDE (scope);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -189,6 +208,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 

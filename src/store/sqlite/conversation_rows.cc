@@ -55,9 +55,11 @@ absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversati
   }
   if (!c.labels().empty()) {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_labels"
-                                            " (conv, key, value) VALUES (?1, ?2, ?3)"));
+                                            " (conv, key, value, tenant, create_time, id)"
+                                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     for (const auto& [key, value] : c.labels()) {
-      s.Bind(1, pk).BindText(2, key).BindText(3, value);
+      s.Bind(1, pk).BindText(2, key).BindText(3, value).BindText(4, c.tenant());
+      s.Bind(5, c.create_time_us()).BindText(6, c.id());
       RETURN_IF_ERROR(s.Exec());
     }
   }

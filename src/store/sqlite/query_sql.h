@@ -26,10 +26,14 @@
 //
 // Plans: the statement walks the (tenant, <order col>, id) index and filters
 // rows as it goes, so a page costs about page_size / selectivity row visits
-// and never sorts. One exception: in create_time order, a top-level
-// `agent_id = X` conjunct makes the statement walk conversation_agents'
-// (tenant, agent_id, create_time, id) index instead (agent rows carry a copy
-// of their conversation's tenant, create_time and id for this).
+// and never sorts. In create_time order a top-level `agent_id = X` conjunct
+// makes the statement walk conversation_agents' (tenant, agent_id,
+// create_time, id) index instead, and else a top-level `labels.K = V`
+// conversation_labels' (tenant, key, value, create_time, id) index
+// (store/list_plan.h; agent and label rows carry copies of their
+// conversation's tenant, create_time and id for this). Agent and label
+// checks are then keyed by the driving row, so they run on its index entry
+// before the conversation row is read.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 7 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 8 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
@@ -9,7 +9,8 @@
 // location it was stored with) and the unique key took it; v5 added
 // audit_log (ADR 0013); v6 added the idle index of conversations and the
 // `job` column of operations (filled in from the stored bodies); v7 added
-// conversation_tails (ADR 0032).
+// conversation_tails (ADR 0032); v8 gave conversation_labels copies of
+// tenant, create_time and id and the label-led index (ADR 0036).
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -36,7 +37,11 @@
 //                        conversation is the body followed by its deltas in
 //                        seq order (kBodyWithTails). A whole write of the
 //                        body deletes them.
-//   conversation_labels  (conv, key) -> value; filters use EXISTS.
+//   conversation_labels  (conv, key) -> value + copies of tenant, create_time,
+//                        id. Index (tenant, key, value, create_time, id)
+//                        answers "label K = V, newest first" without a
+//                        scan (store/list_plan.h); other label conditions
+//                        use EXISTS on (conv, key).
 //                        Everything beside a conversation (body, labels,
 //                        agents, views, analyses) hangs off its pk, so it
 //                        is keyed by (tenant, scope, id) with it.
@@ -226,6 +231,19 @@ CREATE TABLE conversation_tails (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 8: label-led listing (ADR 0036). Label rows carry copies of their
+// conversation's tenant, create_time and id, as agent rows do, so that
+// `labels.K = V` in create_time order walks only the matching rows.
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE conversation_labels ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversation_labels ADD COLUMN create_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversation_labels ADD COLUMN id TEXT NOT NULL DEFAULT '';
+UPDATE conversation_labels SET (tenant, create_time, id) =
+  (SELECT c.tenant, c.create_time, c.id FROM conversations c WHERE c.pk = conversation_labels.conv);
+CREATE INDEX conversation_labels_by_create_time
+  ON conversation_labels (tenant, key, value, create_time, id);
+)sql";
+
 absl::Status FillOperationJobs(Connection& conn) {
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> jobs;
   {
@@ -261,6 +279,7 @@ constexpr Migration kMigrations[] = {
     {5, kSchemaV5},
     {6, kSchemaV6, FillOperationJobs},
     {7, kSchemaV7},
+    {8, kSchemaV8},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
