@@ -18,10 +18,12 @@ for round in $(seq "${ROUNDS:-3}"); do
     line=$(grep RESULT "$out/$side.$round.txt" | tail -1)
     cpu=$(sed -nE 's/^server CPU per .* call: ([0-9]+) us/\1/p' "$out/$side.$round.txt")
     wb=$(sed -nE 's/^server bytes written per .* call: ([0-9]+) B/\1/p' "$out/$side.$round.txt")
-    open=$(grep '^OPEN' "$out/$side.$round.txt" | tail -1 | sed -E 's/.* p50_ms=([0-9.]+).* p99_ms=([0-9.]+).*/open_p50_ms=\1 open_p99_ms=\2/')
-    hopen=$(grep '^OPEN' "$out/$side.$round.txt" | head -1 | sed -E 's/.* p99_ms=([0-9.]+).*/healthz_open_p99_ms=\1/')
-    [ "$(grep -c '^OPEN' "$out/$side.$round.txt")" -ge 2 ] || { open=; hopen=; }
-    echo "round $round $side: $line $open $hopen cpu_us=$cpu written_b=${wb:-0} load=[$load]" | tee -a "$out/summary.txt"
+    turns=$(sed -nE 's/.*"turnCount":([0-9]+).*/ turns_at_end=\1/p' "$out/$side.$round.txt")
+    # (none with RATE=0: grep finds nothing, which is no failure)
+    open=$({ grep '^OPEN' "$out/$side.$round.txt" || true; } | tail -1 | sed -E 's/.* p50_ms=([0-9.]+).* p99_ms=([0-9.]+).*/open_p50_ms=\1 open_p99_ms=\2/')
+    hopen=$({ grep '^OPEN' "$out/$side.$round.txt" || true; } | head -1 | sed -E 's/.* p99_ms=([0-9.]+).*/healthz_open_p99_ms=\1/')
+    [ "$(grep -c '^OPEN' "$out/$side.$round.txt" || true)" -ge 2 ] || { open=; hopen=; }
+    echo "round $round $side: $line $open $hopen cpu_us=$cpu written_b=${wb:-0}$turns load=[$load]" | tee -a "$out/summary.txt"
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }

@@ -36,11 +36,33 @@ std::string SizeText(size_t bytes) {
 }  // namespace
 
 ConversationService::ConversationService(store::Store* store, PageTokenCodec tokens,
-                                         ConversationLimits limits)
-    : store_(store), tokens_(std::move(tokens)), limits_(limits) {}
+                                         ConversationLimits limits, size_t live_bytes)
+    : store_(store), tokens_(std::move(tokens)), limits_(limits) {
+  if (live_bytes == 0) return;
+  auto live = std::make_shared<LiveConversations>(live_bytes);
+  if (store_->NoticeConversationWrites(
+          [live](std::string_view tenant, std::string_view scope, std::string_view id) {
+            live->Notice(tenant, scope, id);
+          })) {
+    live_ = std::move(live);
+  }
+}
 
 absl::Status ConversationService::Validate(const Conversation& c, const Conversation* before,
                                            size_t max_new_text_bytes) const {
+  return ValidateWith(
+      c,
+      [&](int i) {
+        return before != nullptr && i < before->messages_size() &&
+               before->messages(i).text().size() == c.messages(i).text().size() &&
+               before->messages(i).text() == c.messages(i).text();
+      },
+      max_new_text_bytes);
+}
+
+absl::Status ConversationService::ValidateWith(const Conversation& c,
+                                               const std::function<bool(int)>& unchanged,
+                                               size_t max_new_text_bytes) const {
   const size_t max_text = max_new_text_bytes != 0 ? max_new_text_bytes : limits_.max_message_text_bytes;
   if (c.labels_size() > limits_.max_labels) {
     return absl::InvalidArgumentError(absl::StrCat("too many labels: ", c.labels_size(),
@@ -74,10 +96,7 @@ absl::Status ConversationService::Validate(const Conversation& c, const Conversa
   }
   for (int i = 0; i < c.messages_size(); ++i) {
     const Message& m = c.messages(i);
-    const bool unchanged = before != nullptr && i < before->messages_size() &&
-                           before->messages(i).text().size() == m.text().size() &&
-                           before->messages(i).text() == m.text();
-    if (m.text().size() > max_text && !unchanged) {
+    if (m.text().size() > max_text && !unchanged(i)) {
       return absl::InvalidArgumentError(
           absl::StrCat("transcript segment ", i, " text is longer than ", max_text, " bytes"));
     }
@@ -193,9 +212,39 @@ absl::StatusOr<Conversation> ConversationService::Get(std::string_view tenant,
 
 absl::Status ConversationService::Read(std::string_view tenant, std::string_view scope,
                                        std::string_view id, Conversation* out) {
+  if (live_ != nullptr) {
+    // A kept conversation is copied (cheaper than parsing); one not kept is
+    // read as without the cache and not kept (a read of many conversations
+    // would only churn it).
+    LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
+    if (const Conversation* kept = lease.Get(NowMicros())) {
+      *out = *kept;
+      return absl::OkStatus();
+    }
+  }
   absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), out);
   if (s.code() != absl::StatusCode::kNotFound) return s;
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+}
+
+absl::StatusOr<std::shared_ptr<const Conversation>> ConversationService::Share(
+    std::string_view tenant, std::string_view scope, std::string_view id) {
+  if (live_ == nullptr) {
+    auto c = std::make_shared<Conversation>();
+    if (absl::Status s = Read(tenant, scope, id, c.get()); !s.ok()) return s;
+    return c;
+  }
+  LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
+  if (lease.Get(NowMicros()) != nullptr) return lease.Share();
+  const uint64_t notices = lease.Notices();  // before the read
+  auto read = std::make_unique<Conversation>();
+  absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), read.get());
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+  }
+  if (!s.ok()) return s;
+  if (lease.Keep(&read, notices)) return lease.Share();
+  return std::shared_ptr<const Conversation>(std::move(read));
 }
 
 absl::StatusOr<ConversationService::Page> ConversationService::List(
@@ -232,12 +281,43 @@ absl::StatusOr<Conversation> ConversationService::Update(
     std::string_view tenant, std::string_view scope, std::string_view id,
     const std::function<absl::Status(Conversation&)>& mutate, const store::ScrubUpdate& scrub,
     const Conversation* snapshot, Views views, size_t max_new_text_bytes) {
+  Conversation stored;
+  if (absl::Status s = Write(tenant, scope, id, mutate, scrub, snapshot, views, max_new_text_bytes, &stored);
+      !s.ok()) {
+    return s;
+  }
+  return stored;
+}
+
+absl::Status ConversationService::Change(std::string_view tenant, std::string_view scope,
+                                         std::string_view id,
+                                         const std::function<absl::Status(Conversation&)>& mutate,
+                                         const store::ScrubUpdate& scrub, const Conversation* snapshot,
+                                         Views views, size_t max_new_text_bytes) {
+  return Write(tenant, scope, id, mutate, scrub, snapshot, views, max_new_text_bytes, nullptr);
+}
+
+absl::Status ConversationService::Write(std::string_view tenant, std::string_view scope,
+                                        std::string_view id,
+                                        const std::function<absl::Status(Conversation&)>& mutate,
+                                        const store::ScrubUpdate& scrub, const Conversation* snapshot,
+                                        Views views, size_t max_new_text_bytes, Conversation* result) {
   // A snapshot of another key would be written over that key: refuse it.
   if (snapshot != nullptr &&
       (snapshot->tenant() != tenant || snapshot->scope() != scope || snapshot->id() != id)) {
     return absl::InvalidArgumentError("the snapshot is of another conversation");
   }
   for (int attempt = 0; attempt < 16; ++attempt) {
+    if (live_ != nullptr) {
+      // The kept conversation is newer than any snapshot a caller read.
+      bool used = false;
+      absl::Status s = WriteLive(tenant, scope, id, mutate, scrub, views, max_new_text_bytes, result, &used);
+      if (used) {
+        if (s.code() == absl::StatusCode::kAborted) continue;
+        return s;
+      }
+      snapshot = nullptr;
+    }
     // The snapshot is used in place (not copied): only `next` is a copy.
     absl::StatusOr<Conversation> read;
     if (attempt > 0 || snapshot == nullptr) {
@@ -264,10 +344,87 @@ absl::StatusOr<Conversation> ConversationService::Update(
     absl::Status s = store_->UpdateConversation(
         next, current->update_time_us(),
         views == Views::kRender ? RenderViews(next) : store::ConversationViews{}, scrub);
-    if (s.ok()) return next;
+    if (s.ok()) {
+      if (result != nullptr) *result = std::move(next);
+      return s;
+    }
     if (s.code() != absl::StatusCode::kAborted) return s;
   }
   return absl::AbortedError("the conversation is being updated concurrently; try again");
+}
+
+absl::Status ConversationService::WriteLive(std::string_view tenant, std::string_view scope,
+                                            std::string_view id,
+                                            const std::function<absl::Status(Conversation&)>& mutate,
+                                            const store::ScrubUpdate& scrub, Views views,
+                                            size_t max_new_text_bytes, Conversation* result,
+                                            bool* used) {
+  LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
+  if (lease.Get(NowMicros()) == nullptr) {
+    const uint64_t notices = lease.Notices();  // before the read
+    auto read = std::make_unique<Conversation>();
+    absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), read.get());
+    if (s.code() == absl::StatusCode::kNotFound) {
+      *used = true;
+      return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+    }
+    if (!s.ok()) {
+      *used = true;
+      return s;
+    }
+    if (!lease.Keep(&read, notices)) return absl::OkStatus();  // *used stays false
+  }
+  *used = true;
+  // From here on the kept conversation is changed in place: any way out but
+  // a stored write forgets it (the next use reads the store again).
+  Conversation& c = *lease.Mutable();
+  const std::string tenant_was = c.tenant(), scope_was = c.scope(), id_was = c.id();
+  const core::Medium medium_was = c.medium();
+  const int64_t create_time_was = c.create_time_us(), update_time_was = c.update_time_us();
+  const std::string latest_analysis_was = c.latest_analysis_id();
+  // The texts the text limit would refuse, as stored: such a message may
+  // stay (stored under a larger per-call limit) as long as its text does.
+  const size_t max_text = max_new_text_bytes != 0 ? max_new_text_bytes : limits_.max_message_text_bytes;
+  std::vector<std::pair<int, std::string>> long_texts;
+  for (int i = 0; i < c.messages_size(); ++i) {
+    if (c.messages(i).text().size() > max_text) long_texts.emplace_back(i, c.messages(i).text());
+  }
+  absl::Status s = mutate(c);
+  if (s.ok() && (c.tenant() != tenant_was || c.id() != id_was || c.scope() != scope_was)) {
+    s = absl::InvalidArgumentError("the conversation name cannot be changed");
+  }
+  if (s.ok() && c.medium() != medium_was) {
+    s = absl::InvalidArgumentError("medium is immutable and cannot be updated");
+  }
+  if (s.ok()) {
+    c.set_create_time_us(create_time_was);
+    c.set_latest_analysis_id(latest_analysis_was);
+    s = ValidateWith(
+        c,
+        [&](int i) {
+          for (const auto& [at, text] : long_texts) {
+            if (at == i) return c.messages(i).text() == text;
+          }
+          return false;
+        },
+        max_new_text_bytes);
+  }
+  if (!s.ok()) {
+    lease.Forget();
+    return s;
+  }
+  c.set_update_time_us(std::max(NowMicros(), update_time_was + 1));
+  Derive(c);
+  const uint64_t notices = lease.Notices();  // before the write: its notice comes after
+  s = store_->UpdateConversation(c, update_time_was,
+                                 views == Views::kRender ? RenderViews(c) : store::ConversationViews{}, scrub);
+  if (!s.ok()) {
+    lease.Forget();
+    return s;
+  }
+  if (result != nullptr) *result = c;
+  lease.Stored(notices);
+  return absl::OkStatus();
 }
 
 absl::Status ConversationService::Delete(std::string_view tenant, std::string_view scope,

@@ -20,6 +20,7 @@
 #include "core/page_token.h"
 #include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
+#include "service/live_conversations.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -46,8 +47,15 @@ struct ConversationLimits {
 
 class ConversationService {
  public:
-  // `store` must outlive the service.
-  ConversationService(store::Store* store, PageTokenCodec tokens, ConversationLimits limits = {});
+  // `store` must outlive the service. Over a store that sees every write of
+  // its conversations (store::Store::NoticeConversationWrites: SQLite) the
+  // service keeps the conversations it writes, parsed, up to
+  // `live_bytes` of them (serialized; 0: none), so that a write or read of a
+  // live conversation neither parses it nor, for a write, copies it
+  // (LiveConversations, ADR 0037).
+  static constexpr size_t kDefaultLiveBytes = size_t{64} << 20;
+  ConversationService(store::Store* store, PageTokenCodec tokens, ConversationLimits limits = {},
+                      size_t live_bytes = kDefaultLiveBytes);
 
   const ConversationLimits& limits() const { return limits_; }
   // The codec of page tokens, for other lists that page the same way.
@@ -100,6 +108,18 @@ class ConversationService {
   // The same, into `*out` (which may live on an arena).
   absl::Status Read(std::string_view tenant, std::string_view scope, std::string_view id,
                     Conversation* out);
+  // The same as an immutable share: no copy when the service keeps the
+  // conversation (and it then keeps one it had to read). Drop the share
+  // before writing the conversation: a write while a share is held copies it.
+  absl::StatusOr<std::shared_ptr<const Conversation>> Share(std::string_view tenant,
+                                                            std::string_view scope,
+                                                            std::string_view id);
+  // Whether the service keeps live conversations (then a write's `snapshot`
+  // is not needed: the kept one is used).
+  bool keeps_live() const { return live_ != nullptr; }
+  LiveConversations::Stats live_stats() const {
+    return live_ != nullptr ? live_->stats() : LiveConversations::Stats{};
+  }
 
   struct Page {
     std::vector<Conversation> conversations;
@@ -155,6 +175,14 @@ class ConversationService {
                                       Views views = Views::kRender,
                                       size_t max_new_text_bytes = 0);
 
+  // Update without returning the stored conversation (which costs a copy of
+  // it): what a write of a live conversation calls.
+  absl::Status Change(std::string_view tenant, std::string_view scope, std::string_view id,
+                      const std::function<absl::Status(Conversation&)>& mutate,
+                      const store::ScrubUpdate& scrub = store::ScrubUpdate{},
+                      const Conversation* snapshot = nullptr, Views views = Views::kRender,
+                      size_t max_new_text_bytes = 0);
+
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.
   absl::Status Delete(std::string_view tenant, std::string_view scope, std::string_view id,
@@ -184,11 +212,32 @@ class ConversationService {
   // up to `attempts` times in all.
   void StoreNew(std::unique_ptr<Created> created, int attempts, CreateDone done);
   store::ConversationViews RenderViews(const Conversation& conversation) const;
+  // Validate, with `unchanged(i)` telling whether message i's text is as
+  // stored (the text limit then does not apply to it).
+  absl::Status ValidateWith(const Conversation& conversation,
+                            const std::function<bool(int)>& unchanged,
+                            size_t max_new_text_bytes) const;
+  // Update and Change: `result`, when not null, gets the stored conversation.
+  absl::Status Write(std::string_view tenant, std::string_view scope, std::string_view id,
+                     const std::function<absl::Status(Conversation&)>& mutate,
+                     const store::ScrubUpdate& scrub, const Conversation* snapshot, Views views,
+                     size_t max_new_text_bytes, Conversation* result);
+  // One attempt of Write on the kept conversation, changed in place: OK,
+  // ABORTED (another writer came first: try again), or the error to return.
+  // `*used` is false when no conversation could be kept (then write the
+  // plain way).
+  absl::Status WriteLive(std::string_view tenant, std::string_view scope, std::string_view id,
+                         const std::function<absl::Status(Conversation&)>& mutate,
+                         const store::ScrubUpdate& scrub, Views views, size_t max_new_text_bytes,
+                         Conversation* result, bool* used);
 
   store::Store* store_;
   PageTokenCodec tokens_;
   ConversationLimits limits_;
   std::vector<std::pair<std::string, ViewRenderer>> views_;
+  // Null unless the store notices every write; shared with the store's
+  // notice, which may outlive the service.
+  std::shared_ptr<LiveConversations> live_;
 };
 
 }  // namespace parley::service

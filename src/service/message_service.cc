@@ -71,10 +71,11 @@ absl::StatusOr<T> UpdateReturning(ConversationService& conversations, std::strin
                                   size_t max_new_text_bytes = 0) {
   if (absl::Status s = CheckScope(scope); !s.ok()) return s;
   T out{};
-  auto updated = conversations.Update(
+  // Change, not Update: the stored conversation is not copied out.
+  absl::Status changed = conversations.Change(
       tenant, scope, id, [&](Conversation& c) { return mutate(c, out); }, scrub, snapshot, views,
       max_new_text_bytes);
-  if (!updated.ok()) return updated.status();
+  if (!changed.ok()) return changed;
   return out;
 }
 

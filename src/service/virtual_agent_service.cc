@@ -314,7 +314,9 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
     return absl::InternalError("the virtual agent has no conversation service");
   }
   const int64_t start = core::NowMicros();
-  auto existing = conversations_->Get(session.tenant(), session.scope(), session.id());
+  // A share, not a copy: with live conversations kept (SQLite) this is the
+  // kept one itself (ADR 0037).
+  auto existing = conversations_->Share(session.tenant(), session.scope(), session.id());
   if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
   auto admit = [&](const core::Conversation& c) -> absl::Status {
     if (check) {
@@ -326,7 +328,7 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
     return absl::OkStatus();
   };
   if (existing.ok()) {
-    if (auto st = admit(*existing); !st.ok()) return st;
+    if (auto st = admit(**existing); !st.ok()) return st;
   }
 
   SessionTurn out;
@@ -408,7 +410,11 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   }
   MessageService::AppendOptions append;
   append.turn_root_span = &root;
-  if (existing.ok()) append.snapshot = &*existing;  // spares a read of the whole conversation
+  if (existing.ok() && !conversations_->keeps_live()) {
+    append.snapshot = existing->get();  // spares a read of the whole conversation
+  } else if (existing.ok()) {
+    existing->reset();  // the write changes the kept conversation in place (not a copy)
+  }
   append.also = [&](core::Conversation& c) -> absl::Status {
     if (auto st = admit(c); !st.ok()) return st;
     finish(c);

@@ -228,6 +228,27 @@ class Store {
     return UpdateConversation(conversation, expected_update_time_us, {}, ScrubUpdate{});
   }
 
+  // Write notices for a cache of conversations kept above the store (the
+  // service's live conversations, ADR 0037). `notice` is called after every
+  // committed write that changes a conversation, or may have, before that
+  // write is acknowledged to its caller: with the conversation's key, or
+  // with an empty id for "any conversation". A store returns true when it
+  // sees every write to its conversations (one process owns it, SQLite) and
+  // then calls `notice` from now on, on any thread (its writer's too):
+  // `notice` must be quick and must not call the store. A store that other
+  // processes write too (PostgreSQL) returns false and never calls it, so
+  // nothing above it may cache its conversations. A create and the expiry
+  // sweep need no notice: a new key was never cached, and a cache honours
+  // the expire time it holds. Each call adds a
+  // listener; a listener is never removed (it must outlive the store or
+  // own what it uses).
+  using ConversationWriteNotice =
+      std::function<void(std::string_view tenant, std::string_view scope, std::string_view id)>;
+  virtual bool NoticeConversationWrites(ConversationWriteNotice notice) {
+    (void)notice;
+    return false;
+  }
+
   // Reads the stored view `view` of (tenant, scope, id) into `*body` (left
   // empty when no such view is stored). NOT_FOUND as GetConversation.
   virtual absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,

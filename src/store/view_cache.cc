@@ -112,6 +112,7 @@ void ViewCache::Insert(uint64_t generation, std::string_view tenant, std::string
 }
 
 void ViewCache::Invalidate(std::string_view tenant, std::string_view scope, std::string_view id) {
+  Notify(tenant, scope, id);
   if (shard_capacity_ == 0) return;
   generation_.fetch_add(1, std::memory_order_seq_cst);
   const absl::string_view key = KeyView(tenant, scope, id);
@@ -122,6 +123,7 @@ void ViewCache::Invalidate(std::string_view tenant, std::string_view scope, std:
 }
 
 void ViewCache::Clear() {
+  Notify("", "", "");
   generation_.fetch_add(1, std::memory_order_seq_cst);
   for (int i = 0; i < kShards; ++i) {
     absl::MutexLock lock(&shards_[i].mu);
@@ -129,6 +131,18 @@ void ViewCache::Clear() {
     shards_[i].clock.clear();
     shards_[i].bytes = 0;
   }
+}
+
+void ViewCache::AddObserver(Observer observer) {
+  absl::MutexLock lock(&observers_mu_);
+  observers_.push_back(std::move(observer));
+  observed_.store(true, std::memory_order_release);
+}
+
+void ViewCache::Notify(std::string_view tenant, std::string_view scope, std::string_view id) {
+  if (!observed_.load(std::memory_order_acquire)) return;
+  absl::ReaderMutexLock lock(&observers_mu_);
+  for (const Observer& o : observers_) o(tenant, scope, id);
 }
 
 ViewCache::Stats ViewCache::stats() const {

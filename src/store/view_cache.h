@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -77,6 +78,13 @@ class ViewCache {
   // Drops everything.
   void Clear();
 
+  // Each observer is called by every Invalidate (with its key) and Clear
+  // (with an empty id) before it returns, whether or not the cache is on:
+  // how a store passes its write notices on (Store::NoticeConversationWrites).
+  using Observer =
+      std::function<void(std::string_view tenant, std::string_view scope, std::string_view id)>;
+  void AddObserver(Observer observer);
+
   struct Stats {
     int64_t hits = 0, misses = 0, entries = 0, bytes = 0;
   };
@@ -111,6 +119,10 @@ class ViewCache {
   const size_t shard_capacity_;
   std::atomic<uint64_t> generation_{0};
   std::unique_ptr<Shard[]> shards_;
+  void Notify(std::string_view tenant, std::string_view scope, std::string_view id);
+  absl::Mutex observers_mu_;
+  std::vector<Observer> observers_ ABSL_GUARDED_BY(observers_mu_);
+  std::atomic<bool> observed_{false};
 };
 
 }  // namespace parley::store

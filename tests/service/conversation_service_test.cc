@@ -1,7 +1,11 @@
 // ConversationService over the real SQLite store: ids, limits, derived fields,
 // update rules, delete with analyses, paging with signed tokens.
+#include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 
 #include "service/conversation_service.h"
 #include "core/ids.h"
@@ -161,6 +165,11 @@ TEST_F(ConversationServiceTest, UpdateKeepsImmutablesAndAdvancesUpdateTime) {
 }
 
 TEST_F(ConversationServiceTest, UpdateFromASnapshotRereadsWhenItIsStale) {
+  // Snapshots matter without live conversations kept (a store shared with
+  // other processes, like PostgreSQL): a service that keeps none.
+  service_ = std::make_unique<ConversationService>(store_.get(), PageTokenCodec(std::string(32, 'k')),
+                                                   ConversationLimits{}, 0);
+  ASSERT_FALSE(service_->keeps_live());
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   auto snapshot = service_->Get("t1", "us", "conv-1");
   ASSERT_TRUE(snapshot.ok());
@@ -202,6 +211,210 @@ TEST_F(ConversationServiceTest, UpdateFromASnapshotRereadsWhenItIsStale) {
   EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->Get("t1", "us", "conv-2")->agent_ids_size(), 0);
   EXPECT_EQ(service_->Get("t1", "us", "conv-1")->agent_ids_size(), 2);
+}
+
+// Live conversations (ADR 0037): the service keeps what it wrote, parsed,
+// and changes it in place; every other writer's change is seen.
+absl::Status AddAgent(Conversation& x, const std::string& agent) {
+  x.add_agent_ids(agent);
+  return absl::OkStatus();
+}
+
+TEST_F(ConversationServiceTest, LiveConversationIsKeptAndServedAfterItsOwnWrites) {
+  ASSERT_TRUE(service_->keeps_live());  // SQLite: one process sees every write
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [&](Conversation& x) {
+                  return AddAgent(x, "a" + std::to_string(i));
+                }).ok());
+  }
+  const LiveConversations::Stats after_writes = service_->live_stats();
+  EXPECT_EQ(after_writes.entries, 1);
+  EXPECT_EQ(after_writes.loads, 1);  // read once, then written in place
+  EXPECT_GE(after_writes.hits, 4);
+  auto got = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->agent_ids_size(), 5);
+  EXPECT_EQ(service_->live_stats().hits, after_writes.hits + 1);
+  // What is served is what is stored.
+  auto stored = store_->GetConversation("t1", "us", "conv-1", 0);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->SerializeAsString(), got->SerializeAsString());
+}
+
+TEST_F(ConversationServiceTest, LiveConversationSeesWritesThatBypassIt) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a1"); }).ok());
+  // Another service over the same store (its own cache), then the store
+  // itself: the first service's kept copy must not be served after either.
+  ConversationService other(store_.get(), PageTokenCodec(std::string(32, 'k')));
+  ASSERT_TRUE(other.Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "b1"); }).ok());
+  auto got = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->agent_ids_size(), 2);
+  EXPECT_EQ(got->agent_ids(1), "b1");
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a2"); }).ok());
+  Conversation direct = *store_->GetConversation("t1", "us", "conv-1", 0);
+  const int64_t was = direct.update_time_us();
+  direct.set_update_time_us(was + 1);
+  direct.add_agent_ids("c1");
+  ASSERT_TRUE(store_->UpdateConversation(direct, was).ok());
+  got = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->agent_ids_size(), 4);
+  EXPECT_EQ(got->agent_ids(3), "c1");
+  // An analysis stored sets latest_analysis_id (no update time change).
+  Analysis a;
+  a.set_tenant("t1");
+  a.set_scope("us");
+  a.set_conversation_id("conv-1");
+  a.set_id("an-1");
+  a.set_create_time_us(NowMicros());
+  ASSERT_TRUE(store_->PutAnalysis(a, nullptr).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->latest_analysis_id(), "an-1");
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a3"); }).ok());
+  got = service_->Get("t1", "us", "conv-1");
+  EXPECT_EQ(got->latest_analysis_id(), "an-1");
+  EXPECT_EQ(got->agent_ids_size(), 5);
+  // A delete, then a new conversation under the same key.
+  ASSERT_TRUE(service_->Delete("t1", "us", "conv-1", true).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->agent_ids_size(), 0);
+}
+
+TEST_F(ConversationServiceTest, LiveConversationChangeThatFailsStoresAndKeepsNothing) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a1"); }).ok());
+  // The change is made in place on the kept conversation, then refused:
+  // by the mutation itself, by an immutable field, by a limit.
+  EXPECT_EQ(service_->Change("t1", "us", "conv-1",
+                             [](Conversation& x) {
+                               x.add_agent_ids("lost");
+                               return absl::FailedPreconditionError("no");
+                             })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->Change("t1", "us", "conv-1",
+                             [](Conversation& x) {
+                               x.add_agent_ids("lost");
+                               x.set_medium(PHONE_CALL);
+                               return absl::OkStatus();
+                             })
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Change("t1", "us", "conv-1",
+                             [](Conversation& x) {
+                               x.add_agent_ids("lost");
+                               x.add_messages()->set_text(std::string(65 * 1024, 'x'));
+                               return absl::OkStatus();
+                             })
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  auto got = service_->Get("t1", "us", "conv-1");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->agent_ids_size(), 1);
+  EXPECT_EQ(got->messages_size(), 0);
+  EXPECT_EQ(got->medium(), MEDIUM_UNSPECIFIED);
+}
+
+TEST_F(ConversationServiceTest, LiveConversationKeepsALongTextStoredUnderALargerLimit) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  const std::string long_text(100 * 1024, 'x');
+  ASSERT_TRUE(service_->Change(
+                  "t1", "us", "conv-1",
+                  [&](Conversation& x) {
+                    x.add_messages()->set_text(long_text);
+                    return absl::OkStatus();
+                  },
+                  store::ScrubUpdate{}, nullptr, ConversationService::Views::kDrop, 256 * 1024)
+                  .ok());
+  // A later change under the default limit keeps it, but may not change it.
+  EXPECT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a"); }).ok());
+  EXPECT_EQ(service_->Change("t1", "us", "conv-1",
+                             [](Conversation& x) {
+                               x.mutable_messages(0)->mutable_text()->append("y");
+                               return absl::OkStatus();
+                             })
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->messages(0).text(), long_text);
+}
+
+TEST_F(ConversationServiceTest, LiveConversationShareIsNotChangedByALaterWrite) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a1"); }).ok());
+  auto share = service_->Share("t1", "us", "conv-1");
+  ASSERT_TRUE(share.ok());
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a2"); }).ok());
+  EXPECT_EQ((*share)->agent_ids_size(), 1);  // copied on write
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->agent_ids_size(), 2);
+  EXPECT_EQ(service_->Share("t1", "us", "missing").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, LiveConversationExpiresAsStored) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  const int64_t soon = NowMicros() + 200'000;
+  ASSERT_TRUE(service_->Change("t1", "us", "conv-1", [&](Conversation& x) {
+                x.set_expire_time_us(soon);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_TRUE(service_->Get("t1", "us", "conv-1").ok());
+  while (NowMicros() <= soon) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(service_->Change("t1", "us", "conv-1", [](Conversation& x) { return AddAgent(x, "a"); }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ConversationServiceTest, LiveConversationConcurrentWritersLoseNothing) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  // Two services (two caches) over one store, two threads each.
+  ConversationService other(store_.get(), PageTokenCodec(std::string(32, 'k')));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      ConversationService& s = t % 2 == 0 ? *service_ : other;
+      for (int i = 0; i < 25; ++i) {
+        absl::Status st;
+        do {
+          st = s.Change("t1", "us", "conv-1", [&](Conversation& x) {
+            return AddAgent(x, absl::StrCat("w", t, "-", i));
+          });
+        } while (st.code() == absl::StatusCode::kAborted);
+        EXPECT_TRUE(st.ok()) << st;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (ConversationService* s : {service_.get(), &other}) {
+    auto got = s->Get("t1", "us", "conv-1");
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->agent_ids_size(), 100);
+    std::set<std::string> unique(got->agent_ids().begin(), got->agent_ids().end());
+    EXPECT_EQ(unique.size(), 100u);
+  }
+}
+
+TEST_F(ConversationServiceTest, LiveConversationsStayWithinTheirBytes) {
+  service_ = std::make_unique<ConversationService>(store_.get(), PageTokenCodec(std::string(32, 'k')),
+                                                   ConversationLimits{}, 64 * 1024);
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = absl::StrCat("conv-", i);
+    ASSERT_TRUE(service_->Create(New(id)).ok());
+    ASSERT_TRUE(service_->Change("t1", "us", id, [&](Conversation& x) {
+                  x.add_messages()->set_text(std::string(4000, 'a' + i));
+                  return absl::OkStatus();
+                }).ok());
+  }
+  const LiveConversations::Stats stats = service_->live_stats();
+  EXPECT_LE(stats.bytes, 64 * 1024);
+  EXPECT_GE(stats.entries, 10);
+  EXPECT_LT(stats.entries, 20);
+  for (int i = 0; i < 20; ++i) {
+    auto got = service_->Get("t1", "us", absl::StrCat("conv-", i));
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->messages(0).text(), std::string(4000, 'a' + i));
+  }
 }
 
 TEST_F(ConversationServiceTest, DeleteNeedsForceWhenAnalysesExist) {

@@ -4,6 +4,7 @@
 // PostgreSQL store's "C" collation gives too.
 #include <memory>
 
+#include "absl/cleanup/cleanup.h"
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
@@ -88,6 +89,9 @@ absl::Status SqliteStore::LoadConversations(const std::vector<ConversationDump>&
     prepared[i].packed = sqlite::PackViews(conversations[i].views);
     ASSIGN_OR_RETURN(prepared[i].analyses, Serialize(conversations[i].analyses, "analysis"));
   }
+  // Keys loaded over existing ones (migrate --allow-non-empty) must not be
+  // served from a cache of the conversations they replace.
+  absl::Cleanup forget = [this] { view_cache_.Clear(); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt insert, conn.Statement("INSERT INTO analyses (conv, id, create_time, body)"
                                                  " VALUES (?1, ?2, ?3, ?4)"));

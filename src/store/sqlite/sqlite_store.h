@@ -95,6 +95,12 @@ class SqliteStore final : public Store {
   absl::Status UpdateConversation(const core::Conversation& conversation,
                                   int64_t expected_update_time_us, const ConversationViews& views,
                                   const ScrubUpdate& scrub) override;
+  // One process owns the database (its data-dir lock), so every write
+  // passes here: notices come from the view cache's invalidations.
+  bool NoticeConversationWrites(ConversationWriteNotice notice) override {
+    view_cache_.AddObserver(std::move(notice));
+    return true;
+  }
   absl::Status DeleteConversation(std::string_view tenant, std::string_view scope,
                                   std::string_view id, bool force) override;
   using Store::PutAnalysis;
