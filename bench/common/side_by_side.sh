@@ -16,7 +16,7 @@ for round in $(seq "${ROUNDS:-3}"); do
     bin=$old; [ $side = new ] && bin=$new
     BIN=$bin bash "$bench" "$secs" > "$out/$side.$round.txt" 2>&1 || { cat "$out/$side.$round.txt"; exit 1; }
     load=$(sed -nE 's/^machine: .*load ([0-9.]+ [0-9.]+ [0-9.]+).*/\1/p' "$out/$side.$round.txt")
-    line=$(grep RESULT "$out/$side.$round.txt" | tail -1)
+    line=$(grep RESULT "$out/$side.$round.txt" | tail -1 || true)  # none with CLOSED=0
     cpu=$(sed -nE 's/^server CPU per .* call: ([0-9]+) us/\1/p' "$out/$side.$round.txt")
     wb=$(sed -nE 's/^server bytes written per .* call: ([0-9]+) B/\1/p' "$out/$side.$round.txt")
     sl=$(sed -nE 's/^server thread sleeps per .* call: ([0-9.]+)/\1/p' "$out/$side.$round.txt")
@@ -24,11 +24,14 @@ for round in $(seq "${ROUNDS:-3}"); do
     open=$(grep '^OPEN' "$out/$side.$round.txt" | tail -1 | sed -E 's/.* p50_ms=([0-9.]+).* p99_ms=([0-9.]+).*/open_p50_ms=\1 open_p99_ms=\2/')
     hopen=$(grep '^OPEN' "$out/$side.$round.txt" | head -1 | sed -E 's/.* p99_ms=([0-9.]+).*/healthz_open_p99_ms=\1/')
     [ "$(grep -c '^OPEN' "$out/$side.$round.txt")" -ge 2 ] || { open=; hopen=; }
-    echo "round $round $side: $line $open $hopen cpu_us=$cpu written_b=${wb:-0} sleeps=${sl:-0} $ocpu load=[$load]" | tee -a "$out/summary.txt"
+    closed=
+    [ -n "$line" ] && closed="cpu_us=$cpu written_b=${wb:-0} sleeps=${sl:-0}"
+    echo "round $round $side: $line $open $hopen $closed $ocpu load=[$load]" | tee -a "$out/summary.txt"
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
-keys="rps p50_ms p99_ms cpu_us written_b sleeps"
+keys=
+grep -q " rps=" "$out/summary.txt" && keys="rps p50_ms p99_ms cpu_us written_b sleeps"
 grep -q open_p99_ms "$out/summary.txt" && keys="$keys open_p50_ms open_p99_ms healthz_open_p99_ms"
 grep -q open_cpu_us "$out/summary.txt" && keys="$keys open_cpu_us open_sleeps"
 for key in $keys; do
