@@ -5,7 +5,10 @@
 # and the bytes written per call do not). Environment: BIN (default build/parley), PORT, PIN=1
 # (server on CPU 0, wrk on CPU 1), EXTRA (more serve flags), RATE (the
 # open-loop phases' offered calls/s, 2000 by default; RATE=0 skips them),
-# OPENLOOP (default build/bench/common/parley_openloop).
+# OPENLOOP (default build/bench/common/parley_openloop), CLOSED=0 (skip the
+# closed-loop phases: the open loop then runs on conversations of the same
+# length whichever build runs, where a faster build's closed loop would have
+# made them longer).
 #
 #   bench_start TAG                     the server; sets $dir, $pid, $base
 #   bench_wrk SECS LUA [ENV=VALUE ...]  one wrk phase; prints its RESULT line
@@ -51,27 +54,38 @@ bench_wrk() {
 }
 
 bench_healthz() {
+  [ "${CLOSED:-1}" = 0 ] && return 0
   echo "== healthz, 16 connections, $1s"
   "${WRK[@]}" -c16 -d$1s -s bench/server/report.lua "$base/healthz" | grep RESULT | tee "$dir/healthz.txt"
 }
 
+# The server's CPU time in clock ticks, bytes written, and how many times
+# its threads went to sleep (voluntary context switches, summed over its
+# threads: the wake-ups the calls cost).
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
+written() { awk '/^wchar/ {print $2}' /proc/$pid/io; }
+sleeps() { cat /proc/$pid/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; }
+
 bench_measure() {
+  [ "${CLOSED:-1}" = 0 ] && return 0
   local name=$1 c0 c1 n h a
   shift
   local w0 w1
-  cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
-  written() { awk '/^wchar/ {print $2}' /proc/$pid/io; }
+  local s0 s1
   c0=$(cpu)
   w0=$(written)
+  s0=$(sleeps)
   bench_wrk "$@" | tee "$dir/measured.txt"
   c1=$(cpu)
   w1=$(written)
+  s1=$(sleeps)
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
     'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
   # Bytes the server wrote (write/pwrite: WAL frames, checkpoints, logs) a
   # call: what an append costs the disk, whatever the CPU share.
   echo "server bytes written per $name call: $(( (w1 - w0) / n )) B"
+  echo "server thread sleeps per $name call: $(awk -v s=$((s1 - s0)) -v n=$n 'BEGIN {printf "%.2f", s / n}')"
   h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
   a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "$name/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"
@@ -81,8 +95,22 @@ bench_open() {
   local name=$1 secs=$2 file=$3
   [ "${RATE:-2000}" = 0 ] && return 0
   echo "== $name, open loop at ${RATE:-2000}/s offered, 16 connections, ${secs}s (latency from the due time)"
+  local c0 s0 c1 s1 n
+  c0=$(cpu)
+  s0=$(sleeps)
   "${OPEN[@]}" --port "$PORT" --rate "${RATE:-2000}" --seconds "$secs" --connections 16 \
-    --requests "$file"
+    --requests "$file" | tee "$dir/open.txt"
+  c1=$(cpu)
+  s1=$(sleeps)
+  # At a fixed rate the server's background work (sweeps, checkpoints) is
+  # shared by the same number of calls whichever build runs: CPU and sleeps
+  # per call here compare builds more steadily than at saturation.
+  # The CPU spans openloop's 1 s warm-up too, whose calls it does not count.
+  n=$(sed -nE 's/^OPEN .* requests=([0-9]+) .*/\1/p' "$dir/open.txt")
+  [ -n "$n" ] && [ "$n" -gt 0 ] || return 0
+  n=$(( n * (secs + 1) / secs ))
+  echo "open-loop server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
+    'BEGIN {printf "%.0f us", c / hz / n * 1e6}'), thread sleeps per call: $(awk -v s=$((s1 - s0)) -v n=$n 'BEGIN {printf "%.2f", s / n}')"
 }
 
 bench_requests() {

@@ -2,11 +2,13 @@
 //
 // Threading: each network thread runs its own io_context, and each accepted
 // connection lives on exactly one of them (round-robin), so a connection's
-// handlers never run concurrently and need no strand or lock. Blocking
-// handlers run on a separate thread pool; the response is posted back to the
-// connection's io_context. Timeouts are deadlines stored in the connection and
-// checked by a per-thread sweep timer, so the per-request cost of a timeout is
-// one clock read rather than a timer operation per socket operation.
+// handlers never run concurrently and need no strand. Blocking handlers run
+// on a separate thread pool; the pool thread writes a small response itself
+// and starts the next read (Connection::RespondFromPool), anything else is
+// posted back to the connection's io_context. Timeouts are deadlines stored
+// in the connection and checked by a per-thread sweep timer, so the
+// per-request cost of a timeout is one clock read rather than a timer
+// operation per socket operation.
 //
 // Reading: Beast's request parser is fed by hand from a flat buffer, so the
 // server sees the moment the head is complete (to refuse an oversized
@@ -31,6 +33,8 @@
 #include "api/http/server.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
@@ -105,6 +109,9 @@ constexpr size_t kBodyReadSize = 64 * 1024;
 // Response bodies and request bodies larger than this are freed after each
 // request instead of keeping their capacity for the next one.
 constexpr size_t kKeepCapacity = 64 * 1024;
+// Responses larger than this count against max_inflight_response_bytes
+// while they are written (and are always written from the network thread).
+constexpr size_t kSmallResponse = 64 * 1024;
 
 class Connection;
 
@@ -115,8 +122,11 @@ struct Worker {
   std::optional<net::io_context> ioc;
   std::optional<net::executor_work_guard<Executor>> work;
   std::optional<net::steady_timer> sweep;
-  // Connections living on this worker, an intrusive list touched only from
-  // this worker's thread (or after every thread has been joined).
+  // Connections living on this worker, an intrusive list guarded by `mu`:
+  // a connection is linked and walked on this worker's thread, but its last
+  // owner, who unlinks it, may be a blocking-pool thread that answered its
+  // request (Connection::RespondFromPool).
+  std::mutex mu;
   Connection* connections = nullptr;
   std::thread thread;
 };
@@ -350,6 +360,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   ~Connection() {
     if (linked_) {
+      std::lock_guard lock(worker_->mu);
       if (prev_) {
         prev_->next_ = next_;
       } else {
@@ -378,10 +389,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // On the worker thread: joins the worker's list and waits for a request.
   void Start() {
-    next_ = worker_->connections;
-    if (next_) next_->prev_ = this;
-    worker_->connections = this;
-    linked_ = true;
+    {
+      std::lock_guard lock(worker_->mu);
+      next_ = worker_->connections;
+      if (next_) next_->prev_ = this;
+      worker_->connections = this;
+      linked_ = true;
+    }
     if (core_->stopping.load()) {
       CloseNow();
       return;
@@ -427,6 +441,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // From the sweep timer: closes the connection if its deadline has passed.
   void CheckDeadline(Clock::time_point now) {
+    std::lock_guard lock(pool_mu_);
     if (now >= deadline_ && state_ != State::kHandling && state_ != State::kClosed) CloseNow();
   }
 
@@ -434,6 +449,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // handshake) closes now; one in the middle of a request closes after
   // responding.
   void OnServerStopping() {
+    std::lock_guard lock(pool_mu_);
     if (state_ == State::kIdle || state_ == State::kHandshake) CloseNow();
   }
 
@@ -801,12 +817,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     net::post(*core_->blocking_pool,
               [self = shared_from_this(), handler = found.handler]() mutable {
                 Response response = self->Invoke(*handler, self->params_);
-                Executor ex = self->socket_.get_executor();
-                // Moving `self` makes the connection's last owner (if any)
-                // the network thread, never this pool thread.
-                net::post(ex, [self = std::move(self), response = std::move(response)]() mutable {
-                  self->WriteResponse(std::move(response));
-                });
+                RespondFromPool(std::move(self), std::move(response));
               });
   }
 
@@ -918,15 +929,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void WriteResponse(Response response) {
+    if (!PrepareResponse(std::move(response))) return;
+    state_ = State::kWriting;
+    deadline_ = response_ready_ + Ms(core_->options.body_timeout_ms);
+    Write(ResponseBuffers(), [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
+  }
+
+  // Takes `response` as the request's answer: applies the response-byte
+  // budget, reports the request done and renders the response head into
+  // head_. False if the connection is closed (nothing to write).
+  bool PrepareResponse(Response response) {
     if (!observed_) BeginRequest(/*read=*/false);
     if (state_ == State::kClosed) {
       ReportDone(response, Clock::now());
-      return;
+      return false;
     }
     res_ = std::move(response);
     // Large bodies count against the server's response budget while they
     // are written, so that slow readers cannot pin unbounded memory.
-    constexpr size_t kSmallResponse = 64 * 1024;
     if (res_.body.size() > kSmallResponse && core_->options.max_inflight_response_bytes != 0) {
       if (core_->ReserveResponse(res_.body.size())) {
         response_reserved_ = res_.body.size();
@@ -939,10 +959,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (core_->stopping.load(std::memory_order_relaxed)) keep_alive_ = false;
     // One clock reading for the request's latency and the write's deadline.
-    const Clock::time_point now = Clock::now();
-    ReportDone(res_, now);
+    response_ready_ = Clock::now();
+    ReportDone(res_, response_ready_);
     int status = res_.status >= 100 && res_.status <= 999 ? res_.status : 500;
-    bool no_body = status < 200 || status == 204 || status == 304;
+    no_body_ = status < 200 || status == 204 || status == 304;
 
     head_.clear();
     head_ += "HTTP/1.1 ";
@@ -951,7 +971,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     head_ += ReasonPhrase(status);
     head_ += "\r\nDate: ";
     head_ += HttpDate();
-    if (!res_.content_type.empty() && !no_body &&
+    if (!res_.content_type.empty() && !no_body_ &&
         res_.content_type.find_first_of("\r\n") == std::string::npos) {
       head_ += "\r\nContent-Type: ";
       head_ += res_.content_type;
@@ -970,7 +990,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_ += cors_origin_;
       head_ += "\r\nVary: Origin";
     }
-    if (!no_body) {
+    if (!no_body_) {
       head_ += "\r\nContent-Length: ";
       AppendNumber(res_.body.size(), &head_);
     }
@@ -980,13 +1000,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
       head_ += "\r\nConnection: keep-alive";
     }
     head_ += "\r\n\r\n";
+    return true;
+  }
 
+  // The prepared response's head and body, less the first `sent` bytes.
+  std::array<net::const_buffer, 2> ResponseBuffers(size_t sent = 0) const {
     std::array<net::const_buffer, 2> buffers = {
         net::buffer(head_),
-        no_body || head_request_ ? net::const_buffer() : net::buffer(res_.body)};
-    state_ = State::kWriting;
-    deadline_ = now + Ms(core_->options.body_timeout_ms);
-    Write(buffers, [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
+        no_body_ || head_request_ ? net::const_buffer() : net::buffer(res_.body)};
+    size_t skip_head = std::min(sent, buffers[0].size());
+    buffers[0] += skip_head;
+    buffers[1] += sent - skip_head;
+    return buffers;
+  }
+
+  // On the blocking-pool thread that ran the handler: answers with
+  // `response`. The common case (plain HTTP, keep-alive, a small response
+  // that the socket takes at once, no pipelined request waiting) is
+  // finished right here: the response is written with one non-blocking
+  // gather write and the read of the next request is started, so the
+  // network thread is not woken for the response (one hand-off fewer per
+  // call). Anything else (TLS, a partial write, closing, shutdown) goes
+  // back to the network thread as before.
+  //
+  // Safe because while a handler runs (kHandling) the network thread
+  // leaves the connection alone: no operation is pending on its socket,
+  // and the only network-thread code that looks at it then, the deadline
+  // sweep and the shutdown's close of idle connections, takes pool_mu_,
+  // which is held here until the next read is started. From then on the
+  // network thread owns the connection again (the read's completion runs
+  // there; its hand-off through Asio's locks orders this thread's writes
+  // before it).
+  static void RespondFromPool(std::shared_ptr<Connection> self, Response response) {
+    Connection& c = *self;
+    if (!c.tls_ && c.keep_alive_ && !c.linger_after_ && c.buffer_.size() == 0 &&
+        response.body.size() <= kSmallResponse &&
+        !c.core_->stopping.load(std::memory_order_relaxed)) {
+      std::unique_lock lock(c.pool_mu_);
+      if (!c.PrepareResponse(std::move(response))) return;
+      std::array<net::const_buffer, 2> buffers = c.ResponseBuffers();
+      const size_t total = buffers[0].size() + buffers[1].size();
+      iovec iov[2] = {{const_cast<void*>(buffers[0].data()), buffers[0].size()},
+                      {const_cast<void*>(buffers[1].data()), buffers[1].size()}};
+      msghdr msg{};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = buffers[1].size() > 0 ? 2 : 1;
+      ssize_t n;
+      do {
+        n = ::sendmsg(c.socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      } while (n < 0 && errno == EINTR);
+      if (n == static_cast<ssize_t>(total) && c.keep_alive_ &&
+          !c.core_->stopping.load(std::memory_order_relaxed)) {
+        c.ReleaseBody();
+        c.ReleaseResponse();
+        c.Recycle();
+        c.state_ = State::kIdle;
+        c.deadline_ = Clock::now() + Ms(c.core_->options.idle_timeout_ms);
+        c.Read();
+        return;
+      }
+      // The rest goes on the network thread: what the socket did not take
+      // yet, or the close after a complete response.
+      c.state_ = State::kWriting;
+      c.deadline_ = c.response_ready_ + Ms(c.core_->options.body_timeout_ms);
+      error_code failed;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        failed = error_code(errno, boost::system::system_category());
+      }
+      const size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+      lock.unlock();
+      Executor ex = c.socket_.get_executor();
+      net::post(ex, [self = std::move(self), sent, total, failed]() mutable {
+        Connection& c = *self;
+        if (failed || sent == total) return c.OnWritten(failed);
+        c.Write(c.ResponseBuffers(sent),
+                [self = std::move(self)](error_code ec, size_t) { self->OnWritten(ec); });
+      });
+      return;
+    }
+    Executor ex = c.socket_.get_executor();
+    // Moving `self` makes the connection's last owner (if any) the network
+    // thread, never this pool thread.
+    net::post(ex, [self = std::move(self), response = std::move(response)]() mutable {
+      self->WriteResponse(std::move(response));
+    });
   }
 
   void OnWritten(error_code ec) {
@@ -1006,12 +1103,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       CloseNow();
       return;
     }
-    // Keep small buffers for the next request; free big ones.
-    if (res_.body.capacity() > kKeepCapacity) std::string().swap(res_.body);
-    if (req_.body.capacity() > kKeepCapacity) std::string().swap(req_.body);
-    res_.headers.clear();
-    ++served_;
-    NewRequest();
+    Recycle();
     if (buffer_.size() > 0) {  // the client sent the next request already
       state_ = State::kHead;
       deadline_ = Clock::now() + Ms(core_->options.header_timeout_ms);
@@ -1021,6 +1113,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       deadline_ = Clock::now() + Ms(core_->options.idle_timeout_ms);
       Read();
     }
+  }
+
+  // A response is written and the connection stays open: readies it for
+  // the next request.
+  void Recycle() {
+    // Keep small buffers for the next request; free big ones.
+    if (res_.body.capacity() > kKeepCapacity) std::string().swap(res_.body);
+    if (req_.body.capacity() > kKeepCapacity) std::string().swap(req_.body);
+    res_.headers.clear();
+    ++served_;
+    NewRequest();
   }
 
   // Half-closes and drops input until the client closes, for a bounded time.
@@ -1082,6 +1185,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool request_read_ = false;  // read whole (else refused before)
   Response res_;
   std::string head_;
+  bool no_body_ = false;                 // res_ is sent without its body
+  Clock::time_point response_ready_;     // when PrepareResponse took res_
+  // Held by a blocking-pool thread while it writes a response and starts
+  // the next read itself (RespondFromPool), and by the network thread's
+  // deadline sweep and shutdown, the only network-thread code that looks
+  // at a connection whose handler runs.
+  std::mutex pool_mu_;
 };
 
 // ---- accepting and sweeping ----------------------------------------------
@@ -1092,6 +1202,7 @@ void Sweep(Worker* w) {
     if (ec) return;
     Clock::time_point now = Clock::now();
     // CheckDeadline only closes sockets; no connection is destroyed here.
+    std::lock_guard lock(w->mu);
     for (Connection* c = w->connections; c != nullptr; c = c->next()) c->CheckDeadline(now);
     Sweep(w);
   });
@@ -1317,6 +1428,7 @@ void Server::Shutdown(int drain_ms) {
   for (auto& w : core.workers) {
     Worker* worker = w.get();
     net::post(*worker->ioc, [worker] {
+      std::lock_guard lock(worker->mu);
       for (Connection* c = worker->connections; c != nullptr;) {
         Connection* next = c->next();
         c->OnServerStopping();

@@ -32,7 +32,9 @@ struct RequestRecord {
 };
 
 // Follows every request the server answers (request log, metrics). Calls
-// come from the network threads, so they must be quick and thread-safe.
+// come from the network threads (and OnDone of a Dispatch::kBlocking
+// route's small response from the blocking-pool thread that ran the
+// handler, which writes it), so they must be quick and thread-safe.
 class RequestObserver {
  public:
   virtual ~RequestObserver() = default;

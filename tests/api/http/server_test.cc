@@ -222,6 +222,17 @@ class ServerTest : public ::testing::Test {
                          std::move(r).Send(Text(off ? "off the network thread" : "ON the network thread"));
                        });
                      });
+    // Answered on the blocking pool, which writes small responses itself
+    // (Connection::RespondFromPool): the body sent back with the thread that
+    // ran the handler, and a body of `?size=N` bytes when asked.
+    router_.Add(
+        Method::kPost, "/blocking-echo",
+        [](const Request& req, const PathParams&) {
+          const std::string* size = req.QueryParam("size");
+          Response r = Text(size ? std::string(std::stoul(*size), 'e') : req.body);
+          return r;
+        },
+        Dispatch::kBlocking);
     router_.Add(Method::kGet, "/big", [](const Request&, const PathParams&) {
       return Text(std::string(size_t{32} << 20, 'b'));
     });
@@ -560,6 +571,100 @@ TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
   long elapsed = ElapsedMs(start);
   EXPECT_GE(elapsed, 150);
   EXPECT_LT(elapsed, 1000);
+}
+
+// A blocking handler's response is written by the pool thread, which also
+// starts the next read: the connection goes on serving, in order, requests
+// of both kinds, and its idle timeout still applies afterwards.
+TEST_F(ServerTest, BlockingResponsesKeepTheConnectionServing) {
+  options_.idle_timeout_ms = 300;
+  StartServer();
+  Client client(server_->port());
+  for (int i = 0; i < 200; ++i) {
+    std::string body = absl::StrCat("message ", i);
+    ASSERT_TRUE(client.Send(absl::StrCat("POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: ",
+                                         body.size(), "\r\n\r\n", body)));
+    auto r = client.Read();
+    ASSERT_TRUE(r) << "request " << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, body);
+    EXPECT_EQ(r->Header("connection"), "<none>");
+    EXPECT_EQ(r->Header("x-request-id").size(), 16u);
+    if (i % 10 == 0) {
+      auto h = client.Get("/healthz");
+      ASSERT_TRUE(h);
+      EXPECT_EQ(h->body, "ok");
+    }
+  }
+  Clock::time_point start = Clock::now();
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(3000)));
+  EXPECT_GE(ElapsedMs(start), 200);
+}
+
+// What the pool thread does not finish itself goes back to the network
+// thread: a response over 64 KiB, a request already pipelined behind the
+// blocking one, `Connection: close`.
+TEST_F(ServerTest, BlockingResponsesThatTheNetworkThreadFinishes) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send(
+      "POST /blocking-echo?size=300000 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
+      "POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto big = client.Read();
+  auto small = client.Read();
+  auto health = client.Read();
+  ASSERT_TRUE(big && small && health);
+  EXPECT_EQ(big->body, std::string(300000, 'e'));
+  EXPECT_EQ(small->body, "abc");
+  EXPECT_EQ(health->body, "ok");
+  ASSERT_TRUE(client.Send(
+      "POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"));
+  auto last = client.Read();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, "hi");
+  EXPECT_EQ(last->Header("connection"), "close");
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(2000)));
+}
+
+// Many connections answered from pool threads while others come and go:
+// every response reaches its own client (the connection list is shared by
+// the network thread and the pool threads that release connections).
+TEST_F(ServerTest, ManyClientsOfBlockingHandlers) {
+  options_.network_threads = 2;
+  StartServer();
+  std::vector<std::future<int>> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.push_back(std::async(std::launch::async, [port = server_->port(), c] {
+      int ok = 0;
+      for (int round = 0; round < 10; ++round) {
+        Client client(port);  // a new connection each round, closed by the client
+        for (int i = 0; i < 20; ++i) {
+          std::string body = absl::StrCat(c, "/", round, "/", i);
+          client.Send(absl::StrCat("POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: ",
+                                   body.size(), "\r\n\r\n", body));
+          auto r = client.Read();
+          if (r && r->status == 200 && r->body == body) ++ok;
+        }
+      }
+      return ok;
+    }));
+  }
+  for (auto& f : clients) EXPECT_EQ(f.get(), 200);
+}
+
+// Shutdown closes a connection that went idle after a pool-written response.
+TEST_F(ServerTest, ShutdownClosesConnectionsIdleAfterBlockingResponses) {
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "x");
+  Clock::time_point start = Clock::now();
+  server_->Shutdown(5000);
+  EXPECT_LT(ElapsedMs(start), 2000);  // the idle connection did not hold the drain
+  EXPECT_TRUE(client.ClosedWithin(milliseconds(1000)));
 }
 
 TEST_F(ServerTest, IncompleteHeadTimesOut) {
