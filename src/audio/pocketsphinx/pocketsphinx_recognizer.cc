@@ -1,14 +1,11 @@
 #include "audio/pocketsphinx/pocketsphinx_recognizer.h"
 
 #include <pocketsphinx.h>
-#include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
-#include <sphinxbase/feat.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -38,8 +35,6 @@ const char* DecoderOptionsOfMode(std::string_view mode) {
   if (mode == "accurate") return kAccurateDecoderOptions;
   return nullptr;
 }
-
-static_assert(std::is_same_v<mfcc_t, float>, "initial_cmn_mean_ holds mfcc_t");
 
 namespace {
 
@@ -171,29 +166,10 @@ ps_decoder_s* PocketsphinxRecognizer::Borrow() const {
       return ps;
     }
   }
-  ps_decoder_t* ps;
-  {
-    // ps_init takes a reference to the shared configuration (not atomically).
-    static std::mutex init_mu;
-    std::lock_guard<std::mutex> lock(init_mu);
-    ps = ps_init(config_);
-  }
-  if (ps == nullptr) return nullptr;
-  // A fresh decoder's cepstral mean is the model's -cmninit; every decoder of
-  // this configuration starts from the same one.
-  const cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (initial_cmn_mean_.empty()) initial_cmn_mean_.assign(cmn->cmn_mean, cmn->cmn_mean + cmn->veclen);
-  return ps;
-}
-
-void PocketsphinxRecognizer::StartRecording(ps_decoder_s* ps) const {
-  ps_start_stream(ps);  // the front end's noise estimate and sample count
-  cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
-  std::lock_guard<std::mutex> lock(mu_);
-  std::copy(initial_cmn_mean_.begin(), initial_cmn_mean_.end(), cmn->cmn_mean);
-  std::fill(cmn->sum, cmn->sum + cmn->veclen, 0);
-  cmn->nframe = 0;
+  // ps_init takes a reference to the shared configuration (not atomically).
+  static std::mutex init_mu;
+  std::lock_guard<std::mutex> lock(init_mu);
+  return ps_init(config_);
 }
 
 void PocketsphinxRecognizer::Return(ps_decoder_s* ps) const {
@@ -210,7 +186,12 @@ absl::StatusOr<std::vector<RecognizedWord>> PocketsphinxRecognizer::Recognize(
   logmath_t* lmath = ps_get_logmath(ps);
   int frate = cmd_ln_int32_r(config_, "-frate");
   int64_t us_per_frame = 1'000'000 / (frate > 0 ? frate : 100);
-  StartRecording(ps);
+  // A new stream: the front end's noise estimate (spectral subtraction,
+  // -remove_noise) starts again instead of carrying over from whatever this
+  // pooled decoder decoded before, so a recording always gives the same words.
+  // (The cepstral mean needs no reset: the model's feat.params sets -cmn
+  // batch, computed over each utterance on its own.)
+  ps_start_stream(ps);
   for (const Utterance& u : FindUtterances(pcm)) {
     size_t b = u.begin_frame * kFrameSamples;
     size_t e = std::min(pcm.size(), u.end_frame * kFrameSamples);

@@ -54,17 +54,11 @@ class PocketsphinxRecognizer final : public Recognizer {
   // one is made, sharing nothing, when all are busy).
   ps_decoder_s* Borrow() const;
   void Return(ps_decoder_s* ps) const;
-  // Puts a borrowed decoder in the state of a fresh one: the live cepstral
-  // mean (which each utterance updates) back to the model's initial one, and
-  // the front end's noise estimate reset. Without it a recording's words
-  // depended on what the decoder had heard before.
-  void StartRecording(ps_decoder_s* ps) const;
 
   cmd_ln_s* config_;
   std::string mode_;
   mutable std::mutex mu_;
   mutable std::vector<ps_decoder_s*> idle_;
-  mutable std::vector<float> initial_cmn_mean_;  // from the first decoder made
 };
 
 }  // namespace parley::audio
