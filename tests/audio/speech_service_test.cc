@@ -162,6 +162,41 @@ TEST(SpeechServiceTest, MissingModelIsAClearError) {
   EXPECT_NE(speech.status().message().find("pocketsphinx-en-us"), std::string::npos);
 }
 
+std::vector<std::string> WordsTimesConfidences(const SpeechResult& r) {
+  std::vector<std::string> out;
+  for (const SpeechWord& w : r.words) {
+    out.push_back(absl::StrCat(w.text, " ", w.start_us, "-", w.end_us, " ", w.confidence, " ", w.channel));
+  }
+  return out;
+}
+
+// A pooled decoder carries its live cepstral mean and noise estimate from one
+// recording to the next; each recording starts again from the model's, so
+// the same recording gives the same words, times and confidences whatever the
+// decoder heard before, and the same as a fresh service's decoder.
+TEST(SpeechServiceTest, SameRecordingSameResultWhateverCameBefore) {
+  std::string card = ReadFile("/usr/share/pocketsphinx/test/data/cards/005.wav");
+  std::string other =
+      ReadFile("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav");
+  SpeechConfig config;
+  config.asr_mode = "fast";  // the cheaper decoder: the noise estimate is the front end's
+  auto speech = SpeechService::Create(config);
+  ASSERT_TRUE(speech.ok()) << speech.status();
+  auto first = (*speech)->Transcribe(card, {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->words.empty());
+  ASSERT_TRUE((*speech)->Transcribe(other, {}).ok());
+  auto again = (*speech)->Transcribe(card, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(WordsTimesConfidences(*again), WordsTimesConfidences(*first));
+
+  auto fresh = SpeechService::Create(config);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  auto fresh_result = (*fresh)->Transcribe(card, {});
+  ASSERT_TRUE(fresh_result.ok()) << fresh_result.status();
+  EXPECT_EQ(WordsTimesConfidences(*fresh_result), WordsTimesConfidences(*first));
+}
+
 SpeechWord W(const char* text, double start, double end, int channel, float confidence = 0.5f) {
   return SpeechWord{text, static_cast<int64_t>(start * 1e6), static_cast<int64_t>(end * 1e6), confidence, channel};
 }

@@ -186,6 +186,12 @@ absl::StatusOr<std::vector<RecognizedWord>> PocketsphinxRecognizer::Recognize(
   logmath_t* lmath = ps_get_logmath(ps);
   int frate = cmd_ln_int32_r(config_, "-frate");
   int64_t us_per_frame = 1'000'000 / (frate > 0 ? frate : 100);
+  // A new stream: the front end's noise estimate (spectral subtraction,
+  // -remove_noise) starts again instead of carrying over from whatever this
+  // pooled decoder decoded before, so a recording always gives the same words.
+  // (The cepstral mean needs no reset: the model's feat.params sets -cmn
+  // batch, computed over each utterance on its own.)
+  ps_start_stream(ps);
   for (const Utterance& u : FindUtterances(pcm)) {
     size_t b = u.begin_frame * kFrameSamples;
     size_t e = std::min(pcm.size(), u.end_frame * kFrameSamples);
