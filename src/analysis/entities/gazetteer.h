@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 
 namespace parley::analysis::entities {
@@ -60,6 +61,15 @@ class EntityGazetteer {
   // Flags of a lower-case, single-spaced key; 0 when unknown.
   uint16_t Lookup(std::string_view key) const {
     auto it = flags_.find(absl::string_view(key.data(), key.size()));
+    return it == flags_.end() ? 0 : it->second;
+  }
+  // The hash of `key` that the lookup uses, for a caller that hashes a key
+  // once for more than one table: Lookup(key, KeyHash(key)) == Lookup(key).
+  static size_t KeyHash(std::string_view key) {
+    return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
+  }
+  uint16_t Lookup(std::string_view key, size_t hash) const {
+    auto it = flags_.find(absl::string_view(key.data(), key.size()), hash);
     return it == flags_.end() ? 0 : it->second;
   }
 

@@ -31,6 +31,7 @@
 // ("to guy kephart"), and a known brand or place that is not an English word
 // ("netflix", "london").
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -228,21 +229,24 @@ constexpr uint64_t Pack8(std::string_view s) {
 // First names that are no English word ("maria", "priya"), as a Bloom
 // filter over the lower-case name (262,144 bits, two probes: under 1 % false
 // positives), so that scanning lower-case text asks the names gazetteer about
-// few words.
+// few words. Probed with the entity gazetteer's hash of the word
+// (EntityGazetteer::KeyHash), which the scanner computes anyway.
 class FirstNameFilter {
  public:
   static const FirstNameFilter& Get() {
     static const FirstNameFilter* f = new FirstNameFilter();
     return *f;
   }
-  bool MayContain(std::string_view word) const {
-    const uint64_t h = Hash(word);
+  // `hash`: EntityGazetteer::KeyHash of the lower-cased word.
+  bool MayContain(size_t hash) const {
+    const uint64_t h = hash;
     return Bit(h) && Bit(h >> 32);
   }
 
  private:
   FirstNameFilter() : bits_(kWords, 0) {
     std::string_view data(pii::kNameListData);  // NUL-terminated lines
+    std::string lower;
     while (!data.empty()) {
       size_t nl = data.find('\n');
       std::string_view line = data.substr(0, nl);
@@ -252,32 +256,76 @@ class FirstNameFilter {
       std::string_view flags = line.substr(0, tab);
       if (flags.find('F') == std::string_view::npos || flags.find('C') != std::string_view::npos)
         continue;
-      const uint64_t h = Hash(line.substr(tab + 1));
+      lower.clear();
+      for (char c : line.substr(tab + 1)) lower.push_back(pii::ToLowerAscii(c));
+      const uint64_t h = EntityGazetteer::KeyHash(lower);
       Set(h);
       Set(h >> 32);
     }
   }
+  static_assert(sizeof(size_t) == 8, "two probes from one 64-bit hash");
   static constexpr size_t kWords = 4096;  // of 64 bits
-  // Over the lower-cased bytes, eight at a time (one multiply per eight
-  // bytes, not one per byte as FNV: this runs for most words of lower-case
-  // text), then a murmur3 finaliser.
-  static uint64_t Hash(std::string_view w) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ w.size();
-    for (size_t k = 0; k < w.size();) {
-      uint64_t chunk = 0;
-      for (size_t b = 0; b < 8 && k < w.size(); ++b, ++k) {
-        chunk |= uint64_t{static_cast<uint8_t>(pii::ToLowerAscii(w[k]))} << (8 * b);
-      }
-      h = (h ^ chunk) * 0xBF58476D1CE4E5B9ull;
-      h ^= h >> 31;
-    }
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    return h ^ (h >> 33);
-  }
   bool Bit(uint64_t h) const { return (bits_[(h >> 6) % kWords] >> (h & 63)) & 1; }
   void Set(uint64_t h) { bits_[(h >> 6) % kWords] |= uint64_t{1} << (h & 63); }
   std::vector<uint64_t> bits_;
+};
+
+// What LowerCase needs to know about a word by itself: its entity-gazetteer
+// flags (words of three letters or more) and whether it may be a first name
+// that is no English word (the filter above).
+struct WordFacts {
+  uint16_t known = 0;
+  bool maybe_first_name = false;
+};
+
+WordFacts ComputeWordFacts(std::string_view w, const EntityGazetteer& gazetteer) {
+  char buf[40];  // w.size() <= 40
+  const std::string_view lower = LowerAsciiInto(w, buf);
+  const size_t hash = EntityGazetteer::KeyHash(lower);  // for the gazetteer and the filter
+  return WordFacts{w.size() >= 3 ? gazetteer.Lookup(lower, hash) : uint16_t{0},
+                   FirstNameFilter::Get().MayContain(hash)};
+}
+
+// The facts of recent words, per thread (calls and chats repeat their
+// vocabulary): 512 entries, direct-mapped by the word's bytes, for words of
+// 2 to 24 bytes; an entry holds the word's length and bytes, zero-padded, so
+// a hit is the same word.
+class WordFactsCache {
+ public:
+  // `w` lies in `text`.
+  static WordFacts Get(std::string_view w, std::string_view text,
+                       const EntityGazetteer& gazetteer) {
+    if (w.size() > 24) return ComputeWordFacts(w, gazetteer);
+    thread_local WordFactsCache cache;
+    if (cache.gazetteer_ != &gazetteer) {
+      cache.entries_.fill(Entry{});
+      cache.gazetteer_ = &gazetteer;
+    }
+    const size_t from = static_cast<size_t>(w.data() - text.data());
+    const uint64_t k0 = pii::KeyPart(text, from, from + w.size());
+    const uint64_t k1 = pii::KeyPart(text, from + 8, from + w.size());
+    const uint64_t k2 = pii::KeyPart(text, from + 16, from + w.size());
+    const uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 * 0xBF58476D1CE4E5B9ull) ^
+                       (k2 * 0x94D049BB133111EBull) ^ w.size();
+    Entry& e = cache.entries_[(h ^ (h >> 29)) % kEntries];
+    if (e.length == w.size() && e.key[0] == k0 && e.key[1] == k1 && e.key[2] == k2) return e.facts;
+    e.facts = ComputeWordFacts(w, gazetteer);
+    e.key[0] = k0;
+    e.key[1] = k1;
+    e.key[2] = k2;
+    e.length = static_cast<uint8_t>(w.size());
+    return e.facts;
+  }
+
+ private:
+  static constexpr size_t kEntries = 512;
+  struct Entry {
+    uint64_t key[3] = {0, 0, 0};
+    WordFacts facts;
+    uint8_t length = 0;  // 0: empty (words have 2 bytes or more)
+  };
+  const EntityGazetteer* gazetteer_ = nullptr;
+  std::array<Entry, kEntries> entries_{};
 };
 
 constexpr uint16_t kEntityBits = EntityGazetteer::kPlace | EntityGazetteer::kOrganization |
@@ -779,8 +827,8 @@ class ProperNounScanner {
     }
     std::string_view w = StripPossessive(Text(t));
     if (w.size() < 2 || w.size() > 40) return 0;
-    char buf[40];
-    const uint16_t known = w.size() >= 3 ? gaz_.Lookup(LowerAsciiInto(w, buf)) : 0;
+    const WordFacts facts = WordFactsCache::Get(w, text_, gaz_);
+    const uint16_t known = facts.known;
     // "acme bank", "zenith insurance": a word that is no function or
     // generic word, then a company word.
     if (w.size() >= 3 && MaybeCompanyWord(t + 1) && IsWord(t + 1) && SameLine(t + 1) &&
@@ -795,9 +843,8 @@ class ProperNounScanner {
     // (The names gazetteer is asked only after a cue or when the filter
     // says the word may be a first name that is no English word.)
     const bool cue = NameCue(t);
-    const uint8_t f = cue || (!(known & kEntityBits) && FirstNameFilter::Get().MayContain(w))
-                          ? NameFlags(t)
-                          : 0;
+    const uint8_t f =
+        cue || (!(known & kEntityBits) && facts.maybe_first_name) ? NameFlags(t) : 0;
     if ((f & NameGazetteer::kFirstName) &&
         (cue || (!(f & NameGazetteer::kCommonWord) && !(known & kEntityBits))) &&
         !StopWords().Contains(w) && !IsContraction(w)) {

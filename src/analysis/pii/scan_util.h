@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -32,6 +33,21 @@ inline bool IsSpaceOrTab(char c) { return c == ' ' || c == '\t'; }
 inline uint64_t LoadBytes8(const char* p) {
   uint64_t x;
   std::memcpy(&x, p, sizeof x);
+  return x;
+}
+// Bytes [from, end) of `text`, at most eight, zero-padded, first byte
+// lowest: a key part for a word. Read as one word where the text allows (no
+// store to reload: a word assembled in memory byte by byte and read back as
+// one stalls).
+inline uint64_t KeyPart(std::string_view text, size_t from, size_t end) {
+  if (from >= end) return 0;
+  const size_t len = end - from;
+  if (len >= 8) return LoadBytes8(text.data() + from);
+  if (std::endian::native == std::endian::little && from + 8 <= text.size()) {
+    return LoadBytes8(text.data() + from) & ((uint64_t{1} << (8 * len)) - 1);
+  }
+  uint64_t x = 0;
+  for (size_t k = 0; k < len; ++k) x |= uint64_t{static_cast<uint8_t>(text[from + k])} << (8 * k);
   return x;
 }
 inline constexpr uint64_t kHighBits8 = 0x8080808080808080ull;

@@ -1015,21 +1015,6 @@ uint8_t RoleOf(std::string_view w, const NameGazetteer& names) {
   return role | kInertWord;
 }
 
-// Bytes [from, end) of `text`, at most eight, zero-padded into a word read
-// whole where the text allows (no store to reload: a word assembled in
-// memory byte by byte and read back as one stalls).
-inline uint64_t KeyPart(std::string_view text, size_t from, size_t end) {
-  if (from >= end) return 0;
-  const size_t len = end - from;
-  if (len >= 8) return LoadBytes8(text.data() + from);
-  if (std::endian::native == std::endian::little && from + 8 <= text.size()) {
-    return LoadBytes8(text.data() + from) & ((uint64_t{1} << (8 * len)) - 1);
-  }
-  uint64_t x = 0;
-  for (size_t k = 0; k < len; ++k) x |= uint64_t{static_cast<uint8_t>(text[from + k])} << (8 * k);
-  return x;
-}
-
 bool InertLowerText(std::string_view text, const NameGazetteer& names) {
   // A word of up to 24 bytes is its own key, zero-padded (no word holds a
   // zero byte), compared as three 64-bit words (KeyPart).

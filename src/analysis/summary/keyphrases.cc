@@ -35,6 +35,16 @@ struct Candidate {
   int32_t first_occurrence = -1, last_occurrence = -1;  // into the occurrences, in order
 };
 
+// count^0.8, from a table for the common small counts (the same values).
+double CountFactor(int count) {
+  static const std::array<double, 64> table = [] {
+    std::array<double, 64> t{};
+    for (int n = 0; n < 64; ++n) t[n] = std::pow(static_cast<double>(n), 0.8);
+    return t;
+  }();
+  return count >= 0 && count < 64 ? table[count] : std::pow(static_cast<double>(count), 0.8);
+}
+
 bool Contains(const Candidate& big, const Candidate& small) {
   for (int i = 0; i < small.words; ++i) {
     bool found = false;
@@ -100,11 +110,13 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
   std::vector<int32_t> count(text.terms().size(), 0);
   std::vector<int32_t> first_speaker(text.terms().size(), -2);
   std::vector<uint8_t> shared(text.terms().size(), 0);
+  size_t usable_tokens = 0;
   for (const Sentence& s : sentences) {
     if (s.small_talk) continue;
     for (uint32_t i = s.token_begin; i < s.token_end; ++i) {
       const Token& t = tokens[i];
       if (!usable(t)) continue;
+      ++usable_tokens;
       ++count[t.term];
       if (first_speaker[t.term] == -2) {
         first_speaker[t.term] = s.speaker;
@@ -113,9 +125,12 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
       }
     }
   }
-  auto weight = [&](int32_t term) {
-    return std::log2(1.0 + count[term]) * (shared[term] ? 1.25 : 1.0);
-  };
+  // Each term's weight once (a phrase's words repeat across candidates).
+  std::vector<double> term_weight(text.terms().size());
+  for (size_t term = 0; term < term_weight.size(); ++term) {
+    term_weight[term] = std::log2(1.0 + count[term]) * (shared[term] ? 1.25 : 1.0);
+  }
+  auto weight = [&](int32_t term) { return term_weight[term]; };
 
   // Candidates, in order of first use. One-word candidates are found by
   // term, longer ones by hash.
@@ -123,6 +138,11 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
   std::vector<Occurrence> occurrences;  // each in its candidate's chain
   std::vector<int32_t> single(text.terms().size(), -1);  // term -> its one-word candidate
   absl::flat_hash_map<PhraseKey, size_t> index;
+  // Sized up front: a usable token starts at most one phrase of each length
+  // (the index and candidates hold the distinct ones; calls repeat phrases).
+  occurrences.reserve(kMaxWords * usable_tokens);
+  candidates.reserve(usable_tokens);
+  index.reserve(usable_tokens);
   for (size_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
     if (s.small_talk) continue;
@@ -177,12 +197,22 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
     }
     mean /= c.words;
     static constexpr double kLengthBonus[] = {0, 1.0, 1.3, 1.4};
-    c.score = std::pow(static_cast<double>(c.count), 0.8) * mean * kLengthBonus[c.words];
+    c.score = CountFactor(c.count) * mean * kLengthBonus[c.words];
     if (c.words > 1 && c.count == 1) c.score *= 0.5;
     if (!repeated_words) c.score = 0;  // "card card"
   }
-  std::vector<size_t> order(candidates.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Only the candidates the loop below can reach are ordered: it stops at
+  // the first that scores too low, and each after that one scores strictly
+  // lower than each before it, so it reaches the same ones in the same order.
+  double top = candidates[0].score;
+  for (const Candidate& c : candidates) top = std::max(top, c.score);
+  auto too_low = [&](const Candidate& c) {
+    return c.score <= 0 || c.score < options.min_relative_score * top;
+  };
+  std::vector<size_t> order;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!too_low(candidates[i])) order.push_back(i);
+  }
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return candidates[a].score > candidates[b].score; });
 
@@ -191,10 +221,8 @@ std::vector<core::KeyPhrase> ExtractKeyPhrases(const ConversationText& text, con
     double score;
   };
   std::vector<Chosen> chosen;
-  const double top = candidates[order[0]].score;
   for (size_t idx : order) {
     const Candidate& c = candidates[idx];
-    if (c.score <= 0 || c.score < options.min_relative_score * top) break;
     bool skip = false;
     for (Chosen& ch : chosen) {
       const Candidate& d = candidates[ch.candidate];

@@ -72,6 +72,42 @@ TEST(EntityRecognizer, LowerCaseSpeechText) {
   EXPECT_TRUE(Has(stt, {"ORGANIZATION", "acme bank"})) << ::testing::PrintToString(FindAll(stt));
 }
 
+// The scanner keeps what it looked up about recent lower-case words per
+// thread: a text's findings must not depend on the texts read before it,
+// however many, nor on a word that shares its first bytes.
+TEST(EntityRecognizer, LowerCaseFindingsDoNotDependOnEarlierTexts) {
+  const std::vector<std::string> texts = {"we flew to london",
+                                         "we flew to londonx",
+                                         "we flew to londony",
+                                         "we watched netflix",
+                                         "we watched netflixx",
+                                         "hi maria",
+                                         "hi mariax",
+                                         "i moved to paris from london",
+                                         "londonxxxxxxxxxxxxxxxxxxxxxxx and london"};
+  std::vector<std::vector<Found>> first;
+  for (const std::string& t : texts) first.push_back(FindAll(t));
+  const std::vector<std::vector<Found>> want = {{{"LOCATION", "london"}},
+                                                {},
+                                                {},
+                                                {{"ORGANIZATION", "netflix"}},
+                                                {},
+                                                {{"PERSON", "maria"}},
+                                                {},
+                                                {{"LOCATION", "paris"}, {"LOCATION", "london"}},
+                                                {{"LOCATION", "london"}}};
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(first[i], want[i]) << texts[i];
+  // Many other words in between, then the texts again, last first.
+  std::string many;
+  for (int i = 0; i < 3000; ++i) {
+    many += 'w';
+    for (int n = i; n > 0; n /= 26) many += static_cast<char>('a' + n % 26);
+    many += "zq ";
+  }
+  FindAll(many);
+  for (size_t i = texts.size(); i-- > 0;) EXPECT_EQ(FindAll(texts[i]), first[i]) << texts[i];
+}
+
 TEST(EntityRecognizer, StreetAddressIsNotANumber) {
   const std::string a = "send it to 1200 market street san francisco please";
   EXPECT_TRUE(Has(a, {"ADDRESS", "1200 market street san francisco"}))
