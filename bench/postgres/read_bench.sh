@@ -6,8 +6,10 @@
 #      of the real HTTP API (pages of 100, newest first);
 #   2. GET view=FULL of random conversations (32 connections) beside GET
 #      /healthz, on SQLite, on PostgreSQL with the view cache (kept
-#      consistent across nodes, ADR 0032) and with --view-cache-mb 0, with
-#      the default 2 network threads and with 16 (pg-t16, pg0-t16).
+#      consistent across nodes, ADR 0033) and with --view-cache-mb 0, each
+#      server in turn, ROUNDS times; with OLD_BIN the PostgreSQL servers of
+#      that binary too, in the same rounds (old against new side by side).
+#      Ends with the median GET/healthz ratio of each server.
 # Loads N Insights conversations into each store first
 # (bench/postgres/load_conversations: the dialect's mapping and the service,
 # as the API writes them) unless KEEP=DIR already holds them.
@@ -16,12 +18,18 @@
 #   KEEP=DIR   keep the stores (and the PostgreSQL cluster running) in DIR and
 #              reuse them next time (stop it: scripts/pg-cluster.sh stop DIR/pg)
 #   SECS=5     seconds per measured phase
+#   ROUNDS=2   rounds of the GET phases
+#   OLD_BIN=build-of-another-commit/parley   also measure that binary's PostgreSQL GETs
+#   LISTS=0    skip the list phases
 # The PostgreSQL cluster is local (Unix socket) with fsync off: these are
 # reads; the create benchmark (create_nodes.sh) runs with fsync on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 SECS=${SECS:-5}
+ROUNDS=${ROUNDS:-2}
+LISTS=${LISTS:-1}
+OLD_BIN=${OLD_BIN:-}
 BIN=${BIN:-build/parley}
 LOADER=${LOADER:-build/bench/postgres/load_conversations}
 dir=${KEEP:-$(mktemp -d /tmp/parley-read-bench.XXXXXX)}
@@ -50,10 +58,10 @@ if [ "$n" -lt "$N" ]; then "$LOADER" --store "$url" --count $((N - n)); fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
 echo "conversations: sqlite $(count_sqlite), postgres $(count_pg)"
 
-start() {  # start NAME PORT [serve flags...]: sets $pid
+start() {  # start NAME PORT [serve flags...]: sets $pid (the binary: $SERVER_BIN, else $BIN)
   local name=$1 port=$2
   shift 2
-  "$BIN" serve --listen 127.0.0.1:$port --sweep-seconds 3600 --workers 1 "$@" 2>"$dir/$name.log" &
+  "${SERVER_BIN:-$BIN}" serve --listen 127.0.0.1:$port --sweep-seconds 3600 --workers 1 "$@" 2>"$dir/$name.log" &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
@@ -84,44 +92,46 @@ get_phase() {  # get_phase PORT LABEL IDS_FILE
   printf '%-9s healthz %6s/s p99 %6s ms | GET FULL %6s/s p50 %6s ms p99 %6s ms errors %s | GET/healthz %s\n' "$2" \
     "$hr" "$(echo "$h" | field p99_ms)" "$gr" "$(echo "$g" | field p50_ms)" "$(echo "$g" | field p99_ms)" \
     "$(echo "$g" | field errors)" "$(awk -v g="$gr" -v h="$hr" 'BEGIN {printf "%.2f", g / h}')"
+  echo "$2 $(awk -v g="$gr" -v h="$hr" 'BEGIN {printf "%.4f", g / h}')" >>"$dir/ratios"
 }
 
-# SQLite
+# The list phases, one store after the other.
 sq "select id from conversations where tenant = 'bench' order by random() limit 10000" >"$dir/ids.sqlite"
-paths $(sq "select min(create_time) from conversations where tenant = 'bench'") \
-      $(sq "select max(create_time) from conversations where tenant = 'bench'")
-start sqlite 18481 --data-dir "$dir/sqlite"
-list_phase 18481 sqlite
-get_phase 18481 sqlite "$dir/ids.sqlite"
-stop $pid
-
-# PostgreSQL
 pq "select id from conversations where tenant = 'bench' order by random() limit 10000" >"$dir/ids.pg"
-paths $(pq "select min(create_time) from conversations where tenant = 'bench'") \
-      $(pq "select max(create_time) from conversations where tenant = 'bench'")
-start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
-list_phase 18482 postgres
-get_phase 18482 postgres "$dir/ids.pg"
-stop $pid
-start pg-nocache 18483 --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
-get_phase 18483 pg-nocache "$dir/ids.pg"
-stop $pid
-# Network threads wait for the database on a miss (and for the listen
-# connection's round trip on a hit): with the default 2, two GETs are in
-# flight; PostgreSQL nodes want more.
-start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
-get_phase 18484 pg-t16 "$dir/ids.pg"
-stop $pid
-start pg0-t16 18485 --data-dir "$dir/node-pg0" --store "$url" --threads 16 --view-cache-mb 0
-get_phase 18485 pg0-t16 "$dir/ids.pg"
-stop $pid
-# The same again, so that the ratios are read beside each other.
-start sqlite 18481 --data-dir "$dir/sqlite"
-get_phase 18481 sqlite "$dir/ids.sqlite"
-stop $pid
-start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
-get_phase 18482 postgres "$dir/ids.pg"
-stop $pid
-start pg-t16 18484 --data-dir "$dir/node-pg" --store "$url" --threads 16
-get_phase 18484 pg-t16 "$dir/ids.pg"
-stop $pid
+if [ "$LISTS" != 0 ]; then
+  paths $(sq "select min(create_time) from conversations where tenant = 'bench'") \
+        $(sq "select max(create_time) from conversations where tenant = 'bench'")
+  start sqlite 18481 --data-dir "$dir/sqlite"
+  list_phase 18481 sqlite
+  stop $pid
+  paths $(pq "select min(create_time) from conversations where tenant = 'bench'") \
+        $(pq "select max(create_time) from conversations where tenant = 'bench'")
+  start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
+  list_phase 18482 postgres
+  stop $pid
+fi
+
+# GET FULL beside /healthz: every server in turn, ROUNDS times, so that the
+# ratios are read beside each other.
+rm -f "$dir/ratios"
+get_round() {  # get_round LABEL_SUFFIX: the PostgreSQL servers of $SERVER_BIN
+  start "postgres$1" 18482 --data-dir "$dir/node-pg" --store "$url"
+  get_phase 18482 "postgres$1" "$dir/ids.pg"
+  stop $pid
+  start "pg-nocache$1" 18483 --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
+  get_phase 18483 "pg-nocache$1" "$dir/ids.pg"
+  stop $pid
+}
+for round in $(seq "$ROUNDS"); do
+  echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  start sqlite 18481 --data-dir "$dir/sqlite"
+  get_phase 18481 sqlite "$dir/ids.sqlite"
+  stop $pid
+  SERVER_BIN= get_round ""
+  if [ -n "$OLD_BIN" ]; then SERVER_BIN=$OLD_BIN get_round "-old"; fi
+done
+echo "median GET/healthz over $ROUNDS rounds:"
+sort -k1,1 -k2,2n "$dir/ratios" | awk '
+  { v[$1] = v[$1] " " $2; n[$1]++ }
+  END { for (k in v) { split(substr(v[k], 2), a, " "); m = n[k];
+        printf "  %-16s %.2f  (%s)\n", k, (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2, substr(v[k], 2) } }'

@@ -604,6 +604,10 @@ int Serve(const ServeFlags& flags) {
   const parley::api::RateLimits limits{key_limits.get(), address_limits.get(), failure_limits.get()};
   parley::service::AuditService audit(store->get());
   std::vector<parley::api::DialectRoutes> dialect_routes(dialects.size());
+  // On a remote store (PostgreSQL) a read waits for the database: the
+  // dialects' reads run on the blocking pool, not on a network thread, so
+  // that a GET waiting for its round trip stalls no other request (issue 16).
+  if ((*store)->IsRemote()) router.SetInlineDispatch(parley::http::Dispatch::kBlocking);
   for (size_t i = 0; i < dialects.size(); ++i) {
     const auto& dialect = dialects[i];
     dialect_routes[i].dialect = dialect.get();
@@ -625,6 +629,7 @@ int Serve(const ServeFlags& flags) {
     router.PopTracker();
     router.PopTracker();
   }
+  router.SetInlineDispatch(parley::http::Dispatch::kInline);
   // The server's own routes: readiness, metrics, OpenAPI documents.
   std::atomic<bool> ready{false};
   AddServerRoutes(&router, &keys, &ready, /*open_metrics=*/false);

@@ -142,6 +142,12 @@ absl::StatusOr<std::string> ConversationService::ReadView(std::string_view tenan
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
+bool ConversationService::ReadCachedView(std::string_view tenant, std::string_view scope,
+                                         std::string_view id, std::string_view view,
+                                         store::Store::CachedViewDone& done) {
+  return store_->ReadCachedConversationView(tenant, scope, id, NowMicros(), view, done);
+}
+
 absl::Status ConversationService::PrepareNew(Conversation& c) const {
   if (c.tenant().empty()) return absl::InvalidArgumentError("a tenant (project) is required");
   if (c.id().empty()) {

@@ -77,6 +77,14 @@ class ConversationService {
   // none is stored (then the caller renders it itself). NOT_FOUND as Get.
   absl::StatusOr<std::string> ReadView(std::string_view tenant, std::string_view scope,
                                        std::string_view id, std::string_view view);
+  // ReadView from the store's memory, without waiting for the database
+  // (store::Store::ReadCachedConversationView): false, `done` untouched, when
+  // the store keeps no copy; true when it took `done`, which gets the view or
+  // nothing (then call ReadView) later, from any thread.
+  bool ReadCachedView(std::string_view tenant, std::string_view scope, std::string_view id,
+                      std::string_view view, store::Store::CachedViewDone& done);
+  // Whether reads wait for a remote database (store::Store::IsRemote).
+  bool ReadsAreRemote() const { return store_->IsRemote(); }
 
   // Validates and stores a new conversation. `conversation.tenant` must be
   // set; an empty id gets a generated one, a given id must follow the core

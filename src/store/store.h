@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -249,6 +250,20 @@ class Store {
     return false;
   }
 
+  // A stored view from the store's memory without waiting for the database
+  // (issue 16): false when the store keeps no copy of it — then read it with
+  // ReadConversationView, on a thread that may wait; `done` is left as it
+  // was. True when it took `done` (moved from it), which is then called exactly once, from any thread (possibly
+  // before this returns): with the view, as ReadConversationView would read
+  // it, or with nothing when the copy may not be served (then read it with
+  // ReadConversationView). `done` must be quick.
+  using CachedViewDone = absl::AnyInvocable<void(std::optional<std::string> body)>;
+  virtual bool ReadCachedConversationView(std::string_view tenant, std::string_view scope,
+                                          std::string_view id, int64_t now_us,
+                                          std::string_view view, CachedViewDone& done) {
+    return false;
+  }
+
   // Reads the stored view `view` of (tenant, scope, id) into `*body` (left
   // empty when no such view is stored). NOT_FOUND as GetConversation.
   virtual absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,
@@ -321,6 +336,10 @@ class Store {
   // JobQueue then claims an operation for a lease before running it and
   // renews the lease while it runs. False (SQLite): one process owns them.
   virtual bool SharesOperations() const { return false; }
+  // Whether a read waits for another process over the network (PostgreSQL):
+  // `parley serve` then runs the routes that read off its network threads.
+  // False (SQLite): a read is a quick local lookup, done on the network thread.
+  virtual bool IsRemote() const { return false; }
   // Claims for `node`, until `lease_until_us`, up to `limit` unfinished
   // operations of every tenant that no other node holds (never claimed, or
   // their lease ended before `now_us`) or that `node` holds already, oldest

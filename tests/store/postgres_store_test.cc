@@ -15,10 +15,12 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "store/postgres/postgres_store.h"
@@ -261,6 +263,78 @@ TEST_F(PostgresStoreTest, AWriteOnOneNodeIsReadOnAnotherAtOnce) {
   ASSERT_TRUE((*a)->DeleteConversation("t", "global", "shared", /*force=*/true).ok());
   EXPECT_EQ((*b)->ReadConversationView("t", "global", "shared", now, "full", &view).code(),
             absl::StatusCode::kNotFound);
+}
+
+// The same without waiting (ReadCachedConversationView, what an Insights GET
+// on PostgreSQL uses, ADR 0038): a cached view comes back only after the
+// listener's round trip, so a write on A is never answered on B with the
+// view B cached before it; also right after B's listen connection was cut.
+// Without the round trip (the first lookup's copy served) round 1 fails.
+TEST_F(PostgresStoreTest, ACachedReadThatDoesNotWaitServesNoStaleView) {
+  PostgresStoreOptions options;
+  options.view_cache_bytes = 8 << 20;
+  auto a = PostgresStore::Open(SchemaUrl(schema_), options);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = PostgresStore::Open(SchemaUrl(schema_), options);
+  ASSERT_TRUE(b.ok()) << b.status();
+  core::Conversation c = Conv("t", "shared");
+  ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
+  const int64_t now = 2000;
+  for (int i = 0; i < 200 && (*b)->listener_connects() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  // B's answer without waiting: the view, "" (not served: read the
+  // database), or "-" (no copy, not taken).
+  auto cached_on_b = [&]() -> std::string {
+    absl::Notification answered;
+    std::optional<std::string> got;
+    Store::CachedViewDone done = [&](std::optional<std::string> body) {
+      got = std::move(body);
+      answered.Notify();
+    };
+    if (!(*b)->ReadCachedConversationView("t", "global", "shared", now, "full", done)) return "-";
+    EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+    return got.value_or("");
+  };
+  // B reads through the database (and caches) until it serves `want` without waiting.
+  auto warm = [&](const std::string& want) {
+    for (int i = 0; i < 50; ++i) {
+      std::string view;
+      EXPECT_TRUE((*b)->ReadConversationView("t", "global", "shared", now, "full", &view).ok());
+      EXPECT_EQ(view, want);
+      const std::string got = cached_on_b();
+      if (got == want) return true;
+      EXPECT_TRUE(got == "" || got == "-") << got;
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return false;
+  };
+  auto write = [&](int round) {
+    const int64_t before = c.update_time_us();
+    c.set_update_time_us(before + 1);
+    ASSERT_TRUE((*a)->UpdateConversation(c, before, {{"full", absl::StrCat("v", round)}}).ok());
+  };
+  EXPECT_TRUE(warm("v0")) << "B serves no cached view without waiting";
+  int warmed = 0;
+  for (int round = 1; round <= 60; ++round) {
+    write(round);
+    const std::string got = cached_on_b();
+    EXPECT_TRUE(got == "" || got == "-") << "round " << round << ": B served " << got;
+    if (warm(absl::StrCat("v", round))) ++warmed;
+  }
+  EXPECT_GE(warmed, 30) << "B rarely serves its cache without waiting";
+
+  // Cut every listen connection, then write at once: that notification is lost.
+  EXPECT_TRUE(warm("v60"));
+  EXPECT_GE(std::stoi(Admin(absl::StrCat(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '",
+                schema_, "' AND query LIKE '%parley_views%'"))),
+            2);
+  write(61);
+  for (int i = 0; i < 20; ++i) {
+    const std::string got = cached_on_b();
+    EXPECT_TRUE(got == "" || got == "-" || got == "v61") << "after the cut: B served " << got;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_TRUE(warm("v61")) << "B serves no cache since it listens again";
 }
 
 // While the database refuses the store's connections every call fails with

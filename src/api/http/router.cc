@@ -70,6 +70,8 @@ Router::~Router() = default;
 void Router::Add(Method method, std::string_view pattern, Handler handler,
                  Dispatch dispatch) {
   if (dispatch == Dispatch::kAsync) BadPattern(pattern, "kAsync routes are added with AddAsync");
+  if (inline_dispatch_ == Dispatch::kAsync) BadPattern(pattern, "inline routes cannot become kAsync");
+  if (dispatch == Dispatch::kInline) dispatch = inline_dispatch_;
   AddEndpoint(method, pattern, std::move(handler), nullptr, dispatch);
 }
 

@@ -39,7 +39,8 @@ using Handler = std::function<Response(const Request&, const PathParams&)>;
 
 // Whether a handler may block (wait on disk or on other requests): such
 // handlers run on a worker pool so that they do not stall the network
-// threads. Quick, non-blocking handlers (reads) run on the network thread.
+// threads. Quick, non-blocking handlers (reads of a local store) run on the
+// network thread (Router::SetInlineDispatch).
 // kAsync handlers (Router::AddAsync) run on the network thread and answer
 // later through a Responder, from any thread: a write that waits for a
 // group commit costs no thread while it waits.
@@ -113,6 +114,13 @@ class Router {
            Dispatch dispatch = Dispatch::kInline);
   void AddAsync(Method method, std::string_view pattern, AsyncHandler handler);
 
+  // Routes added as Dispatch::kInline from now on are added with `dispatch`
+  // instead (kInline again: as asked). `parley serve` sets kBlocking while
+  // the dialects add their routes on a remote store (Store::IsRemote), where
+  // a read waits for a database round trip that must not hold a network
+  // thread (issue 16).
+  void SetInlineDispatch(Dispatch dispatch) { inline_dispatch_ = dispatch; }
+
   // Guards are a stack: routes added (Add and AddAsync alike) get the guard
   // each pushed factory makes for them, run in push order before the
   // handler; the first to answer wins. `parley serve` pushes authentication
@@ -165,6 +173,7 @@ class Router {
   std::vector<GuardFactory> guard_factories_;
   Guard unmatched_guard_;
   std::vector<TrackerFactory> tracker_factories_;
+  Dispatch inline_dispatch_ = Dispatch::kInline;
 };
 
 }  // namespace parley::http

@@ -187,6 +187,45 @@ class Handlers {
         });
   }
 
+  // GET on a remote store (issue 16), holding no thread while it waits: a
+  // FULL view the store keeps in memory is sent once the store's consistency
+  // round trip is back (ADR 0033); anything else runs Get on the blocking pool.
+  void GetRemote(const Request& req, const PathParams& p, http::Responder responder) {
+    auto q = Query::Parse(req, {{"view", "view"}});
+    bool stored_view = false;
+    if (q.ok()) {
+      auto full = ParseView(*q, /*default_full=*/true);
+      stored_view = full.ok() && *full && q->fields().empty() && !q->print().enums_as_ints;
+    }
+    if (!stored_view) return GetBlocking(Request(req), PathParams(p), std::move(responder));
+    struct Pending {
+      http::Responder responder;
+      Request req;
+      PathParams params;
+    };
+    auto pending = std::make_shared<Pending>(Pending{std::move(responder), req, p});
+    store::Store::CachedViewDone done = [this, pending](std::optional<std::string> body) mutable {
+      if (body && !body->empty()) {
+        Response r;
+        r.body = std::move(*body);
+        return std::move(pending->responder).Send(std::move(r));
+      }
+      GetBlocking(std::move(pending->req), std::move(pending->params), std::move(pending->responder));
+    };
+    if (service_->ReadCachedView(p.Get("project"), p.Get("location"), p.Get("conversation"), kFullView,
+                                 done)) {
+      return;
+    }
+    GetBlocking(std::move(pending->req), std::move(pending->params), std::move(pending->responder));
+  }
+
+  void GetBlocking(Request req, PathParams p, http::Responder responder) {
+    std::move(responder).ContinueBlocking(
+        [this, req = std::move(req), p = std::move(p)](http::Responder responder) {
+          std::move(responder).Send(Get(req, p));
+        });
+  }
+
   Response Get(const Request& req, const PathParams& p) {
     auto q = Query::Parse(req, {{"view", "view"}});
     if (!q.ok()) return Error(q.status());
@@ -395,8 +434,15 @@ void AddConversationRoutes(const Options& options, const Services& services,
   router->Add(Method::kGet, kConversations,
               [h](const Request& r, const PathParams& p) { return h->List(r, p); },
               http::Dispatch::kBlocking);  // a filtered list can take a while (issue 9 #7)
-  router->Add(Method::kGet, kConversation,
-              [h](const Request& r, const PathParams& p) { return h->Get(r, p); });
+  if (services.conversations->ReadsAreRemote()) {
+    router->AddAsync(Method::kGet, kConversation,
+                     [h](const Request& r, const PathParams& p, http::Responder responder) {
+                       h->GetRemote(r, p, std::move(responder));
+                     });
+  } else {
+    router->Add(Method::kGet, kConversation,
+                [h](const Request& r, const PathParams& p) { return h->Get(r, p); });
+  }
   router->Add(Method::kPatch, kConversation,
               [h](const Request& r, const PathParams& p) { return h->Patch(r, p); },
               http::Dispatch::kBlocking);

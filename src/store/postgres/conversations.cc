@@ -269,6 +269,23 @@ bool PostgresStore::CachedRead(std::string_view tenant, std::string_view scope, 
          listener_->Sync() && view_cache_.Lookup(tenant, scope, id, view, now_us, body);
 }
 
+bool PostgresStore::ReadCachedConversationView(std::string_view tenant, std::string_view scope,
+                                               std::string_view id, int64_t now_us,
+                                               std::string_view view, CachedViewDone& done) {
+  // CachedRead's two lookups with the round trip between them, the read's
+  // thread free meanwhile: the second lookup runs on the listener's thread.
+  std::string body;
+  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, &body)) return false;
+  listener_->SyncAsync([this, tenant = std::string(tenant), scope = std::string(scope),
+                        id = std::string(id), view = std::string(view), now_us,
+                        done = std::move(done)](bool ok) mutable {
+    std::string body;
+    if (ok && view_cache_.Lookup(tenant, scope, id, view, now_us, &body)) return done(std::move(body));
+    done(std::nullopt);
+  });
+  return true;
+}
+
 absl::Status PostgresStore::ReadConversationView(std::string_view tenant, std::string_view scope,
                                                  std::string_view id, int64_t now_us,
                                                  std::string_view view, std::string* body) {

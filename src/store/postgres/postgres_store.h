@@ -78,6 +78,9 @@ class PostgresStore final : public Store {
   absl::Status ReadConversationView(std::string_view tenant, std::string_view scope,
                                     std::string_view id, int64_t now_us, std::string_view view,
                                     std::string* body) override;
+  bool ReadCachedConversationView(std::string_view tenant, std::string_view scope,
+                                  std::string_view id, int64_t now_us, std::string_view view,
+                                  CachedViewDone& done) override;
   absl::Status ReadConversation(std::string_view tenant, std::string_view scope,
                                 std::string_view id, int64_t now_us,
                                 core::Conversation* out) override;
@@ -110,6 +113,7 @@ class PostgresStore final : public Store {
                                                const std::vector<int>& jobs) override;
   absl::StatusOr<std::vector<core::Operation>> ListUnfinishedOperations() override;
   bool SharesOperations() const override { return true; }
+  bool IsRemote() const override { return true; }
   absl::StatusOr<std::vector<core::Operation>> ClaimOperations(std::string_view node, int64_t now_us,
                                                                int64_t lease_until_us,
                                                                int limit) override;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -79,6 +81,7 @@ void ViewListener::Stop() {
   }
   Wake();
   if (thread_.joinable()) thread_.join();
+  FinishWaiters(/*all=*/true);
 }
 
 void ViewListener::Wake() {
@@ -108,12 +111,53 @@ bool ViewListener::Sync(absl::Duration timeout) {
   return up_ && !stopping_ && done_ >= need;
 }
 
+void ViewListener::SyncAsync(absl::AnyInvocable<void(bool)> done) {
+  bool wake = false, taken = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (up_ && !stopping_) {
+      taken = true;
+      const uint64_t need = started_ + 1;  // as Sync
+      if (wanted_ < need) {
+        wanted_ = need;
+        wake = true;
+      }
+      waiters_.push_back({need, absl::Now(), std::move(done)});
+    }
+  }
+  if (!taken) return done(false);  // not connected
+  if (wake) Wake();
+}
+
+void ViewListener::FinishWaiters(bool all) {
+  std::vector<std::pair<absl::AnyInvocable<void(bool)>, bool>> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    if (waiters_.empty()) return;
+    const absl::Time late = absl::Now() - absl::Milliseconds(250);  // Sync's timeout
+    // Waiters are in the order of their round trips; late ones are the oldest.
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const bool back = !all && it->need <= done_;
+      if (all || back || it->since < late) {
+        ready.emplace_back(std::move(it->done), back);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [done, ok] : ready) done(ok);
+}
+
 void ViewListener::SetDown() {
-  absl::MutexLock lock(&mu_);
-  up_ = false;
-  // A round trip that was under way never comes back: the next one gets its
-  // number, so that a Sync waiting for it is served by the next connection.
-  started_ = done_;
+  {
+    absl::MutexLock lock(&mu_);
+    up_ = false;
+    // A round trip that was under way never comes back: the next one gets its
+    // number, so that a Sync waiting for it is served by the next connection.
+    started_ = done_;
+  }
+  FinishWaiters(/*all=*/true);
 }
 
 void ViewListener::Run() {
@@ -169,8 +213,14 @@ void ViewListener::Serve(PGconn* conn) {
         if (PQsendQuery(conn, kPing) == 0 || PQflush(conn) != 0) return;
       }
     }
+    bool waiting;
+    {
+      absl::MutexLock lock(&mu_);
+      waiting = !waiters_.empty();
+    }
     pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(fds, 2, /*ms=*/1000) < 0) continue;  // EINTR
+    // While SyncAsync waiters wait, often enough to give up on late ones.
+    if (poll(fds, 2, /*ms=*/waiting ? 50 : 1000) < 0) continue;  // EINTR
     if (fds[1].revents & POLLIN) {
       uint64_t n;
       (void)!read(wake_fd_, &n, sizeof n);
@@ -193,11 +243,16 @@ void ViewListener::Serve(PGconn* conn) {
     if (came_back) {
       // Every notification sent before the ReadyForQuery is in libpq's queue.
       ApplyNotifies(conn, cache_);
-      absl::MutexLock lock(&mu_);
-      done_ = ticket;
-      ticket = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        done_ = ticket;
+        ticket = 0;
+      }
+      FinishWaiters(/*all=*/false);
     } else if (absl::Now() - sent_at > absl::Milliseconds(kPingTimeoutMs)) {
       return;  // no answer: treat the connection as lost
+    } else if (waiting) {
+      FinishWaiters(/*all=*/false);  // those waiting too long
     }
   }
 }

@@ -19,9 +19,11 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <deque>
 #include <string_view>
 #include <thread>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -55,6 +57,11 @@ class ViewListener {
   // `timeout`. A cached entry may be served only after a Lookup that
   // follows a true Sync.
   bool Sync(absl::Duration timeout = absl::Milliseconds(250));
+  // Sync without waiting: `done` gets what Sync would return, on the
+  // listener's thread when the round trip is back (or on this one, at once,
+  // while the listener is not connected). It must be quick: the listener
+  // runs every waiter of a round trip in turn.
+  void SyncAsync(absl::AnyInvocable<void(bool)> done);
 
   // How often the listen connection was (re)established, and round trips
   // completed: for tests and metrics.
@@ -67,6 +74,10 @@ class ViewListener {
   void Serve(PGconn* conn);
   void Wake();
   void SetDown();
+  // Calls the SyncAsync waiters whose round trip is back with true, and
+  // with false those waiting longer than a Sync would (all of them when
+  // `all`, with false).
+  void FinishWaiters(bool all);
 
   const std::string url_;
   ViewCache* const cache_;
@@ -79,6 +90,12 @@ class ViewListener {
   uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;  // round trips begun (numbered from 1)
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;     // the last one that came back
   uint64_t wanted_ ABSL_GUARDED_BY(mu_) = 0;   // the highest one a Sync waits for
+  struct Waiter {
+    uint64_t need;  // the round trip it waits for
+    absl::Time since;
+    absl::AnyInvocable<void(bool)> done;
+  };
+  std::deque<Waiter> waiters_ ABSL_GUARDED_BY(mu_);  // of SyncAsync, oldest first
   std::thread thread_;
 };
 

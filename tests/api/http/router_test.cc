@@ -417,5 +417,26 @@ TEST(RouterTrackerTest, SeesEveryAnswerOfTrackedRoutes) {
                                "POST /v1/things/{thing}:run t2 keyed -> 202"));
 }
 
+// On a remote store `parley serve` moves the dialects' inline routes to the
+// blocking pool (ADR 0038): routes added meanwhile as kInline become
+// kBlocking; kBlocking and kAsync ones stay; later routes are inline again.
+TEST(RouterInlineDispatchTest, InlineRoutesAddedMeanwhileTakeTheGivenDispatch) {
+  Router router;
+  router.Add(Method::kGet, "/healthz", Named("healthz"));
+  router.SetInlineDispatch(Dispatch::kBlocking);
+  router.Add(Method::kGet, "/v1/things/{thing}", Named("thing"));
+  router.Add(Method::kPost, "/v1/things", Named("create"), Dispatch::kBlocking);
+  router.AddAsync(Method::kPost, "/v1/things/{thing}:run",
+                  [](const Request&, const PathParams&, Responder) {});
+  router.SetInlineDispatch(Dispatch::kInline);
+  router.Add(Method::kGet, "/readyz", Named("readyz"));
+  EXPECT_EQ(router.Find(Method::kGet, "/healthz").dispatch, Dispatch::kInline);
+  EXPECT_EQ(router.Find(Method::kGet, "/v1/things/t1").dispatch, Dispatch::kBlocking);
+  EXPECT_EQ(Call(router.Find(Method::kGet, "/v1/things/t1")), "thing");
+  EXPECT_EQ(router.Find(Method::kPost, "/v1/things").dispatch, Dispatch::kBlocking);
+  EXPECT_EQ(router.Find(Method::kPost, "/v1/things/t1:run").dispatch, Dispatch::kAsync);
+  EXPECT_EQ(router.Find(Method::kGet, "/readyz").dispatch, Dispatch::kInline);
+}
+
 }  // namespace
 }  // namespace parley::http
