@@ -24,7 +24,9 @@
 // utterances each preceded by the two before it (three messages, the last
 // weighted most). Timed: AnalyzeQuery + KnowledgeIndex::Search, one thread;
 // and KnowledgeService::Search over a temporary SQLite store (adds the read
-// of the knowledge base), unless --no-service.
+// of the knowledge base), unless --no-service. Then a growing conversation's
+// query (its last 20 messages, as analyzeContent searches) with every message
+// analysed afresh and with MessageTermCache, checked to give the same hits.
 #include <algorithm>
 #include <array>
 #include <time.h>
@@ -356,6 +358,49 @@ int main(int argc, char** argv) {
                 kind == kn::ItemKind::kFaq ? "FAQ" : "article", Percentile(us, 0.5), Percentile(us, 0.99),
                 Percentile(us, 1.0), Percentile(cpu, 0.5), Percentile(cpu, 0.99));
     if (sink == 0) Fail("no hits at all");
+  }
+  {
+    // analyzeContent's query: a conversation's last 20 messages, searched on
+    // its every call. Fresh: every message analysed on every call (as before
+    // MessageTermCache); cached: each message once. The answers must be equal.
+    kn::MessageTermCache cache(8u << 20);
+    std::vector<double> fresh_cpu, cached_cpu, fresh_total, cached_total;
+    std::vector<std::string> window;
+    size_t sink = 0;
+    for (size_t i = 0; i < std::min<size_t>(clinc_val.size(), 2000); ++i) {
+      window.push_back(clinc_val[i].text);
+      if (window.size() > 20) window.erase(window.begin());
+      double t0 = ThreadCpuMicros();
+      const kn::QueryTerms fresh = kn::AnalyzeQuery(window);
+      double t1 = ThreadCpuMicros();
+      const auto fresh_hits = big.Search(fresh, kn::ItemKind::kFaq, 5);
+      double t2 = ThreadCpuMicros();
+      const kn::QueryTerms cached = kn::AnalyzeQuery(window, &cache);
+      double t3 = ThreadCpuMicros();
+      const auto cached_hits = big.Search(cached, kn::ItemKind::kFaq, 5);
+      double t4 = ThreadCpuMicros();
+      fresh_cpu.push_back(t1 - t0);
+      fresh_total.push_back(t2 - t0);
+      cached_cpu.push_back(t3 - t2);
+      cached_total.push_back(t4 - t2);
+      if (fresh.terms != cached.terms || fresh_hits.size() != cached_hits.size()) Fail("cached query differs");
+      for (size_t h = 0; h < fresh_hits.size(); ++h) {
+        if (fresh_hits[h].entries != cached_hits[h].entries || fresh_hits[h].confidence != cached_hits[h].confidence ||
+            fresh_hits[h].document != cached_hits[h].document) {
+          Fail("cached query's hits differ");
+        }
+      }
+      sink += cached_hits.size();
+    }
+    if (sink == 0) Fail("no hits at all");
+    std::printf("\n## a growing conversation's query (its last 20 messages, CLINC150 `val` in order), %zu calls, "
+                "FAQ top 5, CPU median / p99 µs\n\n"
+                "| query terms | AnalyzeQuery | AnalyzeQuery + KnowledgeIndex::Search |\n|---|---|---|\n"
+                "| analysed afresh | %.1f / %.1f | %.1f / %.1f |\n"
+                "| MessageTermCache (each message once) | %.1f / %.1f | %.1f / %.1f |\n",
+                fresh_cpu.size(), Percentile(fresh_cpu, 0.5), Percentile(fresh_cpu, 0.99),
+                Percentile(fresh_total, 0.5), Percentile(fresh_total, 0.99), Percentile(cached_cpu, 0.5),
+                Percentile(cached_cpu, 0.99), Percentile(cached_total, 0.5), Percentile(cached_total, 0.99));
   }
   std::string change_note;
   {

@@ -85,7 +85,10 @@ struct KnowledgeService::CachedIndex {
 
 KnowledgeService::KnowledgeService(ResourceService* resources, core::BlobOptions blobs,
                                    KnowledgeLimits limits)
-    : resources_(resources), blobs_(std::move(blobs)), limits_(limits) {
+    : resources_(resources),
+      blobs_(std::move(blobs)),
+      limits_(limits),
+      message_terms_(std::make_unique<kn::MessageTermCache>(limits.max_message_term_bytes)) {
   blobs_.max_bytes = std::min(blobs_.max_bytes, limits_.max_document_bytes);
 }
 
@@ -600,14 +603,16 @@ absl::StatusOr<std::vector<KnowledgeSearchResult>> KnowledgeService::Search(
   // A call's features (FAQ, articles) usually search the same context one
   // after the other on the same thread: analyse it once. AnalyzeQuery is a
   // pure function of the messages, so reusing the last result for equal
-  // messages cannot change an answer.
+  // messages cannot change an answer. (Kept per service, so that one
+  // without remembered terms analyses afresh.)
   thread_local std::vector<std::string> last_messages;
   thread_local kn::QueryTerms last_query;
-  thread_local bool have_last = false;
-  if (!have_last || last_messages != query_messages) {
-    last_query = kn::AnalyzeQuery(query_messages);
+  thread_local const KnowledgeService* last_service = nullptr;
+  if (last_service != this || last_messages != query_messages) {
+    last_query = limits_.max_message_term_bytes == 0 ? kn::AnalyzeQuery(query_messages)
+                                                      : kn::AnalyzeQuery(query_messages, message_terms_.get());
     last_messages = query_messages;
-    have_last = true;
+    last_service = this;
   }
   const kn::QueryTerms& query = last_query;
   const kn::ItemKind item_kind = kind == KnowledgeKind::kFaq ? kn::ItemKind::kFaq : kn::ItemKind::kArticle;
@@ -660,5 +665,9 @@ size_t KnowledgeService::CachedIndexBytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cached_bytes_;
 }
+
+size_t KnowledgeService::CachedMessageTermBytes() const { return message_terms_->bytes(); }
+
+size_t KnowledgeService::AnalysedQueryMessages() const { return message_terms_->analysed(); }
 
 }  // namespace parley::service

@@ -23,7 +23,10 @@
 // recently searched dropped first), and updated in place when a document of
 // that knowledge base is written through this service. Every search reads
 // the knowledge base's content_revision and rebuilds an index that is behind
-// it, so writes through another service instance are seen too.
+// it, so writes through another service instance are seen too. The terms of
+// query messages are remembered by text (KnowledgeLimits::
+// max_message_term_bytes), so a conversation's next search analyses only its
+// new message; a text's terms never change, so nothing invalidates them.
 //
 // Thread-safe.
 #pragma once
@@ -45,6 +48,7 @@
 
 namespace parley::analysis::knowledge {
 class KnowledgeIndex;
+class MessageTermCache;
 }
 
 namespace parley::service {
@@ -62,6 +66,11 @@ struct KnowledgeLimits {
   // Memory for all cached search indexes together. One knowledge base larger
   // than this is still indexed, and then is the only one kept.
   size_t max_index_bytes = 256u << 20;
+  // Memory for the remembered terms of recent query messages (a
+  // conversation's last messages are searched again on its every call; see
+  // analysis::knowledge::MessageTermCache). 0: every search analyses its
+  // messages afresh.
+  size_t max_message_term_bytes = 8u << 20;
 };
 
 // What a search looks for: FAQ answers or articles.
@@ -210,6 +219,10 @@ class KnowledgeService {
 
   // Bytes held by the cached indexes (for tests and metrics).
   size_t CachedIndexBytes() const;
+  // Bytes held by the remembered message terms, and how many messages'
+  // terms were computed so far (for tests and metrics).
+  size_t CachedMessageTermBytes() const;
+  size_t AnalysedQueryMessages() const;
 
  private:
   struct CachedIndex;
@@ -233,6 +246,7 @@ class KnowledgeService {
   std::list<std::string> lru_;  // most recently searched first
   size_t cached_bytes_ = 0;
   std::mutex build_mu_;  // one index build at a time
+  std::unique_ptr<analysis::knowledge::MessageTermCache> message_terms_;
 };
 
 }  // namespace parley::service

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "core/ids.h"
@@ -381,6 +382,55 @@ TEST_F(KnowledgeServiceTest, CachedIndexesStayWithinTheMemoryBound) {
   ASSERT_EQ(Search({"b"}, {"refund"}, KnowledgeKind::kFaq).size(), 1u);
   EXPECT_LT(service_->CachedIndexBytes(), 2 * one);  // "a" was dropped
   ASSERT_EQ(Search({"a"}, {"refund"}, KnowledgeKind::kFaq).size(), 1u);  // and is rebuilt
+}
+
+// analyzeContent searches a conversation's last messages on its every call:
+// the service remembers each message's terms, and its answers are those of a
+// service that analyses every message afresh (same entries, confidences and
+// order), while it analyses each message once.
+TEST_F(KnowledgeServiceTest, RememberedMessageTermsGiveTheAnswersOfAFreshAnalysis) {
+  NewKb("kb");
+  ASSERT_TRUE(service_->CreateDocument("acme", "global", "kb", Raw("faq1", "text/csv", kFaqCsv)).ok());
+  ASSERT_TRUE(service_
+                  ->CreateDocument("acme", "global", "kb",
+                                   Raw("art", "text/plain",
+                                       "Lost cards\n\nA lost card is blocked at once.\n\n"
+                                       "A refund for a card payment takes a week.\n\n"
+                                       "Reset your password in the settings."))
+                  .ok());
+  KnowledgeLimits fresh_limits;
+  fresh_limits.max_message_term_bytes = 0;
+  auto fresh = MakeService(fresh_limits);
+  const std::vector<std::string> lines = {
+      "hello", "my card has not arrived yet", "I lost it abroad, I think", "ok", "can I get a refund",
+      "how long does a refund take", "ok", "and how do I reset my password", "thanks, bye"};
+  std::vector<std::string> conversation;
+  std::set<std::string> distinct;
+  size_t found = 0;
+  for (int i = 0; i < 40; ++i) {
+    conversation.push_back(lines[i % lines.size()] + (i % 5 == 0 ? " " + std::to_string(i) : ""));
+    distinct.insert(conversation.back());
+    const std::vector<std::string> last(
+        conversation.end() - std::min<ptrdiff_t>(20, static_cast<ptrdiff_t>(conversation.size())),
+        conversation.end());
+    for (KnowledgeKind kind : {KnowledgeKind::kFaq, KnowledgeKind::kArticle}) {
+      auto a = service_->Search("acme", {"kb"}, last, 5, kind);
+      auto b = fresh->Search("acme", {"kb"}, last, 5, kind);
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(a->size(), b->size()) << "message " << i;
+      found += a->size();
+      for (size_t j = 0; j < a->size(); ++j) {
+        EXPECT_EQ((*a)[j].document_id, (*b)[j].document_id);
+        EXPECT_EQ((*a)[j].faq_row, (*b)[j].faq_row);
+        EXPECT_EQ((*a)[j].snippets, (*b)[j].snippets);
+        EXPECT_EQ((*a)[j].confidence, (*b)[j].confidence);  // bit for bit
+      }
+    }
+  }
+  EXPECT_GT(found, 40u);
+  EXPECT_EQ(service_->AnalysedQueryMessages(), distinct.size());
+  EXPECT_GT(service_->CachedMessageTermBytes(), 0u);
+  EXPECT_EQ(fresh->CachedMessageTermBytes(), 0u);
 }
 
 TEST_F(KnowledgeServiceTest, ConcurrentSearchesAndWrites) {

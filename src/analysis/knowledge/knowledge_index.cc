@@ -89,6 +89,106 @@ QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, float decay) {
   return q;
 }
 
+namespace {
+
+// Approximate bytes of one cached text and its terms.
+size_t EntryBytes(const std::string& text, const std::vector<std::string>& terms) {
+  size_t n = 96 + text.size() + terms.capacity() * sizeof(std::string);
+  for (const auto& t : terms) n += t.size() > 15 ? t.capacity() : 0;
+  return n;
+}
+
+}  // namespace
+
+MessageTermCache::MessageTermCache(size_t max_bytes) : max_bytes_(max_bytes) {}
+MessageTermCache::~MessageTermCache() = default;
+
+std::vector<MessageTermCache::Terms> MessageTermCache::TermsOf(const std::vector<std::string>& texts) {
+  std::vector<Terms> out(texts.size());
+  std::vector<bool> in_newer(texts.size(), false);
+  size_t misses = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (auto it = newer_.terms.find(texts[i]); it != newer_.terms.end()) {
+        out[i] = it->second;
+        in_newer[i] = true;
+      } else if (auto old = older_.terms.find(texts[i]); old != older_.terms.end()) {
+        out[i] = old->second;  // still wanted: into the newer generation below
+        older_.bytes -= EntryBytes(old->first, *old->second);
+        older_.terms.erase(old);
+        ++misses;
+      } else {
+        ++misses;
+      }
+    }
+  }
+  if (misses == 0) return out;
+  std::vector<bool> fresh(texts.size(), false);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (out[i] != nullptr) continue;
+    std::vector<std::string> terms;
+    AppendTerms(texts[i], &terms);
+    std::sort(terms.begin(), terms.end());
+    terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+    terms.shrink_to_fit();
+    out[i] = std::make_shared<const std::vector<std::string>>(std::move(terms));
+    fresh[i] = true;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (in_newer[i]) continue;
+    if (fresh[i]) ++analysed_;
+    const size_t bytes = EntryBytes(texts[i], *out[i]);
+    if (bytes > max_bytes_ / 2) continue;
+    if (newer_.terms.contains(texts[i])) continue;  // another thread's, or a repeat
+    if (newer_.bytes + bytes > max_bytes_ / 2) {
+      older_ = std::move(newer_);
+      newer_ = Generation{};
+    }
+    if (auto old = older_.terms.find(texts[i]); old != older_.terms.end()) {
+      older_.bytes -= EntryBytes(old->first, *old->second);
+      older_.terms.erase(old);
+    }
+    newer_.terms.emplace(texts[i], out[i]);
+    newer_.bytes += bytes;
+  }
+  return out;
+}
+
+size_t MessageTermCache::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return newer_.bytes + older_.bytes;
+}
+
+size_t MessageTermCache::entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return newer_.terms.size() + older_.terms.size();
+}
+
+size_t MessageTermCache::analysed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return analysed_;
+}
+
+QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, MessageTermCache* cache, float decay) {
+  const std::vector<MessageTermCache::Terms> per_message = cache->TermsOf(messages);
+  // Keys point into the cached term lists, which `per_message` keeps alive.
+  absl::flat_hash_map<std::string_view, float> weights;
+  float w = 1.0f;
+  for (size_t i = per_message.size(); i-- > 0; w *= decay) {
+    for (const std::string& t : *per_message[i]) {
+      float& slot = weights[t];
+      slot = std::max(slot, w);
+    }
+  }
+  QueryTerms q;
+  q.terms.reserve(weights.size());
+  for (const auto& [t, weight] : weights) q.terms.emplace_back(std::string(t), weight);
+  std::sort(q.terms.begin(), q.terms.end());
+  return q;
+}
+
 float Confidence(float query_coverage, float entry_coverage) {
   if (query_coverage <= 0 || entry_coverage <= 0) return 0;
   const float x = kCalibrationA * std::min(1.0f, query_coverage) +

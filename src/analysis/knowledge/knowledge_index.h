@@ -73,6 +73,46 @@ struct QueryTerms {
 };
 QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, float decay = 0.5f);
 
+// The distinct terms of single messages, remembered by the message's text so
+// that a conversation searched again with one more message analyses only
+// that one (the last ~20 messages are the query of every call). Bounded by
+// `max_bytes` (texts and terms, approximately): two generations, each up to
+// half of it; when the newer one is full the older one is dropped and the
+// newer becomes the older, and a text found in the older one moves to the
+// newer. A text bigger than half the bound is analysed and not kept; a bound
+// of 0 keeps nothing. Keyed by the whole text (not a hash of it), so a hit is
+// always the text's own terms. Thread-safe.
+class MessageTermCache {
+ public:
+  using Terms = std::shared_ptr<const std::vector<std::string>>;
+  explicit MessageTermCache(size_t max_bytes);
+  ~MessageTermCache();
+  MessageTermCache(const MessageTermCache&) = delete;
+  MessageTermCache& operator=(const MessageTermCache&) = delete;
+
+  // The distinct terms (sorted) of each of `texts`, in order.
+  std::vector<Terms> TermsOf(const std::vector<std::string>& texts);
+
+  size_t bytes() const;    // held now, <= max_bytes (approximately)
+  size_t entries() const;  // texts held now
+  size_t analysed() const;  // texts analysed so far (cache misses)
+
+ private:
+  struct Generation {
+    absl::flat_hash_map<std::string, Terms> terms;
+    size_t bytes = 0;
+  };
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  Generation newer_, older_;
+  size_t analysed_ = 0;
+};
+
+// AnalyzeQuery with each message's terms from (and into) `cache`: the same
+// QueryTerms, term for term and weight for weight.
+QueryTerms AnalyzeQuery(const std::vector<std::string>& messages, MessageTermCache* cache,
+                        float decay = 0.5f);
+
 struct SearchHit {
   std::shared_ptr<const IndexedDocument> document;
   // FAQ: the one matching pair; article: the best passages, best first (at

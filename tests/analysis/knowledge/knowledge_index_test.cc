@@ -2,6 +2,7 @@
 #include "analysis/knowledge/knowledge_index.h"
 
 #include <atomic>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -199,6 +200,105 @@ TEST(KnowledgeIndexTest, ConcurrentSearchesWhileDocumentsChange) {
   stop = true;
   for (auto& r : readers) r.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// A conversation that grows one message at a time, searched by its last 20
+// messages each time (as analyzeContent does): some texts come back ("yes",
+// "ok, thanks"), one is long, one has no terms at all.
+std::vector<std::string> GrowingConversation() {
+  const std::vector<std::string> lines = {
+      "Hello, I need help with my card", "ok, thanks", "My card payment was declined abroad",
+      "Which country were you in?", "yes", "Spain, and the refund never arrived",
+      "Refunds take five days", "the the the", "Can I order a new card?",
+      "Where can I see my card balance, and how long does a refund take?", "yes",
+      "ok, thanks", "Ünïcödé café résumé naïve", "I forgot my password, how can I reset it"};
+  std::vector<std::string> out;
+  for (int i = 0; i < 60; ++i) {
+    out.push_back(lines[i % lines.size()]);
+    if (i % 7 == 3) out.back() += " (message " + std::to_string(i) + ")";
+  }
+  out.push_back(std::string(3000, 'x') + " refund");  // bigger than a small cache's half
+  return out;
+}
+
+void ExpectSameQuery(const QueryTerms& cached, const QueryTerms& fresh) {
+  ASSERT_EQ(cached.terms.size(), fresh.terms.size());
+  for (size_t i = 0; i < fresh.terms.size(); ++i) {
+    EXPECT_EQ(cached.terms[i].first, fresh.terms[i].first);
+    EXPECT_EQ(cached.terms[i].second, fresh.terms[i].second);  // the same float, not nearly
+  }
+}
+
+TEST(MessageTermCacheTest, CachedQueriesEqualFreshOnesAndEachTextIsAnalysedOnce) {
+  const std::vector<std::string> conversation = GrowingConversation();
+  MessageTermCache cache(8u << 20);
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  std::vector<std::string> window;
+  for (const std::string& message : conversation) {
+    window.push_back(message);
+    if (window.size() > 20) window.erase(window.begin());
+    const QueryTerms fresh = AnalyzeQuery(window);
+    const QueryTerms cached = AnalyzeQuery(window, &cache);
+    ExpectSameQuery(cached, fresh);
+    const auto a = index.Search(cached, ItemKind::kFaq, 4);
+    const auto b = index.Search(fresh, ItemKind::kFaq, 4);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].entries, b[i].entries);
+      EXPECT_EQ(a[i].score, b[i].score);
+      EXPECT_EQ(a[i].confidence, b[i].confidence);
+    }
+  }
+  // Only new texts were analysed: each distinct one once, not 20 per call.
+  const std::set<std::string> distinct(conversation.begin(), conversation.end());
+  EXPECT_EQ(cache.analysed(), distinct.size());
+  EXPECT_EQ(cache.entries(), distinct.size());
+  // Other weights (decay) come from the same cached terms.
+  ExpectSameQuery(AnalyzeQuery(window, &cache, 0.8f), AnalyzeQuery(window, 0.8f));
+  EXPECT_EQ(cache.analysed(), distinct.size());
+}
+
+TEST(MessageTermCacheTest, StaysWithinItsBoundAndStillAnswersTheSame) {
+  const std::vector<std::string> conversation = GrowingConversation();
+  const size_t bound = 2000;  // a few messages per generation; the long one never fits
+  MessageTermCache cache(bound);
+  std::vector<std::string> window;
+  for (const std::string& message : conversation) {
+    window.push_back(message);
+    if (window.size() > 20) window.erase(window.begin());
+    ExpectSameQuery(AnalyzeQuery(window, &cache), AnalyzeQuery(window));
+    EXPECT_LE(cache.bytes(), bound);
+    EXPECT_GT(cache.entries(), 0u);
+  }
+  EXPECT_GT(cache.analysed(), 20u);  // texts were dropped and analysed again
+
+  MessageTermCache none(0);
+  ExpectSameQuery(AnalyzeQuery(window, &none), AnalyzeQuery(window));
+  EXPECT_EQ(none.entries(), 0u);
+  EXPECT_EQ(none.bytes(), 0u);
+}
+
+TEST(MessageTermCacheTest, ConcurrentQueriesGetTheirOwnTerms) {
+  const std::vector<std::string> conversation = GrowingConversation();
+  MessageTermCache cache(4000);  // small: generations turn over while threads read
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::string> window;
+      for (size_t i = t; i < conversation.size() + t; ++i) {
+        window.push_back(conversation[i % conversation.size()]);
+        if (window.size() > 20) window.erase(window.begin());
+        const QueryTerms a = AnalyzeQuery(window, &cache);
+        const QueryTerms b = AnalyzeQuery(window);
+        if (a.terms != b.terms) mismatches.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_LE(cache.bytes(), 4000u);
 }
 
 }  // namespace
