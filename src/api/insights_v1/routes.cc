@@ -93,6 +93,12 @@ class ScratchArena {
 // Name of the stored FULL-view JSON of a conversation (enums as names).
 constexpr std::string_view kFullView = "insights_v1/full";
 
+// Whether a GET is answered with the stored FULL view: the whole
+// conversation, enum names, no field mask.
+bool ServedByStoredView(const Query& q, bool full) {
+  return full && q.fields().empty() && !q.print().enums_as_ints;
+}
+
 std::string RenderFullView(const core::Conversation& c) {
   ScratchArena arena;
   Conversation* out = arena.Create<Conversation>();
@@ -195,7 +201,7 @@ class Handlers {
     bool stored_view = false;
     if (q.ok()) {
       auto full = ParseView(*q, /*default_full=*/true);
-      stored_view = full.ok() && *full && q->fields().empty() && !q->print().enums_as_ints;
+      stored_view = full.ok() && ServedByStoredView(*q, *full);
     }
     if (!stored_view) return GetBlocking(Request(req), PathParams(p), std::move(responder));
     struct Pending {
@@ -231,7 +237,7 @@ class Handlers {
     if (!q.ok()) return Error(q.status());
     auto full = ParseView(*q, /*default_full=*/true);
     if (!full.ok()) return Error(full.status());
-    if (*full && q->fields().empty() && !q->print().enums_as_ints) {
+    if (ServedByStoredView(*q, *full)) {
       // The whole conversation with enum names is stored pre-rendered.
       auto view = service_->ReadView(p.Get("project"), p.Get("location"), p.Get("conversation"),
                                      kFullView);
