@@ -509,10 +509,14 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
     }
     (*store)->Close();
   }
-  // Back to what version 3 wrote.
+  // Back to what version 3 wrote (dropping label_hashes drops version 5's
+  // agents index).
   Admin(absl::StrCat("DROP INDEX ", schema_, ".conversation_labels_by_create_time; ALTER TABLE ", schema_,
-                     ".conversation_labels DROP COLUMN create_time; DELETE FROM ", schema_,
-                     ".parley_schema_migrations WHERE version = 4"));
+                     ".conversation_labels DROP COLUMN create_time; ALTER TABLE ", schema_,
+                     ".conversation_agents DROP COLUMN label_hashes; DROP FUNCTION ", schema_,
+                     ".parley_label_hash; CREATE INDEX conversation_agents_by_create_time ON ", schema_,
+                     ".conversation_agents (tenant, agent_id, create_time, conv_id); DELETE FROM ", schema_,
+                     ".parley_schema_migrations WHERE version >= 4"));
   auto store = OpenStore(SchemaUrl(schema_));
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(Admin(absl::StrCat("SELECT max(version) FROM ", schema_, ".parley_schema_migrations")),
@@ -521,6 +525,12 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
                                ".conversations c ON c.tenant = l.tenant AND c.scope = l.scope AND c.id = l.conv_id"
                                " WHERE l.create_time = c.create_time")),
             "120");
+  // Version 5: every agents row carries its conversation's label hashes.
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversation_agents a WHERE a.label_hashes = ARRAY(",
+                               "SELECT ", schema_, ".parley_label_hash(l.key, l.value) FROM ", schema_,
+                               ".conversation_labels l WHERE l.tenant = a.tenant AND l.scope = a.scope"
+                               " AND l.conv_id = a.conv_id) AND cardinality(a.label_hashes) = 2")),
+            "60");
   auto list = [&](core::Condition cond) {
     core::ConversationQuery q;
     q.tenant = "t";

@@ -39,7 +39,7 @@ struct CreateWrite;
 }
 
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 4;
+inline constexpr int kPostgresSchemaVersion = 5;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.

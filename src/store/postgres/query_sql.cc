@@ -130,13 +130,25 @@ absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
         absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out), kChildExistsEnd);
         return absl::OkStatus();
       }
-      if (op == CompareOp::kNe) sql += "NOT ";
-      absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out));
-      out->params.Text(cond.string_value);
-      // With create_time, the probe is one entry of the label-led index
-      // (tenant, key, value, create_time, conv_id) INCLUDE (scope): index-only.
-      absl::StrAppend(&sql, " AND xl.value = ", Next(*out), " AND xl.create_time = ", out->create_time,
-                      kChildExistsEnd);
+      {
+        const std::string key = Next(*out);
+        out->params.Text(cond.string_value);
+        const std::string value = Next(*out);
+        if (op == CompareOp::kNe) sql += "NOT ";
+        // On an agents index entry, its label hashes first (schema 5, ADR
+        // 0039): without the pair's hash the label is absent; with it, the
+        // probe below confirms (a hash may collide). NULL: not known.
+        const bool hashed = out->key_alias == "a";
+        if (hashed) {
+          absl::StrAppend(&sql, "((a.label_hashes IS NULL OR a.label_hashes @> ARRAY[parley_label_hash(", key,
+                          ", ", value, ")]) AND ");
+        }
+        // With create_time, the probe is one entry of the label-led index
+        // (tenant, key, value, create_time, conv_id) INCLUDE (scope): index-only.
+        absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", key,
+                        " AND xl.value = ", value, " AND xl.create_time = ", out->create_time,
+                        kChildExistsEnd, hashed ? ")" : "");
+      }
       return absl::OkStatus();
     case ColumnType::kLatestAnalysis:
       if (op != CompareOp::kHas) return Unsupported("the latest analysis", op);
