@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -566,6 +567,64 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
   ASSERT_TRUE((*store)->CreateConversation(later).ok());
   billing.insert(billing.begin(), "later");
   EXPECT_EQ(list(label), billing);
+  (*store)->Close();
+}
+
+// An agent-driven list checks labels on the agents entries' label hashes
+// first (ADR 0039): a hash proves absence, a probe confirms presence, and a
+// row without hashes (NULL) is probed. Results are the same whatever the
+// stored hashes say: a colliding hash or a missing one changes no answer.
+TEST_F(PostgresStoreTest, LabelHashesOnAgentRowsOnlyNarrowTheProbes) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  int64_t t = 1000;
+  for (const char* id : {"billing", "sales", "none"}) {
+    core::Conversation c = Conv("t", id);
+    c.set_create_time_us(++t);
+    c.add_agent_ids("ann");
+    if (std::string(id) != "none") (*c.mutable_labels())["queue"] = id;
+    ASSERT_TRUE((*store)->CreateConversation(c).ok());
+  }
+  std::vector<ConversationDump> batch(1);
+  batch[0].conversation = Conv("t", "loaded");
+  batch[0].conversation.set_create_time_us(++t);
+  batch[0].conversation.add_agent_ids("ann");
+  (*batch[0].conversation.mutable_labels())["queue"] = "billing";
+  ASSERT_TRUE((*store)->LoadConversations(batch).ok());
+  const std::string agents = absl::StrCat(schema_, ".conversation_agents");
+  const std::string hash = absl::StrCat(schema_, ".parley_label_hash('queue', 'billing')");
+  EXPECT_EQ(Admin(absl::StrCat("SELECT string_agg(conv_id || ':' || cardinality(label_hashes), ',' ORDER BY conv_id)"
+                               " FROM ", agents, " WHERE label_hashes @> ARRAY[", hash, "] OR label_hashes = '{}'")),
+            "billing:1,loaded:1,none:0");
+  auto list = [&](core::CompareOp op) {
+    core::Condition agent, label;
+    agent.column = core::ConversationColumn::kAgentId;
+    agent.string_value = "ann";
+    label.column = core::ConversationColumn::kLabel;
+    label.op = op;
+    label.label_key = "queue";
+    label.string_value = "billing";
+    core::ConversationQuery q;
+    q.tenant = "t";
+    q.page_size = 10;
+    q.condition = core::Condition();
+    q.condition->kind = core::Condition::Kind::kAnd;
+    q.condition->children = {agent, label};
+    std::vector<std::string> got;
+    absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const core::Conversation& c : page->conversations) got.push_back(c.id());
+    }
+    return absl::StrJoin(got, ",");
+  };
+  EXPECT_EQ(list(core::CompareOp::kEq), "loaded,billing");
+  EXPECT_EQ(list(core::CompareOp::kNe), "none,sales");
+  // A collision (sales's hashes hold billing's) and an unknown (NULL).
+  Admin(absl::StrCat("UPDATE ", agents, " SET label_hashes = ARRAY[", hash, "] WHERE conv_id = 'sales';",
+                     "UPDATE ", agents, " SET label_hashes = NULL WHERE conv_id IN ('billing', 'none')"));
+  EXPECT_EQ(list(core::CompareOp::kEq), "loaded,billing");
+  EXPECT_EQ(list(core::CompareOp::kNe), "none,sales");
   (*store)->Close();
 }
 

@@ -497,6 +497,18 @@ TEST_P(StoreConformanceTest, UpdateChecksExpectedUpdateTime) {
   EXPECT_EQ(ids_for(Cmp(ConversationColumn::kTurnCount, CompareOp::kEq, 7)), one);
   EXPECT_EQ(ids_for(CmpS(ConversationColumn::kStartTime, CompareOp::kHas, "*")), none);
   EXPECT_EQ(ids_for(Cmp(ConversationColumn::kUpdateTime, CompareOp::kEq, 200)), one);
+  // The agent's walk checks the labels as they are now.
+  const Condition a2 = CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2");
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "dev")})), one);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "prod")})), none);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "prod")})), one);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "dev")})), none);
+  core::Conversation unlabelled = next;
+  unlabelled.set_update_time_us(300);
+  unlabelled.clear_labels();
+  ASSERT_TRUE(store().UpdateConversation(unlabelled, 200).ok());
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "dev")})), none);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "dev")})), one);
 }
 
 TEST_P(StoreConformanceTest, UpdateMissingIsNotFound) {
@@ -824,6 +836,16 @@ TEST_P(StoreConformanceTest, LabelAndCombinedFiltersPageInOrder) {
       And({Label("team", CompareOp::kEq, "x"), prod}),
       And({prod, Not(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a3")),
            Or({Label("team", CompareOp::kHas), Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)})}),
+      // Agent-driven with label checks of every kind (ADR 0039: hashes on
+      // the agents entries): equal, not equal, empty value, two labels, NOT.
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2"), Label("env", CompareOp::kNe, "prod")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"), Label("flag", CompareOp::kEq, "")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a3"), Label("env", CompareOp::kEq, "dev"),
+           Label("team", CompareOp::kNe, "x")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a4"), Not(prod),
+           Cmp(ConversationColumn::kTurnCount, CompareOp::kGe, 1)}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"),
+           Or({prod, Label("team", CompareOp::kEq, "x")})}),
       And({prod, Label("env", CompareOp::kEq, "dev")}),  // none
   };
   for (const Condition& filter : filters) {

@@ -8,8 +8,9 @@
 // on that index. In create_time order a top-level `agent_id = X` walks
 // conversation_agents' (tenant, agent_id, create_time, conv_id) instead, and
 // else a top-level `labels.K = V` conversation_labels' (tenant, key, value,
-// create_time, conv_id) (store/list_plan.h). The statement timeout bounds a
-// filter that matches little over a large tenant.
+// create_time, conv_id) (store/list_plan.h); on the agents walk a label
+// condition is first checked against the entry's label hashes (ADR 0039). The
+// statement timeout bounds a filter that matches little over a large tenant.
 #include "absl/strings/str_cat.h"
 #include "store/list_plan.h"
 #include "store/postgres/postgres_internal.h"
