@@ -523,8 +523,23 @@ absl::StatusOr<ConversationPage> PostgresStore::ListConversations(const core::Co
           "agent_id)");
     }
     RETURN_IF_ERROR(r.status());
-    return pg::ReadPage(*r, query.page_size, "conversation", &page.conversations, &page.next,
-                        &page.sort_values);
+    RETURN_IF_ERROR(pg::ReadPage(*r, query.page_size, "conversation", &page.conversations, &page.next,
+                                 &page.sort_values));
+    if (sql.confirm.empty()) return absl::OkStatus();
+    // Labels the query tested by hash only (a collision, one in 2^64, makes
+    // a page one shorter; the cursor stays on the last row read).
+    size_t kept = 0;
+    for (size_t i = 0; i < page.conversations.size(); ++i) {
+      if (!pg::ConfirmLabels(sql.confirm, page.conversations[i])) continue;
+      if (kept != i) {
+        page.conversations[kept] = std::move(page.conversations[i]);
+        page.sort_values[kept] = page.sort_values[i];
+      }
+      ++kept;
+    }
+    page.conversations.resize(kept);
+    page.sort_values.resize(kept);
+    return absl::OkStatus();
   });
   RETURN_IF_ERROR(s);
   return page;
