@@ -728,6 +728,17 @@ absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view ten
   return updated;
 }
 
+absl::StatusOr<std::shared_ptr<const Conversation>> MessageService::ShareCompleteIfIdle(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id, int64_t idle_us) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  auto current = conversations_->Share(tenant, scope, conversation_id);
+  if (!current.ok() || !IsIdle(**current, idle_us, NowMicros())) return current;
+  current->reset();  // not held while it is completed
+  auto completed = CompleteIfIdle(tenant, scope, conversation_id, idle_us);
+  if (!completed.ok()) return completed.status();
+  return std::make_shared<const Conversation>(std::move(*completed));
+}
+
 absl::StatusOr<int64_t> MessageService::CompleteIdle(int64_t idle_us) {
   if (idle_us <= 0) return 0;
   constexpr int kBatch = 500;

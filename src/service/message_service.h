@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -286,6 +287,12 @@ class MessageService {
   absl::StatusOr<core::Conversation> CompleteIfIdle(std::string_view tenant, std::string_view scope,
                                                     std::string_view conversation_id,
                                                     int64_t idle_us);
+  // CompleteIfIdle as an immutable share (ConversationService::Share): a
+  // live conversation that is not idle is neither copied nor parsed. Drop
+  // the share before writing the conversation (a write while it is held
+  // copies the conversation).
+  absl::StatusOr<std::shared_ptr<const core::Conversation>> ShareCompleteIfIdle(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id, int64_t idle_us);
   // The idle sweep: completes, as CompleteIfIdle, every live assisted
   // conversation (IN_PROGRESS with a stage: Dialogflow's) of every tenant
   // that is idle now, so they complete whether or not anyone reads them.
