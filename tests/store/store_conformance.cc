@@ -1590,6 +1590,47 @@ TEST_P(StoreConformanceTest, CreateWithAnOperationStoresBoth) {
   EXPECT_TRUE(Same(*stored, op));
 }
 
+// An analysis and its finished operation commit together; a reader who sees
+// the operation done must not then be served the conversation's old view from
+// a cache (the views are dropped with the analysis, as the new latest analysis
+// is not in them). The reader polls the operation while the write runs, so it
+// sees it done moments after the commit: the caches must be emptied by then,
+// not when the writing thread next runs (compat/elevateai_llm once read an
+// Insights conversation without its latestSummary so).
+TEST_P(StoreConformanceTest, AReaderWhoSeesTheAnalysisOperationDoneSeesNoOldView) {
+  constexpr int kRounds = 40;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string id = "race-" + std::to_string(i);
+    core::Operation op = UploadOperation("t1", "op-" + id, id);
+    op.set_state(core::OPERATION_RUNNING);
+    ASSERT_TRUE(store().CreateConversation(Conv("t1", id, 100), {{"full", "OLD"}}, &op).ok());
+    std::string body;
+    // Twice: the second read is served from the cache where there is one.
+    for (int read = 0; read < 2; ++read) {
+      ASSERT_TRUE(store().ReadConversationView("t1", "global", id, 0, "full", &body).ok());
+      ASSERT_EQ(body, "OLD");
+    }
+    core::Operation finished = op;
+    finished.set_state(core::OPERATION_SUCCEEDED);
+    std::atomic<bool> stop{false};
+    std::string seen = "none";
+    std::thread reader([&] {
+      while (!stop.load()) {
+        absl::StatusOr<core::Operation> got = store().GetOperation("t1", op.id());
+        if (!got.ok() || got->state() != core::OPERATION_SUCCEEDED) continue;
+        std::string view;
+        if (store().ReadConversationView("t1", "global", id, 0, "full", &view).ok()) seen = view;
+        return;
+      }
+    });
+    absl::Status put = store().PutAnalysis(MakeAnalysis("t1", id, "an-" + id, 10), &finished);
+    stop.store(true);
+    reader.join();
+    ASSERT_TRUE(put.ok()) << put;
+    EXPECT_NE(seen, "OLD") << "round " << i << ": the operation was done and the old view was served";
+  }
+}
+
 TEST_P(StoreConformanceTest, AFailedCreateWithAnOperationStoresNeither) {
   ASSERT_TRUE(store().CreateConversation(Conv("t1", "taken", 100)).ok());
   // The conversation's key is taken: the operation is not stored either.

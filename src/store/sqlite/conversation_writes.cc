@@ -211,7 +211,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
                           id = sqlite::Sv(id_sv);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, id_sv); };
+  auto invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, tenant, scope, id));
@@ -226,7 +226,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE pk = ?1"));
     s.Bind(1, key.pk);
     return s.Exec();  // cascades to body, labels, agents, views, analyses
-  });
+  }, invalidate);
 }
 
 absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) {

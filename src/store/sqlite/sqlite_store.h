@@ -194,6 +194,16 @@ class SqliteStore final : public Store {
   // checkpoint after the commit and before returning (ScrubWal).
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
+  // The same, and `settled` runs on the writer thread before `fn` and again
+  // right after the transaction's COMMIT (or its failure), before anything
+  // else the writer does. Writes that change what a cache in memory holds
+  // drop it there, not after Write returns: once committed, the change can be
+  // learnt from another row of the same transaction (an analysis's operation
+  // marked done), and a reader who learnt it must not then be served the
+  // cached old copy while the writer manages the WAL or the writing thread
+  // waits to be scheduled.
+  absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
+                     absl::FunctionRef<void()> settled, bool scrub_files = false);
   // Runs the DELETE `sql` (?1 = `bound`, ?2 = the chunk size, which its
   // subquery must LIMIT) until a chunk deletes fewer rows than `chunk`, each
   // chunk a transaction of its own so that a large purge does not hold up
@@ -207,6 +217,7 @@ class SqliteStore final : public Store {
   // while others are writing.
   void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
                   bool scrub_files = false, bool lazy = false);
+  void Enqueue(std::unique_ptr<WriteOp> op);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
   // On the writer thread, outside a transaction: PRAGMA

@@ -25,26 +25,46 @@ struct SqliteStore::WriteOp {
   absl::Status status;
   bool scrub_files = false;
   bool lazy = false;
+  // Run as soon as the transaction has ended, before the WAL is managed and
+  // before any `done` (Write's `settled`).
+  absl::AnyInvocable<void()> settled;
 };
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
                                 bool scrub_files) {
+  return Write(fn, [] {}, scrub_files);
+}
+
+absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
+                                absl::FunctionRef<void()> settled, bool scrub_files) {
   absl::Notification finished;
   absl::Status result;
-  WriteAsync([fn](Connection& conn) { return fn(conn); },
-             [&](absl::Status s) {
-               result = std::move(s);
-               finished.Notify();
-             },
-             scrub_files);
+  // `settled` runs before `fn` too: what a cache holds from before the write
+  // is gone before the commit, so from the commit to the second call only a
+  // read that raced this transaction could have put anything back.
+  auto op = std::make_unique<WriteOp>(WriteOp{
+      [fn, settled](Connection& conn) {
+        settled();
+        return fn(conn);
+      },
+      [&](absl::Status s) {
+        result = std::move(s);
+        finished.Notify();
+      },
+      absl::OkStatus(), scrub_files, /*lazy=*/false, [settled] { settled(); }});
+  Enqueue(std::move(op));
   finished.WaitForNotification();
   return result;
 }
 
 void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done,
                              bool scrub_files, bool lazy) {
-  auto op = std::make_unique<WriteOp>(
-      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy});
+  Enqueue(std::make_unique<WriteOp>(
+      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy}));
+}
+
+void SqliteStore::Enqueue(std::unique_ptr<WriteOp> op) {
+  const bool lazy = op->lazy;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
@@ -92,6 +112,9 @@ void SqliteStore::WriterLoop() {
 
     if (options_.disk_reserve_bytes > 0 && low_space_) MaybeLeaveLowSpace();
     RunBatch(batch);
+    for (WriteOp* op : batch) {
+      if (op->settled) op->settled();
+    }
     bool hit_full = false;
     for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
     ManageWal(hit_full);
