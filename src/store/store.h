@@ -476,6 +476,11 @@ class Store {
   virtual absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) {
     return absl::UnimplementedError("this store cannot be loaded");
   }
+  // Removes a setting (no error if absent): the mark of an unfinished copy
+  // (`parley migrate`) once the copy is complete.
+  virtual absl::Status DeleteSetting(std::string_view key) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
 
   // Flushes and closes. After Close every method returns UNAVAILABLE.
   virtual void Close() = 0;
