@@ -359,11 +359,23 @@ class Store {
     return true;
   }
   // Extends `node`'s leases of `operations` (tenant, id) to
-  // `lease_until_us`; returns those it no longer holds.
+  // `lease_until_us`; returns those it no longer holds. `cancel_requested`
+  // (if given) gets those of the node's operations whose cancel was asked
+  // through RequestOperationCancel (on any node).
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
       std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
-      int64_t lease_until_us) {
+      int64_t lease_until_us, std::vector<std::pair<std::string, std::string>>* cancel_requested = nullptr) {
     return std::vector<std::pair<std::string, std::string>>{};
+  }
+  // Records that a client asked to cancel the unfinished operation (tenant,
+  // id), which this process does not hold: the node holding it learns it at
+  // its next lease renewal (RenewOperationLeases), a node claiming it from
+  // ClaimOperations (cancel_requested set). Kept apart from the operation's
+  // body, which the running node rewrites with its progress. Returns the
+  // operation as stored (cancel_requested set if it is unfinished);
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<core::Operation> RequestOperationCancel(std::string_view tenant, std::string_view id) {
+    return absl::UnimplementedError("this store does not share operations");
   }
 
   // ---- configuration resources ----
@@ -474,6 +486,11 @@ class Store {
     return absl::UnimplementedError("this store cannot be dumped");
   }
   virtual absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // Removes a setting (no error if absent): the mark of an unfinished copy
+  // (`parley migrate`) once the copy is complete.
+  virtual absl::Status DeleteSetting(std::string_view key) {
     return absl::UnimplementedError("this store cannot be loaded");
   }
 

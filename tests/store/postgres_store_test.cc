@@ -406,6 +406,51 @@ TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
   (*b)->Close();
 }
 
+// A cancel asked on another node (ADR 0022): kept beside the operation's
+// body, so the holder's progress writes do not undo it; the holder hears it
+// when renewing, a node claiming the operation sees cancel_requested, and a
+// finished operation is left as it is.
+TEST_F(PostgresStoreTest, ACancelAskedElsewhereReachesTheHolder) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* id : {"run", "free", "over"}) {
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id(id);
+    if (std::string(id) == "over") op.set_state(core::OPERATION_SUCCEEDED);
+    ASSERT_TRUE((*a)->CreateOperation(op).ok());
+  }
+  ASSERT_TRUE(*(*a)->ClaimOperation("t", "run", "node-a", 100, 1000));
+  std::vector<std::pair<std::string, std::string>> cancels;
+  ASSERT_TRUE((*a)->RenewOperationLeases("node-a", {{"t", "run"}}, 1000, &cancels).ok());
+  EXPECT_TRUE(cancels.empty());
+  auto asked = (*b)->RequestOperationCancel("t", "run");
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_TRUE(asked->cancel_requested());
+  // node-a rewrites the body (progress): the request stands.
+  core::Operation progress = *(*a)->GetOperation("t", "run");
+  progress.set_state(core::OPERATION_RUNNING);
+  ASSERT_TRUE((*a)->UpdateOperation(progress).ok());
+  ASSERT_TRUE((*a)->RenewOperationLeases("node-a", {{"t", "run"}}, 2000, &cancels).ok());
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0], std::make_pair(std::string("t"), std::string("run")));
+  // An operation nobody holds: the node that claims it sees the request.
+  ASSERT_TRUE((*b)->RequestOperationCancel("t", "free").ok());
+  auto claimed = (*b)->ClaimOperations("node-b", 500, 1500, 10);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].id(), "free");
+  EXPECT_TRUE((*claimed)[0].cancel_requested());
+  // Finished: unchanged; absent: NOT_FOUND.
+  auto over = (*b)->RequestOperationCancel("t", "over");
+  ASSERT_TRUE(over.ok());
+  EXPECT_FALSE(over->cancel_requested());
+  EXPECT_EQ((*b)->RequestOperationCancel("t", "none").status().code(), absl::StatusCode::kNotFound);
+  (*a)->Close();
+  (*b)->Close();
+}
+
 // Creates are committed in groups (ADR 0035): a group with a taken key in
 // it fails only that create; the others of its group are stored, each once.
 TEST_F(PostgresStoreTest, ATakenKeyFailsOnlyItsOwnCreateInAGroup) {
@@ -511,10 +556,10 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
     (*store)->Close();
   }
   // Back to what version 3 wrote (dropping label_hashes drops version 5's
-  // agents index).
+  // agents index; version 6's cancel column goes too).
   Admin(absl::StrCat("DROP INDEX ", schema_, ".conversation_labels_by_create_time; ALTER TABLE ", schema_,
                      ".conversation_labels DROP COLUMN create_time; ALTER TABLE ", schema_,
-                     ".conversation_agents DROP COLUMN label_hashes; DROP FUNCTION ", schema_,
+                     ".conversation_agents DROP COLUMN label_hashes; ALTER TABLE ", schema_, ".operations DROP COLUMN cancel_requested; DROP FUNCTION ", schema_,
                      ".parley_label_hash; CREATE INDEX conversation_agents_by_create_time ON ", schema_,
                      ".conversation_agents (tenant, agent_id, create_time, conv_id); DELETE FROM ", schema_,
                      ".parley_schema_migrations WHERE version >= 4"));

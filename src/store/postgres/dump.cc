@@ -299,4 +299,12 @@ absl::Status PostgresStore::LoadSettings(const std::vector<std::pair<std::string
   });
 }
 
+absl::Status PostgresStore::DeleteSetting(std::string_view key) {
+  return Write([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p;
+    p.Text(key);
+    return conn.Exec("DELETE FROM settings WHERE key = $1", p).status();
+  });
+}
+
 }  // namespace parley::store

@@ -222,6 +222,14 @@ CREATE INDEX conversation_agents_by_create_time
   ON conversation_agents (tenant, agent_id, create_time, conv_id) INCLUDE (scope, label_hashes);
 )sql";
 
+// Version 6: a cancel asked on one node for an operation another node runs
+// (ADR 0022) is a column of its own, so that the running node's writes of the
+// operation's body (its progress) cannot undo it; that node reads it when it
+// renews its leases.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE operations ADD COLUMN cancel_requested bigint NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -234,6 +242,7 @@ constexpr Migration kMigrations[] = {
     {3, kSchemaV3},
     {4, kSchemaV4},
     {5, kSchemaV5},
+    {6, kSchemaV6},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 

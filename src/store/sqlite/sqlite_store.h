@@ -155,6 +155,7 @@ class SqliteStore final : public Store {
   absl::Status LoadAudit(const std::vector<AuditEntry>& entries) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpSettings() override;
   absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) override;
+  absl::Status DeleteSetting(std::string_view key) override;
   void Close() override;
 
   struct WriterStats {
