@@ -125,22 +125,20 @@ void ViewListener::SyncAsync(absl::AnyInvocable<void(bool)> done) {
 void ViewListener::WantLocked(uint64_t need) {
   if (wanted_ >= need) return;  // asked for already (by a read since the last send)
   wanted_ = need;
-  if (!SendLocked()) Wake();  // the listener notices the failure
+  // The listener's thread sends it: the reading thread (a network thread)
+  // pays neither the send nor the database backend's wake-up.
+  Wake();
 }
 
 bool ViewListener::SendLocked() {
-  if (conn_ == nullptr || failed_ || wanted_ <= started_ || sent_.size() >= kMaxInFlight) return true;
+  if (conn_ == nullptr || wanted_ <= started_ || sent_.size() >= kMaxInFlight) return true;
   // A Sync alone: the backend answers it with a ReadyForQuery, sending every
   // notification it holds first. PQpipelineSync also flushes; what the
-  // socket did not take at once the listener's thread sends when it can.
-  if (PQpipelineSync(conn_) == 0) {
-    failed_ = true;
-    return false;
-  }
+  // socket did not take at once goes out when it can (Serve's poll).
+  if (PQpipelineSync(conn_) == 0) return false;
   ++started_;
   sent_.push_back(absl::Now());
   round_trips_.fetch_add(1, std::memory_order_relaxed);
-  if (PQflush(conn_) != 0) Wake();  // left in libpq's buffer (or failed): the listener deals with it
   return true;
 }
 
@@ -209,8 +207,8 @@ void ViewListener::Serve(PGconn* conn) {
     PQclear(r);
     if (!ok) return;
   }
-  // Round trips are Syncs of pipeline mode, several on the way at once,
-  // written by whichever thread needs one (SendLocked); never blocking.
+  // Round trips are Syncs of pipeline mode, several on the way at once;
+  // nothing here blocks.
   if (PQenterPipelineMode(conn) == 0 || PQsetnonblocking(conn, 1) != 0) return;
   // Whatever was written before the LISTEN took effect was never notified:
   // forget it all (reads that raced with this re-read, as the clear advances
@@ -219,7 +217,6 @@ void ViewListener::Serve(PGconn* conn) {
   {
     absl::MutexLock lock(&mu_);
     conn_ = conn;
-    failed_ = false;
     sent_.clear();
     up_ = true;
   }
@@ -235,7 +232,7 @@ void ViewListener::Serve(PGconn* conn) {
     bool waiting, unsent;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_ || failed_) return;
+      if (stopping_) return;
       waiting = !waiters_.empty();
       const int flushed = PQflush(conn);
       if (flushed < 0) return;
@@ -268,7 +265,8 @@ void ViewListener::Serve(PGconn* conn) {
         ++done_;
         came_back = true;
       }
-      // Reads that arrived while kMaxInFlight were on the way.
+      // The round trip reads that arrived since the last one wait for (woken
+      // by them, or one came back while kMaxInFlight were on the way).
       if (!SendLocked()) return;
       if (!came_back && !sent_.empty() && absl::Now() - sent_.front() > absl::Milliseconds(kPingTimeoutMs)) {
         return;  // no answer: treat the connection as lost

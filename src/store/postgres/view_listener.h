@@ -16,11 +16,11 @@
 // notification has come back before it.
 //
 // The round trips are pipelined (ADR 0039): each is a bare Sync message of
-// libpq's pipeline mode (answered by a ReadyForQuery, with no statement), sent
-// by the thread of the read that needs it, at once unless a few are already
-// on the way; one answers every read that began before it was sent. A read
-// that arrives while round trips are on the way waits for the next one sent,
-// never for one sent before it arrived.
+// libpq's pipeline mode (answered by a ReadyForQuery, with no statement),
+// sent by the listener's thread as soon as a read needs one, unless two are
+// already on the way; one answers every read that began before it was sent.
+// A read that arrives while round trips are on the way waits for the next one
+// sent, never for one sent before it arrived.
 #pragma once
 
 #include <atomic>
@@ -80,11 +80,12 @@ class ViewListener {
   // One connection's life: LISTEN, clear, then notifications and round
   // trips until it fails or the listener stops.
   void Serve(PGconn* conn);
-  // Sends the round trip a read waits for (started_ + 1 once wanted_ is
-  // beyond started_) if fewer than kMaxInFlight are on the way; false if the
-  // connection failed to take it.
+  // On the listener's thread: sends the round trip a read waits for
+  // (started_ + 1 once wanted_ is beyond started_) if fewer than
+  // kMaxInFlight are on the way; false if the connection failed to take it.
   bool SendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A read needs round trip `need` (started_ + 1): asks for it.
+  // A read needs round trip `need` (started_ + 1): asks the listener's
+  // thread for it (one wake-up for all the reads until it is sent).
   void WantLocked(uint64_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake();
   void SetDown();
@@ -105,10 +106,9 @@ class ViewListener {
   uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;  // round trips begun (numbered from 1)
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;     // the last one that came back
   uint64_t wanted_ ABSL_GUARDED_BY(mu_) = 0;   // the highest one a Sync waits for
-  // While up: the listen connection, in pipeline mode. Every libpq call on it
-  // holds mu_ (reads send their round trips on their own thread).
+  // While up: the listen connection, in pipeline mode (used on the
+  // listener's thread only, under mu_).
   PGconn* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool failed_ ABSL_GUARDED_BY(mu_) = false;  // a send failed: the listener drops the connection
   std::deque<absl::Time> sent_ ABSL_GUARDED_BY(mu_);  // round trips on the way, oldest first
   struct Waiter {
     uint64_t need;  // the round trip it waits for
