@@ -288,9 +288,9 @@ bool PostgresStore::ReadCachedConversationView(std::string_view tenant, std::str
                                                std::string_view id, int64_t now_us,
                                                std::string_view view, CachedViewDone& done) {
   // CachedRead's two lookups with the round trip between them, the read's
-  // thread free meanwhile: the second lookup runs on the listener's thread.
-  std::string body;
-  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, &body)) return false;
+  // thread free meanwhile: the second lookup (the only copy) runs where the
+  // round trip is seen back.
+  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, nullptr)) return false;
   listener_->SyncAsync([this, tenant = std::string(tenant), scope = std::string(scope),
                         id = std::string(id), view = std::string(view), now_us,
                         done = std::move(done)](bool ok) mutable {

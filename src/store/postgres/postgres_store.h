@@ -163,6 +163,7 @@ class PostgresStore final : public Store {
   // The view cache's counters, and the listen connection's connects (tests).
   ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
   int64_t listener_connects() const { return listener_ ? listener_->connects() : 0; }
+  int64_t listener_round_trips() const { return listener_ ? listener_->round_trips() : 0; }
 
   // EXPLAIN of the statement ListConversations would run.
   absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
