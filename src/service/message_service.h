@@ -69,9 +69,11 @@ class MessageService {
     // When not null, the appended messages form one new Turn of the
     // conversation with this root span (a virtual agent's session turn).
     const core::Span* turn_root_span = nullptr;
-    // When set, also applied to the conversation in the same write, after
-    // the messages (and turn) are added; an error from it stores nothing.
-    std::function<absl::Status(core::Conversation&)> also;
+    // When set, also part of the same write, after the messages (and turn)
+    // are added to `tail`: it reads the conversation as stored (`current`)
+    // and adds to `tail` what else to append or set
+    // (ConversationService::Append); an error from it stores nothing.
+    std::function<absl::Status(const core::Conversation& current, core::Conversation& tail)> also;
     // The text limit of the appended messages; 0: the server's
     // (ConversationLimits::max_message_text_bytes). A dialect whose vendor
     // documents a larger one (Dialogflow's text input: 256 KiB) passes it.

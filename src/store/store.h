@@ -229,6 +229,23 @@ class Store {
     return UpdateConversation(conversation, expected_update_time_us, {}, ScrubUpdate{});
   }
 
+  // UpdateConversation of an append (ADR 0041): `delta` is the serialization
+  // of what the update added — parsed after the stored serialization of the
+  // conversation (its body and the deltas appended to it), it gives
+  // `conversation` — built by the caller from the new parts only (new
+  // repeated elements, singular fields set), so that a store that keeps
+  // deltas (SQLite, ADR 0032) appends it without serializing the whole
+  // conversation or comparing it with the stored one. The caller vouches
+  // for it: the store does not check it against `conversation`. The views
+  // are dropped (as UpdateConversation with none). Otherwise exactly
+  // UpdateConversation (the default is that, ignoring `delta`).
+  virtual absl::Status AppendConversation(const core::Conversation& conversation,
+                                          int64_t expected_update_time_us, std::string_view delta,
+                                          const ScrubUpdate& scrub) {
+    (void)delta;
+    return UpdateConversation(conversation, expected_update_time_us, {}, scrub);
+  }
+
   // Write notices for a cache of conversations kept above the store (the
   // service's live conversations, ADR 0037). `notice` is called after every
   // committed write that changes a conversation, or may have, before that

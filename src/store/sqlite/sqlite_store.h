@@ -95,6 +95,9 @@ class SqliteStore final : public Store {
   absl::Status UpdateConversation(const core::Conversation& conversation,
                                   int64_t expected_update_time_us, const ConversationViews& views,
                                   const ScrubUpdate& scrub) override;
+  absl::Status AppendConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us, std::string_view delta,
+                                  const ScrubUpdate& scrub) override;
   // One process owns the database (its data-dir lock), so every write
   // passes here: notices come from the view cache's invalidations.
   bool NoticeConversationWrites(ConversationWriteNotice notice) override {
@@ -178,6 +181,10 @@ class SqliteStore final : public Store {
   size_t QueuedWritesForTest() const;
 
  private:
+  // UpdateConversation, and AppendConversation when `delta` is not null.
+  absl::Status WriteUpdate(const core::Conversation& conversation, int64_t expected_update_time_us,
+                           const ConversationViews& views, const ScrubUpdate& scrub,
+                           const std::string_view* delta);
   struct WriteOp;
   class ReadLease;
 
