@@ -17,6 +17,10 @@ const PARENT = '/v1/projects/cancel/locations/global';
 const BASE = `${PARENT}/conversations`;
 const LEASE_SECONDS = 3;
 const CONVERSATIONS = 400;
+// Long enough that the whole job takes several renewal intervals (1 s) even
+// on a quiet machine: with 20 segments it took 0.7 s and ended before the
+// cancel arrived.
+const SEGMENTS = 160;
 
 after(killAll);
 
@@ -38,7 +42,7 @@ test('a cancel sent to another node stops the operation where it runs', { timeou
     const ids = Array.from({ length: CONVERSATIONS }, (_, i) => `cancel-${String(i).padStart(4, '0')}`);
     for (let i = 0; i < ids.length; i += 8) {
       await Promise.all(ids.slice(i, i + 8).map(async (id) => {
-        const r = await request(agentA, a.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { suite: 'cancel' }, 20));
+        const r = await request(agentA, a.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { suite: 'cancel' }, SEGMENTS));
         assert.equal(r.status, 200, r.body);
       }));
     }
