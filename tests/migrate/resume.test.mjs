@@ -11,13 +11,14 @@
 // destination's page-token key (its servers' page tokens stay valid).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { conversationBody, findParleyBinary, killAll, request, running, startServer } from '../crash/harness.mjs';
 import { adminSql, postgresAdminUrl, schemaOf, storeArgs } from '../store/pg_store.mjs';
+import { run, table } from './migrate_cli.mjs';
 
 after(killAll);
 
@@ -26,20 +27,7 @@ const base = `/v1/projects/${TENANT}/locations/us/conversations`;
 const CONVERSATIONS = 400;
 const AUDITED = 2000;
 
-function run(bin, args) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 120000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
-function table(stdout) {
-  const rows = {};
-  for (const line of stdout.split('\n')) {
-    const f = line.split('\t');
-    if (f.length < 6 || f[0] === 'KIND') continue;
-    rows[f[0]] = { source: Number(f[1]), destination: Number(f[2]), sourceSha: f[3], destinationSha: f[4], result: f[5] };
-  }
-  return rows;
-}
 
 // Starts `parley migrate ARGS` and kills it with SIGKILL once `progress()`
 // (a count in the destination) is past `from` and below `below`; resolves
