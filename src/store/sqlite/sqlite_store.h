@@ -203,13 +203,13 @@ class SqliteStore final : public Store {
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
   // The same, and `settled` runs on the writer thread before `fn` and again
-  // right after the transaction's COMMIT (or its failure), before anything
-  // else the writer does. Writes that change what a cache in memory holds
-  // drop it there, not after Write returns: once committed, the change can be
-  // learnt from another row of the same transaction (an analysis's operation
-  // marked done), and a reader who learnt it must not then be served the
-  // cached old copy while the writer manages the WAL or the writing thread
-  // waits to be scheduled.
+  // right after the transaction's COMMIT (a committed write is answered
+  // before the writer manages the WAL), before Write returns. Writes that
+  // change what a cache in memory holds drop it there, not after Write
+  // returns: once committed, the change can be learnt from another row of the
+  // same transaction (an analysis's operation marked done), and a reader who
+  // learnt it must not then be served the cached old copy while the writing
+  // thread waits to be scheduled.
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      absl::FunctionRef<void()> settled, bool scrub_files = false);
   // Runs the DELETE `sql` (?1 = `bound`, ?2 = the chunk size, which its

@@ -25,9 +25,6 @@ struct SqliteStore::WriteOp {
   absl::Status status;
   bool scrub_files = false;
   bool lazy = false;
-  // Run as soon as the transaction has ended, before the WAL is managed and
-  // before any `done` (Write's `settled`).
-  absl::AnyInvocable<void()> settled;
 };
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
@@ -40,18 +37,20 @@ absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
   absl::Notification finished;
   absl::Status result;
   // `settled` runs before `fn` too: what a cache holds from before the write
-  // is gone before the commit, so from the commit to the second call only a
-  // read that raced this transaction could have put anything back.
+  // is gone before the commit, so from the commit to the second call (in
+  // `done`, right after the commit: WriterLoop) only a read that raced this
+  // transaction could have put anything back.
   auto op = std::make_unique<WriteOp>(WriteOp{
       [fn, settled](Connection& conn) {
         settled();
         return fn(conn);
       },
       [&](absl::Status s) {
+        settled();
         result = std::move(s);
         finished.Notify();
       },
-      absl::OkStatus(), scrub_files, /*lazy=*/false, [settled] { settled(); }});
+      absl::OkStatus(), scrub_files, /*lazy=*/false});
   Enqueue(std::move(op));
   finished.WaitForNotification();
   return result;
@@ -112,26 +111,37 @@ void SqliteStore::WriterLoop() {
 
     if (options_.disk_reserve_bytes > 0 && low_space_) MaybeLeaveLowSpace();
     RunBatch(batch);
-    for (WriteOp* op : batch) {
-      if (op->settled) op->settled();
-    }
-    bool hit_full = false;
-    for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
-    ManageWal(hit_full);
-    // A scrub runs after the commit and before any callback, so the write
-    // that asked for it returns with the -wal file already truncated.
-    for (const WriteOp* op : batch) {
-      if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
-    }
-    if (scrub_pending_) scrub_pending_ = !ScrubWal();
-
     mu_.Lock();
     stats_.batches++;
     stats_.ops += static_cast<int64_t>(n);
     stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
     mu_.Unlock();
+    bool hit_full = false;
+    for (const WriteOp* op : batch) {
+      hit_full = hit_full || sqlite::IsDiskFull(op->status);
+      if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
+    }
+    // A committed write is answered at once, before the WAL is managed (that
+    // may checkpoint here): its caller waits no longer than the commit, and
+    // the caches its `done` drops are dropped as soon as others can read
+    // what it wrote (a reader who learnt of the write from another row of
+    // the transaction must not be served the old copy meanwhile). In commit
+    // order, which write-through caches rely on: a committed scrub and every
+    // write after it are answered after the scrub (the write that asked for
+    // it returns with the -wal file truncated); failed writes after the WAL
+    // work, as before (a disk-full failure once low-space mode began).
+    for (WriteOp*& op : batch) {
+      if (op->scrub_files && op->status.ok()) break;
+      if (!op->status.ok()) continue;
+      std::unique_ptr<WriteOp> owned(op);
+      op = nullptr;
+      owned->done(std::move(owned->status));
+    }
+    ManageWal(hit_full);
+    if (scrub_pending_) scrub_pending_ = !ScrubWal();
     // Outside the lock: a callback may queue another write.
     for (WriteOp* op : batch) {
+      if (op == nullptr) continue;  // answered above
       std::unique_ptr<WriteOp> owned(op);
       owned->done(std::move(owned->status));
     }
