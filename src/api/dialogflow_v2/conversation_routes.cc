@@ -524,9 +524,7 @@ class Handlers {
       std::optional<NamedAnswers> records = NameAnswers(place, view.id(), m.id(), SuggestedResults(&out));
       const std::string conversation_id = view.id();
       const google::protobuf::RepeatedPtrField<core::Participant> participants = view.participants();
-      service::MessageService::AppendOptions append;
-      // Dialogflow's limit, not the core's (--max-segment-kb, 64 KiB).
-      append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
+      service::MessageService::AppendOptions append = TextInputAppend();
       if (records) append.create_resource = records->resource();
       // Without live conversations the share is the append's starting point
       // (no second read; a concurrent write makes the store refuse it and
@@ -564,9 +562,8 @@ class Handlers {
     if (!stored) {
       std::vector<core::Message> one;
       one.push_back(std::move(m));
-      service::MessageService::AppendOptions append;
+      service::MessageService::AppendOptions append = TextInputAppend();
       append.snapshot = c;
-      append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
       auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
       if (appended.ok()) {
         stored = std::move(appended->front());
@@ -580,8 +577,7 @@ class Handlers {
     MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
     if (virtual_agent) {
       if (auto st = VirtualAgentReply(place, c, *stored, &out); !st.ok()) return Error(st);
-    }
-    if (!virtual_agent) {
+    } else {
       // A retry of a call that stored its message: the same suggestions,
       // whose records the first call stored (the same names: nothing new
       // is stored).
@@ -596,6 +592,14 @@ class Handlers {
     }
     if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
     return AnalyzeReply(out, *q);
+  }
+
+  // The append of an analyzeContent text input: Dialogflow's text limit,
+  // not the core's (--max-segment-kb, 64 KiB).
+  service::MessageService::AppendOptions TextInputAppend() const {
+    service::MessageService::AppendOptions append;
+    append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
+    return append;
   }
 
   // analyzeContent's response.
