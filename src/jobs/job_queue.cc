@@ -102,6 +102,9 @@ void JobQueue::ReleaseLocked(const std::string& tenant) {
 void JobQueue::ShareOperations(std::string node, int64_t lease_us) {
   node_ = std::move(node);
   lease_us_ = std::max<int64_t>(lease_us, 1000);
+  // A job this node keeps running after losing its lease (a pause or a cut
+  // longer than the lease) can then write nothing of it (ADR 0022).
+  store_->FenceOperationWrites(node_);
 }
 
 absl::Status JobQueue::Start() {
@@ -243,8 +246,14 @@ void JobQueue::RenewLeases() {
   }
   for (const auto& [tenant, id] : *lost) {
     // Finished meanwhile (its claim row says done), or taken by another node
-    // after this one could not renew in time; a running one finishes here.
+    // after this one could not renew in time. A job still running here is
+    // stopped: its writes are fenced (Store::FenceOperationWrites), so all
+    // it could still do is waste the worker.
     telemetry::Log().Log(telemetry::LogLevel::kInfo, "operation_lease_lost", {{"tenant", tenant}, {"operation", id}});
+    absl::MutexLock lock(&mu_);
+    if (auto running = running_.find(MapKey(tenant, id)); running != running_.end()) {
+      running->second->store(true, std::memory_order_relaxed);
+    }
   }
 }
 
@@ -404,7 +413,13 @@ void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> can
       core::SetOperationError(result, {}, done.mutable_error());
     }
   }
-  if (absl::Status s = store_->UpdateOperation(done); !s.ok()) {
+  if (absl::Status s = store_->UpdateOperation(done); absl::IsAborted(s)) {
+    // Fenced: another node took the operation over; its result stands.
+    telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation_fenced",
+                         {{"tenant", done.tenant()}, {"operation", done.id()}, {"kind", KindOf(done)},
+                          {"cause", s.ToString()}});
+    return;
+  } else if (!s.ok()) {
     telemetry::Log().Log(telemetry::LogLevel::kError, "operation_store_failed",
                          {{"tenant", done.tenant()}, {"operation", done.id()}, {"kind", KindOf(done)},
                           {"cause", s.ToString()}});

@@ -324,6 +324,10 @@ absl::Status AnalysisService::RunBulkAnalyze(JobContext& ctx) {
       op.set_update_time_us(core::NowMicros());
       // The analysis and the operation's new position, in one transaction.
       s = store_->PutAnalysis(*a, &op);
+      // Fenced (Store::FenceOperationWrites): another node took the
+      // operation over after this one's lease ran out; it goes on from the
+      // stored position, and nothing more of this run may be written.
+      if (absl::IsAborted(s)) return s;
       if (!s.ok()) op.set_succeeded(op.succeeded() - 1);
     }
     if (!s.ok()) {

@@ -300,7 +300,9 @@ class Store {
   // conversation is absent.
   // With `finished` (not null), that operation is stored in the same
   // transaction: an analysis and the operation that made it land together
-  // (a finished AnalyzeJob, or a BulkAnalyzeJob's progress and position).
+  // (a finished AnalyzeJob, or a BulkAnalyzeJob's progress and position);
+  // ABORTED, and nothing stored, if that write is fenced
+  // (FenceOperationWrites).
   virtual absl::Status PutAnalysis(const core::Analysis& analysis,
                                    const core::Operation* finished) = 0;
   absl::Status PutAnalysis(const core::Analysis& analysis) { return PutAnalysis(analysis, nullptr); }
@@ -384,6 +386,15 @@ class Store {
       int64_t lease_until_us, std::vector<std::pair<std::string, std::string>>* cancel_requested = nullptr) {
     return std::vector<std::pair<std::string, std::string>>{};
   }
+  // Fences this process's writes of operations (UpdateOperation, and
+  // PutAnalysis's `finished`) to what `node` holds: a write of an operation
+  // another node has claimed (this node's lease ran out and it was taken
+  // over) fails with ABORTED and changes nothing, so a node cut off from the
+  // database for longer than a lease (a pause, a partition) cannot add a
+  // second result beside the new holder's. Operations nobody has claimed
+  // stay writable. Set once, before the node runs operations; stores that do
+  // not share operations ignore it.
+  virtual void FenceOperationWrites(std::string node) {}
   // Records that a client asked to cancel the unfinished operation (tenant,
   // id), which this process does not hold: the node holding it learns it at
   // its next lease renewal (RenewOperationLeases), a node claiming it from

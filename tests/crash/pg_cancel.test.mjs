@@ -6,12 +6,8 @@
 // the CTest fixture `postgres`).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { conversationBody, findParleyBinary, killAll, request, startServer } from './harness.mjs';
-import { adminSql, postgresAdminUrl, schemaOf, storeArgs } from '../store/pg_store.mjs';
+import { killAll, request } from './harness.mjs';
+import { bulkAnalysisRunningOnA, startTwoNodes } from './pg_two_nodes.mjs';
 
 const PARENT = '/v1/projects/cancel/locations/global';
 const BASE = `${PARENT}/conversations`;
@@ -25,39 +21,12 @@ const SEGMENTS = 160;
 after(killAll);
 
 test('a cancel sent to another node stops the operation where it runs', { timeout: 150000 }, async (t) => {
-  assert.ok(postgresAdminUrl() !== null, 'PARLEY_PG_STATE must name a test PostgreSQL cluster (ctest does this)');
-  const server = findParleyBinary();
-  assert.ok(!server.error, server.error);
-  const dirA = mkdtempSync(path.join(tmpdir(), 'parley-cancel-a-'));
-  const dirB = mkdtempSync(path.join(tmpdir(), 'parley-cancel-b-'));
-  const store = storeArgs(dirA);  // both nodes on node A's schema
-  const schema = schemaOf(dirA);
-  const flags = [...store, '--operation-lease-seconds', String(LEASE_SECONDS), '--workers', '1'];
-  const agentA = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const agentB = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const analyses = () => Number(adminSql(`SELECT count(*) FROM ${schema}.analyses`));
+  const nodes = await startTwoNodes('cancel', LEASE_SECONDS);
+  const { a, b, agentA, agentB, analyses } = nodes;
   try {
-    const a = await startServer(server.bin, dirA, flags);
-    const b = await startServer(server.bin, dirB, flags);
-    const ids = Array.from({ length: CONVERSATIONS }, (_, i) => `cancel-${String(i).padStart(4, '0')}`);
-    for (let i = 0; i < ids.length; i += 8) {
-      await Promise.all(ids.slice(i, i + 8).map(async (id) => {
-        const r = await request(agentA, a.port, 'POST', `${BASE}?conversationId=${id}`, conversationBody(id, { suite: 'cancel' }, SEGMENTS));
-        assert.equal(r.status, 200, r.body);
-      }));
-    }
-    const bulk = await request(agentA, a.port, 'POST', `${BASE}:bulkAnalyze`,
-      JSON.stringify({ filter: 'labels.suite="cancel"', analysisPercentage: 100 }));
-    assert.equal(bulk.status, 200, bulk.body);
-    const name = JSON.parse(bulk.body).name;
-    const id = name.split('/').pop();
-    // Running on A (its only worker) and past its first analyses.
-    for (let tries = 0; analyses() < 3; tries++) {
-      assert.ok(tries < 1000, 'the bulk analysis did not start');
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    const nodeA = readFileSync(path.join(dirA, 'node-id'), 'utf8').trim();
-    assert.equal(adminSql(`SELECT claimed_by FROM ${schema}.operations WHERE id = '${id}'`), nodeA);
+    const { name, id } = await bulkAnalysisRunningOnA(nodes, BASE, 'cancel', CONVERSATIONS, SEGMENTS);
+    const nodeA = nodes.nodeName('a');
+    assert.equal(nodes.claimedBy(id), nodeA);
 
     // Cancelled through B, which does not run it.
     const cancelledAt = Date.now();
@@ -84,7 +53,7 @@ test('a cancel sent to another node stops the operation where it runs', { timeou
     assert.ok(made < CONVERSATIONS, `all ${made} analyses were made: the cancel did not stop it`);
     await new Promise((res) => setTimeout(res, 1500));
     assert.equal(analyses(), made, 'analyses were added after the operation ended CANCELLED');
-    assert.equal(adminSql(`SELECT claimed_by FROM ${schema}.operations WHERE id = '${id}'`), nodeA);
+    assert.equal(nodes.claimedBy(id), nodeA);
     t.diagnostic(`cancelled on B after ${made} of ${CONVERSATIONS} analyses; done ${stoppedMs} ms after the cancel (lease ${LEASE_SECONDS} s)`);
 
     // A cancel of a finished operation, on either node, changes nothing.
@@ -94,11 +63,6 @@ test('a cancel sent to another node stops the operation where it runs', { timeou
     assert.equal((await a.stop()).code, 0);
     assert.equal((await b.stop()).code, 0);
   } finally {
-    agentA.destroy();
-    agentB.destroy();
-    killAll();
-    adminSql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    rmSync(dirA, { recursive: true, force: true });
-    rmSync(dirB, { recursive: true, force: true });
+    nodes.cleanup();
   }
 });

@@ -567,6 +567,71 @@ TEST_F(PostgresStoreTest, ACancelAskedElsewhereReachesTheHolder) {
   (*b)->Close();
 }
 
+// Fenced operation writes (Store::FenceOperationWrites, ADR 0022): a node
+// whose lease ran out and whose operation another node took over writes
+// nothing of it any more, neither the operation nor an analysis with it;
+// operations nobody holds, and the new holder's, stay writable.
+TEST_F(PostgresStoreTest, ANodeThatLostItsLeaseWritesNothingOfTheOperation) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->FenceOperationWrites("node-a");
+  (*b)->FenceOperationWrites("node-b");
+  ASSERT_TRUE((*a)->CreateConversation(Conv("t", "c1")).ok());
+  for (const char* id : {"job", "free"}) {
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id(id);
+    op.set_create_time_us(id[0]);
+    ASSERT_TRUE((*a)->CreateOperation(op).ok());
+  }
+  ASSERT_TRUE(*(*a)->ClaimOperation("t", "job", "node-a", 100, 1000));
+  core::Operation progress = *(*a)->GetOperation("t", "job");
+  progress.set_state(core::OPERATION_RUNNING);
+  progress.set_update_time_us(200);
+  ASSERT_TRUE((*a)->UpdateOperation(progress).ok());  // while node-a holds it
+  // node-a pauses past its lease; node-b takes the operation over.
+  ASSERT_TRUE(*(*b)->ClaimOperation("t", "job", "node-b", 2000, 3000));
+  core::Operation late = progress;
+  late.set_state(core::OPERATION_SUCCEEDED);
+  late.set_update_time_us(2500);
+  absl::Status s = (*a)->UpdateOperation(late);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_NE(s.message().find("node-b"), std::string_view::npos) << s;
+  core::Analysis analysis;
+  analysis.set_tenant("t");
+  analysis.set_scope("global");
+  analysis.set_conversation_id("c1");
+  analysis.set_id("from-a");
+  analysis.set_create_time_us(2500);
+  s = (*a)->PutAnalysis(analysis, &late);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  // Nothing of node-a's late writes is stored.
+  auto stored = (*b)->GetOperation("t", "job");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state(), core::OPERATION_RUNNING);
+  EXPECT_EQ(stored->update_time_us(), 200);
+  EXPECT_EQ((*b)->GetAnalysis("t", "global", "c1", "from-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".analyses")), "0");
+  // The new holder writes; so does anyone an operation nobody holds; an
+  // absent operation is NOT_FOUND, fenced or not.
+  core::Operation finished = progress;
+  finished.set_state(core::OPERATION_SUCCEEDED);
+  finished.set_update_time_us(2600);
+  analysis.set_id("from-b");
+  ASSERT_TRUE((*b)->PutAnalysis(analysis, &finished).ok());
+  EXPECT_EQ((*a)->GetOperation("t", "job")->update_time_us(), 2600);
+  core::Operation free = *(*a)->GetOperation("t", "free");
+  free.set_update_time_us(2700);
+  EXPECT_TRUE((*a)->UpdateOperation(free).ok());
+  core::Operation none;
+  none.set_tenant("t");
+  none.set_id("none");
+  EXPECT_EQ((*a)->UpdateOperation(none).code(), absl::StatusCode::kNotFound);
+  (*a)->Close();
+  (*b)->Close();
+}
+
 // Creates are committed in groups (ADR 0035): a group with a taken key in
 // it fails only that create; the others of its group are stored, each once.
 TEST_F(PostgresStoreTest, ATakenKeyFailsOnlyItsOwnCreateInAGroup) {

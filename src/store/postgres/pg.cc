@@ -109,9 +109,15 @@ absl::StatusOr<std::unique_ptr<Conn>> Conn::Open(const std::string& url) {
         absl::StrCat("cannot connect to PostgreSQL: ", Sv(ErrorText(raw, nullptr))));
   }
   // A reply means committed and flushed (whatever the server's default), in
-  // UTC; a list query's own timeout is set per statement.
+  // UTC; a list query's own timeout is set per statement. Parley's
+  // transactions wait on nothing but their own statements: one left open
+  // for 10 s belongs to a node that stopped (paused, cut off) mid-write and
+  // holds row locks other nodes need, e.g. the operation row they would
+  // take over when its lease ends (FOR UPDATE SKIP LOCKED skips it while it
+  // is locked), so the server ends that session and rolls it back.
   RETURN_IF_ERROR(conn->ExecScript(
-      "SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+      "SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
+      " SET idle_in_transaction_session_timeout = '10s'"));
   return conn;
 }
 

@@ -123,7 +123,11 @@ absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_
 // The INSERT of InsertOperation, and what its unique violation means.
 Statement InsertOperationStatement(const core::Operation& op, std::string_view body);
 absl::Status OperationExists(const core::Operation& op);
-absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body);
+// With a non-empty `fence_node`, only while no other node holds the
+// operation (Store::FenceOperationWrites): ABORTED, and nothing written, if
+// one does.
+absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body,
+                            std::string_view fence_node);
 
 // Resources (records.cc), inside a caller's transaction: $1 tenant, $2 kind,
 // $3 id, $4 location, $5 create_time, $6 update_time, $7 body; a taken

@@ -125,6 +125,7 @@ class PostgresStore final : public Store {
       int64_t lease_until_us,
       std::vector<std::pair<std::string, std::string>>* cancel_requested = nullptr) override;
   absl::StatusOr<core::Operation> RequestOperationCancel(std::string_view tenant, std::string_view id) override;
+  void FenceOperationWrites(std::string node) override;
   absl::Status CreateResource(const Resource& resource) override;
   absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
                                        std::string_view id) override;
@@ -200,6 +201,8 @@ class PostgresStore final : public Store {
   const PostgresStoreOptions options_;
   pg::Pool pool_;
   std::atomic<bool> closed_{false};
+  // FenceOperationWrites: set once before operations run, read by writers.
+  std::atomic<std::shared_ptr<const std::string>> fence_node_{std::make_shared<const std::string>()};
   ViewCache view_cache_;
   std::unique_ptr<pg::ViewListener> listener_;  // null when the cache is off
 

@@ -41,12 +41,28 @@ absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_
   return s;
 }
 
-absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body) {
+absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body,
+                            std::string_view fence_node) {
+  if (fence_node.empty()) {
+    ASSIGN_OR_RETURN(Result r, conn.Exec("UPDATE operations SET location = $3, create_time = $4,"
+                                         " done = $5, job = $6, body = $7 WHERE tenant = $1 AND id = $2",
+                                         OperationParams(op, body)));
+    if (r.affected() == 0) return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
+    return absl::OkStatus();
+  }
+  Params p = OperationParams(op, body);
+  p.Text(fence_node);
   ASSIGN_OR_RETURN(Result r, conn.Exec("UPDATE operations SET location = $3, create_time = $4,"
-                                       " done = $5, job = $6, body = $7 WHERE tenant = $1 AND id = $2",
-                                       OperationParams(op, body)));
-  if (r.affected() == 0) return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
-  return absl::OkStatus();
+                                       " done = $5, job = $6, body = $7 WHERE tenant = $1 AND id = $2"
+                                       " AND (claimed_by = '' OR claimed_by = $8)",
+                                       p));
+  if (r.affected() != 0) return absl::OkStatus();
+  Params key;
+  key.Text(op.tenant()).Text(op.id());
+  ASSIGN_OR_RETURN(Result holder, conn.Exec("SELECT claimed_by FROM operations WHERE tenant = $1 AND id = $2", key));
+  if (holder.rows() == 0) return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
+  return absl::AbortedError(absl::StrCat("operation ", op.id(), " is held by node ", std::string(holder.Bytes(0, 0)),
+                                         ": this node's lease ran out and it was taken over; nothing written"));
 }
 
 // $1 tenant, $2 kind, $3 id, $4 location, $5 create_time, $6 update_time, $7 body.
@@ -84,6 +100,7 @@ absl::Status PostgresStore::PutAnalysis(const core::Analysis& analysis,
   const std::string& tenant = analysis.tenant();
   const std::string& scope = analysis.scope();
   const std::string& conv = analysis.conversation_id();
+  const std::shared_ptr<const std::string> fence = fence_node_.load();
   return WriteConversation(tenant, scope, conv, [&](pg::Conn& conn) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Locked key, pg::LockConversation(conn, tenant, scope, conv));
     bool newest = true;
@@ -104,7 +121,7 @@ absl::Status PostgresStore::PutAnalysis(const core::Analysis& analysis,
                                 p)
                           .status());
     }
-    if (finished != nullptr) RETURN_IF_ERROR(pg::WriteOperation(conn, *finished, op_body));
+    if (finished != nullptr) RETURN_IF_ERROR(pg::WriteOperation(conn, *finished, op_body, *fence));
     if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
     return pg::SetLatestAnalysis(conn, tenant, scope, conv, analysis.id());
   });
@@ -218,7 +235,12 @@ absl::Status PostgresStore::UpdateOperation(const core::Operation& op) {
   if (closed_) return pg::Closed();
   std::string body;
   if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
-  return Write([&](pg::Conn& conn) { return pg::WriteOperation(conn, op, body); });
+  const std::shared_ptr<const std::string> fence = fence_node_.load();
+  return Write([&](pg::Conn& conn) { return pg::WriteOperation(conn, op, body, *fence); });
+}
+
+void PostgresStore::FenceOperationWrites(std::string node) {
+  fence_node_.store(std::make_shared<const std::string>(std::move(node)));
 }
 
 absl::StatusOr<OperationPage> PostgresStore::ListOperations(
