@@ -577,11 +577,45 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     std::push_heap(x.floor.begin(), x.floor.end(), lower);
     if (x.floor.size() == keep) floor_min = x.floor.front().first;
   };
+  // Reads a sixth of the query's postings at most: when the best cannot be
+  // told apart by then, the exhaustive search is cheaper than walking on.
+  size_t total = 0;
+  for (const Term& t : x.terms) total += postings_begin[t.id + 1] - postings_begin[t.id];
+  size_t budget = total / 6;
+  // When half the query's bound takes more than half that budget of
+  // postings (terms of even frequency, as in a made-up vocabulary), the walk
+  // would not get far: go the exhaustive way at once.
+  {
+    size_t half = 0;
+    for (size_t j = 0; j < m && x.rest[j] > x.rest[0] / 2; ++j) {
+      half += postings_begin[x.terms[j].id + 1] - postings_begin[x.terms[j].id];
+    }
+    if (half > budget / 2) {
+      for (const Term& term : x.terms) {
+        x.weight_of[term.id] = 0.0f;
+        x.in_query[term.id >> 6] = 0;
+      }
+      return SearchExhaustive(query, kind, max_results);
+    }
+  }
   size_t walked = 0;
   for (; walked < m; ++walked) {
     if (theta > 0 && x.rest[walked] * slack < theta) break;
     const uint32_t t = x.terms[walked].id;
     const float w = x.terms[walked].weight;
+    const size_t length = postings_begin[t + 1] - postings_begin[t];
+    if (length > budget) {
+      for (const uint32_t e : x.touched) {
+        x.partial[e] = 0.0f;
+        x.state[e] = 0;
+      }
+      for (const Term& term : x.terms) {
+        x.weight_of[term.id] = 0.0f;
+        x.in_query[term.id >> 6] = 0;
+      }
+      return SearchExhaustive(query, kind, max_results);
+    }
+    budget -= length;
     for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
       const uint32_t e = postings[p].entry;
       float& partial = x.partial[e];
@@ -596,10 +630,14 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   // Nothing untouched can enter now. Walking on for the touched entries only
   // tightens their bound (partial + what is left), so that fewer need an
   // exact score: worth it while a term's postings are fewer than the
-  // touched entries and what is left still bounds above half the best.
+  // touched entries and what is left still bounds above half the best, and
+  // for another sixth of the query's postings at most.
+  budget = total / 6;
   for (; walked < m; ++walked) {
     const uint32_t t = x.terms[walked].id;
-    if (postings_begin[t + 1] - postings_begin[t] > x.touched.size() || x.rest[walked] * slack < theta * 0.5) break;
+    const size_t length = postings_begin[t + 1] - postings_begin[t];
+    if (length > x.touched.size() || length > budget || x.rest[walked] * slack < theta * 0.5) break;
+    budget -= length;
     const float w = x.terms[walked].weight;
     for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
       float& partial = x.partial[postings[p].entry];
