@@ -2,7 +2,7 @@
 """Speech recognition quality and speed of `parley transcribe` (docs/quality/speech.md).
 
   python3 bench/asr/asr_quality.py [--parley build/parley] [--asr-mode fast|accurate]
-      [--decoder-options "..."] [--core N] [--repeat N] [--sets librivox,fsdd,call]
+      [--decoder-options "..."] [--core N] [--repeat N] [--sets librivox,fsdd,call|dev]
 
 Sets (nothing in the first three is tuned on):
 - librivox: WER on Debian's pocketsphinx-testdata LibriVox utterances (5 files,
@@ -15,9 +15,12 @@ Sets (nothing in the first three is tuned on):
   utterances: 8 kHz, mu-law, stereo (one speaker a channel), turns alternating
   with pauses, so that each channel is mostly silence, as in a contact-centre
   recording; WER per channel against the concatenated references;
-- tune: the set the decoder settings were chosen on, the other
+- tune: the development set the decoder settings are chosen on, the other
   pocketsphinx-testdata recordings with known words (cards/*.wav,
-  goforward.raw, something.raw), at 16 kHz and decimated to 8 kHz.
+  goforward.raw, something.raw), at 16 kHz and decimated to 8 kHz;
+- tunecall: development too, the 16 kHz tune recordings made into a call as
+  `call` is (8 kHz mu-law stereo, alternating turns, pauses); `--sets dev` is
+  tune + tunecall.
 Real time = audio seconds (a call's length, not x2 for stereo) / CPU seconds
 of recognition (`CLOCK_PROCESS_CPUTIME_ID` around each Transcribe, model
 loading excluded) in one process pinned to one core (`taskset -c N`); with
@@ -101,16 +104,23 @@ def librivox_path(utt_id):
 def make_call(work):
     """The two-speaker 8 kHz mu-law call; returns (path, {channel: reference words})."""
     refs = librivox_refs()
-    path = os.path.join(work, "call_8k_mulaw_stereo.wav")
     by_id = {k.rsplit("-", 1)[1]: k for k in refs}
+    turns = [(librivox_path(by_id[utt]), refs[by_id[utt]], ch, pause) for utt, ch, pause in CALL_TURNS]
+    return make_stereo_call(os.path.join(work, "call_8k_mulaw_stereo.wav"), turns)
+
+
+def make_stereo_call(path, turns):
+    """turns: (16 kHz mono wav, reference words, channel, pause before it in seconds). Writes
+    an 8 kHz mu-law stereo call with the turns alternating, each channel silent (line noise)
+    while the other speaks; returns (path, {channel: reference words})."""
     channel_refs = {1: [], 2: []}
-    for utt, ch, _ in CALL_TURNS:
-        channel_refs[ch] += refs[by_id[utt]]
+    for _, words, ch, _ in turns:
+        channel_refs[ch] += words
     if os.path.exists(path):
         return path, channel_refs
     chans = {1: [], 2: []}
-    for utt, ch, pause in CALL_TURNS:
-        rate, pcm = read_pcm16(librivox_path(by_id[utt]))
+    for wav, _, ch, pause in turns:
+        rate, pcm = read_pcm16(wav)
         assert rate == 16000
         pcm = decimate2(pcm)
         gap = [0] * int(pause * 8000)
@@ -146,6 +156,15 @@ def make_tune(work):
             write_wav(low, 8000, 1, [decimate2(pcm)])
         out.append((low, words))
     return out
+
+
+def make_tune_call(work):
+    """A call like `call` made from the 16 kHz tuning recordings (development audio with
+    the long pauses of a contact-centre recording): (path, {channel: reference words})."""
+    items = [(p, w) for p, w in make_tune(work) if not os.path.basename(p).startswith("tune8k_")]
+    pauses = [1.0, 1.5, 2.0, 1.2, 2.5, 1.8, 1.3]
+    turns = [(p, w, 1 + i % 2, pauses[i % len(pauses)]) for i, (p, w) in enumerate(items)]
+    return make_stereo_call(os.path.join(work, "tunecall_8k_mulaw_stereo.wav"), turns)
 
 
 def transcribe(args, files, json_words=False):
@@ -201,6 +220,14 @@ def wer_of(pairs):
     return f"{len(pairs)} files, {words} words, WER {100 * errors / words:.1f}%"
 
 
+def report_call(args, name, call, totals):
+    """A stereo call: WER per channel against its turns' words, speed against its length."""
+    path, refs = call
+    rows = transcribe(args, [path])
+    hyp = channel_words(args, path)
+    report(name, rows, wer_of([(refs[c], hyp[c]) for c in (1, 2)]).replace("files", "channels"), totals)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--parley", default="build/parley")
@@ -209,11 +236,11 @@ def main():
     ap.add_argument("--fsdd", default=FSDD)
     ap.add_argument("--core", default=0, type=int, help="the one CPU core to run on")
     ap.add_argument("--repeat", default=1, type=int, help="runs; CPU time is their median")
-    ap.add_argument("--sets", default="librivox,fsdd,call", help="comma-separated: librivox,fsdd,call,tune")
+    ap.add_argument("--sets", default="librivox,fsdd,call", help="comma-separated: librivox,fsdd,call (test); tune,tunecall (development; dev = both)")
     ap.add_argument("--work-dir", default="build/asr-bench")
     args = ap.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
-    sets = args.sets.split(",")
+    sets = args.sets.replace("dev", "tune,tunecall").split(",")
     totals = [0.0, 0.0]
 
     if "librivox" in sets:
@@ -235,16 +262,16 @@ def main():
                f"first number word {100 * first / len(files):.1f}%", totals)
 
     if "call" in sets:
-        path, refs = make_call(args.work_dir)
-        rows = transcribe(args, [path])
-        hyp = channel_words(args, path)
-        report("call (8 kHz mu-law stereo, LibriVox turns with pauses)", rows,
-               wer_of([(refs[c], hyp[c]) for c in (1, 2)]).replace("files", "channels"), totals)
+        report_call(args, "call (8 kHz mu-law stereo, LibriVox turns with pauses)", make_call(args.work_dir), totals)
 
     if "tune" in sets:
         items = make_tune(args.work_dir)
         rows = transcribe(args, [p for p, _ in items])
-        report("tune (not a test set)", rows, wer_of([(ref, rows[p][2]) for p, ref in items]), totals)
+        report("tune (development, not a test set)", rows, wer_of([(ref, rows[p][2]) for p, ref in items]), totals)
+
+    if "tunecall" in sets:
+        report_call(args, "tunecall (development: the tune recordings as an 8 kHz call with pauses)",
+                    make_tune_call(args.work_dir), totals)
 
     if totals[1] > 0:
         print(f"speed: {totals[0]:.1f} s of audio in {totals[1]:.2f} CPU s: "

@@ -9,7 +9,7 @@
 #   KEEP=DIR bash bench/postgres/read_bench.sh N   # loads DIR once (old build)
 #   OLD=old-bin/parley NEW=build/parley bash bench/postgres/list_ab.sh DIR
 #   ROUNDS=3  SECS=3  KINDS="none agent medium time label turns combined"
-#   STORES="sqlite postgres"
+#   STORES="sqlite postgres"  PORT=18491 (the first of the four ports it serves on)
 # The copies (DIR/sqlite-new, database parley_new in DIR's cluster) are made
 # once and kept; remove them to measure an upgrade again.
 set -euo pipefail
@@ -21,6 +21,7 @@ ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-3}
 KINDS=${KINDS:-none agent medium time label turns combined}
 STORES=${STORES:-sqlite postgres}
+PORT=${PORT:-18491}
 url=$(cat "$dir/pg/url")
 url_new=${url/\/postgres\?/\/parley_new?}
 base=/v1/projects/bench/locations/us/conversations
@@ -74,9 +75,9 @@ for store in $STORES; do
     [ -d "$dir/sqlite-new" ] || cp -a "$dir/sqlite" "$dir/sqlite-new"
     python3 bench/postgres/list_paths.py "$dir" "$base" \
       $(sqlite3 "$dir/sqlite/parley.db" "select min(create_time), max(create_time) from conversations where tenant = 'bench'" | tr '|' ' ')
-    start "$OLD" sqlite-old 18491 --data-dir "$dir/sqlite"; old=$pid
-    start "$NEW" sqlite-new 18492 --data-dir "$dir/sqlite-new"; new=$pid
-    ab sqlite 18491 18492
+    start "$OLD" sqlite-old $PORT --data-dir "$dir/sqlite"; old=$pid
+    start "$NEW" sqlite-new $((PORT + 1)) --data-dir "$dir/sqlite-new"; new=$pid
+    ab sqlite $PORT $((PORT + 1))
   else
     if [ -z "$(psql "$url" -XAtc "select 1 from pg_database where datname = 'parley_new'")" ]; then
       # (refused while another session, e.g. autovacuum, is in the template)
@@ -87,9 +88,9 @@ for store in $STORES; do
     fi
     python3 bench/postgres/list_paths.py "$dir" "$base" \
       $(psql "$url" -XAtc "select min(create_time), max(create_time) from conversations where tenant = 'bench'" | tr '|' ' ')
-    start "$OLD" pg-old 18493 --data-dir "$dir/node-old" --store "$url"; old=$pid
-    start "$NEW" pg-new 18494 --data-dir "$dir/node-new" --store "$url_new"; new=$pid
-    ab postgres 18493 18494
+    start "$OLD" pg-old $((PORT + 2)) --data-dir "$dir/node-old" --store "$url"; old=$pid
+    start "$NEW" pg-new $((PORT + 3)) --data-dir "$dir/node-new" --store "$url_new"; new=$pid
+    ab postgres $((PORT + 2)) $((PORT + 3))
   fi
   kill "$old" "$new"; wait "$old" "$new" 2>/dev/null || true
 done

@@ -21,6 +21,7 @@
 #   ROUNDS=2   rounds of the GET phases
 #   OLD_BIN=build-of-another-commit/parley   also measure that binary's PostgreSQL GETs
 #   LISTS=0    skip the list phases
+#   PORT=18481 the first of the three ports its servers listen on
 # The PostgreSQL cluster is local (Unix socket) with fsync off: these are
 # reads; the create benchmark (create_nodes.sh) runs with fsync on.
 set -euo pipefail
@@ -30,6 +31,7 @@ SECS=${SECS:-5}
 ROUNDS=${ROUNDS:-2}
 LISTS=${LISTS:-1}
 OLD_BIN=${OLD_BIN:-}
+PORT=${PORT:-18481}
 BIN=${BIN:-build/parley}
 LOADER=${LOADER:-build/bench/postgres/load_conversations}
 dir=${KEEP:-$(mktemp -d /tmp/parley-read-bench.XXXXXX)}
@@ -101,13 +103,13 @@ pq "select id from conversations where tenant = 'bench' order by random() limit 
 if [ "$LISTS" != 0 ]; then
   paths $(sq "select min(create_time) from conversations where tenant = 'bench'") \
         $(sq "select max(create_time) from conversations where tenant = 'bench'")
-  start sqlite 18481 --data-dir "$dir/sqlite"
-  list_phase 18481 sqlite
+  start sqlite $PORT --data-dir "$dir/sqlite"
+  list_phase $PORT sqlite
   stop $pid
   paths $(pq "select min(create_time) from conversations where tenant = 'bench'") \
         $(pq "select max(create_time) from conversations where tenant = 'bench'")
-  start postgres 18482 --data-dir "$dir/node-pg" --store "$url"
-  list_phase 18482 postgres
+  start postgres $((PORT + 1)) --data-dir "$dir/node-pg" --store "$url"
+  list_phase $((PORT + 1)) postgres
   stop $pid
 fi
 
@@ -115,17 +117,17 @@ fi
 # ratios are read beside each other.
 rm -f "$dir/ratios"
 get_round() {  # get_round LABEL_SUFFIX: the PostgreSQL servers of $SERVER_BIN
-  start "postgres$1" 18482 --data-dir "$dir/node-pg" --store "$url"
-  get_phase 18482 "postgres$1" "$dir/ids.pg"
+  start "postgres$1" $((PORT + 1)) --data-dir "$dir/node-pg" --store "$url"
+  get_phase $((PORT + 1)) "postgres$1" "$dir/ids.pg"
   stop $pid
-  start "pg-nocache$1" 18483 --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
-  get_phase 18483 "pg-nocache$1" "$dir/ids.pg"
+  start "pg-nocache$1" $((PORT + 2)) --data-dir "$dir/node-pg0" --store "$url" --view-cache-mb 0
+  get_phase $((PORT + 2)) "pg-nocache$1" "$dir/ids.pg"
   stop $pid
 }
 for round in $(seq "$ROUNDS"); do
   echo "round $round, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  start sqlite 18481 --data-dir "$dir/sqlite"
-  get_phase 18481 sqlite "$dir/ids.sqlite"
+  start sqlite $PORT --data-dir "$dir/sqlite"
+  get_phase $PORT sqlite "$dir/ids.sqlite"
   stop $pid
   SERVER_BIN= get_round ""
   if [ -n "$OLD_BIN" ]; then SERVER_BIN=$OLD_BIN get_round "-old"; fi

@@ -10,7 +10,10 @@
 // bases, agents' resources, ...), the audit log and the server settings
 // (the page-token key) are copied in batches, each batch one transaction,
 // with a progress bar on a terminal. A destination that holds anything is
-// refused unless --allow-non-empty. Then both stores are read again and
+// refused unless --allow-non-empty (which keeps the destination's settings),
+// or unless it holds the mark of an unfinished copy of the same source
+// (store::kCopyMarkKey): then the copy resumes, skipping what is there
+// already (ADR 0034). Then both stores are read again and
 // compared kind by kind: counts and SHA-256 of the content on each side,
 // printed one kind per line (tab-separated: kind, source count, destination
 // count, source SHA-256, destination SHA-256, ok|MISMATCH).
@@ -33,8 +36,10 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "store/store.h"
@@ -52,6 +57,47 @@ struct MigrateFlags {
 };
 
 constexpr int kMismatch = 3;
+
+// The mark an unfinished copy leaves in its destination (store::kCopyMarkKey):
+// which source, and what the copy decided before its first record.
+struct CopyMark {
+  std::string source;           // --from as given
+  std::string source_settings;  // store::SettingsDigest of the source
+  int64_t audit_after = 0;      // the destination's last audit seq before the copy
+  bool keep_settings = false;   // the destination held data: its settings stay
+
+  std::string Text() const {
+    return absl::StrCat("source=", source, "\nsource_settings=", source_settings, "\naudit_after=", audit_after,
+                        "\nsettings=", keep_settings ? "keep" : "replace", "\n");
+  }
+  // The same store: the same settings (a random page-token key), or for a
+  // store without settings the same --from.
+  bool SameSource(const std::string& from, const std::string& settings_digest) const {
+    return settings_digest.empty() ? source_settings.empty() && source == from : source_settings == settings_digest;
+  }
+};
+
+bool ParseMark(const std::string& text, CopyMark* mark) {
+  int fields = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) return false;
+    const absl::string_view name = line.substr(0, eq), value = line.substr(eq + 1);
+    if (name == "source") {
+      mark->source = std::string(value);
+    } else if (name == "source_settings") {
+      mark->source_settings = std::string(value);
+    } else if (name == "audit_after") {
+      if (!absl::SimpleAtoi(value, &mark->audit_after)) return false;
+    } else if (name == "settings") {
+      mark->keep_settings = value == "keep";
+    } else {
+      continue;
+    }
+    ++fields;
+  }
+  return fields == 4;
+}
 
 // The directory of a sqlite:DIR spec, or "" for a PostgreSQL URL.
 std::string SqliteDir(const std::string& spec) {
@@ -133,34 +179,68 @@ int Run(const MigrateFlags& flags) {
   };
 
   int64_t audit_mark = 0;
+  bool keep_settings = false;
   if (!flags.verify_only) {
-    auto kinds = store::NonEmptyKinds(*to);
-    if (!kinds.ok()) {
-      std::cerr << "parley migrate: reading --to: " << kinds.status().message() << "\n";
+    // A destination marked by an interrupted copy of this source resumes it;
+    // otherwise the copy starts by marking the destination.
+    auto failed = [&](std::string_view what, const absl::Status& status) {
+      std::cerr << "parley migrate: " << what << ": " << status.message() << "\n";
       close();
       return 1;
+    };
+    auto source_id = store::SettingsDigest(*from);
+    if (!source_id.ok()) return failed("reading --from", source_id.status());
+    auto found = store::CopyMark(*to);
+    if (!found.ok()) return failed("reading --to", found.status());
+    CopyMark mark;
+    if (!found->empty()) {
+      if (!ParseMark(*found, &mark)) {
+        std::cerr << "parley migrate: --to holds an unreadable mark of an unfinished copy (setting "
+                  << store::kCopyMarkKey << "); empty the store\n";
+        close();
+        return 1;
+      }
+      if (!mark.SameSource(flags.from, *source_id)) {
+        std::cerr << "parley migrate: --to holds an unfinished copy of another store (" << mark.source
+                  << "); finish that copy, or empty the store\n";
+        close();
+        return 1;
+      }
+      std::cerr << "parley migrate: --to holds an unfinished copy of this store: resuming it\n";
+      options.resume = true;
+    } else {
+      auto kinds = store::NonEmptyKinds(*to);
+      if (!kinds.ok()) return failed("reading --to", kinds.status());
+      if (!kinds->empty() && !flags.allow_non_empty) {
+        std::cerr << "parley migrate: --to is not empty (it holds " << absl::StrJoin(*kinds, ", ")
+                  << "); give an empty store, or --allow-non-empty to copy beside what it holds\n";
+        close();
+        return 1;
+      }
+      auto last = store::LastAuditSeq(*to);
+      if (!last.ok()) return failed("reading --to", last.status());
+      mark.source = flags.from;
+      mark.source_settings = *source_id;
+      mark.audit_after = *last;
+      // A store that held data has servers whose page tokens use its key.
+      mark.keep_settings = !kinds->empty();
+      if (absl::Status s = to->LoadSettings({{std::string(store::kCopyMarkKey), mark.Text()}}); !s.ok()) {
+        return failed("writing --to", s);
+      }
     }
-    if (!kinds->empty() && !flags.allow_non_empty) {
-      std::cerr << "parley migrate: --to is not empty (it holds " << absl::StrJoin(*kinds, ", ")
-                << "); give an empty store, or --allow-non-empty to copy beside what it holds\n";
-      close();
-      return 1;
-    }
-    auto mark = store::LastAuditSeq(*to);
-    if (!mark.ok()) {
-      std::cerr << "parley migrate: reading --to: " << mark.status().message() << "\n";
-      close();
-      return 1;
-    }
-    audit_mark = *mark;
+    audit_mark = mark.audit_after;
+    keep_settings = mark.keep_settings;
+    options.to_audit_after = audit_mark;
+    options.keep_destination_settings = keep_settings;
     auto copied = store::CopyStore(*from, *to, options);
     progress.reset();
     if (!copied.ok()) {
       std::cerr << "parley migrate: copying stopped: " << copied.status().message()
-                << "\n(the batches before it are in --to; empty it before running again)\n";
+                << "\n(the batches before it are in --to; run the same command again to resume)\n";
       close();
       return 1;
     }
+    if (absl::Status s = to->DeleteSetting(store::kCopyMarkKey); !s.ok()) return failed("writing --to", s);
     std::vector<std::string> parts;
     for (const auto& [kind, n] : *copied) parts.push_back(absl::StrCat(n, " ", kind));
     std::cout << "copied " << absl::StrJoin(parts, ", ") << "\n";
@@ -177,10 +257,16 @@ int Run(const MigrateFlags& flags) {
   std::cout << "KIND\tSOURCE\tDESTINATION\tSOURCE_SHA256\tDESTINATION_SHA256\tRESULT\n";
   for (const store::KindCheck& c : *checks) {
     bool matches = c.matches() && (flags.allow_non_empty || c.destination_only == 0 || c.kind == "settings");
+    // Settings the destination held keep its values (its servers' page-token key).
+    if (keep_settings && c.kind == "settings") matches = c.source_count == c.destination_count;
     ok = ok && matches;
     std::cout << c.kind << "\t" << c.source_count << "\t" << c.destination_count << "\t" << c.source_sha256 << "\t"
               << c.destination_sha256 << "\t" << (matches ? "ok" : "MISMATCH");
-    if (!c.first_difference.empty()) std::cout << " (" << c.first_difference << ")";
+    if (keep_settings && c.kind == "settings" && matches) {
+      if (!c.first_difference.empty()) std::cout << " (the destination's values kept; first " << c.first_difference << ")";
+    } else if (!c.first_difference.empty()) {
+      std::cout << " (" << c.first_difference << ")";
+    }
     if (c.destination_only > 0) std::cout << " (" << c.destination_only << " more in the destination only)";
     std::cout << "\n";
   }

@@ -74,6 +74,7 @@ struct ServeFlags {
   int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
   int disk_reserve_mb = static_cast<int>(parley::store::kDefaultDiskReserveBytes >> 20);
   int network_threads = 2;
+  int blocking_threads = 64;
   size_t max_connections = 10'000;
   size_t max_inflight_body_mb = 256;
   size_t max_conversation_mb = 32;
@@ -354,6 +355,7 @@ int Serve(const ServeFlags& flags) {
   }
   options.max_body_bytes = flags.max_body_bytes;
   options.network_threads = flags.network_threads;
+  options.blocking_threads = flags.blocking_threads;
   options.max_connections = flags.max_connections;
   options.max_inflight_body_bytes = flags.max_inflight_body_mb << 20;
   options.max_inflight_response_bytes = flags.max_inflight_response_mb << 20;
@@ -794,6 +796,10 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve->network_threads, "Network threads")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve_cmd->add_option("--blocking-threads", serve->blocking_threads,
+                        "Threads for calls that compute or wait on the store")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   serve_cmd->add_option("--max-connections", serve->max_connections,
                         "Connections served at once (more get 503); lowered to the descriptor limit")

@@ -5,10 +5,12 @@
 
 namespace parley::core {
 
-int32_t CountTurns(const Conversation& conversation) {
+int32_t CountTurnsFrom(const Conversation& conversation, int from) {
   int32_t turns = 0;
-  const Message* previous = nullptr;
-  for (const Message& m : conversation.messages()) {
+  const auto& messages = conversation.messages();
+  const Message* previous = from > 0 && from <= messages.size() ? &messages[from - 1] : nullptr;
+  for (int i = std::max(from, 0); i < messages.size(); ++i) {
+    const Message& m = messages[i];
     bool same_speaker = previous != nullptr &&
                         previous->participant_id() == m.participant_id() &&
                         (!m.participant_id().empty() || previous->channel() == m.channel());
@@ -17,6 +19,8 @@ int32_t CountTurns(const Conversation& conversation) {
   }
   return turns;
 }
+
+int32_t CountTurns(const Conversation& conversation) { return CountTurnsFrom(conversation, 0); }
 
 int32_t SpeakerChannel(const Conversation& conversation, const Message& message) {
   if (message.channel() != 0) return message.channel();
@@ -43,24 +47,30 @@ int32_t SpeakerChannel(const Conversation& conversation, const Message& message)
   }
 }
 
-std::optional<int64_t> TranscriptDurationMicros(const Conversation& conversation) {
-  std::optional<int64_t> first_time, last_time, last_offset;
-  for (const Message& m : conversation.messages()) {
-    if (m.has_time_us()) {
-      first_time = first_time ? std::min(*first_time, m.time_us()) : m.time_us();
-      last_time = last_time ? std::max(*last_time, m.time_us()) : m.time_us();
-    }
-    if (m.has_audio_end_us()) last_offset = std::max(last_offset.value_or(0), m.audio_end_us());
-    for (const WordInfo& w : m.words()) {
-      if (w.has_end_offset_us()) last_offset = std::max(last_offset.value_or(0), w.end_offset_us());
-    }
+void TranscriptExtent::Add(const Message& m) {
+  if (m.has_time_us()) {
+    first_time = first_time ? std::min(*first_time, m.time_us()) : m.time_us();
+    last_time = last_time ? std::max(*last_time, m.time_us()) : m.time_us();
   }
+  if (m.has_audio_end_us()) last_offset = std::max(last_offset.value_or(0), m.audio_end_us());
+  for (const WordInfo& w : m.words()) {
+    if (w.has_end_offset_us()) last_offset = std::max(last_offset.value_or(0), w.end_offset_us());
+  }
+}
+
+std::optional<int64_t> TranscriptExtent::Duration(const Conversation& conversation) const {
   if (last_offset) return *last_offset;
   if (last_time) {
     int64_t start = conversation.has_start_time_us() ? conversation.start_time_us() : *first_time;
     return std::max<int64_t>(0, *last_time - start);
   }
   return std::nullopt;
+}
+
+std::optional<int64_t> TranscriptDurationMicros(const Conversation& conversation) {
+  TranscriptExtent extent;
+  for (const Message& m : conversation.messages()) extent.Add(m);
+  return extent.Duration(conversation);
 }
 
 }  // namespace parley::core

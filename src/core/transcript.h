@@ -12,6 +12,9 @@ namespace parley::core {
 // (the same participant, or the same channel when messages name no
 // participant). An empty transcript has 0 turns.
 int32_t CountTurns(const Conversation& conversation);
+// The turns messages [from, end) add after the ones before them: CountTurns
+// of the whole is CountTurns of messages [0, from) plus this.
+int32_t CountTurnsFrom(const Conversation& conversation, int from);
 
 // The channel a message was said on, as Insights' `channelTag` names it: the
 // message's own channel; else its participant's; else, for chats (which
@@ -26,5 +29,16 @@ int32_t SpeakerChannel(const Conversation& conversation, const Message& message)
 // the first message time) to the last message time, or to the last spoken
 // word's end offset for recordings. Empty when the messages carry no timing.
 std::optional<int64_t> TranscriptDurationMicros(const Conversation& conversation);
+
+// What TranscriptDurationMicros reads of the messages, so that it can be
+// extended by appended messages instead of walking them all again.
+struct TranscriptExtent {
+  std::optional<int64_t> first_time, last_time, last_offset;
+  // Adds message `m`.
+  void Add(const Message& m);
+  // TranscriptDurationMicros of `conversation` when its messages are the ones
+  // added.
+  std::optional<int64_t> Duration(const Conversation& conversation) const;
+};
 
 }  // namespace parley::core

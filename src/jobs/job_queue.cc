@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -228,11 +229,17 @@ void JobQueue::RenewLeases() {
     for (const auto& [key, op] : held_) held.push_back(op);
   }
   if (held.empty()) return;
+  std::vector<std::pair<std::string, std::string>> cancels;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> lost =
-      store_->RenewOperationLeases(node_, held, core::NowMicros() + lease_us_);
+      store_->RenewOperationLeases(node_, held, core::NowMicros() + lease_us_, &cancels);
   if (!lost.ok()) {
     telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation_lease_renewal_failed", {{"cause", lost.status().ToString()}});
     return;
+  }
+  // Cancels asked on other nodes for operations this one holds: as if asked here.
+  for (const auto& [tenant, id] : cancels) {
+    absl::MutexLock lock(&mu_);
+    (void)CancelHereLocked(tenant, id);
   }
   for (const auto& [tenant, id] : *lost) {
     // Finished meanwhile (its claim row says done), or taken by another node
@@ -264,7 +271,20 @@ void JobQueue::LeaseLoop() {
 }
 
 absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::string_view id) {
-  absl::MutexLock lock(&mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (std::optional<absl::StatusOr<core::Operation>> here = CancelHereLocked(tenant, id)) return *std::move(here);
+  }
+  // Not queued or running here. On a shared store another node may hold it
+  // (or claim it later): the store keeps the request for that node, which
+  // sees it at its next lease renewal (ADR 0022).
+  if (!node_.empty()) return store_->RequestOperationCancel(tenant, id);
+  // Finished (or unknown): as stored.
+  return store_->GetOperation(tenant, id);
+}
+
+std::optional<absl::StatusOr<core::Operation>> JobQueue::CancelHereLocked(std::string_view tenant,
+                                                                          std::string_view id) {
   auto running = running_.find(MapKey(tenant, id));
   if (running != running_.end()) {
     running->second->store(true, std::memory_order_relaxed);
@@ -290,8 +310,7 @@ absl::StatusOr<core::Operation> JobQueue::Cancel(std::string_view tenant, std::s
       return op;
     }
   }
-  // Finished (or unknown): as stored.
-  return store_->GetOperation(tenant, id);
+  return std::nullopt;
 }
 
 void JobQueue::WorkerLoop() {

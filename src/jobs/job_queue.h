@@ -28,6 +28,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,7 +110,10 @@ class JobQueue {
 
   // Asks to cancel (tenant, id). A pending operation is cancelled at once; a
   // running one stops at its runner's next check; a finished one is left as
-  // it is. Returns the operation as stored now. NOT_FOUND if absent.
+  // it is. Returns the operation as stored now. NOT_FOUND if absent. With
+  // shared operations, one held by another node is cancelled there: that
+  // node sees the request at its next lease renewal (Store::
+  // RequestOperationCancel).
   absl::StatusOr<core::Operation> Cancel(std::string_view tenant, std::string_view id);
 
   // Stops taking operations, asks running ones to stop, joins the workers.
@@ -133,6 +137,10 @@ class JobQueue {
   void ClaimFree();
   void RenewLeases();
   void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
+  // Cancels (tenant, id) if it is queued or running here (as Cancel
+  // describes); nullopt if it is neither.
+  std::optional<absl::StatusOr<core::Operation>> CancelHereLocked(std::string_view tenant, std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static std::string MapKey(std::string_view tenant, std::string_view id);
   // Queues `op` behind its tenant's others (already counted in unfinished_).
   void EnqueueLocked(core::Operation op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

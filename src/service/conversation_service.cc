@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "core/transcript.h"
+#include "google/protobuf/wire_format.h"
 
 namespace parley::service {
 
@@ -25,6 +26,51 @@ size_t CharCount(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
+}
+
+// Sets the derived duration of `c` (see Derive); `transcript()` is the
+// messages' own (core::TranscriptDurationMicros), asked for only if needed.
+template <typename Transcript>
+void SetDuration(Conversation& c, const Transcript& transcript) {
+  if (c.has_start_time_us() && c.has_end_time_us()) {
+    c.set_duration_us(std::max<int64_t>(0, c.end_time_us() - c.start_time_us()));
+  } else if (c.has_duration_us() && !c.data_source().audio_uri().empty()) {
+    // The recording's length (service::TranscriptFromSpeech): longer than
+    // its last word by the silence after it.
+  } else if (auto d = transcript()) {
+    c.set_duration_us(*d);
+  }
+}
+
+// The bytes field `f` of `m` takes in its serialization (records, tags
+// included). WireFormat::FieldByteSize counts an absent singular field's
+// default value (without its tag): an absent field takes none.
+size_t RecordBytes(const google::protobuf::FieldDescriptor* f, const google::protobuf::Message& m) {
+  if (!f->is_repeated() && !m.GetReflection()->HasField(m, f)) return 0;
+  return google::protobuf::internal::WireFormat::FieldByteSize(f, m);
+}
+
+// Refuses a tail (ConversationService::Append) that renames `current` or
+// changes its medium; clears what the service sets itself.
+absl::Status CheckTail(const Conversation& current, Conversation& tail) {
+  if ((!tail.tenant().empty() && tail.tenant() != current.tenant()) ||
+      (!tail.scope().empty() && tail.scope() != current.scope()) ||
+      (!tail.id().empty() && tail.id() != current.id())) {
+    return absl::InvalidArgumentError("the conversation name cannot be changed");
+  }
+  if (tail.medium() != core::MEDIUM_UNSPECIFIED && tail.medium() != current.medium()) {
+    return absl::InvalidArgumentError("medium is immutable and cannot be updated");
+  }
+  tail.clear_tenant();
+  tail.clear_scope();
+  tail.clear_id();
+  tail.clear_medium();
+  tail.clear_create_time_us();
+  tail.clear_update_time_us();
+  tail.clear_latest_analysis_id();
+  tail.clear_turn_count();
+  tail.clear_duration_us();
+  return absl::OkStatus();
 }
 
 // "32 MiB" for whole MiB, else "N bytes".
@@ -62,13 +108,15 @@ absl::Status ConversationService::Validate(const Conversation& c, const Conversa
 
 absl::Status ConversationService::ValidateWith(const Conversation& c,
                                                const std::function<bool(int)>& unchanged,
-                                               size_t max_new_text_bytes) const {
+                                               size_t max_new_text_bytes, int first_message,
+                                               size_t known_bytes, bool check_labels) const {
   const size_t max_text = max_new_text_bytes != 0 ? max_new_text_bytes : limits_.max_message_text_bytes;
-  if (c.labels_size() > limits_.max_labels) {
+  if (check_labels && c.labels_size() > limits_.max_labels) {
     return absl::InvalidArgumentError(absl::StrCat("too many labels: ", c.labels_size(),
                                                    " (at most ", limits_.max_labels, ")"));
   }
   for (const auto& [key, value] : c.labels()) {
+    if (!check_labels) break;
     if (key.empty()) return absl::InvalidArgumentError("label keys must not be empty");
     if (CharCount(key) > limits_.max_label_key_chars) {
       return absl::InvalidArgumentError(absl::StrCat("label key \"", key.substr(0, 32),
@@ -88,13 +136,14 @@ absl::Status ConversationService::ValidateWith(const Conversation& c,
   }
   if (limits_.max_conversation_bytes > 0) {
     // The other limits together still allow 640 MB (10,000 segments of 64 KiB).
-    if (const size_t bytes = c.ByteSizeLong(); bytes > limits_.max_conversation_bytes) {
+    if (const size_t bytes = known_bytes != 0 ? known_bytes : c.ByteSizeLong();
+        bytes > limits_.max_conversation_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the conversation is ", bytes, " bytes, larger than the limit of ",
           SizeText(limits_.max_conversation_bytes), " (--max-conversation-mb)"));
     }
   }
-  for (int i = 0; i < c.messages_size(); ++i) {
+  for (int i = std::max(first_message, 0); i < c.messages_size(); ++i) {
     const Message& m = c.messages(i);
     if (m.text().size() > max_text && !unchanged(i)) {
       return absl::InvalidArgumentError(
@@ -110,14 +159,7 @@ absl::Status ConversationService::ValidateWith(const Conversation& c,
 
 void ConversationService::Derive(Conversation& c) const {
   c.set_turn_count(c.turns_size() > 0 ? c.turns_size() : CountTurns(c));
-  if (c.has_start_time_us() && c.has_end_time_us()) {
-    c.set_duration_us(std::max<int64_t>(0, c.end_time_us() - c.start_time_us()));
-  } else if (c.has_duration_us() && !c.data_source().audio_uri().empty()) {
-    // The recording's length (service::TranscriptFromSpeech): longer than
-    // its last word by the silence after it.
-  } else if (auto d = TranscriptDurationMicros(c)) {
-    c.set_duration_us(*d);
-  }
+  SetDuration(c, [&] { return TranscriptDurationMicros(c); });
 }
 
 void ConversationService::AddView(std::string name, ViewRenderer render) {
@@ -241,15 +283,10 @@ absl::StatusOr<std::shared_ptr<const Conversation>> ConversationService::Share(
     return c;
   }
   LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
-  if (lease.Get(NowMicros()) != nullptr) return lease.Share();
-  const uint64_t notices = lease.Notices();  // before the read
-  auto read = std::make_unique<Conversation>();
-  absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), read.get());
-  if (s.code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
-  }
-  if (!s.ok()) return s;
-  if (lease.Keep(&read, notices)) return lease.Share();
+  bool kept = false;
+  std::unique_ptr<Conversation> read;
+  if (absl::Status s = LoadKept(lease, tenant, scope, id, &kept, &read); !s.ok()) return s;
+  if (kept) return lease.Share();
   return std::shared_ptr<const Conversation>(std::move(read));
 }
 
@@ -366,21 +403,7 @@ absl::Status ConversationService::WriteLive(std::string_view tenant, std::string
                                             size_t max_new_text_bytes, Conversation* result,
                                             bool* used) {
   LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
-  if (lease.Get(NowMicros()) == nullptr) {
-    const uint64_t notices = lease.Notices();  // before the read
-    auto read = std::make_unique<Conversation>();
-    absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), read.get());
-    if (s.code() == absl::StatusCode::kNotFound) {
-      *used = true;
-      return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
-    }
-    if (!s.ok()) {
-      *used = true;
-      return s;
-    }
-    if (!lease.Keep(&read, notices)) return absl::OkStatus();  // *used stays false
-  }
-  *used = true;
+  if (absl::Status s = LoadKept(lease, tenant, scope, id, used); !*used || !s.ok()) return s;
   // From here on the kept conversation is changed in place: any way out but
   // a stored write forgets it (the next use reads the store again).
   Conversation& c = *lease.Mutable();
@@ -430,6 +453,135 @@ absl::Status ConversationService::WriteLive(std::string_view tenant, std::string
   }
   if (result != nullptr) *result = c;
   lease.Stored(notices);
+  return absl::OkStatus();
+}
+
+absl::Status ConversationService::LoadKept(LiveConversations::Lease& lease, std::string_view tenant,
+                                           std::string_view scope, std::string_view id, bool* used,
+                                           std::unique_ptr<Conversation>* unkept) {
+  *used = true;
+  if (lease.Get(NowMicros()) != nullptr) return absl::OkStatus();
+  const uint64_t notices = lease.Notices();  // before the read
+  auto read = std::make_unique<Conversation>();
+  absl::Status s = store_->ReadConversation(tenant, scope, id, NowMicros(), read.get());
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
+  }
+  if (!s.ok()) return s;
+  if (!lease.Keep(&read, notices)) {
+    *used = false;
+    if (unkept != nullptr) *unkept = std::move(read);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConversationService::Append(std::string_view tenant, std::string_view scope,
+                                         std::string_view id, const AppendFn& append,
+                                         const store::ScrubUpdate& scrub, const Conversation* snapshot,
+                                         size_t max_new_text_bytes) {
+  if (live_ != nullptr) {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      bool used = false;
+      absl::Status s = AppendLive(tenant, scope, id, append, scrub, max_new_text_bytes, &used);
+      if (!used) break;  // not kept: the plain way below
+      if (s.code() != absl::StatusCode::kAborted) return s;
+      if (attempt == 15) return absl::AbortedError("the conversation is being updated concurrently; try again");
+    }
+  }
+  // The same result through a whole read-modify-write.
+  return Change(
+      tenant, scope, id,
+      [&](Conversation& c) -> absl::Status {
+        Conversation tail;
+        if (absl::Status s = append(c, tail); !s.ok()) return s;
+        if (absl::Status s = CheckTail(c, tail); !s.ok()) return s;
+        c.MergeFrom(tail);
+        return absl::OkStatus();
+      },
+      scrub, snapshot, Views::kDrop, max_new_text_bytes);
+}
+
+absl::Status ConversationService::AppendLive(std::string_view tenant, std::string_view scope,
+                                             std::string_view id, const AppendFn& append,
+                                             const store::ScrubUpdate& scrub,
+                                             size_t max_new_text_bytes, bool* used) {
+  using google::protobuf::FieldDescriptor;
+  LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
+  if (absl::Status s = LoadKept(lease, tenant, scope, id, used); !*used || !s.ok()) return s;
+  Conversation tail;
+  {
+    const Conversation& current = *lease.Kept();
+    absl::Status s = append(current, tail);
+    if (s.ok()) s = CheckTail(current, tail);
+    if (!s.ok()) return s;  // nothing changed: the kept conversation stays
+  }
+  // From here on the kept conversation is changed in place: any way out but
+  // a stored write forgets it (the next use reads the store again).
+  Conversation& c = *lease.Mutable();
+  const int old_messages = c.messages_size();
+  // The serialized size, advanced without walking the conversation: a
+  // serialization is its fields' records, so only the fields the tail sets
+  // change size. Appended elements of a repeated field add their own
+  // records; any other field (singular, packed, map: their merged records
+  // are not the sum) is measured before and after the merge.
+  size_t bytes = lease.Bytes();
+  std::vector<const FieldDescriptor*> fields, remeasured;
+  tail.GetReflection()->ListFields(tail, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->is_repeated() && !f->is_packed() && !f->is_map()) {
+      bytes += RecordBytes(f, tail);
+    } else {
+      bytes -= RecordBytes(f, c);
+      remeasured.push_back(f);
+    }
+  }
+  c.MergeFrom(tail);
+  for (const FieldDescriptor* f : remeasured) bytes += RecordBytes(f, c);
+  absl::Status s = ValidateWith(
+      c, [](int) { return false; }, max_new_text_bytes, old_messages, bytes, tail.labels_size() > 0);
+  if (!s.ok()) {
+    lease.Forget();
+    return s;
+  }
+  // The fields the service derives, as Derive sets them but from the new
+  // messages only (the turns and the messages' extent before them are kept).
+  const google::protobuf::Descriptor* type = Conversation::descriptor();
+  const FieldDescriptor* derived[] = {type->FindFieldByNumber(Conversation::kUpdateTimeUsFieldNumber),
+                                      type->FindFieldByNumber(Conversation::kTurnCountFieldNumber),
+                                      type->FindFieldByNumber(Conversation::kDurationUsFieldNumber)};
+  for (const FieldDescriptor* f : derived) bytes -= RecordBytes(f, c);
+  const int64_t update_time_was = c.update_time_us();
+  const bool had_turns = c.has_turn_count(), had_duration = c.has_duration_us();
+  const int32_t turns_was = c.turn_count();
+  const int64_t duration_was = c.duration_us();
+  c.set_update_time_us(std::max(NowMicros(), update_time_was + 1));
+  core::TranscriptExtent extent = lease.Extent();
+  for (int i = old_messages; i < c.messages_size(); ++i) extent.Add(c.messages(i));
+  // With no turns, turn_count is CountTurns (Derive), so the stored count
+  // holds for the messages before the new ones.
+  c.set_turn_count(c.turns_size() > 0 ? c.turns_size()
+                   : had_turns        ? turns_was + core::CountTurnsFrom(c, old_messages)
+                                      : core::CountTurns(c));
+  SetDuration(c, [&] { return extent.Duration(c); });
+  for (const FieldDescriptor* f : derived) bytes += RecordBytes(f, c);
+  // The delta: the tail, and the derived fields it changed.
+  tail.set_update_time_us(c.update_time_us());
+  if (!had_turns || c.turn_count() != turns_was) tail.set_turn_count(c.turn_count());
+  if (c.has_duration_us() && (!had_duration || c.duration_us() != duration_was)) {
+    tail.set_duration_us(c.duration_us());
+  }
+  std::string delta;
+  if (!tail.SerializeToString(&delta)) {
+    lease.Forget();
+    return absl::InternalError("cannot serialize the appended part");
+  }
+  const uint64_t notices = lease.Notices();  // before the write: its notice comes after
+  s = store_->AppendConversation(c, update_time_was, delta, scrub);
+  if (!s.ok()) {
+    lease.Forget();
+    return s;
+  }
+  lease.Stored(notices, bytes, extent);
   return absl::OkStatus();
 }
 

@@ -191,6 +191,26 @@ class ConversationService {
                       const Conversation* snapshot = nullptr, Views views = Views::kRender,
                       size_t max_new_text_bytes = 0);
 
+  // A write that only adds (ADR 0041): `append` reads the conversation as
+  // stored (`current`) and puts what to add into the empty `tail`; the
+  // conversation stored is `current` merged with `tail` (protobuf's
+  // MergeFrom: repeated fields get the tail's elements appended, singular
+  // fields the tail sets take its value, singular messages are merged), with
+  // a new update time and derived fields, checked against every limit (the
+  // text limit on the tail's messages). `tail` may not set the name, medium,
+  // create or update time, latest analysis, turn count or duration
+  // (INVALID_ARGUMENT). An error from `append` is returned as is and
+  // nothing is stored; the views are dropped (Views::kDrop). Retries as
+  // Update does; `scrub`, `snapshot` and `max_new_text_bytes` as there.
+  // On a kept live conversation the call's CPU does not grow with the
+  // conversation: the running serialized size is advanced by the tail's,
+  // and the store appends the tail's serialization instead of serializing
+  // the whole conversation (store::Store::AppendConversation).
+  using AppendFn = std::function<absl::Status(const Conversation& current, Conversation& tail)>;
+  absl::Status Append(std::string_view tenant, std::string_view scope, std::string_view id,
+                      const AppendFn& append, const store::ScrubUpdate& scrub = store::ScrubUpdate{},
+                      const Conversation* snapshot = nullptr, size_t max_new_text_bytes = 0);
+
   // Deletes (tenant, scope, id). FAILED_PRECONDITION if it has analyses and
   // !force.
   absl::Status Delete(std::string_view tenant, std::string_view scope, std::string_view id,
@@ -222,9 +242,23 @@ class ConversationService {
   store::ConversationViews RenderViews(const Conversation& conversation) const;
   // Validate, with `unchanged(i)` telling whether message i's text is as
   // stored (the text limit then does not apply to it).
+  // Only messages from `first_message` on are checked one by one; `bytes`
+  // (when not 0) is the conversation's serialized size, known to the caller;
+  // `labels` false skips the labels (unchanged since they were checked).
   absl::Status ValidateWith(const Conversation& conversation,
-                            const std::function<bool(int)>& unchanged,
-                            size_t max_new_text_bytes) const;
+                            const std::function<bool(int)>& unchanged, size_t max_new_text_bytes,
+                            int first_message = 0, size_t bytes = 0, bool labels = true) const;
+  // Sets `*used` and returns OK when the lease holds the conversation (kept
+  // before, or read now and kept); `*used` false when it could not be kept;
+  // an error (NOT_FOUND, the store's) with `*used` true. `*unkept` (when
+  // not null) gets the conversation read but not kept.
+  absl::Status LoadKept(LiveConversations::Lease& lease, std::string_view tenant,
+                        std::string_view scope, std::string_view id, bool* used,
+                        std::unique_ptr<Conversation>* unkept = nullptr);
+  // One attempt of Append on the kept conversation (as WriteLive).
+  absl::Status AppendLive(std::string_view tenant, std::string_view scope, std::string_view id,
+                          const AppendFn& append, const store::ScrubUpdate& scrub,
+                          size_t max_new_text_bytes, bool* used);
   // Update and Change: `result`, when not null, gets the stored conversation.
   absl::Status Write(std::string_view tenant, std::string_view scope, std::string_view id,
                      const std::function<absl::Status(Conversation&)>& mutate,

@@ -10,6 +10,12 @@ namespace parley::service {
 
 namespace {
 
+core::TranscriptExtent Walk(const core::Conversation& c) {
+  core::TranscriptExtent extent;
+  for (const core::Message& m : c.messages()) extent.Add(m);
+  return extent;
+}
+
 std::string KeyOf(std::string_view tenant, std::string_view scope, std::string_view id) {
   return absl::StrCat(Sv(tenant), "\x1f", Sv(scope), "\x1f", Sv(id));
 }
@@ -122,6 +128,8 @@ bool LiveConversations::Lease::Keep(std::unique_ptr<core::Conversation>* convers
   }
   entry_->conversation = std::move(*conversation);
   entry_->kept_notices = notices;
+  entry_->size = bytes;
+  entry_->extent = Walk(*entry_->conversation);
   owner_->Account(entry_.get(), bytes);
   return true;
 }
@@ -135,14 +143,24 @@ core::Conversation* LiveConversations::Lease::Mutable() {
 }
 
 void LiveConversations::Lease::Stored(uint64_t notices) {
-  const size_t bytes = entry_->conversation->GetCachedSize();
+  Stored(notices, entry_->conversation->GetCachedSize(), Walk(*entry_->conversation));
+}
+
+void LiveConversations::Lease::Stored(uint64_t notices, size_t bytes,
+                                      const core::TranscriptExtent& extent) {
   if (Notices() != notices + 1 || bytes > owner_->capacity_ / 4) {
     Forget();
     return;
   }
   entry_->kept_notices = notices + 1;
+  entry_->size = bytes;
+  entry_->extent = extent;
   owner_->Account(entry_.get(), bytes);
 }
+
+size_t LiveConversations::Lease::Bytes() const { return entry_->size; }
+
+const core::TranscriptExtent& LiveConversations::Lease::Extent() const { return entry_->extent; }
 
 void LiveConversations::Lease::Forget() {
   if (entry_->conversation == nullptr) return;

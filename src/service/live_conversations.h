@@ -35,6 +35,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "core/transcript.h"
 #include "parley/conversation.pb.h"
 
 namespace parley::service {
@@ -58,6 +59,9 @@ class LiveConversations {
     // The kept conversation, valid and not expired at `now_us`; null when
     // none is (then Load one).
     const core::Conversation* Get(int64_t now_us);
+    // The conversation kept (null if none), unchecked: only right after
+    // Get() or Keep() returned it.
+    const core::Conversation* Kept() const { return entry_->conversation.get(); }
     // The notice count to pass to Keep, read BEFORE reading the store.
     uint64_t Notices() const;
     // Keeps `*conversation`, read from the store after Notices() returned
@@ -69,8 +73,18 @@ class LiveConversations {
     core::Conversation* Mutable();
     // After the changed conversation was stored with exactly one write whose
     // notice came after `notices` (from Notices() before the write): keeps it
-    // when that notice was the only one, else forgets it.
+    // when that notice was the only one, else forgets it. Its size is the
+    // one its last serialization cached (the store's).
     void Stored(uint64_t notices);
+    // The same after an append whose writer kept the running facts below up
+    // to date: the conversation is now `bytes` serialized and its messages
+    // span `extent` (nothing walks the conversation).
+    void Stored(uint64_t notices, size_t bytes, const core::TranscriptExtent& extent);
+    // Running facts of the kept conversation (Get() must be non-null), kept
+    // so that an append need not walk it (ADR 0041): its serialized size
+    // and its messages' extent (core::TranscriptExtent).
+    size_t Bytes() const;
+    const core::TranscriptExtent& Extent() const;
     // Forgets the kept conversation (a change failed half-way, or was not
     // stored).
     void Forget();
@@ -98,6 +112,8 @@ class LiveConversations {
     // Guarded by mu (the lease):
     std::shared_ptr<core::Conversation> conversation;
     uint64_t kept_notices = 0;
+    size_t size = 0;  // the kept conversation's serialized size
+    core::TranscriptExtent extent;  // of its messages
     size_t bytes = 0;  // as last accounted in bytes_
     std::list<Entry*>::iterator lru;  // under map_mu_
     bool listed = false;               // under map_mu_

@@ -305,9 +305,12 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
     resource = ResourceService::Stored(*options.create_resource);
     extra.create_resource = &resource;
   }
-  return UpdateReturning<std::vector<Message>>(
-      *conversations_, tenant, scope, conversation_id,
-      [&](Conversation& c, std::vector<Message>& stored) -> absl::Status {
+  // An append (ConversationService::Append): the call's CPU does not grow
+  // with the conversation but for the checks of the loop below.
+  std::vector<Message> stored;
+  absl::Status appended = conversations_->Append(
+      tenant, scope, conversation_id,
+      [&](const Conversation& c, Conversation& tail) -> absl::Status {
         if (c.lifecycle() == core::COMPLETED && !options.allow_closed) {
           return absl::FailedPreconditionError(absl::StrCat(
               "conversation \"", c.id(), "\" is completed; no messages can be added"));
@@ -337,29 +340,26 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
                   ", which is not after the last one (", last, ")"));
             }
           } else {
-            m.set_sequence_position(std::max<int64_t>(last + 1, c.messages_size()));
+            m.set_sequence_position(std::max<int64_t>(last + 1, c.messages_size() + tail.messages_size()));
           }
           last = m.sequence_position();
           m.set_create_time_us(now);
           m.set_update_time_us(now);
           if (m.state() == core::MESSAGE_STATE_UNSPECIFIED) m.set_state(core::MESSAGE_ACTIVE);
-          *c.add_messages() = m;
+          *tail.add_messages() = m;
           stored.push_back(std::move(m));
         }
         if (options.turn_root_span != nullptr) {
-          core::Turn* turn = c.add_turns();
-          for (size_t i = 0; i < stored.size(); ++i) {
-            turn->add_message_indices(c.messages_size() - static_cast<int>(stored.size() - i));
-          }
+          core::Turn* turn = tail.add_turns();
+          for (size_t i = 0; i < stored.size(); ++i) turn->add_message_indices(c.messages_size() + static_cast<int>(i));
           *turn->mutable_root_span() = *options.turn_root_span;
         }
-        if (options.also) return options.also(c);
+        if (options.also) return options.also(c, tail);
         return absl::OkStatus();
       },
-      // The views are dropped, not re-rendered: rendering the whole
-      // conversation for each message made a live conversation's appends
-      // O(n^2); a reader of a view renders it from the conversation.
-      extra, options.snapshot, ConversationService::Views::kDrop, options.max_text_bytes);
+      extra, options.snapshot, options.max_text_bytes);
+  if (!appended.ok()) return appended;
+  return stored;
 }
 
 std::optional<Message> MessageService::FindByRequestId(const Conversation& conversation,
@@ -726,6 +726,17 @@ absl::StatusOr<Conversation> MessageService::CompleteIfIdle(std::string_view ten
       });
   if (!updated.ok() && updated.status() == kNotIdle) return conversations_->Get(tenant, scope, conversation_id);
   return updated;
+}
+
+absl::StatusOr<std::shared_ptr<const Conversation>> MessageService::ShareCompleteIfIdle(
+    std::string_view tenant, std::string_view scope, std::string_view conversation_id, int64_t idle_us) {
+  if (absl::Status s = CheckScope(scope); !s.ok()) return s;
+  auto current = conversations_->Share(tenant, scope, conversation_id);
+  if (!current.ok() || !IsIdle(**current, idle_us, NowMicros())) return current;
+  current->reset();  // not held while it is completed
+  auto completed = CompleteIfIdle(tenant, scope, conversation_id, idle_us);
+  if (!completed.ok()) return completed.status();
+  return std::make_shared<const Conversation>(std::move(*completed));
 }
 
 absl::StatusOr<int64_t> MessageService::CompleteIdle(int64_t idle_us) {

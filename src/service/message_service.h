@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,9 +69,11 @@ class MessageService {
     // When not null, the appended messages form one new Turn of the
     // conversation with this root span (a virtual agent's session turn).
     const core::Span* turn_root_span = nullptr;
-    // When set, also applied to the conversation in the same write, after
-    // the messages (and turn) are added; an error from it stores nothing.
-    std::function<absl::Status(core::Conversation&)> also;
+    // When set, also part of the same write, after the messages (and turn)
+    // are added to `tail`: it reads the conversation as stored (`current`)
+    // and adds to `tail` what else to append or set
+    // (ConversationService::Append); an error from it stores nothing.
+    std::function<absl::Status(const core::Conversation& current, core::Conversation& tail)> also;
     // The text limit of the appended messages; 0: the server's
     // (ConversationLimits::max_message_text_bytes). A dialect whose vendor
     // documents a larger one (Dialogflow's text input: 256 KiB) passes it.
@@ -286,6 +289,12 @@ class MessageService {
   absl::StatusOr<core::Conversation> CompleteIfIdle(std::string_view tenant, std::string_view scope,
                                                     std::string_view conversation_id,
                                                     int64_t idle_us);
+  // CompleteIfIdle as an immutable share (ConversationService::Share): a
+  // live conversation that is not idle is neither copied nor parsed. Drop
+  // the share before writing the conversation (a write while it is held
+  // copies the conversation).
+  absl::StatusOr<std::shared_ptr<const core::Conversation>> ShareCompleteIfIdle(
+      std::string_view tenant, std::string_view scope, std::string_view conversation_id, int64_t idle_us);
   // The idle sweep: completes, as CompleteIfIdle, every live assisted
   // conversation (IN_PROGRESS with a stage: Dialogflow's) of every tenant
   // that is idle now, so they complete whether or not anyone reads them.

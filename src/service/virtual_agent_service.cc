@@ -270,22 +270,30 @@ namespace {
 constexpr char kEndUserId[] = "end-user";
 constexpr char kVirtualAgentId[] = "virtual-agent";
 
-void AddParticipant(core::Conversation& c, const char* id, core::Role role) {
-  for (const core::Participant& p : c.participants()) {
-    if (p.id() == id) return;
+// Adds participant `id` to `out` unless `current` or `out` has it (the two
+// may be one conversation).
+void AddParticipant(const core::Conversation& current, core::Conversation& out, const char* id,
+                    core::Role role) {
+  for (const core::Conversation* c : {&current, static_cast<const core::Conversation*>(&out)}) {
+    for (const core::Participant& p : c->participants()) {
+      if (p.id() == id) return;
+    }
   }
-  core::Participant* p = c.add_participants();
+  core::Participant* p = out.add_participants();
   p->set_id(id);
   p->set_role(role);
 }
 
-// The input types a message's chunks carry.
-void AddInputTypes(const core::Message& m, core::Conversation& c) {
-  auto add = [&c](core::InputType t) {
-    for (int have : c.input_types()) {
-      if (have == t) return;
+// Adds to `out` the input types a message's chunks carry that neither
+// `current` nor `out` has (the two may be one conversation).
+void AddInputTypes(const core::Message& m, const core::Conversation& current, core::Conversation& out) {
+  auto add = [&](core::InputType t) {
+    for (const core::Conversation* c : {&current, static_cast<const core::Conversation*>(&out)}) {
+      for (int have : c->input_types()) {
+        if (have == t) return;
+      }
     }
-    c.add_input_types(t);
+    out.add_input_types(t);
   };
   for (const core::Chunk& k : m.chunks()) {
     if (k.has_text()) add(core::INPUT_TYPE_TEXT);
@@ -368,13 +376,15 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   }
   for (const AgentStep& step : r.steps) *root.add_children() = StepSpan(step);
 
-  auto finish = [&](core::Conversation& c) {
-    AddParticipant(c, kEndUserId, core::END_USER);
-    if (!r.text.empty()) AddParticipant(c, kVirtualAgentId, core::AUTOMATED_AGENT);
-    AddInputTypes(said, c);
+  // What a turn adds to the conversation `current`, into `out` (the same
+  // conversation on a create, the append's tail otherwise).
+  auto finish = [&](const core::Conversation& current, core::Conversation& out) {
+    AddParticipant(current, out, kEndUserId, core::END_USER);
+    if (!r.text.empty()) AddParticipant(current, out, kVirtualAgentId, core::AUTOMATED_AGENT);
+    AddInputTypes(said, current, out);
     if (r.end_interaction) {
-      c.set_lifecycle(core::COMPLETED);
-      c.set_end_time_us(end);
+      out.set_lifecycle(core::COMPLETED);
+      out.set_end_time_us(end);
     }
   };
 
@@ -398,7 +408,7 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
       stored->set_update_time_us(start);
     }
     *turn->mutable_root_span() = root;
-    finish(c);
+    finish(c, c);
     auto created = conversations_->Create(std::move(c));
     if (created.ok()) {
       out.turn_index = 1;
@@ -415,10 +425,10 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   } else if (existing.ok()) {
     existing->reset();  // the write changes the kept conversation in place (not a copy)
   }
-  append.also = [&](core::Conversation& c) -> absl::Status {
+  append.also = [&](const core::Conversation& c, core::Conversation& tail) -> absl::Status {
     if (auto st = admit(c); !st.ok()) return st;
-    finish(c);
-    out.turn_index = c.turns_size();
+    finish(c, tail);
+    out.turn_index = c.turns_size() + tail.turns_size();
     return absl::OkStatus();
   };
   auto appended = messages_->AppendMessages(session.tenant(), session.scope(), session.id(), std::move(messages),

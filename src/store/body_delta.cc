@@ -178,6 +178,15 @@ bool Delta(const Descriptor* type, const std::vector<absl::string_view>& before,
 
 }  // namespace
 
+bool TopLevelFields(absl::string_view in, std::vector<int>* numbers) {
+  numbers->clear();
+  size_t pos = 0;
+  Record r;
+  bool ok = true;
+  while (Next(in, &pos, &r, &ok)) numbers->push_back(r.number);
+  return ok;
+}
+
 bool AppendDelta(const Descriptor* type, const std::vector<absl::string_view>& before,
                  absl::string_view after, std::string* delta, std::vector<int>* changed) {
   delta->clear();

@@ -36,4 +36,10 @@ bool AppendDelta(const google::protobuf::Descriptor* type,
                  const std::vector<absl::string_view>& before, absl::string_view after,
                  std::string* delta, std::vector<int>* changed = nullptr);
 
+// Sets `*numbers` to the field numbers of the top-level records of the
+// serialized message `in`, in order (repeats included), and returns true;
+// false on malformed input. O(records): length-delimited payloads are
+// skipped, not read.
+bool TopLevelFields(absl::string_view in, std::vector<int>* numbers);
+
 }  // namespace parley::store

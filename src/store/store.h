@@ -229,6 +229,23 @@ class Store {
     return UpdateConversation(conversation, expected_update_time_us, {}, ScrubUpdate{});
   }
 
+  // UpdateConversation of an append (ADR 0041): `delta` is the serialization
+  // of what the update added — parsed after the stored serialization of the
+  // conversation (its body and the deltas appended to it), it gives
+  // `conversation` — built by the caller from the new parts only (new
+  // repeated elements, singular fields set), so that a store that keeps
+  // deltas (SQLite, ADR 0032) appends it without serializing the whole
+  // conversation or comparing it with the stored one. The caller vouches
+  // for it: the store does not check it against `conversation`. The views
+  // are dropped (as UpdateConversation with none). Otherwise exactly
+  // UpdateConversation (the default is that, ignoring `delta`).
+  virtual absl::Status AppendConversation(const core::Conversation& conversation,
+                                          int64_t expected_update_time_us, std::string_view delta,
+                                          const ScrubUpdate& scrub) {
+    (void)delta;
+    return UpdateConversation(conversation, expected_update_time_us, {}, scrub);
+  }
+
   // Write notices for a cache of conversations kept above the store (the
   // service's live conversations, ADR 0037). `notice` is called after every
   // committed write that changes a conversation, or may have, before that
@@ -359,11 +376,23 @@ class Store {
     return true;
   }
   // Extends `node`'s leases of `operations` (tenant, id) to
-  // `lease_until_us`; returns those it no longer holds.
+  // `lease_until_us`; returns those it no longer holds. `cancel_requested`
+  // (if given) gets those of the node's operations whose cancel was asked
+  // through RequestOperationCancel (on any node).
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
       std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
-      int64_t lease_until_us) {
+      int64_t lease_until_us, std::vector<std::pair<std::string, std::string>>* cancel_requested = nullptr) {
     return std::vector<std::pair<std::string, std::string>>{};
+  }
+  // Records that a client asked to cancel the unfinished operation (tenant,
+  // id), which this process does not hold: the node holding it learns it at
+  // its next lease renewal (RenewOperationLeases), a node claiming it from
+  // ClaimOperations (cancel_requested set). Kept apart from the operation's
+  // body, which the running node rewrites with its progress. Returns the
+  // operation as stored (cancel_requested set if it is unfinished);
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<core::Operation> RequestOperationCancel(std::string_view tenant, std::string_view id) {
+    return absl::UnimplementedError("this store does not share operations");
   }
 
   // ---- configuration resources ----
@@ -474,6 +503,11 @@ class Store {
     return absl::UnimplementedError("this store cannot be dumped");
   }
   virtual absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) {
+    return absl::UnimplementedError("this store cannot be loaded");
+  }
+  // Removes a setting (no error if absent): the mark of an unfinished copy
+  // (`parley migrate`) once the copy is complete.
+  virtual absl::Status DeleteSetting(std::string_view key) {
     return absl::UnimplementedError("this store cannot be loaded");
   }
 

@@ -98,7 +98,9 @@ Stream<Setting> Settings(Store& store) {
   return Stream<Setting>(
       [&store](const Setting* last, int) -> absl::StatusOr<std::vector<Setting>> {
         if (last != nullptr) return std::vector<Setting>{};
-        return store.DumpSettings();
+        ASSIGN_OR_RETURN(std::vector<Setting> settings, store.DumpSettings());
+        std::erase_if(settings, [](const Setting& s) { return s.first == kCopyMarkKey; });
+        return settings;
       },
       1 << 30);
 }
@@ -433,37 +435,117 @@ absl::StatusOr<int64_t> LastAuditSeq(Store& store) {
   }
 }
 
+absl::StatusOr<std::string> SettingsDigest(Store& store) {
+  ASSIGN_OR_RETURN(std::vector<Setting> settings, Settings(store).NextPage());
+  if (settings.empty()) return std::string();
+  Sha256 sha;
+  for (const Setting& s : settings) sha.Update(Content(s));
+  return sha.Hex();
+}
+
+absl::StatusOr<std::string> CopyMark(Store& store) {
+  ASSIGN_OR_RETURN(std::vector<Setting> settings, store.DumpSettings());
+  for (const Setting& s : settings) {
+    if (s.first == kCopyMarkKey) return s.second;
+  }
+  return std::string();
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CopyStore(Store& from, Store& to,
                                                                        const CopyOptions& options) {
   std::vector<std::pair<std::string, int64_t>> copied;
-  // Copies one kind page by page; `count` is how many records a page holds.
-  auto copy = [&](std::string_view kind, int64_t total, auto stream, auto load, auto count) -> absl::Status {
+  // Copies one kind page by page; `count` is how many records a page holds,
+  // `missing` keeps those of a page the destination lacks.
+  auto copy = [&](std::string_view kind, int64_t total, auto stream, auto missing, auto load,
+                  auto count) -> absl::Status {
     if (options.on_kind) options.on_kind(kind, total);
     int64_t done = 0;
     for (;;) {
       ASSIGN_OR_RETURN(auto page, stream.NextPage());
       if (page.empty()) break;
-      RETURN_IF_ERROR(load(page));
-      done += count(page);
+      const int64_t n = count(page);
+      ASSIGN_OR_RETURN(page, missing(std::move(page)));
+      if (!page.empty()) RETURN_IF_ERROR(load(page));
+      done += n;
       if (options.on_batch) options.on_batch(done);
     }
     copied.emplace_back(std::string(kind), done);
     return absl::OkStatus();
   };
   auto size = [](const auto& page) { return static_cast<int64_t>(page.size()); };
+  // On a resumed copy, the records of a page whose keys the destination
+  // (walked alongside in key order) holds are dropped.
+  auto unless_in = [&](auto destination, auto key) {
+    return [resume = options.resume, destination = std::make_shared<decltype(destination)>(std::move(destination)),
+            key](auto page) -> absl::StatusOr<decltype(page)> {
+      if (!resume) return page;
+      decltype(page) out;
+      for (auto& r : page) {
+        bool present = false;
+        for (;;) {
+          ASSIGN_OR_RETURN(const auto* d, destination->Peek());
+          if (d == nullptr || !(key(*d) < key(r))) {
+            present = d != nullptr && !(key(r) < key(*d));
+            break;
+          }
+          destination->Pop();
+        }
+        if (!present) out.push_back(std::move(r));
+      }
+      return out;
+    };
+  };
   int64_t total = 0;
   ASSIGN_OR_RETURN(auto by_tenant, from.CountConversationsByTenant());
   for (const auto& [tenant, n] : by_tenant) total += n;
-  RETURN_IF_ERROR(copy("conversations", total, Conversations(from, options.batch),
-                       [&](const std::vector<ConversationDump>& p) { return to.LoadConversations(p); }, size));
-  RETURN_IF_ERROR(copy("operations", 0, Operations(from, options.batch),
+  const int batch = options.batch;
+  RETURN_IF_ERROR(copy(
+      "conversations", total, Conversations(from, batch),
+      unless_in(Conversations(to, batch),
+                [](const ConversationDump& d) {
+                  return std::tie(d.conversation.tenant(), d.conversation.scope(), d.conversation.id());
+                }),
+      [&](const std::vector<ConversationDump>& p) { return to.LoadConversations(p); }, size));
+  RETURN_IF_ERROR(copy("operations", 0, Operations(from, batch),
+                       unless_in(Operations(to, batch),
+                                 [](const core::Operation& o) { return std::tie(o.tenant(), o.id()); }),
                        [&](const std::vector<core::Operation>& p) { return to.LoadOperations(p); }, size));
-  RETURN_IF_ERROR(copy("resources", 0, Resources(from, options.batch),
+  RETURN_IF_ERROR(copy("resources", 0, Resources(from, batch),
+                       unless_in(Resources(to, batch),
+                                 [](const Resource& r) { return std::tie(r.tenant, r.kind, r.id); }),
                        [&](const std::vector<Resource>& p) { return to.LoadResources(p); }, size));
-  RETURN_IF_ERROR(copy("audit_log", 0, Audit(from, 0, options.batch),
-                       [&](const std::vector<AuditEntry>& p) { return to.LoadAudit(p); }, size));
-  RETURN_IF_ERROR(copy("settings", 0, Settings(from),
-                       [&](const std::vector<Setting>& p) { return to.LoadSettings(p); }, size));
+  // The audit log has no keys: a resumed copy skips as many entries as the
+  // destination holds after the mark.
+  int64_t audit_copied = 0;
+  if (options.resume) {
+    Stream<AuditEntry> there = Audit(to, options.to_audit_after, batch);
+    for (;;) {
+      ASSIGN_OR_RETURN(const AuditEntry* e, there.Peek());
+      if (e == nullptr) break;
+      ++audit_copied;
+      there.Pop();
+    }
+  }
+  RETURN_IF_ERROR(copy(
+      "audit_log", 0, Audit(from, 0, batch),
+      [&](std::vector<AuditEntry> page) -> absl::StatusOr<std::vector<AuditEntry>> {
+        const int64_t skip = std::min<int64_t>(audit_copied, static_cast<int64_t>(page.size()));
+        audit_copied -= skip;
+        page.erase(page.begin(), page.begin() + skip);
+        return page;
+      },
+      [&](const std::vector<AuditEntry>& p) { return to.LoadAudit(p); }, size));
+  RETURN_IF_ERROR(copy(
+      "settings", 0, Settings(from),
+      [&](std::vector<Setting> page) -> absl::StatusOr<std::vector<Setting>> {
+        if (!options.keep_destination_settings) return page;
+        ASSIGN_OR_RETURN(std::vector<Setting> held, Settings(to).NextPage());
+        std::erase_if(page, [&](const Setting& s) {
+          return std::any_of(held.begin(), held.end(), [&](const Setting& h) { return h.first == s.first; });
+        });
+        return page;
+      },
+      [&](const std::vector<Setting>& p) { return to.LoadSettings(p); }, size));
   return copied;
 }
 

@@ -31,7 +31,30 @@ struct CopyOptions {
   // and after each batch with how many of that kind are done; may be empty.
   std::function<void(std::string_view kind, int64_t total)> on_kind;
   std::function<void(int64_t done)> on_batch;
+  // Resuming an interrupted copy (`parley migrate` found its mark, see
+  // kCopyMarkKey, in the destination): records whose keys the destination
+  // holds already are not loaded again, and as many of the source's audit
+  // entries as the destination holds after seq `to_audit_after` are taken
+  // as copied (the log is copied in order, each batch one transaction).
+  bool resume = false;
+  int64_t to_audit_after = 0;
+  // Settings the destination holds keep their values; only the others are
+  // copied. For a destination that held data before the copy: the servers
+  // running on it keep the page-token key they read at start.
+  bool keep_destination_settings = false;
 };
+
+// The setting a copy writes into its destination before its first record
+// and removes once every record is in: it names the source (CopyMark), so
+// that running the same copy again resumes it. Never copied nor compared.
+inline constexpr std::string_view kCopyMarkKey = "migrate.unfinished_copy";
+
+// A store's identity for the mark: the SHA-256 (hex) of its settings (the
+// page-token key is random per store), or "" when it has none.
+absl::StatusOr<std::string> SettingsDigest(Store& store);
+
+// The value of kCopyMarkKey in `store`, or "" when it has none.
+absl::StatusOr<std::string> CopyMark(Store& store);
 
 // The kinds of records `store` holds, besides settings (which every server
 // creates at start): "conversations", "operations", "resources",
@@ -42,7 +65,7 @@ absl::StatusOr<std::vector<std::string>> NonEmptyKinds(Store& store);
 absl::StatusOr<int64_t> LastAuditSeq(Store& store);
 
 // Copies every record of `from` into `to`; stops at the first error (the
-// records of earlier batches stay in `to`). Returns how many of each kind it
+// records of earlier batches stay in `to`; options.resume continues). Returns how many of each kind it
 // copied.
 absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CopyStore(Store& from, Store& to,
                                                                        const CopyOptions& options);

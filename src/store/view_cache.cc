@@ -53,7 +53,7 @@ bool ViewCache::Lookup(std::string_view tenant, std::string_view scope, std::str
       for (const View& v : entry.views) {
         if (v.name != view) continue;
         entry.used.store(true, std::memory_order_relaxed);
-        body->assign(v.body);
+        if (body != nullptr) body->assign(v.body);
         shard.hits.fetch_add(1, std::memory_order_relaxed);
         return true;
       }

@@ -58,7 +58,8 @@ class ViewCache {
   // True, setting *body, if view `view` of (tenant, scope, id) is cached and
   // the conversation has not expired at `now_us` (0 = ignore expiry). An
   // expired entry is dropped and misses: the database decides (its id may
-  // have been taken by a new conversation since).
+  // have been taken by a new conversation since). A null `body` only asks
+  // whether it is there.
   bool Lookup(std::string_view tenant, std::string_view scope, std::string_view id,
               std::string_view view, int64_t now_us, std::string* body);
 

@@ -440,8 +440,9 @@ async function runFile(file, binary, label) {
       let diffs;
       for (let n = 1; n <= c.repeat && !diffs?.length; n++) {
         if (c.repeat > 1) captures.n = String(n);
-        // @poll [N]: the same request again until it gets what is expected (long-running work).
-        const deadline = Date.now() + 10_000;
+        // @poll [N]: the same request again until it gets what is expected (long-running work):
+        // at most N times when N is given (@poll 3000: about a minute), else for up to 10 s.
+        const deadline = c.poll === Infinity ? Date.now() + 10_000 : Infinity;
         for (let attempt = 1; ; attempt++) {
           try { diffs = await runCase(c, port, captures); } catch (e) { diffs = [`${c.method} ${c.target}: ${e.message}`]; }
           if (!c.poll || !diffs.length || attempt >= c.poll || Date.now() > deadline) break;

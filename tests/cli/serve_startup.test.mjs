@@ -60,6 +60,7 @@ test('every flag is checked: ports, counts, directories, files', () => {
     [['--metrics-listen', '127.0.0.1:65536'], /--metrics-listen/],
     [['--threads', '0'], /--threads/],
     [['--threads', '-2'], /--threads/],
+    [['--blocking-threads', '0'], /--blocking-threads/],
     [['--workers', '0'], /--workers/],
     [['--max-body-bytes', '0'], /--max-body-bytes/],
     [['--sweep-seconds', '0'], /--sweep-seconds/],
@@ -87,6 +88,6 @@ test('every flag is checked: ports, counts, directories, files', () => {
 });
 
 test('boundary values are accepted: port 0 and an existing --bucket-dir', async () => {
-  const s = await startServer(bin, path.join(dir, 'ok'), ['--bucket-dir', path.join(dir, 'a-dir'), '--threads', '1']);
+  const s = await startServer(bin, path.join(dir, 'ok'), ['--bucket-dir', path.join(dir, 'a-dir'), '--threads', '1', '--blocking-threads', '1']);
   assert.equal((await s.stop()).code, 0);
 });

@@ -6,6 +6,7 @@ declared transcript and chat. Needs python3-requests (Debian).
 Run: PARLEY_BIN=build/parley ELEVATEAI_SDK_DIR=../shared/clients/elevateai-python-sdk \
      python3 tests/compat/elevateai_sdk_test.py
 """
+import hashlib
 import json
 import os
 import re
@@ -44,6 +45,22 @@ def make_wav(path):
         w.writeframes(b"".join(struct.pack("<hh", a, b) for a, b in zip(left, right)))
 
 
+def store_args(data_dir):
+    """`parley serve` arguments that put the store in the test PostgreSQL
+    cluster when PARLEY_PG_STATE names one (the CTest fixture `postgres`,
+    as tests/store/pg_store.mjs does for the Node tests: a schema of its
+    own, named after the data directory); [] for SQLite."""
+    state = os.environ.get("PARLEY_PG_STATE")
+    if not state:
+        return []
+    with open(os.path.join(state, "url")) as f:
+        admin = f.read().strip()
+    schema = "s_" + hashlib.sha256(os.path.abspath(data_dir).encode()).hexdigest()[:20]
+    subprocess.run(["psql", admin, "-qXAtc", "CREATE SCHEMA IF NOT EXISTS %s" % schema], check=True,
+                   stdout=subprocess.DEVNULL)
+    return ["--store", "%s&application_name=%s&options=-csearch_path%%3D%s" % (admin, schema, schema)]
+
+
 class ElevateAiSdkTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -53,8 +70,9 @@ class ElevateAiSdkTest(unittest.TestCase):
         global Client
         from Client import Client  # noqa: E402  (the SDK, unchanged)
         cls.tmp = tempfile.TemporaryDirectory()
+        data_dir = os.path.join(cls.tmp.name, "data")
         cls.proc = subprocess.Popen(
-            [PARLEY_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(cls.tmp.name, "data")],
+            [PARLEY_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir] + store_args(data_dir),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 20
         port = None

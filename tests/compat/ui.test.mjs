@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
 import { intentTrainingCsv } from '../cli/intent_training.mjs';
 import { findParleyBinary, startServer } from './harness.mjs';
+import { storeArgs } from '../store/pg_store.mjs';
 
 const found = findParleyBinary('ui.test.mjs');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -59,7 +60,11 @@ before(async () => {
   }
   mkdirSync(SHOTS, { recursive: true });
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-ui-'));
-  const out = execFileSync(found.bin, ['keys', 'create', '--data-dir', dataDir, '--tenant', 'acme', '--role', 'admin'], { encoding: 'utf8' });
+  // The key goes into the store the server will use (PostgreSQL under the
+  // compat-pg/ entry, whose store is named by storeArgs).
+  const store = storeArgs(dataDir);
+  const out = execFileSync(found.bin, ['keys', 'create', ...(store.length > 0 ? store : ['--data-dir', dataDir]),
+    '--tenant', 'acme', '--role', 'admin'], { encoding: 'utf8' });
   key = out.trim().split('\n').pop().trim();
   assert.match(key, /^prly_/);
   // A small intent model for the tenant, so that analyses report intents

@@ -10,34 +10,20 @@
 // back makes --verify-only report the kind that differs and exit 3.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { conversationBody, findParleyBinary, killAll, request, startServer } from '../crash/harness.mjs';
 import { adminSql, postgresAdminUrl, schemaOf, storeArgs } from '../store/pg_store.mjs';
+import { run, table } from './migrate_cli.mjs';
 
 after(killAll);
 
 const TENANTS = ['alpha-proj', 'beta-proj'];
 const base = (t) => `/v1/projects/${t}/locations/us/conversations`;
 
-function run(bin, args) {
-  const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 60000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
-// The verification table of `parley migrate`: kind -> {source, destination, sha, ok}.
-function table(stdout) {
-  const rows = {};
-  for (const line of stdout.split('\n')) {
-    const f = line.split('\t');
-    if (f.length < 6 || f[0] === 'KIND') continue;
-    rows[f[0]] = { source: Number(f[1]), destination: Number(f[2]), sourceSha: f[3], destinationSha: f[4], result: f[5] };
-  }
-  return rows;
-}
 
 test('a SQLite store copied into PostgreSQL reads back the same through the API', { timeout: 150000 }, async () => {
   assert.ok(postgresAdminUrl() !== null, 'PARLEY_PG_STATE must name a test PostgreSQL cluster (ctest does this)');

@@ -5,11 +5,15 @@
 #include <set>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "absl/strings/str_cat.h"
 
 #include "service/conversation_service.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "core/transcript.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
 
@@ -415,6 +419,198 @@ TEST_F(ConversationServiceTest, LiveConversationsStayWithinTheirBytes) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(got->messages(0).text(), std::string(4000, 'a' + i));
   }
+}
+
+// Appends (ADR 0041): the kept conversation grows by the tail, the store
+// appends the tail's serialization, and both must be what a whole
+// read-modify-write would store.
+int64_t CountRows(const std::filesystem::path& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2((dir / "parley.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+      n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+// The i-th append of the test below: messages with times and word offsets,
+// now and then a turn, an input type (a packed field), a participant, a
+// singular message merged (call_channels) and a label (its rows are
+// rewritten with the body).
+absl::Status AppendStep(int i, const Conversation& current, Conversation& tail) {
+  Message* m = tail.add_messages();
+  m->set_id(absl::StrCat("m", i));
+  m->set_participant_id(i % 3 == 0 ? "agent" : "customer");
+  m->set_text(std::string(20 + (i * 37) % 300, 'a' + i % 26));
+  m->set_time_us(1'000'000 * (i + 1));
+  if (i % 4 == 0) m->add_words()->set_end_offset_us(500'000 * i);
+  if (i % 5 == 0) {
+    Turn* t = tail.add_turns();
+    t->add_message_indices(current.messages_size());
+    t->mutable_root_span()->set_name(absl::StrCat("turn ", i));
+  }
+  if (i % 7 == 0) tail.add_input_types(i % 14 == 0 ? INPUT_TYPE_TEXT : INPUT_TYPE_AUDIO);
+  if (i == 9) tail.add_participants()->set_id("p9");
+  if (i == 11) tail.mutable_call_channels()->set_agent_channel(1);
+  if (i == 12) tail.mutable_call_channels()->set_customer_channel(2);
+  if (i == 20) (*tail.mutable_labels())["k"] = "v";
+  if (i == 30) tail.set_lifecycle(IN_PROGRESS);
+  if (i == 45) tail.set_end_time_us(90'000'000);
+  return absl::OkStatus();
+}
+
+TEST_F(ConversationServiceTest, AppendStoresWhatAWholeWriteWould) {
+  ASSERT_TRUE(service_->keeps_live());
+  // The same appends through a service that keeps nothing (a whole
+  // read-modify-write each) give the reference.
+  ConversationService whole(store_.get(), PageTokenCodec(std::string(32, 'k')), ConversationLimits{}, 0);
+  ASSERT_FALSE(whole.keeps_live());
+  Conversation c = New("conv-1");
+  c.set_start_time_us(500'000);
+  ASSERT_TRUE(service_->Create(c).ok());
+  ASSERT_TRUE(service_->Create(New("ref-1")).ok());
+  ASSERT_TRUE(whole.Change("t1", "us", "ref-1", [](Conversation& x) {
+                x.set_start_time_us(500'000);
+                return absl::OkStatus();
+              }).ok());
+  int64_t most_tails = 0;
+  for (int i = 0; i < 80; ++i) {
+    auto step = [i](const Conversation& current, Conversation& tail) { return AppendStep(i, current, tail); };
+    ASSERT_TRUE(service_->Append("t1", "us", "conv-1", step).ok()) << i;
+    ASSERT_TRUE(whole.Append("t1", "us", "ref-1", step).ok()) << i;
+    most_tails = std::max(most_tails, CountRows(dir_, "SELECT count(*) FROM conversation_tails t JOIN"
+                                                      " conversations c ON c.pk = t.conv WHERE c.id = 'conv-1'"));
+    // What is kept is what the store parses from the body and its deltas
+    // (read past every cache: now_us 0)...
+    auto kept = service_->Get("t1", "us", "conv-1");
+    auto stored = store_->GetConversation("t1", "us", "conv-1", 0);
+    ASSERT_TRUE(kept.ok() && stored.ok()) << i;
+    ASSERT_EQ(kept->SerializeAsString(), stored->SerializeAsString()) << i;
+    // ... is what the whole write stored, but for the key and the times...
+    auto ref = store_->GetConversation("t1", "us", "ref-1", 0);
+    ASSERT_TRUE(ref.ok());
+    ref->set_id("conv-1");
+    ref->set_create_time_us(stored->create_time_us());
+    ref->set_update_time_us(stored->update_time_us());
+    ASSERT_EQ(ref->SerializeAsString(), stored->SerializeAsString()) << i;
+    // ... and the running size is the serialized size.
+    ASSERT_EQ(service_->live_stats().bytes, static_cast<int64_t>(stored->ByteSizeLong())) << i;
+  }
+  Conversation got = *service_->Get("t1", "us", "conv-1");
+  EXPECT_EQ(got.messages_size(), 80);
+  EXPECT_EQ(got.turn_count(), got.turns_size());
+  EXPECT_EQ(got.duration_us(), 90'000'000 - 500'000);  // from the end time (i == 45)
+  EXPECT_EQ(got.labels().at("k"), "v");
+  EXPECT_EQ(got.call_channels().agent_channel(), 1);
+  EXPECT_EQ(got.call_channels().customer_channel(), 2);
+  // Stored as deltas (up to sqlite::kMaxTails after a body), not whole.
+  EXPECT_GE(most_tails, 10);
+  EXPECT_EQ(CountRows(dir_, "SELECT count(*) FROM conversation_labels WHERE key = 'k'"), 2);
+}
+
+TEST_F(ConversationServiceTest, AppendTurnsAndDurationFollowTheMessages) {
+  // No turns: the turn count is CountTurns, extended message by message;
+  // no end time: the duration is the messages' own.
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  for (const char* who : {"a", "a", "b", "a", "b", "b", "c"}) {
+    ASSERT_TRUE(service_->Append("t1", "us", "conv-1", [&](const Conversation& current, Conversation& tail) {
+                  Message* m = tail.add_messages();
+                  m->set_participant_id(who);
+                  m->set_time_us(7'000'000 + 1'000'000 * current.messages_size());
+                  return absl::OkStatus();
+                }).ok());
+  }
+  auto stored = store_->GetConversation("t1", "us", "conv-1", 0);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->turn_count(), 5);
+  EXPECT_EQ(stored->turn_count(), CountTurns(*stored));
+  EXPECT_EQ(stored->duration_us(), 6'000'000);
+  EXPECT_EQ(stored->duration_us(), *TranscriptDurationMicros(*stored));
+}
+
+TEST_F(ConversationServiceTest, AppendSizeLimitIsExactAtTheBoundary) {
+  // The same limit with the live conversation's running size and with a
+  // whole read-modify-write: a conversation of exactly the limit is stored,
+  // one byte more is refused and changes nothing.
+  ConversationLimits limits;
+  limits.max_conversation_bytes = 4096;
+  for (size_t live_bytes : {ConversationService::kDefaultLiveBytes, size_t{0}}) {
+    ConversationService service(store_.get(), PageTokenCodec(std::string(32, 'k')), limits, live_bytes);
+    ASSERT_EQ(service.keeps_live(), live_bytes != 0);
+    const std::string id = absl::StrCat("conv-", live_bytes);
+    ASSERT_TRUE(service.Create(New(id)).ok());
+    auto append_text = [&](size_t n) {
+      return service.Append("t1", "us", id, [&](const Conversation&, Conversation& tail) {
+        tail.add_messages()->set_text(std::string(n, 'x'));
+        return absl::OkStatus();
+      });
+    };
+    ASSERT_TRUE(append_text(1000).ok());
+    ASSERT_TRUE(append_text(1000).ok());
+    const size_t size = store_->GetConversation("t1", "us", id, 0)->ByteSizeLong();
+    // A message record of text n: tag, length, then the text's tag, length, n.
+    auto record = [](size_t n) {
+      Message m;
+      m.set_text(std::string(n, 'x'));
+      using google::protobuf::io::CodedOutputStream;
+      return CodedOutputStream::VarintSize32(Conversation::kMessagesFieldNumber << 3) +
+             CodedOutputStream::VarintSize32(m.ByteSizeLong()) + m.ByteSizeLong();
+    };
+    size_t n = 4096 - size - 4;
+    while (size + record(n) < 4096) ++n;
+    while (size + record(n) > 4096) --n;
+    ASSERT_EQ(size + record(n), 4096u);
+    const absl::Status over = append_text(n + 1);
+    EXPECT_EQ(over.code(), absl::StatusCode::kInvalidArgument) << over;
+    EXPECT_NE(over.message().find("--max-conversation-mb"), std::string::npos) << over;
+    EXPECT_EQ(store_->GetConversation("t1", "us", id, 0)->messages_size(), 2);
+    EXPECT_TRUE(append_text(n).ok()) << live_bytes;
+    EXPECT_EQ(service.Get("t1", "us", id)->messages_size(), 3);
+    EXPECT_EQ(append_text(0).code(), absl::StatusCode::kInvalidArgument);  // a record more
+  }
+}
+
+TEST_F(ConversationServiceTest, AppendRefusesRenamesAndStoresNothingOnAnError) {
+  ASSERT_TRUE(service_->Create(New("conv-1")).ok());
+  auto append = [&](const std::function<void(Conversation&)>& fill) {
+    return service_->Append("t1", "us", "conv-1", [&](const Conversation&, Conversation& tail) {
+      tail.add_messages()->set_text("lost");
+      fill(tail);
+      return absl::OkStatus();
+    });
+  };
+  EXPECT_EQ(append([](Conversation& t) { t.set_id("other"); }).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(append([](Conversation& t) { t.set_tenant("t2"); }).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(append([](Conversation& t) { t.set_medium(PHONE_CALL); }).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(append([](Conversation& t) { t.mutable_messages(0)->set_text(std::string(65 * 1024, 'x')); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Append("t1", "us", "conv-1",
+                             [](const Conversation&, Conversation& tail) {
+                               tail.add_messages()->set_text("lost");
+                               return absl::FailedPreconditionError("no");
+                             })
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->Get("t1", "us", "conv-1")->messages_size(), 0);
+  EXPECT_EQ(store_->GetConversation("t1", "us", "conv-1", 0)->messages_size(), 0);
+  // What the service sets itself is not taken from the tail.
+  const int64_t created = service_->Get("t1", "us", "conv-1")->create_time_us();
+  ASSERT_TRUE(append([](Conversation& t) {
+                t.set_create_time_us(1);
+                t.set_turn_count(99);
+              }).ok());
+  auto got = store_->GetConversation("t1", "us", "conv-1", 0);
+  EXPECT_EQ(got->create_time_us(), created);
+  EXPECT_EQ(got->turn_count(), 1);
+  EXPECT_EQ(service_->Append("t1", "us", "missing", [](const Conversation&, Conversation&) {
+              return absl::OkStatus();
+            }).code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(ConversationServiceTest, DeleteNeedsForceWhenAnalysesExist) {

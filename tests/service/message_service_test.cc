@@ -875,6 +875,36 @@ TEST_F(MessageServiceTest, CompleteIfIdleCompletesOnlyIdleConversationsInProgres
   EXPECT_EQ(messages_->CompleteIfIdle("t1", "profiles/p1", "open-1", 1'000)->lifecycle(), IN_PROGRESS);
 }
 
+TEST_F(MessageServiceTest, ShareCompleteIfIdleSharesTheLiveConversationAndCompletesAnIdleOne) {
+  Create("conv-1");
+  ASSERT_TRUE(conversations_->Update("t1", "profiles/p1", "conv-1", [](Conversation& c) {
+    c.set_stage(HUMAN_ASSIST_STAGE);
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(conversations_->keeps_live());
+  const std::string before = Snapshot("conv-1");
+  // Not idle: the service's kept conversation itself, no copy.
+  auto active = messages_->ShareCompleteIfIdle("t1", "profiles/p1", "conv-1", int64_t{3600} * 1'000'000);
+  ASSERT_TRUE(active.ok()) << active.status();
+  auto kept = conversations_->Share("t1", "profiles/p1", "conv-1");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(active->get(), kept->get());
+  EXPECT_EQ((*active)->SerializeAsString(), before);
+  active->reset();
+  kept->reset();
+
+  const int64_t last_write = Get("conv-1").update_time_us();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto idle = messages_->ShareCompleteIfIdle("t1", "profiles/p1", "conv-1", 1'000);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  EXPECT_EQ((*idle)->lifecycle(), COMPLETED);
+  EXPECT_EQ((*idle)->end_time_us(), last_write + 1'000);
+  EXPECT_EQ((*idle)->SerializeAsString(), Snapshot("conv-1"));
+  EXPECT_EQ(messages_->ShareCompleteIfIdle("t1", "profiles/p1", "nope", 1'000).status().code(), kNotFound);
+  EXPECT_EQ(messages_->ShareCompleteIfIdle("t1", "elsewhere/x", "conv-1", 1'000).status().code(),
+            messages_->CompleteIfIdle("t1", "elsewhere/x", "conv-1", 1'000).status().code());
+}
+
 TEST_F(MessageServiceTest, AnAppendMayCarryItsOwnTextLimitAndStoredTextStaysValid) {
   TearDown();
   Open({.max_message_text_bytes = 10});

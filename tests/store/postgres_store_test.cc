@@ -17,9 +17,14 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -115,6 +120,12 @@ class PostgresStoreTest : public ::testing::Test {
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '",
         schema_, "'")));
   }
+  // A store on this test's schema with a view cache: one node of several.
+  absl::StatusOr<std::unique_ptr<PostgresStore>> OpenCachingNode() {
+    PostgresStoreOptions options;
+    options.view_cache_bytes = 8 << 20;
+    return PostgresStore::Open(SchemaUrl(schema_), options);
+  }
   std::string schema_;
 };
 
@@ -198,11 +209,9 @@ TEST_F(PostgresStoreTest, ReconnectsAfterItsConnectionsAreTerminated) {
 // and has cleared it). Without the invalidation, or without the round trip
 // before a hit, B returns the value it cached.
 TEST_F(PostgresStoreTest, AWriteOnOneNodeIsReadOnAnotherAtOnce) {
-  PostgresStoreOptions options;
-  options.view_cache_bytes = 8 << 20;
-  auto a = PostgresStore::Open(SchemaUrl(schema_), options);
+  auto a = OpenCachingNode();
   ASSERT_TRUE(a.ok()) << a.status();
-  auto b = PostgresStore::Open(SchemaUrl(schema_), options);
+  auto b = OpenCachingNode();
   ASSERT_TRUE(b.ok()) << b.status();
   core::Conversation c = Conv("t", "shared");
   ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
@@ -271,11 +280,9 @@ TEST_F(PostgresStoreTest, AWriteOnOneNodeIsReadOnAnotherAtOnce) {
 // view B cached before it; also right after B's listen connection was cut.
 // Without the round trip (the first lookup's copy served) round 1 fails.
 TEST_F(PostgresStoreTest, ACachedReadThatDoesNotWaitServesNoStaleView) {
-  PostgresStoreOptions options;
-  options.view_cache_bytes = 8 << 20;
-  auto a = PostgresStore::Open(SchemaUrl(schema_), options);
+  auto a = OpenCachingNode();
   ASSERT_TRUE(a.ok()) << a.status();
-  auto b = PostgresStore::Open(SchemaUrl(schema_), options);
+  auto b = OpenCachingNode();
   ASSERT_TRUE(b.ok()) << b.status();
   core::Conversation c = Conv("t", "shared");
   ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
@@ -335,6 +342,116 @@ TEST_F(PostgresStoreTest, ACachedReadThatDoesNotWaitServesNoStaleView) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   EXPECT_TRUE(warm("v61")) << "B serves no cache since it listens again";
+}
+
+// Round trips are pipelined and shared (ADR 0040): one answers every read
+// that arrived before it was sent, and a read that arrives while others are
+// on the way waits for the next one sent, never for one already under way.
+// Under concurrency (two writers on A, bursts of reads in flight on B at
+// once) every write acknowledged on A before a read on B began is seen by
+// that read, whichever round trip answers it; and reads share round trips.
+// Answering a read without a round trip serves stale views here at once;
+// answering it with one sent before it arrived could too, but that race is
+// too narrow to count on within the test's time.
+TEST_F(PostgresStoreTest, ConcurrentCachedReadsSeeEveryWriteAcknowledgedBeforeThem) {
+  auto a = OpenCachingNode();
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = OpenCachingNode();
+  ASSERT_TRUE(b.ok()) << b.status();
+  constexpr int kConvs = 6;
+  std::vector<core::Conversation> convs;
+  for (int i = 0; i < kConvs; ++i) {
+    convs.push_back(Conv("t", absl::StrCat("c", i)));
+    ASSERT_TRUE((*a)->CreateConversation(convs.back(), {{"full", "v0"}}, nullptr).ok());
+  }
+  for (int i = 0; i < 200 && (*b)->listener_connects() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  const int64_t now = 2000;
+  const std::string ids[kConvs] = {"c0", "c1", "c2", "c3", "c4", "c5"};
+  // The version of each conversation's view last acknowledged by A.
+  std::atomic<int64_t> acked[kConvs];
+  for (auto& v : acked) v.store(0);
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> writes{0}, stale{0}, from_cache{0}, reads{0};
+  auto version = [](const std::string& body) {
+    int64_t v = -1;
+    return body.size() > 1 && absl::SimpleAtoi(body.substr(1), &v) ? v : -1;
+  };
+  // A read served from B's cache (or, not served, from the database, which
+  // also warms the cache) must be no older than what A acknowledged before.
+  auto check = [&](int i, int64_t floor, const std::string& body) {
+    if (version(body) < floor) {
+      if (stale.fetch_add(1) < 5) ADD_FAILURE() << ids[i] << ": read " << body << " after v" << floor << " was acknowledged";
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int64_t round = 1; !stop.load(); ++round) {
+        for (int i = w; i < kConvs; i += 2) {
+          core::Conversation& c = convs[i];
+          const int64_t before = c.update_time_us();
+          c.set_update_time_us(before + 1);
+          ASSERT_TRUE((*a)->UpdateConversation(c, before, {{"full", absl::StrCat("v", round)}}).ok());
+          acked[i].store(round);  // acknowledged: every read that begins now must see it
+          writes.fetch_add(1);
+        }
+        absl::SleepFor(absl::Microseconds(300));
+      }
+    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    threads.emplace_back([&, r] {
+      for (int burst = 0; !stop.load(); ++burst) {
+        // 16 reads in flight at once: they wait for round trips together.
+        constexpr int kBurst = 16;
+        absl::Mutex mu;
+        int pending = 0;  // reads not answered yet
+        std::vector<std::pair<int, int64_t>> misses;  // (conversation, floor): not from the cache
+        for (int k = 0; k < kBurst; ++k) {
+          const int i = (burst * kBurst + k + r) % kConvs;
+          const int64_t floor = acked[i].load();  // before the read begins
+          Store::CachedViewDone done = [&, i, floor](std::optional<std::string> body) {
+            if (body) {
+              check(i, floor, *body);
+              from_cache.fetch_add(1);
+            }
+            absl::MutexLock lock(&mu);
+            if (!body) misses.emplace_back(i, floor);
+            --pending;
+          };
+          reads.fetch_add(1);
+          {
+            absl::MutexLock lock(&mu);
+            ++pending;
+          }
+          if (!(*b)->ReadCachedConversationView("t", "global", ids[i], now, "full", done)) {
+            absl::MutexLock lock(&mu);  // not cached: `done` is not called
+            misses.emplace_back(i, floor);
+            --pending;
+          }
+        }
+        const bool all_answered =
+            mu.LockWhenWithTimeout(absl::Condition(+[](int* n) { return *n == 0; }, &pending), absl::Seconds(5));
+        mu.Unlock();
+        if (!all_answered) {
+          ADD_FAILURE() << "a cached read was not answered in 5 s";
+          std::abort();  // its callback still refers to this frame
+        }
+        for (auto [i, floor] : misses) {
+          std::string body;
+          ASSERT_TRUE((*b)->ReadConversationView("t", "global", ids[i], now, "full", &body).ok());
+          check(i, floor, body);
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(1500));
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GE(writes.load(), 100) << "too few writes to race with";
+  EXPECT_GE(from_cache.load(), 500) << "B rarely served its cache (of " << reads.load() << " reads)";
+  EXPECT_LT((*b)->listener_round_trips(), from_cache.load() / 2) << "reads do not share round trips";
 }
 
 // While the database refuses the store's connections every call fails with
@@ -401,6 +518,51 @@ TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
   lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 4000);
   ASSERT_TRUE(lost.ok());
   EXPECT_EQ(lost->size(), 1u);
+  (*a)->Close();
+  (*b)->Close();
+}
+
+// A cancel asked on another node (ADR 0022): kept beside the operation's
+// body, so the holder's progress writes do not undo it; the holder hears it
+// when renewing, a node claiming the operation sees cancel_requested, and a
+// finished operation is left as it is.
+TEST_F(PostgresStoreTest, ACancelAskedElsewhereReachesTheHolder) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* id : {"run", "free", "over"}) {
+    core::Operation op;
+    op.set_tenant("t");
+    op.set_id(id);
+    if (std::string(id) == "over") op.set_state(core::OPERATION_SUCCEEDED);
+    ASSERT_TRUE((*a)->CreateOperation(op).ok());
+  }
+  ASSERT_TRUE(*(*a)->ClaimOperation("t", "run", "node-a", 100, 1000));
+  std::vector<std::pair<std::string, std::string>> cancels;
+  ASSERT_TRUE((*a)->RenewOperationLeases("node-a", {{"t", "run"}}, 1000, &cancels).ok());
+  EXPECT_TRUE(cancels.empty());
+  auto asked = (*b)->RequestOperationCancel("t", "run");
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_TRUE(asked->cancel_requested());
+  // node-a rewrites the body (progress): the request stands.
+  core::Operation progress = *(*a)->GetOperation("t", "run");
+  progress.set_state(core::OPERATION_RUNNING);
+  ASSERT_TRUE((*a)->UpdateOperation(progress).ok());
+  ASSERT_TRUE((*a)->RenewOperationLeases("node-a", {{"t", "run"}}, 2000, &cancels).ok());
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0], std::make_pair(std::string("t"), std::string("run")));
+  // An operation nobody holds: the node that claims it sees the request.
+  ASSERT_TRUE((*b)->RequestOperationCancel("t", "free").ok());
+  auto claimed = (*b)->ClaimOperations("node-b", 500, 1500, 10);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].id(), "free");
+  EXPECT_TRUE((*claimed)[0].cancel_requested());
+  // Finished: unchanged; absent: NOT_FOUND.
+  auto over = (*b)->RequestOperationCancel("t", "over");
+  ASSERT_TRUE(over.ok());
+  EXPECT_FALSE(over->cancel_requested());
+  EXPECT_EQ((*b)->RequestOperationCancel("t", "none").status().code(), absl::StatusCode::kNotFound);
   (*a)->Close();
   (*b)->Close();
 }
@@ -509,10 +671,14 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
     }
     (*store)->Close();
   }
-  // Back to what version 3 wrote.
+  // Back to what version 3 wrote (dropping label_hashes drops version 5's
+  // agents index; version 6's cancel column goes too).
   Admin(absl::StrCat("DROP INDEX ", schema_, ".conversation_labels_by_create_time; ALTER TABLE ", schema_,
-                     ".conversation_labels DROP COLUMN create_time; DELETE FROM ", schema_,
-                     ".parley_schema_migrations WHERE version = 4"));
+                     ".conversation_labels DROP COLUMN create_time; ALTER TABLE ", schema_,
+                     ".conversation_agents DROP COLUMN label_hashes; ALTER TABLE ", schema_, ".operations DROP COLUMN cancel_requested; DROP FUNCTION ", schema_,
+                     ".parley_label_hash; CREATE INDEX conversation_agents_by_create_time ON ", schema_,
+                     ".conversation_agents (tenant, agent_id, create_time, conv_id); DELETE FROM ", schema_,
+                     ".parley_schema_migrations WHERE version >= 4"));
   auto store = OpenStore(SchemaUrl(schema_));
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(Admin(absl::StrCat("SELECT max(version) FROM ", schema_, ".parley_schema_migrations")),
@@ -521,6 +687,12 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
                                ".conversations c ON c.tenant = l.tenant AND c.scope = l.scope AND c.id = l.conv_id"
                                " WHERE l.create_time = c.create_time")),
             "120");
+  // Version 5: every agents row carries its conversation's label hashes.
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(*) FROM ", schema_, ".conversation_agents a WHERE a.label_hashes = ARRAY(",
+                               "SELECT ", schema_, ".parley_label_hash(l.key, l.value) FROM ", schema_,
+                               ".conversation_labels l WHERE l.tenant = a.tenant AND l.scope = a.scope"
+                               " AND l.conv_id = a.conv_id) AND cardinality(a.label_hashes) = 2")),
+            "60");
   auto list = [&](core::Condition cond) {
     core::ConversationQuery q;
     q.tenant = "t";
@@ -556,6 +728,64 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
   ASSERT_TRUE((*store)->CreateConversation(later).ok());
   billing.insert(billing.begin(), "later");
   EXPECT_EQ(list(label), billing);
+  (*store)->Close();
+}
+
+// An agent-driven list checks labels on the agents entries' label hashes
+// first (ADR 0039): a hash proves absence, a probe confirms presence, and a
+// row without hashes (NULL) is probed. Results are the same whatever the
+// stored hashes say: a colliding hash or a missing one changes no answer.
+TEST_F(PostgresStoreTest, LabelHashesOnAgentRowsOnlyNarrowTheProbes) {
+  auto store = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(store.ok()) << store.status();
+  int64_t t = 1000;
+  for (const char* id : {"billing", "sales", "none"}) {
+    core::Conversation c = Conv("t", id);
+    c.set_create_time_us(++t);
+    c.add_agent_ids("ann");
+    if (std::string(id) != "none") (*c.mutable_labels())["queue"] = id;
+    ASSERT_TRUE((*store)->CreateConversation(c).ok());
+  }
+  std::vector<ConversationDump> batch(1);
+  batch[0].conversation = Conv("t", "loaded");
+  batch[0].conversation.set_create_time_us(++t);
+  batch[0].conversation.add_agent_ids("ann");
+  (*batch[0].conversation.mutable_labels())["queue"] = "billing";
+  ASSERT_TRUE((*store)->LoadConversations(batch).ok());
+  const std::string agents = absl::StrCat(schema_, ".conversation_agents");
+  const std::string hash = absl::StrCat(schema_, ".parley_label_hash('queue', 'billing')");
+  EXPECT_EQ(Admin(absl::StrCat("SELECT string_agg(conv_id || ':' || cardinality(label_hashes), ',' ORDER BY conv_id)"
+                               " FROM ", agents, " WHERE label_hashes @> ARRAY[", hash, "] OR label_hashes = '{}'")),
+            "billing:1,loaded:1,none:0");
+  auto list = [&](core::CompareOp op) {
+    core::Condition agent, label;
+    agent.column = core::ConversationColumn::kAgentId;
+    agent.string_value = "ann";
+    label.column = core::ConversationColumn::kLabel;
+    label.op = op;
+    label.label_key = "queue";
+    label.string_value = "billing";
+    core::ConversationQuery q;
+    q.tenant = "t";
+    q.page_size = 10;
+    q.condition = core::Condition();
+    q.condition->kind = core::Condition::Kind::kAnd;
+    q.condition->children = {agent, label};
+    std::vector<std::string> got;
+    absl::StatusOr<ConversationPage> page = (*store)->ListConversations(q);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const core::Conversation& c : page->conversations) got.push_back(c.id());
+    }
+    return absl::StrJoin(got, ",");
+  };
+  EXPECT_EQ(list(core::CompareOp::kEq), "loaded,billing");
+  EXPECT_EQ(list(core::CompareOp::kNe), "none,sales");
+  // A collision (sales's hashes hold billing's) and an unknown (NULL).
+  Admin(absl::StrCat("UPDATE ", agents, " SET label_hashes = ARRAY[", hash, "] WHERE conv_id = 'sales';",
+                     "UPDATE ", agents, " SET label_hashes = NULL WHERE conv_id IN ('billing', 'none')"));
+  EXPECT_EQ(list(core::CompareOp::kEq), "loaded,billing");
+  EXPECT_EQ(list(core::CompareOp::kNe), "none,sales");
   (*store)->Close();
 }
 

@@ -497,6 +497,18 @@ TEST_P(StoreConformanceTest, UpdateChecksExpectedUpdateTime) {
   EXPECT_EQ(ids_for(Cmp(ConversationColumn::kTurnCount, CompareOp::kEq, 7)), one);
   EXPECT_EQ(ids_for(CmpS(ConversationColumn::kStartTime, CompareOp::kHas, "*")), none);
   EXPECT_EQ(ids_for(Cmp(ConversationColumn::kUpdateTime, CompareOp::kEq, 200)), one);
+  // The agent's walk checks the labels as they are now.
+  const Condition a2 = CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2");
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "dev")})), one);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "prod")})), none);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "prod")})), one);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "dev")})), none);
+  core::Conversation unlabelled = next;
+  unlabelled.set_update_time_us(300);
+  unlabelled.clear_labels();
+  ASSERT_TRUE(store().UpdateConversation(unlabelled, 200).ok());
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kEq, "dev")})), none);
+  EXPECT_EQ(ids_for(And({a2, Label("env", CompareOp::kNe, "dev")})), one);
 }
 
 TEST_P(StoreConformanceTest, UpdateMissingIsNotFound) {
@@ -824,6 +836,16 @@ TEST_P(StoreConformanceTest, LabelAndCombinedFiltersPageInOrder) {
       And({Label("team", CompareOp::kEq, "x"), prod}),
       And({prod, Not(CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a3")),
            Or({Label("team", CompareOp::kHas), Cmp(ConversationColumn::kMedium, CompareOp::kEq, 2)})}),
+      // Agent-driven with label checks of every kind (ADR 0039: hashes on
+      // the agents entries): equal, not equal, empty value, two labels, NOT.
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a2"), Label("env", CompareOp::kNe, "prod")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"), Label("flag", CompareOp::kEq, "")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a3"), Label("env", CompareOp::kEq, "dev"),
+           Label("team", CompareOp::kNe, "x")}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a4"), Not(prod),
+           Cmp(ConversationColumn::kTurnCount, CompareOp::kGe, 1)}),
+      And({CmpS(ConversationColumn::kAgentId, CompareOp::kEq, "a1"),
+           Or({prod, Label("team", CompareOp::kEq, "x")})}),
       And({prod, Label("env", CompareOp::kEq, "dev")}),  // none
   };
   for (const Condition& filter : filters) {
@@ -1566,6 +1588,47 @@ TEST_P(StoreConformanceTest, CreateWithAnOperationStoresBoth) {
   auto stored = store().GetOperation("t1", "op-1");
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_TRUE(Same(*stored, op));
+}
+
+// An analysis and its finished operation commit together; a reader who sees
+// the operation done must not then be served the conversation's old view from
+// a cache (the views are dropped with the analysis, as the new latest analysis
+// is not in them). The reader polls the operation while the write runs, so it
+// sees it done moments after the commit: the caches must be emptied by then,
+// not when the writing thread next runs (compat/elevateai_llm once read an
+// Insights conversation without its latestSummary so).
+TEST_P(StoreConformanceTest, AReaderWhoSeesTheAnalysisOperationDoneSeesNoOldView) {
+  constexpr int kRounds = 40;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string id = "race-" + std::to_string(i);
+    core::Operation op = UploadOperation("t1", "op-" + id, id);
+    op.set_state(core::OPERATION_RUNNING);
+    ASSERT_TRUE(store().CreateConversation(Conv("t1", id, 100), {{"full", "OLD"}}, &op).ok());
+    std::string body;
+    // Twice: the second read is served from the cache where there is one.
+    for (int read = 0; read < 2; ++read) {
+      ASSERT_TRUE(store().ReadConversationView("t1", "global", id, 0, "full", &body).ok());
+      ASSERT_EQ(body, "OLD");
+    }
+    core::Operation finished = op;
+    finished.set_state(core::OPERATION_SUCCEEDED);
+    std::atomic<bool> stop{false};
+    std::string seen = "none";
+    std::thread reader([&] {
+      while (!stop.load()) {
+        absl::StatusOr<core::Operation> got = store().GetOperation("t1", op.id());
+        if (!got.ok() || got->state() != core::OPERATION_SUCCEEDED) continue;
+        std::string view;
+        if (store().ReadConversationView("t1", "global", id, 0, "full", &view).ok()) seen = view;
+        return;
+      }
+    });
+    absl::Status put = store().PutAnalysis(MakeAnalysis("t1", id, "an-" + id, 10), &finished);
+    stop.store(true);
+    reader.join();
+    ASSERT_TRUE(put.ok()) << put;
+    EXPECT_NE(seen, "OLD") << "round " << i << ": the operation was done and the old view was served";
+  }
 }
 
 TEST_P(StoreConformanceTest, AFailedCreateWithAnOperationStoresNeither) {

@@ -47,15 +47,31 @@ absl::Status ConversationNotFound(std::string_view id) {
   return absl::NotFoundError(absl::StrCat("conversation \"", Sv(id), "\" not found"));
 }
 
+namespace {
+
+// What a Dialogflow read of conversation `id` answers after a read with
+// status `read` of `c`: NOT_FOUND naming it, also for another dialect's.
+absl::Status CheckRead(const absl::Status& read, const core::Conversation* c, std::string_view id) {
+  if (!read.ok()) return absl::IsNotFound(read) ? ConversationNotFound(id) : read;
+  if (core::OriginOf(*c) != core::ConversationOrigin::kDialogflow) return ConversationNotFound(id);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<core::Conversation> LoadConversation(const api::ServerConfig& config,
                                                     const api::Services& services, const Place& place,
                                                     std::string_view id) {
   auto c = services.messages->CompleteIfIdle(place.project, place.scope, id, config.idle_complete_us);
-  if (!c.ok()) {
-    if (absl::IsNotFound(c.status())) return ConversationNotFound(id);
-    return c.status();
-  }
-  if (core::OriginOf(*c) != core::ConversationOrigin::kDialogflow) return ConversationNotFound(id);
+  if (absl::Status st = CheckRead(c.status(), c.ok() ? &*c : nullptr, id); !st.ok()) return st;
+  return c;
+}
+
+absl::StatusOr<std::shared_ptr<const core::Conversation>> ShareConversation(const api::ServerConfig& config,
+                                                                           const api::Services& services,
+                                                                           const Place& place, std::string_view id) {
+  auto c = services.messages->ShareCompleteIfIdle(place.project, place.scope, id, config.idle_complete_us);
+  if (absl::Status st = CheckRead(c.status(), c.ok() ? c->get() : nullptr, id); !st.ok()) return st;
   return c;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,11 @@ std::string EncodeOffset(const core::PageTokenCodec& tokens, int64_t offset, std
 absl::StatusOr<core::Conversation> LoadConversation(const api::ServerConfig& config,
                                                     const api::Services& services, const Place& place,
                                                     std::string_view id);
+// LoadConversation as an immutable share (MessageService::ShareCompleteIfIdle):
+// no copy of a live conversation. Drop it before writing the conversation.
+absl::StatusOr<std::shared_ptr<const core::Conversation>> ShareConversation(const api::ServerConfig& config,
+                                                                           const api::Services& services,
+                                                                           const Place& place, std::string_view id);
 absl::Status ConversationNotFound(std::string_view id);
 
 // The stored profile `id` at `place`; NOT_FOUND naming it.

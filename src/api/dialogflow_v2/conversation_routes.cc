@@ -454,7 +454,11 @@ class Handlers {
     return Json(out, *q);
   }
 
-  Response AnalyzeContent(const Request& req, const PathParams& p) {
+  Response AnalyzeContent(const Request& req, const PathParams& p) { return Analyze(req, p, false); }
+
+  // `retried`: a second pass after a retry of the same call raced the first
+  // (its append found the request's message stored meanwhile).
+  Response Analyze(const Request& req, const PathParams& p, bool retried) {
     auto q = Query::Parse(req, {});
     if (!q.ok()) return Error(q.status());
     AnalyzeContentRequest body;
@@ -479,96 +483,131 @@ class Handlers {
     } else if (body.event_input().name().empty()) {
       return Error(absl::InvalidArgumentError("event_input.name is required"));
     }
-    auto c = LoadConversation(config_, s_, place, p.Get("conversation"));
-    if (!c.ok()) return Error(c.status());
-    const core::Participant* participant = FindParticipant(*c, p.Get("participant"));
+    // A share, not a copy: the usual call (a new message, assisted) reads
+    // only the participants and the latest messages, so that its cost does
+    // not grow with the conversation.
+    auto shared = ShareConversation(config_, s_, place, p.Get("conversation"));
+    if (!shared.ok()) return Error(shared.status());
+    const core::Conversation& view = **shared;
+    const core::Participant* participant = FindParticipant(view, p.Get("participant"));
     if (participant == nullptr) return Error(ParticipantNotFound(p.Get("participant")));
     const std::string participant_id = participant->id();
-    if (auto st = CheckNotCompleted(*c, "content"); !st.ok()) return Error(st);
-    auto profile = LoadProfile(s_, place, c->profile());  // a deleted profile asks for nothing
+    if (auto st = CheckNotCompleted(view, "content"); !st.ok()) return Error(st);
+    auto profile = LoadProfile(s_, place, view.profile());  // a deleted profile asks for nothing
     const bool sentiment = profile.ok() && profile->human_agent_assist().enable_sentiment_analysis();
     AnalyzeContentResponse out;
-    if (body.has_text_input()) {
-      std::optional<core::Message> stored =
-          service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
-      // In VIRTUAL_AGENT_STAGE the profile's agent answers the end user and
-      // no human agent is assisted yet.
-      const bool virtual_agent = c->stage() == core::VIRTUAL_AGENT_STAGE && profile.ok() &&
-                                 HasAutomatedAgent(*profile) && participant->role() == core::END_USER;
-      // Whether the suggestions are in `out` and their answer records stored.
-      bool recorded = false;
-      if (!stored) {
-        core::Message m;
-        m.set_id(core::NewId());
-        m.set_participant_id(participant_id);
-        m.set_role(participant->role());
-        m.set_text(body.text_input().text());
-        m.set_language_code(body.text_input().language_code().empty() ? c->language_code()
-                                                                         : body.text_input().language_code());
-        m.set_time_us(core::NowMicros());
-        m.set_request_id(body.request_id());
-        // The suggestions are computed first, on the conversation with the
-        // message added, so that their answer records (named after the
-        // message) are stored by the same write as the message: one durable
-        // write per call.
-        std::optional<NamedAnswers> records;
-        if (!virtual_agent) {
-          *c->add_messages() = m;
-          Suggest(place, *c, profile, c->messages_size(), &out);
-          c->mutable_messages()->RemoveLast();
-          records = NameAnswers(place, c->id(), m.id(), SuggestedResults(&out));
+    if (!body.has_text_input()) return AnalyzeReply(out, *q);
+    std::optional<core::Message> stored =
+        service::MessageService::FindByRequestId(view, participant_id, body.request_id());
+    // In VIRTUAL_AGENT_STAGE the profile's agent answers the end user and
+    // no human agent is assisted yet.
+    const bool virtual_agent = view.stage() == core::VIRTUAL_AGENT_STAGE && profile.ok() &&
+                               HasAutomatedAgent(*profile) && participant->role() == core::END_USER;
+    core::Message m;
+    m.set_id(core::NewId());
+    m.set_participant_id(participant_id);
+    m.set_role(participant->role());
+    m.set_text(body.text_input().text());
+    m.set_language_code(body.text_input().language_code().empty() ? view.language_code()
+                                                                 : body.text_input().language_code());
+    m.set_time_us(core::NowMicros());
+    m.set_request_id(body.request_id());
+    if (!stored && !virtual_agent) {
+      // The suggestions are computed first, on the latest messages with this
+      // one added, so that their answer records (named after the message)
+      // are stored by the same write as the message: one durable write per
+      // call.
+      std::vector<const core::Message*> recent =
+          Suggester::Context(view, view.messages_size(), kMaxSuggestionContext - 1);
+      recent.push_back(&m);
+      Suggest(place, view, profile, recent, m.role(), &out);
+      std::optional<NamedAnswers> records = NameAnswers(place, view.id(), m.id(), SuggestedResults(&out));
+      const std::string conversation_id = view.id();
+      const google::protobuf::RepeatedPtrField<core::Participant> participants = view.participants();
+      service::MessageService::AppendOptions append = TextInputAppend();
+      if (records) append.create_resource = records->resource();
+      // Without live conversations the share is the append's starting point
+      // (no second read; a concurrent write makes the store refuse it and
+      // the append reads again). With them the service starts from the one
+      // it keeps, and the share is dropped first: a write while it is held
+      // would copy the conversation.
+      std::shared_ptr<const core::Conversation> snapshot = std::move(*shared);
+      if (s_.conversations->keeps_live()) snapshot.reset();
+      append.snapshot = snapshot.get();
+      std::vector<core::Message> one;
+      one.push_back(std::move(m));
+      auto appended =
+          s_.messages->AppendMessages(place.project, place.scope, conversation_id, std::move(one), append);
+      snapshot.reset();
+      if (!appended.ok()) {
+        // A retry that raced the first call: answer with what it stored.
+        if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty() && !retried) {
+          return Analyze(req, p, true);
         }
-        std::vector<core::Message> one;
-        one.push_back(std::move(m));
-        // The conversation just read is the append's starting point (no
-        // second read; a concurrent write makes the store refuse it and the
-        // append reads again).
-        service::MessageService::AppendOptions append;
-        append.snapshot = &*c;
-        // Dialogflow's limit, not the core's (--max-segment-kb, 64 KiB).
-        append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
-        if (records) append.create_resource = records->resource();
-        auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
-        if (appended.ok()) {
-          stored = std::move(appended->front());
-          *c->add_messages() = *stored;  // the context of its suggestions
-          recorded = true;
-        } else if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty()) {
-          // A retry that raced the first call: answer with what it stored.
-          auto again = s_.conversations->Get(place.project, place.scope, c->id());
-          if (!again.ok()) return Error(again.status());
-          *c = std::move(*again);
-          stored = service::MessageService::FindByRequestId(*c, participant_id, body.request_id());
-          if (!stored) return Error(appended.status());
-          out.clear_human_agent_suggestion_results();
-          out.clear_end_user_suggestion_results();
-        } else {
-          return Error(appended.status());
+        return Error(appended.status());
+      }
+      const core::Message& added = appended->front();
+      MessageToWire(added, conversation_id, participants, place, sentiment, out.mutable_message());
+      if (added.role() == core::HUMAN_AGENT && suggester_->Observing(place.project)) {
+        if (auto now = s_.conversations->Share(place.project, place.scope, conversation_id); now.ok()) {
+          suggester_->Observe(place.project, **now);
         }
       }
-      MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
-      if (virtual_agent) {
-        if (auto st = VirtualAgentReply(place, &*c, *stored, &out); !st.ok()) return Error(st);
-      }
-      if (!recorded && !virtual_agent) {
-        // A retry of a call that stored its message: the same suggestions,
-        // whose records the first call stored (the same names: nothing new
-        // is stored).
-        int end = 0;
-        for (int i = 0; i < c->messages_size(); ++i) {
-          if (c->messages(i).id() == stored->id()) end = i + 1;
-        }
-        if (end > 0) Suggest(place, *c, profile, end, &out);
-        if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), SuggestedResults(&out)); !st.ok()) {
-          return Error(st);
-        }
-      }
-      if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
+      return AnalyzeReply(out, *q);
     }
-    Response r = Json(out, *q);
+    // A retry, or a virtual agent's turn: on a copy of the conversation.
+    core::Conversation copy = view;
+    shared->reset();
+    core::Conversation* c = &copy;
+    if (!stored) {
+      std::vector<core::Message> one;
+      one.push_back(std::move(m));
+      service::MessageService::AppendOptions append = TextInputAppend();
+      append.snapshot = c;
+      auto appended = s_.messages->AppendMessages(place.project, place.scope, c->id(), std::move(one), append);
+      if (appended.ok()) {
+        stored = std::move(appended->front());
+        *c->add_messages() = *stored;
+      } else if (absl::IsAlreadyExists(appended.status()) && !body.request_id().empty() && !retried) {
+        return Analyze(req, p, true);
+      } else {
+        return Error(appended.status());
+      }
+    }
+    MessageToWire(*stored, *c, place, sentiment, out.mutable_message());
+    if (virtual_agent) {
+      if (auto st = VirtualAgentReply(place, c, *stored, &out); !st.ok()) return Error(st);
+    } else {
+      // A retry of a call that stored its message: the same suggestions,
+      // whose records the first call stored (the same names: nothing new
+      // is stored).
+      int end = 0;
+      for (int i = 0; i < c->messages_size(); ++i) {
+        if (c->messages(i).id() == stored->id()) end = i + 1;
+      }
+      if (end > 0) Suggest(place, *c, profile, end, &out);
+      if (auto st = RecordAnswers(s_, place, c->id(), stored->id(), SuggestedResults(&out)); !st.ok()) {
+        return Error(st);
+      }
+    }
+    if (stored->role() == core::HUMAN_AGENT) suggester_->Observe(place.project, *c);
+    return AnalyzeReply(out, *q);
+  }
+
+  // The append of an analyzeContent text input: Dialogflow's text limit,
+  // not the core's (--max-segment-kb, 64 KiB).
+  service::MessageService::AppendOptions TextInputAppend() const {
+    service::MessageService::AppendOptions append;
+    append.max_text_bytes = std::max(kMaxTextInputBytes, s_.conversations->limits().max_message_text_bytes);
+    return append;
+  }
+
+  // analyzeContent's response.
+  Response AnalyzeReply(AnalyzeContentResponse& out, const Query& q) {
+    Response r = Json(out, q);
     // The list is there even when empty, as Dialogflow sends it for a
     // profile without features.
-    if (out.human_agent_suggestion_results_size() == 0 && r.status == 200 && q->fields().empty() &&
+    if (out.human_agent_suggestion_results_size() == 0 && r.status == 200 && q.fields().empty() &&
         !r.body.empty() && r.body.back() == '}') {
       r.body.pop_back();
       r.body += r.body.size() > 1 ? ",\"humanAgentSuggestionResults\":[]}" : "\"humanAgentSuggestionResults\":[]}";
@@ -860,15 +899,21 @@ class Handlers {
   // each list in the order of the profile's feature configs.
   void Suggest(const Place& place, const core::Conversation& c, const absl::StatusOr<core::Profile>& profile,
                int end, AnalyzeContentResponse* out) {
-    if (!profile.ok() || end <= 0) return;
+    if (end <= 0) return;
+    Suggest(place, c, profile, Suggester::Context(c, end, kMaxSuggestionContext), c.messages(end - 1).role(), out);
+  }
+  // The same for `recent` as the latest messages (Suggester::ForLatest),
+  // the latest of `role`.
+  void Suggest(const Place& place, const core::Conversation& c, const absl::StatusOr<core::Profile>& profile,
+               const std::vector<const core::Message*>& recent, core::Role role, AnalyzeContentResponse* out) {
+    if (!profile.ok()) return;
     const core::HumanAgentAssistConfig& assist = profile->human_agent_assist();
-    const core::Role role = c.messages(end - 1).role();
     if (role == core::END_USER) {
-      for (SuggestionResult& r : suggester_->ForLatest(place, c, end, assist.human_agent_suggestions())) {
+      for (SuggestionResult& r : suggester_->ForLatest(place, c, recent, assist.human_agent_suggestions())) {
         *out->add_human_agent_suggestion_results() = std::move(r);
       }
     } else if (role == core::HUMAN_AGENT) {
-      for (SuggestionResult& r : suggester_->ForLatest(place, c, end, assist.end_user_suggestions())) {
+      for (SuggestionResult& r : suggester_->ForLatest(place, c, recent, assist.end_user_suggestions())) {
         *out->add_end_user_suggestion_results() = std::move(r);
       }
     }

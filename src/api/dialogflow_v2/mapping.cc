@@ -295,13 +295,19 @@ void ParticipantToWire(const core::Participant& p, const Place& place, std::stri
 
 void MessageToWire(const core::Message& m, const core::Conversation& c, const Place& place,
                    bool sentiment, Message* out) {
-  out->set_name(MessageName(place, c.id(), m.id()));
+  MessageToWire(m, c.id(), c.participants(), place, sentiment, out);
+}
+
+void MessageToWire(const core::Message& m, std::string_view conversation_id,
+                   const google::protobuf::RepeatedPtrField<core::Participant>& participants, const Place& place,
+                   bool sentiment, Message* out) {
+  out->set_name(MessageName(place, conversation_id, m.id()));
   out->set_content(m.text());
   out->set_language_code(m.language_code());
   core::Role role = m.role();
   if (!m.participant_id().empty()) {
-    out->set_participant(ParticipantName(place, c.id(), m.participant_id()));
-    for (const core::Participant& p : c.participants()) {
+    out->set_participant(ParticipantName(place, conversation_id, m.participant_id()));
+    for (const core::Participant& p : participants) {
       if (p.id() == m.participant_id()) role = p.role();
     }
   }

@@ -62,5 +62,9 @@ void ParticipantToWire(const core::Participant& p, const Place& place, std::stri
 // `sentiment`: whether the profile asks for sentiment analysis.
 void MessageToWire(const core::Message& m, const core::Conversation& c, const Place& place,
                    bool sentiment, Message* out);
+// The same with the conversation's id and participants only.
+void MessageToWire(const core::Message& m, std::string_view conversation_id,
+                   const google::protobuf::RepeatedPtrField<core::Participant>& participants, const Place& place,
+                   bool sentiment, Message* out);
 
 }  // namespace parley::dialogflow_v2

@@ -94,11 +94,18 @@ std::vector<const core::Message*> Suggester::Context(const core::Conversation& c
 std::vector<SuggestionResult> Suggester::ForLatest(
     const Place& place, const core::Conversation& c, int end,
     const google::protobuf::RepeatedPtrField<core::SuggestionFeature>& features) {
+  return ForLatest(place, c, Context(c, end, kMaxSuggestionContext), features);
+}
+
+std::vector<SuggestionResult> Suggester::ForLatest(
+    const Place& place, const core::Conversation& c, const std::vector<const core::Message*>& recent,
+    const google::protobuf::RepeatedPtrField<core::SuggestionFeature>& features) {
   std::vector<SuggestionResult> out;
   for (const core::SuggestionFeature& f : features) {
     const int size = f.recent_sentences_count() > 0 ? std::min(f.recent_sentences_count(), kMaxSuggestionContext)
                                                     : kDefaultSuggestionContext;
-    auto r = Compute(place, c, f, Context(c, end, size));
+    const size_t used = std::min(recent.size(), static_cast<size_t>(size));
+    auto r = Compute(place, c, f, std::vector<const core::Message*>(recent.end() - used, recent.end()));
     if (r) out.push_back(std::move(*r));
   }
   return out;
@@ -216,6 +223,12 @@ void Suggester::Observe(std::string_view tenant, const core::Conversation& c) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = pairs_.find(std::string(tenant));
   if (it != pairs_.end() && it->second.loaded) ObserveLocked(&it->second, c);
+}
+
+bool Suggester::Observing(std::string_view tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pairs_.find(std::string(tenant));
+  return it != pairs_.end() && it->second.loaded;
 }
 
 void Suggester::EnsureLoaded(std::string_view tenant) {

@@ -61,6 +61,14 @@ class Suggester {
   // the message at index `end - 1` of `c` as the latest.
   std::vector<SuggestionResult> ForLatest(const Place& place, const core::Conversation& c, int end,
                                           const google::protobuf::RepeatedPtrField<core::SuggestionFeature>& features);
+  // The same for `recent` as the latest messages of `c` (oldest first, the
+  // last being the latest; it may be one not stored in `c` yet): the last
+  // kMaxSuggestionContext non-deleted ones, or all there are. No feature
+  // reads more of the conversation than that, so the cost does not grow
+  // with its length (smart replies excepted: they observe `c` whole).
+  std::vector<SuggestionResult> ForLatest(const Place& place, const core::Conversation& c,
+                                          const std::vector<const core::Message*>& recent,
+                                          const google::protobuf::RepeatedPtrField<core::SuggestionFeature>& features);
 
   // Up to `context_size` non-deleted messages of `c` ending at index `end`
   // (exclusive), oldest first.
@@ -69,6 +77,8 @@ class Suggester {
   // Adds the (end-user message, agent reply) pairs of `c` not seen yet (once
   // the tenant's pairs are loaded; until then the load will find them).
   void Observe(std::string_view tenant, const core::Conversation& c);
+  // Whether Observe does anything for `tenant` now (its pairs are loaded).
+  bool Observing(std::string_view tenant);
 
  private:
   struct Pair {

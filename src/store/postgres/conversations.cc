@@ -54,26 +54,41 @@ constexpr std::string_view kUpdateConversation =
 
 // The statement that inserts rows of (tenant, scope, conv_id, <extra
 // columns>): `extra` names the columns after conv_id, `add` binds one row's.
+// `tail`, when given, is an expression over parameters bound once (before
+// the rows') that ends every row: the rows' last column.
 // Nothing when there are no items.
 template <typename Items, typename AddRow>
 std::optional<Statement> RowsStatement(std::string_view table, std::string_view extra,
                                        int extra_count, const core::Conversation& c,
                                        const Items& items, AddRow add,
-                                       std::string_view conflict = "") {
+                                       std::string_view conflict = "",
+                                       std::string (*tail)(const core::Conversation&, Params*) = nullptr) {
   if (items.empty()) return std::nullopt;
   Statement st{absl::StrCat("INSERT INTO ", Sv(table), " (tenant, scope, conv_id, ", Sv(extra),
                             ") VALUES "),
                Key(c.tenant(), c.scope(), c.id())};
+  const std::string row_end = tail != nullptr ? absl::StrCat(", ", tail(c, &st.params), ")") : ")";
   bool first = true;
   for (const auto& item : items) {
     absl::StrAppend(&st.sql, first ? "" : ", ", "($1, $2, $3");
     first = false;
     add(item, &st.params);
     for (int i = extra_count - 1; i >= 0; --i) absl::StrAppend(&st.sql, ", $", st.params.size() - i);
-    st.sql += ")";
+    st.sql += row_end;
   }
   st.sql += conflict;
   return st;
+}
+
+// The hashes of `c`'s labels, as an agents row stores them (schema 5,
+// ADR 0039): an array of parley_label_hash over parameters it binds.
+std::string LabelHashes(const core::Conversation& c, Params* p) {
+  std::string sql = "ARRAY[";
+  for (const auto& [key, value] : c.labels()) {
+    p->Text(key).Text(value);
+    absl::StrAppend(&sql, sql.size() > 6 ? ", " : "", "parley_label_hash($", p->size() - 1, ", $", p->size(), ")");
+  }
+  return sql + "]::bigint[]";
 }
 
 std::optional<Statement> ViewsStatement(const core::Conversation& c, const ConversationViews& views) {
@@ -89,9 +104,9 @@ void ChildStatements(const core::Conversation& c, const ConversationViews* views
     if (st.has_value()) out->push_back(std::move(*st));
   };
   add(RowsStatement(
-      "conversation_agents", "agent_id, create_time", 2, c, c.agent_ids(),
+      "conversation_agents", "agent_id, create_time, label_hashes", 2, c, c.agent_ids(),
       [&](const std::string& agent, Params* p) { p->Text(agent).Int(c.create_time_us()); },
-      " ON CONFLICT DO NOTHING"));
+      " ON CONFLICT DO NOTHING", LabelHashes));
   add(RowsStatement("conversation_labels", "key, value, create_time", 3, c, c.labels(),
                     [&](const auto& kv, Params* p) {
                       p->Text(kv.first).Text(kv.second).Int(c.create_time_us());
@@ -273,9 +288,9 @@ bool PostgresStore::ReadCachedConversationView(std::string_view tenant, std::str
                                                std::string_view id, int64_t now_us,
                                                std::string_view view, CachedViewDone& done) {
   // CachedRead's two lookups with the round trip between them, the read's
-  // thread free meanwhile: the second lookup runs on the listener's thread.
-  std::string body;
-  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, &body)) return false;
+  // thread free meanwhile: the second lookup (the only copy) runs where the
+  // round trip is seen back.
+  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, nullptr)) return false;
   listener_->SyncAsync([this, tenant = std::string(tenant), scope = std::string(scope),
                         id = std::string(id), view = std::string(view), now_us,
                         done = std::move(done)](bool ok) mutable {
@@ -508,8 +523,23 @@ absl::StatusOr<ConversationPage> PostgresStore::ListConversations(const core::Co
           "agent_id)");
     }
     RETURN_IF_ERROR(r.status());
-    return pg::ReadPage(*r, query.page_size, "conversation", &page.conversations, &page.next,
-                        &page.sort_values);
+    RETURN_IF_ERROR(pg::ReadPage(*r, query.page_size, "conversation", &page.conversations, &page.next,
+                                 &page.sort_values));
+    if (sql.confirm.empty()) return absl::OkStatus();
+    // Labels the query tested by hash only (a collision, one in 2^64, makes
+    // a page one shorter; the cursor stays on the last row read).
+    size_t kept = 0;
+    for (size_t i = 0; i < page.conversations.size(); ++i) {
+      if (!pg::ConfirmLabels(sql.confirm, page.conversations[i])) continue;
+      if (kept != i) {
+        page.conversations[kept] = std::move(page.conversations[i]);
+        page.sort_values[kept] = page.sort_values[i];
+      }
+      ++kept;
+    }
+    page.conversations.resize(kept);
+    page.sort_values.resize(kept);
+    return absl::OkStatus();
   });
   RETURN_IF_ERROR(s);
   return page;

@@ -35,13 +35,16 @@ std::string ChildRange(const ConversationKey* after, const core::Conversation& l
 
 // INSERT INTO `table_columns` (a table and its `columns` column names) of
 // `rows` rows, up to 500 a statement; `add(i, p)` binds row i's values.
+// With `prefix`, the statement is prefix, the rows' VALUES lists, suffix.
 absl::Status InsertRows(pg::Conn& conn, std::string_view table_columns, int columns, size_t rows,
-                        absl::FunctionRef<void(size_t, pg::Params*)> add, std::string_view suffix = "") {
+                        absl::FunctionRef<void(size_t, pg::Params*)> add, std::string_view suffix = "",
+                        std::string_view prefix = "") {
   constexpr size_t kRowsPerStatement = 500;
   for (size_t first = 0; first < rows; first += kRowsPerStatement) {
     const size_t end = std::min(rows, first + kRowsPerStatement);
     pg::Params p;
-    std::string sql = absl::StrCat("INSERT INTO ", pg::Sv(table_columns), " VALUES ");
+    std::string sql = prefix.empty() ? absl::StrCat("INSERT INTO ", pg::Sv(table_columns), " VALUES ")
+                                     : std::string(prefix);
     for (size_t i = first; i < end; ++i) {
       add(i, &p);
       sql += i == first ? "(" : ", (";
@@ -164,6 +167,19 @@ absl::Status PostgresStore::LoadConversations(const std::vector<ConversationDump
                                  key(labels[i].conv, p);
                                  p->Text(labels[i].a).Text(labels[i].b).Int(labels[i].n);
                                }));
+    // The agents rows' label hashes (schema 5, ADR 0039), from the label
+    // rows just written, as a create computes them.
+    std::vector<size_t> with_agents;
+    for (size_t i = 0; i < conversations.size(); ++i) {
+      if (conversations[i].conversation.agent_ids_size() > 0) with_agents.push_back(i);
+    }
+    RETURN_IF_ERROR(InsertRows(
+        conn, "", 3, with_agents.size(), [&](size_t i, pg::Params* p) { key(with_agents[i], p); },
+        ") AS v (tenant, scope, conv_id) WHERE a.tenant = v.tenant AND a.scope = v.scope"
+        " AND a.conv_id = v.conv_id",
+        "UPDATE conversation_agents a SET label_hashes = ARRAY(SELECT parley_label_hash(l.key, l.value)"
+        " FROM conversation_labels l WHERE l.tenant = a.tenant AND l.scope = a.scope AND l.conv_id = a.conv_id)"
+        " FROM (VALUES "));
     RETURN_IF_ERROR(InsertRows(conn, "conversation_views (tenant, scope, conv_id, name, body)", 5, views.size(),
                                [&](size_t i, pg::Params* p) {
                                  key(views[i].conv, p);
@@ -280,6 +296,14 @@ absl::Status PostgresStore::LoadSettings(const std::vector<std::pair<std::string
                           .status());
     }
     return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::DeleteSetting(std::string_view key) {
+  return Write([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p;
+    p.Text(key);
+    return conn.Exec("DELETE FROM settings WHERE key = $1", p).status();
   });
 }
 

@@ -44,7 +44,15 @@ struct SqlQuery {
   // row the join yields: written TRUE (its EXISTS would make the planner give
   // up the index's order).
   const core::Condition* skip = nullptr;
+  // On the agents walk, the top-level `labels.K = V` conjuncts: written as a
+  // test of the agents entry's label hashes alone (ADR 0039), which a hash
+  // collision could pass, so the store confirms them on the rows read
+  // (ConfirmLabels).
+  std::vector<const core::Condition*> confirm;
 };
+
+// Whether `c` holds every label of `confirm` (SqlQuery::confirm).
+bool ConfirmLabels(const std::vector<const core::Condition*>& confirm, const core::Conversation& c);
 
 // The list statement of `query`. Result columns: 0 sort value (int8), 1 id,
 // 2 body. It returns up to page_size + 1 rows.

@@ -64,7 +64,16 @@ absl::Status PostgresStore::Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn)
 absl::Status PostgresStore::WriteConversation(std::string_view tenant, std::string_view scope,
                                               std::string_view id,
                                               absl::FunctionRef<absl::Status(pg::Conn&)> fn) {
-  absl::Status s = Write(fn);
+  // Dropped just before the COMMIT as well as after it: a reader who learns
+  // of the write from another row of the transaction (an analysis's
+  // operation marked done) right after the COMMIT must not be served the old
+  // views while this thread reads the COMMIT's reply. Only a read that raced
+  // the transaction's last statement could put them back meanwhile.
+  absl::Status s = Write([&](pg::Conn& conn) -> absl::Status {
+    RETURN_IF_ERROR(fn(conn));
+    view_cache_.Invalidate(tenant, scope, id);
+    return absl::OkStatus();
+  });
   view_cache_.Invalidate(tenant, scope, id);
   return s;
 }

@@ -39,7 +39,7 @@ struct CreateWrite;
 }
 
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 4;
+inline constexpr int kPostgresSchemaVersion = 6;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
@@ -122,7 +122,9 @@ class PostgresStore final : public Store {
                                       int64_t lease_until_us) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RenewOperationLeases(
       std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
-      int64_t lease_until_us) override;
+      int64_t lease_until_us,
+      std::vector<std::pair<std::string, std::string>>* cancel_requested = nullptr) override;
+  absl::StatusOr<core::Operation> RequestOperationCancel(std::string_view tenant, std::string_view id) override;
   absl::Status CreateResource(const Resource& resource) override;
   absl::StatusOr<Resource> GetResource(std::string_view tenant, std::string_view kind,
                                        std::string_view id) override;
@@ -155,11 +157,13 @@ class PostgresStore final : public Store {
   absl::Status LoadAudit(const std::vector<AuditEntry>& entries) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpSettings() override;
   absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) override;
+  absl::Status DeleteSetting(std::string_view key) override;
   void Close() override;
 
   // The view cache's counters, and the listen connection's connects (tests).
   ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
   int64_t listener_connects() const { return listener_ ? listener_->connects() : 0; }
+  int64_t listener_round_trips() const { return listener_ ? listener_->round_trips() : 0; }
 
   // EXPLAIN of the statement ListConversations would run.
   absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);

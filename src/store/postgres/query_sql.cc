@@ -8,8 +8,11 @@
 // on that index. In create_time order a top-level `agent_id = X` walks
 // conversation_agents' (tenant, agent_id, create_time, conv_id) instead, and
 // else a top-level `labels.K = V` conversation_labels' (tenant, key, value,
-// create_time, conv_id) (store/list_plan.h). The statement timeout bounds a
-// filter that matches little over a large tenant.
+// create_time, conv_id) (store/list_plan.h); on the agents walk a label
+// condition is first checked against the entry's label hashes (ADR 0039). The
+// statement timeout bounds a filter that matches little over a large tenant.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "store/list_plan.h"
 #include "store/postgres/postgres_internal.h"
@@ -130,13 +133,30 @@ absl::Status AppendCompare(const Condition& cond, SqlQuery* out) {
         absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out), kChildExistsEnd);
         return absl::OkStatus();
       }
-      if (op == CompareOp::kNe) sql += "NOT ";
-      absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", Next(*out));
-      out->params.Text(cond.string_value);
-      // With create_time, the probe is one entry of the label-led index
-      // (tenant, key, value, create_time, conv_id) INCLUDE (scope): index-only.
-      absl::StrAppend(&sql, " AND xl.value = ", Next(*out), " AND xl.create_time = ", out->create_time,
-                      kChildExistsEnd);
+      {
+        const std::string key = Next(*out);
+        out->params.Text(cond.string_value);
+        const std::string value = Next(*out);
+        // On an agents index entry, its label hashes first (schema 5, ADR
+        // 0039): without the pair's hash the label is absent; with it, the
+        // probe below confirms (a hash may collide), or for a top-level
+        // conjunct the store does, on the rows read. NULL: not known.
+        const bool hashed = out->key_alias == "a";
+        const std::string hash_test =
+            absl::StrCat("(a.label_hashes IS NULL OR a.label_hashes @> ARRAY[parley_label_hash(", key, ", ",
+                         value, ")])");
+        if (hashed && std::find(out->confirm.begin(), out->confirm.end(), &cond) != out->confirm.end()) {
+          sql += hash_test;
+          return absl::OkStatus();
+        }
+        if (op == CompareOp::kNe) sql += "NOT ";
+        if (hashed) absl::StrAppend(&sql, "(", hash_test, " AND ");
+        // With create_time, the probe is one entry of the label-led index
+        // (tenant, key, value, create_time, conv_id) INCLUDE (scope): index-only.
+        absl::StrAppend(&sql, ChildExists(*out, "conversation_labels", "xl"), "xl.key = ", key,
+                        " AND xl.value = ", value, " AND xl.create_time = ", out->create_time,
+                        kChildExistsEnd, hashed ? ")" : "");
+      }
       return absl::OkStatus();
     case ColumnType::kLatestAnalysis:
       if (op != CompareOp::kHas) return Unsupported("the latest analysis", op);
@@ -222,6 +242,14 @@ absl::StatusOr<absl::string_view> OrderColumnName(ConversationColumn column) {
 
 }  // namespace
 
+bool ConfirmLabels(const std::vector<const Condition*>& confirm, const core::Conversation& c) {
+  for (const Condition* cond : confirm) {
+    auto it = c.labels().find(cond->label_key);
+    if (it == c.labels().end() || it->second != cond->string_value) return false;
+  }
+  return true;
+}
+
 absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* q) {
   ASSIGN_OR_RETURN(absl::string_view col, OrderColumnName(query.order_by));
   if (query.page_size <= 0) return absl::InvalidArgumentError("page size must be positive");
@@ -250,6 +278,16 @@ absl::Status CompileListQuery(const core::ConversationQuery& query, SqlQuery* q)
                           agent ? " AND a.agent_id = $2" : " AND l.key = $2 AND l.value = $3");
   }
   q->skip = driver.condition;
+  if (driver.kind == ListDriver::Kind::kAgent) {
+    // The top-level label equalities, checked on the agents entries' hashes.
+    auto conjuncts = [&](auto& self, const Condition& c, int depth) -> void {
+      if (depth > kMaxConditionDepth) return;
+      if (c.kind == Condition::Kind::kCompare && list_plan_internal::IsLabelEq(c)) q->confirm.push_back(&c);
+      if (c.kind != Condition::Kind::kAnd) return;
+      for (const Condition& child : c.children) self(self, child, depth + 1);
+    };
+    conjuncts(conjuncts, *query.condition, 0);
+  }
   if (!query.scope.empty()) {
     q->params.Text(query.scope);
     absl::StrAppend(&q->sql, " AND c.scope = ", Next(*q));

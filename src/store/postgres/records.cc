@@ -284,10 +284,12 @@ absl::StatusOr<std::vector<core::Operation>> PostgresStore::ClaimOperations(std:
                                " (SELECT tenant, id FROM operations WHERE done = 0 AND"
                                " (claimed_by = $1 OR lease_until < $2) ORDER BY create_time, tenant, id"
                                " LIMIT $4 FOR UPDATE SKIP LOCKED) c"
-                               " WHERE o.tenant = c.tenant AND o.id = c.id RETURNING o.create_time, o.body",
+                               " WHERE o.tenant = c.tenant AND o.id = c.id"
+                               " RETURNING o.create_time, o.body, o.cancel_requested",
                                p));
     for (int i = 0; i < r.rows(); ++i) {
       ASSIGN_OR_RETURN(core::Operation op, pg::ParseMessage<core::Operation>(r.Bytes(i, 1), "operation"));
+      if (r.Int(i, 2) != 0) op.set_cancel_requested(true);
       ops.push_back(std::move(op));
     }
     return absl::OkStatus();
@@ -317,26 +319,50 @@ absl::StatusOr<bool> PostgresStore::ClaimOperation(std::string_view tenant, std:
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> PostgresStore::RenewOperationLeases(
     std::string_view node, const std::vector<std::pair<std::string, std::string>>& operations,
-    int64_t lease_until_us) {
+    int64_t lease_until_us, std::vector<std::pair<std::string, std::string>>* cancel_requested) {
   // One statement renews every unfinished claim of the node (a node holds
   // all it submitted: there may be thousands); what `operations` names and
   // the node no longer holds unfinished is lost (or finished meanwhile).
+  // The same statement says which of them a client asked to cancel.
   absl::flat_hash_set<std::pair<std::string, std::string>> held;
+  std::vector<std::pair<std::string, std::string>> cancels;
   RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
     held.clear();
+    cancels.clear();
     pg::Params p;
     p.Text(node).Int(lease_until_us);
     ASSIGN_OR_RETURN(pg::Result r, conn.Exec("UPDATE operations SET lease_until = $2 WHERE claimed_by = $1"
-                                             " AND done = 0 RETURNING tenant, id",
+                                             " AND done = 0 RETURNING tenant, id, cancel_requested",
                                              p));
-    for (int i = 0; i < r.rows(); ++i) held.emplace(r.Bytes(i, 0), r.Bytes(i, 1));
+    for (int i = 0; i < r.rows(); ++i) {
+      held.emplace(r.Bytes(i, 0), r.Bytes(i, 1));
+      if (r.Int(i, 2) != 0) cancels.emplace_back(r.Bytes(i, 0), r.Bytes(i, 1));
+    }
     return absl::OkStatus();
   }));
+  if (cancel_requested != nullptr) *cancel_requested = std::move(cancels);
   std::vector<std::pair<std::string, std::string>> lost;
   for (const auto& op : operations) {
     if (!held.contains(op)) lost.push_back(op);
   }
   return lost;
+}
+
+absl::StatusOr<core::Operation> PostgresStore::RequestOperationCancel(std::string_view tenant,
+                                                                     std::string_view id) {
+  bool marked = false;
+  RETURN_IF_ERROR(Write([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p;
+    p.Text(tenant).Text(id);
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec("UPDATE operations SET cancel_requested = 1"
+                                             " WHERE tenant = $1 AND id = $2 AND done = 0",
+                                             p));
+    marked = r.affected() == 1;
+    return absl::OkStatus();
+  }));
+  ASSIGN_OR_RETURN(core::Operation out, GetOperation(tenant, id));
+  if (marked) out.set_cancel_requested(true);
+  return out;
 }
 
 // ---- resources ----

@@ -198,6 +198,38 @@ CREATE INDEX conversation_agents_by_create_time
   ON conversation_agents (tenant, agent_id, create_time, conv_id) INCLUDE (scope);
 )sql";
 
+// Version 5, the agent-led list's label check (ADR 0039): each agents row
+// carries the hashes of its conversation's labels (parley_label_hash of key
+// and value), included in the agents index, so that an agent-driven list
+// checks `labels.K = V` on the index entry it walks and probes the label
+// index only for the entries whose hashes hold V's (a hash proves absence,
+// the probe confirms presence): a page of read_bench.sh's combined filter
+// probes ~140 times instead of ~1,000. NULL means not known (probe). The
+// hash is SHA-256's first 8 bytes: fixed forever, unlike PostgreSQL's own
+// hash functions, since stored hashes must keep matching new ones.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE FUNCTION parley_label_hash(key text, value text) RETURNS bigint
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ('x' || encode(substring(sha256(convert_to(key || chr(31) || value, 'UTF8')) FROM 1 FOR 8),
+                        'hex'))::bit(64)::bigint
+$$;
+ALTER TABLE conversation_agents ADD COLUMN label_hashes bigint[];
+UPDATE conversation_agents a SET label_hashes = ARRAY(
+  SELECT parley_label_hash(l.key, l.value) FROM conversation_labels l
+  WHERE l.tenant = a.tenant AND l.scope = a.scope AND l.conv_id = a.conv_id);
+DROP INDEX conversation_agents_by_create_time;
+CREATE INDEX conversation_agents_by_create_time
+  ON conversation_agents (tenant, agent_id, create_time, conv_id) INCLUDE (scope, label_hashes);
+)sql";
+
+// Version 6: a cancel asked on one node for an operation another node runs
+// (ADR 0022) is a column of its own, so that the running node's writes of the
+// operation's body (its progress) cannot undo it; that node reads it when it
+// renews its leases.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE operations ADD COLUMN cancel_requested bigint NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -209,6 +241,8 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
+    {5, kSchemaV5},
+    {6, kSchemaV6},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 

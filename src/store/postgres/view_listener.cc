@@ -16,10 +16,11 @@
 namespace parley::store::pg {
 namespace {
 
-// The round trip: an empty statement (a comment), which PostgreSQL answers
-// without parsing anything; it names the channel so that the listen
-// connection can be told apart in pg_stat_activity.
-constexpr char kPing[] = "-- parley_views";
+// Round trips on the way at once. A read waits for the next one sent after
+// it arrived; while this many are on the way, reads that arrive wait for the
+// oldest to come back, and one round trip then answers all of them (fewer
+// round trips for the database to answer when the machine is busy).
+constexpr size_t kMaxInFlight = 2;
 // PostgreSQL refuses payloads of 8,000 bytes or more; a longer key clears
 // every cache (ids are far shorter).
 constexpr size_t kMaxPayload = 7900;
@@ -94,10 +95,7 @@ bool ViewListener::Sync(absl::Duration timeout) {
   if (!up_ || stopping_) return false;
   // Round trips are numbered; the next to begin begins after this call.
   const uint64_t need = started_ + 1;
-  if (wanted_ < need) {
-    wanted_ = need;
-    Wake();
-  }
+  WantLocked(need);
   struct Args {
     ViewListener* self;
     uint64_t need;
@@ -112,21 +110,36 @@ bool ViewListener::Sync(absl::Duration timeout) {
 }
 
 void ViewListener::SyncAsync(absl::AnyInvocable<void(bool)> done) {
-  bool wake = false, taken = false;
   {
     absl::MutexLock lock(&mu_);
     if (up_ && !stopping_) {
-      taken = true;
       const uint64_t need = started_ + 1;  // as Sync
-      if (wanted_ < need) {
-        wanted_ = need;
-        wake = true;
-      }
       waiters_.push_back({need, absl::Now(), std::move(done)});
+      WantLocked(need);
+      return;
     }
   }
-  if (!taken) return done(false);  // not connected
-  if (wake) Wake();
+  done(false);  // not connected
+}
+
+void ViewListener::WantLocked(uint64_t need) {
+  if (wanted_ >= need) return;  // asked for already (by a read since the last send)
+  wanted_ = need;
+  // The listener's thread sends it: the reading thread (a network thread)
+  // pays neither the send nor the database backend's wake-up.
+  Wake();
+}
+
+bool ViewListener::SendLocked() {
+  if (conn_ == nullptr || wanted_ <= started_ || sent_.size() >= kMaxInFlight) return true;
+  // A Sync alone: the backend answers it with a ReadyForQuery, sending every
+  // notification it holds first. PQpipelineSync also flushes; what the
+  // socket did not take at once goes out when it can (Serve's poll).
+  if (PQpipelineSync(conn_) == 0) return false;
+  ++started_;
+  sent_.push_back(absl::Now());
+  round_trips_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void ViewListener::FinishWaiters(bool all) {
@@ -156,6 +169,7 @@ void ViewListener::SetDown() {
     // A round trip that was under way never comes back: the next one gets its
     // number, so that a Sync waiting for it is served by the next connection.
     started_ = done_;
+    wanted_ = std::min(wanted_, started_);
   }
   FinishWaiters(/*all=*/true);
 }
@@ -193,67 +207,72 @@ void ViewListener::Serve(PGconn* conn) {
     PQclear(r);
     if (!ok) return;
   }
+  // Round trips are Syncs of pipeline mode, several on the way at once;
+  // nothing here blocks.
+  if (PQenterPipelineMode(conn) == 0 || PQsetnonblocking(conn, 1) != 0) return;
   // Whatever was written before the LISTEN took effect was never notified:
   // forget it all (reads that raced with this re-read, as the clear advances
   // the cache's generation).
   cache_->Clear();
   {
     absl::MutexLock lock(&mu_);
+    conn_ = conn;
+    sent_.clear();
     up_ = true;
   }
-  uint64_t ticket = 0;  // the round trip under way, 0 = none
-  absl::Time sent_at;
+  struct Detach {  // the connection is closed once Serve returns
+    ViewListener* self;
+    ~Detach() {
+      absl::MutexLock lock(&self->mu_);
+      self->conn_ = nullptr;
+      self->sent_.clear();
+    }
+  } detach{this};
   for (;;) {
+    bool waiting, unsent;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      if (ticket == 0 && wanted_ > started_) {
-        ticket = ++started_;
-        sent_at = absl::Now();
-        if (PQsendQuery(conn, kPing) == 0 || PQflush(conn) != 0) return;
-      }
-    }
-    bool waiting;
-    {
-      absl::MutexLock lock(&mu_);
       waiting = !waiters_.empty();
+      const int flushed = PQflush(conn);
+      if (flushed < 0) return;
+      unsent = flushed > 0;
     }
-    pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{PQsocket(conn), static_cast<short>(POLLIN | (unsent ? POLLOUT : 0)), 0},
+                     {wake_fd_, POLLIN, 0}};
     // While SyncAsync waiters wait, often enough to give up on late ones.
     if (poll(fds, 2, /*ms=*/waiting ? 50 : 1000) < 0) continue;  // EINTR
     if (fds[1].revents & POLLIN) {
       uint64_t n;
       (void)!read(wake_fd_, &n, sizeof n);
     }
-    if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) return;  // lost
-    ApplyNotifies(conn, cache_);
-    if (PQstatus(conn) != CONNECTION_OK) return;
-    if (ticket == 0) continue;
     bool came_back = false;
-    while (PQisBusy(conn) == 0) {
-      PGresult* r = PQgetResult(conn);
-      if (r == nullptr) {
-        came_back = true;
-        break;
-      }
-      const ExecStatusType st = PQresultStatus(r);
-      PQclear(r);
-      if (st != PGRES_EMPTY_QUERY && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return;
-    }
-    if (came_back) {
-      // Every notification sent before the ReadyForQuery is in libpq's queue.
+    {
+      absl::MutexLock lock(&mu_);
+      if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) return;  // lost
       ApplyNotifies(conn, cache_);
-      {
-        absl::MutexLock lock(&mu_);
-        done_ = ticket;
-        ticket = 0;
+      if (PQstatus(conn) != CONNECTION_OK) return;
+      while (!sent_.empty() && PQisBusy(conn) == 0) {
+        PGresult* r = PQgetResult(conn);
+        if (r == nullptr) break;  // nothing more has arrived
+        const ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st != PGRES_PIPELINE_SYNC) return;  // only Syncs are sent: the connection is broken
+        // Every notification sent before this ReadyForQuery is in libpq's
+        // queue: applied before the round trip counts as back.
+        ApplyNotifies(conn, cache_);
+        sent_.pop_front();
+        ++done_;
+        came_back = true;
       }
-      FinishWaiters(/*all=*/false);
-    } else if (absl::Now() - sent_at > absl::Milliseconds(kPingTimeoutMs)) {
-      return;  // no answer: treat the connection as lost
-    } else if (waiting) {
-      FinishWaiters(/*all=*/false);  // those waiting too long
+      // The round trip reads that arrived since the last one wait for (woken
+      // by them, or one came back while kMaxInFlight were on the way).
+      if (!SendLocked()) return;
+      if (!came_back && !sent_.empty() && absl::Now() - sent_.front() > absl::Milliseconds(kPingTimeoutMs)) {
+        return;  // no answer: treat the connection as lost
+      }
     }
+    if (came_back || waiting) FinishWaiters(/*all=*/false);  // those back, and those waiting too long
   }
 }
 

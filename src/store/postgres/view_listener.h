@@ -14,6 +14,13 @@
 // ReadyForQuery of its next command. So once a command sent after the
 // writer's acknowledgement has come back on the listen connection, its
 // notification has come back before it.
+//
+// The round trips are pipelined (ADR 0040): each is a bare Sync message of
+// libpq's pipeline mode (answered by a ReadyForQuery, with no statement),
+// sent by the listener's thread as soon as a read needs one, unless two are
+// already on the way; one answers every read that began before it was sent.
+// A read that arrives while round trips are on the way waits for the next one
+// sent, never for one sent before it arrived.
 #pragma once
 
 #include <atomic>
@@ -66,12 +73,20 @@ class ViewListener {
   // How often the listen connection was (re)established, and round trips
   // completed: for tests and metrics.
   int64_t connects() const { return connects_.load(); }
+  int64_t round_trips() const { return round_trips_.load(); }
 
  private:
   void Run();
   // One connection's life: LISTEN, clear, then notifications and round
   // trips until it fails or the listener stops.
   void Serve(PGconn* conn);
+  // On the listener's thread: sends the round trip a read waits for
+  // (started_ + 1 once wanted_ is beyond started_) if fewer than
+  // kMaxInFlight are on the way; false if the connection failed to take it.
+  bool SendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A read needs round trip `need` (started_ + 1): asks the listener's
+  // thread for it (one wake-up for all the reads until it is sent).
+  void WantLocked(uint64_t need) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake();
   void SetDown();
   // Calls the SyncAsync waiters whose round trip is back with true, and
@@ -83,6 +98,7 @@ class ViewListener {
   ViewCache* const cache_;
   int wake_fd_ = -1;  // eventfd: a Sync wants a round trip, or stop
   std::atomic<int64_t> connects_{0};
+  std::atomic<int64_t> round_trips_{0};  // sent
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -90,6 +106,10 @@ class ViewListener {
   uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;  // round trips begun (numbered from 1)
   uint64_t done_ ABSL_GUARDED_BY(mu_) = 0;     // the last one that came back
   uint64_t wanted_ ABSL_GUARDED_BY(mu_) = 0;   // the highest one a Sync waits for
+  // While up: the listen connection, in pipeline mode (used on the
+  // listener's thread only, under mu_).
+  PGconn* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::deque<absl::Time> sent_ ABSL_GUARDED_BY(mu_);  // round trips on the way, oldest first
   struct Waiter {
     uint64_t need;  // the round trip it waits for
     absl::Time since;

@@ -81,7 +81,7 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
       (finished != nullptr && !finished->SerializeToString(&op_body))) {
     return absl::InternalError("cannot serialize analysis");
   }
-  absl::Cleanup invalidate = [&] {
+  auto invalidate = [&] {
     view_cache_.Invalidate(analysis.tenant(), analysis.scope(), analysis.conversation_id());
   };
   return Write([&](Connection& conn) -> absl::Status {
@@ -108,7 +108,7 @@ absl::Status SqliteStore::PutAnalysis(const core::Analysis& analysis,
     if (finished != nullptr) RETURN_IF_ERROR(sqlite::WriteOperation(conn, *finished, op_body));
     if (!newest || key.latest_analysis_id == analysis.id()) return absl::OkStatus();
     return sqlite::SetLatestAnalysis(conn, key.pk, analysis.conversation_id(), analysis.id());
-  });
+  }, invalidate);
 }
 
 absl::StatusOr<core::Analysis> SqliteStore::GetAnalysis(std::string_view tenant,
@@ -170,7 +170,7 @@ absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv, std::string
   const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
                           conversation_id = sqlite::Sv(conversation_id_sv),
                           analysis_id = sqlite::Sv(analysis_id_sv);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, conversation_id_sv); };
+  auto invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, conversation_id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     absl::StatusOr<sqlite::ConversationKey> key =
         sqlite::FindConversation(conn, tenant, scope, conversation_id);
@@ -193,7 +193,7 @@ absl::Status SqliteStore::DeleteAnalysis(std::string_view tenant_sv, std::string
       if (row) newest = std::string(s.Text(0));
     }
     return sqlite::SetLatestAnalysis(conn, key->pk, conversation_id, newest);
-  });
+  }, invalidate);
 }
 
 }  // namespace parley::store

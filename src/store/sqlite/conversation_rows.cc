@@ -101,6 +101,24 @@ absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out) {
   }
 }
 
+absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out) {
+  // length() of a blob reads its size from the record header, not its pages.
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement(
+                               "SELECT length(b.body), (SELECT count(*) FROM conversation_tails t"
+                               " WHERE t.conv = b.conv), (SELECT ifnull(sum(length(t.delta)), 0)"
+                               " FROM conversation_tails t WHERE t.conv = b.conv), (SELECT"
+                               " ifnull(max(t.seq), 0) FROM conversation_tails t WHERE t.conv = b.conv)"
+                               " FROM conversation_bodies b WHERE b.conv = ?1"));
+  s.Bind(1, pk);
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return absl::InternalError("conversation body missing");
+  out->body_bytes = static_cast<size_t>(s.Int(0));
+  out->count = static_cast<int>(s.Int(1));
+  out->bytes = static_cast<size_t>(s.Int(2));
+  out->last_seq = s.Int(3);
+  return absl::OkStatus();
+}
+
 absl::Status DeleteTails(Connection& conn, int64_t pk) {
   ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_tails WHERE conv = ?1"));
   s.Bind(1, pk);

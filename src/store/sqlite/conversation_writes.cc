@@ -91,13 +91,29 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
                                              int64_t expected_update_time_us,
                                              const ConversationViews& views,
                                              const ScrubUpdate& scrub) {
+  return WriteUpdate(conversation, expected_update_time_us, views, scrub, nullptr);
+}
+
+absl::Status SqliteStore::AppendConversation(const core::Conversation& conversation,
+                                             int64_t expected_update_time_us, std::string_view delta,
+                                             const ScrubUpdate& scrub) {
+  return WriteUpdate(conversation, expected_update_time_us, {}, scrub, &delta);
+}
+
+absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
+                                      int64_t expected_update_time_us,
+                                      const ConversationViews& views, const ScrubUpdate& scrub,
+                                      const std::string_view* given_delta) {
   if (closed_) return sqlite::Closed();
+  // With the caller's delta the whole body is serialized only if it is
+  // written whole (on the writer, every kMaxTails appends or so).
   std::string body;
-  if (!conversation.SerializeToString(&body)) {
+  if (given_delta == nullptr && !conversation.SerializeToString(&body)) {
     return absl::InternalError("cannot serialize conversation");
   }
   const ConversationViews packed = sqlite::PackViews(views);
-  // What the row's body became (`body`, or `patched_body` below).
+  // What the row's body became (`body`, or `patched_body` below); null when
+  // only the caller's delta was appended (the cache then drops the body).
   const std::string* stored_body = &body;
   std::string patched_body;
   // The cache is brought up to date in the write's completion, which the
@@ -135,6 +151,43 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       RETURN_IF_ERROR(s.Exec());
     }
     RETURN_IF_ERROR(sqlite::ReplaceViews(conn, key.pk, views_current ? packed : ConversationViews{}));
+    auto finish = [&]() -> absl::Status {
+      if (scrub.rewrite_analysis) {
+        RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
+      }
+      if (scrub.create_resource != nullptr) {
+        RETURN_IF_ERROR(sqlite::InsertResource(conn, *scrub.create_resource));
+      }
+      return absl::OkStatus();
+    };
+    const bool plain = !scrub.scrub_files && !scrub.rewrite_analysis;
+    if (given_delta != nullptr) {
+      // The caller's delta (ADR 0041): appended as it is, unless the body is
+      // due to be written whole (the rule below) or the delta touches the
+      // agents or labels (their rows are rewritten with the body).
+      sqlite::TailStats tails;
+      RETURN_IF_ERROR(sqlite::ReadTailStats(conn, key.pk, &tails));
+      std::vector<int> fields;
+      if (plain && views_current && tails.count < sqlite::kMaxTails &&
+          tails.bytes + given_delta->size() <= tails.body_bytes &&
+          TopLevelFields(sqlite::Sv(*given_delta), &fields) &&
+          std::none_of(fields.begin(), fields.end(), [](int f) {
+            return f == core::Conversation::kAgentIdsFieldNumber ||
+                   f == core::Conversation::kLabelsFieldNumber;
+          })) {
+        stored_body = nullptr;
+        ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
+        sqlite::BindConversationColumns(s, conversation);
+        RETURN_IF_ERROR(s.Exec());
+        if (!given_delta->empty()) {
+          RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, tails.last_seq + 1, sqlite::Sv(*given_delta)));
+        }
+        return finish();
+      }
+      if (body.empty() && !conversation.SerializeToString(&body)) {
+        return absl::InternalError("cannot serialize conversation");
+      }
+    }
     core::Conversation patched;
     ASSIGN_OR_RETURN(RowToStore kept, KeepLatestAnalysis(conversation, body, key.latest_analysis_id,
                                                          &patched, &patched_body));
@@ -150,8 +203,9 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
     // delta after the body instead of rewriting it (ADR 0032), unless the
     // update scrubs, or changes agents or labels, or the deltas have grown
     // to the body's size (or kMaxTails): then the body is written whole.
+    // (A caller's delta that could not be appended is written whole.)
     bool appended = false;
-    if (!scrub.scrub_files && !scrub.rewrite_analysis) {
+    if (plain && given_delta == nullptr) {
       sqlite::StoredBody stored;
       RETURN_IF_ERROR(sqlite::ReadStoredBody(conn, key.pk, &stored));
       std::vector<absl::string_view> parts(stored.parts.begin(), stored.parts.end());
@@ -180,20 +234,14 @@ absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversat
       RETURN_IF_ERROR(sqlite::InsertChildren(conn, key.pk, *row, row_body));
       RETURN_IF_ERROR(sqlite::DeleteTails(conn, key.pk));
     }
-    if (scrub.rewrite_analysis) {
-      RETURN_IF_ERROR(sqlite::RewriteAnalyses(conn, key.pk, scrub.rewrite_analysis));
-    }
-    if (scrub.create_resource != nullptr) {
-      RETURN_IF_ERROR(sqlite::InsertResource(conn, *scrub.create_resource));
-    }
-    return absl::OkStatus();
+    return finish();
       },
       [&](absl::Status s) {
         view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
         if (const Resource* r = scrub.create_resource; r != nullptr) {
           InvalidateResource(r->tenant, r->kind, r->id);
         }
-        if (s.ok()) {
+        if (s.ok() && stored_body != nullptr) {
           view_cache_.Insert(view_cache_.generation(), conversation.tenant(), conversation.scope(),
                              conversation.id(), ViewCache::kBodyView,
                              conversation.expire_time_us(), *stored_body);
@@ -211,7 +259,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), scope = sqlite::Sv(scope_sv),
                           id = sqlite::Sv(id_sv);
-  absl::Cleanup invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, id_sv); };
+  auto invalidate = [&] { view_cache_.Invalidate(tenant_sv, scope_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, tenant, scope, id));
@@ -226,7 +274,7 @@ absl::Status SqliteStore::DeleteConversation(std::string_view tenant_sv, std::st
     ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversations WHERE pk = ?1"));
     s.Bind(1, key.pk);
     return s.Exec();  // cascades to body, labels, agents, views, analyses
-  });
+  }, invalidate);
 }
 
 absl::StatusOr<int64_t> SqliteStore::DeleteExpiredConversations(int64_t now_us) {

@@ -210,4 +210,13 @@ absl::Status SqliteStore::LoadSettings(const std::vector<std::pair<std::string, 
   });
 }
 
+absl::Status SqliteStore::DeleteSetting(std::string_view key) {
+  if (closed_) return sqlite::Closed();
+  return Write([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM settings WHERE key = ?1"));
+    s.BindText(1, sqlite::Sv(key));
+    return s.Exec();
+  });
+}
+
 }  // namespace parley::store

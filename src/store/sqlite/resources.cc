@@ -42,8 +42,8 @@ absl::Status InsertResource(Connection& conn, const Resource& r) {
 
 absl::Status SqliteStore::CreateResource(const Resource& r) {
   if (closed_) return sqlite::Closed();
-  absl::Cleanup invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
-  return Write([&](Connection& conn) { return sqlite::InsertResource(conn, r); });
+  auto invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
+  return Write([&](Connection& conn) { return sqlite::InsertResource(conn, r); }, invalidate);
 }
 
 absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::string_view kind,
@@ -85,7 +85,7 @@ absl::StatusOr<Resource> SqliteStore::GetResource(std::string_view tenant, std::
 
 absl::Status SqliteStore::UpdateResource(const Resource& r, int64_t expected_update_time_us) {
   if (closed_) return sqlite::Closed();
-  absl::Cleanup invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
+  auto invalidate = [&] { InvalidateResource(r.tenant, r.kind, r.id); };
   return Write([&](Connection& conn) -> absl::Status {
     {
       ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT update_time FROM resources"
@@ -103,7 +103,7 @@ absl::Status SqliteStore::UpdateResource(const Resource& r, int64_t expected_upd
     s.BindText(1, r.tenant).BindText(2, r.kind).BindText(3, r.id).BindText(4, r.location);
     s.Bind(5, r.create_time_us).Bind(6, r.update_time_us).BindBlobStatic(7, r.body);
     return s.Exec();
-  });
+  }, invalidate);
 }
 
 absl::Status SqliteStore::DeleteResource(std::string_view tenant_sv, std::string_view kind_sv,
@@ -111,7 +111,7 @@ absl::Status SqliteStore::DeleteResource(std::string_view tenant_sv, std::string
   if (closed_) return sqlite::Closed();
   const absl::string_view tenant = sqlite::Sv(tenant_sv), kind = sqlite::Sv(kind_sv),
                           id = sqlite::Sv(id_sv);
-  absl::Cleanup invalidate = [&] { InvalidateResource(tenant_sv, kind_sv, id_sv); };
+  auto invalidate = [&] { InvalidateResource(tenant_sv, kind_sv, id_sv); };
   return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Stmt s, conn.Statement(
                                  "DELETE FROM resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3"));
@@ -121,7 +121,7 @@ absl::Status SqliteStore::DeleteResource(std::string_view tenant_sv, std::string
       return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
     }
     return absl::OkStatus();
-  });
+  }, invalidate);
 }
 
 absl::StatusOr<ResourcePage> SqliteStore::ListResources(std::string_view tenant,

@@ -78,6 +78,17 @@ struct StoredBody {
 };
 absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out);
 
+// The sizes of conversation `pk`'s stored parts, without reading them: the
+// body's bytes, how many deltas follow it, their bytes, the last one's seq
+// (0 if none).
+struct TailStats {
+  size_t body_bytes = 0;
+  int count = 0;
+  size_t bytes = 0;
+  int64_t last_seq = 0;
+};
+absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out);
+
 // At most this many deltas follow a body: the next update writes it whole.
 inline constexpr int kMaxTails = 32;
 

@@ -95,6 +95,9 @@ class SqliteStore final : public Store {
   absl::Status UpdateConversation(const core::Conversation& conversation,
                                   int64_t expected_update_time_us, const ConversationViews& views,
                                   const ScrubUpdate& scrub) override;
+  absl::Status AppendConversation(const core::Conversation& conversation,
+                                  int64_t expected_update_time_us, std::string_view delta,
+                                  const ScrubUpdate& scrub) override;
   // One process owns the database (its data-dir lock), so every write
   // passes here: notices come from the view cache's invalidations.
   bool NoticeConversationWrites(ConversationWriteNotice notice) override {
@@ -155,6 +158,7 @@ class SqliteStore final : public Store {
   absl::Status LoadAudit(const std::vector<AuditEntry>& entries) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DumpSettings() override;
   absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) override;
+  absl::Status DeleteSetting(std::string_view key) override;
   void Close() override;
 
   struct WriterStats {
@@ -177,6 +181,10 @@ class SqliteStore final : public Store {
   size_t QueuedWritesForTest() const;
 
  private:
+  // UpdateConversation, and AppendConversation when `delta` is not null.
+  absl::Status WriteUpdate(const core::Conversation& conversation, int64_t expected_update_time_us,
+                           const ConversationViews& views, const ScrubUpdate& scrub,
+                           const std::string_view* delta);
   struct WriteOp;
   class ReadLease;
 
@@ -194,6 +202,16 @@ class SqliteStore final : public Store {
   // checkpoint after the commit and before returning (ScrubWal).
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
+  // The same, and `settled` runs on the writer thread before `fn` and again
+  // right after the transaction's COMMIT (a committed write is answered
+  // before the writer manages the WAL), before Write returns. Writes that
+  // change what a cache in memory holds drop it there, not after Write
+  // returns: once committed, the change can be learnt from another row of the
+  // same transaction (an analysis's operation marked done), and a reader who
+  // learnt it must not then be served the cached old copy while the writing
+  // thread waits to be scheduled.
+  absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
+                     absl::FunctionRef<void()> settled, bool scrub_files = false);
   // Runs the DELETE `sql` (?1 = `bound`, ?2 = the chunk size, which its
   // subquery must LIMIT) until a chunk deletes fewer rows than `chunk`, each
   // chunk a transaction of its own so that a large purge does not hold up
@@ -207,6 +225,7 @@ class SqliteStore final : public Store {
   // while others are writing.
   void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
                   bool scrub_files = false, bool lazy = false);
+  void Enqueue(std::unique_ptr<WriteOp> op);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
   // On the writer thread, outside a transaction: PRAGMA

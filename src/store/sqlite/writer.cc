@@ -29,22 +29,41 @@ struct SqliteStore::WriteOp {
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
                                 bool scrub_files) {
+  return Write(fn, [] {}, scrub_files);
+}
+
+absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
+                                absl::FunctionRef<void()> settled, bool scrub_files) {
   absl::Notification finished;
   absl::Status result;
-  WriteAsync([fn](Connection& conn) { return fn(conn); },
-             [&](absl::Status s) {
-               result = std::move(s);
-               finished.Notify();
-             },
-             scrub_files);
+  // `settled` runs before `fn` too: what a cache holds from before the write
+  // is gone before the commit, so from the commit to the second call (in
+  // `done`, right after the commit: WriterLoop) only a read that raced this
+  // transaction could have put anything back.
+  auto op = std::make_unique<WriteOp>(WriteOp{
+      [fn, settled](Connection& conn) {
+        settled();
+        return fn(conn);
+      },
+      [&](absl::Status s) {
+        settled();
+        result = std::move(s);
+        finished.Notify();
+      },
+      absl::OkStatus(), scrub_files, /*lazy=*/false});
+  Enqueue(std::move(op));
   finished.WaitForNotification();
   return result;
 }
 
 void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done,
                              bool scrub_files, bool lazy) {
-  auto op = std::make_unique<WriteOp>(
-      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy});
+  Enqueue(std::make_unique<WriteOp>(
+      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy}));
+}
+
+void SqliteStore::Enqueue(std::unique_ptr<WriteOp> op) {
+  const bool lazy = op->lazy;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
@@ -92,23 +111,37 @@ void SqliteStore::WriterLoop() {
 
     if (options_.disk_reserve_bytes > 0 && low_space_) MaybeLeaveLowSpace();
     RunBatch(batch);
-    bool hit_full = false;
-    for (const WriteOp* op : batch) hit_full = hit_full || sqlite::IsDiskFull(op->status);
-    ManageWal(hit_full);
-    // A scrub runs after the commit and before any callback, so the write
-    // that asked for it returns with the -wal file already truncated.
-    for (const WriteOp* op : batch) {
-      if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
-    }
-    if (scrub_pending_) scrub_pending_ = !ScrubWal();
-
     mu_.Lock();
     stats_.batches++;
     stats_.ops += static_cast<int64_t>(n);
     stats_.largest_batch = std::max(stats_.largest_batch, static_cast<int64_t>(n));
     mu_.Unlock();
+    bool hit_full = false;
+    for (const WriteOp* op : batch) {
+      hit_full = hit_full || sqlite::IsDiskFull(op->status);
+      if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
+    }
+    // A committed write is answered at once, before the WAL is managed (that
+    // may checkpoint here): its caller waits no longer than the commit, and
+    // the caches its `done` drops are dropped as soon as others can read
+    // what it wrote (a reader who learnt of the write from another row of
+    // the transaction must not be served the old copy meanwhile). In commit
+    // order, which write-through caches rely on: a committed scrub and every
+    // write after it are answered after the scrub (the write that asked for
+    // it returns with the -wal file truncated); failed writes after the WAL
+    // work, as before (a disk-full failure once low-space mode began).
+    for (WriteOp*& op : batch) {
+      if (op->scrub_files && op->status.ok()) break;
+      if (!op->status.ok()) continue;
+      std::unique_ptr<WriteOp> owned(op);
+      op = nullptr;
+      owned->done(std::move(owned->status));
+    }
+    ManageWal(hit_full);
+    if (scrub_pending_) scrub_pending_ = !ScrubWal();
     // Outside the lock: a callback may queue another write.
     for (WriteOp* op : batch) {
+      if (op == nullptr) continue;  // answered above
       std::unique_ptr<WriteOp> owned(op);
       owned->done(std::move(owned->status));
     }
