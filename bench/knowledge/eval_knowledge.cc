@@ -49,6 +49,7 @@
 #include "analysis/intents/examples_csv.h"
 #include "analysis/knowledge/knowledge_index.h"
 #include "bench/common/eval_data.h"
+#include "bench/knowledge/search_timing.h"
 #include "core/ids.h"
 #include "service/knowledge_service.h"
 #include "service/resource_service.h"
@@ -57,6 +58,9 @@
 namespace {
 
 namespace kn = parley::analysis::knowledge;
+using parley::bench::Percentile;
+using parley::bench::SameHits;
+using parley::bench::ThreadCpuMicros;
 using parley::analysis::intents::Example;
 using Clock = std::chrono::steady_clock;
 
@@ -121,20 +125,6 @@ struct Scored {
   std::vector<Coverage> coverage_correct;  // of the top hit
   size_t n = 0;
 };
-
-// Search (pruned) must give SearchExhaustive's hits exactly: same entries in
-// the same order, the same floats.
-bool SameHits(const std::vector<kn::SearchHit>& a, const std::vector<kn::SearchHit>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].document != b[i].document || a[i].entries != b[i].entries || a[i].score != b[i].score ||
-        a[i].query_coverage != b[i].query_coverage || a[i].entry_coverage != b[i].entry_coverage ||
-        a[i].confidence != b[i].confidence) {
-      return false;
-    }
-  }
-  return true;
-}
 
 size_t compared_searches = 0;  // Search checked against SearchExhaustive
 
@@ -219,19 +209,6 @@ std::vector<Query> ToQueries(const std::map<std::string, std::vector<std::string
     for (const auto& t : texts) q.push_back({t, label});
   }
   return q;
-}
-
-// CPU time of this thread, in microseconds: unlike wall time it does not
-// count the time other processes on the shared cores took.
-double ThreadCpuMicros() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
 std::vector<Example> ReadClinc(const std::string& dir, const char* split) {

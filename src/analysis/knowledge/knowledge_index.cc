@@ -237,6 +237,18 @@ struct KnowledgeIndex::Compiled {
   // to any entry's score (see Confidence) to `*max_score`.
   int64_t LookUp(const std::string& term, float weight, float* max_score) const;
   SearchHit Hit(uint32_t entry, float score, float max_score) const;
+  // A query term found in the index, with what Search's pruning needs.
+  struct QueryTerm {
+    uint32_t id;
+    float weight;
+    float bound;        // weight x the term's largest posting value
+    float density = 0;  // bound per posting
+  };
+  // SearchExhaustive's answer for a query AnalyzeQuery can make (`terms` in
+  // query order, weights in [1e-20, 1e20]), by adding every posting into a
+  // dense array of all entries and keeping the best in one pass over it.
+  std::vector<SearchHit> SearchDense(const std::vector<QueryTerm>& terms, ItemKind kind, size_t max_results,
+                                     float max_score) const;
 };
 
 std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
@@ -451,6 +463,86 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchExhaustive(const QueryTer
   return hits;
 }
 
+// SearchExhaustive without its bookkeeping: each term's postings are added,
+// in query order, into a dense array of every entry's score (the same float
+// sums from 0 in the same order, without the list of touched entries and its
+// unpredictable branch per posting), then one pass in entry order keeps the
+// best. In entry order an entry beats the worst kept exactly when it scores
+// strictly more (a tie goes to the smaller entry, seen first), so most of the
+// pass is comparing 16 scores at a time with one number. Articles keep
+// SearchExhaustive's first look (the best 8 x max_results passages) and,
+// when those hold fewer than max_results documents, go on through every
+// other passage with a score, best first, as it does.
+std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<QueryTerm>& terms, ItemKind kind,
+                                                             size_t max_results, float max_score) const {
+  const size_t n = entry_document.size();
+  thread_local std::vector<float> scores;  // all 0 between searches
+  thread_local std::vector<std::pair<float, uint32_t>> best, rest;
+  if (scores.size() < n) scores.resize(n, 0.0f);
+  float* const s = scores.data();
+  for (const QueryTerm& t : terms) {
+    const float w = t.weight;
+    const Posting* const end = postings.data() + postings_begin[t.id + 1];
+    for (const Posting* p = postings.data() + postings_begin[t.id]; p != end; ++p) s[p->entry] += w * p->value;
+  }
+  auto better = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  const size_t keep = kind == ItemKind::kFaq ? max_results : max_results * 8;
+  best.clear();
+  float theta = 0;  // scores must be above it: 0 (no query term) until `keep` are kept, then the worst kept
+  auto offer = [&](uint32_t e) {
+    if (best.size() == keep) best.pop_back();
+    const std::pair<float, uint32_t> scored{s[e], e};
+    best.insert(std::upper_bound(best.begin(), best.end(), scored, better), scored);
+    if (best.size() == keep) theta = best.back().first;
+  };
+  constexpr uint32_t kChunk = 16;
+  const uint32_t whole = static_cast<uint32_t>(n / kChunk * kChunk);
+  for (uint32_t e = 0; e < whole; e += kChunk) {
+    bool any = false;
+    for (uint32_t j = 0; j < kChunk; ++j) any |= s[e + j] > theta;
+    if (!any) continue;
+    for (uint32_t j = 0; j < kChunk; ++j) {
+      if (s[e + j] > theta) offer(e + j);
+    }
+  }
+  for (uint32_t e = whole; e < n; ++e) {
+    if (s[e] > theta) offer(e);
+  }
+  std::vector<SearchHit> hits;
+  if (kind == ItemKind::kFaq) {
+    hits.reserve(best.size());
+    for (const auto& [score, e] : best) hits.push_back(Hit(e, score, max_score));
+    std::fill(s, s + n, 0.0f);
+    return hits;
+  }
+  // Articles: passages grouped by document, best first.
+  auto group = [&](const std::pair<float, uint32_t>& scored) {
+    const uint32_t d = entry_document[scored.second];
+    for (SearchHit& h : hits) {
+      if (h.document == documents[d]) {
+        if (h.entries.size() < kMaxSnippets) h.entries.push_back(static_cast<int>(entry_item[scored.second]));
+        return;
+      }
+    }
+    if (hits.size() < max_results) hits.push_back(Hit(scored.second, scored.first, max_score));
+  };
+  for (const auto& scored : best) group(scored);
+  if (best.size() == keep && hits.size() < max_results) {
+    // Not enough documents in the first look: every other passage with a score.
+    rest.clear();
+    for (uint32_t e = 0; e < n; ++e) {
+      const std::pair<float, uint32_t> scored{s[e], e};
+      if (s[e] > 0 && better(best.back(), scored)) rest.push_back(scored);
+    }
+    std::sort(rest.begin(), rest.end(), better);
+    for (const auto& scored : rest) group(scored);
+  }
+  std::fill(s, s + n, 0.0f);
+  return hits;
+}
+
 // SearchExhaustive's answer, scoring only the entries that can be in it
 // (max-score pruning in the manner of Turtle & Flood's MaxScore):
 // - a query term adds at most its weight x its largest posting value (its
@@ -469,9 +561,11 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchExhaustive(const QueryTer
 // - an exact score comes from the forward index, adding the entry's query
 //   terms by term id, which is query order, so the float sum is
 //   SearchExhaustive's bit for bit.
-// Articles, queries that AnalyzeQuery does not make (terms sorted and
-// distinct, weights positive) and queries whose bound is spread evenly over
-// many postings are answered by the exhaustive search.
+// Queries that AnalyzeQuery does not make (terms sorted and distinct,
+// weights in [1e-20, 1e20]) are answered by SearchExhaustive itself;
+// articles, FAQ queries with more postings than entries, queries whose bound
+// is spread evenly over many postings and walks that run out of budget by
+// SearchDense (the same sums, every posting added in order).
 std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query, ItemKind kind,
                                                         size_t max_results) const {
   const size_t n = entry_document.size();
@@ -479,15 +573,13 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   // Articles need the best 8 x max_results passages (SearchExhaustive's
   // first look), and passages are long (many terms to score each): pruning
   // won 0.6 on real text but lost 1.35 on bench/dialogflow's, so they are
-  // scored exhaustively.
-  if (kind == ItemKind::kArticle || max_results > kMaxPrunedKeep) return SearchExhaustive(query, kind, max_results);
+  // scored densely (below). Beyond kMaxPrunedKeep kept entries, the sorted
+  // arrays of both ways cost more than SearchExhaustive's selection.
+  if ((kind == ItemKind::kArticle ? max_results * 8 : max_results) > kMaxPrunedKeep) {
+    return SearchExhaustive(query, kind, max_results);
+  }
   const size_t keep = max_results;
-  struct Term {
-    uint32_t id;
-    float weight;
-    float bound;
-    float density = 0;  // bound per posting
-  };
+  using Term = QueryTerm;
   // Per thread, reused: no allocation once warm.
   struct Scratch {
     std::vector<Term> terms;
@@ -516,6 +608,14 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     const uint32_t t = static_cast<uint32_t>(found);
     x.terms.push_back({t, weight, weight * max_value[t]});
   }
+  // Articles, and FAQ queries whose postings outnumber the entries (common
+  // words, or a made-up vocabulary of even frequencies, as bench/dialogflow's),
+  // take the dense search: it reads each posting once in order and then the
+  // entries once, where pruning would read a good part of the postings anyway
+  // and score many candidates one by one from the forward index.
+  size_t total = 0;
+  for (const Term& t : x.terms) total += postings_begin[t.id + 1] - postings_begin[t.id];
+  if (kind == ItemKind::kArticle || total > n) return SearchDense(x.terms, kind, max_results, max_score);
   if (x.weight_of.size() < idf.size()) x.weight_of.resize(idf.size(), 0.0f);
   if (x.partial.size() < n) x.partial.resize(n, 0.0f);
   if (x.state.size() < n) x.state.resize(n, 0);
@@ -524,6 +624,12 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     x.weight_of[t.id] = t.weight;
     x.in_query[t.id >> 6] |= uint64_t{1} << (t.id & 63);
   }
+  // The dense search instead, with the terms in query order again (term ids
+  // ascend with it).
+  auto dense = [&] {
+    std::sort(x.terms.begin(), x.terms.end(), [](const Term& a, const Term& b) { return a.id < b.id; });
+    return SearchDense(x.terms, kind, max_results, max_score);
+  };
   // Most bound per posting first: the walk reads the fewest postings before
   // what is left to walk bounds below the best.
   for (Term& t : x.terms) t.density = t.bound / static_cast<float>(postings_begin[t.id + 1] - postings_begin[t.id]);
@@ -581,13 +687,11 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     if (x.floor.size() == keep) floor_min = x.floor.front().first;
   };
   // Reads a sixth of the query's postings at most: when the best cannot be
-  // told apart by then, the exhaustive search is cheaper than walking on.
-  size_t total = 0;
-  for (const Term& t : x.terms) total += postings_begin[t.id + 1] - postings_begin[t.id];
+  // told apart by then, the dense search is cheaper than walking on.
   size_t budget = total / 6;
   // When half the query's bound takes more than half that budget of
   // postings (terms of even frequency, as in a made-up vocabulary), the walk
-  // would not get far: go the exhaustive way at once.
+  // would not get far: go the dense way at once.
   {
     size_t half = 0;
     for (size_t j = 0; j < m && x.rest[j] > x.rest[0] / 2; ++j) {
@@ -598,7 +702,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
         x.weight_of[term.id] = 0.0f;
         x.in_query[term.id >> 6] = 0;
       }
-      return SearchExhaustive(query, kind, max_results);
+      return dense();
     }
   }
   size_t walked = 0;
@@ -616,7 +720,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
         x.weight_of[term.id] = 0.0f;
         x.in_query[term.id >> 6] = 0;
       }
-      return SearchExhaustive(query, kind, max_results);
+      return dense();
     }
     budget -= length;
     for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
