@@ -2,7 +2,7 @@
 // analyzeContent calls, in process, so that a change to KnowledgeIndex can be
 // measured on the server benchmark's own work without the server's noise.
 //
-//   knowledge_dialogflow_bench [ROUNDS=5] [--cold]
+//   build/bench/knowledge/knowledge_dialogflow_bench [ROUNDS=5]   (from the repository's root)
 //
 // The knowledge bases are bench/dialogflow/setup.mjs's, generated the same
 // way (its seeded generator, words and shapes): 500 FAQ documents of 15 rows
@@ -16,9 +16,7 @@
 // Timed per call, thread CPU: AnalyzeQuery, Search and SearchExhaustive of
 // each kind, in turn on every call so that both see the same noise; every
 // Search is checked against SearchExhaustive (the run fails on one
-// difference). --cold writes over 4 MiB (twice the L2 cache of this machine's cores) between two searches, as the
-// server's other work (requests, protobufs, SQLite pages) does between its
-// calls, so that the index is read from memory rather than from cache.
+// difference).
 // Prints the medians and p99s over all rounds, and each round's medians.
 #include <algorithm>
 #include <cmath>
@@ -26,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -82,16 +81,8 @@ std::vector<std::string> Split(const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 5;
-  bool cold = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--cold") {
-      cold = true;
-    } else {
-      rounds = std::atoi(argv[i]);
-      if (rounds < 1) Fail("usage: knowledge_dialogflow_bench [ROUNDS] [--cold]");
-    }
-  }
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
+  if (rounds < 1) Fail("usage: knowledge_dialogflow_bench [ROUNDS]");
   TextFrom gen(Split("account address agent alarm app balance bank bill billing blocked booking branch cable "
                      "calendar call cancel card charge chat check claim code complaint connection contract "
                      "coverage credit customer damage data deadline delivery deposit device discount dispute "
@@ -131,24 +122,18 @@ int main(int argc, char** argv) {
   }
   faq.Warm();
   articles.Warm();
-  const std::vector<std::string> texts = {
-      "Hi, I was charged a late fee on my billing statement and I am really annoyed.",
-      "How do I reset my password? The login page shows an error.",
-      "My parcel tracking number does not work and the delivery is late.",
-      "I want a refund for the damaged router, it has no signal.",
-      "Can you change the payment card on my subscription plan?",
-      "The internet speed is terrible since the outage, please fix my modem.",
-  };
+  // The calls' texts, as analyze.lua reads them (run from the repository's root).
+  std::vector<std::string> texts;
+  {
+    std::ifstream in("bench/dialogflow/texts.txt");
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) texts.push_back(line);
+    }
+    if (texts.empty()) Fail("cannot read bench/dialogflow/texts.txt (run from the repository's root)");
+  }
   constexpr size_t kConversations = 256, kWindow = 20, kCallsPerRound = 256 * 24;
   std::vector<std::vector<std::string>> conversations(kConversations);
   kn::MessageTermCache cache(64u << 20);
-  std::vector<char> thrash(cold ? 4u << 20 : 0);
-  auto evict = [&] {
-    if (!cold) return;
-    static char v = 0;
-    ++v;
-    for (size_t i = 0; i < thrash.size(); i += 64) thrash[i] = v;
-  };
   // [0]: AnalyzeQuery; then per kind (FAQ 1, 2; articles 3, 4): Search, SearchExhaustive.
   const char* names[5] = {"AnalyzeQuery (MessageTermCache)", "FAQ Search", "FAQ SearchExhaustive", "article Search",
                           "article SearchExhaustive"};
@@ -161,7 +146,6 @@ int main(int argc, char** argv) {
       auto& messages = conversations[counter % kConversations];
       messages.push_back(texts[counter % texts.size()]);
       if (messages.size() > kWindow) messages.erase(messages.begin());
-      evict();
       double t0 = ThreadCpuMicros();
       const kn::QueryTerms query = kn::AnalyzeQuery(messages, &cache);
       times[0].push_back(ThreadCpuMicros() - t0);
@@ -172,7 +156,6 @@ int main(int argc, char** argv) {
         // Alternate which goes first, so that neither always finds the other's reads in cache.
         for (int j = 0; j < 2; ++j) {
           const int exhaustive = (call + j) % 2;
-          evict();
           t0 = ThreadCpuMicros();
           hits[exhaustive] = exhaustive ? index->SearchExhaustive(query, kind, 3) : index->Search(query, kind, 3);
           times[slot + exhaustive].push_back(ThreadCpuMicros() - t0);
@@ -190,8 +173,8 @@ int main(int argc, char** argv) {
     }
   }
   if (sink == 0) Fail("no hits at all");
-  std::printf("## bench/dialogflow's knowledge searches in process%s: %d rounds x %zu calls, top 3, CPU µs\n\n",
-              cold ? " (--cold: 4 MiB written before each search)" : "", rounds, kCallsPerRound);
+  std::printf("## bench/dialogflow's knowledge searches in process: %d rounds x %zu calls, top 3, CPU µs\n\n",
+              rounds, kCallsPerRound);
   std::printf("| step | median | p99 | each round's median |\n|---|---|---|---|\n");
   for (int s = 0; s < 5; ++s) {
     std::string each;
