@@ -27,6 +27,8 @@
 // of the knowledge base), unless --no-service. Then a growing conversation's
 // query (its last 20 messages, as analyzeContent searches) with every message
 // analysed afresh and with MessageTermCache, checked to give the same hits.
+// Every Search (pruned) here is checked against SearchExhaustive, which
+// scores every posting: the run fails if one hit, order or float differs.
 #include <algorithm>
 #include <array>
 #include <time.h>
@@ -47,6 +49,7 @@
 #include "analysis/intents/examples_csv.h"
 #include "analysis/knowledge/knowledge_index.h"
 #include "bench/common/eval_data.h"
+#include "bench/knowledge/search_timing.h"
 #include "core/ids.h"
 #include "service/knowledge_service.h"
 #include "service/resource_service.h"
@@ -55,6 +58,9 @@
 namespace {
 
 namespace kn = parley::analysis::knowledge;
+using parley::bench::Percentile;
+using parley::bench::SameHits;
+using parley::bench::ThreadCpuMicros;
 using parley::analysis::intents::Example;
 using Clock = std::chrono::steady_clock;
 
@@ -120,10 +126,20 @@ struct Scored {
   size_t n = 0;
 };
 
+size_t compared_searches = 0;  // Search checked against SearchExhaustive
+
+void CheckSame(const kn::KnowledgeIndex& index, const kn::QueryTerms& query, kn::ItemKind kind, size_t k,
+               const std::vector<kn::SearchHit>& hits) {
+  if (!SameHits(hits, index.SearchExhaustive(query, kind, k))) Fail("Search differs from SearchExhaustive");
+  ++compared_searches;
+}
+
 Scored Score(const kn::KnowledgeIndex& index, const std::vector<Query>& queries) {
   Scored s;
   for (const Query& q : queries) {
-    auto hits = index.Search(kn::AnalyzeQuery({q.text}), kn::ItemKind::kFaq, 3);
+    const kn::QueryTerms query = kn::AnalyzeQuery({q.text});
+    auto hits = index.Search(query, kn::ItemKind::kFaq, 3);
+    CheckSame(index, query, kn::ItemKind::kFaq, 3, hits);
     const std::string want = AnswerOf(q.label);
     ++s.n;
     if (hits.empty()) continue;
@@ -193,19 +209,6 @@ std::vector<Query> ToQueries(const std::map<std::string, std::vector<std::string
     for (const auto& t : texts) q.push_back({t, label});
   }
   return q;
-}
-
-// CPU time of this thread, in microseconds: unlike wall time it does not
-// count the time other processes on the shared cores took.
-double ThreadCpuMicros() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
 std::vector<Example> ReadClinc(const std::string& dir, const char* split) {
@@ -342,21 +345,32 @@ int main(int argc, char** argv) {
               "|---|---|---|---|---|---|---|\n");
   for (auto kind : {kn::ItemKind::kFaq, kn::ItemKind::kArticle}) {
     big.Search(kn::AnalyzeQuery(contexts[0]), kind, 5);  // compiles the index
-    std::vector<double> us, cpu;
+    // Search and SearchExhaustive in turn on each query (so both see the
+    // same noise), each checked to answer the same.
+    std::vector<double> us[2], cpu[2];
     size_t sink = 0;
     for (int pass = 0; pass < 3; ++pass) {
       for (const auto& ctx : contexts) {
-        const double cpu_start = ThreadCpuMicros();
-        const auto start = Clock::now();
-        auto hits = big.Search(kn::AnalyzeQuery(ctx), kind, 5);
-        us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-        cpu.push_back(ThreadCpuMicros() - cpu_start);
-        sink += hits.size();
+        std::vector<kn::SearchHit> hits[2];
+        for (int exhaustive = 0; exhaustive < 2; ++exhaustive) {
+          const double cpu_start = ThreadCpuMicros();
+          const auto start = Clock::now();
+          const kn::QueryTerms query = kn::AnalyzeQuery(ctx);
+          hits[exhaustive] = exhaustive ? big.SearchExhaustive(query, kind, 5) : big.Search(query, kind, 5);
+          us[exhaustive].push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+          cpu[exhaustive].push_back(ThreadCpuMicros() - cpu_start);
+        }
+        if (!SameHits(hits[0], hits[1])) Fail("Search differs from SearchExhaustive");
+        ++compared_searches;
+        sink += hits[0].size();
       }
     }
-    std::printf("| AnalyzeQuery + KnowledgeIndex::Search | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
-                kind == kn::ItemKind::kFaq ? "FAQ" : "article", Percentile(us, 0.5), Percentile(us, 0.99),
-                Percentile(us, 1.0), Percentile(cpu, 0.5), Percentile(cpu, 0.99));
+    for (int exhaustive = 0; exhaustive < 2; ++exhaustive) {
+      std::printf("| AnalyzeQuery + KnowledgeIndex::%s | %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+                  exhaustive ? "SearchExhaustive" : "Search", kind == kn::ItemKind::kFaq ? "FAQ" : "article",
+                  Percentile(us[exhaustive], 0.5), Percentile(us[exhaustive], 0.99), Percentile(us[exhaustive], 1.0),
+                  Percentile(cpu[exhaustive], 0.5), Percentile(cpu[exhaustive], 0.99));
+    }
     if (sink == 0) Fail("no hits at all");
   }
   {
@@ -365,6 +379,9 @@ int main(int argc, char** argv) {
     // MessageTermCache); cached: each message once. The answers must be equal.
     kn::MessageTermCache cache(8u << 20);
     std::vector<double> fresh_cpu, cached_cpu, fresh_total, cached_total;
+    // The cached query again with SearchExhaustive (the scoring before
+    // pruning), and each kind's search alone, pruned and exhaustive.
+    std::vector<double> exhaustive_total, search_cpu[2][2];  // [kind][exhaustive]
     std::vector<std::string> window;
     size_t sink = 0;
     for (size_t i = 0; i < std::min<size_t>(clinc_val.size(), 2000); ++i) {
@@ -379,10 +396,34 @@ int main(int argc, char** argv) {
       double t3 = ThreadCpuMicros();
       const auto cached_hits = big.Search(cached, kn::ItemKind::kFaq, 5);
       double t4 = ThreadCpuMicros();
+      const auto exhaustive_hits = big.SearchExhaustive(cached, kn::ItemKind::kFaq, 5);
+      double t5 = ThreadCpuMicros();
       fresh_cpu.push_back(t1 - t0);
       fresh_total.push_back(t2 - t0);
       cached_cpu.push_back(t3 - t2);
       cached_total.push_back(t4 - t2);
+      exhaustive_total.push_back(t3 - t2 + t5 - t4);
+      search_cpu[0][0].push_back(t4 - t3);
+      search_cpu[0][1].push_back(t5 - t4);
+      if (!SameHits(cached_hits, exhaustive_hits)) Fail("Search differs from SearchExhaustive");
+      ++compared_searches;
+      {
+        const double a0 = ThreadCpuMicros();
+        const auto pruned = big.Search(cached, kn::ItemKind::kArticle, 5);
+        const double a1 = ThreadCpuMicros();
+        const auto exhaustive = big.SearchExhaustive(cached, kn::ItemKind::kArticle, 5);
+        const double a2 = ThreadCpuMicros();
+        search_cpu[1][0].push_back(a1 - a0);
+        search_cpu[1][1].push_back(a2 - a1);
+        if (!SameHits(pruned, exhaustive)) Fail("Search differs from SearchExhaustive (articles)");
+        ++compared_searches;
+      }
+      // Other result counts, both kinds.
+      for (size_t k : {1, 3, 10, 20}) {
+        for (auto kind : {kn::ItemKind::kFaq, kn::ItemKind::kArticle}) {
+          CheckSame(big, cached, kind, k, big.Search(cached, kind, k));
+        }
+      }
       if (fresh.terms != cached.terms || fresh_hits.size() != cached_hits.size()) Fail("cached query differs");
       for (size_t h = 0; h < fresh_hits.size(); ++h) {
         if (fresh_hits[h].entries != cached_hits[h].entries || fresh_hits[h].confidence != cached_hits[h].confidence ||
@@ -397,10 +438,20 @@ int main(int argc, char** argv) {
                 "FAQ top 5, CPU median / p99 µs\n\n"
                 "| query terms | AnalyzeQuery | AnalyzeQuery + KnowledgeIndex::Search |\n|---|---|---|\n"
                 "| analysed afresh | %.1f / %.1f | %.1f / %.1f |\n"
-                "| MessageTermCache (each message once) | %.1f / %.1f | %.1f / %.1f |\n",
+                "| MessageTermCache (each message once) | %.1f / %.1f | %.1f / %.1f |\n"
+                "| MessageTermCache, SearchExhaustive (no pruning) | | %.1f / %.1f |\n",
                 fresh_cpu.size(), Percentile(fresh_cpu, 0.5), Percentile(fresh_cpu, 0.99),
                 Percentile(fresh_total, 0.5), Percentile(fresh_total, 0.99), Percentile(cached_cpu, 0.5),
-                Percentile(cached_cpu, 0.99), Percentile(cached_total, 0.5), Percentile(cached_total, 0.99));
+                Percentile(cached_cpu, 0.99), Percentile(cached_total, 0.5), Percentile(cached_total, 0.99),
+                Percentile(exhaustive_total, 0.5), Percentile(exhaustive_total, 0.99));
+    std::printf("\nthe same calls, the search alone (query analysed), top 5, CPU median / p99 µs\n\n"
+                "| kind | KnowledgeIndex::Search | SearchExhaustive | ratio of medians |\n|---|---|---|---|\n");
+    for (int kind = 0; kind < 2; ++kind) {
+      const double pruned = Percentile(search_cpu[kind][0], 0.5), exhaustive = Percentile(search_cpu[kind][1], 0.5);
+      std::printf("| %s | %.1f / %.1f | %.1f / %.1f | %.2f |\n", kind == 0 ? "FAQ" : "article", pruned,
+                  Percentile(search_cpu[kind][0], 0.99), exhaustive, Percentile(search_cpu[kind][1], 0.99),
+                  pruned / exhaustive);
+    }
   }
   std::string change_note;
   {
@@ -419,6 +470,9 @@ int main(int argc, char** argv) {
         "median %.1f ms, max %.1f ms; index %.1f MiB\n",
         Percentile(ms, 0.5), Percentile(ms, 1.0), big.bytes() / 1048576.0);
   }
+  std::printf("\nSearch gave SearchExhaustive's hits (entries, order, scores, coverages, confidences) on all %zu "
+              "searches compared\n",
+              compared_searches);
   if (!service) {
     std::printf("\n%s", change_note.c_str());
     return 0;

@@ -16,6 +16,9 @@ constexpr float kFaqAnswerWeight = 0.3f;
 constexpr float kPassageWeight = 1.0f;
 constexpr float kTitleWeight = 0.5f;
 constexpr size_t kMaxSnippets = 3;
+// Search keeps its best entries in a sorted array; beyond this many the
+// exhaustive search is as quick.
+constexpr size_t kMaxPrunedKeep = 256;
 
 // Logistic calibration of the score ratio (see Confidence): fitted by
 // bench/knowledge (knowledge_eval) on the calibration part of banking77,
@@ -196,16 +199,27 @@ float Confidence(float query_coverage, float entry_coverage) {
   return 1.0f / (1.0f + std::exp(-x));
 }
 
-// One kind's compiled index: postings of precomputed per-entry term scores.
+// One kind's compiled index: postings of precomputed per-entry term scores,
+// and the same scores by entry (the forward index), for scoring one entry
+// exactly without walking the postings.
 struct KnowledgeIndex::Compiled {
   struct Posting {
     uint32_t entry;
     float value;  // idf * saturated BM25F term frequency
   };
+  struct EntryTerm {
+    uint32_t term;
+    float value;  // as the term's posting of this entry
+  };
+  // Term ids ascend with the terms' byte order, as AnalyzeQuery sorts a
+  // query's terms: adding an entry's terms by id adds them in query order.
   absl::flat_hash_map<std::string, uint32_t> term_ids;
   std::vector<float> idf;
+  std::vector<float> max_value;          // term id -> its largest posting value
   std::vector<uint32_t> postings_begin;  // term id -> offset; one extra at the end
   std::vector<Posting> postings;
+  std::vector<uint32_t> entry_terms_begin;  // entry -> offset; one extra at the end
+  std::vector<EntryTerm> entry_terms;       // by entry, then term id
   std::vector<uint32_t> entry_document;  // entry -> index in documents
   std::vector<uint32_t> entry_item;      // entry -> FAQ pair / passage index
   std::vector<float> entry_bound;        // entry -> its score against its primary field's terms
@@ -216,6 +230,25 @@ struct KnowledgeIndex::Compiled {
   static std::shared_ptr<const Compiled> Build(
       std::vector<std::shared_ptr<const IndexedDocument>> docs, ItemKind kind);
   std::vector<SearchHit> Search(const QueryTerms& query, ItemKind kind, size_t max_results) const;
+  std::vector<SearchHit> SearchExhaustive(const QueryTerms& query, ItemKind kind, size_t max_results) const;
+
+ private:
+  // The term's id, -1 when the index has none; adds what the term can add
+  // to any entry's score (see Confidence) to `*max_score`.
+  int64_t LookUp(const std::string& term, float weight, float* max_score) const;
+  SearchHit Hit(uint32_t entry, float score, float max_score) const;
+  // A query term found in the index, with what Search's pruning needs.
+  struct QueryTerm {
+    uint32_t id;
+    float weight;
+    float bound;        // weight x the term's largest posting value
+    float density = 0;  // bound per posting
+  };
+  // SearchExhaustive's answer for a query AnalyzeQuery can make (`terms` in
+  // query order, weights in [1e-20, 1e20]), by adding every posting into a
+  // dense array of all entries and keeping the best in one pass over it.
+  std::vector<SearchHit> SearchDense(const std::vector<QueryTerm>& terms, ItemKind kind, size_t max_results,
+                                     float max_score) const;
 };
 
 std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
@@ -277,8 +310,20 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
     add(*entries[e].secondary, w_secondary / norm_s, false);
     for (const auto& [term, f] : tf) raw.push_back({term, e, f.tf, f.primary});
   }
-  // Pass 2: postings grouped by term (counting sort), entries ascending.
+  // Term ids in the terms' byte order (std::string's <, as AnalyzeQuery
+  // sorts), so that an entry's terms by id are in a query's order.
   const size_t terms = c->term_ids.size();
+  {
+    std::vector<std::pair<std::string_view, uint32_t>> by_text;
+    by_text.reserve(terms);
+    for (const auto& [text, id] : c->term_ids) by_text.emplace_back(text, id);
+    std::sort(by_text.begin(), by_text.end());
+    std::vector<uint32_t> renumber(terms);
+    for (uint32_t i = 0; i < terms; ++i) renumber[by_text[i].second] = i;
+    for (auto& [text, id] : c->term_ids) id = renumber[id];
+    for (Raw& r : raw) r.term = renumber[r.term];
+  }
+  // Pass 2: postings grouped by term (counting sort), entries ascending.
   c->postings_begin.assign(terms + 1, 0);
   for (const Raw& r : raw) ++c->postings_begin[r.term + 1];
   for (size_t t = 0; t < terms; ++t) c->postings_begin[t + 1] += c->postings_begin[t];
@@ -286,20 +331,55 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
   for (size_t t = 0; t < terms; ++t) c->idf[t] = Idf(c->postings_begin[t + 1] - c->postings_begin[t], n);
   c->unseen_idf = Idf(0, n);
   c->postings.resize(raw.size());
+  c->max_value.assign(terms, 0.0f);
+  // Raw is grouped by entry (ascending): the forward index's offsets.
+  c->entry_terms.resize(raw.size());
+  c->entry_terms_begin.assign(n + 1, 0);
+  for (const Raw& r : raw) ++c->entry_terms_begin[r.entry + 1];
+  for (size_t e = 0; e < n; ++e) c->entry_terms_begin[e + 1] += c->entry_terms_begin[e];
   std::vector<uint32_t> fill(c->postings_begin.begin(), c->postings_begin.end() - 1);
   c->entry_bound.assign(n, 0.0f);
-  for (const Raw& r : raw) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const Raw& r = raw[i];
     const float sat = r.tf * (kK1 + 1) / (r.tf + kK1);
-    c->postings[fill[r.term]++] = {r.entry, c->idf[r.term] * sat};
+    const float value = c->idf[r.term] * sat;
+    c->postings[fill[r.term]++] = {r.entry, value};
+    c->entry_terms[i] = {r.term, value};
+    c->max_value[r.term] = std::max(c->max_value[r.term], value);
     if (r.primary) c->entry_bound[r.entry] += c->idf[r.term] * sat;
   }
-  c->bytes = sizeof(Compiled) + c->postings.size() * sizeof(Posting) +
-             terms * (sizeof(float) + sizeof(uint32_t) + 48) + n * 3 * sizeof(uint32_t);
+  for (size_t e = 0; e < n; ++e) {
+    std::sort(c->entry_terms.begin() + c->entry_terms_begin[e], c->entry_terms.begin() + c->entry_terms_begin[e + 1],
+              [](const EntryTerm& x, const EntryTerm& y) { return x.term < y.term; });
+  }
+  c->bytes = sizeof(Compiled) + c->postings.size() * sizeof(Posting) + c->entry_terms.size() * sizeof(EntryTerm) +
+             terms * (2 * sizeof(float) + sizeof(uint32_t) + 48) + n * 4 * sizeof(uint32_t);
   return c;
 }
 
-std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query, ItemKind kind,
-                                                        size_t max_results) const {
+int64_t KnowledgeIndex::Compiled::LookUp(const std::string& term, float weight, float* max_score) const {
+  auto it = term_ids.find(term);
+  if (it == term_ids.end()) {
+    *max_score += weight * unseen_idf * (kK1 + 1);
+    return -1;
+  }
+  *max_score += weight * idf[it->second] * (kK1 + 1);
+  return it->second;
+}
+
+SearchHit KnowledgeIndex::Compiled::Hit(uint32_t e, float score, float max_score) const {
+  SearchHit h;
+  h.document = documents[entry_document[e]];
+  h.entries.push_back(static_cast<int>(entry_item[e]));
+  h.score = score;
+  h.query_coverage = std::min(1.0f, score / max_score);
+  h.entry_coverage = entry_bound[e] > 0 ? std::min(1.0f, score / entry_bound[e]) : 0.0f;
+  h.confidence = Confidence(h.query_coverage, h.entry_coverage);
+  return h;
+}
+
+std::vector<SearchHit> KnowledgeIndex::Compiled::SearchExhaustive(const QueryTerms& query, ItemKind kind,
+                                                                  size_t max_results) const {
   std::vector<SearchHit> hits;
   const size_t n = entry_document.size();
   if (n == 0 || max_results == 0) return hits;
@@ -309,13 +389,9 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   touched.clear();
   float max_score = 0;
   for (const auto& [term, weight] : query.terms) {
-    auto it = term_ids.find(term);
-    if (it == term_ids.end()) {
-      max_score += weight * unseen_idf * (kK1 + 1);
-      continue;
-    }
-    const uint32_t t = it->second;
-    max_score += weight * idf[t] * (kK1 + 1);
+    const int64_t found = LookUp(term, weight, &max_score);
+    if (found < 0) continue;
+    const uint32_t t = static_cast<uint32_t>(found);
     for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
       const Posting& posting = postings[p];
       if (scores[posting.entry] == 0.0f) touched.push_back(posting.entry);
@@ -327,16 +403,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     if (scores[a] != scores[b]) return scores[a] > scores[b];
     return a < b;
   };
-  auto hit = [&](uint32_t e) {
-    SearchHit h;
-    h.document = documents[entry_document[e]];
-    h.entries.push_back(static_cast<int>(entry_item[e]));
-    h.score = scores[e];
-    h.query_coverage = std::min(1.0f, scores[e] / max_score);
-    h.entry_coverage = entry_bound[e] > 0 ? std::min(1.0f, scores[e] / entry_bound[e]) : 0.0f;
-    h.confidence = Confidence(h.query_coverage, h.entry_coverage);
-    return h;
-  };
+  auto hit = [&](uint32_t e) { return Hit(e, scores[e], max_score); };
   // Puts the best k entries first, in order. k is small (a few results)
   // and touched is most of the index, so one pass keeping the best k seen
   // (most entries lose the first comparison) then a partition around the
@@ -396,6 +463,320 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   return hits;
 }
 
+// SearchExhaustive without its bookkeeping: each term's postings are added,
+// in query order, into a dense array of every entry's score (the same float
+// sums from 0 in the same order, without the list of touched entries and its
+// unpredictable branch per posting), then one pass in entry order keeps the
+// best. In entry order an entry beats the worst kept exactly when it scores
+// strictly more (a tie goes to the smaller entry, seen first), so most of the
+// pass is comparing 16 scores at a time with one number. Articles keep
+// SearchExhaustive's first look (the best 8 x max_results passages) and,
+// when those hold fewer than max_results documents, go on through every
+// other passage with a score, best first, as it does.
+std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<QueryTerm>& terms, ItemKind kind,
+                                                             size_t max_results, float max_score) const {
+  const size_t n = entry_document.size();
+  thread_local std::vector<float> scores;  // all 0 between searches
+  thread_local std::vector<std::pair<float, uint32_t>> best, rest;
+  if (scores.size() < n) scores.resize(n, 0.0f);
+  float* const s = scores.data();
+  for (const QueryTerm& t : terms) {
+    const float w = t.weight;
+    const Posting* const end = postings.data() + postings_begin[t.id + 1];
+    for (const Posting* p = postings.data() + postings_begin[t.id]; p != end; ++p) s[p->entry] += w * p->value;
+  }
+  auto better = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  const size_t keep = kind == ItemKind::kFaq ? max_results : max_results * 8;
+  best.clear();
+  float theta = 0;  // scores must be above it: 0 (no query term) until `keep` are kept, then the worst kept
+  auto offer = [&](uint32_t e) {
+    if (best.size() == keep) best.pop_back();
+    const std::pair<float, uint32_t> scored{s[e], e};
+    best.insert(std::upper_bound(best.begin(), best.end(), scored, better), scored);
+    if (best.size() == keep) theta = best.back().first;
+  };
+  constexpr uint32_t kChunk = 16;
+  const uint32_t whole = static_cast<uint32_t>(n / kChunk * kChunk);
+  for (uint32_t e = 0; e < whole; e += kChunk) {
+    bool any = false;
+    for (uint32_t j = 0; j < kChunk; ++j) any |= s[e + j] > theta;
+    if (!any) continue;
+    for (uint32_t j = 0; j < kChunk; ++j) {
+      if (s[e + j] > theta) offer(e + j);
+    }
+  }
+  for (uint32_t e = whole; e < n; ++e) {
+    if (s[e] > theta) offer(e);
+  }
+  std::vector<SearchHit> hits;
+  if (kind == ItemKind::kFaq) {
+    hits.reserve(best.size());
+    for (const auto& [score, e] : best) hits.push_back(Hit(e, score, max_score));
+    std::fill(s, s + n, 0.0f);
+    return hits;
+  }
+  // Articles: passages grouped by document, best first.
+  auto group = [&](const std::pair<float, uint32_t>& scored) {
+    const uint32_t d = entry_document[scored.second];
+    for (SearchHit& h : hits) {
+      if (h.document == documents[d]) {
+        if (h.entries.size() < kMaxSnippets) h.entries.push_back(static_cast<int>(entry_item[scored.second]));
+        return;
+      }
+    }
+    if (hits.size() < max_results) hits.push_back(Hit(scored.second, scored.first, max_score));
+  };
+  for (const auto& scored : best) group(scored);
+  if (best.size() == keep && hits.size() < max_results) {
+    // Not enough documents in the first look: every other passage with a score.
+    rest.clear();
+    for (uint32_t e = 0; e < n; ++e) {
+      const std::pair<float, uint32_t> scored{s[e], e};
+      if (s[e] > 0 && better(best.back(), scored)) rest.push_back(scored);
+    }
+    std::sort(rest.begin(), rest.end(), better);
+    for (const auto& scored : rest) group(scored);
+  }
+  std::fill(s, s + n, 0.0f);
+  return hits;
+}
+
+// SearchExhaustive's answer, scoring only the entries that can be in it
+// (max-score pruning in the manner of Turtle & Flood's MaxScore):
+// - a query term adds at most its weight x its largest posting value (its
+//   bound) to any entry;
+// - terms are walked in order of bound per posting, adding each to its
+//   entries' partial sums; the entries with the largest partial sums are
+//   scored exactly as they appear, so the worst of the `keep` best exact
+//   scores so far (theta) bounds the keep-th best from below;
+// - an entry not touched yet holds only terms not walked yet, so it scores
+//   at most the sum of their bounds; once that sum (with room for float
+//   rounding) is below theta, no such entry can be among the best, ties
+//   included, and only touched entries remain: a few more short terms are
+//   walked for them alone, then each scores at most its partial sum plus the
+//   bounds still unwalked, and only those that may reach the best are
+//   scored exactly;
+// - an exact score comes from the forward index, adding the entry's query
+//   terms by term id, which is query order, so the float sum is
+//   SearchExhaustive's bit for bit.
+// Queries that AnalyzeQuery does not make (terms sorted and distinct,
+// weights in [1e-20, 1e20]) are answered by SearchExhaustive itself;
+// articles, FAQ queries with more postings than entries, queries whose bound
+// is spread evenly over many postings and walks that run out of budget by
+// SearchDense (the same sums, every posting added in order).
+std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query, ItemKind kind,
+                                                        size_t max_results) const {
+  const size_t n = entry_document.size();
+  if (n == 0 || max_results == 0) return {};
+  // Articles need the best 8 x max_results passages (SearchExhaustive's
+  // first look), and passages are long (many terms to score each): pruning
+  // won 0.6 on real text but lost 1.35 on bench/dialogflow's, so they are
+  // scored densely (below). Beyond kMaxPrunedKeep kept entries, the sorted
+  // arrays of both ways cost more than SearchExhaustive's selection.
+  if ((kind == ItemKind::kArticle ? max_results * 8 : max_results) > kMaxPrunedKeep) {
+    return SearchExhaustive(query, kind, max_results);
+  }
+  const size_t keep = max_results;
+  using Term = QueryTerm;
+  // Per thread, reused: no allocation once warm.
+  struct Scratch {
+    std::vector<Term> terms;
+    std::vector<double> rest;         // terms[j..]'s bounds summed
+    std::vector<float> weight_of;     // term id -> query weight; 0 outside the query
+    std::vector<uint64_t> in_query;   // term id -> 1 bit: in the query (a smaller set to probe)
+    std::vector<float> partial;       // entry -> sum over the terms walked; 0 when not touched
+    std::vector<uint32_t> touched;    // entries with a partial sum
+    std::vector<std::pair<float, uint32_t>> floor;  // (partial sum, entry), a min-heap
+    std::vector<uint8_t> state;                     // entry -> kInFloor | kScored
+    std::vector<std::pair<float, uint32_t>> best;   // (score, entry), best first
+  };
+  thread_local Scratch x;
+  constexpr uint8_t kInFloor = 1, kScored = 2;
+  x.terms.clear();
+  float max_score = 0;
+  for (size_t i = 0; i < query.terms.size(); ++i) {
+    const auto& [term, weight] = query.terms[i];
+    // Weights outside [1e-20, 1e20] could make a product subnormal, 0 or
+    // infinite, where the bounds no longer hold.
+    if (!(weight >= 1e-20f && weight <= 1e20f) || (i > 0 && !(query.terms[i - 1].first < term))) {
+      return SearchExhaustive(query, kind, max_results);
+    }
+    const int64_t found = LookUp(term, weight, &max_score);
+    if (found < 0) continue;
+    const uint32_t t = static_cast<uint32_t>(found);
+    x.terms.push_back({t, weight, weight * max_value[t]});
+  }
+  // Articles, and FAQ queries whose postings outnumber the entries (common
+  // words, or a made-up vocabulary of even frequencies, as bench/dialogflow's),
+  // take the dense search: it reads each posting once in order and then the
+  // entries once, where pruning would read a good part of the postings anyway
+  // and score many candidates one by one from the forward index.
+  size_t total = 0;
+  for (const Term& t : x.terms) total += postings_begin[t.id + 1] - postings_begin[t.id];
+  if (kind == ItemKind::kArticle || total > n) return SearchDense(x.terms, kind, max_results, max_score);
+  if (x.weight_of.size() < idf.size()) x.weight_of.resize(idf.size(), 0.0f);
+  if (x.partial.size() < n) x.partial.resize(n, 0.0f);
+  if (x.state.size() < n) x.state.resize(n, 0);
+  if (x.in_query.size() < idf.size() / 64 + 1) x.in_query.resize(idf.size() / 64 + 1, 0);
+  for (const Term& t : x.terms) {
+    x.weight_of[t.id] = t.weight;
+    x.in_query[t.id >> 6] |= uint64_t{1} << (t.id & 63);
+  }
+  // The dense search instead, with the terms in query order again (term ids
+  // ascend with it).
+  auto dense = [&] {
+    std::sort(x.terms.begin(), x.terms.end(), [](const Term& a, const Term& b) { return a.id < b.id; });
+    return SearchDense(x.terms, kind, max_results, max_score);
+  };
+  // Most bound per posting first: the walk reads the fewest postings before
+  // what is left to walk bounds below the best.
+  for (Term& t : x.terms) t.density = t.bound / static_cast<float>(postings_begin[t.id + 1] - postings_begin[t.id]);
+  std::sort(x.terms.begin(), x.terms.end(),
+            [](const Term& a, const Term& b) { return a.density != b.density ? a.density > b.density : a.id < b.id; });
+  const size_t m = x.terms.size();
+  x.rest.assign(m + 1, 0.0);
+  for (size_t j = m; j-- > 0;) x.rest[j] = x.rest[j + 1] + x.terms[j].bound;
+  // A float sum of up to `size` positive terms exceeds the exact sum by less
+  // than size x 2^-24 of it; four times that.
+  const double slack = 1.0 + 2.4e-7 * static_cast<double>(query.terms.size() + 2);
+  auto better = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  };
+  // Scores entry `e` exactly, once, and offers it to the best.
+  x.best.clear();
+  auto offer = [&](uint32_t e) {
+    if (x.state[e] & kScored) return;
+    x.state[e] |= kScored;
+    float score = 0;
+    for (uint32_t f = entry_terms_begin[e]; f < entry_terms_begin[e + 1]; ++f) {
+      const uint32_t t = entry_terms[f].term;
+      if ((x.in_query[t >> 6] >> (t & 63) & 1) == 0) continue;
+      score += x.weight_of[t] * entry_terms[f].value;
+    }
+    const std::pair<float, uint32_t> scored{score, e};
+    if (x.best.size() == keep) {
+      if (!better(scored, x.best.back())) return;
+      x.best.pop_back();
+    }
+    x.best.insert(std::upper_bound(x.best.begin(), x.best.end(), scored, better), scored);
+  };
+  // Walk: add each walked term to its entries' partial sums, and keep the
+  // `keep` entries with the largest partial sums seen (the floor: a min-heap
+  // of (partial sum, entry); an entry's value there may lag its partial sum).
+  // After each term the floor's entries are scored exactly, so the best hold
+  // `keep` exact scores and the worst of them bounds the keep-th best.
+  x.touched.clear();
+  x.floor.clear();
+  float floor_min = 0;  // the floor's lowest once it holds `keep`, else 0
+  double theta = 0;     // the keep-th best score is at least this
+  auto lower = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
+    return a.first > b.first;
+  };
+  auto raise = [&](uint32_t e, float partial) {
+    if (x.state[e] & kInFloor) return;
+    if (x.floor.size() == keep) {
+      std::pop_heap(x.floor.begin(), x.floor.end(), lower);
+      x.state[x.floor.back().second] &= ~kInFloor;
+      x.floor.pop_back();
+    }
+    x.state[e] |= kInFloor;
+    x.floor.emplace_back(partial, e);
+    std::push_heap(x.floor.begin(), x.floor.end(), lower);
+    if (x.floor.size() == keep) floor_min = x.floor.front().first;
+  };
+  // Reads a sixth of the query's postings at most: when the best cannot be
+  // told apart by then, the dense search is cheaper than walking on.
+  size_t budget = total / 6;
+  // When half the query's bound takes more than half that budget of
+  // postings (terms of even frequency, as in a made-up vocabulary), the walk
+  // would not get far: go the dense way at once.
+  {
+    size_t half = 0;
+    for (size_t j = 0; j < m && x.rest[j] > x.rest[0] / 2; ++j) {
+      half += postings_begin[x.terms[j].id + 1] - postings_begin[x.terms[j].id];
+    }
+    if (half > budget / 2) {
+      for (const Term& term : x.terms) {
+        x.weight_of[term.id] = 0.0f;
+        x.in_query[term.id >> 6] = 0;
+      }
+      return dense();
+    }
+  }
+  size_t walked = 0;
+  for (; walked < m; ++walked) {
+    if (theta > 0 && x.rest[walked] * slack < theta) break;
+    const uint32_t t = x.terms[walked].id;
+    const float w = x.terms[walked].weight;
+    const size_t length = postings_begin[t + 1] - postings_begin[t];
+    if (length > budget) {
+      for (const uint32_t e : x.touched) {
+        x.partial[e] = 0.0f;
+        x.state[e] = 0;
+      }
+      for (const Term& term : x.terms) {
+        x.weight_of[term.id] = 0.0f;
+        x.in_query[term.id >> 6] = 0;
+      }
+      return dense();
+    }
+    budget -= length;
+    for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
+      const uint32_t e = postings[p].entry;
+      float& partial = x.partial[e];
+      if (partial == 0.0f) x.touched.push_back(e);
+      partial += w * postings[p].value;
+      if (partial > floor_min) raise(e, partial);
+    }
+    for (const auto& [partial, e] : x.floor) offer(e);
+    if (x.best.size() == keep) theta = x.best.back().first;
+  }
+  for (const auto& [partial, e] : x.floor) x.state[e] &= ~kInFloor;
+  // Nothing untouched can enter now. Walking on for the touched entries only
+  // tightens their bound (partial + what is left), so that fewer need an
+  // exact score: worth it while a term's postings are fewer than the
+  // touched entries and what is left still bounds above half the best, and
+  // for another sixth of the query's postings at most.
+  budget = total / 6;
+  for (; walked < m; ++walked) {
+    const uint32_t t = x.terms[walked].id;
+    const size_t length = postings_begin[t + 1] - postings_begin[t];
+    if (length > x.touched.size() || length > budget || x.rest[walked] * slack < theta * 0.5) break;
+    budget -= length;
+    const float w = x.terms[walked].weight;
+    for (uint32_t p = postings_begin[t]; p < postings_begin[t + 1]; ++p) {
+      float& partial = x.partial[postings[p].entry];
+      if (partial != 0.0f) partial += w * postings[p].value;
+    }
+  }
+  // An entry not touched holds only terms not walked, and scores at most
+  // rest[walked]; a touched one at most its partial sum plus that (both with
+  // room for rounding). Score the others exactly.
+  const double unwalked = x.rest[walked];
+  for (const uint32_t e : x.touched) {
+    const float partial = x.partial[e];
+    x.partial[e] = 0.0f;
+    if (x.state[e] & kScored) {
+      x.state[e] = 0;
+      continue;
+    }
+    if (x.best.size() == keep && (partial + unwalked) * slack < x.best.back().first) continue;
+    offer(e);
+    x.state[e] = 0;
+  }
+  for (const Term& t : x.terms) {
+    x.weight_of[t.id] = 0.0f;
+    x.in_query[t.id >> 6] = 0;
+  }
+
+  std::vector<SearchHit> hits;
+  hits.reserve(x.best.size());
+  for (const auto& [score, e] : x.best) hits.push_back(Hit(e, score, max_score));
+  return hits;
+}
+
 KnowledgeIndex::KnowledgeIndex() = default;
 KnowledgeIndex::~KnowledgeIndex() = default;
 
@@ -452,6 +833,11 @@ void KnowledgeIndex::Warm() const {
 std::vector<SearchHit> KnowledgeIndex::Search(const QueryTerms& query, ItemKind kind,
                                               size_t max_results) const {
   return Current(kind, true)->Search(query, kind, max_results);
+}
+
+std::vector<SearchHit> KnowledgeIndex::SearchExhaustive(const QueryTerms& query, ItemKind kind,
+                                                        size_t max_results) const {
+  return Current(kind, true)->SearchExhaustive(query, kind, max_results);
 }
 
 size_t KnowledgeIndex::document_count() const {

@@ -8,6 +8,12 @@
 // length-normalised against its own average. Articles are returned one per
 // document, scored by their best passage, with up to three best passages as
 // snippets. ADR 0014 has the reasons and the confidence calibration.
+// A search gives exactly the answer of scoring every posting
+// (SearchExhaustive, the reference), one of two ways: an FAQ query of rare
+// terms scores only the entries that can be among the best (max-score
+// pruning over precomputed per-term scores); articles and queries of common
+// terms add every posting into a dense array of scores and keep the best in
+// one pass over it.
 //
 // Thread-safe: Put and Remove may run while searches run. A change is
 // compiled into a new immutable snapshot by Warm (or by the first search
@@ -160,7 +166,12 @@ class KnowledgeIndex {
   // The `max_results` best entries of `kind` for `query`, best first (ties
   // by document id, then entry); entries matching no query term are never
   // returned. Recompiles the index first if a document changed since.
+  // The same answer as SearchExhaustive, bit for bit, by pruning or by a
+  // dense pass (see the .cc).
   std::vector<SearchHit> Search(const QueryTerms& query, ItemKind kind, size_t max_results) const;
+  // The same answer, bit for bit, from every posting of every query term:
+  // the reference Search is tested and measured against.
+  std::vector<SearchHit> SearchExhaustive(const QueryTerms& query, ItemKind kind, size_t max_results) const;
 
   size_t document_count() const;
   // Approximate bytes held (documents and compiled index).

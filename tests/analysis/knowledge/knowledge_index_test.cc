@@ -178,6 +178,182 @@ TEST(KnowledgeIndexTest, TheBestKAreThePrefixOfTheWholeRanking) {
   }
 }
 
+// Search scores only the entries that can be among the best; it must give
+// SearchExhaustive's answer exactly: the same entries in the same order with
+// the same floats.
+void ExpectSameHits(const std::vector<SearchHit>& pruned, const std::vector<SearchHit>& exhaustive,
+                    const std::string& what) {
+  ASSERT_EQ(pruned.size(), exhaustive.size()) << what;
+  for (size_t i = 0; i < pruned.size(); ++i) {
+    EXPECT_EQ(pruned[i].document, exhaustive[i].document) << what << " hit " << i;
+    EXPECT_EQ(pruned[i].entries, exhaustive[i].entries) << what << " hit " << i;
+    EXPECT_EQ(pruned[i].score, exhaustive[i].score) << what << " hit " << i;
+    EXPECT_EQ(pruned[i].query_coverage, exhaustive[i].query_coverage) << what << " hit " << i;
+    EXPECT_EQ(pruned[i].entry_coverage, exhaustive[i].entry_coverage) << what << " hit " << i;
+    EXPECT_EQ(pruned[i].confidence, exhaustive[i].confidence) << what << " hit " << i;
+  }
+}
+
+// A made-up language with skewed word frequencies (a few words common, most
+// rare, as in real text), deterministic.
+class Babble {
+ public:
+  std::string Word() {
+    static const char* syllables[] = {"ka", "lo", "mi", "ru", "te", "zo", "pa", "ni", "su", "ved"};
+    const double u = Next();
+    size_t w = static_cast<size_t>(400 * u * u * u);  // skewed to small ids
+    std::string word;
+    for (int i = 0; i < 3; ++i, w /= 10) word += syllables[w % 10];
+    return word;
+  }
+  std::string Text(int min_words, int max_words) {
+    const int n = min_words + static_cast<int>(Next() * (max_words - min_words + 1));
+    std::string text;
+    for (int i = 0; i < n; ++i) text += (i ? " " : "") + Word();
+    return text;
+  }
+  double Next() {
+    state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state_ >> 11) / static_cast<double>(1ull << 53);
+  }
+
+ private:
+  uint64_t state_ = 42;
+};
+
+TEST(KnowledgeIndexTest, PrunedSearchGivesTheExhaustiveAnswerExactly) {
+  Babble babble;
+  KnowledgeIndex index;
+  for (int d = 0; d < 60; ++d) {
+    std::vector<FaqPair> rows;
+    for (int r = 0; r < 12; ++r) rows.push_back({babble.Text(2, 9), babble.Text(1, 4)});
+    rows.push_back(rows[0]);  // equal scores: ties by document, then entry
+    index.Put(AnalyzeFaq("faq" + std::to_string(d), rows));
+    if (d % 20 == 0) index.Put(AnalyzeFaq("copy" + std::to_string(d), rows));
+  }
+  for (int d = 0; d < 80; ++d) {
+    std::vector<std::string> passages;
+    for (int p = 0; p < 1 + d % 5; ++p) passages.push_back(babble.Text(6, 20));
+    const std::string title = babble.Text(1, 3);
+    index.Put(AnalyzeArticle("article" + std::to_string(d), title, passages));
+    if (d % 16 == 0) index.Put(AnalyzeArticle("twin" + std::to_string(d), title, passages));
+  }
+  // A conversation searched by its last 20 messages after each new one,
+  // with other decays too, for every kind and several result counts.
+  std::vector<std::string> window;
+  int compared = 0, answered = 0;
+  for (int i = 0; i < 120; ++i) {
+    window.push_back(babble.Text(1, 10));
+    if (window.size() > 20) window.erase(window.begin());
+    for (float decay : {0.5f, 0.9f, 0.2f}) {
+      const QueryTerms query = AnalyzeQuery(window, decay);
+      for (ItemKind kind : {ItemKind::kFaq, ItemKind::kArticle}) {
+        for (size_t k : {1u, 2u, 3u, 5u, 8u, 13u, 40u}) {
+          const auto pruned = index.Search(query, kind, k);
+          ExpectSameHits(pruned, index.SearchExhaustive(query, kind, k),
+                         "message " + std::to_string(i) + " decay " + std::to_string(decay) + " kind " +
+                             std::to_string(static_cast<int>(kind)) + " k " + std::to_string(k));
+          ++compared;
+          answered += !pruned.empty();
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 120 * 3 * 2 * 7);
+  EXPECT_GT(answered, compared * 9 / 10);  // the queries do match entries
+}
+
+// An even vocabulary (bench/dialogflow's shape: every word in many entries),
+// so that a query's postings outnumber the entries and Search adds every
+// posting into its dense array, then keeps the best in one pass by entry.
+TEST(KnowledgeIndexTest, DenseSearchGivesTheExhaustiveAnswerExactly) {
+  const std::vector<std::string> words = {"account", "bill",   "card",  "data",   "email",  "fee",
+                                          "login",   "modem",  "order", "parcel", "refund", "router",
+                                          "signal",  "speed",  "tax",   "ticket", "voucher", "wifi"};
+  uint64_t state = 7;
+  auto pick = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return words[(state >> 33) % words.size()];
+  };
+  auto text = [&](int n) {
+    std::string t;
+    for (int i = 0; i < n; ++i) t += (i ? " " : "") + pick();
+    return t;
+  };
+  KnowledgeIndex index;
+  for (int d = 0; d < 30; ++d) {
+    std::vector<FaqPair> rows;
+    for (int r = 0; r < 14; ++r) rows.push_back({"how do I fix my " + text(3), text(8)});
+    rows.push_back(rows[3]);  // equal scores: ties by document, then entry
+    index.Put(AnalyzeFaq("faq" + std::to_string(d), rows));
+    if (d % 10 == 0) index.Put(AnalyzeFaq("copy" + std::to_string(d), rows));
+  }
+  for (int d = 0; d < 40; ++d) {
+    std::vector<std::string> passages;
+    for (int p = 0; p < 1 + d % 6; ++p) passages.push_back(text(12));
+    index.Put(AnalyzeArticle("article" + std::to_string(d), text(2), passages));
+    if (d % 13 == 0) index.Put(AnalyzeArticle("twin" + std::to_string(d), text(2), passages));
+  }
+  std::vector<std::string> window;
+  int compared = 0;
+  for (int i = 0; i < 60; ++i) {
+    window.push_back(text(1 + i % 7));
+    if (window.size() > 20) window.erase(window.begin());
+    for (float decay : {0.5f, 0.9f}) {
+      const QueryTerms query = AnalyzeQuery(window, decay);
+      for (ItemKind kind : {ItemKind::kFaq, ItemKind::kArticle}) {
+        for (size_t k : {1u, 2u, 3u, 5u, 13u, 32u, 33u}) {
+          ExpectSameHits(index.Search(query, kind, k), index.SearchExhaustive(query, kind, k),
+                         "message " + std::to_string(i) + " decay " + std::to_string(decay) + " kind " +
+                             std::to_string(static_cast<int>(kind)) + " k " + std::to_string(k));
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 60 * 2 * 2 * 7);
+}
+
+// When the best 8 x max_results passages come from fewer than max_results
+// articles, the search goes on through every other passage with a score, as
+// SearchExhaustive does.
+TEST(KnowledgeIndexTest, ArticlesBeyondTheFirstLookAreFound) {
+  KnowledgeIndex index;
+  for (int d = 0; d < 4; ++d) {
+    std::vector<std::string> passages;
+    for (int p = 0; p < 12; ++p) passages.push_back("the router has no signal, passage " + std::to_string(p));
+    index.Put(AnalyzeArticle("long" + std::to_string(d), "Router help", passages));
+  }
+  index.Put(AnalyzeArticle("short-a", "Modems", {"a modem without signal", "lights on the modem"}));
+  index.Put(AnalyzeArticle("short-b", "Routers", {"where to put the router in a house"}));
+  index.Put(AnalyzeArticle("short-c", "Bills", {"how to read a bill"}));
+  const QueryTerms query = AnalyzeQuery({"my router has no signal"});
+  const auto hits = index.Search(query, ItemKind::kArticle, 5);
+  ExpectSameHits(hits, index.SearchExhaustive(query, ItemKind::kArticle, 5), "k 5");
+  ASSERT_EQ(hits.size(), 5u);  // the 4 long articles fill the first look (40 passages); 1 more beyond it
+  EXPECT_EQ(hits[4].entries.size(), 1u);
+  EXPECT_TRUE(hits[4].document->id == "short-a" || hits[4].document->id == "short-b") << hits[4].document->id;
+  for (size_t k : {1u, 3u, 4u, 6u, 7u}) {
+    ExpectSameHits(index.Search(query, ItemKind::kArticle, k), index.SearchExhaustive(query, ItemKind::kArticle, k),
+                   "k " + std::to_string(k));
+  }
+}
+
+TEST(KnowledgeIndexTest, QueriesNotShapedByAnalyzeQueryGetTheExhaustiveAnswer) {
+  KnowledgeIndex index;
+  index.Put(Faqs());
+  // Terms out of order, a repeated term, a weight of 0, a negative one.
+  for (const QueryTerms& query : {QueryTerms{{{"reset", 1.0f}, {"card", 0.5f}, {"password", 0.25f}}},
+                                  QueryTerms{{{"card", 1.0f}, {"card", 1.0f}, {"refund", 0.5f}}},
+                                  QueryTerms{{{"balanc", 0.0f}, {"card", 1.0f}}},
+                                  QueryTerms{{{"card", -1.0f}, {"refund", 1.0f}}}}) {
+    for (size_t k : {1u, 3u, 10u}) {
+      ExpectSameHits(index.Search(query, ItemKind::kFaq, k), index.SearchExhaustive(query, ItemKind::kFaq, k),
+                     query.terms[0].first + " k " + std::to_string(k));
+    }
+  }
+}
+
 TEST(KnowledgeIndexTest, ConcurrentSearchesWhileDocumentsChange) {
   KnowledgeIndex index;
   index.Put(Faqs());
