@@ -493,7 +493,7 @@ absl::Status ConversationService::Append(std::string_view tenant, std::string_vi
       tenant, scope, id,
       [&](Conversation& c) -> absl::Status {
         Conversation tail;
-        if (absl::Status s = append(c, tail); !s.ok()) return s;
+        if (absl::Status s = append(c, MessageFacts::Of(c), tail); !s.ok()) return s;
         if (absl::Status s = CheckTail(c, tail); !s.ok()) return s;
         c.MergeFrom(tail);
         return absl::OkStatus();
@@ -511,7 +511,7 @@ absl::Status ConversationService::AppendLive(std::string_view tenant, std::strin
   Conversation tail;
   {
     const Conversation& current = *lease.Kept();
-    absl::Status s = append(current, tail);
+    absl::Status s = append(current, lease.Facts(), tail);
     if (s.ok()) s = CheckTail(current, tail);
     if (!s.ok()) return s;  // nothing changed: the kept conversation stays
   }
@@ -583,6 +583,15 @@ absl::Status ConversationService::AppendLive(std::string_view tenant, std::strin
   }
   lease.Stored(notices, bytes, extent);
   return absl::OkStatus();
+}
+
+std::optional<MessageFacts> ConversationService::KeptMessageFacts(std::string_view tenant,
+                                                                  std::string_view scope,
+                                                                  std::string_view id) {
+  if (live_ == nullptr) return std::nullopt;
+  LiveConversations::Lease lease = live_->Acquire(tenant, scope, id);
+  if (lease.Get(NowMicros()) == nullptr || lease.KeptFacts() == nullptr) return std::nullopt;
+  return *lease.KeptFacts();
 }
 
 absl::Status ConversationService::Delete(std::string_view tenant, std::string_view scope,

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "parley/conversation.pb.h"
 #include "parley/operation.pb.h"
 #include "service/live_conversations.h"
+#include "service/message_facts.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -125,6 +127,11 @@ class ConversationService {
   // Whether the service keeps live conversations (then a write's `snapshot`
   // is not needed: the kept one is used).
   bool keeps_live() const { return live_ != nullptr; }
+  // The message facts kept with live conversation (tenant, scope, id), if
+  // the service keeps it and they were computed (tests compare them with
+  // MessageFacts::Of of the stored conversation).
+  std::optional<MessageFacts> KeptMessageFacts(std::string_view tenant, std::string_view scope,
+                                               std::string_view id);
   LiveConversations::Stats live_stats() const {
     return live_ != nullptr ? live_->stats() : LiveConversations::Stats{};
   }
@@ -192,7 +199,8 @@ class ConversationService {
                       size_t max_new_text_bytes = 0);
 
   // A write that only adds (ADR 0041): `append` reads the conversation as
-  // stored (`current`) and puts what to add into the empty `tail`; the
+  // stored (`current`, with `facts`: MessageFacts of its messages) and puts
+  // what to add into the empty `tail`; the
   // conversation stored is `current` merged with `tail` (protobuf's
   // MergeFrom: repeated fields get the tail's elements appended, singular
   // fields the tail sets take its value, singular messages are merged), with
@@ -205,8 +213,11 @@ class ConversationService {
   // On a kept live conversation the call's CPU does not grow with the
   // conversation: the running serialized size is advanced by the tail's,
   // and the store appends the tail's serialization instead of serializing
-  // the whole conversation (store::Store::AppendConversation).
-  using AppendFn = std::function<absl::Status(const Conversation& current, Conversation& tail)>;
+  // the whole conversation (store::Store::AppendConversation), and `facts`
+  // are the ones kept with it, advanced by each append (ADR 0043); otherwise
+  // they are computed from `current`.
+  using AppendFn = std::function<absl::Status(const Conversation& current, const MessageFacts& facts,
+                                              Conversation& tail)>;
   absl::Status Append(std::string_view tenant, std::string_view scope, std::string_view id,
                       const AppendFn& append, const store::ScrubUpdate& scrub = store::ScrubUpdate{},
                       const Conversation* snapshot = nullptr, size_t max_new_text_bytes = 0);

@@ -130,6 +130,7 @@ bool LiveConversations::Lease::Keep(std::unique_ptr<core::Conversation>* convers
   entry_->kept_notices = notices;
   entry_->size = bytes;
   entry_->extent = Walk(*entry_->conversation);
+  entry_->facts.reset();
   owner_->Account(entry_.get(), bytes);
   return true;
 }
@@ -143,6 +144,7 @@ core::Conversation* LiveConversations::Lease::Mutable() {
 }
 
 void LiveConversations::Lease::Stored(uint64_t notices) {
+  entry_->facts.reset();  // any message may have changed: computed again when asked for
   Stored(notices, entry_->conversation->GetCachedSize(), Walk(*entry_->conversation));
 }
 
@@ -155,6 +157,10 @@ void LiveConversations::Lease::Stored(uint64_t notices, size_t bytes,
   entry_->kept_notices = notices + 1;
   entry_->size = bytes;
   entry_->extent = extent;
+  if (MessageFacts* facts = entry_->facts.get()) {
+    const core::Conversation& c = *entry_->conversation;
+    for (int i = facts->messages(); i < c.messages_size(); ++i) facts->Add(c.messages(i));
+  }
   owner_->Account(entry_.get(), bytes);
 }
 
@@ -162,9 +168,17 @@ size_t LiveConversations::Lease::Bytes() const { return entry_->size; }
 
 const core::TranscriptExtent& LiveConversations::Lease::Extent() const { return entry_->extent; }
 
+const MessageFacts& LiveConversations::Lease::Facts() {
+  if (entry_->facts == nullptr) {
+    entry_->facts = std::make_unique<MessageFacts>(MessageFacts::Of(*entry_->conversation));
+  }
+  return *entry_->facts;
+}
+
 void LiveConversations::Lease::Forget() {
   if (entry_->conversation == nullptr) return;
   entry_->conversation.reset();
+  entry_->facts.reset();
   owner_->Account(entry_.get(), 0);
 }
 

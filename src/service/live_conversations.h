@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/transcript.h"
 #include "parley/conversation.pb.h"
+#include "service/message_facts.h"
 
 namespace parley::service {
 
@@ -78,13 +79,21 @@ class LiveConversations {
     void Stored(uint64_t notices);
     // The same after an append whose writer kept the running facts below up
     // to date: the conversation is now `bytes` serialized and its messages
-    // span `extent` (nothing walks the conversation).
+    // span `extent`; the message facts (when built) are advanced by the
+    // messages it added (nothing walks the conversation).
     void Stored(uint64_t notices, size_t bytes, const core::TranscriptExtent& extent);
     // Running facts of the kept conversation (Get() must be non-null), kept
     // so that an append need not walk it (ADR 0041): its serialized size
     // and its messages' extent (core::TranscriptExtent).
     size_t Bytes() const;
     const core::TranscriptExtent& Extent() const;
+    // The facts an append of messages checks (MessageFacts) of the kept
+    // conversation (Get() must be non-null): computed at the first call after
+    // it was loaded or wholly rewritten, then advanced by each append (ADR
+    // 0042).
+    const MessageFacts& Facts();
+    // The facts if they are kept (for tests), else null.
+    const MessageFacts* KeptFacts() const { return entry_->facts.get(); }
     // Forgets the kept conversation (a change failed half-way, or was not
     // stored).
     void Forget();
@@ -114,6 +123,7 @@ class LiveConversations {
     uint64_t kept_notices = 0;
     size_t size = 0;  // the kept conversation's serialized size
     core::TranscriptExtent extent;  // of its messages
+    std::unique_ptr<MessageFacts> facts;  // of its messages; null until asked for
     size_t bytes = 0;  // as last accounted in bytes_
     std::list<Entry*>::iterator lru;  // under map_mu_
     bool listed = false;               // under map_mu_

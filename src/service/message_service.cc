@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "service/message_facts.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -281,6 +282,36 @@ bool SameValues(const MetadataEntry& a, const MetadataEntry& b) {
   return true;
 }
 
+// The error of appending `messages` (their ids assigned) to `c`, whose
+// messages `facts` are of: the stored message that comes first in `c` and
+// either has the id of a new one (ALREADY_EXISTS, "message ... already
+// exists") or has the request id of a new one of the same participant
+// ("a message of request ..."; the id first when one message has both).
+// Looks up the new messages only.
+absl::Status CheckNewAgainstStored(const Conversation& c, const MessageFacts& facts,
+                                   const std::vector<Message>& messages) {
+  int first = -1;
+  bool by_id = false;
+  auto consider = [&](int at, bool id) {
+    if (at < 0) return;
+    if (first < 0 || at < first) {
+      first = at;
+      by_id = id;
+    } else if (at == first) {
+      by_id = by_id || id;
+    }
+  };
+  for (const Message& n : messages) {
+    consider(facts.FirstWithId(c, n.id()), true);
+    if (!n.request_id().empty()) consider(facts.FirstWithRequest(c, n.participant_id(), n.request_id()), false);
+  }
+  if (first < 0) return absl::OkStatus();
+  const Message& m = c.messages(first);
+  if (by_id) return absl::AlreadyExistsError(absl::StrCat("message \"", m.id(), "\" already exists"));
+  return absl::AlreadyExistsError(absl::StrCat("a message of request \"", m.request_id(),
+                                               "\" already exists: \"", m.id(), "\""));
+}
+
 }  // namespace
 
 MessageService::MessageService(ConversationService* conversations)
@@ -305,31 +336,20 @@ absl::StatusOr<std::vector<Message>> MessageService::AppendMessages(
     resource = ResourceService::Stored(*options.create_resource);
     extra.create_resource = &resource;
   }
-  // An append (ConversationService::Append): the call's CPU does not grow
-  // with the conversation but for the checks of the loop below.
+  // An append (ConversationService::Append): the checks against the stored
+  // messages look up the new ones in the message facts (kept with a live
+  // conversation, ADR 0043), so the call's CPU does not grow with the
+  // conversation.
   std::vector<Message> stored;
   absl::Status appended = conversations_->Append(
       tenant, scope, conversation_id,
-      [&](const Conversation& c, Conversation& tail) -> absl::Status {
+      [&](const Conversation& c, const MessageFacts& facts, Conversation& tail) -> absl::Status {
         if (c.lifecycle() == core::COMPLETED && !options.allow_closed) {
           return absl::FailedPreconditionError(absl::StrCat(
               "conversation \"", c.id(), "\" is completed; no messages can be added"));
         }
-        int64_t last = -1;
-        for (const Message& m : c.messages()) {
-          if (batch_ids.contains(m.id())) {
-            return absl::AlreadyExistsError(absl::StrCat("message \"", m.id(), "\" already exists"));
-          }
-          if (!m.request_id().empty()) {
-            for (const Message& n : messages) {
-              if (n.request_id() == m.request_id() && n.participant_id() == m.participant_id()) {
-                return absl::AlreadyExistsError(absl::StrCat(
-                    "a message of request \"", m.request_id(), "\" already exists: \"", m.id(), "\""));
-              }
-            }
-          }
-          if (m.has_sequence_position()) last = std::max(last, m.sequence_position());
-        }
+        if (absl::Status s = CheckNewAgainstStored(c, facts, messages); !s.ok()) return s;
+        int64_t last = facts.last_sequence_position();
         const int64_t now = NowMicros();
         stored.clear();
         for (Message m : messages) {

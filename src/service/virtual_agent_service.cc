@@ -189,7 +189,7 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
                              .Json()});
   if (!label.empty()) {
     reply.intent_id = label;
-    reply.intent = m.intents.at(label);
+    reply.intent = std::shared_ptr<const core::AgentIntent>(*model, &m.intents.at(label));
     reply.confidence = confidence;
   }
   // 2. knowledge retrieval
@@ -222,28 +222,29 @@ absl::StatusOr<AgentReply> VirtualAgentService::Reply(std::string_view tenant, s
   start = core::NowMicros();
   if (reply.intent_id.empty() && !reply.knowledge && !m.fallback_id.empty()) {
     reply.intent_id = m.fallback_id;
-    reply.intent = m.intents.at(m.fallback_id);
+    reply.intent = std::shared_ptr<const core::AgentIntent>(*model, &m.intents.at(m.fallback_id));
     reply.confidence = 1.0f - confidence;
   }
   if (reply.knowledge) {
     reply.text = reply.knowledge->answer;
   } else if (!reply.intent_id.empty()) {
-    for (const auto& r : reply.intent.responses()) {
+    for (const auto& r : reply.intent->responses()) {
       if (r.has_texts() && r.texts().text_size() > 0) {
         reply.text = r.texts().text(0);
         break;
       }
     }
-    reply.live_agent_handoff = reply.intent.live_agent_handoff();
-    reply.end_interaction = reply.intent.end_interaction();
+    reply.live_agent_handoff = reply.intent->live_agent_handoff();
+    reply.end_interaction = reply.intent->end_interaction();
   }
   {
     Attributes attributes;
+    const bool fallback = reply.intent != nullptr && reply.intent->is_fallback();
     attributes.Set("source", reply.knowledge            ? "knowledge"
-                                     : reply.intent.is_fallback() ? "fallback"
-                                     : !reply.intent_id.empty()   ? "intent"
-                                                                  : "none");
-    if (!reply.intent_id.empty()) attributes.Set("intent", reply.intent.display_name());
+                             : fallback                 ? "fallback"
+                             : !reply.intent_id.empty() ? "intent"
+                                                        : "none");
+    if (!reply.intent_id.empty()) attributes.Set("intent", reply.intent->display_name());
     if (reply.live_agent_handoff) attributes.Set("live_agent_handoff", true);
     reply.steps.push_back({"response", start, core::NowMicros(), attributes.Json()});
   }
@@ -371,7 +372,7 @@ absl::StatusOr<VirtualAgentService::SessionTurn> VirtualAgentService::RunSession
   {
     Attributes attributes;
     attributes.Set("session", session.id());
-    if (!r.intent_id.empty()) attributes.Set("intent", r.intent.display_name());
+    if (!r.intent_id.empty()) attributes.Set("intent", r.intent->display_name());
     root.set_attributes_json(attributes.Set("confidence", static_cast<double>(r.confidence)).Json());
   }
   for (const AgentStep& step : r.steps) *root.add_children() = StepSpan(step);

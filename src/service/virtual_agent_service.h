@@ -78,7 +78,9 @@ struct AgentStep {
 struct AgentReply {
   // The intent that answered (the fallback one included); empty id: none.
   std::string intent_id;
-  core::AgentIntent intent;
+  // That intent, shared with the trained model (not copied per reply); null
+  // when none answered.
+  std::shared_ptr<const core::AgentIntent> intent;
   float confidence = 0;  // of the intent, or of the FAQ answer
   // The FAQ answer that answered, when knowledge did.
   std::optional<KnowledgeSearchResult> knowledge;

@@ -480,7 +480,9 @@ TEST_F(ConversationServiceTest, AppendStoresWhatAWholeWriteWould) {
               }).ok());
   int64_t most_tails = 0;
   for (int i = 0; i < 80; ++i) {
-    auto step = [i](const Conversation& current, Conversation& tail) { return AppendStep(i, current, tail); };
+    auto step = [i](const Conversation& current, const MessageFacts&, Conversation& tail) {
+      return AppendStep(i, current, tail);
+    };
     ASSERT_TRUE(service_->Append("t1", "us", "conv-1", step).ok()) << i;
     ASSERT_TRUE(whole.Append("t1", "us", "ref-1", step).ok()) << i;
     most_tails = std::max(most_tails, CountRows(dir_, "SELECT count(*) FROM conversation_tails t JOIN"
@@ -518,7 +520,8 @@ TEST_F(ConversationServiceTest, AppendTurnsAndDurationFollowTheMessages) {
   // no end time: the duration is the messages' own.
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   for (const char* who : {"a", "a", "b", "a", "b", "b", "c"}) {
-    ASSERT_TRUE(service_->Append("t1", "us", "conv-1", [&](const Conversation& current, Conversation& tail) {
+    ASSERT_TRUE(service_->Append("t1", "us", "conv-1",
+                                 [&](const Conversation& current, const MessageFacts&, Conversation& tail) {
                   Message* m = tail.add_messages();
                   m->set_participant_id(who);
                   m->set_time_us(7'000'000 + 1'000'000 * current.messages_size());
@@ -545,7 +548,7 @@ TEST_F(ConversationServiceTest, AppendSizeLimitIsExactAtTheBoundary) {
     const std::string id = absl::StrCat("conv-", live_bytes);
     ASSERT_TRUE(service.Create(New(id)).ok());
     auto append_text = [&](size_t n) {
-      return service.Append("t1", "us", id, [&](const Conversation&, Conversation& tail) {
+      return service.Append("t1", "us", id, [&](const Conversation&, const MessageFacts&, Conversation& tail) {
         tail.add_messages()->set_text(std::string(n, 'x'));
         return absl::OkStatus();
       });
@@ -578,7 +581,7 @@ TEST_F(ConversationServiceTest, AppendSizeLimitIsExactAtTheBoundary) {
 TEST_F(ConversationServiceTest, AppendRefusesRenamesAndStoresNothingOnAnError) {
   ASSERT_TRUE(service_->Create(New("conv-1")).ok());
   auto append = [&](const std::function<void(Conversation&)>& fill) {
-    return service_->Append("t1", "us", "conv-1", [&](const Conversation&, Conversation& tail) {
+    return service_->Append("t1", "us", "conv-1", [&](const Conversation&, const MessageFacts&, Conversation& tail) {
       tail.add_messages()->set_text("lost");
       fill(tail);
       return absl::OkStatus();
@@ -590,7 +593,7 @@ TEST_F(ConversationServiceTest, AppendRefusesRenamesAndStoresNothingOnAnError) {
   EXPECT_EQ(append([](Conversation& t) { t.mutable_messages(0)->set_text(std::string(65 * 1024, 'x')); }).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->Append("t1", "us", "conv-1",
-                             [](const Conversation&, Conversation& tail) {
+                             [](const Conversation&, const MessageFacts&, Conversation& tail) {
                                tail.add_messages()->set_text("lost");
                                return absl::FailedPreconditionError("no");
                              })
@@ -607,7 +610,7 @@ TEST_F(ConversationServiceTest, AppendRefusesRenamesAndStoresNothingOnAnError) {
   auto got = store_->GetConversation("t1", "us", "conv-1", 0);
   EXPECT_EQ(got->create_time_us(), created);
   EXPECT_EQ(got->turn_count(), 1);
-  EXPECT_EQ(service_->Append("t1", "us", "missing", [](const Conversation&, Conversation&) {
+  EXPECT_EQ(service_->Append("t1", "us", "missing", [](const Conversation&, const MessageFacts&, Conversation&) {
               return absl::OkStatus();
             }).code(),
             absl::StatusCode::kNotFound);

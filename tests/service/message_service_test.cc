@@ -8,13 +8,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "core/time_format.h"
 #include "gtest/gtest.h"
 #include "service/analysis_service.h"
+#include "service/message_facts.h"
 #include "store/store.h"
 
 namespace parley::service {
@@ -254,6 +257,165 @@ TEST_F(MessageServiceTest, ConcurrentAppendsKeepEveryMessageInSequence) {
     ids.insert(c.messages(i).id());
   }
   EXPECT_EQ(ids.size(), static_cast<size_t>(stored.load()));
+}
+
+// ---- message facts (ADR 0043) ----
+
+// What AppendMessages refused before the facts were kept: its walk of every
+// stored message, the first stored message that has a new message's id or a
+// new message's request id (same participant), the id first.
+absl::Status WalkedConflict(const Conversation& c, const std::vector<Message>& batch) {
+  for (const Message& m : c.messages()) {
+    for (const Message& n : batch) {
+      if (n.id() == m.id()) return absl::AlreadyExistsError(absl::StrCat("message \"", m.id(), "\" already exists"));
+    }
+    if (m.request_id().empty()) continue;
+    for (const Message& n : batch) {
+      if (n.request_id() == m.request_id() && n.participant_id() == m.participant_id()) {
+        return absl::AlreadyExistsError(absl::StrCat("a message of request \"", m.request_id(),
+                                                     "\" already exists: \"", m.id(), "\""));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// `c` without what differs between two conversations given the same changes
+// at other moments: the key and every storage time.
+std::string Timeless(Conversation c) {
+  c.clear_id();
+  c.clear_create_time_us();
+  c.clear_update_time_us();
+  for (Message& m : *c.mutable_messages()) {
+    m.clear_create_time_us();
+    m.clear_update_time_us();
+  }
+  return c.SerializeAsString();
+}
+
+TEST_F(MessageServiceTest, KeptMessageFactsEqualAFreshComputationOverMixedAppends) {
+  // A live cache of 256 KiB, which a few conversations of 60 KB fill.
+  messages_.reset();
+  conversations_ = std::make_unique<ConversationService>(store_.get(), PageTokenCodec(std::string(32, 'k')),
+                                                         ConversationLimits{}, 256 << 10);
+  messages_ = std::make_unique<MessageService>(conversations_.get());
+  ASSERT_TRUE(conversations_->keeps_live());
+  // The reference: the same calls through a service that keeps nothing (a
+  // whole read-modify-write each); it is also the "other writer" that the
+  // live service only hears of through the store's notices.
+  ConversationService whole_conversations(store_.get(), PageTokenCodec(std::string(32, 'k')), {}, 0);
+  MessageService whole(&whole_conversations);
+  ASSERT_FALSE(whole_conversations.keeps_live());
+  Create("conv-1");
+  Create("ref-1");
+  std::mt19937 random(42);
+  auto pick = [&](int n) { return static_cast<int>(random() % n); };
+  std::vector<std::string> ids;  // given so far (stored or not)
+  int kept = 0, refused = 0, evicted = 0, other_writes = 0;
+  for (int step = 0; step < 300; ++step) {
+    const Conversation before = *store_->GetConversation("t1", "profiles/p1", "conv-1", 0);
+    const int64_t last = MessageFacts::Of(before).last_sequence_position();
+    std::vector<Message> batch;
+    for (int j = 0, n = 1 + pick(3); j < n; ++j) {
+      Message m = Text(absl::StrCat("text ", step, " ", j));
+      // Mostly new ids, now and then one given before (stored or refused).
+      m.set_id(!ids.empty() && pick(8) == 0 ? ids[pick(static_cast<int>(ids.size()))]
+                                            : absl::StrCat("m", step, "-", j));
+      m.set_participant_id(absl::StrCat("p", pick(3)));
+      // Request ids from a small pool: replays of stored ones and new ones.
+      if (pick(3) == 0) m.set_request_id(absl::StrCat("req-", pick(40)));
+      // Sometimes a sequence position: after the last, or (refused) not.
+      if (pick(10) == 0) m.set_sequence_position(last + (pick(3) == 0 ? -pick(3) : 1 + pick(5)));
+      ids.push_back(m.id());
+      batch.push_back(std::move(m));
+    }
+    auto live = messages_->AppendMessages("t1", "profiles/p1", "conv-1", batch);
+    auto ref = whole.AppendMessages("t1", "profiles/p1", "ref-1", batch);
+    ASSERT_EQ(live.status(), ref.status()) << step;
+    // The errors of the walk over the stored messages, word for word.
+    absl::Status walked = WalkedConflict(before, batch);
+    if (!walked.ok()) ASSERT_EQ(live.status(), walked) << step;
+    if (live.ok()) {
+      ASSERT_TRUE(walked.ok()) << step;
+    } else {
+      ++refused;
+    }
+    // Now and then another writer: an append by the reference service, or a
+    // whole write that changes stored messages' ids, request ids and
+    // positions (the kept facts must be computed again).
+    if (step % 13 == 5) {
+      ++other_writes;
+      std::vector<Message> more = {Text("other", absl::StrCat("o", step))};
+      more[0].set_request_id(absl::StrCat("req-", pick(40)));
+      more[0].set_participant_id("p1");
+      ASSERT_EQ(whole.AppendMessages("t1", "profiles/p1", "conv-1", more).status(),
+                whole.AppendMessages("t1", "profiles/p1", "ref-1", more).status());
+    }
+    if (step % 17 == 9) {
+      ++other_writes;
+      auto rewrite = [&](Conversation& c) {
+        if (c.messages_size() == 0) return absl::OkStatus();
+        Message* m = c.mutable_messages(step % c.messages_size());
+        m->set_id(absl::StrCat("renamed", step));
+        m->set_request_id(absl::StrCat("req-", step % 40));
+        c.mutable_messages(c.messages_size() - 1)->set_sequence_position(
+            c.messages(c.messages_size() - 1).sequence_position() + 7);
+        return absl::OkStatus();
+      };
+      ASSERT_TRUE(conversations_->Change("t1", "profiles/p1", "conv-1", rewrite).ok());
+      ASSERT_TRUE(whole_conversations.Change("t1", "profiles/p1", "ref-1", rewrite).ok());
+    }
+    // Now and then the live cache is made to drop it: conversations that
+    // fill the cache push it out as the least recently used.
+    if (step % 41 == 20) {
+      for (int f = 0; f < 5; ++f) {
+        const std::string filler = absl::StrCat("filler-", step, "-", f);
+        Create(filler);
+        ASSERT_TRUE(messages_->AppendMessages("t1", "profiles/p1", filler, {Text(std::string(60'000, 'f'))}).ok());
+        ASSERT_TRUE(conversations_->Delete("t1", "profiles/p1", filler, true).ok());
+      }
+      if (!conversations_->KeptMessageFacts("t1", "profiles/p1", "conv-1")) ++evicted;
+    }
+    // What is stored is what the reference stored...
+    const Conversation stored = *store_->GetConversation("t1", "profiles/p1", "conv-1", 0);
+    ASSERT_EQ(Timeless(stored), Timeless(*store_->GetConversation("t1", "profiles/p1", "ref-1", 0))) << step;
+    // ... and the facts kept with it are the stored conversation's.
+    if (auto facts = conversations_->KeptMessageFacts("t1", "profiles/p1", "conv-1")) {
+      ++kept;
+      ASSERT_TRUE(*facts == MessageFacts::Of(stored)) << step;
+    }
+  }
+  // Every path was taken.
+  EXPECT_GT(kept, 200);
+  EXPECT_GT(refused, 30);
+  EXPECT_GT(other_writes, 30);
+  EXPECT_GT(evicted, 3);
+  EXPECT_GT(Get("conv-1").messages_size(), 300);
+}
+
+TEST_F(MessageServiceTest, AppendNamesTheFirstStoredConflictTheIdBeforeTheRequest) {
+  Message a = Text("a", "a"), b = Text("b", "b"), c = Text("c", "c");
+  b.set_participant_id("p");
+  b.set_request_id("r1");
+  c.set_participant_id("p");
+  c.set_request_id("r2");
+  Create("conv-1", LIVE, IN_PROGRESS, {a, b, c});
+  auto error = [&](std::vector<Message> batch) {
+    return std::string(messages_->AppendMessages("t1", "profiles/p1", "conv-1", std::move(batch)).status().message());
+  };
+  Message replay = Text("x", "x1");
+  replay.set_participant_id("p");
+  replay.set_request_id("r2");
+  // The stored message that comes first decides, whichever new one hits it.
+  EXPECT_EQ(error({replay, Text("y", "b")}), "message \"b\" already exists");
+  replay.set_request_id("r1");
+  EXPECT_EQ(error({Text("y", "c"), replay}), "a message of request \"r1\" already exists: \"b\"");
+  // One stored message hit by both: the id.
+  EXPECT_EQ(error({replay, Text("y", "b")}), "message \"b\" already exists");
+  // Another participant's request id is no conflict.
+  replay.set_participant_id("q");
+  EXPECT_TRUE(messages_->AppendMessages("t1", "profiles/p1", "conv-1", {replay}).ok());
+  EXPECT_EQ(Get("conv-1").messages_size(), 4);
 }
 
 // ---- delete ----

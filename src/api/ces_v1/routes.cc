@@ -687,8 +687,8 @@ class Handlers {
     SessionOutput* o = out.add_outputs();
     const service::AgentReply& reply = turn->reply;
     if (!reply.text.empty()) o->set_text(reply.text);
-    if (!reply.knowledge) {
-      for (const core::AgentIntent::Response& r : reply.intent.responses()) {
+    if (!reply.knowledge && reply.intent != nullptr) {
+      for (const core::AgentIntent::Response& r : reply.intent->responses()) {
         if (r.has_payload_json()) {
           (void)protojson::Parse(r.payload_json(), o->mutable_payload());  // stored from a parsed Struct
           break;

@@ -958,7 +958,7 @@ class Handlers {
     std::string reply;
     bool handoff = false;
     if (!detected->intent_id.empty()) {
-      const Intent intent = IntentFromCore(detected->intent);
+      const Intent intent = IntentFromCore(*detected->intent);
       qr->mutable_intent()->set_name(IntentName(place, detected->intent_id));
       qr->mutable_intent()->set_display_name(intent.display_name());
       if (intent.is_fallback()) qr->mutable_intent()->set_is_fallback(true);
