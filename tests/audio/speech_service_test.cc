@@ -5,22 +5,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "audio/read_file.h"
 #include "gtest/gtest.h"
 
 namespace parley::service {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using parley::testing::ReadFile;
 
 TEST(SpeechServiceTest, EmbeddedRecogniserGivesTimedWords) {
   auto speech = SpeechService::Create(SpeechConfig{});

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "audio/audio_decoder.h"
+#include "audio/pocketsphinx/huge_page_arena.h"
 
 namespace parley::audio {
 
@@ -143,8 +145,10 @@ absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::
     return absl::FailedPreconditionError(
         absl::StrCat("pocketsphinx rejected the decoder options \"", options.decoder_options, "\""));
   }
-  std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config, options.mode));
+  std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config, options.mode, options.huge_pages));
   if (options.preload) {
+    std::optional<HugePageScope> huge_pages;
+    if (r->huge_pages_) huge_pages.emplace();
     ps_decoder_t* ps = r->Borrow();
     if (ps == nullptr) return absl::FailedPreconditionError("pocketsphinx could not load the speech model");
     r->Return(ps);
@@ -179,6 +183,10 @@ void PocketsphinxRecognizer::Return(ps_decoder_s* ps) const {
 
 absl::StatusOr<std::vector<RecognizedWord>> PocketsphinxRecognizer::Recognize(
     const std::vector<int16_t>& pcm) const {
+  // The decoder's model (loaded by Borrow when the pool is empty) and its
+  // search structures (allocated while decoding) both live in the arena.
+  std::optional<HugePageScope> huge_pages;
+  if (huge_pages_) huge_pages.emplace();
   ps_decoder_t* ps = Borrow();
   if (ps == nullptr) return absl::InternalError("pocketsphinx could not load the speech model");
   std::vector<RecognizedWord> words;
