@@ -17,8 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/connection.h"
@@ -86,16 +84,6 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
     return out;
   }
-
-  // Creates conversations c0..c<unique-1> and twice "dup", each from a
-  // thread of its own (the i-th labelled n=i, with one agent); the threads
-  // are returned running, each result goes to (*results)[i].
-  std::vector<std::thread> StartCreatesWithADuplicate(SqliteStore& store, int unique,
-                                                      std::vector<absl::Status>* results);
-  // What those creates must leave: every unique one committed, exactly one
-  // "dup" (ALREADY_EXISTS for the other), and nothing of the failed write.
-  void ExpectOnlyTheDuplicateFailed(SqliteStore& store, int unique,
-                                    const std::vector<absl::Status>& results);
 
   std::string dir_;
 };
@@ -458,8 +446,17 @@ TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingWrite) {
 
   constexpr int kUnique = 64;
   store.PauseWriterForTest();
-  std::vector<absl::Status> results;
-  std::vector<std::thread> threads = StartCreatesWithADuplicate(store, kUnique, &results);
+  std::vector<absl::Status> results(kUnique + 2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kUnique + 2; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string id = i < kUnique ? "c" + std::to_string(i) : "dup";
+      core::Conversation c = Conv("t", id);
+      (*c.mutable_labels())["n"] = std::to_string(i);
+      c.add_agent_ids("agent");
+      results[i] = store.CreateConversation(c);
+    });
+  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (store.QueuedWritesForTest() < kUnique + 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -471,30 +468,9 @@ TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingWrite) {
   const SqliteStore::WriterStats after = store.writer_stats();
   EXPECT_EQ(after.batches - before.batches, 1);
   EXPECT_EQ(after.largest_batch, kUnique + 2);
-  ExpectOnlyTheDuplicateFailed(store, kUnique, results);
-}
-
-std::vector<std::thread> SqliteStoreTest::StartCreatesWithADuplicate(
-    SqliteStore& store, int unique, std::vector<absl::Status>* results) {
-  results->assign(unique + 2, absl::OkStatus());
-  std::vector<std::thread> threads;
-  for (int i = 0; i < unique + 2; ++i) {
-    threads.emplace_back([&store, results, unique, i] {
-      const std::string id = i < unique ? "c" + std::to_string(i) : "dup";
-      core::Conversation c = Conv("t", id);
-      (*c.mutable_labels())["n"] = std::to_string(i);
-      c.add_agent_ids("agent");
-      (*results)[i] = store.CreateConversation(c);
-    });
-  }
-  return threads;
-}
-
-void SqliteStoreTest::ExpectOnlyTheDuplicateFailed(SqliteStore& store, int unique,
-                                                   const std::vector<absl::Status>& results) {
-  for (int i = 0; i < unique; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
-  const absl::Status& d1 = results[unique];
-  const absl::Status& d2 = results[unique + 1];
+  for (int i = 0; i < kUnique; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
+  const absl::Status& d1 = results[kUnique];
+  const absl::Status& d2 = results[kUnique + 1];
   EXPECT_TRUE(d1.ok() != d2.ok()) << d1 << " / " << d2;
   EXPECT_EQ((d1.ok() ? d2 : d1).code(), absl::StatusCode::kAlreadyExists);
 
@@ -502,15 +478,10 @@ void SqliteStoreTest::ExpectOnlyTheDuplicateFailed(SqliteStore& store, int uniqu
   // label of the write that succeeded, and exactly one label row.
   absl::StatusOr<core::Conversation> dup = store.GetConversation("t", "", "dup", 0);
   ASSERT_TRUE(dup.ok());
-  EXPECT_EQ(dup->labels().at("n"), d1.ok() ? std::to_string(unique) : std::to_string(unique + 1));
-  const std::string rows = std::to_string(unique + 1);
-  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels WHERE conv IN"
-                     " (SELECT pk FROM conversations WHERE id = 'dup' OR id LIKE 'c%')"),
-            rows);
-  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_agents"), rows);
-  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_bodies WHERE conv IN"
-                     " (SELECT pk FROM conversations WHERE id = 'dup' OR id LIKE 'c%')"),
-            rows);
+  EXPECT_EQ(dup->labels().at("n"), d1.ok() ? std::to_string(kUnique) : std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_labels"), std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_agents"), std::to_string(kUnique + 1));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_bodies"), std::to_string(kUnique + 1));
 }
 
 TEST_F(SqliteStoreTest, SixtyFourConcurrentCreatorsAllCommit) {
@@ -537,215 +508,6 @@ TEST_F(SqliteStoreTest, SixtyFourConcurrentCreatorsAllCommit) {
   std::printf("64 threads x %d creates: %lld ops in %lld transactions (largest %lld)\n", kEach,
               static_cast<long long>(stats.ops), static_cast<long long>(stats.batches),
               static_cast<long long>(stats.largest_batch));
-}
-
-// ---- Leader/follower group commit (writer.cc, ADR 0042) ----
-
-// Holds the commit: a caller's UpdateConversation whose analysis rewrite (run
-// inside the transaction, on the committing thread) waits until Release, so
-// that writes arriving meanwhile queue behind a caller-led commit.
-class HeldCommit {
- public:
-  explicit HeldCommit(SqliteStore& store) : store_(store) {
-    core::Conversation c = Conv("t", "held");
-    EXPECT_TRUE(store_.CreateConversation(c).ok());
-    core::Analysis a;
-    a.set_tenant("t");
-    a.set_conversation_id("held");
-    a.set_id("an");
-    a.set_create_time_us(2000);
-    EXPECT_TRUE(store_.PutAnalysis(a).ok());
-    thread_ = std::thread([this, c]() mutable {
-      ScrubUpdate scrub;
-      scrub.rewrite_analysis = [this](core::Analysis&) {
-        entered_.Notify();
-        release_.WaitForNotification();
-        return false;
-      };
-      c.set_update_time_us(3000);
-      result_ = store_.UpdateConversation(c, 1000, {}, scrub);
-    });
-    entered_.WaitForNotification();
-  }
-  // Lets the held commit finish; returns the holder's result.
-  absl::Status Release() {
-    release_.Notify();
-    thread_.join();
-    return result_;
-  }
-
- private:
-  SqliteStore& store_;
-  absl::Notification entered_, release_;
-  absl::Status result_;
-  std::thread thread_;
-};
-
-bool WaitForQueued(SqliteStore& store, size_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (store.QueuedWritesForTest() < n && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return store.QueuedWritesForTest() == n;
-}
-
-// Many threads writing at once: every write commits, and only calling
-// threads commit (no write went through the writer thread), several at a
-// time.
-TEST_F(SqliteStoreTest, ConcurrentCallersCommitTheirOwnBatches) {
-  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
-  ASSERT_TRUE(opened.ok());
-  SqliteStore& store = **opened;
-  const SqliteStore::WriterStats before = store.writer_stats();
-  constexpr int kThreads = 32, kEach = 20;
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) {
-        const std::string id = std::to_string(t) + "-" + std::to_string(i);
-        core::Conversation c = Conv("t", id);
-        if (!store.CreateConversation(c).ok()) failures++;
-        c.set_update_time_us(2000);
-        c.set_language_code("de");
-        if (!store.UpdateConversation(c, 1000).ok()) failures++;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations WHERE language_code = 'de'"),
-            std::to_string(kThreads * kEach));
-  const SqliteStore::WriterStats after = store.writer_stats();
-  EXPECT_EQ(after.ops - before.ops, 2 * kThreads * kEach);
-  EXPECT_GT(after.batches, before.batches);
-  EXPECT_EQ(after.caller_batches - before.caller_batches, after.batches - before.batches);
-  EXPECT_GT(after.largest_batch, 1);  // callers that queued behind a leader shared a commit
-}
-
-// Writes queued behind a caller-led commit are committed together by the
-// first of them, when the leader hands the commit over; a duplicate among
-// them fails alone.
-TEST_F(SqliteStoreTest, QueuedCallersCommitTheNextBatchTogetherAndAFailureStaysAlone) {
-  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
-  ASSERT_TRUE(opened.ok());
-  SqliteStore& store = **opened;
-  HeldCommit held(store);
-  const SqliteStore::WriterStats before = store.writer_stats();
-  constexpr int kUnique = 16;
-  std::vector<absl::Status> results;
-  std::vector<std::thread> threads = StartCreatesWithADuplicate(store, kUnique, &results);
-  ASSERT_TRUE(WaitForQueued(store, kUnique + 2));
-  EXPECT_TRUE(held.Release().ok());
-  for (auto& t : threads) t.join();
-
-  const SqliteStore::WriterStats after = store.writer_stats();
-  // The held batch, then one batch of every queued write, both by callers.
-  EXPECT_EQ(after.batches - before.batches, 2);
-  EXPECT_EQ(after.caller_batches - before.caller_batches, 2);
-  EXPECT_EQ(after.largest_batch, kUnique + 2);
-  ExpectOnlyTheDuplicateFailed(store, kUnique, results);
-  EXPECT_EQ(RawQuery("SELECT update_time FROM conversations WHERE id = 'held'"), "3000");
-}
-
-// Completions run in commit order whichever thread commits: the callbacks of
-// audit entries appended without waiting (committed by leading callers and
-// by the writer thread) come in the order of the entries' sequence numbers.
-TEST_F(SqliteStoreTest, CompletionsRunInCommitOrderAcrossLeaders) {
-  SqliteStoreOptions options;
-  options.lazy_write_delay_ms = 1;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_, options);
-  ASSERT_TRUE(opened.ok());
-  SqliteStore& store = **opened;
-  constexpr int kThreads = 4, kEach = 60;
-  absl::Mutex mu;
-  std::vector<std::string> answered;  // keys of async entries, in callback order
-  std::atomic<int> pending{0}, failures{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {  // waits: leads batches
-      for (int i = 0; i < kEach; ++i) {
-        AuditEntry e;
-        e.time_us = 1;
-        e.key = "s-" + std::to_string(t) + "-" + std::to_string(i);
-        if (!store.AppendAudit(e).ok()) failures++;
-      }
-    });
-    threads.emplace_back([&, t] {  // does not wait
-      for (int i = 0; i < kEach; ++i) {
-        AuditEntry e;
-        e.time_us = 1;
-        e.key = "a-" + std::to_string(t) + "-" + std::to_string(i);
-        pending++;
-        store.AppendAuditAsync(e, [&, key = e.key](absl::Status s) {
-          if (!s.ok()) failures++;
-          absl::MutexLock lock(&mu);
-          answered.push_back(key);
-          pending--;
-        });
-        if (i % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (pending.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(pending.load(), 0);
-  EXPECT_EQ(failures.load(), 0);
-  AuditQuery query;
-  query.limit = 10000;
-  absl::StatusOr<std::vector<AuditEntry>> entries = store.ListAudit(query);
-  ASSERT_TRUE(entries.ok());
-  ASSERT_EQ(entries->size(), size_t{2 * kThreads * kEach});
-  std::vector<std::string> committed;
-  for (const AuditEntry& e : *entries) {
-    if (e.key[0] == 'a') committed.push_back(e.key);
-  }
-  absl::MutexLock lock(&mu);
-  EXPECT_EQ(answered, committed);
-  EXPECT_GT(store.writer_stats().caller_batches, 0);
-}
-
-// Closing the store while callers wait behind a held commit: every queued
-// write still commits and is answered, Close returns once they are, and the
-// writes are in the database when it is opened again.
-TEST_F(SqliteStoreTest, CloseWhileCallersWaitCommitsEveryQueuedWrite) {
-  constexpr int kQueued = 12;
-  std::vector<absl::Status> results(kQueued);
-  {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_);
-    ASSERT_TRUE(opened.ok());
-    SqliteStore& store = **opened;
-    auto held = std::make_unique<HeldCommit>(store);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kQueued; ++i) {
-      threads.emplace_back(
-          [&, i] { results[i] = store.CreateConversation(Conv("t", "q" + std::to_string(i))); });
-    }
-    ASSERT_TRUE(WaitForQueued(store, kQueued));
-    std::atomic<bool> closed{false};
-    std::thread closer([&] {
-      store.Close();
-      closed = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_FALSE(closed.load());  // Close waits for the queued writes
-    EXPECT_TRUE(held->Release().ok());
-    for (auto& t : threads) t.join();
-    closer.join();
-    EXPECT_TRUE(closed.load());
-    EXPECT_EQ(store.CreateConversation(Conv("t", "late")).code(), absl::StatusCode::kUnavailable);
-  }
-  for (int i = 0; i < kQueued; ++i) EXPECT_TRUE(results[i].ok()) << i << ": " << results[i];
-  absl::StatusOr<std::unique_ptr<SqliteStore>> reopened = SqliteStore::Open(dir_);
-  ASSERT_TRUE(reopened.ok());
-  for (int i = 0; i < kQueued; ++i) {
-    EXPECT_TRUE((*reopened)->GetConversation("t", "", "q" + std::to_string(i), 0).ok()) << i;
-  }
-  EXPECT_EQ((*reopened)->GetConversation("t", "", "late", 0).status().code(),
-            absl::StatusCode::kNotFound);
 }
 
 Condition Cmp(ConversationColumn col, CompareOp op, int64_t v) {

@@ -10,9 +10,7 @@
 // So a checkpointer thread with its own connection runs PASSIVE checkpoints.
 // In WAL mode a PASSIVE checkpoint takes no lock a writer needs: it copies
 // the frames committed when it started while the writer keeps appending. The
-// committer (the thread holding the write connection: a caller leading a
-// group commit or the writer thread, writer.cc), after each group commit
-// (ManageWal):
+// writer thread, after each group commit (ManageWal):
 //   - asks the checkpointer for a checkpoint once the WAL holds
 //     `wal_autocheckpoint_pages` frames and more than a tail of them are not
 //     yet copied;
@@ -31,10 +29,7 @@
 //     the free space plus the reserve, after every commit in low-space mode,
 //     and low-space mode when a checkpoint hits SQLITE_FULL.
 // Checkpoints on the two connections never overlap (checkpoint_run_mu_): a
-// checkpoint on the write connection waits for the background one to finish.
-// A caller that committed does not run one itself (its reply would wait):
-// it leaves it to the next committer, which runs it before its own batch
-// (ADR 0042); in low-space mode and on SQLITE_FULL it runs at once.
+// writer-thread checkpoint waits for the background one to finish.
 //
 // The WAL-buffering VFS (ADR 0009) is unaffected: a checkpointer reads only
 // frames the WAL index shows as committed, which the writer has flushed and
@@ -82,7 +77,7 @@ int SqliteStore::CheckpointHere(int mode) {
   return rc;
 }
 
-int SqliteStore::ManageWal(bool hit_full, bool may_defer) {
+void SqliteStore::ManageWal(bool hit_full) {
   bool busy = false;
   {
     absl::MutexLock lock(&ckpt_mu_);
@@ -124,17 +119,8 @@ int SqliteStore::ManageWal(bool hit_full, bool may_defer) {
       ckpt_request_generation_ = wal_generation_;
     }
   }
-  // Left for the next committer, which runs it before its batch: still
-  // between two commits, so the tail is copied with nothing appended.
-  if (here >= 0 && may_defer && !hit_full && !low_space_) return here;
   if (here >= 0 && (CheckpointHere(here) & 0xff) == SQLITE_FULL) hit_full = true;
   if (manage_space && hit_full && !low_space_) EnterLowSpace();
-  return -1;
-}
-
-void SqliteStore::RunDueCheckpoint(int mode) {
-  const bool full = (CheckpointHere(mode) & 0xff) == SQLITE_FULL;
-  if (options_.disk_reserve_bytes > 0 && full && !low_space_) EnterLowSpace();
 }
 
 void SqliteStore::CheckpointerLoop() {

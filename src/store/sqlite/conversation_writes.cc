@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/synchronization/notification.h"
 #include "store/body_delta.h"
 #include "store/sqlite/sqlite_internal.h"
 #include "store/store_checks.h"
@@ -48,20 +49,24 @@ absl::Status InsertConversation(Connection& conn, const core::Conversation& conv
 absl::Status SqliteStore::CreateConversation(const core::Conversation& conversation,
                                              const ConversationViews& views,
                                              const core::Operation* also) {
+  absl::Notification finished;
   absl::Status result;
-  CreateConversationWith(
-      conversation, views, also, [&](absl::Status s) { result = std::move(s); }, /*wait=*/true);
+  CreateConversationWithAsync(conversation, views, also, [&](absl::Status s) {
+    result = std::move(s);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
   return result;
 }
 
 void SqliteStore::CreateConversationAsync(const core::Conversation& conversation,
                                           const ConversationViews& views, WriteDone done) {
-  CreateConversationWith(conversation, views, nullptr, std::move(done), /*wait=*/false);
+  CreateConversationWithAsync(conversation, views, nullptr, std::move(done));
 }
 
-void SqliteStore::CreateConversationWith(const core::Conversation& conversation,
-                                         const ConversationViews& views,
-                                         const core::Operation* also, WriteDone done, bool wait) {
+void SqliteStore::CreateConversationWithAsync(const core::Conversation& conversation,
+                                              const ConversationViews& views,
+                                              const core::Operation* also, WriteDone done) {
   if (closed_) return done(sqlite::Closed());
   if (absl::Status s = CheckNewConversation(conversation); !s.ok()) return done(s);
   if (also != nullptr) {
@@ -74,12 +79,12 @@ void SqliteStore::CreateConversationWith(const core::Conversation& conversation,
   if (also != nullptr && !also->SerializeToString(&also_body)) {
     return done(absl::InternalError("cannot serialize operation"));
   }
-  auto insert = [&conversation, also, packed = sqlite::PackViews(views), body = std::move(body),
-                 also_body = std::move(also_body)](Connection& conn) {
-    return sqlite::InsertConversation(conn, conversation, body, packed, also, also_body);
-  };
-  if (wait) return WriteAndWait(insert, [&](absl::Status s) { done(std::move(s)); });
-  WriteAsync(std::move(insert), std::move(done));
+  WriteAsync(
+      [&conversation, also, packed = sqlite::PackViews(views), body = std::move(body),
+       also_body = std::move(also_body)](Connection& conn) {
+        return sqlite::InsertConversation(conn, conversation, body, packed, also, also_body);
+      },
+      std::move(done));
 }
 
 absl::Status SqliteStore::UpdateConversation(const core::Conversation& conversation,
@@ -112,15 +117,16 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
   const std::string* stored_body = &body;
   std::string patched_body;
   // The cache is brought up to date in the write's completion, which the
-  // committing thread runs after the commit, in commit order, before the
-  // caller returns: the old body and views are dropped and the body just committed
+  // writer thread runs after the commit, in commit order, before the caller
+  // returns: the old body and views are dropped and the body just committed
   // is kept (the next read of a live conversation, the next message's, is a
   // hit). Commit order is what makes the write-through safe: a later write
   // of the same conversation completes after this one, so the cache never
   // ends with an older body than the database; a reader that raced either is
   // refused by the generation rule (ADR 0007).
+  absl::Notification finished;
   absl::Status result;
-  WriteAndWait(
+  WriteAsync(
       [&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
                      sqlite::FindConversation(conn, conversation.tenant(), conversation.scope(),
@@ -241,8 +247,10 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
                              conversation.expire_time_us(), *stored_body);
         }
         result = std::move(s);
+        finished.Notify();
       },
       scrub.scrub_files);
+  finished.WaitForNotification();
   return result;
 }
 

@@ -9,7 +9,7 @@
 // nothing can be written any more, deletes included, so nothing can free
 // space through the API.
 //
-// How, on the thread holding the commit (writer.cc):
+// How, on the writer thread:
 //   - A reserve file (DATA_DIR/parley.reserve, `disk_reserve_bytes`) holds
 //     space that no write uses.
 //   - After every group commit (checkpoints.cc, ManageWal), besides the

@@ -2,10 +2,8 @@
 // else uses the Store interface and OpenSqliteStore (store/store.h).
 //
 // Storage: one file <data_dir>/parley.db in WAL mode with synchronous=FULL.
-// Writes share one write connection and are committed in groups: by a
-// synchronous caller that finds no commit in progress (the leader: its own
-// write and whatever is queued), or by the writer thread for writes nobody
-// waits for (writer.cc, ADR 0042). Reads use a
+// Writes go through one writer thread that owns the only write connection
+// and commits queued writes in groups (see SqliteStore::Write). Reads use a
 // small pool of read connections that run concurrently with the writer. A
 // checkpointer thread with its own connection copies the WAL into the
 // database file without stopping the writer (checkpoints.cc).
@@ -165,11 +163,10 @@ class SqliteStore final : public Store {
 
   struct WriterStats {
     int64_t batches = 0;        // transactions committed or attempted
-    int64_t caller_batches = 0;  // of those, run by a calling thread (a leader)
     int64_t ops = 0;            // write operations run
     int64_t largest_batch = 0;  // most operations in one transaction
     int64_t checkpoints = 0;         // run by the checkpointer thread
-    int64_t writer_checkpoints = 0;  // run on the write connection
+    int64_t writer_checkpoints = 0;  // run by the writer thread
   };
   WriterStats writer_stats() const;
 
@@ -177,9 +174,8 @@ class SqliteStore final : public Store {
   // plan line per text line.
   absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
 
-  // Test hooks: while paused no batch starts (no caller leads, the writer
-  // thread waits), so a test can make several writes land in the same
-  // transaction; on resume the writer thread commits what is queued.
+  // Test hooks: while paused the writer thread leaves queued writes alone,
+  // so a test can make several writes land in the same transaction.
   void PauseWriterForTest();
   void ResumeWriterForTest();
   size_t QueuedWritesForTest() const;
@@ -190,16 +186,14 @@ class SqliteStore final : public Store {
                            const ConversationViews& views, const ScrubUpdate& scrub,
                            const std::string_view* delta);
   struct WriteOp;
-  class Waiter;
   class ReadLease;
 
   SqliteStore(std::string path, const SqliteStoreOptions& options);
 
-  // CreateConversation(conversation, views, also), `done` called with its
-  // result; with `wait`, returns after `done` (WriteAndWait), else at once.
-  void CreateConversationWith(const core::Conversation& conversation,
-                              const ConversationViews& views, const core::Operation* also,
-                              WriteDone done, bool wait);
+  // CreateConversation(conversation, views, also) without waiting.
+  void CreateConversationWithAsync(const core::Conversation& conversation,
+                                   const ConversationViews& views, const core::Operation* also,
+                                   WriteDone done);
 
   absl::Status Start(std::unique_ptr<sqlite::Connection> writer);
   // Runs `fn` on the write connection inside the next group transaction and
@@ -208,7 +202,7 @@ class SqliteStore final : public Store {
   // checkpoint after the commit and before returning (ScrubWal).
   absl::Status Write(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
                      bool scrub_files = false);
-  // The same, and `settled` runs on the committing thread before `fn` and again
+  // The same, and `settled` runs on the writer thread before `fn` and again
   // right after the transaction's COMMIT (a committed write is answered
   // before the writer manages the WAL), before Write returns. Writes that
   // change what a cache in memory holds drop it there, not after Write
@@ -224,38 +218,17 @@ class SqliteStore final : public Store {
   // other writers; returns the rows deleted. A failure leaves earlier chunks
   // deleted.
   absl::StatusOr<int64_t> DeleteInChunks(const char* sql, int64_t bound, int64_t chunk);
-  // The same without waiting: `done` gets the result on the committing
-  // thread (the writer thread, or a caller leading a batch).
+  // The same without waiting: `done` gets the result on the writer thread.
   // A `lazy` write does not start a transaction of its own: it joins the
   // next group commit, or after options_.lazy_write_delay_ms is committed
   // alone, so a write nobody waits for costs the writer no extra fsync
   // while others are writing.
   void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
                   bool scrub_files = false, bool lazy = false);
-  // Runs `fn` in the next group commit and calls `done` with its result on
-  // the committing thread, in commit order, right after the COMMIT (or the
-  // failure); returns once `done` has returned. The calling thread commits
-  // the batch itself when no commit is in progress, else it sleeps until a
-  // committer answers it or hands it the commit (writer.cc, ADR 0042).
-  void WriteAndWait(absl::FunctionRef<absl::Status(sqlite::Connection&)> fn,
-                    absl::FunctionRef<void(absl::Status)> done, bool scrub_files = false);
-  void Queue(WriteOp* op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Calls `op`'s done; then deletes it (WriteAsync) or wakes its caller
-  // (unless it is `mine`, the committing caller's own).
-  void Answer(WriteOp* op, const WriteOp* mine);
-  // Holding the commit: takes up to max_batch queued writes, commits them
-  // and answers them; `mine` is the committing caller's write (null on the
-  // writer thread). Returns whether `mine` was among them. A checkpoint
-  // ManageWal left for later is stored in `*deferred_wal` (else -1).
-  bool CommitBatch(const WriteOp* mine, int* deferred_wal);
-  // After a batch: records `wal_mode` (>= 0) for the next committer; returns
-  // true if the caller whose write `keep` is still queued goes on
-  // committing; otherwise hands the commit to the first queued synchronous
-  // caller, or releases it (the writer thread then takes what is left).
-  bool PassCommit(const WriteOp* keep, int wal_mode);
+  void Enqueue(std::unique_ptr<WriteOp> op);
   void WriterLoop();
   void RunBatch(const std::vector<WriteOp*>& batch);
-  // Holding the commit, outside a transaction: PRAGMA
+  // On the writer thread, outside a transaction: PRAGMA
   // wal_checkpoint(TRUNCATE), which copies every committed page into the
   // database file and truncates the -wal file to zero bytes, so no
   // superseded page survives in it. Returns whether it completed.
@@ -274,38 +247,24 @@ class SqliteStore final : public Store {
   absl::Time lazy_deadline_ ABSL_GUARDED_BY(mu_);  // when the oldest must be committed
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  // A thread holds the commit: the write connection and every field below
-  // marked "committer only" are its until it passes the commit on. Taken
-  // and released under mu_, so each committer sees what the last one did.
-  bool committing_ ABSL_GUARDED_BY(mu_) = false;
-  // A checkpoint mode a committing caller left for the next committer (-1:
-  // none); see CommitBatch.
-  int wal_due_ ABSL_GUARDED_BY(mu_) = -1;
   WriterStats stats_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<sqlite::Connection> writer_;  // committer only
-  std::vector<WriteOp*> batch_;                 // committer only
-  // A scrub asked for has not completed yet (committer only): the
-  // committer tries again after every later batch.
+  std::unique_ptr<sqlite::Connection> writer_;  // used by the writer thread only
+  // A scrub asked for has not completed yet (writer thread only): the
+  // writer tries again after every later batch.
   bool scrub_pending_ = false;
   std::thread writer_thread_;
 
   // WAL checkpoints (checkpoints.cc, ADR 0024). The checkpointer thread runs
-  // PASSIVE checkpoints on its own connection when the committer asks; the
-  // committer, after every group commit, asks, or checkpoints itself (the
-  // last frames before a WAL restart, the WAL bound, disk space, low-space
-  // mode), and enters low-space mode on SQLITE_FULL (`hit_full`). With
-  // `may_defer` (a caller committing, whose reply must not wait), a
-  // checkpoint on the write connection outside low-space mode is not run but
-  // returned (its mode) for the next committer to run; otherwise -1.
-  int ManageWal(bool hit_full, bool may_defer);
-  // Holding the commit: a checkpoint ManageWal left for later, and
-  // low-space mode if it hits SQLITE_FULL.
-  void RunDueCheckpoint(int mode);
-  // Holding the commit: a checkpoint of `mode` on the write connection,
+  // PASSIVE checkpoints on its own connection when the writer asks; the
+  // writer thread, after every group commit, asks, or checkpoints itself
+  // (the last frames before a WAL restart, the WAL bound, disk space,
+  // low-space mode), and enters low-space mode on SQLITE_FULL (`hit_full`).
+  void ManageWal(bool hit_full);
+  // On the writer thread: a checkpoint of `mode` on the write connection,
   // after any background checkpoint in progress. Returns SQLite's code.
   int CheckpointHere(int mode);
   // Records that a checkpoint of the current WAL copied `checkpointed` of
-  // its `log_frames` frames (committer only).
+  // its `log_frames` frames (writer thread).
   void NoteBackfill(int log_frames, int checkpointed);
   void CheckpointerLoop();
   // Opens the checkpointer's connection, installs the WAL hook and starts
@@ -334,13 +293,13 @@ class SqliteStore final : public Store {
   // The last finished background checkpoint, until the writer reads it.
   std::optional<CheckpointResult> ckpt_result_ ABSL_GUARDED_BY(ckpt_mu_);
 
-  // The WAL as the committer knows it (committer only).
+  // The WAL as the writer thread knows it (writer thread only).
   int wal_frames_ = 0;           // frames in the WAL after the last commit
   int wal_backfilled_ = 0;       // of those, known copied to the database file
   uint64_t wal_generation_ = 0;  // WAL restarts seen
   int64_t page_size_ = 4096;
 
-  // Disk space (committer only; docs/RELIABILITY.md, "Disk full").
+  // Disk space (writer thread only; docs/RELIABILITY.md, "Disk full").
   // Releases the reserve, checkpoints, and from now on refuses writes that
   // would grow the database file.
   void EnterLowSpace();
