@@ -87,7 +87,7 @@ test('a redacted value leaves the PostgreSQL files after the documented steps', 
     const vacuumFull = () => execFileSync('psql', [postgresAdminUrl(), '-qXAt', '-c',
       `VACUUM (FULL) ${schema}.conversations, ${schema}.conversation_views, ${schema}.analyses`], { stdio: 'inherit' });
     const othersOpen = () => Number(adminSql(
-      "SELECT count(*) FROM pg_stat_activity WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()"));
+      "SELECT count(*) FROM pg_stat_activity WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()"));
     vacuumFull();
     for (let tries = 0; filesHolding(secret).length > 0 && othersOpen() > 0 && tries < 60; tries++) {
       await new Promise((res) => setTimeout(res, 500));
