@@ -463,6 +463,24 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchExhaustive(const QueryTer
   return hits;
 }
 
+namespace {
+
+// (score, entry), and the order of results: the higher score first, a tie
+// to the smaller entry (documents are sorted, so by document, then entry).
+using Scored = std::pair<float, uint32_t>;
+bool Better(const Scored& a, const Scored& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; }
+
+// Keeps the `keep` best offered in `best`, best first.
+void KeepBest(std::vector<Scored>& best, size_t keep, const Scored& scored) {
+  if (best.size() == keep) {
+    if (!Better(scored, best.back())) return;
+    best.pop_back();
+  }
+  best.insert(std::upper_bound(best.begin(), best.end(), scored, Better), scored);
+}
+
+}  // namespace
+
 // SearchExhaustive without its bookkeeping: each term's postings are added,
 // in query order, into a dense array of every entry's score (the same float
 // sums from 0 in the same order, without the list of touched entries and its
@@ -477,7 +495,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<Q
                                                              size_t max_results, float max_score) const {
   const size_t n = entry_document.size();
   thread_local std::vector<float> scores;  // all 0 between searches
-  thread_local std::vector<std::pair<float, uint32_t>> best, rest;
+  thread_local std::vector<Scored> best, rest;
   if (scores.size() < n) scores.resize(n, 0.0f);
   float* const s = scores.data();
   for (const QueryTerm& t : terms) {
@@ -485,16 +503,11 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<Q
     const Posting* const end = postings.data() + postings_begin[t.id + 1];
     for (const Posting* p = postings.data() + postings_begin[t.id]; p != end; ++p) s[p->entry] += w * p->value;
   }
-  auto better = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  };
   const size_t keep = kind == ItemKind::kFaq ? max_results : max_results * 8;
   best.clear();
   float theta = 0;  // scores must be above it: 0 (no query term) until `keep` are kept, then the worst kept
   auto offer = [&](uint32_t e) {
-    if (best.size() == keep) best.pop_back();
-    const std::pair<float, uint32_t> scored{s[e], e};
-    best.insert(std::upper_bound(best.begin(), best.end(), scored, better), scored);
+    KeepBest(best, keep, {s[e], e});
     if (best.size() == keep) theta = best.back().first;
   };
   constexpr uint32_t kChunk = 16;
@@ -518,7 +531,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<Q
     return hits;
   }
   // Articles: passages grouped by document, best first.
-  auto group = [&](const std::pair<float, uint32_t>& scored) {
+  auto group = [&](const Scored& scored) {
     const uint32_t d = entry_document[scored.second];
     for (SearchHit& h : hits) {
       if (h.document == documents[d]) {
@@ -533,10 +546,10 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::SearchDense(const std::vector<Q
     // Not enough documents in the first look: every other passage with a score.
     rest.clear();
     for (uint32_t e = 0; e < n; ++e) {
-      const std::pair<float, uint32_t> scored{s[e], e};
-      if (s[e] > 0 && better(best.back(), scored)) rest.push_back(scored);
+      const Scored scored{s[e], e};
+      if (s[e] > 0 && Better(best.back(), scored)) rest.push_back(scored);
     }
-    std::sort(rest.begin(), rest.end(), better);
+    std::sort(rest.begin(), rest.end(), Better);
     for (const auto& scored : rest) group(scored);
   }
   std::fill(s, s + n, 0.0f);
@@ -588,9 +601,9 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     std::vector<uint64_t> in_query;   // term id -> 1 bit: in the query (a smaller set to probe)
     std::vector<float> partial;       // entry -> sum over the terms walked; 0 when not touched
     std::vector<uint32_t> touched;    // entries with a partial sum
-    std::vector<std::pair<float, uint32_t>> floor;  // (partial sum, entry), a min-heap
-    std::vector<uint8_t> state;                     // entry -> kInFloor | kScored
-    std::vector<std::pair<float, uint32_t>> best;   // (score, entry), best first
+    std::vector<Scored> floor;   // (partial sum, entry), a min-heap
+    std::vector<uint8_t> state;  // entry -> kInFloor | kScored
+    std::vector<Scored> best;    // (score, entry), best first
   };
   thread_local Scratch x;
   constexpr uint8_t kInFloor = 1, kScored = 2;
@@ -616,14 +629,6 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   size_t total = 0;
   for (const Term& t : x.terms) total += postings_begin[t.id + 1] - postings_begin[t.id];
   if (kind == ItemKind::kArticle || total > n) return SearchDense(x.terms, kind, max_results, max_score);
-  if (x.weight_of.size() < idf.size()) x.weight_of.resize(idf.size(), 0.0f);
-  if (x.partial.size() < n) x.partial.resize(n, 0.0f);
-  if (x.state.size() < n) x.state.resize(n, 0);
-  if (x.in_query.size() < idf.size() / 64 + 1) x.in_query.resize(idf.size() / 64 + 1, 0);
-  for (const Term& t : x.terms) {
-    x.weight_of[t.id] = t.weight;
-    x.in_query[t.id >> 6] |= uint64_t{1} << (t.id & 63);
-  }
   // The dense search instead, with the terms in query order again (term ids
   // ascend with it).
   auto dense = [&] {
@@ -641,9 +646,6 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   // A float sum of up to `size` positive terms exceeds the exact sum by less
   // than size x 2^-24 of it; four times that.
   const double slack = 1.0 + 2.4e-7 * static_cast<double>(query.terms.size() + 2);
-  auto better = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  };
   // Scores entry `e` exactly, once, and offers it to the best.
   x.best.clear();
   auto offer = [&](uint32_t e) {
@@ -655,12 +657,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
       if ((x.in_query[t >> 6] >> (t & 63) & 1) == 0) continue;
       score += x.weight_of[t] * entry_terms[f].value;
     }
-    const std::pair<float, uint32_t> scored{score, e};
-    if (x.best.size() == keep) {
-      if (!better(scored, x.best.back())) return;
-      x.best.pop_back();
-    }
-    x.best.insert(std::upper_bound(x.best.begin(), x.best.end(), scored, better), scored);
+    KeepBest(x.best, keep, {score, e});
   };
   // Walk: add each walked term to its entries' partial sums, and keep the
   // `keep` entries with the largest partial sums seen (the floor: a min-heap
@@ -671,9 +668,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
   x.floor.clear();
   float floor_min = 0;  // the floor's lowest once it holds `keep`, else 0
   double theta = 0;     // the keep-th best score is at least this
-  auto lower = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
-    return a.first > b.first;
-  };
+  auto lower = [](const Scored& a, const Scored& b) { return a.first > b.first; };
   auto raise = [&](uint32_t e, float partial) {
     if (x.state[e] & kInFloor) return;
     if (x.floor.size() == keep) {
@@ -697,14 +692,24 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     for (size_t j = 0; j < m && x.rest[j] > x.rest[0] / 2; ++j) {
       half += postings_begin[x.terms[j].id + 1] - postings_begin[x.terms[j].id];
     }
-    if (half > budget / 2) {
-      for (const Term& term : x.terms) {
-        x.weight_of[term.id] = 0.0f;
-        x.in_query[term.id >> 6] = 0;
-      }
-      return dense();
-    }
+    if (half > budget / 2) return dense();
   }
+  // The query's terms for exact scores from the forward index (offer); the
+  // scratch is all 0 again before any return below (clear_query).
+  if (x.weight_of.size() < idf.size()) x.weight_of.resize(idf.size(), 0.0f);
+  if (x.partial.size() < n) x.partial.resize(n, 0.0f);
+  if (x.state.size() < n) x.state.resize(n, 0);
+  if (x.in_query.size() < idf.size() / 64 + 1) x.in_query.resize(idf.size() / 64 + 1, 0);
+  for (const Term& t : x.terms) {
+    x.weight_of[t.id] = t.weight;
+    x.in_query[t.id >> 6] |= uint64_t{1} << (t.id & 63);
+  }
+  auto clear_query = [&] {
+    for (const Term& t : x.terms) {
+      x.weight_of[t.id] = 0.0f;
+      x.in_query[t.id >> 6] = 0;
+    }
+  };
   size_t walked = 0;
   for (; walked < m; ++walked) {
     if (theta > 0 && x.rest[walked] * slack < theta) break;
@@ -716,10 +721,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
         x.partial[e] = 0.0f;
         x.state[e] = 0;
       }
-      for (const Term& term : x.terms) {
-        x.weight_of[term.id] = 0.0f;
-        x.in_query[term.id >> 6] = 0;
-      }
+      clear_query();
       return dense();
     }
     budget -= length;
@@ -766,10 +768,7 @@ std::vector<SearchHit> KnowledgeIndex::Compiled::Search(const QueryTerms& query,
     offer(e);
     x.state[e] = 0;
   }
-  for (const Term& t : x.terms) {
-    x.weight_of[t.id] = 0.0f;
-    x.in_query[t.id >> 6] = 0;
-  }
+  clear_query();
 
   std::vector<SearchHit> hits;
   hits.reserve(x.best.size());

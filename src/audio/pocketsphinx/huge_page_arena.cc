@@ -51,7 +51,8 @@ unsigned ArenaIndex() {
 
 bool HugePageScope::Available() { return ArenaIndex() != 0; }
 
-HugePageScope::HugePageScope() {
+HugePageScope::HugePageScope(bool enabled) {
+  if (!enabled) return;
   unsigned arena = ArenaIndex();
   if (arena == 0) return;
   size_t size = sizeof previous_;

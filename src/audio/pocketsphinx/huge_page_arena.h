@@ -9,11 +9,12 @@
 namespace parley::audio {
 
 // While alive, the calling thread's allocations come from that arena. Does
-// nothing when the program's allocator is not jemalloc (e.g. a test binary
-// linked without it) or the arena could not be made; see Available().
+// nothing when `enabled` is false, when the program's allocator is not
+// jemalloc (e.g. a test binary linked without it) or the arena could not be
+// made; see Available().
 class HugePageScope {
  public:
-  HugePageScope();
+  explicit HugePageScope(bool enabled = true);
   ~HugePageScope();
   HugePageScope(const HugePageScope&) = delete;
   HugePageScope& operator=(const HugePageScope&) = delete;

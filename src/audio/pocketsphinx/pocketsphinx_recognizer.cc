@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -147,8 +146,7 @@ absl::StatusOr<std::unique_ptr<PocketsphinxRecognizer>> PocketsphinxRecognizer::
   }
   std::unique_ptr<PocketsphinxRecognizer> r(new PocketsphinxRecognizer(config, options.mode, options.huge_pages));
   if (options.preload) {
-    std::optional<HugePageScope> huge_pages;
-    if (r->huge_pages_) huge_pages.emplace();
+    HugePageScope huge_pages(r->huge_pages_);
     ps_decoder_t* ps = r->Borrow();
     if (ps == nullptr) return absl::FailedPreconditionError("pocketsphinx could not load the speech model");
     r->Return(ps);
@@ -185,8 +183,7 @@ absl::StatusOr<std::vector<RecognizedWord>> PocketsphinxRecognizer::Recognize(
     const std::vector<int16_t>& pcm) const {
   // The decoder's model (loaded by Borrow when the pool is empty) and its
   // search structures (allocated while decoding) both live in the arena.
-  std::optional<HugePageScope> huge_pages;
-  if (huge_pages_) huge_pages.emplace();
+  HugePageScope huge_pages(huge_pages_);
   ps_decoder_t* ps = Borrow();
   if (ps == nullptr) return absl::InternalError("pocketsphinx could not load the speech model");
   std::vector<RecognizedWord> words;

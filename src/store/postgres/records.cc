@@ -43,26 +43,23 @@ absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_
 
 absl::Status WriteOperation(Conn& conn, const core::Operation& op, std::string_view body,
                             std::string_view fence_node) {
-  if (fence_node.empty()) {
-    ASSIGN_OR_RETURN(Result r, conn.Exec("UPDATE operations SET location = $3, create_time = $4,"
-                                         " done = $5, job = $6, body = $7 WHERE tenant = $1 AND id = $2",
-                                         OperationParams(op, body)));
-    if (r.affected() == 0) return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
-    return absl::OkStatus();
-  }
   Params p = OperationParams(op, body);
-  p.Text(fence_node);
+  p.Text(fence_node);  // '' (not fenced) matches every holder
   ASSIGN_OR_RETURN(Result r, conn.Exec("UPDATE operations SET location = $3, create_time = $4,"
                                        " done = $5, job = $6, body = $7 WHERE tenant = $1 AND id = $2"
-                                       " AND (claimed_by = '' OR claimed_by = $8)",
+                                       " AND ($8 = '' OR claimed_by = '' OR claimed_by = $8)",
                                        p));
   if (r.affected() != 0) return absl::OkStatus();
-  Params key;
-  key.Text(op.tenant()).Text(op.id());
-  ASSIGN_OR_RETURN(Result holder, conn.Exec("SELECT claimed_by FROM operations WHERE tenant = $1 AND id = $2", key));
-  if (holder.rows() == 0) return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
-  return absl::AbortedError(absl::StrCat("operation ", op.id(), " is held by node ", std::string(holder.Bytes(0, 0)),
-                                         ": this node's lease ran out and it was taken over; nothing written"));
+  if (!fence_node.empty()) {
+    Params key;
+    key.Text(op.tenant()).Text(op.id());
+    ASSIGN_OR_RETURN(Result holder, conn.Exec("SELECT claimed_by FROM operations WHERE tenant = $1 AND id = $2", key));
+    if (holder.rows() != 0) {
+      return absl::AbortedError(absl::StrCat("operation ", op.id(), " is held by node ", std::string(holder.Bytes(0, 0)),
+                                             ": this node's lease ran out and it was taken over; nothing written"));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("operation ", op.id(), " not found"));
 }
 
 // $1 tenant, $2 kind, $3 id, $4 location, $5 create_time, $6 update_time, $7 body.
