@@ -323,6 +323,13 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
     for (auto& [text, id] : c->term_ids) id = renumber[id];
     for (Raw& r : raw) r.term = renumber[r.term];
   }
+  // Each entry's terms in term order: pass 1 took them in the order of a
+  // hash table's iteration, which absl salts with the table's address, and
+  // the entry bounds below are float sums in this order, so two builds of
+  // the same documents would differ in their last bits. In term order, the
+  // forward index is also sorted as Search needs it.
+  std::sort(raw.begin(), raw.end(),
+            [](const Raw& x, const Raw& y) { return x.entry != y.entry ? x.entry < y.entry : x.term < y.term; });
   // Pass 2: postings grouped by term (counting sort), entries ascending.
   c->postings_begin.assign(terms + 1, 0);
   for (const Raw& r : raw) ++c->postings_begin[r.term + 1];
@@ -332,7 +339,7 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
   c->unseen_idf = Idf(0, n);
   c->postings.resize(raw.size());
   c->max_value.assign(terms, 0.0f);
-  // Raw is grouped by entry (ascending): the forward index's offsets.
+  // Raw is by entry (ascending), then term: the forward index in order.
   c->entry_terms.resize(raw.size());
   c->entry_terms_begin.assign(n + 1, 0);
   for (const Raw& r : raw) ++c->entry_terms_begin[r.entry + 1];
@@ -347,10 +354,6 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
     c->entry_terms[i] = {r.term, value};
     c->max_value[r.term] = std::max(c->max_value[r.term], value);
     if (r.primary) c->entry_bound[r.entry] += c->idf[r.term] * sat;
-  }
-  for (size_t e = 0; e < n; ++e) {
-    std::sort(c->entry_terms.begin() + c->entry_terms_begin[e], c->entry_terms.begin() + c->entry_terms_begin[e + 1],
-              [](const EntryTerm& x, const EntryTerm& y) { return x.term < y.term; });
   }
   c->bytes = sizeof(Compiled) + c->postings.size() * sizeof(Posting) + c->entry_terms.size() * sizeof(EntryTerm) +
              terms * (2 * sizeof(float) + sizeof(uint32_t) + 48) + n * 4 * sizeof(uint32_t);
