@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/ids.h"
 #include "core/public_error.h"
+#include "core/thread_name.h"
 #include "core/time_format.h"
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
@@ -111,9 +112,13 @@ absl::Status JobQueue::Start() {
   if (!node_.empty()) {
     // Other nodes may be running some of the unfinished operations: this
     // one takes only what it claims (its own from before a restart first).
-    for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    for (int i = 0; i < worker_count_; ++i) {
+      workers_.emplace_back([this] { WorkerLoop(); });
+      core::NameThread(workers_.back(), "parley-job");
+    }
     ClaimFree();
     lease_thread_ = std::thread([this] { LeaseLoop(); });
+    core::NameThread(lease_thread_, "parley-lease");
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<core::Operation>> unfinished = store_->ListUnfinishedOperations();
@@ -136,7 +141,10 @@ absl::Status JobQueue::Start() {
       EnqueueLocked(std::move(op));
     }
   }
-  for (int i = 0; i < worker_count_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < worker_count_; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+    core::NameThread(workers_.back(), "parley-job");
+  }
   return absl::OkStatus();
 }
 

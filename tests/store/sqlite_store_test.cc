@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -112,6 +113,28 @@ TEST_F(SqliteStoreTest, CreatesDataDirInWalModeAtCurrentVersion) {
 
 // The store holds every tenant's data: what it creates is the owner's alone,
 // whatever the umask; a database left 0644 by an older version is tightened.
+// The writer and checkpointer threads carry names an operator's tools show
+// (top -H, ps -L, perf), and are gone once the store is closed.
+TEST_F(SqliteStoreTest, ItsThreadsAreNamed) {
+  auto count = [](const std::string& wanted) {
+    int n = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      if (std::getline(comm, name) && name == wanted) ++n;
+    }
+    return n;
+  };
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ(count("parley-writer"), 1);
+    EXPECT_EQ(count("parley-ckpt"), 1);
+  }
+  EXPECT_EQ(count("parley-writer"), 0);
+  EXPECT_EQ(count("parley-ckpt"), 0);
+}
+
 TEST_F(SqliteStoreTest, CreatesPrivateDirectoriesAndFiles) {
   auto mode = [](const std::string& p) {
     struct stat st {};

@@ -70,6 +70,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/thread_name.h"
 #include "telemetry/log.h"
 
 namespace parley::http {
@@ -84,6 +85,15 @@ using Executor = net::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using error_code = boost::system::error_code;
 using TlsStream = net::ssl::stream<Socket&>;
+
+// Names a blocking-pool thread on its first task (asio's pool starts its
+// threads itself).
+void NamePoolThread() {
+  thread_local bool named = false;
+  if (named) return;
+  named = true;
+  core::NameThisThread("parley-pool");
+}
 
 // After an error response that closes the connection, unread input is read
 // and dropped for up to this long (or this many bytes) before closing, so that
@@ -816,6 +826,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // posted back: no read is pending while a handler runs.
     net::post(*core_->blocking_pool,
               [self = shared_from_this(), handler = found.handler]() mutable {
+                NamePoolThread();
                 Response response = self->Invoke(*handler, self->params_);
                 RespondFromPool(std::move(self), std::move(response));
               });
@@ -913,6 +924,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // handlers run; what `work` throws is logged (its Responder, which it
       // owns, may already have answered).
       net::post(*core->blocking_pool, [work = std::move(work)]() mutable {
+        NamePoolThread();
         try {
           work();
         } catch (const std::exception& e) {
@@ -1405,9 +1417,11 @@ absl::Status Server::Start() {
   core.blocking_pool.emplace(static_cast<size_t>(std::max(o.blocking_threads, 1)));
   for (auto& w : core.workers) Sweep(w.get());
   Accept(&core);
+  int worker_index = 0;
   for (auto& w : core.workers) {
     Worker* worker = w.get();
     worker->thread = std::thread([worker] { worker->ioc->run(); });
+    core::NameThread(worker->thread, absl::StrCat("parley-net-", worker_index++));
   }
   core.started = true;
   return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "store/postgres/postgres_internal.h"
 
 namespace parley::store {
@@ -29,9 +30,11 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   }
   for (int i = 0; i < std::max(1, options.async_writers); ++i) {
     store->async_threads_.emplace_back([s = store.get()] { s->AsyncLoop(); });
+    core::NameThread(store->async_threads_.back(), "parley-pg-async");
   }
   for (int i = 0; i < std::max(1, options.create_writers); ++i) {
     store->create_threads_.emplace_back([s = store.get()] { s->CreateWriterLoop(); });
+    core::NameThread(store->create_threads_.back(), "parley-pg-write");
   }
   return store;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/thread_name.h"
 
 namespace parley::store::pg {
 namespace {
@@ -68,6 +69,7 @@ absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view
 ViewListener::ViewListener(std::string url, ViewCache* cache)
     : url_(std::move(url)), cache_(cache), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   thread_ = std::thread([this] { Run(); });
+  core::NameThread(thread_, "parley-pg-listen");
 }
 
 ViewListener::~ViewListener() {

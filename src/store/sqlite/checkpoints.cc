@@ -36,6 +36,7 @@
 // synced before publishing them; the checkpointer never writes to the WAL.
 #include <algorithm>
 
+#include "core/thread_name.h"
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
@@ -161,6 +162,7 @@ absl::Status SqliteStore::StartCheckpoints() {
   // Replaces SQLite's autocheckpoint hook: ManageWal checkpoints.
   sqlite3_wal_hook(writer_->db(), &SqliteStore::OnWalCommit, this);
   checkpointer_thread_ = std::thread([this] { CheckpointerLoop(); });
+  core::NameThread(checkpointer_thread_, "parley-ckpt");
   return absl::OkStatus();
 }
 

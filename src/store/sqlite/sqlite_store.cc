@@ -22,6 +22,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store {
@@ -69,6 +70,7 @@ absl::Status SqliteStore::Start(std::unique_ptr<Connection> writer) {
   RETURN_IF_ERROR(StartCheckpoints());
   StartDiskSpace();
   writer_thread_ = std::thread([this] { WriterLoop(); });
+  core::NameThread(writer_thread_, "parley-writer");
   return absl::OkStatus();
 }
 

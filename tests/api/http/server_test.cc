@@ -11,11 +11,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <cctype>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -599,6 +602,28 @@ TEST_F(ServerTest, BlockingResponsesKeepTheConnectionServing) {
   Clock::time_point start = Clock::now();
   EXPECT_TRUE(client.ClosedWithin(milliseconds(3000)));
   EXPECT_GE(ElapsedMs(start), 200);
+}
+
+// The server's threads carry names an operator's tools show (top -H, ps -L,
+// perf): its network threads from the start, a blocking-pool thread once it
+// has run a handler.
+TEST_F(ServerTest, ThreadsAreNamedForOperators) {
+  options_.network_threads = 2;
+  StartServer();
+  Client client(server_->port());
+  ASSERT_TRUE(client.Send("POST /blocking-echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
+  auto r = client.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  EXPECT_EQ(names.count("parley-net-0"), 1u);
+  EXPECT_EQ(names.count("parley-net-1"), 1u);
+  EXPECT_GE(names.count("parley-pool"), 1u);
 }
 
 // What the pool thread does not finish itself goes back to the network
