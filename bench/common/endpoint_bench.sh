@@ -30,7 +30,7 @@
 
 bench_start() {
   BIN=${BIN:-build/parley}
-  dir=$(mktemp -d "/tmp/parley-bench-$1.XXXXXX")
+  dir=$(mktemp -d "${DATA_PARENT:-/tmp}/parley-bench-$1.XXXXXX")
   trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
   "$BIN" serve --listen 127.0.0.1:$PORT --data-dir "$dir/data" --sweep-seconds 3600 \
     $([ "${PIN:-0}" = 1 ] && echo --threads 1) ${EXTRA:-} 2>"$dir/server.log" &

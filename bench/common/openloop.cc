@@ -109,6 +109,11 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1", file;
   int port = 0, connections = 16;
   double rate = 2000, seconds = 10, warmup = 1;
+  // OPENLOOP_TIMELINE=FILE: one line a measured reply, "SENT_AT_S SERVICE_MS"
+  // (steady clock seconds, the time from its send to its reply), to see
+  // when stalls happen.
+  FILE* timeline = nullptr;
+  if (const char* path = std::getenv("OPENLOOP_TIMELINE")) timeline = std::fopen(path, "w");
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--host") host = v;
@@ -234,6 +239,7 @@ int main(int argc, char** argv) {
           lat.push_back((t - k.sent_due) * 1e3);
           svc.push_back((t - k.sent_at) * 1e3);
           late.push_back((k.sent_at - k.sent_due) * 1e3);
+          if (timeline != nullptr) std::fprintf(timeline, "%.6f %.3f\n", k.sent_at, (t - k.sent_at) * 1e3);
         }
         try_send(c, t);
         if (k.busy) flush(c);
@@ -248,5 +254,6 @@ int main(int argc, char** argv) {
               rate, done_measured, errors, done_measured / took,
               Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99), Percentile(lat, 99.9),
               sorted.empty() ? 0 : sorted.back(), Percentile(svc, 99), Percentile(late, 99));
+  if (timeline != nullptr) std::fclose(timeline);
   return 0;
 }
