@@ -171,24 +171,18 @@ absl::StatusOr<core::Operation> JobQueue::Submit(core::Operation op) {
   }
   // Stored outside the lock, so that concurrent submissions share a group
   // commit. Shut down meanwhile: the stored operation runs after the restart.
-  absl::Status stored = store_->CreateOperation(op);
+  // Across nodes it is stored held by this node (for a lease, renewed as
+  // the others), so no other node's claim poll takes it before it is
+  // queued here; if this node dies first, another takes it once the lease
+  // runs out.
+  absl::Status stored = node_.empty() ? store_->CreateOperation(op)
+                                      : store_->CreateHeldOperation(op, node_, core::NowMicros() + lease_us_);
   absl::MutexLock lock(&mu_);
   if (!stored.ok()) {
     ReleaseLocked(op.tenant());
     return stored;
   }
-  if (!shut_down_ && !node_.empty()) {
-    // Claimed before it is queued; a node polling meanwhile may have taken
-    // it (then it runs there).
-    const int64_t now = core::NowMicros();
-    absl::StatusOr<bool> claimed = store_->ClaimOperation(op.tenant(), op.id(), node_, now, now + lease_us_);
-    if (!claimed.ok() || !*claimed) {
-      ReleaseLocked(op.tenant());
-      RecordState(op);
-      return op;
-    }
-    held_[MapKey(op.tenant(), op.id())] = {op.tenant(), op.id()};
-  }
+  if (!shut_down_ && !node_.empty()) held_[MapKey(op.tenant(), op.id())] = {op.tenant(), op.id()};
   if (shut_down_) {
     ReleaseLocked(op.tenant());
   } else {

@@ -370,6 +370,14 @@ class Store {
                                                                        int limit) {
     return absl::UnimplementedError("this store does not share operations");
   }
+  // CreateOperation, the operation held by `node` until `lease_until_us`
+  // from the same write (ClaimOperation without the window in which another
+  // node's ClaimOperations could take it first). A store that does not
+  // share operations ignores the claim.
+  virtual absl::Status CreateHeldOperation(const core::Operation& operation, std::string_view node,
+                                           int64_t lease_until_us) {
+    return CreateOperation(operation);
+  }
   // Claims the operation (tenant, id) as ClaimOperations would; false if it
   // is finished, absent or held by another node.
   virtual absl::StatusOr<bool> ClaimOperation(std::string_view tenant, std::string_view id,

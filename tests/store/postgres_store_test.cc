@@ -522,6 +522,41 @@ TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
   (*b)->Close();
 }
 
+// An operation submitted on a node is stored held by it (JobQueue::Submit):
+// no other node's claim poll can take it before its lease ends, even before
+// the node has queued it; then it is free like any other. On a store that
+// does not share operations the claim is ignored.
+TEST_F(PostgresStoreTest, AnOperationCreatedHeldIsOnlyItsNodesUntilTheLeaseEnds) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  core::Operation op;
+  op.set_tenant("t");
+  op.set_id("held");
+  op.set_create_time_us(1);
+  ASSERT_TRUE((*a)->CreateHeldOperation(op, "node-a", 1000).ok());
+  EXPECT_EQ((*a)->CreateHeldOperation(op, "node-a", 1000).code(), absl::StatusCode::kAlreadyExists);
+  auto polled = (*b)->ClaimOperations("node-b", 500, 1500, 10);
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  EXPECT_TRUE(polled->empty());
+  EXPECT_FALSE(*(*b)->ClaimOperation("t", "held", "node-b", 999, 1500));
+  // Its node renews it as any of its claims, and still holds it.
+  auto lost = (*a)->RenewOperationLeases("node-a", {{"t", "held"}}, 2000);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_TRUE(lost->empty());
+  EXPECT_TRUE(*(*a)->ClaimOperation("t", "held", "node-a", 1500, 2000));
+  // Not renewed past 2000: node-b takes it.
+  polled = (*b)->ClaimOperations("node-b", 2001, 3000, 10);
+  ASSERT_TRUE(polled.ok());
+  ASSERT_EQ(polled->size(), 1u);
+  EXPECT_EQ((*polled)[0].id(), "held");
+  auto got = (*a)->GetOperation("t", "held");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->create_time_us(), 1);
+  (*a)->Close();
+  (*b)->Close();
+}
+
 // A cancel asked on another node (ADR 0022): kept beside the operation's
 // body, so the holder's progress writes do not undo it; the holder hears it
 // when renewing, a node claiming the operation sees cancel_requested, and a

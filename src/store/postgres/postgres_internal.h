@@ -119,6 +119,8 @@ absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std
                                         std::string_view id);
 
 // Operations (records.cc), inside a caller's transaction.
+// $1 tenant, $2 id, $3 location, $4 create_time, $5 done, $6 job, $7 body.
+Params OperationParams(const core::Operation& op, std::string_view body);
 absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body);
 // The INSERT of InsertOperation, and what its unique violation means.
 Statement InsertOperationStatement(const core::Operation& op, std::string_view body);

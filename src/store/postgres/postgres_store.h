@@ -117,6 +117,8 @@ class PostgresStore final : public Store {
   absl::StatusOr<std::vector<core::Operation>> ClaimOperations(std::string_view node, int64_t now_us,
                                                                int64_t lease_until_us,
                                                                int limit) override;
+  absl::Status CreateHeldOperation(const core::Operation& op, std::string_view node,
+                                   int64_t lease_until_us) override;
   absl::StatusOr<bool> ClaimOperation(std::string_view tenant, std::string_view id,
                                       std::string_view node, int64_t now_us,
                                       int64_t lease_until_us) override;

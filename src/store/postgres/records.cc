@@ -12,17 +12,12 @@ namespace parley::store {
 
 namespace pg {
 
-namespace {
-
-// $1 tenant, $2 id, $3 location, $4 create_time, $5 done, $6 job, $7 body.
 Params OperationParams(const core::Operation& op, std::string_view body) {
   Params p;
   p.Text(op.tenant()).Text(op.id()).Text(op.location()).Int(op.create_time_us());
   p.Int(core::IsFinished(op) ? 1 : 0).Int(op.job_case()).Bytes(body);
   return p;
 }
-
-}  // namespace
 
 Statement InsertOperationStatement(const core::Operation& op, std::string_view body) {
   return Statement{"INSERT INTO operations (tenant, id, location, create_time, done, job, body)"
@@ -212,6 +207,24 @@ absl::Status PostgresStore::CreateOperation(const core::Operation& op) {
   std::string body;
   if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
   return Write([&](pg::Conn& conn) { return pg::InsertOperation(conn, op, body); });
+}
+
+absl::Status PostgresStore::CreateHeldOperation(const core::Operation& op, std::string_view node,
+                                                int64_t lease_until_us) {
+  if (closed_) return pg::Closed();
+  RETURN_IF_ERROR(CheckNewOperation(op));
+  std::string body;
+  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
+  return Write([&](pg::Conn& conn) -> absl::Status {
+    pg::Params p = pg::OperationParams(op, body);
+    p.Text(node).Int(lease_until_us);
+    absl::Status s = conn.Exec("INSERT INTO operations (tenant, id, location, create_time, done, job, body,"
+                               " claimed_by, lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                               p)
+                         .status();
+    if (!s.ok() && conn.sqlstate() == pg::kUniqueViolation) return pg::OperationExists(op);
+    return s;
+  });
 }
 
 absl::StatusOr<core::Operation> PostgresStore::GetOperation(std::string_view tenant,
