@@ -327,9 +327,13 @@ std::shared_ptr<const KnowledgeIndex::Compiled> KnowledgeIndex::Compiled::Build(
   // hash table's iteration, which absl salts with the table's address, and
   // the entry bounds below are float sums in this order, so two builds of
   // the same documents would differ in their last bits. In term order, the
-  // forward index is also sorted as Search needs it.
-  std::sort(raw.begin(), raw.end(),
-            [](const Raw& x, const Raw& y) { return x.entry != y.entry ? x.entry < y.entry : x.term < y.term; });
+  // forward index is also sorted as Search needs it. Raw is grouped by
+  // entry already, so a group at a time.
+  for (size_t begin = 0, end = 0; begin < raw.size(); begin = end) {
+    while (end < raw.size() && raw[end].entry == raw[begin].entry) ++end;
+    std::sort(raw.begin() + static_cast<ptrdiff_t>(begin), raw.begin() + static_cast<ptrdiff_t>(end),
+              [](const Raw& x, const Raw& y) { return x.term < y.term; });
+  }
   // Pass 2: postings grouped by term (counting sort), entries ascending.
   c->postings_begin.assign(terms + 1, 0);
   for (const Raw& r : raw) ++c->postings_begin[r.term + 1];

@@ -119,11 +119,13 @@ absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std
                                         std::string_view id);
 
 // Operations (records.cc), inside a caller's transaction.
-// $1 tenant, $2 id, $3 location, $4 create_time, $5 done, $6 job, $7 body.
-Params OperationParams(const core::Operation& op, std::string_view body);
-absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body);
+// Held by `claimed_by` until `lease_until_us` (Store::CreateHeldOperation);
+// '' and 0: free to claim.
+absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body,
+                             std::string_view claimed_by = "", int64_t lease_until_us = 0);
 // The INSERT of InsertOperation, and what its unique violation means.
-Statement InsertOperationStatement(const core::Operation& op, std::string_view body);
+Statement InsertOperationStatement(const core::Operation& op, std::string_view body,
+                                   std::string_view claimed_by = "", int64_t lease_until_us = 0);
 absl::Status OperationExists(const core::Operation& op);
 // With a non-empty `fence_node`, only while no other node holds the
 // operation (Store::FenceOperationWrites): ABORTED, and nothing written, if

@@ -12,6 +12,9 @@ namespace parley::store {
 
 namespace pg {
 
+namespace {
+
+// $1 tenant, $2 id, $3 location, $4 create_time, $5 done, $6 job, $7 body.
 Params OperationParams(const core::Operation& op, std::string_view body) {
   Params p;
   p.Text(op.tenant()).Text(op.id()).Text(op.location()).Int(op.create_time_us());
@@ -19,18 +22,24 @@ Params OperationParams(const core::Operation& op, std::string_view body) {
   return p;
 }
 
-Statement InsertOperationStatement(const core::Operation& op, std::string_view body) {
-  return Statement{"INSERT INTO operations (tenant, id, location, create_time, done, job, body)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                   OperationParams(op, body)};
+}  // namespace
+
+Statement InsertOperationStatement(const core::Operation& op, std::string_view body,
+                                   std::string_view claimed_by, int64_t lease_until_us) {
+  Params p = OperationParams(op, body);
+  p.Text(claimed_by).Int(lease_until_us);
+  return Statement{"INSERT INTO operations (tenant, id, location, create_time, done, job, body, claimed_by,"
+                   " lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                   std::move(p)};
 }
 
 absl::Status OperationExists(const core::Operation& op) {
   return absl::AlreadyExistsError(absl::StrCat("operation ", op.id(), " already exists"));
 }
 
-absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body) {
-  const Statement st = InsertOperationStatement(op, body);
+absl::Status InsertOperation(Conn& conn, const core::Operation& op, std::string_view body,
+                             std::string_view claimed_by, int64_t lease_until_us) {
+  const Statement st = InsertOperationStatement(op, body, claimed_by, lease_until_us);
   absl::Status s = conn.Exec(st.sql, st.params).status();
   if (!s.ok() && conn.sqlstate() == kUniqueViolation) return OperationExists(op);
   return s;
@@ -201,13 +210,7 @@ absl::Status PostgresStore::DeleteAnalysis(std::string_view tenant, std::string_
 
 // ---- operations ----
 
-absl::Status PostgresStore::CreateOperation(const core::Operation& op) {
-  if (closed_) return pg::Closed();
-  RETURN_IF_ERROR(CheckNewOperation(op));
-  std::string body;
-  if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
-  return Write([&](pg::Conn& conn) { return pg::InsertOperation(conn, op, body); });
-}
+absl::Status PostgresStore::CreateOperation(const core::Operation& op) { return CreateHeldOperation(op, "", 0); }
 
 absl::Status PostgresStore::CreateHeldOperation(const core::Operation& op, std::string_view node,
                                                 int64_t lease_until_us) {
@@ -215,16 +218,7 @@ absl::Status PostgresStore::CreateHeldOperation(const core::Operation& op, std::
   RETURN_IF_ERROR(CheckNewOperation(op));
   std::string body;
   if (!op.SerializeToString(&body)) return absl::InternalError("cannot serialize operation");
-  return Write([&](pg::Conn& conn) -> absl::Status {
-    pg::Params p = pg::OperationParams(op, body);
-    p.Text(node).Int(lease_until_us);
-    absl::Status s = conn.Exec("INSERT INTO operations (tenant, id, location, create_time, done, job, body,"
-                               " claimed_by, lease_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                               p)
-                         .status();
-    if (!s.ok() && conn.sqlstate() == pg::kUniqueViolation) return pg::OperationExists(op);
-    return s;
-  });
+  return Write([&](pg::Conn& conn) { return pg::InsertOperation(conn, op, body, node, lease_until_us); });
 }
 
 absl::StatusOr<core::Operation> PostgresStore::GetOperation(std::string_view tenant,
