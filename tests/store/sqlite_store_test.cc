@@ -86,6 +86,19 @@ class SqliteStoreTest : public ::testing::Test {
     return out;
   }
 
+  // Runs the statements of `script` on a separate raw connection; the error
+  // message, empty when they all ran.
+  std::string RawExec(const std::string& script) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &err);
+    std::string out = rc == SQLITE_OK ? "" : err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    sqlite3_close(db);
+    return out;
+  }
+
   std::string dir_;
 };
 
@@ -217,6 +230,65 @@ TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
   for (int i = 0; i < 40; ++i) append();  // kMaxTails (32), then whole, then deltas again
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), std::to_string(40 - 33));
+  absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", "c", 0);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, c));
+}
+
+// An UPDATE rewrites the entry of every index on a column it sets, changed
+// or not: an update of a conversation (a whole write or an append's delta)
+// sets only the columns whose values changed, so an append leaves the
+// create_time, start_time and expire_time indexes alone. A trigger per
+// column (`AFTER UPDATE OF`, which fires when the column is set, whatever
+// its value) records what each write set; the row ends with every value.
+TEST_F(SqliteStoreTest, UpdatesSetOnlyTheColumnsThatChanged) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  core::Conversation c = Conv("t", "c");
+  c.set_start_time_us(900);
+  c.set_expire_time_us(int64_t{1} << 50);
+  c.add_messages()->set_text("first");
+  ASSERT_TRUE((*store)->CreateConversation(c).ok());
+  std::string script = "CREATE TABLE set_log (n INTEGER PRIMARY KEY, col TEXT);";
+  for (const char* col : {"create_time", "update_time", "start_time", "duration", "turn_count",
+                          "medium", "language_code", "agent_id", "lifecycle", "stage", "source",
+                          "profile", "app", "expire_time", "latest_analysis_id"}) {
+    absl::StrAppend(&script, "CREATE TRIGGER set_", col, " AFTER UPDATE OF ", col,
+                    " ON conversations BEGIN INSERT INTO set_log (col) VALUES ('", col, "'); END;");
+  }
+  ASSERT_EQ(RawExec(script), "");
+  auto set = [&] {
+    std::string cols = RawQuery("SELECT group_concat(col, ',') FROM (SELECT col FROM set_log ORDER BY col)");
+    RawQuery("DELETE FROM set_log RETURNING 1");
+    return cols;
+  };
+  // An append through a delta: a message and a later update time.
+  core::Conversation tail;
+  tail.set_update_time_us(2000);
+  tail.add_messages()->set_text("second");
+  core::Conversation next = c;
+  next.MergeFrom(tail);
+  ASSERT_TRUE((*store)->AppendConversation(next, c.update_time_us(), tail.SerializeAsString(), {}).ok());
+  c = next;
+  EXPECT_EQ(set(), "update_time");
+  // A whole write that changes the duration, the turn count and the medium.
+  next = c;
+  next.set_update_time_us(3000);
+  next.set_duration_us(5000);
+  next.set_turn_count(7);
+  next.set_medium(core::CHAT);
+  ASSERT_TRUE((*store)->UpdateConversation(next, c.update_time_us()).ok());
+  c = next;
+  EXPECT_EQ(set(), "duration,medium,turn_count,update_time");
+  // Nothing changed in the columns (the body did): nothing set.
+  next = c;
+  next.add_messages()->set_text("third");
+  ASSERT_TRUE((*store)->UpdateConversation(next, c.update_time_us()).ok());
+  c = next;
+  EXPECT_EQ(set(), "");
+  EXPECT_EQ(RawQuery("SELECT update_time || '/' || duration || '/' || turn_count || '/' || medium || '/'"
+                     " || start_time || '/' || create_time || '/' || expire_time FROM conversations"),
+            absl::StrCat("3000/5000/7/", int{core::CHAT}, "/900/1000/", int64_t{1} << 50));
   absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", "c", 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, c));
@@ -712,6 +784,63 @@ TEST_F(SqliteStoreTest, MigratesV7LabelsToTheLabelIndex) {
     q.after = page->next;
   }
   EXPECT_EQ(got, billing);
+}
+
+// Schema v9 moved resources to a rowid table with a unique key index (ADR
+// 0045): a database written by v8 (WITHOUT ROWID, keyed by tenant, kind, id)
+// migrates in place, its rows the same and listed in the same order; a new
+// row goes to the table's right edge (the largest rowid, wherever its key
+// sorts), and a second create of a key is still ALREADY_EXISTS.
+TEST_F(SqliteStoreTest, MigratesV8ResourcesToARowidTable) {
+  {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 40; ++i) {
+      Resource r{i % 2 ? "t" : "u", i % 3 ? "answer_records" : "profile", "r" + std::to_string(100 - i),
+                 "global", 1000 + i, 2000 + i, std::string(50 + 100 * i, static_cast<char>('a' + i % 26))};
+      ASSERT_TRUE((*store)->CreateResource(r).ok());
+    }
+  }
+  ASSERT_EQ(RawExec("CREATE TABLE resources_v8 (tenant TEXT NOT NULL, kind TEXT NOT NULL,"
+                    " id TEXT NOT NULL, location TEXT NOT NULL, create_time INTEGER NOT NULL,"
+                    " update_time INTEGER NOT NULL, body BLOB NOT NULL,"
+                    " PRIMARY KEY (tenant, kind, id)) WITHOUT ROWID;"
+                    "INSERT INTO resources_v8 SELECT tenant, kind, id, location, create_time,"
+                    " update_time, body FROM resources;"
+                    "DROP TABLE resources;"
+                    "ALTER TABLE resources_v8 RENAME TO resources;"
+                    "PRAGMA user_version = 8;"),
+            "");
+  ASSERT_EQ(RawQuery("SELECT count(*) FROM pragma_index_list('resources') WHERE origin = 'pk'"), "1");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM pragma_index_list('resources') WHERE origin = 'pk'"), "0");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM pragma_index_list('resources')"
+                     " WHERE name = 'resources_key' AND \"unique\" = 1"),
+            "1");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM resources"), "40");
+  // Every row as it was, listed by id.
+  absl::StatusOr<ResourcePage> page = (*store)->ListResources("t", "answer_records", "", 100, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> ids;
+  for (const Resource& r : page->resources) {
+    ids.push_back(r.id);
+    const int i = 100 - std::stoi(r.id.substr(1));
+    EXPECT_EQ(r.location, "global");
+    EXPECT_EQ(r.create_time_us, 1000 + i);
+    EXPECT_EQ(r.update_time_us, 2000 + i);
+    EXPECT_EQ(r.body, std::string(50 + 100 * i, static_cast<char>('a' + i % 26)));
+  }
+  EXPECT_EQ(ids.size(), 13u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  // A key that sorts first goes to the right edge of the table all the same.
+  ASSERT_TRUE((*store)->CreateResource(Resource{"a", "answer_records", "a0", "global", 1, 1, "x"}).ok());
+  EXPECT_EQ(RawQuery("SELECT tenant || '/' || id FROM resources ORDER BY rowid DESC LIMIT 1"), "a/a0");
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      (*store)->CreateResource(Resource{"u", "profile", "r100", "global", 1, 1, "again"})));
+  EXPECT_EQ((*store)->GetResource("u", "profile", "r100")->body, std::string(50, 'a'));
+  EXPECT_TRUE(absl::IsNotFound((*store)->GetResource("t", "profile", "r100").status()));
 }
 
 TEST(QuerySqlTest, ValuesAreBoundNeverInterpolated) {

@@ -9,28 +9,92 @@ namespace {
 
 int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
 
+// The updatable columns' names, in kInsertConversation's order (?4..?18).
+constexpr const char* kColumnNames[kUpdatableColumns] = {
+    "create_time", "update_time", "start_time", "duration",    "turn_count",
+    "medium",      "language_code", "agent_id", "lifecycle",   "stage",
+    "source",      "profile",     "app",        "expire_time", "latest_analysis_id"};
+
+ColumnValue Number(int64_t v) { return ColumnValue{false, v, {}}; }
+ColumnValue Text(const std::string& v) { return ColumnValue{true, 0, v}; }
+
+void Bind(Stmt& s, int at, const ColumnValue& v) {
+  if (v.is_text) {
+    s.BindText(at, v.text);
+  } else {
+    s.Bind(at, v.number);
+  }
+}
+
 }  // namespace
 
-// Binds ?1..?18 of kInsertConversation / kUpdateConversation.
+ConversationColumns ColumnsOf(const core::Conversation& c) {
+  return {Number(c.create_time_us()),
+          Number(c.update_time_us()),
+          Number(OptionalTime(c.has_start_time_us(), c.start_time_us())),
+          Number(OptionalTime(c.has_duration_us(), c.duration_us())),
+          Number(c.has_turn_count() ? int64_t{c.turn_count()} : int64_t{c.turns_size()}),
+          Number(c.medium()),
+          Text(c.language_code()),
+          Text(c.agent_ids_size() > 0 ? c.agent_ids(0) : std::string()),
+          Number(c.lifecycle()),
+          Number(c.stage()),
+          Number(c.source()),
+          Text(c.profile()),
+          Text(c.app()),
+          Number(c.expire_time_us()),
+          Text(c.latest_analysis_id())};
+}
+
+// Binds ?1..?18 of kInsertConversation.
 void BindConversationColumns(Stmt& s, const core::Conversation& c) {
-  s.BindText(1, c.tenant())
-      .BindText(2, c.id())
-      .BindText(3, c.scope())
-      .Bind(4, c.create_time_us())
-      .Bind(5, c.update_time_us())
-      .Bind(6, OptionalTime(c.has_start_time_us(), c.start_time_us()))
-      .Bind(7, OptionalTime(c.has_duration_us(), c.duration_us()))
-      .Bind(8, c.has_turn_count() ? int64_t{c.turn_count()} : int64_t{c.turns_size()})
-      .Bind(9, int64_t{c.medium()})
-      .BindText(10, c.language_code())
-      .BindText(11, c.agent_ids_size() > 0 ? c.agent_ids(0) : std::string())
-      .Bind(12, int64_t{c.lifecycle()})
-      .Bind(13, int64_t{c.stage()})
-      .Bind(14, int64_t{c.source()})
-      .BindText(15, c.profile())
-      .BindText(16, c.app())
-      .Bind(17, c.expire_time_us())
-      .BindText(18, c.latest_analysis_id());
+  s.BindText(1, c.tenant()).BindText(2, c.id()).BindText(3, c.scope());
+  const ConversationColumns columns = ColumnsOf(c);
+  for (int i = 0; i < kUpdatableColumns; ++i) Bind(s, 4 + i, columns[i]);
+}
+
+absl::StatusOr<ConversationKey> FindConversationRow(Connection& conn, absl::string_view tenant,
+                                                    absl::string_view scope, absl::string_view id,
+                                                    ConversationColumns* columns) {
+  static const std::string* const sql = [] {
+    std::string text = "SELECT pk";
+    for (const char* name : kColumnNames) absl::StrAppend(&text, ", ", name);
+    absl::StrAppend(&text, " FROM conversations WHERE tenant = ?1 AND scope = ?2 AND id = ?3");
+    return new std::string(std::move(text));
+  }();
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement(*sql));
+  s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
+  ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
+  }
+  const ConversationColumns kinds = ColumnsOf(core::Conversation::default_instance());
+  for (int i = 0; i < kUpdatableColumns; ++i) {
+    (*columns)[i] = kinds[i].is_text ? Text(std::string(s.Text(1 + i))) : Number(s.Int(1 + i));
+  }
+  return ConversationKey{s.Int(0), (*columns)[1].number, (*columns)[kUpdatableColumns - 1].text};
+}
+
+absl::Status UpdateConversationRow(Connection& conn, int64_t pk, const ConversationColumns& stored,
+                                   const core::Conversation& c) {
+  const ConversationColumns now = ColumnsOf(c);
+  std::string sql = "UPDATE conversations SET ";
+  int n = 0;
+  for (int i = 0; i < kUpdatableColumns; ++i) {
+    if (now[i] == stored[i]) continue;
+    absl::StrAppend(&sql, n > 0 ? ", " : "", kColumnNames[i], " = ?", n + 1);
+    ++n;
+  }
+  if (n == 0) return absl::OkStatus();
+  absl::StrAppend(&sql, " WHERE pk = ?", n + 1);
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
+  int at = 0;
+  for (int i = 0; i < kUpdatableColumns; ++i) {
+    if (now[i] == stored[i]) continue;
+    Bind(s, ++at, now[i]);
+  }
+  s.Bind(n + 1, pk);
+  return s.Exec();
 }
 
 // Writes the body, agents and labels rows of conversation `pk`.

@@ -128,9 +128,10 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
   absl::Status result;
   WriteAsync(
       [&](Connection& conn) -> absl::Status {
+    sqlite::ConversationColumns columns;
     ASSIGN_OR_RETURN(sqlite::ConversationKey key,
-                     sqlite::FindConversation(conn, conversation.tenant(), conversation.scope(),
-                                              conversation.id()));
+                     sqlite::FindConversationRow(conn, conversation.tenant(), conversation.scope(),
+                                                 conversation.id(), &columns));
     if (key.update_time != expected_update_time_us) {
       return absl::AbortedError(
           absl::StrCat("conversation ", conversation.id(), " was modified concurrently; retry"));
@@ -176,9 +177,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
                    f == core::Conversation::kLabelsFieldNumber;
           })) {
         stored_body = nullptr;
-        ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
-        sqlite::BindConversationColumns(s, conversation);
-        RETURN_IF_ERROR(s.Exec());
+        RETURN_IF_ERROR(sqlite::UpdateConversationRow(conn, key.pk, columns, conversation));
         if (!given_delta->empty()) {
           RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, tails.last_seq + 1, sqlite::Sv(*given_delta)));
         }
@@ -194,11 +193,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
     const core::Conversation* row = kept.row;
     const absl::string_view row_body(kept.body.data(), kept.body.size());
     stored_body = row == &conversation ? &body : &patched_body;
-    {
-      ASSIGN_OR_RETURN(Stmt s, conn.Statement(sqlite::kUpdateConversation));
-      sqlite::BindConversationColumns(s, *row);
-      RETURN_IF_ERROR(s.Exec());
-    }
+    RETURN_IF_ERROR(sqlite::UpdateConversationRow(conn, key.pk, columns, *row));
     // An append (new messages, events, a turn; later times) is stored as a
     // delta after the body instead of rewriting it (ADR 0032), unless the
     // update scrubs, or changes agents or labels, or the deltas have grown

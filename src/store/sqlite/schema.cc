@@ -1,6 +1,6 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 8 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 9 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
@@ -10,7 +10,9 @@
 // audit_log (ADR 0013); v6 added the idle index of conversations and the
 // `job` column of operations (filled in from the stored bodies); v7 added
 // conversation_tails (ADR 0032); v8 gave conversation_labels copies of
-// tenant, create_time and id and the label-led index (ADR 0036).
+// tenant, create_time and id and the label-led index (ADR 0036); v9 moved
+// resources from a WITHOUT ROWID table to a rowid table with a unique key
+// index (ADR 0045).
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -60,8 +62,11 @@
 //                        (tenant, job, create_time, id) for listing one
 //                        dialect's kinds and a partial one on create_time of
 //                        the unfinished.
-//   resources            (tenant, kind, id) -> location, create_time,
-//                        update_time, body BLOB.
+//   resources            (tenant, kind, id) UNIQUE -> location, create_time,
+//                        update_time, body BLOB. A rowid table: new rows
+//                        (answer records, one per suggesting call) go to
+//                        its right edge, only their key beside their
+//                        neighbours' (ADR 0045).
 //   audit_log            seq INTEGER PRIMARY KEY (append order) -> time, key,
 //                        tenant, action, resource, result. Only ever
 //                        inserted into. Indexes (time) and (tenant, time).
@@ -244,6 +249,34 @@ CREATE INDEX conversation_labels_by_create_time
   ON conversation_labels (tenant, key, value, create_time, id);
 )sql";
 
+// Version 9: resources in a rowid table with a unique index on (tenant,
+// kind, id) instead of a WITHOUT ROWID table keyed by it (ADR 0045). Keyed
+// by (tenant, kind, id), a new answer record set (~3 KB, one per suggesting
+// analyzeContent) went into the middle of the tree beside its conversation's
+// others: it split leaves that hold three or four such rows (rebalancing
+// their siblings) and spilled past the ~1 KB an index-tree cell keeps in its
+// page into an overflow page, ~3 pages to the WAL and again to the database
+// file per call. Rows now go to the table's right edge (rowid max + 1, a
+// ~3 KB body kept in its leaf) and only a ~60-byte index entry goes beside
+// the conversation's.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE resources_v9 (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  location TEXT NOT NULL,
+  create_time INTEGER NOT NULL,
+  update_time INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+INSERT INTO resources_v9 (tenant, kind, id, location, create_time, update_time, body)
+  SELECT tenant, kind, id, location, create_time, update_time, body FROM resources
+  ORDER BY create_time, tenant, kind, id;
+DROP TABLE resources;
+ALTER TABLE resources_v9 RENAME TO resources;
+CREATE UNIQUE INDEX resources_key ON resources (tenant, kind, id);
+)sql";
+
 absl::Status FillOperationJobs(Connection& conn) {
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> jobs;
   {
@@ -280,6 +313,7 @@ constexpr Migration kMigrations[] = {
     {6, kSchemaV6, FillOperationJobs},
     {7, kSchemaV7},
     {8, kSchemaV8},
+    {9, kSchemaV9},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

@@ -3,6 +3,7 @@
 // the read lease. Private to the SQLite backend.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -41,14 +42,23 @@ inline constexpr absl::string_view kInsertConversation =
     " profile, app, expire_time, latest_analysis_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
-inline constexpr absl::string_view kUpdateConversation =
-    "UPDATE conversations SET create_time = ?4, update_time = ?5,"
-    " start_time = ?6, duration = ?7, turn_count = ?8, medium = ?9, language_code = ?10,"
-    " agent_id = ?11, lifecycle = ?12, stage = ?13, source = ?14, profile = ?15, app = ?16,"
-    " expire_time = ?17, latest_analysis_id = ?18 WHERE tenant = ?1 AND scope = ?3 AND id = ?2";
-
-// Binds ?1..?18 of kInsertConversation / kUpdateConversation.
+// Binds ?1..?18 of kInsertConversation.
 void BindConversationColumns(Stmt& s, const core::Conversation& c);
+
+// The columns of a conversation's row an update may change (?4..?18 of
+// kInsertConversation), in that order, and their values for a
+// conversation (what BindConversationColumns binds).
+inline constexpr int kUpdatableColumns = 15;
+struct ColumnValue {
+  bool is_text = false;
+  int64_t number = 0;
+  std::string text;
+  bool operator==(const ColumnValue& o) const {
+    return is_text == o.is_text && (is_text ? text == o.text : number == o.number);
+  }
+};
+using ConversationColumns = std::array<ColumnValue, kUpdatableColumns>;
+ConversationColumns ColumnsOf(const core::Conversation& c);
 
 // Inserts a new conversation (Store::CreateConversation) with its `body`,
 // its views already packed (PackViews) and `also` (with `also_body`) when not
@@ -107,6 +117,20 @@ struct ConversationKey {
 // Looks (tenant, scope, id) up on the write connection; NOT_FOUND if absent.
 absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
                                                  absl::string_view scope, absl::string_view id);
+
+// FindConversation that also reads the updatable columns' stored values
+// into `columns`, for UpdateConversationRow.
+absl::StatusOr<ConversationKey> FindConversationRow(Connection& conn, absl::string_view tenant,
+                                                    absl::string_view scope, absl::string_view id,
+                                                    ConversationColumns* columns);
+
+// Brings the row of conversation `pk`, whose columns hold `stored`, to `c`'s
+// values, setting only the columns that differ. An UPDATE rewrites the entry
+// of every index on a column it sets, changed or not, and each such entry
+// sits on its own page: setting all of them on a message's append dirtied
+// the create_time, start_time (and expire_time) index pages for nothing.
+absl::Status UpdateConversationRow(Connection& conn, int64_t pk, const ConversationColumns& stored,
+                                   const core::Conversation& c);
 
 // The conversation from its stored body; INTERNAL if corrupt.
 absl::Status ParseBodyInto(absl::string_view body, absl::string_view id, core::Conversation* out);
