@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/query_sql.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store/sqlite/wal_buffer_vfs.h"
 #include "store/store_conformance.h"
 
@@ -228,11 +229,72 @@ TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
   EXPECT_EQ(RawQuery("SELECT length(body) FROM conversation_bodies"), body_size);
   append([](core::Conversation& n) { (*n.mutable_labels())["k"] = "v"; });
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
-  for (int i = 0; i < 40; ++i) append();  // kMaxTails (32), then whole, then deltas again
-  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), std::to_string(40 - 33));
+  // kMaxTails deltas, then a whole write, then deltas again.
+  for (int i = 0; i < sqlite::kMaxTails + 8; ++i) append();
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "7");
+  // Each delta row keeps the running total of the deltas' bytes (schema v10),
+  // and the seqs run from 1.
+  EXPECT_EQ(RawQuery("SELECT group_concat(seq, ',') FROM conversation_tails"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails t WHERE total != (SELECT"
+                     " sum(length(u.delta)) FROM conversation_tails u WHERE u.conv = t.conv"
+                     " AND u.seq <= t.seq)"),
+            "0");
+  // Deltas that would pass the body's size: the body is written whole.
+  const int body_bytes = std::stoi(RawQuery("SELECT length(body) FROM conversation_bodies"));
+  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(body_bytes / 2, 'b')); });
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "8");
+  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(body_bytes / 2, 'c')); });
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
   absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", "c", 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, c));
+}
+
+// Schema v10 gave delta rows the running total of their conversation's
+// deltas' bytes: a database written by v9 migrates in place with the totals
+// filled in, and appends go on from them.
+TEST_F(SqliteStoreTest, MigratesV9TailsToRunningTotals) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<core::Conversation> convs;
+  for (int k = 0; k < 3; ++k) {
+    core::Conversation c = Conv("t", "c" + std::to_string(k));
+    for (int i = 0; i < 20; ++i) c.add_messages()->set_text(std::string(100, 'a'));
+    ASSERT_TRUE((*store)->CreateConversation(c).ok());
+    for (int i = 0; i < 5 + k; ++i) {
+      core::Conversation next = c;
+      next.set_update_time_us(c.update_time_us() + 1);
+      next.add_messages()->set_text(std::string(10 + i, 'm'));
+      ASSERT_TRUE((*store)->UpdateConversation(next, c.update_time_us()).ok());
+      c = next;
+    }
+    convs.push_back(c);
+  }
+  (*store)->Close();
+  store->reset();
+  ASSERT_EQ(RawExec("ALTER TABLE conversation_tails DROP COLUMN total; PRAGMA user_version = 9;"), "");
+  store = SqliteStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(RawQuery("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "18");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails t WHERE total != (SELECT"
+                     " sum(length(u.delta)) FROM conversation_tails u WHERE u.conv = t.conv"
+                     " AND u.seq <= t.seq)"),
+            "0");
+  for (core::Conversation& c : convs) {
+    core::Conversation next = c;
+    next.set_update_time_us(c.update_time_us() + 1);
+    next.add_messages()->set_text("after");
+    ASSERT_TRUE((*store)->UpdateConversation(next, c.update_time_us()).ok());
+    absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", c.id(), 0);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, next));
+  }
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "21");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails t WHERE total != (SELECT"
+                     " sum(length(u.delta)) FROM conversation_tails u WHERE u.conv = t.conv"
+                     " AND u.seq <= t.seq)"),
+            "0");
 }
 
 // An UPDATE rewrites the entry of every index on a column it sets, changed
@@ -750,6 +812,7 @@ TEST_F(SqliteStoreTest, MigratesV7LabelsToTheLabelIndex) {
                            "ALTER TABLE conversation_labels DROP COLUMN tenant;"
                            "ALTER TABLE conversation_labels DROP COLUMN create_time;"
                            "ALTER TABLE conversation_labels DROP COLUMN id;"
+                           "ALTER TABLE conversation_tails DROP COLUMN total;"  // v10's
                            "PRAGMA user_version = 7;",
                            nullptr, nullptr, &err),
               SQLITE_OK)
@@ -809,6 +872,7 @@ TEST_F(SqliteStoreTest, MigratesV8ResourcesToARowidTable) {
                     " update_time, body FROM resources;"
                     "DROP TABLE resources;"
                     "ALTER TABLE resources_v8 RENAME TO resources;"
+                    "ALTER TABLE conversation_tails DROP COLUMN total;"  // v10's
                     "PRAGMA user_version = 8;"),
             "");
   ASSERT_EQ(RawQuery("SELECT count(*) FROM pragma_index_list('resources') WHERE origin = 'pk'"), "1");

@@ -166,20 +166,22 @@ absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out) {
 }
 
 absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out) {
-  // length() of a blob reads its size from the record header, not its pages.
+  // length() of a blob reads its size from the record header, not its pages;
+  // the last delta (one descent of the (conv, seq) key) carries the count
+  // (seqs run 1, 2, ... after a whole write) and the running total of the
+  // deltas' bytes, so the deltas are not walked however many there are.
   ASSIGN_OR_RETURN(Stmt s, conn.Statement(
-                               "SELECT length(b.body), (SELECT count(*) FROM conversation_tails t"
-                               " WHERE t.conv = b.conv), (SELECT ifnull(sum(length(t.delta)), 0)"
-                               " FROM conversation_tails t WHERE t.conv = b.conv), (SELECT"
-                               " ifnull(max(t.seq), 0) FROM conversation_tails t WHERE t.conv = b.conv)"
-                               " FROM conversation_bodies b WHERE b.conv = ?1"));
+                               "SELECT length(b.body), ifnull(t.seq, 0), ifnull(t.total, 0)"
+                               " FROM conversation_bodies b LEFT JOIN (SELECT seq, total FROM"
+                               " conversation_tails WHERE conv = ?1 ORDER BY seq DESC LIMIT 1) t"
+                               " WHERE b.conv = ?1"));
   s.Bind(1, pk);
   ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row) return absl::InternalError("conversation body missing");
   out->body_bytes = static_cast<size_t>(s.Int(0));
-  out->count = static_cast<int>(s.Int(1));
+  out->last_seq = s.Int(1);
+  out->count = static_cast<int>(out->last_seq);
   out->bytes = static_cast<size_t>(s.Int(2));
-  out->last_seq = s.Int(3);
   return absl::OkStatus();
 }
 
@@ -189,10 +191,12 @@ absl::Status DeleteTails(Connection& conn, int64_t pk) {
   return s.Exec();
 }
 
-absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta) {
-  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_tails (conv, seq, delta)"
-                                          " VALUES (?1, ?2, ?3)"));
+absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta,
+                        size_t bytes_before) {
+  ASSIGN_OR_RETURN(Stmt s, conn.Statement("INSERT INTO conversation_tails (conv, seq, delta, total)"
+                                          " VALUES (?1, ?2, ?3, ?4)"));
   s.Bind(1, pk).Bind(2, seq).BindBlobStatic(3, delta);
+  s.Bind(4, static_cast<int64_t>(bytes_before + delta.size()));
   return s.Exec();
 }
 

@@ -179,7 +179,8 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
         stored_body = nullptr;
         RETURN_IF_ERROR(sqlite::UpdateConversationRow(conn, key.pk, columns, conversation));
         if (!given_delta->empty()) {
-          RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, tails.last_seq + 1, sqlite::Sv(*given_delta)));
+          RETURN_IF_ERROR(
+              sqlite::AppendTail(conn, key.pk, tails.last_seq + 1, sqlite::Sv(*given_delta), tails.bytes));
         }
         return finish();
       }
@@ -216,7 +217,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
                           f == core::Conversation::kLabelsFieldNumber;
                  });
       if (appended && !delta.empty()) {
-        RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, stored.last_seq + 1, delta));
+        RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, stored.last_seq + 1, delta, tail_bytes));
       }
     }
     if (!appended) {

@@ -1,6 +1,6 @@
 // The SQLite schema and its migrations.
 //
-// Schema (version 9 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
+// Schema (version 10 = kSqliteSchemaVersion, PRAGMA user_version; PRAGMA
 // application_id = 'PRLY'). Each version is one migration in kMigrations:
 // v1 created the tables below except conversation_views, operations and
 // resources; v2 added conversation_views; v3 added operations, resources
@@ -12,7 +12,7 @@
 // conversation_tails (ADR 0032); v8 gave conversation_labels copies of
 // tenant, create_time and id and the label-led index (ADR 0036); v9 moved
 // resources from a WITHOUT ROWID table to a rowid table with a unique key
-// index (ADR 0045).
+// index (ADR 0045); v10 gave delta rows the running total of their bytes.
 //
 //   conversations        one row per conversation: pk INTEGER PRIMARY KEY,
 //                        (tenant, scope, id) UNIQUE, and the indexed columns
@@ -38,7 +38,8 @@
 //                        messages, ADR 0032; store/body_delta.h); the
 //                        conversation is the body followed by its deltas in
 //                        seq order (kBodyWithTails). A whole write of the
-//                        body deletes them.
+//                        body deletes them; seqs then start again at 1.
+//                        `total`: the bytes of the deltas through this one.
 //   conversation_labels  (conv, key) -> value + copies of tenant, create_time,
 //                        id. Index (tenant, key, value, create_time, id)
 //                        answers "label K = V, newest first" without a
@@ -277,6 +278,16 @@ ALTER TABLE resources_v9 RENAME TO resources;
 CREATE UNIQUE INDEX resources_key ON resources (tenant, kind, id);
 )sql";
 
+// Version 10: each delta row keeps the running total of its conversation's
+// deltas' bytes through it, so that an append reads the count and size of
+// the deltas from the last one instead of walking them all (ReadTailStats),
+// and a body can take more of them before it is written whole (kMaxTails).
+constexpr const char* kSchemaV10 = R"sql(
+ALTER TABLE conversation_tails ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+UPDATE conversation_tails SET total = (SELECT sum(length(t.delta)) FROM conversation_tails t
+  WHERE t.conv = conversation_tails.conv AND t.seq <= conversation_tails.seq);
+)sql";
+
 absl::Status FillOperationJobs(Connection& conn) {
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>> jobs;
   {
@@ -314,6 +325,7 @@ constexpr Migration kMigrations[] = {
     {7, kSchemaV7},
     {8, kSchemaV8},
     {9, kSchemaV9},
+    {10, kSchemaV10},
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

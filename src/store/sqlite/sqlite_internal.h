@@ -89,8 +89,8 @@ struct StoredBody {
 absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out);
 
 // The sizes of conversation `pk`'s stored parts, without reading them: the
-// body's bytes, how many deltas follow it, their bytes, the last one's seq
-// (0 if none).
+// body's bytes, how many deltas follow it (at most: the last one's seq), their
+// bytes (the last one's running total), the last one's seq (0 if none).
 struct TailStats {
   size_t body_bytes = 0;
   int count = 0;
@@ -100,13 +100,21 @@ struct TailStats {
 absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out);
 
 // At most this many deltas follow a body: the next update writes it whole.
-inline constexpr int kMaxTails = 32;
+// (Also when the deltas' bytes would pass the body's.) A whole write of a
+// long conversation's body is its largest write (~140 KB for a CES session
+// of ~200 turns, and as many again zeroed by secure_delete when the old copy
+// is freed), so it is put off as long as the deltas stay small; reading the
+// deltas is one concatenation (kBodyWithTails) and their count and size are
+// read from the last one (ReadTailStats).
+inline constexpr int kMaxTails = 256;
 
 // Deletes the deltas of conversation `pk` (its body was written whole).
 absl::Status DeleteTails(Connection& conn, int64_t pk);
 
-// Appends `delta` to the body of conversation `pk` as delta `seq`.
-absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta);
+// Appends `delta` to the body of conversation `pk` as delta `seq`, after
+// deltas of `bytes_before` bytes (its row keeps the running total).
+absl::Status AppendTail(Connection& conn, int64_t pk, int64_t seq, absl::string_view delta,
+                        size_t bytes_before);
 
 struct ConversationKey {
   int64_t pk = 0;

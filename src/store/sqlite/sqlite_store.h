@@ -36,7 +36,7 @@ class Connection;
 
 // Schema version this build writes (PRAGMA user_version). A database with a
 // newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 9;
+inline constexpr int kSqliteSchemaVersion = 10;
 
 struct SqliteStoreOptions {
   // Read connections opened on demand; more concurrent readers wait.
