@@ -108,14 +108,18 @@ void JobQueue::ShareOperations(std::string node, int64_t lease_us) {
   store_->FenceOperationWrites(node_);
 }
 
+void JobQueue::StartWorkers() {
+  for (int i = 0; i < worker_count_; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+    core::NameThread(workers_.back(), "parley-job");
+  }
+}
+
 absl::Status JobQueue::Start() {
   if (!node_.empty()) {
     // Other nodes may be running some of the unfinished operations: this
     // one takes only what it claims (its own from before a restart first).
-    for (int i = 0; i < worker_count_; ++i) {
-      workers_.emplace_back([this] { WorkerLoop(); });
-      core::NameThread(workers_.back(), "parley-job");
-    }
+    StartWorkers();
     ClaimFree();
     lease_thread_ = std::thread([this] { LeaseLoop(); });
     core::NameThread(lease_thread_, "parley-lease");
@@ -141,10 +145,7 @@ absl::Status JobQueue::Start() {
       EnqueueLocked(std::move(op));
     }
   }
-  for (int i = 0; i < worker_count_; ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
-    core::NameThread(workers_.back(), "parley-job");
-  }
+  StartWorkers();
   return absl::OkStatus();
 }
 

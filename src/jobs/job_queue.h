@@ -129,6 +129,8 @@ class JobQueue {
   Depth depth() const;
 
  private:
+  // Starts worker_count_ threads running WorkerLoop.
+  void StartWorkers();
   void WorkerLoop();
   // Shared operations: renews this node's leases and claims operations
   // nobody holds, every third of a lease (at most every second) and

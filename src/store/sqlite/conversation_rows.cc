@@ -9,11 +9,20 @@ namespace {
 
 int64_t OptionalTime(bool has, int64_t v) { return has ? v : kAbsentTime; }
 
-// The updatable columns' names, in kInsertConversation's order (?4..?18).
-constexpr const char* kColumnNames[kUpdatableColumns] = {
-    "create_time", "update_time", "start_time", "duration",    "turn_count",
-    "medium",      "language_code", "agent_id", "lifecycle",   "stage",
-    "source",      "profile",     "app",        "expire_time", "latest_analysis_id"};
+// The updatable columns, in kInsertConversation's order (?4..?18): name,
+// and whether the column holds text (else an integer).
+struct Column {
+  const char* name;
+  bool text;
+};
+constexpr Column kColumns[kUpdatableColumns] = {
+    {"create_time", false}, {"update_time", false}, {"start_time", false},   {"duration", false},
+    {"turn_count", false},  {"medium", false},      {"language_code", true}, {"agent_id", true},
+    {"lifecycle", false},   {"stage", false},       {"source", false},       {"profile", true},
+    {"app", true},          {"expire_time", false}, {"latest_analysis_id", true}};
+// Where FindConversationRow's key takes its update time and analysis id from.
+constexpr int kUpdateTimeColumn = 1;
+constexpr int kLatestAnalysisColumn = 14;
 
 ColumnValue Number(int64_t v) { return ColumnValue{false, v, {}}; }
 ColumnValue Text(const std::string& v) { return ColumnValue{true, 0, v}; }
@@ -58,7 +67,7 @@ absl::StatusOr<ConversationKey> FindConversationRow(Connection& conn, absl::stri
                                                     ConversationColumns* columns) {
   static const std::string* const sql = [] {
     std::string text = "SELECT pk";
-    for (const char* name : kColumnNames) absl::StrAppend(&text, ", ", name);
+    for (const Column& column : kColumns) absl::StrAppend(&text, ", ", column.name);
     absl::StrAppend(&text, " FROM conversations WHERE tenant = ?1 AND scope = ?2 AND id = ?3");
     return new std::string(std::move(text));
   }();
@@ -68,31 +77,28 @@ absl::StatusOr<ConversationKey> FindConversationRow(Connection& conn, absl::stri
   if (!row) {
     return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
   }
-  const ConversationColumns kinds = ColumnsOf(core::Conversation::default_instance());
   for (int i = 0; i < kUpdatableColumns; ++i) {
-    (*columns)[i] = kinds[i].is_text ? Text(std::string(s.Text(1 + i))) : Number(s.Int(1 + i));
+    (*columns)[i] = kColumns[i].text ? Text(std::string(s.Text(1 + i))) : Number(s.Int(1 + i));
   }
-  return ConversationKey{s.Int(0), (*columns)[1].number, (*columns)[kUpdatableColumns - 1].text};
+  return ConversationKey{s.Int(0), (*columns)[kUpdateTimeColumn].number,
+                         (*columns)[kLatestAnalysisColumn].text};
 }
 
 absl::Status UpdateConversationRow(Connection& conn, int64_t pk, const ConversationColumns& stored,
                                    const core::Conversation& c) {
   const ConversationColumns now = ColumnsOf(c);
-  std::string sql = "UPDATE conversations SET ";
+  std::array<int, kUpdatableColumns> changed;
   int n = 0;
+  std::string sql = "UPDATE conversations SET ";
   for (int i = 0; i < kUpdatableColumns; ++i) {
     if (now[i] == stored[i]) continue;
-    absl::StrAppend(&sql, n > 0 ? ", " : "", kColumnNames[i], " = ?", n + 1);
-    ++n;
+    absl::StrAppend(&sql, n > 0 ? ", " : "", kColumns[i].name, " = ?", n + 1);
+    changed[n++] = i;
   }
   if (n == 0) return absl::OkStatus();
   absl::StrAppend(&sql, " WHERE pk = ?", n + 1);
   ASSIGN_OR_RETURN(Stmt s, conn.Statement(sql));
-  int at = 0;
-  for (int i = 0; i < kUpdatableColumns; ++i) {
-    if (now[i] == stored[i]) continue;
-    Bind(s, ++at, now[i]);
-  }
+  for (int k = 0; k < n; ++k) Bind(s, k + 1, now[changed[k]]);
   s.Bind(n + 1, pk);
   return s.Exec();
 }
@@ -133,15 +139,8 @@ absl::Status InsertChildren(Connection& conn, int64_t pk, const core::Conversati
 // Looks (tenant, scope, id) up on the write connection; NOT_FOUND if absent.
 absl::StatusOr<ConversationKey> FindConversation(Connection& conn, absl::string_view tenant,
                                                  absl::string_view scope, absl::string_view id) {
-  ASSIGN_OR_RETURN(Stmt s, conn.Statement("SELECT pk, update_time, latest_analysis_id FROM"
-                                          " conversations WHERE tenant = ?1 AND scope = ?2"
-                                          " AND id = ?3"));
-  s.BindText(1, tenant).BindText(2, scope).BindText(3, id);
-  ASSIGN_OR_RETURN(bool row, s.Next());
-  if (!row) {
-    return absl::NotFoundError(absl::StrCat("conversation ", id, " not found"));
-  }
-  return ConversationKey{s.Int(0), s.Int(1), std::string(s.Text(2))};
+  ConversationColumns columns;
+  return FindConversationRow(conn, tenant, scope, id, &columns);
 }
 
 absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out) {
@@ -180,7 +179,6 @@ absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out) {
   if (!row) return absl::InternalError("conversation body missing");
   out->body_bytes = static_cast<size_t>(s.Int(0));
   out->last_seq = s.Int(1);
-  out->count = static_cast<int>(out->last_seq);
   out->bytes = static_cast<size_t>(s.Int(2));
   return absl::OkStatus();
 }

@@ -169,7 +169,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
       sqlite::TailStats tails;
       RETURN_IF_ERROR(sqlite::ReadTailStats(conn, key.pk, &tails));
       std::vector<int> fields;
-      if (plain && views_current && tails.count < sqlite::kMaxTails &&
+      if (plain && views_current && tails.last_seq < sqlite::kMaxTails &&
           tails.bytes + given_delta->size() <= tails.body_bytes &&
           TopLevelFields(sqlite::Sv(*given_delta), &fields) &&
           std::none_of(fields.begin(), fields.end(), [](int f) {

@@ -89,11 +89,11 @@ struct StoredBody {
 absl::Status ReadStoredBody(Connection& conn, int64_t pk, StoredBody* out);
 
 // The sizes of conversation `pk`'s stored parts, without reading them: the
-// body's bytes, how many deltas follow it (at most: the last one's seq), their
-// bytes (the last one's running total), the last one's seq (0 if none).
+// body's bytes, the deltas' bytes (the last one's running total) and the
+// last one's seq (0 if none), which is also how many follow the body (seqs
+// run 1, 2, ... after a whole write).
 struct TailStats {
   size_t body_bytes = 0;
-  int count = 0;
   size_t bytes = 0;
   int64_t last_seq = 0;
 };
