@@ -65,20 +65,35 @@ bench_healthz() {
 cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
 written() { awk '/^wchar/ {print $2}' /proc/$pid/io; }
 sleeps() { cat /proc/$pid/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; }
+# Write and flush requests completed by the disk under the data directory
+# (/proc/diskstats fields 8 and 19), whoever sent them: on this VM the disk's
+# stalls grow with the request rate (bench/disk/sync_probe.py). Prints
+# "0 0" on tmpfs.
+disk_requests() {
+  local dev
+  dev=$(basename "$(df --output=source "$dir" | tail -1)")
+  awk -v d="$dev" '$3 == d {print $8, $19; f = 1} END {if (!f) print 0, 0}' /proc/diskstats
+}
+disk_rates() {  # BEFORE AFTER SECONDS
+  awk -v b="$1" -v a="$2" -v s="$3" 'BEGIN {split(b, x, " "); split(a, y, " ");
+    printf "%.0f writes/s, %.0f flushes/s", (y[1] - x[1]) / s, (y[2] - x[2]) / s}'
+}
 
 bench_measure() {
   [ "${CLOSED:-1}" = 0 ] && return 0
   local name=$1 c0 c1 n h a
   shift
   local w0 w1
-  local s0 s1
+  local s0 s1 d0 d1
   c0=$(cpu)
   w0=$(written)
   s0=$(sleeps)
+  d0=$(disk_requests)
   bench_wrk "$@" | tee "$dir/measured.txt"
   c1=$(cpu)
   w1=$(written)
   s1=$(sleeps)
+  d1=$(disk_requests)
   n=$(sed -E 's/.*requests=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
     'BEGIN {printf "%.0f us", c / hz / n * 1e6}')"
@@ -86,6 +101,7 @@ bench_measure() {
   # call: what an append costs the disk, whatever the CPU share.
   echo "server bytes written per $name call: $(( (w1 - w0) / n )) B"
   echo "server thread sleeps per $name call: $(awk -v s=$((s1 - s0)) -v n=$n 'BEGIN {printf "%.2f", s / n}')"
+  echo "disk requests during $name: $(disk_rates "$d0" "$d1" "$1")"
   h=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/healthz.txt")
   a=$(sed -E 's/.*rps=([0-9]+).*/\1/' "$dir/measured.txt")
   echo "$name/healthz ratio: $(awk -v a=$a -v h=$h 'BEGIN {printf "%.3f", a/h}')"
@@ -95,13 +111,15 @@ bench_open() {
   local name=$1 secs=$2 file=$3
   [ "${RATE:-2000}" = 0 ] && return 0
   echo "== $name, open loop at ${RATE:-2000}/s offered, 16 connections, ${secs}s (latency from the due time)"
-  local c0 s0 c1 s1 n
+  local c0 s0 c1 s1 n d0 d1
   c0=$(cpu)
   s0=$(sleeps)
+  d0=$(disk_requests)
   "${OPEN[@]}" --port "$PORT" --rate "${RATE:-2000}" --seconds "$secs" --connections 16 \
     --requests "$file" | tee "$dir/open.txt"
   c1=$(cpu)
   s1=$(sleeps)
+  d1=$(disk_requests)
   # At a fixed rate the server's background work (sweeps, checkpoints) is
   # shared by the same number of calls whichever build runs: CPU and sleeps
   # per call here compare builds more steadily than at saturation.
@@ -111,6 +129,7 @@ bench_open() {
   n=$(( n * (secs + 1) / secs ))
   echo "open-loop server CPU per $name call: $(awk -v c=$((c1 - c0)) -v n=$n -v hz=$(getconf CLK_TCK) \
     'BEGIN {printf "%.0f us", c / hz / n * 1e6}'), thread sleeps per call: $(awk -v s=$((s1 - s0)) -v n=$n 'BEGIN {printf "%.2f", s / n}')"
+  echo "open-loop disk requests during $name: $(disk_rates "$d0" "$d1" "$((secs + 1))")"
 }
 
 bench_requests() {

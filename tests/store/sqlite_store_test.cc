@@ -518,6 +518,86 @@ TEST_F(SqliteStoreTest, WalBufferVfsRefusesSynchronousBelowFull) {
   sqlite3_close(db);
 }
 
+// The writer undoes a failed write with ROLLBACK TO its SAVEPOINT; the pages
+// that needs are kept in memory, not spilled to a temp file (an open, two
+// writes a page and a close on the writer thread) once they pass 64 KiB.
+TEST_F(SqliteStoreTest, WriterKeepsSavepointJournalsInMemory) {
+  auto writer = sqlite::Connection::Open(db_path(), sqlite::Connection::Mode::kWriter, SqliteStoreOptions{});
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  sqlite::Connection& conn = **writer;
+  EXPECT_EQ(conn.QueryInt("PRAGMA temp_store").value_or(-1), 2);
+  ASSERT_TRUE(conn.ExecScript("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB);"
+                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+                              "INSERT INTO t SELECT i, randomblob(2048) FROM n;")
+                  .ok());
+  auto open_files = [] {
+    int n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) n++;
+    return n;
+  };
+  const int before = open_files();
+  ASSERT_TRUE(conn.Exec("BEGIN IMMEDIATE").ok());
+  ASSERT_TRUE(conn.Exec("SAVEPOINT op").ok());
+  // ~200 pages changed under the savepoint: ~800 KiB to keep for a rollback.
+  ASSERT_TRUE(conn.Exec("UPDATE t SET v = randomblob(2048)").ok());
+  EXPECT_EQ(open_files(), before);
+  ASSERT_TRUE(conn.Exec("ROLLBACK TO op").ok());
+  ASSERT_TRUE(conn.Exec("RELEASE op").ok());
+  ASSERT_TRUE(conn.Exec("COMMIT").ok());
+  EXPECT_EQ(conn.QueryInt("SELECT count(*) FROM t").value_or(-1), 200);
+}
+
+// A checkpoint's writes to the database file go to the disk 128 KiB at a
+// time (written out and waited for), not all at its final sync, so a commit's
+// WAL write never queues behind thousands of them; the data is the same.
+TEST_F(SqliteStoreTest, WalBufferVfsPacesCheckpointWrites) {
+  const char* vfs = sqlite::WalBufferVfsName();
+  ASSERT_NE(vfs, nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
+            SQLITE_OK);
+  auto exec = [](sqlite3* on, const char* sql) { return sqlite3_exec(on, sql, nullptr, nullptr, nullptr); };
+  ASSERT_EQ(exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
+                     "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)"),
+            SQLITE_OK);
+  EXPECT_TRUE(sqlite::WalBufferVfsPaces(db));
+  // 2,000 rows of 2 KiB (a page each) in the WAL, none in the database yet.
+  ASSERT_EQ(exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                     "INSERT INTO t SELECT i, randomblob(2048) FROM n"),
+            SQLITE_OK);
+  int log_frames = -1, checkpointed = -1;
+  const long long before = sqlite::WalBufferVfsPacedWritebacks();
+  ASSERT_EQ(sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed),
+            SQLITE_OK);
+  const long long paced = sqlite::WalBufferVfsPacedWritebacks() - before;
+  sqlite3_stmt* pages_stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &pages_stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(pages_stmt), SQLITE_ROW);
+  const long long pages = sqlite3_column_int64(pages_stmt, 0);
+  sqlite3_finalize(pages_stmt);
+  // One writeback every 32 pages of 4 KiB (128 KiB) copied.
+  EXPECT_GT(pages, 1000);
+  EXPECT_GE(paced, pages / 32 - 2);
+  EXPECT_LE(paced, pages / 32 + 2);
+  sqlite3_close(db);
+
+  // Everything is in the database file, read without the VFS.
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), sum(length(v)) FROM t", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2000);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 1), 2000 * 2048);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+
+  // A database opened read-only is not written, so not paced.
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, vfs), SQLITE_OK);
+  ASSERT_EQ(exec(db, "SELECT count(*) FROM t"), SQLITE_OK);
+  EXPECT_FALSE(sqlite::WalBufferVfsPaces(db));
+  sqlite3_close(db);
+}
+
 // What the buffer must guarantee: once a write returns OK its WAL frames are
 // in the -wal file itself, not in this process's buffer, so other connections,
 // other processes and checkpoints (which read the file) see them, and kill -9

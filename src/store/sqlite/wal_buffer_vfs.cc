@@ -1,7 +1,10 @@
 #include "store/sqlite/wal_buffer_vfs.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -14,12 +17,20 @@ constexpr int kBufferBytes = 1 << 20;  // flushed when full
 sqlite3_vfs* Real(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 
 struct File {
-  sqlite3_file base;    // base.pMethods: kPassMethods or kWalMethods
+  sqlite3_file base;    // base.pMethods: kPassMethods, kWalMethods or kDbMethods
   sqlite3_file* real;   // the wrapped file, allocated right after this struct
   char* buf;            // WAL files only
   sqlite3_int64 buf_off;
   int buf_len;
+  // Database files opened read-write: the unix VFS's descriptor (-1: no
+  // pacing) and the byte range written since the last paced writeback.
+  int fd;
+  sqlite3_int64 dirty_lo;
+  sqlite3_int64 dirty_hi;
+  sqlite3_int64 dirty_bytes;
 };
+
+std::atomic<long long> paced_writebacks{0};
 
 File* F(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 sqlite3_file* R(sqlite3_file* f) { return F(f)->real; }
@@ -138,6 +149,43 @@ int WalFileControl(sqlite3_file* f, int op, void* arg) {
   return PassFileControl(f, op, arg);
 }
 
+// ---- database methods: pace a checkpoint's writes ----
+// In WAL mode only checkpoints write the database file: pages in page order,
+// scattered over the file, then one sync. Left to that sync, a checkpoint of
+// ~1,400 pages goes to the disk as ~1,400 requests at once, and the WAL's
+// write and flush for the next group commit queue behind all of them (on a
+// VM whose disk is one host thread, tens of milliseconds; PERFORMANCE.md,
+// session 14). So every kPaceBytes written, the dirty range is written out
+// and waited for (sync_file_range: data only, no flush, no metadata; the
+// checkpoint's own sync still follows and is what makes it durable), and at
+// most that much stands ahead of a commit.
+constexpr sqlite3_int64 kPaceBytes = 128 * 1024;
+
+void Forget(File* f) { f->dirty_lo = f->dirty_hi = f->dirty_bytes = 0; }
+
+void Writeback(File* f) {
+  // An error is left to the checkpoint's sync to report: it writes the same
+  // pages.
+  (void)sync_file_range(f->fd, f->dirty_lo, f->dirty_hi - f->dirty_lo,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+  Forget(f);
+  paced_writebacks.fetch_add(1, std::memory_order_relaxed);
+}
+int DbWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
+  const int rc = PassWrite(f, p, n, off);
+  File* d = F(f);
+  if (rc != SQLITE_OK || d->fd < 0) return rc;
+  if (d->dirty_bytes == 0 || off < d->dirty_lo) d->dirty_lo = off;
+  if (d->dirty_bytes == 0 || off + n > d->dirty_hi) d->dirty_hi = off + n;
+  d->dirty_bytes += n;
+  if (d->dirty_bytes >= kPaceBytes) Writeback(d);
+  return SQLITE_OK;
+}
+int DbSync(sqlite3_file* f, int flags) {
+  Forget(F(f));
+  return PassSync(f, flags);
+}
+
 const sqlite3_io_methods kPassMethods = {
     3,           PassClose,       PassRead,         PassWrite,      PassTruncate,
     PassSync,    PassFileSize,    PassLock,         PassUnlock,     PassCheckReserved,
@@ -150,6 +198,34 @@ const sqlite3_io_methods kWalMethods = {
     WalFileControl, PassSectorSize, PassDeviceCharacteristics, PassShmMap, PassShmLock,
     PassShmBarrier, PassShmUnmap, PassFetch,        PassUnfetch};
 
+const sqlite3_io_methods kDbMethods = {
+    3,           PassClose,       PassRead,         DbWrite,        PassTruncate,
+    DbSync,      PassFileSize,    PassLock,         PassUnlock,     PassCheckReserved,
+    PassFileControl, PassSectorSize, PassDeviceCharacteristics, PassShmMap, PassShmLock,
+    PassShmBarrier, PassShmUnmap, PassFetch,        PassUnfetch};
+
+// The descriptor of a file the unix VFS opened, or -1. SQLite has no call
+// for it; its unixFile begins {methods, vfs, inode info, int h}, a layout
+// unchanged since 3.7. The guess is used only if it is an open descriptor of
+// this very file (same device and inode as `name`) opened for writing, so
+// another layout turns pacing off rather than pacing another file.
+int UnixDescriptor(const sqlite3_file* real, const char* name) {
+  if (name == nullptr) return -1;
+  struct Head {
+    const void* methods;
+    const void* vfs;
+    const void* inode;
+    int h;
+  };
+  const int fd = reinterpret_cast<const Head*>(real)->h;
+  struct stat by_fd{}, by_name{};
+  if (fd < 0 || fstat(fd, &by_fd) != 0 || stat(name, &by_name) != 0) return -1;
+  if (by_fd.st_dev != by_name.st_dev || by_fd.st_ino != by_name.st_ino) return -1;
+  const int mode = fcntl(fd, F_GETFL);
+  if (mode < 0 || (mode & O_ACCMODE) == O_RDONLY) return -1;
+  return fd;
+}
+
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   File* f = F(file);
   f->base.pMethods = nullptr;
@@ -157,6 +233,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   f->buf = nullptr;
   f->buf_off = 0;
   f->buf_len = 0;
+  f->fd = -1;
+  Forget(f);
   int rc = Real(vfs)->xOpen(Real(vfs), name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;  // the real file's xOpen left it closed
   if (f->real->pMethods == nullptr) return SQLITE_OK;
@@ -172,6 +250,9 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
       return SQLITE_NOMEM;
     }
     f->base.pMethods = &kWalMethods;
+  } else if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && (flags & SQLITE_OPEN_READONLY) == 0 &&
+             (f->fd = UnixDescriptor(f->real, name)) >= 0) {
+    f->base.pMethods = &kDbMethods;
   } else {
     f->base.pMethods = &kPassMethods;
   }
@@ -230,5 +311,15 @@ const char* WalBufferVfsName() {
   static const char* name = Register();
   return name;
 }
+
+bool WalBufferVfsPaces(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr) {
+    return false;
+  }
+  return file->pMethods == &kDbMethods && F(file)->fd >= 0;
+}
+
+long long WalBufferVfsPacedWritebacks() { return paced_writebacks.load(std::memory_order_relaxed); }
 
 }  // namespace parley::store::sqlite

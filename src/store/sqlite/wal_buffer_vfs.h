@@ -19,7 +19,12 @@
 // below FULL, and a connection must check the level it runs with
 // (kWalBufferMinSynchronous), since a compiled-in default applies when no
 // pragma sets it.
+//
+// Database files opened read-write are written only by checkpoints (WAL
+// mode); their writes are paced (see kPaceBytes in the .cc).
 #pragma once
+
+struct sqlite3;
 
 namespace parley::store::sqlite {
 
@@ -29,5 +34,13 @@ inline constexpr int kWalBufferMinSynchronous = 2;
 // The VFS name to give sqlite3_open_v2. Registers the VFS on first use
 // (thread-safe); null if it could not be registered (then use the default).
 const char* WalBufferVfsName();
+
+// Whether db's main file, opened through this VFS, paces checkpoint writes
+// (writes out and waits for every 128 KiB written, so a checkpoint never
+// stands thousands of requests ahead of a commit's WAL write on the disk).
+bool WalBufferVfsPaces(sqlite3* db);
+
+// Paced writebacks so far, all files (for tests).
+long long WalBufferVfsPacedWritebacks();
 
 }  // namespace parley::store::sqlite
