@@ -519,16 +519,19 @@ TEST_F(SqliteStoreTest, WalBufferVfsRefusesSynchronousBelowFull) {
 }
 
 // The writer undoes a failed write with ROLLBACK TO its SAVEPOINT; the pages
-// that needs are kept in memory, not spilled to a temp file (an open, two
-// writes a page and a close on the writer thread) once they pass 64 KiB.
-TEST_F(SqliteStoreTest, WriterKeepsSavepointJournalsInMemory) {
+// that needs are kept in memory up to JournalSpillBytes (1 MiB), not spilled
+// to a temp file (an open, two writes a page and a close on the writer
+// thread) once they pass SQLite's default 64 KiB; past that they spill, so
+// memory stays bounded.
+TEST_F(SqliteStoreTest, WriterKeepsSavepointJournalsInMemoryUpToABound) {
+  ASSERT_EQ(sqlite::JournalSpillBytes(), 1 << 20);
   auto writer = sqlite::Connection::Open(db_path(), sqlite::Connection::Mode::kWriter, SqliteStoreOptions{});
   ASSERT_TRUE(writer.ok()) << writer.status();
   sqlite::Connection& conn = **writer;
-  EXPECT_EQ(conn.QueryInt("PRAGMA temp_store").value_or(-1), 2);
   ASSERT_TRUE(conn.ExecScript("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB);"
-                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
-                              "INSERT INTO t SELECT i, randomblob(2048) FROM n;")
+                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                              "INSERT INTO t SELECT i, randomblob(2048) FROM n;"
+                              "CREATE TABLE t0 (k INTEGER PRIMARY KEY, v BLOB); INSERT INTO t0 SELECT * FROM t;")
                   .ok());
   auto open_files = [] {
     int n = 0;
@@ -536,15 +539,23 @@ TEST_F(SqliteStoreTest, WriterKeepsSavepointJournalsInMemory) {
     return n;
   };
   const int before = open_files();
+  // Rows 1..n rewritten under a savepoint, then undone: a page (~4 KiB) each.
+  auto rewrite_and_undo = [&](int rows) {
+    EXPECT_TRUE(conn.Exec("SAVEPOINT op").ok());
+    const absl::Status updated = conn.Exec(absl::StrCat("UPDATE t SET v = randomblob(2048) WHERE k <= ", rows));
+    EXPECT_TRUE(updated.ok()) << updated;
+    const int files = open_files();
+    EXPECT_TRUE(conn.Exec("ROLLBACK TO op").ok());
+    EXPECT_TRUE(conn.Exec("RELEASE op").ok());
+    return files;
+  };
   ASSERT_TRUE(conn.Exec("BEGIN IMMEDIATE").ok());
-  ASSERT_TRUE(conn.Exec("SAVEPOINT op").ok());
-  // ~200 pages changed under the savepoint: ~800 KiB to keep for a rollback.
-  ASSERT_TRUE(conn.Exec("UPDATE t SET v = randomblob(2048)").ok());
-  EXPECT_EQ(open_files(), before);
-  ASSERT_TRUE(conn.Exec("ROLLBACK TO op").ok());
-  ASSERT_TRUE(conn.Exec("RELEASE op").ok());
+  EXPECT_EQ(rewrite_and_undo(200), before);       // ~800 KiB: in memory
+  EXPECT_EQ(rewrite_and_undo(5000), before + 1);  // ~20 MiB: spilled to a temp file
   ASSERT_TRUE(conn.Exec("COMMIT").ok());
-  EXPECT_EQ(conn.QueryInt("SELECT count(*) FROM t").value_or(-1), 200);
+  // Both undone: every row still holds what it was created with.
+  EXPECT_EQ(conn.QueryInt("SELECT count(*) FROM t").value_or(-1), 5000);
+  EXPECT_EQ(conn.QueryInt("SELECT count(*) FROM t WHERE v != (SELECT v FROM t0 WHERE t0.k = t.k)").value_or(-1), 0);
 }
 
 // A checkpoint's writes to the database file go to the disk 128 KiB at a

@@ -10,6 +10,29 @@
 #include "store/sqlite/wal_buffer_vfs.h"
 
 namespace parley::store::sqlite {
+namespace {
+
+// Statement and savepoint journals stay in memory up to kJournalSpillBytes
+// (1 MiB, ~250 pages; SQLite allocates it as one block when a journal is
+// first written, and frees it when an in-memory journal is emptied).
+// Each write on the writer runs under its own SAVEPOINT (writer.cc), whose
+// journal keeps the pages the write changes, to undo it if it fails; past
+// SQLite's default of 64 KiB it spilled to a temp file for the rest of the
+// batch (an open, a 4-byte and a 4 KiB pwrite per page, a close): ~10,000
+// system calls a second on the writer thread under analyzeContent load
+// (ADR 0047). Releasing the outermost savepoint empties an in-memory
+// journal, so it holds one write's changed pages; a write changing more (a
+// tenant's deletion, a migration's copy) still spills, so memory stays
+// bounded. (The spill writes the whole block in one call, which the unix VFS
+// cannot do past 128 KiB: the WAL-buffering VFS splits it, wal_buffer_vfs.cc.) SQLite takes this setting only before it initializes: hence a
+// static initializer, which runs before main and before any connection.
+constexpr int kJournalSpillBytes = 1 << 20;
+const bool journal_spill_set =
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kJournalSpillBytes) == SQLITE_OK;
+
+}  // namespace
+
+int JournalSpillBytes() { return journal_spill_set ? kJournalSpillBytes : 64 << 10; }
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   std::string msg =
@@ -57,18 +80,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
       return absl::FailedPreconditionError(
           absl::StrCat("cannot put ", path, " in WAL mode (journal mode is ", journal, ")"));
     }
-    // temp_store=MEMORY keeps the sub-journal of each write's SAVEPOINT
-    // (writer.cc: the pages it changes, to undo them if it fails) in memory:
-    // with files, a write changing more than 64 KiB of pages spilled it to a
-    // temp file for the rest of its batch, ~10,000 system calls a second on
-    // the writer thread under analyzeContent load (PERFORMANCE.md, session
-    // 14). Releasing the outermost savepoint empties it, so it holds at most
-    // one write's pages.
     RETURN_IF_ERROR(conn->ExecScript(
         absl::StrCat("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-",
                      options.writer_cache_kib, "; PRAGMA journal_size_limit=67108864;",
-                     " PRAGMA wal_autocheckpoint=", options.wal_autocheckpoint_pages,
-                     "; PRAGMA temp_store=MEMORY;")));
+                     " PRAGMA wal_autocheckpoint=", options.wal_autocheckpoint_pages, ";")));
   } else if (mode == Mode::kReader) {
     RETURN_IF_ERROR(conn->ExecScript(
         absl::StrCat("PRAGMA query_only=1; PRAGMA cache_size=-", options.reader_cache_kib, ";")));

@@ -36,6 +36,11 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
 inline constexpr absl::string_view kDiskFullPayload = "parley.store/disk-full";
 bool IsDiskFull(const absl::Status& status);
 
+// The bytes a statement or savepoint journal keeps in memory before it
+// spills to a temp file (connection.cc; 64 KiB if SQLite was initialized
+// before the store's setting could apply).
+int JournalSpillBytes();
+
 class Connection;
 
 // A cached prepared statement in use; resets it when destroyed.

@@ -36,15 +36,23 @@ File* F(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 sqlite3_file* R(sqlite3_file* f) { return F(f)->real; }
 
 // The unix VFS writes at most 128 KiB - 1 per call (it masks the length to
-// 17 bits), so the buffer goes out in chunks below that.
+// 17 bits, and a longer write comes back short, as SQLITE_FULL), so the WAL
+// buffer, and any longer write, goes out in chunks below that. SQLite's own
+// writes are a page or a WAL frame, but a statement journal spilling to its
+// temp file writes its in-memory block (1 MiB, connection.cc) in one call.
 constexpr int kChunkBytes = 64 * 1024;
 
-int Flush(File* f) {
+int WriteInChunks(sqlite3_file* real, const void* p, int n, sqlite3_int64 off) {
   int rc = SQLITE_OK;
-  for (int done = 0; done < f->buf_len && rc == SQLITE_OK; done += kChunkBytes) {
-    int n = f->buf_len - done < kChunkBytes ? f->buf_len - done : kChunkBytes;
-    rc = f->real->pMethods->xWrite(f->real, f->buf + done, n, f->buf_off + done);
+  for (int done = 0; done < n && rc == SQLITE_OK; done += kChunkBytes) {
+    rc = real->pMethods->xWrite(real, static_cast<const char*>(p) + done,
+                                n - done < kChunkBytes ? n - done : kChunkBytes, off + done);
   }
+  return rc;
+}
+
+int Flush(File* f) {
+  const int rc = WriteInChunks(f->real, f->buf, f->buf_len, f->buf_off);
   f->buf_len = 0;
   return rc;
 }
@@ -57,9 +65,7 @@ int PassClose(sqlite3_file* f) {
   return rc;
 }
 int PassRead(sqlite3_file* f, void* p, int n, sqlite3_int64 off) { return R(f)->pMethods->xRead(R(f), p, n, off); }
-int PassWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
-  return R(f)->pMethods->xWrite(R(f), p, n, off);
-}
+int PassWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) { return WriteInChunks(R(f), p, n, off); }
 int PassTruncate(sqlite3_file* f, sqlite3_int64 size) { return R(f)->pMethods->xTruncate(R(f), size); }
 int PassSync(sqlite3_file* f, int flags) { return R(f)->pMethods->xSync(R(f), flags); }
 int PassFileSize(sqlite3_file* f, sqlite3_int64* size) { return R(f)->pMethods->xFileSize(R(f), size); }
@@ -126,7 +132,7 @@ int WalWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
   if (w->buf_len > 0 && (off != w->buf_off + w->buf_len || w->buf_len + n > kBufferBytes)) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
-  if (n > kChunkBytes) return PassWrite(f, p, n, off);  // as SQLite would have
+  if (n > kChunkBytes) return PassWrite(f, p, n, off);
   if (w->buf_len == 0) w->buf_off = off;
   std::memcpy(w->buf + w->buf_len, p, static_cast<size_t>(n));
   w->buf_len += n;
