@@ -217,6 +217,13 @@ void JobQueue::ClaimFree() {
     const std::string key = MapKey(op.tenant(), op.id());
     if (held_.contains(key) || shut_down_) continue;  // ours already (or stopping)
     if (op.cancel_requested()) {
+      // A poll whose query ran just before this node stored the operation's
+      // end (RunOne, after a cancel) hands back a stale, unfinished copy:
+      // ending that copy again would overwrite the stored end (its time,
+      // its progress). So only while the store still shows it unfinished.
+      const int64_t at = core::NowMicros();
+      absl::StatusOr<bool> unfinished = store_->ClaimOperation(op.tenant(), op.id(), node_, at, at + lease_us_);
+      if (!unfinished.ok() || !*unfinished) continue;
       MarkCancelled(op);
       (void)store_->UpdateOperation(op);
       RecordState(op);
