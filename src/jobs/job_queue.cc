@@ -212,6 +212,7 @@ void JobQueue::ClaimFree() {
     telemetry::Log().Log(telemetry::LogLevel::kWarn, "operation_claim_failed", {{"cause", claimed.status().ToString()}});
     return;
   }
+  if (claim_poll_hook_) claim_poll_hook_(*claimed);
   absl::MutexLock lock(&mu_);
   for (core::Operation& op : *claimed) {
     const std::string key = MapKey(op.tenant(), op.id());

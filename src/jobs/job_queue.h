@@ -99,6 +99,13 @@ class JobQueue {
   // renewed for `lease_us` may be taken by another node.
   void ShareOperations(std::string node, int64_t lease_us);
 
+  // Tests: called on the lease thread with what each claim poll returned,
+  // before the queue acts on it (to land a write between a poll's query and
+  // its handling). Before Start.
+  void SetClaimPollHookForTest(std::function<void(const std::vector<core::Operation>&)> hook) {
+    claim_poll_hook_ = std::move(hook);
+  }
+
   // Queues the store's unfinished operations again (whatever the cap: they
   // were accepted already) and starts the workers.
   absl::Status Start();
@@ -153,6 +160,7 @@ class JobQueue {
   const int worker_count_;
   const int max_pending_per_tenant_;
   absl::flat_hash_map<int, Runner> runners_;
+  std::function<void(const std::vector<core::Operation>&)> claim_poll_hook_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
 

@@ -28,6 +28,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "jobs/job_queue.h"
 #include "store/postgres/postgres_store.h"
 #include "store/store_conformance.h"
 
@@ -518,6 +519,75 @@ TEST_F(PostgresStoreTest, OperationsAreClaimedByOneNodeForALease) {
   lost = (*a)->RenewOperationLeases("node-a", {{"t", "op1"}}, 4000);
   ASSERT_TRUE(lost.ok());
   EXPECT_EQ(lost->size(), 1u);
+  (*a)->Close();
+  (*b)->Close();
+}
+
+// JobQueue::ClaimFree on a shared store: a node's claim polls return its own
+// unfinished operations, so a poll whose query ran just before this node
+// stored the end of an operation it ran (cancelled from another node) hands
+// back a stale, unfinished copy with cancel_requested. Ending that copy again
+// overwrote the stored end time (seen in CI as crash-pg/cancel_across_nodes).
+// The hook lands the real end between the poll's query and its handling.
+TEST_F(PostgresStoreTest, AStaleClaimPollDoesNotEndACancelledOperationAgain) {
+  auto a = OpenStore(SchemaUrl(schema_));
+  auto b = OpenStore(SchemaUrl(schema_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto queue = std::make_unique<jobs::JobQueue>(a->get(), 1);
+  queue->ShareOperations("node-a", 60'000'000);
+  std::atomic<bool> started{false};
+  std::atomic<bool> release{false};  // the runner stops only once the hook says so
+  queue->SetRunner(core::Operation::kAnalyze, [&](jobs::JobContext& ctx) {
+    started = true;
+    while (!(ctx.should_stop() && release)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return absl::OkStatus();
+  });
+  std::string id;
+  std::atomic<bool> stale_seen{false};
+  int64_t ended_at = 0;
+  queue->SetClaimPollHookForTest([&](const std::vector<core::Operation>& polled) {
+    for (const core::Operation& op : polled) {
+      if (op.id() != id || !op.cancel_requested() || stale_seen) continue;
+      // The poll saw it running with the cancel asked. Now end it for real
+      // (as the node's own lease renewal would have), before the poll is handled.
+      stale_seen = true;
+      release = true;
+      ASSERT_TRUE(queue->Cancel("t1", id).ok());
+      for (int tries = 0; tries < 500; ++tries) {
+        absl::StatusOr<core::Operation> now = (*b)->GetOperation("t1", id);
+        if (now.ok() && now->state() == core::OPERATION_CANCELLED) {
+          ended_at = now->end_time_us();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      ADD_FAILURE() << "the operation did not end after its cancel";
+    }
+  });
+  ASSERT_TRUE(queue->Start().ok());
+  core::Operation op;
+  op.set_tenant("t1");
+  op.set_location("us");
+  op.mutable_analyze()->set_conversation_id("c1");
+  absl::StatusOr<core::Operation> submitted = queue->Submit(op);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  id = submitted->id();
+  for (int tries = 0; !started && tries < 1000; ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(started);
+  // Cancelled from another node: only the stored request, seen by polls.
+  ASSERT_TRUE((*b)->RequestOperationCancel("t1", id).ok());
+  for (int tries = 0; !stale_seen && tries < 1000; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(stale_seen) << "no claim poll returned the running operation with its cancel";
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the poll handled, and more polls
+  absl::StatusOr<core::Operation> stored = (*b)->GetOperation("t1", id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->state(), core::OPERATION_CANCELLED);
+  EXPECT_GT(ended_at, 0);
+  EXPECT_EQ(stored->end_time_us(), ended_at) << "the stale copy was ended again";
+  queue->Shutdown();
+  queue.reset();
   (*a)->Close();
   (*b)->Close();
 }
