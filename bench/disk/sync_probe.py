@@ -99,55 +99,65 @@ def main():
                     help="instead of busy loops: bursts of this many scattered page writes beside the probe")
     ap.add_argument("--pace", type=int, default=0, help="with --burst-pages: write out every this many pages")
     args = ap.parse_args()
-    if args.burst_pages:
-        burst_path = os.path.join(args.dir, "parley-sync-probe-burst.bin")
-        try:
-            for _ in range(2):
-                for pace in (None, 0, args.pace) if args.pace else (None, 0):
-                    stop = multiprocessing.Event()
-                    writer = None
-                    if pace is not None:
-                        writer = multiprocessing.Process(target=burst_writer,
-                                                         args=(stop, burst_path, args.burst_pages, pace))
-                        writer.start()
-                        time.sleep(1)  # past the file's allocation
-                    result = probe(os.path.join(args.dir, "parley-sync-probe.bin"), args.seconds,
-                                   args.gap_ms, args.chunk_kib * 1024)
-                    stop.set()
-                    if writer:
-                        writer.join()
-                    what = "no bursts" if pace is None else (f"bursts of {args.burst_pages} pages"
-                                                             + (f", paced every {pace}" if pace else ", unpaced"))
-                    print(f"{what}: " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
-        finally:
-            for path in (burst_path, os.path.join(args.dir, "parley-sync-probe.bin")):
-                if os.path.exists(path):
-                    os.unlink(path)
-        return
     if args.fifo:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
     path = os.path.join(args.dir, "parley-sync-probe.bin")
+    burst_path = os.path.join(args.dir, "parley-sync-probe-burst.bin")
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()}, {os.uname().release}, dir {args.dir}"
           f"{', probe at SCHED_FIFO' if args.fifo else ''}"
           f"{f', {args.gap_ms} ms between syncs' if args.gap_ms else ''}, {args.chunk_kib} KiB a sync")
     try:
-        for busy in range(0, 3):
-            # (the loops must not inherit the probe's SCHED_FIFO: two real-time
-            # busy loops would starve the machine)
-            loops = [subprocess.Popen(["nice", "-n", "19", "sh", "-c", "while :; do :; done"],
-                                      preexec_fn=lambda: os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0)))
-                     for _ in range(busy)]
-            try:
-                result = probe(path, args.seconds, args.gap_ms, args.chunk_kib * 1024)
-            finally:
-                for p in loops:
-                    p.kill()
-                    p.wait()
-            print(f"busy loops {busy}: " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
-            time.sleep(1)
+        if args.burst_pages:
+            beside_bursts(args, path, burst_path)
+        else:
+            beside_busy_loops(args, path)
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        for p in (path, burst_path):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def report(what, result):
+    print(f"{what}: " + " ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+
+
+def beside_busy_loops(args, path):
+    for busy in range(0, 3):
+        # (the loops must not inherit the probe's SCHED_FIFO: two real-time
+        # busy loops would starve the machine)
+        loops = [subprocess.Popen(["nice", "-n", "19", "sh", "-c", "while :; do :; done"],
+                                  preexec_fn=lambda: os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0)))
+                 for _ in range(busy)]
+        try:
+            result = probe(path, args.seconds, args.gap_ms, args.chunk_kib * 1024)
+        finally:
+            for p in loops:
+                p.kill()
+                p.wait()
+        report(f"busy loops {busy}", result)
+        time.sleep(1)
+
+
+def beside_bursts(args, path, burst_path):
+    """Two passes of: no bursts, unpaced bursts, and (with --pace) paced ones."""
+    for _ in range(2):
+        for pace in (None, 0, args.pace) if args.pace else (None, 0):
+            stop = multiprocessing.Event()
+            writer = None
+            if pace is not None:
+                writer = multiprocessing.Process(target=burst_writer,
+                                                 args=(stop, burst_path, args.burst_pages, pace))
+                writer.start()
+                time.sleep(1)  # past the file's allocation
+            result = probe(path, args.seconds, args.gap_ms, args.chunk_kib * 1024)
+            stop.set()
+            if writer:
+                writer.join()
+            if pace is None:
+                report("no bursts", result)
+            else:
+                report(f"bursts of {args.burst_pages} pages" + (f", paced every {pace}" if pace else ", unpaced"),
+                       result)
 
 
 if __name__ == "__main__":

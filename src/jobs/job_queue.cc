@@ -218,13 +218,9 @@ void JobQueue::ClaimFree() {
     const std::string key = MapKey(op.tenant(), op.id());
     if (held_.contains(key) || shut_down_) continue;  // ours already (or stopping)
     if (op.cancel_requested()) {
-      // A poll whose query ran just before this node stored the operation's
-      // end (RunOne, after a cancel) hands back a stale, unfinished copy:
-      // ending that copy again would overwrite the stored end (its time,
-      // its progress). So only while the store still shows it unfinished.
-      const int64_t at = core::NowMicros();
-      absl::StatusOr<bool> unfinished = store_->ClaimOperation(op.tenant(), op.id(), node_, at, at + lease_us_);
-      if (!unfinished.ok() || !*unfinished) continue;
+      // Ending a stale copy (see StillHeldHere) would overwrite the stored
+      // end: its time, its progress.
+      if (!StillHeldHere(op)) continue;
       MarkCancelled(op);
       (void)store_->UpdateOperation(op);
       RecordState(op);
@@ -370,21 +366,20 @@ void JobQueue::WorkerLoop() {
   }
 }
 
+bool JobQueue::StillHeldHere(const core::Operation& op) {
+  const int64_t now = core::NowMicros();
+  absl::StatusOr<bool> claimed = store_->ClaimOperation(op.tenant(), op.id(), node_, now, now + lease_us_);
+  return claimed.ok() && *claimed;
+}
+
 void JobQueue::RunOne(core::Operation op, std::shared_ptr<std::atomic<bool>> cancel) {
   const std::string key = MapKey(op.tenant(), op.id());
-  if (!node_.empty()) {
-    // A claim poll whose query ran just before this node stored an
-    // operation's end hands back a stale, unfinished copy of it: run it only
-    // while the store still shows it unfinished and this node's.
-    const int64_t now = core::NowMicros();
-    absl::StatusOr<bool> claimed = store_->ClaimOperation(op.tenant(), op.id(), node_, now, now + lease_us_);
-    if (!claimed.ok() || !*claimed) {
-      absl::MutexLock lock(&mu_);
-      running_.erase(key);
-      held_.erase(key);
-      ReleaseLocked(op.tenant());
-      return;
-    }
+  if (!node_.empty() && !StillHeldHere(op)) {  // a stale copy: not run
+    absl::MutexLock lock(&mu_);
+    running_.erase(key);
+    held_.erase(key);
+    ReleaseLocked(op.tenant());
+    return;
   }
   op.set_state(core::OPERATION_RUNNING);
   op.set_update_time_us(core::NowMicros());

@@ -146,6 +146,11 @@ class JobQueue {
   void ClaimFree();
   void RenewLeases();
   void RunOne(core::Operation operation, std::shared_ptr<std::atomic<bool>> cancel);
+  // Shared operations: whether the store still shows `op` unfinished and
+  // this node's (claiming it again for a lease). A claim poll whose query ran
+  // just before this node stored an operation's end hands back a stale,
+  // unfinished copy of it, which must be neither run nor ended again.
+  bool StillHeldHere(const core::Operation& op);
   // Cancels (tenant, id) if it is queued or running here (as Cancel
   // describes); nullopt if it is neither.
   std::optional<absl::StatusOr<core::Operation>> CancelHereLocked(std::string_view tenant, std::string_view id)

@@ -68,6 +68,19 @@ class SqliteStoreTest : public ::testing::Test {
   }
   std::string db_path() const { return dir_ + "/parley.db"; }
 
+  // A raw connection to db_path() through the WAL-buffering VFS; null (and
+  // a failure) if it cannot be opened.
+  sqlite3* OpenThroughWalBufferVfs(int flags) const {
+    const char* vfs = sqlite::WalBufferVfsName();
+    sqlite3* db = nullptr;
+    if (vfs == nullptr || sqlite3_open_v2(db_path().c_str(), &db, flags, vfs) != SQLITE_OK) {
+      ADD_FAILURE() << "cannot open " << db_path() << " through the WAL-buffering VFS";
+      sqlite3_close(db);
+      return nullptr;
+    }
+    return db;
+  }
+
   // Runs `sql` on a separate raw connection and returns the first column of
   // the first row as text.
   std::string RawQuery(const std::string& sql) {
@@ -471,11 +484,8 @@ TEST_F(SqliteStoreTest, AsyncAuditEntriesRideWithTheNextWrite) {
 // (docs/adr/0009-wal-buffer-vfs.md): a connection through it cannot lower
 // PRAGMA synchronous below FULL.
 TEST_F(SqliteStoreTest, WalBufferVfsRefusesSynchronousBelowFull) {
-  const char* vfs = sqlite::WalBufferVfsName();
-  ASSERT_NE(vfs, nullptr);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
-            SQLITE_OK);
+  sqlite3* db = OpenThroughWalBufferVfs(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_NE(db, nullptr);
   auto exec = [db](const std::string& sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
@@ -562,11 +572,8 @@ TEST_F(SqliteStoreTest, WriterKeepsSavepointJournalsInMemoryUpToABound) {
 // time (written out and waited for), not all at its final sync, so a commit's
 // WAL write never queues behind thousands of them; the data is the same.
 TEST_F(SqliteStoreTest, WalBufferVfsPacesCheckpointWrites) {
-  const char* vfs = sqlite::WalBufferVfsName();
-  ASSERT_NE(vfs, nullptr);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
-            SQLITE_OK);
+  sqlite3* db = OpenThroughWalBufferVfs(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_NE(db, nullptr);
   auto exec = [](sqlite3* on, const char* sql) { return sqlite3_exec(on, sql, nullptr, nullptr, nullptr); };
   ASSERT_EQ(exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;"
                      "CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)"),
@@ -603,7 +610,8 @@ TEST_F(SqliteStoreTest, WalBufferVfsPacesCheckpointWrites) {
   sqlite3_close(db);
 
   // A database opened read-only is not written, so not paced.
-  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, vfs), SQLITE_OK);
+  db = OpenThroughWalBufferVfs(SQLITE_OPEN_READONLY);
+  ASSERT_NE(db, nullptr);
   ASSERT_EQ(exec(db, "SELECT count(*) FROM t"), SQLITE_OK);
   EXPECT_FALSE(sqlite::WalBufferVfsPaces(db));
   sqlite3_close(db);

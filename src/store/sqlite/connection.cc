@@ -23,9 +23,10 @@ namespace {
 // (ADR 0047). Releasing the outermost savepoint empties an in-memory
 // journal, so it holds one write's changed pages; a write changing more (a
 // tenant's deletion, a migration's copy) still spills, so memory stays
-// bounded. (The spill writes the whole block in one call, which the unix VFS
-// cannot do past 128 KiB: the WAL-buffering VFS splits it, wal_buffer_vfs.cc.) SQLite takes this setting only before it initializes: hence a
-// static initializer, which runs before main and before any connection.
+// bounded. (The spill writes the whole block in one call, which the unix
+// VFS cannot do past 128 KiB: the WAL-buffering VFS splits it.) SQLite takes
+// this setting only before it initializes: hence a static initializer,
+// which runs before main and before any connection.
 constexpr int kJournalSpillBytes = 1 << 20;
 const bool journal_spill_set =
     sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kJournalSpillBytes) == SQLITE_OK;

@@ -323,7 +323,7 @@ bool WalBufferVfsPaces(sqlite3* db) {
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr) {
     return false;
   }
-  return file->pMethods == &kDbMethods && F(file)->fd >= 0;
+  return file->pMethods == &kDbMethods;  // given only with a descriptor found
 }
 
 long long WalBufferVfsPacedWritebacks() { return paced_writebacks.load(std::memory_order_relaxed); }
