@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -157,9 +159,11 @@ TEST_F(SqliteStoreTest, ItsThreadsAreNamed) {
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_EQ(count("parley-writer"), 1);
     EXPECT_EQ(count("parley-ckpt"), 1);
+    EXPECT_EQ(count("parley-syncer"), 1);
   }
   EXPECT_EQ(count("parley-writer"), 0);
   EXPECT_EQ(count("parley-ckpt"), 0);
+  EXPECT_EQ(count("parley-syncer"), 0);
 }
 
 TEST_F(SqliteStoreTest, CreatesPrivateDirectoriesAndFiles) {
@@ -1070,6 +1074,119 @@ TEST_F(SqliteStoreTest, CheckpointsRunBesideTheWriterAndKeepTheWalBounded) {
   }
   EXPECT_EQ(RawQuery("PRAGMA integrity_check"), "ok");
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations"), std::to_string(kThreads * kPerThread));
+}
+
+// ADR 0048: the writer commits the next batch while the syncer flushes the
+// last commit's WAL, and a write is answered only after that sync, in
+// commit order.
+TEST_F(SqliteStoreTest, TheWriterCommitsOnWhileTheLastCommitIsSynced) {
+  // Declared before the store, which calls into them until it is closed.
+  absl::Mutex mu;
+  bool armed = false, held = false, release = false;
+  std::vector<std::string> answered;
+  std::deque<core::Conversation> convs;  // alive until answered
+  SqliteStoreOptions options;
+  options.wal_autocheckpoint_pages = 64;  // the WAL starts over soon
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteStore& store = **opened;
+  store.SetSyncHookForTest([&] {
+    absl::MutexLock lock(&mu);
+    if (!armed) return 0;
+    armed = false;
+    held = true;
+    mu.Await(absl::Condition(&release));
+    return 0;
+  });
+  auto create = [&](const std::string& id, int i) {
+    convs.push_back(BigConversation(id, 1000 + i, i));
+    store.CreateConversationAsync(convs.back(), {}, [&, id](absl::Status s) {
+      EXPECT_TRUE(s.ok()) << id << ": " << s;
+      absl::MutexLock lock(&mu);
+      answered.push_back(id);
+    });
+  };
+  auto is_answered = [&](const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return std::find(answered.begin(), answered.end(), id) != answered.end();
+  };
+  {
+    absl::MutexLock lock(&mu);
+    armed = true;
+  }
+  // A commit that grows the WAL, or writes its header, syncs in its COMMIT
+  // (the hook does not run): write until one is deferred and held.
+  std::string a;
+  for (int i = 0; i < 3000 && a.empty(); ++i) {
+    const std::string id = "a" + std::to_string(i);
+    create(id, i);
+    absl::MutexLock lock(&mu);
+    auto done_or_held = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return held || is_answered(id); };
+    mu.AwaitWithTimeout(absl::Condition(&done_or_held), absl::Seconds(10));
+    if (held && !is_answered(id)) a = id;
+  }
+  ASSERT_FALSE(a.empty()) << "no commit's sync was deferred";
+  // Committed and readable, not yet answered.
+  EXPECT_TRUE(store.GetConversation("bench", "global", a, 0).ok());
+  // The writer is not waiting for that sync: the next write commits.
+  create("b", 7);
+  bool b_visible = false;
+  for (int i = 0; i < 1000 && !b_visible; ++i) {
+    b_visible = store.GetConversation("bench", "global", "b", 0).ok();
+    if (!b_visible) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(b_visible) << "the writer waited for the syncer";
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_FALSE(is_answered(a));
+    EXPECT_FALSE(is_answered("b"));
+    release = true;
+    auto b_answered = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return is_answered("b"); };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&b_answered), absl::Seconds(10)));
+    ASSERT_GE(answered.size(), 2u);
+    EXPECT_EQ(answered[answered.size() - 2], a) << "answered out of commit order";
+    EXPECT_EQ(answered.back(), "b");
+  }
+  EXPECT_GT(store.writer_stats().syncs, 0);
+  store.Close();
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM conversations WHERE id = 'b'"), "1");
+}
+
+// A deferred sync that fails fails the writes it covered, and the store
+// refuses every write after it: their commits are visible but perhaps not
+// on disk, and the kernel may have dropped the pages.
+TEST_F(SqliteStoreTest, AFailedDeferredSyncFailsItsWritesAndRefusesLaterOnes) {
+  SqliteStoreOptions options;
+  options.wal_autocheckpoint_pages = 64;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteStore& store = **opened;
+  store.SetSyncHookForTest([] { return EIO; });
+  absl::Status failed;
+  int i = 0;
+  for (; i < 3000 && failed.ok(); ++i) {
+    failed = store.CreateConversation(BigConversation("c" + std::to_string(i), 1000 + i, i));
+  }
+  ASSERT_FALSE(failed.ok()) << "no commit's sync was deferred";
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_NE(failed.message().find("durable"), std::string_view::npos) << failed;
+  const int64_t rows_before = std::stoll(RawQuery("SELECT count(*) FROM conversations"));
+  absl::Status later = store.CreateConversation(BigConversation("later", 5000, 1));
+  EXPECT_EQ(later.code(), absl::StatusCode::kUnavailable) << later;
+  EXPECT_EQ(std::stoll(RawQuery("SELECT count(*) FROM conversations")), rows_before);
+  EXPECT_FALSE(store.GetConversation("bench", "global", "later", 0).ok());
+}
+
+// With deferral off (SqliteStoreOptions), every COMMIT syncs itself.
+TEST_F(SqliteStoreTest, WithoutDeferredSyncsTheSyncerNeverSyncs) {
+  SqliteStoreOptions options;
+  options.wal_autocheckpoint_pages = 64;
+  options.defer_wal_syncs = false;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(dir_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE((*opened)->CreateConversation(BigConversation("d" + std::to_string(i), 1000 + i, i)).ok());
+  }
+  EXPECT_EQ((*opened)->writer_stats().syncs, 0);
 }
 
 // ---- micro-benchmarks (run with --gtest_also_run_disabled_tests) ----------------------

@@ -116,9 +116,9 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
   // only the caller's delta was appended (the cache then drops the body).
   const std::string* stored_body = &body;
   std::string patched_body;
-  // The cache is brought up to date in the write's completion, which the
-  // writer thread runs after the commit, in commit order, before the caller
-  // returns: the old body and views are dropped and the body just committed
+  // The cache is brought up to date in the write's `committed` hook, which
+  // the writer thread runs right after the commit, in commit order, before
+  // the caller returns: the old body and views are dropped and the body just committed
   // is kept (the next read of a live conversation, the next message's, is a
   // hit). Commit order is what makes the write-through safe: a later write
   // of the same conversation completes after this one, so the cache never
@@ -233,6 +233,11 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
     return finish();
       },
       [&](absl::Status s) {
+        result = std::move(s);
+        finished.Notify();
+      },
+      scrub.scrub_files, /*lazy=*/false,
+      [&](const absl::Status& s) {
         view_cache_.Invalidate(conversation.tenant(), conversation.scope(), conversation.id());
         if (const Resource* r = scrub.create_resource; r != nullptr) {
           InvalidateResource(r->tenant, r->kind, r->id);
@@ -242,10 +247,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
                              conversation.id(), ViewCache::kBodyView,
                              conversation.expire_time_us(), *stored_body);
         }
-        result = std::move(s);
-        finished.Notify();
-      },
-      scrub.scrub_files);
+      });
   finished.WaitForNotification();
   return result;
 }

@@ -69,6 +69,8 @@ absl::Status SqliteStore::Start(std::unique_ptr<Connection> writer) {
   ReleaseReader(std::move(reader));
   RETURN_IF_ERROR(StartCheckpoints());
   StartDiskSpace();
+  syncer_thread_ = std::thread([this] { SyncerLoop(); });
+  core::NameThread(syncer_thread_, "parley-syncer");
   writer_thread_ = std::thread([this] { WriterLoop(); });
   core::NameThread(writer_thread_, "parley-writer");
   return absl::OkStatus();
@@ -84,6 +86,11 @@ void SqliteStore::Close() {
     paused_ = false;
   }
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    absl::MutexLock lock(&sync_mu_);
+    sync_stopping_ = true;
+  }
+  if (syncer_thread_.joinable()) syncer_thread_.join();
   StopCheckpoints();
   std::vector<std::unique_ptr<Connection>> idle;
   {

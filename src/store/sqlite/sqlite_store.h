@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,10 @@ struct SqliteStoreOptions {
   // Longest a lazy write (an audit entry) waits for another write to share
   // its transaction before it is committed alone.
   int lazy_write_delay_ms = 100;
+  // The writer starts the next transaction while the last commit's WAL is
+  // flushed to disk; a syncer thread acknowledges writes once it is (ADR
+  // 0048). Off: each COMMIT syncs before the writer goes on.
+  bool defer_wal_syncs = true;
   // Memory for recently read conversation views (see store/view_cache.h);
   // 0 = no cache.
   size_t view_cache_bytes = kDefaultViewCacheBytes;
@@ -167,6 +172,7 @@ class SqliteStore final : public Store {
     int64_t largest_batch = 0;  // most operations in one transaction
     int64_t checkpoints = 0;         // run by the checkpointer thread
     int64_t writer_checkpoints = 0;  // run by the writer thread
+    int64_t syncs = 0;               // deferred WAL syncs run by the syncer thread
   };
   WriterStats writer_stats() const;
 
@@ -179,6 +185,9 @@ class SqliteStore final : public Store {
   void PauseWriterForTest();
   void ResumeWriterForTest();
   size_t QueuedWritesForTest() const;
+  // Runs on the syncer thread before each fdatasync of deferred commits;
+  // a nonzero return fails that sync with that errno instead.
+  void SetSyncHookForTest(std::function<int()> hook);
 
  private:
   // UpdateConversation, and AppendConversation when `delta` is not null.
@@ -223,11 +232,22 @@ class SqliteStore final : public Store {
   // next group commit, or after options_.lazy_write_delay_ms is committed
   // alone, so a write nobody waits for costs the writer no extra fsync
   // while others are writing.
+  // `committed`, if given, runs on the writer thread right after the
+  // commit (or failure), in commit order, before `done` (which waits for
+  // the commit to be durable): for caches that must follow the commit at
+  // once.
   void WriteAsync(absl::AnyInvocable<absl::Status(sqlite::Connection&) const> fn, WriteDone done,
-                  bool scrub_files = false, bool lazy = false);
+                  bool scrub_files = false, bool lazy = false,
+                  absl::AnyInvocable<void(const absl::Status&)> committed = nullptr);
   void Enqueue(std::unique_ptr<WriteOp> op);
   void WriterLoop();
-  void RunBatch(const std::vector<WriteOp*>& batch);
+  // Runs the batch in one transaction; returns the WAL's descriptor if its
+  // COMMIT's sync was deferred (the syncer must fdatasync it), else -1.
+  int RunBatch(const std::vector<WriteOp*>& batch);
+  // Queues settled operations for their `done`, after a sync of `sync_fd`
+  // if it is not -1 (writer thread).
+  void PassToSyncer(std::vector<WriteOp*> ops, int sync_fd);
+  void SyncerLoop();
   // On the writer thread, outside a transaction: PRAGMA
   // wal_checkpoint(TRUNCATE), which copies every committed page into the
   // database file and truncates the -wal file to zero bytes, so no
@@ -248,11 +268,22 @@ class SqliteStore final : public Store {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
   WriterStats stats_ ABSL_GUARDED_BY(mu_);
+  // Set once a deferred sync failed: every write is refused with it.
+  absl::Status sync_error_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<sqlite::Connection> writer_;  // used by the writer thread only
   // A scrub asked for has not completed yet (writer thread only): the
   // writer tries again after every later batch.
   bool scrub_pending_ = false;
   std::thread writer_thread_;
+
+  // The syncer (ADR 0048): operations committed, in commit order, waiting
+  // for the WAL's sync, and the descriptor to sync (-1: no sync wanted).
+  absl::Mutex sync_mu_;
+  std::vector<WriteOp*> synced_queue_ ABSL_GUARDED_BY(sync_mu_);
+  int sync_fd_ ABSL_GUARDED_BY(sync_mu_) = -1;
+  bool sync_stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+  std::function<int()> sync_hook_for_test_ ABSL_GUARDED_BY(sync_mu_);
+  std::thread syncer_thread_;
 
   // WAL checkpoints (checkpoints.cc, ADR 0024). The checkpointer thread runs
   // PASSIVE checkpoints on its own connection when the writer asks; the

@@ -22,15 +22,26 @@ struct File {
   char* buf;            // WAL files only
   sqlite3_int64 buf_off;
   int buf_len;
-  // Database files opened read-write: the unix VFS's descriptor (-1: no
-  // pacing) and the byte range written since the last paced writeback.
+  // Files opened read-write through kDbMethods or kWalMethods: the unix
+  // VFS's descriptor (-1: unknown; no pacing, no deferred syncs).
   int fd;
+  // WAL files: deferred syncs (WalBufferVfsDeferSyncs). `size` is the
+  // file's size as written through this handle, `synced_size` what a real
+  // sync covered (blocks allocated then); `header_written`: the WAL header
+  // (offset 0) was written since the last real sync.
+  bool defer;
+  bool deferred;
+  bool header_written;
+  sqlite3_int64 size;
+  sqlite3_int64 synced_size;
+  // Database files: the byte range written since the last paced writeback.
   sqlite3_int64 dirty_lo;
   sqlite3_int64 dirty_hi;
   sqlite3_int64 dirty_bytes;
 };
 
 std::atomic<long long> paced_writebacks{0};
+std::atomic<long long> deferred_syncs{0};
 
 File* F(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 sqlite3_file* R(sqlite3_file* f) { return F(f)->real; }
@@ -51,8 +62,16 @@ int WriteInChunks(sqlite3_file* real, const void* p, int n, sqlite3_int64 off) {
   return rc;
 }
 
+// Notes a write of [off, off + n) to a WAL file.
+void Wrote(File* w, sqlite3_int64 off, int n) {
+  if (off + n > w->size) w->size = off + n;
+  if (off < 32) w->header_written = true;  // the WAL header is 32 bytes
+}
+
 int Flush(File* f) {
+  if (f->buf_len == 0) return SQLITE_OK;
   const int rc = WriteInChunks(f->real, f->buf, f->buf_len, f->buf_off);
+  Wrote(f, f->buf_off, f->buf_len);
   f->buf_len = 0;
   return rc;
 }
@@ -132,19 +151,46 @@ int WalWrite(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
   if (w->buf_len > 0 && (off != w->buf_off + w->buf_len || w->buf_len + n > kBufferBytes)) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
-  if (n > kChunkBytes) return PassWrite(f, p, n, off);
+  if (n > kChunkBytes) {
+    Wrote(w, off, n);
+    return PassWrite(f, p, n, off);
+  }
   if (w->buf_len == 0) w->buf_off = off;
   std::memcpy(w->buf + w->buf_len, p, static_cast<size_t>(n));
   w->buf_len += n;
   return SQLITE_OK;
 }
 int WalTruncate(sqlite3_file* f, sqlite3_int64 size) {
-  if (int rc = Flush(F(f)); rc != SQLITE_OK) return rc;
+  File* w = F(f);
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  // Blocks past the new end are freed: writing there again allocates.
+  if (size < w->size) w->size = size;
+  if (size < w->synced_size) w->synced_size = size;
   return PassTruncate(f, size);
 }
+// A sync with deferral on (the writer's COMMIT, ADR 0048) only hands the
+// frames to the kernel: the syncer thread's fdatasync makes them durable
+// before any write of the commit is acknowledged. It syncs for real when
+// the WAL grew since the last real sync (new blocks are allocated at
+// writeback, where a full disk would fail; so a commit that may fail that
+// way fails in its COMMIT, as before) or its header was written (a WAL
+// restart: SQLite orders the header before the frames that follow it).
 int WalSync(sqlite3_file* f, int flags) {
-  if (int rc = Flush(F(f)); rc != SQLITE_OK) return rc;
-  return PassSync(f, flags);
+  File* w = F(f);
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  if (w->defer && w->fd >= 0 && !w->header_written && w->size <= w->synced_size) {
+    w->deferred = true;
+    deferred_syncs.fetch_add(1, std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+  const sqlite3_int64 size = w->size;
+  const int rc = PassSync(f, flags);
+  if (rc == SQLITE_OK) {
+    w->synced_size = size;
+    w->header_written = false;
+    w->deferred = false;  // this sync covered what was deferred
+  }
+  return rc;
 }
 int WalFileSize(sqlite3_file* f, sqlite3_int64* size) {
   if (int rc = Flush(F(f)); rc != SQLITE_OK) return rc;
@@ -240,6 +286,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   f->buf_off = 0;
   f->buf_len = 0;
   f->fd = -1;
+  f->defer = f->deferred = f->header_written = false;
+  f->size = f->synced_size = 0;
   Forget(f);
   int rc = Real(vfs)->xOpen(Real(vfs), name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) return rc;  // the real file's xOpen left it closed
@@ -256,6 +304,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
       return SQLITE_NOMEM;
     }
     f->base.pMethods = &kWalMethods;
+    f->fd = UnixDescriptor(f->real, name);
+    if (f->real->pMethods->xFileSize(f->real, &f->size) != SQLITE_OK) f->fd = -1;
   } else if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && (flags & SQLITE_OPEN_READONLY) == 0 &&
              (f->fd = UnixDescriptor(f->real, name)) >= 0) {
     f->base.pMethods = &kDbMethods;
@@ -327,5 +377,33 @@ bool WalBufferVfsPaces(sqlite3* db) {
 }
 
 long long WalBufferVfsPacedWritebacks() { return paced_writebacks.load(std::memory_order_relaxed); }
+
+namespace {
+// db's WAL file if it is open through this VFS for writing.
+File* WalOf(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods != &kWalMethods) {
+    return nullptr;
+  }
+  return F(file);
+}
+}  // namespace
+
+bool WalBufferVfsDeferSyncs(sqlite3* db, bool on) {
+  File* w = WalOf(db);
+  if (w == nullptr || w->fd < 0) return false;
+  w->defer = on;
+  return true;
+}
+
+int WalBufferVfsTakeDeferred(sqlite3* db) {
+  File* w = WalOf(db);
+  if (w == nullptr || !w->deferred) return -1;
+  w->deferred = false;
+  return w->fd;
+}
+
+long long WalBufferVfsDeferredSyncs() { return deferred_syncs.load(std::memory_order_relaxed); }
 
 }  // namespace parley::store::sqlite

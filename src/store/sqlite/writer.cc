@@ -8,12 +8,26 @@
 // only that operation, COMMITs once (synchronous=FULL: one WAL fsync for the
 // whole group), then calls every operation's callback with its own status. A
 // failed COMMIT fails every operation of the group.
+//
+// The commit's WAL sync is deferred (ADR 0048): the WAL-buffering VFS hands
+// the frames to the kernel and the COMMIT returns; the writer runs each
+// operation's `committed` hook (caches) in commit order and passes the batch
+// to the syncer thread, which fdatasyncs the WAL once for every batch queued
+// meanwhile and then calls the `done` callbacks, in commit order. The writer
+// starts the next transaction while the disk flushes the last one.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
 #include <iostream>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "store/sqlite/sqlite_internal.h"
+#include "store/sqlite/wal_buffer_vfs.h"
 
 namespace parley::store {
 
@@ -21,10 +35,13 @@ namespace parley::store {
 // result after the group commit (then deleting the op).
 struct SqliteStore::WriteOp {
   absl::AnyInvocable<absl::Status(Connection&) const> fn;
-  WriteDone done;
+  WriteDone done;  // once the commit is durable (or failed)
   absl::Status status;
   bool scrub_files = false;
   bool lazy = false;
+  // On the writer thread right after the commit (or failure), in commit
+  // order, before `done`: what must follow the commit at once (caches).
+  absl::AnyInvocable<void(const absl::Status&)> committed;
 };
 
 absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
@@ -46,27 +63,30 @@ absl::Status SqliteStore::Write(absl::FunctionRef<absl::Status(Connection&)> fn,
         return fn(conn);
       },
       [&](absl::Status s) {
-        settled();
         result = std::move(s);
         finished.Notify();
       },
-      absl::OkStatus(), scrub_files, /*lazy=*/false});
+      absl::OkStatus(), scrub_files, /*lazy=*/false, [settled](const absl::Status&) { settled(); }});
   Enqueue(std::move(op));
   finished.WaitForNotification();
   return result;
 }
 
 void SqliteStore::WriteAsync(absl::AnyInvocable<absl::Status(Connection&) const> fn, WriteDone done,
-                             bool scrub_files, bool lazy) {
-  Enqueue(std::make_unique<WriteOp>(
-      WriteOp{std::move(fn), std::move(done), absl::OkStatus(), scrub_files, lazy}));
+                             bool scrub_files, bool lazy,
+                             absl::AnyInvocable<void(const absl::Status&)> committed) {
+  Enqueue(std::make_unique<WriteOp>(WriteOp{std::move(fn), std::move(done), absl::OkStatus(),
+                                            scrub_files, lazy, std::move(committed)}));
 }
 
 void SqliteStore::Enqueue(std::unique_ptr<WriteOp> op) {
   const bool lazy = op->lazy;
+  absl::Status refused = sqlite::Closed();
   {
     absl::MutexLock lock(&mu_);
-    if (!stopping_) {
+    if (!sync_error_.ok()) {
+      refused = sync_error_;
+    } else if (!stopping_) {
       if (lazy && lazy_queued_++ == 0) {
         lazy_deadline_ = absl::Now() + absl::Milliseconds(options_.lazy_write_delay_ms);
       }
@@ -74,7 +94,7 @@ void SqliteStore::Enqueue(std::unique_ptr<WriteOp> op) {
       return;
     }
   }
-  op->done(sqlite::Closed());
+  op->done(std::move(refused));
 }
 
 void SqliteStore::WriterLoop() {
@@ -110,7 +130,7 @@ void SqliteStore::WriterLoop() {
     mu_.Unlock();
 
     if (options_.disk_reserve_bytes > 0 && low_space_) MaybeLeaveLowSpace();
-    RunBatch(batch);
+    const int sync_fd = RunBatch(batch);
     mu_.Lock();
     stats_.batches++;
     stats_.ops += static_cast<int64_t>(n);
@@ -121,56 +141,122 @@ void SqliteStore::WriterLoop() {
       hit_full = hit_full || sqlite::IsDiskFull(op->status);
       if (op->scrub_files && op->status.ok()) scrub_pending_ = true;
     }
-    // A committed write is answered at once, before the WAL is managed (that
-    // may checkpoint here): its caller waits no longer than the commit, and
-    // the caches its `done` drops are dropped as soon as others can read
-    // what it wrote (a reader who learnt of the write from another row of
-    // the transaction must not be served the old copy meanwhile). In commit
-    // order, which write-through caches rely on: a committed scrub and every
-    // write after it are answered after the scrub (the write that asked for
-    // it returns with the -wal file truncated); failed writes after the WAL
-    // work, as before (a disk-full failure once low-space mode began).
+    // A committed write is settled at once, before the WAL is managed (that
+    // may checkpoint here): the caches its `committed` hook drops are
+    // dropped as soon as others can read what it wrote (a reader who learnt
+    // of the write from another row of the transaction must not be served
+    // the old copy meanwhile), and it is answered once the syncer has made
+    // it durable. In commit order, which write-through caches rely on: a
+    // committed scrub and every write after it are settled after the scrub
+    // (the write that asked for it returns with the -wal file truncated);
+    // failed writes after the WAL work, as before (a disk-full failure once
+    // low-space mode began).
+    std::vector<WriteOp*> settled;
     for (WriteOp*& op : batch) {
       if (op->scrub_files && op->status.ok()) break;
       if (!op->status.ok()) continue;
-      std::unique_ptr<WriteOp> owned(op);
+      if (op->committed) op->committed(op->status);
+      settled.push_back(op);
       op = nullptr;
-      owned->done(std::move(owned->status));
     }
+    PassToSyncer(std::move(settled), sync_fd);
     ManageWal(hit_full);
     if (scrub_pending_) scrub_pending_ = !ScrubWal();
-    // Outside the lock: a callback may queue another write.
+    settled.clear();
     for (WriteOp* op : batch) {
-      if (op == nullptr) continue;  // answered above
-      std::unique_ptr<WriteOp> owned(op);
-      owned->done(std::move(owned->status));
+      if (op == nullptr) continue;  // settled above
+      if (op->committed) op->committed(op->status);
+      settled.push_back(op);
     }
+    // Nothing of these waits for a sync of its own (the scrub's checkpoint
+    // synced the WAL), but they are answered after the writes before them.
+    PassToSyncer(std::move(settled), -1);
     batch.clear();
   }
 }
 
-void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
+void SqliteStore::PassToSyncer(std::vector<WriteOp*> ops, int sync_fd) {
+  if (ops.empty() && sync_fd < 0) return;
+  absl::MutexLock lock(&sync_mu_);
+  if (sync_fd >= 0) sync_fd_ = sync_fd;
+  for (WriteOp* op : ops) synced_queue_.push_back(op);
+}
+
+void SqliteStore::SyncerLoop() {
+  std::vector<WriteOp*> ops;
+  for (;;) {
+    int fd = -1;
+    {
+      absl::MutexLock lock(&sync_mu_);
+      sync_mu_.Await(absl::Condition(
+          +[](SqliteStore* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return s->sync_stopping_ || !s->synced_queue_.empty() || s->sync_fd_ >= 0;
+          },
+          this));
+      if (synced_queue_.empty() && sync_fd_ < 0) return;  // stopping and drained
+      ops.swap(synced_queue_);
+      fd = sync_fd_;
+      sync_fd_ = -1;
+    }
+    absl::Status failed;
+    if (fd >= 0) {
+      std::function<int()> hook;
+      {
+        absl::MutexLock lock(&sync_mu_);
+        hook = sync_hook_for_test_;
+      }
+      int rc = hook ? hook() : 0;
+      if (rc == 0) {
+        do {
+          rc = ::fdatasync(fd) == 0 ? 0 : errno;
+        } while (rc == EINTR);
+      }
+      absl::MutexLock lock(&mu_);
+      stats_.syncs++;
+      if (rc != 0 && sync_error_.ok()) {
+        // The commit is in the WAL and visible, but the disk did not take
+        // it, and after a failed fdatasync the kernel may have dropped the
+        // pages (a retry could succeed without writing them): refuse every
+        // write from now on rather than acknowledge one that may be lost.
+        sync_error_ = absl::UnavailableError(absl::StrCat(
+            "the disk failed to make a commit durable (fdatasync of the WAL: ", std::strerror(rc),
+            "); this node refuses writes until it is restarted"));
+        std::cerr << "parley: " << sync_error_.message() << "\n";
+      }
+      failed = sync_error_;
+    }
+    // Outside the locks: a callback may queue another write.
+    for (WriteOp* op : ops) {
+      std::unique_ptr<WriteOp> owned(op);
+      if (!failed.ok() && owned->status.ok()) owned->status = failed;
+      owned->done(std::move(owned->status));
+    }
+    ops.clear();
+  }
+}
+
+int SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
   Connection& conn = *writer_;
   auto fail_all = [&](const absl::Status& s) {
     for (WriteOp* op : batch) op->status = s;
   };
   if (absl::Status s = conn.Exec("BEGIN IMMEDIATE"); !s.ok()) {
     fail_all(s);
-    return;
+    return -1;
   }
   for (WriteOp* op : batch) {
     absl::Status s = conn.Exec("SAVEPOINT op");
     if (!s.ok()) {
       (void)conn.Exec("ROLLBACK");
       fail_all(s);
-      return;
+      return -1;
     }
     absl::Status result = op->fn(conn);
     if (sqlite3_get_autocommit(conn.db())) {
       // SQLite rolled the whole transaction back (I/O error, disk full...):
       // nothing of this batch was written.
       fail_all(result.ok() ? absl::UnavailableError("sqlite: transaction rolled back") : result);
-      return;
+      return -1;
     }
     if (result.ok() && low_space_) result = CheckNoGrowth(conn);
     if (!result.ok()) s = conn.Exec("ROLLBACK TO op");
@@ -178,14 +264,23 @@ void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
     if (!s.ok()) {
       (void)conn.Exec("ROLLBACK");
       fail_all(s);
-      return;
+      return -1;
     }
     op->status = std::move(result);
   }
-  if (absl::Status s = conn.Exec("COMMIT"); !s.ok()) {
+  // Only the COMMIT's sync is deferred: a checkpoint's sync of the WAL, on
+  // this connection too, stays real.
+  const bool defer = options_.defer_wal_syncs && sqlite::WalBufferVfsDeferSyncs(conn.db(), true);
+  absl::Status committed = conn.Exec("COMMIT");
+  if (defer) sqlite::WalBufferVfsDeferSyncs(conn.db(), false);
+  // A deferred sync is taken even if the COMMIT failed after it: syncing
+  // more than needed is harmless.
+  const int sync_fd = defer ? sqlite::WalBufferVfsTakeDeferred(conn.db()) : -1;
+  if (!committed.ok()) {
     if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
-    fail_all(s);
+    fail_all(committed);
   }
+  return sync_fd;
 }
 
 absl::Status SqliteStore::CheckNoGrowth(Connection& conn) {
@@ -218,6 +313,11 @@ SqliteStore::WriterStats SqliteStore::writer_stats() const {
 void SqliteStore::PauseWriterForTest() {
   absl::MutexLock lock(&mu_);
   paused_ = true;
+}
+
+void SqliteStore::SetSyncHookForTest(std::function<int()> hook) {
+  absl::MutexLock lock(&sync_mu_);
+  sync_hook_for_test_ = std::move(hook);
 }
 
 void SqliteStore::ResumeWriterForTest() {
