@@ -28,7 +28,10 @@ struct File {
   // WAL files: deferred syncs (WalBufferVfsDeferSyncs). `size` is the
   // file's size as written through this handle, `synced_size` what a real
   // sync covered (blocks allocated then); `header_written`: the WAL header
-  // (offset 0) was written since the last real sync.
+  // (offset 0) was written since the last real sync. Only the connection
+  // that defers may truncate the WAL (the store's writer: its commits after
+  // a restart and its TRUNCATE checkpoints; the checkpointer's are PASSIVE),
+  // so truncations are seen here.
   bool defer;
   bool deferred;
   bool header_written;

@@ -168,8 +168,9 @@ void SqliteStore::WriterLoop() {
       if (op->committed) op->committed(op->status);
       settled.push_back(op);
     }
-    // Nothing of these waits for a sync of its own (the scrub's checkpoint
-    // synced the WAL), but they are answered after the writes before them.
+    // No sync of their own: the one asked for above (if the COMMIT's was
+    // deferred) is run before these are answered, after the writes before
+    // them.
     PassToSyncer(std::move(settled), -1);
     batch.clear();
   }
