@@ -274,6 +274,12 @@ void AddServerCollectors(parley::jobs::JobQueue* jobs, parley::store::Store* sto
       AppendSample("parley_conversations_stored", {{"tenant", tenant}}, static_cast<double>(n), out);
     }
   });
+  parley::telemetry::Metrics().AddCollector([store](std::string* out) {
+    for (const parley::store::Store::BackendMetric& m : store->BackendMetrics()) {
+      AppendFamilyHeader(m.name, m.help, m.counter ? "counter" : "gauge", out);
+      AppendSample(m.name, {}, m.value, out);
+    }
+  });
   parley::telemetry::Metrics().AddCollector(&parley::telemetry::AppendProcessMetrics);
 }
 

@@ -439,6 +439,16 @@ class Store {
   // absent). Reads an index whole: for metrics, cached by the caller.
   virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountConversationsByTenant() = 0;
 
+  // Figures of the backend's own machinery for /metrics (group commits,
+  // syncs, checkpoints...); none by default. Cheap: read under a lock.
+  struct BackendMetric {
+    std::string name;  // a Prometheus metric name
+    std::string help;
+    bool counter = false;  // else a gauge
+    double value = 0;
+  };
+  virtual std::vector<BackendMetric> BackendMetrics() const { return {}; }
+
   // Deletes every conversation whose expire time is set and at or before
   // `now_us`; returns how many were deleted.
   virtual absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) = 0;

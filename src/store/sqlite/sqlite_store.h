@@ -142,6 +142,7 @@ class SqliteStore final : public Store {
                                              std::string_view after_id) override;
   absl::StatusOr<ConversationPage> ListConversations(const core::ConversationQuery& query) override;
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> CountConversationsByTenant() override;
+  std::vector<BackendMetric> BackendMetrics() const override;
   absl::StatusOr<int64_t> DeleteExpiredConversations(int64_t now_us) override;
   absl::StatusOr<std::vector<ConversationKey>> ListIdleConversations(int64_t updated_before_us,
                                                                      int limit) override;

@@ -311,6 +311,35 @@ SqliteStore::WriterStats SqliteStore::writer_stats() const {
   return stats_;
 }
 
+std::vector<Store::BackendMetric> SqliteStore::BackendMetrics() const {
+  WriterStats stats;
+  bool refusing = false;
+  {
+    absl::MutexLock lock(&mu_);
+    stats = stats_;
+    refusing = !sync_error_.ok();
+  }
+  auto count = [](int64_t n) { return static_cast<double>(n); };
+  return {
+      {"parley_sqlite_commits_total", "Group commits (transactions) run by the writer thread", true,
+       count(stats.batches)},
+      {"parley_sqlite_writes_total", "Writes run in group commits", true, count(stats.ops)},
+      {"parley_sqlite_largest_commit_writes", "Most writes in one group commit since the start", false,
+       count(stats.largest_batch)},
+      {"parley_sqlite_deferred_syncs_total",
+       "WAL syncs run by the syncer thread for commits that did not wait for the disk (ADR 0048)", true,
+       count(stats.syncs)},
+      {"parley_sqlite_checkpoints_total", "WAL checkpoints run by the checkpointer thread", true,
+       count(stats.checkpoints)},
+      {"parley_sqlite_writer_checkpoints_total",
+       "WAL checkpoints run by the writer thread (tail copies, the WAL bound, disk space)", true,
+       count(stats.writer_checkpoints)},
+      {"parley_sqlite_writes_refused",
+       "1 once a WAL sync failed: every write is refused until the process restarts", false,
+       refusing ? 1.0 : 0.0},
+  };
+}
+
 void SqliteStore::PauseWriterForTest() {
   absl::MutexLock lock(&mu_);
   paused_ = true;

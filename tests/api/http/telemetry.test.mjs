@@ -220,6 +220,16 @@ test('/metrics: request, operation, store and process metrics; /readyz', async (
     assert.ok(one('parley_operations_queued') && one('parley_operations_running'));
     assert.equal(one('parley_conversations_stored', { tenant: 't1' }).value, 2);
     assert.ok(one('parley_store_size_bytes').value > 0);
+    // The SQLite store's group commits: at least the two creates and the
+    // analysis, each write in some commit; no sync has failed.
+    assert.equal(types.get('parley_sqlite_commits_total'), 'counter');
+    const commits = one('parley_sqlite_commits_total').value;
+    assert.ok(commits >= 3, `commits ${commits}`);
+    assert.ok(one('parley_sqlite_writes_total').value >= commits);
+    assert.ok(one('parley_sqlite_largest_commit_writes').value >= 1);
+    assert.equal(types.get('parley_sqlite_deferred_syncs_total'), 'counter');
+    assert.ok(one('parley_sqlite_checkpoints_total') && one('parley_sqlite_writer_checkpoints_total'));
+    assert.equal(one('parley_sqlite_writes_refused').value, 0);
     assert.ok(one('process_cpu_seconds_total').value > 0);
     assert.ok(one('process_resident_memory_bytes').value > 1e6);
     assert.ok(one('process_open_fds').value > 3);
