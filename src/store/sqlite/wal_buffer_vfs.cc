@@ -22,10 +22,12 @@ struct File {
   char* buf;            // WAL files only
   sqlite3_int64 buf_off;
   int buf_len;
-  // Files opened read-write through kDbMethods or kWalMethods: the unix
-  // VFS's descriptor (-1: unknown; no pacing, no deferred syncs).
+  // The unix VFS's descriptor of a file opened read-write through
+  // kDbMethods (found at open), or of a WAL once a deferral asked for it
+  // (kNotLookedUp until then); -1: unknown (no pacing, no deferred syncs).
   int fd;
-  // WAL files: deferred syncs (WalBufferVfsDeferSyncs). `size` is the
+  const char* name;  // as given to xOpen (SQLite keeps it until xClose)
+  // WAL files: deferred syncs (WalBufferVfsBeginDeferral). `size` is the
   // file's size as written through this handle, `synced_size` what a real
   // sync covered (blocks allocated then); `header_written`: the WAL header
   // (offset 0) was written since the last real sync. Only the connection
@@ -44,7 +46,7 @@ struct File {
 };
 
 std::atomic<long long> paced_writebacks{0};
-std::atomic<long long> deferred_syncs{0};
+constexpr int kNotLookedUp = -2;
 
 File* F(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
 sqlite3_file* R(sqlite3_file* f) { return F(f)->real; }
@@ -181,9 +183,8 @@ int WalTruncate(sqlite3_file* f, sqlite3_int64 size) {
 int WalSync(sqlite3_file* f, int flags) {
   File* w = F(f);
   if (int rc = Flush(w); rc != SQLITE_OK) return rc;
-  if (w->defer && w->fd >= 0 && !w->header_written && w->size <= w->synced_size) {
+  if (w->defer && !w->header_written && w->size <= w->synced_size) {
     w->deferred = true;
-    deferred_syncs.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
   }
   const sqlite3_int64 size = w->size;
@@ -289,6 +290,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   f->buf_off = 0;
   f->buf_len = 0;
   f->fd = -1;
+  f->name = name;
   f->defer = f->deferred = f->header_written = false;
   f->size = f->synced_size = 0;
   Forget(f);
@@ -307,8 +309,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
       return SQLITE_NOMEM;
     }
     f->base.pMethods = &kWalMethods;
-    f->fd = UnixDescriptor(f->real, name);
-    if (f->real->pMethods->xFileSize(f->real, &f->size) != SQLITE_OK) f->fd = -1;
+    f->fd = kNotLookedUp;  // only the writer's WAL needs it (WalBufferVfsBeginDeferral)
   } else if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && (flags & SQLITE_OPEN_READONLY) == 0 &&
              (f->fd = UnixDescriptor(f->real, name)) >= 0) {
     f->base.pMethods = &kDbMethods;
@@ -371,42 +372,48 @@ const char* WalBufferVfsName() {
   return name;
 }
 
-bool WalBufferVfsPaces(sqlite3* db) {
-  sqlite3_file* file = nullptr;
-  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr) {
-    return false;
-  }
-  return file->pMethods == &kDbMethods;  // given only with a descriptor found
-}
-
-long long WalBufferVfsPacedWritebacks() { return paced_writebacks.load(std::memory_order_relaxed); }
-
 namespace {
-// db's WAL file if it is open through this VFS for writing.
-File* WalOf(sqlite3* db) {
+// db's main file (SQLITE_FCNTL_FILE_POINTER) or WAL (..._JOURNAL_POINTER)
+// if this VFS opened it with `methods`.
+File* FileOf(sqlite3* db, int op, const sqlite3_io_methods* methods) {
   sqlite3_file* file = nullptr;
-  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK ||
-      file == nullptr || file->pMethods != &kWalMethods) {
+  if (sqlite3_file_control(db, "main", op, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods != methods) {
     return nullptr;
   }
   return F(file);
 }
 }  // namespace
 
-bool WalBufferVfsDeferSyncs(sqlite3* db, bool on) {
-  File* w = WalOf(db);
-  if (w == nullptr || w->fd < 0) return false;
-  w->defer = on;
-  return true;
+bool WalBufferVfsPaces(sqlite3* db) {
+  // kDbMethods are given only with a descriptor found.
+  return FileOf(db, SQLITE_FCNTL_FILE_POINTER, &kDbMethods) != nullptr;
 }
 
-int WalBufferVfsTakeDeferred(sqlite3* db) {
-  File* w = WalOf(db);
-  if (w == nullptr || !w->deferred) return -1;
+long long WalBufferVfsPacedWritebacks() { return paced_writebacks.load(std::memory_order_relaxed); }
+
+bool WalBufferVfsBeginDeferral(sqlite3* db) {
+  File* w = FileOf(db, SQLITE_FCNTL_JOURNAL_POINTER, &kWalMethods);
+  if (w == nullptr) return false;
+  if (w->fd == kNotLookedUp) {
+    // Once per connection. The size written so far through this handle
+    // may be short of the file's (a WAL left by an earlier run).
+    sqlite3_int64 size = 0;
+    w->fd = UnixDescriptor(w->real, w->name);
+    if (w->fd >= 0 && w->real->pMethods->xFileSize(w->real, &size) != SQLITE_OK) w->fd = -1;
+    if (size > w->size) w->size = size;
+  }
+  w->defer = w->fd >= 0;
+  return w->defer;
+}
+
+int WalBufferVfsEndDeferral(sqlite3* db) {
+  File* w = FileOf(db, SQLITE_FCNTL_JOURNAL_POINTER, &kWalMethods);
+  if (w == nullptr) return -1;
+  w->defer = false;
+  if (!w->deferred) return -1;
   w->deferred = false;
   return w->fd;
 }
-
-long long WalBufferVfsDeferredSyncs() { return deferred_syncs.load(std::memory_order_relaxed); }
 
 }  // namespace parley::store::sqlite

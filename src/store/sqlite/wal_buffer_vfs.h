@@ -43,19 +43,17 @@ bool WalBufferVfsPaces(sqlite3* db);
 // Paced writebacks so far, all files (for tests).
 long long WalBufferVfsPacedWritebacks();
 
-// Deferred WAL syncs (ADR 0048), for the connection that writes: while on,
-// a commit's WAL sync hands the frames to the kernel (so other connections
-// and kill -9 see them) and returns without waiting for the disk, unless
-// the WAL grew or its header was written since the last real sync (then it
-// syncs as before). Turn it on around COMMIT only: a checkpoint's own sync
-// of the WAL must stay real. Returns false (and defers nothing) if db has no
-// WAL open through this VFS or its descriptor is unknown.
-bool WalBufferVfsDeferSyncs(sqlite3* db, bool on);
-// If a sync was deferred since the last call: the WAL's descriptor, for
-// fdatasync on another thread before the commit is acknowledged (it stays
-// open as long as db); -1 otherwise. Clears the mark.
-int WalBufferVfsTakeDeferred(sqlite3* db);
-// Syncs deferred so far, all files (for tests).
-long long WalBufferVfsDeferredSyncs();
+// Deferred WAL syncs (ADR 0048), for the connection that writes, around its
+// COMMIT only (a checkpoint's own sync of the WAL must stay real). Between
+// Begin and End a WAL sync hands the frames to the kernel (so other
+// connections and kill -9 see them) and returns without waiting for the
+// disk, unless the WAL grew or its header was written since the last real
+// sync (then it syncs as before). Begin returns false (and defers nothing)
+// if db has no WAL open through this VFS or its descriptor is unknown.
+bool WalBufferVfsBeginDeferral(sqlite3* db);
+// Ends the deferral; if a sync was deferred, returns the WAL's descriptor,
+// for fdatasync on another thread before the commit is acknowledged (it
+// stays open as long as db); -1 otherwise.
+int WalBufferVfsEndDeferral(sqlite3* db);
 
 }  // namespace parley::store::sqlite

@@ -152,21 +152,21 @@ void SqliteStore::WriterLoop() {
     // failed writes after the WAL work, as before (a disk-full failure once
     // low-space mode began).
     std::vector<WriteOp*> settled;
-    for (WriteOp*& op : batch) {
-      if (op->scrub_files && op->status.ok()) break;
-      if (!op->status.ok()) continue;
+    auto settle = [&settled](WriteOp*& op) {
       if (op->committed) op->committed(op->status);
       settled.push_back(op);
       op = nullptr;
+    };
+    for (WriteOp*& op : batch) {
+      if (op->scrub_files && op->status.ok()) break;
+      if (op->status.ok()) settle(op);
     }
     PassToSyncer(std::move(settled), sync_fd);
     ManageWal(hit_full);
     if (scrub_pending_) scrub_pending_ = !ScrubWal();
     settled.clear();
-    for (WriteOp* op : batch) {
-      if (op == nullptr) continue;  // settled above
-      if (op->committed) op->committed(op->status);
-      settled.push_back(op);
+    for (WriteOp*& op : batch) {
+      if (op != nullptr) settle(op);  // not settled above
     }
     // No sync of their own: the one asked for above (if the COMMIT's was
     // deferred) is run before these are answered, after the writes before
@@ -185,6 +185,7 @@ void SqliteStore::PassToSyncer(std::vector<WriteOp*> ops, int sync_fd) {
 
 void SqliteStore::SyncerLoop() {
   std::vector<WriteOp*> ops;
+  std::function<int()> hook;
   for (;;) {
     int fd = -1;
     {
@@ -198,14 +199,10 @@ void SqliteStore::SyncerLoop() {
       ops.swap(synced_queue_);
       fd = sync_fd_;
       sync_fd_ = -1;
+      if (fd >= 0) hook = sync_hook_for_test_;  // empty but in tests
     }
     absl::Status failed;
     if (fd >= 0) {
-      std::function<int()> hook;
-      {
-        absl::MutexLock lock(&sync_mu_);
-        hook = sync_hook_for_test_;
-      }
       int rc = hook ? hook() : 0;
       if (rc == 0) {
         do {
@@ -271,12 +268,11 @@ int SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
   }
   // Only the COMMIT's sync is deferred: a checkpoint's sync of the WAL, on
   // this connection too, stays real.
-  const bool defer = options_.defer_wal_syncs && sqlite::WalBufferVfsDeferSyncs(conn.db(), true);
+  const bool defer = options_.defer_wal_syncs && sqlite::WalBufferVfsBeginDeferral(conn.db());
   absl::Status committed = conn.Exec("COMMIT");
-  if (defer) sqlite::WalBufferVfsDeferSyncs(conn.db(), false);
   // A deferred sync is taken even if the COMMIT failed after it: syncing
   // more than needed is harmless.
-  const int sync_fd = defer ? sqlite::WalBufferVfsTakeDeferred(conn.db()) : -1;
+  const int sync_fd = defer ? sqlite::WalBufferVfsEndDeferral(conn.db()) : -1;
   if (!committed.ok()) {
     if (!sqlite3_get_autocommit(conn.db())) (void)conn.Exec("ROLLBACK");
     fail_all(committed);
