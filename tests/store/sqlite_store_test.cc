@@ -17,6 +17,8 @@
 #include <fstream>
 #include <algorithm>
 #include <functional>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -224,8 +226,9 @@ TEST_F(SqliteStoreTest, ReopenKeepsDataAndVersion) {
 }
 
 // An append is stored as a delta after the body (ADR 0032): the body row is
-// not rewritten until the deltas reach kMaxTails or the body's size, or an
-// update changes what an append cannot express (here: a label).
+// not rewritten until the deltas reach the conversation's TailLimit (a count
+// and a size), or an update changes what an append cannot express (here: a
+// label).
 TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(dir_);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -233,6 +236,7 @@ TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
   for (int i = 0; i < 40; ++i) c.add_messages()->set_text(std::string(200, 'a'));
   ASSERT_TRUE((*store)->CreateConversation(c).ok());
   const std::string body_size = RawQuery("SELECT length(body) FROM conversation_bodies");
+  const int64_t pk = std::stoll(RawQuery("SELECT conv FROM conversation_bodies"));
   auto append = [&](const std::function<void(core::Conversation&)>& also = nullptr) {
     core::Conversation next = c;
     next.set_update_time_us(c.update_time_us() + 1);
@@ -246,8 +250,12 @@ TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
   EXPECT_EQ(RawQuery("SELECT length(body) FROM conversation_bodies"), body_size);
   append([](core::Conversation& n) { (*n.mutable_labels())["k"] = "v"; });
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
-  // kMaxTails deltas, then a whole write, then deltas again.
-  for (int i = 0; i < sqlite::kMaxTails + 8; ++i) append();
+  // The count limit's deltas, then a whole write, then deltas again.
+  const sqlite::TailLimit limit = sqlite::TailLimitOf(
+      pk, std::stoul(RawQuery("SELECT length(body) FROM conversation_bodies")));
+  ASSERT_GE(limit.count, sqlite::kMaxTails * 3 / 4);
+  ASSERT_LE(limit.count, sqlite::kMaxTails);
+  for (int i = 0; i < limit.count + 8; ++i) append();
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "7");
   // Each delta row keeps the running total of the deltas' bytes (schema v10),
   // and the seqs run from 1.
@@ -256,15 +264,39 @@ TEST_F(SqliteStoreTest, AppendsAreDeltasUntilTheBodyIsWrittenWhole) {
                      " sum(length(u.delta)) FROM conversation_tails u WHERE u.conv = t.conv"
                      " AND u.seq <= t.seq)"),
             "0");
-  // Deltas that would pass the body's size: the body is written whole.
-  const int body_bytes = std::stoi(RawQuery("SELECT length(body) FROM conversation_bodies"));
-  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(body_bytes / 2, 'b')); });
+  // Deltas that would pass the size limit: the body is written whole.
+  const size_t body_bytes = std::stoul(RawQuery("SELECT length(body) FROM conversation_bodies"));
+  const size_t room = sqlite::TailLimitOf(pk, body_bytes).bytes -
+                      std::stoul(RawQuery("SELECT sum(length(delta)) FROM conversation_tails"));
+  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(room - 100, 'b')); });
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "8");
-  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(body_bytes / 2, 'c')); });
+  append([&](core::Conversation& n) { n.add_messages()->set_text(std::string(100, 'c')); });
   EXPECT_EQ(RawQuery("SELECT count(*) FROM conversation_tails"), "0");
   absl::StatusOr<core::Conversation> got = (*store)->GetConversation("t", "", "c", 0);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*got, c));
+}
+
+// Conversations that grow in step do not all write their bodies whole at the
+// same append (ADR 0049): the limits spread over their ranges, and a
+// conversation's own limit does not change.
+TEST(TailLimitTest, SpreadsOverItsRangesAndIsFixedPerConversation) {
+  std::set<int64_t> counts;
+  size_t lowest = SIZE_MAX, highest = 0;
+  for (int64_t pk = 1; pk <= 1000; ++pk) {
+    const sqlite::TailLimit limit = sqlite::TailLimitOf(pk, 100'000);
+    EXPECT_GE(limit.count, sqlite::kMaxTails * 3 / 4);
+    EXPECT_LE(limit.count, sqlite::kMaxTails);
+    EXPECT_GE(limit.bytes, 100'000u);
+    EXPECT_LT(limit.bytes, 200'000u);
+    counts.insert(limit.count);
+    lowest = std::min(lowest, limit.bytes);
+    highest = std::max(highest, limit.bytes);
+    EXPECT_EQ(sqlite::TailLimitOf(pk, 100'000).bytes, limit.bytes);
+  }
+  EXPECT_GE(counts.size(), 60u);  // of 64 possible
+  EXPECT_LT(lowest, 102'000u);
+  EXPECT_GT(highest, 198'000u);
 }
 
 // Schema v10 gave delta rows the running total of their conversation's

@@ -183,6 +183,22 @@ absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out) {
   return absl::OkStatus();
 }
 
+TailLimit TailLimitOf(int64_t pk, size_t body_bytes) {
+  // splitmix64's finaliser: neighbouring row ids (conversations created
+  // together) get unrelated fractions.
+  uint64_t h = static_cast<uint64_t>(pk) + 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  constexpr uint64_t kCountSpread = kMaxTails / 4;
+  TailLimit limit;
+  limit.count = kMaxTails - static_cast<int64_t>(h % kCountSpread);
+  // The top 16 bits as a fraction of the body: [0, 1).
+  limit.bytes = body_bytes + static_cast<size_t>((static_cast<unsigned __int128>(body_bytes) *
+                                                  (h >> 48)) >> 16);
+  return limit;
+}
+
 absl::Status DeleteTails(Connection& conn, int64_t pk) {
   ASSIGN_OR_RETURN(Stmt s, conn.Statement("DELETE FROM conversation_tails WHERE conv = ?1"));
   s.Bind(1, pk);

@@ -106,7 +106,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
                                       const std::string_view* given_delta) {
   if (closed_) return sqlite::Closed();
   // With the caller's delta the whole body is serialized only if it is
-  // written whole (on the writer, every kMaxTails appends or so).
+  // written whole (on the writer, when the deltas reach its TailLimit).
   std::string body;
   if (given_delta == nullptr && !conversation.SerializeToString(&body)) {
     return absl::InternalError("cannot serialize conversation");
@@ -164,13 +164,14 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
     const bool plain = !scrub.scrub_files && !scrub.rewrite_analysis;
     if (given_delta != nullptr) {
       // The caller's delta (ADR 0041): appended as it is, unless the body is
-      // due to be written whole (the rule below) or the delta touches the
+      // due to be written whole (the rule below, TailLimitOf) or the delta touches the
       // agents or labels (their rows are rewritten with the body).
       sqlite::TailStats tails;
       RETURN_IF_ERROR(sqlite::ReadTailStats(conn, key.pk, &tails));
       std::vector<int> fields;
-      if (plain && views_current && tails.last_seq < sqlite::kMaxTails &&
-          tails.bytes + given_delta->size() <= tails.body_bytes &&
+      const sqlite::TailLimit limit = sqlite::TailLimitOf(key.pk, tails.body_bytes);
+      if (plain && views_current && tails.last_seq < limit.count &&
+          tails.bytes + given_delta->size() <= limit.bytes &&
           TopLevelFields(sqlite::Sv(*given_delta), &fields) &&
           std::none_of(fields.begin(), fields.end(), [](int f) {
             return f == core::Conversation::kAgentIdsFieldNumber ||
@@ -198,7 +199,7 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
     // An append (new messages, events, a turn; later times) is stored as a
     // delta after the body instead of rewriting it (ADR 0032), unless the
     // update scrubs, or changes agents or labels, or the deltas have grown
-    // to the body's size (or kMaxTails): then the body is written whole.
+    // past the conversation's TailLimit: then the body is written whole.
     // (A caller's delta that could not be appended is written whole.)
     bool appended = false;
     if (plain && given_delta == nullptr) {
@@ -209,9 +210,10 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
       for (size_t i = 1; i < parts.size(); ++i) tail_bytes += parts[i].size();
       std::string delta;
       std::vector<int> changed;
-      appended = static_cast<int>(parts.size()) - 1 < sqlite::kMaxTails &&
+      const sqlite::TailLimit limit = sqlite::TailLimitOf(key.pk, parts[0].size());
+      appended = static_cast<int64_t>(parts.size()) - 1 < limit.count &&
                  AppendDelta(core::Conversation::descriptor(), parts, row_body, &delta, &changed) &&
-                 tail_bytes + delta.size() <= parts[0].size() &&
+                 tail_bytes + delta.size() <= limit.bytes &&
                  std::none_of(changed.begin(), changed.end(), [](int f) {
                    return f == core::Conversation::kAgentIdsFieldNumber ||
                           f == core::Conversation::kLabelsFieldNumber;

@@ -108,6 +108,20 @@ absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out);
 // read from the last one (ReadTailStats).
 inline constexpr int kMaxTails = 256;
 
+// How far conversation `pk`'s deltas may grow after a body of `body_bytes`
+// before the next update writes the body whole: at most `count` deltas
+// (between 3/4 kMaxTails and kMaxTails) of at most `bytes` together
+// (between 1x and 2x the body). Where in those ranges is fixed per
+// conversation, from a hash of its row id (ADR 0049): conversations that grow
+// in step (a campaign's, a benchmark's) would otherwise all reach the limit
+// within the same few hundred appends, and their whole writes, the largest
+// an append makes, would queue behind each other on the writer at once.
+struct TailLimit {
+  int64_t count = 0;
+  size_t bytes = 0;
+};
+TailLimit TailLimitOf(int64_t pk, size_t body_bytes);
+
 // Deletes the deltas of conversation `pk` (its body was written whole).
 absl::Status DeleteTails(Connection& conn, int64_t pk);
 
