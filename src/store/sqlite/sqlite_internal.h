@@ -99,8 +99,9 @@ struct TailStats {
 };
 absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out);
 
-// At most this many deltas follow a body: the next update writes it whole.
-// (Also when the deltas' bytes would pass the body's.) A whole write of a
+// At most this many deltas follow a body: the next update writes it whole
+// (TailLimitOf below: each conversation's own count and size limits, at most
+// this many and twice the body's bytes). A whole write of a
 // long conversation's body is its largest write (~140 KB for a CES session
 // of ~200 turns, and as many again zeroed by secure_delete when the old copy
 // is freed), so it is put off as long as the deltas stay small; reading the
