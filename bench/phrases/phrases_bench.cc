@@ -19,6 +19,7 @@
 #include "analysis/phrases/phrase_analyzer.h"
 #include "analysis/phrases/phrase_matcher.h"
 #include "benchmark/benchmark.h"
+#include "core/splitmix.h"
 
 namespace {
 
@@ -34,10 +35,7 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : s_(seed) {}
   uint64_t Next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return core::SplitMix64(&s_);
   }
   size_t Below(size_t n) { return static_cast<size_t>(Next() % n); }
   bool Chance(int percent) { return Below(100) < static_cast<size_t>(percent); }

@@ -18,6 +18,7 @@
 #include "analysis/intents/text_features.h"
 #include "analysis/intents/vector_math.h"
 #include "core/absl_compat.h"
+#include "core/splitmix.h"
 
 // 32-byte GCC vectors are only used inside functions here.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -31,14 +32,9 @@ bool HasWhitespace(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
 }
 
-// splitmix64: a tiny generator whose sequence is fixed by its definition, so
-// the training order (and so the model) is the same on every platform.
-uint64_t NextRandom(uint64_t* state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// splitmix64: the training order (and so the model) is the same on every
+// platform.
+uint64_t NextRandom(uint64_t* state) { return core::SplitMix64(state); }
 
 uint64_t Fnv1a(std::string_view bytes) {
   uint64_t h = 1469598103934665603ull;

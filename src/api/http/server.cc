@@ -70,6 +70,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/splitmix.h"
 #include "core/thread_name.h"
 #include "telemetry/log.h"
 
@@ -342,10 +343,7 @@ void NewRequestId(std::string* out) {
     std::random_device rd;
     return (uint64_t{rd()} << 32) ^ rd();
   }();
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
+  uint64_t z = core::SplitMix64(&state);
   static const char kHex[] = "0123456789abcdef";
   out->resize(16);
   for (int i = 15; i >= 0; --i, z >>= 4) (*out)[static_cast<size_t>(i)] = kHex[z & 15];

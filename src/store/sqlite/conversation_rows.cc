@@ -2,6 +2,7 @@
 // rows, the lookup of its key on the write connection and the parsing of its
 // stored body.
 #include "absl/strings/str_cat.h"
+#include "core/splitmix.h"
 #include "store/sqlite/sqlite_internal.h"
 
 namespace parley::store::sqlite {
@@ -184,12 +185,10 @@ absl::Status ReadTailStats(Connection& conn, int64_t pk, TailStats* out) {
 }
 
 TailLimit TailLimitOf(int64_t pk, size_t body_bytes) {
-  // splitmix64's finaliser: neighbouring row ids (conversations created
-  // together) get unrelated fractions.
-  uint64_t h = static_cast<uint64_t>(pk) + 0x9e3779b97f4a7c15ULL;
-  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-  h ^= h >> 31;
+  // Mixed: neighbouring row ids (conversations created together) get
+  // unrelated fractions.
+  uint64_t state = static_cast<uint64_t>(pk);
+  const uint64_t h = core::SplitMix64(&state);
   constexpr uint64_t kCountSpread = kMaxTails / 4;
   TailLimit limit;
   limit.count = kMaxTails - static_cast<int64_t>(h % kCountSpread);

@@ -11,6 +11,17 @@ namespace parley::store {
 
 namespace sqlite {
 
+namespace {
+// Whether a delta setting these top-level fields changes the agents or
+// labels, whose rows are rewritten only with the whole body.
+bool ChangesChildRows(const std::vector<int>& fields) {
+  return std::any_of(fields.begin(), fields.end(), [](int f) {
+    return f == core::Conversation::kAgentIdsFieldNumber ||
+           f == core::Conversation::kLabelsFieldNumber;
+  });
+}
+}  // namespace
+
 // The write of a new conversation (see Store::CreateConversation), and of
 // `also` (with its serialized `also_body`) when not null: both run inside the
 // same savepoint of the writer's transaction, so a failure of either undoes
@@ -164,19 +175,15 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
     const bool plain = !scrub.scrub_files && !scrub.rewrite_analysis;
     if (given_delta != nullptr) {
       // The caller's delta (ADR 0041): appended as it is, unless the body is
-      // due to be written whole (the rule below, TailLimitOf) or the delta touches the
+      // due to be written whole (TailLimit::Admits) or the delta touches the
       // agents or labels (their rows are rewritten with the body).
       sqlite::TailStats tails;
       RETURN_IF_ERROR(sqlite::ReadTailStats(conn, key.pk, &tails));
       std::vector<int> fields;
-      const sqlite::TailLimit limit = sqlite::TailLimitOf(key.pk, tails.body_bytes);
-      if (plain && views_current && tails.last_seq < limit.count &&
-          tails.bytes + given_delta->size() <= limit.bytes &&
-          TopLevelFields(sqlite::Sv(*given_delta), &fields) &&
-          std::none_of(fields.begin(), fields.end(), [](int f) {
-            return f == core::Conversation::kAgentIdsFieldNumber ||
-                   f == core::Conversation::kLabelsFieldNumber;
-          })) {
+      if (plain && views_current &&
+          sqlite::TailLimitOf(key.pk, tails.body_bytes)
+              .Admits(tails.last_seq, tails.bytes, given_delta->size()) &&
+          TopLevelFields(sqlite::Sv(*given_delta), &fields) && !sqlite::ChangesChildRows(fields)) {
         stored_body = nullptr;
         RETURN_IF_ERROR(sqlite::UpdateConversationRow(conn, key.pk, columns, conversation));
         if (!given_delta->empty()) {
@@ -210,14 +217,10 @@ absl::Status SqliteStore::WriteUpdate(const core::Conversation& conversation,
       for (size_t i = 1; i < parts.size(); ++i) tail_bytes += parts[i].size();
       std::string delta;
       std::vector<int> changed;
-      const sqlite::TailLimit limit = sqlite::TailLimitOf(key.pk, parts[0].size());
-      appended = static_cast<int64_t>(parts.size()) - 1 < limit.count &&
-                 AppendDelta(core::Conversation::descriptor(), parts, row_body, &delta, &changed) &&
-                 tail_bytes + delta.size() <= limit.bytes &&
-                 std::none_of(changed.begin(), changed.end(), [](int f) {
-                   return f == core::Conversation::kAgentIdsFieldNumber ||
-                          f == core::Conversation::kLabelsFieldNumber;
-                 });
+      appended = AppendDelta(core::Conversation::descriptor(), parts, row_body, &delta, &changed) &&
+                 sqlite::TailLimitOf(key.pk, parts[0].size())
+                     .Admits(static_cast<int64_t>(parts.size()) - 1, tail_bytes, delta.size()) &&
+                 !sqlite::ChangesChildRows(changed);
       if (appended && !delta.empty()) {
         RETURN_IF_ERROR(sqlite::AppendTail(conn, key.pk, stored.last_seq + 1, delta, tail_bytes));
       }

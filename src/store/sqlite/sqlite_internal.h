@@ -120,6 +120,11 @@ inline constexpr int kMaxTails = 256;
 struct TailLimit {
   int64_t count = 0;
   size_t bytes = 0;
+  // Whether `tails` deltas of `tail_bytes` together may take one more of
+  // `delta_bytes` (else the body is written whole).
+  bool Admits(int64_t tails, size_t tail_bytes, size_t delta_bytes) const {
+    return tails < count && tail_bytes + delta_bytes <= bytes;
+  }
 };
 TailLimit TailLimitOf(int64_t pk, size_t body_bytes);
 
