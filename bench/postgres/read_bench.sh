@@ -60,17 +60,7 @@ if [ "$n" -lt "$N" ]; then "$LOADER" --store "$url" --count $((N - n)); fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GB, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -r)"
 echo "conversations: sqlite $(count_sqlite), postgres $(count_pg)"
 
-start() {  # start NAME PORT [serve flags...]: sets $pid (the binary: $SERVER_BIN, else $BIN)
-  local name=$1 port=$2
-  shift 2
-  "${SERVER_BIN:-$BIN}" serve --listen 127.0.0.1:$port --sweep-seconds 3600 --workers 1 "$@" 2>"$dir/$name.log" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-  echo "server $name did not start"; cat "$dir/$name.log"; exit 1
-}
-stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
-field() { sed -nE "s/.*$1=([0-9.]+).*/\1/p"; }
+. bench/postgres/servers.sh  # start NAME PORT [flags], stop PID, field NAME
 base=/v1/projects/bench/locations/us/conversations
 
 # The list paths of each filter kind, into $dir/paths.KIND.

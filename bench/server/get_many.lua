@@ -2,16 +2,10 @@
 -- the file named by $IDS_FILE (one per line), appended to the URL's path.
 --   IDS_FILE=ids.txt wrk -s bench/server/get_many.lua http://HOST/v1/.../conversations/
 dofile("bench/server/report.lua")
+dofile("bench/server/ids.lua")
 
-local ids = {}
-
-init = function(args)
-  for line in io.lines(os.getenv("IDS_FILE")) do
-    if #line > 0 then ids[#ids + 1] = line end
-  end
-  math.randomseed(os.time() + tonumber(tostring(ids):match("0x(%x+)") or "0", 16) % 100000)
-end
+init = function(args) load_ids() end
 
 request = function()
-  return wrk.format("GET", wrk.path .. ids[math.random(#ids)] .. "?view=FULL")
+  return wrk.format("GET", wrk.path .. random_id() .. "?view=FULL")
 end

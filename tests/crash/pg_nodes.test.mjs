@@ -42,16 +42,20 @@ test('a node killed mid-work has its operations taken over after the lease, with
     assert.equal(seen.status, 200, seen.body);
     // Also once B has it in its view cache: every update on A is read on B
     // at once (ADR 0033), and so is the deletion.
-    for (let round = 0; round < 20; round++) {
-      const warm = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
-      assert.equal(warm.status, 200, warm.body);
-      const patched = await request(agentA, a.port, 'PATCH', `${BASE}/${ids[1]}?updateMask=labels`,
-        JSON.stringify({ labels: { round: String(round) } }));
-      assert.equal(patched.status, 200, patched.body);
-      const read = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
-      assert.equal(read.status, 200, read.body);
-      assert.deepEqual(JSON.parse(read.body).labels, { round: String(round) }, `round ${round}: B served a stale conversation`);
-    }
+    // Each round: B reads (and caches) it, A updates its labels, B must read the update.
+    const writeOnAReadOnB = async (key) => {
+      for (let round = 0; round < 20; round++) {
+        const warm = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+        assert.equal(warm.status, 200, warm.body);
+        const patched = await request(agentA, a.port, 'PATCH', `${BASE}/${ids[1]}?updateMask=labels`,
+          JSON.stringify({ labels: { [key]: String(round) } }));
+        assert.equal(patched.status, 200, patched.body);
+        const read = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
+        assert.equal(read.status, 200, read.body);
+        assert.deepEqual(JSON.parse(read.body).labels, { [key]: String(round) }, `${key} ${round}: B served a stale conversation`);
+      }
+    };
+    await writeOnAReadOnB('round');
     // Cut every listen connection, then update on A at once: that update's
     // notification reaches no node, and B must still not serve its copy.
     assert.equal((await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`)).status, 200);
@@ -62,6 +66,27 @@ test('a node killed mid-work has its operations taken over after the lease, with
     const afterCut = await request(agentB, b.port, 'GET', `${BASE}/${ids[1]}?view=FULL`);
     assert.equal(afterCut.status, 200, afterCut.body);
     assert.deepEqual(JSON.parse(afterCut.body).labels, { round: 'cut' }, 'B served a stale conversation after its listen connection was cut');
+
+    // Once B holds its view lease (ADR 0050) it serves its cache with no
+    // round trip, and A's writes wait for B instead: still read at once.
+    const metric = async (agent, port, name) => {
+      const r = await request(agent, port, 'GET', '/metrics');
+      assert.equal(r.status, 200, r.body);
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(r.body);
+      assert.ok(m, `no ${name} in /metrics`);
+      return Number(m[1]);
+    };
+    for (let tries = 0; (await metric(agentB, b.port, 'parley_postgres_view_lease_held')) !== 1; tries++) {
+      assert.ok(tries < 100, 'B never took its view lease');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const roundTrips = await metric(agentB, b.port, 'parley_postgres_view_round_trips_total');
+    const awaited = await metric(agentA, a.port, 'parley_postgres_writes_awaited_total');
+    await writeOnAReadOnB('leased');
+    assert.ok(await metric(agentB, b.port, 'parley_postgres_view_round_trips_total') - roundTrips < 5,
+      'B made round trips for its hits while holding its view lease');
+    assert.ok(await metric(agentA, a.port, 'parley_postgres_writes_awaited_total') - awaited >= 20,
+      "A's writes did not wait for B");
 
     // Settings changed on A apply to B's creates within a second (B keeps
     // its copy of a shared store's settings that long, then reads them again).

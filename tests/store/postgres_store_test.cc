@@ -249,6 +249,12 @@ TEST_F(PostgresStoreTest, AWriteOnOneNodeIsReadOnAnotherAtOnce) {
   EXPECT_TRUE(hits_again()) << "B does not cache";
   EXPECT_EQ(view, "v0");
   for (int round = 1; round <= 100; ++round) {
+    // Half the rounds with round trips, half (once B holds its view lease,
+    // ADR 0050) without them: then A waits for B instead.
+    if (round == 51) {
+      for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+      EXPECT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+    }
     write_then_read(round);
     if (round % 10 == 0) EXPECT_TRUE(hits_again()) << "round " << round;  // cached again
     read_on_b(&view, &body);
@@ -446,13 +452,84 @@ TEST_F(PostgresStoreTest, ConcurrentCachedReadsSeeEveryWriteAcknowledgedBeforeTh
       }
     });
   }
+  // B joins while the writes go on: first it serves after round trips, then
+  // (once it holds its view lease, ADR 0050) without them, A's writes
+  // waiting for B's answers instead.
+  absl::SleepFor(absl::Milliseconds(1500));
+  const int64_t round_trips_joining = (*b)->listener_round_trips();
+  const int64_t from_cache_joining = from_cache.load();
+  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  const int64_t round_trips_fast = (*b)->listener_round_trips();
+  const int64_t from_cache_fast = from_cache.load();
+  const int64_t awaited = (*a)->listener_awaited();
   absl::SleepFor(absl::Milliseconds(1500));
   stop.store(true);
   for (auto& t : threads) t.join();
   EXPECT_EQ(stale.load(), 0);
   EXPECT_GE(writes.load(), 100) << "too few writes to race with";
-  EXPECT_GE(from_cache.load(), 500) << "B rarely served its cache (of " << reads.load() << " reads)";
-  EXPECT_LT((*b)->listener_round_trips(), from_cache.load() / 2) << "reads do not share round trips";
+  EXPECT_GE(from_cache_joining, 500) << "B rarely served its cache (of " << reads.load() << " reads)";
+  EXPECT_LT(round_trips_joining, from_cache_joining / 2) << "reads do not share round trips";
+  EXPECT_GE(from_cache.load() - from_cache_fast, 500) << "B rarely served its cache while holding its lease";
+  EXPECT_LT((*b)->listener_round_trips() - round_trips_fast, 5) << "B made round trips while holding its lease";
+  EXPECT_GE((*a)->listener_awaited() - awaited, 50) << "A's writes did not wait for B";
+}
+
+// View leases (ADR 0050). B serves its cache without round trips while it
+// holds its lease; then A's writes wait for B's answers. B killed (its
+// listener ends with no goodbye): A's writes wait until B's lease has run
+// out on PostgreSQL's clock (2 s), then no more. B stopping cleanly says
+// goodbye: A's writes do not wait for it at all. A node with its cache off
+// writes too, and waits for B all the same.
+TEST_F(PostgresStoreTest, WritesWaitForLeaseholdersUntilTheyGoOrTheirLeaseRunsOut) {
+  PostgresStoreOptions no_cache;
+  auto a = PostgresStore::Open(SchemaUrl(schema_), no_cache);
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = OpenCachingNode();
+  ASSERT_TRUE(b.ok()) << b.status();
+  core::Conversation c = Conv("t", "leased");
+  ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
+  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  EXPECT_FALSE((*a)->listener_fast()) << "a node without a cache holds no lease";
+  const int64_t now = 2000;
+  auto write = [&](int round) {
+    const int64_t before = c.update_time_us();
+    c.set_update_time_us(before + 1);
+    const absl::Time start = absl::Now();
+    EXPECT_TRUE((*a)->UpdateConversation(c, before, {{"full", absl::StrCat("v", round)}}).ok());
+    return absl::Now() - start;
+  };
+  std::string view;
+  const int64_t round_trips = (*b)->listener_round_trips();
+  for (int round = 1; round <= 40; ++round) {
+    ASSERT_TRUE((*b)->ReadConversationView("t", "global", "leased", now, "full", &view).ok());  // warm
+    write(round);
+    ASSERT_TRUE((*b)->ReadConversationView("t", "global", "leased", now, "full", &view).ok());
+    EXPECT_EQ(view, absl::StrCat("v", round)) << "round " << round;
+  }
+  EXPECT_GE((*b)->view_cache_stats().hits, 20) << "B does not serve its cache";
+  EXPECT_LT((*b)->listener_round_trips() - round_trips, 5) << "B's hits made round trips";
+  EXPECT_GE((*a)->listener_awaited(), 40) << "A's writes did not wait for B";
+
+  // Killed: the first write waits for B's lease to run out, the next do not.
+  (*b)->AbandonListenerForTest();
+  const absl::Duration first = write(41);
+  EXPECT_LT(first, absl::Seconds(4)) << "A waited for a dead node past its lease";
+  EXPECT_LT(write(42), absl::Milliseconds(500));
+  (*b)->Close();
+
+  // A node that stops cleanly is not waited for.
+  auto b2 = OpenCachingNode();
+  ASSERT_TRUE(b2.ok()) << b2.status();
+  for (int i = 0; i < 500 && !(*b2)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE((*b2)->listener_fast());
+  const int64_t awaited = (*a)->listener_awaited();
+  write(43);
+  EXPECT_GT((*a)->listener_awaited(), awaited) << "A's write did not wait for B2";
+  (*b2)->Close();
+  EXPECT_LT(write(44), absl::Milliseconds(500)) << "A waited for a node that said goodbye";
+  (*a)->Close();
 }
 
 // While the database refuses the store's connections every call fails with
@@ -842,12 +919,13 @@ TEST_F(PostgresStoreTest, MigratesVersion3LabelsToTheLabelIndex) {
     (*store)->Close();
   }
   // Back to what version 3 wrote (dropping label_hashes drops version 5's
-  // agents index; version 6's cancel column goes too).
+  // agents index; version 6's cancel column and version 7's table go too).
   Admin(absl::StrCat("DROP INDEX ", schema_, ".conversation_labels_by_create_time; ALTER TABLE ", schema_,
                      ".conversation_labels DROP COLUMN create_time; ALTER TABLE ", schema_,
                      ".conversation_agents DROP COLUMN label_hashes; ALTER TABLE ", schema_, ".operations DROP COLUMN cancel_requested; DROP FUNCTION ", schema_,
                      ".parley_label_hash; CREATE INDEX conversation_agents_by_create_time ON ", schema_,
-                     ".conversation_agents (tenant, agent_id, create_time, conv_id); DELETE FROM ", schema_,
+                     ".conversation_agents (tenant, agent_id, create_time, conv_id); DROP TABLE ", schema_,
+                     ".parley_view_nodes; DELETE FROM ", schema_,
                      ".parley_schema_migrations WHERE version >= 4"));
   auto store = OpenStore(SchemaUrl(schema_));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -960,8 +1038,8 @@ TEST_F(PostgresStoreTest, LabelHashesOnAgentRowsOnlyNarrowTheProbes) {
 }
 
 // Every table and index leads with the tenant (ADR 0021: distributable by
-// tenant), except `settings` (server secrets, a reference table) and the
-// migrations' bookkeeping.
+// tenant), except `settings` (server secrets, a reference table), the
+// migrations' bookkeeping and the running nodes' view leases (ADR 0050).
 TEST_F(PostgresStoreTest, EveryKeyAndIndexLeadsWithTheTenant) {
   auto store = OpenStore(SchemaUrl(schema_));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -969,7 +1047,7 @@ TEST_F(PostgresStoreTest, EveryKeyAndIndexLeadsWithTheTenant) {
       "SELECT coalesce(string_agg(indexrelid::regclass::text, ','), '') FROM pg_index i"
       " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
       " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]"
-      " WHERE n.nspname = '", schema_, "' AND t.relname NOT IN ('settings', 'parley_schema_migrations')"
+      " WHERE n.nspname = '", schema_, "' AND t.relname NOT IN ('settings', 'parley_schema_migrations', 'parley_view_nodes')"
       " AND a.attname <> 'tenant'"));
   EXPECT_EQ(offenders, "");
   EXPECT_GE(std::stoi(Admin(absl::StrCat(

@@ -277,10 +277,14 @@ void PostgresStore::CreateConversationAsync(const core::Conversation& conversati
 
 bool PostgresStore::CachedRead(std::string_view tenant, std::string_view scope, std::string_view id,
                                std::string_view view, int64_t now_us, std::string* body) {
-  // A hit counts only after a round trip on the listen connection that began
-  // after it: every write acknowledged before this read began has then
-  // dropped its entries (ADR 0033).
-  return listener_ != nullptr && view_cache_.Lookup(tenant, scope, id, view, now_us, body) &&
+  if (listener_ == nullptr) return false;
+  // While the node holds its view lease, every write acknowledged anywhere
+  // has dropped its entries here before it was acknowledged (ADR 0050).
+  if (listener_->Fast()) return view_cache_.Lookup(tenant, scope, id, view, now_us, body);
+  // Otherwise a hit counts only after a round trip on the listen connection
+  // that began after it: every write acknowledged before this read began has
+  // then dropped its entries (ADR 0033).
+  return view_cache_.Lookup(tenant, scope, id, view, now_us, body) &&
          listener_->Sync() && view_cache_.Lookup(tenant, scope, id, view, now_us, body);
 }
 
@@ -290,7 +294,15 @@ bool PostgresStore::ReadCachedConversationView(std::string_view tenant, std::str
   // CachedRead's two lookups with the round trip between them, the read's
   // thread free meanwhile: the second lookup (the only copy) runs where the
   // round trip is seen back.
-  if (listener_ == nullptr || !view_cache_.Lookup(tenant, scope, id, view, now_us, nullptr)) return false;
+  if (listener_ == nullptr) return false;
+  if (listener_->Fast()) {  // no round trip (ADR 0050)
+    std::string body;
+    if (!view_cache_.Lookup(tenant, scope, id, view, now_us, &body)) return false;
+    CachedViewDone taken = std::move(done);
+    taken(std::move(body));
+    return true;
+  }
+  if (!view_cache_.Lookup(tenant, scope, id, view, now_us, nullptr)) return false;
   listener_->SyncAsync([this, tenant = std::string(tenant), scope = std::string(scope),
                         id = std::string(id), view = std::string(view), now_us,
                         done = std::move(done)](bool ok) mutable {

@@ -25,9 +25,10 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     RETURN_IF_ERROR(pg::Migrate(*conn));
   }
   auto store = std::unique_ptr<PostgresStore>(new PostgresStore(url, options));
-  if (options.view_cache_bytes > 0) {
-    store->listener_ = std::make_unique<pg::ViewListener>(url, &store->view_cache_);
-  }
+  // A node with a cache takes a view lease; every node listens, so that its
+  // writes can wait for the nodes that hold one (ADR 0050).
+  store->listener_ =
+      std::make_unique<pg::ViewListener>(url, &store->view_cache_, /*lease=*/options.view_cache_bytes > 0);
   for (int i = 0; i < std::max(1, options.async_writers); ++i) {
     store->async_threads_.emplace_back([s = store.get()] { s->AsyncLoop(); });
     core::NameThread(store->async_threads_.back(), "parley-pg-async");
@@ -59,6 +60,25 @@ void PostgresStore::Close() {
   pool_.Close();
 }
 
+std::vector<Store::BackendMetric> PostgresStore::BackendMetrics() const {
+  const ViewCache::Stats cache = view_cache_.stats();
+  auto count = [](int64_t n) { return static_cast<double>(n); };
+  return {
+      {"parley_postgres_view_lease_held",
+       "1 while this node serves its view cache without round trips (it holds its view lease, ADR 0050)", false,
+       listener_fast() ? 1.0 : 0.0},
+      {"parley_postgres_view_round_trips_total",
+       "Round trips on the listen connection that cached reads waited for (ADR 0040)", true,
+       count(listener_round_trips())},
+      {"parley_postgres_writes_awaited_total",
+       "Writes that waited for other nodes holding view leases to drop their views (ADR 0050)", true,
+       count(listener_awaited())},
+      {"parley_postgres_listen_connects_total", "Listen connections established (ADR 0033)", true,
+       count(listener_connects())},
+      {"parley_postgres_view_cache_hits_total", "Views served from the view cache", true, count(cache.hits)},
+  };
+}
+
 absl::Status PostgresStore::Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn) {
   if (closed_) return pg::Closed();
   return pg::InTransaction(pool_, fn);
@@ -78,6 +98,9 @@ absl::Status PostgresStore::WriteConversation(std::string_view tenant, std::stri
     return absl::OkStatus();
   });
   view_cache_.Invalidate(tenant, scope, id);
+  // Acknowledged only once every node that serves its cache without round
+  // trips has dropped its views of it (ADR 0050).
+  if (s.ok() && listener_ != nullptr) s = listener_->AwaitOthers();
   return s;
 }
 

@@ -39,7 +39,7 @@ struct CreateWrite;
 }
 
 // Schema version this build writes (rows of parley_schema_migrations).
-inline constexpr int kPostgresSchemaVersion = 6;
+inline constexpr int kPostgresSchemaVersion = 7;
 
 struct PostgresStoreOptions {
   // Connections opened on demand; more concurrent calls wait for one.
@@ -162,11 +162,19 @@ class PostgresStore final : public Store {
   absl::Status LoadSettings(const std::vector<std::pair<std::string, std::string>>& settings) override;
   absl::Status DeleteSetting(std::string_view key) override;
   void Close() override;
+  std::vector<BackendMetric> BackendMetrics() const override;
 
   // The view cache's counters, and the listen connection's connects (tests).
   ViewCache::Stats view_cache_stats() const { return view_cache_.stats(); }
   int64_t listener_connects() const { return listener_ ? listener_->connects() : 0; }
   int64_t listener_round_trips() const { return listener_ ? listener_->round_trips() : 0; }
+  // True while reads are served from the cache without a round trip (the
+  // node holds its view lease, ADR 0050); writes that waited for other
+  // nodes' answers; and the listener ended as a killed process's would
+  // (tests).
+  bool listener_fast() const { return listener_ != nullptr && listener_->Fast(); }
+  int64_t listener_awaited() const { return listener_ ? listener_->awaited() : 0; }
+  void AbandonListenerForTest() { listener_->Abandon(); }
 
   // EXPLAIN of the statement ListConversations would run.
   absl::StatusOr<std::string> ExplainListQuery(const core::ConversationQuery& query);
@@ -206,7 +214,9 @@ class PostgresStore final : public Store {
   // FenceOperationWrites: set once before operations run, read by writers.
   std::atomic<std::shared_ptr<const std::string>> fence_node_{std::make_shared<const std::string>()};
   ViewCache view_cache_;
-  std::unique_ptr<pg::ViewListener> listener_;  // null when the cache is off
+  // Also with the cache off: the node's writes wait for the nodes that hold
+  // view leases (ADR 0050).
+  std::unique_ptr<pg::ViewListener> listener_;
 
   std::mutex async_mu_;
   std::condition_variable async_cv_;

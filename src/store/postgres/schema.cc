@@ -230,6 +230,17 @@ constexpr const char* kSchemaV6 = R"sql(
 ALTER TABLE operations ADD COLUMN cancel_requested bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Version 7: the view leases of the caching nodes (ADR 0050): a node that
+// holds one serves its cache without a round trip, and every write waits for
+// the leaseholders. Not tenant data: one row per running node (on Citus, a
+// reference table).
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE parley_view_nodes (
+  node text COLLATE "C" PRIMARY KEY,
+  lease_until timestamptz NOT NULL
+);
+)sql";
+
 struct Migration {
   int version;
   const char* sql;
@@ -243,6 +254,7 @@ constexpr Migration kMigrations[] = {
     {4, kSchemaV4},
     {5, kSchemaV5},
     {6, kSchemaV6},
+    {7, kSchemaV7},
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 

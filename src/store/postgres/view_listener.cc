@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
+#include <random>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/thread_name.h"
 
@@ -27,7 +31,24 @@ constexpr size_t kMaxInFlight = 2;
 constexpr size_t kMaxPayload = 7900;
 constexpr std::string_view kClearAll = "*";
 // A round trip this slow means the connection is gone.
-constexpr int kPingTimeoutMs = 5000;
+constexpr int64_t kPingTimeoutNs = 5'000'000'000;
+// While a write waits with no answer from a node, another mark this often
+// (a node that reconnected never saw the earlier ones).
+constexpr int64_t kRemarkNs = 100'000'000;
+// How long a departed node's id is kept out of lists read before its row
+// was deleted.
+constexpr int64_t kGoneNs = 10'000'000'000;
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string NewNodeId() {
+  std::random_device rd;
+  const uint64_t hi = rd(), lo = rd();
+  return absl::StrFormat("%016x", (hi << 32) ^ lo ^ static_cast<uint64_t>(SteadyNs()));
+}
 
 // "<tenant bytes>,<scope bytes>,<tenant><scope><id>": no separator can clash
 // with a character of an id.
@@ -49,12 +70,30 @@ void Apply(ViewCache* cache, std::string_view payload) {
                     std::string_view(key.data() + tenant + scope, key.size() - tenant - scope));
 }
 
-void ApplyNotifies(PGconn* conn, ViewCache* cache) {
-  while (PGnotify* n = PQnotifies(conn)) {
-    Apply(cache, n->extra != nullptr ? n->extra : "");
-    PQfreemem(n);
-  }
-}
+// The lease statements. Each carries "parley_views" in a comment, as the
+// LISTEN does, so that pg_stat_activity shows every statement of the listen
+// connection under that name (tests find the connection by it).
+//
+// A tick: renews this node's lease (and sweeps rows of nodes gone an hour),
+// then lists the other nodes holding one, with what is left of each.
+constexpr const char* kRenewAndList =
+    "/* parley_views lease */ WITH renewed AS ("
+    " INSERT INTO parley_view_nodes (node, lease_until)"
+    " VALUES ($1, clock_timestamp() + $2::bigint * interval '1 microsecond')"
+    " ON CONFLICT (node) DO UPDATE SET lease_until = EXCLUDED.lease_until RETURNING node),"
+    " swept AS (DELETE FROM parley_view_nodes WHERE lease_until < clock_timestamp() - interval '1 hour')"
+    " SELECT node FROM parley_view_nodes WHERE lease_until > clock_timestamp() AND node <> $1";
+constexpr const char* kList =
+    "/* parley_views lease */ SELECT node FROM parley_view_nodes"
+    " WHERE lease_until > clock_timestamp() AND node <> $1";
+// A mark or an answer: a signal, not data, so its commit does not wait for
+// the WAL's flush (a crash of the database ends every listen connection, and
+// with them every wait they could answer).
+constexpr const char* kNotify =
+    "/* parley_views mark */ SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)";
+constexpr const char* kLeave =
+    "/* parley_views leave */ WITH gone AS (DELETE FROM parley_view_nodes WHERE node = $1)"
+    " SELECT pg_notify($2, $3)";
 
 }  // namespace
 
@@ -66,8 +105,13 @@ absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view
   return conn.Exec("SELECT pg_notify($1, $2)", p).status();
 }
 
-ViewListener::ViewListener(std::string url, ViewCache* cache)
-    : url_(std::move(url)), cache_(cache), wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+ViewListener::ViewListener(std::string url, ViewCache* cache, bool lease, ViewLeaseTimings timings)
+    : url_(std::move(url)),
+      cache_(cache),
+      lease_(lease),
+      t_(timings),
+      node_(NewNodeId()),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   thread_ = std::thread([this] { Run(); });
   core::NameThread(thread_, "parley-pg-listen");
 }
@@ -77,10 +121,18 @@ ViewListener::~ViewListener() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void ViewListener::Stop() {
+void ViewListener::Stop() { StopThread(/*leave=*/true); }
+void ViewListener::Abandon() { StopThread(/*leave=*/false); }
+
+void ViewListener::StopThread(bool leave) {
   {
     absl::MutexLock lock(&mu_);
+    // No read is served without a round trip from here on; then the lease
+    // is given up (Serve), so that writers stop waiting for this node.
+    if (!stopping_) leave_ = leave;
     stopping_ = true;
+    fast_ = false;
+    fast_until_ns_.store(0);
   }
   Wake();
   if (thread_.joinable()) thread_.join();
@@ -90,6 +142,11 @@ void ViewListener::Stop() {
 void ViewListener::Wake() {
   const uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof one);
+}
+
+bool ViewListener::Fast() const {
+  const int64_t until = fast_until_ns_.load(std::memory_order_acquire);
+  return until != 0 && SteadyNs() < until;
 }
 
 bool ViewListener::Sync(absl::Duration timeout) {
@@ -132,16 +189,212 @@ void ViewListener::WantLocked(uint64_t need) {
   Wake();
 }
 
-bool ViewListener::SendLocked() {
-  if (conn_ == nullptr || wanted_ <= started_ || sent_.size() >= kMaxInFlight) return true;
+bool ViewListener::OthersHaveLocked(uint64_t mark, int64_t now_ns) {
+  // The list must be recent enough that a node missing from it cannot be
+  // serving without round trips yet (it waits list_fresh + tick after
+  // taking its lease, then makes a round trip: see UpdateLeaseLocked).
+  if (list_sent_ns_ == 0 || now_ns - list_sent_ns_ > absl::ToInt64Nanoseconds(t_.list_fresh)) return false;
+  for (const std::string& node : members_) {
+    const auto it = answered_.find(node);
+    if (it == answered_.end() || it->second < mark) return false;
+  }
+  return true;
+}
+
+absl::Status ViewListener::AwaitOthers() {
+  absl::MutexLock lock(&mu_);
+  int64_t now = SteadyNs();
+  // Nobody else holds a lease: nothing to wait for (a node taking one now
+  // serves without round trips only after one that begins after this).
+  if (members_.empty() && OthersHaveLocked(0, now)) return absl::OkStatus();
+  // The next mark sent goes out after this write's COMMIT: a node that
+  // answers it has applied the write's notification.
+  const uint64_t need = marks_started_ + 1;
+  marks_wanted_ = std::max(marks_wanted_, need);
+  ++awaiting_;
+  Wake();
+  const int64_t deadline = now + absl::ToInt64Nanoseconds(t_.await_timeout);
+  struct Args {
+    ViewListener* self;
+    uint64_t need;
+  } args{this, need};
+  bool ok = false;
+  for (;;) {
+    now = SteadyNs();
+    if (OthersHaveLocked(need, now)) {
+      ok = true;
+      break;
+    }
+    if (stopping_ || now >= deadline) break;
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                               return a->self->stopping_ || a->self->OthersHaveLocked(a->need, SteadyNs());
+                             },
+                             &args),
+                         absl::Milliseconds(20));
+  }
+  --awaiting_;
+  if (!ok) {
+    return absl::UnavailableError(
+        "the write was committed, but the other Parley nodes could not be told of it in time "
+        "(the database is unreachable from this node's listen connection)");
+  }
+  awaited_.fetch_add(1, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+bool ViewListener::SendSyncLocked(int64_t now_ns) {
+  if (PQpipelineSync(conn_) == 0) return false;
+  ++started_;
+  ++syncs_on_way_;
+  pipe_.push_back({/*sync=*/true, Query::kTick, now_ns});
+  return true;
+}
+
+bool ViewListener::SendQueryLocked(Query query, const std::string& sql,
+                                   std::initializer_list<std::string> params, int64_t now_ns) {
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) == 0) {
+    return false;
+  }
+  pipe_.push_back({/*sync=*/false, query, now_ns});
+  // Its own Sync: it commits at once, and counts as a round trip.
+  return SendSyncLocked(now_ns);
+}
+
+bool ViewListener::SendLocked(int64_t now_ns) {
+  if (conn_ == nullptr) return true;
   // A Sync alone: the backend answers it with a ReadyForQuery, sending every
   // notification it holds first. PQpipelineSync also flushes; what the
   // socket did not take at once goes out when it can (Serve's poll).
-  if (PQpipelineSync(conn_) == 0) return false;
-  ++started_;
-  sent_.push_back(absl::Now());
-  round_trips_.fetch_add(1, std::memory_order_relaxed);
+  if (wanted_ > started_ && syncs_on_way_ < kMaxInFlight) {
+    if (!SendSyncLocked(now_ns)) return false;
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // A mark for the writes waiting for one not sent yet; again while writes
+  // wait and no answer came for a while.
+  if (awaiting_ > 0 && marks_on_way_ == 0 && now_ns - last_mark_ns_ > kRemarkNs) {
+    marks_wanted_ = std::max(marks_wanted_, marks_started_ + 1);
+  }
+  if (marks_wanted_ > marks_started_ && marks_on_way_ < kMaxInFlight) {
+    const uint64_t mark = marks_started_ + 1;
+    if (!SendQueryLocked(Query::kMark, kNotify,
+                         {std::string(kNodeChannel), absl::StrCat("m ", node_, " ", mark)}, now_ns)) {
+      return false;
+    }
+    marks_started_ = mark;
+    ++marks_on_way_;
+    last_mark_ns_ = now_ns;
+  }
+  // Answers to other nodes' marks, all in one notification.
+  if (!to_answer_.empty() && !acks_on_way_) {
+    std::string payload = absl::StrCat("a ", node_);
+    for (const auto& [node, mark] : to_answer_) absl::StrAppend(&payload, " ", node, " ", mark);
+    if (!SendQueryLocked(Query::kAcks, kNotify, {std::string(kNodeChannel), payload}, now_ns)) return false;
+    to_answer_.clear();
+    acks_on_way_ = true;
+  }
+  if (!tick_on_way_ && now_ns >= next_tick_ns_) {
+    const bool sent =
+        lease_ ? SendQueryLocked(Query::kTick, kRenewAndList,
+                                 {node_, absl::StrCat(absl::ToInt64Microseconds(t_.lease))}, now_ns)
+               : SendQueryLocked(Query::kTick, kList, {node_}, now_ns);
+    if (!sent) return false;
+    tick_on_way_ = true;
+    next_tick_ns_ = now_ns + absl::ToInt64Nanoseconds(t_.tick);
+  }
   return true;
+}
+
+void ViewListener::LeaseLapsedLocked() {
+  held_since_ns_ = 0;
+  lease_until_ns_ = 0;
+  join_sync_ = 0;
+  fast_ = false;
+  fast_until_ns_.store(0);
+}
+
+void ViewListener::UpdateLeaseLocked(int64_t now_ns) {
+  if (!lease_ || !up_ || stopping_) return;
+  if (lease_until_ns_ != 0 && now_ns >= lease_until_ns_) LeaseLapsedLocked();
+  if (held_since_ns_ != 0 && !fast_) {
+    // Every writer's list is at most list_fresh old: once the lease has been
+    // held longer (a tick more for good measure), every writer's list has
+    // this node. A round trip begun after that orders every write
+    // acknowledged without waiting for this node before it.
+    if (join_sync_ == 0 &&
+        now_ns >= held_since_ns_ + absl::ToInt64Nanoseconds(t_.list_fresh + t_.tick)) {
+      join_sync_ = started_ + 1;
+      WantLocked(join_sync_);
+    } else if (join_sync_ != 0 && done_ >= join_sync_) {
+      fast_ = true;
+    }
+  }
+  fast_until_ns_.store(fast_ ? lease_until_ns_ : 0, std::memory_order_release);
+}
+
+void ViewListener::TakeResultLocked(const Pending& p, PGresult* r, int64_t now_ns) {
+  if (r == nullptr) {  // the query's end
+    if (p.query == Query::kTick) tick_on_way_ = false;
+    if (p.query == Query::kMark && marks_on_way_ > 0) --marks_on_way_;
+    if (p.query == Query::kAcks) acks_on_way_ = false;
+    return;
+  }
+  if (p.query != Query::kTick || PQresultStatus(r) != PGRES_TUPLES_OK) return;
+  // The list of the other leaseholders, as of after the query was sent.
+  for (auto it = gone_.begin(); it != gone_.end();) it = it->second < now_ns ? gone_.erase(it) : std::next(it);
+  members_.clear();
+  for (int i = 0; i < PQntuples(r); ++i) {
+    std::string node(PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
+    if (!gone_.contains(node)) members_.insert(std::move(node));
+  }
+  for (auto it = answered_.begin(); it != answered_.end();) {
+    it = members_.contains(it->first) ? std::next(it) : answered_.erase(it);
+  }
+  list_sent_ns_ = p.sent_ns;
+  if (lease_) {
+    // Renewed: PostgreSQL's lease runs from after the send; this node counts
+    // its own from the send, less the margin.
+    if (lease_until_ns_ == 0 || now_ns >= lease_until_ns_) {
+      LeaseLapsedLocked();
+      held_since_ns_ = now_ns;
+    }
+    lease_until_ns_ = p.sent_ns + absl::ToInt64Nanoseconds(t_.lease - t_.margin);
+  }
+}
+
+void ViewListener::ApplyNotifiesLocked(PGconn* conn) {
+  while (PGnotify* n = PQnotifies(conn)) {
+    const std::string_view channel = n->relname != nullptr ? n->relname : "";
+    const std::string_view payload = n->extra != nullptr ? n->extra : "";
+    if (channel != kNodeChannel) {
+      Apply(cache_, payload);
+      PQfreemem(n);
+      continue;
+    }
+    std::vector<absl::string_view> w = absl::StrSplit(Sv(payload), ' ', absl::SkipEmpty());
+    uint64_t mark = 0;
+    if (w.size() == 3 && w[0] == "m" && w[1] != Sv(node_) && lease_ && absl::SimpleAtoi(w[2], &mark)) {
+      // Every notification before it is applied: answer after them.
+      uint64_t& to = to_answer_[std::string(w[1])];
+      to = std::max(to, mark);
+    } else if (w.size() >= 2 && w[0] == "a") {
+      for (size_t i = 2; i + 1 < w.size(); i += 2) {
+        if (w[i] == Sv(node_) && absl::SimpleAtoi(w[i + 1], &mark)) {
+          uint64_t& got = answered_[std::string(w[1])];
+          got = std::max(got, mark);
+        }
+      }
+    } else if (w.size() == 2 && w[0] == "l") {
+      // Gone (it serves nothing without round trips any more): no write
+      // waits for it, nor for it in lists read before its row went.
+      members_.erase(std::string(w[1]));
+      gone_[std::string(w[1])] = SteadyNs() + kGoneNs;
+    }
+    PQfreemem(n);
+  }
 }
 
 void ViewListener::FinishWaiters(bool all) {
@@ -172,6 +425,12 @@ void ViewListener::SetDown() {
     // number, so that a Sync waiting for it is served by the next connection.
     started_ = done_;
     wanted_ = std::min(wanted_, started_);
+    // Notifications may be lost until the next LISTEN: the lease is taken
+    // again from the start (the row's lease runs out meanwhile, or is renewed
+    // by the next connection; writers wait for this node's answers to their
+    // marks on it either way).
+    LeaseLapsedLocked();
+    to_answer_.clear();
   }
   FinishWaiters(/*all=*/true);
 }
@@ -203,8 +462,8 @@ void ViewListener::Run() {
 }
 
 void ViewListener::Serve(PGconn* conn) {
-  {
-    PGresult* r = PQexec(conn, absl::StrCat("LISTEN ", Sv(kViewChannel)).c_str());
+  for (std::string_view channel : {kViewChannel, kNodeChannel}) {
+    PGresult* r = PQexec(conn, absl::StrCat("LISTEN ", Sv(channel)).c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (!ok) return;
@@ -219,7 +478,12 @@ void ViewListener::Serve(PGconn* conn) {
   {
     absl::MutexLock lock(&mu_);
     conn_ = conn;
-    sent_.clear();
+    pipe_.clear();
+    syncs_on_way_ = 0;
+    marks_on_way_ = 0;
+    acks_on_way_ = false;
+    tick_on_way_ = false;
+    next_tick_ns_ = 0;
     up_ = true;
   }
   struct Detach {  // the connection is closed once Serve returns
@@ -227,23 +491,50 @@ void ViewListener::Serve(PGconn* conn) {
     ~Detach() {
       absl::MutexLock lock(&self->mu_);
       self->conn_ = nullptr;
-      self->sent_.clear();
+      self->pipe_.clear();
+      self->syncs_on_way_ = 0;
     }
   } detach{this};
+  bool leaving = false;
+  int64_t leave_deadline_ns = 0;
   for (;;) {
     bool waiting, unsent;
+    int timeout_ms = 1000;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      const int64_t now = SteadyNs();
+      if (stopping_) {
+        if (!leave_ || !lease_) return;
+        if (!leaving) {
+          // Gives the lease up: the others drop this node at once.
+          leaving = true;
+          leave_deadline_ns = now + 1'000'000'000;
+          if (!SendQueryLocked(Query::kLeave, kLeave,
+                               {node_, std::string(kNodeChannel), absl::StrCat("l ", node_)}, now)) {
+            return;
+          }
+        }
+        if (now >= leave_deadline_ns ||
+            std::none_of(pipe_.begin(), pipe_.end(), [](const Pending& p) { return !p.sync && p.query == Query::kLeave; })) {
+          return;
+        }
+      } else {
+        UpdateLeaseLocked(now);
+        // The round trip reads that arrived since the last one wait for
+        // (woken by them, or one came back while kMaxInFlight were on the
+        // way), marks, answers, the tick.
+        if (!SendLocked(now)) return;
+        timeout_ms = static_cast<int>(std::clamp<int64_t>((next_tick_ns_ - now) / 1'000'000 + 1, 1, 1000));
+      }
       waiting = !waiters_.empty();
+      if (waiting || awaiting_ > 0 || leaving) timeout_ms = std::min(timeout_ms, 20);
       const int flushed = PQflush(conn);
       if (flushed < 0) return;
       unsent = flushed > 0;
     }
     pollfd fds[2] = {{PQsocket(conn), static_cast<short>(POLLIN | (unsent ? POLLOUT : 0)), 0},
                      {wake_fd_, POLLIN, 0}};
-    // While SyncAsync waiters wait, often enough to give up on late ones.
-    if (poll(fds, 2, /*ms=*/waiting ? 50 : 1000) < 0) continue;  // EINTR
+    if (poll(fds, 2, timeout_ms) < 0) continue;  // EINTR
     if (fds[1].revents & POLLIN) {
       uint64_t n;
       (void)!read(wake_fd_, &n, sizeof n);
@@ -251,26 +542,34 @@ void ViewListener::Serve(PGconn* conn) {
     bool came_back = false;
     {
       absl::MutexLock lock(&mu_);
+      const int64_t now = SteadyNs();
       if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) return;  // lost
-      ApplyNotifies(conn, cache_);
+      ApplyNotifiesLocked(conn);
       if (PQstatus(conn) != CONNECTION_OK) return;
-      while (!sent_.empty() && PQisBusy(conn) == 0) {
+      while (!pipe_.empty() && PQisBusy(conn) == 0) {
+        const Pending p = pipe_.front();
         PGresult* r = PQgetResult(conn);
+        if (!p.sync) {  // a query's results, then a null at their end
+          TakeResultLocked(p, r, now);
+          if (r == nullptr) pipe_.pop_front();
+          PQclear(r);
+          continue;
+        }
         if (r == nullptr) break;  // nothing more has arrived
         const ExecStatusType st = PQresultStatus(r);
         PQclear(r);
-        if (st != PGRES_PIPELINE_SYNC) return;  // only Syncs are sent: the connection is broken
+        if (st != PGRES_PIPELINE_SYNC) return;  // out of step: the connection is broken
         // Every notification sent before this ReadyForQuery is in libpq's
         // queue: applied before the round trip counts as back.
-        ApplyNotifies(conn, cache_);
-        sent_.pop_front();
+        ApplyNotifiesLocked(conn);
+        pipe_.pop_front();
+        --syncs_on_way_;
         ++done_;
         came_back = true;
       }
-      // The round trip reads that arrived since the last one wait for (woken
-      // by them, or one came back while kMaxInFlight were on the way).
-      if (!SendLocked()) return;
-      if (!came_back && !sent_.empty() && absl::Now() - sent_.front() > absl::Milliseconds(kPingTimeoutMs)) {
+      const auto oldest_sync =
+          std::find_if(pipe_.begin(), pipe_.end(), [](const Pending& p) { return p.sync; });
+      if (!came_back && oldest_sync != pipe_.end() && now - oldest_sync->sent_ns > kPingTimeoutNs) {
         return;  // no answer: treat the connection as lost
       }
     }
