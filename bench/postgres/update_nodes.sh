@@ -8,7 +8,7 @@
 # B serves nothing during the phase (it only has to answer); the ratio
 # leased/alone is the price, paid by writes, for B's hits needing no round trip.
 #
-# Usage: [ROUNDS=3] [SECS=8] [BIN=build/parley] [PORT=18770] \
+# Usage: [ROUNDS=3] [SECS=8] [CONNS=16] [BIN=build/parley] [PORT=18770] \
 #          bash bench/postgres/update_nodes.sh
 # Runs its own local PostgreSQL cluster (fsync on: these are writes) in a
 # temporary directory, loads 2,000 conversations, and removes it all at the end.
@@ -37,7 +37,7 @@ metric() { curl -sf "http://127.0.0.1:$1/metrics" | sed -nE "s/^$2 ([0-9.e+]+)$/
 phase() {  # phase LABEL: PATCHes on A (port $PORT)
   local r awaited
   awaited=$(metric $PORT parley_postgres_writes_awaited_total)
-  r=$(IDS_FILE="$dir/ids.patch" wrk -t1 -c16 -d${SECS}s -s bench/postgres/patch_many.lua "http://127.0.0.1:$PORT$base/" | grep RESULT)
+  r=$(IDS_FILE="$dir/ids.patch" wrk -t1 -c${CONNS:-16} -d${SECS}s -s bench/postgres/patch_many.lua "http://127.0.0.1:$PORT$base/" | grep RESULT)
   printf '%-9s PATCH %6s/s p50 %6s ms p99 %7s ms errors %s (writes that waited: %s)\n' "$1" "$(echo "$r" | field rps)" \
     "$(echo "$r" | field p50_ms)" "$(echo "$r" | field p99_ms)" "$(echo "$r" | field errors)" \
     "$(awk -v a="$(metric $PORT parley_postgres_writes_awaited_total)" -v b="$awaited" 'BEGIN {print a - b}')"

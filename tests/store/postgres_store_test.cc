@@ -532,6 +532,50 @@ TEST_F(PostgresStoreTest, WritesWaitForLeaseholdersUntilTheyGoOrTheirLeaseRunsOu
   (*a)->Close();
 }
 
+// A leaseholder that missed a write's notification (its listen connection
+// was cut, and the database refused it a new one until after the write had
+// committed) never answers the write itself: the writer's marks, sent while
+// it waits, are answered once the node listens again, long before its lease
+// would run out. Without the marks the write waits for the lease (~2 s).
+TEST_F(PostgresStoreTest, ANodeThatMissedAWriteAnswersItsMarks) {
+  const std::string role = schema_ + "_b";
+  auto a = OpenCachingNode();
+  ASSERT_TRUE(a.ok()) << a.status();
+  Admin(absl::StrCat("CREATE ROLE ", role, " LOGIN SUPERUSER"));
+  PostgresStoreOptions options;
+  options.view_cache_bytes = 8 << 20;
+  auto b = PostgresStore::Open(SchemaUrl(schema_, role), options);
+  ASSERT_TRUE(b.ok()) << b.status();
+  core::Conversation c = Conv("t", "missed");
+  ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
+  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  const int64_t now = 2000;
+  std::string view;
+  ASSERT_TRUE((*b)->ReadConversationView("t", "global", "missed", now, "full", &view).ok());  // cached
+
+  Admin(absl::StrCat("ALTER ROLE ", role, " NOLOGIN"));
+  EXPECT_EQ(Admin(absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '",
+                               role, "' AND query LIKE '%parley_views%'")),
+            "1");
+  std::thread let_in([&] {
+    absl::SleepFor(absl::Milliseconds(300));
+    Admin(absl::StrCat("ALTER ROLE ", role, " LOGIN"));
+  });
+  const absl::Time start = absl::Now();
+  c.set_update_time_us(c.update_time_us() + 1);
+  EXPECT_TRUE((*a)->UpdateConversation(c, c.update_time_us() - 1, {{"full", "v1"}}).ok());
+  const absl::Duration took = absl::Now() - start;
+  let_in.join();
+  EXPECT_GE(took, absl::Milliseconds(250)) << "A did not wait for B";
+  EXPECT_LT(took, absl::Milliseconds(1500)) << "A waited for B's lease instead of its answer to a mark";
+  ASSERT_TRUE((*b)->ReadConversationView("t", "global", "missed", now, "full", &view).ok());
+  EXPECT_EQ(view, "v1");
+  (*b)->Close();
+  (*a)->Close();
+  Admin(absl::StrCat("DROP SCHEMA ", schema_, " CASCADE; DROP ROLE ", role));
+}
+
 // While the database refuses the store's connections every call fails with
 // UNAVAILABLE and changes nothing; once it accepts them again calls work
 // without a restart of the store.

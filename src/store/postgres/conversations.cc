@@ -219,9 +219,8 @@ absl::StatusOr<Locked> LockConversation(Conn& conn, std::string_view tenant, std
                                        " WHERE tenant = $1 AND scope = $2 AND id = $3 FOR UPDATE",
                                        Key(tenant, scope, id)));
   if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("conversation ", Sv(id), " not found"));
-  // Every caller changes the conversation or its views: when this commits,
-  // every node drops its cached views of it (view_listener.h).
-  RETURN_IF_ERROR(NotifyChanged(conn, tenant, scope, id));
+  // Every caller runs in PostgresStore::WriteConversation, which notifies
+  // the other nodes when the transaction commits (view_listener.h).
   return Locked{r.Int(0, 0), std::string(r.Bytes(0, 1))};
 }
 

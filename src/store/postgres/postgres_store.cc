@@ -92,16 +92,24 @@ absl::Status PostgresStore::WriteConversation(std::string_view tenant, std::stri
   // operation marked done) right after the COMMIT must not be served the old
   // views while this thread reads the COMMIT's reply. Only a read that raced
   // the transaction's last statement could put them back meanwhile.
+  //
+  // The transaction notifies every node (ADR 0033), tagged so that the nodes
+  // holding view leases answer it; it is acknowledged only once each of them
+  // has dropped its views (ADR 0050).
+  const uint64_t write = listener_->BeginWrite();
+  const std::string tag = listener_->WriteTag(write);
   absl::Status s = Write([&](pg::Conn& conn) -> absl::Status {
     RETURN_IF_ERROR(fn(conn));
+    RETURN_IF_ERROR(pg::NotifyChanged(conn, tenant, scope, id, tag));
     view_cache_.Invalidate(tenant, scope, id);
     return absl::OkStatus();
   });
   view_cache_.Invalidate(tenant, scope, id);
-  // Acknowledged only once every node that serves its cache without round
-  // trips has dropped its views of it (ADR 0050).
-  if (s.ok() && listener_ != nullptr) s = listener_->AwaitOthers();
-  return s;
+  if (!s.ok()) {
+    listener_->EndWrite(write);
+    return s;
+  }
+  return listener_->AwaitOthers(write);
 }
 
 absl::Status PostgresStore::Read(absl::FunctionRef<absl::Status(pg::Conn&)> fn) {

@@ -183,9 +183,10 @@ class PostgresStore final : public Store {
   PostgresStore(const std::string& url, const PostgresStoreOptions& options);
 
   absl::Status Write(absl::FunctionRef<absl::Status(pg::Conn&)> fn);
-  // Write of a transaction that changes conversation (tenant, scope, id) (it
-  // takes pg::LockConversation, which notifies the other nodes); drops this
-  // node's cached views of it afterwards, whatever the outcome.
+  // Write of a transaction that changes conversation (tenant, scope, id)
+  // (`fn` takes pg::LockConversation): notifies every node in it, drops this
+  // node's cached views of it afterwards, whatever the outcome, and once
+  // committed waits for the nodes holding view leases (ADR 0050).
   absl::Status WriteConversation(std::string_view tenant, std::string_view scope,
                                  std::string_view id, absl::FunctionRef<absl::Status(pg::Conn&)> fn);
   // A cached view (or ViewCache::kBodyView) that may be served: see

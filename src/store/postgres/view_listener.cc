@@ -26,6 +26,11 @@ namespace {
 // oldest to come back, and one round trip then answers all of them (fewer
 // round trips for the database to answer when the machine is busy).
 constexpr size_t kMaxInFlight = 2;
+// Marks on the way at once. A write waits for the next mark sent after its
+// COMMIT; a mark's commit queues for PostgreSQL's notify lock behind the
+// notifying writes' commits (their WAL flushes included), so a write should
+// not also queue for a slot.
+constexpr size_t kMaxMarksInFlight = 8;
 // PostgreSQL refuses payloads of 8,000 bytes or more; a longer key clears
 // every cache (ids are far shorter).
 constexpr size_t kMaxPayload = 7900;
@@ -98,8 +103,10 @@ constexpr const char* kLeave =
 }  // namespace
 
 absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view scope,
-                           std::string_view id) {
-  const std::string payload = Payload(tenant, scope, id);
+                           std::string_view id, std::string_view tag) {
+  // "w <node> <write> <key payload>" with a tag.
+  const std::string payload =
+      tag.empty() ? Payload(tenant, scope, id) : absl::StrCat("w ", Sv(tag), " ", Payload(tenant, scope, id));
   Params p;
   p.Text(kViewChannel).Text(payload);
   return conn.Exec("SELECT pg_notify($1, $2)", p).status();
@@ -189,51 +196,71 @@ void ViewListener::WantLocked(uint64_t need) {
   Wake();
 }
 
-bool ViewListener::OthersHaveLocked(uint64_t mark, int64_t now_ns) {
+bool ViewListener::OthersHaveLocked(uint64_t write, uint64_t mark, int64_t now_ns) {
   // The list must be recent enough that a node missing from it cannot be
   // serving without round trips yet (it waits list_fresh + tick after
   // taking its lease, then makes a round trip: see UpdateLeaseLocked).
   if (list_sent_ns_ == 0 || now_ns - list_sent_ns_ > absl::ToInt64Nanoseconds(t_.list_fresh)) return false;
+  const auto w = writes_.find(write);
   for (const std::string& node : members_) {
+    if (w != writes_.end() && w->second.answered.contains(node)) continue;
     const auto it = answered_.find(node);
     if (it == answered_.end() || it->second < mark) return false;
   }
   return true;
 }
 
-absl::Status ViewListener::AwaitOthers() {
+uint64_t ViewListener::BeginWrite() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t write = ++writes_begun_;
+  writes_.emplace(write, Write{});
+  return write;
+}
+
+std::string ViewListener::WriteTag(uint64_t write) const { return absl::StrCat(node_, " ", write); }
+
+void ViewListener::EndWrite(uint64_t write) {
+  absl::MutexLock lock(&mu_);
+  writes_.erase(write);
+}
+
+absl::Status ViewListener::AwaitOthers(uint64_t write) {
   absl::MutexLock lock(&mu_);
   int64_t now = SteadyNs();
   // Nobody else holds a lease: nothing to wait for (a node taking one now
   // serves without round trips only after one that begins after this).
-  if (members_.empty() && OthersHaveLocked(0, now)) return absl::OkStatus();
-  // The next mark sent goes out after this write's COMMIT: a node that
-  // answers it has applied the write's notification.
-  const uint64_t need = marks_started_ + 1;
-  marks_wanted_ = std::max(marks_wanted_, need);
+  if (members_.empty() && OthersHaveLocked(write, 0, now)) {
+    writes_.erase(write);
+    return absl::OkStatus();
+  }
+  // The leaseholders answer the write's own notification. Should one not
+  // (it reconnected since, and never saw it), a mark sent from now on is
+  // answered as well (SendLocked sends one if the wait goes on).
+  const uint64_t mark = marks_started_ + 1;
+  if (auto it = writes_.find(write); it != writes_.end()) it->second.awaiting_since_ns = now;
   ++awaiting_;
-  Wake();
   const int64_t deadline = now + absl::ToInt64Nanoseconds(t_.await_timeout);
   struct Args {
     ViewListener* self;
-    uint64_t need;
-  } args{this, need};
+    uint64_t write, mark;
+  } args{this, write, mark};
   bool ok = false;
   for (;;) {
     now = SteadyNs();
-    if (OthersHaveLocked(need, now)) {
+    if (OthersHaveLocked(write, mark, now)) {
       ok = true;
       break;
     }
     if (stopping_ || now >= deadline) break;
     mu_.AwaitWithTimeout(absl::Condition(
                              +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                               return a->self->stopping_ || a->self->OthersHaveLocked(a->need, SteadyNs());
+                               return a->self->stopping_ || a->self->OthersHaveLocked(a->write, a->mark, SteadyNs());
                              },
                              &args),
                          absl::Milliseconds(20));
   }
   --awaiting_;
+  writes_.erase(write);
   if (!ok) {
     return absl::UnavailableError(
         "the write was committed, but the other Parley nodes could not be told of it in time "
@@ -273,12 +300,16 @@ bool ViewListener::SendLocked(int64_t now_ns) {
     if (!SendSyncLocked(now_ns)) return false;
     round_trips_.fetch_add(1, std::memory_order_relaxed);
   }
-  // A mark for the writes waiting for one not sent yet; again while writes
-  // wait and no answer came for a while.
-  if (awaiting_ > 0 && marks_on_way_ == 0 && now_ns - last_mark_ns_ > kRemarkNs) {
+  // A mark when a write has waited a while for an answer (a node that
+  // reconnected since never saw its notification), and again while the wait
+  // goes on.
+  if (awaiting_ > 0 && marks_on_way_ == 0 && now_ns - last_mark_ns_ > kRemarkNs &&
+      std::any_of(writes_.begin(), writes_.end(), [&](const auto& w) {
+        return w.second.awaiting_since_ns != 0 && now_ns - w.second.awaiting_since_ns > kRemarkNs;
+      })) {
     marks_wanted_ = std::max(marks_wanted_, marks_started_ + 1);
   }
-  if (marks_wanted_ > marks_started_ && marks_on_way_ < kMaxInFlight) {
+  if (marks_wanted_ > marks_started_ && marks_on_way_ < kMaxMarksInFlight) {
     const uint64_t mark = marks_started_ + 1;
     if (!SendQueryLocked(Query::kMark, kNotify,
                          {std::string(kNodeChannel), absl::StrCat("m ", node_, " ", mark)}, now_ns)) {
@@ -288,12 +319,26 @@ bool ViewListener::SendLocked(int64_t now_ns) {
     ++marks_on_way_;
     last_mark_ns_ = now_ns;
   }
-  // Answers to other nodes' marks, all in one notification.
+  // Answers to other nodes' writes and marks, in one notification:
+  // "a <this node> <node> m<mark> <node> w<write>,<write>,..." (what does not
+  // fit goes in the next).
   if (!to_answer_.empty() && !acks_on_way_) {
     std::string payload = absl::StrCat("a ", node_);
-    for (const auto& [node, mark] : to_answer_) absl::StrAppend(&payload, " ", node, " ", mark);
+    for (auto it = to_answer_.begin(); it != to_answer_.end() && payload.size() < kMaxPayload - 100;) {
+      Owed& owed = it->second;
+      if (owed.mark != 0) absl::StrAppend(&payload, " ", it->first, " m", owed.mark);
+      owed.mark = 0;
+      size_t n = 0;
+      if (!owed.writes.empty()) {
+        absl::StrAppend(&payload, " ", it->first, " w");
+        for (; n < owed.writes.size() && payload.size() < kMaxPayload - 100; ++n) {
+          absl::StrAppend(&payload, n == 0 ? "" : ",", owed.writes[n]);
+        }
+      }
+      owed.writes.erase(owed.writes.begin(), owed.writes.begin() + n);
+      it = owed.writes.empty() ? to_answer_.erase(it) : std::next(it);
+    }
     if (!SendQueryLocked(Query::kAcks, kNotify, {std::string(kNodeChannel), payload}, now_ns)) return false;
-    to_answer_.clear();
     acks_on_way_ = true;
   }
   if (!tick_on_way_ && now_ns >= next_tick_ns_) {
@@ -368,9 +413,18 @@ void ViewListener::TakeResultLocked(const Pending& p, PGresult* r, int64_t now_n
 void ViewListener::ApplyNotifiesLocked(PGconn* conn) {
   while (PGnotify* n = PQnotifies(conn)) {
     const std::string_view channel = n->relname != nullptr ? n->relname : "";
-    const std::string_view payload = n->extra != nullptr ? n->extra : "";
+    std::string_view payload = n->extra != nullptr ? n->extra : "";
     if (channel != kNodeChannel) {
-      Apply(cache_, payload);
+      // "w <node> <write> <key payload>": a tagged write, answered once
+      // its views are gone.
+      std::vector<absl::string_view> w = absl::StrSplit(Sv(payload), absl::MaxSplits(' ', 3));
+      uint64_t write = 0;
+      if (w.size() == 4 && w[0] == "w" && absl::SimpleAtoi(w[2], &write)) {
+        Apply(cache_, std::string_view(w[3].data(), w[3].size()));
+        if (w[1] != Sv(node_) && lease_) to_answer_[std::string(w[1])].writes.push_back(write);
+      } else {
+        Apply(cache_, payload);
+      }
       PQfreemem(n);
       continue;
     }
@@ -378,13 +432,22 @@ void ViewListener::ApplyNotifiesLocked(PGconn* conn) {
     uint64_t mark = 0;
     if (w.size() == 3 && w[0] == "m" && w[1] != Sv(node_) && lease_ && absl::SimpleAtoi(w[2], &mark)) {
       // Every notification before it is applied: answer after them.
-      uint64_t& to = to_answer_[std::string(w[1])];
+      uint64_t& to = to_answer_[std::string(w[1])].mark;
       to = std::max(to, mark);
     } else if (w.size() >= 2 && w[0] == "a") {
+      const std::string from(w[1]);
       for (size_t i = 2; i + 1 < w.size(); i += 2) {
-        if (w[i] == Sv(node_) && absl::SimpleAtoi(w[i + 1], &mark)) {
-          uint64_t& got = answered_[std::string(w[1])];
+        if (w[i] != Sv(node_) || w[i + 1].empty()) continue;
+        const absl::string_view what = w[i + 1].substr(1);
+        if (w[i + 1][0] == 'm' && absl::SimpleAtoi(what, &mark)) {
+          uint64_t& got = answered_[from];
           got = std::max(got, mark);
+        } else if (w[i + 1][0] == 'w') {
+          for (absl::string_view one : absl::StrSplit(what, ',')) {
+            uint64_t write = 0;
+            if (!absl::SimpleAtoi(one, &write)) continue;
+            if (auto it = writes_.find(write); it != writes_.end()) it->second.answered.insert(from);
+          }
         }
       }
     } else if (w.size() == 2 && w[0] == "l") {

@@ -18,10 +18,11 @@
 //   instead. A caching node registers in `parley_view_nodes` with a lease on
 //   PostgreSQL's clock that its listener renews; a node's write, once
 //   committed, is acknowledged only after every other node holding a lease
-//   has applied every notification committed before it (the writer sends a
-//   mark on the `parley_nodes` channel after its commit and waits for each
-//   leaseholder's answer to it, which that node sends after applying what
-//   came before the mark) or that node's lease has run out. A node serves
+//   has applied its notification (which carries the writer's tag; each
+//   leaseholder answers it on the `parley_nodes` channel once applied; a
+//   node that missed it answers a mark the writer sends after its commit,
+//   after applying everything before the mark) or has left the list of
+//   leaseholders (its lease ran out, or it said goodbye). A node serves
 //   reads without a round trip only while its own, more cautious, view of
 //   its lease says it holds it, and only once every writer has had time to
 //   learn of it (see ViewListener::Fast).
@@ -39,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -55,9 +57,10 @@ inline constexpr std::string_view kViewChannel = "parley_views";
 inline constexpr std::string_view kNodeChannel = "parley_nodes";
 
 // Inside a write's transaction: tells every node (this one included) to drop
-// its cached views of (tenant, scope, id) when the transaction commits.
+// its cached views of (tenant, scope, id) when the transaction commits; with
+// the write's tag (ViewListener::WriteTag), the leaseholders answer it.
 absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view scope,
-                           std::string_view id);
+                           std::string_view id, std::string_view tag = {});
 
 // The timings of the view leases (ADR 0050). Tests shorten them.
 struct ViewLeaseTimings {
@@ -113,12 +116,19 @@ class ViewListener {
   // runs every waiter of a round trip in turn.
   void SyncAsync(absl::AnyInvocable<void(bool)> done);
 
-  // After a write that notified has committed: returns once every other
-  // node that may be serving its cache without round trips has applied
-  // every notification committed before this call, or its lease has run
-  // out. UNAVAILABLE after ViewLeaseTimings::await_timeout (the listener
-  // cannot reach the database) or once stopped.
-  absl::Status AwaitOthers();
+  // A write that will notify begins: its number, whose WriteTag goes into
+  // its notification. Each BeginWrite ends with AwaitOthers (committed) or
+  // EndWrite (not).
+  uint64_t BeginWrite();
+  std::string WriteTag(uint64_t write) const;
+  void EndWrite(uint64_t write);
+  // After write `write` has committed: returns once every other node that
+  // may be serving its cache without round trips has applied its
+  // notification (answered it, or a mark sent after it), or has left the
+  // list of leaseholders. UNAVAILABLE after
+  // ViewLeaseTimings::await_timeout (the listener cannot reach the
+  // database) or once stopped. Ends the write.
+  absl::Status AwaitOthers(uint64_t write);
 
   // How often the listen connection was (re)established, the round trips
   // sent for reads, and the writes that waited for other nodes: for tests
@@ -155,7 +165,8 @@ class ViewListener {
   void ApplyNotifiesLocked(PGconn* conn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Advances the lease's state (joined, fast, lapsed).
   void UpdateLeaseLocked(int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool OthersHaveLocked(uint64_t mark, int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether every other leaseholder has answered write `write` or mark `mark`.
+  bool OthersHaveLocked(uint64_t write, uint64_t mark, int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LeaseLapsedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A read needs round trip `need` (started_ + 1): asks the listener's
   // thread for it (one wake-up for all the reads until it is sent).
@@ -219,7 +230,20 @@ class ViewListener {
   int64_t last_mark_ns_ ABSL_GUARDED_BY(mu_) = 0;
   int awaiting_ ABSL_GUARDED_BY(mu_) = 0;  // writes in AwaitOthers
   std::map<std::string, uint64_t> answered_ ABSL_GUARDED_BY(mu_);  // node -> highest mark it answered
-  std::map<std::string, uint64_t> to_answer_ ABSL_GUARDED_BY(mu_);  // node -> its highest mark seen
+  // This node's writes between BeginWrite and their end, numbered from 1.
+  struct Write {
+    int64_t awaiting_since_ns = 0;  // 0 until AwaitOthers
+    std::set<std::string> answered;  // the nodes that answered it
+  };
+  uint64_t writes_begun_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Write> writes_ ABSL_GUARDED_BY(mu_);
+  // What this node owes each other node: the highest mark it saw, and the
+  // writes it applied since its last answer.
+  struct Owed {
+    uint64_t mark = 0;
+    std::vector<uint64_t> writes;
+  };
+  std::map<std::string, Owed> to_answer_ ABSL_GUARDED_BY(mu_);
   bool acks_on_way_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
