@@ -2,10 +2,10 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <memory>
 #include <random>
 #include <utility>
@@ -44,9 +44,13 @@ constexpr int64_t kRemarkNs = 100'000'000;
 // was deleted.
 constexpr int64_t kGoneNs = 10'000'000'000;
 
+// The lease's clock: CLOCK_BOOTTIME, which unlike CLOCK_MONOTONIC (the
+// steady clock) also runs while the machine is suspended, so that a node
+// woken after longer than its lease does not count itself a leaseholder.
 int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 std::string NewNodeId() {
