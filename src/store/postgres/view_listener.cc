@@ -116,11 +116,10 @@ absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view
   return conn.Exec("SELECT pg_notify($1, $2)", p).status();
 }
 
-ViewListener::ViewListener(std::string url, ViewCache* cache, bool lease, ViewLeaseTimings timings)
+ViewListener::ViewListener(std::string url, ViewCache* cache, bool lease)
     : url_(std::move(url)),
       cache_(cache),
       lease_(lease),
-      t_(timings),
       node_(NewNodeId()),
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   thread_ = std::thread([this] { Run(); });

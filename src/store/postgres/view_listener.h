@@ -62,7 +62,9 @@ inline constexpr std::string_view kNodeChannel = "parley_nodes";
 absl::Status NotifyChanged(Conn& conn, std::string_view tenant, std::string_view scope,
                            std::string_view id, std::string_view tag = {});
 
-// The timings of the view leases (ADR 0050). Tests shorten them.
+// The timings of the view leases (ADR 0050): one set for every node, since a
+// writer's trust in its list of leases and a new leaseholder's wait before it
+// serves without round trips must agree.
 struct ViewLeaseTimings {
   // A lease as PostgreSQL grants it (from clock_timestamp() when renewed).
   absl::Duration lease = absl::Seconds(2);
@@ -88,7 +90,7 @@ class ViewListener {
   // Sync fails. With `lease`, the node takes a view lease and serves its
   // cache without round trips while it holds it (a node whose cache is off
   // listens only to answer for its writes).
-  ViewListener(std::string url, ViewCache* cache, bool lease, ViewLeaseTimings timings = {});
+  ViewListener(std::string url, ViewCache* cache, bool lease);
   ~ViewListener();  // Stop()
   // Gives up the lease (other nodes stop waiting for this one at once),
   // closes the listen connection and ends the thread; Sync fails from then
@@ -136,7 +138,6 @@ class ViewListener {
   int64_t connects() const { return connects_.load(); }
   int64_t round_trips() const { return round_trips_.load(); }
   int64_t awaited() const { return awaited_.load(); }
-  const std::string& node() const { return node_; }
 
  private:
   enum class Query { kTick, kMark, kAcks, kLeave };
@@ -145,7 +146,7 @@ class ViewListener {
   struct Pending {
     bool sync;
     Query query;
-    int64_t sent_ns;  // steady clock
+    int64_t sent_ns;  // CLOCK_BOOTTIME, as every *_ns here
   };
 
   void Run();
@@ -153,8 +154,8 @@ class ViewListener {
   // leases and marks until it fails or the listener stops.
   void Serve(PGconn* conn);
   // On the listener's thread: sends what is due (round trips reads wait
-  // for, marks writers wait for, answers to other nodes' marks, the lease
-  // tick); false if the connection failed to take it.
+  // for, marks for writes that waited long, answers to other nodes' writes
+  // and marks, the lease tick); false if the connection failed to take it.
   bool SendLocked(int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SendQueryLocked(Query query, const std::string& sql, std::initializer_list<std::string> params,
                        int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -182,13 +183,13 @@ class ViewListener {
   const std::string url_;
   ViewCache* const cache_;
   const bool lease_;
-  const ViewLeaseTimings t_;
+  const ViewLeaseTimings t_{};
   const std::string node_;  // this listener's id: random, never reused
   int wake_fd_ = -1;  // eventfd: a Sync wants a round trip, or stop
   std::atomic<int64_t> connects_{0};
   std::atomic<int64_t> round_trips_{0};  // sent for reads
   std::atomic<int64_t> awaited_{0};
-  // Steady-clock nanoseconds until which reads need no round trip (0: they do).
+  // Until when reads need no round trip (0: they do).
   std::atomic<int64_t> fast_until_ns_{0};
 
   absl::Mutex mu_;
