@@ -14,7 +14,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/thread_name.h"
 
@@ -26,10 +25,8 @@ namespace {
 // oldest to come back, and one round trip then answers all of them (fewer
 // round trips for the database to answer when the machine is busy).
 constexpr size_t kMaxInFlight = 2;
-// Marks on the way at once. A write waits for the next mark sent after its
-// COMMIT; a mark's commit queues for PostgreSQL's notify lock behind the
-// notifying writes' commits (their WAL flushes included), so a write should
-// not also queue for a slot.
+// Marks on the way at once (a mark's commit queues for PostgreSQL's notify
+// lock behind the notifying writes' commits, their WAL flushes included).
 constexpr size_t kMaxMarksInFlight = 8;
 // PostgreSQL refuses payloads of 8,000 bytes or more; a longer key clears
 // every cache (ids are far shorter).
@@ -37,8 +34,9 @@ constexpr size_t kMaxPayload = 7900;
 constexpr std::string_view kClearAll = "*";
 // A round trip this slow means the connection is gone.
 constexpr int64_t kPingTimeoutNs = 5'000'000'000;
-// While a write waits with no answer from a node, another mark this often
-// (a node that reconnected never saw the earlier ones).
+// Once a write has waited this long for the answers to its notification,
+// marks go out, one this often (a node whose listen connection came back
+// after the write's COMMIT never saw it, but answers a mark).
 constexpr int64_t kRemarkNs = 100'000'000;
 // How long a departed node's id is kept out of lists read before its row
 // was deleted.
@@ -47,7 +45,7 @@ constexpr int64_t kGoneNs = 10'000'000'000;
 // The lease's clock: CLOCK_BOOTTIME, which unlike CLOCK_MONOTONIC (the
 // steady clock) also runs while the machine is suspended, so that a node
 // woken after longer than its lease does not count itself a leaseholder.
-int64_t SteadyNs() {
+int64_t LeaseClockNs() {
   timespec ts;
   clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
@@ -56,7 +54,7 @@ int64_t SteadyNs() {
 std::string NewNodeId() {
   std::random_device rd;
   const uint64_t hi = rd(), lo = rd();
-  return absl::StrFormat("%016x", (hi << 32) ^ lo ^ static_cast<uint64_t>(SteadyNs()));
+  return absl::StrFormat("%016x", (hi << 32) ^ lo ^ static_cast<uint64_t>(LeaseClockNs()));
 }
 
 // "<tenant bytes>,<scope bytes>,<tenant><scope><id>": no separator can clash
@@ -84,7 +82,7 @@ void Apply(ViewCache* cache, std::string_view payload) {
 // connection under that name (tests find the connection by it).
 //
 // A tick: renews this node's lease (and sweeps rows of nodes gone an hour),
-// then lists the other nodes holding one, with what is left of each.
+// then lists the other nodes holding one.
 constexpr const char* kRenewAndList =
     "/* parley_views lease */ WITH renewed AS ("
     " INSERT INTO parley_view_nodes (node, lease_until)"
@@ -156,7 +154,7 @@ void ViewListener::Wake() {
 
 bool ViewListener::Fast() const {
   const int64_t until = fast_until_ns_.load(std::memory_order_acquire);
-  return until != 0 && SteadyNs() < until;
+  return until != 0 && LeaseClockNs() < until;
 }
 
 bool ViewListener::Sync(absl::Duration timeout) {
@@ -229,7 +227,7 @@ void ViewListener::EndWrite(uint64_t write) {
 
 absl::Status ViewListener::AwaitOthers(uint64_t write) {
   absl::MutexLock lock(&mu_);
-  int64_t now = SteadyNs();
+  int64_t now = LeaseClockNs();
   // Nobody else holds a lease: nothing to wait for (a node taking one now
   // serves without round trips only after one that begins after this).
   if (members_.empty() && OthersHaveLocked(write, 0, now)) {
@@ -249,7 +247,7 @@ absl::Status ViewListener::AwaitOthers(uint64_t write) {
   } args{this, write, mark};
   bool ok = false;
   for (;;) {
-    now = SteadyNs();
+    now = LeaseClockNs();
     if (OthersHaveLocked(write, mark, now)) {
       ok = true;
       break;
@@ -257,7 +255,7 @@ absl::Status ViewListener::AwaitOthers(uint64_t write) {
     if (stopping_ || now >= deadline) break;
     mu_.AwaitWithTimeout(absl::Condition(
                              +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                               return a->self->stopping_ || a->self->OthersHaveLocked(a->write, a->mark, SteadyNs());
+                               return a->self->stopping_ || a->self->OthersHaveLocked(a->write, a->mark, LeaseClockNs());
                              },
                              &args),
                          absl::Milliseconds(20));
@@ -457,7 +455,7 @@ void ViewListener::ApplyNotifiesLocked(PGconn* conn) {
       // Gone (it serves nothing without round trips any more): no write
       // waits for it, nor for it in lists read before its row went.
       members_.erase(std::string(w[1]));
-      gone_[std::string(w[1])] = SteadyNs() + kGoneNs;
+      gone_[std::string(w[1])] = LeaseClockNs() + kGoneNs;
     }
     PQfreemem(n);
   }
@@ -568,7 +566,7 @@ void ViewListener::Serve(PGconn* conn) {
     int timeout_ms = 1000;
     {
       absl::MutexLock lock(&mu_);
-      const int64_t now = SteadyNs();
+      const int64_t now = LeaseClockNs();
       if (stopping_) {
         if (!leave_ || !lease_) return;
         if (!leaving) {
@@ -608,7 +606,7 @@ void ViewListener::Serve(PGconn* conn) {
     bool came_back = false;
     {
       absl::MutexLock lock(&mu_);
-      const int64_t now = SteadyNs();
+      const int64_t now = LeaseClockNs();
       if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn) == 0) return;  // lost
       ApplyNotifiesLocked(conn);
       if (PQstatus(conn) != CONNECTION_OK) return;
