@@ -109,6 +109,13 @@ core::Conversation Conv(const std::string& tenant, const std::string& id) {
   return c;
 }
 
+// Waits (up to 5 s) until `node` holds its view lease and serves its cache
+// without round trips (ADR 0050); true if it does.
+bool WaitForViewLease(PostgresStore& node) {
+  for (int i = 0; i < 500 && !node.listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  return node.listener_fast();
+}
+
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -252,8 +259,7 @@ TEST_F(PostgresStoreTest, AWriteOnOneNodeIsReadOnAnotherAtOnce) {
     // Half the rounds with round trips, half (once B holds its view lease,
     // ADR 0050) without them: then A waits for B instead.
     if (round == 51) {
-      for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
-      EXPECT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+      EXPECT_TRUE(WaitForViewLease(**b)) << "B never took its view lease";
     }
     write_then_read(round);
     if (round % 10 == 0) EXPECT_TRUE(hits_again()) << "round " << round;  // cached again
@@ -458,8 +464,7 @@ TEST_F(PostgresStoreTest, ConcurrentCachedReadsSeeEveryWriteAcknowledgedBeforeTh
   absl::SleepFor(absl::Milliseconds(1500));
   const int64_t round_trips_joining = (*b)->listener_round_trips();
   const int64_t from_cache_joining = from_cache.load();
-  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  EXPECT_TRUE(WaitForViewLease(**b)) << "B never took its view lease";
   const int64_t round_trips_fast = (*b)->listener_round_trips();
   const int64_t from_cache_fast = from_cache.load();
   const int64_t awaited = (*a)->listener_awaited();
@@ -489,8 +494,7 @@ TEST_F(PostgresStoreTest, WritesWaitForLeaseholdersUntilTheyGoOrTheirLeaseRunsOu
   ASSERT_TRUE(b.ok()) << b.status();
   core::Conversation c = Conv("t", "leased");
   ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
-  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  ASSERT_TRUE(WaitForViewLease(**b)) << "B never took its view lease";
   EXPECT_FALSE((*a)->listener_fast()) << "a node without a cache holds no lease";
   const int64_t now = 2000;
   auto write = [&](int round) {
@@ -522,8 +526,7 @@ TEST_F(PostgresStoreTest, WritesWaitForLeaseholdersUntilTheyGoOrTheirLeaseRunsOu
   // A node that stops cleanly is not waited for.
   auto b2 = OpenCachingNode();
   ASSERT_TRUE(b2.ok()) << b2.status();
-  for (int i = 0; i < 500 && !(*b2)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_TRUE((*b2)->listener_fast());
+  ASSERT_TRUE(WaitForViewLease(**b2));
   const int64_t awaited = (*a)->listener_awaited();
   write(43);
   EXPECT_GT((*a)->listener_awaited(), awaited) << "A's write did not wait for B2";
@@ -548,8 +551,7 @@ TEST_F(PostgresStoreTest, ANodeThatMissedAWriteAnswersItsMarks) {
   ASSERT_TRUE(b.ok()) << b.status();
   core::Conversation c = Conv("t", "missed");
   ASSERT_TRUE((*a)->CreateConversation(c, {{"full", "v0"}}, nullptr).ok());
-  for (int i = 0; i < 500 && !(*b)->listener_fast(); ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_TRUE((*b)->listener_fast()) << "B never took its view lease";
+  ASSERT_TRUE(WaitForViewLease(**b)) << "B never took its view lease";
   const int64_t now = 2000;
   std::string view;
   ASSERT_TRUE((*b)->ReadConversationView("t", "global", "missed", now, "full", &view).ok());  // cached

@@ -25,9 +25,6 @@ namespace {
 // oldest to come back, and one round trip then answers all of them (fewer
 // round trips for the database to answer when the machine is busy).
 constexpr size_t kMaxInFlight = 2;
-// Marks on the way at once (a mark's commit queues for PostgreSQL's notify
-// lock behind the notifying writes' commits, their WAL flushes included).
-constexpr size_t kMaxMarksInFlight = 8;
 // PostgreSQL refuses payloads of 8,000 bytes or more; a longer key clears
 // every cache (ids are far shorter).
 constexpr size_t kMaxPayload = 7900;
@@ -35,8 +32,9 @@ constexpr std::string_view kClearAll = "*";
 // A round trip this slow means the connection is gone.
 constexpr int64_t kPingTimeoutNs = 5'000'000'000;
 // Once a write has waited this long for the answers to its notification,
-// marks go out, one this often (a node whose listen connection came back
-// after the write's COMMIT never saw it, but answers a mark).
+// marks go out, one at a time and at most one this often (a node whose
+// listen connection came back after the write's COMMIT never saw it, but
+// answers a mark).
 constexpr int64_t kRemarkNs = 100'000'000;
 // How long a departed node's id is kept out of lists read before its row
 // was deleted.
@@ -211,6 +209,16 @@ bool ViewListener::OthersHaveLocked(uint64_t write, uint64_t mark, int64_t now_n
   return true;
 }
 
+bool ViewListener::AwaitedLongerLocked(int64_t ns, int64_t now_ns) const {
+  return std::any_of(writes_.begin(), writes_.end(), [&](const auto& w) {
+    return w.second.awaiting_since_ns != 0 && now_ns - w.second.awaiting_since_ns >= ns;
+  });
+}
+
+size_t ViewListener::OnWayLocked(Query what) const {
+  return std::count_if(pipe_.begin(), pipe_.end(), [&](const Pending& p) { return p.what == what; });
+}
+
 uint64_t ViewListener::BeginWrite() {
   absl::MutexLock lock(&mu_);
   const uint64_t write = ++writes_begun_;
@@ -239,7 +247,6 @@ absl::Status ViewListener::AwaitOthers(uint64_t write) {
   // answered as well (SendLocked sends one if the wait goes on).
   const uint64_t mark = marks_started_ + 1;
   if (auto it = writes_.find(write); it != writes_.end()) it->second.awaiting_since_ns = now;
-  ++awaiting_;
   const int64_t deadline = now + absl::ToInt64Nanoseconds(t_.await_timeout);
   struct Args {
     ViewListener* self;
@@ -260,7 +267,6 @@ absl::Status ViewListener::AwaitOthers(uint64_t write) {
                              &args),
                          absl::Milliseconds(20));
   }
-  --awaiting_;
   writes_.erase(write);
   if (!ok) {
     return absl::UnavailableError(
@@ -274,8 +280,7 @@ absl::Status ViewListener::AwaitOthers(uint64_t write) {
 bool ViewListener::SendSyncLocked(int64_t now_ns) {
   if (PQpipelineSync(conn_) == 0) return false;
   ++started_;
-  ++syncs_on_way_;
-  pipe_.push_back({/*sync=*/true, Query::kTick, now_ns});
+  pipe_.push_back({Query::kSync, now_ns});
   return true;
 }
 
@@ -287,7 +292,7 @@ bool ViewListener::SendQueryLocked(Query query, const std::string& sql,
                         nullptr, 0) == 0) {
     return false;
   }
-  pipe_.push_back({/*sync=*/false, query, now_ns});
+  pipe_.push_back({query, now_ns});
   // Its own Sync: it commits at once, and counts as a round trip.
   return SendSyncLocked(now_ns);
 }
@@ -297,33 +302,27 @@ bool ViewListener::SendLocked(int64_t now_ns) {
   // A Sync alone: the backend answers it with a ReadyForQuery, sending every
   // notification it holds first. PQpipelineSync also flushes; what the
   // socket did not take at once goes out when it can (Serve's poll).
-  if (wanted_ > started_ && syncs_on_way_ < kMaxInFlight) {
+  if (wanted_ > started_ && OnWayLocked(Query::kSync) < kMaxInFlight) {
     if (!SendSyncLocked(now_ns)) return false;
     round_trips_.fetch_add(1, std::memory_order_relaxed);
   }
   // A mark when a write has waited a while for an answer (a node that
   // reconnected since never saw its notification), and again while the wait
   // goes on.
-  if (awaiting_ > 0 && marks_on_way_ == 0 && now_ns - last_mark_ns_ > kRemarkNs &&
-      std::any_of(writes_.begin(), writes_.end(), [&](const auto& w) {
-        return w.second.awaiting_since_ns != 0 && now_ns - w.second.awaiting_since_ns > kRemarkNs;
-      })) {
-    marks_wanted_ = std::max(marks_wanted_, marks_started_ + 1);
-  }
-  if (marks_wanted_ > marks_started_ && marks_on_way_ < kMaxMarksInFlight) {
+  if (OnWayLocked(Query::kMark) == 0 && now_ns - last_mark_ns_ > kRemarkNs &&
+      AwaitedLongerLocked(kRemarkNs, now_ns)) {
     const uint64_t mark = marks_started_ + 1;
     if (!SendQueryLocked(Query::kMark, kNotify,
                          {std::string(kNodeChannel), absl::StrCat("m ", node_, " ", mark)}, now_ns)) {
       return false;
     }
     marks_started_ = mark;
-    ++marks_on_way_;
     last_mark_ns_ = now_ns;
   }
   // Answers to other nodes' writes and marks, in one notification:
   // "a <this node> <node> m<mark> <node> w<write>,<write>,..." (what does not
   // fit goes in the next).
-  if (!to_answer_.empty() && !acks_on_way_) {
+  if (!to_answer_.empty() && OnWayLocked(Query::kAcks) == 0) {
     std::string payload = absl::StrCat("a ", node_);
     for (auto it = to_answer_.begin(); it != to_answer_.end() && payload.size() < kMaxPayload - 100;) {
       Owed& owed = it->second;
@@ -340,15 +339,13 @@ bool ViewListener::SendLocked(int64_t now_ns) {
       it = owed.writes.empty() ? to_answer_.erase(it) : std::next(it);
     }
     if (!SendQueryLocked(Query::kAcks, kNotify, {std::string(kNodeChannel), payload}, now_ns)) return false;
-    acks_on_way_ = true;
   }
-  if (!tick_on_way_ && now_ns >= next_tick_ns_) {
+  if (OnWayLocked(Query::kTick) == 0 && now_ns >= next_tick_ns_) {
     const bool sent =
         lease_ ? SendQueryLocked(Query::kTick, kRenewAndList,
                                  {node_, absl::StrCat(absl::ToInt64Microseconds(t_.lease))}, now_ns)
                : SendQueryLocked(Query::kTick, kList, {node_}, now_ns);
     if (!sent) return false;
-    tick_on_way_ = true;
     next_tick_ns_ = now_ns + absl::ToInt64Nanoseconds(t_.tick);
   }
   return true;
@@ -381,14 +378,8 @@ void ViewListener::UpdateLeaseLocked(int64_t now_ns) {
   fast_until_ns_.store(fast_ ? lease_until_ns_ : 0, std::memory_order_release);
 }
 
-void ViewListener::TakeResultLocked(const Pending& p, PGresult* r, int64_t now_ns) {
-  if (r == nullptr) {  // the query's end
-    if (p.query == Query::kTick) tick_on_way_ = false;
-    if (p.query == Query::kMark && marks_on_way_ > 0) --marks_on_way_;
-    if (p.query == Query::kAcks) acks_on_way_ = false;
-    return;
-  }
-  if (p.query != Query::kTick || PQresultStatus(r) != PGRES_TUPLES_OK) return;
+void ViewListener::TakeTickLocked(const Pending& p, PGresult* r, int64_t now_ns) {
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) return;
   // The list of the other leaseholders, as of after the query was sent.
   for (auto it = gone_.begin(); it != gone_.end();) it = it->second < now_ns ? gone_.erase(it) : std::next(it);
   members_.clear();
@@ -543,10 +534,6 @@ void ViewListener::Serve(PGconn* conn) {
     absl::MutexLock lock(&mu_);
     conn_ = conn;
     pipe_.clear();
-    syncs_on_way_ = 0;
-    marks_on_way_ = 0;
-    acks_on_way_ = false;
-    tick_on_way_ = false;
     next_tick_ns_ = 0;
     up_ = true;
   }
@@ -556,7 +543,6 @@ void ViewListener::Serve(PGconn* conn) {
       absl::MutexLock lock(&self->mu_);
       self->conn_ = nullptr;
       self->pipe_.clear();
-      self->syncs_on_way_ = 0;
     }
   } detach{this};
   bool leaving = false;
@@ -578,10 +564,7 @@ void ViewListener::Serve(PGconn* conn) {
             return;
           }
         }
-        if (now >= leave_deadline_ns ||
-            std::none_of(pipe_.begin(), pipe_.end(), [](const Pending& p) { return !p.sync && p.query == Query::kLeave; })) {
-          return;
-        }
+        if (now >= leave_deadline_ns || OnWayLocked(Query::kLeave) == 0) return;
       } else {
         UpdateLeaseLocked(now);
         // The round trip reads that arrived since the last one wait for
@@ -591,7 +574,7 @@ void ViewListener::Serve(PGconn* conn) {
         timeout_ms = static_cast<int>(std::clamp<int64_t>((next_tick_ns_ - now) / 1'000'000 + 1, 1, 1000));
       }
       waiting = !waiters_.empty();
-      if (waiting || awaiting_ > 0 || leaving) timeout_ms = std::min(timeout_ms, 20);
+      if (waiting || AwaitedLongerLocked(0, now) /* any waits */ || leaving) timeout_ms = std::min(timeout_ms, 20);
       const int flushed = PQflush(conn);
       if (flushed < 0) return;
       unsent = flushed > 0;
@@ -613,9 +596,9 @@ void ViewListener::Serve(PGconn* conn) {
       while (!pipe_.empty() && PQisBusy(conn) == 0) {
         const Pending p = pipe_.front();
         PGresult* r = PQgetResult(conn);
-        if (!p.sync) {  // a query's results, then a null at their end
-          TakeResultLocked(p, r, now);
+        if (p.what != Query::kSync) {  // a query's results, then a null at their end
           if (r == nullptr) pipe_.pop_front();
+          if (r != nullptr && p.what == Query::kTick) TakeTickLocked(p, r, now);
           PQclear(r);
           continue;
         }
@@ -627,12 +610,11 @@ void ViewListener::Serve(PGconn* conn) {
         // queue: applied before the round trip counts as back.
         ApplyNotifiesLocked(conn);
         pipe_.pop_front();
-        --syncs_on_way_;
         ++done_;
         came_back = true;
       }
       const auto oldest_sync =
-          std::find_if(pipe_.begin(), pipe_.end(), [](const Pending& p) { return p.sync; });
+          std::find_if(pipe_.begin(), pipe_.end(), [](const Pending& p) { return p.what == Query::kSync; });
       if (!came_back && oldest_sync != pipe_.end() && now - oldest_sync->sent_ns > kPingTimeoutNs) {
         return;  // no answer: treat the connection as lost
       }

@@ -140,12 +140,12 @@ class ViewListener {
   int64_t awaited() const { return awaited_.load(); }
 
  private:
-  enum class Query { kTick, kMark, kAcks, kLeave };
-  // What is on the way on the pipeline, oldest first: a query (its results
-  // and their end), or a Sync (its ReadyForQuery).
+  // What is on the way on the pipeline, oldest first: a Sync (its
+  // ReadyForQuery), or a query (its results and their end; each is followed
+  // by a Sync of its own).
+  enum class Query { kSync, kTick, kMark, kAcks, kLeave };
   struct Pending {
-    bool sync;
-    Query query;
+    Query what;
     int64_t sent_ns;  // CLOCK_BOOTTIME, as every *_ns here
   };
 
@@ -160,14 +160,19 @@ class ViewListener {
   bool SendQueryLocked(Query query, const std::string& sql, std::initializer_list<std::string> params,
                        int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SendSyncLocked(int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A result of a query on the way (its end: null).
-  void TakeResultLocked(const Pending& p, PGresult* r, int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How many of `what` are on the way.
+  size_t OnWayLocked(Query what) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A tick's result: the list of the other leaseholders, and this node's
+  // renewal.
+  void TakeTickLocked(const Pending& p, PGresult* r, int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Notifications: views dropped, marks to answer, answers, departures.
   void ApplyNotifiesLocked(PGconn* conn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Advances the lease's state (joined, fast, lapsed).
   void UpdateLeaseLocked(int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether every other leaseholder has answered write `write` or mark `mark`.
   bool OthersHaveLocked(uint64_t write, uint64_t mark, int64_t now_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a write has been in AwaitOthers for `ns` or longer.
+  bool AwaitedLongerLocked(int64_t ns, int64_t now_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LeaseLapsedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A read needs round trip `need` (started_ + 1): asks the listener's
   // thread for it (one wake-up for all the reads until it is sent).
@@ -203,7 +208,6 @@ class ViewListener {
   // listener's thread only, under mu_).
   PGconn* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::deque<Pending> pipe_ ABSL_GUARDED_BY(mu_);
-  size_t syncs_on_way_ ABSL_GUARDED_BY(mu_) = 0;
   struct Waiter {
     uint64_t need;  // the round trip it waits for
     absl::Time since;
@@ -213,7 +217,6 @@ class ViewListener {
 
   // The lease (when lease_).
   int64_t next_tick_ns_ ABSL_GUARDED_BY(mu_) = 0;
-  bool tick_on_way_ ABSL_GUARDED_BY(mu_) = false;
   int64_t held_since_ns_ ABSL_GUARDED_BY(mu_) = 0;  // first renewal of the unbroken run (0: none)
   int64_t lease_until_ns_ ABSL_GUARDED_BY(mu_) = 0;  // own cautious end of the lease
   uint64_t join_sync_ ABSL_GUARDED_BY(mu_) = 0;     // the round trip that makes it fast
@@ -226,10 +229,7 @@ class ViewListener {
   std::map<std::string, int64_t> gone_ ABSL_GUARDED_BY(mu_);  // departed nodes, until when to ignore
   // Marks: this node's, numbered from 1, and the other nodes' answers.
   uint64_t marks_started_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t marks_wanted_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t marks_on_way_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_mark_ns_ ABSL_GUARDED_BY(mu_) = 0;
-  int awaiting_ ABSL_GUARDED_BY(mu_) = 0;  // writes in AwaitOthers
   std::map<std::string, uint64_t> answered_ ABSL_GUARDED_BY(mu_);  // node -> highest mark it answered
   // This node's writes between BeginWrite and their end, numbered from 1.
   struct Write {
@@ -245,7 +245,6 @@ class ViewListener {
     std::vector<uint64_t> writes;
   };
   std::map<std::string, Owed> to_answer_ ABSL_GUARDED_BY(mu_);
-  bool acks_on_way_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
