@@ -26,7 +26,7 @@
 #                                       BODY_FMT % texts[i mod T] (texts must not
 #                                       need JSON escaping), as the wrk scripts
 #                                       pick them
-#   bench_rss                           the server's resident memory
+#   bench_rss                           the server's resident memory (and its live conversations)
 
 bench_start() {
   BIN=${BIN:-build/parley}
@@ -137,4 +137,13 @@ bench_requests() {
     END { for (i = 0; i < n * t; i++) printf "POST " path " " body "\n", names[i % n], texts[i % t] }' "$1" "$2"
 }
 
-bench_rss() { echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"; }
+bench_rss() {
+  echo "server RSS: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
+  # The live conversations kept parsed (ADR 0037/0051): a load is a call
+  # that read and parsed its conversation whole.
+  curl -s "$base/metrics" | awk '/^parley_live_/ {v[$1] = $2}
+    END { if ("parley_live_conversations_kept" in v)
+      printf "live conversations: %d kept, %.1f of %.0f MB, %d loads, %d hits\n", v["parley_live_conversations_kept"],
+        v["parley_live_conversations_bytes"] / 1048576, v["parley_live_conversations_capacity_bytes"] / 1048576,
+        v["parley_live_conversation_loads_total"], v["parley_live_conversation_hits_total"] }'
+}

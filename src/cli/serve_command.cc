@@ -72,6 +72,7 @@ struct ServeFlags {
   std::string file_root;
   size_t max_body_bytes = 32u << 20;
   int view_cache_mb = static_cast<int>(parley::store::kDefaultViewCacheBytes >> 20);
+  int live_cache_mb = static_cast<int>(parley::service::ConversationService::kDefaultLiveBytes >> 20);
   int disk_reserve_mb = static_cast<int>(parley::store::kDefaultDiskReserveBytes >> 20);
   int network_threads = 2;
   int blocking_threads = 64;
@@ -283,6 +284,38 @@ void AddServerCollectors(parley::jobs::JobQueue* jobs, parley::store::Store* sto
   parley::telemetry::Metrics().AddCollector(&parley::telemetry::AppendProcessMetrics);
 }
 
+// The live conversations kept parsed (ADR 0037): how often a call found its
+// conversation in memory and how often it had to read and parse it whole,
+// so that an operator sees when --live-cache-mb is too small for the
+// conversations in flight (ADR 0051). None on a remote store.
+void AddLiveCollector(const parley::service::ConversationService* conversations) {
+  using parley::telemetry::AppendFamilyHeader;
+  using parley::telemetry::AppendSample;
+  if (!conversations->keeps_live()) return;
+  parley::telemetry::Metrics().AddCollector([conversations](std::string* out) {
+    const parley::service::LiveConversations::Stats s = conversations->live_stats();
+    const struct {
+      const char* name;
+      const char* help;
+      bool counter;
+      int64_t value;
+    } families[] = {
+        {"parley_live_conversation_hits_total", "Calls that found their conversation kept parsed in memory", true,
+         s.hits},
+        {"parley_live_conversation_loads_total",
+         "Conversations read from the store and parsed whole to be kept (a miss)", true, s.loads},
+        {"parley_live_conversations_kept", "Conversations kept parsed in memory", false, s.entries},
+        {"parley_live_conversations_bytes", "Serialized bytes of the conversations kept parsed", false, s.bytes},
+        {"parley_live_conversations_capacity_bytes", "The most serialized bytes kept (--live-cache-mb)", false,
+         s.capacity},
+    };
+    for (const auto& f : families) {
+      AppendFamilyHeader(f.name, f.help, f.counter ? "counter" : "gauge", out);
+      AppendSample(f.name, {}, static_cast<double>(f.value), out);
+    }
+  });
+}
+
 // GET /metrics, /readyz: the admin routes of the server itself. /metrics
 // needs an admin API key while keys are required, unless served on the
 // --metrics-listen listener (`open_metrics`).
@@ -421,7 +454,8 @@ int Serve(const ServeFlags& flags) {
   conversation_limits.max_words_per_message = flags.max_words_per_segment;
   parley::core::SetFilterLimits({flags.max_filter_bytes, flags.max_filter_depth});
   parley::service::ConversationService conversations(store->get(), parley::core::PageTokenCodec(*key),
-                                                     conversation_limits);
+                                                     conversation_limits,
+                                                     static_cast<size_t>(flags.live_cache_mb) << 20);
 
   parley::http::Router router;
   router.Add(parley::http::Method::kGet, "/healthz",
@@ -642,6 +676,7 @@ int Serve(const ServeFlags& flags) {
   std::atomic<bool> ready{false};
   AddServerRoutes(&router, &keys, &ready, /*open_metrics=*/false);
   AddServerCollectors(&jobs, store->get(), flags.data_dir);
+  AddLiveCollector(&conversations);
   router.Add(parley::http::Method::kGet, "/openapi",
              [&dialect_routes](const parley::http::Request&, const parley::http::PathParams&) {
                return TextResponse(200, parley::api::OpenApiIndexPage(dialect_routes), "text/html; charset=utf-8");
@@ -870,6 +905,11 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve_cmd->add_option("--view-cache-mb", serve->view_cache_mb,
                         "Memory for recently read conversations, MiB (0 = off)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve_cmd->add_option("--live-cache-mb", serve->live_cache_mb,
+                        "Serialized MiB of live conversations kept parsed in memory (SQLite), so that "
+                        "a call on one neither reads nor parses it (0 = off)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve_cmd->add_option("--disk-reserve-mb", serve->disk_reserve_mb,

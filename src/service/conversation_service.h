@@ -54,8 +54,10 @@ class ConversationService {
   // service keeps the conversations it writes, parsed, up to
   // `live_bytes` of them (serialized; 0: none), so that a write or read of a
   // live conversation neither parses it nor, for a write, copies it
-  // (LiveConversations, ADR 0037).
-  static constexpr size_t kDefaultLiveBytes = size_t{64} << 20;
+  // (LiveConversations, ADR 0037). Past that size the least recently used
+  // go; a call on one of them reads and parses it again, whole (`parley
+  // serve --live-cache-mb`; ADR 0051 on choosing the size).
+  static constexpr size_t kDefaultLiveBytes = size_t{256} << 20;
   ConversationService(store::Store* store, PageTokenCodec tokens, ConversationLimits limits = {},
                       size_t live_bytes = kDefaultLiveBytes);
 

@@ -85,6 +85,7 @@ LiveConversations::Stats LiveConversations::stats() const {
   Stats s;
   s.hits = hits_.load(std::memory_order_relaxed);
   s.loads = loads_.load(std::memory_order_relaxed);
+  s.capacity = static_cast<int64_t>(capacity_);
   absl::MutexLock lock(&map_mu_);
   s.bytes = static_cast<int64_t>(bytes_);
   for (const auto& [key, e] : entries_) s.entries += e->bytes > 0;

@@ -108,8 +108,11 @@ class LiveConversations {
   };
   Lease Acquire(std::string_view tenant, std::string_view scope, std::string_view id);
 
+  // Uses served from memory (hits) and conversations read from the store
+  // and kept (loads) so far; conversations kept now and their serialized
+  // bytes; the most bytes kept (the capacity).
   struct Stats {
-    int64_t hits = 0, loads = 0, entries = 0, bytes = 0;
+    int64_t hits = 0, loads = 0, entries = 0, bytes = 0, capacity = 0;
   };
   Stats stats() const;
 

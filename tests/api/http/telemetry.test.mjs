@@ -240,6 +240,54 @@ test('/metrics: request, operation, store and process metrics; /readyz', async (
   }
 });
 
+test('--live-cache-mb: live conversations kept parsed, their hits and loads on /metrics; 0 turns them off', async () => {
+  const live = async (server) => {
+    const { types, samples } = parseExposition((await request(server.port, 'GET', '/metrics')).body);
+    const value = (name) => samples.find((s) => s.name === name)?.value;
+    return { types, value };
+  };
+  const base = '/v1/projects/t1/locations/us/conversations';
+  const server = await serve(path.join(tmp, 'live'), '--live-cache-mb', '3');
+  try {
+    const r = await request(server.port, 'POST', `${base}?conversationId=live-1`,
+      { body: { medium: 'CHAT', transcript: { transcriptSegments: [{ text: 'hello there', channelTag: 1 }] } } });
+    assert.equal(r.status, 200, r.body);
+    let m = await live(server);
+    assert.equal(m.types.get('parley_live_conversation_hits_total'), 'counter');
+    assert.equal(m.types.get('parley_live_conversation_loads_total'), 'counter');
+    assert.equal(m.types.get('parley_live_conversations_bytes'), 'gauge');
+    assert.equal(m.value('parley_live_conversations_capacity_bytes'), 3 * 1024 * 1024);
+    const loads = m.value('parley_live_conversation_loads_total');
+    const hits = m.value('parley_live_conversation_hits_total');
+    // Two updates: the first reads the conversation and keeps it, the
+    // second finds it kept.
+    for (const label of ['a', 'b']) {
+      const u = await request(server.port, 'PATCH', `${base}/live-1?updateMask=labels`,
+        { body: { labels: { [label]: 'x' } } });
+      assert.equal(u.status, 200, u.body);
+    }
+    m = await live(server);
+    assert.equal(m.value('parley_live_conversation_loads_total'), loads + 1);
+    assert.ok(m.value('parley_live_conversation_hits_total') >= hits + 1);
+    assert.equal(m.value('parley_live_conversations_kept'), 1);
+    assert.ok(m.value('parley_live_conversations_bytes') > 0);
+  } finally {
+    await stop(server);
+  }
+  const off = await serve(path.join(tmp, 'live-off'), '--live-cache-mb', '0');
+  try {
+    const m = await live(off);
+    assert.equal(m.value('parley_live_conversations_capacity_bytes'), undefined);
+    assert.ok(m.value('parley_sqlite_commits_total') >= 0, 'the scrape works');
+  } finally {
+    await stop(off);
+  }
+  const bad = spawnSync(BIN, ['serve', '--live-cache-mb', '-1', '--data-dir', path.join(tmp, 'live-bad')],
+    { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--live-cache-mb/);
+});
+
 test('/metrics needs an admin key once keys exist; --metrics-listen serves it without one', async () => {
   const data = path.join(tmp, 'metrics-auth');
   const mk = (role) => {
