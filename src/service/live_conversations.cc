@@ -59,6 +59,7 @@ void LiveConversations::Account(Entry* e, size_t bytes) {
   absl::MutexLock lock(&map_mu_);
   if (!e->listed) return;  // evicted while leased: no longer counted
   bytes_ = bytes_ - e->bytes + bytes;
+  kept_ += (bytes > 0) - (e->bytes > 0);
   e->bytes = bytes;
   // Evicts from the least recently used end; never the entry just used (it
   // is at the front unless others were used since).
@@ -66,6 +67,7 @@ void LiveConversations::Account(Entry* e, size_t bytes) {
     Entry* victim = lru_.back();
     lru_.pop_back();
     victim->listed = false;
+    kept_ -= victim->bytes > 0;
     bytes_ -= victim->bytes;
     victim->bytes = 0;
     entries_.erase(victim->key);  // a holder keeps its lease (shared_ptr)
@@ -88,7 +90,7 @@ LiveConversations::Stats LiveConversations::stats() const {
   s.capacity = static_cast<int64_t>(capacity_);
   absl::MutexLock lock(&map_mu_);
   s.bytes = static_cast<int64_t>(bytes_);
-  for (const auto& [key, e] : entries_) s.entries += e->bytes > 0;
+  s.entries = kept_;
   return s;
 }
 

@@ -142,6 +142,7 @@ class LiveConversations {
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(map_mu_);
   std::list<Entry*> lru_ ABSL_GUARDED_BY(map_mu_);  // most recent first
   size_t bytes_ ABSL_GUARDED_BY(map_mu_) = 0;
+  int64_t kept_ ABSL_GUARDED_BY(map_mu_) = 0;  // entries with bytes > 0
   std::atomic<int64_t> hits_{0}, loads_{0};
 };
 

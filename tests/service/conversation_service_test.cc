@@ -411,9 +411,17 @@ TEST_F(ConversationServiceTest, LiveConversationsStayWithinTheirBytes) {
                 }).ok());
   }
   const LiveConversations::Stats stats = service_->live_stats();
+  EXPECT_EQ(stats.capacity, 64 * 1024);
   EXPECT_LE(stats.bytes, 64 * 1024);
   EXPECT_GE(stats.entries, 10);
   EXPECT_LT(stats.entries, 20);
+  // A change that fails forgets the (most recent, so kept) conversation:
+  // one fewer kept, its bytes no longer counted.
+  ASSERT_EQ(service_->Change("t1", "us", "conv-19", [](Conversation&) { return absl::InternalError("no"); }).code(),
+            absl::StatusCode::kInternal);
+  const LiveConversations::Stats after = service_->live_stats();
+  EXPECT_EQ(after.entries, stats.entries - 1);
+  EXPECT_LT(after.bytes, stats.bytes - 4000);
   for (int i = 0; i < 20; ++i) {
     auto got = service_->Get("t1", "us", absl::StrCat("conv-", i));
     ASSERT_TRUE(got.ok());
