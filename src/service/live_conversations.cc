@@ -2,6 +2,7 @@
 #include "service/live_conversations.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/absl_compat.h"
@@ -56,6 +57,10 @@ LiveConversations::Lease LiveConversations::Acquire(std::string_view tenant, std
 }
 
 void LiveConversations::Account(Entry* e, size_t bytes) {
+  // The evicted entries no lease holds are destroyed, with the parsed
+  // conversations they keep, after the map's lock is released (every
+  // Acquire takes it; a long conversation takes a millisecond to free).
+  std::vector<std::shared_ptr<Entry>> evicted;
   absl::MutexLock lock(&map_mu_);
   if (!e->listed) return;  // evicted while leased: no longer counted
   bytes_ = bytes_ - e->bytes + bytes;
@@ -70,7 +75,10 @@ void LiveConversations::Account(Entry* e, size_t bytes) {
     kept_ -= victim->bytes > 0;
     bytes_ -= victim->bytes;
     victim->bytes = 0;
-    entries_.erase(victim->key);  // a holder keeps its lease (shared_ptr)
+    if (auto it = entries_.find(victim->key); it != entries_.end()) {
+      evicted.push_back(std::move(it->second));  // a holder keeps its lease (shared_ptr)
+      entries_.erase(it);
+    }
   }
 }
 
