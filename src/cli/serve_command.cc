@@ -232,6 +232,15 @@ int64_t StoreBytes(const std::string& data_dir) {
   return total;
 }
 
+// Families of one sample each, without labels (the store's, the live
+// conversations').
+void AppendUnlabelled(const std::vector<parley::store::Store::BackendMetric>& metrics, std::string* out) {
+  for (const parley::store::Store::BackendMetric& m : metrics) {
+    parley::telemetry::AppendFamilyHeader(m.name, m.help, m.counter ? "counter" : "gauge", out);
+    parley::telemetry::AppendSample(m.name, {}, m.value, out);
+  }
+}
+
 // The metrics read when scraped: operations queued and running, store size,
 // conversations per tenant (a COUNT over an index, so cached for a minute),
 // and the process.
@@ -275,12 +284,8 @@ void AddServerCollectors(parley::jobs::JobQueue* jobs, parley::store::Store* sto
       AppendSample("parley_conversations_stored", {{"tenant", tenant}}, static_cast<double>(n), out);
     }
   });
-  parley::telemetry::Metrics().AddCollector([store](std::string* out) {
-    for (const parley::store::Store::BackendMetric& m : store->BackendMetrics()) {
-      AppendFamilyHeader(m.name, m.help, m.counter ? "counter" : "gauge", out);
-      AppendSample(m.name, {}, m.value, out);
-    }
-  });
+  parley::telemetry::Metrics().AddCollector(
+      [store](std::string* out) { AppendUnlabelled(store->BackendMetrics(), out); });
   parley::telemetry::Metrics().AddCollector(&parley::telemetry::AppendProcessMetrics);
 }
 
@@ -289,30 +294,24 @@ void AddServerCollectors(parley::jobs::JobQueue* jobs, parley::store::Store* sto
 // so that an operator sees when --live-cache-mb is too small for the
 // conversations in flight (ADR 0051). None on a remote store.
 void AddLiveCollector(const parley::service::ConversationService* conversations) {
-  using parley::telemetry::AppendFamilyHeader;
-  using parley::telemetry::AppendSample;
   if (!conversations->keeps_live()) return;
   parley::telemetry::Metrics().AddCollector([conversations](std::string* out) {
     const parley::service::LiveConversations::Stats s = conversations->live_stats();
-    const struct {
-      const char* name;
-      const char* help;
-      bool counter;
-      int64_t value;
-    } families[] = {
-        {"parley_live_conversation_hits_total", "Calls that found their conversation kept parsed in memory", true,
-         s.hits},
-        {"parley_live_conversation_loads_total",
-         "Conversations read from the store and parsed whole to be kept (a miss)", true, s.loads},
-        {"parley_live_conversations_kept", "Conversations kept parsed in memory", false, s.entries},
-        {"parley_live_conversations_bytes", "Serialized bytes of the conversations kept parsed", false, s.bytes},
-        {"parley_live_conversations_capacity_bytes", "The most serialized bytes kept (--live-cache-mb)", false,
-         s.capacity},
-    };
-    for (const auto& f : families) {
-      AppendFamilyHeader(f.name, f.help, f.counter ? "counter" : "gauge", out);
-      AppendSample(f.name, {}, static_cast<double>(f.value), out);
-    }
+    AppendUnlabelled(
+        {
+            {"parley_live_conversation_hits_total", "Calls that found their conversation kept parsed in memory",
+             true, static_cast<double>(s.hits)},
+            {"parley_live_conversation_loads_total",
+             "Conversations read from the store and parsed whole to be kept (a miss)", true,
+             static_cast<double>(s.loads)},
+            {"parley_live_conversations_kept", "Conversations kept parsed in memory", false,
+             static_cast<double>(s.entries)},
+            {"parley_live_conversations_bytes", "Serialized bytes of the conversations kept parsed", false,
+             static_cast<double>(s.bytes)},
+            {"parley_live_conversations_capacity_bytes", "The most serialized bytes kept (--live-cache-mb)", false,
+             static_cast<double>(s.capacity)},
+        },
+        out);
   });
 }
 
